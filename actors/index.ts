@@ -1,0 +1,2 @@
+// Public API of actors/ (re-exported from the package root).
+export {};

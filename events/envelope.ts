@@ -1,0 +1,175 @@
+// Sealing domain events into the log: deterministic ids, revisions, and the SHA-256 hash chain; and decoding them back.
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonicalJson.js';
+import {
+  CURRENT_VERSION,
+  UPCASTERS,
+  eventDataSchemas,
+  isEventType,
+  type DomainEvent,
+  type EventType,
+} from './catalogue.js';
+import { CorruptEventError, InvalidEventError, type EventLocation } from './errors.js';
+
+/** prevHash of a stream's first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Metadata every stored event carries. `hash` covers everything else in the event. */
+export interface EventMetadata {
+  readonly eventId: string;
+  readonly portfolioId: string;
+  /** Position of the event in its stream, from 0. */
+  readonly revision: number;
+  /** Bar time of the slice that produced the event (null for events outside any slice). */
+  readonly barTime: string | null;
+  readonly schemaVersion: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** A domain event sealed for the log. */
+export type SealedEvent = DomainEvent & { readonly metadata: EventMetadata };
+
+/** A sealed event as read back from a store, with its stream and global position. */
+export type RecordedEvent = SealedEvent & { readonly stream: string; readonly position: number };
+
+/** The stream that holds a portfolio's events. */
+export function portfolioStream(portfolioId: string): string {
+  return `portfolio-${portfolioId}`;
+}
+
+/** Deterministic event id (UUID form) from portfolio id and revision, so a retried append is recognised. */
+export function eventIdFor(portfolioId: string, revision: number): string {
+  const h = createHash('sha256').update(`stratafolio-event\u0000${portfolioId}\u0000${revision}`).digest('hex');
+  // Version nibble 8 (custom, RFC 9562) and the RFC variant bits make it a valid UUID for EventStoreDB.
+  const variant = ((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** SHA-256 (hex) of a string. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The canonical text that an event's hash covers: the event without `metadata.hash`. */
+export function eventBody(event: { type: string; data: unknown; metadata: Omit<EventMetadata, 'hash'> | EventMetadata }): string {
+  const { hash: _omit, ...meta } = event.metadata as EventMetadata;
+  return canonicalJson({ type: event.type, data: event.data, metadata: meta });
+}
+
+/** Where the next sealed event goes: the portfolio, the next revision and the hash of the event before it. */
+export interface ChainHead {
+  readonly portfolioId: string;
+  readonly nextRevision: number;
+  readonly prevHash: string;
+}
+
+/** An event to seal with the bar time of the slice that produced it. */
+export interface PendingEvent {
+  readonly event: DomainEvent;
+  readonly barTime: string | null;
+}
+
+/**
+ * Seals events onto a chain head: validates each payload, assigns ids and revisions, links and hashes them.
+ * @throws InvalidEventError when a payload does not match its schema.
+ */
+export function sealEvents(head: ChainHead, pending: readonly PendingEvent[]): { events: SealedEvent[]; head: ChainHead } {
+  const events: SealedEvent[] = [];
+  let prevHash = head.prevHash;
+  let revision = head.nextRevision;
+  for (const { event, barTime } of pending) {
+    const parsed = eventDataSchemas[event.type].safeParse(event.data);
+    if (!parsed.success) {
+      throw new InvalidEventError(`${event.type} (revision ${revision}) is invalid: ${describeIssues(parsed.error.issues)}`);
+    }
+    const metadata = {
+      eventId: eventIdFor(head.portfolioId, revision),
+      portfolioId: head.portfolioId,
+      revision,
+      barTime,
+      schemaVersion: CURRENT_VERSION[event.type],
+      prevHash,
+    };
+    const hash = sha256Hex(eventBody({ type: event.type, data: event.data, metadata }));
+    events.push({ type: event.type, data: event.data, metadata: { ...metadata, hash } } as SealedEvent);
+    prevHash = hash;
+    revision += 1;
+  }
+  return { events, head: { portfolioId: head.portfolioId, nextRevision: revision, prevHash } };
+}
+
+/** Encodes a sealed event for storage, checking its schema and that its hash covers its body. @throws InvalidEventError */
+export function encodeForStore(event: SealedEvent): { body: string; hash: string } {
+  if (!isEventType(event.type)) throw new InvalidEventError(`unknown event type "${String(event.type)}"`);
+  const parsed = eventDataSchemas[event.type].safeParse(event.data);
+  if (!parsed.success) {
+    throw new InvalidEventError(
+      `${event.type} (revision ${event.metadata.revision}) is invalid: ${describeIssues(parsed.error.issues)}`,
+    );
+  }
+  const body = eventBody(event);
+  const hash = sha256Hex(body);
+  if (hash !== event.metadata.hash) {
+    throw new InvalidEventError(`${event.type} (revision ${event.metadata.revision}) has a hash that does not match its content`);
+  }
+  return { body, hash };
+}
+
+/**
+ * Decodes a stored body: checks the hash, the envelope, upcasts old versions and validates the payload.
+ * @throws CorruptEventError naming stream, revision and position.
+ */
+export function decodeStored(body: string, hash: string, at: EventLocation): RecordedEvent {
+  if (sha256Hex(body) !== hash) throw new CorruptEventError(at, 'hash mismatch: the stored event was altered');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (e) {
+    throw new CorruptEventError(at, `unparseable JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null) throw new CorruptEventError(at, 'not a JSON object');
+  const { type, data, metadata } = raw as { type?: unknown; data?: unknown; metadata?: unknown };
+  if (typeof type !== 'string' || !isEventType(type)) throw new CorruptEventError(at, `unknown event type "${String(type)}"`);
+  const meta = metadata as Partial<EventMetadata> | undefined;
+  if (
+    !meta ||
+    typeof meta.eventId !== 'string' ||
+    typeof meta.portfolioId !== 'string' ||
+    meta.revision !== at.revision ||
+    typeof meta.schemaVersion !== 'number' ||
+    typeof meta.prevHash !== 'string' ||
+    !(meta.barTime === null || typeof meta.barTime === 'string')
+  ) {
+    throw new CorruptEventError(at, 'malformed metadata');
+  }
+  const upcast = upcastData(type, meta.schemaVersion, data, at);
+  const parsed = eventDataSchemas[type].safeParse(upcast);
+  if (!parsed.success) throw new CorruptEventError(at, `${type} violates its schema: ${describeIssues(parsed.error.issues)}`);
+  return {
+    type,
+    data: upcast,
+    metadata: { ...(meta as Omit<EventMetadata, 'hash'>), hash },
+    stream: at.stream,
+    position: at.position,
+  } as RecordedEvent;
+}
+
+function upcastData(type: EventType, version: number, data: unknown, at: EventLocation): unknown {
+  const current = CURRENT_VERSION[type];
+  if (version > current) throw new CorruptEventError(at, `${type} v${version} is newer than this stratafolio understands (v${current})`);
+  let out = data as Record<string, unknown>;
+  for (let v = version; v < current; v += 1) {
+    const up = UPCASTERS[`${type}@${v}`];
+    if (!up) throw new CorruptEventError(at, `no upcaster from ${type} v${v}`);
+    out = up(out);
+  }
+  return out;
+}
+
+function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,0 +1,46 @@
+// Typed errors of the event log and its stores.
+import { StratafolioError } from '../src/errors.js';
+
+/** What a store expected a stream's last revision to be: none yet, anything, or an exact revision. */
+export type ExpectedRevision = 'no_stream' | 'any' | number;
+
+/** Another writer got there first: the stream's revision is not the one the append expected. */
+export class WrongExpectedRevisionError extends StratafolioError {
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number | 'no_stream',
+  ) {
+    super(
+      `wrong expected revision on stream "${stream}": expected ${String(expected)}, but the stream is at ${String(actual)} ` +
+        `(another writer appended to it; reopen the portfolio to continue from its latest state)`,
+    );
+  }
+}
+
+/** Type guard for {@link WrongExpectedRevisionError}. */
+export const isWrongExpectedRevisionError = (e: unknown): e is WrongExpectedRevisionError =>
+  e instanceof WrongExpectedRevisionError;
+
+/** Where in a store an event sits. */
+export interface EventLocation {
+  readonly stream: string;
+  readonly revision: number;
+  readonly position: number;
+}
+
+/** A stored event cannot be trusted (unparseable, schema violation, hash mismatch, broken chain); reading stops there. */
+export class CorruptEventError extends StratafolioError {
+  constructor(readonly location: EventLocation, readonly reason: string) {
+    super(`corrupt event at stream "${location.stream}", revision ${location.revision}, position ${location.position}: ${reason}`);
+  }
+}
+
+/** Type guard for {@link CorruptEventError}. */
+export const isCorruptEventError = (e: unknown): e is CorruptEventError => e instanceof CorruptEventError;
+
+/** An event offered for append is invalid (schema, hash, revision or id does not match); nothing was written. */
+export class InvalidEventError extends StratafolioError {}
+
+/** A store URL or option is not understood. */
+export class StoreConfigError extends StratafolioError {}

@@ -1,0 +1,61 @@
+// The EventStore port: what every adapter (memory, SQLite, EventStoreDB) promises.
+import type { Observable } from 'rxjs';
+import type { RecordedEvent, SealedEvent } from './envelope.js';
+import type { ExpectedRevision } from './errors.js';
+
+/** Options of an append. */
+export interface AppendOptions {
+  readonly expectedRevision: ExpectedRevision;
+}
+
+/** What an append did: the stream's new last revision and the global position of its last event. */
+export interface AppendResult {
+  readonly nextExpectedRevision: number;
+  readonly position: number;
+}
+
+/** Durability of an SQLite append: `full` fsyncs every append (paper trading), `normal` leaves it to WAL checkpoints (backtests). */
+export type Durability = 'full' | 'normal';
+
+/**
+ * Small named documents kept beside the log in the same store (projection checkpoints, supervisor snapshots).
+ * They are caches of what the log already says: losing one costs a refold, never a fact.
+ */
+export interface DocumentStore {
+  /** The document saved under (collection, key), or null. */
+  get(collection: string, key: string): Promise<string | null>;
+  /** Saves (replaces) a document durably. */
+  put(collection: string, key: string, value: string): Promise<void>;
+  /** Removes a document (no error when absent). */
+  delete(collection: string, key: string): Promise<void>;
+}
+
+/**
+ * An append-only log of streams. One stream per portfolio, written by one supervisor;
+ * every read and subscription delivers events in order, without gaps or duplicates.
+ */
+export interface EventStore {
+  /** The URL the store was opened with. */
+  readonly url: string;
+  /**
+   * Appends `events` atomically (all or none) after checking the stream's revision.
+   * Re-appending events already stored at the same revisions with the same ids returns the original result.
+   * @throws WrongExpectedRevisionError when the stream is not at `expectedRevision`.
+   * @throws InvalidEventError when an event is invalid (schema, hash, id, revision); nothing is written.
+   */
+  append(stream: string, events: readonly SealedEvent[], options: AppendOptions): Promise<AppendResult>;
+  /** Reads one stream from `fromRevision` (default 0), streaming. @throws CorruptEventError at the first bad row. */
+  readStream(stream: string, options?: { readonly fromRevision?: number }): AsyncIterable<RecordedEvent>;
+  /** Reads every stream in global order from `fromPosition` (inclusive; default the start), streaming. */
+  readAll(options?: { readonly fromPosition?: number }): AsyncIterable<RecordedEvent>;
+  /** Catches up from `fromPosition` (inclusive), then delivers new appends live, in order. */
+  subscribe(options?: { readonly fromPosition?: number }): Observable<RecordedEvent>;
+  /** The stream's last revision, or `'no_stream'`. */
+  streamRevision(stream: string): Promise<number | 'no_stream'>;
+  /** Names of all streams, ascending. */
+  listStreams(): Promise<string[]>;
+  /** Checkpoints and snapshots, stored with the log (in the SQLite file for `sqlite:` stores). */
+  readonly documents: DocumentStore;
+  /** Releases the store (closes files, ends subscriptions). */
+  close(): Promise<void>;
+}

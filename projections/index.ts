@@ -1,0 +1,2 @@
+// Public API of projections/ (re-exported from the package root).
+export {};

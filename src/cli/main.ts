@@ -1,0 +1,39 @@
+// The `stratafolio` command line: parses arguments, runs one subcommand, turns errors into one line on stderr and an exit code.
+import { Command, CommanderError } from 'commander';
+import { StratafolioError } from '../errors.js';
+import { processIO, type CliIO } from './output.js';
+import { registerCommands } from './commands/index.js';
+
+/** Exit code for bad input (config, data, usage). */
+export const EXIT_BAD_INPUT = 2;
+
+/** Runs the CLI with `argv` (as process.argv) and returns the exit code; never throws. */
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const program = new Command('stratafolio')
+    .description('Event-sourced multi-strategy portfolio engine')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError(false);
+  let exitCode = 0;
+  registerCommands(program, io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    io.stderr.write(`stratafolio: ${describe(err)}\n`);
+    return err instanceof StratafolioError ? EXIT_BAD_INPUT : 1;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

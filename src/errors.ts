@@ -1,0 +1,58 @@
+// Typed errors of the domain core; each message names what is wrong and where, so a user can act on it.
+
+/** Base class of every error stratafolio throws on purpose. */
+export class StratafolioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration (file, CLI flag or API argument) is invalid. */
+export class ConfigError extends StratafolioError {
+  constructor(message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+/** Where in an input a data problem was found. */
+export interface DataLocation {
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: string;
+}
+
+/** Market data (CSV, NDJSON, stream) is malformed; the message names file, line and column. */
+export class DataError extends StratafolioError {
+  constructor(message: string, readonly location: DataLocation = {}) {
+    super(DataError.format(message, location));
+  }
+
+  private static format(message: string, at: DataLocation): string {
+    const parts: string[] = [];
+    if (at.file !== undefined) parts.push(at.file);
+    if (at.line !== undefined) parts.push(`line ${at.line}`);
+    if (at.column !== undefined) parts.push(`column ${at.column}`);
+    return parts.length > 0 ? `${parts.join(', ')}: ${message}` : message;
+  }
+}
+
+/** A number is NaN, infinite, malformed, or came as a binary float where a decimal string was required. */
+export class InvalidNumberError extends StratafolioError {}
+
+/** A ledger operation is invalid (non-positive price, zero quantity, unknown symbol…). */
+export class LedgerError extends StratafolioError {}
+
+/** A transfer or fill would take a ledger's cash below zero. */
+export class InsufficientFundsError extends LedgerError {}
+
+/** An allocation request is invalid (unknown strategy, weights beyond 100%…). */
+export class AllocationError extends StratafolioError {}
+
+/** An optimiser could not produce a feasible answer. */
+export class SolverError extends StratafolioError {}
+
+/** Type guard for {@link ConfigError}. */
+export const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError;
+/** Type guard for {@link DataError}. */
+export const isDataError = (e: unknown): e is DataError => e instanceof DataError;

@@ -1,0 +1,20 @@
+// Package root of stratafolio: the public API (`import { … } from 'stratafolio'`).
+export * from './errors.js';
+export * from './money/decimal.js';
+export type * from './market/bar.js';
+export type * from './ledger/types.js';
+export type * from './strategy/strategy.js';
+export * from './ledger/index.js';
+export * from './execution/index.js';
+export * from './market/index.js';
+export * from './strategy/index.js';
+export * from './metrics/index.js';
+export * from './performance/index.js';
+export * from './allocation/index.js';
+export * from './rebalance/index.js';
+export * from './sizing/index.js';
+export * from './optimiser/index.js';
+export * from './config/index.js';
+export * from '../events/index.js';
+export * from '../actors/index.js';
+export * from '../projections/index.js';

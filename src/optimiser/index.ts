@@ -1,0 +1,2 @@
+// Public API of src/optimiser (re-exported from the package root).
+export {};

@@ -1,0 +1,2 @@
+// Public API of src/performance (re-exported from the package root).
+export {};

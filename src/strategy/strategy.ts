@@ -1,0 +1,57 @@
+// The contract between strategy code and the engine: a plain object that reads its own context and asks for orders.
+import type { Dec, DecString } from '../money/decimal.js';
+import type { BarSlice } from '../market/bar.js';
+import type { LedgerView } from '../ledger/types.js';
+
+/** JSON-safe parameter values of a strategy, as written in a portfolio config. */
+export type StrategyParams = Readonly<Record<string, unknown>>;
+
+/** A request to trade: signed quantity (buy > 0, sell < 0) of one symbol, at market. */
+export interface OrderIntent {
+  readonly symbol: string;
+  readonly quantity: Dec;
+}
+
+/** Bounded, per-symbol rolling history of closing prices (O(1) per bar; never the whole past). */
+export interface PriceHistory {
+  /** Capacity: how many closes are kept per symbol. */
+  readonly capacity: number;
+  /** The last `n` closes of `symbol`, oldest first (fewer when fewer are known). */
+  closes(symbol: string, n?: number): readonly number[];
+  /** Latest close of `symbol` as a Decimal, or undefined when it never traded. */
+  lastClose(symbol: string): Dec | undefined;
+  /** Symbols seen so far, ascending. */
+  symbols(): readonly string[];
+}
+
+/** What strategy code sees at each call: only its own ledger, its parameters, history and order helpers. */
+export interface StrategyContext<P extends StrategyParams = StrategyParams> {
+  readonly strategyId: string;
+  readonly params: P;
+  /** Bar time of the current slice (ISO-8601 UTC). */
+  readonly time: string;
+  /** How many slices the portfolio has processed before this one (0 on the first). */
+  readonly barIndex: number;
+  readonly ledger: LedgerView;
+  readonly history: PriceHistory;
+  /** Buys (qty > 0) or sells (qty < 0) `quantity` units. */
+  order(symbol: string, quantity: Dec | DecString | number): void;
+  /** Trades `value` of base currency worth of `symbol` at the latest close (whole units, rounded towards zero). */
+  orderValue(symbol: string, value: Dec | DecString | number): void;
+  /** Trades to hold `value` worth of `symbol` (whole units, rounded towards zero). */
+  orderTargetValue(symbol: string, value: Dec | DecString | number): void;
+  /** Trades to hold `percent` (0.25 = 25%) of the strategy's value in `symbol`. */
+  orderTargetPercent(symbol: string, percent: Dec | DecString | number): void;
+}
+
+/**
+ * A trading strategy. It must keep no state of its own between calls: everything it
+ * decides from comes from the context, so that recovery from the event log is exact.
+ */
+export interface Strategy<P extends StrategyParams = StrategyParams> {
+  readonly name: string;
+  /** Called once, when the strategy starts (before its first bar). */
+  init?(ctx: StrategyContext<P>): void;
+  /** Called for every slice while the strategy runs; may call the ctx order helpers and/or return intents. */
+  onBar(ctx: StrategyContext<P>, slice: BarSlice): void | readonly OrderIntent[];
+}
