@@ -5,3 +5,4 @@ export * from './envelope.js';
 export * from './chain.js';
 export * from './errors.js';
 export type * from './store.js';
+export * from './openEventStore.js';

@@ -1,0 +1,183 @@
+// The in-memory EventStore adapter (tests, throwaway runs): the same rules as SQLite, nothing survives the process.
+import type { Observable } from 'rxjs';
+import type { RecordedEvent, SealedEvent } from '../envelope.js';
+import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../store.js';
+import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef } from './appendRules.js';
+import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog } from './catchUpSubscription.js';
+import { StoreClosedError } from './storeClosedError.js';
+
+/** One stored row of a memory log: the same columns the SQLite adapter keeps. */
+export interface MemoryRow {
+  readonly position: number;
+  readonly stream: string;
+  readonly revision: number;
+  readonly eventId: string;
+  readonly type: string;
+  body: string;
+  hash: string;
+}
+
+/**
+ * The data behind memory stores. Stores opened on the same log share it (like two connections to one file);
+ * rows are stored encoded and decoded on every read, so a caller mutating an event never changes the log.
+ */
+export class MemoryLog {
+  /** Rows in position order; position = index + 1. Tests may rewrite a row's body or hash to simulate corruption. */
+  readonly rows: MemoryRow[] = [];
+  readonly documents = new Map<string, string>();
+  private readonly byEventId = new Map<string, MemoryRow>();
+  private readonly streams = new Map<string, MemoryRow[]>();
+  private readonly listeners = new Set<() => void>();
+
+  /** The rows of one stream, in revision order. */
+  streamRows(stream: string): readonly MemoryRow[] {
+    return this.streams.get(stream) ?? [];
+  }
+
+  /** Names of all streams. */
+  streamNames(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  /** The append target of this log (synchronous, so a whole append is atomic). */
+  target(): AppendTarget {
+    return {
+      eventById: (eventId): StoredEventRef | null => {
+        const row = this.byEventId.get(eventId);
+        return row ? { stream: row.stream, revision: row.revision, hash: row.hash, position: row.position } : null;
+      },
+      streamHead: (stream) => {
+        const rows = this.streams.get(stream);
+        const last = rows?.[rows.length - 1];
+        return last ? { revision: last.revision, hash: last.hash, position: last.position } : null;
+      },
+      insert: (stream, encoded) => this.insert(stream, encoded),
+    };
+  }
+
+  /** Registers a callback run after every append; returns the unregister function. */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells subscribers that rows were appended. */
+  notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private insert(stream: string, encoded: readonly EncodedEvent[]): number {
+    let rows = this.streams.get(stream);
+    if (!rows) {
+      rows = [];
+      this.streams.set(stream, rows);
+    }
+    for (const e of encoded) {
+      const row: MemoryRow = { position: this.rows.length + 1, stream, ...e };
+      this.rows.push(row);
+      rows.push(row);
+      this.byEventId.set(e.eventId, row);
+    }
+    return this.rows.length;
+  }
+}
+
+/** Options of a memory store. */
+export interface MemoryStoreOptions {
+  /** Share a log between stores (e.g. to reopen a store or simulate a second writer); a fresh one by default. */
+  readonly log?: MemoryLog;
+  /** The URL reported by `store.url` (default `memory:`). */
+  readonly url?: string;
+}
+
+const PAGE_SIZE = 1000;
+
+/** Opens an in-memory event store. */
+export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventStore {
+  const log = options.log ?? new MemoryLog();
+  const url = options.url ?? 'memory:';
+  const live = new Set<LiveSubscription>();
+  let closed = false;
+  const ensureOpen = (): void => {
+    if (closed) throw new StoreClosedError(url);
+  };
+  const pagedLog: PagedLog = {
+    readPage: (afterPosition, limit) => {
+      ensureOpen();
+      return log.rows.slice(Math.max(0, afterPosition), Math.max(0, afterPosition) + limit);
+    },
+    onAppend: (listener) => log.onAppend(listener),
+  };
+
+  const documents: DocumentStore = {
+    get: async (collection, key) => {
+      ensureOpen();
+      return log.documents.get(documentKey(collection, key)) ?? null;
+    },
+    put: async (collection, key, value) => {
+      ensureOpen();
+      log.documents.set(documentKey(collection, key), value);
+    },
+    delete: async (collection, key) => {
+      ensureOpen();
+      log.documents.delete(documentKey(collection, key));
+    },
+  };
+
+  return {
+    url,
+    documents,
+    async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
+      ensureOpen();
+      const rows = encodeBatch(stream, events);
+      const before = log.rows.length;
+      const result = appendBatch(log.target(), stream, rows, opts.expectedRevision);
+      if (log.rows.length > before) log.notify();
+      return result;
+    },
+    async *readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
+      const from = Math.max(0, opts.fromRevision ?? 0);
+      // Revisions are contiguous from 0, so revision r sits at index r; re-read the array each page to see appends.
+      for (let index = from; ; index += PAGE_SIZE) {
+        ensureOpen();
+        const page = log.streamRows(stream).slice(index, index + PAGE_SIZE);
+        for (const row of page) yield decodeRow(row);
+        if (page.length < PAGE_SIZE) return;
+      }
+    },
+    async *readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
+      let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
+      for (;;) {
+        const page = pagedLog.readPage(after, PAGE_SIZE);
+        for (const row of page) {
+          after = row.position;
+          yield decodeRow(row);
+        }
+        if (page.length < PAGE_SIZE) return;
+      }
+    },
+    subscribe(opts: { readonly fromPosition?: number } = {}): Observable<RecordedEvent> {
+      ensureOpen();
+      return catchUpSubscription(pagedLog, Math.max(1, opts.fromPosition ?? 1), live);
+    },
+    async streamRevision(stream: string): Promise<number | 'no_stream'> {
+      ensureOpen();
+      const rows = log.streamRows(stream);
+      const last = rows[rows.length - 1];
+      return last ? last.revision : 'no_stream';
+    },
+    async listStreams(): Promise<string[]> {
+      ensureOpen();
+      return log.streamNames().sort();
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      for (const sub of [...live]) sub.complete();
+      closed = true;
+    },
+  };
+}
+
+function documentKey(collection: string, key: string): string {
+  return `${collection}\u0000${key}`;
+}

@@ -1,0 +1,235 @@
+// The SQLite EventStore adapter (better-sqlite3, WAL): one file holds the log and the documents; processes may share it.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Observable } from 'rxjs';
+import type { RecordedEvent, SealedEvent } from '../envelope.js';
+import { StoreConfigError } from '../errors.js';
+import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore } from '../store.js';
+import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
+import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
+import { StoreClosedError } from './storeClosedError.js';
+
+/** Options of an SQLite store. */
+export interface SqliteStoreOptions {
+  /** `full` (default) fsyncs every append; `normal` trusts WAL checkpoints (a crash may lose the last appends, never corrupt). */
+  readonly durability?: Durability;
+  /** How often an idle subscription looks for appends made by other connections (ms, default 25). */
+  readonly pollIntervalMs?: number;
+  /** How long a writer waits for another connection's lock before failing (ms, default 10000). */
+  readonly busyTimeoutMs?: number;
+  /** The URL reported by `store.url` (default `sqlite:<path>`). */
+  readonly url?: string;
+}
+
+/** Version of the table layout below, kept in PRAGMA user_version. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream   TEXT    NOT NULL,
+  revision INTEGER NOT NULL,
+  event_id TEXT    NOT NULL,
+  type     TEXT    NOT NULL,
+  body     TEXT    NOT NULL,
+  hash     TEXT    NOT NULL,
+  UNIQUE (event_id),
+  UNIQUE (stream, revision)
+);
+CREATE TABLE IF NOT EXISTS documents (
+  collection TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  PRIMARY KEY (collection, key)
+) WITHOUT ROWID;
+`;
+
+const PAGE_SIZE = 1000;
+
+/**
+ * Opens (creating if needed, with its parent folders) an SQLite event store at `path`.
+ * @throws StoreConfigError when the file cannot be opened as a stratafolio store.
+ */
+export function openSqliteEventStore(path: string, options: SqliteStoreOptions = {}): EventStore {
+  const url = options.url ?? `sqlite:${path}`;
+  const durability = options.durability ?? 'full';
+  const pollIntervalMs = options.pollIntervalMs ?? 25;
+  const db = openDatabase(path, url, durability, options.busyTimeoutMs ?? 10_000);
+
+  const stmt = {
+    byEventId: db.prepare<[string], StoredEventRef>('SELECT stream, revision, hash, position FROM events WHERE event_id = ?'),
+    head: db.prepare<[string], StreamHead>(
+      'SELECT revision, hash, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+    ),
+    insert: db.prepare<[string, number, string, string, string, string]>(
+      'INSERT INTO events (stream, revision, event_id, type, body, hash) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    pageAll: db.prepare<[number, number], StoredRow>(
+      'SELECT position, stream, revision, body, hash FROM events WHERE position > ? ORDER BY position LIMIT ?',
+    ),
+    pageStream: db.prepare<[string, number, number], StoredRow>(
+      'SELECT position, stream, revision, body, hash FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+    ),
+    // Walks the (stream, revision) index one stream at a time instead of scanning every event.
+    streams: db.prepare<[], { name: string }>(
+      `WITH RECURSIVE s(name) AS (
+         SELECT MIN(stream) FROM events
+         UNION ALL
+         SELECT (SELECT MIN(stream) FROM events WHERE stream > s.name) FROM s WHERE s.name IS NOT NULL
+       ) SELECT name FROM s WHERE name IS NOT NULL`,
+    ),
+    getDoc: db.prepare<[string, string], { value: string }>('SELECT value FROM documents WHERE collection = ? AND key = ?'),
+    putDoc: db.prepare<[string, string, string]>(
+      'INSERT INTO documents (collection, key, value) VALUES (?, ?, ?) ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value',
+    ),
+    deleteDoc: db.prepare<[string, string]>('DELETE FROM documents WHERE collection = ? AND key = ?'),
+    dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
+  };
+
+  const target: AppendTarget = {
+    eventById: (eventId) => stmt.byEventId.get(eventId) ?? null,
+    streamHead: (stream) => stmt.head.get(stream) ?? null,
+    insert: (stream: string, rows: readonly EncodedEvent[]) => {
+      let position = -1;
+      for (const r of rows) {
+        position = Number(stmt.insert.run(stream, r.revision, r.eventId, r.type, r.body, r.hash).lastInsertRowid);
+      }
+      return position;
+    },
+  };
+  // IMMEDIATE takes the write lock before the revision check, so of two writers exactly one sees the old head.
+  const appendTx = db.transaction((stream: string, rows: readonly EncodedEvent[], opts: AppendOptions) =>
+    appendBatch(target, stream, rows, opts.expectedRevision),
+  );
+
+  const appendListeners = new Set<() => void>();
+  const live = new Set<LiveSubscription>();
+  let closed = false;
+  const ensureOpen = (): void => {
+    if (closed) throw new StoreClosedError(url);
+  };
+
+  const pagedLog: PagedLog = {
+    readPage: (afterPosition, limit) => {
+      ensureOpen();
+      return stmt.pageAll.all(afterPosition, limit);
+    },
+    onAppend: (listener) => {
+      appendListeners.add(listener);
+      return () => appendListeners.delete(listener);
+    },
+    externalPoll: {
+      intervalMs: pollIntervalMs,
+      // data_version changes when another connection commits; appends on this one arrive through onAppend.
+      changed: (() => {
+        let seen = -1;
+        return () => {
+          if (closed) return true;
+          const now = stmt.dataVersion.get()?.data_version ?? -1;
+          const changed = now !== seen;
+          seen = now;
+          return changed;
+        };
+      })(),
+    },
+  };
+
+  const documents: DocumentStore = {
+    get: async (collection, key) => {
+      ensureOpen();
+      return stmt.getDoc.get(collection, key)?.value ?? null;
+    },
+    put: async (collection, key, value) => {
+      ensureOpen();
+      stmt.putDoc.run(collection, key, value);
+    },
+    delete: async (collection, key) => {
+      ensureOpen();
+      stmt.deleteDoc.run(collection, key);
+    },
+  };
+
+  return {
+    url,
+    documents,
+    async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
+      ensureOpen();
+      const rows = encodeBatch(stream, events);
+      const result = appendTx.immediate(stream, rows, opts);
+      for (const listener of [...appendListeners]) listener();
+      return result;
+    },
+    async *readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
+      let from = Math.max(0, opts.fromRevision ?? 0);
+      for (;;) {
+        ensureOpen();
+        // A page is fetched whole (.all) so no statement stays busy while the consumer holds the iterator.
+        const page = stmt.pageStream.all(stream, from, PAGE_SIZE);
+        for (const row of page) {
+          from = row.revision + 1;
+          yield decodeRow(row);
+        }
+        if (page.length < PAGE_SIZE) return;
+      }
+    },
+    async *readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
+      let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
+      for (;;) {
+        const page = pagedLog.readPage(after, PAGE_SIZE);
+        for (const row of page) {
+          after = row.position;
+          yield decodeRow(row);
+        }
+        if (page.length < PAGE_SIZE) return;
+      }
+    },
+    subscribe(opts: { readonly fromPosition?: number } = {}): Observable<RecordedEvent> {
+      ensureOpen();
+      return catchUpSubscription(pagedLog, Math.max(1, opts.fromPosition ?? 1), live);
+    },
+    async streamRevision(stream: string): Promise<number | 'no_stream'> {
+      ensureOpen();
+      const head = stmt.head.get(stream);
+      return head ? head.revision : 'no_stream';
+    },
+    async listStreams(): Promise<string[]> {
+      ensureOpen();
+      return stmt.streams.all().map((r) => r.name);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      for (const sub of [...live]) sub.complete();
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+function openDatabase(path: string, url: string, durability: Durability, busyTimeoutMs: number): Database.Database {
+  let db: Database.Database | null = null;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SQLITE_SCHEMA_VERSION) {
+      throw new StoreConfigError(
+        `${url}: the store's schema version ${version} is newer than this stratafolio understands (${SQLITE_SCHEMA_VERSION}); upgrade stratafolio`,
+      );
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    if (version < SQLITE_SCHEMA_VERSION) {
+      db.transaction(() => {
+        db?.exec(SCHEMA);
+        db?.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+      }).immediate();
+    }
+    return db;
+  } catch (e) {
+    db?.close();
+    if (e instanceof StoreConfigError) throw e;
+    throw new StoreConfigError(`${url}: cannot open "${path}" as an SQLite event store (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,41 @@
+// Opening an event store from its URL: the one entry point the CLI, the engine and tests use.
+import { createMemoryEventStore } from './adapters/memoryStore.js';
+import { openSqliteEventStore } from './adapters/sqliteStore.js';
+import { parseStoreUrl } from './adapters/storeUrl.js';
+import type { Durability, EventStore } from './store.js';
+
+export { ACCEPTED_STORE_URLS, parseStoreUrl, type StoreLocation } from './adapters/storeUrl.js';
+export { MemoryLog, createMemoryEventStore, type MemoryRow, type MemoryStoreOptions } from './adapters/memoryStore.js';
+export { SQLITE_SCHEMA_VERSION, openSqliteEventStore, type SqliteStoreOptions } from './adapters/sqliteStore.js';
+export { StoreClosedError, isStoreClosedError } from './adapters/storeClosedError.js';
+
+/** Options of openEventStore; they override what the URL says. */
+export interface OpenEventStoreOptions {
+  /** SQLite only: `full` (default; fsync every append) or `normal` (WAL without fsync per append; for backtests). */
+  readonly durability?: Durability;
+  /** SQLite only: idle poll interval of subscriptions, for appends made by other processes (ms, default 25). */
+  readonly pollIntervalMs?: number;
+  /** SQLite only: how long a writer waits for another process's lock (ms, default 10000). */
+  readonly busyTimeoutMs?: number;
+  /** Folder relative SQLite paths are resolved against (default the process's working directory). */
+  readonly cwd?: string;
+}
+
+/**
+ * Opens the event store a URL names: `memory:` or `sqlite:<path>[?durability=full|normal]`.
+ * @throws StoreConfigError for an unknown scheme, a malformed URL or a file that is not a store.
+ */
+export async function openEventStore(url: string, options: OpenEventStoreOptions = {}): Promise<EventStore> {
+  const location = parseStoreUrl(url, options.cwd);
+  switch (location.kind) {
+    case 'memory':
+      return createMemoryEventStore({ url });
+    case 'sqlite':
+      return openSqliteEventStore(location.path, {
+        url,
+        durability: options.durability ?? location.durability ?? 'full',
+        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+      });
+  }
+}
