@@ -1,0 +1,186 @@
+// Performance metrics of a series of simple per-period returns, following empyrical's conventions (NaN entries skipped).
+import { resolveMetricOptions, type MetricOptions } from './options.js';
+
+/** Non-NaN entries of a series, in order (empyrical's nan-functions skip NaN the same way). */
+function finite(returns: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < returns.length; i += 1) {
+    const r = returns[i] as number;
+    if (!Number.isNaN(r)) out.push(r);
+  }
+  return out;
+}
+
+function mean(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
+
+/** Sample standard deviation (ddof 1), two-pass as numpy computes it; NaN below two values. */
+function sampleStd(xs: readonly number[]): number {
+  if (xs.length < 2) return Number.NaN;
+  const m = mean(xs);
+  let ss = 0;
+  for (const x of xs) ss += (x - m) * (x - m);
+  return Math.sqrt(ss / (xs.length - 1));
+}
+
+/**
+ * Compounded return of the whole series: Π(1 + r) − 1; NaN returns count as 0 (empyrical's cum_returns_final).
+ * Defined for one observation; NaN for an empty series.
+ */
+export function totalReturn(returns: ArrayLike<number>): number {
+  if (returns.length === 0) return Number.NaN;
+  let growth = 1;
+  for (let i = 0; i < returns.length; i += 1) {
+    const r = returns[i] as number;
+    if (!Number.isNaN(r)) growth *= 1 + r;
+  }
+  return growth - 1;
+}
+
+/**
+ * Compound annual growth rate: Π(1 + r)^(factor / n) − 1, where n counts every entry including NaN (as empyrical does).
+ * Defined for one observation; NaN for an empty series.
+ */
+export function annualReturn(returns: ArrayLike<number>, options?: MetricOptions): number {
+  const { annualization } = resolveMetricOptions(options);
+  if (returns.length === 0) return Number.NaN;
+  const ending = 1 + totalReturn(returns);
+  return ending ** (annualization / returns.length) - 1;
+}
+
+/** Annualised volatility: sample standard deviation (ddof 1) of the non-NaN returns × √factor; NaN with fewer than two. */
+export function annualVolatility(returns: ArrayLike<number>, options?: MetricOptions): number {
+  const { annualization } = resolveMetricOptions(options);
+  return sampleStd(finite(returns)) * Math.sqrt(annualization);
+}
+
+/**
+ * Annualised Sharpe ratio: mean(r − rf) / std(r − rf) × √factor (ddof 1, per-period rf); NaN with fewer than two returns.
+ * A zero spread gives ±Infinity for a non-zero mean and NaN for a zero mean (numpy's division semantics).
+ */
+export function sharpeRatio(returns: ArrayLike<number>, options?: MetricOptions): number {
+  const { annualization, riskFree } = resolveMetricOptions(options);
+  const adjusted = finite(returns).map((r) => r - riskFree);
+  if (adjusted.length < 2) return Number.NaN;
+  return (mean(adjusted) / sampleStd(adjusted)) * Math.sqrt(annualization);
+}
+
+/**
+ * Annualised downside risk: √mean(min(r − required, 0)²) over all non-NaN observations × √factor.
+ * Defined for one observation; NaN for none.
+ */
+export function downsideRisk(returns: ArrayLike<number>, options?: MetricOptions): number {
+  const { annualization, requiredReturn } = resolveMetricOptions(options);
+  const xs = finite(returns);
+  if (xs.length === 0) return Number.NaN;
+  let ss = 0;
+  for (const r of xs) {
+    const d = Math.min(r - requiredReturn, 0);
+    ss += d * d;
+  }
+  return Math.sqrt(ss / xs.length) * Math.sqrt(annualization);
+}
+
+/**
+ * Annualised Sortino ratio: mean(r − required) × factor / downside risk; NaN with fewer than two returns.
+ * No downside at all gives +Infinity for a positive mean (empyrical returns inf there too).
+ */
+export function sortinoRatio(returns: ArrayLike<number>, options?: MetricOptions): number {
+  const { annualization, requiredReturn } = resolveMetricOptions(options);
+  const xs = finite(returns);
+  if (xs.length < 2) return Number.NaN;
+  const annualMean = mean(xs.map((r) => r - requiredReturn)) * annualization;
+  return annualMean / downsideRisk(xs, options);
+}
+
+/**
+ * Omega ratio: Σ positive excess / Σ |negative excess| of r − rf − required (per-period threshold).
+ * NaN with fewer than two returns or when nothing falls below the threshold (empyrical's convention).
+ * Unlike empyrical, `requiredReturn` is per period like every other option here; pass (1 + R)^(1/factor) − 1 for an annual R.
+ */
+export function omegaRatio(returns: ArrayLike<number>, options?: MetricOptions): number {
+  const { riskFree, requiredReturn } = resolveMetricOptions(options);
+  const xs = finite(returns);
+  if (xs.length < 2) return Number.NaN;
+  let gains = 0;
+  let losses = 0;
+  for (const r of xs) {
+    const excess = r - riskFree - requiredReturn;
+    if (excess > 0) gains += excess;
+    else if (excess < 0) losses -= excess;
+  }
+  return losses > 0 ? gains / losses : Number.NaN;
+}
+
+/** Equity curve starting at 1 before the first return, NaN returns counting as 0: [1, 1+r1, (1+r1)(1+r2), …]. */
+function equityCurve(returns: ArrayLike<number>): number[] {
+  const curve = [1];
+  let v = 1;
+  for (let i = 0; i < returns.length; i += 1) {
+    const r = returns[i] as number;
+    if (!Number.isNaN(r)) v *= 1 + r;
+    curve.push(v);
+  }
+  return curve;
+}
+
+/**
+ * Deepest fall from a running peak, as a fraction (≤ 0), on an equity curve starting at 1 before the first return.
+ * Defined for one observation; NaN for an empty series.
+ */
+export function maxDrawdown(returns: ArrayLike<number>): number {
+  if (returns.length === 0) return Number.NaN;
+  let peak = -Infinity;
+  let worst = 0;
+  for (const v of equityCurve(returns)) {
+    peak = Math.max(peak, v);
+    worst = Math.min(worst, (v - peak) / peak);
+  }
+  return worst;
+}
+
+/** Fall of the latest equity value from its running peak (≤ 0; 0 at a new high); NaN for an empty series. */
+export function currentDrawdown(returns: ArrayLike<number>): number {
+  if (returns.length === 0) return Number.NaN;
+  const curve = equityCurve(returns);
+  const peak = Math.max(...curve);
+  const last = curve[curve.length - 1] as number;
+  return (last - peak) / peak;
+}
+
+/**
+ * Calmar ratio: annual return / |max drawdown|; NaN with fewer than two returns, without a drawdown, or when infinite (empyrical).
+ */
+export function calmarRatio(returns: ArrayLike<number>, options?: MetricOptions): number {
+  if (finite(returns).length < 2) return Number.NaN;
+  const dd = maxDrawdown(returns);
+  if (!(dd < 0)) return Number.NaN;
+  const ratio = annualReturn(returns, options) / Math.abs(dd);
+  return Number.isFinite(ratio) ? ratio : Number.NaN;
+}
+
+/** Fraction of non-NaN returns that are strictly positive (a zero return is not a win); NaN for none. */
+export function winRate(returns: ArrayLike<number>): number {
+  const xs = finite(returns);
+  if (xs.length === 0) return Number.NaN;
+  return xs.filter((r) => r > 0).length / xs.length;
+}
+
+/**
+ * Σ positive returns / |Σ negative returns|. With no losses it is +Infinity when there were gains and NaN when every return is zero
+ * (or the series is empty): "no losses" is unbounded, not undefined, while "nothing happened" has no ratio.
+ */
+export function profitFactor(returns: ArrayLike<number>): number {
+  let gains = 0;
+  let losses = 0;
+  for (const r of finite(returns)) {
+    if (r > 0) gains += r;
+    else if (r < 0) losses -= r;
+  }
+  if (losses > 0) return gains / losses;
+  return gains > 0 ? Number.POSITIVE_INFINITY : Number.NaN;
+}
