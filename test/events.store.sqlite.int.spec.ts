@@ -1,0 +1,131 @@
+// Runs the EventStore contract against SQLite files, plus what only a file can show: URLs, reopen, raw upcast rows.
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CURRENT_VERSION,
+  StoreConfigError,
+  canonicalJson,
+  eventIdFor,
+  GENESIS_HASH,
+  openEventStore,
+  sha256Hex,
+  type RecordedEvent,
+} from '../events/index.js';
+import { eventStoreContract } from './contract/eventStore.contract.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stratafolio-store-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+eventStoreContract('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stratafolio-contract-'));
+  const file = join(dir, 'store.db');
+  return {
+    // Each open is its own better-sqlite3 connection to the file, like a second process.
+    open: () => openEventStore(`sqlite:${file}`),
+    rewrite: async (position, change) => {
+      const raw = new Database(file);
+      try {
+        const row = raw.prepare<[number], { body: string; hash: string }>('SELECT body, hash FROM events WHERE position = ?').get(position);
+        if (!row) throw new Error(`no row at position ${position}`);
+        const next = change(row);
+        raw.prepare('UPDATE events SET body = ?, hash = ? WHERE position = ?').run(next.body, next.hash, position);
+      } finally {
+        raw.close();
+      }
+    },
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of iterable) out.push(x);
+  return out;
+}
+
+describe('openEventStore with sqlite: URLs', () => {
+  it('resolves a relative path against cwd, creates parent folders, and reopens the same file by absolute path', async () => {
+    const dir = tempDir();
+    const store = await openEventStore('sqlite:./runs/nested/demo.db?durability=normal', { cwd: dir });
+    expect(store.url).toBe('sqlite:./runs/nested/demo.db?durability=normal');
+    await store.documents.put('c', 'k', 'v');
+    await store.close();
+    expect(existsSync(join(dir, 'runs', 'nested', 'demo.db'))).toBe(true);
+    const again = await openEventStore(`sqlite:${join(dir, 'runs', 'nested', 'demo.db')}`, { durability: 'full' });
+    expect(await again.documents.get('c', 'k')).toBe('v');
+    await again.close();
+  });
+
+  it('uses the documented schema: WAL journal, positions, unique ids and (stream, revision), documents table', async () => {
+    const dir = tempDir();
+    const file = join(dir, 's.db');
+    await (await openEventStore(`sqlite:${file}`)).close();
+    const raw = new Database(file, { readonly: true });
+    try {
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(raw.pragma('user_version', { simple: true })).toBe(1);
+      const cols = raw.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'events\')').all().map((c) => c.name);
+      expect(cols).toEqual(['position', 'stream', 'revision', 'event_id', 'type', 'body', 'hash']);
+      const docCols = raw.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'documents\')').all().map((c) => c.name);
+      expect(docCols).toEqual(['collection', 'key', 'value']);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('refuses a file that is not an SQLite database with StoreConfigError naming the URL', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'notes.db');
+    writeFileSync(file, 'these are not the pages you are looking for '.repeat(200));
+    const url = `sqlite:${file}`;
+    await expect(openEventStore(url)).rejects.toBeInstanceOf(StoreConfigError);
+    await expect(openEventStore(url)).rejects.toThrow(url);
+  });
+
+  it('refuses a store written by a newer schema version', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'future.db');
+    const raw = new Database(file);
+    raw.pragma('user_version = 9');
+    raw.close();
+    await expect(openEventStore(`sqlite:${file}`)).rejects.toThrow(/schema version 9 is newer/);
+  });
+
+  it('upcasts a FillRecorded v1 row (stored by hand with a correct hash) to v2 on read', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'v1.db');
+    await (await openEventStore(`sqlite:${file}`)).close();
+    const metadata = {
+      eventId: eventIdFor('old', 0),
+      portfolioId: 'old',
+      revision: 0,
+      barTime: '2023-05-01T14:30:00.000Z',
+      schemaVersion: 1,
+      prevHash: GENESIS_HASH,
+    };
+    const data = { orderId: 'o1', strategyId: 's1', symbol: 'MSFT', quantity: '-3', price: '310.5', commission: '0.7' };
+    const body = canonicalJson({ type: 'FillRecorded', data, metadata });
+    const raw = new Database(file);
+    raw
+      .prepare('INSERT INTO events (stream, revision, event_id, type, body, hash) VALUES (?, ?, ?, ?, ?, ?)')
+      .run('portfolio-old', 0, metadata.eventId, 'FillRecorded', body, sha256Hex(body));
+    raw.close();
+    const store = await openEventStore(`sqlite:${file}`);
+    const [event] = (await collect(store.readStream('portfolio-old'))) as RecordedEvent[];
+    await store.close();
+    expect(CURRENT_VERSION.FillRecorded).toBe(2);
+    expect(event?.data).toEqual({ ...data, slippage: '0' });
+    expect(event?.metadata.schemaVersion).toBe(1);
+    expect(event?.metadata.hash).toBe(sha256Hex(body));
+  });
+});
