@@ -1,2 +1,13 @@
 // Public API of src/ledger (re-exported from the package root).
-export {};
+export {
+  AVG_COST_DECIMALS,
+  applyFill,
+  applyTransfer,
+  costBasis,
+  createLedgerView,
+  emptyLedger,
+  evolveLedger,
+  ledgerValue,
+} from './ledger.js';
+export type { LedgerEvent } from './ledger.js';
+export { DEC_PRECISION, exactMinus, exactPlus, exactTimes } from './exactArithmetic.js';
