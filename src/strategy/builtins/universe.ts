@@ -1,0 +1,27 @@
+// What every built-in shares: the shape it returns, the symbols it may trade on a slice, and its history check.
+import { ConfigError } from '../../errors.js';
+import type { BarSlice } from '../../market/bar.js';
+import type { HistoryDemand } from '../priceHistory.js';
+import type { Strategy, StrategyContext } from '../strategy.js';
+
+/** A built-in strategy: a plain object that also declares how many closes per symbol it reads. */
+export type BuiltinStrategy = Strategy & HistoryDemand;
+
+/** Symbols the strategy may trade on `slice`: those traded in it (restricted to `symbols` when given), ascending. */
+export function tradedUniverse(slice: BarSlice, symbols: readonly string[] | undefined): readonly string[] {
+  const traded = Object.keys(slice.bars).sort();
+  return symbols === undefined ? traded : traded.filter((s) => symbols.includes(s));
+}
+
+/**
+ * Fails when the engine keeps fewer closes per symbol than the strategy needs, instead of never trading.
+ * @throws ConfigError naming the strategy kind and both lengths.
+ */
+export function requireHistory(kind: string, ctx: StrategyContext, needed: number): void {
+  if (ctx.history.capacity < needed) {
+    throw new ConfigError(
+      `${kind} (strategy ${ctx.strategyId}) needs ${needed} closes per symbol but the price history keeps ${ctx.history.capacity}; raise the history capacity`,
+      'historyCapacity',
+    );
+  }
+}

@@ -1,0 +1,45 @@
+// One call of strategy code (init or onBar) with containment: intents on success, the error message when it throws.
+import type { Dec } from '../money/decimal.js';
+import type { BarSlice } from '../market/bar.js';
+import type { LedgerState } from '../ledger/types.js';
+import { createLedgerView } from '../ledger/ledger.js';
+import { createStrategyContext } from './strategyContext.js';
+import type { OrderIntent, PriceHistory, Strategy, StrategyParams } from './strategy.js';
+
+/** Outcome of a strategy call: its intents, or the error it threw (the engine records it and applies its fault policy). */
+export type StrategyCallOutcome =
+  | { readonly ok: true; readonly intents: readonly OrderIntent[] }
+  | { readonly ok: false; readonly phase: 'init' | 'onBar'; readonly error: string };
+
+/** What one strategy call reads. */
+export interface StrategyCallArgs {
+  readonly strategyId: string;
+  readonly params: StrategyParams;
+  readonly ledger: LedgerState;
+  readonly slice: BarSlice;
+  readonly barIndex: number;
+  readonly history: PriceHistory;
+  readonly markOf: (symbol: string) => Dec | undefined;
+}
+
+/** Calls `strategy.init` or `strategy.onBar` with a fresh context; never throws (a thrown error becomes the outcome). */
+export function runStrategyCall(phase: 'init' | 'onBar', strategy: Strategy, args: StrategyCallArgs): StrategyCallOutcome {
+  try {
+    const call = createStrategyContext({
+      strategyId: args.strategyId,
+      params: args.params,
+      time: args.slice.time,
+      barIndex: args.barIndex,
+      ledger: createLedgerView(args.ledger, args.markOf),
+      history: args.history,
+    });
+    if (phase === 'init') {
+      strategy.init?.(call.ctx);
+      return { ok: true, intents: call.drain() };
+    }
+    const returned = strategy.onBar(call.ctx, args.slice);
+    return { ok: true, intents: call.drain(returned) };
+  } catch (e) {
+    return { ok: false, phase, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+  }
+}

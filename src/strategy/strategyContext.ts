@@ -1,0 +1,200 @@
+// Builds the one context object strategy code sees per call, and collects the order intents it records.
+import { ConfigError, InvalidNumberError } from '../errors.js';
+import { Dec, ONE, ZERO, dec, decFromStatistic, type DecString } from '../money/decimal.js';
+import type { LedgerView } from '../ledger/types.js';
+import type { OrderIntent, PriceHistory, StrategyContext, StrategyParams } from './strategy.js';
+import { MissingPriceError, OrderError } from './orderErrors.js';
+
+/** How value and percent orders turn money into units. */
+export interface OrderSizing {
+  /**
+   * Quantities of value and target orders are rounded towards zero to a multiple of this
+   * (default `1`: whole units; e.g. `'0.0001'` for fractional crypto). `order()` is taken literally.
+   */
+  readonly lotSize?: Dec | DecString;
+}
+
+/** Everything the engine supplies for one strategy call. */
+export interface StrategyContextInput<P extends StrategyParams = StrategyParams> {
+  readonly strategyId: string;
+  readonly params: P;
+  readonly time: string;
+  readonly barIndex: number;
+  /** The strategy's own ledger, valued at the latest marks. */
+  readonly ledger: LedgerView;
+  readonly history: PriceHistory;
+  readonly sizing?: OrderSizing;
+}
+
+/** A context plus the function that closes it and hands back what the strategy asked for. */
+export interface StrategyCall<P extends StrategyParams = StrategyParams> {
+  readonly ctx: StrategyContext<P>;
+  /**
+   * Closes the context and returns its intents: helper-recorded ones, then `returned` (what onBar returned),
+   * summed into one intent per symbol, zero sums dropped, ascending by symbol.
+   * @throws OrderError / MissingPriceError / InvalidNumberError when a returned intent is malformed.
+   */
+  drain(returned?: readonly OrderIntent[] | void): OrderIntent[];
+}
+
+// Decimal division keeps 34 significant digits, so value × (1/3) ÷ price can land at 2.99…97 where
+// the exact answer is 3; rounding to 30 digits first stops truncation from losing a whole lot.
+const QUANTITY_SIGNIFICANT_DIGITS = 30;
+
+/**
+ * Creates the context for one strategy call; it exposes only the fields of {@link StrategyContext}.
+ * @throws ConfigError when the lot size is not a positive decimal.
+ */
+export function createStrategyContext<P extends StrategyParams>(input: StrategyContextInput<P>): StrategyCall<P> {
+  const { strategyId, history } = input;
+  const lotSize = readLotSize(input.sizing?.lotSize, strategyId);
+  const pending = new Map<string, Dec>();
+  let open = true;
+
+  const ensureOpen = (helper: string): void => {
+    if (!open) {
+      throw new OrderError(`strategy ${strategyId}: ${helper}() called after its bar was processed; keep no context between calls`, strategyId);
+    }
+  };
+  const priceOf = (symbol: string, helper: string): Dec => {
+    checkSymbol(symbol, helper, strategyId);
+    const price = history.lastClose(symbol);
+    if (price === undefined) {
+      throw new MissingPriceError(`strategy ${strategyId}: ${helper}(${symbol}) has no price: ${symbol} has not traded yet`, strategyId, symbol);
+    }
+    if (price.lte(ZERO)) {
+      throw new MissingPriceError(`strategy ${strategyId}: ${helper}(${symbol}) cannot size with non-positive close ${price.toString()}`, strategyId, symbol);
+    }
+    return price;
+  };
+  const record = (symbol: string, quantity: Dec): void => {
+    if (quantity.isZero()) return;
+    pending.set(symbol, (pending.get(symbol) ?? ZERO).plus(quantity));
+  };
+  const units = (raw: Dec): Dec => raw.toSignificantDigits(QUANTITY_SIGNIFICANT_DIGITS).div(lotSize).trunc().times(lotSize);
+  const targetValue = (symbol: string, value: Dec, helper: string): void => {
+    const price = priceOf(symbol, helper);
+    const target = units(value.div(price));
+    const current = input.ledger.quantity(symbol).plus(pending.get(symbol) ?? ZERO);
+    record(symbol, target.minus(current));
+  };
+
+  const ledger = readOnlyLedger(input.ledger);
+  const readHistory = readOnlyHistory(history);
+  const ctx: StrategyContext<P> = Object.freeze({
+    strategyId,
+    params: input.params,
+    time: input.time,
+    barIndex: input.barIndex,
+    ledger,
+    history: readHistory,
+    order(symbol: string, quantity: Dec | DecString | number): void {
+      ensureOpen('order');
+      const qty = amount(quantity, `strategy ${strategyId}: order(${symbol}) quantity`);
+      priceOf(symbol, 'order');
+      record(symbol, qty);
+    },
+    orderValue(symbol: string, value: Dec | DecString | number): void {
+      ensureOpen('orderValue');
+      const money = amount(value, `strategy ${strategyId}: orderValue(${symbol}) value`);
+      const price = priceOf(symbol, 'orderValue');
+      record(symbol, units(money.div(price)));
+    },
+    orderTargetValue(symbol: string, value: Dec | DecString | number): void {
+      ensureOpen('orderTargetValue');
+      targetValue(symbol, amount(value, `strategy ${strategyId}: orderTargetValue(${symbol}) value`), 'orderTargetValue');
+    },
+    orderTargetPercent(symbol: string, percent: Dec | DecString | number): void {
+      ensureOpen('orderTargetPercent');
+      const where = `strategy ${strategyId}: orderTargetPercent(${symbol}) percent`;
+      // A percent is a weight, often computed as a number (1 / n): it enters through its shortest decimal text.
+      const fraction = typeof percent === 'number' ? decFromStatistic(percent, where) : dec(percent, where);
+      targetValue(symbol, input.ledger.value().times(fraction), 'orderTargetPercent');
+    },
+  });
+
+  const drain = (returned?: readonly OrderIntent[] | void): OrderIntent[] => {
+    ensureOpen('drain');
+    open = false;
+    if (returned !== undefined) {
+      if (!Array.isArray(returned)) {
+        throw new OrderError(`strategy ${strategyId}: onBar must return an array of order intents or nothing`, strategyId);
+      }
+      for (const intent of returned as readonly unknown[]) {
+        const { symbol, quantity } = checkIntent(intent, strategyId);
+        priceOf(symbol, 'onBar intent');
+        record(symbol, quantity);
+      }
+    }
+    const symbols = [...pending.keys()].sort();
+    const intents: OrderIntent[] = [];
+    for (const symbol of symbols) {
+      const quantity = pending.get(symbol) ?? ZERO;
+      if (!quantity.isZero()) intents.push(Object.freeze({ symbol, quantity }));
+    }
+    pending.clear();
+    return intents;
+  };
+
+  return { ctx, drain };
+}
+
+function readLotSize(lotSize: Dec | DecString | undefined, strategyId: string): Dec {
+  if (lotSize === undefined) return ONE;
+  let parsed: Dec;
+  try {
+    parsed = dec(lotSize, `strategy ${strategyId}: lotSize`);
+  } catch (e) {
+    throw new ConfigError(e instanceof Error ? e.message : String(e), 'lotSize');
+  }
+  if (parsed.lte(ZERO)) throw new ConfigError(`strategy ${strategyId}: lotSize must be positive, got ${parsed.toString()}`, 'lotSize');
+  return parsed;
+}
+
+function amount(value: Dec | DecString | number, where: string): Dec {
+  if (typeof value !== 'string' && typeof value !== 'number' && !(value instanceof Dec)) {
+    throw new InvalidNumberError(`${where}: expected a Decimal, decimal string or integer, got ${typeof value}`);
+  }
+  return dec(value, where);
+}
+
+function checkSymbol(symbol: unknown, helper: string, strategyId: string): asserts symbol is string {
+  if (typeof symbol !== 'string' || symbol.length === 0) {
+    throw new OrderError(`strategy ${strategyId}: ${helper}() needs a non-empty symbol, got ${JSON.stringify(symbol) ?? String(symbol)}`, strategyId);
+  }
+}
+
+function checkIntent(intent: unknown, strategyId: string): OrderIntent {
+  if (typeof intent !== 'object' || intent === null) {
+    throw new OrderError(`strategy ${strategyId}: onBar returned ${String(intent)} where an order intent { symbol, quantity } was expected`, strategyId);
+  }
+  const { symbol, quantity } = intent as { symbol?: unknown; quantity?: unknown };
+  checkSymbol(symbol, 'onBar intent', strategyId);
+  if (!(quantity instanceof Dec)) {
+    throw new InvalidNumberError(`strategy ${strategyId}: onBar intent for ${symbol} has quantity ${String(quantity)}; use dec('…') to build it`);
+  }
+  return { symbol, quantity: dec(quantity, `strategy ${strategyId}: onBar intent for ${symbol}`) };
+}
+
+// Strategy code gets facades, so a cast cannot reach the engine's ledger or push into the shared history.
+function readOnlyLedger(view: LedgerView): LedgerView {
+  return Object.freeze({
+    get cash() {
+      return view.cash;
+    },
+    get positions() {
+      return view.positions;
+    },
+    quantity: (symbol: string) => view.quantity(symbol),
+    value: () => view.value(),
+  });
+}
+
+function readOnlyHistory(history: PriceHistory): PriceHistory {
+  return Object.freeze({
+    capacity: history.capacity,
+    closes: (symbol: string, n?: number) => history.closes(symbol, n),
+    lastClose: (symbol: string) => history.lastClose(symbol),
+    symbols: () => history.symbols(),
+  });
+}
