@@ -1,2 +1,21 @@
 // Public API of src/allocation (re-exported from the package root).
-export {};
+export type { AllocationAlgorithm, AllocationDecision, SolverReport, Weights } from './types.js';
+export { AllocationConstraints } from './constraints.js';
+export type { AllocationConstraintsOptions, ConstrainedWeights } from './constraints.js';
+export { FixedAllocation } from './fixed.js';
+export { DynamicAllocation } from './dynamic.js';
+export type { DynamicAllocationOptions } from './dynamic.js';
+export { RiskParityAllocation, alignReturns } from './riskParity.js';
+export type { RiskParityMethod, RiskParityOptions } from './riskParity.js';
+export { KellyCriterionAllocation } from './kelly.js';
+export type { KellyAllocationOptions } from './kelly.js';
+export { DrawdownBasedAllocation } from './drawdown.js';
+export type { DrawdownAllocationOptions } from './drawdown.js';
+export { SharpeProportionalAllocation } from './sharpe.js';
+export type { SharpeAllocationOptions } from './sharpe.js';
+export { equalRiskContribution, riskContributions, sampleCovariance } from './equalRiskContribution.js';
+export type { ErcOptions, ErcResult } from './equalRiskContribution.js';
+export { WeighingAlgorithm, normalised } from './weighingAlgorithm.js';
+export type { RawAllocation, RankedPerformance } from './weighingAlgorithm.js';
+export { createAllocationAlgorithm, constraintsFromSpec, ALLOCATION_ALGORITHM_NAMES } from './allocationSpec.js';
+export type { AllocationSpec, AllocationAlgorithmName } from './allocationSpec.js';
