@@ -1,0 +1,55 @@
+// Store URLs: what openEventStore accepts, and the StoreConfigError for everything else.
+import { describe, expect, it } from 'vitest';
+import { StoreConfigError, openEventStore, parseStoreUrl } from '../events/index.js';
+
+describe('parseStoreUrl', () => {
+  it('accepts memory: and sqlite: paths, relative to cwd or absolute, with an optional durability', () => {
+    expect(parseStoreUrl('memory:')).toEqual({ kind: 'memory' });
+    expect(parseStoreUrl('sqlite:./runs/demo.db', '/home/u/work')).toEqual({ kind: 'sqlite', path: '/home/u/work/runs/demo.db', durability: null });
+    expect(parseStoreUrl('sqlite:demo.db', '/w')).toEqual({ kind: 'sqlite', path: '/w/demo.db', durability: null });
+    expect(parseStoreUrl('sqlite:/var/data/s.db?durability=normal', '/w')).toEqual({ kind: 'sqlite', path: '/var/data/s.db', durability: 'normal' });
+    expect(parseStoreUrl('sqlite:///var/data/s.db?durability=full', '/w')).toEqual({ kind: 'sqlite', path: '/var/data/s.db', durability: 'full' });
+    expect(parseStoreUrl('SQLITE:../up/a%20b.db', '/w/x')).toEqual({ kind: 'sqlite', path: '/w/up/a b.db', durability: null });
+  });
+
+  const bad: [string, RegExp][] = [
+    ['', /has no scheme/],
+    ['runs/demo.db', /has no scheme/],
+    ['postgres://localhost/db', /unknown scheme "postgres:"/],
+    ['esdb://localhost:2113', /unknown scheme "esdb:"/],
+    ['sqlite:', /has no file path/],
+    ['sqlite:?durability=full', /has no file path/],
+    ['sqlite:x.db?durability=fast', /durability "fast"/],
+    ['sqlite:x.db?mode=ro', /unknown parameter "mode"/],
+    ['sqlite://host/x.db', /names a host/],
+    ['sqlite::memory:', /use "memory:"/],
+    ['memory:name', /takes no path or parameters/],
+  ];
+  for (const [url, why] of bad) {
+    it(`refuses ${JSON.stringify(url)} with StoreConfigError naming the URL and the accepted forms`, () => {
+      let error: unknown;
+      try {
+        parseStoreUrl(url, '/w');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(StoreConfigError);
+      expect((error as Error).message).toContain(`"${url}"`);
+      expect((error as Error).message).toMatch(why);
+      expect((error as Error).message).toContain('accepted forms: memory:, sqlite:./relative/path.db');
+    });
+  }
+});
+
+describe('openEventStore', () => {
+  it('opens a memory store that reports its URL', async () => {
+    const store = await openEventStore('memory:');
+    expect(store.url).toBe('memory:');
+    expect(await store.listStreams()).toEqual([]);
+    await store.close();
+  });
+
+  it('rejects an unknown scheme with StoreConfigError', async () => {
+    await expect(openEventStore('redis://x')).rejects.toBeInstanceOf(StoreConfigError);
+  });
+});
