@@ -1,0 +1,96 @@
+// Field-level checks shared by the file sources: decimal text, positive prices, non-negative volume, OHLC consistency.
+import { DataError } from '../errors.js';
+import { Dec } from '../money/decimal.js';
+import type { Bar } from './bar.js';
+
+/** The five numeric fields of a bar. */
+export type BarNumberField = 'open' | 'high' | 'low' | 'close' | 'volume';
+
+/** A bar's fields as text, before validation. */
+export interface RawBar {
+  readonly symbol: string;
+  readonly open: string;
+  readonly high: string;
+  readonly low: string;
+  readonly close: string;
+  readonly volume: string;
+}
+
+/** Where a record came from, and how its fields are named there (a CSV header name or an NDJSON key). */
+export interface RecordLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly columnOf: (field: BarNumberField | 'symbol') => string;
+}
+
+const DECIMAL_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A checked decimal text and its nearest double, used for fast ordering. */
+interface NumberText {
+  readonly text: string;
+  readonly approx: number;
+}
+
+/**
+ * Validates a bar's text fields and returns the bar with each number kept exactly as written (trimmed).
+ * @throws DataError naming file, line and column for a malformed number, a non-positive price, a negative volume,
+ * high below low, or open/close outside [low, high].
+ */
+export function checkedBar(raw: RawBar, at: RecordLocation): Bar {
+  const symbol = raw.symbol.trim();
+  if (symbol === '') throw fieldError('symbol is empty', at, 'symbol');
+  const open = positivePrice(raw.open, 'open', at);
+  const high = positivePrice(raw.high, 'high', at);
+  const low = positivePrice(raw.low, 'low', at);
+  const close = positivePrice(raw.close, 'close', at);
+  const volume = numberText(raw.volume, 'volume', at);
+  if (sign(volume) < 0) throw fieldError(`volume ${volume.text} is negative`, at, 'volume');
+  if (compare(high, low) < 0) throw fieldError(`high ${high.text} is below low ${low.text}`, at, 'high');
+  for (const [field, v] of [['open', open], ['close', close]] as const) {
+    if (compare(v, low) < 0 || compare(v, high) > 0) {
+      throw fieldError(`${field} ${v.text} is outside [low ${low.text}, high ${high.text}]`, at, field);
+    }
+  }
+  return { symbol, open: open.text, high: high.text, low: low.text, close: close.text, volume: volume.text };
+}
+
+/**
+ * Validates one price (for sources that carry only a close) and returns it trimmed.
+ * @throws DataError naming file, line and column when the text is not a decimal or not positive.
+ */
+export function checkedPrice(text: string, file: string, line: number, column: string): string {
+  const at: RecordLocation = { file, line, columnOf: () => column };
+  return positivePrice(text, 'close', at).text;
+}
+
+function positivePrice(text: string, field: BarNumberField, at: RecordLocation): NumberText {
+  const n = numberText(text, field, at);
+  if (sign(n) <= 0) throw fieldError(`${field} ${n.text} is not a positive price`, at, field);
+  return n;
+}
+
+function numberText(raw: string, field: BarNumberField, at: RecordLocation): NumberText {
+  const text = raw.trim();
+  if (!DECIMAL_TEXT.test(text)) {
+    throw fieldError(text === '' ? `${field} is empty` : `${field} "${text}" is not a decimal number`, at, field);
+  }
+  return { text, approx: Number(text) };
+}
+
+// Rounding to double is monotonic, so unequal doubles order their decimals; only ties (and 0/±Infinity
+// from under/overflow) need the exact Decimal comparison.
+function compare(a: NumberText, b: NumberText): number {
+  if (a.approx < b.approx) return -1;
+  if (a.approx > b.approx) return 1;
+  return new Dec(a.text).cmp(new Dec(b.text));
+}
+
+function sign(a: NumberText): number {
+  if (a.approx > 0) return 1;
+  if (a.approx < 0) return -1;
+  return new Dec(a.text).cmp(0);
+}
+
+function fieldError(message: string, at: RecordLocation, field: BarNumberField | 'symbol'): DataError {
+  return new DataError(message, { file: at.file, line: at.line, column: at.columnOf(field) });
+}

@@ -1,0 +1,54 @@
+// Header parsing for the CSV sources: case-insensitive column lookup, missing and duplicate columns as DataError.
+import { DataError } from '../errors.js';
+
+/** Column positions of a CSV header, looked up by lower-cased name. */
+export interface CsvHeader {
+  /** Header cells as written (trimmed). */
+  readonly names: readonly string[];
+  /** Position of each lower-cased name. */
+  readonly index: ReadonlyMap<string, number>;
+}
+
+/**
+ * Reads a header record and checks that every name in `required` is present once.
+ * @throws DataError (line of the header, column of the offending name) for an empty, duplicate or missing column.
+ */
+export function csvHeader(file: string, line: number, cells: readonly string[], required: readonly string[]): CsvHeader {
+  const index = new Map<string, number>();
+  cells.forEach((cell, i) => {
+    const key = cell.trim().toLowerCase();
+    if (key === '' && i > 0) throw new DataError(`header column ${i + 1} has no name`, { file, line, column: String(i + 1) });
+    if (index.has(key)) throw new DataError(`duplicate column "${cell.trim()}" in the header`, { file, line, column: cell.trim() });
+    index.set(key, i);
+  });
+  for (const name of required) {
+    if (!index.has(name)) {
+      throw new DataError(`missing column "${name}" (the header is "${cells.join(',')}"; expected ${required.join(',')})`, {
+        file,
+        line,
+        column: name,
+      });
+    }
+  }
+  return { names: cells.map((c) => c.trim()), index };
+}
+
+/**
+ * Checks that a data record has as many fields as the header.
+ * @throws DataError naming the first missing column, or the first extra field by position.
+ */
+export function checkFieldCount(file: string, line: number, fields: readonly string[], header: CsvHeader): void {
+  if (fields.length === header.names.length) return;
+  const column =
+    fields.length < header.names.length ? (header.names[fields.length] ?? String(fields.length + 1)) : String(header.names.length + 1);
+  throw new DataError(`the row has ${fields.length} fields but the header has ${header.names.length}`, { file, line, column });
+}
+
+/** The error for a file with no header line. */
+export function emptyFileError(file: string, expected: string): DataError {
+  return new DataError(`the file is empty: expected a header line "${expected}"`, {
+    file,
+    line: 1,
+    column: expected.split(',')[0] ?? expected,
+  });
+}
