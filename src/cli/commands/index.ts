@@ -1,11 +1,12 @@
 // Registers every subcommand; each lives in its own file and reports its exit code through `setExit`.
 import type { Command } from 'commander';
 import type { CliIO } from '../output.js';
+import { registerAllocate } from './allocate.js';
 
 /** A subcommand's registration: adds itself to `program`, writes to `io`, and reports a non-zero exit through `setExit`. */
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const commands: RegisterCommand[] = [];
+const commands: RegisterCommand[] = [registerAllocate];
 
 /** Adds all subcommands to the program. */
 export function registerCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
