@@ -1,0 +1,103 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/errors.js';
+import { builtinStrategies, loadStrategy, resolveStrategy, type StrategySpec } from '../src/strategy/registry.js';
+import type { Strategy } from '../src/strategy/strategy.js';
+import { simulateBars } from './fixtures/strategies/simulateBars.js';
+
+const baseDir = fileURLToPath(new URL('./fixtures/strategies/', import.meta.url));
+const path = [{ AAA: '10' }, { AAA: '11' }, { AAA: '12' }];
+
+async function configErrorOf(run: () => Promise<unknown> | unknown): Promise<ConfigError> {
+  try {
+    await run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolving built-in kinds', () => {
+  it('resolves each built-in kind synchronously with its params', () => {
+    expect(Object.keys(builtinStrategies).sort()).toEqual(['buy-and-hold', 'mean-reversion', 'momentum', 'trend-following']);
+    const momentum = resolveStrategy({ kind: 'momentum', params: { lookback: 5 } });
+    expect(momentum.name).toBe('momentum');
+    expect((momentum as Strategy & { historyLength: number }).historyLength).toBe(6);
+    expect(resolveStrategy({ kind: 'buy-and-hold' }).name).toBe('buy-and-hold');
+  });
+
+  it('names the unknown kind and the known ones', async () => {
+    const error = await configErrorOf(() => resolveStrategy({ kind: 'momentun' }));
+    expect(error.message).toBe('unknown strategy kind "momentun" (known: buy-and-hold, mean-reversion, momentum, trend-following)');
+    expect(error.field).toBe('kind');
+  });
+
+  it('passes invalid params through as the built-in ConfigError naming the parameter', async () => {
+    const error = await configErrorOf(() => resolveStrategy({ kind: 'trend-following', params: { fast: 9, slow: 3 } }));
+    expect(error.field).toBe('slow');
+  });
+
+  it('resolves an extra kind passed alongside the built-ins', () => {
+    const custom: Strategy = { name: 'custom', onBar: () => undefined };
+    const kinds = { ...builtinStrategies, 'scored-universe': () => custom };
+    expect(resolveStrategy({ kind: 'scored-universe' }, kinds)).toBe(custom);
+  });
+
+  it('rejects malformed specs', async () => {
+    const bad: unknown[] = [null, [], {}, { kind: 'momentum', module: './x.js' }, { kind: 3 }, { kind: 'momentum', params: [1] }, { module: '' }];
+    for (const spec of bad) await configErrorOf(() => resolveStrategy(spec as StrategySpec));
+    expect((await configErrorOf(() => resolveStrategy({ module: './everyOtherBar.ts' }))).message).toMatch(/loadStrategy/);
+  });
+});
+
+describe('loading user modules', () => {
+  it('loads a factory export from a .ts module relative to the base directory, passing params', async () => {
+    const strategy = await loadStrategy({ module: './everyOtherBar.ts', export: 'everyOtherBar', params: { symbol: 'AAA', quantity: 3 } }, { baseDir });
+    expect(strategy.name).toBe('every-other-bar');
+    expect(simulateBars(strategy, path).orders).toEqual([
+      { bar: 0, orders: { AAA: '3' } },
+      { bar: 2, orders: { AAA: '3' } },
+    ]);
+  });
+
+  it('loads a plain strategy object from the default export and names it after its module', async () => {
+    const strategy = await loadStrategy({ module: './everyOtherBar.ts' }, { baseDir });
+    expect(strategy.name).toBe('./everyOtherBar.ts#default');
+    expect(simulateBars(strategy, path).orders).toEqual([
+      { bar: 0, orders: { AAA: '1' } },
+      { bar: 2, orders: { AAA: '1' } },
+    ]);
+  });
+
+  it('resolves kinds through loadStrategy too', async () => {
+    expect((await loadStrategy({ kind: 'mean-reversion' }, { baseDir })).name).toBe('mean-reversion');
+  });
+
+  it('rejects an export that is not a strategy, naming the module and what is missing', async () => {
+    const error = await configErrorOf(() => loadStrategy({ module: './everyOtherBar.ts', export: 'notAStrategy' }, { baseDir }));
+    expect(error.message).toBe(
+      'strategy module ./everyOtherBar.ts, export "notAStrategy" is an object with keys onTick, not a strategy (an object with an onBar function) or a factory (params) => strategy',
+    );
+  });
+
+  it('rejects a factory whose result has no onBar', async () => {
+    const error = await configErrorOf(() => loadStrategy({ module: './everyOtherBar.ts', export: 'badFactory' }, { baseDir }));
+    expect(error.message).toMatch(/export "badFactory": the factory returned an object with keys name, which has no onBar function/);
+  });
+
+  it('rejects a missing export, listing what the module exports', async () => {
+    const error = await configErrorOf(() => loadStrategy({ module: './everyOtherBar.ts', export: 'nope' }, { baseDir }));
+    expect(error.message).toMatch(/export "nope" is missing \(the module exports: badFactory, default, everyOtherBar, notAStrategy\)/);
+  });
+
+  it('rejects a module that does not exist or does not parse, naming it', async () => {
+    expect((await configErrorOf(() => loadStrategy({ module: './missing.js' }, { baseDir }))).message).toMatch(/strategy module \.\/missing\.js .* could not be loaded/);
+    expect((await configErrorOf(() => loadStrategy({ module: './brokenSyntax.mjs' }, { baseDir }))).message).toMatch(/strategy module \.\/brokenSyntax\.mjs .* could not be loaded/);
+  });
+
+  it('rejects a bare package name: modules are file paths', async () => {
+    const error = await configErrorOf(() => loadStrategy({ module: 'some-package' }, { baseDir }));
+    expect(error.message).toMatch(/must be a file path starting with \.\/ or \.\.\//);
+  });
+});
