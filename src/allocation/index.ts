@@ -15,7 +15,7 @@ export { SharpeProportionalAllocation } from './sharpe.js';
 export type { SharpeAllocationOptions } from './sharpe.js';
 export { equalRiskContribution, riskContributions, sampleCovariance } from './equalRiskContribution.js';
 export type { ErcOptions, ErcResult } from './equalRiskContribution.js';
-export { WeighingAlgorithm, normalised } from './weighingAlgorithm.js';
+export { WeighingAlgorithm } from './weighingAlgorithm.js';
 export type { RawAllocation, RankedPerformance } from './weighingAlgorithm.js';
 export { createAllocationAlgorithm, constraintsFromSpec, ALLOCATION_ALGORITHM_NAMES } from './allocationSpec.js';
 export type { AllocationSpec, AllocationAlgorithmName } from './allocationSpec.js';
