@@ -1,2 +1,2 @@
 // Public API of src/config (re-exported from the package root).
-export {};
+export * from './portfolioConfig.js';

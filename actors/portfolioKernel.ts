@@ -1,0 +1,751 @@
+// The portfolio kernel: the supervisor's state as a fold of its events, and the per-slice pipeline that decides new ones.
+import { createActor, type Actor } from 'xstate';
+import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
+import { Dec, ZERO, dec, decStr, decFromStatistic, type Dec as DecT } from '../src/money/decimal.js';
+import { AllocationError, DataError, StratafolioError } from '../src/errors.js';
+import type { BarSlice } from '../src/market/bar.js';
+import type { LedgerState } from '../src/ledger/types.js';
+import { emptyLedger, ledgerValue } from '../src/ledger/ledger.js';
+import type { OrderIntent, Strategy } from '../src/strategy/strategy.js';
+import { RollingPriceHistory } from '../src/strategy/priceHistory.js';
+import { StrategyPerformance } from '../src/performance/strategyPerformance.js';
+import type { AllocationAlgorithm, AllocationDecision, Weights } from '../src/allocation/types.js';
+import type { AllocationRebalancer } from '../src/rebalance/allocationRebalancer.js';
+import { applyOrderLimits, type RequestedOrder } from '../src/portfolio/orderLimits.js';
+import { planRebalance } from '../src/portfolio/rebalancePlan.js';
+import { executeSliceOrders, estimateCashCost, type ExecutableOrder } from '../src/portfolio/sliceExecution.js';
+import { RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../events/catalogue.js';
+import { GENESIS_HASH, sealEvents, type ChainHead, type SealedEvent } from '../events/envelope.js';
+import { lifecycleEventFor, strategyMachine } from './strategyActor.js';
+
+/** A strategy as the kernel tracks it. */
+export interface StrategyEntry {
+  readonly id: string;
+  readonly kind: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly minAllocation: number | null;
+  readonly maxAllocation: number | null;
+  readonly actor: Actor<typeof strategyMachine>;
+  readonly performance: StrategyPerformance;
+  /** Net capital moved in (+) or out (−) since the last BarMarked. */
+  flowSinceMark: DecT;
+  /** Value at the last BarMarked (null before its first). */
+  lastValue: DecT | null;
+  /** Growth index of the strategy's returns (transfers excluded) and its running peak, for the drawdown limit. */
+  navIndex: number;
+  navPeak: number;
+  pendingRemoval: { readonly liquidate: boolean } | null;
+  removed: boolean;
+}
+
+/** An accepted order waiting for the next slice's open (fill mode `next-open`). */
+interface PendingOrder {
+  readonly orderId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly quantity: DecT;
+}
+
+/** A request made between slices; it takes effect at the start of the next slice, recorded with it. */
+export type PortfolioCommand =
+  | { readonly kind: 'add'; readonly id: string; readonly strategyKind: string; readonly strategy: Strategy; readonly params: Readonly<Record<string, unknown>>; readonly allocationPct: DecT; readonly metadata: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'pause'; readonly id: string; readonly reason: string }
+  | { readonly kind: 'resume'; readonly id: string; readonly reason: string }
+  | { readonly kind: 'remove'; readonly id: string; readonly liquidate: boolean }
+  | { readonly kind: 'rebalance'; readonly weights: Weights; readonly reason: string };
+
+/** Resolves the strategy object of a recorded StrategyAdded (kind + parameters), for recovery. */
+export type StrategyResolver = (strategyId: string, kind: string, params: Readonly<Record<string, unknown>>) => Strategy;
+
+/** What the kernel is built with. */
+export interface KernelOptions {
+  readonly portfolioId: string;
+  readonly config: PortfolioConfig;
+  readonly resolveStrategy: StrategyResolver;
+  readonly algorithm: AllocationAlgorithm | null;
+  readonly rebalancer: AllocationRebalancer | null;
+  readonly historyCapacity: number;
+}
+
+/** Running totals of what netting saved. */
+export interface NettingTotals {
+  grossTradedValue: DecT;
+  netTradedValue: DecT;
+  commissionSaved: DecT;
+}
+
+/** The result of one slice: its sealed events (to append atomically) and the chain head after them. */
+export interface SliceOutcome {
+  readonly events: readonly SealedEvent[];
+  readonly head: ChainHead;
+}
+
+/**
+ * Holds the supervisor's state and the strategy actors. `apply` is the one fold used live and on recovery;
+ * `processSlice` decides a slice's events, applying each as it is decided.
+ */
+export class PortfolioKernel {
+  readonly portfolioId: string;
+  readonly config: PortfolioConfig;
+  readonly strategies = new Map<string, StrategyEntry>();
+  readonly marks = new Map<string, DecT>();
+  readonly history: RollingPriceHistory;
+  readonly netting: NettingTotals = { grossTradedValue: ZERO, netTradedValue: ZERO, commissionSaved: ZERO };
+  reserve: DecT = ZERO;
+  totalCapital: DecT = ZERO;
+  opened = false;
+  barIndex = 0;
+  lastBarTime: string | null = null;
+  targetWeights: Weights = {};
+  rebalanceCount = 0;
+  head: ChainHead;
+  private pendingOrders: PendingOrder[] = [];
+  private commands: PortfolioCommand[] = [];
+  private readonly options: KernelOptions;
+  private replaying = false;
+  private outbox: { event: DomainEvent; barTime: string | null }[] = [];
+  private sealed: SealedEvent[] = [];
+  private readonly strategyObjects = new Map<string, Strategy>();
+
+  constructor(options: KernelOptions) {
+    this.options = options;
+    this.portfolioId = options.portfolioId;
+    this.config = options.config;
+    this.history = new RollingPriceHistory(options.historyCapacity);
+    this.head = { portfolioId: options.portfolioId, nextRevision: 0, prevHash: GENESIS_HASH };
+  }
+
+  // ---------------------------------------------------------------- the fold
+
+  /** Applies one recorded event to the state (recovery path; the live path applies each event as it is decided). */
+  replay(event: SealedEvent): void {
+    this.replaying = true;
+    try {
+      this.apply(event);
+    } finally {
+      this.replaying = false;
+    }
+    this.head = { portfolioId: this.portfolioId, nextRevision: event.metadata.revision + 1, prevHash: event.metadata.hash };
+  }
+
+  private apply(event: SealedEvent): void {
+    switch (event.type) {
+      case 'PortfolioOpened':
+        this.opened = true;
+        this.totalCapital = dec(event.data.totalCapital);
+        this.reserve = this.totalCapital;
+        return;
+      case 'StrategyAdded': {
+        const d = event.data;
+        const strategy = this.strategyObjects.get(d.strategyId) ?? this.options.resolveStrategy(d.strategyId, d.kind, d.parameters);
+        this.strategyObjects.set(d.strategyId, strategy);
+        const actor = createActor(strategyMachine, {
+          input: { strategyId: d.strategyId, strategy, params: d.parameters, ledger: emptyLedger() },
+        });
+        actor.start();
+        this.strategies.set(d.strategyId, {
+          id: d.strategyId,
+          kind: d.kind,
+          params: d.parameters,
+          minAllocation: d.minAllocation,
+          maxAllocation: d.maxAllocation,
+          actor,
+          performance: new StrategyPerformance(d.strategyId, { lookback: this.config.lookback }),
+          flowSinceMark: ZERO,
+          lastValue: null,
+          navIndex: 1,
+          navPeak: 1,
+          pendingRemoval: null,
+          removed: false,
+        });
+        this.targetWeights = { ...this.targetWeights, [d.strategyId]: Number(d.allocationPct) };
+        return;
+      }
+      case 'CapitalTransferred': {
+        const amount = dec(event.data.amount);
+        this.moveCapital(event.data.from, amount.neg());
+        this.moveCapital(event.data.to, amount);
+        return;
+      }
+      case 'StrategyLifecycleChanged': {
+        const entry = this.mustGet(event.data.strategyId);
+        const type = lifecycleEventFor(event.data.to);
+        if (event.data.from === 'paused' && event.data.to === 'running') entry.actor.send({ type: 'RESUME' });
+        else if (type) entry.actor.send({ type } as { type: 'START' | 'PAUSE' | 'LIQUIDATE' | 'STOP' });
+        return;
+      }
+      case 'OrderPlaced':
+        if (this.config.execution.fillAt === 'next-open') {
+          const d = event.data;
+          this.pendingOrders.push({ orderId: d.orderId, strategyId: d.strategyId, symbol: d.symbol, quantity: dec(d.quantity) });
+        }
+        return;
+      case 'OrderRejected':
+        this.pendingOrders = this.pendingOrders.filter((o) => o.orderId !== event.data.orderId);
+        return;
+      case 'OrdersNetted':
+        this.netting.grossTradedValue = this.netting.grossTradedValue.plus(event.data.grossTradedValue);
+        this.netting.netTradedValue = this.netting.netTradedValue.plus(event.data.netTradedValue);
+        this.netting.commissionSaved = this.netting.commissionSaved.plus(event.data.commissionSaved);
+        return;
+      case 'FillRecorded': {
+        const d = event.data;
+        this.mustGet(d.strategyId).actor.send({
+          type: 'LEDGER',
+          event: { kind: 'fill', fill: { symbol: d.symbol, quantity: dec(d.quantity), price: dec(d.price), commission: dec(d.commission) } },
+        });
+        this.pendingOrders = this.pendingOrders.filter((o) => o.orderId !== d.orderId);
+        return;
+      }
+      case 'BarMarked': {
+        const time = event.metadata.barTime ?? '';
+        if (this.replaying) {
+          for (const [symbol, price] of Object.entries(event.data.marks)) this.marks.set(symbol, dec(price));
+          this.history.pushCloses(time, event.data.marks);
+        }
+        for (const [id, valueText] of Object.entries(event.data.strategyValues)) {
+          const entry = this.mustGet(id);
+          const value = dec(valueText);
+          this.recordValue(entry, time, value);
+        }
+        // The configured allocation is the first decision: schedules count from the first slice.
+        if (this.barIndex === 0 && this.rebalanceCount === 0) this.options.rebalancer?.recordRebalance(time);
+        this.barIndex += 1;
+        this.lastBarTime = time;
+        return;
+      }
+      case 'RebalanceDecided':
+        this.targetWeights = { ...this.targetWeights, ...event.data.finalWeights };
+        this.rebalanceCount += 1;
+        if (event.metadata.barTime) this.options.rebalancer?.recordRebalance(event.metadata.barTime);
+        return;
+      case 'StrategyFaulted':
+        return;
+      case 'StrategyRemoved': {
+        const entry = this.mustGet(event.data.strategyId);
+        entry.removed = true;
+        entry.pendingRemoval = null;
+        const { [entry.id]: _gone, ...rest } = this.targetWeights;
+        this.targetWeights = rest;
+        return;
+      }
+    }
+  }
+
+  private moveCapital(party: string, amount: DecT): void {
+    if (party === RESERVE) {
+      this.reserve = this.reserve.plus(amount);
+      return;
+    }
+    const entry = this.mustGet(party);
+    entry.actor.send({ type: 'LEDGER', event: { kind: 'transfer', amount } });
+    entry.flowSinceMark = entry.flowSinceMark.plus(amount);
+  }
+
+  private recordValue(entry: StrategyEntry, time: string, value: DecT): void {
+    const base = (entry.lastValue ?? ZERO).plus(entry.flowSinceMark);
+    if (entry.lastValue !== null && base.isPositive() && !base.isZero()) {
+      entry.navIndex *= value.div(base).toNumber();
+      entry.navPeak = Math.max(entry.navPeak, entry.navIndex);
+    }
+    // The first mark's base is the capital that funded the strategy: no return before it existed.
+    entry.performance.update(time, value.toNumber(), entry.lastValue === null ? 0 : entry.flowSinceMark.toNumber());
+    entry.lastValue = value;
+    entry.flowSinceMark = ZERO;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** The lifecycle state of a strategy. */
+  lifecycleOf(id: string): LifecycleState {
+    return this.mustGet(id).actor.getSnapshot().value as LifecycleState;
+  }
+
+  /** A strategy's ledger (owned by its actor). */
+  ledgerOf(id: string): LedgerState {
+    return this.mustGet(id).actor.getSnapshot().context.ledger;
+  }
+
+  /** A strategy's value at the current marks. */
+  valueOf(id: string): DecT {
+    return ledgerValue(this.ledgerOf(id), this.markOf);
+  }
+
+  /** Ids of strategies not yet removed, ascending. */
+  activeIds(): string[] {
+    return [...this.strategies.values()].filter((e) => !e.removed).map((e) => e.id).sort();
+  }
+
+  /** Reserve plus every strategy's value at the current marks. */
+  portfolioValue(): DecT {
+    let total = this.reserve;
+    for (const id of this.activeIds()) total = total.plus(this.valueOf(id));
+    return total;
+  }
+
+  /** Weight of each active strategy in the portfolio's current value. */
+  currentWeights(): Weights {
+    const pv = this.portfolioValue();
+    const out: Weights = {};
+    for (const id of this.activeIds()) out[id] = pv.isZero() ? 0 : this.valueOf(id).div(pv).toNumber();
+    return out;
+  }
+
+  readonly markOf = (symbol: string): DecT | undefined => this.marks.get(symbol);
+
+  private mustGet(id: string): StrategyEntry {
+    const entry = this.strategies.get(id);
+    if (!entry) throw new AllocationError(`Strategy ${id} not found`);
+    return entry;
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /** Queues a command for the next slice, after validating it against the state the commands before it will leave. @throws AllocationError */
+  enqueue(command: PortfolioCommand): void {
+    this.validateCommand(command);
+    this.commands.push(command);
+  }
+
+  /** Commands waiting for the next slice. */
+  queuedCommands(): readonly PortfolioCommand[] {
+    return this.commands;
+  }
+
+  private validateCommand(c: PortfolioCommand): void {
+    const queuedAdds = this.commands.filter((q): q is Extract<PortfolioCommand, { kind: 'add' }> => q.kind === 'add');
+    const known = (id: string): boolean => (this.strategies.has(id) && !this.strategies.get(id)?.removed) || queuedAdds.some((q) => q.id === id);
+    switch (c.kind) {
+      case 'add': {
+        if (this.strategies.has(c.id) || queuedAdds.some((q) => q.id === c.id)) throw new AllocationError(`Strategy ${c.id} already exists`);
+        if (!c.allocationPct.isPositive() || c.allocationPct.isZero() || c.allocationPct.gt(1)) {
+          throw new AllocationError(`allocation of ${c.id} must be in (0, 1], got ${c.allocationPct.toString()}`);
+        }
+        const pv = this.opened ? this.portfolioValue() : this.totalCapital;
+        const committed = pv.minus(this.reserve).plus(queuedAdds.reduce((t, q) => t.plus(q.allocationPct.times(pv)), ZERO));
+        const current = pv.isZero() ? 0 : committed.div(pv).toNumber();
+        const next = c.allocationPct.toNumber();
+        if (current + next > 1 + 1e-12) {
+          throw new AllocationError(
+            `Allocation would exceed 100%: current=${pct(current)}, new=${pct(next)}, total=${pct(current + next)}`,
+          );
+        }
+        return;
+      }
+      case 'pause':
+      case 'resume':
+      case 'remove':
+        if (!known(c.id)) throw new AllocationError(`Strategy ${c.id} not found`);
+        if (c.kind === 'remove' && !c.liquidate && this.strategies.has(c.id)) {
+          const held = [...this.ledgerOf(c.id).positions.values()];
+          if (held.length > 0) {
+            throw new AllocationError(
+              `Strategy ${c.id} still holds ${held.map((p) => `${p.symbol} ${p.quantity.toString()}`).join(', ')}: remove it with liquidate so its positions are sold and their value returns to the reserve`,
+            );
+          }
+        }
+        return;
+      case 'rebalance': {
+        const strategies: Record<string, { value: DecT; cash: DecT; positions: LedgerState['positions'] }> = {};
+        for (const id of this.activeIds()) {
+          const ledger = this.ledgerOf(id);
+          strategies[id] = { value: this.valueOf(id), cash: ledger.cash, positions: ledger.positions };
+        }
+        planRebalance(c.weights, strategies, this.portfolioValue(), this.markOf);
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- deciding
+
+  private emit(event: DomainEvent, barTime: string | null): void {
+    const { events, head } = sealEvents(this.head, [{ event, barTime }]);
+    const sealed = events[0] as SealedEvent;
+    this.head = head;
+    this.sealed.push(sealed);
+    this.apply(sealed);
+  }
+
+  private drainSealed(): SliceOutcome {
+    const events = this.sealed;
+    this.sealed = [];
+    this.outbox = [];
+    return { events, head: this.head };
+  }
+
+  /** Decides the events that open the portfolio: PortfolioOpened, then each configured strategy and its capital. */
+  openPortfolio(meta: { configHash: string; codeVersion: string; strategies: readonly { id: string; kind: string; strategy: Strategy; params: Readonly<Record<string, unknown>>; allocation: DecT; min: number | null; max: number | null; metadata: Readonly<Record<string, unknown>> }[] }): SliceOutcome {
+    const c = this.config;
+    this.emit(
+      domainEvent('PortfolioOpened', {
+        portfolioId: this.portfolioId,
+        name: c.name,
+        baseCurrency: c.baseCurrency,
+        totalCapital: decStr(dec(c.capital)),
+        configHash: meta.configHash,
+        codeVersion: meta.codeVersion,
+        config: JSON.parse(JSON.stringify(c)) as unknown,
+      }),
+      null,
+    );
+    for (const s of [...meta.strategies].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      this.addStrategyNow(s.id, s.kind, s.strategy, s.params, s.allocation, s.min, s.max, s.metadata, null);
+    }
+    return this.drainSealed();
+  }
+
+  private addStrategyNow(id: string, kind: string, strategy: Strategy, params: Readonly<Record<string, unknown>>, allocation: DecT, min: number | null, max: number | null, metadata: Readonly<Record<string, unknown>>, barTime: string | null): void {
+    const base = this.barIndex === 0 ? this.totalCapital : this.portfolioValue();
+    const capital = Dec.min(allocation.times(base).toNearest(new Dec('0.01'), Dec.ROUND_DOWN), this.reserve);
+    this.strategyObjects.set(id, strategy);
+    this.emit(
+      domainEvent('StrategyAdded', {
+        strategyId: id,
+        kind,
+        parameters: params as Record<string, unknown>,
+        allocationPct: decStr(allocation),
+        capital: decStr(capital),
+        minAllocation: min,
+        maxAllocation: max,
+        metadata: metadata as Record<string, unknown>,
+      }),
+      barTime,
+    );
+    if (capital.isPositive() && !capital.isZero()) {
+      this.emit(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(capital), reason: 'initial allocation', rebalanceId: null }), barTime);
+    }
+  }
+
+  private changeLifecycle(id: string, to: LifecycleState, reason: string, barTime: string): boolean {
+    const entry = this.mustGet(id);
+    const from = this.lifecycleOf(id);
+    if (from === to) return false;
+    const type = from === 'paused' && to === 'running' ? 'RESUME' : lifecycleEventFor(to);
+    if (!type || !entry.actor.getSnapshot().can({ type } as { type: 'START' })) return false;
+    this.emit(domainEvent('StrategyLifecycleChanged', { strategyId: id, from, to, reason }), barTime);
+    return true;
+  }
+
+  /**
+   * Runs one slice through the pipeline and returns its sealed events (the caller appends them atomically).
+   * @throws DataError when the slice is not later than the previous one.
+   */
+  processSlice(slice: BarSlice): SliceOutcome {
+    if (!this.opened) throw new StratafolioError('the portfolio is not open');
+    if (this.lastBarTime !== null && slice.time <= this.lastBarTime) {
+      throw new DataError(`bar time ${slice.time} is not later than the last processed bar time ${this.lastBarTime}`);
+    }
+    const t = slice.time;
+    const barIndex = this.barIndex;
+    // 1. marks and history
+    for (const [symbol, bar] of Object.entries(slice.bars)) this.marks.set(symbol, dec(bar.close, `${symbol} close at ${t}`));
+    this.history.push(slice);
+
+    // 2. commands queued since the last slice
+    const commands = this.commands;
+    this.commands = [];
+    let manual: Extract<PortfolioCommand, { kind: 'rebalance' }> | null = null;
+    for (const c of commands) {
+      switch (c.kind) {
+        case 'add':
+          this.addStrategyNow(c.id, c.strategyKind, c.strategy, c.params, c.allocationPct, null, null, c.metadata, t);
+          break;
+        case 'pause':
+          this.changeLifecycle(c.id, 'paused', c.reason, t);
+          break;
+        case 'resume':
+          this.changeLifecycle(c.id, 'running', c.reason, t);
+          break;
+        case 'remove': {
+          const entry = this.mustGet(c.id);
+          entry.pendingRemoval = { liquidate: c.liquidate };
+          this.changeLifecycle(c.id, 'liquidating', `removal requested (liquidate=${String(c.liquidate)})`, t);
+          break;
+        }
+        case 'rebalance':
+          manual = c;
+          break;
+      }
+    }
+
+    // 3. strategies added since the last slice start now
+    for (const id of this.activeIds()) {
+      if (this.lifecycleOf(id) !== 'initializing') continue;
+      const entry = this.mustGet(id);
+      entry.actor.send({ type: 'INIT', slice, barIndex, history: this.history, markOf: this.markOf });
+      const call = entry.actor.getSnapshot().context.lastCall;
+      if (!call.ok) this.fault(id, 'init', call.error, t);
+      else this.changeLifecycle(id, 'running', 'started', t);
+    }
+
+    // 4. rebalance decision (manual, schedule or drift); the configured allocation counts as the first one
+    if (barIndex === 0 && this.rebalanceCount === 0) this.options.rebalancer?.recordRebalance(t);
+    const rebalance = this.decideRebalance(manual, t);
+
+    // 5. strategy code
+    const requested = new Map<string, RequestedOrder[]>();
+    for (const id of this.activeIds()) {
+      const state = this.lifecycleOf(id);
+      if (state === 'running') {
+        const entry = this.mustGet(id);
+        entry.actor.send({ type: 'BAR', slice, barIndex, history: this.history, markOf: this.markOf });
+        const call = entry.actor.getSnapshot().context.lastCall;
+        if (!call.ok) this.fault(id, 'onBar', call.error, t);
+        else if (call.intents.length > 0) requested.set(id, call.intents.map(toRequested));
+      } else if (state === 'liquidating') {
+        const closing = [...this.ledgerOf(id).positions.values()].map((p) => ({ symbol: p.symbol, quantity: p.quantity.neg() }));
+        if (closing.length > 0) requested.set(id, closing);
+      }
+    }
+    for (const [id, sales] of Object.entries(rebalance?.sales ?? {})) {
+      const merged = mergeOrders([...(requested.get(id) ?? []), ...sales]);
+      requested.set(id, merged);
+    }
+
+    // 6. limits → OrderPlaced / OrderRejected
+    const accepted: ExecutableOrder[] = [];
+    const priceOf = (symbol: string): DecT | undefined => (slice.bars[symbol] ? this.marks.get(symbol) : undefined);
+    for (const id of [...requested.keys()].sort()) {
+      const ledger = this.ledgerOf(id);
+      const value = ledgerValue(ledger, this.markOf);
+      const decisions = applyOrderLimits(mergeOrders(requested.get(id) ?? []), {
+        cash: ledger.cash,
+        reservedCash: this.lifecycleOf(id) === 'liquidating' ? ZERO : rebalance?.decreases[id] ?? ZERO,
+        positions: ledger.positions,
+        value,
+        maxExposure: value.times(decFromStatistic(1 + this.config.risk.exposureBuffer)),
+        priceOf,
+        markOf: this.markOf,
+        cashCost: (q, p) => estimateCashCost(this.config.execution, q, p),
+      });
+      let k = 0;
+      for (const d of decisions) {
+        const orderId = `o${barIndex}-${id}-${k++}`;
+        if (d.kind === 'rejected') {
+          this.emit(domainEvent('OrderRejected', { orderId, strategyId: id, symbol: d.symbol, quantity: decStr(d.quantity), orderType: 'market', reason: d.reason }), t);
+          continue;
+        }
+        this.emit(
+          domainEvent('OrderPlaced', {
+            orderId, strategyId: id, symbol: d.symbol, quantity: decStr(d.quantity), orderType: 'market',
+            requestedQuantity: d.requested ? decStr(d.requested) : null, note: d.note,
+          }),
+          t,
+        );
+        accepted.push({ orderId, strategyId: id, symbol: d.symbol, quantity: d.quantity });
+      }
+    }
+
+    // 7. what executes now: this slice's orders at its close, or the previous slice's at this open
+    const nextOpen = this.config.execution.fillAt === 'next-open';
+    const executable: { order: ExecutableOrder; price: DecT }[] = [];
+    if (nextOpen) {
+      const carried = this.pendingOrders.filter((o) => !accepted.some((a) => a.orderId === o.orderId));
+      for (const o of carried) {
+        const bar = slice.bars[o.symbol];
+        if (!bar) continue; // waits until the symbol trades again
+        executable.push({ order: o, price: dec(bar.open) });
+      }
+    }
+    // Rebalance sales and liquidations are portfolio decisions at the marks: they fill at this close in both modes.
+    for (const o of accepted) {
+      const forced = rebalance?.sales[o.strategyId] !== undefined || this.lifecycleOf(o.strategyId) === 'liquidating';
+      if (!nextOpen || forced) executable.push({ order: o, price: this.marks.get(o.symbol) as DecT });
+    }
+
+    // 8. netting, simulated execution and fills
+    if (executable.length > 0) {
+      const result = executeSliceOrders(executable, this.config.execution);
+      this.emit(domainEvent('OrdersNetted', result.netted), t);
+      for (const f of result.fills) this.emit(domainEvent('FillRecorded', f), t);
+    }
+
+    // 9. rebalance transfers, after the sales
+    if (rebalance) this.transfer(rebalance, t);
+
+    // 10. liquidations that are complete; removals
+    for (const id of this.activeIds()) {
+      if (this.lifecycleOf(id) !== 'liquidating') continue;
+      const entry = this.mustGet(id);
+      if (this.ledgerOf(id).positions.size > 0) continue;
+      const cash = this.ledgerOf(id).cash;
+      if (cash.isPositive() && !cash.isZero()) {
+        this.emit(domainEvent('CapitalTransferred', { from: id, to: RESERVE, amount: decStr(cash), reason: entry.pendingRemoval ? 'strategy removed' : 'strategy stopped', rebalanceId: null }), t);
+      }
+      this.changeLifecycle(id, 'stopped', entry.pendingRemoval ? 'removed' : 'liquidated', t);
+      if (entry.pendingRemoval) {
+        this.emit(domainEvent('StrategyRemoved', { strategyId: id, liquidated: entry.pendingRemoval.liquidate, capitalReturned: decStr(cash.isNegative() ? ZERO : cash) }), t);
+      }
+    }
+
+    // 11. risk: drawdown limit
+    const limit = this.config.risk.maxDrawdown;
+    if (limit !== null) {
+      for (const id of this.activeIds()) {
+        if (this.lifecycleOf(id) !== 'running') continue;
+        const entry = this.mustGet(id);
+        const value = this.valueOf(id);
+        const base = (entry.lastValue ?? ZERO).plus(entry.flowSinceMark);
+        if (entry.lastValue === null || !base.isPositive() || base.isZero()) continue;
+        const index = entry.navIndex * value.div(base).toNumber();
+        const drawdown = index / Math.max(entry.navPeak, index) - 1;
+        if (drawdown < -limit) {
+          const to = this.config.risk.drawdownAction === 'liquidate' ? 'liquidating' : 'paused';
+          this.changeLifecycle(id, to, `risk: drawdown ${(drawdown * 100).toFixed(2)}% beyond the limit of ${(limit * 100).toFixed(2)}%`, t);
+        }
+      }
+    }
+
+    // 12. the marks and values after the slice
+    const marks: Record<string, string> = {};
+    for (const symbol of Object.keys(slice.bars)) marks[symbol] = decStr(this.marks.get(symbol) as DecT);
+    const strategyValues: Record<string, string> = {};
+    const strategyCash: Record<string, string> = {};
+    let total = this.reserve;
+    for (const id of this.activeIds()) {
+      const v = this.valueOf(id);
+      strategyValues[id] = decStr(v);
+      strategyCash[id] = decStr(this.ledgerOf(id).cash);
+      total = total.plus(v);
+    }
+    this.emit(domainEvent('BarMarked', { marks, strategyValues, strategyCash, reserve: decStr(this.reserve), portfolioValue: decStr(total) }), t);
+    return this.drainSealed();
+  }
+
+  private fault(id: string, phase: 'init' | 'onBar', error: string, t: string): void {
+    const policy = this.config.risk.faultPolicy;
+    const to: LifecycleState = policy === 'pause' ? 'paused' : policy === 'liquidate' ? 'liquidating' : 'stopped';
+    const action = policy === 'pause' ? 'paused' : policy === 'liquidate' ? 'liquidating' : 'stopped';
+    const entry = this.mustGet(id);
+    const canMove = entry.actor.getSnapshot().can({ type: lifecycleEventFor(to) ?? 'PAUSE' } as { type: 'PAUSE' });
+    this.emit(domainEvent('StrategyFaulted', { strategyId: id, phase, error, action: canMove ? action : 'none' }), t);
+    // A strategy stops by liquidating first, so that its positions and cash return to the reserve.
+    if (canMove && to === 'stopped') {
+      this.changeLifecycle(id, 'liquidating', `fault: ${error}`, t);
+    } else if (canMove) {
+      this.changeLifecycle(id, to, `fault: ${error}`, t);
+    }
+  }
+
+  // ---------------------------------------------------------------- rebalancing
+
+  private decideRebalance(manual: Extract<PortfolioCommand, { kind: 'rebalance' }> | null, t: string): RebalanceInProgress | null {
+    const eligible = this.activeIds().filter((id) => {
+      const s = this.lifecycleOf(id);
+      return s === 'running' || s === 'paused';
+    });
+    if (eligible.length === 0) return null;
+    let trigger: RebalanceTrigger;
+    let reason: string;
+    let decision: AllocationDecision;
+    let algorithmName: string;
+    let parameters: Record<string, unknown>;
+    if (manual) {
+      trigger = 'manual';
+      reason = manual.reason;
+      algorithmName = 'manual';
+      parameters = {};
+      decision = { inputs: {}, rawWeights: manual.weights, finalWeights: manual.weights, bindingConstraints: [], solver: null };
+    } else {
+      const algorithm = this.options.algorithm;
+      const rebalancer = this.options.rebalancer;
+      if (!algorithm || !rebalancer) return null;
+      const current: Weights = {};
+      const target: Weights = {};
+      const weights = this.currentWeights();
+      for (const id of eligible) {
+        current[id] = weights[id] ?? 0;
+        target[id] = this.targetWeights[id] ?? 0;
+      }
+      const verdict = rebalancer.shouldRebalance(t, current, target);
+      if (!verdict.rebalance) return null;
+      trigger = verdict.trigger ?? 'schedule';
+      reason = verdict.reason;
+      const performances: Record<string, StrategyPerformance> = {};
+      for (const id of eligible) performances[id] = this.mustGet(id).performance;
+      decision = algorithm.decide(performances);
+      algorithmName = algorithm.name;
+      parameters = { ...algorithm.parameters };
+    }
+    const strategies: Record<string, { value: DecT; cash: DecT; positions: LedgerState['positions'] }> = {};
+    for (const id of this.activeIds()) {
+      const ledger = this.ledgerOf(id);
+      strategies[id] = { value: this.valueOf(id), cash: ledger.cash, positions: ledger.positions };
+    }
+    const pv = this.portfolioValue();
+    const plan = planRebalance(decision.finalWeights, strategies, pv, this.markOf);
+    const rebalanceId = `r${this.rebalanceCount + 1}`;
+    const inputs: Record<string, Record<string, unknown>> = {};
+    for (const id of Object.keys(decision.finalWeights).sort()) {
+      inputs[id] = { value: decStr(strategies[id]?.value ?? ZERO), ...(decision.inputs[id] ?? {}) };
+    }
+    const before = this.currentWeights();
+    const weightsBefore: Weights = {};
+    for (const id of Object.keys(decision.finalWeights)) weightsBefore[id] = before[id] ?? 0;
+    this.emit(
+      domainEvent('RebalanceDecided', {
+        rebalanceId,
+        trigger,
+        reason,
+        algorithm: algorithmName,
+        parameters,
+        inputs,
+        weightsBefore,
+        rawWeights: { ...decision.rawWeights },
+        finalWeights: { ...decision.finalWeights },
+        bindingConstraints: [...decision.bindingConstraints],
+        solver: decision.solver ? { ...decision.solver } : null,
+        portfolioValue: decStr(pv),
+        targets: Object.fromEntries(Object.entries(plan.targets).map(([k, v]) => [k, decStr(v)])),
+      }),
+      t,
+    );
+    return { rebalanceId, decreases: plan.decreases, increases: plan.increases, sales: plan.sales };
+  }
+
+  private transfer(plan: RebalanceInProgress, t: string): void {
+    let available = this.reserve;
+    for (const id of Object.keys(plan.decreases).sort()) {
+      const want = plan.decreases[id] as DecT;
+      const cash = this.ledgerOf(id).cash;
+      const amount = Dec.min(want, cash.isNegative() ? ZERO : cash);
+      if (amount.isZero()) continue;
+      this.emit(domainEvent('CapitalTransferred', { from: id, to: RESERVE, amount: decStr(amount), reason: 'rebalance: decrease', rebalanceId: plan.rebalanceId }), t);
+      available = available.plus(amount);
+    }
+    const wanted = Object.values(plan.increases).reduce((a, b) => a.plus(b), ZERO);
+    // If a decrease fell short, increases share what the reserve holds, pro rata.
+    const scale = wanted.gt(available) && !wanted.isZero() ? available.div(wanted) : new Dec(1);
+    for (const id of Object.keys(plan.increases).sort()) {
+      const amount = (plan.increases[id] as DecT).times(scale).toNearest(new Dec('0.01'), Dec.ROUND_DOWN);
+      if (amount.isZero() || amount.isNegative()) continue;
+      this.emit(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(amount), reason: 'rebalance: increase', rebalanceId: plan.rebalanceId }), t);
+    }
+  }
+}
+
+interface RebalanceInProgress {
+  readonly rebalanceId: string;
+  readonly decreases: Readonly<Record<string, DecT>>;
+  readonly increases: Readonly<Record<string, DecT>>;
+  readonly sales: Readonly<Record<string, readonly { symbol: string; quantity: DecT }[]>>;
+}
+
+function toRequested(intent: OrderIntent): RequestedOrder {
+  return { symbol: intent.symbol, quantity: intent.quantity };
+}
+
+function mergeOrders(orders: readonly RequestedOrder[]): RequestedOrder[] {
+  const bySymbol = new Map<string, DecT>();
+  for (const o of orders) bySymbol.set(o.symbol, (bySymbol.get(o.symbol) ?? ZERO).plus(o.quantity));
+  return [...bySymbol.entries()]
+    .filter(([, q]) => !q.isZero())
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([symbol, quantity]) => ({ symbol, quantity }));
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+

@@ -1,0 +1,46 @@
+// Builds the pieces a portfolio config names: its strategy kinds, its allocation algorithm and its rebalancer.
+import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
+import { ConfigError } from '../src/errors.js';
+import { builtinStrategies, type StrategyKinds } from '../src/strategy/registry.js';
+import { createAllocationAlgorithm } from '../src/allocation/allocationSpec.js';
+import type { AllocationAlgorithm } from '../src/allocation/types.js';
+import { AllocationRebalancer } from '../src/rebalance/allocationRebalancer.js';
+
+/** Every strategy kind a config may name. */
+export function strategyKinds(): StrategyKinds {
+  return { ...builtinStrategies };
+}
+
+/**
+ * The allocation algorithm and rebalancer of a config (both null without a `rebalancing` section).
+ * @throws ConfigError naming the field when the section is invalid.
+ */
+export function createRebalancing(config: PortfolioConfig): { algorithm: AllocationAlgorithm | null; rebalancer: AllocationRebalancer | null } {
+  const r = config.rebalancing;
+  if (!r) return { algorithm: null, rebalancer: null };
+  let algorithm: AllocationAlgorithm;
+  try {
+    algorithm = createAllocationAlgorithm({ algorithm: r.algorithm, params: r.params, constraints: withStrategyBounds(config, r.constraints) } as Parameters<typeof createAllocationAlgorithm>[0]);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`rebalancing.${e.field ?? 'algorithm'}: ${e.message}`, `rebalancing.${e.field ?? ''}`);
+    throw e;
+  }
+  const rebalancer = new AllocationRebalancer({ frequency: r.frequency, cooldownDays: r.cooldownDays, driftThreshold: r.driftThreshold ?? undefined });
+  return { algorithm, rebalancer };
+}
+
+/** Per-strategy min/max from the strategies section join the rebalancing constraints (explicit constraints win). */
+function withStrategyBounds(config: PortfolioConfig, constraints: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const strategyMin: Record<string, number> = {};
+  const strategyMax: Record<string, number> = {};
+  for (const s of config.strategies) {
+    if (s.min !== undefined) strategyMin[s.id] = s.min;
+    if (s.max !== undefined) strategyMax[s.id] = s.max;
+  }
+  const given = constraints as { strategyMin?: Record<string, number>; strategyMax?: Record<string, number> };
+  return {
+    ...constraints,
+    ...(Object.keys(strategyMin).length || given.strategyMin ? { strategyMin: { ...strategyMin, ...(given.strategyMin ?? {}) } } : {}),
+    ...(Object.keys(strategyMax).length || given.strategyMax ? { strategyMax: { ...strategyMax, ...(given.strategyMax ?? {}) } } : {}),
+  };
+}

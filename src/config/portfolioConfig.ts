@@ -1,0 +1,141 @@
+// The portfolio configuration file: its schema, validation with errors naming the field, and its hash.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { canonicalJson } from '../../events/canonicalJson.js';
+
+const decimalText = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .refine((s) => /^-?(\d+(\.\d*)?|\.\d+)$/.test(s.trim()), 'must be a decimal number (e.g. "1000000" or "0.25")');
+const positiveDecimal = decimalText.refine((s) => Number(s) > 0, 'must be greater than 0');
+const fraction = z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1');
+
+const commissionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none') }),
+  z.strictObject({ kind: z.literal('per-share'), perShare: decimalText, minimum: decimalText.default('0') }),
+  z.strictObject({ kind: z.literal('percent'), rate: decimalText, minimum: decimalText.default('0') }),
+]);
+
+const strategySchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "-" or "."'),
+    kind: z.string().optional(),
+    module: z.string().optional(),
+    export: z.string().optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+    allocation: positiveDecimal.refine((s) => Number(s) <= 1, 'must be in (0, 1]'),
+    min: fraction.optional(),
+    max: fraction.optional(),
+    metadata: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((s) => (s.kind === undefined) !== (s.module === undefined), {
+    message: 'give exactly one of "kind" (a built-in strategy) or "module" (a path to your own)',
+  });
+
+const rebalancingSchema = z.strictObject({
+  algorithm: z.string(),
+  params: z.record(z.string(), z.unknown()).default({}),
+  constraints: z.record(z.string(), z.unknown()).default({}),
+  frequency: z.enum(['never', 'daily', 'weekly', 'monthly', 'quarterly']).default('monthly'),
+  cooldownDays: z.number().min(0).default(0),
+  driftThreshold: z.number().positive().max(1).nullable().default(null),
+});
+
+export const portfolioConfigSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "-" or "."'),
+  name: z.string().min(1),
+  baseCurrency: z.string().min(1).default('USD'),
+  capital: positiveDecimal,
+  strategies: z.array(strategySchema).min(1, 'needs at least one strategy'),
+  execution: z
+    .strictObject({
+      fillAt: z.enum(['close', 'next-open']).default('close'),
+      commission: commissionSchema.default({ kind: 'none' }),
+      slippageBps: decimalText.default('0'),
+    })
+    .default({ fillAt: 'close', commission: { kind: 'none' }, slippageBps: '0' }),
+  risk: z
+    .strictObject({
+      /** Gross exposure a strategy may hold, as a multiple of its value, beyond 1 (0.05 → 105%). */
+      exposureBuffer: z.number().min(0).default(0),
+      /** Drawdown (fraction, e.g. 0.25) beyond which the drawdown action applies; null = no limit. */
+      maxDrawdown: z.number().positive().max(1).nullable().default(null),
+      drawdownAction: z.enum(['pause', 'liquidate']).default('pause'),
+      /** What the supervisor does with a strategy whose code throws. */
+      faultPolicy: z.enum(['pause', 'liquidate', 'stop']).default('pause'),
+    })
+    .default({ exposureBuffer: 0, maxDrawdown: null, drawdownAction: 'pause', faultPolicy: 'pause' }),
+  rebalancing: rebalancingSchema.nullable().default(null),
+  /** Rolling window (bars) of price history and strategy statistics. */
+  lookback: z.number().int().min(2).max(100_000).default(252),
+  durability: z.enum(['full', 'normal']).default('normal'),
+  /** Save a recovery snapshot every N slices (0 = never). */
+  snapshotEvery: z.number().int().min(0).default(250),
+});
+
+/** A validated portfolio configuration (defaults filled in). */
+export type PortfolioConfig = z.output<typeof portfolioConfigSchema>;
+/** One strategy entry of a portfolio configuration. */
+export type StrategyConfig = PortfolioConfig['strategies'][number];
+/** The rebalancing section of a portfolio configuration. */
+export type RebalancingConfig = NonNullable<PortfolioConfig['rebalancing']>;
+/** A configuration as written by a user (before defaults). */
+export type PortfolioConfigInput = z.input<typeof portfolioConfigSchema>;
+
+/**
+ * Validates a configuration object, naming the first wrong field (`strategies[1].allocation: …`).
+ * @throws ConfigError
+ */
+export function parsePortfolioConfig(input: unknown, source = 'config'): PortfolioConfig {
+  const parsed = portfolioConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue ? formatPath(issue.path) : '(root)';
+    throw new ConfigError(`${source}: ${field}: ${issue?.message ?? 'invalid'}`, field);
+  }
+  const config = parsed.data;
+  const ids = new Set<string>();
+  let total = 0;
+  config.strategies.forEach((s, i) => {
+    if (ids.has(s.id)) throw new ConfigError(`${source}: strategies[${i}].id: duplicate strategy id "${s.id}"`, `strategies[${i}].id`);
+    ids.add(s.id);
+    total += Number(s.allocation);
+    if (s.min !== undefined && s.max !== undefined && s.min > s.max) {
+      throw new ConfigError(`${source}: strategies[${i}]: min ${s.min} is greater than max ${s.max}`, `strategies[${i}].min`);
+    }
+  });
+  if (total > 1 + 1e-12) {
+    throw new ConfigError(`${source}: strategies: allocations sum to ${(total * 100).toFixed(1)}%, more than 100%`, 'strategies');
+  }
+  return config;
+}
+
+/** Reads and validates a JSON configuration file. @throws ConfigError naming the file and field. */
+export async function loadPortfolioConfig(path: string): Promise<PortfolioConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${path}: cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parsePortfolioConfig(json, path);
+}
+
+/** SHA-256 of the canonical JSON of a validated configuration: what makes two runs the same portfolio. */
+export function configHash(config: PortfolioConfig): string {
+  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(root)';
+}

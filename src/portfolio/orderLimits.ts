@@ -1,0 +1,107 @@
+// Pre-trade limits of one strategy's orders: cash never below zero, gross exposure within its value plus a buffer.
+import { Dec, ZERO, type Dec as DecT } from '../money/decimal.js';
+import type { Position } from '../ledger/types.js';
+
+/** An order a strategy asked for, after merging its intents per symbol. */
+export interface RequestedOrder {
+  readonly symbol: string;
+  readonly quantity: DecT;
+}
+
+/** The limit step's verdict on one order. */
+export type LimitDecision =
+  | { readonly kind: 'accepted'; readonly symbol: string; readonly quantity: DecT; readonly requested: DecT | null; readonly note: string | null }
+  | { readonly kind: 'rejected'; readonly symbol: string; readonly quantity: DecT; readonly reason: string };
+
+/** What the limit step knows about one strategy at this slice. */
+export interface LimitInput {
+  readonly cash: DecT;
+  /** Cash already promised elsewhere this slice (a rebalance transfer out). */
+  readonly reservedCash: DecT;
+  readonly positions: ReadonlyMap<string, Position>;
+  /** Strategy value at the current marks. */
+  readonly value: DecT;
+  /** Gross exposure allowed: value × (1 + buffer). */
+  readonly maxExposure: DecT;
+  /** Reference execution price of a symbol in this slice, or undefined when it does not trade. */
+  readonly priceOf: (symbol: string) => DecT | undefined;
+  /** Mark of a held symbol (for exposure). */
+  readonly markOf: (symbol: string) => DecT | undefined;
+  /** Cash a fill of `quantity` at reference `price` costs (buy > 0), including slippage and commission. */
+  readonly cashCost: (quantity: DecT, price: DecT) => DecT;
+}
+
+/**
+ * Accepts, scales down or rejects each order so that cash stays ≥ 0 and gross exposure ≤ maxExposure.
+ * Sells are considered before buys (they free cash), each group in symbol order.
+ */
+export function applyOrderLimits(orders: readonly RequestedOrder[], input: LimitInput): LimitDecision[] {
+  const sorted = [...orders].sort((a, b) => {
+    const sa = a.quantity.isNegative() ? 0 : 1;
+    const sb = b.quantity.isNegative() ? 0 : 1;
+    return sa !== sb ? sa - sb : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0;
+  });
+  let cash = input.cash.minus(input.reservedCash);
+  const held = new Map<string, DecT>();
+  for (const [s, p] of input.positions) held.set(s, p.quantity);
+  let exposure = ZERO;
+  for (const [s, q] of held) exposure = exposure.plus(q.abs().times(input.markOf(s) ?? ZERO));
+
+  const out: LimitDecision[] = [];
+  for (const order of sorted) {
+    const price = input.priceOf(order.symbol);
+    if (price === undefined) {
+      out.push({ kind: 'rejected', symbol: order.symbol, quantity: order.quantity, reason: `${order.symbol} has no bar in this slice, so it is not tradable` });
+      continue;
+    }
+    const before = held.get(order.symbol) ?? ZERO;
+    const exposureOf = (qty: DecT): DecT => exposure.minus(before.abs().times(price)).plus(before.plus(qty).abs().times(price));
+    // An order that raises cash (a sale) never fails the cash rule; exposure may still bound a short sale.
+    const fits = (qty: DecT): boolean => {
+      const cost = input.cashCost(qty, price);
+      return (cost.lte(ZERO) || cost.lte(cash)) && (exposureOf(qty).lte(input.maxExposure) || exposureOf(qty).lte(exposure));
+    };
+    let qty = order.quantity;
+    let reason = '';
+    if (!fits(qty)) {
+      qty = largestFitting(order.quantity, fits);
+      const cost = input.cashCost(order.quantity, price);
+      const cashShort = cost.isPositive() && !cost.lte(cash);
+      reason = cashShort ? 'not enough cash' : `gross exposure would exceed ${input.maxExposure.toFixed(2)}`;
+    }
+    if (qty.isZero()) {
+      out.push({ kind: 'rejected', symbol: order.symbol, quantity: order.quantity, reason: `${reason}: no quantity of ${order.symbol} fits` });
+      continue;
+    }
+    cash = cash.minus(input.cashCost(qty, price));
+    exposure = exposureOf(qty);
+    held.set(order.symbol, before.plus(qty));
+    const scaled = !qty.eq(order.quantity);
+    out.push({
+      kind: 'accepted',
+      symbol: order.symbol,
+      quantity: qty,
+      requested: scaled ? order.quantity : null,
+      note: scaled ? `scaled down from ${order.quantity.toString()}: ${reason}` : null,
+    });
+  }
+  return out;
+}
+
+/** Largest quantity towards zero from `requested` (whole units when requested is whole, else 1e-8 steps) that fits. */
+function largestFitting(requested: DecT, fits: (q: DecT) => boolean): DecT {
+  const step = requested.isInteger() ? new Dec(1) : new Dec('1e-8');
+  const sign = requested.isNegative() ? -1 : 1;
+  let lo = ZERO; // fits (no trade always fits)
+  let hi = requested.abs().div(step).floor(); // units
+  // Binary search on the number of steps; exposure and cost are monotone in |qty| on one side of zero.
+  let loUnits = new Dec(0);
+  while (hi.minus(loUnits).gt(1)) {
+    const mid = hi.plus(loUnits).div(2).floor();
+    if (fits(mid.times(step).times(sign))) loUnits = mid;
+    else hi = mid;
+  }
+  if (fits(hi.times(step).times(sign))) loUnits = hi;
+  lo = loUnits.times(step).times(sign);
+  return lo;
+}

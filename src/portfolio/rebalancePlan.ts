@@ -1,0 +1,88 @@
+// Turning target weights into exact capital moves: targets from current value, decreases first from free cash, the rest from pro-rata sales.
+import { Dec, ZERO, decFromStatistic, type Dec as DecT } from '../money/decimal.js';
+import { AllocationError } from '../errors.js';
+import type { Position } from '../ledger/types.js';
+
+/** One strategy as the planner sees it. */
+export interface PlanStrategy {
+  readonly value: DecT;
+  readonly cash: DecT;
+  readonly positions: ReadonlyMap<string, Position>;
+}
+
+/** The capital moves a rebalance needs and the sales that free the cash for them. */
+export interface RebalancePlan {
+  /** Target capital per named strategy (weight × portfolio value, rounded down to cents). */
+  readonly targets: Readonly<Record<string, DecT>>;
+  /** Capital each named strategy must give (> 0) to the reserve. */
+  readonly decreases: Readonly<Record<string, DecT>>;
+  /** Capital each named strategy must receive (> 0) from the reserve. */
+  readonly increases: Readonly<Record<string, DecT>>;
+  /** Sales (negative quantities) needed where free cash does not cover a decrease. */
+  readonly sales: Readonly<Record<string, readonly { symbol: string; quantity: DecT }[]>>;
+}
+
+const CENT = new Dec('0.01');
+
+/**
+ * Plans a rebalance of the named strategies to `weights` of the current portfolio value; strategies not named keep their capital.
+ * @throws AllocationError when a weight is outside [0, 1], a strategy is unknown, or the weights of all strategies would exceed 100%.
+ */
+export function planRebalance(
+  weights: Readonly<Record<string, number>>,
+  strategies: Readonly<Record<string, PlanStrategy>>,
+  portfolioValue: DecT,
+  markOf: (symbol: string) => DecT | undefined,
+): RebalancePlan {
+  const ids = Object.keys(weights).sort();
+  for (const id of ids) {
+    const w = weights[id];
+    if (!(id in strategies)) throw new AllocationError(`Strategy ${id} not found`);
+    if (w === undefined || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`weight of ${id} must be in [0, 1], got ${String(w)}`);
+  }
+  // Unnamed strategies keep their capital, which counts against the 100%.
+  let keptValue = ZERO;
+  for (const [id, s] of Object.entries(strategies)) if (!(id in weights)) keptValue = keptValue.plus(s.value);
+  const total = ids.reduce((t, id) => t + (weights[id] ?? 0), 0);
+  const kept = portfolioValue.isZero() ? 0 : keptValue.div(portfolioValue).toNumber();
+  if (total + kept > 1 + 1e-9) {
+    throw new AllocationError(`New allocations exceed 100%: ${((total + kept) * 100).toFixed(1)}% (including ${(kept * 100).toFixed(1)}% kept by strategies not named)`);
+  }
+  const targets: Record<string, DecT> = {};
+  const decreases: Record<string, DecT> = {};
+  const increases: Record<string, DecT> = {};
+  const sales: Record<string, { symbol: string; quantity: DecT }[]> = {};
+  for (const id of ids) {
+    const s = strategies[id] as PlanStrategy;
+    const target = decFromStatistic(weights[id] ?? 0).times(portfolioValue).toNearest(CENT, Dec.ROUND_DOWN);
+    targets[id] = target;
+    const delta = target.minus(s.value);
+    if (delta.isPositive() && !delta.isZero()) increases[id] = delta;
+    else if (delta.isNegative()) {
+      const need = delta.neg();
+      decreases[id] = need;
+      if (need.gt(s.cash)) sales[id] = proRataSales(need.minus(s.cash), s.positions, markOf);
+    }
+  }
+  return { targets, decreases, increases, sales };
+}
+
+/** Sells the same fraction of every long position (whole units, rounded up) to raise `shortfall` at current marks. */
+function proRataSales(shortfall: DecT, positions: ReadonlyMap<string, Position>, markOf: (s: string) => DecT | undefined): { symbol: string; quantity: DecT }[] {
+  let longValue = ZERO;
+  const longs: { symbol: string; quantity: DecT; mark: DecT }[] = [];
+  for (const p of [...positions.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) {
+    const mark = markOf(p.symbol);
+    if (!mark || !p.quantity.isPositive() || p.quantity.isZero()) continue;
+    longs.push({ symbol: p.symbol, quantity: p.quantity, mark });
+    longValue = longValue.plus(p.quantity.times(mark));
+  }
+  if (longValue.isZero()) return [];
+  // A 1% margin covers commissions and slippage of the sales themselves.
+  const fraction = Dec.min(new Dec(1), shortfall.div(longValue).times('1.01'));
+  return longs.map((l) => {
+    const raw = l.quantity.times(fraction);
+    const qty = Dec.min(l.quantity, l.quantity.isInteger() ? raw.ceil() : raw.toDecimalPlaces(8, Dec.ROUND_UP));
+    return { symbol: l.symbol, quantity: qty.neg() };
+  }).filter((s) => !s.quantity.isZero());
+}
