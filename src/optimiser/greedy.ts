@@ -50,11 +50,10 @@ export function greedyPoint(problem: OptimisationProblem): SolutionPoint | undef
       const free = Math.max(0, (problem.current[i] ?? 0) - wi);
       room = Math.min(room, problem.turnover - turnoverOf(problem, w) + 2 * free);
     }
-    room -= SAFETY;
-    if (room <= 0) continue;
     if (q !== undefined) {
       const price = problem.prices[i] ?? ZERO;
-      const byWeight = Math.floor(room / (problem.shareWeights[i] ?? 1));
+      // Whole lots: a room of exactly k lots must give k, not k − 1 through float error (the check allows 1e-7).
+      const byWeight = Math.floor(room / (problem.shareWeights[i] ?? 1) + 1e-9);
       const byBudget = problem.capital.minus(spend).div(price).floor().toNumber();
       const add = Math.min(byWeight, byBudget);
       const newQ = (q[i] ?? 0) + add;
@@ -64,6 +63,8 @@ export function greedyPoint(problem: OptimisationProblem): SolutionPoint | undef
       w[i] = newW;
       spend = spend.plus(price.times(new Dec(add)));
     } else {
+      room -= SAFETY;
+      if (room <= 0) continue;
       const newW = wi + room;
       if (newW < problem.minWeight) continue;
       w[i] = newW;
