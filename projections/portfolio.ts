@@ -1,0 +1,142 @@
+// Portfolio summary projection: value with the reserve, cash, return on capital, lifecycle of each strategy, capital-weighted Sharpe.
+import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
+import type { LifecycleState } from '../events/catalogue.js';
+import { summariseReturnStats, type MetricOptions, type MetricSummary } from '../src/metrics/index.js';
+import type { Projection } from './projection.js';
+import type { PerformanceState } from './performance.js';
+
+/** State of the portfolio projection (the numbers of the last BarMarked, plus lifecycle). */
+export interface PortfolioState {
+  readonly portfolioId: string | null;
+  readonly name: string;
+  readonly baseCurrency: string;
+  readonly totalCapital: Dec;
+  readonly portfolioValue: Dec;
+  readonly reserve: Dec;
+  readonly strategyCash: ReadonlyMap<string, Dec>;
+  readonly strategyValues: ReadonlyMap<string, Dec>;
+  readonly lifecycle: ReadonlyMap<string, LifecycleState>;
+  readonly removed: readonly string[];
+  readonly marks: number;
+  readonly lastBarTime: string | null;
+  readonly events: number;
+}
+
+/** Portfolio projection. */
+export const portfolioProjection: Projection<PortfolioState> = {
+  name: 'portfolio',
+  version: 1,
+  init: () => ({
+    portfolioId: null,
+    name: '',
+    baseCurrency: '',
+    totalCapital: ZERO,
+    portfolioValue: ZERO,
+    reserve: ZERO,
+    strategyCash: new Map(),
+    strategyValues: new Map(),
+    lifecycle: new Map(),
+    removed: [],
+    marks: 0,
+    lastBarTime: null,
+    events: 0,
+  }),
+  evolve(s, event) {
+    const base = { ...s, events: s.events + 1, lastBarTime: event.metadata.barTime ?? s.lastBarTime };
+    switch (event.type) {
+      case 'PortfolioOpened': {
+        const total = new Dec(event.data.totalCapital);
+        return {
+          ...base,
+          portfolioId: event.data.portfolioId,
+          name: event.data.name,
+          baseCurrency: event.data.baseCurrency,
+          totalCapital: total,
+          portfolioValue: total,
+          reserve: total,
+        };
+      }
+      case 'StrategyAdded':
+        return { ...base, lifecycle: new Map(s.lifecycle).set(event.data.strategyId, 'initializing') };
+      case 'StrategyLifecycleChanged':
+        return { ...base, lifecycle: new Map(s.lifecycle).set(event.data.strategyId, event.data.to) };
+      case 'StrategyRemoved':
+        return {
+          ...base,
+          lifecycle: new Map(s.lifecycle).set(event.data.strategyId, 'stopped'),
+          removed: [...s.removed, event.data.strategyId],
+        };
+      case 'BarMarked':
+        return {
+          ...base,
+          portfolioValue: new Dec(event.data.portfolioValue),
+          reserve: new Dec(event.data.reserve),
+          strategyValues: new Map(Object.entries(event.data.strategyValues).map(([k, v]) => [k, new Dec(v)])),
+          strategyCash: new Map(Object.entries(event.data.strategyCash).map(([k, v]) => [k, new Dec(v)])),
+          marks: s.marks + 1,
+        };
+      default:
+        return base;
+    }
+  },
+};
+
+/** The portfolio summary users see (money as decimal strings, statistics as numbers). */
+export interface PortfolioSummary {
+  readonly portfolioId: string | null;
+  readonly name: string;
+  readonly baseCurrency: string;
+  readonly asOf: string | null;
+  readonly events: number;
+  readonly marks: number;
+  readonly totalCapital: DecString;
+  /** Σ strategy values + reserve at the last mark. */
+  readonly portfolioValue: DecString;
+  readonly reserve: DecString;
+  /** Σ strategy cash + reserve. */
+  readonly cash: DecString;
+  /** portfolioValue / totalCapital − 1 (a fraction). */
+  readonly returnOnCapital: number;
+  readonly activeStrategies: readonly string[];
+  readonly strategies: Readonly<Record<string, LifecycleState>>;
+  /** Σ wᵢ × Sharpeᵢ with wᵢ = strategy value / Σ strategy values at the last mark, over strategies whose Sharpe is defined. */
+  readonly capitalWeightedSharpe: number;
+  /** Metrics of the portfolio's own value series (reserve included). */
+  readonly metrics: MetricSummary;
+}
+
+/** Builds the summary from the portfolio and performance states of one fold. */
+export function portfolioSummary(p: PortfolioState, perf: PerformanceState, options: MetricOptions = {}): PortfolioSummary {
+  let cash = p.reserve;
+  for (const c of p.strategyCash.values()) cash = cash.plus(c);
+  let weighted = 0;
+  let weightTotal = 0;
+  const invested = [...p.strategyValues.values()].reduce((a, b) => a.plus(b), ZERO);
+  for (const [id, v] of [...p.strategyValues.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const stats = perf.strategies.get(id);
+    if (!stats || invested.lessThanOrEqualTo(0)) continue;
+    const sharpe = summariseReturnStats(stats, options).sharpeRatio;
+    if (!Number.isFinite(sharpe)) continue;
+    const w = v.div(invested).toNumber();
+    weighted += w * sharpe;
+    weightTotal += w;
+  }
+  const lifecycle = Object.fromEntries([...p.lifecycle.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  return {
+    portfolioId: p.portfolioId,
+    name: p.name,
+    baseCurrency: p.baseCurrency,
+    asOf: p.lastBarTime,
+    events: p.events,
+    marks: p.marks,
+    totalCapital: decStr(p.totalCapital),
+    portfolioValue: decStr(p.portfolioValue),
+    reserve: decStr(p.reserve),
+    cash: decStr(cash),
+    returnOnCapital: p.totalCapital.greaterThan(0) ? p.portfolioValue.div(p.totalCapital).minus(1).toNumber() : Number.NaN,
+    activeStrategies: Object.entries(lifecycle).filter(([, l]) => l === 'running').map(([id]) => id),
+    strategies: lifecycle,
+    capitalWeightedSharpe: weightTotal > 0 ? weighted / weightTotal : Number.NaN,
+    metrics: summariseReturnStats(perf.portfolio, options),
+  };
+}

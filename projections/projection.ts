@@ -1,0 +1,81 @@
+// The projection contract (a named, versioned pure fold over recorded events) and the JSON form its state is checkpointed in.
+import { Dec, type DecString } from '../src/money/decimal.js';
+import { StratafolioError } from '../src/errors.js';
+import type { RecordedEvent } from '../events/envelope.js';
+
+/**
+ * A read model folded from events. `evolve` must be pure and must not mutate `state`: the runner may keep the old state.
+ * Bump `version` whenever the state's shape or meaning changes; the runner then rebuilds it from the first event.
+ */
+export interface Projection<S> {
+  readonly name: string;
+  readonly version: number;
+  /** Options that change the state (e.g. metric thresholds); a checkpoint made with other options is not reused. */
+  readonly fingerprint?: string;
+  init(): S;
+  evolve(state: S, event: RecordedEvent): S;
+}
+
+/** A set of projections folded together, keyed by what the caller calls them. */
+export type ProjectionSet = Readonly<Record<string, Projection<unknown>>>;
+
+/** The states of a projection set, key by key. */
+export type StatesOf<P extends ProjectionSet> = { -readonly [K in keyof P]: P[K] extends Projection<infer S> ? S : never };
+
+/** An event could not be folded into a projection (the log says something the projection cannot accept). */
+export class ProjectionError extends StratafolioError {
+  constructor(
+    readonly projection: string,
+    readonly event: Pick<RecordedEvent, 'stream' | 'position' | 'type'> & { readonly revision: number },
+    override readonly cause: unknown,
+  ) {
+    super(
+      `projection "${projection}" cannot fold ${event.type} at stream "${event.stream}", revision ${event.revision}, ` +
+        `position ${event.position}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+  }
+}
+
+/** A projection state failed to decode from its checkpoint. */
+export class CheckpointError extends StratafolioError {}
+
+/** JSON form of projection state: Decimals as `{"$dec": "1.5"}`, Maps as `{"$map": [[k, v]…]}`, NaN/±Infinity as `{"$num": "NaN"}`. */
+export type EncodedState = null | boolean | number | string | EncodedState[] | { [key: string]: EncodedState };
+
+/** Encodes a state built from plain objects, arrays, Maps, Decimals, strings, booleans, null and numbers. @throws CheckpointError for anything else. */
+export function encodeState(value: unknown, path = '$'): EncodedState {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : { $num: String(value) };
+  if (value instanceof Dec) return { $dec: value.isZero() ? '0' : (value.toString() as DecString) };
+  if (value instanceof Map) {
+    return { $map: [...value.entries()].map(([k, v], i) => [encodeState(k, `${path}<key ${i}>`), encodeState(v, `${path}.${String(k)}`)]) };
+  }
+  if (Array.isArray(value)) return value.map((v, i) => encodeState(v, `${path}[${i}]`));
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: { [key: string]: EncodedState } = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encodeState(v, `${path}.${k}`);
+    return out;
+  }
+  throw new CheckpointError(`projection state at ${path} is a ${typeof value} that checkpoints cannot hold`);
+}
+
+/** Decodes what {@link encodeState} produced. */
+export function decodeState(value: EncodedState): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(decodeState);
+  const keys = Object.keys(value);
+  if (keys.length === 1) {
+    const tagged = value as Record<string, EncodedState>;
+    if (typeof tagged.$dec === 'string') return new Dec(tagged.$dec);
+    if (typeof tagged.$num === 'string') return Number(tagged.$num);
+    if (Array.isArray(tagged.$map)) {
+      return new Map(tagged.$map.map((pair) => {
+        const [k, v] = pair as [EncodedState, EncodedState];
+        return [decodeState(k), decodeState(v)];
+      }));
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = decodeState(v);
+  return out;
+}

@@ -1,0 +1,297 @@
+// The projection runner: folds a set of projections over one stream from their checkpoints, stops at an as-of point, follows live appends.
+import { ConfigError } from '../src/errors.js';
+import type { RecordedEvent } from '../events/envelope.js';
+import type { EventStore } from '../events/store.js';
+import {
+  CheckpointError,
+  ProjectionError,
+  decodeState,
+  encodeState,
+  type EncodedState,
+  type Projection,
+  type ProjectionSet,
+  type StatesOf,
+} from './projection.js';
+
+/** Where a fold stops: the end of the log, a bar time (every event with barTime ≤ time), or a global position (inclusive). */
+export type AsOf =
+  | { readonly kind: 'end' }
+  | { readonly kind: 'time'; readonly time: string }
+  | { readonly kind: 'position'; readonly position: number };
+
+/** Document collection that holds projection checkpoints. */
+export const CHECKPOINT_COLLECTION = 'projection-checkpoints';
+
+/**
+ * Parses `--as-of`: a positive integer is a global position; anything else must be an ISO-8601 time
+ * (a date alone means 00:00:00.000Z that day).
+ * @throws ConfigError for text that is neither.
+ */
+export function parseAsOf(text: string): AsOf {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return { kind: 'position', position: Number(t) };
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(t) ? Date.parse(/T/.test(t) && !/(Z|[+-]\d{2}:?\d{2})$/.test(t) ? `${t}Z` : t) : NaN;
+  if (Number.isNaN(ms)) {
+    throw new ConfigError(`--as-of "${text}" is neither a global position (an integer) nor an ISO time such as 2024-03-29T00:00:00Z`, 'asOf');
+  }
+  return { kind: 'time', time: new Date(ms).toISOString() };
+}
+
+/** Options of a {@link ProjectionRunner}. */
+export interface RunnerOptions {
+  /** The stream folded (one portfolio). */
+  readonly stream: string;
+  /** Save checkpoints every this many folded events (default 50 000) and at the end; 0 disables checkpoints. */
+  readonly checkpointEvery?: number;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  readonly asOf?: AsOf;
+  /** Called about every 10 000 events with the events folded so far and the stream's event count. */
+  readonly onProgress?: (folded: number, total: number) => void;
+}
+
+/** What a run did. */
+export interface RunResult<P extends ProjectionSet> {
+  readonly states: StatesOf<P>;
+  /** Events read and folded in this run (events already in a checkpoint are not counted). */
+  readonly eventsFolded: number;
+  /** Last revision and global position folded (−1 and 0 when nothing was). */
+  readonly revision: number;
+  readonly position: number;
+  readonly lastBarTime: string | null;
+  /** Projections restored from a checkpoint rather than rebuilt from the first event. */
+  readonly resumed: readonly string[];
+}
+
+interface Checkpoint {
+  readonly name: string;
+  readonly version: number;
+  readonly fingerprint: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly lastBarTime: string | null;
+  readonly state: EncodedState;
+}
+
+interface Slot {
+  readonly key: string;
+  readonly projection: Projection<unknown>;
+  state: unknown;
+  revision: number;
+  position: number;
+  lastBarTime: string | null;
+  savedRevision: number;
+}
+
+/** A live follow: stop it to unsubscribe and save checkpoints. */
+export interface LiveFollow {
+  stop(): Promise<void>;
+}
+
+/** Folds projections over one stream; checkpoints live in the store's documents, keyed by projection name and stream. */
+export class ProjectionRunner<P extends ProjectionSet> {
+  private readonly slots: Slot[];
+  private readonly every: number;
+  private sinceCheckpoint = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    projections: P,
+    private readonly options: RunnerOptions,
+  ) {
+    this.every = options.checkpointEvery ?? 50_000;
+    this.slots = Object.entries(projections).map(([key, projection]) => ({
+      key,
+      projection,
+      state: projection.init(),
+      revision: -1,
+      position: 0,
+      lastBarTime: null,
+      savedRevision: -1,
+    }));
+  }
+
+  /** The current state of every projection. */
+  get states(): StatesOf<P> {
+    return Object.fromEntries(this.slots.map((s) => [s.key, s.state])) as StatesOf<P>;
+  }
+
+  /**
+   * Restores checkpoints that are usable for `asOf`, then folds the stream up to `asOf` (default its end) and saves checkpoints.
+   * A projection whose version or fingerprint changed, or whose checkpoint lies beyond `asOf`, is rebuilt from the first event.
+   * @throws ProjectionError when an event cannot be folded; CorruptEventError from the store for an altered event.
+   */
+  async run(options: RunOptions = {}): Promise<RunResult<P>> {
+    const asOf = options.asOf ?? { kind: 'end' };
+    const resumed: string[] = [];
+    for (const slot of this.slots) {
+      this.reset(slot);
+      const cp = await this.loadCheckpoint(slot);
+      if (cp && withinAsOf(cp, asOf)) {
+        slot.state = decodeState(cp.state);
+        slot.revision = cp.revision;
+        slot.position = cp.position;
+        slot.lastBarTime = cp.lastBarTime;
+        resumed.push(slot.key);
+      }
+      slot.savedRevision = cp?.revision ?? -1;
+    }
+    const from = Math.min(...this.slots.map((s) => s.revision + 1));
+    const head = await this.store.streamRevision(this.options.stream);
+    const total = head === 'no_stream' ? 0 : head + 1;
+    let folded = 0;
+    if (Number.isFinite(from) && from < total) {
+      for await (const event of this.store.readStream(this.options.stream, { fromRevision: from })) {
+        if (beyond(event, asOf)) break;
+        this.fold(event);
+        folded += 1;
+        if (options.onProgress && folded % 10_000 === 0) options.onProgress(folded + from, total);
+        if (this.every > 0 && this.sinceCheckpoint >= this.every) await this.saveCheckpoints();
+      }
+    }
+    if (this.every > 0) await this.saveCheckpoints();
+    options.onProgress?.(folded + (Number.isFinite(from) ? from : 0), total);
+    const last = this.slots.reduce((a, b) => (b.revision > a.revision ? b : a), this.slots[0] as Slot);
+    return {
+      states: this.states,
+      eventsFolded: folded,
+      revision: last?.revision ?? -1,
+      position: last?.position ?? 0,
+      lastBarTime: last?.lastBarTime ?? null,
+      resumed,
+    };
+  }
+
+  /**
+   * Runs to the end, then folds every new event of the stream as it is appended; `onEvent` sees the states after each one.
+   * Errors (a corrupt or unfoldable event) end the follow and are passed to `onError`.
+   */
+  async follow(handlers: {
+    readonly onEvent?: (states: StatesOf<P>, event: RecordedEvent) => void;
+    readonly onError?: (error: unknown) => void;
+  } = {}): Promise<LiveFollow> {
+    const result = await this.run();
+    const subscription = this.store
+      .subscribe(result.position > 0 ? { fromPosition: result.position + 1 } : {})
+      .subscribe({
+        next: (event) => {
+          if (event.stream !== this.options.stream) return;
+          try {
+            this.fold(event);
+          } catch (e) {
+            subscription.unsubscribe();
+            handlers.onError?.(e);
+            return;
+          }
+          if (this.every > 0 && this.sinceCheckpoint >= this.every) {
+            this.saveCheckpoints().catch((e: unknown) => handlers.onError?.(e));
+          }
+          handlers.onEvent?.(this.states, event);
+        },
+        error: (e: unknown) => handlers.onError?.(e),
+      });
+    return {
+      stop: async () => {
+        subscription.unsubscribe();
+        if (this.every > 0) await this.saveCheckpoints();
+      },
+    };
+  }
+
+  /** Removes this runner's checkpoints (the next run rebuilds every projection). */
+  async dropCheckpoints(): Promise<void> {
+    for (const slot of this.slots) await this.store.documents.delete(CHECKPOINT_COLLECTION, this.docKey(slot));
+  }
+
+  private fold(event: RecordedEvent): void {
+    for (const slot of this.slots) {
+      if (event.metadata.revision <= slot.revision) continue;
+      try {
+        slot.state = slot.projection.evolve(slot.state, event);
+      } catch (e) {
+        throw new ProjectionError(slot.projection.name, { ...event, revision: event.metadata.revision }, e);
+      }
+      slot.revision = event.metadata.revision;
+      slot.position = event.position;
+      if (event.metadata.barTime !== null) slot.lastBarTime = event.metadata.barTime;
+    }
+    this.sinceCheckpoint += 1;
+  }
+
+  private reset(slot: Slot): void {
+    slot.state = slot.projection.init();
+    slot.revision = -1;
+    slot.position = 0;
+    slot.lastBarTime = null;
+  }
+
+  private docKey(slot: Slot): string {
+    return `${slot.projection.name}@${this.options.stream}`;
+  }
+
+  private async loadCheckpoint(slot: Slot): Promise<Checkpoint | null> {
+    if (this.every <= 0) return null;
+    const text = await this.store.documents.get(CHECKPOINT_COLLECTION, this.docKey(slot));
+    if (text === null) return null;
+    let cp: Checkpoint;
+    try {
+      cp = JSON.parse(text) as Checkpoint;
+    } catch {
+      return null; // a checkpoint is a cache: an unreadable one costs a refold, never a fact
+    }
+    const fingerprint = slot.projection.fingerprint ?? '';
+    if (cp.name !== slot.projection.name || cp.version !== slot.projection.version || cp.fingerprint !== fingerprint) return null;
+    return cp;
+  }
+
+  /** Saves each projection that moved past its saved checkpoint (an as-of run never overwrites a later checkpoint). */
+  private async saveCheckpoints(): Promise<void> {
+    this.sinceCheckpoint = 0;
+    for (const slot of this.slots) {
+      if (slot.revision <= slot.savedRevision) continue;
+      let state: EncodedState;
+      try {
+        state = encodeState(slot.state);
+      } catch (e) {
+        throw new CheckpointError(`projection "${slot.projection.name}": ${(e as Error).message}`);
+      }
+      const cp: Checkpoint = {
+        name: slot.projection.name,
+        version: slot.projection.version,
+        fingerprint: slot.projection.fingerprint ?? '',
+        revision: slot.revision,
+        position: slot.position,
+        lastBarTime: slot.lastBarTime,
+        state,
+      };
+      await this.store.documents.put(CHECKPOINT_COLLECTION, this.docKey(slot), JSON.stringify(cp));
+      slot.savedRevision = slot.revision;
+    }
+  }
+}
+
+/** Whether a checkpoint holds only events that `asOf` includes. */
+function withinAsOf(cp: Checkpoint, asOf: AsOf): boolean {
+  switch (asOf.kind) {
+    case 'end':
+      return true;
+    case 'position':
+      return cp.position <= asOf.position;
+    case 'time':
+      return cp.lastBarTime === null || cp.lastBarTime <= asOf.time;
+  }
+}
+
+/** Whether an event lies after `asOf`; bar times only grow along a stream, so the fold stops at the first such event. */
+function beyond(event: RecordedEvent, asOf: AsOf): boolean {
+  switch (asOf.kind) {
+    case 'end':
+      return false;
+    case 'position':
+      return event.position > asOf.position;
+    case 'time':
+      return event.metadata.barTime !== null && event.metadata.barTime > asOf.time;
+  }
+}

@@ -1,0 +1,139 @@
+// Trades projection: round trips per strategy and symbol (flat → open → flat) from fills, with win/loss counts and the most recent trips.
+import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
+import type { Projection } from './projection.js';
+
+/** A round trip that has closed. P&L = −Σ quantity × price − Σ commission over its fills (exact). */
+export interface RoundTrip {
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: 'long' | 'short';
+  readonly openedAt: string | null;
+  readonly closedAt: string | null;
+  readonly fills: number;
+  readonly pnl: DecString;
+}
+
+interface OpenTrip {
+  readonly quantity: Dec;
+  readonly cashFlow: Dec;
+  readonly fills: number;
+  readonly openedAt: string | null;
+}
+
+/** Totals of one strategy's closed round trips. */
+export interface TradeTotals {
+  readonly roundTrips: number;
+  /** P&L > 0 (a zero P&L trip is neither a win nor a loss). */
+  readonly wins: number;
+  readonly losses: number;
+  readonly grossProfit: Dec;
+  readonly grossLoss: Dec;
+}
+
+/** State of the trades projection. */
+export interface TradesState {
+  /** Open trips keyed `strategy\u0000symbol`. */
+  readonly open: ReadonlyMap<string, OpenTrip>;
+  readonly totals: ReadonlyMap<string, TradeTotals>;
+  /** The last `keep` closed trips, oldest first. */
+  readonly recent: readonly RoundTrip[];
+}
+
+const noTotals: TradeTotals = { roundTrips: 0, wins: 0, losses: 0, grossProfit: ZERO, grossLoss: ZERO };
+
+/**
+ * Trades projection keeping the last `keep` round trips (default 1000) so memory stays bounded.
+ * A fill that crosses zero closes the trip (its whole commission counted there) and opens the opposite one with the remainder.
+ */
+export function tradesProjection(options: { readonly keep?: number } = {}): Projection<TradesState> {
+  const keep = options.keep ?? 1000;
+  return {
+    name: 'trades',
+    version: 1,
+    fingerprint: `keep=${keep}`,
+    init: () => ({ open: new Map(), totals: new Map(), recent: [] }),
+    evolve(s, event) {
+      if (event.type !== 'FillRecorded') return s;
+      const { strategyId, symbol } = event.data;
+      const q = new Dec(event.data.quantity);
+      const px = new Dec(event.data.price);
+      const commission = new Dec(event.data.commission);
+      const key = `${strategyId}\u0000${symbol}`;
+      const at = event.metadata.barTime;
+      const trip = s.open.get(key) ?? { quantity: ZERO, cashFlow: ZERO, fills: 0, openedAt: at };
+      const after = trip.quantity.plus(q);
+      const open = new Map(s.open);
+      const crosses = !trip.quantity.isZero() && (after.isZero() || after.isNegative() !== trip.quantity.isNegative());
+      if (!crosses) {
+        open.set(key, {
+          quantity: after,
+          cashFlow: trip.cashFlow.minus(q.times(px)).minus(commission),
+          fills: trip.fills + 1,
+          openedAt: trip.quantity.isZero() ? at : trip.openedAt,
+        });
+        return { ...s, open };
+      }
+      const closing = trip.quantity.negated();
+      const pnl = trip.cashFlow.minus(closing.times(px)).minus(commission);
+      const closed: RoundTrip = {
+        strategyId,
+        symbol,
+        side: trip.quantity.isPositive() ? 'long' : 'short',
+        openedAt: trip.openedAt,
+        closedAt: at,
+        fills: trip.fills + 1,
+        pnl: decStr(pnl),
+      };
+      const rest = q.minus(closing);
+      if (rest.isZero()) open.delete(key);
+      else open.set(key, { quantity: rest, cashFlow: rest.times(px).negated(), fills: 1, openedAt: at });
+      const t = s.totals.get(strategyId) ?? noTotals;
+      const totals = new Map(s.totals).set(strategyId, {
+        roundTrips: t.roundTrips + 1,
+        wins: t.wins + (pnl.isPositive() && !pnl.isZero() ? 1 : 0),
+        losses: t.losses + (pnl.isNegative() && !pnl.isZero() ? 1 : 0),
+        grossProfit: pnl.greaterThan(0) ? t.grossProfit.plus(pnl) : t.grossProfit,
+        grossLoss: pnl.lessThan(0) ? t.grossLoss.minus(pnl) : t.grossLoss,
+      });
+      const recent = keep > 0 ? [...s.recent.slice(Math.max(0, s.recent.length - keep + 1)), closed] : s.recent;
+      return { open, totals, recent };
+    },
+  };
+}
+
+/** Trade statistics of one strategy as users see them. */
+export interface TradeSummary {
+  readonly strategyId: string;
+  readonly roundTrips: number;
+  readonly wins: number;
+  readonly losses: number;
+  /** wins / round trips (NaN with none). */
+  readonly winRate: number;
+  readonly grossProfit: DecString;
+  readonly grossLoss: DecString;
+  /** gross profit / gross loss; Infinity with profits and no losses, NaN with neither. */
+  readonly profitFactor: number;
+  readonly openTrips: number;
+}
+
+/** Trade statistics per strategy, ascending ids. */
+export function tradeSummaries(s: TradesState): TradeSummary[] {
+  const ids = new Set([...s.totals.keys(), ...[...s.open.keys()].map((k) => k.split('\u0000')[0] as string)]);
+  return [...ids].sort().map((strategyId) => {
+    const t = s.totals.get(strategyId) ?? noTotals;
+    let profitFactor = Number.NaN;
+    if (t.grossLoss.greaterThan(0)) profitFactor = t.grossProfit.div(t.grossLoss).toNumber();
+    else if (t.grossProfit.greaterThan(0)) profitFactor = Number.POSITIVE_INFINITY;
+    return {
+      strategyId,
+      roundTrips: t.roundTrips,
+      wins: t.wins,
+      losses: t.losses,
+      winRate: t.roundTrips > 0 ? t.wins / t.roundTrips : Number.NaN,
+      grossProfit: decStr(t.grossProfit),
+      grossLoss: decStr(t.grossLoss),
+      profitFactor,
+      openTrips: [...s.open.keys()].filter((k) => k.startsWith(`${strategyId}\u0000`)).length,
+    };
+  });
+}
