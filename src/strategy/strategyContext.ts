@@ -50,6 +50,7 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
   const lotSize = readLotSize(input.sizing?.lotSize, strategyId);
   const pending = new Map<string, Dec>();
   let open = true;
+  let ledgerValue: Dec | undefined;
 
   const ensureOpen = (helper: string): void => {
     if (!open) {
@@ -109,7 +110,9 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
       const where = `strategy ${strategyId}: orderTargetPercent(${symbol}) percent`;
       // A percent is a weight, often computed as a number (1 / n): it enters through its shortest decimal text.
       const fraction = typeof percent === 'number' ? decFromStatistic(percent, where) : dec(percent, where);
-      targetValue(symbol, input.ledger.value().times(fraction), 'orderTargetPercent');
+      // The ledger cannot change during a call, so its value is computed once however many targets are set.
+      ledgerValue ??= input.ledger.value();
+      targetValue(symbol, ledgerValue.times(fraction), 'orderTargetPercent');
     },
   });
 

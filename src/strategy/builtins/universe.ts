@@ -10,7 +10,9 @@ export type BuiltinStrategy = Strategy & HistoryDemand;
 /** Symbols the strategy may trade on `slice`: those traded in it (restricted to `symbols` when given), ascending. */
 export function tradedUniverse(slice: BarSlice, symbols: readonly string[] | undefined): readonly string[] {
   const traded = Object.keys(slice.bars).sort();
-  return symbols === undefined ? traded : traded.filter((s) => symbols.includes(s));
+  if (symbols === undefined) return traded;
+  const wanted = new Set(symbols);
+  return traded.filter((s) => wanted.has(s));
 }
 
 /**
