@@ -133,7 +133,8 @@ function printHuman(io: CliIO, result: OptimisationResult, settings: OptimiserSe
   const r = result.report;
   const objective = r.objective === null ? 'n/a' : r.objective.toPrecision(8);
   const gap = r.gap === null ? 'n/a' : r.gap.toExponential(2);
-  io.stdout.write(`status ${r.status}  objective ${objective}  gap ${gap}  (${r.name}, ${result.model} model, ${settings.shares ?? 'floor'} shares)\n`);
+  io.stdout.write(`status ${r.status}  objective ${objective}  gap ${gap}\n`);
+  io.stdout.write(`solver ${r.name}, ${result.model} model, ${settings.shares ?? 'floor'} shares\n`);
   io.stdout.write(`invested ${decSum(result.allocations.map((a) => a.cost)).toFixed(2)} of ${settings.capital.toFixed(2)}, cash ${result.cash.toFixed(2)}\n`);
   if (result.fallbackReason !== null) io.stdout.write(`fallback: ${result.fallbackReason}\n`);
   if (result.dropped.length > 0) io.stdout.write(`dropped (score ≤ 0): ${result.dropped.join(', ')}\n`);
