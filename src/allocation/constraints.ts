@@ -23,6 +23,7 @@ export interface ConstrainedWeights {
 }
 
 const TOLERANCE = 1e-12;
+const NOISE = 1e-15;
 
 function fraction(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
@@ -107,16 +108,21 @@ export class AllocationConstraints {
   }
 
   /**
-   * Projects raw weights (ids in any order; negative or non-finite raw weights count as 0) onto the feasible set.
+   * Projects raw weights (ids in any order; negative or non-finite raw weights, and those below 1e-15 of the largest, count as 0) onto the feasible set.
    * @throws ConfigError when the mins of the funded strategies sum above maxTotal.
    */
   apply(raw: Readonly<Weights>): ConstrainedWeights {
     const ids = Object.keys(raw).sort();
     const r = new Map<string, number>();
+    let largest = 0;
     for (const id of ids) {
       const v = raw[id] ?? 0;
-      r.set(id, Number.isFinite(v) && v > 0 ? v : 0);
+      const clean = Number.isFinite(v) && v > 0 ? v : 0;
+      r.set(id, clean);
+      largest = Math.max(largest, clean);
     }
+    // Weights below 1e-15 of the largest are rounding noise; keeping them would put the scale λ at infinity.
+    for (const id of ids) if ((r.get(id) ?? 0) < largest * NOISE) r.set(id, 0);
     const binding: string[] = [];
     let funded = ids;
     if (this.maxStrategies !== undefined) {
@@ -177,6 +183,8 @@ function solveScale(r: readonly number[], lo: readonly number[], hi: readonly nu
     return s;
   };
   if (total(0) >= target) return 0;
+  // When nothing needs to move, keep the raw weights bit for bit rather than an interpolated λ ≈ 1.
+  if (Math.abs(total(1) - target) <= 1e-15 * Math.max(1, target)) return 1;
   let prev = 0;
   let prevTotal = total(0);
   for (const b of breaks) {
