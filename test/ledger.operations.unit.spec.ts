@@ -11,6 +11,7 @@ import {
   ledgerValue,
 } from '../src/ledger/index.js';
 import type { LedgerEvent } from '../src/ledger/index.js';
+import { roundedQuotient, truncatedQuotient } from '../src/ledger/exactArithmetic.js';
 import type { LedgerFill, LedgerState } from '../src/ledger/types.js';
 
 const fill = (symbol: string, quantity: string, price: string, commission = '0'): LedgerFill => ({
@@ -262,5 +263,17 @@ describe('evolveLedger', () => {
     expectDec(s.commissions, '0.4');
     expectDec(s.transferredOut, '50');
     expectDec(s.positions.get('AAA')?.quantity, '2');
+  });
+});
+
+describe('exact quotients behind average cost', () => {
+  it('rounds half to even from the exact remainder, for longs and shorts', () => {
+    expect(roundedQuotient(dec('1'), dec('8'), 2).toString()).toBe('0.12'); // 0.125 → even
+    expect(roundedQuotient(dec('3'), dec('8'), 2).toString()).toBe('0.38'); // 0.375 → even
+    expect(roundedQuotient(dec('-3'), dec('8'), 2).toString()).toBe('-0.38');
+    expect(roundedQuotient(dec('5'), dec('-3'), 12).toString()).toBe('-1.666666666667');
+    expect(roundedQuotient(dec('1000000000000000000001'), dec('2000000000000000000000'), 0).toString()).toBe('1'); // 0.5000…0005 → up
+    const t = truncatedQuotient(dec('2'), dec('3'), 4);
+    expect([t.truncated.toString(), t.remainder.toString()]).toEqual(['0.6666', '0.0002']);
   });
 });

@@ -5,9 +5,16 @@ import { LedgerError } from '../errors.js';
 /** Significant digits of `Dec` (its configured precision); a result needing more would be rounded. */
 export const DEC_PRECISION = 34;
 
-// Wide enough that every product or sum of two 34-digit values is exact, and quotients are rounded only far below any scale we keep.
+// Wide enough that every product or sum of two 34-digit values is exact (decimal.js only spends time on digits actually present).
 const Wide = Dec.clone({ precision: 1_000 });
 type Wide = InstanceType<typeof Wide>;
+// Truncating quotients to 60 significant digits, then to the scale we keep, equals truncating the exact quotient.
+const Truncating = Dec.clone({ precision: 60, rounding: Dec.ROUND_DOWN });
+
+/** Digits a sum of `a` and `b` can need: one carry above the larger exponent down to the finer of their last decimals. */
+function sumDigitsBound(a: Dec, b: Dec): number {
+  return Math.max(a.e, b.e) + 2 + Math.max(a.decimalPlaces(), b.decimalPlaces());
+}
 
 function narrow(value: Wide, where: string, what: string): Dec {
   if (value.sd() > DEC_PRECISION) {
@@ -15,7 +22,7 @@ function narrow(value: Wide, where: string, what: string): Dec {
       `${where}: ${what} = ${value.toString()} needs more than ${DEC_PRECISION} significant digits and would be rounded; use fewer decimal places or smaller amounts`,
     );
   }
-  return new Dec(value.toString());
+  return new Dec(value);
 }
 
 /**
@@ -25,7 +32,7 @@ function narrow(value: Wide, where: string, what: string): Dec {
 export function exactTimes(a: Dec, b: Dec, where: string): Dec {
   // Fast path: a product never has more significant digits than its factors together.
   if (a.sd() + b.sd() <= DEC_PRECISION) return a.times(b);
-  return narrow(new Wide(a.toString()).times(b.toString()), where, `${a.toString()} × ${b.toString()}`);
+  return narrow(new Wide(a).times(b), where, `${a.toString()} × ${b.toString()}`);
 }
 
 /**
@@ -33,7 +40,8 @@ export function exactTimes(a: Dec, b: Dec, where: string): Dec {
  * @throws LedgerError when the sum needs more than 34 significant digits.
  */
 export function exactPlus(a: Dec, b: Dec, where: string): Dec {
-  return narrow(new Wide(a.toString()).plus(b.toString()), where, `${a.toString()} + ${b.toString()}`);
+  if (sumDigitsBound(a, b) <= DEC_PRECISION) return a.plus(b);
+  return narrow(new Wide(a).plus(b), where, `${a.toString()} + ${b.toString()}`);
 }
 
 /**
@@ -41,18 +49,30 @@ export function exactPlus(a: Dec, b: Dec, where: string): Dec {
  * @throws LedgerError when the difference needs more than 34 significant digits.
  */
 export function exactMinus(a: Dec, b: Dec, where: string): Dec {
-  return narrow(new Wide(a.toString()).minus(b.toString()), where, `${a.toString()} − ${b.toString()}`);
+  if (sumDigitsBound(a, b) <= DEC_PRECISION) return a.minus(b);
+  return narrow(new Wide(a).minus(b), where, `${a.toString()} − ${b.toString()}`);
 }
 
-/** `numerator / denominator` rounded to `decimals` places with banker's rounding (`Dec`'s rounding mode), from a 1,000-digit quotient. */
-export function roundedQuotient(numerator: Dec, denominator: Dec, decimals: number): Dec {
-  const q = new Wide(numerator.toString()).div(denominator.toString());
-  return new Dec(q.toDecimalPlaces(decimals, Dec.ROUND_HALF_EVEN).toString());
-}
-
-/** `numerator / denominator` truncated towards zero at `decimals` places, with the exact (1,000-digit) part cut off. */
+/**
+ * `numerator / denominator` truncated towards zero at `decimals` places, and the exact remainder
+ * `numerator − truncated × denominator` (same sign as the quotient's cut-off part, scaled by the denominator).
+ */
 export function truncatedQuotient(numerator: Dec, denominator: Dec, decimals: number): { readonly truncated: Dec; readonly remainder: Dec } {
-  const q = new Wide(numerator.toString()).div(denominator.toString());
-  const truncated = q.toDecimalPlaces(decimals, Dec.ROUND_DOWN);
-  return { truncated: new Dec(truncated.toString()), remainder: new Dec(q.minus(truncated).toString()) };
+  const q = new Truncating(numerator).div(denominator).toDecimalPlaces(decimals, Dec.ROUND_DOWN);
+  const truncated = new Dec(q);
+  const remainder = new Wide(numerator).minus(new Wide(truncated).times(denominator));
+  return { truncated, remainder: new Dec(remainder) };
+}
+
+/** `numerator / denominator` rounded to `decimals` places, half to even, decided from the exact remainder (no double rounding). */
+export function roundedQuotient(numerator: Dec, denominator: Dec, decimals: number): Dec {
+  const { truncated, remainder } = truncatedQuotient(numerator, denominator, decimals);
+  if (remainder.isZero()) return truncated;
+  // Compare the cut-off part with half a unit, exactly: 2 × |remainder| against |denominator| × 10^−decimals.
+  const cmp = new Wide(remainder).abs().times(2).comparedTo(new Wide(denominator).abs().times(`1e-${decimals}`));
+  const lastDigitOdd = new Wide(truncated).times(`1e${decimals}`).mod(2).abs().eq(1);
+  if (cmp < 0 || (cmp === 0 && !lastDigitOdd)) return truncated;
+  const unit = new Dec(`1e-${decimals}`);
+  // The quotient is negative exactly when its cut-off part (remainder / denominator) is.
+  return remainder.isNegative() !== denominator.isNegative() ? truncated.minus(unit) : truncated.plus(unit);
 }
