@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CHECKPOINT_COLLECTION,
+  ConfigError,
+  MemoryLog,
+  ProjectionRunner,
+  createMemoryEventStore,
+  encodeState,
+  decodeState,
+  parseAsOf,
+  portfolioProjection,
+  standardProjections,
+  Dec,
+  type Projection,
+  type RecordedEvent,
+} from '../src/index.js';
+import { STREAM, T1, T2, appendBatches, fixtureBatches } from './projections.fixture.js';
+
+const json = (states: unknown): string => JSON.stringify(encodeState(states));
+
+describe('projection runner', () => {
+  it('resuming from a checkpoint gives the same state as a full fold', async () => {
+    const log = new MemoryLog();
+    const store = createMemoryEventStore({ log });
+    const batches = fixtureBatches();
+    const head = await appendBatches(store, batches.slice(0, 2));
+    const first = await new ProjectionRunner(store, standardProjections(), { stream: STREAM, checkpointEvery: 3 }).run();
+    expect(first.resumed).toEqual([]);
+    await appendBatches(store, batches.slice(2), head);
+    const resumed = await new ProjectionRunner(store, standardProjections(), { stream: STREAM, checkpointEvery: 3 }).run();
+    expect(resumed.resumed).toHaveLength(8);
+    expect(resumed.eventsFolded).toBe(6); // only the two later slices are read
+    const full = await new ProjectionRunner(createMemoryEventStore({ log: new MemoryLog() }), standardProjections(), {
+      stream: STREAM,
+      checkpointEvery: 0,
+    }).run();
+    expect(full.eventsFolded).toBe(0);
+    const fresh = createMemoryEventStore();
+    await appendBatches(fresh, fixtureBatches());
+    const reference = await new ProjectionRunner(fresh, standardProjections(), { stream: STREAM, checkpointEvery: 0 }).run();
+    expect(json(resumed.states)).toBe(json(reference.states));
+  });
+
+  it('rebuilds a projection from zero when its version changes', async () => {
+    const store = createMemoryEventStore();
+    await appendBatches(store, fixtureBatches());
+    let evolved = 0;
+    const counting = (version: number): Projection<number> => ({
+      name: 'count',
+      version,
+      init: () => 0,
+      evolve: (n) => {
+        evolved += 1;
+        return n + 1;
+      },
+    });
+    await new ProjectionRunner(store, { c: counting(1) }, { stream: STREAM }).run();
+    evolved = 0;
+    const same = await new ProjectionRunner(store, { c: counting(1) }, { stream: STREAM }).run();
+    expect([same.resumed, evolved, same.states.c]).toEqual([['c'], 0, 16]);
+    const bumped = await new ProjectionRunner(store, { c: counting(2) }, { stream: STREAM }).run();
+    expect([bumped.resumed, evolved, bumped.states.c]).toEqual([[], 16, 16]);
+    expect(await store.documents.get(CHECKPOINT_COLLECTION, `count@${STREAM}`)).toContain('"version":2');
+  });
+
+  it('stops at a bar time (null-time events before the first slice included) or at a position', async () => {
+    const store = createMemoryEventStore();
+    await appendBatches(store, fixtureBatches());
+    const runner = new ProjectionRunner(store, { portfolio: portfolioProjection }, { stream: STREAM });
+    await runner.run(); // leaves a checkpoint at the end that as-of runs must not use
+    const beforeSlices = await runner.run({ asOf: parseAsOf('2023-12-31') });
+    expect(beforeSlices.states.portfolio.events).toBe(5);
+    expect(beforeSlices.states.portfolio.portfolioValue.toString()).toBe('1000');
+    const atT2 = await runner.run({ asOf: { kind: 'time', time: T2 } });
+    expect(atT2.states.portfolio.portfolioValue.toString()).toBe('1058');
+    expect(atT2.lastBarTime).toBe(T2);
+    const atPosition = await runner.run({ asOf: parseAsOf('10') }); // position 10 = revision 9, the first BarMarked
+    expect(atPosition.states.portfolio.portfolioValue.toString()).toBe('1009');
+    expect(atPosition.states.portfolio.lastBarTime).toBe(T1);
+    const end = await runner.run();
+    expect(end.resumed).toEqual(['portfolio']);
+    expect(end.states.portfolio.portfolioValue.toString()).toBe('1053');
+  });
+
+  it('parses --as-of and rejects text that is neither a time nor a position', () => {
+    expect(parseAsOf('2024-01-02T00:00:00Z')).toEqual({ kind: 'time', time: T2 });
+    expect(parseAsOf('2024-01-02')).toEqual({ kind: 'time', time: T2 });
+    expect(parseAsOf('2024-01-02T01:00:00+01:00')).toEqual({ kind: 'time', time: T2 });
+    expect(parseAsOf(' 42 ')).toEqual({ kind: 'position', position: 42 });
+    expect(() => parseAsOf('yesterday')).toThrow(ConfigError);
+    expect(() => parseAsOf('2024-13-45')).toThrow(/as-of/);
+  });
+
+  it('follows live appends', async () => {
+    const store = createMemoryEventStore();
+    const batches = fixtureBatches();
+    const head = await appendBatches(store, batches.slice(0, 2));
+    const runner = new ProjectionRunner(store, { portfolio: portfolioProjection }, { stream: STREAM, checkpointEvery: 0 });
+    const seen: number[] = [];
+    let done: () => void = () => undefined;
+    const reachedEnd = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const follow = await runner.follow({
+      onEvent: (states, event: RecordedEvent) => {
+        seen.push(event.metadata.revision);
+        if (states.portfolio.events === 16) done();
+      },
+    });
+    expect(runner.states.portfolio.portfolioValue.toString()).toBe('1009');
+    await appendBatches(store, batches.slice(2), head);
+    await reachedEnd;
+    await follow.stop();
+    expect(seen).toEqual([10, 11, 12, 13, 14, 15]);
+    expect(runner.states.portfolio.portfolioValue.toString()).toBe('1053');
+  });
+
+  it('checkpoint encoding round-trips Decimals, Maps and non-finite numbers', () => {
+    const state = { m: new Map([['a', { v: new Dec('1.25'), n: Number.NaN }]]), i: Number.POSITIVE_INFINITY, s: 'x' };
+    const back = decodeState(JSON.parse(JSON.stringify(encodeState(state)))) as typeof state;
+    expect(back.m.get('a')?.v.equals(new Dec('1.25'))).toBe(true);
+    expect(back.m.get('a')?.n).toBeNaN();
+    expect(back.i).toBe(Number.POSITIVE_INFINITY);
+    expect(() => encodeState({ d: new Date(0) })).toThrow(/checkpoints cannot hold/);
+  });
+});
