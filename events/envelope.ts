@@ -11,6 +11,9 @@ import {
 } from './catalogue.js';
 import { CorruptEventError, InvalidEventError, type EventLocation } from './errors.js';
 
+/** The canonical body of each event sealed in this process (validated at sealing), so stores need not rebuild it. */
+const sealedBodies = new WeakMap<object, string>();
+
 /** prevHash of a stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -91,8 +94,11 @@ export function sealEvents(head: ChainHead, pending: readonly PendingEvent[]): {
       schemaVersion: CURRENT_VERSION[event.type],
       prevHash,
     };
-    const hash = sha256Hex(eventBody({ type: event.type, data: event.data, metadata }));
-    events.push({ type: event.type, data: event.data, metadata: { ...metadata, hash } } as SealedEvent);
+    const body = eventBody({ type: event.type, data: event.data, metadata });
+    const hash = sha256Hex(body);
+    const sealed = { type: event.type, data: event.data, metadata: Object.freeze({ ...metadata, hash }) } as SealedEvent;
+    sealedBodies.set(sealed, body);
+    events.push(sealed);
     prevHash = hash;
     revision += 1;
   }
@@ -101,6 +107,9 @@ export function sealEvents(head: ChainHead, pending: readonly PendingEvent[]): {
 
 /** Encodes a sealed event for storage, checking its schema and that its hash covers its body. @throws InvalidEventError */
 export function encodeForStore(event: SealedEvent): { body: string; hash: string } {
+  // An event sealed here was validated then; its body is exactly what its hash covers, so it is stored as sealed.
+  const sealedBody = sealedBodies.get(event);
+  if (sealedBody !== undefined) return { body: sealedBody, hash: event.metadata.hash };
   if (!isEventType(event.type)) throw new InvalidEventError(`unknown event type "${String(event.type)}"`);
   const parsed = eventDataSchemas[event.type].safeParse(event.data);
   if (!parsed.success) {

@@ -2,11 +2,13 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../output.js';
 import { registerAllocate } from './allocate.js';
+import { registerBacktest } from './backtest.js';
+import { registerDemo } from './demo.js';
 
 /** A subcommand's registration: adds itself to `program`, writes to `io`, and reports a non-zero exit through `setExit`. */
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const commands: RegisterCommand[] = [registerAllocate];
+const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate];
 
 /** Adds all subcommands to the program. */
 export function registerCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {

@@ -1,0 +1,109 @@
+// Running a portfolio from the command line: progress on a TTY, and the summary printed after a backtest or demo.
+import cliProgress from 'cli-progress';
+import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
+import type { BarSlice } from '../market/bar.js';
+import { dec } from '../money/decimal.js';
+import { formatTable, type CliIO } from './output.js';
+
+/** The JSON summary of `backtest` and `demo` (money as decimal strings, returns as fractions). */
+export interface RunSummaryJson {
+  readonly portfolioId: string;
+  readonly store: string;
+  readonly resumed: boolean;
+  readonly slicesThisRun: number;
+  readonly slices: number;
+  readonly firstBarTime: string | null;
+  readonly lastBarTime: string | null;
+  readonly events: number;
+  readonly totalCapital: string;
+  readonly portfolioValue: string;
+  readonly reserve: string;
+  readonly portfolioReturn: number;
+  readonly rebalances: number;
+  readonly netting: { readonly grossTradedValue: string; readonly netTradedValue: string; readonly commissionSaved: string };
+  readonly strategies: readonly {
+    readonly id: string;
+    readonly kind: string;
+    readonly state: string;
+    readonly value: string;
+    readonly cash: string;
+    readonly weight: number;
+    readonly timeWeightedReturn: number;
+    readonly positions: Readonly<Record<string, string>>;
+  }[];
+}
+
+/**
+ * Runs `source` through the portfolio, with a progress bar on a TTY (never in pipes or with --json).
+ * @returns how many slices this run processed, and the bar time of the first.
+ */
+export async function runWithProgress(portfolio: Portfolio, source: AsyncIterable<BarSlice>, io: CliIO, options: { readonly total?: number; readonly quiet: boolean }): Promise<{ slices: number; firstBarTime: string | null }> {
+  const showProgress = !options.quiet && io.stderr.isTTY === true;
+  const bar = showProgress
+    ? new cliProgress.SingleBar({ format: 'slices {bar} {value}/{total} {time}', stream: io.stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : null;
+  bar?.start(options.total ?? 0, 0, { time: '' });
+  let first: string | null = null;
+  try {
+    const slices = await portfolio.run(source, (report: SliceReport) => {
+      first ??= report.time;
+      bar?.increment(1, { time: report.time.slice(0, 10) });
+    });
+    return { slices, firstBarTime: first };
+  } finally {
+    bar?.stop();
+  }
+}
+
+/** Builds the summary of a portfolio after a run. */
+export function summarise(portfolio: Portfolio, run: { slices: number; firstBarTime: string | null }): RunSummaryJson {
+  const s = portfolio.status();
+  const value = dec(s.portfolioValue);
+  const capital = dec(s.totalCapital);
+  const k = portfolio.kernel;
+  return {
+    portfolioId: s.portfolioId,
+    store: portfolio.store.url,
+    resumed: portfolio.resumed,
+    slicesThisRun: run.slices,
+    slices: s.slices,
+    firstBarTime: run.firstBarTime,
+    lastBarTime: s.lastBarTime,
+    events: s.revision + 1,
+    totalCapital: s.totalCapital,
+    portfolioValue: s.portfolioValue,
+    reserve: s.reserve,
+    portfolioReturn: capital.isZero() ? 0 : value.div(capital).minus(1).toNumber(),
+    rebalances: s.rebalances,
+    netting: s.netting,
+    strategies: s.strategies.map((st) => ({
+      id: st.id,
+      kind: st.kind,
+      state: st.removed ? 'removed' : st.state,
+      value: st.value,
+      cash: st.cash,
+      weight: value.isZero() ? 0 : dec(st.value).div(value).toNumber(),
+      timeWeightedReturn: (k.strategies.get(st.id)?.navIndex ?? 1) - 1,
+      positions: st.positions,
+    })),
+  };
+}
+
+/** Prints a summary as aligned tables that fit 80 columns. */
+export function printSummary(io: CliIO, s: RunSummaryJson): void {
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  const money = (x: string): string => dec(x).toFixed(2);
+  const lines = [
+    `portfolio ${s.portfolioId} in ${s.store}${s.resumed ? ' (resumed)' : ''}`,
+    `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${s.firstBarTime?.slice(0, 10) ?? '-'} … ${s.lastBarTime?.slice(0, 10) ?? '-'}), ${s.events} events`,
+    `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${pct(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
+    `rebalances ${s.rebalances}; netting saved ${money(s.netting.commissionSaved)} in commission (gross traded ${money(s.netting.grossTradedValue)}, net ${money(s.netting.netTradedValue)})`,
+    '',
+    formatTable(
+      ['strategy', 'kind', 'state', 'value', 'weight', 'return'],
+      s.strategies.map((st) => [st.id, st.kind.length > 16 ? `${st.kind.slice(0, 15)}…` : st.kind, st.state, money(st.value), pct(st.weight), pct(st.timeWeightedReturn)]),
+    ),
+    '',
+  ];
+  io.stdout.write(`${lines.join('\n')}\n`);
+}
