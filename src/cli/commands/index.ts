@@ -4,11 +4,13 @@ import type { CliIO } from '../output.js';
 import { registerAllocate } from './allocate.js';
 import { registerBacktest } from './backtest.js';
 import { registerDemo } from './demo.js';
+import { registerReplay } from './replay.js';
+import { registerAudit } from './audit.js';
 
 /** A subcommand's registration: adds itself to `program`, writes to `io`, and reports a non-zero exit through `setExit`. */
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate];
+const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate, registerReplay, registerAudit];
 
 /** Adds all subcommands to the program. */
 export function registerCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {

@@ -1,0 +1,188 @@
+// `stratafolio replay`: rebuilds the portfolio summary, per-strategy metrics and correlation matrix from an event log, as of any moment.
+import { existsSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import { Dec } from '../../money/decimal.js';
+import { resolveMetricOptions } from '../../metrics/index.js';
+import { openEventStore, parseStoreUrl } from '../../../events/openEventStore.js';
+import type { EventStore } from '../../../events/store.js';
+import {
+  ProjectionRunner,
+  attributionView,
+  correlationView,
+  parseAsOf,
+  portfolioSummary,
+  positionsView,
+  standardProjections,
+  strategyMetrics,
+  tradeSummaries,
+  type AsOf,
+  type RunResult,
+} from '../../../projections/index.js';
+import { formatTable, writeJson, type CliIO } from '../output.js';
+import type { RegisterCommand } from './index.js';
+
+const STREAM_PREFIX = 'portfolio-';
+
+/**
+ * Opens an existing store (a missing SQLite file is an error, never a new empty store).
+ * @throws ConfigError when the SQLite file does not exist; StoreConfigError for a malformed URL.
+ */
+export async function openExistingStore(url: string): Promise<EventStore> {
+  const location = parseStoreUrl(url);
+  if (location.kind === 'sqlite' && !existsSync(location.path)) {
+    throw new ConfigError(`--store ${url}: no such file ${location.path}`, 'store');
+  }
+  return openEventStore(url, { durability: 'normal' });
+}
+
+/**
+ * The stream of `--portfolio`, or of the store's only portfolio.
+ * @throws ConfigError when the portfolio is not in the store, or there are none or several and none was named.
+ */
+export async function resolvePortfolioStream(store: EventStore, portfolio: string | undefined): Promise<{ id: string; stream: string }> {
+  const ids = (await store.listStreams()).filter((s) => s.startsWith(STREAM_PREFIX)).map((s) => s.slice(STREAM_PREFIX.length));
+  if (portfolio !== undefined) {
+    if (!ids.includes(portfolio)) {
+      throw new ConfigError(`--portfolio ${portfolio}: not in ${store.url} (it holds: ${ids.join(', ') || 'no portfolios'})`, 'portfolio');
+    }
+    return { id: portfolio, stream: `${STREAM_PREFIX}${portfolio}` };
+  }
+  if (ids.length === 1) return { id: ids[0] as string, stream: `${STREAM_PREFIX}${ids[0] as string}` };
+  if (ids.length === 0) throw new ConfigError(`${store.url} holds no portfolio`, 'store');
+  throw new ConfigError(`${store.url} holds several portfolios (${ids.join(', ')}); choose one with --portfolio`, 'portfolio');
+}
+
+/** A number for JSON: non-finite statistics (NaN, ±Infinity) become null. */
+export function jsonNumber(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Replaces every non-finite number in a JSON-bound value by null. */
+function finiteOnly<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as T;
+}
+
+const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : 'n/a');
+const ratio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const money = (s: string | null): string => (s === null ? 'n/a' : new Dec(s).toFixed(2));
+
+interface ReplayFlags {
+  readonly store: string;
+  readonly portfolio?: string;
+  readonly asOf?: string;
+  readonly json?: boolean;
+}
+
+/** Folds every projection of one portfolio up to `asOf`, with progress on a TTY when asked. */
+export async function replayPortfolio(store: EventStore, stream: string, asOf: AsOf, io: CliIO, progress: boolean) {
+  const runner = new ProjectionRunner(store, standardProjections(), { stream });
+  const bar = progress ? new cliProgress.SingleBar({ stream: io.stderr, format: 'replay [{bar}] {value}/{total} events', hideCursor: true }) : null;
+  let started = false;
+  try {
+    return await runner.run({
+      asOf,
+      onProgress: (done, total) => {
+        if (!bar) return;
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.update(done);
+      },
+    });
+  } finally {
+    if (bar && started) bar.stop();
+  }
+}
+
+type Result = RunResult<ReturnType<typeof standardProjections>>;
+
+function replayJson(id: string, stream: string, asOf: AsOf, r: Result) {
+  const s = r.states;
+  const trades = new Map(tradeSummaries(s.trades).map((t) => [t.strategyId, t]));
+  const lifecycle = portfolioSummary(s.portfolio, s.performance).strategies;
+  return finiteOnly({
+    portfolioId: id,
+    stream,
+    asOf,
+    revision: r.revision,
+    position: r.position,
+    conventions: {
+      ...resolveMetricOptions({}),
+      returns: 'simple, one per BarMarked, net of capital transfers',
+      volatility: 'sample standard deviation (ddof 1)',
+    },
+    summary: portfolioSummary(s.portfolio, s.performance),
+    strategies: strategyMetrics(s.performance).map((m) => ({
+      ...m,
+      state: lifecycle[m.strategyId] ?? null,
+      value: s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null,
+      trades: trades.get(m.strategyId) ?? null,
+    })),
+    correlation: correlationView(s.correlation),
+    attribution: attributionView(s.attribution),
+    positions: positionsView(s.positions),
+  });
+}
+
+/** Human report: summary lines, the metrics table and the correlation matrix, within 80 columns. */
+function printReplay(io: CliIO, id: string, r: Result): void {
+  const s = r.states;
+  const sum = portfolioSummary(s.portfolio, s.performance);
+  const attribution = new Map(attributionView(s.attribution).strategies.map((a) => [a.strategyId, a.contribution]));
+  const out: string[] = [];
+  out.push(`portfolio ${id} (${sum.name}) as of ${sum.asOf ?? 'the start'}: ${r.revision + 1} events, position ${r.position}`);
+  out.push(
+    `value ${money(sum.portfolioValue)} ${sum.baseCurrency}  capital ${money(sum.totalCapital)}  reserve ${money(sum.reserve)}  cash ${money(sum.cash)}`,
+  );
+  out.push(
+    `return on capital ${pct(sum.returnOnCapital)}  capital-weighted Sharpe ${ratio(sum.capitalWeightedSharpe)}  ` +
+      `active ${sum.activeStrategies.length}/${Object.keys(sum.strategies).length}`,
+  );
+  out.push('');
+  const rows = strategyMetrics(s.performance).map((m) => [
+    m.strategyId,
+    sum.strategies[m.strategyId] ?? '-',
+    money(s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null),
+    money(attribution.get(m.strategyId) ?? null),
+    pct(m.totalReturn),
+    pct(m.annualVolatility),
+    ratio(m.sharpeRatio),
+    ratio(m.sortinoRatio),
+    pct(m.maxDrawdown),
+    pct(m.winRate),
+  ]);
+  out.push(formatTable(['strategy', 'state', 'value', 'P&L', 'return', 'vol', 'Sharpe', 'Sortino', 'max DD', 'win'], rows));
+  const c = correlationView(s.correlation);
+  if (c.ids.length > 1) {
+    out.push('', 'correlation of returns (common bars)');
+    out.push(formatTable(['', ...c.ids], c.ids.map((a, i) => [a, ...(c.matrix[i] ?? []).map(ratio)])));
+  }
+  out.push('', 'returns: simple per bar, net of transfers; vol/Sharpe/Sortino annualised ×252 (rf 0, ddof 1)');
+  io.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** Registers `replay`. */
+export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => {
+  program
+    .command('replay')
+    .description('Rebuild the portfolio summary, per-strategy metrics and correlations from the event log')
+    .requiredOption('--store <url>', 'event store URL (sqlite:path or memory:)')
+    .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
+    .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
+    .option('--json', 'print JSON (money as decimal strings)')
+    .action(async (flags: ReplayFlags) => {
+      const asOf = flags.asOf === undefined ? ({ kind: 'end' } as const) : parseAsOf(flags.asOf);
+      const store = await openExistingStore(flags.store);
+      try {
+        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const result = await replayPortfolio(store, stream, asOf, io, !flags.json && io.stderr.isTTY === true);
+        if (flags.json) writeJson(io, replayJson(id, stream, asOf, result));
+        else printReplay(io, id, result);
+      } finally {
+        await store.close();
+      }
+    });
+};
