@@ -152,15 +152,14 @@ function printReplay(io: CliIO, id: string, r: Result): void {
     ratio(m.sharpeRatio),
     ratio(m.sortinoRatio),
     pct(m.maxDrawdown),
-    pct(m.winRate),
   ]);
-  out.push(formatTable(['strategy', 'state', 'value', 'P&L', 'return', 'vol', 'Sharpe', 'Sortino', 'max DD', 'win'], rows));
+  out.push(formatTable(['strategy', 'state', 'value', 'P&L', 'return', 'vol', 'Sharpe', 'Sortino', 'max DD'], rows));
   const c = correlationView(s.correlation);
   if (c.ids.length > 1) {
     out.push('', 'correlation of returns (common bars)');
     out.push(formatTable(['', ...c.ids], c.ids.map((a, i) => [a, ...(c.matrix[i] ?? []).map(ratio)])));
   }
-  out.push('', 'returns: simple per bar, net of transfers; vol/Sharpe/Sortino annualised ×252 (rf 0, ddof 1)');
+  out.push('', 'returns per bar, net of transfers; annualised ×252, risk-free 0, ddof 1');
   io.stdout.write(`${out.join('\n')}\n`);
 }
 

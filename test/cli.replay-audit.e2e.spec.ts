@@ -1,0 +1,152 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { GENESIS_HASH, domainEvent, openEventStore, portfolioStream, sealEvents } from '../src/index.js';
+import { appendBatches, fixtureBatches } from './projections.fixture.js';
+
+function capture() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return { io: { stdout, stderr }, out: () => out, err: () => err };
+}
+
+async function cli(...args: string[]) {
+  const c = capture();
+  const code = await main(['node', 'stratafolio', ...args], c.io);
+  return { code, out: c.out(), err: c.err() };
+}
+
+interface Json {
+  [key: string]: unknown;
+}
+const parse = (text: string): Json => JSON.parse(text) as Json;
+const get = (j: unknown, ...path: (string | number)[]): unknown =>
+  path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | null)?.[k], j);
+
+let dir = '';
+let db = '';
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'stratafolio-replay-'));
+  db = join(dir, 'run.db');
+  const store = await openEventStore(`sqlite:${db}`, { durability: 'normal' });
+  await appendBatches(store, fixtureBatches());
+  await store.close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('stratafolio replay', () => {
+  it('prints the summary, metrics and correlation as JSON with money as decimal strings', async () => {
+    const r = await cli('replay', '--store', `sqlite:${db}`, '--json');
+    expect(r.code).toBe(0);
+    const j = parse(r.out);
+    expect(j.portfolioId).toBe('p1');
+    expect(get(j, 'summary', 'portfolioValue')).toBe('1053');
+    expect(get(j, 'summary', 'cash')).toBe('1148');
+    expect(get(j, 'summary', 'returnOnCapital')).toBeCloseTo(0.053, 12);
+    expect(get(j, 'strategies', 0, 'strategyId')).toBe('a');
+    expect(get(j, 'strategies', 0, 'totalReturn')).toBeCloseTo(0.08, 12);
+    expect(get(j, 'strategies', 1, 'totalReturn')).toBeCloseTo((310 / 300) * (345 / 350) - 1, 12);
+    expect(get(j, 'strategies', 0, 'trades', 'profitFactor')).toBeNull(); // Infinity has no JSON form
+    expect(get(j, 'strategies', 0, 'value')).toBe('600');
+    expect(get(j, 'attribution', 'portfolioPnl')).toBe('53');
+    expect(get(j, 'correlation', 'ids')).toEqual(['a', 'b']);
+    expect(r.err).toBe(''); // no progress bar in a pipe
+  });
+
+  it('replays as of an earlier bar time or position', async () => {
+    const byTime = parse((await cli('replay', '--store', `sqlite:${db}`, '--as-of', '2024-01-02', '--json')).out);
+    expect(get(byTime, 'summary', 'portfolioValue')).toBe('1058');
+    const byPosition = parse((await cli('replay', '--store', `sqlite:${db}`, '--as-of', '10', '--json')).out);
+    expect(get(byPosition, 'summary', 'portfolioValue')).toBe('1009');
+  });
+
+  it('prints aligned tables within 80 columns', async () => {
+    const r = await cli('replay', '--store', `sqlite:${db}`);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/value 1053\.00 USD/);
+    expect(r.out).toMatch(/^a\s+running\s+600\.00\s+48\.00\s+8\.00%/m);
+    for (const line of r.out.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  it('rejects a missing store, an unknown portfolio, a bad --as-of and an ambiguous store with one line and exit 2', async () => {
+    for (const args of [
+      ['--store', `sqlite:${join(dir, 'nope.db')}`],
+      ['--store', `sqlite:${db}`, '--portfolio', 'zz'],
+      ['--store', `sqlite:${db}`, '--as-of', 'soon'],
+    ]) {
+      const r = await cli('replay', ...args);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
+    const two = join(dir, 'two.db');
+    copyFileSync(db, two);
+    const store = await openEventStore(`sqlite:${two}`);
+    const sealed = sealEvents({ portfolioId: 'p2', nextRevision: 0, prevHash: GENESIS_HASH }, [
+      {
+        barTime: null,
+        event: domainEvent('PortfolioOpened', {
+          portfolioId: 'p2',
+          name: 'x',
+          baseCurrency: 'USD',
+          totalCapital: '5',
+          configHash: '',
+          codeVersion: '',
+          config: {},
+        }),
+      },
+    ]);
+    await store.append(portfolioStream('p2'), sealed.events, { expectedRevision: 'no_stream' });
+    await store.close();
+    const r = await cli('replay', '--store', `sqlite:${two}`);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/several portfolios \(p1, p2\); choose one with --portfolio/);
+    const p2 = parse((await cli('replay', '--store', `sqlite:${two}`, '--portfolio', 'p2', '--json')).out);
+    expect(get(p2, 'summary', 'portfolioValue')).toBe('5');
+  });
+});
+
+describe('stratafolio audit', () => {
+  it('lists rebalances with weights and capital moved, and shows one in full', async () => {
+    const list = await cli('audit', '--store', `sqlite:${db}`);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^r1\s+2024-01-03T00:00Z\s+schedule\s+equal-weight\s+88\.00\s+max:b$/m);
+    expect(list.out).toMatch(/^r1\s+a\s+61\.25%\s+50\.00%\s+56\.70%\s+600\.00$/m);
+    const one = parse((await cli('audit', '--store', `sqlite:${db}`, '--rebalance', 'r1', '--json')).out);
+    expect(get(one, 'rebalance', 'transfers', 'length')).toBe(2);
+    expect(get(one, 'rebalance', 'capitalMoved')).toBe('88');
+    const missing = await cli('audit', '--store', `sqlite:${db}`, '--rebalance', 'r9');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/no such rebalance.*r1/);
+  });
+
+  it('--verify exits 0 on an intact log', async () => {
+    const r = await cli('audit', '--store', `sqlite:${db}`, '--verify');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/verified portfolio-p1: 16 events, hash chain intact/);
+  });
+
+  it('--verify catches one edited byte in the SQLite file and names the event', async () => {
+    const copy = join(dir, 'tampered.db');
+    copyFileSync(db, copy);
+    const sql = new Database(copy);
+    const changed = sql
+      .prepare("UPDATE events SET body = replace(body, '\"price\":\"50\"', '\"price\":\"59\"') WHERE stream = ? AND revision = 7")
+      .run('portfolio-p1').changes;
+    sql.close();
+    expect(changed).toBe(1);
+    const r = await cli('audit', '--store', `sqlite:${copy}`, '--verify', '--json');
+    expect(r.code).toBe(1);
+    expect(get(parse(r.out), 'verification')).toMatchObject({ ok: false, stream: 'portfolio-p1', revision: 7, position: 8, check: 'decode' });
+    const human = await cli('audit', '--store', `sqlite:${copy}`, '--verify');
+    expect(human.code).toBe(1);
+    expect(human.out).toMatch(/BROKEN portfolio-p1 at revision 7, position 8/);
+  });
+});
