@@ -5,10 +5,14 @@ import { builtinStrategies, type StrategyKinds } from '../src/strategy/registry.
 import { createAllocationAlgorithm } from '../src/allocation/allocationSpec.js';
 import type { AllocationAlgorithm } from '../src/allocation/types.js';
 import { AllocationRebalancer } from '../src/rebalance/allocationRebalancer.js';
+import { MipAllocation, type MipAllocationOptions } from '../src/optimiser/mipAllocation.js';
+import { scoredUniverseStrategy } from '../src/strategy/builtins/scoredUniverse.js';
+
+const MIP_PARAMS = ['score', 'maxStrategies', 'minWeight', 'maxWeight', 'timeLimitSeconds'];
 
 /** Every strategy kind a config may name. */
 export function strategyKinds(): StrategyKinds {
-  return { ...builtinStrategies };
+  return { ...builtinStrategies, 'scored-universe': scoredUniverseStrategy };
 }
 
 /**
@@ -19,6 +23,19 @@ export function createRebalancing(config: PortfolioConfig): { algorithm: Allocat
   const r = config.rebalancing;
   if (!r) return { algorithm: null, rebalancer: null };
   let algorithm: AllocationAlgorithm;
+  if (r.algorithm === 'mip') {
+    for (const k of Object.keys(r.params)) {
+      if (!MIP_PARAMS.includes(k)) throw new ConfigError(`rebalancing.params.${k} is not a parameter of mip (known: ${MIP_PARAMS.join(', ')})`, `rebalancing.params.${k}`);
+    }
+    try {
+      algorithm = new MipAllocation(r.params as MipAllocationOptions);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`rebalancing.params: ${e.message}`, `rebalancing.params.${e.field ?? ''}`);
+      throw e;
+    }
+    const rebalancer = new AllocationRebalancer({ frequency: r.frequency, cooldownDays: r.cooldownDays, driftThreshold: r.driftThreshold ?? undefined });
+    return { algorithm, rebalancer };
+  }
   try {
     algorithm = createAllocationAlgorithm({ algorithm: r.algorithm, params: r.params, constraints: withStrategyBounds(config, r.constraints) } as Parameters<typeof createAllocationAlgorithm>[0]);
   } catch (e) {

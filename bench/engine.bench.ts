@@ -1,0 +1,67 @@
+// Engine benchmark: momentum strategies on 20 symbols over 2,520 daily slices into SQLite, every slice persisted.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEventStore } from '../events/openEventStore.js';
+import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
+import { Portfolio } from '../actors/portfolio.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+
+export const name = 'engine';
+
+const BARS = Number(process.env.BENCH_ENGINE_BARS ?? 2520);
+
+async function runOnce(strategies: number): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratafolio-bench-'));
+  const store = await openEventStore(`sqlite:${join(dir, 'bench.db')}`, { durability: 'normal' });
+  const pct = (0.95 / strategies).toFixed(6);
+  const config = parsePortfolioConfig({
+    id: `bench-${strategies}`,
+    name: 'engine benchmark',
+    capital: '10000000',
+    strategies: Array.from({ length: strategies }, (_, i) => ({
+      id: `mom${String(i).padStart(3, '0')}`,
+      kind: 'momentum',
+      allocation: pct,
+      params: { lookback: 20 + (i % 40), topN: 3 + (i % 5), rebalanceEvery: 21 },
+    })),
+    execution: { fillAt: 'close', commission: { kind: 'per-share', perShare: '0.005', minimum: '1' }, slippageBps: '2' },
+  });
+  // Bars are generated up front so that the figure measures the engine, not the generator.
+  const slices = [...syntheticSlices({ seed: 1, symbols: 20, bars: BARS })];
+  const portfolio = await Portfolio.open({ store, config });
+  let peakRss = process.memoryUsage().rss;
+  let rssAtHalf = 0;
+  let n = 0;
+  const t0 = performance.now();
+  for (const slice of slices) {
+    await portfolio.processSlice(slice);
+    n += 1;
+    if (n % 100 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    if (n === Math.floor(BARS / 2)) rssAtHalf = process.memoryUsage().rss;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const events = portfolio.status().revision + 1;
+  const rssAtEnd = process.memoryUsage().rss;
+  portfolio.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    strategies,
+    slices: BARS,
+    seconds: Number(seconds.toFixed(3)),
+    strategyBarsPerSecond: Math.round((strategies * BARS) / seconds),
+    eventsPerSecond: Math.round(events / seconds),
+    events,
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+    rssAtHalfMiB: Math.round(rssAtHalf / 2 ** 20),
+    rssAtEndMiB: Math.round(rssAtEnd / 2 ** 20),
+  };
+}
+
+/** Runs the engine at 10 and 100 strategies. */
+export async function run(): Promise<Record<string, unknown>> {
+  const ten = await runOnce(10);
+  const hundred = await runOnce(100);
+  return { target: '>= 100000 strategy-bars/s at 100 strategies', '10 strategies': ten, '100 strategies': hundred };
+}
