@@ -41,6 +41,19 @@ export function parseBarTime(text: string): BarTimeParse {
   };
 }
 
+/** A {@link parseBarTime} that remembers the last text it parsed, since the rows of one slice repeat their timestamp. */
+export function barTimeParser(): (text: string) => BarTimeParse {
+  let lastText: string | undefined;
+  let last: BarTimeParse = { ok: false, reason: 'timestamp is empty' };
+  return (text) => {
+    if (text !== lastText) {
+      last = parseBarTime(text);
+      lastText = text;
+    }
+    return last;
+  };
+}
+
 /** Canonical bar-time text of epoch milliseconds: `new Date(ms).toISOString()`. */
 export function formatBarTime(ms: number): string {
   return new Date(ms).toISOString();

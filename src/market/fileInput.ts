@@ -1,14 +1,14 @@
 // Pull-based reading of a bar file as CSV records or text lines: bounded memory, progress reports, read errors as DataError.
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError, parse as parseCsv } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
 
 /** How far a source has read its file, for progress bars. */
 export interface ReadProgress {
-  /** Last line handed to the parser of bars (1-based; the header is line 1). */
+  /** Lines handed on to the bar parser so far (the header is line 1). */
   readonly line: number;
-  /** Bytes read from disk so far (runs ahead of `line` by at most a few buffers). */
+  /** Bytes read from disk so far. */
   readonly bytesRead: number;
   /** Size of the file when it was opened. */
   readonly totalBytes: number;
@@ -16,7 +16,7 @@ export interface ReadProgress {
 
 /** Options shared by the file sources. */
 export interface BarFileOptions {
-  /** Called after each record or line is taken from the file (keep it cheap). */
+  /** Called after each read buffer has been handed on to the bar parser (for progress bars). */
   readonly onProgress?: (progress: ReadProgress) => void;
   /** Read buffer size in bytes (default 64 KiB): the most the source reads ahead. */
   readonly highWaterMark?: number;
@@ -35,61 +35,137 @@ export interface TextLine {
 }
 
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+const CSV_OPTIONS = { info: true, relax_column_count: true, skip_empty_lines: true, trim: true } as const;
 
 /**
- * Streams CSV records (header included) from `path`, skipping empty lines and a UTF-8 BOM, trimming fields.
+ * Streams CSV records (header included) from `path` one read buffer at a time, skipping empty lines and a UTF-8 BOM and
+ * trimming fields. A buffer is cut at its last line end outside quotes and parsed with csv-parse, so quoted fields
+ * (even multi-line ones) parse exactly while memory stays at one buffer.
  * @throws DataError when the file cannot be read or the CSV is malformed (e.g. an unclosed quote), naming file and line.
  */
-export async function* csvRecords(path: string, options: BarFileOptions = {}): AsyncGenerator<CsvRecord> {
-  const totalBytes = await fileSize(path);
-  const input = open(path, options);
-  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true });
-  // pipe() neither forwards source errors nor destroys the source when the consumer stops early.
-  input.on('error', (e) => parser.destroy(e));
-  input.pipe(parser);
-  try {
-    for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      options.onProgress?.({ line: chunk.info.lines, bytesRead: input.bytesRead, totalBytes });
-      yield { fields: chunk.record, line: chunk.info.lines };
-    }
-  } catch (e) {
-    throw readError(path, e);
-  } finally {
-    input.destroy();
-    parser.destroy();
+export async function* csvRecordBatches(path: string, options: BarFileOptions = {}): AsyncGenerator<readonly CsvRecord[]> {
+  let linesBefore = 0;
+  const parseText = (text: string): CsvRecord[] => {
+    const base = linesBefore;
+    linesBefore += countNewlines(text);
+    return text.includes('"') ? quotedRecords(path, text, base) : plainRecords(text, base);
+  };
+  let carry = '';
+  let read: FileChunk | undefined;
+  for await (const chunk of fileChunks(path, options)) {
+    read = chunk;
+    carry += chunk.text;
+    const cut = lastRecordEnd(carry);
+    if (cut < 0) continue;
+    const records = parseText(carry.slice(0, cut + 1));
+    carry = carry.slice(cut + 1);
+    report(options, linesBefore, chunk);
+    if (records.length > 0) yield records;
+  }
+  if (carry.trim() !== '') {
+    const records = parseText(carry);
+    if (read !== undefined) report(options, linesBefore, read);
+    if (records.length > 0) yield records;
   }
 }
 
 /**
- * Streams the lines of `path` (UTF-8, `\n` or `\r\n`, BOM removed), numbered from 1.
+ * Streams the lines of `path` (UTF-8, `\n` or `\r\n`, BOM removed), numbered from 1, one read buffer at a time.
  * @throws DataError when the file cannot be read.
  */
-export async function* textLines(path: string, options: BarFileOptions = {}): AsyncGenerator<TextLine> {
-  const totalBytes = await fileSize(path);
-  const input = open(path, options);
-  input.setEncoding('utf8');
+export async function* textLineBatches(path: string, options: BarFileOptions = {}): AsyncGenerator<readonly TextLine[]> {
   let line = 0;
   let partial = '';
+  const numbered = (pieces: readonly string[]): TextLine[] =>
+    pieces.map((piece) => {
+      line += 1;
+      return { text: piece.endsWith('\r') ? piece.slice(0, -1) : piece, line };
+    });
+  let read: FileChunk | undefined;
+  for await (const chunk of fileChunks(path, options)) {
+    read = chunk;
+    const pieces = (partial + chunk.text).split('\n');
+    partial = pieces.pop() ?? '';
+    const lines = numbered(pieces);
+    report(options, line, chunk);
+    if (lines.length > 0) yield lines;
+  }
+  if (partial !== '') {
+    const lines = numbered([partial]);
+    if (read !== undefined) report(options, line, read);
+    yield lines;
+  }
+}
+
+interface FileChunk {
+  readonly text: string;
+  readonly bytesRead: number;
+  readonly totalBytes: number;
+}
+
+function report(options: BarFileOptions, line: number, chunk: FileChunk): void {
+  options.onProgress?.({ line, bytesRead: chunk.bytesRead, totalBytes: chunk.totalBytes });
+}
+
+// Decoded text of the file, BOM removed, one read buffer at a time; the file is closed however iteration ends.
+async function* fileChunks(path: string, options: BarFileOptions): AsyncGenerator<FileChunk> {
+  const totalBytes = await fileSize(path);
+  const input = createReadStream(path, { highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK });
+  input.setEncoding('utf8');
+  let first = true;
   try {
     for await (const chunk of input as AsyncIterable<string>) {
-      const pieces = (partial + chunk).split('\n');
-      partial = pieces.pop() ?? '';
-      for (const piece of pieces) {
-        line += 1;
-        options.onProgress?.({ line, bytesRead: input.bytesRead, totalBytes });
-        yield { text: cleanLine(piece, line), line };
-      }
-    }
-    if (partial !== '') {
-      line += 1;
-      options.onProgress?.({ line, bytesRead: input.bytesRead, totalBytes });
-      yield { text: cleanLine(partial, line), line };
+      const text = first && chunk.startsWith('\uFEFF') ? chunk.slice(1) : chunk;
+      first = false;
+      yield { text, bytesRead: input.bytesRead, totalBytes };
     }
   } catch (e) {
-    throw readError(path, e);
+    throw readError(path, e, 0);
   } finally {
     input.destroy();
   }
+}
+
+// Without quotes a record is a line and a field is the text between commas: split directly, keeping exact line numbers.
+function plainRecords(text: string, base: number): CsvRecord[] {
+  const out: CsvRecord[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    const raw = lines[i] ?? '';
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') continue;
+    out.push({ fields: line.split(',').map((f) => f.trim()), line: base + i + 1 });
+  }
+  return out;
+}
+
+function quotedRecords(path: string, text: string, base: number): CsvRecord[] {
+  let parsed: { record: string[]; info: { lines: number } }[];
+  try {
+    parsed = parseCsv(text, CSV_OPTIONS) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (e) {
+    throw readError(path, e, base);
+  }
+  return parsed.map((r) => ({ fields: r.record, line: base + r.info.lines }));
+}
+
+// Index of the last "\n" outside a quoted field, or -1 ("" inside quotes keeps the parity even).
+function lastRecordEnd(text: string): number {
+  if (!text.includes('"')) return text.lastIndexOf('\n');
+  let inQuotes = false;
+  let cut = -1;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) inQuotes = !inQuotes;
+    else if (c === 0x0a && !inQuotes) cut = i;
+  }
+  return cut;
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n += 1;
+  return n;
 }
 
 /**
@@ -97,20 +173,12 @@ export async function* textLines(path: string, options: BarFileOptions = {}): As
  * @throws DataError when the file cannot be read.
  */
 export async function firstLine(path: string): Promise<string | undefined> {
-  for await (const l of textLines(path, { highWaterMark: DEFAULT_HIGH_WATER_MARK })) {
-    if (l.text.trim() !== '') return l.text;
-    if (l.line > 1000) break;
+  for await (const batch of textLineBatches(path, { highWaterMark: DEFAULT_HIGH_WATER_MARK })) {
+    const found = batch.find((l) => l.text.trim() !== '');
+    if (found !== undefined) return found.text;
+    if ((batch[batch.length - 1]?.line ?? 0) > 1000) break;
   }
   return undefined;
-}
-
-function cleanLine(piece: string, line: number): string {
-  const text = piece.endsWith('\r') ? piece.slice(0, -1) : piece;
-  return line === 1 && text.startsWith('\uFEFF') ? text.slice(1) : text;
-}
-
-function open(path: string, options: BarFileOptions): ReadStream {
-  return createReadStream(path, { highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK });
 }
 
 async function fileSize(path: string): Promise<number> {
@@ -119,15 +187,16 @@ async function fileSize(path: string): Promise<number> {
     if (!s.isFile()) throw new DataError('is not a regular file', { file: path });
     return s.size;
   } catch (e) {
-    throw readError(path, e);
+    throw readError(path, e, 0);
   }
 }
 
-function readError(path: string, e: unknown): Error {
+function readError(path: string, e: unknown, linesBefore: number): Error {
   if (e instanceof DataError) return e;
   if (e instanceof CsvError) {
-    const lines = (e as CsvError & { lines?: number }).lines;
-    return new DataError(`malformed CSV: ${e.message}`, lines === undefined ? { file: path } : { file: path, line: lines });
+    const lines = typeof e['lines'] === 'number' ? linesBefore + e['lines'] : undefined;
+    // csv-parse's message counts lines from the start of the parsed buffer, so only the corrected line is reported.
+    return new DataError(`malformed CSV (${e.code})`, lines === undefined ? { file: path } : { file: path, line: lines });
   }
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') {

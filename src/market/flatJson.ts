@@ -19,7 +19,6 @@ export class FlatJsonSyntaxError extends Error {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const WHITESPACE = /[ \t\r\n]*/y;
 
 /**
  * Parses a JSON object, returning its top-level members in order (a repeated key is an error).
@@ -67,9 +66,11 @@ class Reader {
   }
 
   skipWhitespace(): void {
-    WHITESPACE.lastIndex = this.pos;
-    WHITESPACE.exec(this.text);
-    this.pos = WHITESPACE.lastIndex;
+    for (;;) {
+      const c = this.text.charCodeAt(this.pos);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return;
+      this.pos += 1;
+    }
   }
 
   expect(char: string, what: string): void {
@@ -80,14 +81,20 @@ class Reader {
   string(): string {
     const start = this.pos;
     let i = start + 1;
+    let plain = true;
     for (;;) {
       const c = this.text.charCodeAt(i);
       if (Number.isNaN(c)) throw new FlatJsonSyntaxError('unterminated string', start);
-      if (c === 0x5c) i += 2;
-      else if (c === 0x22) break;
-      else i += 1;
+      if (c === 0x22) break;
+      if (c === 0x5c || c < 0x20) {
+        plain = false;
+        i += c === 0x5c ? 2 : 1;
+      } else {
+        i += 1;
+      }
     }
     this.pos = i + 1;
+    if (plain) return this.text.slice(start + 1, i);
     // JSON.parse of the token alone checks escapes and control characters exactly as the standard says.
     return this.parsed(start, this.pos) as string;
   }

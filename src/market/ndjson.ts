@@ -1,9 +1,9 @@
 // The NDJSON source: one bar object per line, grouped into one slice per timestamp; JSON numbers keep their source text.
 import { DataError } from '../errors.js';
 import type { BarSlice } from './bar.js';
-import { parseBarTime } from './barTime.js';
+import { barTimeParser } from './barTime.js';
 import { checkedBar, type BarNumberField } from './barValidation.js';
-import { textLines, type BarFileOptions } from './fileInput.js';
+import { textLineBatches, type BarFileOptions } from './fileInput.js';
 import { FlatJsonSyntaxError, parseFlatJsonObject, type FlatJsonValue } from './flatJson.js';
 import { SliceGrouper } from './sliceGrouping.js';
 
@@ -17,33 +17,36 @@ export async function* readNdjson(path: string, options: BarFileOptions = {}): A
   const grouper = new SliceGrouper(path, 'timestamp');
   const columnOf = (field: BarNumberField | 'symbol'): string => field;
   let sawLine = false;
-  for await (const { text, line } of textLines(path, options)) {
-    if (text.trim() === '') continue;
-    sawLine = true;
-    let members: Map<string, FlatJsonValue>;
-    try {
-      members = parseFlatJsonObject(text);
-    } catch (e) {
-      if (!(e instanceof FlatJsonSyntaxError)) throw e;
-      throw new DataError(`not a JSON object: ${e.message}`, { file: path, line, column: `char ${e.position + 1}` });
+  const parseTime = barTimeParser();
+  for await (const batch of textLineBatches(path, options)) {
+    for (const { text, line } of batch) {
+      if (text.trim() === '') continue;
+      sawLine = true;
+      let members: Map<string, FlatJsonValue>;
+      try {
+        members = parseFlatJsonObject(text);
+      } catch (e) {
+        if (!(e instanceof FlatJsonSyntaxError)) throw e;
+        throw new DataError(`not a JSON object: ${e.message}`, { file: path, line, column: `char ${e.position + 1}` });
+      }
+      const field = (name: string, numeric: boolean): string => memberText(members, name, numeric, path, line);
+      const time = parseTime(field('timestamp', true));
+      if (!time.ok) throw new DataError(time.reason, { file: path, line, column: 'timestamp' });
+      const bar = checkedBar(
+        {
+          symbol: field('symbol', false),
+          open: field('open', true),
+          high: field('high', true),
+          low: field('low', true),
+          close: field('close', true),
+          volume: field('volume', true),
+        },
+        { file: path, line, columnOf },
+      );
+      const done = grouper.at(time.ms, line);
+      grouper.add(bar, line, 'symbol');
+      if (done !== undefined) yield done;
     }
-    const field = (name: string, numeric: boolean): string => memberText(members, name, numeric, path, line);
-    const time = parseBarTime(field('timestamp', true));
-    if (!time.ok) throw new DataError(time.reason, { file: path, line, column: 'timestamp' });
-    const bar = checkedBar(
-      {
-        symbol: field('symbol', false),
-        open: field('open', true),
-        high: field('high', true),
-        low: field('low', true),
-        close: field('close', true),
-        volume: field('volume', true),
-      },
-      { file: path, line, columnOf },
-    );
-    const done = grouper.at(time.ms, line);
-    grouper.add(bar, line, 'symbol');
-    if (done !== undefined) yield done;
   }
   if (!sawLine) {
     throw new DataError('the file is empty: expected one JSON bar object per line', { file: path, line: 1, column: 'timestamp' });

@@ -3,8 +3,8 @@ import { DataError } from '../errors.js';
 import type { Bar, BarSlice } from './bar.js';
 import { formatBarTime, parseBarTime } from './barTime.js';
 import { checkedPrice } from './barValidation.js';
-import { checkFieldCount, csvHeader, emptyFileError } from './csvHeader.js';
-import { csvRecords, type BarFileOptions, type CsvRecord } from './fileInput.js';
+import { checkFieldCount, csvHeader, emptyFileError, type CsvHeader } from './csvHeader.js';
+import { csvRecordBatches, type BarFileOptions } from './fileInput.js';
 import { sliceOf } from './sliceGrouping.js';
 
 /**
@@ -13,50 +13,53 @@ import { sliceOf } from './sliceGrouping.js';
  * @throws DataError (file, line, column) for a missing header, a malformed or non-positive price, or a date that does not increase.
  */
 export async function* readWideCsv(path: string, options: BarFileOptions = {}): AsyncGenerator<BarSlice, void, undefined> {
-  const records = csvRecords(path, options);
-  try {
-    yield* wideSlices(path, records);
-  } finally {
-    await records.return(undefined);
+  let columns: WideColumns | undefined;
+  let previous: { ms: number; line: number } | undefined;
+  // for await closes the file when a check throws or the consumer stops early.
+  for await (const batch of csvRecordBatches(path, options)) {
+    for (const { fields, line } of batch) {
+      if (columns === undefined) {
+        columns = wideColumns(path, line, fields);
+        continue;
+      }
+      const { header, timeColumn, symbols } = columns;
+      checkFieldCount(path, line, fields, header);
+      const time = parseBarTime(fields[0] ?? '');
+      if (!time.ok) throw new DataError(time.reason, { file: path, line, column: timeColumn });
+      if (previous !== undefined && time.ms <= previous.ms) {
+        throw new DataError(
+          `date ${formatBarTime(time.ms)} is not after ${formatBarTime(previous.ms)} (line ${previous.line}); dates must strictly increase`,
+          { file: path, line, column: timeColumn },
+        );
+      }
+      previous = { ms: time.ms, line };
+      const bars: Bar[] = [];
+      symbols.forEach((symbol, i) => {
+        const cell = fields[i + 1] ?? '';
+        if (cell === '') return;
+        const price = checkedPrice(cell, path, line, symbol);
+        bars.push({ symbol, open: price, high: price, low: price, close: price, volume: '0' });
+      });
+      if (bars.length > 0) yield sliceOf(time.ms, bars);
+    }
   }
+  if (columns === undefined) throw emptyFileError(path, 'date,SYMBOL,…');
 }
 
-async function* wideSlices(path: string, records: AsyncGenerator<CsvRecord>): AsyncGenerator<BarSlice, void, undefined> {
-  const first = await records.next();
-  if (first.done === true) throw emptyFileError(path, 'date,SYMBOL,…');
-  const { fields: cells, line: headerLine } = first.value;
-  const header = csvHeader(path, headerLine, cells, []);
+interface WideColumns {
+  readonly header: CsvHeader;
+  readonly timeColumn: string;
+  readonly symbols: readonly string[];
+}
+
+function wideColumns(path: string, line: number, cells: readonly string[]): WideColumns {
+  const header = csvHeader(path, line, cells, []);
   const timeColumn = header.names[0] === '' ? '1' : (header.names[0] ?? '1');
   if (header.names.length < 2) {
-    throw new DataError('the header has no symbol columns (expected "date,SYMBOL,…")', { file: path, line: headerLine, column: timeColumn });
+    throw new DataError('the header has no symbol columns (expected "date,SYMBOL,…")', { file: path, line, column: timeColumn });
   }
   if (parseBarTime(header.names[0] ?? '').ok) {
-    throw new DataError(`the first line is data, not a header (expected "date,SYMBOL,…")`, {
-      file: path,
-      line: headerLine,
-      column: '1',
-    });
+    throw new DataError('the first line is data, not a header (expected "date,SYMBOL,…")', { file: path, line, column: '1' });
   }
-  const symbols = header.names.slice(1);
-  let previous: { ms: number; line: number } | undefined;
-  for await (const { fields, line } of records) {
-    checkFieldCount(path, line, fields, header);
-    const time = parseBarTime(fields[0] ?? '');
-    if (!time.ok) throw new DataError(time.reason, { file: path, line, column: timeColumn });
-    if (previous !== undefined && time.ms <= previous.ms) {
-      throw new DataError(
-        `date ${formatBarTime(time.ms)} is not after ${formatBarTime(previous.ms)} (line ${previous.line}); dates must strictly increase`,
-        { file: path, line, column: timeColumn },
-      );
-    }
-    previous = { ms: time.ms, line };
-    const bars: Bar[] = [];
-    symbols.forEach((symbol, i) => {
-      const cell = fields[i + 1] ?? '';
-      if (cell === '') return;
-      const price = checkedPrice(cell, path, line, symbol);
-      bars.push({ symbol, open: price, high: price, low: price, close: price, volume: '0' });
-    });
-    if (bars.length > 0) yield sliceOf(time.ms, bars);
-  }
+  return { header, timeColumn, symbols: header.names.slice(1) };
 }
