@@ -1,2 +1,9 @@
 // Public API of actors/ (re-exported from the package root).
-export {};
+export { Portfolio } from './portfolio.js';
+export type { OpenPortfolioOptions, PortfolioStatus, SliceReport, StrategyStatus } from './portfolio.js';
+export { PortfolioKernel } from './portfolioKernel.js';
+export type { PortfolioCommand, StrategyResolver } from './portfolioKernel.js';
+export { strategyMachine, lifecycleEventFor } from './strategyActor.js';
+export type { StrategyActorContext, StrategyActorEvent, StrategyActorInput } from './strategyActor.js';
+export { supervisorMachine } from './supervisorMachine.js';
+export { strategyKinds, createRebalancing } from './wiring.js';
