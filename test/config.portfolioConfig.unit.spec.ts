@@ -1,0 +1,126 @@
+// The portfolio config file: defaults, and a ConfigError naming the field (and the file) for each kind of bad input.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configHash, loadPortfolioConfig, parsePortfolioConfig } from '../src/config/portfolioConfig.js';
+import { ConfigError } from '../src/errors.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-config-'));
+
+function valid(): Record<string, unknown> {
+  return {
+    id: 'p',
+    name: 'portfolio',
+    capital: '100000',
+    strategies: [
+      { id: 'a', kind: 'buy-and-hold', allocation: '0.5' },
+      { id: 'b', kind: 'momentum', allocation: 0.3, params: { topN: 2 } },
+    ],
+  };
+}
+
+function errorOf(input: unknown): ConfigError {
+  try {
+    parsePortfolioConfig(input, 'cfg.json');
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parsePortfolioConfig', () => {
+  it('fills in the documented defaults', () => {
+    const c = parsePortfolioConfig(valid());
+    expect(c.execution).toEqual({ fillAt: 'close', commission: { kind: 'none' }, slippageBps: '0' });
+    expect(c.risk).toEqual({ exposureBuffer: 0, maxDrawdown: null, drawdownAction: 'pause', faultPolicy: 'pause' });
+    expect(c).toMatchObject({ baseCurrency: 'USD', rebalancing: null, lookback: 252, durability: 'normal', snapshotEvery: 250 });
+    expect(c.strategies[1]).toMatchObject({ allocation: '0.3', params: { topN: 2 }, metadata: {} });
+  });
+
+  const cases: [string, (c: Record<string, unknown>) => void, string, RegExp][] = [
+    ['missing capital', (c) => delete c.capital, 'capital', /capital/],
+    ['non-positive capital', (c) => (c.capital = '0'), 'capital', /greater than 0/],
+    ['capital not a number', (c) => (c.capital = '1e6x'), 'capital', /decimal number/],
+    ['allocation > 1', (c) => ((c.strategies as Record<string, unknown>[])[0]!.allocation = '1.2'), 'strategies[0].allocation', /\(0, 1\]/],
+    ['allocation ≤ 0', (c) => ((c.strategies as Record<string, unknown>[])[1]!.allocation = '0'), 'strategies[1].allocation', /greater than 0/],
+    ['kind and module both', (c) => ((c.strategies as Record<string, unknown>[])[0]!.module = './mine.js'), 'strategies[0]', /exactly one of "kind".*"module"/],
+    ['neither kind nor module', (c) => delete (c.strategies as Record<string, unknown>[])[0]!.kind, 'strategies[0]', /exactly one of/],
+    ['unknown top-level field', (c) => (c.captial = '5'), '(root)', /captial/],
+    ['unknown strategy field', (c) => ((c.strategies as Record<string, unknown>[])[1]!.weight = 0.2), 'strategies[1]', /weight/],
+    ['no strategies', (c) => (c.strategies = []), 'strategies', /at least one strategy/],
+    ['bad fillAt', (c) => (c.execution = { fillAt: 'tomorrow' }), 'execution.fillAt', /./],
+    ['bad commission kind', (c) => (c.execution = { commission: { kind: 'flat' } }), 'execution.commission.kind', /./],
+    ['maxDrawdown above 1', (c) => (c.risk = { maxDrawdown: 1.5 }), 'risk.maxDrawdown', /./],
+    ['bad faultPolicy', (c) => (c.risk = { faultPolicy: 'ignore' }), 'risk.faultPolicy', /./],
+    ['bad id characters', (c) => (c.id = 'my portfolio'), 'id', /letters, digits/],
+  ];
+
+  for (const [what, mutate, field, message] of cases) {
+    it(`${what} → ConfigError naming ${field}`, () => {
+      const input = valid();
+      mutate(input);
+      const e = errorOf(input);
+      expect(e.field).toBe(field);
+      expect(e.message.startsWith(`cfg.json: ${field}`)).toBe(true);
+      expect(e.message).toMatch(message);
+    });
+  }
+
+  it('allocations summing above 100% → ConfigError naming strategies and the sum', () => {
+    const input = valid();
+    (input.strategies as Record<string, unknown>[])[1]!.allocation = '0.6';
+    const e = errorOf(input);
+    expect(e.field).toBe('strategies');
+    expect(e.message).toBe('cfg.json: strategies: allocations sum to 110.0%, more than 100%');
+  });
+
+  it('a duplicate strategy id → ConfigError naming the second one', () => {
+    const input = valid();
+    (input.strategies as Record<string, unknown>[])[1]!.id = 'a';
+    const e = errorOf(input);
+    expect(e.field).toBe('strategies[1].id');
+    expect(e.message).toMatch(/duplicate strategy id "a"/);
+  });
+
+  it('min above max → ConfigError naming min', () => {
+    const input = valid();
+    Object.assign((input.strategies as Record<string, unknown>[])[0]!, { min: 0.4, max: 0.2 });
+    expect(errorOf(input).field).toBe('strategies[0].min');
+  });
+});
+
+describe('loadPortfolioConfig', () => {
+  it('reads and validates a JSON file, naming the file in errors', async () => {
+    const good = join(scratch, 'good.json');
+    writeFileSync(good, JSON.stringify(valid()));
+    expect((await loadPortfolioConfig(good)).id).toBe('p');
+    const bad = join(scratch, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...valid(), capital: undefined }));
+    await expect(loadPortfolioConfig(bad)).rejects.toThrow(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: capital`));
+  });
+
+  it('bad JSON → ConfigError naming the file', async () => {
+    const path = join(scratch, 'broken.json');
+    writeFileSync(path, '{ "id": "p", ');
+    const e = await loadPortfolioConfig(path).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toContain(`${path}: not valid JSON`);
+  });
+
+  it('a missing file → ConfigError naming the file', async () => {
+    const path = join(scratch, 'nope.json');
+    await expect(loadPortfolioConfig(path)).rejects.toThrow(`${path}: cannot read the config file (ENOENT)`);
+  });
+});
+
+describe('configHash', () => {
+  it('is the same for equal configs written differently and changes with any setting', () => {
+    const a = parsePortfolioConfig(valid());
+    const reordered = parsePortfolioConfig({ strategies: valid().strategies, capital: '100000', name: 'portfolio', id: 'p', execution: { fillAt: 'close' } });
+    expect(configHash(reordered)).toBe(configHash(a));
+    expect(configHash(parsePortfolioConfig({ ...valid(), capital: '100001' }))).not.toBe(configHash(a));
+    expect(configHash(parsePortfolioConfig({ ...valid(), risk: { faultPolicy: 'stop' } }))).not.toBe(configHash(a));
+  });
+});
