@@ -23,10 +23,11 @@ export interface PagedLog {
   /** Calls `listener` after every append made through this process; returns the unregister function. */
   onAppend(listener: () => void): () => void;
   /**
-   * How to notice appends made elsewhere (another process on the same file): a cheap check run every
-   * `intervalMs` while idle, true when the log may have grown. Absent for logs only this process writes.
+   * How to notice appends made elsewhere (another process on the same file): every `intervalMs` while idle,
+   * a subscription runs the cheap check `watch()` made for it, true when the log may have grown.
+   * Absent for logs only this process writes.
    */
-  readonly externalPoll?: { readonly intervalMs: number; changed(): boolean };
+  readonly externalPoll?: { readonly intervalMs: number; watch(): () => boolean };
 }
 
 /** A live subscription the store can complete on close. */
@@ -71,12 +72,13 @@ export function catchUpSubscription(
       timer = null;
       immediate = setImmediate(pump);
     };
+    const poll = log.externalPoll;
+    const changed = poll?.watch();
     const waitIdle = (): void => {
-      const poll = log.externalPoll;
-      if (stopped || immediate || timer || !poll) return;
+      if (stopped || immediate || timer || !poll || !changed) return;
       timer = setTimeout(() => {
         timer = null;
-        if (poll.changed()) pumpSoon();
+        if (changed()) pumpSoon();
         else waitIdle();
       }, poll.intervalMs);
     };

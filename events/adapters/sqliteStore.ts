@@ -122,7 +122,8 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     externalPoll: {
       intervalMs: pollIntervalMs,
       // data_version changes when another connection commits; appends on this one arrive through onAppend.
-      changed: (() => {
+      // Each subscription keeps its own last-seen value, so one subscription's poll cannot hide a change from another.
+      watch: () => {
         let seen = -1;
         return () => {
           if (closed) return true;
@@ -131,7 +132,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
           seen = now;
           return changed;
         };
-      })(),
+      },
     },
   };
 

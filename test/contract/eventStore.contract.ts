@@ -67,6 +67,19 @@ function at<T>(xs: readonly T[], i: number): T {
   return x;
 }
 
+/** Fails fast (instead of at the runner's timeout) when a subscription stops delivering. */
+async function within<T>(ms: number, what: () => string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no progress after ${ms} ms: ${what()}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
   try {
     await p;
@@ -372,29 +385,38 @@ export function eventStoreContract(adapter: string, createHarness: () => Promise
           try {
             const batches = chain(30, 4);
             for (const [i, b] of batches.slice(0, 10).entries()) await store.append(STREAM, b, { expectedRevision: i === 0 ? 'no_stream' : i * 4 - 1 });
-            const received: RecordedEvent[] = [];
-            const done = new Promise<void>((resolve, reject) => {
-              const sub = store.subscribe().subscribe({
-                next: (e) => {
-                  received.push(e);
-                  if (received.length === 120) {
-                    sub.unsubscribe();
-                    resolve();
-                  }
-                },
-                error: reject,
+            // Two subscriptions on one connection: each must see every append, whoever wrote it.
+            const listen = (): { received: RecordedEvent[]; done: Promise<void> } => {
+              const received: RecordedEvent[] = [];
+              const done = new Promise<void>((resolve, reject) => {
+                const sub = store.subscribe().subscribe({
+                  next: (e) => {
+                    received.push(e);
+                    if (received.length === 120) {
+                      sub.unsubscribe();
+                      resolve();
+                    }
+                  },
+                  error: reject,
+                });
               });
-            });
+              return { received, done };
+            };
+            const one = listen();
+            const two = listen();
             // Append while the subscription is still catching up and after it has gone live.
             for (const [i, b] of batches.slice(10).entries()) {
-              const conn = i % 2 === 0 ? store : writer;
+              // Mostly the other connection, so SQLite subscriptions depend on their poll of data_version.
+              const conn = i % 5 === 0 ? store : writer;
               await conn.append(STREAM, b, { expectedRevision: (i + 10) * 4 - 1 });
               if (i % 5 === 0) await new Promise((r) => setTimeout(r, 5));
             }
-            await done;
-            expect(received.map((e) => e.metadata.revision)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+            await within(10_000, () => `received ${one.received.length} and ${two.received.length} of 120`, Promise.all([one.done, two.done]));
             const all = await collect(store.readAll());
-            expect(received.map((e) => e.position)).toEqual(all.map((e) => e.position));
+            for (const { received } of [one, two]) {
+              expect(received.map((e) => e.metadata.revision)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+              expect(received.map((e) => e.position)).toEqual(all.map((e) => e.position));
+            }
           } finally {
             await writer.close();
           }
