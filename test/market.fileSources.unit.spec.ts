@@ -63,6 +63,28 @@ describe('readLongCsv', () => {
   });
 });
 
+describe('quoted CSV fields', () => {
+  it('parses quoted fields, also when a quoted line break straddles a read buffer', async () => {
+    const filler = Array.from({ length: 40 }, (_, i) => `2020-01-02,F${String(i).padStart(2, '0')},1,1,1,1,1`);
+    const path = dir.file(
+      'quoted.csv',
+      ['timestamp,symbol,open,high,low,close,volume', ...filler, '2020-01-02,"BRK,B",1,1,1,1,"2"', '2020-01-03,"odd ""name""\nline",1,1,1,1,1', '2020-01-06,A,1,1,1,1,1'].join('\n'),
+    );
+    const slices = await collect(readLongCsv(path, { highWaterMark: 64 }));
+    expect(slices.map((s) => Object.keys(s.bars).length)).toEqual([41, 1, 1]);
+    expect(slices[0]?.bars['BRK,B']).toEqual(bar('BRK,B', '1', '1', '1', '1', '2'));
+    expect(Object.keys(slices[1]?.bars ?? {})).toEqual(['odd "name"\nline']);
+  });
+
+  it('counts lines across buffers and quoted line breaks in error locations', async () => {
+    const path = dir.file(
+      'quoted-bad.csv',
+      ['timestamp,symbol,open,high,low,close,volume', '2020-01-02,"two\nlines",1,1,1,1,1', '2020-01-03,A,1,1,1,x,1'].join('\n'),
+    );
+    await expect(collect(readLongCsv(path, { highWaterMark: 16 }))).rejects.toThrow(`${path}, line 4, column close`);
+  });
+});
+
 describe('readWideCsv', () => {
   it('reads the adjusted-close layout: an empty cell is no bar, an all-empty row is no slice', async () => {
     const path = dir.file(
@@ -103,6 +125,15 @@ describe('readNdjson', () => {
       },
       { time: '2020-01-03T00:00:00.000Z', bars: { A: bar('A', '3', '4', '2.5', '3.5', '12.5') } },
     ]);
+  });
+});
+
+describe('readNdjson strings', () => {
+  it('decodes JSON escapes in strings and refuses a raw control character', async () => {
+    const good = dir.file('escaped.ndjson', '{"timestamp":"2020-01-02","symbol":"A\\u0042\\"C","open":"1","high":"1","low":"1","close":"1","volume":"0"}\n');
+    expect(Object.keys((await collect(readNdjson(good)))[0]?.bars ?? {})).toEqual(['AB"C']);
+    const bad = dir.file('control.ndjson', '{"timestamp":"2020-01-02","symbol":"A\tB","open":"1","high":"1","low":"1","close":"1","volume":"0"}\n');
+    await expect(collect(readNdjson(bad))).rejects.toThrow(`${bad}, line 1, column char 38: not a JSON object`);
   });
 });
 

@@ -1,20 +1,25 @@
 // Half-even rounding of a price statistic to whole cents, exact on the number's shortest decimal text and without Decimal allocation.
+import { InvalidNumberError } from '../errors.js';
 import { Dec, decFromStatistic } from '../money/decimal.js';
 
 const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
-// Keeps int × 100 + cents a safe integer.
-const MAX_PLAIN_UNITS = 9e12;
+/** Largest price whose cents are still a safe integer. */
+export const MAX_CENT_PRICE = 9e13;
 
 /**
  * Rounds a positive price to integer cents, half to even, applied to `String(price)` (its shortest round-trip
  * decimal text): the same result as `decFromStatistic(price).toDecimalPlaces(2, ROUND_HALF_EVEN)`, several times faster.
+ * @throws InvalidNumberError for NaN, a negative price, or one of {@link MAX_CENT_PRICE} or more.
  */
 export function roundToCents(price: number): number {
+  if (!(price >= 0 && price < MAX_CENT_PRICE)) {
+    throw new InvalidNumberError(`price ${String(price)} is outside [0, ${MAX_CENT_PRICE}) and cannot be rounded to cents`);
+  }
   const text = String(price);
   const dot = text.indexOf('.');
   const units = dot < 0 ? Number(text) : Number(text.slice(0, dot));
-  if (!PLAIN_DECIMAL.test(text) || units > MAX_PLAIN_UNITS) {
-    // Exponent forms (below 1e-6 or above 1e21), negatives and huge prices take the exact Decimal path.
+  if (!PLAIN_DECIMAL.test(text)) {
+    // Prices below 1e-6 print with an exponent; the exact Decimal path handles them.
     return decFromStatistic(price, 'price').toDecimalPlaces(2, Dec.ROUND_HALF_EVEN).times(100).toNumber();
   }
   if (dot < 0) return units * 100;
