@@ -1,0 +1,174 @@
+// `stratafolio backtest` and `demo` end to end through main(): summary and exit 0, resume, one clear line and exit 2 on bad input.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import type { CliIO } from '../src/cli/output.js';
+import type { RunSummaryJson } from '../src/cli/runSummary.js';
+import { DEMO_CONFIG_INPUT, demoConfig } from '../src/cli/demoPortfolio.js';
+import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
+import { writeLongCsv } from '../src/market/barFileWriter.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { openEventStore } from '../events/openEventStore.js';
+import { portfolioStream } from '../events/envelope.js';
+import { dec } from '../src/money/decimal.js';
+import { readAllEvents } from './fixtures/engine/engineFixtures.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-backtest-'));
+const repoRoot = join(import.meta.dirname, '..');
+
+function capture(): { io: CliIO; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const sink = (append: (s: string) => void): Writable =>
+    new Writable({
+      write(chunk: Buffer | string, _enc, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
+  return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) }, out: () => out, err: () => err };
+}
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const c = capture();
+  const code = await main(['node', 'stratafolio', ...args], c.io);
+  return { code, out: c.out(), err: c.err() };
+}
+
+const config = {
+  id: 'bt',
+  name: 'backtest e2e',
+  capital: '250000',
+  strategies: [
+    { id: 'bh', kind: 'buy-and-hold', allocation: '0.4' },
+    { id: 'tf', kind: 'trend-following', allocation: '0.4', params: { fast: 5, slow: 15 } },
+  ],
+  execution: { commission: { kind: 'per-share', perShare: '0.005', minimum: '1' } },
+  lookback: 30,
+};
+
+function writeConfig(name: string, value: unknown): string {
+  const path = join(scratch, name);
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+}
+
+async function eventCount(url: string): Promise<number> {
+  const store = await openEventStore(url);
+  const n = (await readAllEvents(store)).length;
+  await store.close();
+  return n;
+}
+
+describe('stratafolio backtest', async () => {
+  const bars = join(scratch, 'bars.csv');
+  await writeLongCsv(bars, syntheticSlices({ seed: 3, symbols: 5, bars: 80, start: '2023-01-02' }));
+  const configPath = writeConfig('config.json', config);
+
+  it('runs a long CSV into a SQLite store, prints a summary and exits 0; running again resumes with 0 new slices', async () => {
+    const url = `sqlite:${join(scratch, 'bt.db')}`;
+    const first = await cli('backtest', '--config', configPath, '--bars', bars, '--store', url, '--json');
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    const s1 = JSON.parse(first.out) as RunSummaryJson;
+    expect(s1).toMatchObject({ portfolioId: 'bt', resumed: false, slicesThisRun: 80, slices: 80, totalCapital: '250000', firstBarTime: '2023-01-02T00:00:00.000Z' });
+    const sum = s1.strategies.reduce((t, s) => t.plus(s.value), dec(s1.reserve));
+    expect(dec(s1.portfolioValue).eq(sum)).toBe(true);
+    expect(s1.events).toBe(await eventCount(url));
+
+    const again = await cli('backtest', '--config', configPath, '--bars', bars, '--store', url, '--json');
+    expect(again.code).toBe(0);
+    const s2 = JSON.parse(again.out) as RunSummaryJson;
+    expect(s2).toMatchObject({ resumed: true, slicesThisRun: 0, slices: 80, events: s1.events, portfolioValue: s1.portfolioValue });
+    expect(await eventCount(url)).toBe(s1.events);
+  });
+
+  it('prints a readable summary without --json', async () => {
+    const url = `sqlite:${join(scratch, 'bt-text.db')}`;
+    const { code, out } = await cli('backtest', '--config', configPath, '--bars', bars, '--store', url);
+    expect(code).toBe(0);
+    expect(out).toContain(`portfolio bt in ${url}`);
+    expect(out).toMatch(/^slices {4}80 this run, 80 in all \(2023-01-02 … \d{4}-\d{2}-\d{2}\), \d+ events$/m);
+    expect(out).toMatch(/^value {5}\d+\.\d{2} from 250000\.00/m);
+    expect(out).toMatch(/^strategy\s+kind\s+state\s+value\s+weight\s+return$/m);
+    expect(out).toMatch(/^bh\s+buy-and-hold\s+running/m);
+    expect(out).toMatch(/^tf\s+trend-following\s+running/m);
+  });
+
+  it('a bad row (negative price on line 7) exits 2 with one line naming file, line and column, and appends nothing', async () => {
+    const lines = readFileSync(bars, 'utf8').split('\n');
+    const cells = (lines[6] as string).split(',');
+    cells[5] = '-12.5'; // close
+    lines[6] = cells.join(',');
+    const badBars = join(scratch, 'bad.csv');
+    writeFileSync(badBars, lines.join('\n'));
+    const url = `sqlite:${join(scratch, 'bad.db')}`;
+    const { code, out, err } = await cli('backtest', '--config', configPath, '--bars', badBars, '--store', url, '--json');
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err.trimEnd().split('\n')).toHaveLength(1);
+    expect(err).toContain(badBars);
+    expect(err).toBe(`stratafolio: ${badBars}, line 7, column close: close -12.5 is not a positive price\n`);
+    const store = await openEventStore(url);
+    expect(await store.streamRevision(portfolioStream('bt'))).toBe('no_stream');
+    expect(await store.listStreams()).toEqual([]);
+    expect((await readAllEvents(store)).length).toBe(0);
+    await store.close();
+  });
+
+  it('a config missing a field exits 2 naming the file and the field', async () => {
+    const { capital: _dropped, ...missing } = config;
+    const path = writeConfig('missing.json', missing);
+    const { code, err } = await cli('backtest', '--config', path, '--bars', bars, '--store', 'memory:');
+    expect(code).toBe(2);
+    expect(err.trimEnd().split('\n')).toHaveLength(1);
+    expect(err).toContain(`${path}: capital`);
+  });
+
+  it('a different config for an existing portfolio exits 2 and leaves the store as it was', async () => {
+    const url = `sqlite:${join(scratch, 'changed.db')}`;
+    expect((await cli('backtest', '--config', configPath, '--bars', bars, '--store', url, '--json')).code).toBe(0);
+    const before = await eventCount(url);
+    const changed = writeConfig('changed.json', { ...config, capital: '300000' });
+    const { code, err } = await cli('backtest', '--config', changed, '--bars', bars, '--store', url, '--json');
+    expect(code).toBe(2);
+    expect(err).toMatch(/different configuration/);
+    expect(await eventCount(url)).toBe(before);
+  });
+
+  it('an unknown --format exits 2 naming it', async () => {
+    const { code, err } = await cli('backtest', '--config', configPath, '--bars', bars, '--format', 'xml', '--store', 'memory:');
+    expect(code).toBe(2);
+    expect(err).toMatch(/--format must be one of long, wide, ndjson, got "xml"/);
+  });
+});
+
+describe('stratafolio demo', () => {
+  it('--json prints a summary whose portfolioValue equals reserve + Σ strategy values', async () => {
+    const url = `sqlite:${join(scratch, 'demo.db')}`;
+    const { code, out, err } = await cli('demo', '--store', url, '--bars', '60', '--json');
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const s = JSON.parse(out) as RunSummaryJson;
+    expect(s).toMatchObject({ portfolioId: 'demo', slicesThisRun: 60, slices: 60, totalCapital: '1000000' });
+    expect(s.strategies.map((x) => x.id)).toEqual(['buy-hold', 'mean-rev', 'momentum', 'trend']);
+    const sum = s.strategies.reduce((t, x) => t.plus(x.value), dec(s.reserve));
+    expect(dec(s.portfolioValue).eq(sum)).toBe(true);
+    expect(s.events).toBe(await eventCount(url));
+  });
+
+  it('--bars must be a positive integer', async () => {
+    const { code, err } = await cli('demo', '--store', 'memory:', '--bars', 'ten');
+    expect(code).toBe(2);
+    expect(err).toMatch(/--bars must be a positive integer, got "ten"/);
+  });
+
+  it('examples/demo-portfolio.json is the demo config', () => {
+    const fromFile = parsePortfolioConfig(JSON.parse(readFileSync(join(repoRoot, 'examples', 'demo-portfolio.json'), 'utf8')) as unknown);
+    expect(fromFile).toEqual(parsePortfolioConfig(DEMO_CONFIG_INPUT));
+    expect(fromFile).toEqual(demoConfig());
+  });
+});
