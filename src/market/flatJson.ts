@@ -86,16 +86,17 @@ class Reader {
       const c = this.text.charCodeAt(i);
       if (Number.isNaN(c)) throw new FlatJsonSyntaxError('unterminated string', start);
       if (c === 0x22) break;
-      if (c === 0x5c || c < 0x20) {
+      if (c < 0x20) throw new FlatJsonSyntaxError('raw control character in a string (escape it)', i);
+      if (c === 0x5c) {
         plain = false;
-        i += c === 0x5c ? 2 : 1;
+        i += 2;
       } else {
         i += 1;
       }
     }
     this.pos = i + 1;
     if (plain) return this.text.slice(start + 1, i);
-    // JSON.parse of the token alone checks escapes and control characters exactly as the standard says.
+    // JSON.parse of the token alone decodes and checks escapes exactly as the standard says.
     return this.parsed(start, this.pos) as string;
   }
 
