@@ -37,7 +37,7 @@ export function allocationHistoryProjection(options: { readonly keep?: number } 
     fingerprint: `keep=${keep}`,
     init: () => ({ accounts: emptyAccounts(), entries: [], total: 0, lastGroup: null }),
     evolve(s, event) {
-      const { accounts } = evolveAccounts(s.accounts, event);
+      const { accounts } = evolveAccounts(s.accounts, event, false);
       if (event.type !== 'CapitalTransferred') {
         return accounts === s.accounts && s.lastGroup === null ? s : { ...s, accounts, lastGroup: null };
       }

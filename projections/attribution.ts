@@ -14,7 +14,7 @@ export const attributionProjection: Projection<AttributionState> = {
   version: 1,
   init: () => ({ accounts: emptyAccounts() }),
   evolve(s, event) {
-    const { accounts } = evolveAccounts(s.accounts, event);
+    const { accounts } = evolveAccounts(s.accounts, event, false);
     return accounts === s.accounts ? s : { accounts };
   },
 };

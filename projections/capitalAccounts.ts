@@ -44,8 +44,9 @@ export interface AccountsStep {
  * Folds one event into the accounts. A strategy's return at a mark is r = V_t / (V_{t−1} + net transfers since) − 1,
  * so moving capital is never a return; at its first mark V_{t−1} + transfers is the capital that funded it.
  * No return is recorded when that base is not positive (a strategy holding nothing has no return).
+ * `withReturns` false skips the (Decimal division) returns for folds that only need balances.
  */
-export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent): AccountsStep {
+export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent, withReturns = true): AccountsStep {
   switch (event.type) {
     case 'PortfolioOpened': {
       const total = new Dec(event.data.totalCapital);
@@ -98,11 +99,11 @@ export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent):
       for (const id of Object.keys(event.data.strategyValues).sort()) {
         const value = new Dec(event.data.strategyValues[id] as string);
         const a = strategies.get(id) ?? { value: ZERO, netFlowIn: ZERO, lifecycle: 'running', removed: false, marked: false };
-        if (a.value.greaterThan(0)) returns.set(id, value.div(a.value).minus(1).toNumber());
+        if (withReturns && a.value.greaterThan(0)) returns.set(id, value.div(a.value).minus(1).toNumber());
         strategies.set(id, { ...a, value, marked: true });
       }
       const portfolioValue = new Dec(event.data.portfolioValue);
-      const portfolioReturn = accounts.portfolioValue.greaterThan(0)
+      const portfolioReturn = withReturns && accounts.portfolioValue.greaterThan(0)
         ? portfolioValue.div(accounts.portfolioValue).minus(1).toNumber()
         : null;
       return {

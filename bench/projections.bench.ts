@@ -1,0 +1,132 @@
+// Benchmark: rebuild every projection from a generated SQLite log of ≥ 1 million events; events/s and peak RSS (sampled).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dec, decStr } from '../src/money/decimal.js';
+import { GENESIS_HASH, domainEvent, portfolioStream, sealEvents, type ChainHead, type DomainEvent, type PendingEvent } from '../events/index.js';
+import { openEventStore } from '../events/openEventStore.js';
+import { ProjectionRunner, standardProjections } from '../projections/index.js';
+
+export const name = 'projections';
+
+const STRATEGIES = 10;
+const EVENTS = Number(process.env.PROJECTIONS_BENCH_EVENTS ?? 1_000_000);
+const SLICES_PER_APPEND = 200;
+
+/** Deterministic price path (a fixed LCG; benches may not use Math.random for reproducible figures). */
+function* prices(seed: number): Generator<number> {
+  let s = seed;
+  let p = 100;
+  for (;;) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    p = Math.max(1, p + ((s % 201) - 100) / 100);
+    yield Math.round(p * 100) / 100;
+  }
+}
+
+async function generate(url: string): Promise<{ events: number; seconds: number }> {
+  const store = await openEventStore(url, { durability: 'normal' });
+  const ids = Array.from({ length: STRATEGIES }, (_, i) => `s${String(i).padStart(2, '0')}`);
+  const stream = portfolioStream('bench');
+  let head: ChainHead = { portfolioId: 'bench', nextRevision: 0, prevHash: GENESIS_HASH };
+  const append = async (pending: PendingEvent[]): Promise<void> => {
+    const sealed = sealEvents(head, pending);
+    await store.append(stream, sealed.events, { expectedRevision: head.nextRevision === 0 ? 'no_stream' : head.nextRevision - 1 });
+    head = sealed.head;
+  };
+  const t0 = performance.now();
+  const setup: DomainEvent[] = [
+    domainEvent('PortfolioOpened', { portfolioId: 'bench', name: 'bench', baseCurrency: 'USD', totalCapital: '1000000', configHash: '', codeVersion: '', config: {} }),
+  ];
+  for (const id of ids) {
+    setup.push(
+      domainEvent('StrategyAdded', { strategyId: id, kind: 'bench', parameters: {}, allocationPct: '0.1', capital: '100000', minAllocation: null, maxAllocation: null, metadata: {} }),
+      domainEvent('CapitalTransferred', { from: 'reserve', to: id, amount: '100000', reason: 'initial allocation', rebalanceId: null }),
+    );
+  }
+  await append(setup.map((event) => ({ event, barTime: null })));
+  const cash = ids.map(() => new Dec(100000));
+  const held = ids.map(() => 0);
+  const paths = ids.map((_, i) => prices(i + 1));
+  let batch: PendingEvent[] = [];
+  let slice = 0;
+  let order = 0;
+  while (head.nextRevision + batch.length < EVENTS) {
+    const barTime = new Date(Date.UTC(2000, 0, 1) + slice * 60_000).toISOString();
+    slice += 1;
+    const marks: Record<string, string> = {};
+    const values: Record<string, string> = {};
+    const cashOut: Record<string, string> = {};
+    let total = new Dec(0);
+    ids.forEach((id, i) => {
+      const px = new Dec(String(paths[i]?.next().value ?? 100));
+      const q = held[i] === 0 ? 10 : -10;
+      held[i] = (held[i] ?? 0) + q;
+      cash[i] = (cash[i] as Dec).minus(px.times(q)).minus('0.5');
+      order += 1;
+      batch.push({
+        barTime,
+        event: domainEvent('FillRecorded', { orderId: `o${order}`, strategyId: id, symbol: `SYM${i}`, quantity: String(q), price: decStr(px), commission: '0.5', slippage: '0' }),
+      });
+      marks[`SYM${i}`] = decStr(px);
+      const v = (cash[i] as Dec).plus(px.times(held[i] ?? 0));
+      values[id] = decStr(v);
+      cashOut[id] = decStr(cash[i] as Dec);
+      total = total.plus(v);
+    });
+    batch.push({ barTime, event: domainEvent('BarMarked', { marks, strategyValues: values, strategyCash: cashOut, reserve: '0', portfolioValue: decStr(total) }) });
+    if (slice % SLICES_PER_APPEND === 0) {
+      await append(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await append(batch);
+  await store.close();
+  return { events: head.nextRevision, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Generates the log, then times a full rebuild (no checkpoints) and a read-only pass (decode cost alone). */
+export async function run(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratafolio-bench-'));
+  const url = `sqlite:${join(dir, 'log.db')}`;
+  try {
+    const generated = await generate(url);
+    const store = await openEventStore(url, { durability: 'normal' });
+    const stream = portfolioStream('bench');
+    let peak = process.memoryUsage().rss;
+    const samples: number[] = [];
+    // Sampled from the progress callback: the fold keeps the event loop busy, so a timer would rarely fire.
+    const sample = (): void => {
+      const rss = process.memoryUsage().rss;
+      peak = Math.max(peak, rss);
+      samples.push(rss);
+    };
+    const rssBefore = process.memoryUsage().rss;
+    const t0 = performance.now();
+    const runner = new ProjectionRunner(store, standardProjections(), { stream, checkpointEvery: 0 });
+    const result = await runner.run({ onProgress: sample });
+    const rebuildSeconds = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    let read = 0;
+    for await (const _ of store.readStream(stream)) read += 1;
+    const readSeconds = (performance.now() - t1) / 1000;
+    await store.close();
+    const mb = (b: number): number => Math.round(b / 1e5) / 10;
+    const half = Math.floor(samples.length / 2);
+    return {
+      events: result.eventsFolded,
+      strategies: STRATEGIES,
+      generateSeconds: Math.round(generated.seconds * 10) / 10,
+      rebuildSeconds: Math.round(rebuildSeconds * 100) / 100,
+      rebuildEventsPerSecond: Math.round(result.eventsFolded / rebuildSeconds),
+      readDecodeOnlyEventsPerSecond: Math.round(read / readSeconds),
+      rssBeforeMB: mb(rssBefore),
+      peakRssMB: mb(peak),
+      rssFirstHalfMaxMB: mb(Math.max(0, ...samples.slice(0, half))),
+      rssSecondHalfMaxMB: mb(Math.max(0, ...samples.slice(half))),
+      targetEventsPerSecond: 250_000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
