@@ -126,6 +126,19 @@ describe('removeStrategy', () => {
     expect(st).toMatchObject({ state: 'stopped', removed: true, positions: {} });
   });
 
+  it("with fillAt 'next-open', removal at the next slice leaves no position behind (a pending order does not outlive it)", async () => {
+    const a = planned('a', { 0: { AAA: '10' } });
+    const { portfolio, store } = await openPortfolio({ a: { strategy: a, allocation: '0.5' } }, { execution: { fillAt: 'next-open' } });
+    await portfolio.processSlice(slice(day(0), { AAA: '100' })); // order placed, to fill at day 1's open
+    portfolio.removeStrategy('a', { liquidate: true });
+    await portfolio.processSlice(slice(day(1), { AAA: '110' }, { AAA: '105' }));
+    const events = at(await readAllEvents(store), day(1));
+    // The removal is due at this slice: the strategy ends it stopped, flat, and its value is back in the reserve.
+    expect(ofType(events, 'StrategyRemoved').map((e) => e.data.strategyId)).toEqual(['a']);
+    expect(portfolio.status().strategies[0]).toMatchObject({ state: 'stopped', removed: true, positions: {} });
+    expect(dec(portfolio.status().reserve).eq(dec(portfolio.status().portfolioValue))).toBe(true);
+  });
+
   it('without liquidate is refused while the strategy holds positions, and nothing is queued', async () => {
     const { portfolio } = await openPortfolio({ a: { strategy: planned('a', { 0: { AAA: '10' } }), allocation: '0.5' } });
     await portfolio.processSlice(slice(day(0), { AAA: '100' }));
