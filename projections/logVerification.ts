@@ -36,6 +36,7 @@ class Broken extends Error {
 
 interface Pending {
   readonly rebalanceId: string;
+  readonly barTime: string | null;
   readonly at: { readonly revision: number; readonly position: number };
   net: Map<string, Dec>;
 }
@@ -79,7 +80,8 @@ export async function verifyPortfolioLog(store: EventStore, stream: string): Pro
       if (t !== null && lastMarkTime !== null && t <= lastMarkTime) {
         throw new Broken('marks', `bar time ${t} is not after the BarMarked of ${lastMarkTime} that closed the previous slice`);
       }
-      if (pending && (event.type !== 'CapitalTransferred' || event.data.rebalanceId !== pending.rebalanceId)) closeRebalance();
+      // A rebalance's transfers follow its decision within the same slice (after the sales that free its cash).
+      if (pending && (event.type === 'BarMarked' || event.type === 'RebalanceDecided' || t !== pending.barTime)) closeRebalance();
       if (events === 1 && event.type !== 'PortfolioOpened') throw new Broken('portfolio', `the first event is ${event.type}, not PortfolioOpened`);
       switch (event.type) {
         case 'PortfolioOpened':
@@ -98,7 +100,7 @@ export async function verifyPortfolioLog(store: EventStore, stream: string): Pro
           break;
         case 'RebalanceDecided':
           rebalances += 1;
-          pending = { rebalanceId: event.data.rebalanceId, at: { revision: event.metadata.revision, position: event.position }, net: new Map() };
+          pending = { rebalanceId: event.data.rebalanceId, barTime: t, at: { revision: event.metadata.revision, position: event.position }, net: new Map() };
           break;
         case 'CapitalTransferred': {
           const { from, to, rebalanceId } = event.data;
@@ -106,7 +108,7 @@ export async function verifyPortfolioLog(store: EventStore, stream: string): Pro
           if (from === to) throw new Broken('transfer', `transfer from ${from} to itself`);
           if (amount.isZero()) throw new Broken('transfer', 'transfer of 0');
           if (rebalanceId !== null && pending?.rebalanceId !== rebalanceId) {
-            throw new Broken('rebalance', `transfer names rebalance ${rebalanceId}, which is not the RebalanceDecided just before it`);
+            throw new Broken('rebalance', `transfer names rebalance ${rebalanceId}, which is not the RebalanceDecided of this slice`);
           }
           for (const [account, delta] of [
             [from, amount.negated()],
