@@ -26,7 +26,7 @@ const MIN_RETURNS = 2;
  * Risk parity. `inverse-volatility`: `w_i ∝ 1 / max(σ_i, minVolatility)` (σ annualised sample volatility; correlations
  * ignored). `equal-risk-contribution`: weights with equal risk contributions `w_i (Σw)_i`, Σ the sample covariance of
  * the strategies' returns aligned by bar time over their common most recent window (at most `lookback`), diagonal
- * floored at minVolatility²/A, solved to a relative spread of 1e-12 (Newton; coordinate descent above 150
+ * floored at minVolatility²/A, solved to a relative spread of 1e-12 (damped Newton; coordinate descent above 1,500
  * strategies) with the solver's status in the decision. Edge cases: a strategy with fewer than two returns gets an
  * equal share 1/n and the others split the rest by the method (not the reference's ~99% to a new strategy, B12);
  * zero volatility → the floor (a riskless series gets a large weight unless a max constraint caps it); a common
