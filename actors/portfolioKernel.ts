@@ -5,7 +5,7 @@ import { Dec, ZERO, dec, decStr, decFromStatistic, type Dec as DecT } from '../s
 import { AllocationError, DataError, StratafolioError } from '../src/errors.js';
 import type { BarSlice } from '../src/market/bar.js';
 import type { LedgerState } from '../src/ledger/types.js';
-import { emptyLedger, ledgerValue } from '../src/ledger/ledger.js';
+import { emptyLedger, ledgerValue, type LedgerEvent } from '../src/ledger/ledger.js';
 import type { OrderIntent, Strategy } from '../src/strategy/strategy.js';
 import { RollingPriceHistory } from '../src/strategy/priceHistory.js';
 import { StrategyPerformance } from '../src/performance/strategyPerformance.js';
@@ -106,6 +106,7 @@ export class PortfolioKernel {
   private outbox: { event: DomainEvent; barTime: string | null }[] = [];
   private sealed: SealedEvent[] = [];
   private readonly strategyObjects = new Map<string, Strategy>();
+  private readonly pendingLedger = new Map<string, LedgerEvent[]>();
 
   constructor(options: KernelOptions) {
     this.options = options;
@@ -169,6 +170,7 @@ export class PortfolioKernel {
       }
       case 'StrategyLifecycleChanged': {
         const entry = this.mustGet(event.data.strategyId);
+        this.flushLedger(entry.id);
         const type = lifecycleEventFor(event.data.to);
         if (event.data.from === 'paused' && event.data.to === 'running') entry.actor.send({ type: 'RESUME' });
         else if (type) entry.actor.send({ type } as { type: 'START' | 'PAUSE' | 'LIQUIDATE' | 'STOP' });
@@ -190,10 +192,8 @@ export class PortfolioKernel {
         return;
       case 'FillRecorded': {
         const d = event.data;
-        this.mustGet(d.strategyId).actor.send({
-          type: 'LEDGER',
-          event: { kind: 'fill', fill: { symbol: d.symbol, quantity: dec(d.quantity), price: dec(d.price), commission: dec(d.commission) } },
-        });
+        this.mustGet(d.strategyId);
+        this.queueLedger(d.strategyId, { kind: 'fill', fill: { symbol: d.symbol, quantity: dec(d.quantity), price: dec(d.price), commission: dec(d.commission) } });
         this.pendingOrders = this.pendingOrders.filter((o) => o.orderId !== d.orderId);
         return;
       }
@@ -238,8 +238,22 @@ export class PortfolioKernel {
       return;
     }
     const entry = this.mustGet(party);
-    entry.actor.send({ type: 'LEDGER', event: { kind: 'transfer', amount } });
+    this.queueLedger(party, { kind: 'transfer', amount });
     entry.flowSinceMark = entry.flowSinceMark.plus(amount);
+  }
+
+  // Ledger events reach a strategy's actor in one batch when its ledger is next read, not one message per fill.
+  private queueLedger(id: string, event: LedgerEvent): void {
+    const queue = this.pendingLedger.get(id);
+    if (queue) queue.push(event);
+    else this.pendingLedger.set(id, [event]);
+  }
+
+  private flushLedger(id: string): void {
+    const queue = this.pendingLedger.get(id);
+    if (!queue) return;
+    this.pendingLedger.delete(id);
+    this.mustGet(id).actor.send({ type: 'LEDGER', events: queue });
   }
 
   private recordValue(entry: StrategyEntry, time: string, value: DecT): void {
@@ -263,6 +277,7 @@ export class PortfolioKernel {
 
   /** A strategy's ledger (owned by its actor). */
   ledgerOf(id: string): LedgerState {
+    this.flushLedger(id);
     return this.mustGet(id).actor.getSnapshot().context.ledger;
   }
 
@@ -346,6 +361,10 @@ export class PortfolioKernel {
         }
         return;
       case 'rebalance': {
+        for (const id of Object.keys(c.weights)) {
+          const leaving = this.commands.some((q) => q.kind === 'remove' && q.id === id) || this.strategies.get(id)?.pendingRemoval;
+          if (leaving) throw new AllocationError(`Strategy ${id} is being removed; it cannot take part in a rebalance`);
+        }
         const strategies: Record<string, { value: DecT; cash: DecT; positions: LedgerState['positions'] }> = {};
         for (const id of this.activeIds()) {
           const ledger = this.ledgerOf(id);
@@ -473,6 +492,7 @@ export class PortfolioKernel {
     for (const id of this.activeIds()) {
       if (this.lifecycleOf(id) !== 'initializing') continue;
       const entry = this.mustGet(id);
+      this.flushLedger(id);
       entry.actor.send({ type: 'INIT', slice, barIndex, history: this.history, markOf: this.markOf });
       const call = entry.actor.getSnapshot().context.lastCall;
       if (!call.ok) this.fault(id, 'init', call.error, t);
@@ -489,6 +509,7 @@ export class PortfolioKernel {
       const state = this.lifecycleOf(id);
       if (state === 'running') {
         const entry = this.mustGet(id);
+        this.flushLedger(id);
         entry.actor.send({ type: 'BAR', slice, barIndex, history: this.history, markOf: this.markOf });
         const call = entry.actor.getSnapshot().context.lastCall;
         if (!call.ok) this.fault(id, 'onBar', call.error, t);
@@ -543,6 +564,11 @@ export class PortfolioKernel {
     if (nextOpen) {
       const carried = this.pendingOrders.filter((o) => !accepted.some((a) => a.orderId === o.orderId));
       for (const o of carried) {
+        // A liquidating strategy's waiting orders are cancelled: its closing orders were sized from what it holds.
+        if (this.lifecycleOf(o.strategyId) === 'liquidating' || this.lifecycleOf(o.strategyId) === 'stopped') {
+          this.emit(domainEvent('OrderRejected', { orderId: o.orderId, strategyId: o.strategyId, symbol: o.symbol, quantity: decStr(o.quantity), orderType: 'market', reason: 'cancelled: the strategy is liquidating' }), t);
+          continue;
+        }
         const bar = slice.bars[o.symbol];
         if (!bar) continue; // waits until the symbol trades again
         executable.push({ order: o, price: dec(bar.open) });

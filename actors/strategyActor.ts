@@ -35,7 +35,7 @@ export interface StrategyCallInput {
 export type StrategyActorEvent =
   | ({ readonly type: 'INIT' } & StrategyCallInput)
   | ({ readonly type: 'BAR' } & StrategyCallInput)
-  | { readonly type: 'LEDGER'; readonly event: LedgerEvent }
+  | { readonly type: 'LEDGER'; readonly events: readonly LedgerEvent[] }
   | { readonly type: 'START' }
   | { readonly type: 'PAUSE' }
   | { readonly type: 'RESUME' }
@@ -77,7 +77,7 @@ const callStrategy = (phase: 'init' | 'onBar') =>
   });
 
 const applyLedger = assign<StrategyActorContext, StrategyActorEvent, undefined, StrategyActorEvent, never>({
-  ledger: ({ context, event }) => (event.type === 'LEDGER' ? evolveLedger(context.ledger, event.event) : context.ledger),
+  ledger: ({ context, event }) => (event.type === 'LEDGER' ? event.events.reduce(evolveLedger, context.ledger) : context.ledger),
 });
 
 /**

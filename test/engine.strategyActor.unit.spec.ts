@@ -79,11 +79,11 @@ describe('strategy actor lifecycle', () => {
   it('never leaves stopped, and ignores ledger events there', () => {
     const actor = actorFor(scripted('x'));
     actor.send({ type: 'START' });
-    actor.send({ type: 'LEDGER', event: { kind: 'transfer', amount: dec('500') } });
+    actor.send({ type: 'LEDGER', events: [{ kind: 'transfer', amount: dec('500') }] });
     actor.send({ type: 'STOP' });
     expect(actor.getSnapshot().status).toBe('done');
     for (const type of ['START', 'PAUSE', 'RESUME', 'LIQUIDATE', 'STOP'] as const) actor.send({ type });
-    actor.send({ type: 'LEDGER', event: { kind: 'transfer', amount: dec('100') } });
+    actor.send({ type: 'LEDGER', events: [{ kind: 'transfer', amount: dec('100') }] });
     expect(actor.getSnapshot().value).toBe('stopped');
     expect(actor.getSnapshot().context.ledger.cash.toString()).toBe('500');
   });
@@ -91,9 +91,9 @@ describe('strategy actor lifecycle', () => {
   it('applies ledger events (transfer, then a fill with commission) in running and paused', () => {
     const actor = actorFor(scripted('x'));
     actor.send({ type: 'START' });
-    actor.send({ type: 'LEDGER', event: { kind: 'transfer', amount: dec('1000') } });
+    actor.send({ type: 'LEDGER', events: [{ kind: 'transfer', amount: dec('1000') }] });
     actor.send({ type: 'PAUSE' });
-    actor.send({ type: 'LEDGER', event: { kind: 'fill', fill: { symbol: 'AAA', quantity: dec('20'), price: dec('10.5'), commission: dec('1') } } });
+    actor.send({ type: 'LEDGER', events: [{ kind: 'fill', fill: { symbol: 'AAA', quantity: dec('20'), price: dec('10.5'), commission: dec('1') } }] });
     const ledger = actor.getSnapshot().context.ledger;
     // 1000 − 20 × 10.5 − 1 = 789
     expect(ledger.cash.toString()).toBe('789');
@@ -138,7 +138,7 @@ describe('strategy actor lifecycle', () => {
       seen = { id: ctx.strategyId, params: ctx.params, cash: ctx.ledger.cash.toString() };
     }));
     actor.send({ type: 'START' });
-    actor.send({ type: 'LEDGER', event: { kind: 'transfer', amount: dec('250') } });
+    actor.send({ type: 'LEDGER', events: [{ kind: 'transfer', amount: dec('250') }] });
     actor.send(bar(1));
     expect(seen).toEqual({ id: 's1', params: { k: 1 }, cash: '250' });
   });
