@@ -14,9 +14,37 @@ import type { Weights } from '../src/allocation/types.js';
 import type { EventStore } from '../events/store.js';
 import { portfolioStream, type SealedEvent } from '../events/envelope.js';
 import type { LifecycleState } from '../events/catalogue.js';
-import { PortfolioKernel } from './portfolioKernel.js';
+import { KERNEL_SNAPSHOT_VERSION, PortfolioKernel, type KernelSnapshot } from './portfolioKernel.js';
 import { supervisorMachine } from './supervisorMachine.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
+
+/** Documents collection that holds each portfolio's latest recovery snapshot, keyed by stream. */
+export const SNAPSHOT_COLLECTION = 'snapshots';
+
+interface SnapshotDocument {
+  readonly configHash: string;
+  readonly kernel: KernelSnapshot;
+}
+
+/**
+ * The stream's snapshot when it is usable: same config, known format, and its head hash is the hash of the event
+ * at its revision in this stream; anything else is ignored and the whole stream is folded.
+ */
+async function loadSnapshot(store: EventStore, stream: string, hash: string): Promise<KernelSnapshot | null> {
+  const text = await store.documents.get(SNAPSHOT_COLLECTION, stream);
+  if (text === null) return null;
+  let doc: SnapshotDocument;
+  try {
+    doc = JSON.parse(text) as SnapshotDocument;
+  } catch {
+    return null;
+  }
+  if (doc.configHash !== hash || doc.kernel?.version !== KERNEL_SNAPSHOT_VERSION) return null;
+  for await (const event of store.readStream(stream, { fromRevision: doc.kernel.revision })) {
+    return event.metadata.revision === doc.kernel.revision && event.metadata.hash === doc.kernel.headHash ? doc.kernel : null;
+  }
+  return null;
+}
 
 /** How to open a portfolio. */
 export interface OpenPortfolioOptions {
@@ -136,8 +164,14 @@ export class Portfolio {
       });
       await portfolio.commit(opening.events, 'no_stream');
     } else {
-      let first = true;
-      for await (const event of store.readStream(stream)) {
+      const snapshot = await loadSnapshot(store, stream, hash);
+      let first = snapshot === null;
+      let fromRevision = 0;
+      if (snapshot) {
+        kernel.restoreSnapshot(snapshot);
+        fromRevision = snapshot.revision + 1;
+      }
+      for await (const event of store.readStream(stream, { fromRevision })) {
         if (first) {
           first = false;
           if (event.type !== 'PortfolioOpened') throw new ConfigError(`stream ${stream} does not start with PortfolioOpened`);
@@ -151,6 +185,12 @@ export class Portfolio {
       }
     }
     return portfolio;
+  }
+
+  /** Saves a recovery snapshot of the state after the last slice (a cache of the log: losing it costs a refold). */
+  async saveSnapshot(): Promise<void> {
+    const doc: SnapshotDocument = { configHash: configHash(this.kernel.config), kernel: this.kernel.toSnapshot() };
+    await this.store.documents.put(SNAPSHOT_COLLECTION, portfolioStream(this.kernel.portfolioId), JSON.stringify(doc));
   }
 
   /** Resolves the directory of a config file, for module paths in it. */
@@ -192,6 +232,8 @@ export class Portfolio {
       throw e;
     }
     await this.commit(outcome.events, expected);
+    const every = this.kernel.config.snapshotEvery;
+    if (every > 0 && this.kernel.barIndex % every === 0) await this.saveSnapshot();
     const marked = outcome.events[outcome.events.length - 1];
     const data = marked?.type === 'BarMarked' ? marked.data : null;
     return {

@@ -7,7 +7,10 @@ import type { BarSlice } from '../src/market/bar.js';
 import type { LedgerState } from '../src/ledger/types.js';
 import { emptyLedger, ledgerValue, type LedgerEvent } from '../src/ledger/ledger.js';
 import type { OrderIntent, Strategy } from '../src/strategy/strategy.js';
-import { RollingPriceHistory } from '../src/strategy/priceHistory.js';
+import { RollingPriceHistory, type PriceHistoryState } from '../src/strategy/priceHistory.js';
+import { ledgerFromJson, ledgerToJson, type LedgerJson } from '../src/ledger/ledgerJson.js';
+import type { PerformanceState } from '../src/performance/strategyPerformance.js';
+import type { RebalancerState } from '../src/rebalance/allocationRebalancer.js';
 import { StrategyPerformance } from '../src/performance/strategyPerformance.js';
 import type { AllocationAlgorithm, AllocationDecision, Weights } from '../src/allocation/types.js';
 import type { AllocationRebalancer } from '../src/rebalance/allocationRebalancer.js';
@@ -17,6 +20,43 @@ import { executeSliceOrders, estimateCashCost, type ExecutableOrder } from '../s
 import { RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../events/catalogue.js';
 import { GENESIS_HASH, sealEvents, type ChainHead, type SealedEvent } from '../events/envelope.js';
 import { lifecycleEventFor, strategyMachine } from './strategyActor.js';
+
+/** Version of the kernel snapshot format; a snapshot of another version is ignored (the stream is folded instead). */
+export const KERNEL_SNAPSHOT_VERSION = 1;
+
+/** The kernel's state after some revision, as JSON-safe data (decimals as strings). */
+export interface KernelSnapshot {
+  readonly version: number;
+  readonly revision: number;
+  readonly headHash: string;
+  readonly reserve: string;
+  readonly totalCapital: string;
+  readonly barIndex: number;
+  readonly lastBarTime: string | null;
+  readonly targetWeights: Weights;
+  readonly rebalanceCount: number;
+  readonly netting: { readonly grossTradedValue: string; readonly netTradedValue: string; readonly commissionSaved: string };
+  readonly marks: readonly (readonly [string, string])[];
+  readonly history: PriceHistoryState;
+  readonly pendingOrders: readonly { readonly orderId: string; readonly strategyId: string; readonly symbol: string; readonly quantity: string }[];
+  readonly rebalancer: RebalancerState | null;
+  readonly strategies: readonly {
+    readonly id: string;
+    readonly kind: string;
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly minAllocation: number | null;
+    readonly maxAllocation: number | null;
+    readonly lifecycle: LifecycleState;
+    readonly ledger: LedgerJson;
+    readonly performance: PerformanceState;
+    readonly flowSinceMark: string;
+    readonly lastValue: string | null;
+    readonly navIndex: number;
+    readonly navPeak: number;
+    readonly pendingRemoval: { readonly liquidate: boolean } | null;
+    readonly removed: boolean;
+  }[];
+}
 
 /** A strategy as the kernel tracks it. */
 export interface StrategyEntry {
@@ -89,7 +129,7 @@ export class PortfolioKernel {
   readonly config: PortfolioConfig;
   readonly strategies = new Map<string, StrategyEntry>();
   readonly marks = new Map<string, DecT>();
-  readonly history: RollingPriceHistory;
+  history: RollingPriceHistory;
   readonly netting: NettingTotals = { grossTradedValue: ZERO, netTradedValue: ZERO, commissionSaved: ZERO };
   reserve: DecT = ZERO;
   totalCapital: DecT = ZERO;
@@ -266,6 +306,87 @@ export class PortfolioKernel {
     entry.performance.update(time, value.toNumber(), entry.lastValue === null ? 0 : entry.flowSinceMark.toNumber());
     entry.lastValue = value;
     entry.flowSinceMark = ZERO;
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /** The whole state after the last applied event as plain data, for a recovery snapshot. */
+  toSnapshot(): KernelSnapshot {
+    return {
+      version: KERNEL_SNAPSHOT_VERSION,
+      revision: this.head.nextRevision - 1,
+      headHash: this.head.prevHash,
+      reserve: decStr(this.reserve),
+      totalCapital: decStr(this.totalCapital),
+      barIndex: this.barIndex,
+      lastBarTime: this.lastBarTime,
+      targetWeights: { ...this.targetWeights },
+      rebalanceCount: this.rebalanceCount,
+      netting: { grossTradedValue: decStr(this.netting.grossTradedValue), netTradedValue: decStr(this.netting.netTradedValue), commissionSaved: decStr(this.netting.commissionSaved) },
+      marks: [...this.marks.entries()].map(([symbol, price]) => [symbol, decStr(price)] as [string, string]),
+      history: this.history.toState(),
+      pendingOrders: this.pendingOrders.map((o) => ({ ...o, quantity: decStr(o.quantity) })),
+      rebalancer: this.options.rebalancer?.state() ?? null,
+      strategies: [...this.strategies.values()].map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        params: e.params,
+        minAllocation: e.minAllocation,
+        maxAllocation: e.maxAllocation,
+        lifecycle: this.lifecycleOf(e.id),
+        ledger: ledgerToJson(this.ledgerOf(e.id)),
+        performance: e.performance.toState(),
+        flowSinceMark: decStr(e.flowSinceMark),
+        lastValue: e.lastValue === null ? null : decStr(e.lastValue),
+        navIndex: e.navIndex,
+        navPeak: e.navPeak,
+        pendingRemoval: e.pendingRemoval,
+        removed: e.removed,
+      })),
+    };
+  }
+
+  /** Restores a fresh kernel (nothing applied yet) to a snapshot's state; replay the events after it to catch up. */
+  restoreSnapshot(snap: KernelSnapshot): void {
+    if (this.opened || this.head.nextRevision !== 0) throw new StratafolioError('a snapshot can only be restored into a fresh kernel');
+    this.opened = true;
+    this.reserve = dec(snap.reserve);
+    this.totalCapital = dec(snap.totalCapital);
+    this.barIndex = snap.barIndex;
+    this.lastBarTime = snap.lastBarTime;
+    this.targetWeights = { ...snap.targetWeights };
+    this.rebalanceCount = snap.rebalanceCount;
+    this.netting.grossTradedValue = dec(snap.netting.grossTradedValue);
+    this.netting.netTradedValue = dec(snap.netting.netTradedValue);
+    this.netting.commissionSaved = dec(snap.netting.commissionSaved);
+    for (const [symbol, price] of snap.marks) this.marks.set(symbol, dec(price));
+    this.history = RollingPriceHistory.fromState(snap.history);
+    this.pendingOrders = snap.pendingOrders.map((o) => ({ ...o, quantity: dec(o.quantity) }));
+    if (snap.rebalancer?.lastRebalanceTime) this.options.rebalancer?.recordRebalance(snap.rebalancer.lastRebalanceTime);
+    for (const st of snap.strategies) {
+      const strategy = this.strategyObjects.get(st.id) ?? this.options.resolveStrategy(st.id, st.kind, st.params);
+      this.strategyObjects.set(st.id, strategy);
+      const input = { strategyId: st.id, strategy, params: st.params, ledger: ledgerFromJson(st.ledger) };
+      const restored = strategyMachine.resolveState({ value: st.lifecycle, context: { ...input, lastCall: { ok: true, intents: [] } } });
+      const actor = createActor(strategyMachine, { snapshot: restored, input });
+      actor.start();
+      this.strategies.set(st.id, {
+        id: st.id,
+        kind: st.kind,
+        params: st.params,
+        minAllocation: st.minAllocation,
+        maxAllocation: st.maxAllocation,
+        actor,
+        performance: StrategyPerformance.fromState(st.performance),
+        flowSinceMark: dec(st.flowSinceMark),
+        lastValue: st.lastValue === null ? null : dec(st.lastValue),
+        navIndex: st.navIndex,
+        navPeak: st.navPeak,
+        pendingRemoval: st.pendingRemoval,
+        removed: st.removed,
+      });
+    }
+    this.head = { portfolioId: this.portfolioId, nextRevision: snap.revision + 1, prevHash: snap.headHash };
   }
 
   // ---------------------------------------------------------------- queries

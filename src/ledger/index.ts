@@ -11,3 +11,5 @@ export {
 } from './ledger.js';
 export type { LedgerEvent } from './ledger.js';
 export { DEC_PRECISION, exactMinus, exactPlus, exactTimes } from './exactArithmetic.js';
+export { ledgerFromJson, ledgerToJson } from './ledgerJson.js';
+export type { LedgerJson } from './ledgerJson.js';

@@ -14,6 +14,22 @@ export interface PerformanceOptions {
 /** A JSON-safe snapshot of the statistics an allocation algorithm may read (non-finite figures become null). */
 export type PerformanceSnapshot = Readonly<Record<string, number | null>>;
 
+/** The whole internal state of a {@link StrategyPerformance} as plain data (non-finite numbers as strings), for recovery snapshots. */
+export interface PerformanceState {
+  readonly strategyId: string;
+  readonly options: { readonly lookback: number; readonly annualization: number; readonly riskFree: number };
+  readonly values: readonly number[];
+  readonly returns: readonly number[];
+  readonly pnl: readonly number[];
+  readonly times: readonly string[];
+  readonly scalars: Readonly<Record<string, number | string | null>>;
+}
+
+const SCALARS = ['mean', 'm2', 'downsideSq', 'downsideCount', 'wins', 'losses', 'profit', 'loss', 'sameRun', 'sinceRecompute', 'observations', 'last', 'lastTimeSeen', 'index', 'indexPeak', 'troughDrawdown', 'worstDrawdown'] as const;
+
+const encodeNumber = (x: number): number | string => (Number.isFinite(x) ? x : String(x));
+const decodeNumber = (x: number | string): number => (typeof x === 'number' ? x : Number(x));
+
 /** Fixed-capacity FIFO of numbers; `push` returns the value it evicted (or undefined while filling). */
 class NumberRing {
   private readonly data: Float64Array;
@@ -132,6 +148,42 @@ export class StrategyPerformance {
     this.returnRing = new NumberRing(this.lookback);
     this.pnlRing = new NumberRing(this.lookback);
     this.timeRing = new StringRing(this.lookback);
+  }
+
+  /** The record's whole state as plain data; {@link StrategyPerformance.fromState} rebuilds an identical record. */
+  toState(): PerformanceState {
+    const self = this as unknown as Record<string, unknown>;
+    const scalars: Record<string, number | string | null> = {};
+    for (const k of SCALARS) {
+      const v = self[k];
+      scalars[k] = v === undefined ? null : typeof v === 'number' ? encodeNumber(v) : String(v);
+    }
+    return {
+      strategyId: this.strategyId,
+      options: { lookback: this.lookback, annualization: this.annualization, riskFree: this.riskFree },
+      values: [...this.valueRing.toArray()].map(encodeNumber) as number[],
+      returns: [...this.returnRing.toArray()].map(encodeNumber) as number[],
+      pnl: [...this.pnlRing.toArray()].map(encodeNumber) as number[],
+      times: this.timeRing.toArray(),
+      scalars,
+    };
+  }
+
+  /** Rebuilds a record from {@link StrategyPerformance.toState}'s data. @throws ConfigError for bad options. */
+  static fromState(state: PerformanceState): StrategyPerformance {
+    const perf = new StrategyPerformance(state.strategyId, state.options);
+    for (const v of state.values) perf.valueRing.push(decodeNumber(v));
+    for (const v of state.returns) perf.returnRing.push(decodeNumber(v));
+    for (const v of state.pnl) perf.pnlRing.push(decodeNumber(v));
+    for (const t of state.times) perf.timeRing.push(t);
+    const self = perf as unknown as Record<string, unknown>;
+    for (const k of SCALARS) {
+      const v = state.scalars[k];
+      if (v === null || v === undefined) self[k] = undefined;
+      else if (k === 'lastTimeSeen') self[k] = String(v);
+      else self[k] = decodeNumber(v);
+    }
+    return perf;
   }
 
   /**

@@ -6,6 +6,13 @@ import type { PriceHistory, Strategy } from './strategy.js';
 
 const DECIMAL_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
+/** A price history as plain JSON-safe data. */
+export interface PriceHistoryState {
+  readonly capacity: number;
+  readonly lastTime: string | null;
+  readonly symbols: Record<string, { readonly closes: readonly number[]; readonly lastCloseText: DecString }>;
+}
+
 /** Ring buffer of one symbol's closes plus its last close exactly as the source wrote it. */
 interface SymbolCloses {
   readonly ring: Float64Array;
@@ -124,6 +131,36 @@ export class RollingPriceHistory implements PriceHistory {
   /** Bar time of the latest push, or undefined before the first. */
   time(): string | undefined {
     return this.lastTime;
+  }
+
+  /** The history as plain data (for recovery snapshots): per symbol its kept closes, oldest first, and its last close text. */
+  toState(): PriceHistoryState {
+    const symbols: PriceHistoryState['symbols'] = {};
+    for (const symbol of this.sortedSymbols) {
+      const series = this.bySymbol.get(symbol) as SymbolCloses;
+      symbols[symbol] = { closes: [...this.closes(symbol)], lastCloseText: series.lastCloseText };
+    }
+    return { capacity: this.capacity, lastTime: this.lastTime ?? null, symbols };
+  }
+
+  /**
+   * Rebuilds a history from {@link toState}'s data; it then behaves exactly like the original.
+   * @throws ConfigError when the state is malformed or holds more closes than its capacity.
+   */
+  static fromState(state: PriceHistoryState): RollingPriceHistory {
+    const history = new RollingPriceHistory(state.capacity);
+    for (const symbol of Object.keys(state.symbols).sort()) {
+      const { closes, lastCloseText } = state.symbols[symbol] as PriceHistoryState['symbols'][string];
+      if (closes.length > state.capacity) throw new ConfigError(`price history state: ${symbol} holds ${closes.length} closes, more than capacity ${state.capacity}`);
+      const ring = new Float64Array(state.capacity);
+      closes.forEach((c, i) => {
+        ring[i] = c;
+      });
+      history.bySymbol.set(symbol, { ring, next: closes.length % state.capacity, count: closes.length, lastCloseText, lastCloseDec: undefined });
+    }
+    history.sortedSymbols = [...history.bySymbol.keys()].sort();
+    history.lastTime = state.lastTime ?? undefined;
+    return history;
   }
 
   /** Close slots allocated in total (capacity × symbols seen): the memory bound, for tests and diagnostics. */
