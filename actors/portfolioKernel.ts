@@ -147,6 +147,8 @@ export class PortfolioKernel {
   private sealed: SealedEvent[] = [];
   private readonly strategyObjects = new Map<string, Strategy>();
   private readonly pendingLedger = new Map<string, LedgerEvent[]>();
+  /** Strategy values at the current marks; dropped when the marks or that strategy's ledger change. */
+  private readonly valueCache = new Map<string, DecT>();
 
   constructor(options: KernelOptions) {
     this.options = options;
@@ -241,6 +243,7 @@ export class PortfolioKernel {
         const time = event.metadata.barTime ?? '';
         if (this.replaying) {
           for (const [symbol, price] of Object.entries(event.data.marks)) this.marks.set(symbol, dec(price));
+          this.valueCache.clear();
           this.history.pushCloses(time, event.data.marks);
         }
         for (const [id, valueText] of Object.entries(event.data.strategyValues)) {
@@ -284,6 +287,7 @@ export class PortfolioKernel {
 
   // Ledger events reach a strategy's actor in one batch when its ledger is next read, not one message per fill.
   private queueLedger(id: string, event: LedgerEvent): void {
+    this.valueCache.delete(id);
     const queue = this.pendingLedger.get(id);
     if (queue) queue.push(event);
     else this.pendingLedger.set(id, [event]);
@@ -299,7 +303,7 @@ export class PortfolioKernel {
   private recordValue(entry: StrategyEntry, time: string, value: DecT): void {
     const base = (entry.lastValue ?? ZERO).plus(entry.flowSinceMark);
     if (entry.lastValue !== null && base.isPositive() && !base.isZero()) {
-      entry.navIndex *= value.div(base).toNumber();
+      entry.navIndex *= value.toNumber() / base.toNumber();
       entry.navPeak = Math.max(entry.navPeak, entry.navIndex);
     }
     // The first mark's base is the capital that funded the strategy: no return before it existed.
@@ -404,7 +408,11 @@ export class PortfolioKernel {
 
   /** A strategy's value at the current marks. */
   valueOf(id: string): DecT {
-    return ledgerValue(this.ledgerOf(id), this.markOf);
+    const cached = this.valueCache.get(id);
+    if (cached !== undefined) return cached;
+    const value = ledgerValue(this.ledgerOf(id), this.markOf);
+    this.valueCache.set(id, value);
+    return value;
   }
 
   /** Ids of strategies not yet removed, ascending. */
@@ -423,7 +431,8 @@ export class PortfolioKernel {
   currentWeights(): Weights {
     const pv = this.portfolioValue();
     const out: Weights = {};
-    for (const id of this.activeIds()) out[id] = pv.isZero() ? 0 : this.valueOf(id).div(pv).toNumber();
+    const total = pv.toNumber();
+    for (const id of this.activeIds()) out[id] = total === 0 ? 0 : this.valueOf(id).toNumber() / total;
     return out;
   }
 
@@ -580,6 +589,7 @@ export class PortfolioKernel {
     const barIndex = this.barIndex;
     // 1. marks and history
     for (const [symbol, bar] of Object.entries(slice.bars)) this.marks.set(symbol, dec(bar.close, `${symbol} close at ${t}`));
+    this.valueCache.clear();
     this.history.push(slice);
 
     // 2. commands queued since the last slice
@@ -735,7 +745,7 @@ export class PortfolioKernel {
         const value = this.valueOf(id);
         const base = (entry.lastValue ?? ZERO).plus(entry.flowSinceMark);
         if (entry.lastValue === null || !base.isPositive() || base.isZero()) continue;
-        const index = entry.navIndex * value.div(base).toNumber();
+        const index = entry.navIndex * (value.toNumber() / base.toNumber());
         const drawdown = index / Math.max(entry.navPeak, index) - 1;
         if (drawdown < -limit) {
           const to = this.config.risk.drawdownAction === 'liquidate' ? 'liquidating' : 'paused';
