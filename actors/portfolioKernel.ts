@@ -50,7 +50,7 @@ export interface KernelSnapshot {
     readonly ledger: LedgerJson;
     readonly performance: PerformanceState;
     readonly flowSinceMark: string;
-    readonly lastValue: string | null;
+    readonly lastValue: string;
     readonly navIndex: number;
     readonly navPeak: number;
     readonly pendingRemoval: { readonly liquidate: boolean } | null;
@@ -69,8 +69,8 @@ export interface StrategyEntry {
   readonly performance: StrategyPerformance;
   /** Net capital moved in (+) or out (−) since the last BarMarked. */
   flowSinceMark: DecT;
-  /** Value at the last BarMarked (null before its first). */
-  lastValue: DecT | null;
+  /** Value at the last BarMarked (zero before its first: it starts from nothing). */
+  lastValue: DecT;
   /** Growth index of the strategy's returns (transfers excluded) and its running peak, for the drawdown limit. */
   navIndex: number;
   navPeak: number;
@@ -185,6 +185,8 @@ export class PortfolioKernel {
         const actor = createActor(strategyMachine, {
           input: { strategyId: d.strategyId, strategy, params: d.parameters, ledger: emptyLedger() },
         });
+        const performance = new StrategyPerformance(d.strategyId, { lookback: this.config.lookback });
+        performance.start(0);
         actor.start();
         this.strategies.set(d.strategyId, {
           id: d.strategyId,
@@ -193,9 +195,10 @@ export class PortfolioKernel {
           minAllocation: d.minAllocation,
           maxAllocation: d.maxAllocation,
           actor,
-          performance: new StrategyPerformance(d.strategyId, { lookback: this.config.lookback }),
+          performance,
           flowSinceMark: ZERO,
-          lastValue: null,
+          // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
+          lastValue: ZERO,
           navIndex: 1,
           navPeak: 1,
           pendingRemoval: null,
@@ -301,13 +304,12 @@ export class PortfolioKernel {
   }
 
   private recordValue(entry: StrategyEntry, time: string, value: DecT): void {
-    const base = (entry.lastValue ?? ZERO).plus(entry.flowSinceMark);
-    if (entry.lastValue !== null && base.isPositive() && !base.isZero()) {
+    const base = entry.lastValue.plus(entry.flowSinceMark);
+    if (base.isPositive() && !base.isZero()) {
       entry.navIndex *= value.toNumber() / base.toNumber();
       entry.navPeak = Math.max(entry.navPeak, entry.navIndex);
     }
-    // The first mark's base is the capital that funded the strategy: no return before it existed.
-    entry.performance.update(time, value.toNumber(), entry.lastValue === null ? 0 : entry.flowSinceMark.toNumber());
+    entry.performance.update(time, value.toNumber(), entry.flowSinceMark.toNumber());
     entry.lastValue = value;
     entry.flowSinceMark = ZERO;
   }
@@ -341,7 +343,7 @@ export class PortfolioKernel {
         ledger: ledgerToJson(this.ledgerOf(e.id)),
         performance: e.performance.toState(),
         flowSinceMark: decStr(e.flowSinceMark),
-        lastValue: e.lastValue === null ? null : decStr(e.lastValue),
+        lastValue: decStr(e.lastValue),
         navIndex: e.navIndex,
         navPeak: e.navPeak,
         pendingRemoval: e.pendingRemoval,
@@ -383,7 +385,7 @@ export class PortfolioKernel {
         actor,
         performance: StrategyPerformance.fromState(st.performance),
         flowSinceMark: dec(st.flowSinceMark),
-        lastValue: st.lastValue === null ? null : dec(st.lastValue),
+        lastValue: dec(st.lastValue),
         navIndex: st.navIndex,
         navPeak: st.navPeak,
         pendingRemoval: st.pendingRemoval,
@@ -743,8 +745,8 @@ export class PortfolioKernel {
         if (this.lifecycleOf(id) !== 'running') continue;
         const entry = this.mustGet(id);
         const value = this.valueOf(id);
-        const base = (entry.lastValue ?? ZERO).plus(entry.flowSinceMark);
-        if (entry.lastValue === null || !base.isPositive() || base.isZero()) continue;
+        const base = entry.lastValue.plus(entry.flowSinceMark);
+        if (!base.isPositive() || base.isZero()) continue;
         const index = entry.navIndex * (value.toNumber() / base.toNumber());
         const drawdown = index / Math.max(entry.navPeak, index) - 1;
         if (drawdown < -limit) {

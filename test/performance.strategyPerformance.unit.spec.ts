@@ -168,3 +168,25 @@ describe('StrategyPerformance: O(1) window statistics equal a naive recomputatio
     );
   });
 });
+
+describe('StrategyPerformance: start value and recovery state', () => {
+  it('start(0) makes the funding transfer the first flow, so the first slice has a return', () => {
+    const perf = new StrategyPerformance('s', { lookback: 10 });
+    perf.start(0);
+    perf.update('2024-01-02T00:00:00.000Z', 99_000, 100_000); // funded with 100,000, paid 1,000 in costs on day one
+    perf.update('2024-01-03T00:00:00.000Z', 108_900, 0);
+    expect([...perf.returns]).toEqual([99_000 / 100_000 - 1, 108_900 / 99_000 - 1]);
+    expect(() => perf.start(1)).toThrow(DataError);
+  });
+
+  it('toState/fromState rebuild a record that goes on exactly like the original', () => {
+    const a = new StrategyPerformance('s', { lookback: 5 });
+    a.start(0);
+    const values = [100, 103, 101, 104, 99, 98, 105, 107, 106];
+    values.forEach((v, i) => a.update(`2024-01-${String(i + 2).padStart(2, '0')}T00:00:00.000Z`, v, i === 0 ? 100 : 0));
+    const b = StrategyPerformance.fromState(JSON.parse(JSON.stringify(a.toState())));
+    for (const p of [a, b]) p.update('2024-01-20T00:00:00.000Z', 111, 5);
+    expect(b.toState()).toEqual(a.toState());
+    expect([b.sharpe, b.volatility, b.maxDrawdown, b.winRate]).toEqual([a.sharpe, a.volatility, a.maxDrawdown, a.winRate]);
+  });
+});

@@ -197,6 +197,17 @@ export class StrategyPerformance {
   }
 
   /**
+   * Sets the value the strategy starts from before its first update (e.g. 0 before the transfer that funds it),
+   * so that the first update yields a return against it. Without it, the first update only records a value.
+   * @throws InvalidNumberError for a non-finite value; DataError after the first update.
+   */
+  start(initialValue: number): void {
+    if (!Number.isFinite(initialValue)) throw new InvalidNumberError(`${this.strategyId}: initial value ${String(initialValue)} is not a finite number`);
+    if (this.last !== undefined) throw new DataError(`${this.strategyId}: start() must come before the first update`);
+    this.last = initialValue;
+  }
+
+  /**
    * Records the strategy's value after the slice at `time`; `netTransfer` is the capital moved in (+) or out (−)
    * since the previous update. The return is skipped (nothing added to the window) when `V_prev + netTransfer ≤ 0`,
    * because a return on no capital is undefined.
