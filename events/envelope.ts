@@ -1,5 +1,5 @@
 // Sealing domain events into the log: deterministic ids, revisions, and the SHA-256 hash chain; and decoding them back.
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
 import {
   CURRENT_VERSION,
@@ -41,17 +41,32 @@ export function portfolioStream(portfolioId: string): string {
   return `portfolio-${portfolioId}`;
 }
 
-/** Deterministic event id (UUID form) from portfolio id and revision, so a retried append is recognised. */
+/** Per-portfolio UUID prefixes: the id of an event is its portfolio's prefix plus its revision. */
+const idPrefixes = new Map<string, string>();
+
+/**
+ * Deterministic event id (UUID form) from portfolio id and revision, so a retried append is recognised:
+ * 76 bits of SHA-256 of the portfolio id, then the revision in the last 48 bits.
+ * @throws RangeError for a revision that is not an integer in [0, 2^48).
+ */
 export function eventIdFor(portfolioId: string, revision: number): string {
-  const h = createHash('sha256').update(`stratafolio-event\u0000${portfolioId}\u0000${revision}`).digest('hex');
-  // Version nibble 8 (custom, RFC 9562) and the RFC variant bits make it a valid UUID for EventStoreDB.
-  const variant = ((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  if (!Number.isSafeInteger(revision) || revision < 0 || revision >= 2 ** 48) throw new RangeError(`event revision ${String(revision)} is out of range`);
+  let prefix = idPrefixes.get(portfolioId);
+  if (prefix === undefined) {
+    const h = createHash('sha256').update(`stratafolio-event\u0000${portfolioId}`).digest('hex');
+    // Version nibble 8 (custom, RFC 9562) and the RFC variant bits make it a valid UUID for EventStoreDB.
+    const variant = ((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+    prefix = `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-`;
+    if (idPrefixes.size > 10_000) idPrefixes.clear();
+    idPrefixes.set(portfolioId, prefix);
+  }
+  return prefix + revision.toString(16).padStart(12, '0');
 }
 
 /** SHA-256 (hex) of a string. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // The one-shot crypto.hash (Node ≥ 20.12) skips the Hash object: about 3× faster on event-sized bodies.
+  return typeof oneShotHash === 'function' ? oneShotHash('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
 }
 
 /** The canonical text that an event's hash covers: the event without `metadata.hash`. */
@@ -130,38 +145,49 @@ export function encodeForStore(event: SealedEvent): { body: string; hash: string
  * @throws CorruptEventError naming stream, revision and position.
  */
 export function decodeStored(body: string, hash: string, at: EventLocation): RecordedEvent {
-  if (sha256Hex(body) !== hash) throw new CorruptEventError(at, 'hash mismatch: the stored event was altered');
+  return decodeStoredAt(body, hash, at.stream, at.revision, at.position);
+}
+
+/**
+ * {@link decodeStored} with the location passed flat, so a reader decoding millions of rows builds no location
+ * object unless a row is corrupt. Every check of decodeStored runs on every row.
+ * @throws CorruptEventError naming stream, revision and position.
+ */
+export function decodeStoredAt(body: string, hash: string, stream: string, revision: number, position: number): RecordedEvent {
+  if (sha256Hex(body) !== hash) throw corrupt(stream, revision, position, 'hash mismatch: the stored event was altered');
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch (e) {
-    throw new CorruptEventError(at, `unparseable JSON (${(e as Error).message})`);
+    throw corrupt(stream, revision, position, `unparseable JSON (${(e as Error).message})`);
   }
-  if (typeof raw !== 'object' || raw === null) throw new CorruptEventError(at, 'not a JSON object');
+  if (typeof raw !== 'object' || raw === null) throw corrupt(stream, revision, position, 'not a JSON object');
   const { type, data, metadata } = raw as { type?: unknown; data?: unknown; metadata?: unknown };
-  if (typeof type !== 'string' || !isEventType(type)) throw new CorruptEventError(at, `unknown event type "${String(type)}"`);
-  const meta = metadata as Partial<EventMetadata> | undefined;
+  if (typeof type !== 'string' || !isEventType(type)) throw corrupt(stream, revision, position, `unknown event type "${String(type)}"`);
+  const meta = metadata as Partial<{ -readonly [K in keyof EventMetadata]: EventMetadata[K] }> | undefined;
   if (
-    !meta ||
+    typeof meta !== 'object' ||
+    meta === null ||
     typeof meta.eventId !== 'string' ||
     typeof meta.portfolioId !== 'string' ||
-    meta.revision !== at.revision ||
+    meta.revision !== revision ||
     typeof meta.schemaVersion !== 'number' ||
     typeof meta.prevHash !== 'string' ||
     !(meta.barTime === null || typeof meta.barTime === 'string')
   ) {
-    throw new CorruptEventError(at, 'malformed metadata');
+    throw corrupt(stream, revision, position, 'malformed metadata');
   }
-  const upcast = upcastData(type, meta.schemaVersion, data, at);
+  const current = CURRENT_VERSION[type];
+  const upcast = meta.schemaVersion === current ? data : upcastData(type, meta.schemaVersion, data, { stream, revision, position });
   const parsed = eventDataSchemas[type].safeParse(upcast);
-  if (!parsed.success) throw new CorruptEventError(at, `${type} violates its schema: ${describeIssues(parsed.error.issues)}`);
-  return {
-    type,
-    data: upcast,
-    metadata: { ...(meta as Omit<EventMetadata, 'hash'>), hash },
-    stream: at.stream,
-    position: at.position,
-  } as RecordedEvent;
+  if (!parsed.success) throw corrupt(stream, revision, position, `${type} violates its schema: ${describeIssues(parsed.error.issues)}`);
+  // The parsed metadata object is fresh from JSON.parse and owned by this call, so it is completed in place.
+  meta.hash = hash;
+  return { type, data: upcast, metadata: meta, stream, position } as RecordedEvent;
+}
+
+function corrupt(stream: string, revision: number, position: number, reason: string): CorruptEventError {
+  return new CorruptEventError({ stream, revision, position }, reason);
 }
 
 function upcastData(type: EventType, version: number, data: unknown, at: EventLocation): unknown {

@@ -33,11 +33,11 @@ export function allocationHistoryProjection(options: { readonly keep?: number } 
   const keep = options.keep ?? 1000;
   return {
     name: 'allocation-history',
-    version: 1,
+    version: 2,
     fingerprint: `keep=${keep}`,
     init: () => ({ accounts: emptyAccounts(), entries: [], total: 0, lastGroup: null }),
     evolve(s, event) {
-      const { accounts } = evolveAccounts(s.accounts, event, false);
+      const { accounts } = evolveAccounts(s.accounts, event);
       if (event.type !== 'CapitalTransferred') {
         return accounts === s.accounts && s.lastGroup === null ? s : { ...s, accounts, lastGroup: null };
       }

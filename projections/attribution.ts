@@ -11,10 +11,10 @@ export interface AttributionState {
 /** Attribution projection. */
 export const attributionProjection: Projection<AttributionState> = {
   name: 'attribution',
-  version: 1,
+  version: 2,
   init: () => ({ accounts: emptyAccounts() }),
   evolve(s, event) {
-    const { accounts } = evolveAccounts(s.accounts, event, false);
+    const { accounts } = evolveAccounts(s.accounts, event);
     return accounts === s.accounts ? s : { accounts };
   },
 };

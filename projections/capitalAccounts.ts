@@ -13,6 +13,8 @@ export interface StrategyAccount {
   readonly removed: boolean;
   /** Whether a BarMarked has valued it yet. */
   readonly marked: boolean;
+  /** `value` as the nearest binary number: the base of the next return (a statistic, so a number is enough). */
+  readonly valueNumber: number;
 }
 
 /** Capital of the portfolio as the log says it is. */
@@ -24,13 +26,35 @@ export interface CapitalAccounts {
   readonly strategies: ReadonlyMap<string, StrategyAccount>;
   /** Portfolio value at the last BarMarked (total capital before any). */
   readonly portfolioValue: Dec;
+  /** `portfolioValue` as the nearest binary number, the base of the next portfolio return. */
+  readonly portfolioValueNumber: number;
   readonly lastMarkTime: string | null;
 }
 
-/** Accounts before the first event. */
+// One shared empty value: projections that start from it fold identical inputs, so the memo below serves them all.
+const EMPTY_ACCOUNTS: CapitalAccounts = Object.freeze({
+  portfolioId: null,
+  totalCapital: ZERO,
+  reserve: ZERO,
+  strategies: new Map<string, StrategyAccount>(),
+  portfolioValue: ZERO,
+  portfolioValueNumber: 0,
+  lastMarkTime: null,
+});
+
+/** Accounts before the first event (one shared, never-mutated value). */
 export function emptyAccounts(): CapitalAccounts {
-  return { portfolioId: null, totalCapital: ZERO, reserve: ZERO, strategies: new Map(), portfolioValue: ZERO, lastMarkTime: null };
+  return EMPTY_ACCOUNTS;
 }
+
+const newAccount = (lifecycle: LifecycleState): StrategyAccount => ({
+  value: ZERO,
+  netFlowIn: ZERO,
+  lifecycle,
+  removed: false,
+  marked: false,
+  valueNumber: 0,
+});
 
 /** What one event did to the accounts; `returns` is set for a BarMarked (strategy id → simple return of that mark). */
 export interface AccountsStep {
@@ -44,23 +68,36 @@ export interface AccountsStep {
  * Folds one event into the accounts. A strategy's return at a mark is r = V_t / (V_{t−1} + net transfers since) − 1,
  * so moving capital is never a return; at its first mark V_{t−1} + transfers is the capital that funded it.
  * No return is recorded when that base is not positive (a strategy holding nothing has no return).
- * `withReturns` false skips the (Decimal division) returns for folds that only need balances.
+ * Balances are exact Decimals; returns are numbers (statistics), divided in binary from the exact values' nearest doubles.
+ *
+ * Several projections fold the same accounts: the last step is remembered, so folding the same accounts object
+ * with the same event again (the next projection of one runner pass) returns the same, immutable step without refolding.
  */
-export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent, withReturns = true): AccountsStep {
+export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent): AccountsStep {
+  if (lastStep !== null && lastStep.input === accounts && lastStep.event === event) return lastStep.step;
+  const result = foldAccounts(accounts, event);
+  lastStep = { input: accounts, event, step: result };
+  return result;
+}
+
+let lastStep: { readonly input: CapitalAccounts; readonly event: RecordedEvent; readonly step: AccountsStep } | null = null;
+
+function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): AccountsStep {
   switch (event.type) {
     case 'PortfolioOpened': {
       const total = new Dec(event.data.totalCapital);
-      return step({ ...accounts, portfolioId: event.data.portfolioId, totalCapital: total, reserve: total, portfolioValue: total });
+      return step({
+        ...accounts,
+        portfolioId: event.data.portfolioId,
+        totalCapital: total,
+        reserve: total,
+        portfolioValue: total,
+        portfolioValueNumber: total.toNumber(),
+      });
     }
     case 'StrategyAdded': {
       const strategies = new Map(accounts.strategies);
-      strategies.set(event.data.strategyId, {
-        value: ZERO,
-        netFlowIn: ZERO,
-        lifecycle: 'initializing',
-        removed: false,
-        marked: false,
-      });
+      strategies.set(event.data.strategyId, newAccount('initializing'));
       return step({ ...accounts, strategies });
     }
     case 'CapitalTransferred': {
@@ -72,8 +109,9 @@ export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent, 
           reserve = reserve.plus(delta);
           return;
         }
-        const a = strategies.get(id) ?? { value: ZERO, netFlowIn: ZERO, lifecycle: 'initializing', removed: false, marked: false };
-        strategies.set(id, { ...a, value: a.value.plus(delta), netFlowIn: a.netFlowIn.plus(delta) });
+        const a = strategies.get(id) ?? newAccount('initializing');
+        const value = a.value.plus(delta);
+        strategies.set(id, { ...a, value, netFlowIn: a.netFlowIn.plus(delta), valueNumber: value.toNumber() });
       };
       move(event.data.from, amount.negated());
       move(event.data.to, amount);
@@ -96,18 +134,24 @@ export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent, 
     case 'BarMarked': {
       const strategies = new Map(accounts.strategies);
       const returns = new Map<string, number>();
-      for (const id of Object.keys(event.data.strategyValues).sort()) {
-        const value = new Dec(event.data.strategyValues[id] as string);
-        const a = strategies.get(id) ?? { value: ZERO, netFlowIn: ZERO, lifecycle: 'running', removed: false, marked: false };
-        if (withReturns && a.value.greaterThan(0)) returns.set(id, value.div(a.value).minus(1).toNumber());
-        strategies.set(id, { ...a, value, marked: true });
+      const values = event.data.strategyValues;
+      for (const id of Object.keys(values).sort()) {
+        const text = values[id] as string;
+        const valueNumber = Number(text);
+        const a = strategies.get(id) ?? newAccount('running');
+        if (a.valueNumber > 0) returns.set(id, valueNumber / a.valueNumber - 1);
+        strategies.set(id, { ...a, value: new Dec(text), marked: true, valueNumber });
       }
-      const portfolioValue = new Dec(event.data.portfolioValue);
-      const portfolioReturn = withReturns && accounts.portfolioValue.greaterThan(0)
-        ? portfolioValue.div(accounts.portfolioValue).minus(1).toNumber()
-        : null;
+      const portfolioValueNumber = Number(event.data.portfolioValue);
+      const portfolioReturn = accounts.portfolioValueNumber > 0 ? portfolioValueNumber / accounts.portfolioValueNumber - 1 : null;
       return {
-        accounts: { ...accounts, strategies, portfolioValue, lastMarkTime: event.metadata.barTime },
+        accounts: {
+          ...accounts,
+          strategies,
+          portfolioValue: new Dec(event.data.portfolioValue),
+          portfolioValueNumber,
+          lastMarkTime: event.metadata.barTime,
+        },
         returns,
         portfolioReturn,
       };

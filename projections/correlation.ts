@@ -17,7 +17,7 @@ const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
 /** Correlation projection (returns aligned by bar time: one BarMarked is one period). */
 export const correlationProjection: Projection<CorrelationState> = {
   name: 'correlation',
-  version: 1,
+  version: 2,
   init: () => ({ accounts: emptyAccounts(), pairs: new Map(), ids: [] }),
   evolve(s, event) {
     const { accounts, returns } = evolveAccounts(s.accounts, event);

@@ -32,7 +32,7 @@ export function performanceProjection(options: MetricOptions = {}): Projection<P
   const resolved = resolveMetricOptions(options);
   return {
     name: 'performance',
-    version: 1,
+    version: 2,
     fingerprint: JSON.stringify(resolved),
     init: () => ({ accounts: emptyAccounts(), strategies: new Map(), portfolio: emptyReturnStats(), lastReturnTime: null }),
     evolve(state, event) {

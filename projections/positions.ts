@@ -4,6 +4,7 @@ import { RESERVE } from '../events/catalogue.js';
 import { emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
 import type { Projection } from './projection.js';
+import { fillAmounts } from './fillAmounts.js';
 
 /** State of the positions projection. */
 export interface PositionsState {
@@ -22,10 +23,10 @@ export const positionsProjection: Projection<PositionsState> = {
       case 'StrategyAdded':
         return { ...s, ledgers: new Map(s.ledgers).set(event.data.strategyId, emptyLedger()) };
       case 'FillRecorded': {
-        const { strategyId, symbol, quantity, price, commission } = event.data;
+        const { strategyId, symbol } = event.data;
         const ledger = evolveLedger(s.ledgers.get(strategyId) ?? emptyLedger(), {
           kind: 'fill',
-          fill: { symbol, quantity: new Dec(quantity), price: new Dec(price), commission: new Dec(commission) },
+          fill: { symbol, ...fillAmounts(event.data) },
         });
         return { ...s, ledgers: new Map(s.ledgers).set(strategyId, ledger) };
       }

@@ -1,6 +1,7 @@
 // Trades projection: round trips per strategy and symbol (flat → open → flat) from fills, with win/loss counts and the most recent trips.
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import type { Projection } from './projection.js';
+import { fillAmounts } from './fillAmounts.js';
 
 /** A round trip that has closed. P&L = −Σ quantity × price − Σ commission over its fills (exact). */
 export interface RoundTrip {
@@ -55,9 +56,7 @@ export function tradesProjection(options: { readonly keep?: number } = {}): Proj
     evolve(s, event) {
       if (event.type !== 'FillRecorded') return s;
       const { strategyId, symbol } = event.data;
-      const q = new Dec(event.data.quantity);
-      const px = new Dec(event.data.price);
-      const commission = new Dec(event.data.commission);
+      const { quantity: q, price: px, commission } = fillAmounts(event.data);
       const key = `${strategyId}\u0000${symbol}`;
       const at = event.metadata.barTime;
       const trip = s.open.get(key) ?? { quantity: ZERO, cashFlow: ZERO, fills: 0, openedAt: at };

@@ -3,11 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Observable } from 'rxjs';
-import type { RecordedEvent, SealedEvent } from '../envelope.js';
+import { decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreConfigError } from '../errors.js';
 import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore } from '../store.js';
 import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
-import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
+import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
 import { StoreClosedError } from './storeClosedError.js';
 
 /** Options of an SQLite store. */
@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS documents (
 
 const PAGE_SIZE = 1000;
 
+/** A row of a stream read: position, revision, body, hash. */
+type RawStreamRow = [number, number, string, string];
+/** A row of a read across streams: position, stream, revision, body, hash. */
+type RawRow = [number, string, number, string, string];
+
 /**
  * Opens (creating if needed, with its parent folders) an SQLite event store at `path`.
  * @throws StoreConfigError when the file cannot be opened as a stratafolio store.
@@ -68,9 +73,15 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     pageAll: db.prepare<[number, number], StoredRow>(
       'SELECT position, stream, revision, body, hash FROM events WHERE position > ? ORDER BY position LIMIT ?',
     ),
-    pageStream: db.prepare<[string, number, number], StoredRow>(
-      'SELECT position, stream, revision, body, hash FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
-    ),
+    // Reads return rows as arrays (.raw()): no object per row, and the stream is the one asked for.
+    pageStream: db
+      .prepare<[string, number, number], RawStreamRow>(
+        'SELECT position, revision, body, hash FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      )
+      .raw(true),
+    pageAllRaw: db
+      .prepare<[number, number], RawRow>('SELECT position, stream, revision, body, hash FROM events WHERE position > ? ORDER BY position LIMIT ?')
+      .raw(true),
     // Walks the (stream, revision) index one stream at a time instead of scanning every event.
     streams: db.prepare<[], { name: string }>(
       `WITH RECURSIVE s(name) AS (
@@ -167,9 +178,9 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
         ensureOpen();
         // A page is fetched whole (.all) so no statement stays busy while the consumer holds the iterator.
         const page = stmt.pageStream.all(stream, from, PAGE_SIZE);
-        for (const row of page) {
-          from = row.revision + 1;
-          yield decodeRow(row);
+        for (const [position, revision, body, hash] of page) {
+          from = revision + 1;
+          yield decodeStoredAt(body, hash, stream, revision, position);
         }
         if (page.length < PAGE_SIZE) return;
       }
@@ -177,10 +188,11 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     async *readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
       let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
       for (;;) {
-        const page = pagedLog.readPage(after, PAGE_SIZE);
-        for (const row of page) {
-          after = row.position;
-          yield decodeRow(row);
+        ensureOpen();
+        const page = stmt.pageAllRaw.all(after, PAGE_SIZE);
+        for (const [position, stream, revision, body, hash] of page) {
+          after = position;
+          yield decodeStoredAt(body, hash, stream, revision, position);
         }
         if (page.length < PAGE_SIZE) return;
       }
