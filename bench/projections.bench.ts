@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dec, decStr } from '../src/money/decimal.js';
 import { GENESIS_HASH, domainEvent, portfolioStream, sealEvents, type ChainHead, type DomainEvent, type PendingEvent } from '../events/index.js';
 import { openEventStore } from '../events/openEventStore.js';
 import { ProjectionRunner, standardProjections } from '../projections/index.js';
@@ -11,20 +10,30 @@ export const name = 'projections';
 
 const STRATEGIES = 10;
 const EVENTS = Number(process.env.PROJECTIONS_BENCH_EVENTS ?? 1_000_000);
-const SLICES_PER_APPEND = 200;
+const SLICES_PER_APPEND = 2_000;
 
-/** Deterministic price path (a fixed LCG; benches may not use Math.random for reproducible figures). */
+/** Deterministic price path in integer cents (a fixed LCG; benches may not use Math.random for reproducible figures). */
 function* prices(seed: number): Generator<number> {
   let s = seed;
-  let p = 100;
+  let p = 10_000;
   for (;;) {
     s = (s * 1103515245 + 12345) % 2147483648;
-    p = Math.max(1, p + ((s % 201) - 100) / 100);
-    yield Math.round(p * 100) / 100;
+    p = Math.max(100, p + (s % 201) - 100);
+    yield p;
   }
 }
 
-async function generate(url: string): Promise<{ events: number; seconds: number }> {
+/** Canonical decimal string of an integer number of cents (exact: the generator's money stays in safe integers). */
+function centsText(cents: number): string {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  const whole = Math.floor(abs / 100);
+  const frac = abs % 100;
+  if (frac === 0) return `${sign}${whole}`;
+  return `${sign}${whole}.${frac % 10 === 0 ? String(frac / 10) : String(frac).padStart(2, '0')}`;
+}
+
+export async function generate(url: string): Promise<{ events: number; seconds: number }> {
   const store = await openEventStore(url, { durability: 'normal' });
   const ids = Array.from({ length: STRATEGIES }, (_, i) => `s${String(i).padStart(2, '0')}`);
   const stream = portfolioStream('bench');
@@ -45,7 +54,7 @@ async function generate(url: string): Promise<{ events: number; seconds: number 
     );
   }
   await append(setup.map((event) => ({ event, barTime: null })));
-  const cash = ids.map(() => new Dec(100000));
+  const cash = ids.map(() => 10_000_000);
   const held = ids.map(() => 0);
   const paths = ids.map((_, i) => prices(i + 1));
   let batch: PendingEvent[] = [];
@@ -57,24 +66,24 @@ async function generate(url: string): Promise<{ events: number; seconds: number 
     const marks: Record<string, string> = {};
     const values: Record<string, string> = {};
     const cashOut: Record<string, string> = {};
-    let total = new Dec(0);
+    let total = 0;
     ids.forEach((id, i) => {
-      const px = new Dec(String(paths[i]?.next().value ?? 100));
+      const px = paths[i]?.next().value ?? 10_000;
       const q = held[i] === 0 ? 10 : -10;
       held[i] = (held[i] ?? 0) + q;
-      cash[i] = (cash[i] as Dec).minus(px.times(q)).minus('0.5');
+      cash[i] = (cash[i] ?? 0) - px * q - 50;
       order += 1;
       batch.push({
         barTime,
-        event: domainEvent('FillRecorded', { orderId: `o${order}`, strategyId: id, symbol: `SYM${i}`, quantity: String(q), price: decStr(px), commission: '0.5', slippage: '0' }),
+        event: domainEvent('FillRecorded', { orderId: `o${order}`, strategyId: id, symbol: `SYM${i}`, quantity: String(q), price: centsText(px), commission: '0.5', slippage: '0' }),
       });
-      marks[`SYM${i}`] = decStr(px);
-      const v = (cash[i] as Dec).plus(px.times(held[i] ?? 0));
-      values[id] = decStr(v);
-      cashOut[id] = decStr(cash[i] as Dec);
-      total = total.plus(v);
+      marks[`SYM${i}`] = centsText(px);
+      const v = (cash[i] ?? 0) + px * (held[i] ?? 0);
+      values[id] = centsText(v);
+      cashOut[id] = centsText(cash[i] ?? 0);
+      total += v;
     });
-    batch.push({ barTime, event: domainEvent('BarMarked', { marks, strategyValues: values, strategyCash: cashOut, reserve: '0', portfolioValue: decStr(total) }) });
+    batch.push({ barTime, event: domainEvent('BarMarked', { marks, strategyValues: values, strategyCash: cashOut, reserve: '0', portfolioValue: centsText(total) }) });
     if (slice % SLICES_PER_APPEND === 0) {
       await append(batch);
       batch = [];
@@ -94,12 +103,12 @@ export async function run(): Promise<Record<string, unknown>> {
     const store = await openEventStore(url, { durability: 'normal' });
     const stream = portfolioStream('bench');
     let peak = process.memoryUsage().rss;
-    const samples: number[] = [];
-    // Sampled from the progress callback: the fold keeps the event loop busy, so a timer would rarely fire.
-    const sample = (): void => {
+    const samples: { folded: number; rss: number }[] = [];
+    // Sampled from the progress callback (every 10 000 events): the fold keeps the event loop busy, so a timer would rarely fire.
+    const sample = (folded: number): void => {
       const rss = process.memoryUsage().rss;
       peak = Math.max(peak, rss);
-      samples.push(rss);
+      samples.push({ folded, rss });
     };
     const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
@@ -112,7 +121,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const readSeconds = (performance.now() - t1) / 1000;
     await store.close();
     const mb = (b: number): number => Math.round(b / 1e5) / 10;
-    const half = Math.floor(samples.length / 2);
+    // Flat memory: the largest RSS over the last three quarters of the fold against the RSS a quarter of the way in.
+    const quarter = samples.find((x) => x.folded >= result.eventsFolded / 4)?.rss ?? 0;
+    const laterMax = Math.max(0, ...samples.filter((x) => x.folded >= result.eventsFolded / 4).map((x) => x.rss));
     return {
       events: result.eventsFolded,
       strategies: STRATEGIES,
@@ -122,8 +133,9 @@ export async function run(): Promise<Record<string, unknown>> {
       readDecodeOnlyEventsPerSecond: Math.round(read / readSeconds),
       rssBeforeMB: mb(rssBefore),
       peakRssMB: mb(peak),
-      rssFirstHalfMaxMB: mb(Math.max(0, ...samples.slice(0, half))),
-      rssSecondHalfMaxMB: mb(Math.max(0, ...samples.slice(half))),
+      rssAtQuarterMB: mb(quarter),
+      rssMaxAfterQuarterMB: mb(laterMax),
+      rssGrowthAfterQuarterMB: mb(laterMax - quarter),
       targetEventsPerSecond: 250_000,
     };
   } finally {
