@@ -17,6 +17,7 @@ import type { LifecycleState } from '../events/catalogue.js';
 import { KERNEL_SNAPSHOT_VERSION, PortfolioKernel, type KernelSnapshot } from './portfolioKernel.js';
 import { supervisorMachine } from './supervisorMachine.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
+import { createSizerFactory, type SizerFactory } from '../src/sizing/sizerSpec.js';
 
 /** Documents collection that holds each portfolio's latest recovery snapshot, keyed by stream. */
 export const SNAPSHOT_COLLECTION = 'snapshots';
@@ -135,12 +136,17 @@ export class Portfolio {
       throw new ConfigError(`strategy ${id} (kind "${kind}") was added through the API: pass its object in options.strategies to reopen the portfolio`);
     };
     const { algorithm, rebalancer } = createRebalancing(config);
+    const sizers = new Map<string, SizerFactory>();
+    config.strategies.forEach((s, i) => {
+      if (s.sizer) sizers.set(s.id, createSizerFactory(s.sizer, `strategies[${i}].sizer`));
+    });
     const kernel = new PortfolioKernel({
       portfolioId: config.id,
       config,
       resolveStrategy: resolve,
       algorithm,
       rebalancer,
+      sizerFor: (id) => sizers.get(id),
       historyCapacity: requiredHistoryCapacity([...configured.values(), ...Object.values(extra)], config.lookback),
     });
     const supervisor = createActor(supervisorMachine, { input: { store, stream } });

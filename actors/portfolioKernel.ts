@@ -11,6 +11,7 @@ import { RollingPriceHistory, type PriceHistoryState } from '../src/strategy/pri
 import { ledgerFromJson, ledgerToJson, type LedgerJson } from '../src/ledger/ledgerJson.js';
 import type { PerformanceState } from '../src/performance/strategyPerformance.js';
 import type { RebalancerState } from '../src/rebalance/allocationRebalancer.js';
+import type { SizerFactory } from '../src/sizing/sizerSpec.js';
 import { StrategyPerformance } from '../src/performance/strategyPerformance.js';
 import type { AllocationAlgorithm, AllocationDecision, Weights } from '../src/allocation/types.js';
 import type { AllocationRebalancer } from '../src/rebalance/allocationRebalancer.js';
@@ -105,6 +106,8 @@ export interface KernelOptions {
   readonly algorithm: AllocationAlgorithm | null;
   readonly rebalancer: AllocationRebalancer | null;
   readonly historyCapacity: number;
+  /** The position sizer factory of a strategy, when its config names one. */
+  readonly sizerFor?: (strategyId: string) => SizerFactory | undefined;
 }
 
 /** Running totals of what netting saved. */
@@ -183,7 +186,7 @@ export class PortfolioKernel {
         const strategy = this.strategyObjects.get(d.strategyId) ?? this.options.resolveStrategy(d.strategyId, d.kind, d.parameters);
         this.strategyObjects.set(d.strategyId, strategy);
         const actor = createActor(strategyMachine, {
-          input: { strategyId: d.strategyId, strategy, params: d.parameters, ledger: emptyLedger() },
+          input: { strategyId: d.strategyId, strategy, params: d.parameters, ledger: emptyLedger(), ...this.sizerInput(d.strategyId) },
         });
         const performance = new StrategyPerformance(d.strategyId, { lookback: this.config.lookback });
         performance.start(0);
@@ -276,6 +279,11 @@ export class PortfolioKernel {
         return;
       }
     }
+  }
+
+  private sizerInput(id: string): { sizerFactory?: SizerFactory } {
+    const factory = this.options.sizerFor?.(id);
+    return factory ? { sizerFactory: factory } : {};
   }
 
   private moveCapital(party: string, amount: DecT): void {
@@ -372,7 +380,7 @@ export class PortfolioKernel {
     for (const st of snap.strategies) {
       const strategy = this.strategyObjects.get(st.id) ?? this.options.resolveStrategy(st.id, st.kind, st.params);
       this.strategyObjects.set(st.id, strategy);
-      const input = { strategyId: st.id, strategy, params: st.params, ledger: ledgerFromJson(st.ledger) };
+      const input = { strategyId: st.id, strategy, params: st.params, ledger: ledgerFromJson(st.ledger), ...this.sizerInput(st.id) };
       const restored = strategyMachine.resolveState({ value: st.lifecycle, context: { ...input, lastCall: { ok: true, intents: [] } } });
       const actor = createActor(strategyMachine, { snapshot: restored, input });
       actor.start();

@@ -5,6 +5,7 @@ import type { BarSlice } from '../src/market/bar.js';
 import type { LedgerState } from '../src/ledger/types.js';
 import type { PriceHistory, Strategy } from '../src/strategy/strategy.js';
 import type { Dec } from '../src/money/decimal.js';
+import type { SizerFactory } from '../src/sizing/sizerSpec.js';
 import { evolveLedger, type LedgerEvent } from '../src/ledger/ledger.js';
 import { runStrategyCall, type StrategyCallOutcome } from '../src/strategy/strategyCall.js';
 
@@ -16,6 +17,8 @@ export interface StrategyActorInput {
   readonly strategy: Strategy;
   readonly params: Readonly<Record<string, unknown>>;
   readonly ledger: LedgerState;
+  /** Builds the strategy's position sizer for a call, when its config names one. */
+  readonly sizerFactory?: SizerFactory;
 }
 
 /** The strategy actor's context. */
@@ -72,6 +75,7 @@ const callStrategy = (phase: 'init' | 'onBar') =>
         barIndex: event.barIndex,
         history: event.history,
         markOf: event.markOf,
+        ...(context.sizerFactory ? { sizer: context.sizerFactory(event.history) } : {}),
       });
     },
   });

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../../events/canonicalJson.js';
+import { sizerSpecSchema } from '../sizing/sizerSpec.js';
 
 const decimalText = z
   .union([z.string(), z.number()])
@@ -29,6 +30,8 @@ const strategySchema = z
     min: fraction.optional(),
     max: fraction.optional(),
     metadata: z.record(z.string(), z.unknown()).default({}),
+    /** Position sizer behind `ctx.orderSized` (none by default). */
+    sizer: sizerSpecSchema.optional(),
   })
   .refine((s) => (s.kind === undefined) !== (s.module === undefined), {
     message: 'give exactly one of "kind" (a built-in strategy) or "module" (a path to your own)',

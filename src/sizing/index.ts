@@ -7,3 +7,5 @@ export { PortfolioWeightSizer } from './portfolioWeightSizer.js';
 export type { PortfolioWeightSizerOptions } from './portfolioWeightSizer.js';
 export { BetaSizer, estimateBeta, closeToCloseReturns } from './betaSizer.js';
 export type { BetaSizerOptions } from './betaSizer.js';
+export { createSizerFactory, sizerSpecSchema } from './sizerSpec.js';
+export type { SizerFactory, SizerSpec } from './sizerSpec.js';

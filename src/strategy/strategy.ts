@@ -42,6 +42,11 @@ export interface StrategyContext<P extends StrategyParams = StrategyParams> {
   orderTargetValue(symbol: string, value: Dec | DecString | number): void;
   /** Trades to hold `percent` (0.25 = 25%) of the strategy's value in `symbol`. */
   orderTargetPercent(symbol: string, percent: Dec | DecString | number): void;
+  /**
+   * Buys or sells the quantity the strategy's configured position sizer gives for `symbol` at its latest close
+   * (risk-based, portfolio-weight or beta; `stopPrice` for risk-based sizing). Throws when no sizer is configured.
+   */
+  orderSized(symbol: string, side: 'buy' | 'sell', options?: { readonly stopPrice?: Dec | DecString }): void;
 }
 
 /**

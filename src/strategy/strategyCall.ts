@@ -5,6 +5,7 @@ import type { LedgerState } from '../ledger/types.js';
 import { createLedgerView } from '../ledger/ledger.js';
 import { createStrategyContext } from './strategyContext.js';
 import type { OrderIntent, PriceHistory, Strategy, StrategyParams } from './strategy.js';
+import type { PositionSizer } from '../sizing/positionSizer.js';
 
 /** Outcome of a strategy call: its intents, or the error it threw (the engine records it and applies its fault policy). */
 export type StrategyCallOutcome =
@@ -20,6 +21,7 @@ export interface StrategyCallArgs {
   readonly barIndex: number;
   readonly history: PriceHistory;
   readonly markOf: (symbol: string) => Dec | undefined;
+  readonly sizer?: PositionSizer;
 }
 
 /** Calls `strategy.init` or `strategy.onBar` with a fresh context; never throws (a thrown error becomes the outcome). */
@@ -32,6 +34,7 @@ export function runStrategyCall(phase: 'init' | 'onBar', strategy: Strategy, arg
       barIndex: args.barIndex,
       ledger: createLedgerView(args.ledger, args.markOf),
       history: args.history,
+      ...(args.sizer ? { sizer: args.sizer } : {}),
     });
     if (phase === 'init') {
       strategy.init?.(call.ctx);

@@ -4,6 +4,7 @@ import { Dec, ONE, ZERO, dec, decFromStatistic, type DecString } from '../money/
 import type { LedgerView } from '../ledger/types.js';
 import type { OrderIntent, PriceHistory, StrategyContext, StrategyParams } from './strategy.js';
 import { MissingPriceError, OrderError } from './orderErrors.js';
+import type { PositionSizer } from '../sizing/positionSizer.js';
 
 /** How value and percent orders turn money into units. */
 export interface OrderSizing {
@@ -24,6 +25,8 @@ export interface StrategyContextInput<P extends StrategyParams = StrategyParams>
   readonly ledger: LedgerView;
   readonly history: PriceHistory;
   readonly sizing?: OrderSizing;
+  /** The strategy's position sizer, when its config names one (used by `orderSized`). */
+  readonly sizer?: PositionSizer;
 }
 
 /** A context plus the function that closes it and hands back what the strategy asked for. */
@@ -113,6 +116,17 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
       // The ledger cannot change during a call, so its value is computed once however many targets are set.
       ledgerValue ??= input.ledger.value();
       targetValue(symbol, ledgerValue.times(fraction), 'orderTargetPercent');
+    },
+    orderSized(symbol: string, side: 'buy' | 'sell', options?: { readonly stopPrice?: Dec | DecString }): void {
+      ensureOpen('orderSized');
+      if (side !== 'buy' && side !== 'sell') throw new OrderError(`strategy ${strategyId}: orderSized(${symbol}) side must be 'buy' or 'sell'`, strategyId);
+      const sizer = input.sizer;
+      if (sizer === undefined) throw new ConfigError(`strategy ${strategyId}: orderSized(${symbol}) needs a "sizer" in the strategy's config`, 'sizer');
+      const price = priceOf(symbol, 'orderSized');
+      ledgerValue ??= input.ledger.value();
+      const stopPrice = options?.stopPrice === undefined ? undefined : amount(options.stopPrice, `strategy ${strategyId}: orderSized(${symbol}) stopPrice`);
+      const quantity = sizer.size({ symbol, price, equity: ledgerValue, ...(stopPrice ? { stopPrice } : {}) });
+      record(symbol, side === 'buy' ? quantity : quantity.neg());
     },
   });
 
