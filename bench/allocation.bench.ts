@@ -54,9 +54,9 @@ function performances(n: number): Record<string, StrategyPerformance> {
   return out;
 }
 
-function timeDecide(algo: AllocationAlgorithm, perfs: Record<string, StrategyPerformance>, budgetMs: number, warmUp: boolean): number {
-  // A cold first run at 1,000 strategies costs as much as a timed one for ERC, so it is skipped there.
-  if (warmUp) algo.decide(perfs);
+function timeDecide(algo: AllocationAlgorithm, perfs: Record<string, StrategyPerformance>, budgetMs: number): number {
+  // One untimed run so the figures are of JIT-compiled code, as in a long backtest.
+  algo.decide(perfs);
   let runs = 0;
   const start = performance.now();
   let elapsed = 0;
@@ -87,7 +87,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const row: Record<string, number> = { updatesPerStrategy: HISTORY, updateMicrosecondsPerStrategyPerSlice: Number(((setupMs * 1000) / (n * HISTORY)).toFixed(3)) };
     for (const algo of algorithms) {
       const key = algo.name === 'risk-parity' ? `risk-parity:${String((algo as RiskParityAllocation).method)}` : algo.name;
-      row[`${key} ms/decide`] = timeDecide(algo, perfs, n >= 1_000 ? 3_000 : 500, n < 1_000);
+      row[`${key} ms/decide`] = timeDecide(algo, perfs, n >= 1_000 ? 3_000 : 500);
     }
     figures[`${n} strategies`] = row;
     await Promise.resolve();

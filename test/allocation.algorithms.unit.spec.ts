@@ -13,6 +13,7 @@ import {
   riskContributions,
   sampleCovariance,
 } from '../src/allocation/index.js';
+import { shrinkTowardDiagonal } from '../src/allocation/equalRiskContribution.js';
 import { ConfigError } from '../src/errors.js';
 import { StrategyPerformance, type PerformanceOptions } from '../src/performance/index.js';
 
@@ -150,6 +151,76 @@ describe('RiskParityAllocation (equal risk contribution)', () => {
     const r = equalRiskContribution(cov, ids.length, { newtonLimit: 0, maxIterations: 1 });
     expect(r.converged).toBe(false);
     expect(r.maxRelativeError).toBeGreaterThan(1e-12);
+  });
+
+  it('computes the sample covariance of seven series (blocked loop and its remainder) like the textbook formula', () => {
+    const series = Array.from({ length: 7 }, (_, k) => Float64Array.from({ length: 9 }, () => (k + 1) * 0.01 * normal()));
+    const cov = sampleCovariance(series);
+    const mean = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    for (let i = 0; i < 7; i++) {
+      for (let j = 0; j < 7; j++) {
+        const a = series[i] as Float64Array;
+        const b = series[j] as Float64Array;
+        const ma = mean(a);
+        const mb = mean(b);
+        const expected = a.reduce((s, x, k) => s + (x - ma) * ((b[k] as number) - mb), 0) / 8;
+        expect(cov[i * 7 + j]).toBeCloseTo(expected, 15);
+      }
+    }
+  });
+
+  it('solves the Newton system by conjugate gradients above directSolveLimit, to the same weights', () => {
+    const ids = Object.keys(perfs).sort();
+    const cov = sampleCovariance(ids.map((id) => (perfs[id] as StrategyPerformance).returns));
+    const direct = equalRiskContribution(cov, ids.length);
+    const cg = equalRiskContribution(cov, ids.length, { directSolveLimit: 0 });
+    expect(direct.method).toBe('newton');
+    expect(cg.method).toBe('newton-cg');
+    expect(cg.converged).toBe(true);
+    cg.weights.forEach((x, i) => expect(direct.weights[i]).toBeCloseTo(x, 10));
+    const rc = riskContributions(cov, cg.weights);
+    const mean = rc.reduce((a, b) => a + b, 0) / rc.length;
+    for (const x of rc) expect(Math.abs(x - mean) / mean).toBeLessThan(1e-8);
+  });
+
+  it('shrinks a singular covariance (more strategies than returns) toward its diagonal and equalises under it', () => {
+    // 12 strategies, 8 common returns: the sample covariance has rank ≤ 7.
+    const r = mulberry32(11);
+    const gauss = (): number => Math.sqrt(-2 * Math.log(r() + 1e-300)) * Math.cos(2 * Math.PI * r());
+    const f = Array.from({ length: 8 }, gauss);
+    const many: Record<string, StrategyPerformance> = {};
+    for (let k = 0; k < 12; k++) many[`m${String(k).padStart(2, '0')}`] = fromReturns(`m${k}`, f.map((x) => 0.01 * (0.6 * x + 0.8 * gauss())));
+    const ids = Object.keys(many).sort();
+    const series = ids.map((id) => (many[id] as StrategyPerformance).returns);
+    // Schäfer–Strimmer target-D intensity straight from its definition.
+    const m = 8;
+    const centred = series.map((xs) => {
+      const mu = xs.reduce((a, b) => a + b, 0) / m;
+      return Array.from(xs, (x) => x - mu);
+    });
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < 12; i++) {
+      for (let j = 0; j < 12; j++) {
+        if (i === j) continue;
+        const w = (centred[i] as number[]).map((x, k) => x * ((centred[j] as number[])[k] as number));
+        const wBar = w.reduce((a, b) => a + b, 0) / m;
+        num += (m / (m - 1) ** 3) * w.reduce((a, x) => a + (x - wBar) ** 2, 0);
+        den += ((m / (m - 1)) * wBar) ** 2;
+      }
+    }
+    const expectedDelta = num / den;
+    expect(expectedDelta).toBeGreaterThan(0);
+    expect(expectedDelta).toBeLessThan(1);
+    const shrunk = sampleCovariance(series);
+    expect(shrinkTowardDiagonal(series, shrunk)).toBeCloseTo(expectedDelta, 12);
+
+    const d = new RiskParityAllocation({ method: 'equal-risk-contribution', minVolatility: 1e-6 }).decide(many);
+    expect(d.solver?.status).toBe('optimal');
+    expect(d.inputs[ids[0] as string]?.shrinkage).toBeCloseTo(expectedDelta, 12);
+    const rc = riskContributions(shrunk, ids.map((id) => d.finalWeights[id] as number));
+    const mean = rc.reduce((a, b) => a + b, 0) / rc.length;
+    for (const x of rc) expect(Math.abs(x - mean) / mean).toBeLessThan(1e-8);
   });
 
   it('aligns strategies by bar time over their common most recent window', () => {

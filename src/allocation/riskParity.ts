@@ -1,7 +1,7 @@
 // RiskParityAllocation: inverse volatility, or true equal risk contribution from the strategies' return covariance.
 import { ConfigError } from '../errors.js';
 import type { AllocationConstraints } from './constraints.js';
-import { equalRiskContribution, sampleCovariance } from './equalRiskContribution.js';
+import { equalRiskContribution, sampleCovariance, shrinkTowardDiagonal } from './equalRiskContribution.js';
 import { numberParam, positiveIntegerParam, positiveParam } from './parameters.js';
 import type { SolverReport, Weights } from './types.js';
 import { windowStatistics } from './windowStatistics.js';
@@ -26,8 +26,10 @@ const MIN_RETURNS = 2;
  * Risk parity. `inverse-volatility`: `w_i ∝ 1 / max(σ_i, minVolatility)` (σ annualised sample volatility; correlations
  * ignored). `equal-risk-contribution`: weights with equal risk contributions `w_i (Σw)_i`, Σ the sample covariance of
  * the strategies' returns aligned by bar time over their common most recent window (at most `lookback`), diagonal
- * floored at minVolatility²/A, solved to a relative spread of 1e-12 (damped Newton; coordinate descent above 1,500
- * strategies) with the solver's status in the decision. Edge cases: a strategy with fewer than two returns gets an
+ * floored at minVolatility²/A and, when the common window has no more returns than there are strategies (a singular
+ * covariance, for which ERC is ill-posed), shrunk toward its diagonal (Schäfer–Strimmer intensity, recorded as the
+ * input `shrinkage`); solved to a relative spread of 1e-12 (Newton with exact line search; Cholesky up to 200
+ * strategies, conjugate gradients above) with the solver's status in the decision. Edge cases: a strategy with fewer than two returns gets an
  * equal share 1/n and the others split the rest by the method (not the reference's ~99% to a new strategy, B12);
  * zero volatility → the floor (a riskless series gets a large weight unless a max constraint caps it); a common
  * window shorter than two returns → inverse volatility, reported as solver status 'fallback'; every strategy
@@ -79,21 +81,26 @@ export class RiskParityAllocation extends WeighingAlgorithm {
       const erc = this.ercShares(seasoned);
       solver = erc.solver;
       shares = erc.shares;
-      if (erc.commonWindow !== null) for (const { id } of seasoned) (inputs[id] as Record<string, number | null>).commonWindow = erc.commonWindow;
+      if (erc.commonWindow !== null) {
+        for (const { id } of seasoned) Object.assign(inputs[id] as Record<string, number | null>, { commonWindow: erc.commonWindow, shrinkage: erc.shrinkage });
+      }
     }
     if (shares === null) shares = inverseVolatility(seasoned, vols);
     for (const { id } of seasoned) rawWeights[id] = (shares[id] ?? 0) * seasonedShare;
     return { inputs, rawWeights, solver };
   }
 
-  private ercShares(seasoned: readonly RankedPerformance[]): { shares: Weights | null; solver: SolverReport; commonWindow: number | null } {
+  private ercShares(seasoned: readonly RankedPerformance[]): { shares: Weights | null; solver: SolverReport; commonWindow: number | null; shrinkage: number } {
     const aligned = alignReturns(seasoned, this.lookback);
     const m = aligned[0]?.length ?? 0;
     if (m < MIN_RETURNS) {
-      return { shares: null, solver: { name: 'erc', status: 'fallback', objective: null, gap: null }, commonWindow: m };
+      return { shares: null, solver: { name: 'erc', status: 'fallback', objective: null, gap: null }, commonWindow: m, shrinkage: 0 };
     }
     const n = seasoned.length;
     const cov = sampleCovariance(aligned);
+    // With no more returns than strategies the sample covariance is singular and ERC ill-posed (a fully hedged,
+    // riskless long portfolio usually exists); shrinking toward the diagonal makes it well-posed and well-conditioned.
+    const shrinkage = m <= n ? shrinkTowardDiagonal(aligned, cov) : 0;
     for (let i = 0; i < n; i++) {
       const a = (seasoned[i] as RankedPerformance).perf.annualization;
       const floor = (this.minVolatility * this.minVolatility) / a;
@@ -108,6 +115,7 @@ export class RiskParityAllocation extends WeighingAlgorithm {
       shares,
       solver: { name: `erc-${result.method}`, status: result.converged ? 'optimal' : 'iteration_limit', objective: null, gap: result.maxRelativeError },
       commonWindow: m,
+      shrinkage,
     };
   }
 }
