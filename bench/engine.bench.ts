@@ -32,17 +32,22 @@ async function runOnce(strategies: number): Promise<Record<string, number>> {
   const portfolio = await Portfolio.open({ store, config });
   let peakRss = process.memoryUsage().rss;
   let rssAtHalf = 0;
+  let heapAtHalf = 0;
   let n = 0;
   const t0 = performance.now();
   for (const slice of slices) {
     await portfolio.processSlice(slice);
     n += 1;
     if (n % 100 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    if (n === Math.floor(BARS / 2)) rssAtHalf = process.memoryUsage().rss;
+    if (n === Math.floor(BARS / 2)) {
+      rssAtHalf = process.memoryUsage().rss;
+      heapAtHalf = heapAfterGc();
+    }
   }
   const seconds = (performance.now() - t0) / 1000;
   const events = portfolio.status().revision + 1;
   const rssAtEnd = process.memoryUsage().rss;
+  const heapAtEnd = heapAfterGc();
   portfolio.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -56,7 +61,18 @@ async function runOnce(strategies: number): Promise<Record<string, number>> {
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     rssAtHalfMiB: Math.round(rssAtHalf / 2 ** 20),
     rssAtEndMiB: Math.round(rssAtEnd / 2 ** 20),
+    // Live heap after a full GC at half-way and at the end: equal when memory does not grow with the bars.
+    heapAfterGcAtHalfMiB: Number((heapAtHalf / 2 ** 20).toFixed(1)),
+    heapAfterGcAtEndMiB: Number((heapAtEnd / 2 ** 20).toFixed(1)),
   };
+}
+
+/** Live heap after a full collection (NaN unless node runs with --expose-gc, as `npm run bench` does). */
+function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return Number.NaN;
+  gc();
+  return process.memoryUsage().heapUsed;
 }
 
 /** Runs the engine at 10 and 100 strategies. */
