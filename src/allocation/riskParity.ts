@@ -28,7 +28,7 @@ const MIN_RETURNS = 2;
  * the strategies' returns aligned by bar time over their common most recent window (at most `lookback`), diagonal
  * floored at minVolatility²/A and, when the common window has no more returns than there are strategies (a singular
  * covariance, for which ERC is ill-posed), shrunk toward its diagonal (Schäfer–Strimmer intensity, recorded as the
- * input `shrinkage`); solved to a relative spread of 1e-12 (Newton with exact line search; Cholesky up to 200
+ * input `shrinkage`); solved to a relative spread of 1e-10 (Newton with exact line search; Cholesky up to 200
  * strategies, conjugate gradients above) with the solver's status in the decision. Edge cases: a strategy with fewer than two returns gets an
  * equal share 1/n and the others split the rest by the method (not the reference's ~99% to a new strategy, B12);
  * zero volatility → the floor (a riskless series gets a large weight unless a max constraint caps it); a common
