@@ -146,7 +146,6 @@ export class PortfolioKernel {
   private commands: PortfolioCommand[] = [];
   private readonly options: KernelOptions;
   private replaying = false;
-  private outbox: { event: DomainEvent; barTime: string | null }[] = [];
   private sealed: SealedEvent[] = [];
   private readonly strategyObjects = new Map<string, Strategy>();
   private readonly pendingLedger = new Map<string, LedgerEvent[]>();
@@ -529,7 +528,6 @@ export class PortfolioKernel {
   private drainSealed(): SliceOutcome {
     const events = this.sealed;
     this.sealed = [];
-    this.outbox = [];
     return { events, head: this.head };
   }
 

@@ -3,7 +3,6 @@ import { z } from 'zod';
 
 const decimal = z.string().regex(/^-?(0|[1-9]\d*)(\.\d*[1-9])?$/, 'a canonical decimal string');
 const nonNegDecimal = decimal.refine((s) => !s.startsWith('-'), 'a non-negative decimal string');
-const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'an ISO-8601 UTC time with milliseconds');
 const id = z.string().min(1);
 const json: z.ZodType<unknown> = z.unknown();
 const weights = z.record(z.string(), z.number());

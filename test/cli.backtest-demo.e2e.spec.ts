@@ -2,10 +2,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/output.js';
 import type { RunSummaryJson } from '../src/cli/runSummary.js';
 import { DEMO_CONFIG_INPUT, demoConfig } from '../src/cli/demoPortfolio.js';
 import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
@@ -15,28 +12,12 @@ import { openEventStore } from '../events/openEventStore.js';
 import { portfolioStream } from '../events/envelope.js';
 import { dec } from '../src/money/decimal.js';
 import { readAllEvents } from './fixtures/engine/engineFixtures.js';
+import { runCli } from './fixtures/cliRun.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-backtest-'));
 const repoRoot = join(import.meta.dirname, '..');
 
-function capture(): { io: CliIO; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const sink = (append: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer | string, _enc, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) }, out: () => out, err: () => err };
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
-  const code = await main(['node', 'stratafolio', ...args], c.io);
-  return { code, out: c.out(), err: c.err() };
-}
+const cli = runCli;
 
 const config = {
   id: 'bt',

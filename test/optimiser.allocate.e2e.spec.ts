@@ -2,10 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/output.js';
+import { runCli } from './fixtures/cliRun.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'optimiser');
 const candidatesCsv = join(fixtures, 'candidates.csv');
@@ -18,24 +16,7 @@ function file(name: string, text: string): string {
   return path;
 }
 
-function capture(): { io: CliIO; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const sink = (append: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer | string, _enc, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) }, out: () => out, err: () => err };
-}
-
-async function allocate(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
-  const code = await main(['node', 'stratafolio', 'allocate', ...args], c.io);
-  return { code, out: c.out(), err: c.err() };
-}
+const allocate = (...args: string[]): ReturnType<typeof runCli> => runCli('allocate', ...args);
 
 describe('stratafolio allocate', () => {
   it('prints the documented JSON with money as decimal strings (base model, fractional shares)', async () => {
