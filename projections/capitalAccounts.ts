@@ -2,6 +2,7 @@
 import { Dec, ZERO } from '../src/money/decimal.js';
 import { RESERVE, type LifecycleState } from '../events/catalogue.js';
 import type { RecordedEvent } from '../events/envelope.js';
+import { decimalMap } from './eventAmounts.js';
 
 /** One strategy's account. */
 export interface StrategyAccount {
@@ -135,12 +136,12 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       const strategies = new Map(accounts.strategies);
       const returns = new Map<string, number>();
       const values = event.data.strategyValues;
+      const parsed = decimalMap(values);
       for (const id of Object.keys(values).sort()) {
-        const text = values[id] as string;
-        const valueNumber = Number(text);
+        const valueNumber = Number(values[id]);
         const a = strategies.get(id) ?? newAccount('running');
         if (a.valueNumber > 0) returns.set(id, valueNumber / a.valueNumber - 1);
-        strategies.set(id, { ...a, value: new Dec(text), marked: true, valueNumber });
+        strategies.set(id, { ...a, value: parsed.get(id) as Dec, marked: true, valueNumber });
       }
       const portfolioValueNumber = Number(event.data.portfolioValue);
       const portfolioReturn = accounts.portfolioValueNumber > 0 ? portfolioValueNumber / accounts.portfolioValueNumber - 1 : null;

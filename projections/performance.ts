@@ -8,7 +8,7 @@ import {
   type MetricSummary,
   type ReturnStats,
 } from '../src/metrics/index.js';
-import type { Projection } from './projection.js';
+import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 import { emptyAccounts, evolveAccounts, type CapitalAccounts } from './capitalAccounts.js';
 
 /** State of the performance projection. */
@@ -27,22 +27,36 @@ export interface StrategyMetrics extends MetricSummary {
   readonly strategyId: string;
 }
 
-/** Performance projection: folds BarMarked returns into running statistics (the options are fixed for the fold). */
-export function performanceProjection(options: MetricOptions = {}): Projection<PerformanceState> {
+/** The working copy of the performance fold (a mutable statistics map the runner owns). */
+export interface PerformanceWork {
+  accounts: CapitalAccounts;
+  readonly strategies: Map<string, ReturnStats>;
+  portfolio: ReturnStats;
+  lastReturnTime: string | null;
+}
+
+/** Performance projection: folds BarMarked returns into running statistics (the options are fixed for the fold; folded in place by the runner). */
+export function performanceProjection(options: MetricOptions = {}): Projection<PerformanceState, PerformanceWork> {
   const resolved = resolveMetricOptions(options);
+  const inPlace: InPlaceFold<PerformanceState, PerformanceWork> = {
+    begin: (s) => ({ ...s, strategies: new Map(s.strategies) }),
+    step(w, event) {
+      const { accounts, returns, portfolioReturn } = evolveAccounts(w.accounts, event);
+      w.accounts = accounts;
+      if (!returns) return;
+      for (const [id, r] of returns) w.strategies.set(id, addReturn(w.strategies.get(id) ?? emptyReturnStats(), r, resolved));
+      if (portfolioReturn !== null) w.portfolio = addReturn(w.portfolio, portfolioReturn, resolved);
+      w.lastReturnTime = event.metadata.barTime;
+    },
+    end: (w) => w,
+  };
   return {
     name: 'performance',
     version: 2,
     fingerprint: JSON.stringify(resolved),
     init: () => ({ accounts: emptyAccounts(), strategies: new Map(), portfolio: emptyReturnStats(), lastReturnTime: null }),
-    evolve(state, event) {
-      const { accounts, returns, portfolioReturn } = evolveAccounts(state.accounts, event);
-      if (!returns) return accounts === state.accounts ? state : { ...state, accounts };
-      const strategies = new Map(state.strategies);
-      for (const [id, r] of returns) strategies.set(id, addReturn(strategies.get(id) ?? emptyReturnStats(), r, resolved));
-      const portfolio = portfolioReturn === null ? state.portfolio : addReturn(state.portfolio, portfolioReturn, resolved);
-      return { accounts, strategies, portfolio, lastReturnTime: event.metadata.barTime };
-    },
+    evolve: evolveByCopy(inPlace),
+    inPlace,
   };
 }
 

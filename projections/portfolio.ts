@@ -2,7 +2,8 @@
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import type { LifecycleState } from '../events/catalogue.js';
 import { summariseReturnStats, type MetricOptions, type MetricSummary } from '../src/metrics/index.js';
-import type { Projection } from './projection.js';
+import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
+import { decimalMap } from './eventAmounts.js';
 import type { PerformanceState } from './performance.js';
 
 /** State of the portfolio projection (the numbers of the last BarMarked, plus lifecycle). */
@@ -22,8 +23,55 @@ export interface PortfolioState {
   readonly events: number;
 }
 
-/** Portfolio projection. */
-export const portfolioProjection: Projection<PortfolioState> = {
+/** The working copy of the portfolio fold (the runner owns it; its maps and list are copied once per run). */
+export type PortfolioWork = { -readonly [K in keyof PortfolioState]: PortfolioState[K] } & {
+  readonly lifecycle: Map<string, LifecycleState>;
+  readonly removed: string[];
+};
+
+const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
+  begin: (s) => ({ ...s, lifecycle: new Map(s.lifecycle), removed: [...s.removed] }),
+  step(w, event) {
+    w.events += 1;
+    if (event.metadata.barTime !== null) w.lastBarTime = event.metadata.barTime;
+    switch (event.type) {
+      case 'PortfolioOpened': {
+        const total = new Dec(event.data.totalCapital);
+        w.portfolioId = event.data.portfolioId;
+        w.name = event.data.name;
+        w.baseCurrency = event.data.baseCurrency;
+        w.totalCapital = total;
+        w.portfolioValue = total;
+        w.reserve = total;
+        return;
+      }
+      case 'StrategyAdded':
+        w.lifecycle.set(event.data.strategyId, 'initializing');
+        return;
+      case 'StrategyLifecycleChanged':
+        w.lifecycle.set(event.data.strategyId, event.data.to);
+        return;
+      case 'StrategyRemoved':
+        w.lifecycle.set(event.data.strategyId, 'stopped');
+        w.removed.push(event.data.strategyId);
+        return;
+      case 'BarMarked':
+        w.portfolioValue = new Dec(event.data.portfolioValue);
+        w.reserve = new Dec(event.data.reserve);
+        // Shared with the other projections of the pass: these maps are never mutated.
+        w.strategyValues = decimalMap(event.data.strategyValues);
+        w.strategyCash = decimalMap(event.data.strategyCash);
+        w.marks += 1;
+        return;
+      default:
+        return;
+    }
+  },
+  end: (w) => w,
+};
+
+/** Portfolio projection (folded in place by the runner). */
+export const portfolioProjection: Projection<PortfolioState, PortfolioWork> = {
   name: 'portfolio',
   version: 1,
   init: () => ({
@@ -41,44 +89,8 @@ export const portfolioProjection: Projection<PortfolioState> = {
     lastBarTime: null,
     events: 0,
   }),
-  evolve(s, event) {
-    const base = { ...s, events: s.events + 1, lastBarTime: event.metadata.barTime ?? s.lastBarTime };
-    switch (event.type) {
-      case 'PortfolioOpened': {
-        const total = new Dec(event.data.totalCapital);
-        return {
-          ...base,
-          portfolioId: event.data.portfolioId,
-          name: event.data.name,
-          baseCurrency: event.data.baseCurrency,
-          totalCapital: total,
-          portfolioValue: total,
-          reserve: total,
-        };
-      }
-      case 'StrategyAdded':
-        return { ...base, lifecycle: new Map(s.lifecycle).set(event.data.strategyId, 'initializing') };
-      case 'StrategyLifecycleChanged':
-        return { ...base, lifecycle: new Map(s.lifecycle).set(event.data.strategyId, event.data.to) };
-      case 'StrategyRemoved':
-        return {
-          ...base,
-          lifecycle: new Map(s.lifecycle).set(event.data.strategyId, 'stopped'),
-          removed: [...s.removed, event.data.strategyId],
-        };
-      case 'BarMarked':
-        return {
-          ...base,
-          portfolioValue: new Dec(event.data.portfolioValue),
-          reserve: new Dec(event.data.reserve),
-          strategyValues: new Map(Object.entries(event.data.strategyValues).map(([k, v]) => [k, new Dec(v)])),
-          strategyCash: new Map(Object.entries(event.data.strategyCash).map(([k, v]) => [k, new Dec(v)])),
-          marks: s.marks + 1,
-        };
-      default:
-        return base;
-    }
-  },
+  evolve: evolveByCopy(portfolioFold),
+  inPlace: portfolioFold,
 };
 
 /** The portfolio summary users see (money as decimal strings, statistics as numbers). */

@@ -3,8 +3,8 @@ import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { RESERVE } from '../events/catalogue.js';
 import { emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
-import type { Projection } from './projection.js';
-import { fillAmounts } from './fillAmounts.js';
+import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
+import { decimalMap, fillAmounts } from './eventAmounts.js';
 
 /** State of the positions projection. */
 export interface PositionsState {
@@ -13,45 +13,57 @@ export interface PositionsState {
   readonly marks: ReadonlyMap<string, Dec>;
 }
 
-/** Positions projection. @throws (through the runner) LedgerError when a fill or transfer is impossible. */
-export const positionsProjection: Projection<PositionsState> = {
-  name: 'positions',
-  version: 1,
-  init: () => ({ ledgers: new Map(), marks: new Map() }),
-  evolve(s, event) {
+/** The working copy of the positions fold (mutable maps the runner owns; ledgers themselves stay immutable). */
+export interface PositionsWork {
+  readonly ledgers: Map<string, LedgerState>;
+  readonly marks: Map<string, Dec>;
+}
+
+const positionsFold: InPlaceFold<PositionsState, PositionsWork> = {
+  begin: (s) => ({ ledgers: new Map(s.ledgers), marks: new Map(s.marks) }),
+  step(w, event) {
     switch (event.type) {
       case 'StrategyAdded':
-        return { ...s, ledgers: new Map(s.ledgers).set(event.data.strategyId, emptyLedger()) };
+        w.ledgers.set(event.data.strategyId, emptyLedger());
+        return;
       case 'FillRecorded': {
         const { strategyId, symbol } = event.data;
-        const ledger = evolveLedger(s.ledgers.get(strategyId) ?? emptyLedger(), {
+        const ledger = evolveLedger(w.ledgers.get(strategyId) ?? emptyLedger(), {
           kind: 'fill',
           fill: { symbol, ...fillAmounts(event.data) },
         });
-        return { ...s, ledgers: new Map(s.ledgers).set(strategyId, ledger) };
+        w.ledgers.set(strategyId, ledger);
+        return;
       }
       case 'CapitalTransferred': {
-        const ledgers = new Map(s.ledgers);
         const amount = new Dec(event.data.amount);
-        if (amount.isZero()) return s;
-        for (const [id, signed] of [
-          [event.data.from, amount.negated()],
-          [event.data.to, amount],
-        ] as const) {
-          if (id === RESERVE) continue;
-          ledgers.set(id, evolveLedger(ledgers.get(id) ?? emptyLedger(), { kind: 'transfer', amount: signed }));
-        }
-        return { ...s, ledgers };
+        if (amount.isZero()) return;
+        // Both sides are evolved before either is stored, so a refused transfer leaves the working copy as it was.
+        const { from, to } = event.data;
+        const fromLedger = from === RESERVE ? null : evolveLedger(w.ledgers.get(from) ?? emptyLedger(), { kind: 'transfer', amount: amount.negated() });
+        const toBase = to === from && fromLedger ? fromLedger : w.ledgers.get(to) ?? emptyLedger();
+        const toLedger = to === RESERVE ? null : evolveLedger(toBase, { kind: 'transfer', amount });
+        if (fromLedger) w.ledgers.set(from, fromLedger);
+        if (toLedger) w.ledgers.set(to, toLedger);
+        return;
       }
-      case 'BarMarked': {
-        const marks = new Map(s.marks);
-        for (const [sym, px] of Object.entries(event.data.marks)) marks.set(sym, new Dec(px));
-        return { ...s, marks };
-      }
+      case 'BarMarked':
+        for (const [sym, px] of decimalMap(event.data.marks)) w.marks.set(sym, px);
+        return;
       default:
-        return s;
+        return;
     }
   },
+  end: (w) => w,
+};
+
+/** Positions projection (folded in place by the runner). @throws (through the runner) LedgerError when a fill or transfer is impossible. */
+export const positionsProjection: Projection<PositionsState, PositionsWork> = {
+  name: 'positions',
+  version: 1,
+  init: () => ({ ledgers: new Map(), marks: new Map() }),
+  evolve: evolveByCopy(positionsFold),
+  inPlace: positionsFold,
 };
 
 /** One open position as users see it. */

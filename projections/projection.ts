@@ -7,13 +7,37 @@ import type { RecordedEvent } from '../events/envelope.js';
  * A read model folded from events. `evolve` must be pure and must not mutate `state`: the runner may keep the old state.
  * Bump `version` whenever the state's shape or meaning changes; the runner then rebuilds it from the first event.
  */
-export interface Projection<S> {
+export interface Projection<S, W = unknown> {
   readonly name: string;
   readonly version: number;
   /** Options that change the state (e.g. metric thresholds); a checkpoint made with other options is not reused. */
   readonly fingerprint?: string;
   init(): S;
   evolve(state: S, event: RecordedEvent): S;
+  /** The same fold done in place on a working copy the runner owns, for long replays (see {@link InPlaceFold}). */
+  readonly inPlace?: InPlaceFold<S, W>;
+}
+
+/**
+ * An in-place form of a projection's fold. A replay of millions of events cannot afford a fresh copy of every map
+ * and list per event, so the runner asks for a private working copy (`begin`), folds events into it (`step`), and
+ * ends it (`end`) whenever it needs a state (at a checkpoint, at the end of a run, for a live listener). No state
+ * anyone holds is ever mutated: `begin` copies everything `step` may change, and after `end` the runner drops the
+ * working copy (the next event begins a new one). `end(step…(begin(s)))` must equal folding the same events with `evolve`.
+ */
+export interface InPlaceFold<S, W> {
+  begin(state: S): W;
+  step(work: W, event: RecordedEvent): void;
+  end(work: W): S;
+}
+
+/** A pure `evolve` from an in-place fold: copy, step once, end (one logic for both paths). */
+export function evolveByCopy<S, W>(fold: InPlaceFold<S, W>): (state: S, event: RecordedEvent) => S {
+  return (state, event) => {
+    const work = fold.begin(state);
+    fold.step(work, event);
+    return fold.end(work);
+  };
 }
 
 /** A set of projections folded together, keyed by what the caller calls them. */

@@ -8,6 +8,7 @@ import {
   decodeState,
   encodeState,
   type EncodedState,
+  type InPlaceFold,
   type Projection,
   type ProjectionSet,
   type StatesOf,
@@ -78,7 +79,10 @@ interface Checkpoint {
 interface Slot {
   readonly key: string;
   readonly projection: Projection<unknown>;
+  /** The state as of `revision`, unless `work` is set: then `work` (owned by this runner) is ahead of it. */
   state: unknown;
+  work: unknown;
+  working: boolean;
   revision: number;
   position: number;
   lastBarTime: string | null;
@@ -106,6 +110,8 @@ export class ProjectionRunner<P extends ProjectionSet> {
       key,
       projection,
       state: projection.init(),
+      work: undefined,
+      working: false,
       revision: -1,
       position: 0,
       lastBarTime: null,
@@ -115,7 +121,17 @@ export class ProjectionRunner<P extends ProjectionSet> {
 
   /** The current state of every projection. */
   get states(): StatesOf<P> {
-    return Object.fromEntries(this.slots.map((s) => [s.key, s.state])) as StatesOf<P>;
+    return Object.fromEntries(this.slots.map((s) => [s.key, this.settle(s)])) as StatesOf<P>;
+  }
+
+  /** Ends a slot's in-place working copy, if any, so `state` is current. */
+  private settle(slot: Slot): unknown {
+    if (slot.working) {
+      slot.state = (slot.projection.inPlace as InPlaceFold<unknown, unknown>).end(slot.work);
+      slot.work = undefined;
+      slot.working = false;
+    }
+    return slot.state;
   }
 
   /**
@@ -209,8 +225,20 @@ export class ProjectionRunner<P extends ProjectionSet> {
     for (const slot of this.slots) {
       if (event.metadata.revision <= slot.revision) continue;
       try {
-        slot.state = slot.projection.evolve(slot.state, event);
+        const inPlace = slot.projection.inPlace;
+        if (inPlace === undefined) {
+          slot.state = slot.projection.evolve(slot.state, event);
+        } else {
+          if (!slot.working) {
+            slot.work = inPlace.begin(slot.state);
+            slot.working = true;
+          }
+          inPlace.step(slot.work, event);
+        }
       } catch (e) {
+        // An in-place step may have half-changed its working copy, so that projection's state is dropped
+        // (rebuilt by the next run) rather than kept or checkpointed at a revision it does not hold.
+        if (slot.working) this.reset(slot);
         throw new ProjectionError(slot.projection.name, { ...event, revision: event.metadata.revision }, e);
       }
       slot.revision = event.metadata.revision;
@@ -221,6 +249,8 @@ export class ProjectionRunner<P extends ProjectionSet> {
   }
 
   private reset(slot: Slot): void {
+    slot.work = undefined;
+    slot.working = false;
     slot.state = slot.projection.init();
     slot.revision = -1;
     slot.position = 0;
@@ -253,7 +283,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
       if (slot.revision <= slot.savedRevision) continue;
       let state: EncodedState;
       try {
-        state = encodeState(slot.state);
+        state = encodeState(this.settle(slot));
       } catch (e) {
         throw new CheckpointError(`projection "${slot.projection.name}": ${(e as Error).message}`);
       }

@@ -1,7 +1,7 @@
 // Trades projection: round trips per strategy and symbol (flat → open → flat) from fills, with win/loss counts and the most recent trips.
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
-import type { Projection } from './projection.js';
-import { fillAmounts } from './fillAmounts.js';
+import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
+import { fillAmounts } from './eventAmounts.js';
 
 /** A round trip that has closed. P&L = −Σ quantity × price − Σ commission over its fills (exact). */
 export interface RoundTrip {
@@ -42,39 +42,56 @@ export interface TradesState {
 
 const noTotals: TradeTotals = { roundTrips: 0, wins: 0, losses: 0, grossProfit: ZERO, grossLoss: ZERO };
 
+/** The working copy of the trades fold (mutable maps and list the runner owns). */
+export interface TradesWork {
+  readonly open: Map<string, OpenTrip>;
+  readonly totals: Map<string, TradeTotals>;
+  /** Closed trips, oldest first; may hold up to 2 × keep between trims (trimmed to `keep` when the fold ends). */
+  readonly recent: RoundTrip[];
+}
+
 /**
  * Trades projection keeping the last `keep` round trips (default 1000) so memory stays bounded.
  * A fill that crosses zero closes the trip (its whole commission counted there) and opens the opposite one with the remainder.
+ * Folded in place by the runner (maps and the trip list are copied once per run, not once per fill).
  */
-export function tradesProjection(options: { readonly keep?: number } = {}): Projection<TradesState> {
+export function tradesProjection(options: { readonly keep?: number } = {}): Projection<TradesState, TradesWork> {
   const keep = options.keep ?? 1000;
-  return {
-    name: 'trades',
-    version: 1,
-    fingerprint: `keep=${keep}`,
-    init: () => ({ open: new Map(), totals: new Map(), recent: [] }),
-    evolve(s, event) {
-      if (event.type !== 'FillRecorded') return s;
+  const inPlace: InPlaceFold<TradesState, TradesWork> = {
+    begin: (s) => ({ open: new Map(s.open), totals: new Map(s.totals), recent: [...s.recent] }),
+    step(w, event) {
+      if (event.type !== 'FillRecorded') return;
       const { strategyId, symbol } = event.data;
       const { quantity: q, price: px, commission } = fillAmounts(event.data);
       const key = `${strategyId}\u0000${symbol}`;
       const at = event.metadata.barTime;
-      const trip = s.open.get(key) ?? { quantity: ZERO, cashFlow: ZERO, fills: 0, openedAt: at };
+      const trip = w.open.get(key) ?? { quantity: ZERO, cashFlow: ZERO, fills: 0, openedAt: at };
       const after = trip.quantity.plus(q);
-      const open = new Map(s.open);
       const crosses = !trip.quantity.isZero() && (after.isZero() || after.isNegative() !== trip.quantity.isNegative());
       if (!crosses) {
-        open.set(key, {
+        w.open.set(key, {
           quantity: after,
           cashFlow: trip.cashFlow.minus(q.times(px)).minus(commission),
           fills: trip.fills + 1,
           openedAt: trip.quantity.isZero() ? at : trip.openedAt,
         });
-        return { ...s, open };
+        return;
       }
       const closing = trip.quantity.negated();
       const pnl = trip.cashFlow.minus(closing.times(px)).minus(commission);
-      const closed: RoundTrip = {
+      const rest = q.minus(closing);
+      if (rest.isZero()) w.open.delete(key);
+      else w.open.set(key, { quantity: rest, cashFlow: rest.times(px).negated(), fills: 1, openedAt: at });
+      const t = w.totals.get(strategyId) ?? noTotals;
+      w.totals.set(strategyId, {
+        roundTrips: t.roundTrips + 1,
+        wins: t.wins + (pnl.isPositive() && !pnl.isZero() ? 1 : 0),
+        losses: t.losses + (pnl.isNegative() && !pnl.isZero() ? 1 : 0),
+        grossProfit: pnl.greaterThan(0) ? t.grossProfit.plus(pnl) : t.grossProfit,
+        grossLoss: pnl.lessThan(0) ? t.grossLoss.minus(pnl) : t.grossLoss,
+      });
+      if (keep <= 0) return;
+      w.recent.push({
         strategyId,
         symbol,
         side: trip.quantity.isPositive() ? 'long' : 'short',
@@ -82,21 +99,22 @@ export function tradesProjection(options: { readonly keep?: number } = {}): Proj
         closedAt: at,
         fills: trip.fills + 1,
         pnl: decStr(pnl),
-      };
-      const rest = q.minus(closing);
-      if (rest.isZero()) open.delete(key);
-      else open.set(key, { quantity: rest, cashFlow: rest.times(px).negated(), fills: 1, openedAt: at });
-      const t = s.totals.get(strategyId) ?? noTotals;
-      const totals = new Map(s.totals).set(strategyId, {
-        roundTrips: t.roundTrips + 1,
-        wins: t.wins + (pnl.isPositive() && !pnl.isZero() ? 1 : 0),
-        losses: t.losses + (pnl.isNegative() && !pnl.isZero() ? 1 : 0),
-        grossProfit: pnl.greaterThan(0) ? t.grossProfit.plus(pnl) : t.grossProfit,
-        grossLoss: pnl.lessThan(0) ? t.grossLoss.minus(pnl) : t.grossLoss,
       });
-      const recent = keep > 0 ? [...s.recent.slice(Math.max(0, s.recent.length - keep + 1)), closed] : s.recent;
-      return { open, totals, recent };
+      // Trimming only at 2 × keep makes dropping the oldest trips O(1) per fill on average.
+      if (w.recent.length >= 2 * keep) w.recent.splice(0, w.recent.length - keep);
     },
+    end(w) {
+      if (w.recent.length > keep) w.recent.splice(0, w.recent.length - keep);
+      return w;
+    },
+  };
+  return {
+    name: 'trades',
+    version: 1,
+    fingerprint: `keep=${keep}`,
+    init: () => ({ open: new Map(), totals: new Map(), recent: [] }),
+    evolve: evolveByCopy(inPlace),
+    inPlace,
   };
 }
 

@@ -115,6 +115,65 @@ describe('projection runner', () => {
     expect(runner.states.portfolio.portfolioValue.toString()).toBe('1053');
   });
 
+  it('folds in place to the same states as the pure evolve, without changing any state it handed out', async () => {
+    const store = createMemoryEventStore();
+    const batches = fixtureBatches();
+    const head = await appendBatches(store, batches.slice(0, 2));
+    const projections = standardProjections({ keep: 2 });
+    const runner = new ProjectionRunner(store, projections, { stream: STREAM, checkpointEvery: 0 });
+    const handedOut: { states: unknown; text: string }[] = [];
+    let done: () => void = () => undefined;
+    const reachedEnd = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const follow = await runner.follow({
+      onEvent: (states) => {
+        handedOut.push({ states, text: json(states) });
+        if (states.portfolio.events === 16) done();
+      },
+    });
+    const afterCatchUp = runner.states;
+    const afterCatchUpText = json(afterCatchUp);
+    await appendBatches(store, batches.slice(2), head);
+    await reachedEnd;
+    await follow.stop();
+    // Reference: every event folded with each projection's own evolve.
+    const events: RecordedEvent[] = [];
+    for await (const e of store.readStream(STREAM)) events.push(e);
+    const reference = Object.fromEntries(
+      Object.entries(projections).map(([key, p]) => [key, events.reduce<unknown>((s, e) => (p.evolve as (s: unknown, e: RecordedEvent) => unknown)(s, e), p.init())]),
+    );
+    expect(json(runner.states)).toBe(json(reference));
+    expect(json(afterCatchUp)).toBe(afterCatchUpText);
+    for (const h of handedOut) expect(json(h.states)).toBe(h.text);
+    expect(handedOut).toHaveLength(6);
+    expect(runner.states.trades.recent).toHaveLength(1); // one round trip closed (keep 2 caps the list)
+  });
+
+  it('drops an in-place projection whose step failed instead of keeping or checkpointing a half-folded state', async () => {
+    const store = createMemoryEventStore();
+    await appendBatches(store, fixtureBatches());
+    const failing: Projection<{ n: number }, { n: number }> = {
+      name: 'failing',
+      version: 1,
+      init: () => ({ n: 0 }),
+      evolve: (s) => ({ n: s.n + 1 }),
+      inPlace: {
+        begin: (s) => ({ ...s }),
+        step: (w, e) => {
+          w.n += 1;
+          if (e.metadata.revision === 9) throw new Error('cannot fold this');
+        },
+        end: (w) => w,
+      },
+    };
+    const runner = new ProjectionRunner(store, { f: failing }, { stream: STREAM, checkpointEvery: 4 });
+    await expect(runner.run()).rejects.toThrow(/projection "failing" cannot fold BarMarked at stream "portfolio-p1", revision 9, position 10: cannot fold this/);
+    expect(runner.states.f).toEqual({ n: 0 });
+    // The last checkpoint saved is the one before the failure (revision 7, every 4 events), never a later one.
+    expect(JSON.parse((await store.documents.get(CHECKPOINT_COLLECTION, `failing@${STREAM}`)) ?? '{}')).toMatchObject({ revision: 7, state: { n: 8 } });
+  });
+
   it('checkpoint encoding round-trips Decimals, Maps and non-finite numbers', () => {
     const state = { m: new Map([['a', { v: new Dec('1.25'), n: Number.NaN }]]), i: Number.POSITIVE_INFINITY, s: 'x' };
     const back = decodeState(JSON.parse(JSON.stringify(encodeState(state)))) as typeof state;

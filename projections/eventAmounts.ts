@@ -1,4 +1,4 @@
-// The Decimal amounts of a FillRecorded, parsed once per event for every projection of a runner pass that folds it.
+// Decimal amounts of an event (a fill's, a mark's records), parsed once per event for every projection of a runner pass that folds it.
 import { Dec } from '../src/money/decimal.js';
 import type { EventData } from '../events/catalogue.js';
 
@@ -18,4 +18,17 @@ export function fillAmounts(data: EventData<'FillRecorded'>): FillAmounts {
   const amounts = { quantity: new Dec(data.quantity), price: new Dec(data.price), commission: new Dec(data.commission) };
   last = { data, amounts };
   return amounts;
+}
+
+// Keyed by the event's own record, so an entry lives exactly as long as the event someone still holds.
+const parsedRecords = new WeakMap<Readonly<Record<string, string>>, ReadonlyMap<string, Dec>>();
+
+/** A record of decimal strings (a BarMarked's marks, values or cash) as a Map of Decimals, parsed once per record. */
+export function decimalMap(record: Readonly<Record<string, string>>): ReadonlyMap<string, Dec> {
+  const known = parsedRecords.get(record);
+  if (known !== undefined) return known;
+  const parsed = new Map<string, Dec>();
+  for (const key of Object.keys(record)) parsed.set(key, new Dec(record[key] as string));
+  parsedRecords.set(record, parsed);
+  return parsed;
 }
