@@ -11,6 +11,8 @@ export const name = 'projections';
 const STRATEGIES = 10;
 const EVENTS = Number(process.env.PROJECTIONS_BENCH_EVENTS ?? 1_000_000);
 const SLICES_PER_APPEND = 2_000;
+/** The collector, when node runs with --expose-gc (then live-heap figures are reported). */
+const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Deterministic price path in integer cents (a fixed LCG; benches may not use Math.random for reproducible figures). */
 function* prices(seed: number): Generator<number> {
@@ -94,7 +96,7 @@ export async function generate(url: string): Promise<{ events: number; seconds: 
   return { events: head.nextRevision, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Generates the log, then times a full rebuild (no checkpoints) and a read-only pass (decode cost alone). */
+/** Generates the log, then times a full rebuild (saving checkpoints as replay does) and a read-only pass (decode cost alone). */
 export async function run(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'stratafolio-bench-'));
   const url = `sqlite:${join(dir, 'log.db')}`;
@@ -103,16 +105,21 @@ export async function run(): Promise<Record<string, unknown>> {
     const store = await openEventStore(url, { durability: 'normal' });
     const stream = portfolioStream('bench');
     let peak = process.memoryUsage().rss;
-    const samples: { folded: number; rss: number }[] = [];
+    const samples: { folded: number; rss: number; heap: number; collected: boolean }[] = [];
     // Sampled from the progress callback (every 10 000 events): the fold keeps the event loop busy, so a timer would rarely fire.
     const sample = (folded: number): void => {
       const rss = process.memoryUsage().rss;
+      // Every 100 000 events, so the forced collections cost little of the timed fold.
+      const collected = gc !== undefined && folded % 100_000 === 0;
+      if (collected) gc();
+      const heapUsed = process.memoryUsage().heapUsed;
       peak = Math.max(peak, rss);
-      samples.push({ folded, rss });
+      samples.push({ folded, rss, heap: heapUsed, collected });
     };
     const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
-    const runner = new ProjectionRunner(store, standardProjections(), { stream, checkpointEvery: 0 });
+    // Checkpoints as `replay` saves them (every 50 000 events, into the same SQLite file), so their cost is in the figure.
+    const runner = new ProjectionRunner(store, standardProjections(), { stream, checkpointEvery: 50_000 });
     const result = await runner.run({ onProgress: sample });
     const rebuildSeconds = (performance.now() - t0) / 1000;
     const t1 = performance.now();
@@ -124,6 +131,9 @@ export async function run(): Promise<Record<string, unknown>> {
     // Flat memory: the largest RSS over the last three quarters of the fold against the RSS a quarter of the way in.
     const quarter = samples.find((x) => x.folded >= result.eventsFolded / 4)?.rss ?? 0;
     const laterMax = Math.max(0, ...samples.filter((x) => x.folded >= result.eventsFolded / 4).map((x) => x.rss));
+    // Live heap (sampled after a forced collection, only under `node --expose-gc`): anything that grows with events shows here.
+    const liveHeap = (from: number, to: number): number =>
+      Math.max(0, ...samples.filter((x) => x.collected && x.folded >= from * result.eventsFolded && x.folded <= to * result.eventsFolded).map((x) => x.heap));
     return {
       events: result.eventsFolded,
       strategies: STRATEGIES,
@@ -136,6 +146,7 @@ export async function run(): Promise<Record<string, unknown>> {
       rssAtQuarterMB: mb(quarter),
       rssMaxAfterQuarterMB: mb(laterMax),
       rssGrowthAfterQuarterMB: mb(laterMax - quarter),
+      ...(gc ? { liveHeapSecondQuarterMB: mb(liveHeap(0.25, 0.5)), liveHeapLastQuarterMB: mb(liveHeap(0.75, 1)) } : {}),
       targetEventsPerSecond: 250_000,
     };
   } finally {
