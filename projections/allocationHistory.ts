@@ -33,7 +33,7 @@ export function allocationHistoryProjection(options: { readonly keep?: number } 
   const keep = options.keep ?? 1000;
   return {
     name: 'allocation-history',
-    version: 2,
+    version: 3,
     fingerprint: `keep=${keep}`,
     init: () => ({ accounts: emptyAccounts(), entries: [], total: 0, lastGroup: null }),
     evolve(s, event) {

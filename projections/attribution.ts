@@ -11,7 +11,7 @@ export interface AttributionState {
 /** Attribution projection. */
 export const attributionProjection: Projection<AttributionState> = {
   name: 'attribution',
-  version: 2,
+  version: 3,
   init: () => ({ accounts: emptyAccounts() }),
   evolve(s, event) {
     const { accounts } = evolveAccounts(s.accounts, event);

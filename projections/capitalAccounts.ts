@@ -129,7 +129,9 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       const a = accounts.strategies.get(event.data.strategyId);
       if (!a) return step(accounts);
       const strategies = new Map(accounts.strategies);
-      strategies.set(event.data.strategyId, { ...a, removed: true, lifecycle: 'stopped' });
+      // The engine returns a removed strategy's whole value to the reserve, so its account is exactly empty: the P&L of
+      // its last slice (its sales) is already in what it transferred, and no later BarMarked values it.
+      strategies.set(event.data.strategyId, { ...a, removed: true, lifecycle: 'stopped', value: ZERO, valueNumber: 0 });
       return step({ ...accounts, strategies });
     }
     case 'BarMarked': {

@@ -45,7 +45,7 @@ const correlationFold: InPlaceFold<CorrelationState, CorrelationWork> = {
 /** Correlation projection (returns aligned by bar time: one BarMarked is one period; folded in place by the runner). */
 export const correlationProjection: Projection<CorrelationState, CorrelationWork> = {
   name: 'correlation',
-  version: 2,
+  version: 3,
   init: () => ({ accounts: emptyAccounts(), pairs: new Map(), ids: [] }),
   evolve: evolveByCopy(correlationFold),
   inPlace: correlationFold,

@@ -52,7 +52,7 @@ export function performanceProjection(options: MetricOptions = {}): Projection<P
   };
   return {
     name: 'performance',
-    version: 2,
+    version: 3,
     fingerprint: JSON.stringify(resolved),
     init: () => ({ accounts: emptyAccounts(), strategies: new Map(), portfolio: emptyReturnStats(), lastReturnTime: null }),
     evolve: evolveByCopy(inPlace),
