@@ -252,9 +252,8 @@ export class PortfolioKernel {
           this.history.pushCloses(time, event.data.marks);
         }
         for (const [id, valueText] of Object.entries(event.data.strategyValues)) {
-          const entry = this.mustGet(id);
-          const value = dec(valueText);
-          this.recordValue(entry, time, value);
+          // Live, the value was just computed at these marks; only recovery needs to parse it back.
+          this.recordValue(this.mustGet(id), time, this.replaying ? dec(valueText) : this.valueOf(id));
         }
         // The configured allocation is the first decision: schedules count from the first slice.
         if (this.barIndex === 0 && this.rebalanceCount === 0) this.options.rebalancer?.recordRebalance(time);
