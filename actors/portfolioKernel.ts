@@ -842,7 +842,8 @@ export class PortfolioKernel {
     const rebalanceId = `r${this.rebalanceCount + 1}`;
     const inputs: Record<string, Record<string, unknown>> = {};
     for (const id of Object.keys(decision.finalWeights).sort()) {
-      inputs[id] = { value: decStr(strategies[id]?.value ?? ZERO), ...(decision.inputs[id] ?? {}) };
+      // The value the plan used is money: it is recorded exactly, whatever number the algorithm read.
+      inputs[id] = { ...(decision.inputs[id] ?? {}), value: decStr(strategies[id]?.value ?? ZERO) };
     }
     const before = this.currentWeights();
     const weightsBefore: Weights = {};
