@@ -7,3 +7,4 @@ export { strategyMachine, lifecycleEventFor } from './strategyActor.js';
 export type { StrategyActorContext, StrategyActorEvent, StrategyActorInput } from './strategyActor.js';
 export { supervisorMachine } from './supervisorMachine.js';
 export { strategyKinds, createRebalancing } from './wiring.js';
+export { BarStream, barStream } from './barStream.js';

@@ -1,7 +1,7 @@
 // The portfolio: opens or recovers a supervisor from its stream, takes commands, and runs bar slices through it one at a time.
 import { dirname } from 'node:path';
 import { createActor, waitFor, type Actor } from 'xstate';
-import { Observable, concatMap, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
+import { type Observable, concatMap, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
 import { ConfigError, DataError, StratafolioError } from '../src/errors.js';
 import { configHash, type PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { CODE_VERSION } from '../src/version.js';
@@ -259,8 +259,8 @@ export class Portfolio {
   }
 
   /**
-   * Runs every slice of a source in order. An async iterable is pulled one slice at a time (a file is never read ahead);
-   * an Observable is consumed with concatMap, each slice appended before the next starts.
+   * Runs every slice of a source in order. An async iterable (or a {@link BarStream}) is pulled one slice at a time, so
+   * a file is never read ahead; any other Observable is consumed with concatMap, each slice appended before the next starts.
    * Slices at or before the last persisted bar time are skipped, so a killed run resumes where it stopped.
    */
   async run(source: AsyncIterable<BarSlice> | Observable<BarSlice>, onSlice?: (report: SliceReport) => void): Promise<number> {
@@ -271,10 +271,11 @@ export class Portfolio {
       processed += 1;
       onSlice?.(report);
     };
-    if (source instanceof Observable) {
-      await lastValueFrom(source.pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
+    // Pull when the source can be pulled (files, BarStream): nothing is read ahead of the slice in hand.
+    if (Symbol.asyncIterator in source) {
+      for await (const slice of source as AsyncIterable<BarSlice>) await handle(slice);
     } else {
-      for await (const slice of source) await handle(slice);
+      await lastValueFrom(source.pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
     }
     return processed;
   }
