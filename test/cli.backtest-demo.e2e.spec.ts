@@ -153,3 +153,25 @@ describe('stratafolio demo', () => {
     expect(fromFile).toEqual(demoConfig());
   });
 });
+
+describe('human output', () => {
+  it('fits an 80-column terminal: demo, replay, audit list, one rebalance and the verification', async () => {
+    const url = `sqlite:${join(scratch, 'eighty.db')}`;
+    const outputs = [
+      await runCli('demo', '--store', url, '--bars', '90'),
+      await runCli('replay', '--store', url),
+      await runCli('replay', '--store', url, '--as-of', '2021-03-15'),
+      await runCli('audit', '--store', url),
+      await runCli('audit', '--store', url, '--rebalance', 'r1'),
+      await runCli('audit', '--store', url, '--verify'),
+    ];
+    for (const o of outputs) {
+      expect(o.code).toBe(0);
+      const lines = o.out.split('\n');
+      expect(lines.length).toBeGreaterThan(3);
+      // Only a line that repeats the user's own store URL may be longer.
+      expect(lines.filter((l) => l.length > 80 && !l.includes(url))).toEqual([]);
+    }
+    expect(outputs[4]?.out).toContain('rebalance r1');
+  });
+});

@@ -23,3 +23,42 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
     r.map((cell, c) => (numeric[c] ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** Lays `items` out after `head`, separated by ", ", on lines of at most `width` columns (continuations indented under the first item). */
+export function wrapList(head: string, items: readonly string[], width = 80): string[] {
+  const indent = ' '.repeat(head.length);
+  const lines: string[] = [];
+  let line = head;
+  let empty = true;
+  for (const item of items) {
+    const piece = empty ? item : `, ${item}`;
+    // +1 leaves room for the comma that ends a full line.
+    if (!empty && line.length + piece.length + 1 > width) {
+      lines.push(`${line},`);
+      line = indent + item;
+    } else {
+      line += piece;
+    }
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** Wraps free text after `head` at word boundaries to lines of at most `width` columns (continuations indented). */
+export function wrapText(head: string, text: string, width = 80): string[] {
+  const indent = ' '.repeat(Math.min(head.length, 8));
+  const lines: string[] = [];
+  let line = head;
+  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
+    const sep = line.trim().length === 0 || line === head ? '' : ' ';
+    if (line.length + sep.length + word.length > width && line.trim().length > 0) {
+      lines.push(line);
+      line = indent + word;
+    } else {
+      line += sep + word;
+    }
+  }
+  lines.push(line);
+  return lines;
+}

@@ -97,7 +97,8 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     `portfolio ${s.portfolioId} in ${s.store}${s.resumed ? ' (resumed)' : ''}`,
     `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${s.firstBarTime?.slice(0, 10) ?? '-'} … ${s.lastBarTime?.slice(0, 10) ?? '-'}), ${s.events} events`,
     `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${pct(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
-    `rebalances ${s.rebalances}; netting saved ${money(s.netting.commissionSaved)} in commission (gross traded ${money(s.netting.grossTradedValue)}, net ${money(s.netting.netTradedValue)})`,
+    `rebalances ${s.rebalances}`,
+    `netting   saved ${money(s.netting.commissionSaved)} in commission; traded ${money(s.netting.grossTradedValue)} gross, ${money(s.netting.netTradedValue)} net`,
     '',
     formatTable(
       ['strategy', 'kind', 'state', 'value', 'weight', 'return'],

@@ -9,7 +9,7 @@ import {
   type RebalanceRecord,
   type VerificationResult,
 } from '../../../projections/index.js';
-import { formatTable, writeJson, type CliIO } from '../output.js';
+import { formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
 
@@ -33,21 +33,42 @@ function weightRows(r: RebalanceRecord): string[][] {
   return ids.map((id) => [r.rebalanceId, id, pct(d.weightsBefore[id]), pct(d.rawWeights[id]), pct(d.finalWeights[id]), money(d.targets[id] ?? '0')]);
 }
 
+/** `key=value` pairs of a JSON object, nested objects flattened to dotted keys, so that they wrap at 80 columns. */
+function flatEntries(value: Readonly<Record<string, unknown>>, prefix = ''): string[] {
+  return Object.keys(value)
+    .sort()
+    .flatMap((k) => {
+      const v = value[k];
+      return typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? flatEntries(v as Record<string, unknown>, `${prefix}${k}.`)
+        : [`${prefix}${k}=${JSON.stringify(v)}`];
+    });
+}
+
+/** A bar time in 16 columns or fewer: the date alone at midnight UTC. */
+function shortTime(t: string | null): string {
+  if (t === null) return '-';
+  return t.endsWith('T00:00:00.000Z') ? t.slice(0, 10) : `${t.slice(0, 10)} ${t.slice(11, 16)}`;
+}
+
 function printList(io: CliIO, id: string, rebalances: readonly RebalanceRecord[]): void {
   const out = [`portfolio ${id}: ${rebalances.length} rebalance${rebalances.length === 1 ? '' : 's'}`, ''];
   if (rebalances.length > 0) {
     out.push(
       formatTable(
-        ['rebalance', 'bar time', 'trigger', 'algorithm', 'moved', 'binding'],
+        ['rebalance', 'bar time', 'trigger', 'algorithm', 'moved', 'bound'],
         rebalances.map((r) => [
           r.rebalanceId,
-          (r.barTime ?? '-').replace(':00.000Z', 'Z'),
+          shortTime(r.barTime),
           r.decision.trigger,
           r.decision.algorithm,
           money(r.capitalMoved),
-          r.decision.bindingConstraints.join(',') || '-',
+          String(r.decision.bindingConstraints.length),
         ]),
       ),
+      '',
+      'binding constraints',
+      ...rebalances.flatMap((r) => wrapList(`${r.rebalanceId.padEnd(5)} `, r.decision.bindingConstraints.length > 0 ? [...r.decision.bindingConstraints] : ['none'])),
       '',
       formatTable(['rebalance', 'strategy', 'before', 'raw', 'after', 'target'], rebalances.flatMap(weightRows)),
     );
@@ -59,10 +80,10 @@ function printOne(io: CliIO, r: RebalanceRecord): void {
   const d = r.decision;
   const out = [
     `rebalance ${r.rebalanceId} at ${r.barTime ?? '-'} (revision ${r.revision}, position ${r.position})`,
-    `trigger ${d.trigger}: ${d.reason}`,
-    `algorithm ${d.algorithm} ${JSON.stringify(d.parameters)}`,
+    ...wrapText(`trigger ${d.trigger}: `, d.reason),
+    ...wrapList(`algorithm ${d.algorithm}: `, flatEntries(d.parameters)),
     `solver ${d.solver ? `${d.solver.name} ${d.solver.status} objective ${String(d.solver.objective)} gap ${String(d.solver.gap)}` : 'none'}`,
-    `binding constraints: ${d.bindingConstraints.join(', ') || 'none'}`,
+    ...wrapList('binding constraints: ', d.bindingConstraints.length > 0 ? [...d.bindingConstraints] : ['none']),
     `portfolio value ${money(d.portfolioValue)}, capital moved ${money(r.capitalMoved)}`,
     '',
     formatTable(['rebalance', 'strategy', 'before', 'raw', 'after', 'target'], weightRows(r)),
@@ -73,21 +94,24 @@ function printOne(io: CliIO, r: RebalanceRecord): void {
     ),
   ];
   const inputs = Object.entries(d.inputs).sort(([a], [b]) => (a < b ? -1 : 1));
-  if (inputs.length > 0) out.push('', 'inputs', ...inputs.map(([s, v]) => `  ${s}: ${JSON.stringify(v)}`));
+  if (inputs.length > 0) {
+    out.push('', 'inputs');
+    for (const [s, v] of inputs) out.push(...wrapList(`  ${s}: `, flatEntries(v)));
+  }
   io.stdout.write(`${out.join('\n')}\n`);
 }
 
 function printVerdict(io: CliIO, v: VerificationResult): void {
-  if (v.ok) {
-    io.stdout.write(
-      `verified ${v.stream}: ${v.events} events, hash chain intact (head ${v.headHash.slice(0, 12)}…), ` +
-        `${v.rebalances} rebalances net to zero, ${v.marks} marks reproduced from fills and transfers\n`,
-    );
-  } else {
-    io.stdout.write(
-      `BROKEN ${v.stream} at revision ${v.revision}, position ${v.position} (${v.check} check): ${v.reason}\n`,
-    );
-  }
+  const lines = v.ok
+    ? [
+        `verified ${v.stream}: ${v.events} events`,
+        '  hash chain intact; head hash:',
+        `  ${v.headHash}`,
+        `  ${v.rebalances} rebalances whose transfers net to zero`,
+        `  ${v.marks} marks reproduced from fills and transfers`,
+      ]
+    : [`BROKEN ${v.stream} at revision ${v.revision}, position ${v.position} (${v.check} check)`, ...wrapText('  ', v.reason)];
+  io.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** Registers `audit`. */

@@ -40,7 +40,7 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
           if (flags.json) writeJson(io, summary);
           else {
             printSummary(io, summary);
-            io.stdout.write(`next: stratafolio replay --store ${flags.store}   |   stratafolio audit --store ${flags.store} --verify\n`);
+            io.stdout.write(`next: stratafolio replay --store ${flags.store}\n      stratafolio audit --store ${flags.store} --verify\n`);
           }
         } finally {
           portfolio.close();

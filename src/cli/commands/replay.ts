@@ -20,7 +20,7 @@ import {
   type AsOf,
   type RunResult,
 } from '../../../projections/index.js';
-import { formatTable, writeJson, type CliIO } from '../output.js';
+import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
 const STREAM_PREFIX = 'portfolio-';
@@ -133,7 +133,7 @@ function printReplay(io: CliIO, id: string, r: Result): void {
   const sum = portfolioSummary(s.portfolio, s.performance);
   const attribution = new Map(attributionView(s.attribution).strategies.map((a) => [a.strategyId, a.contribution]));
   const out: string[] = [];
-  out.push(`portfolio ${id} (${sum.name}) as of ${sum.asOf ?? 'the start'}: ${r.revision + 1} events, position ${r.position}`);
+  out.push(...wrapText(`portfolio ${id}: `, sum.name), `as of ${sum.asOf ?? 'the start'}: ${r.revision + 1} events, position ${r.position}`);
   out.push(
     `value ${money(sum.portfolioValue)} ${sum.baseCurrency}  capital ${money(sum.totalCapital)}  reserve ${money(sum.reserve)}  cash ${money(sum.cash)}`,
   );
