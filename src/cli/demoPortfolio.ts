@@ -10,15 +10,15 @@ export const DEMO_CONFIG_INPUT = {
   capital: '1000000',
   strategies: [
     { id: 'buy-hold', kind: 'buy-and-hold', allocation: '0.2', params: {} },
-    { id: 'momentum', kind: 'momentum', allocation: '0.25', params: { lookback: 60, topN: 4, rebalanceEvery: 21 } },
+    { id: 'momentum', kind: 'momentum', allocation: '0.25', params: { lookback: 20, topN: 4, rebalanceEvery: 21 } },
     { id: 'mean-rev', kind: 'mean-reversion', allocation: '0.25', params: { lookback: 20, entryZ: 1.5, exitZ: 0.25 } },
-    { id: 'trend', kind: 'trend-following', allocation: '0.2', params: { fast: 20, slow: 100 }, min: 0.05, max: 0.5 },
+    { id: 'trend', kind: 'trend-following', allocation: '0.2', params: { fast: 10, slow: 40 }, min: 0.05, max: 0.5 },
   ],
   execution: { fillAt: 'close', commission: { kind: 'per-share', perShare: '0.005', minimum: '1' }, slippageBps: '2' },
   risk: { exposureBuffer: 0, maxDrawdown: 0.35, drawdownAction: 'pause', faultPolicy: 'pause' },
   rebalancing: {
     algorithm: 'risk-parity',
-    params: { method: 'equal-risk-contribution', lookback: 126 },
+    params: { method: 'equal-risk-contribution', lookback: 63 },
     constraints: { defaultMin: 0.05, defaultMax: 0.5, maxTotal: 0.95 },
     frequency: 'monthly',
     cooldownDays: 5,
