@@ -71,8 +71,13 @@ export function sha256Hex(text: string): string {
 
 /** The canonical text that an event's hash covers: the event without `metadata.hash`. */
 export function eventBody(event: { type: string; data: unknown; metadata: Omit<EventMetadata, 'hash'> | EventMetadata }): string {
-  const { hash: _omit, ...meta } = event.metadata as EventMetadata;
-  return canonicalJson({ type: event.type, data: event.data, metadata: meta });
+  const m = event.metadata;
+  // The same bytes as canonicalJson({ data, metadata (without hash), type }), written directly: keys in sorted order.
+  const metadata =
+    `{"barTime":${m.barTime === null ? 'null' : JSON.stringify(m.barTime)},"eventId":${JSON.stringify(m.eventId)},` +
+    `"portfolioId":${JSON.stringify(m.portfolioId)},"prevHash":${JSON.stringify(m.prevHash)},` +
+    `"revision":${canonicalJson(m.revision)},"schemaVersion":${canonicalJson(m.schemaVersion)}}`;
+  return `{"data":${canonicalJson(event.data)},"metadata":${metadata},"type":${JSON.stringify(event.type)}}`;
 }
 
 /** Where the next sealed event goes: the portfolio, the next revision and the hash of the event before it. */
