@@ -1,22 +1,14 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { GENESIS_HASH, domainEvent, openEventStore, portfolioStream, sealEvents } from '../src/index.js';
 import { appendBatches, fixtureBatches } from './projections.fixture.js';
+import { captureIO } from './fixtures/cliRun.js';
 
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
+const capture = captureIO;
 
 async function cli(...args: string[]) {
   const c = capture();

@@ -2,7 +2,6 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
@@ -22,6 +21,7 @@ import {
 } from '../projections/index.js';
 import type { SliceReport } from '../actors/portfolio.js';
 import { EVENTS_AT, FAULT_BAR, runBacktest, runDemo, type EngineRecord } from './fixtures/parity/parityRun.js';
+import { captureIO } from './fixtures/cliRun.js';
 
 const BARS = 200;
 
@@ -120,15 +120,7 @@ async function rebuild(path: string, stream: string, asOf?: { kind: 'time'; time
   }
 }
 
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
+const capture = captureIO;
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const c = capture();
