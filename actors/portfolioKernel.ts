@@ -593,13 +593,31 @@ export class PortfolioKernel {
       throw new DataError(`bar time ${slice.time} is not later than the last processed bar time ${this.lastBarTime}`);
     }
     const t = slice.time;
-    const barIndex = this.barIndex;
-    // 1. marks and history
-    for (const [symbol, bar] of Object.entries(slice.bars)) this.marks.set(symbol, dec(bar.close, `${symbol} close at ${t}`));
+    this.markSlice(slice);
+    const manual = this.applyCommands(t);
+    this.startNewStrategies(slice);
+    // The configured allocation counts as the first rebalance: schedules count from the first slice.
+    if (this.barIndex === 0 && this.rebalanceCount === 0) this.options.rebalancer?.recordRebalance(t);
+    const rebalance = this.decideRebalance(manual, t);
+    const requested = this.runStrategies(slice, rebalance);
+    const accepted = this.placeOrders(slice, requested, rebalance);
+    this.executeOrders(slice, accepted, rebalance);
+    if (rebalance) this.transfer(rebalance, t);
+    this.completeLiquidations(t);
+    this.enforceDrawdownLimit(t);
+    this.emitMarks(slice);
+    return this.drainSealed();
+  }
+
+  /** Step 1: the slice's closes become the marks and enter the price history. */
+  private markSlice(slice: BarSlice): void {
+    for (const [symbol, bar] of Object.entries(slice.bars)) this.marks.set(symbol, dec(bar.close, `${symbol} close at ${slice.time}`));
     this.valueCache.clear();
     this.history.push(slice);
+  }
 
-    // 2. commands queued since the last slice
+  /** Step 2: commands queued since the last slice take effect; returns a manual rebalance, if one was asked for. */
+  private applyCommands(t: string): Extract<PortfolioCommand, { kind: 'rebalance' }> | null {
     const commands = this.commands;
     this.commands = [];
     let manual: Extract<PortfolioCommand, { kind: 'rebalance' }> | null = null;
@@ -614,60 +632,60 @@ export class PortfolioKernel {
         case 'resume':
           this.changeLifecycle(c.id, 'running', c.reason, t);
           break;
-        case 'remove': {
-          const entry = this.mustGet(c.id);
-          entry.pendingRemoval = { liquidate: c.liquidate };
+        case 'remove':
+          this.mustGet(c.id).pendingRemoval = { liquidate: c.liquidate };
           this.changeLifecycle(c.id, 'liquidating', `removal requested (liquidate=${String(c.liquidate)})`, t);
           break;
-        }
         case 'rebalance':
           manual = c;
           break;
       }
     }
+    return manual;
+  }
 
-    // 3. strategies added since the last slice start now
+  /** Step 3: strategies added since the last slice run init and start. */
+  private startNewStrategies(slice: BarSlice): void {
     for (const id of this.activeIds()) {
       if (this.lifecycleOf(id) !== 'initializing') continue;
       const entry = this.mustGet(id);
       this.flushLedger(id);
-      entry.actor.send({ type: 'INIT', slice, barIndex, history: this.history, markOf: this.markOf });
+      entry.actor.send({ type: 'INIT', slice, barIndex: this.barIndex, history: this.history, markOf: this.markOf });
       const call = entry.actor.getSnapshot().context.lastCall;
-      if (!call.ok) this.fault(id, 'init', call.error, t);
-      else this.changeLifecycle(id, 'running', 'started', t);
+      if (!call.ok) this.fault(id, 'init', call.error, slice.time);
+      else this.changeLifecycle(id, 'running', 'started', slice.time);
     }
+  }
 
-    // 4. rebalance decision (manual, schedule or drift); the configured allocation counts as the first one
-    if (barIndex === 0 && this.rebalanceCount === 0) this.options.rebalancer?.recordRebalance(t);
-    const rebalance = this.decideRebalance(manual, t);
-
-    // 5. strategy code
+  /** Step 5: each running strategy's code, closing orders of liquidating ones, and a rebalance's pro-rata sales. */
+  private runStrategies(slice: BarSlice, rebalance: RebalanceInProgress | null): Map<string, RequestedOrder[]> {
     const requested = new Map<string, RequestedOrder[]>();
     for (const id of this.activeIds()) {
       const state = this.lifecycleOf(id);
       if (state === 'running') {
         const entry = this.mustGet(id);
         this.flushLedger(id);
-        entry.actor.send({ type: 'BAR', slice, barIndex, history: this.history, markOf: this.markOf });
+        entry.actor.send({ type: 'BAR', slice, barIndex: this.barIndex, history: this.history, markOf: this.markOf });
         const call = entry.actor.getSnapshot().context.lastCall;
-        if (!call.ok) this.fault(id, 'onBar', call.error, t);
+        if (!call.ok) this.fault(id, 'onBar', call.error, slice.time);
         else if (call.intents.length > 0) requested.set(id, call.intents.map(toRequested));
       } else if (state === 'liquidating') {
         const closing = [...this.ledgerOf(id).positions.values()].map((p) => ({ symbol: p.symbol, quantity: p.quantity.neg() }));
         if (closing.length > 0) requested.set(id, closing);
       }
     }
-    for (const [id, sales] of Object.entries(rebalance?.sales ?? {})) {
-      const merged = mergeOrders([...(requested.get(id) ?? []), ...sales]);
-      requested.set(id, merged);
-    }
+    for (const [id, sales] of Object.entries(rebalance?.sales ?? {})) requested.set(id, mergeOrders([...(requested.get(id) ?? []), ...sales]));
+    return requested;
+  }
 
-    // 6. limits → OrderPlaced / OrderRejected
+  /** Step 6: limits per strategy, recorded as OrderPlaced (possibly scaled down) or OrderRejected. */
+  private placeOrders(slice: BarSlice, requested: ReadonlyMap<string, RequestedOrder[]>, rebalance: RebalanceInProgress | null): ExecutableOrder[] {
+    const t = slice.time;
     const accepted: ExecutableOrder[] = [];
     const priceOf = (symbol: string): DecT | undefined => (slice.bars[symbol] ? this.marks.get(symbol) : undefined);
     for (const id of [...requested.keys()].sort()) {
       const ledger = this.ledgerOf(id);
-      const value = ledgerValue(ledger, this.markOf);
+      const value = this.valueOf(id);
       const decisions = applyOrderLimits(mergeOrders(requested.get(id) ?? []), {
         cash: ledger.cash,
         reservedCash: this.lifecycleOf(id) === 'liquidating' ? ZERO : rebalance?.decreases[id] ?? ZERO,
@@ -680,7 +698,7 @@ export class PortfolioKernel {
       });
       let k = 0;
       for (const d of decisions) {
-        const orderId = `o${barIndex}-${id}-${k++}`;
+        const orderId = `o${this.barIndex}-${id}-${k++}`;
         if (d.kind === 'rejected') {
           this.emit(domainEvent('OrderRejected', { orderId, strategyId: id, symbol: d.symbol, quantity: decStr(d.quantity), orderType: 'market', reason: d.reason }), t);
           continue;
@@ -695,8 +713,15 @@ export class PortfolioKernel {
         accepted.push({ orderId, strategyId: id, symbol: d.symbol, quantity: d.quantity });
       }
     }
+    return accepted;
+  }
 
-    // 7. what executes now: this slice's orders at its close, or the previous slice's at this open
+  /**
+   * Steps 7–8: what executes now — this slice's orders at its close, or (next-open) the previous slice's at this open —
+   * netted per symbol and filled (OrdersNetted, FillRecorded).
+   */
+  private executeOrders(slice: BarSlice, accepted: readonly ExecutableOrder[], rebalance: RebalanceInProgress | null): void {
+    const t = slice.time;
     const nextOpen = this.config.execution.fillAt === 'next-open';
     const executable: { order: ExecutableOrder; price: DecT }[] = [];
     if (nextOpen) {
@@ -717,18 +742,14 @@ export class PortfolioKernel {
       const forced = rebalance?.sales[o.strategyId] !== undefined || this.lifecycleOf(o.strategyId) === 'liquidating';
       if (!nextOpen || forced) executable.push({ order: o, price: this.marks.get(o.symbol) as DecT });
     }
+    if (executable.length === 0) return;
+    const result = executeSliceOrders(executable, this.config.execution);
+    this.emit(domainEvent('OrdersNetted', result.netted), t);
+    for (const f of result.fills) this.emit(domainEvent('FillRecorded', f), t);
+  }
 
-    // 8. netting, simulated execution and fills
-    if (executable.length > 0) {
-      const result = executeSliceOrders(executable, this.config.execution);
-      this.emit(domainEvent('OrdersNetted', result.netted), t);
-      for (const f of result.fills) this.emit(domainEvent('FillRecorded', f), t);
-    }
-
-    // 9. rebalance transfers, after the sales
-    if (rebalance) this.transfer(rebalance, t);
-
-    // 10. liquidations that are complete; removals
+  /** Step 10: a liquidating strategy that is flat returns its cash to the reserve and stops (and is removed, when asked). */
+  private completeLiquidations(t: string): void {
     for (const id of this.activeIds()) {
       if (this.lifecycleOf(id) !== 'liquidating') continue;
       const entry = this.mustGet(id);
@@ -742,26 +763,28 @@ export class PortfolioKernel {
         this.emit(domainEvent('StrategyRemoved', { strategyId: id, liquidated: entry.pendingRemoval.liquidate, capitalReturned: decStr(cash.isNegative() ? ZERO : cash) }), t);
       }
     }
+  }
 
-    // 11. risk: drawdown limit
+  /** Step 11: a running strategy whose transfer-neutral drawdown is beyond the limit is paused or liquidated. */
+  private enforceDrawdownLimit(t: string): void {
     const limit = this.config.risk.maxDrawdown;
-    if (limit !== null) {
-      for (const id of this.activeIds()) {
-        if (this.lifecycleOf(id) !== 'running') continue;
-        const entry = this.mustGet(id);
-        const value = this.valueOf(id);
-        const base = entry.lastValue.plus(entry.flowSinceMark);
-        if (!base.isPositive() || base.isZero()) continue;
-        const index = entry.navIndex * (value.toNumber() / base.toNumber());
-        const drawdown = index / Math.max(entry.navPeak, index) - 1;
-        if (drawdown < -limit) {
-          const to = this.config.risk.drawdownAction === 'liquidate' ? 'liquidating' : 'paused';
-          this.changeLifecycle(id, to, `risk: drawdown ${(drawdown * 100).toFixed(2)}% beyond the limit of ${(limit * 100).toFixed(2)}%`, t);
-        }
+    if (limit === null) return;
+    for (const id of this.activeIds()) {
+      if (this.lifecycleOf(id) !== 'running') continue;
+      const entry = this.mustGet(id);
+      const base = entry.lastValue.plus(entry.flowSinceMark);
+      if (!base.isPositive() || base.isZero()) continue;
+      const index = entry.navIndex * (this.valueOf(id).toNumber() / base.toNumber());
+      const drawdown = index / Math.max(entry.navPeak, index) - 1;
+      if (drawdown < -limit) {
+        const to = this.config.risk.drawdownAction === 'liquidate' ? 'liquidating' : 'paused';
+        this.changeLifecycle(id, to, `risk: drawdown ${(drawdown * 100).toFixed(2)}% beyond the limit of ${(limit * 100).toFixed(2)}%`, t);
       }
     }
+  }
 
-    // 12. the marks and values after the slice
+  /** Step 12: BarMarked, the last event of every slice: the marks, every strategy's value and cash, the reserve and the total. */
+  private emitMarks(slice: BarSlice): void {
     const marks: Record<string, string> = {};
     for (const symbol of Object.keys(slice.bars)) marks[symbol] = decStr(this.marks.get(symbol) as DecT);
     const strategyValues: Record<string, string> = {};
@@ -773,8 +796,7 @@ export class PortfolioKernel {
       strategyCash[id] = decStr(this.ledgerOf(id).cash);
       total = total.plus(v);
     }
-    this.emit(domainEvent('BarMarked', { marks, strategyValues, strategyCash, reserve: decStr(this.reserve), portfolioValue: decStr(total) }), t);
-    return this.drainSealed();
+    this.emit(domainEvent('BarMarked', { marks, strategyValues, strategyCash, reserve: decStr(this.reserve), portfolioValue: decStr(total) }), slice.time);
   }
 
   private fault(id: string, phase: 'init' | 'onBar', error: string, t: string): void {
