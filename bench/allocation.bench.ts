@@ -9,26 +9,18 @@ import {
   type AllocationAlgorithm,
 } from '../src/allocation/index.js';
 import { StrategyPerformance } from '../src/performance/index.js';
+import { SeededRandom } from '../src/market/seededRandom.js';
 
 export const name = 'allocation';
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HISTORY = 2_520;
 const times = Array.from({ length: HISTORY + 1 }, (_, i) => new Date(Date.UTC(2010, 0, 1) + i * 86_400_000).toISOString());
 
 /** n strategies driven by one common factor plus noise, each fed 2,520 updates (one per slice, like the engine). */
 function performances(n: number): Record<string, StrategyPerformance> {
-  const rand = mulberry32(n);
-  const normal = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
+  const random = new SeededRandom(n);
+  const normal = (): number => random.normal();
   const out: Record<string, StrategyPerformance> = {};
   const perfs: StrategyPerformance[] = [];
   const values: number[] = [];
@@ -39,7 +31,7 @@ function performances(n: number): Record<string, StrategyPerformance> {
     out[id] = p;
     perfs.push(p);
     values.push(100_000);
-    loadings.push(rand() * 1.6 - 0.8);
+    loadings.push(random.uniform() * 1.6 - 0.8);
     p.update(times[0] as string, 100_000);
   }
   for (let t = 1; t <= HISTORY; t++) {

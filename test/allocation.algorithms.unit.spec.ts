@@ -16,6 +16,7 @@ import {
 import { shrinkTowardDiagonal } from '../src/allocation/equalRiskContribution.js';
 import { ConfigError } from '../src/errors.js';
 import { StrategyPerformance, type PerformanceOptions } from '../src/performance/index.js';
+import { SeededRandom } from '../src/market/seededRandom.js';
 
 const t = (i: number): string => new Date(Date.UTC(2024, 0, 1) + i * 86_400_000).toISOString();
 
@@ -26,15 +27,6 @@ function fromReturns(id: string, returns: readonly number[], options: Performanc
   return StrategyPerformance.fromValues(id, values, options);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('FixedAllocation', () => {
   it('keeps the configured weights, never renormalised (B14); the rest stays in the reserve', () => {
@@ -103,8 +95,8 @@ describe('RiskParityAllocation (inverse volatility)', () => {
 });
 
 describe('RiskParityAllocation (equal risk contribution)', () => {
-  const rand = mulberry32(7);
-  const normal = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
+  const random = new SeededRandom(7);
+  const normal = (): number => random.normal();
   const m = 252;
   const factor = Array.from({ length: m }, normal);
   const loadings = [0.9, 0.5, 0.1, -0.4, 0.7];
@@ -185,8 +177,8 @@ describe('RiskParityAllocation (equal risk contribution)', () => {
 
   it('shrinks a singular covariance (more strategies than returns) toward its diagonal and equalises under it', () => {
     // 12 strategies, 8 common returns: the sample covariance has rank ≤ 7.
-    const r = mulberry32(11);
-    const gauss = (): number => Math.sqrt(-2 * Math.log(r() + 1e-300)) * Math.cos(2 * Math.PI * r());
+    const r = new SeededRandom(11);
+    const gauss = (): number => r.normal();
     const f = Array.from({ length: 8 }, gauss);
     const many: Record<string, StrategyPerformance> = {};
     for (let k = 0; k < 12; k++) many[`m${String(k).padStart(2, '0')}`] = fromReturns(`m${k}`, f.map((x) => 0.01 * (0.6 * x + 0.8 * gauss())));
