@@ -120,6 +120,21 @@ describe('stratafolio backtest', async () => {
     expect(await eventCount(url)).toBe(before);
   });
 
+  it('a bar file that does not exist, a store URL of an unknown kind, and a missing required flag each exit 2 with one line', async () => {
+    const missing = join(scratch, 'no-such-bars.csv');
+    const cases = [
+      { args: ['backtest', '--config', configPath, '--bars', missing, '--store', 'memory:'], says: /no-such-bars\.csv/ },
+      { args: ['backtest', '--config', configPath, '--bars', bars, '--store', 'postgres://x'], says: /postgres:\/\/x/ },
+      { args: ['backtest', '--bars', bars], says: /--config/ },
+    ];
+    for (const c of cases) {
+      const { code, err } = await cli(...c.args);
+      expect(code).toBe(2);
+      expect(err.trimEnd().split('\n')).toHaveLength(1);
+      expect(err).toMatch(c.says);
+    }
+  });
+
   it('an unknown --format exits 2 naming it', async () => {
     const { code, err } = await cli('backtest', '--config', configPath, '--bars', bars, '--format', 'xml', '--store', 'memory:');
     expect(code).toBe(2);
