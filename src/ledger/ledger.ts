@@ -1,6 +1,6 @@
 // The strategy ledger as a pure Decimal fold: fills and capital transfers in, cash, positions, average cost and realised P&L out.
 import { Dec, ZERO, dec, decStr } from '../money/decimal.js';
-import { InsufficientFundsError, LedgerError } from '../errors.js';
+import { InsufficientFundsError, InvalidNumberError, LedgerError } from '../errors.js';
 import type { LedgerFill, LedgerState, LedgerView, Position } from './types.js';
 import { exactMinus, exactPlus, exactTimes, roundedQuotient } from './exactArithmetic.js';
 
@@ -147,12 +147,19 @@ function sortedPositions(state: LedgerState): Position[] {
  * @throws LedgerError naming a held symbol that has no mark; InvalidNumberError for a non-finite mark.
  */
 export function ledgerValue(state: LedgerState, markOf: (symbol: string) => Dec | undefined): Dec {
+  // Every step is exact (or throws), so the order of the positions cannot change the total: no sort needed.
   let total = state.cash;
-  for (const p of sortedPositions(state)) {
+  for (const p of state.positions.values()) {
     const raw = markOf(p.symbol);
     if (raw === undefined) throw new LedgerError(`ledger value: no mark (price) known for held symbol ${p.symbol}`);
-    const mark = dec(raw, `mark of ${p.symbol}`);
-    total = exactPlus(total, exactTimes(p.quantity, mark, `value of ${p.symbol}`), 'ledger value');
+    try {
+      total = exactPlus(total, exactTimes(p.quantity, dec(raw, 'mark'), 'position value'), 'ledger value');
+    } catch (e) {
+      // The symbol is named only on failure, so the hot path builds no message.
+      if (e instanceof InvalidNumberError) throw new InvalidNumberError(`value of ${p.symbol}: ${e.message}`);
+      if (e instanceof LedgerError) throw new LedgerError(`value of ${p.symbol}: ${e.message}`);
+      throw e;
+    }
   }
   return total;
 }
