@@ -20,7 +20,7 @@ import { planRebalance } from '../src/portfolio/rebalancePlan.js';
 import { executeSliceOrders, estimateCashCost, type ExecutableOrder } from '../src/portfolio/sliceExecution.js';
 import { RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../events/catalogue.js';
 import { GENESIS_HASH, sealEvents, type ChainHead, type SealedEvent } from '../events/envelope.js';
-import { lifecycleEventFor, strategyMachine } from './strategyActor.js';
+import { callStrategy, lifecycleEventFor, strategyMachine } from './strategyActor.js';
 
 /** Version of the kernel snapshot format; a snapshot of another version is ignored (the stream is folded instead). */
 export const KERNEL_SNAPSHOT_VERSION = 1;
@@ -379,7 +379,7 @@ export class PortfolioKernel {
       const strategy = this.strategyObjects.get(st.id) ?? this.options.resolveStrategy(st.id, st.kind, st.params);
       this.strategyObjects.set(st.id, strategy);
       const input = { strategyId: st.id, strategy, params: st.params, ledger: ledgerFromJson(st.ledger), ...this.sizerInput(st.id) };
-      const restored = strategyMachine.resolveState({ value: st.lifecycle, context: { ...input, lastCall: { ok: true, intents: [] } } });
+      const restored = strategyMachine.resolveState({ value: st.lifecycle, context: input });
       const actor = createActor(strategyMachine, { snapshot: restored, input });
       actor.start();
       this.strategies.set(st.id, {
@@ -650,9 +650,8 @@ export class PortfolioKernel {
       if (this.lifecycleOf(id) !== 'initializing') continue;
       const entry = this.mustGet(id);
       this.flushLedger(id);
-      entry.actor.send({ type: 'INIT', slice, barIndex: this.barIndex, history: this.history, markOf: this.markOf });
-      const call = entry.actor.getSnapshot().context.lastCall;
-      if (!call.ok) this.fault(id, 'init', call.error, slice.time);
+      const call = callStrategy(entry.actor, 'init', { slice, barIndex: this.barIndex, history: this.history, markOf: this.markOf });
+      if (call && !call.ok) this.fault(id, 'init', call.error, slice.time);
       else this.changeLifecycle(id, 'running', 'started', slice.time);
     }
   }
@@ -665,8 +664,8 @@ export class PortfolioKernel {
       if (state === 'running') {
         const entry = this.mustGet(id);
         this.flushLedger(id);
-        entry.actor.send({ type: 'BAR', slice, barIndex: this.barIndex, history: this.history, markOf: this.markOf });
-        const call = entry.actor.getSnapshot().context.lastCall;
+        const call = callStrategy(entry.actor, 'onBar', { slice, barIndex: this.barIndex, history: this.history, markOf: this.markOf });
+        if (call === null) continue;
         if (!call.ok) this.fault(id, 'onBar', call.error, slice.time);
         else if (call.intents.length > 0) requested.set(id, call.intents.map(toRequested));
       } else if (state === 'liquidating') {

@@ -1,5 +1,5 @@
 // The strategy actor: one strategy's lifecycle and its own ledger; runs the strategy's code and never sees another ledger.
-import { assign, setup } from 'xstate';
+import { assign, setup, type Actor } from 'xstate';
 import type { LifecycleState } from '../events/catalogue.js';
 import type { BarSlice } from '../src/market/bar.js';
 import type { LedgerState } from '../src/ledger/types.js';
@@ -21,10 +21,8 @@ export interface StrategyActorInput {
   readonly sizerFactory?: SizerFactory;
 }
 
-/** The strategy actor's context. */
-export interface StrategyActorContext extends StrategyActorInput {
-  readonly lastCall: StrategyCallOutcome;
-}
+/** The strategy actor's context: what it was built with, its ledger kept current by LEDGER events. */
+export type StrategyActorContext = StrategyActorInput;
 
 /** Everything a strategy needs for one call, supplied by the supervisor. */
 export interface StrategyCallInput {
@@ -34,18 +32,14 @@ export interface StrategyCallInput {
   readonly markOf: (symbol: string) => Dec | undefined;
 }
 
-/** Events the strategy actor accepts. */
+/** Events the strategy actor accepts: ledger changes and lifecycle moves. */
 export type StrategyActorEvent =
-  | ({ readonly type: 'INIT' } & StrategyCallInput)
-  | ({ readonly type: 'BAR' } & StrategyCallInput)
   | { readonly type: 'LEDGER'; readonly events: readonly LedgerEvent[] }
   | { readonly type: 'START' }
   | { readonly type: 'PAUSE' }
   | { readonly type: 'RESUME' }
   | { readonly type: 'LIQUIDATE' }
   | { readonly type: 'STOP' };
-
-const NO_CALL: StrategyCallOutcome = { ok: true, intents: [] };
 
 /** The lifecycle event that moves a strategy from one state to another. */
 export function lifecycleEventFor(to: LifecycleState): StrategyActorEvent['type'] | null {
@@ -63,30 +57,13 @@ export function lifecycleEventFor(to: LifecycleState): StrategyActorEvent['type'
   }
 }
 
-const callStrategy = (phase: 'init' | 'onBar') =>
-  assign<StrategyActorContext, StrategyActorEvent, undefined, StrategyActorEvent, never>({
-    lastCall: ({ context, event }) => {
-      if (event.type !== 'BAR' && event.type !== 'INIT') return NO_CALL;
-      return runStrategyCall(phase, context.strategy, {
-        strategyId: context.strategyId,
-        params: context.params,
-        ledger: context.ledger,
-        slice: event.slice,
-        barIndex: event.barIndex,
-        history: event.history,
-        markOf: event.markOf,
-        ...(context.sizerFactory ? { sizer: context.sizerFactory(event.history) } : {}),
-      });
-    },
-  });
-
 const applyLedger = assign<StrategyActorContext, StrategyActorEvent, undefined, StrategyActorEvent, never>({
   ledger: ({ context, event }) => (event.type === 'LEDGER' ? event.events.reduce(evolveLedger, context.ledger) : context.ledger),
 });
 
 /**
  * initializing → running ⇄ paused → liquidating → stopped. Nothing leaves `stopped`.
- * Only a running strategy's code is called on a bar; ledger events apply in every state but `stopped`.
+ * Ledger events apply in every state but `stopped`; {@link callStrategy} runs the strategy's code only in the state that allows it.
  */
 export const strategyMachine = setup({
   types: {
@@ -94,21 +71,15 @@ export const strategyMachine = setup({
     events: {} as StrategyActorEvent,
     input: {} as StrategyActorInput,
   },
-  actions: {
-    callInit: callStrategy('init'),
-    callOnBar: callStrategy('onBar'),
-    applyLedger,
-    clearCall: assign({ lastCall: () => NO_CALL }),
-  },
+  actions: { applyLedger },
 }).createMachine({
   id: 'strategy',
   initial: 'initializing',
-  context: ({ input }) => ({ ...input, lastCall: NO_CALL }),
+  context: ({ input }) => ({ ...input }),
   on: { LEDGER: { actions: 'applyLedger' } },
   states: {
     initializing: {
       on: {
-        INIT: { actions: 'callInit' },
         START: 'running',
         PAUSE: 'paused',
         LIQUIDATE: 'liquidating',
@@ -117,23 +88,44 @@ export const strategyMachine = setup({
     },
     running: {
       on: {
-        BAR: { actions: 'callOnBar' },
         PAUSE: 'paused',
         LIQUIDATE: 'liquidating',
         STOP: 'stopped',
       },
     },
     paused: {
-      entry: 'clearCall',
       on: { RESUME: 'running', START: 'running', LIQUIDATE: 'liquidating', STOP: 'stopped' },
     },
     liquidating: {
-      entry: 'clearCall',
       on: { STOP: 'stopped' },
     },
     stopped: {
       type: 'final',
-      entry: 'clearCall',
     },
   },
 });
+
+/** The running strategy actor. */
+export type StrategyActor = Actor<typeof strategyMachine>;
+
+/**
+ * Runs the actor's strategy code against the ledger the actor holds: `init` while initializing, `onBar` while running.
+ * A call changes nothing in the actor (its orders go to the supervisor), so it reads the actor's snapshot instead of
+ * being an event: a statechart transition per strategy per bar cost more than most strategies' onBar.
+ * Returns null when the actor's state does not allow the call (a paused, liquidating or stopped strategy's code is not run).
+ */
+export function callStrategy(actor: StrategyActor, phase: 'init' | 'onBar', input: StrategyCallInput): StrategyCallOutcome | null {
+  const snapshot = actor.getSnapshot();
+  if (snapshot.value !== (phase === 'init' ? 'initializing' : 'running')) return null;
+  const { context } = snapshot;
+  return runStrategyCall(phase, context.strategy, {
+    strategyId: context.strategyId,
+    params: context.params,
+    ledger: context.ledger,
+    slice: input.slice,
+    barIndex: input.barIndex,
+    history: input.history,
+    markOf: input.markOf,
+    ...(context.sizerFactory ? { sizer: context.sizerFactory(input.history) } : {}),
+  });
+}

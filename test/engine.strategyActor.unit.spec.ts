@@ -1,7 +1,7 @@
 // The strategy actor alone: guarded lifecycle transitions, onBar only while running, its own ledger, contained errors.
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { strategyMachine, type StrategyActorEvent } from '../actors/strategyActor.js';
+import { callStrategy, strategyMachine, type StrategyCallInput } from '../actors/strategyActor.js';
 import { emptyLedger } from '../src/ledger/ledger.js';
 import { RollingPriceHistory } from '../src/strategy/priceHistory.js';
 import { dec } from '../src/money/decimal.js';
@@ -16,37 +16,40 @@ function actorFor(strategy: Strategy) {
 
 const history = new RollingPriceHistory(10);
 const markOf = (symbol: string) => (symbol === 'AAA' ? dec('10') : undefined);
-function bar(i: number): StrategyActorEvent {
-  return { type: 'BAR', slice: slice(day(i), { AAA: '10' }), barIndex: i, history, markOf };
+function bar(i: number): StrategyCallInput {
+  return { slice: slice(day(i), { AAA: '10' }), barIndex: i, history, markOf };
 }
 
 describe('strategy actor lifecycle', () => {
-  it('starts in initializing and runs init on INIT without leaving it', () => {
+  it('starts in initializing and runs init only there, without leaving it', () => {
     let inits = 0;
     const actor = actorFor({ name: 'x', init: () => void (inits += 1), onBar: () => {} });
     expect(actor.getSnapshot().value).toBe('initializing');
-    actor.send({ type: 'INIT', slice: slice(day(0), { AAA: '10' }), barIndex: 0, history, markOf });
+    expect(callStrategy(actor, 'init', bar(0))).toEqual({ ok: true, intents: [] });
     expect(inits).toBe(1);
     expect(actor.getSnapshot().value).toBe('initializing');
     actor.send({ type: 'START' });
     expect(actor.getSnapshot().value).toBe('running');
+    expect(callStrategy(actor, 'init', bar(1))).toBeNull();
+    expect(inits).toBe(1);
   });
 
   it('calls onBar only while running', () => {
     const s = scripted('x');
     const actor = actorFor(s);
-    actor.send(bar(0)); // initializing: ignored
+    const outcomes = [callStrategy(actor, 'onBar', bar(0))]; // initializing: not run
     actor.send({ type: 'START' });
-    actor.send(bar(1));
+    outcomes.push(callStrategy(actor, 'onBar', bar(1)));
     actor.send({ type: 'PAUSE' });
-    actor.send(bar(2)); // paused: ignored
+    outcomes.push(callStrategy(actor, 'onBar', bar(2))); // paused: not run
     actor.send({ type: 'RESUME' });
-    actor.send(bar(3));
+    outcomes.push(callStrategy(actor, 'onBar', bar(3)));
     actor.send({ type: 'LIQUIDATE' });
-    actor.send(bar(4)); // liquidating: ignored
+    outcomes.push(callStrategy(actor, 'onBar', bar(4))); // liquidating: not run
     actor.send({ type: 'STOP' });
-    actor.send(bar(5)); // stopped: ignored
+    outcomes.push(callStrategy(actor, 'onBar', bar(5))); // stopped: not run
     expect(s.calls).toEqual([day(1), day(3)]);
+    expect(outcomes.map((o) => o !== null)).toEqual([false, true, false, true, false, false]);
   });
 
   it('goes paused → running only by RESUME or START, and running ⇄ paused repeatedly', () => {
@@ -54,7 +57,7 @@ describe('strategy actor lifecycle', () => {
     actor.send({ type: 'START' });
     actor.send({ type: 'PAUSE' });
     expect(actor.getSnapshot().value).toBe('paused');
-    actor.send({ type: 'INIT', slice: slice(day(0), { AAA: '10' }), barIndex: 0, history, markOf });
+    expect(callStrategy(actor, 'init', bar(0))).toBeNull();
     expect(actor.getSnapshot().value).toBe('paused');
     actor.send({ type: 'RESUME' });
     expect(actor.getSnapshot().value).toBe('running');
@@ -100,35 +103,32 @@ describe('strategy actor lifecycle', () => {
     expect(ledger.positions.get('AAA')?.quantity.toString()).toBe('20');
   });
 
-  it('returns the orders a bar asked for as lastCall intents', () => {
+  it('returns the orders a bar asked for as the intents of the call', () => {
     const actor = actorFor(scripted('x', (ctx) => ctx.order('AAA', '7')));
     actor.send({ type: 'START' });
     const h = new RollingPriceHistory(10);
     const s = slice(day(1), { AAA: '10' });
     h.push(s);
-    actor.send({ type: 'BAR', slice: s, barIndex: 1, history: h, markOf });
-    const call = actor.getSnapshot().context.lastCall;
-    expect(call.ok).toBe(true);
-    expect(call.ok && call.intents.map((i) => [i.symbol, i.quantity.toString()])).toEqual([['AAA', '7']]);
+    const call = callStrategy(actor, 'onBar', { slice: s, barIndex: 1, history: h, markOf });
+    expect(call?.ok).toBe(true);
+    expect(call?.ok && call.intents.map((i) => [i.symbol, i.quantity.toString()])).toEqual([['AAA', '7']]);
   });
 
-  it('captures a throwing onBar as lastCall.ok === false with the message, and stays running', () => {
+  it('captures a throwing onBar as ok === false with the message, and stays running', () => {
     const actor = actorFor(scripted('x', () => {
       throw new Error('boom at bar');
     }));
     actor.send({ type: 'START' });
-    actor.send(bar(1));
-    const call = actor.getSnapshot().context.lastCall;
-    expect(call.ok).toBe(false);
-    expect(!call.ok && call.phase).toBe('onBar');
-    expect(!call.ok && call.error).toContain('boom at bar');
+    const call = callStrategy(actor, 'onBar', bar(1));
+    expect(call?.ok).toBe(false);
+    expect(call && !call.ok && call.phase).toBe('onBar');
+    expect(call && !call.ok && call.error).toContain('boom at bar');
     expect(actor.getSnapshot().value).toBe('running');
   });
 
-  it('captures a throwing init as lastCall.ok === false in phase init', () => {
+  it('captures a throwing init as ok === false in phase init', () => {
     const actor = actorFor({ name: 'x', init: () => { throw new RangeError('bad init'); }, onBar: () => {} });
-    actor.send({ type: 'INIT', slice: slice(day(0), { AAA: '10' }), barIndex: 0, history, markOf });
-    const call = actor.getSnapshot().context.lastCall;
+    const call = callStrategy(actor, 'init', bar(0));
     expect(call).toEqual({ ok: false, phase: 'init', error: 'RangeError: bad init' });
   });
 
@@ -139,7 +139,7 @@ describe('strategy actor lifecycle', () => {
     }));
     actor.send({ type: 'START' });
     actor.send({ type: 'LEDGER', events: [{ kind: 'transfer', amount: dec('250') }] });
-    actor.send(bar(1));
+    callStrategy(actor, 'onBar', bar(1));
     expect(seen).toEqual({ id: 's1', params: { k: 1 }, cash: '250' });
   });
 });
