@@ -72,6 +72,8 @@ export interface StrategyEntry {
   flowSinceMark: DecT;
   /** Value at the last BarMarked (zero before its first: it starts from nothing). */
   lastValue: DecT;
+  /** `lastValue` as the nearest number (returns are statistics). */
+  lastValueNumber: number;
   /** Growth index of the strategy's returns (transfers excluded) and its running peak, for the drawdown limit. */
   navIndex: number;
   navPeak: number;
@@ -201,6 +203,7 @@ export class PortfolioKernel {
           flowSinceMark: ZERO,
           // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
           lastValue: ZERO,
+          lastValueNumber: 0,
           navIndex: 1,
           navPeak: 1,
           pendingRemoval: null,
@@ -310,14 +313,21 @@ export class PortfolioKernel {
   }
 
   private recordValue(entry: StrategyEntry, time: string, value: DecT): void {
-    const base = entry.lastValue.plus(entry.flowSinceMark);
-    if (base.isPositive() && !base.isZero()) {
-      entry.navIndex *= value.toNumber() / base.toNumber();
+    const base = this.baseNumberOf(entry);
+    const valueNumber = value.toNumber();
+    if (base > 0) {
+      entry.navIndex *= valueNumber / base;
       entry.navPeak = Math.max(entry.navPeak, entry.navIndex);
     }
-    entry.performance.update(time, value.toNumber(), entry.flowSinceMark.toNumber());
+    entry.performance.update(time, valueNumber, entry.flowSinceMark.isZero() ? 0 : entry.flowSinceMark.toNumber());
     entry.lastValue = value;
+    entry.lastValueNumber = valueNumber;
     entry.flowSinceMark = ZERO;
+  }
+
+  /** The base of a strategy's next return (value at the last mark plus transfers since) as a number; most slices move no capital. */
+  private baseNumberOf(entry: StrategyEntry): number {
+    return entry.flowSinceMark.isZero() ? entry.lastValueNumber : entry.lastValue.plus(entry.flowSinceMark).toNumber();
   }
 
   // ---------------------------------------------------------------- snapshots
@@ -392,6 +402,7 @@ export class PortfolioKernel {
         performance: StrategyPerformance.fromState(st.performance),
         flowSinceMark: dec(st.flowSinceMark),
         lastValue: dec(st.lastValue),
+        lastValueNumber: dec(st.lastValue).toNumber(),
         navIndex: st.navIndex,
         navPeak: st.navPeak,
         pendingRemoval: st.pendingRemoval,
@@ -771,9 +782,9 @@ export class PortfolioKernel {
     for (const id of this.activeIds()) {
       if (this.lifecycleOf(id) !== 'running') continue;
       const entry = this.mustGet(id);
-      const base = entry.lastValue.plus(entry.flowSinceMark);
-      if (!base.isPositive() || base.isZero()) continue;
-      const index = entry.navIndex * (this.valueOf(id).toNumber() / base.toNumber());
+      const base = this.baseNumberOf(entry);
+      if (!(base > 0)) continue;
+      const index = entry.navIndex * (this.valueOf(id).toNumber() / base);
       const drawdown = index / Math.max(entry.navPeak, index) - 1;
       if (drawdown < -limit) {
         const to = this.config.risk.drawdownAction === 'liquidate' ? 'liquidating' : 'paused';

@@ -28,22 +28,35 @@ export function commissionFor(model: CommissionModel, quantity: Dec, price: Dec)
   const q = dec(quantity, 'commission: quantity');
   const p = dec(price, 'commission: price');
   if (!p.isPositive() || p.isZero()) throw new LedgerError(`commission: price ${decStr(p)} must be greater than 0`);
+  const parsed = parsedModel(model);
+  if (parsed.kind === 'none' || q.isZero()) return ZERO;
+  const fee = parsed.kind === 'per-share' ? q.abs().times(parsed.perShare) : q.abs().times(p).times(parsed.rate);
+  return fee.greaterThan(parsed.minimum) ? fee : parsed.minimum;
+}
+
+type ParsedModel =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'per-share'; readonly perShare: Dec; readonly minimum: Dec }
+  | { readonly kind: 'percent'; readonly rate: Dec; readonly minimum: Dec };
+
+// A model is parsed once per model object: an engine prices thousands of orders with the same one.
+const parsedModels = new WeakMap<CommissionModel, ParsedModel>();
+
+function parsedModel(model: CommissionModel): ParsedModel {
+  const known = parsedModels.get(model);
+  if (known !== undefined) return known;
+  let parsed: ParsedModel;
   switch (model.kind) {
     case 'none':
-      return ZERO;
-    case 'per-share': {
-      const perShare = nonNegative(model.perShare, 'perShare');
-      const minimum = nonNegative(model.minimum, 'minimum');
-      if (q.isZero()) return ZERO;
-      const fee = q.abs().times(perShare);
-      return fee.greaterThan(minimum) ? fee : minimum;
-    }
-    case 'percent': {
-      const rate = nonNegative(model.rate, 'rate');
-      const minimum = nonNegative(model.minimum, 'minimum');
-      if (q.isZero()) return ZERO;
-      const fee = q.abs().times(p).times(rate);
-      return fee.greaterThan(minimum) ? fee : minimum;
-    }
+      parsed = { kind: 'none' };
+      break;
+    case 'per-share':
+      parsed = { kind: 'per-share', perShare: nonNegative(model.perShare, 'perShare'), minimum: nonNegative(model.minimum, 'minimum') };
+      break;
+    case 'percent':
+      parsed = { kind: 'percent', rate: nonNegative(model.rate, 'rate'), minimum: nonNegative(model.minimum, 'minimum') };
+      break;
   }
+  parsedModels.set(model, parsed);
+  return parsed;
 }

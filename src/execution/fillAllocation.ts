@@ -1,5 +1,5 @@
 // Simulated execution of netted orders: one external trade per symbol for the net, every order filled in full at that trade's price.
-import { Dec, ZERO, dec, decStr } from '../money/decimal.js';
+import { Dec, ONE, ZERO, dec, decStr } from '../money/decimal.js';
 import { LedgerError } from '../errors.js';
 import { exactTimes, truncatedQuotient } from '../ledger/exactArithmetic.js';
 import type { EventData } from '../../events/catalogue.js';
@@ -101,10 +101,12 @@ export function executeNettedSymbol(netted: NettedSymbol, referencePrice: Dec, s
 
   let separately = ZERO;
   let grossValue = ZERO;
+  // Alone, an order would have traded at its own side's slipped price (one per side) and paid its own minimum.
+  const aloneBuy = applySlippage(reference, ONE, settings.slippageBps).price;
+  const aloneSell = applySlippage(reference, ONE.neg(), settings.slippageBps).price;
   const fills = netted.orders.map((order, i): AllocatedFill => {
     const onNetSide = !netted.net.isZero() && order.quantity.isPositive() === netted.net.isPositive();
-    // Alone, the order would have traded at its own slipped price and paid its own minimum.
-    const alonePrice = applySlippage(reference, order.quantity, settings.slippageBps).price;
+    const alonePrice = order.quantity.isPositive() ? aloneBuy : aloneSell;
     separately = separately.plus(commissionFor(settings.commission, order.quantity, alonePrice));
     grossValue = grossValue.plus(exactTimes(order.quantity.abs(), price, `gross value of ${netted.symbol}`));
     return {

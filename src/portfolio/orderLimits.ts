@@ -55,26 +55,32 @@ export function applyOrderLimits(orders: readonly RequestedOrder[], input: Limit
       continue;
     }
     const before = held.get(order.symbol) ?? ZERO;
-    const exposureOf = (qty: DecT): DecT => exposure.minus(before.abs().times(price)).plus(before.plus(qty).abs().times(price));
+    const beforeExposure = before.abs().times(price);
+    const exposureOf = (qty: DecT): DecT => exposure.minus(beforeExposure).plus(before.plus(qty).abs().times(price));
+    // The cost and exposure of the last quantity tried, so an accepted order is not priced twice.
+    let lastCost = ZERO;
+    let lastExposure = exposure;
     // An order that raises cash (a sale) never fails the cash rule; exposure may still bound a short sale.
     const fits = (qty: DecT): boolean => {
-      const cost = input.cashCost(qty, price);
-      return (cost.lte(ZERO) || cost.lte(cash)) && (exposureOf(qty).lte(input.maxExposure) || exposureOf(qty).lte(exposure));
+      lastCost = input.cashCost(qty, price);
+      lastExposure = exposureOf(qty);
+      return (lastCost.lte(ZERO) || lastCost.lte(cash)) && (lastExposure.lte(input.maxExposure) || lastExposure.lte(exposure));
     };
     let qty = order.quantity;
     let reason = '';
     if (!fits(qty)) {
-      qty = largestFitting(order.quantity, fits);
-      const cost = input.cashCost(order.quantity, price);
+      const cost = lastCost;
       const cashShort = cost.isPositive() && !cost.lte(cash);
       reason = cashShort ? 'not enough cash' : `gross exposure would exceed ${input.maxExposure.toFixed(2)}`;
+      qty = largestFitting(order.quantity, fits);
+      if (!qty.isZero()) fits(qty);
     }
     if (qty.isZero()) {
       out.push({ kind: 'rejected', symbol: order.symbol, quantity: order.quantity, reason: `${reason}: no quantity of ${order.symbol} fits` });
       continue;
     }
-    cash = cash.minus(input.cashCost(qty, price));
-    exposure = exposureOf(qty);
+    cash = cash.minus(lastCost);
+    exposure = lastExposure;
     held.set(order.symbol, before.plus(qty));
     const scaled = !qty.eq(order.quantity);
     out.push({

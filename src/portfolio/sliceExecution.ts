@@ -28,7 +28,7 @@ export interface SliceExecution {
  * close fill) are netted separately, so the OrdersNetted event may list a symbol once per price.
  */
 export function executeSliceOrders(orders: readonly { order: ExecutableOrder; price: Dec }[], execution: ExecutionConfig): SliceExecution {
-  const settings = { commission: execution.commission as CommissionModel, slippageBps: dec(execution.slippageBps, 'execution.slippageBps') };
+  const settings = { commission: execution.commission as CommissionModel, slippageBps: slippageBpsOf(execution) };
   const groups = new Map<string, { orders: ExecutableOrder[]; prices: Map<string, Dec> }>();
   for (const { order, price } of orders) {
     // One group per distinct price of a symbol: group k holds each symbol's k-th distinct price.
@@ -57,6 +57,18 @@ export function executeSliceOrders(orders: readonly { order: ExecutableOrder; pr
 /** Cash an order of `quantity` at reference `price` would cost alone (buy > 0; a sale's cost is negative), slippage and commission included. */
 export function estimateCashCost(execution: ExecutionConfig, quantity: Dec, price: Dec): Dec {
   if (quantity.isZero()) return quantity;
-  const slipped = applySlippage(price, quantity, dec(execution.slippageBps, 'execution.slippageBps')).price;
+  const slipped = applySlippage(price, quantity, slippageBpsOf(execution)).price;
   return quantity.times(slipped).plus(commissionFor(execution.commission as CommissionModel, quantity, slipped));
+}
+
+// Parsed once per config object: the limits price every order of every slice with it.
+const parsedBps = new WeakMap<ExecutionConfig, Dec>();
+
+function slippageBpsOf(execution: ExecutionConfig): Dec {
+  let bps = parsedBps.get(execution);
+  if (bps === undefined) {
+    bps = dec(execution.slippageBps, 'execution.slippageBps');
+    parsedBps.set(execution, bps);
+  }
+  return bps;
 }
