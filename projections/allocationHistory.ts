@@ -39,7 +39,7 @@ export function allocationHistoryProjection(options: { readonly keep?: number } 
     evolve(s, event) {
       const { accounts } = evolveAccounts(s.accounts, event);
       if (event.type !== 'CapitalTransferred') {
-        return accounts === s.accounts && s.lastGroup === null ? s : { ...s, accounts, lastGroup: null };
+        return accounts === s.accounts && s.lastGroup === null ? s : { accounts, entries: s.entries, total: s.total, lastGroup: null };
       }
       const group = `${event.metadata.barTime ?? ''}\u0000${event.data.rebalanceId ?? `reason:${event.data.reason}`}`;
       const extend = s.lastGroup === group && s.entries.length > 0;

@@ -60,6 +60,7 @@ const newAccount = (lifecycle: LifecycleState): StrategyAccount => ({
 /** What one event did to the accounts; `returns` is set for a BarMarked (strategy id → simple return of that mark). */
 export interface AccountsStep {
   readonly accounts: CapitalAccounts;
+  /** Returns of the mark by strategy id, in ascending id order. */
   readonly returns: ReadonlyMap<string, number> | null;
   /** Portfolio return of the mark: value / previous value − 1 (no money enters or leaves the portfolio). */
   readonly portfolioReturn: number | null;
@@ -75,13 +76,25 @@ export interface AccountsStep {
  * with the same event again (the next projection of one runner pass) returns the same, immutable step without refolding.
  */
 export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent): AccountsStep {
-  if (lastStep !== null && lastStep.input === accounts && lastStep.event === event) return lastStep.step;
+  if (lastInput === accounts && lastEvent === event && lastStep !== null) return lastStep;
   const result = foldAccounts(accounts, event);
-  lastStep = { input: accounts, event, step: result };
+  lastInput = accounts;
+  lastEvent = event;
+  lastStep = result;
   return result;
 }
 
-let lastStep: { readonly input: CapitalAccounts; readonly event: RecordedEvent; readonly step: AccountsStep } | null = null;
+// The memo of the last step, as three variables so that remembering it allocates nothing.
+let lastInput: CapitalAccounts | null = null;
+let lastEvent: RecordedEvent | null = null;
+let lastStep: AccountsStep | null = null;
+// Most events (fills, orders) leave the accounts as they are: one step object per accounts value serves them all.
+let unchangedStep: AccountsStep = step(EMPTY_ACCOUNTS);
+
+function unchanged(accounts: CapitalAccounts): AccountsStep {
+  if (unchangedStep.accounts !== accounts) unchangedStep = step(accounts);
+  return unchangedStep;
+}
 
 function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): AccountsStep {
   switch (event.type) {
@@ -120,14 +133,14 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
     }
     case 'StrategyLifecycleChanged': {
       const a = accounts.strategies.get(event.data.strategyId);
-      if (!a) return step(accounts);
+      if (!a) return unchanged(accounts);
       const strategies = new Map(accounts.strategies);
       strategies.set(event.data.strategyId, { ...a, lifecycle: event.data.to });
       return step({ ...accounts, strategies });
     }
     case 'StrategyRemoved': {
       const a = accounts.strategies.get(event.data.strategyId);
-      if (!a) return step(accounts);
+      if (!a) return unchanged(accounts);
       const strategies = new Map(accounts.strategies);
       // The engine returns a removed strategy's whole value to the reserve, so its account is exactly empty: the P&L of
       // its last slice (its sales) is already in what it transferred, and no later BarMarked values it.
@@ -139,17 +152,28 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       const returns = new Map<string, number>();
       const values = event.data.strategyValues;
       const parsed = decimalMap(values);
+      // Ascending ids, so `returns` lists them in order (correlation relies on it to find its pairs once).
       for (const id of Object.keys(values).sort()) {
         const valueNumber = Number(values[id]);
         const a = strategies.get(id) ?? newAccount('running');
         if (a.valueNumber > 0) returns.set(id, valueNumber / a.valueNumber - 1);
-        strategies.set(id, { ...a, value: parsed.get(id) as Dec, marked: true, valueNumber });
+        // Literal objects, not spreads with overrides: V8 builds these in one step (the spread form was the hot spot of a mark).
+        strategies.set(id, {
+          value: parsed.get(id) as Dec,
+          netFlowIn: a.netFlowIn,
+          lifecycle: a.lifecycle,
+          removed: a.removed,
+          marked: true,
+          valueNumber,
+        });
       }
       const portfolioValueNumber = Number(event.data.portfolioValue);
       const portfolioReturn = accounts.portfolioValueNumber > 0 ? portfolioValueNumber / accounts.portfolioValueNumber - 1 : null;
       return {
         accounts: {
-          ...accounts,
+          portfolioId: accounts.portfolioId,
+          totalCapital: accounts.totalCapital,
+          reserve: accounts.reserve,
           strategies,
           portfolioValue: new Dec(event.data.portfolioValue),
           portfolioValueNumber,
@@ -160,7 +184,7 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       };
     }
     default:
-      return step(accounts);
+      return unchanged(accounts);
   }
 }
 

@@ -14,32 +14,70 @@ export interface CorrelationState {
 
 const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
 
+/** One pair of the current mark's strategies: the indexes of its two ids in `present`, and its statistics. */
+interface PairSlot {
+  readonly key: string;
+  readonly a: number;
+  readonly b: number;
+  stats: PairStats;
+}
+
 /** The working copy of the correlation fold (a mutable pair map the runner owns; pair statistics stay immutable). */
 export interface CorrelationWork {
   accounts: CapitalAccounts;
+  /** Pair statistics, except those of `slots`, which are ahead of this map until the next change of `present` or the end. */
   readonly pairs: Map<string, PairStats>;
   ids: readonly string[];
+  /** The ascending ids of the last mark's returns (marks usually value the same strategies, so the pairs are found once). */
+  present: readonly string[];
+  slots: PairSlot[];
+}
+
+/** Writes the statistics the slots hold back into the pair map. */
+function flush(w: CorrelationWork): void {
+  for (const slot of w.slots) w.pairs.set(slot.key, slot.stats);
+}
+
+/** Makes `present` and one slot per pair of it, a < b, in the order the pairs were always visited. */
+function useIds(w: CorrelationWork, present: readonly string[]): void {
+  flush(w);
+  const slots: PairSlot[] = [];
+  for (let a = 0; a < present.length; a += 1) {
+    for (let b = a + 1; b < present.length; b += 1) {
+      const key = pairKey(present[a] as string, present[b] as string);
+      slots.push({ key, a, b, stats: w.pairs.get(key) ?? emptyPairStats() });
+    }
+  }
+  w.present = present;
+  w.slots = slots;
+  if (present.some((id) => !w.ids.includes(id))) w.ids = [...new Set([...w.ids, ...present])].sort();
 }
 
 const correlationFold: InPlaceFold<CorrelationState, CorrelationWork> = {
-  begin: (s) => ({ accounts: s.accounts, pairs: new Map(s.pairs), ids: s.ids }),
+  begin: (s) => ({ accounts: s.accounts, pairs: new Map(s.pairs), ids: s.ids, present: [], slots: [] }),
   step(w, event) {
     const { accounts, returns } = evolveAccounts(w.accounts, event);
     w.accounts = accounts;
     if (!returns) return;
-    const present = [...returns.keys()].sort();
-    if (present.some((id) => !w.ids.includes(id))) w.ids = [...new Set([...w.ids, ...present])].sort();
-    for (let i = 0; i < present.length; i += 1) {
-      const a = present[i] as string;
-      const x = returns.get(a) as number;
-      for (let j = i + 1; j < present.length; j += 1) {
-        const b = present[j] as string;
-        const key = pairKey(a, b);
-        w.pairs.set(key, addPair(w.pairs.get(key) ?? emptyPairStats(), x, returns.get(b) as number));
+    let same = returns.size === w.present.length;
+    if (same) {
+      let i = 0;
+      for (const id of returns.keys()) {
+        if (w.present[i] !== id) {
+          same = false;
+          break;
+        }
+        i += 1;
       }
     }
+    if (!same) useIds(w, [...returns.keys()].sort());
+    const x = w.present.map((id) => returns.get(id) as number);
+    for (const slot of w.slots) slot.stats = addPair(slot.stats, x[slot.a] as number, x[slot.b] as number);
   },
-  end: (w) => w,
+  end(w) {
+    flush(w);
+    return { accounts: w.accounts, pairs: w.pairs, ids: w.ids };
+  },
 };
 
 /** Correlation projection (returns aligned by bar time: one BarMarked is one period; folded in place by the runner). */

@@ -1,4 +1,4 @@
-// Decimal amounts of an event (a fill's, a mark's records), parsed once per event for every projection of a runner pass that folds it.
+// Decimal amounts of events (a fill's, a mark's), parsed once and shared by every projection that folds them.
 import { Dec } from '../src/money/decimal.js';
 import type { EventData } from '../events/catalogue.js';
 
@@ -9,14 +9,33 @@ export interface FillAmounts {
   readonly commission: Dec;
 }
 
-// Decimals are immutable, so handing the same parsed values to each projection keeps every evolve pure.
-let last: { readonly data: EventData<'FillRecorded'>; readonly amounts: FillAmounts } | null = null;
+// Parsing a decimal string costs more than a whole fill's arithmetic, and fills repeat the same few quantities,
+// commissions and nearby prices. A Decimal is immutable and a string has one value, so handing out the same
+// parsed value for the same text is exact; the table is cleared when full so memory stays bounded.
+const PARSED_LIMIT = 8_192;
+const parsedTexts = new Map<string, Dec>();
 
-/** The fill's amounts, parsed from their decimal strings (the previous fill's parse is reused when it is the same event data). */
+/** The Decimal of a decimal string, parsed once while it keeps recurring (quantities, commissions, prices). */
+export function decimalOf(text: string): Dec {
+  let value = parsedTexts.get(text);
+  if (value === undefined) {
+    value = new Dec(text);
+    if (parsedTexts.size >= PARSED_LIMIT) parsedTexts.clear();
+    parsedTexts.set(text, value);
+  }
+  return value;
+}
+
+// Decimals are immutable, so handing the same parsed values to each projection keeps every evolve pure.
+let lastFill: EventData<'FillRecorded'> | null = null;
+let lastAmounts: FillAmounts | null = null;
+
+/** The fill's amounts, parsed from their decimal strings (the previous fill's are reused when it is the same event data). */
 export function fillAmounts(data: EventData<'FillRecorded'>): FillAmounts {
-  if (last !== null && last.data === data) return last.amounts;
-  const amounts = { quantity: new Dec(data.quantity), price: new Dec(data.price), commission: new Dec(data.commission) };
-  last = { data, amounts };
+  if (lastAmounts !== null && lastFill === data) return lastAmounts;
+  const amounts: FillAmounts = { quantity: decimalOf(data.quantity), price: decimalOf(data.price), commission: decimalOf(data.commission) };
+  lastFill = data;
+  lastAmounts = amounts;
   return amounts;
 }
 

@@ -1,6 +1,6 @@
 // Portfolio summary projection: value with the reserve, cash, return on capital, lifecycle of each strategy, capital-weighted Sharpe.
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
-import type { LifecycleState } from '../events/catalogue.js';
+import type { EventData, LifecycleState } from '../events/catalogue.js';
 import { summariseReturnStats, type MetricOptions, type MetricSummary } from '../src/metrics/index.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 import { decimalMap } from './eventAmounts.js';
@@ -27,10 +27,12 @@ export interface PortfolioState {
 export type PortfolioWork = { -readonly [K in keyof PortfolioState]: PortfolioState[K] } & {
   readonly lifecycle: Map<string, LifecycleState>;
   readonly removed: string[];
+  /** The last BarMarked not yet parsed into the Decimal fields: only the last one before a state is needed ever is. */
+  lastMark: EventData<'BarMarked'> | null;
 };
 
 const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
-  begin: (s) => ({ ...s, lifecycle: new Map(s.lifecycle), removed: [...s.removed] }),
+  begin: (s) => ({ ...s, lifecycle: new Map(s.lifecycle), removed: [...s.removed], lastMark: null }),
   step(w, event) {
     w.events += 1;
     if (event.metadata.barTime !== null) w.lastBarTime = event.metadata.barTime;
@@ -43,6 +45,7 @@ const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
         w.totalCapital = total;
         w.portfolioValue = total;
         w.reserve = total;
+        w.lastMark = null;
         return;
       }
       case 'StrategyAdded':
@@ -56,18 +59,33 @@ const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
         w.removed.push(event.data.strategyId);
         return;
       case 'BarMarked':
-        w.portfolioValue = new Dec(event.data.portfolioValue);
-        w.reserve = new Dec(event.data.reserve);
-        // Shared with the other projections of the pass: these maps are never mutated.
-        w.strategyValues = decimalMap(event.data.strategyValues);
-        w.strategyCash = decimalMap(event.data.strategyCash);
+        // Parsed when the fold ends: a later mark replaces every figure this one would have set.
+        w.lastMark = event.data;
         w.marks += 1;
         return;
       default:
         return;
     }
   },
-  end: (w) => w,
+  end(w) {
+    const mark = w.lastMark;
+    return {
+      portfolioId: w.portfolioId,
+      name: w.name,
+      baseCurrency: w.baseCurrency,
+      totalCapital: w.totalCapital,
+      portfolioValue: mark === null ? w.portfolioValue : new Dec(mark.portfolioValue),
+      reserve: mark === null ? w.reserve : new Dec(mark.reserve),
+      // Shared with the other projections of the pass: these maps are never mutated.
+      strategyCash: mark === null ? w.strategyCash : decimalMap(mark.strategyCash),
+      strategyValues: mark === null ? w.strategyValues : decimalMap(mark.strategyValues),
+      lifecycle: w.lifecycle,
+      removed: w.removed,
+      marks: w.marks,
+      lastBarTime: w.lastBarTime,
+      events: w.events,
+    };
+  },
 };
 
 /** Portfolio projection (folded in place by the runner). */

@@ -1,10 +1,11 @@
 // Positions projection: each strategy's ledger folded from its fills and transfers (src/ledger), valued at the latest marks, and aggregated by symbol.
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { RESERVE } from '../events/catalogue.js';
-import { emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
-import type { LedgerState } from '../src/ledger/types.js';
+import { AVG_COST_DECIMALS, emptyLedger, evolveLedger, exactMinus, exactPlus, exactTimes, ledgerValue } from '../src/ledger/index.js';
+import { roundedQuotient } from '../src/ledger/exactArithmetic.js';
+import type { LedgerFill, LedgerState, Position } from '../src/ledger/types.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
-import { decimalMap, fillAmounts } from './eventAmounts.js';
+import { decimalOf, fillAmounts } from './eventAmounts.js';
 
 /** State of the positions projection. */
 export interface PositionsState {
@@ -13,26 +14,113 @@ export interface PositionsState {
   readonly marks: ReadonlyMap<string, Dec>;
 }
 
-/** The working copy of the positions fold (mutable maps the runner owns; ledgers themselves stay immutable). */
+/** A strategy's ledger owned by a working copy: its fields are replaced in place, its positions stay immutable values. */
+interface LedgerWork {
+  cash: Dec;
+  positions: Map<string, Position>;
+  realizedPnl: Dec;
+  commissions: Dec;
+  transferredIn: Dec;
+  transferredOut: Dec;
+}
+
+/** The working copy of the positions fold (the runner owns it; ledgers are copied when first changed, not per event). */
 export interface PositionsWork {
-  readonly ledgers: Map<string, LedgerState>;
-  readonly marks: Map<string, Dec>;
+  /** Ledgers as of `begin` (never mutated). */
+  readonly ledgers: ReadonlyMap<string, LedgerState>;
+  /** Ledgers changed since `begin`, owned by this working copy. */
+  readonly owned: Map<string, LedgerWork>;
+  readonly marks: ReadonlyMap<string, Dec>;
+  /** Mark texts since `begin`, parsed when the fold ends (only the latest mark of a symbol is ever needed). */
+  readonly markTexts: Map<string, string>;
+}
+
+const ownLedger = (w: PositionsWork, id: string): LedgerWork => {
+  let l = w.owned.get(id);
+  if (l === undefined) {
+    const base = w.ledgers.get(id) ?? emptyLedger();
+    l = { ...base, positions: new Map(base.positions) };
+    w.owned.set(id, l);
+  }
+  return l;
+};
+
+// Passed to the exact operations of the fast path: a failure there is redone by applyFill, which names the fill.
+const FAST = 'positions fast path';
+
+/**
+ * Applies a fill to an owned ledger in place, with the arithmetic of src/ledger's applyFill (same exact operations in
+ * the same order, so the same Decimals), without the copies and messages a pure fold builds per fill.
+ * Anything applyFill would refuse goes to applyFill itself, so errors are its own.
+ */
+function fillInPlace(l: LedgerWork, fill: LedgerFill): void {
+  const { symbol, quantity, price, commission } = fill;
+  const valid =
+    symbol.trim() !== '' &&
+    quantity.isFinite() && price.isFinite() && commission.isFinite() &&
+    !quantity.isZero() && price.isPositive() && !price.isZero() && (!commission.isNegative() || commission.isZero());
+  if (valid) {
+    try {
+      const before = l.positions.get(symbol);
+      let position: Position | undefined;
+      let realized: Dec = ZERO;
+      if (before === undefined) {
+        position = { symbol, quantity, avgCost: price, realizedPnl: ZERO };
+      } else {
+        const held = before.quantity;
+        const after = exactPlus(held, quantity, FAST);
+        if (held.isNegative() === quantity.isNegative()) {
+          const cost = exactPlus(exactTimes(held, before.avgCost, FAST), exactTimes(quantity, price, FAST), FAST);
+          const avgCost = roundedQuotient(cost, after, AVG_COST_DECIMALS);
+          realized = exactMinus(exactTimes(after, avgCost, FAST), cost, FAST);
+          position = { symbol, quantity: after, avgCost, realizedPnl: exactPlus(before.realizedPnl, realized, FAST) };
+        } else {
+          const closed = Dec.min(quantity.abs(), held.abs());
+          const realizedAbs = exactTimes(closed, exactMinus(price, before.avgCost, FAST), FAST);
+          realized = held.isNegative() ? realizedAbs.negated() : realizedAbs;
+          if (after.isZero()) position = undefined;
+          else if (after.isNegative() === held.isNegative()) {
+            position = { symbol, quantity: after, avgCost: before.avgCost, realizedPnl: exactPlus(before.realizedPnl, realized, FAST) };
+          } else position = { symbol, quantity: after, avgCost: price, realizedPnl: ZERO };
+        }
+      }
+      const cash = exactMinus(exactMinus(l.cash, exactTimes(quantity, price, FAST), FAST), commission, FAST);
+      const realizedPnl = exactPlus(l.realizedPnl, realized, FAST);
+      const commissions = exactPlus(l.commissions, commission, FAST);
+      // Nothing above changed the ledger, so a failure anywhere leaves it for applyFill to judge.
+      if (position === undefined) l.positions.delete(symbol);
+      else l.positions.set(symbol, position);
+      l.cash = cash;
+      l.realizedPnl = realizedPnl;
+      l.commissions = commissions;
+      return;
+    } catch {
+      // fall through: applyFill gives the answer or the error
+    }
+  }
+  adopt(l, evolveLedger(l, { kind: 'fill', fill }));
+}
+
+function adopt(l: LedgerWork, next: LedgerState): void {
+  l.cash = next.cash;
+  l.positions = new Map(next.positions);
+  l.realizedPnl = next.realizedPnl;
+  l.commissions = next.commissions;
+  l.transferredIn = next.transferredIn;
+  l.transferredOut = next.transferredOut;
 }
 
 const positionsFold: InPlaceFold<PositionsState, PositionsWork> = {
-  begin: (s) => ({ ledgers: new Map(s.ledgers), marks: new Map(s.marks) }),
+  begin: (s) => ({ ledgers: s.ledgers, owned: new Map(), marks: s.marks, markTexts: new Map() }),
   step(w, event) {
     switch (event.type) {
       case 'StrategyAdded':
-        w.ledgers.set(event.data.strategyId, emptyLedger());
+        w.owned.set(event.data.strategyId, { ...emptyLedger(), positions: new Map() });
         return;
       case 'FillRecorded': {
         const { strategyId, symbol } = event.data;
-        const ledger = evolveLedger(w.ledgers.get(strategyId) ?? emptyLedger(), {
-          kind: 'fill',
-          fill: { symbol, ...fillAmounts(event.data) },
-        });
-        w.ledgers.set(strategyId, ledger);
+        const { quantity, price, commission } = fillAmounts(event.data);
+        fillInPlace(ownLedger(w, strategyId), { symbol, quantity, price, commission });
         return;
       }
       case 'CapitalTransferred': {
@@ -40,21 +128,30 @@ const positionsFold: InPlaceFold<PositionsState, PositionsWork> = {
         if (amount.isZero()) return;
         // Both sides are evolved before either is stored, so a refused transfer leaves the working copy as it was.
         const { from, to } = event.data;
-        const fromLedger = from === RESERVE ? null : evolveLedger(w.ledgers.get(from) ?? emptyLedger(), { kind: 'transfer', amount: amount.negated() });
-        const toBase = to === from && fromLedger ? fromLedger : w.ledgers.get(to) ?? emptyLedger();
-        const toLedger = to === RESERVE ? null : evolveLedger(toBase, { kind: 'transfer', amount });
-        if (fromLedger) w.ledgers.set(from, fromLedger);
-        if (toLedger) w.ledgers.set(to, toLedger);
+        const fromLedger = from === RESERVE ? null : evolveLedger(ownLedger(w, from), { kind: 'transfer', amount: amount.negated() });
+        const toBase = to === from && fromLedger ? fromLedger : to === RESERVE ? null : ownLedger(w, to);
+        const toLedger = toBase === null ? null : evolveLedger(toBase, { kind: 'transfer', amount });
+        if (fromLedger) adopt(ownLedger(w, from), fromLedger);
+        if (toLedger) adopt(ownLedger(w, to), toLedger);
         return;
       }
-      case 'BarMarked':
-        for (const [sym, px] of decimalMap(event.data.marks)) w.marks.set(sym, px);
+      case 'BarMarked': {
+        const marks = event.data.marks;
+        for (const sym in marks) w.markTexts.set(sym, marks[sym] as string);
         return;
+      }
       default:
         return;
     }
   },
-  end: (w) => w,
+  end(w) {
+    // The working copy is dropped after this, so the state takes over its ledgers (`begin` never mutates a state's).
+    const ledgers = new Map<string, LedgerState>(w.ledgers);
+    for (const [id, l] of w.owned) ledgers.set(id, l);
+    const marks = new Map(w.marks);
+    for (const [sym, text] of w.markTexts) marks.set(sym, decimalOf(text));
+    return { ledgers, marks };
+  },
 };
 
 /** Positions projection (folded in place by the runner). @throws (through the runner) LedgerError when a fill or transfer is impossible. */

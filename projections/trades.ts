@@ -42,12 +42,17 @@ export interface TradesState {
 
 const noTotals: TradeTotals = { roundTrips: 0, wins: 0, losses: 0, grossProfit: ZERO, grossLoss: ZERO };
 
+/** A closed trip whose P&L text is made only if the trip is still among the kept ones when the fold ends. */
+interface ClosedTrip extends Omit<RoundTrip, 'pnl'> {
+  readonly pnl: DecString | Dec;
+}
+
 /** The working copy of the trades fold (mutable maps and list the runner owns). */
 export interface TradesWork {
   readonly open: Map<string, OpenTrip>;
   readonly totals: Map<string, TradeTotals>;
   /** Closed trips, oldest first; may hold up to 2 × keep between trims (trimmed to `keep` when the fold ends). */
-  readonly recent: RoundTrip[];
+  readonly recent: ClosedTrip[];
 }
 
 /**
@@ -65,47 +70,53 @@ export function tradesProjection(options: { readonly keep?: number } = {}): Proj
       const { quantity: q, price: px, commission } = fillAmounts(event.data);
       const key = `${strategyId}\u0000${symbol}`;
       const at = event.metadata.barTime;
-      const trip = w.open.get(key) ?? { quantity: ZERO, cashFlow: ZERO, fills: 0, openedAt: at };
-      const after = trip.quantity.plus(q);
-      const crosses = !trip.quantity.isZero() && (after.isZero() || after.isNegative() !== trip.quantity.isNegative());
-      if (!crosses) {
+      const trip = w.open.get(key);
+      const held = trip === undefined ? ZERO : trip.quantity;
+      const flat = held.isZero();
+      const after = held.plus(q);
+      if (flat || (!after.isZero() && after.isNegative() === held.isNegative())) {
+        // The same operations in the same order as ever: each one rounds at 34 digits, so regrouping could change a P&L.
         w.open.set(key, {
           quantity: after,
-          cashFlow: trip.cashFlow.minus(q.times(px)).minus(commission),
-          fills: trip.fills + 1,
-          openedAt: trip.quantity.isZero() ? at : trip.openedAt,
+          cashFlow: (trip === undefined ? ZERO : trip.cashFlow).minus(q.times(px)).minus(commission),
+          fills: trip === undefined ? 1 : trip.fills + 1,
+          openedAt: flat || trip === undefined ? at : trip.openedAt,
         });
         return;
       }
-      const closing = trip.quantity.negated();
-      const pnl = trip.cashFlow.minus(closing.times(px)).minus(commission);
+      const open = trip as OpenTrip;
+      const closing = held.negated();
+      const pnl = open.cashFlow.minus(closing.times(px)).minus(commission);
       const rest = q.minus(closing);
       if (rest.isZero()) w.open.delete(key);
       else w.open.set(key, { quantity: rest, cashFlow: rest.times(px).negated(), fills: 1, openedAt: at });
       const t = w.totals.get(strategyId) ?? noTotals;
+      const win = pnl.isPositive() && !pnl.isZero();
+      const loss = pnl.isNegative() && !pnl.isZero();
       w.totals.set(strategyId, {
         roundTrips: t.roundTrips + 1,
-        wins: t.wins + (pnl.isPositive() && !pnl.isZero() ? 1 : 0),
-        losses: t.losses + (pnl.isNegative() && !pnl.isZero() ? 1 : 0),
-        grossProfit: pnl.greaterThan(0) ? t.grossProfit.plus(pnl) : t.grossProfit,
-        grossLoss: pnl.lessThan(0) ? t.grossLoss.minus(pnl) : t.grossLoss,
+        wins: t.wins + (win ? 1 : 0),
+        losses: t.losses + (loss ? 1 : 0),
+        grossProfit: win ? t.grossProfit.plus(pnl) : t.grossProfit,
+        grossLoss: loss ? t.grossLoss.minus(pnl) : t.grossLoss,
       });
       if (keep <= 0) return;
       w.recent.push({
         strategyId,
         symbol,
-        side: trip.quantity.isPositive() ? 'long' : 'short',
-        openedAt: trip.openedAt,
+        side: held.isPositive() ? 'long' : 'short',
+        openedAt: open.openedAt,
         closedAt: at,
-        fills: trip.fills + 1,
-        pnl: decStr(pnl),
+        fills: open.fills + 1,
+        pnl,
       });
       // Trimming only at 2 × keep makes dropping the oldest trips O(1) per fill on average.
       if (w.recent.length >= 2 * keep) w.recent.splice(0, w.recent.length - keep);
     },
     end(w) {
-      if (w.recent.length > keep) w.recent.splice(0, w.recent.length - keep);
-      return w;
+      const kept = w.recent.length > keep ? w.recent.slice(w.recent.length - keep) : w.recent;
+      const recent = kept.map((t): RoundTrip => (typeof t.pnl === 'string' ? (t as RoundTrip) : { ...t, pnl: decStr(t.pnl) }));
+      return { open: w.open, totals: w.totals, recent };
     },
   };
   return {
