@@ -10,6 +10,20 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
+/**
+ * The JSON text of a string, the same bytes as `JSON.stringify(s)`.
+ * Strings with nothing to escape (the usual ids, symbols and decimals) are quoted directly: JSON.stringify on a
+ * short string costs about 0.2 µs, several times the scan.
+ */
+export function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i += 1) {
+    const c = s.charCodeAt(i);
+    // Control characters, `"` and `\` are escaped; surrogates are left to JSON.stringify (a lone one is escaped).
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
 /** Raised deep inside `write`; each level adds its key on the way out, so paths cost nothing when all is well. */
 class UnrepresentableValue extends Error {
   readonly path: string[] = [];
@@ -23,23 +37,36 @@ function write(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return jsonString(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) throw new UnrepresentableValue(`is ${String(value)}, not a finite number`);
-      return JSON.stringify(value);
+      // For a finite number JSON.stringify and String agree (both Number::toString; -0 gives "0").
+      return String(value);
     case 'object': {
       if (Array.isArray(value)) {
         let out = '[';
         for (let i = 0; i < value.length; i += 1) {
           if (i > 0) out += ',';
-          out += writeAt(value[i], `[${i}]`);
+          try {
+            out += write(value[i]);
+          } catch (e) {
+            if (e instanceof UnrepresentableValue) e.path.unshift(`[${i}]`);
+            throw e;
+          }
         }
         return `${out}]`;
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort();
+      const keys = Object.keys(obj);
+      // Payloads are often built in key order already; checking is cheaper than sorting.
+      for (let i = 1; i < keys.length; i += 1) {
+        if ((keys[i - 1] as string) > (keys[i] as string)) {
+          keys.sort();
+          break;
+        }
+      }
       let out = '{';
       let first = true;
       for (const k of keys) {
@@ -47,20 +74,16 @@ function write(value: unknown): string {
         if (v === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += `${JSON.stringify(k)}:${writeAt(v, `.${k}`)}`;
+        try {
+          out += `${jsonString(k)}:${write(v)}`;
+        } catch (e) {
+          if (e instanceof UnrepresentableValue) e.path.unshift(`.${k}`);
+          throw e;
+        }
       }
       return `${out}}`;
     }
     default:
       throw new UnrepresentableValue(`is a ${typeof value}, which JSON cannot hold`);
-  }
-}
-
-function writeAt(value: unknown, segment: string): string {
-  try {
-    return write(value);
-  } catch (e) {
-    if (e instanceof UnrepresentableValue) e.path.unshift(segment);
-    throw e;
   }
 }

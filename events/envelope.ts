@@ -1,8 +1,9 @@
 // Sealing domain events into the log: deterministic ids, revisions, and the SHA-256 hash chain; and decoding them back.
 import { createHash, hash as oneShotHash } from 'node:crypto';
-import { canonicalJson } from './canonicalJson.js';
+import { canonicalJson, jsonString } from './canonicalJson.js';
 import {
   CURRENT_VERSION,
+  EVENT_TYPES,
   UPCASTERS,
   eventDataSchemas,
   isEventType,
@@ -10,9 +11,6 @@ import {
   type EventType,
 } from './catalogue.js';
 import { CorruptEventError, InvalidEventError, type EventLocation } from './errors.js';
-
-/** The canonical body of each event sealed in this process (validated at sealing), so stores need not rebuild it. */
-const sealedBodies = new WeakMap<object, string>();
 
 /** prevHash of a stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -72,13 +70,37 @@ export function sha256Hex(text: string): string {
 /** The canonical text that an event's hash covers: the event without `metadata.hash`. */
 export function eventBody(event: { type: string; data: unknown; metadata: Omit<EventMetadata, 'hash'> | EventMetadata }): string {
   const m = event.metadata;
-  // The same bytes as canonicalJson({ data, metadata (without hash), type }), written directly: keys in sorted order.
-  const metadata =
-    `{"barTime":${m.barTime === null ? 'null' : JSON.stringify(m.barTime)},"eventId":${JSON.stringify(m.eventId)},` +
-    `"portfolioId":${JSON.stringify(m.portfolioId)},"prevHash":${JSON.stringify(m.prevHash)},` +
-    `"revision":${canonicalJson(m.revision)},"schemaVersion":${canonicalJson(m.schemaVersion)}}`;
-  return `{"data":${canonicalJson(event.data)},"metadata":${metadata},"type":${JSON.stringify(event.type)}}`;
+  return bodyOf(event.type, canonicalJson(event.data), m.barTime, m.eventId, m.portfolioId, m.prevHash, m.revision, m.schemaVersion);
 }
+
+/** The same bytes as canonicalJson({ data, metadata (without hash), type }), written directly: keys in sorted order. */
+function bodyOf(
+  type: string,
+  dataJson: string,
+  barTime: string | null,
+  eventId: string,
+  portfolioId: string,
+  prevHash: string,
+  revision: number,
+  schemaVersion: number,
+): string {
+  return (
+    `{"data":${dataJson},"metadata":{"barTime":${barTime === null ? 'null' : text(barTime)},"eventId":${text(eventId)},` +
+    `"portfolioId":${text(portfolioId)},"prevHash":${text(prevHash)},` +
+    `"revision":${canonicalJson(revision)},"schemaVersion":${canonicalJson(schemaVersion)}},"type":${text(type)}}`
+  );
+}
+
+/** JSON of a metadata value: typed as a string, but an event offered by a caller may carry anything. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? jsonString(value) : canonicalJson(value);
+}
+
+/**
+ * Where an event sealed in this process keeps its canonical body (validated at sealing), so stores need not rebuild it.
+ * A non-enumerable property: invisible to JSON, spreads and equality, and unlike a WeakMap entry it costs the collector nothing.
+ */
+const SEALED_BODY = Symbol('stratafolio.sealedBody');
 
 /** Where the next sealed event goes: the portfolio, the next revision and the hash of the event before it. */
 export interface ChainHead {
@@ -99,36 +121,33 @@ export interface PendingEvent {
  */
 export function sealEvents(head: ChainHead, pending: readonly PendingEvent[]): { events: SealedEvent[]; head: ChainHead } {
   const events: SealedEvent[] = [];
+  const portfolioId = head.portfolioId;
   let prevHash = head.prevHash;
   let revision = head.nextRevision;
   for (const { event, barTime } of pending) {
-    const parsed = eventDataSchemas[event.type].safeParse(event.data);
+    const type = event.type;
+    const parsed = eventDataSchemas[type].safeParse(event.data);
     if (!parsed.success) {
-      throw new InvalidEventError(`${event.type} (revision ${revision}) is invalid: ${describeIssues(parsed.error.issues)}`);
+      throw new InvalidEventError(`${type} (revision ${revision}) is invalid: ${describeIssues(parsed.error.issues)}`);
     }
-    const metadata = {
-      eventId: eventIdFor(head.portfolioId, revision),
-      portfolioId: head.portfolioId,
-      revision,
-      barTime,
-      schemaVersion: CURRENT_VERSION[event.type],
-      prevHash,
-    };
-    const body = eventBody({ type: event.type, data: event.data, metadata });
+    const eventId = eventIdFor(portfolioId, revision);
+    const schemaVersion = CURRENT_VERSION[type];
+    const body = bodyOf(type, canonicalJson(event.data), barTime, eventId, portfolioId, prevHash, revision, schemaVersion);
     const hash = sha256Hex(body);
-    const sealed = { type: event.type, data: event.data, metadata: Object.freeze({ ...metadata, hash }) } as SealedEvent;
-    sealedBodies.set(sealed, body);
+    const metadata: EventMetadata = Object.freeze({ eventId, portfolioId, revision, barTime, schemaVersion, prevHash, hash });
+    const sealed = { type, data: event.data, metadata } as SealedEvent;
+    Object.defineProperty(sealed, SEALED_BODY, { value: body });
     events.push(sealed);
     prevHash = hash;
     revision += 1;
   }
-  return { events, head: { portfolioId: head.portfolioId, nextRevision: revision, prevHash } };
+  return { events, head: { portfolioId, nextRevision: revision, prevHash } };
 }
 
 /** Encodes a sealed event for storage, checking its schema and that its hash covers its body. @throws InvalidEventError */
 export function encodeForStore(event: SealedEvent): { body: string; hash: string } {
   // An event sealed here was validated then; its body is exactly what its hash covers, so it is stored as sealed.
-  const sealedBody = sealedBodies.get(event);
+  const sealedBody = (event as { [SEALED_BODY]?: string })[SEALED_BODY];
   if (sealedBody !== undefined) return { body: sealedBody, hash: event.metadata.hash };
   if (!isEventType(event.type)) throw new InvalidEventError(`unknown event type "${String(event.type)}"`);
   const parsed = eventDataSchemas[event.type].safeParse(event.data);
@@ -146,20 +165,106 @@ export function encodeForStore(event: SealedEvent): { body: string; hash: string
 }
 
 /**
- * Decodes a stored body: checks the hash, the envelope, upcasts old versions and validates the payload.
+ * Decodes a stored body: checks the hash and the envelope, upcasts old versions and validates their payload.
+ * A current-version payload whose hash matches is not validated again: every write path validated exactly these
+ * bytes (see docs/event-store.md); `audit --verify` ({@link invalidEventData}) still checks every payload.
  * @throws CorruptEventError naming stream, revision and position.
  */
 export function decodeStored(body: string, hash: string, at: EventLocation): RecordedEvent {
   return decodeStoredAt(body, hash, at.stream, at.revision, at.position);
 }
 
+/** Where the envelope's metadata starts in a canonical body (data can hold this text only as an object's keys; see below). */
+const METADATA_KEY = ',"metadata":{"barTime":';
+/** A JSON string with nothing escaped in it: the value is the text between the quotes. */
+const UNESCAPED = /"([^"\\\u0000-\u001f]*)"/.source;
+/**
+ * The canonical envelope after the data when none of its strings holds a character JSON escapes: then each string's
+ * JSON text is its value between quotes, and this grammar reads what JSON.parse would. Anything else takes the slow path.
+ */
+const ENVELOPE_TAIL = new RegExp(
+  `,"metadata":\\{"barTime":(?:null|${UNESCAPED}),"eventId":${UNESCAPED},"portfolioId":${UNESCAPED},"prevHash":${UNESCAPED},` +
+    `"revision":(0|[1-9][0-9]{0,15}),"schemaVersion":(0|[1-9][0-9]{0,15})\\},"type":"([A-Za-z]+)"\\}$`,
+  'y',
+);
+/** The catalogue's own type names, so a decoded event holds no piece of its body. */
+const TYPE_NAMES: ReadonlyMap<string, EventType> = new Map(EVENT_TYPES.map((t) => [t, t]));
+
+/**
+ * Strings a reader keeps from row to row, so decoded events share them: the previous row's hash (the next row's
+ * prevHash), the last bar time and portfolio id. A value cut from a body would keep the whole body alive (V8 keeps a
+ * long substring as a view of its parent), which costs a consumer holding many events about 350 bytes each.
+ */
+export interface DecodeReuse {
+  hash: string;
+  barTime: string | null;
+  portfolioId: string;
+}
+
+/** A fresh {@link DecodeReuse} for one read. */
+export function decodeReuse(): DecodeReuse {
+  return { hash: '', barTime: null, portfolioId: '' };
+}
+
+/** A copy of `s` that shares no memory with the body it was cut from. */
+function detached(s: string): string {
+  return (s + ' ').slice(0, -1);
+}
+
 /**
  * {@link decodeStored} with the location passed flat, so a reader decoding millions of rows builds no location
- * object unless a row is corrupt. Every check of decodeStored runs on every row.
+ * object unless a row is corrupt; a reader passes one {@link DecodeReuse} for all its rows.
+ * A canonical body (what every write stores) is read without parsing the envelope as JSON: its metadata is matched
+ * by {@link ENVELOPE_TAIL} and only the data is parsed. Any row that does not fit (escapes, an old schema version,
+ * a revision other than the row's, JSON errors) is decoded by the general path, whose checks and messages are the full ones.
  * @throws CorruptEventError naming stream, revision and position.
  */
-export function decodeStoredAt(body: string, hash: string, stream: string, revision: number, position: number): RecordedEvent {
+export function decodeStoredAt(
+  body: string,
+  hash: string,
+  stream: string,
+  revision: number,
+  position: number,
+  reuse: DecodeReuse = decodeReuse(),
+): RecordedEvent {
   if (sha256Hex(body) !== hash) throw corrupt(stream, revision, position, 'hash mismatch: the stored event was altered');
+  // The first occurrence: inside data the text can only be a key "metadata" whose object starts with "barTime" (quotes in
+  // strings are escaped), and from there the tail grammar cannot reach the end of the body, so such a row takes the slow path.
+  const tail = body.indexOf(METADATA_KEY, 8);
+  if (tail > 8 && body.startsWith('{"data":')) {
+    ENVELOPE_TAIL.lastIndex = tail;
+    const m = ENVELOPE_TAIL.exec(body);
+    const type = m === null ? undefined : TYPE_NAMES.get(m[7] as string);
+    if (m !== null && type !== undefined && Number(m[5]) === revision && Number(m[6]) === CURRENT_VERSION[type]) {
+      let data: unknown;
+      try {
+        data = JSON.parse(body.slice(8, tail));
+      } catch {
+        return decodeParsed(body, hash, stream, revision, position);
+      }
+      const barTime = m[1] ?? null;
+      if (barTime !== reuse.barTime) reuse.barTime = barTime === null ? null : detached(barTime);
+      const portfolioId = m[3] as string;
+      if (portfolioId !== reuse.portfolioId) reuse.portfolioId = detached(portfolioId);
+      const prevHash = m[4] as string;
+      const metadata: EventMetadata = {
+        barTime: reuse.barTime,
+        eventId: detached(m[2] as string),
+        portfolioId: reuse.portfolioId,
+        prevHash: prevHash === reuse.hash ? reuse.hash : detached(prevHash),
+        revision,
+        schemaVersion: CURRENT_VERSION[type],
+        hash,
+      };
+      reuse.hash = hash;
+      return { type, data, metadata, stream, position } as RecordedEvent;
+    }
+  }
+  return decodeParsed(body, hash, stream, revision, position);
+}
+
+/** The general decode of a body whose hash matched: JSON.parse of the whole, every envelope check, upcast and validation of old versions. */
+function decodeParsed(body: string, hash: string, stream: string, revision: number, position: number): RecordedEvent {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -182,13 +287,26 @@ export function decodeStoredAt(body: string, hash: string, stream: string, revis
   ) {
     throw corrupt(stream, revision, position, 'malformed metadata');
   }
-  const current = CURRENT_VERSION[type];
-  const upcast = meta.schemaVersion === current ? data : upcastData(type, meta.schemaVersion, data, { stream, revision, position });
-  const parsed = eventDataSchemas[type].safeParse(upcast);
-  if (!parsed.success) throw corrupt(stream, revision, position, `${type} violates its schema: ${describeIssues(parsed.error.issues)}`);
+  let payload = data;
+  if (meta.schemaVersion !== CURRENT_VERSION[type]) {
+    // An upcast payload is new data that no write validated.
+    payload = upcastData(type, meta.schemaVersion, data, { stream, revision, position });
+    const parsed = eventDataSchemas[type].safeParse(payload);
+    if (!parsed.success) throw corrupt(stream, revision, position, `${type} violates its schema: ${describeIssues(parsed.error.issues)}`);
+  }
   // The parsed metadata object is fresh from JSON.parse and owned by this call, so it is completed in place.
   meta.hash = hash;
-  return { type, data: upcast, metadata: meta, stream, position } as RecordedEvent;
+  return { type, data: payload, metadata: meta, stream, position } as RecordedEvent;
+}
+
+/**
+ * Why an event's payload breaks the current schema of its type, or null when it is valid: the check reads skip for
+ * current-version rows, run by `audit --verify` on every event.
+ */
+export function invalidEventData(event: { readonly type: string; readonly data: unknown }): string | null {
+  if (!isEventType(event.type)) return `unknown event type "${event.type}"`;
+  const parsed = eventDataSchemas[event.type].safeParse(event.data);
+  return parsed.success ? null : `${event.type} violates its schema: ${describeIssues(parsed.error.issues)}`;
 }
 
 function corrupt(stream: string, revision: number, position: number, reason: string): CorruptEventError {

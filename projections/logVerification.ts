@@ -4,7 +4,7 @@ import { emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
 import { RESERVE } from '../events/catalogue.js';
 import { ChainVerifier } from '../events/chain.js';
-import type { RecordedEvent } from '../events/envelope.js';
+import { invalidEventData, type RecordedEvent } from '../events/envelope.js';
 import { isCorruptEventError } from '../events/errors.js';
 import type { EventStore } from '../events/store.js';
 
@@ -42,7 +42,7 @@ interface Pending {
 }
 
 /**
- * Verifies one portfolio stream from its first event: decoding (self-hashes, schemas), the hash chain and contiguous revisions,
+ * Verifies one portfolio stream from its first event: decoding (self-hashes), every payload against its schema, the hash chain and contiguous revisions,
  * that every rebalance's transfers net to zero over reserve and strategies and touch only known accounts, and that folding
  * fills and transfers through the ledger reproduces each BarMarked's strategy values, cash, reserve and portfolio value exactly.
  * Stops at the first failure, which it names by stream, revision and position.
@@ -72,6 +72,11 @@ export async function verifyPortfolioLog(store: EventStore, stream: string): Pro
     for await (const event of store.readStream(stream)) {
       current = event;
       events += 1;
+      // Reads trust a current-version payload whose hash matches (validated when written); the audit trusts nothing.
+      const invalid = invalidEventData(event);
+      if (invalid !== null) {
+        return { ok: false, stream, events, check: 'decode', revision: event.metadata.revision, position: event.position, reason: invalid };
+      }
       if (!chain.push(event)) {
         const v = chain.verdict();
         if (!v.ok) return { ok: false, stream, events, check: 'chain', revision: v.revision, position: v.position, reason: v.reason };

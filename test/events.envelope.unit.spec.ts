@@ -8,6 +8,8 @@ import {
   InvalidEventError,
   canonicalJson,
   decodeStored,
+  invalidEventData,
+  jsonString,
   domainEvent,
   encodeForStore,
   eventBody,
@@ -29,6 +31,25 @@ describe('canonical JSON', () => {
     expect(() => canonicalJson({ a: [1, () => 1] })).toThrow(TypeError);
   });
 
+  it('writes what JSON.stringify writes for each member, keys in sorted order at every depth (property)', () => {
+    // The reference writes keys itself: an object cannot hold integer-like keys in sorted order.
+    const reference = (v: unknown): string =>
+      Array.isArray(v)
+        ? `[${v.map(reference).join(',')}]`
+        : v !== null && typeof v === 'object'
+          ? `{${Object.keys(v)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`)
+              .join(',')}}`
+          : (JSON.stringify(v) as string);
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('is independent of key insertion order and parses back to the same value (property)', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
@@ -39,6 +60,19 @@ describe('canonical JSON', () => {
         expect(canonicalJson(JSON.parse(JSON.stringify(value)))).toBe(text);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('jsonString', () => {
+  it('writes the same bytes as JSON.stringify for any string, including quotes, controls, and lone surrogates (property)', () => {
+    const lone = fc.constantFrom('\ud800', '\udfff', 'a\udc00b', '\ud83d\ude00', '"', '\\', '\u0000', '\u001f', '\u007f', '\u2028');
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.array(fc.oneof(lone, fc.string()), { maxLength: 5 }).map((xs) => xs.join('')));
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(jsonString(s)).toBe(JSON.stringify(s));
+      }),
+      { numRuns: 1000 },
     );
   });
 });
@@ -111,6 +145,7 @@ describe('encodeForStore and decodeStored', () => {
   });
 
   const body = eventBody(event);
+  const v1Invalid = body.replace('"quantity":"10"', '"quantity":10').replace('"schemaVersion":2', '"schemaVersion":1');
   const corrupt: [string, string, string, RegExp][] = [
     ['an altered byte', body.replace('187.25', '187.35'), event.metadata.hash, /hash mismatch/],
     ['unparseable JSON', '{"type":', sha256Hex('{"type":'), /unparseable JSON/],
@@ -118,7 +153,7 @@ describe('encodeForStore and decodeStored', () => {
     ['an unknown type', body.replace('FillRecorded', 'FillLost'), sha256Hex(body.replace('FillRecorded', 'FillLost')), /unknown event type "FillLost"/],
     ['metadata whose revision is not the row\'s', body.replace('"revision":0', '"revision":5'), sha256Hex(body.replace('"revision":0', '"revision":5')), /malformed metadata/],
     ['a schema version newer than the code', body.replace('"schemaVersion":2', '"schemaVersion":3'), sha256Hex(body.replace('"schemaVersion":2', '"schemaVersion":3')), /v3 is newer/],
-    ['a payload violating its schema', body.replace('"quantity":"10"', '"quantity":10'), sha256Hex(body.replace('"quantity":"10"', '"quantity":10')), /violates its schema: quantity/],
+    ['an old-version payload violating its schema once upcast', v1Invalid, sha256Hex(v1Invalid), /FillRecorded violates its schema: quantity/],
   ];
   for (const [name, text, hash, reason] of corrupt) {
     it(`decodeStored raises CorruptEventError at the row for ${name}`, () => {
@@ -134,6 +169,36 @@ describe('encodeForStore and decodeStored', () => {
       expect((error as Error).message).toMatch(reason);
     });
   }
+
+  it('decodes a current-version payload that violates its schema but matches its hash as stored; invalidEventData names the violation', () => {
+    // Every write validated the bytes a matching hash covers, so reads do not validate again; audit --verify does.
+    const text = body.replace('"quantity":"10"', '"quantity":10');
+    const decoded = decodeStored(text, sha256Hex(text), at);
+    expect(decoded.data).toMatchObject({ quantity: 10 });
+    expect(invalidEventData(decoded)).toMatch(/^FillRecorded violates its schema: quantity/);
+    expect(invalidEventData(event)).toBeNull();
+  });
+
+  it('decodes every well-formed body as JSON.parse reads it, whatever its strings hold and wherever data mentions metadata (property)', () => {
+    const text = fc.oneof(fc.string(), fc.constantFrom('a"b', 'x\\y', 'tab\t', '\u0000', '\ud800', ',"metadata":{"barTime":', 'é€'));
+    const data = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ a: fc.integer(), metadata: fc.record({ barTime: fc.constant(null), revision: fc.nat() }) }),
+      fc.record({ note: fc.constant('},"type":"FillRecorded"}') }),
+    );
+    fc.assert(
+      fc.property(text, text, fc.option(text, { nil: null }), fc.nat({ max: 2 ** 40 }), data, (portfolioId, prevHash, barTime, revision, payload) => {
+        const metadata = { eventId: eventIdFor(portfolioId, revision), portfolioId, revision, barTime, schemaVersion: 1, prevHash };
+        const stored = eventBody({ type: 'StrategyLifecycleChanged', data: payload, metadata });
+        expect(stored).toBe(canonicalJson({ type: 'StrategyLifecycleChanged', data: payload, metadata }));
+        const hash = sha256Hex(stored);
+        const reference = JSON.parse(stored) as { metadata: object };
+        const where = { stream: 's', revision, position: 3 };
+        expect(decodeStored(stored, hash, where)).toEqual({ ...reference, metadata: { ...reference.metadata, hash }, stream: 's', position: 3 });
+      }),
+      { numRuns: 500 },
+    );
+  });
 
   it('upcasts a FillRecorded v1 body (no slippage) to v2 with slippage 0, keeping its stored metadata and hash', () => {
     const v1 = canonicalJson({

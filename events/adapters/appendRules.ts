@@ -35,8 +35,11 @@ export interface AppendTarget {
   eventById(eventId: string): StoredEventRef | null;
   /** The last event of `stream`, or null when the stream does not exist. */
   streamHead(stream: string): StreamHead | null;
-  /** Stores the rows (already checked) and returns the global position of the last one. */
-  insert(stream: string, rows: readonly EncodedEvent[]): number;
+  /**
+   * Stores the rows (already checked) and returns the global position of the last one; or null when an event id is
+   * already stored (the store's unique index finds it; {@link appendBatch} then throws, which rolls the append back).
+   */
+  insert(stream: string, rows: readonly EncodedEvent[]): number | null;
 }
 
 /**
@@ -47,43 +50,47 @@ export interface AppendTarget {
 export function encodeBatch(stream: string, events: readonly SealedEvent[]): EncodedEvent[] {
   const rows: EncodedEvent[] = [];
   const first = events[0];
-  for (const [i, event] of events.entries()) {
+  let prev: EncodedEvent | undefined;
+  for (let i = 0; i < events.length; i += 1) {
+    const event = events[i] as SealedEvent;
     const meta = event.metadata;
-    const where = `event ${i} of the batch for stream "${stream}" (${String(event.type)}, revision ${String(meta?.revision)})`;
+    // Built only for an error: this loop runs for every stored event.
+    const where = (): string =>
+      `event ${i} of the batch for stream "${stream}" (${String(event.type)}, revision ${String(meta?.revision)})`;
     if (!meta || !Number.isSafeInteger(meta.revision) || meta.revision < 0) {
-      throw new InvalidEventError(`${where} has no valid metadata.revision; seal events with sealEvents`);
+      throw new InvalidEventError(`${where()} has no valid metadata.revision; seal events with sealEvents`);
     }
     let encoded: { body: string; hash: string };
     try {
       encoded = encodeForStore(event);
     } catch (e) {
-      if (e instanceof InvalidEventError) throw new InvalidEventError(`${where}: ${e.message}`);
+      if (e instanceof InvalidEventError) throw new InvalidEventError(`${where()}: ${e.message}`);
       // canonicalJson refuses values JSON cannot hold (NaN, undefined…) with a TypeError.
-      throw new InvalidEventError(`${where} cannot be serialised: ${(e as Error).message}`);
+      throw new InvalidEventError(`${where()} cannot be serialised: ${(e as Error).message}`);
     }
     if (meta.eventId !== eventIdFor(meta.portfolioId, meta.revision)) {
-      throw new InvalidEventError(`${where} has id ${meta.eventId}, not the deterministic id of its portfolio and revision`);
+      throw new InvalidEventError(`${where()} has id ${meta.eventId}, not the deterministic id of its portfolio and revision`);
     }
     if (first && meta.portfolioId !== first.metadata.portfolioId) {
-      throw new InvalidEventError(`${where} belongs to portfolio "${meta.portfolioId}", not "${first.metadata.portfolioId}" like the rest of the batch`);
+      throw new InvalidEventError(`${where()} belongs to portfolio "${meta.portfolioId}", not "${first.metadata.portfolioId}" like the rest of the batch`);
     }
-    const prev = rows[rows.length - 1];
     if (prev) {
       if (meta.revision !== prev.revision + 1) {
-        throw new InvalidEventError(`${where} follows revision ${prev.revision}; revisions in a batch must be contiguous`);
+        throw new InvalidEventError(`${where()} follows revision ${prev.revision}; revisions in a batch must be contiguous`);
       }
       if (meta.prevHash !== prev.hash) {
-        throw new InvalidEventError(`${where} does not link to the event before it (prevHash mismatch)`);
+        throw new InvalidEventError(`${where()} does not link to the event before it (prevHash mismatch)`);
       }
     }
-    rows.push({
+    prev = {
       eventId: meta.eventId,
       revision: meta.revision,
       type: event.type,
       body: encoded.body,
       hash: encoded.hash,
       prevHash: meta.prevHash,
-    });
+    };
+    rows.push(prev);
   }
   return rows;
 }
@@ -101,18 +108,21 @@ export function appendBatch(
   expectedRevision: ExpectedRevision,
 ): AppendResult {
   checkExpectedRevisionOption(expectedRevision);
-  const stored = rows.map((r) => target.eventById(r.eventId));
-  const last = stored[stored.length - 1];
-  // A retry of a batch that did commit (same ids, same place, same hashes) returns what the first append returned.
-  if (last && stored.every((s, i) => s !== null && s.stream === stream && s.revision === rows[i]?.revision && s.hash === rows[i]?.hash)) {
-    return { nextExpectedRevision: last.revision, position: last.position };
-  }
   const head = target.streamHead(stream);
+  const firstRow = rows[0];
+  // A retry of a batch that did commit (same ids, same place, same hashes) returns what the first append returned.
+  // Only a batch starting at or below the stream's head can be stored already, so a fresh append looks nothing up.
+  if (firstRow && head && firstRow.revision <= head.revision) {
+    const stored = rows.map((r) => target.eventById(r.eventId));
+    const last = stored[stored.length - 1];
+    if (last && stored.every((s, i) => s !== null && s.stream === stream && s.revision === rows[i]?.revision && s.hash === rows[i]?.hash)) {
+      return { nextExpectedRevision: last.revision, position: last.position };
+    }
+  }
   const actual = head ? head.revision : 'no_stream';
   if (expectedRevision === 'no_stream' ? head !== null : expectedRevision !== 'any' && actual !== expectedRevision) {
     throw new WrongExpectedRevisionError(stream, expectedRevision, actual);
   }
-  const firstRow = rows[0];
   if (!firstRow) return { nextExpectedRevision: head ? head.revision : -1, position: head ? head.position : -1 };
   const nextRevision = head ? head.revision + 1 : 0;
   if (firstRow.revision !== nextRevision) {
@@ -130,14 +140,20 @@ export function appendBatch(
       `the first event of the batch for stream "${stream}" (revision ${firstRow.revision}) does not link to the stream's last event (prevHash mismatch)`,
     );
   }
-  for (const [i, s] of stored.entries()) {
-    if (s) {
-      throw new InvalidEventError(
-        `event id ${rows[i]?.eventId ?? ''} is already stored at stream "${s.stream}", revision ${s.revision}; an event id is unique across the store`,
-      );
+  const position = target.insert(stream, rows);
+  if (position === null) {
+    // Ids are unique across the store: an id of this batch is stored in another stream (or at another revision).
+    for (const r of rows) {
+      const s = target.eventById(r.eventId);
+      if (s) {
+        throw new InvalidEventError(
+          `event id ${r.eventId} is already stored at stream "${s.stream}", revision ${s.revision}; an event id is unique across the store`,
+        );
+      }
     }
+    throw new InvalidEventError(`an event id of the batch for stream "${stream}" is already stored; an event id is unique across the store`);
   }
-  return { nextExpectedRevision: rows[rows.length - 1]?.revision ?? nextRevision, position: target.insert(stream, rows) };
+  return { nextExpectedRevision: rows[rows.length - 1]?.revision ?? nextRevision, position };
 }
 
 /** @throws StoreConfigError when expectedRevision is not 'no_stream', 'any' or a non-negative integer. */

@@ -4,6 +4,7 @@ import type { RecordedEvent, SealedEvent } from '../envelope.js';
 import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../store.js';
 import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef } from './appendRules.js';
 import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog } from './catchUpSubscription.js';
+import { pagedRead } from './pagedRead.js';
 import { StoreClosedError } from './storeClosedError.js';
 
 /** One stored row of a memory log: the same columns the SQLite adapter keeps. */
@@ -66,7 +67,9 @@ export class MemoryLog {
     for (const listener of [...this.listeners]) listener();
   }
 
-  private insert(stream: string, encoded: readonly EncodedEvent[]): number {
+  private insert(stream: string, encoded: readonly EncodedEvent[]): number | null {
+    // Checked before anything is stored: an append is all or nothing.
+    for (const e of encoded) if (this.byEventId.has(e.eventId)) return null;
     let rows = this.streams.get(stream);
     if (!rows) {
       rows = [];
@@ -135,26 +138,24 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
       if (log.rows.length > before) log.notify();
       return result;
     },
-    async *readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
-      const from = Math.max(0, opts.fromRevision ?? 0);
+    readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       // Revisions are contiguous from 0, so revision r sits at index r; re-read the array each page to see appends.
-      for (let index = from; ; index += PAGE_SIZE) {
+      let index = Math.max(0, opts.fromRevision ?? 0);
+      return pagedRead(() => {
         ensureOpen();
-        const page = log.streamRows(stream).slice(index, index + PAGE_SIZE);
-        for (const row of page) yield decodeRow(row);
-        if (page.length < PAGE_SIZE) return;
-      }
+        const rows = log.streamRows(stream).slice(index, index + PAGE_SIZE);
+        index += rows.length;
+        return { rows, more: rows.length === PAGE_SIZE };
+      }, decodeRow);
     },
-    async *readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
+    readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
       let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
-      for (;;) {
-        const page = pagedLog.readPage(after, PAGE_SIZE);
-        for (const row of page) {
-          after = row.position;
-          yield decodeRow(row);
-        }
-        if (page.length < PAGE_SIZE) return;
-      }
+      return pagedRead(() => {
+        const rows = pagedLog.readPage(after, PAGE_SIZE);
+        const last = rows[rows.length - 1];
+        if (last) after = last.position;
+        return { rows, more: rows.length === PAGE_SIZE };
+      }, decodeRow);
     },
     subscribe(opts: { readonly fromPosition?: number } = {}): Observable<RecordedEvent> {
       ensureOpen();

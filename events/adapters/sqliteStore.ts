@@ -3,11 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Observable } from 'rxjs';
-import { decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
+import { decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreConfigError } from '../errors.js';
 import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore } from '../store.js';
 import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
 import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
+import { pagedRead } from './pagedRead.js';
 import { StoreClosedError } from './storeClosedError.js';
 
 /** Options of an SQLite store. */
@@ -46,6 +47,9 @@ CREATE TABLE IF NOT EXISTS documents (
 `;
 
 const PAGE_SIZE = 1000;
+/** Rows per INSERT statement: one statement per append of a usual slice (SQLite allows 32 766 parameters). */
+const INSERT_CHUNK = 32;
+const INSERT_COLUMNS = 6;
 
 /** A row of a stream read: position, revision, body, hash. */
 type RawStreamRow = [number, number, string, string];
@@ -66,9 +70,6 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     byEventId: db.prepare<[string], StoredEventRef>('SELECT stream, revision, hash, position FROM events WHERE event_id = ?'),
     head: db.prepare<[string], StreamHead>(
       'SELECT revision, hash, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-    ),
-    insert: db.prepare<[string, number, string, string, string, string]>(
-      'INSERT INTO events (stream, revision, event_id, type, body, hash) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     pageAll: db.prepare<[number, number], StoredRow>(
       'SELECT position, stream, revision, body, hash FROM events WHERE position > ? ORDER BY position LIMIT ?',
@@ -98,13 +99,42 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   };
 
+  // Multi-row INSERTs, one prepared statement per row count: a statement per row costs a native call and a reset each.
+  const inserts = new Map<number, Database.Statement<unknown[]>>();
+  const insertOf = (count: number): Database.Statement<unknown[]> => {
+    let statement = inserts.get(count);
+    if (statement === undefined) {
+      const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?)').join(', ');
+      statement = db.prepare<unknown[]>(`INSERT INTO events (stream, revision, event_id, type, body, hash) VALUES ${values}`);
+      inserts.set(count, statement);
+    }
+    return statement;
+  };
   const target: AppendTarget = {
     eventById: (eventId) => stmt.byEventId.get(eventId) ?? null,
     streamHead: (stream) => stmt.head.get(stream) ?? null,
     insert: (stream: string, rows: readonly EncodedEvent[]) => {
       let position = -1;
-      for (const r of rows) {
-        position = Number(stmt.insert.run(stream, r.revision, r.eventId, r.type, r.body, r.hash).lastInsertRowid);
+      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+        const count = Math.min(INSERT_CHUNK, rows.length - start);
+        const params: unknown[] = new Array(count * INSERT_COLUMNS);
+        for (let i = 0, p = 0; i < count; i += 1, p += INSERT_COLUMNS) {
+          const r = rows[start + i] as EncodedEvent;
+          params[p] = stream;
+          params[p + 1] = r.revision;
+          params[p + 2] = r.eventId;
+          params[p + 3] = r.type;
+          params[p + 4] = r.body;
+          params[p + 5] = r.hash;
+        }
+        try {
+          // The rowid SQLite reports for a multi-row INSERT is that of its last row.
+          position = Number(insertOf(count).run(params).lastInsertRowid);
+        } catch (e) {
+          // The caller throws on null, so the transaction rolls back whatever earlier chunks wrote.
+          if (isDuplicateEventId(e)) return null;
+          throw e;
+        }
       }
       return position;
     },
@@ -172,30 +202,34 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       for (const listener of [...appendListeners]) listener();
       return result;
     },
-    async *readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
+    readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       let from = Math.max(0, opts.fromRevision ?? 0);
-      for (;;) {
-        ensureOpen();
-        // A page is fetched whole (.all) so no statement stays busy while the consumer holds the iterator.
-        const page = stmt.pageStream.all(stream, from, PAGE_SIZE);
-        for (const [position, revision, body, hash] of page) {
-          from = revision + 1;
-          yield decodeStoredAt(body, hash, stream, revision, position);
-        }
-        if (page.length < PAGE_SIZE) return;
-      }
+      const reuse = decodeReuse();
+      return pagedRead(
+        () => {
+          ensureOpen();
+          // A page is fetched whole (.all) so no statement stays busy while the consumer holds the iterator.
+          const rows = stmt.pageStream.all(stream, from, PAGE_SIZE);
+          const last = rows[rows.length - 1];
+          if (last) from = last[1] + 1;
+          return { rows, more: rows.length === PAGE_SIZE };
+        },
+        (row) => decodeStoredAt(row[2], row[3], stream, row[1], row[0], reuse),
+      );
     },
-    async *readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
+    readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
       let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
-      for (;;) {
-        ensureOpen();
-        const page = stmt.pageAllRaw.all(after, PAGE_SIZE);
-        for (const [position, stream, revision, body, hash] of page) {
-          after = position;
-          yield decodeStoredAt(body, hash, stream, revision, position);
-        }
-        if (page.length < PAGE_SIZE) return;
-      }
+      const reuse = decodeReuse();
+      return pagedRead(
+        () => {
+          ensureOpen();
+          const rows = stmt.pageAllRaw.all(after, PAGE_SIZE);
+          const last = rows[rows.length - 1];
+          if (last) after = last[0];
+          return { rows, more: rows.length === PAGE_SIZE };
+        },
+        (row) => decodeStoredAt(row[3], row[4], row[1], row[2], row[0], reuse),
+      );
     },
     subscribe(opts: { readonly fromPosition?: number } = {}): Observable<RecordedEvent> {
       ensureOpen();
@@ -217,6 +251,11 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       db.close();
     },
   };
+}
+
+/** Whether `e` is SQLite refusing a row because its event id is already stored (the UNIQUE (event_id) index). */
+function isDuplicateEventId(e: unknown): boolean {
+  return e instanceof Database.SqliteError && e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message.includes('events.event_id');
 }
 
 function openDatabase(path: string, url: string, durability: Durability, busyTimeoutMs: number): Database.Database {

@@ -521,14 +521,24 @@ export function eventStoreContract(adapter: string, createHarness: () => Promise
           reason: /unparseable JSON/,
         },
         {
-          name: 'a schema-violating payload with a matching hash',
+          // Reads validate what they upcast (no write validated it); a current-version payload is checked by audit --verify.
+          name: 'an old-version payload that violates its schema once upcast, with a matching hash',
           change: (s) => {
-            const parsed = JSON.parse(s.body) as { data: Record<string, unknown> };
+            const parsed = JSON.parse(s.body) as { data: Record<string, unknown>; metadata: Record<string, unknown> };
+            parsed.metadata['schemaVersion'] = 1;
             parsed.data['quantity'] = 10;
             const body = canonicalJson(parsed);
             return { body, hash: sha256Hex(body) };
           },
-          reason: /violates its schema/,
+          reason: /FillRecorded violates its schema: quantity/,
+        },
+        {
+          name: "envelope metadata that disagrees with the row's revision, with a matching hash",
+          change: (s) => {
+            const body = s.body.replace('"revision":3,', '"revision":4,');
+            return { body, hash: sha256Hex(body) };
+          },
+          reason: /malformed metadata/,
         },
       ];
       for (const r of rewrites) {
