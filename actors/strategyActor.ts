@@ -6,7 +6,7 @@ import type { LedgerState } from '../src/ledger/types.js';
 import type { PriceHistory, Strategy } from '../src/strategy/strategy.js';
 import type { Dec } from '../src/money/decimal.js';
 import type { SizerFactory } from '../src/sizing/sizerSpec.js';
-import { evolveLedger, type LedgerEvent } from '../src/ledger/ledger.js';
+import { evolveLedgerAll, type LedgerEvent } from '../src/ledger/ledger.js';
 import { runStrategyCall, type StrategyCallOutcome } from '../src/strategy/strategyCall.js';
 
 export type { StrategyCallOutcome };
@@ -58,7 +58,7 @@ export function lifecycleEventFor(to: LifecycleState): StrategyActorEvent['type'
 }
 
 const applyLedger = assign<StrategyActorContext, StrategyActorEvent, undefined, StrategyActorEvent, never>({
-  ledger: ({ context, event }) => (event.type === 'LEDGER' ? event.events.reduce(evolveLedger, context.ledger) : context.ledger),
+  ledger: ({ context, event }) => (event.type === 'LEDGER' ? evolveLedgerAll(context.ledger, event.events) : context.ledger),
 });
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Dec, ZERO, dec } from '../src/money/decimal.js';
-import { applyFill, costBasis, emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
+import { applyFill, costBasis, emptyLedger, evolveLedger, evolveLedgerAll, ledgerValue } from '../src/ledger/index.js';
 import type { LedgerEvent } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
 
@@ -153,5 +153,39 @@ describe('ledger properties over random fills and transfers', () => {
         expect(s.realizedPnl.abs().lte(bound)).toBe(true);
       }),
     );
+  });
+
+  it('(d) folding a batch at once (evolveLedgerAll) gives exactly the state of folding its events one by one', () => {
+    const text = (l: LedgerState): unknown => ({
+      cash: l.cash.toString(),
+      realizedPnl: l.realizedPnl.toString(),
+      commissions: l.commissions.toString(),
+      transferredIn: l.transferredIn.toString(),
+      transferredOut: l.transferredOut.toString(),
+      positions: [...l.positions.values()].map((p) => [p.symbol, p.quantity.toString(), p.avgCost.toString(), p.realizedPnl.toString()]).sort(),
+    });
+    fc.assert(
+      fc.property(eventsArb, fc.nat(), (events, cut) => {
+        const k = events.length === 0 ? 0 : cut % events.length;
+        const start = fold(events.slice(0, k));
+        const startText = text(start);
+        expect(text(evolveLedgerAll(start, events.slice(k)))).toEqual(text(events.slice(k).reduce(evolveLedger, start)));
+        expect(text(start)).toEqual(startText); // the state folded from is never changed
+      }),
+    );
+  });
+
+  it('(e) a batch with a bad event throws and leaves the state it started from untouched', () => {
+    const start = evolveLedgerAll(emptyLedger(), [
+      { kind: 'transfer', amount: dec('1000') },
+      { kind: 'fill', fill: { symbol: 'AAA', quantity: dec('10'), price: dec('20'), commission: dec('1') } },
+    ]);
+    const bad: LedgerEvent[] = [
+      { kind: 'fill', fill: { symbol: 'AAA', quantity: dec('-4'), price: dec('25'), commission: dec('1') } },
+      { kind: 'transfer', amount: dec('-5000') },
+    ];
+    expect(() => evolveLedgerAll(start, bad)).toThrow(/exceeds the ledger's cash/);
+    expect(start.cash.toString()).toBe('799');
+    expect(start.positions.get('AAA')?.quantity.toString()).toBe('10');
   });
 });

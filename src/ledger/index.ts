@@ -7,6 +7,7 @@ export {
   createLedgerView,
   emptyLedger,
   evolveLedger,
+  evolveLedgerAll,
   ledgerValue,
 } from './ledger.js';
 export type { LedgerEvent } from './ledger.js';

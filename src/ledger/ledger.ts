@@ -3,6 +3,7 @@ import { Dec, ZERO, dec, decStr } from '../money/decimal.js';
 import { InsufficientFundsError, InvalidNumberError, LedgerError } from '../errors.js';
 import type { LedgerFill, LedgerState, LedgerView, Position } from './types.js';
 import { exactMinus, exactPlus, exactTimes, roundedQuotient } from './exactArithmetic.js';
+import { safeIntegerValue } from './safeIntegerValue.js';
 
 /**
  * Decimal places kept in an average cost after adding to a position. The rounding residual
@@ -84,6 +85,58 @@ function nextPosition(
   return { position: { symbol, quantity: after, avgCost: price, realizedPnl: ZERO }, realized };
 }
 
+/** A ledger being folded: a private copy that events update in place before it is handed out (its Map is copied once, on the first fill). */
+interface LedgerDraft {
+  cash: Dec;
+  positions: ReadonlyMap<string, Position>;
+  ownsPositions: boolean;
+  realizedPnl: Dec;
+  commissions: Dec;
+  transferredIn: Dec;
+  transferredOut: Dec;
+}
+
+function draftOf(state: LedgerState): LedgerDraft {
+  return { ...state, ownsPositions: false };
+}
+
+function stateOf(d: LedgerDraft): LedgerState {
+  return { cash: d.cash, positions: d.positions, realizedPnl: d.realizedPnl, commissions: d.commissions, transferredIn: d.transferredIn, transferredOut: d.transferredOut };
+}
+
+function fillInto(d: LedgerDraft, fill: LedgerFill): void {
+  const checked = checkFill(fill);
+  const { symbol, quantity, price, commission, where } = checked;
+  const { position, realized } = nextPosition(d.positions.get(symbol), checked);
+  const notional = exactTimes(quantity, price, `${where}: quantity × price`);
+  d.cash = exactMinus(exactMinus(d.cash, notional, `${where}: cash`), commission, `${where}: cash`);
+  const positions = d.ownsPositions ? (d.positions as Map<string, Position>) : new Map(d.positions);
+  d.positions = positions;
+  d.ownsPositions = true;
+  if (position === undefined) positions.delete(symbol);
+  else positions.set(symbol, position);
+  if (!realized.isZero()) d.realizedPnl = exactPlus(d.realizedPnl, realized, `${where}: realised P&L`);
+  d.commissions = exactPlus(d.commissions, commission, `${where}: commissions`);
+}
+
+function transferInto(d: LedgerDraft, amount: Dec): void {
+  const value = dec(amount, 'transfer: amount');
+  if (value.isZero()) throw new LedgerError('transfer: amount is 0; move capital in (> 0) or out (< 0)');
+  if (value.isPositive()) {
+    d.cash = exactPlus(d.cash, value, 'transfer in: cash');
+    d.transferredIn = exactPlus(d.transferredIn, value, 'transfer in: total');
+    return;
+  }
+  const out = value.negated();
+  if (out.greaterThan(d.cash)) {
+    throw new InsufficientFundsError(
+      `transfer out of ${decStr(out)} exceeds the ledger's cash of ${decStr(d.cash)}; at most ${decStr(Dec.max(d.cash, ZERO))} can be moved out`,
+    );
+  }
+  d.cash = exactMinus(d.cash, out, 'transfer out: cash');
+  d.transferredOut = exactPlus(d.transferredOut, out, 'transfer out: total');
+}
+
 /**
  * Applies a fill: cash −= quantity × price + commission; the position is opened, added to, reduced, closed or flipped.
  * Cash may go below zero here: what a strategy may buy is decided by the engine's limits before the fill exists.
@@ -91,21 +144,9 @@ function nextPosition(
  * @throws LedgerError for an empty symbol, zero quantity, price ≤ 0, negative commission, or amounts beyond 34 significant digits.
  */
 export function applyFill(state: LedgerState, fill: LedgerFill): LedgerState {
-  const checked = checkFill(fill);
-  const { symbol, quantity, price, commission, where } = checked;
-  const { position, realized } = nextPosition(state.positions.get(symbol), checked);
-  const notional = exactTimes(quantity, price, `${where}: quantity × price`);
-  const cash = exactMinus(exactMinus(state.cash, notional, `${where}: cash`), commission, `${where}: cash`);
-  const positions = new Map(state.positions);
-  if (position === undefined) positions.delete(symbol);
-  else positions.set(symbol, position);
-  return {
-    ...state,
-    cash,
-    positions,
-    realizedPnl: exactPlus(state.realizedPnl, realized, `${where}: realised P&L`),
-    commissions: exactPlus(state.commissions, commission, `${where}: commissions`),
-  };
+  const d = draftOf(state);
+  fillInto(d, fill);
+  return stateOf(d);
 }
 
 /**
@@ -115,26 +156,9 @@ export function applyFill(state: LedgerState, fill: LedgerFill): LedgerState {
  * @throws InsufficientFundsError when moving out more than the cash held (cash never goes negative by a transfer).
  */
 export function applyTransfer(state: LedgerState, amount: Dec): LedgerState {
-  const value = dec(amount, 'transfer: amount');
-  if (value.isZero()) throw new LedgerError('transfer: amount is 0; move capital in (> 0) or out (< 0)');
-  if (value.isPositive()) {
-    return {
-      ...state,
-      cash: exactPlus(state.cash, value, 'transfer in: cash'),
-      transferredIn: exactPlus(state.transferredIn, value, 'transfer in: total'),
-    };
-  }
-  const out = value.negated();
-  if (out.greaterThan(state.cash)) {
-    throw new InsufficientFundsError(
-      `transfer out of ${decStr(out)} exceeds the ledger's cash of ${decStr(state.cash)}; at most ${decStr(Dec.max(state.cash, ZERO))} can be moved out`,
-    );
-  }
-  return {
-    ...state,
-    cash: exactMinus(state.cash, out, 'transfer out: cash'),
-    transferredOut: exactPlus(state.transferredOut, out, 'transfer out: total'),
-  };
+  const d = draftOf(state);
+  transferInto(d, amount);
+  return stateOf(d);
 }
 
 /** Open positions in ascending symbol order, so every sum over them is computed in one fixed order. */
@@ -147,6 +171,9 @@ function sortedPositions(state: LedgerState): Position[] {
  * @throws LedgerError naming a held symbol that has no mark; InvalidNumberError for a non-finite mark.
  */
 export function ledgerValue(state: LedgerState, markOf: (symbol: string) => Dec | undefined): Dec {
+  // Usual amounts fit in safe integers, where the same exact sum costs a fraction of Decimal arithmetic.
+  const fast = safeIntegerValue(state, markOf);
+  if (fast !== null) return fast;
   // Every step is exact (or throws), so the order of the positions cannot change the total: no sort needed.
   let total = state.cash;
   for (const p of state.positions.values()) {
@@ -194,4 +221,19 @@ export function evolveLedger(state: LedgerState, event: LedgerEvent): LedgerStat
     case 'transfer':
       return applyTransfer(state, event.amount);
   }
+}
+
+/**
+ * Folds several ledger events at once: the same result as reducing them with {@link evolveLedger}, with one copy of the
+ * positions instead of one per fill. All or nothing: when an event throws, `state` is untouched and nothing is returned.
+ * @throws the errors of {@link applyFill} and {@link applyTransfer}.
+ */
+export function evolveLedgerAll(state: LedgerState, events: readonly LedgerEvent[]): LedgerState {
+  if (events.length === 0) return state;
+  const d = draftOf(state);
+  for (const event of events) {
+    if (event.kind === 'fill') fillInto(d, event.fill);
+    else transferInto(d, event.amount);
+  }
+  return stateOf(d);
 }
