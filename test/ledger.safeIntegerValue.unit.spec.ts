@@ -36,7 +36,8 @@ describe('safe-integer ledger valuation', () => {
     let answered = 0;
     let declined = 0;
     fc.assert(
-      fc.property(cases(mixedArb), ({ cash, a, b, c, ma, mb, mc }) => {
+      // Half the ledgers hold only small amounts (mostly answered), half mix in large ones (mostly declined).
+      fc.property(fc.oneof(cases(smallArb), cases(mixedArb)), ({ cash, a, b, c, ma, mb, mc }) => {
         const state = ledger(cash, [['A', a], ['B', b], ['C', c]]);
         const marks: Record<string, Dec> = { A: ma, B: mb, C: mc };
         const fast = safeIntegerValue(state, (s) => marks[s]);
