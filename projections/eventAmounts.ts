@@ -1,6 +1,7 @@
 // Decimal amounts of events (a fill's, a mark's), parsed once and shared by every projection that folds them.
 import { Dec } from '../src/money/decimal.js';
 import type { EventData } from '../events/catalogue.js';
+import { scaledOfText, type Amount } from './scaledAmounts.js';
 
 /** Quantity, price and commission of a fill as Decimals. */
 export interface FillAmounts {
@@ -38,6 +39,27 @@ export function fillAmounts(data: EventData<'FillRecorded'>): FillAmounts {
   lastAmounts = amounts;
   return amounts;
 }
+
+/** Quantity, price and commission of a fill as exact amounts (safe integers where they fit, else Decimals). */
+export interface FillScaled {
+  readonly quantity: Amount;
+  readonly price: Amount;
+  readonly commission: Amount;
+}
+
+let lastScaledFill: EventData<'FillRecorded'> | null = null;
+let lastScaled: FillScaled | null = null;
+
+/** The fill's amounts for safe-integer arithmetic (each one a Decimal when its text does not fit). */
+export function fillScaled(data: EventData<'FillRecorded'>): FillScaled {
+  if (lastScaled !== null && lastScaledFill === data) return lastScaled;
+  const amounts: FillScaled = { quantity: amountOf(data.quantity), price: amountOf(data.price), commission: amountOf(data.commission) };
+  lastScaledFill = data;
+  lastScaled = amounts;
+  return amounts;
+}
+
+const amountOf = (text: string): Amount => scaledOfText(text) ?? decimalOf(text);
 
 // Keyed by the event's own record, so an entry lives exactly as long as the event someone still holds.
 const parsedRecords = new WeakMap<Readonly<Record<string, string>>, ReadonlyMap<string, Dec>>();

@@ -3,9 +3,11 @@ import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { RESERVE } from '../events/catalogue.js';
 import { AVG_COST_DECIMALS, emptyLedger, evolveLedger, exactMinus, exactPlus, exactTimes, ledgerValue } from '../src/ledger/index.js';
 import { roundedQuotient } from '../src/ledger/exactArithmetic.js';
-import type { LedgerFill, LedgerState, Position } from '../src/ledger/types.js';
+import type { LedgerState, Position } from '../src/ledger/types.js';
+import type { EventData } from '../events/catalogue.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
-import { decimalOf, fillAmounts } from './eventAmounts.js';
+import { decimalOf, fillAmounts, fillScaled, type FillScaled } from './eventAmounts.js';
+import { Scaled, absolute, compare, minus, negated, plus, signOf, times, toDec, type Amount, type DecOp } from './scaledAmounts.js';
 
 /** State of the positions projection. */
 export interface PositionsState {
@@ -14,14 +16,22 @@ export interface PositionsState {
   readonly marks: ReadonlyMap<string, Dec>;
 }
 
+/** A position inside a working copy: exact amounts, in safe integers while they fit. */
+interface PositionWork {
+  readonly symbol: string;
+  readonly quantity: Amount;
+  readonly avgCost: Amount;
+  readonly realizedPnl: Amount;
+}
+
 /** A strategy's ledger owned by a working copy: its fields are replaced in place, its positions stay immutable values. */
 interface LedgerWork {
-  cash: Dec;
-  positions: Map<string, Position>;
-  realizedPnl: Dec;
-  commissions: Dec;
-  transferredIn: Dec;
-  transferredOut: Dec;
+  cash: Amount;
+  positions: Map<string, PositionWork>;
+  realizedPnl: Amount;
+  commissions: Amount;
+  transferredIn: Amount;
+  transferredOut: Amount;
 }
 
 /** The working copy of the positions fold (the runner owns it; ledgers are copied when first changed, not per event). */
@@ -45,48 +55,75 @@ const ownLedger = (w: PositionsWork, id: string): LedgerWork => {
   return l;
 };
 
+const positionOf = (p: PositionWork): Position => ({
+  symbol: p.symbol,
+  quantity: toDec(p.quantity),
+  avgCost: toDec(p.avgCost),
+  realizedPnl: toDec(p.realizedPnl),
+});
+
+/** The ledger as src/ledger sees it (Decimals). */
+function ledgerOf(l: LedgerWork): LedgerState {
+  const positions = new Map<string, Position>();
+  for (const [symbol, p] of l.positions) positions.set(symbol, positionOf(p));
+  return {
+    cash: toDec(l.cash),
+    positions,
+    realizedPnl: toDec(l.realizedPnl),
+    commissions: toDec(l.commissions),
+    transferredIn: toDec(l.transferredIn),
+    transferredOut: toDec(l.transferredOut),
+  };
+}
+
 // Passed to the exact operations of the fast path: a failure there is redone by applyFill, which names the fill.
 const FAST = 'positions fast path';
+const EP: DecOp = (a, b) => exactPlus(a, b, FAST);
+const EM: DecOp = (a, b) => exactMinus(a, b, FAST);
+const ET: DecOp = (a, b) => exactTimes(a, b, FAST);
+const finite = (a: Amount): boolean => a instanceof Scaled || a.isFinite();
 
 /**
- * Applies a fill to an owned ledger in place, with the arithmetic of src/ledger's applyFill (same exact operations in
- * the same order, so the same Decimals), without the copies and messages a pure fold builds per fill.
- * Anything applyFill would refuse goes to applyFill itself, so errors are its own.
+ * Applies a fill to an owned ledger in place with the arithmetic of src/ledger's applyFill: the same exact sums and
+ * products (in safe integers when they fit, which is exact too, else the same Decimal operations), so the same values,
+ * without the copies and messages a pure fold builds per fill. Anything applyFill would refuse goes to applyFill itself.
  */
-function fillInPlace(l: LedgerWork, fill: LedgerFill): void {
-  const { symbol, quantity, price, commission } = fill;
-  const valid =
-    symbol.trim() !== '' &&
-    quantity.isFinite() && price.isFinite() && commission.isFinite() &&
-    !quantity.isZero() && price.isPositive() && !price.isZero() && (!commission.isNegative() || commission.isZero());
+function fillInPlace(l: LedgerWork, symbol: string, fill: FillScaled, data: EventData<'FillRecorded'>): void {
+  const { quantity: q, price: px, commission: c } = fill;
+  const valid = symbol.trim() !== '' && finite(q) && finite(px) && finite(c) && signOf(q) !== 0 && signOf(px) > 0 && signOf(c) >= 0;
   if (valid) {
     try {
       const before = l.positions.get(symbol);
-      let position: Position | undefined;
-      let realized: Dec = ZERO;
+      let position: PositionWork | undefined;
+      let realized: Amount = ZERO;
       if (before === undefined) {
-        position = { symbol, quantity, avgCost: price, realizedPnl: ZERO };
+        position = { symbol, quantity: q, avgCost: px, realizedPnl: ZERO };
       } else {
         const held = before.quantity;
-        const after = exactPlus(held, quantity, FAST);
-        if (held.isNegative() === quantity.isNegative()) {
-          const cost = exactPlus(exactTimes(held, before.avgCost, FAST), exactTimes(quantity, price, FAST), FAST);
-          const avgCost = roundedQuotient(cost, after, AVG_COST_DECIMALS);
-          realized = exactMinus(exactTimes(after, avgCost, FAST), cost, FAST);
-          position = { symbol, quantity: after, avgCost, realizedPnl: exactPlus(before.realizedPnl, realized, FAST) };
+        const heldShort = signOf(held) < 0;
+        const after = plus(held, q, EP);
+        if (heldShort === signOf(q) < 0) {
+          // Adding: the quantity-weighted average rounded to AVG_COST_DECIMALS, its residual booked as realised.
+          const cost = plus(times(held, before.avgCost, ET), times(q, px, ET), EP);
+          const avgCost = roundedQuotient(toDec(cost), toDec(after), AVG_COST_DECIMALS);
+          realized = minus(times(after, avgCost, ET), cost, EM);
+          position = { symbol, quantity: after, avgCost, realizedPnl: plus(before.realizedPnl, realized, EP) };
         } else {
-          const closed = Dec.min(quantity.abs(), held.abs());
-          const realizedAbs = exactTimes(closed, exactMinus(price, before.avgCost, FAST), FAST);
-          realized = held.isNegative() ? realizedAbs.negated() : realizedAbs;
-          if (after.isZero()) position = undefined;
-          else if (after.isNegative() === held.isNegative()) {
-            position = { symbol, quantity: after, avgCost: before.avgCost, realizedPnl: exactPlus(before.realizedPnl, realized, FAST) };
-          } else position = { symbol, quantity: after, avgCost: price, realizedPnl: ZERO };
+          const qAbs = absolute(q);
+          const heldAbs = absolute(held);
+          const closed = compare(qAbs, heldAbs) <= 0 ? qAbs : heldAbs;
+          const realizedAbs = times(closed, minus(px, before.avgCost, EM), ET);
+          realized = heldShort ? negated(realizedAbs) : realizedAbs;
+          const afterSign = signOf(after);
+          if (afterSign === 0) position = undefined;
+          else if (afterSign < 0 === heldShort) {
+            position = { symbol, quantity: after, avgCost: before.avgCost, realizedPnl: plus(before.realizedPnl, realized, EP) };
+          } else position = { symbol, quantity: after, avgCost: px, realizedPnl: ZERO };
         }
       }
-      const cash = exactMinus(exactMinus(l.cash, exactTimes(quantity, price, FAST), FAST), commission, FAST);
-      const realizedPnl = exactPlus(l.realizedPnl, realized, FAST);
-      const commissions = exactPlus(l.commissions, commission, FAST);
+      const cash = minus(minus(l.cash, times(q, px, ET), EM), c, EM);
+      const realizedPnl = signOf(realized) === 0 ? l.realizedPnl : plus(l.realizedPnl, realized, EP);
+      const commissions = plus(l.commissions, c, EP);
       // Nothing above changed the ledger, so a failure anywhere leaves it for applyFill to judge.
       if (position === undefined) l.positions.delete(symbol);
       else l.positions.set(symbol, position);
@@ -98,7 +135,7 @@ function fillInPlace(l: LedgerWork, fill: LedgerFill): void {
       // fall through: applyFill gives the answer or the error
     }
   }
-  adopt(l, evolveLedger(l, { kind: 'fill', fill }));
+  adopt(l, evolveLedger(ledgerOf(l), { kind: 'fill', fill: { symbol, ...fillAmounts(data) } }));
 }
 
 function adopt(l: LedgerWork, next: LedgerState): void {
@@ -118,9 +155,7 @@ const positionsFold: InPlaceFold<PositionsState, PositionsWork> = {
         w.owned.set(event.data.strategyId, { ...emptyLedger(), positions: new Map() });
         return;
       case 'FillRecorded': {
-        const { strategyId, symbol } = event.data;
-        const { quantity, price, commission } = fillAmounts(event.data);
-        fillInPlace(ownLedger(w, strategyId), { symbol, quantity, price, commission });
+        fillInPlace(ownLedger(w, event.data.strategyId), event.data.symbol, fillScaled(event.data), event.data);
         return;
       }
       case 'CapitalTransferred': {
@@ -128,8 +163,8 @@ const positionsFold: InPlaceFold<PositionsState, PositionsWork> = {
         if (amount.isZero()) return;
         // Both sides are evolved before either is stored, so a refused transfer leaves the working copy as it was.
         const { from, to } = event.data;
-        const fromLedger = from === RESERVE ? null : evolveLedger(ownLedger(w, from), { kind: 'transfer', amount: amount.negated() });
-        const toBase = to === from && fromLedger ? fromLedger : to === RESERVE ? null : ownLedger(w, to);
+        const fromLedger = from === RESERVE ? null : evolveLedger(ledgerOf(ownLedger(w, from)), { kind: 'transfer', amount: amount.negated() });
+        const toBase = to === from && fromLedger ? fromLedger : to === RESERVE ? null : ledgerOf(ownLedger(w, to));
         const toLedger = toBase === null ? null : evolveLedger(toBase, { kind: 'transfer', amount });
         if (fromLedger) adopt(ownLedger(w, from), fromLedger);
         if (toLedger) adopt(ownLedger(w, to), toLedger);
@@ -145,9 +180,8 @@ const positionsFold: InPlaceFold<PositionsState, PositionsWork> = {
     }
   },
   end(w) {
-    // The working copy is dropped after this, so the state takes over its ledgers (`begin` never mutates a state's).
     const ledgers = new Map<string, LedgerState>(w.ledgers);
-    for (const [id, l] of w.owned) ledgers.set(id, l);
+    for (const [id, l] of w.owned) ledgers.set(id, ledgerOf(l));
     const marks = new Map(w.marks);
     for (const [sym, text] of w.markTexts) marks.set(sym, decimalOf(text));
     return { ledgers, marks };

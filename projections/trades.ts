@@ -1,7 +1,8 @@
 // Trades projection: round trips per strategy and symbol (flat → open → flat) from fills, with win/loss counts and the most recent trips.
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
-import { fillAmounts } from './eventAmounts.js';
+import { fillScaled } from './eventAmounts.js';
+import { minus, negated, plus, signOf, times, toDec, type Amount, type DecOp } from './scaledAmounts.js';
 
 /** A round trip that has closed. P&L = −Σ quantity × price − Σ commission over its fills (exact). */
 export interface RoundTrip {
@@ -44,16 +45,34 @@ const noTotals: TradeTotals = { roundTrips: 0, wins: 0, losses: 0, grossProfit: 
 
 /** A closed trip whose P&L text is made only if the trip is still among the kept ones when the fold ends. */
 interface ClosedTrip extends Omit<RoundTrip, 'pnl'> {
-  readonly pnl: DecString | Dec;
+  readonly pnl: DecString | Amount;
+}
+
+/** An open trip inside a working copy (exact amounts, in safe integers while they fit). */
+interface OpenTripWork extends Omit<OpenTrip, 'quantity' | 'cashFlow'> {
+  readonly quantity: Amount;
+  readonly cashFlow: Amount;
+}
+
+/** Trade totals inside a working copy. */
+interface TotalsWork extends Omit<TradeTotals, 'grossProfit' | 'grossLoss'> {
+  readonly grossProfit: Amount;
+  readonly grossLoss: Amount;
 }
 
 /** The working copy of the trades fold (mutable maps and list the runner owns). */
 export interface TradesWork {
-  readonly open: Map<string, OpenTrip>;
-  readonly totals: Map<string, TradeTotals>;
+  readonly open: Map<string, OpenTripWork>;
+  readonly totals: Map<string, TotalsWork>;
   /** Closed trips, oldest first; may hold up to 2 × keep between trims (trimmed to `keep` when the fold ends). */
   readonly recent: ClosedTrip[];
 }
+
+// The Decimal operations trades has always used (rounding at 34 digits); the safe-integer ones agree whenever they apply,
+// since a result they can hold has at most 16 digits and so was never rounded.
+const P: DecOp = (a, b) => a.plus(b);
+const M: DecOp = (a, b) => a.minus(b);
+const T: DecOp = (a, b) => a.times(b);
 
 /**
  * Trades projection keeping the last `keep` round trips (default 1000) so memory stays bounded.
@@ -67,44 +86,44 @@ export function tradesProjection(options: { readonly keep?: number } = {}): Proj
     step(w, event) {
       if (event.type !== 'FillRecorded') return;
       const { strategyId, symbol } = event.data;
-      const { quantity: q, price: px, commission } = fillAmounts(event.data);
+      const { quantity: q, price: px, commission } = fillScaled(event.data);
       const key = `${strategyId}\u0000${symbol}`;
       const at = event.metadata.barTime;
       const trip = w.open.get(key);
-      const held = trip === undefined ? ZERO : trip.quantity;
-      const flat = held.isZero();
-      const after = held.plus(q);
-      if (flat || (!after.isZero() && after.isNegative() === held.isNegative())) {
-        // The same operations in the same order as ever: each one rounds at 34 digits, so regrouping could change a P&L.
+      const held: Amount = trip === undefined ? ZERO : trip.quantity;
+      const heldSign = signOf(held);
+      const after = plus(held, q, P);
+      const afterSign = signOf(after);
+      if (heldSign === 0 || (afterSign !== 0 && afterSign < 0 === heldSign < 0)) {
+        // The same operations in the same order as ever: each Decimal one rounds at 34 digits, so regrouping could change a P&L.
         w.open.set(key, {
           quantity: after,
-          cashFlow: (trip === undefined ? ZERO : trip.cashFlow).minus(q.times(px)).minus(commission),
+          cashFlow: minus(minus(trip === undefined ? ZERO : trip.cashFlow, times(q, px, T), M), commission, M),
           fills: trip === undefined ? 1 : trip.fills + 1,
-          openedAt: flat || trip === undefined ? at : trip.openedAt,
+          openedAt: heldSign === 0 || trip === undefined ? at : trip.openedAt,
         });
         return;
       }
-      const open = trip as OpenTrip;
-      const closing = held.negated();
-      const pnl = open.cashFlow.minus(closing.times(px)).minus(commission);
-      const rest = q.minus(closing);
-      if (rest.isZero()) w.open.delete(key);
-      else w.open.set(key, { quantity: rest, cashFlow: rest.times(px).negated(), fills: 1, openedAt: at });
+      const open = trip as OpenTripWork;
+      const closing = negated(held);
+      const pnl = minus(minus(open.cashFlow, times(closing, px, T), M), commission, M);
+      const rest = minus(q, closing, M);
+      if (signOf(rest) === 0) w.open.delete(key);
+      else w.open.set(key, { quantity: rest, cashFlow: negated(times(rest, px, T)), fills: 1, openedAt: at });
       const t = w.totals.get(strategyId) ?? noTotals;
-      const win = pnl.isPositive() && !pnl.isZero();
-      const loss = pnl.isNegative() && !pnl.isZero();
+      const pnlSign = signOf(pnl);
       w.totals.set(strategyId, {
         roundTrips: t.roundTrips + 1,
-        wins: t.wins + (win ? 1 : 0),
-        losses: t.losses + (loss ? 1 : 0),
-        grossProfit: win ? t.grossProfit.plus(pnl) : t.grossProfit,
-        grossLoss: loss ? t.grossLoss.minus(pnl) : t.grossLoss,
+        wins: t.wins + (pnlSign > 0 ? 1 : 0),
+        losses: t.losses + (pnlSign < 0 ? 1 : 0),
+        grossProfit: pnlSign > 0 ? plus(t.grossProfit, pnl, P) : t.grossProfit,
+        grossLoss: pnlSign < 0 ? minus(t.grossLoss, pnl, M) : t.grossLoss,
       });
       if (keep <= 0) return;
       w.recent.push({
         strategyId,
         symbol,
-        side: held.isPositive() ? 'long' : 'short',
+        side: heldSign > 0 ? 'long' : 'short',
         openedAt: open.openedAt,
         closedAt: at,
         fills: open.fills + 1,
@@ -114,9 +133,15 @@ export function tradesProjection(options: { readonly keep?: number } = {}): Proj
       if (w.recent.length >= 2 * keep) w.recent.splice(0, w.recent.length - keep);
     },
     end(w) {
+      const open = new Map<string, OpenTrip>();
+      for (const [key, t] of w.open) open.set(key, { quantity: toDec(t.quantity), cashFlow: toDec(t.cashFlow), fills: t.fills, openedAt: t.openedAt });
+      const totals = new Map<string, TradeTotals>();
+      for (const [id, t] of w.totals) {
+        totals.set(id, { roundTrips: t.roundTrips, wins: t.wins, losses: t.losses, grossProfit: toDec(t.grossProfit), grossLoss: toDec(t.grossLoss) });
+      }
       const kept = w.recent.length > keep ? w.recent.slice(w.recent.length - keep) : w.recent;
-      const recent = kept.map((t): RoundTrip => (typeof t.pnl === 'string' ? (t as RoundTrip) : { ...t, pnl: decStr(t.pnl) }));
-      return { open: w.open, totals: w.totals, recent };
+      const recent = kept.map((t): RoundTrip => (typeof t.pnl === 'string' ? (t as RoundTrip) : { ...t, pnl: decStr(toDec(t.pnl)) }));
+      return { open, totals, recent };
     },
   };
   return {
