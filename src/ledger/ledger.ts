@@ -3,7 +3,6 @@ import { Dec, ZERO, dec, decStr } from '../money/decimal.js';
 import { InsufficientFundsError, InvalidNumberError, LedgerError } from '../errors.js';
 import type { LedgerFill, LedgerState, LedgerView, Position } from './types.js';
 import { exactMinus, exactPlus, exactTimes, roundedQuotient } from './exactArithmetic.js';
-import { safeIntegerValue } from './safeIntegerValue.js';
 
 /**
  * Decimal places kept in an average cost after adding to a position. The rounding residual
@@ -171,9 +170,6 @@ function sortedPositions(state: LedgerState): Position[] {
  * @throws LedgerError naming a held symbol that has no mark; InvalidNumberError for a non-finite mark.
  */
 export function ledgerValue(state: LedgerState, markOf: (symbol: string) => Dec | undefined): Dec {
-  // Usual amounts fit in safe integers, where the same exact sum costs a fraction of Decimal arithmetic.
-  const fast = safeIntegerValue(state, markOf);
-  if (fast !== null) return fast;
   // Every step is exact (or throws), so the order of the positions cannot change the total: no sort needed.
   let total = state.cash;
   for (const p of state.positions.values()) {
