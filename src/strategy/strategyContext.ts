@@ -207,7 +207,19 @@ function readOnlyLedger(view: LedgerView): LedgerView {
   });
 }
 
+// One facade per history object: it only delegates, so every strategy called on a slice can share it.
+const historyFacades = new WeakMap<PriceHistory, PriceHistory>();
+
 function readOnlyHistory(history: PriceHistory): PriceHistory {
+  let facade = historyFacades.get(history);
+  if (facade === undefined) {
+    facade = delegatingHistory(history);
+    historyFacades.set(history, facade);
+  }
+  return facade;
+}
+
+function delegatingHistory(history: PriceHistory): PriceHistory {
   return Object.freeze({
     capacity: history.capacity,
     closes: (symbol: string, n?: number) => history.closes(symbol, n),
