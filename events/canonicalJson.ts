@@ -32,6 +32,40 @@ class UnrepresentableValue extends Error {
   }
 }
 
+/** The sorted form of a key list: the keys in order and each one's `"key":` text. */
+interface KeyOrder {
+  readonly keys: readonly string[];
+  readonly sorted: readonly string[];
+  readonly labels: readonly string[];
+}
+
+/**
+ * Recent key lists by their first key. Payloads of one event type repeat one key list (in the order the code builds
+ * them), so comparing the list with the last one seen is cheaper than sorting and quoting its keys again.
+ */
+const keyOrders = new Map<string, KeyOrder>();
+
+function keyOrderOf(keys: string[]): KeyOrder {
+  const first = keys[0] ?? '';
+  const known = keyOrders.get(first);
+  if (known !== undefined && known.keys.length === keys.length) {
+    let same = true;
+    for (let i = 1; i < keys.length; i += 1) {
+      if (known.keys[i] !== keys[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return known;
+  }
+  const sorted = [...keys].sort();
+  const order: KeyOrder = { keys, sorted, labels: sorted.map((k) => `${jsonString(k)}:`) };
+  // Bounded: records keyed by data (symbols, strategy ids) bring new first keys.
+  if (keyOrders.size >= 512) keyOrders.clear();
+  keyOrders.set(first, order);
+  return order;
+}
+
 // Written with plain loops: this runs for every event the engine seals.
 function write(value: unknown): string {
   if (value === null) return 'null';
@@ -59,23 +93,18 @@ function write(value: unknown): string {
         return `${out}]`;
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj);
-      // Payloads are often built in key order already; checking is cheaper than sorting.
-      for (let i = 1; i < keys.length; i += 1) {
-        if ((keys[i - 1] as string) > (keys[i] as string)) {
-          keys.sort();
-          break;
-        }
-      }
+      const order = keyOrderOf(Object.keys(obj));
+      const sorted = order.sorted;
       let out = '{';
       let first = true;
-      for (const k of keys) {
+      for (let i = 0; i < sorted.length; i += 1) {
+        const k = sorted[i] as string;
         const v = obj[k];
         if (v === undefined) continue;
         if (!first) out += ',';
         first = false;
         try {
-          out += `${jsonString(k)}:${write(v)}`;
+          out += (order.labels[i] as string) + write(v);
         } catch (e) {
           if (e instanceof UnrepresentableValue) e.path.unshift(`.${k}`);
           throw e;
