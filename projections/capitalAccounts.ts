@@ -2,7 +2,6 @@
 import { Dec, ZERO } from '../src/money/decimal.js';
 import { RESERVE, type LifecycleState } from '../events/catalogue.js';
 import type { RecordedEvent } from '../events/envelope.js';
-import { decimalMap } from './eventAmounts.js';
 
 /** One strategy's account. */
 export interface StrategyAccount {
@@ -151,41 +150,65 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       const strategies = new Map(accounts.strategies);
       const returns = new Map<string, number>();
       const values = event.data.strategyValues;
-      const parsed = decimalMap(values);
       // Ascending ids, so `returns` lists them in order (correlation relies on it to find its pairs once).
       for (const id of Object.keys(values).sort()) {
-        const valueNumber = Number(values[id]);
+        const text = values[id] as string;
+        const valueNumber = Number(text);
         const a = strategies.get(id) ?? newAccount('running');
         if (a.valueNumber > 0) returns.set(id, valueNumber / a.valueNumber - 1);
-        // Literal objects, not spreads with overrides: V8 builds these in one step (the spread form was the hot spot of a mark).
-        strategies.set(id, {
-          value: parsed.get(id) as Dec,
-          netFlowIn: a.netFlowIn,
-          lifecycle: a.lifecycle,
-          removed: a.removed,
-          marked: true,
-          valueNumber,
-        });
+        strategies.set(id, markedAccount(a, text, valueNumber));
       }
       const portfolioValueNumber = Number(event.data.portfolioValue);
       const portfolioReturn = accounts.portfolioValueNumber > 0 ? portfolioValueNumber / accounts.portfolioValueNumber - 1 : null;
-      return {
-        accounts: {
-          portfolioId: accounts.portfolioId,
-          totalCapital: accounts.totalCapital,
-          reserve: accounts.reserve,
-          strategies,
-          portfolioValue: new Dec(event.data.portfolioValue),
-          portfolioValueNumber,
-          lastMarkTime: event.metadata.barTime,
-        },
-        returns,
-        portfolioReturn,
-      };
+      return { accounts: markedAccounts(accounts, strategies, event.data.portfolioValue, portfolioValueNumber, event.metadata.barTime), returns, portfolioReturn };
     }
     default:
       return unchanged(accounts);
   }
+}
+
+// A mark's Decimal values are read only when money moves (a transfer), for a view, or for a checkpoint: a long replay
+// reads them for a handful of its marks. So a marked account keeps its value's text and parses it on the first read
+// (once: the getter remembers it). The getter is an own enumerable property, so spreads, checkpoints and equality
+// checks see an ordinary `value`; literal objects, not spreads with overrides, because V8 builds these in one step.
+
+/** The account valued at a mark: `value` is the mark's text, parsed when first read. */
+function markedAccount(a: StrategyAccount, text: string, valueNumber: number): StrategyAccount {
+  let value: Dec | undefined;
+  return {
+    get value(): Dec {
+      value ??= new Dec(text);
+      return value;
+    },
+    netFlowIn: a.netFlowIn,
+    lifecycle: a.lifecycle,
+    removed: a.removed,
+    marked: true,
+    valueNumber,
+  };
+}
+
+/** The accounts after a mark: `portfolioValue` is the mark's text, parsed when first read. */
+function markedAccounts(
+  accounts: CapitalAccounts,
+  strategies: ReadonlyMap<string, StrategyAccount>,
+  portfolioText: string,
+  portfolioValueNumber: number,
+  lastMarkTime: string | null,
+): CapitalAccounts {
+  let portfolioValue: Dec | undefined;
+  return {
+    portfolioId: accounts.portfolioId,
+    totalCapital: accounts.totalCapital,
+    reserve: accounts.reserve,
+    strategies,
+    get portfolioValue(): Dec {
+      portfolioValue ??= new Dec(portfolioText);
+      return portfolioValue;
+    },
+    portfolioValueNumber,
+    lastMarkTime,
+  };
 }
 
 function step(accounts: CapitalAccounts): AccountsStep {
