@@ -150,13 +150,18 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       const strategies = new Map(accounts.strategies);
       const returns = new Map<string, number>();
       const values = event.data.strategyValues;
-      // Ascending ids, so `returns` lists them in order (correlation relies on it to find its pairs once).
-      for (const id of Object.keys(values).sort()) {
-        const text = values[id] as string;
+      const visit = (id: string, text: string): void => {
         const valueNumber = Number(text);
         const a = strategies.get(id) ?? newAccount('running');
         if (a.valueNumber > 0) returns.set(id, valueNumber / a.valueNumber - 1);
         strategies.set(id, markedAccount(a, text, valueNumber));
+      };
+      // Ascending ids, so `returns` lists them in order (correlation relies on it to find its pairs once). Canonical
+      // JSON already lists them so: for-in then reads each value without a key array or a generic keyed lookup.
+      if (keysAscend(values)) {
+        for (const id in values) visit(id, values[id] as string);
+      } else {
+        for (const id of Object.keys(values).sort()) visit(id, values[id] as string);
       }
       const portfolioValueNumber = Number(event.data.portfolioValue);
       const portfolioReturn = accounts.portfolioValueNumber > 0 ? portfolioValueNumber / accounts.portfolioValueNumber - 1 : null;
@@ -167,19 +172,13 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
   }
 }
 
-// A mark's Decimal values are read only when money moves (a transfer), for a view, or for a checkpoint: a long replay
-// reads them for a handful of its marks. So a marked account keeps its value's text and parses it on the first read
-// (once: the getter remembers it). The getter is an own enumerable property, so spreads, checkpoints and equality
-// checks see an ordinary `value`; literal objects, not spreads with overrides, because V8 builds these in one step.
+// Literal objects, not spreads with overrides: V8 builds these in one step (the spread form was the hot spot of a mark).
+// (Parsing values lazily through getters was tried: an object literal with a getter costs more to build than the parse.)
 
-/** The account valued at a mark: `value` is the mark's text, parsed when first read. */
+/** The account valued at a mark. */
 function markedAccount(a: StrategyAccount, text: string, valueNumber: number): StrategyAccount {
-  let value: Dec | undefined;
   return {
-    get value(): Dec {
-      value ??= new Dec(text);
-      return value;
-    },
+    value: new Dec(text),
     netFlowIn: a.netFlowIn,
     lifecycle: a.lifecycle,
     removed: a.removed,
@@ -188,7 +187,7 @@ function markedAccount(a: StrategyAccount, text: string, valueNumber: number): S
   };
 }
 
-/** The accounts after a mark: `portfolioValue` is the mark's text, parsed when first read. */
+/** The accounts after a mark. */
 function markedAccounts(
   accounts: CapitalAccounts,
   strategies: ReadonlyMap<string, StrategyAccount>,
@@ -196,19 +195,25 @@ function markedAccounts(
   portfolioValueNumber: number,
   lastMarkTime: string | null,
 ): CapitalAccounts {
-  let portfolioValue: Dec | undefined;
   return {
     portfolioId: accounts.portfolioId,
     totalCapital: accounts.totalCapital,
     reserve: accounts.reserve,
     strategies,
-    get portfolioValue(): Dec {
-      portfolioValue ??= new Dec(portfolioText);
-      return portfolioValue;
-    },
+    portfolioValue: new Dec(portfolioText),
     portfolioValueNumber,
     lastMarkTime,
   };
+}
+
+/** Whether the record's keys, in iteration order, ascend. */
+function keysAscend(record: Readonly<Record<string, string>>): boolean {
+  let previous: string | null = null;
+  for (const id in record) {
+    if (previous !== null && !(previous < id)) return false;
+    previous = id;
+  }
+  return true;
 }
 
 function step(accounts: CapitalAccounts): AccountsStep {
