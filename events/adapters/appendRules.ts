@@ -37,7 +37,8 @@ export interface AppendTarget {
   streamHead(stream: string): StreamHead | null;
   /**
    * Stores the rows (already checked) and returns the global position of the last one; or null when an event id is
-   * already stored (the store's unique index finds it; {@link appendBatch} then throws, which rolls the append back).
+   * already stored (the store's unique index finds it). Rows written before the clash may stay: {@link appendBatch}
+   * then throws, which rolls the append's transaction back.
    */
   insert(stream: string, rows: readonly EncodedEvent[]): number | null;
 }
@@ -143,9 +144,11 @@ export function appendBatch(
   const position = target.insert(stream, rows);
   if (position === null) {
     // Ids are unique across the store: an id of this batch is stored in another stream (or at another revision).
+    // Rows this batch already wrote (an adapter may have, until the throw below rolls them back) sit at its own
+    // stream and revisions, which no earlier event can hold: the stream's head is below them.
     for (const r of rows) {
       const s = target.eventById(r.eventId);
-      if (s) {
+      if (s && !(s.stream === stream && s.revision === r.revision)) {
         throw new InvalidEventError(
           `event id ${r.eventId} is already stored at stream "${s.stream}", revision ${s.revision}; an event id is unique across the store`,
         );

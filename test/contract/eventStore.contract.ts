@@ -368,6 +368,25 @@ export function eventStoreContract(adapter: string, createHarness: () => Promise
           expect(await store.listStreams()).toEqual(['stream-one']);
         }));
 
+      it('rejects a large batch whose id clash comes late in it, writing none of it', () =>
+        withStore(async (store) => {
+          // Stream X: portfolio q's revisions 0..34, then portfolio P's revisions 35..36 (a stream may change portfolio).
+          const [q] = chain(1, 35, 'q');
+          await store.append('stream-x', q ?? [], { expectedRevision: 'no_stream' });
+          const tail = sealEvents({ portfolioId: P, nextRevision: 35, prevHash: at(q ?? [], 34).metadata.hash }, [
+            { event: fill(0, 35), barTime: null },
+            { event: fill(0, 36), barTime: null },
+          ]).events;
+          await store.append('stream-x', tail, { expectedRevision: 34 });
+          // P's first 40 events: the ids of revisions 35 and 36 are taken, past the first rows an adapter may write.
+          const [mine] = chain(1, 40);
+          await expect(store.append(STREAM, mine ?? [], { expectedRevision: 'no_stream' })).rejects.toThrow(
+            /event id \S+ is already stored at stream "stream-x", revision 35/,
+          );
+          expect(await store.streamRevision(STREAM)).toBe('no_stream');
+          expect((await collect(store.readAll())).length).toBe(37);
+        }));
+
       it('rejects an expectedRevision that is not no_stream, any or a non-negative integer with StoreConfigError', () =>
         withStore(async (store) => {
           const batch = chain(1, 1)[0] ?? [];
