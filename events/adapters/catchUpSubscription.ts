@@ -1,6 +1,6 @@
 // Catch-up-then-live subscriptions over a paged log: every delivery is pulled by position, so none is skipped or repeated.
 import { Observable, type Subscriber } from 'rxjs';
-import { decodeStored, type RecordedEvent } from '../envelope.js';
+import { decodeReuse, decodeStoredAt, type DecodeReuse, type RecordedEvent } from '../envelope.js';
 
 /** A stored row as every adapter keeps it: body and hash apart, so reading verifies without re-serialising. */
 export interface StoredRow {
@@ -11,9 +11,9 @@ export interface StoredRow {
   readonly hash: string;
 }
 
-/** Decodes a stored row. @throws CorruptEventError naming its stream, revision and position. */
-export function decodeRow(row: StoredRow): RecordedEvent {
-  return decodeStored(row.body, row.hash, { stream: row.stream, revision: row.revision, position: row.position });
+/** Decodes a stored row (a reader passes one `reuse` for all its rows). @throws CorruptEventError naming its stream, revision and position. */
+export function decodeRow(row: StoredRow, reuse: DecodeReuse = decodeReuse()): RecordedEvent {
+  return decodeStoredAt(row.body, row.hash, row.stream, row.revision, row.position, reuse);
 }
 
 /** What a subscription needs from an adapter's log. */
@@ -49,6 +49,7 @@ export function catchUpSubscription(
 ): Observable<RecordedEvent> {
   return new Observable<RecordedEvent>((subscriber: Subscriber<RecordedEvent>) => {
     let after = fromPosition - 1;
+    const reuse = decodeReuse();
     let stopped = false;
     let pumping = false;
     let immediate: ReturnType<typeof setImmediate> | null = null;
@@ -91,7 +92,7 @@ export function catchUpSubscription(
         page = log.readPage(after, PAGE_SIZE);
         for (const row of page) {
           if (stopped || subscriber.closed) break;
-          const event = decodeRow(row);
+          const event = decodeRow(row, reuse);
           after = event.position;
           subscriber.next(event);
         }

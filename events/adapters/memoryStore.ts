@@ -1,6 +1,6 @@
 // The in-memory EventStore adapter (tests, throwaway runs): the same rules as SQLite, nothing survives the process.
 import type { Observable } from 'rxjs';
-import type { RecordedEvent, SealedEvent } from '../envelope.js';
+import { decodeReuse, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../store.js';
 import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef } from './appendRules.js';
 import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog } from './catchUpSubscription.js';
@@ -141,21 +141,29 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
     readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       // Revisions are contiguous from 0, so revision r sits at index r; re-read the array each page to see appends.
       let index = Math.max(0, opts.fromRevision ?? 0);
-      return pagedRead(() => {
-        ensureOpen();
-        const rows = log.streamRows(stream).slice(index, index + PAGE_SIZE);
-        index += rows.length;
-        return { rows, more: rows.length === PAGE_SIZE };
-      }, decodeRow);
+      const reuse = decodeReuse();
+      return pagedRead(
+        () => {
+          ensureOpen();
+          const rows = log.streamRows(stream).slice(index, index + PAGE_SIZE);
+          index += rows.length;
+          return { rows, more: rows.length === PAGE_SIZE };
+        },
+        (row) => decodeRow(row, reuse),
+      );
     },
     readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
       let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
-      return pagedRead(() => {
-        const rows = pagedLog.readPage(after, PAGE_SIZE);
-        const last = rows[rows.length - 1];
-        if (last) after = last.position;
-        return { rows, more: rows.length === PAGE_SIZE };
-      }, decodeRow);
+      const reuse = decodeReuse();
+      return pagedRead(
+        () => {
+          const rows = pagedLog.readPage(after, PAGE_SIZE);
+          const last = rows[rows.length - 1];
+          if (last) after = last.position;
+          return { rows, more: rows.length === PAGE_SIZE };
+        },
+        (row) => decodeRow(row, reuse),
+      );
     },
     subscribe(opts: { readonly fromPosition?: number } = {}): Observable<RecordedEvent> {
       ensureOpen();
