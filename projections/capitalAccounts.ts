@@ -2,6 +2,7 @@
 import { Dec, ZERO } from '../src/money/decimal.js';
 import { RESERVE, type LifecycleState } from '../events/catalogue.js';
 import type { RecordedEvent } from '../events/envelope.js';
+import { CHECKPOINT_FORM, type WithCheckpointForm } from './projection.js';
 
 /** One strategy's account. */
 export interface StrategyAccount {
@@ -124,7 +125,7 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
         }
         const a = strategies.get(id) ?? newAccount('initializing');
         const value = a.value.plus(delta);
-        strategies.set(id, { ...a, value, netFlowIn: a.netFlowIn.plus(delta), valueNumber: value.toNumber() });
+        strategies.set(id, accountWith(a, { value, netFlowIn: a.netFlowIn.plus(delta), valueNumber: value.toNumber() }));
       };
       move(event.data.from, amount.negated());
       move(event.data.to, amount);
@@ -134,7 +135,7 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       const a = accounts.strategies.get(event.data.strategyId);
       if (!a) return unchanged(accounts);
       const strategies = new Map(accounts.strategies);
-      strategies.set(event.data.strategyId, { ...a, lifecycle: event.data.to });
+      strategies.set(event.data.strategyId, accountWith(a, { lifecycle: event.data.to }));
       return step({ ...accounts, strategies });
     }
     case 'StrategyRemoved': {
@@ -143,7 +144,7 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       const strategies = new Map(accounts.strategies);
       // The engine returns a removed strategy's whole value to the reserve, so its account is exactly empty: the P&L of
       // its last slice (its sales) is already in what it transferred, and no later BarMarked values it.
-      strategies.set(event.data.strategyId, { ...a, removed: true, lifecycle: 'stopped', value: ZERO, valueNumber: 0 });
+      strategies.set(event.data.strategyId, accountWith(a, { removed: true, lifecycle: 'stopped', value: ZERO, valueNumber: 0 }));
       return step({ ...accounts, strategies });
     }
     case 'BarMarked': {
@@ -173,18 +174,50 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
 }
 
 // Literal objects, not spreads with overrides: V8 builds these in one step (the spread form was the hot spot of a mark).
-// (Parsing values lazily through getters was tried: an object literal with a getter costs more to build than the parse.)
+
+/** The account with some fields changed, as a plain object. */
+function accountWith(a: StrategyAccount, changes: Partial<StrategyAccount>): StrategyAccount {
+  return {
+    value: changes.value ?? a.value,
+    netFlowIn: changes.netFlowIn ?? a.netFlowIn,
+    lifecycle: changes.lifecycle ?? a.lifecycle,
+    removed: changes.removed ?? a.removed,
+    marked: changes.marked ?? a.marked,
+    valueNumber: changes.valueNumber ?? a.valueNumber,
+  };
+}
+
+/**
+ * An account valued at a mark. A mark's Decimal values are read only when money moves (a transfer), for a view, or for
+ * a checkpoint, so a replay reads few of them: the value is kept as the mark's text and parsed on first read (then
+ * remembered). A class, because an object literal with a getter costs V8 more to build than the parse it saves; it
+ * checkpoints as the plain account it reads as.
+ */
+class MarkedAccount implements StrategyAccount, WithCheckpointForm {
+  private parsed: Dec | undefined = undefined;
+  readonly marked = true;
+
+  constructor(
+    private readonly text: string,
+    readonly netFlowIn: Dec,
+    readonly lifecycle: LifecycleState,
+    readonly removed: boolean,
+    readonly valueNumber: number,
+  ) {}
+
+  get value(): Dec {
+    this.parsed ??= new Dec(this.text);
+    return this.parsed;
+  }
+
+  [CHECKPOINT_FORM](): StrategyAccount {
+    return accountWith(this, {});
+  }
+}
 
 /** The account valued at a mark. */
 function markedAccount(a: StrategyAccount, text: string, valueNumber: number): StrategyAccount {
-  return {
-    value: new Dec(text),
-    netFlowIn: a.netFlowIn,
-    lifecycle: a.lifecycle,
-    removed: a.removed,
-    marked: true,
-    valueNumber,
-  };
+  return new MarkedAccount(text, a.netFlowIn, a.lifecycle, a.removed, valueNumber);
 }
 
 /** The accounts after a mark. */

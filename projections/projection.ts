@@ -66,7 +66,18 @@ export class CheckpointError extends StratafolioError {}
 /** JSON form of projection state: Decimals as `{"$dec": "1.5"}`, Maps as `{"$map": [[k, v]…]}`, NaN/±Infinity as `{"$num": "NaN"}`. */
 export type EncodedState = null | boolean | number | string | EncodedState[] | { [key: string]: EncodedState };
 
-/** Encodes a state built from plain objects, arrays, Maps, Decimals, strings, booleans, null and numbers. @throws CheckpointError for anything else. */
+/**
+ * The key of a method that gives a state value's checkpoint form: for values kept in a cheaper form during a fold than
+ * the plain object they read as (e.g. a Decimal parsed on first read). The form is encoded instead; decoding gives it back.
+ */
+export const CHECKPOINT_FORM: unique symbol = Symbol('stratafolio.checkpointForm');
+
+/** A state value with a checkpoint form (see {@link CHECKPOINT_FORM}). */
+export interface WithCheckpointForm {
+  [CHECKPOINT_FORM](): unknown;
+}
+
+/** Encodes a state built from plain objects, arrays, Maps, Decimals, strings, booleans, null, numbers and values with a checkpoint form. @throws CheckpointError for anything else. */
 export function encodeState(value: unknown, path = '$'): EncodedState {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : { $num: String(value) };
@@ -75,6 +86,7 @@ export function encodeState(value: unknown, path = '$'): EncodedState {
     return { $map: [...value.entries()].map(([k, v], i) => [encodeState(k, `${path}<key ${i}>`), encodeState(v, `${path}.${String(k)}`)]) };
   }
   if (Array.isArray(value)) return value.map((v, i) => encodeState(v, `${path}[${i}]`));
+  if (typeof value === 'object' && CHECKPOINT_FORM in value) return encodeState((value as WithCheckpointForm)[CHECKPOINT_FORM](), path);
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: { [key: string]: EncodedState } = {};
     for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encodeState(v, `${path}.${k}`);
