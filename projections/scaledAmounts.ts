@@ -82,6 +82,20 @@ function digitsWithPoint(units: number, places: number): string {
   return `${digits.slice(0, digits.length - places)}.${digits.slice(digits.length - places)}`;
 }
 
+/** The amount's canonical decimal text (as `decStr` writes it: no exponent, no trailing zeros, no "-0"). */
+export function textOf(a: Amount): string {
+  if (!(a instanceof Scaled)) return a.isZero() ? '0' : a.toString();
+  if (a.units === 0) return '0';
+  let units = Math.abs(a.units);
+  let places = a.places;
+  while (places > 0 && units % 10 === 0) {
+    units /= 10;
+    places -= 1;
+  }
+  const digits = places === 0 ? String(units) : digitsWithPoint(units, places);
+  return a.units < 0 ? `-${digits}` : digits;
+}
+
 /** `a × 10^k` when it stays a safe integer, else NaN. */
 function rescale(a: number, k: number): number {
   if (k === 0) return a;

@@ -2,7 +2,7 @@
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 import { fillScaled } from './eventAmounts.js';
-import { minus, negated, plus, signOf, times, toDec, type Amount, type DecOp } from './scaledAmounts.js';
+import { minus, negated, plus, signOf, textOf, times, toDec, type Amount, type DecOp } from './scaledAmounts.js';
 
 /** A round trip that has closed. P&L = −Σ quantity × price − Σ commission over its fills (exact). */
 export interface RoundTrip {
@@ -66,6 +66,22 @@ export interface TradesWork {
   readonly totals: Map<string, TotalsWork>;
   /** Closed trips, oldest first; may hold up to 2 × keep between trims (trimmed to `keep` when the fold ends). */
   readonly recent: ClosedTrip[];
+  /** `strategy\u0000symbol` once per pair: a key built per fill costs a concatenation and a fresh hash at every lookup. */
+  readonly keys: Map<string, Map<string, string>>;
+}
+
+function keyOf(w: TradesWork, strategyId: string, symbol: string): string {
+  let bySymbol = w.keys.get(strategyId);
+  if (bySymbol === undefined) {
+    bySymbol = new Map();
+    w.keys.set(strategyId, bySymbol);
+  }
+  let key = bySymbol.get(symbol);
+  if (key === undefined) {
+    key = `${strategyId}\u0000${symbol}`;
+    bySymbol.set(symbol, key);
+  }
+  return key;
 }
 
 // The Decimal operations trades has always used (rounding at 34 digits); the safe-integer ones agree whenever they apply,
@@ -82,12 +98,12 @@ const T: DecOp = (a, b) => a.times(b);
 export function tradesProjection(options: { readonly keep?: number } = {}): Projection<TradesState, TradesWork> {
   const keep = options.keep ?? 1000;
   const inPlace: InPlaceFold<TradesState, TradesWork> = {
-    begin: (s) => ({ open: new Map(s.open), totals: new Map(s.totals), recent: [...s.recent] }),
+    begin: (s) => ({ open: new Map(s.open), totals: new Map(s.totals), recent: [...s.recent], keys: new Map() }),
     step(w, event) {
       if (event.type !== 'FillRecorded') return;
       const { strategyId, symbol } = event.data;
       const { quantity: q, price: px, commission } = fillScaled(event.data);
-      const key = `${strategyId}\u0000${symbol}`;
+      const key = keyOf(w, strategyId, symbol);
       const at = event.metadata.barTime;
       const trip = w.open.get(key);
       const held: Amount = trip === undefined ? ZERO : trip.quantity;
@@ -140,7 +156,7 @@ export function tradesProjection(options: { readonly keep?: number } = {}): Proj
         totals.set(id, { roundTrips: t.roundTrips, wins: t.wins, losses: t.losses, grossProfit: toDec(t.grossProfit), grossLoss: toDec(t.grossLoss) });
       }
       const kept = w.recent.length > keep ? w.recent.slice(w.recent.length - keep) : w.recent;
-      const recent = kept.map((t): RoundTrip => (typeof t.pnl === 'string' ? (t as RoundTrip) : { ...t, pnl: decStr(toDec(t.pnl)) }));
+      const recent = kept.map((t): RoundTrip => (typeof t.pnl === 'string' ? (t as RoundTrip) : { ...t, pnl: textOf(t.pnl) }));
       return { open, totals, recent };
     },
   };

@@ -7,7 +7,7 @@ import { GENESIS_HASH, domainEvent, sealEvents, type DomainEvent, type RecordedE
 import { encodeState } from '../projections/projection.js';
 import { positionsProjection, type PositionsState } from '../projections/positions.js';
 import { tradesProjection, type TradesState } from '../projections/trades.js';
-import { compare, minus, plus, scaledOfText, times, toDec, type Amount } from '../projections/scaledAmounts.js';
+import { Scaled, compare, minus, plus, scaledOfText, textOf, times, toDec, type Amount } from '../projections/scaledAmounts.js';
 
 /** n / 10^places as canonical decimal text (built from integers, never from a binary fraction). */
 const text = (n: bigint, places: number): string => decStr(new Dec(n.toString()).div(new Dec(10).pow(places)));
@@ -30,6 +30,9 @@ describe('safe-integer amounts', () => {
       fc.property(textArb, (t) => {
         const s = scaledOfText(t);
         if (s !== null) expect(decStr(toDec(s))).toBe(t);
+        // Written back as decStr writes it, also from a non-canonical form (trailing zeros) and from the Decimal path.
+        if (s !== null && Math.abs(s.units) * 100 <= Number.MAX_SAFE_INTEGER) expect(textOf(new Scaled(s.units * 100, s.places + 2))).toBe(t);
+        expect(textOf(amountOf(t))).toBe(t);
       }),
     );
   });
