@@ -174,6 +174,21 @@ describe('projection runner', () => {
     expect(JSON.parse((await store.documents.get(CHECKPOINT_COLLECTION, `failing@${STREAM}`)) ?? '{}')).toMatchObject({ revision: 7, state: { n: 8 } });
   });
 
+  it('checkpoints the capital accounts as plain values: strategy values read back as the marks recorded them', async () => {
+    const store = createMemoryEventStore();
+    await appendBatches(store, fixtureBatches());
+    const { states } = await new ProjectionRunner(store, { performance: standardProjections().performance }, { stream: STREAM, checkpointEvery: 0 }).run();
+    const encoded = encodeState(states.performance) as { accounts: { strategies: { $map: [string, Record<string, unknown>][] } } };
+    // b was last marked at 345 (T3); a at 648 (T2), then 48 moved out: 600.
+    expect(encoded.accounts.strategies.$map.map(([id, a]) => [id, a.value, a.marked])).toEqual([
+      ['a', { $dec: '600' }, true],
+      ['b', { $dec: '345' }, true],
+    ]);
+    const back = decodeState(JSON.parse(JSON.stringify(encoded))) as typeof states.performance;
+    expect(back.accounts.strategies.get('b')?.value.toString()).toBe('345');
+    expect(json(back)).toBe(json(states.performance));
+  });
+
   it('checkpoint encoding round-trips Decimals, Maps and non-finite numbers', () => {
     const state = { m: new Map([['a', { v: new Dec('1.25'), n: Number.NaN }]]), i: Number.POSITIVE_INFINITY, s: 'x' };
     const back = decodeState(JSON.parse(JSON.stringify(encodeState(state)))) as typeof state;
