@@ -386,6 +386,7 @@ export class PortfolioKernel {
     this.pendingOrders = snap.pendingOrders.map((o) => ({ ...o, quantity: dec(o.quantity) }));
     if (snap.rebalancer?.lastRebalanceTime) this.options.rebalancer?.recordRebalance(snap.rebalancer.lastRebalanceTime);
     for (const st of snap.strategies) {
+      const lastValue = dec(st.lastValue);
       const strategy = this.strategyObjects.get(st.id) ?? this.options.resolveStrategy(st.id, st.kind, st.params);
       this.strategyObjects.set(st.id, strategy);
       const input = { strategyId: st.id, strategy, params: st.params, ledger: ledgerFromJson(st.ledger), ...this.sizerInput(st.id) };
@@ -401,8 +402,8 @@ export class PortfolioKernel {
         actor,
         performance: StrategyPerformance.fromState(st.performance),
         flowSinceMark: dec(st.flowSinceMark),
-        lastValue: dec(st.lastValue),
-        lastValueNumber: dec(st.lastValue).toNumber(),
+        lastValue,
+        lastValueNumber: lastValue.toNumber(),
         navIndex: st.navIndex,
         navPeak: st.navPeak,
         pendingRemoval: st.pendingRemoval,
