@@ -3,7 +3,6 @@ import { createHash, hash as oneShotHash } from 'node:crypto';
 import { canonicalJson, jsonString } from './canonicalJson.js';
 import {
   CURRENT_VERSION,
-  EVENT_TYPES,
   UPCASTERS,
   eventDataSchemas,
   isEventType,
@@ -11,6 +10,7 @@ import {
   type EventType,
 } from './catalogue.js';
 import { CorruptEventError, InvalidEventError, type EventLocation } from './errors.js';
+import { DATA_START, canonicalParts } from './envelopeTail.js';
 
 /** prevHash of a stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -189,22 +189,6 @@ export function decodeStored(body: string, hash: string, at: EventLocation): Rec
   return decodeStoredAt(body, hash, at.stream, at.revision, at.position);
 }
 
-/** Where the envelope's metadata starts in a canonical body (data can hold this text only as an object's keys; see below). */
-const METADATA_KEY = ',"metadata":{"barTime":';
-/** A JSON string with nothing escaped in it: the value is the text between the quotes. */
-const UNESCAPED = /"([^"\\\u0000-\u001f]*)"/.source;
-/**
- * The canonical envelope after the data when none of its strings holds a character JSON escapes: then each string's
- * JSON text is its value between quotes, and this grammar reads what JSON.parse would. Anything else takes the slow path.
- */
-const ENVELOPE_TAIL = new RegExp(
-  `,"metadata":\\{"barTime":(?:null|${UNESCAPED}),"eventId":${UNESCAPED},"portfolioId":${UNESCAPED},"prevHash":${UNESCAPED},` +
-    `"revision":(0|[1-9][0-9]{0,15}),"schemaVersion":(0|[1-9][0-9]{0,15})\\},"type":"([A-Za-z]+)"\\}$`,
-  'y',
-);
-/** The catalogue's own type names, so a decoded event holds no piece of its body. */
-const TYPE_NAMES: ReadonlyMap<string, EventType> = new Map(EVENT_TYPES.map((t) => [t, t]));
-
 /**
  * Strings a reader keeps from row to row, so decoded events share them: the previous row's hash (the next row's
  * prevHash), the last bar time and portfolio id. A value cut from a body would keep the whole body alive (V8 keeps a
@@ -230,7 +214,7 @@ function detached(s: string): string {
  * {@link decodeStored} with the location passed flat, so a reader decoding millions of rows builds no location
  * object unless a row is corrupt; a reader passes one {@link DecodeReuse} for all its rows.
  * A canonical body (what every write stores) is read without parsing the envelope as JSON: its metadata is matched
- * by {@link ENVELOPE_TAIL} and only the data is parsed. Any row that does not fit (escapes, an old schema version,
+ * by {@link canonicalParts} and only the data is parsed. Any row that does not fit (escapes, an old schema version,
  * a revision other than the row's, JSON errors) is decoded by the general path, whose checks and messages are the full ones.
  * @throws CorruptEventError naming stream, revision and position.
  */
@@ -243,37 +227,28 @@ export function decodeStoredAt(
   reuse: DecodeReuse = decodeReuse(),
 ): RecordedEvent {
   if (sha256Hex(body) !== hash) throw corrupt(stream, revision, position, 'hash mismatch: the stored event was altered');
-  // The first occurrence: inside data the text can only be a key "metadata" whose object starts with "barTime" (quotes in
-  // strings are escaped), and from there the tail grammar cannot reach the end of the body, so such a row takes the slow path.
-  const tail = body.indexOf(METADATA_KEY, 8);
-  if (tail > 8 && body.startsWith('{"data":')) {
-    ENVELOPE_TAIL.lastIndex = tail;
-    const m = ENVELOPE_TAIL.exec(body);
-    const type = m === null ? undefined : TYPE_NAMES.get(m[7] as string);
-    if (m !== null && type !== undefined && Number(m[5]) === revision && Number(m[6]) === CURRENT_VERSION[type]) {
-      let data: unknown;
-      try {
-        data = JSON.parse(body.slice(8, tail));
-      } catch {
-        return decodeParsed(body, hash, stream, revision, position);
-      }
-      const barTime = m[1] ?? null;
-      if (barTime !== reuse.barTime) reuse.barTime = barTime === null ? null : detached(barTime);
-      const portfolioId = m[3] as string;
-      if (portfolioId !== reuse.portfolioId) reuse.portfolioId = detached(portfolioId);
-      const prevHash = m[4] as string;
-      const metadata: EventMetadata = {
-        barTime: reuse.barTime,
-        eventId: detached(m[2] as string),
-        portfolioId: reuse.portfolioId,
-        prevHash: prevHash === reuse.hash ? reuse.hash : detached(prevHash),
-        revision,
-        schemaVersion: CURRENT_VERSION[type],
-        hash,
-      };
-      reuse.hash = hash;
-      return { type, data, metadata, stream, position } as RecordedEvent;
+  const parts = canonicalParts(body, revision);
+  if (parts !== null) {
+    let data: unknown;
+    try {
+      data = JSON.parse(body.slice(DATA_START, parts.dataEnd));
+    } catch {
+      return decodeParsed(body, hash, stream, revision, position);
     }
+    const { type, barTime, portfolioId, prevHash } = parts;
+    if (barTime !== reuse.barTime) reuse.barTime = barTime === null ? null : detached(barTime);
+    if (portfolioId !== reuse.portfolioId) reuse.portfolioId = detached(portfolioId);
+    const metadata: EventMetadata = {
+      barTime: reuse.barTime,
+      eventId: detached(parts.eventId),
+      portfolioId: reuse.portfolioId,
+      prevHash: prevHash === reuse.hash ? reuse.hash : detached(prevHash),
+      revision,
+      schemaVersion: CURRENT_VERSION[type],
+      hash,
+    };
+    reuse.hash = hash;
+    return { type, data, metadata, stream, position } as RecordedEvent;
   }
   return decodeParsed(body, hash, stream, revision, position);
 }
