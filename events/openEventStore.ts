@@ -2,12 +2,15 @@
 import { createMemoryEventStore } from './adapters/memoryStore.js';
 import { openSqliteEventStore } from './adapters/sqliteStore.js';
 import { parseStoreUrl } from './adapters/storeUrl.js';
+import type { ReadAheadOptions } from './adapters/sqliteReadAhead.js';
 import type { Durability, EventStore } from './store.js';
 
 export { ACCEPTED_STORE_URLS, parseStoreUrl, type StoreLocation } from './adapters/storeUrl.js';
 export { MemoryLog, createMemoryEventStore, type MemoryRow, type MemoryStoreOptions } from './adapters/memoryStore.js';
 export { SQLITE_SCHEMA_VERSION, openSqliteEventStore, type SqliteStoreOptions } from './adapters/sqliteStore.js';
 export { StoreClosedError, isStoreClosedError } from './adapters/storeClosedError.js';
+export type { ReadAheadOptions } from './adapters/sqliteReadAhead.js';
+export { readBatches, type BatchedRead } from './readBatches.js';
 
 /** Options of openEventStore; they override what the URL says. */
 export interface OpenEventStoreOptions {
@@ -19,6 +22,8 @@ export interface OpenEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Folder relative SQLite paths are resolved against (default the process's working directory). */
   readonly cwd?: string;
+  /** SQLite only: when long reads move to a worker thread (default after 20 000 rows; false: never). */
+  readonly readAhead?: ReadAheadOptions | false;
 }
 
 /**
@@ -36,6 +41,7 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         durability: options.durability ?? location.durability ?? 'full',
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+        ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
       });
   }
 }

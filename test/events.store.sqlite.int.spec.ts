@@ -12,9 +12,10 @@ import {
   GENESIS_HASH,
   openEventStore,
   sha256Hex,
+  type ReadAheadOptions,
   type RecordedEvent,
 } from '../events/index.js';
-import { eventStoreContract } from './contract/eventStore.contract.js';
+import { eventStoreContract, type EventStoreHarness } from './contract/eventStore.contract.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -26,26 +27,33 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-eventStoreContract('sqlite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'stratafolio-contract-'));
-  const file = join(dir, 'store.db');
-  return {
-    // Each open is its own better-sqlite3 connection to the file, like a second process.
-    open: () => openEventStore(`sqlite:${file}`),
-    rewrite: async (position, change) => {
-      const raw = new Database(file);
-      try {
-        const row = raw.prepare<[number], { body: string; hash: string }>('SELECT body, hash FROM events WHERE position = ?').get(position);
-        if (!row) throw new Error(`no row at position ${position}`);
-        const next = change(row);
-        raw.prepare('UPDATE events SET body = ?, hash = ? WHERE position = ?').run(next.body, next.hash, position);
-      } finally {
-        raw.close();
-      }
-    },
-    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+/** A contract harness over one SQLite file; `readAhead` is passed to every connection. */
+function sqliteHarness(readAhead?: ReadAheadOptions): () => Promise<EventStoreHarness> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratafolio-contract-'));
+    const file = join(dir, 'store.db');
+    return {
+      // Each open is its own better-sqlite3 connection to the file, like a second process.
+      open: () => openEventStore(`sqlite:${file}`, readAhead ? { readAhead } : {}),
+      rewrite: async (position, change) => {
+        const raw = new Database(file);
+        try {
+          const row = raw.prepare<[number], { body: string; hash: string }>('SELECT body, hash FROM events WHERE position = ?').get(position);
+          if (!row) throw new Error(`no row at position ${position}`);
+          const next = change(row);
+          raw.prepare('UPDATE events SET body = ?, hash = ? WHERE position = ?').run(next.body, next.hash, position);
+        } finally {
+          raw.close();
+        }
+      },
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   };
-});
+}
+
+eventStoreContract('sqlite', sqliteHarness());
+// The same contract with every read served by a read-ahead worker from its first row, two rows a page.
+eventStoreContract('sqlite, reads through the read-ahead worker', sqliteHarness({ afterRows: 0, pageSize: 2 }));
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

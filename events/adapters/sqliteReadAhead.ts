@@ -1,0 +1,152 @@
+// Read-ahead for long SQLite reads: a worker thread fetches pages and checks hashes while this thread decodes and folds.
+import { Worker } from 'node:worker_threads';
+import type { RecordedEvent } from '../envelope.js';
+import type { DecodedPage, PageResult, ReadPage } from './pagedRead.js';
+import { decodeReadAheadPage, type EncodedPage } from './readAheadPage.js';
+import type { ReadAheadWorkerData } from './sqliteReadWorker.js';
+
+/** Where a worker read starts: one stream from a revision, or the whole log after a position. */
+export type ReadAheadQuery =
+  | { readonly kind: 'stream'; readonly stream: string; readonly fromRevision: number }
+  | { readonly kind: 'all'; readonly afterPosition: number };
+
+/** What the worker posts: an encoded page, or that it failed (the reader then reads on in-thread). */
+export type ReadAheadMessage =
+  | { readonly kind: 'page'; readonly page: EncodedPage; readonly more: boolean }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+/** When reads go to a worker: after `afterRows` rows read in-thread (false: never). */
+export interface ReadAheadOptions {
+  readonly afterRows: number;
+  /** Rows per worker page (default 2 048). */
+  readonly pageSize?: number;
+  /** Pages the worker may read ahead of the reader (default 4): bounds the memory a read holds. */
+  readonly pagesAhead?: number;
+}
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './sqliteReadWorker.ts' : './sqliteReadWorker.js', import.meta.url);
+/** Run from the TypeScript sources (as under vitest), the worker registers tsx before it loads its module. */
+const SOURCE_BOOT = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+
+/** One read served by a worker: pages in order, as long as the worker is sound. */
+class ReadAheadWorker {
+  readonly #worker: Worker;
+  readonly #queue: ReadAheadMessage[] = [];
+  #waiting: ((message: ReadAheadMessage) => void) | null = null;
+  #stopped = false;
+
+  constructor(path: string, query: ReadAheadQuery, pageSize: number, pagesAhead: number) {
+    const data: ReadAheadWorkerData = { path, query, pageSize };
+    this.#worker = FROM_SOURCE ? new Worker(SOURCE_BOOT, { eval: true, workerData: data }) : new Worker(WORKER_URL, { workerData: data });
+    const deliver = (message: ReadAheadMessage): void => {
+      const waiting = this.#waiting;
+      if (waiting === null) {
+        this.#queue.push(message);
+        return;
+      }
+      this.#waiting = null;
+      // Idle again: a worker nobody waits on must not keep the process alive.
+      this.#worker.unref();
+      waiting(message);
+    };
+    this.#worker.on('message', deliver);
+    this.#worker.on('error', (e: Error) => deliver({ kind: 'failed', reason: e.message }));
+    this.#worker.on('exit', () => deliver({ kind: 'failed', reason: 'the read-ahead worker exited' }));
+    this.#worker.unref();
+    this.#worker.postMessage(pagesAhead);
+  }
+
+  /** The next message, in order. */
+  next(): Promise<ReadAheadMessage> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(this.#ask(queued));
+    if (this.#stopped) return Promise.resolve({ kind: 'failed', reason: 'stopped' });
+    this.#worker.ref();
+    return new Promise<ReadAheadMessage>((resolve) => {
+      this.#waiting = resolve;
+    }).then((m) => this.#ask(m));
+  }
+
+  /** Ends the worker; a pending or later `next()` gets a failure. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    void this.#worker.terminate();
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    waiting?.({ kind: 'failed', reason: 'stopped' });
+  }
+
+  // A page taken frees its slot: ask for one more, so the worker stays `pagesAhead` pages ahead.
+  #ask(message: ReadAheadMessage): ReadAheadMessage {
+    if (message.kind === 'page' && message.more && !this.#stopped) this.#worker.postMessage(1);
+    return message;
+  }
+}
+
+/** How a read moves its cursor and reads in-thread, for {@link readAheadPages}. */
+export interface ReadAheadSource<Row> {
+  /** The file the store reads (null: no worker, as for an in-memory database). */
+  readonly path: string | null;
+  readonly options: ReadAheadOptions | false;
+  /** Where the read is now, for a worker started here. */
+  query(): ReadAheadQuery;
+  /** Reads the next page in-thread and moves the cursor past it. */
+  inThread(): ReadPage<Row>;
+  /** Moves the cursor past an event a worker delivered. */
+  advance(last: RecordedEvent): void;
+  /** Called with the worker's stop when one starts, and with null when it ends: the store stops it on close. */
+  track(stop: (() => void) | null): void;
+}
+
+/**
+ * A read's page source: in-thread first, then, once `afterRows` rows were read, from a worker that stays a few pages
+ * ahead. Any fault on the worker's side (a failed start, an altered row, a page that does not decode) hands the read
+ * back to the in-thread path at the cursor, which reports the fault itself. `stop` ends the worker, if any.
+ */
+export function readAheadPages<Row>(source: ReadAheadSource<Row>): { nextPage: () => PageResult<Row>; stop: () => void } {
+  const options = source.options;
+  let rowsRead = 0;
+  let worker: ReadAheadWorker | null = null;
+  let used = false;
+  const stop = (): void => {
+    worker?.stop();
+    worker = null;
+    source.track(null);
+  };
+  const inThread = (): ReadPage<Row> => {
+    const page = source.inThread();
+    rowsRead += page.rows.length;
+    return page;
+  };
+  const fromWorker = (message: ReadAheadMessage): PageResult<Row> => {
+    const decoded = message.kind === 'page' ? decodeReadAheadPage(message.page) : null;
+    if (message.kind !== 'page' || decoded === null) {
+      stop();
+      return inThread();
+    }
+    const last = decoded.events[decoded.events.length - 1];
+    if (last !== undefined) source.advance(last);
+    if (message.page.cut || decoded.error !== undefined) stop();
+    const page: DecodedPage = {
+      decoded: decoded.events,
+      // After a cut the read goes on in-thread, from the altered row.
+      more: message.more || message.page.cut,
+      ...(decoded.error !== undefined ? { error: decoded.error } : {}),
+    };
+    return page;
+  };
+  return {
+    nextPage: () => {
+      if (worker === null && !used && options !== false && source.path !== null && rowsRead >= options.afterRows) {
+        // One worker per read: after a fault the read stays in-thread.
+        used = true;
+        worker = new ReadAheadWorker(source.path, source.query(), options.pageSize ?? 2048, options.pagesAhead ?? 4);
+        source.track(stop);
+      }
+      return worker === null ? inThread() : worker.next().then(fromWorker);
+    },
+    stop,
+  };
+}
