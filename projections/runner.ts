@@ -2,6 +2,7 @@
 import { ConfigError } from '../src/errors.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { EventStore } from '../events/store.js';
+import { readBatches } from '../events/readBatches.js';
 import {
   CheckpointError,
   ProjectionError,
@@ -159,12 +160,14 @@ export class ProjectionRunner<P extends ProjectionSet> {
     const total = head === 'no_stream' ? 0 : head + 1;
     let folded = 0;
     if (Number.isFinite(from) && from < total) {
-      for await (const event of this.store.readStream(this.options.stream, { fromRevision: from })) {
-        if (beyond(event, asOf)) break;
-        this.fold(event);
-        folded += 1;
-        if (options.onProgress && folded % 10_000 === 0) options.onProgress(folded + from, total);
-        if (this.every > 0 && this.sinceCheckpoint >= this.every) await this.saveCheckpoints();
+      read: for await (const batch of readBatches(this.store.readStream(this.options.stream, { fromRevision: from }))) {
+        for (const event of batch) {
+          if (beyond(event, asOf)) break read;
+          this.fold(event);
+          folded += 1;
+          if (options.onProgress && folded % 10_000 === 0) options.onProgress(folded + from, total);
+          if (this.every > 0 && this.sinceCheckpoint >= this.every) await this.saveCheckpoints();
+        }
       }
     }
     if (this.every > 0) await this.saveCheckpoints();
