@@ -60,6 +60,23 @@ export function pagedRead<Row>(
       pageError = undefined;
     }
   };
+  // Once a page is used up: takes the next one (true), or ends the read (false), or does either when a page arrives later.
+  const takeNextPage = (): boolean | Promise<boolean> => {
+    if (!more) {
+      finish();
+      return false;
+    }
+    const page = nextPage();
+    if (!(page instanceof Promise)) {
+      take(page);
+      return true;
+    }
+    return page.then((p) => {
+      if (finished) return false;
+      take(p);
+      return true;
+    });
+  };
   // Serves from the current page, fetching pages as needed; a page that arrives later continues through a promise.
   const step = (): IteratorResult<RecordedEvent, undefined> | Promise<IteratorResult<RecordedEvent, undefined>> => {
     for (;;) {
@@ -79,19 +96,9 @@ export function pagedRead<Row>(
         index += 1;
         return { done: false, value: decode(row) };
       }
-      if (!more) {
-        finish();
-        return DONE;
-      }
-      const page = nextPage();
-      if (page instanceof Promise) {
-        return page.then((p) => {
-          if (finished) return DONE;
-          take(p);
-          return step();
-        });
-      }
-      take(page);
+      const taken = takeNextPage();
+      if (taken === false) return DONE;
+      if (taken !== true) return taken.then((ok) => (ok ? step() : DONE));
     }
   };
   // The rest of the current page (decoded; a row that fails ends the batch, and its error is the next call's),
@@ -123,19 +130,9 @@ export function pagedRead<Row>(
         }
         return batch;
       }
-      if (!more) {
-        finish();
-        return null;
-      }
-      const page = nextPage();
-      if (page instanceof Promise) {
-        return page.then((p) => {
-          if (finished) return null;
-          take(p);
-          return stepBatch();
-        });
-      }
-      take(page);
+      const taken = takeNextPage();
+      if (taken === false) return null;
+      if (taken !== true) return taken.then((ok) => (ok ? stepBatch() : null));
     }
   };
   const fail = (e: unknown): Promise<never> => {
