@@ -175,6 +175,31 @@ describe('read-ahead reads of an SQLite log', () => {
     }
   });
 
+  it('a worker that cannot run warns, and the read goes on in-thread with the same events', async () => {
+    const file = await mixedLog(3);
+    const expected = await withStore(file, false, (store) => collect(store.readAll()));
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      const pages = readAheadPages<RecordedEvent>({
+        path: join(file, '..', 'missing.db'),
+        options: { afterRows: 0, pageSize: 2 },
+        query: () => ({ kind: 'all', afterPosition: 0 }),
+        inThread: () => ({ rows: expected, more: false }),
+        advance: () => undefined,
+        track: () => undefined,
+      });
+      expect(await collect(pagedRead(pages.nextPage, (e) => e, pages.stop))).toEqual(expected);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([expect.stringMatching(/read-ahead worker failed \(.*missing\.db: unable to open/)]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('a reader that stops early or a store closed mid-read ends the worker: close resolves and the next read fails with StoreClosedError', async () => {
     const file = await mixedLog(30);
     const store = await openEventStore(`sqlite:${file}`, { readAhead: { afterRows: 0, pageSize: 3 } });

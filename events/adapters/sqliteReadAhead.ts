@@ -29,6 +29,9 @@ const WORKER_URL = new URL(FROM_SOURCE ? './sqliteReadWorker.ts' : './sqliteRead
 /** Run from the TypeScript sources (as under vitest), the worker registers tsx before it loads its module. */
 const SOURCE_BOOT = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
 
+/** Why a stopped worker's pending read ends: not a fault. */
+const STOPPED = 'stopped';
+
 /** One read served by a worker: pages in order, as long as the worker is sound. */
 class ReadAheadWorker {
   readonly #worker: Worker;
@@ -61,7 +64,7 @@ class ReadAheadWorker {
   next(): Promise<ReadAheadMessage> {
     const queued = this.#queue.shift();
     if (queued !== undefined) return Promise.resolve(this.#ask(queued));
-    if (this.#stopped) return Promise.resolve({ kind: 'failed', reason: 'stopped' });
+    if (this.#stopped) return Promise.resolve({ kind: 'failed', reason: STOPPED });
     this.#worker.ref();
     return new Promise<ReadAheadMessage>((resolve) => {
       this.#waiting = resolve;
@@ -75,7 +78,7 @@ class ReadAheadWorker {
     void this.#worker.terminate();
     const waiting = this.#waiting;
     this.#waiting = null;
-    waiting?.({ kind: 'failed', reason: 'stopped' });
+    waiting?.({ kind: 'failed', reason: STOPPED });
   }
 
   // A page taken frees its slot: ask for one more, so the worker stays `pagesAhead` pages ahead.
@@ -123,6 +126,11 @@ export function readAheadPages<Row>(source: ReadAheadSource<Row>): { nextPage: (
   const fromWorker = (message: ReadAheadMessage): PageResult<Row> => {
     const decoded = message.kind === 'page' ? decodeReadAheadPage(message.page) : null;
     if (message.kind !== 'page' || decoded === null) {
+      // A worker that could not run is worth a warning (the read is slower, not wrong); a bad page is the log's fault,
+      // and the in-thread path reports it as an error.
+      if (message.kind === 'failed' && message.reason !== STOPPED) {
+        process.emitWarning(`the read-ahead worker failed (${message.reason}); the read goes on in-thread`, { code: 'STRATAFOLIO_READ_AHEAD' });
+      }
       stop();
       return inThread();
     }

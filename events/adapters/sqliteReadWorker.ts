@@ -61,7 +61,7 @@ try {
 }
 
 function fail(e: unknown): void {
-  const message: ReadAheadMessage = { kind: 'failed', reason: e instanceof Error ? e.message : String(e) };
+  const message: ReadAheadMessage = { kind: 'failed', reason: `${path}: ${e instanceof Error ? e.message : String(e)}` };
   port?.postMessage(message);
   db?.close();
   port?.close();
