@@ -15,7 +15,7 @@ import {
   type ReadAheadOptions,
   type RecordedEvent,
 } from '../events/index.js';
-import { eventStoreContract, type EventStoreHarness } from './contract/eventStore.contract.js';
+import { collect, eventStoreContract, type EventStoreHarness } from './contract/eventStore.contract.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -54,12 +54,6 @@ function sqliteHarness(readAhead?: ReadAheadOptions): () => Promise<EventStoreHa
 eventStoreContract('sqlite', sqliteHarness());
 // The same contract with every read served by a read-ahead worker from its first row, two rows a page.
 eventStoreContract('sqlite, reads through the read-ahead worker', sqliteHarness({ afterRows: 0, pageSize: 2 }));
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of iterable) out.push(x);
-  return out;
-}
 
 describe('openEventStore with sqlite: URLs', () => {
   it('resolves a relative path against cwd, creates parent folders, and reopens the same file by absolute path', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEventStore, portfolioStream, verifyChain, type RecordedEvent } from '../events/index.js';
+import { collect } from './contract/eventStore.contract.js';
 import { genesis, sealBatch } from './fixtures/sampleEvents.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -52,12 +53,6 @@ function child(script: string, args: string[]): { proc: ChildProcessWithoutNullS
         check();
       }),
   };
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of iterable) out.push(x);
-  return out;
 }
 
 /** The batch an event of sampleEvents.sealBatch came from: fills name it in their order id, bar marks in the portfolio value. */

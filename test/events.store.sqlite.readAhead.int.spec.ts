@@ -23,6 +23,7 @@ import {
 import type { PageResult } from '../events/adapters/pagedRead.js';
 import { pagedRead } from '../events/adapters/pagedRead.js';
 import { readAheadPages, type ReadAheadQuery } from '../events/adapters/sqliteReadAhead.js';
+import { collect, collectUntilError } from './contract/eventStore.contract.js';
 import { genesis, sealBatch } from './fixtures/sampleEvents.js';
 
 const dirs: string[] = [];
@@ -60,22 +61,6 @@ async function mixedLog(batches: number): Promise<string> {
   raw.prepare('INSERT INTO events (stream, revision, event_id, type, body, hash) VALUES (?, ?, ?, ?, ?, ?)').run('portfolio-old', 0, metadata.eventId, 'FillRecorded', body, sha256Hex(body));
   raw.close();
   return file;
-}
-
-async function collect(read: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const out: RecordedEvent[] = [];
-  for await (const e of read) out.push(e);
-  return out;
-}
-
-async function collectUntilError(read: AsyncIterable<RecordedEvent>): Promise<{ events: RecordedEvent[]; error: unknown }> {
-  const events: RecordedEvent[] = [];
-  try {
-    for await (const e of read) events.push(e);
-  } catch (error) {
-    return { events, error };
-  }
-  return { events, error: null };
 }
 
 async function withStore<T>(file: string, readAhead: ReadAheadOptions | false, body: (store: EventStore) => Promise<T>): Promise<T> {

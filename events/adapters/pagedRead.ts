@@ -126,7 +126,6 @@ export function pagedRead<Row>(
         } catch (e) {
           if (batch.length === 0) throw e;
           pageError = e;
-          more = false;
         }
         return batch;
       }

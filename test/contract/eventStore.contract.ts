@@ -33,13 +33,15 @@ export interface EventStoreHarness {
 const P = 'pf-1';
 const STREAM = portfolioStream(P);
 
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+/** Every item of a read, in order. */
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of iterable) out.push(x);
   return out;
 }
 
-async function collectUntilError(iterable: AsyncIterable<RecordedEvent>): Promise<{ events: RecordedEvent[]; error: unknown }> {
+/** The events a read delivers before it fails, and its error (null when it ends normally). */
+export async function collectUntilError(iterable: AsyncIterable<RecordedEvent>): Promise<{ events: RecordedEvent[]; error: unknown }> {
   const events: RecordedEvent[] = [];
   try {
     for await (const e of iterable) events.push(e);
