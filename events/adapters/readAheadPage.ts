@@ -3,8 +3,8 @@ import { decodeReuse, decodeStoredAt, sha256Hex, type EventMetadata, type Record
 import { CURRENT_VERSION, EVENT_TYPES, type EventType } from '../catalogue.js';
 import { DATA_START, canonicalParts } from '../envelopeTail.js';
 
-/** A stored row as the worker reads it: position, stream, revision, body, hash. */
-export type StoredRowTuple = readonly [position: number, stream: string, revision: number, body: string, hash: string];
+/** A stored row as the worker reads it: position, revision, body, hash, and its stream when a read spans streams. */
+export type StoredRowTuple = readonly [position: number, revision: number, body: string, hash: string, stream?: string];
 
 /** Values that change now and then, as flat pairs `[row, value, row, value, …]`: the value holds from its row on. */
 type Runs<T> = (number | T)[];
@@ -43,8 +43,11 @@ const ID_END = '\u0001';
 const TYPE_INDEX: ReadonlyMap<EventType, number> = new Map(EVENT_TYPES.map((t, i) => [t, i]));
 const HASH_LENGTH = 64;
 
-/** Encodes rows in order, stopping before the first whose hash does not match its body. */
-export function encodeReadAheadPage(rows: readonly StoredRowTuple[]): EncodedPage {
+/**
+ * Encodes rows in order, stopping before the first whose hash does not match its body. A read of one stream passes it
+ * as `stream` and its rows carry none (one string fewer to fetch per row).
+ */
+export function encodeReadAheadPage(rows: readonly StoredRowTuple[], stream?: string): EncodedPage {
   const page = {
     count: 0,
     cut: false,
@@ -66,10 +69,10 @@ export function encodeReadAheadPage(rows: readonly StoredRowTuple[]): EncodedPag
   // undefined: the next fast row states its value (at the start, and after a row sent whole).
   let barTime: string | null | undefined;
   let portfolioId: string | undefined;
-  let stream: string | undefined;
+  let lastStream: string | undefined;
   let lastHash: string | undefined;
   for (let i = 0; i < rows.length; i += 1) {
-    const [position, rowStream, revision, body, hash] = rows[i] as StoredRowTuple;
+    const [position, revision, body, hash, rowStream = stream] = rows[i] as StoredRowTuple;
     if (hash.length !== HASH_LENGTH || sha256Hex(body) !== hash) {
       page.cut = true;
       break;
@@ -77,8 +80,9 @@ export function encodeReadAheadPage(rows: readonly StoredRowTuple[]): EncodedPag
     page.positions.push(position);
     page.revisions.push(revision);
     hashes.push(hash);
-    if (rowStream !== stream) page.streams.push(i, rowStream);
-    stream = rowStream;
+    if (rowStream === undefined) throw new Error('a page row without a stream');
+    if (rowStream !== lastStream) page.streams.push(i, rowStream);
+    lastStream = rowStream;
     const parts = canonicalParts(body, revision);
     if (parts === null) {
       page.types.push(-1);

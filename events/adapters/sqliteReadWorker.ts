@@ -22,11 +22,11 @@ try {
   let afterPosition = query.kind === 'all' ? query.afterPosition : 0;
   const byStream = db
     .prepare<[string, number, number], StoredRowTuple>(
-      'SELECT position, stream, revision, body, hash FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      'SELECT position, revision, body, hash FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
     )
     .raw(true);
   const byPosition = db
-    .prepare<[number, number], StoredRowTuple>('SELECT position, stream, revision, body, hash FROM events WHERE position > ? ORDER BY position LIMIT ?')
+    .prepare<[number, number], StoredRowTuple>('SELECT position, revision, body, hash, stream FROM events WHERE position > ? ORDER BY position LIMIT ?')
     .raw(true);
   const read = (): StoredRowTuple[] =>
     query.kind === 'stream' ? byStream.all(query.stream, fromRevision, pageSize) : byPosition.all(afterPosition, pageSize);
@@ -36,10 +36,10 @@ try {
   const pump = (): void => {
     while (credit > 0 && !ended) {
       const rows = read();
-      const page = encodeReadAheadPage(rows);
+      const page = encodeReadAheadPage(rows, query.kind === 'stream' ? query.stream : undefined);
       const last = rows[page.count - 1];
       if (last !== undefined) {
-        fromRevision = last[2] + 1;
+        fromRevision = last[1] + 1;
         afterPosition = last[0];
       }
       ended = page.cut || rows.length < pageSize;
