@@ -1,8 +1,9 @@
 // Benchmark: rebuild every projection from a generated SQLite log of ≥ 1 million events; events/s and peak RSS (sampled).
+// Two logs: one shaped as the engine writes it, and the fills-only worst case.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GENESIS_HASH, domainEvent, portfolioStream, sealEvents, type ChainHead, type DomainEvent, type PendingEvent } from '../events/index.js';
+import { GENESIS_HASH, domainEvent, type EventData, portfolioStream, sealEvents, type ChainHead, type DomainEvent, type PendingEvent } from '../events/index.js';
 import { openEventStore } from '../events/openEventStore.js';
 import { ProjectionRunner, standardProjections } from '../projections/index.js';
 
@@ -10,7 +11,14 @@ export const name = 'projections';
 
 const STRATEGIES = 10;
 const EVENTS = Number(process.env.PROJECTIONS_BENCH_EVENTS ?? 1_000_000);
-const SLICES_PER_APPEND = 2_000;
+const SLICES_PER_APPEND = 1_000;
+/**
+ * `engine`: each slice as the engine writes it when every strategy trades (OrderPlaced per strategy, one OrdersNetted,
+ * FillRecorded per strategy, BarMarked). `fills`: the old worst case, a log of fills and marks only (no orders), which
+ * the engine never writes but which loads the fold with the most work per event.
+ */
+export type LogShape = 'engine' | 'fills';
+
 /** The collector, when node runs with --expose-gc (then live-heap figures are reported). */
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -35,7 +43,8 @@ function centsText(cents: number): string {
   return `${sign}${whole}.${frac % 10 === 0 ? String(frac / 10) : String(frac).padStart(2, '0')}`;
 }
 
-export async function generate(url: string): Promise<{ events: number; seconds: number }> {
+/** Writes a log of about {@link EVENTS} events of the given shape into the store at `url`. */
+export async function generate(url: string, shape: LogShape): Promise<{ events: number; seconds: number }> {
   const store = await openEventStore(url, { durability: 'normal' });
   const ids = Array.from({ length: STRATEGIES }, (_, i) => `s${String(i).padStart(2, '0')}`);
   const stream = portfolioStream('bench');
@@ -69,22 +78,37 @@ export async function generate(url: string): Promise<{ events: number; seconds: 
     const values: Record<string, string> = {};
     const cashOut: Record<string, string> = {};
     let total = 0;
+    const fills: PendingEvent[] = [];
+    const netted: EventData<'OrdersNetted'>['symbols'][number][] = [];
+    let traded = 0;
     ids.forEach((id, i) => {
       const px = paths[i]?.next().value ?? 10_000;
       const q = held[i] === 0 ? 10 : -10;
       held[i] = (held[i] ?? 0) + q;
       cash[i] = (cash[i] ?? 0) - px * q - 50;
       order += 1;
-      batch.push({
+      const orderId = `o${slice}-${id}-0`;
+      const symbol = `SYM${i}`;
+      if (shape === 'engine') {
+        batch.push({ barTime, event: domainEvent('OrderPlaced', { orderId, strategyId: id, symbol, quantity: String(q), orderType: 'market', requestedQuantity: null, note: null }) });
+        const value = centsText(px * 10);
+        netted.push({ symbol, grossLong: q > 0 ? '10' : '0', grossShort: q < 0 ? '10' : '0', net: String(q), strategies: [id], grossValue: value, netValue: value, commissionSaved: '0' });
+        traded += px * 10;
+      }
+      fills.push({
         barTime,
-        event: domainEvent('FillRecorded', { orderId: `o${order}`, strategyId: id, symbol: `SYM${i}`, quantity: String(q), price: centsText(px), commission: '0.5', slippage: '0' }),
+        event: domainEvent('FillRecorded', { orderId: shape === 'engine' ? orderId : `o${order}`, strategyId: id, symbol, quantity: String(q), price: centsText(px), commission: '0.5', slippage: '0' }),
       });
-      marks[`SYM${i}`] = centsText(px);
+      marks[symbol] = centsText(px);
       const v = (cash[i] ?? 0) + px * (held[i] ?? 0);
       values[id] = centsText(v);
       cashOut[id] = centsText(cash[i] ?? 0);
       total += v;
     });
+    if (shape === 'engine') {
+      batch.push({ barTime, event: domainEvent('OrdersNetted', { symbols: netted, grossTradedValue: centsText(traded), netTradedValue: centsText(traded), commissionSaved: '0' }) });
+    }
+    batch.push(...fills);
     batch.push({ barTime, event: domainEvent('BarMarked', { marks, strategyValues: values, strategyCash: cashOut, reserve: '0', portfolioValue: centsText(total) }) });
     if (slice % SLICES_PER_APPEND === 0) {
       await append(batch);
@@ -96,25 +120,32 @@ export async function generate(url: string): Promise<{ events: number; seconds: 
   return { events: head.nextRevision, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Generates the log, then times a full rebuild (saving checkpoints as replay does) and a read-only pass (decode cost alone). */
+/**
+ * Both log shapes: the engine's is the figure against the target; the fills-only log is the worst case for the fold.
+ * `PROJECTIONS_BENCH_SHAPES=engine` (or `fills`) runs one.
+ */
 export async function run(): Promise<Record<string, unknown>> {
+  const shapes = (process.env.PROJECTIONS_BENCH_SHAPES ?? 'engine,fills').split(',').filter((x): x is LogShape => x === 'engine' || x === 'fills');
+  const out: Record<string, unknown> = {};
+  for (const shape of shapes) out[shape === 'engine' ? 'engineShapedLog' : 'fillsOnlyLog'] = await runShape(shape);
+  return { ...out, targetEventsPerSecond: 250_000 };
+}
+
+/** Generates a log, then times a full rebuild (saving checkpoints as replay does) and a read-only pass (decode cost alone). */
+async function runShape(shape: LogShape): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'stratafolio-bench-'));
   const url = `sqlite:${join(dir, 'log.db')}`;
   try {
-    const generated = await generate(url);
+    const generated = await generate(url, shape);
     const store = await openEventStore(url, { durability: 'normal' });
     const stream = portfolioStream('bench');
     let peak = process.memoryUsage().rss;
-    const samples: { folded: number; rss: number; heap: number; collected: boolean }[] = [];
+    const samples: { folded: number; rss: number }[] = [];
     // Sampled from the progress callback (every 10 000 events): the fold keeps the event loop busy, so a timer would rarely fire.
     const sample = (folded: number): void => {
       const rss = process.memoryUsage().rss;
-      // Every 100 000 events, so the forced collections cost little of the timed fold.
-      const collected = gc !== undefined && folded % 100_000 === 0;
-      if (collected) gc();
-      const heapUsed = process.memoryUsage().heapUsed;
       peak = Math.max(peak, rss);
-      samples.push({ folded, rss, heap: heapUsed, collected });
+      samples.push({ folded, rss });
     };
     const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
@@ -126,16 +157,27 @@ export async function run(): Promise<Record<string, unknown>> {
     let read = 0;
     for await (const _ of store.readStream(stream)) read += 1;
     const readSeconds = (performance.now() - t1) / 1000;
+    // Live heap after forced collections, in a separate untimed rebuild (a full collection inside the timed one would be
+    // counted as the fold's time): anything that grows with the events shows here.
+    const heaps: { folded: number; heap: number }[] = [];
+    if (gc !== undefined) {
+      const collect = (folded: number): void => {
+        if (folded % 100_000 !== 0) return;
+        gc();
+        heaps.push({ folded, heap: process.memoryUsage().heapUsed });
+      };
+      await new ProjectionRunner(store, standardProjections(), { stream, checkpointEvery: 0 }).run({ onProgress: collect });
+    }
     await store.close();
     const mb = (b: number): number => Math.round(b / 1e5) / 10;
     // Flat memory: the largest RSS over the last three quarters of the fold against the RSS a quarter of the way in.
     const quarter = samples.find((x) => x.folded >= result.eventsFolded / 4)?.rss ?? 0;
     const laterMax = Math.max(0, ...samples.filter((x) => x.folded >= result.eventsFolded / 4).map((x) => x.rss));
-    // Live heap (sampled after a forced collection, only under `node --expose-gc`): anything that grows with events shows here.
     const liveHeap = (from: number, to: number): number =>
-      Math.max(0, ...samples.filter((x) => x.collected && x.folded >= from * result.eventsFolded && x.folded <= to * result.eventsFolded).map((x) => x.heap));
+      Math.max(0, ...heaps.filter((x) => x.folded >= from * result.eventsFolded && x.folded <= to * result.eventsFolded).map((x) => x.heap));
     return {
       events: result.eventsFolded,
+      eventsPerSlice: shape === 'engine' ? 2 * STRATEGIES + 2 : STRATEGIES + 1,
       strategies: STRATEGIES,
       generateSeconds: Math.round(generated.seconds * 10) / 10,
       rebuildSeconds: Math.round(rebuildSeconds * 100) / 100,
@@ -149,7 +191,6 @@ export async function run(): Promise<Record<string, unknown>> {
       rssMaxAfterQuarterMB: mb(laterMax),
       rssGrowthAfterQuarterMB: mb(laterMax - quarter),
       ...(gc ? { liveHeapSecondQuarterMB: mb(liveHeap(0.25, 0.5)), liveHeapLastQuarterMB: mb(liveHeap(0.75, 1)) } : {}),
-      targetEventsPerSecond: 250_000,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
