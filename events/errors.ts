@@ -44,3 +44,19 @@ export class InvalidEventError extends StratafolioError {}
 
 /** A store URL or option is not understood. */
 export class StoreConfigError extends StratafolioError {}
+
+/** Another connection held the store's write lock for longer than the busy timeout; nothing was written. */
+export class StoreBusyError extends StratafolioError {
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `event store ${url} stayed locked by another writer for more than ${timeoutMs} ms; nothing was written. ` +
+        `Wait for the other process (another backtest or replay on the same file) to finish and retry, or raise busyTimeoutMs`,
+    );
+  }
+}
+
+/** Type guard for {@link StoreBusyError}. */
+export const isStoreBusyError = (e: unknown): e is StoreBusyError => e instanceof StoreBusyError;

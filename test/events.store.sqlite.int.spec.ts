@@ -6,8 +6,12 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CURRENT_VERSION,
+  StoreBusyError,
   StoreConfigError,
   canonicalJson,
+  domainEvent,
+  portfolioStream,
+  sealEvents,
   eventIdFor,
   GENESIS_HASH,
   openEventStore,
@@ -129,5 +133,35 @@ describe('openEventStore with sqlite: URLs', () => {
     expect(event?.data).toEqual({ ...data, slippage: '0' });
     expect(event?.metadata.schemaVersion).toBe(1);
     expect(event?.metadata.hash).toBe(sha256Hex(body));
+  });
+
+  it('fails an append or a document write that waits past busyTimeoutMs with StoreBusyError naming the store, and writes nothing', async () => {
+    const file = join(tempDir(), 'busy.db');
+    const url = `sqlite:${file}`;
+    const store = await openEventStore(url, { busyTimeoutMs: 50 });
+    const stream = portfolioStream('busy');
+    const { events } = sealEvents({ portfolioId: 'busy', nextRevision: 0, prevHash: GENESIS_HASH }, [
+      { event: domainEvent('CapitalTransferred', { from: 'reserve', to: 's1', amount: '10', reason: 'test', rebalanceId: null }), barTime: null },
+    ]);
+    // Another process holding the write lock.
+    const other = new Database(file);
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const append = store.append(stream, events, { expectedRevision: 'no_stream' });
+      await expect(append).rejects.toBeInstanceOf(StoreBusyError);
+      await expect(store.append(stream, events, { expectedRevision: 'no_stream' })).rejects.toThrow(
+        `event store ${url} stayed locked by another writer for more than 50 ms; nothing was written`,
+      );
+      await expect(store.documents.put('c', 'k', 'v')).rejects.toBeInstanceOf(StoreBusyError);
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
+    }
+    expect(await store.streamRevision(stream)).toBe('no_stream');
+    expect(await store.documents.get('c', 'k')).toBeNull();
+    // Once the lock is gone the same append goes through.
+    await store.append(stream, events, { expectedRevision: 'no_stream' });
+    expect(await store.streamRevision(stream)).toBe(0);
+    await store.close();
   });
 });

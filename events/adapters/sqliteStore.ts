@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Observable } from 'rxjs';
 import { decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
-import { StoreConfigError } from '../errors.js';
+import { StoreBusyError, StoreConfigError } from '../errors.js';
 import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore } from '../store.js';
 import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
 import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
@@ -18,7 +18,7 @@ export interface SqliteStoreOptions {
   readonly durability?: Durability;
   /** How often an idle subscription looks for appends made by other connections (ms, default 25). */
   readonly pollIntervalMs?: number;
-  /** How long a writer waits for another connection's lock before failing (ms, default 10000). */
+  /** How long a writer waits for another connection's lock before failing with StoreBusyError (ms, default 10000). */
   readonly busyTimeoutMs?: number;
   /** The URL reported by `store.url` (default `sqlite:<path>`). */
   readonly url?: string;
@@ -72,7 +72,17 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   const url = options.url ?? `sqlite:${path}`;
   const durability = options.durability ?? 'full';
   const pollIntervalMs = options.pollIntervalMs ?? 25;
-  const db = openDatabase(path, url, durability, options.busyTimeoutMs ?? 10_000);
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000));
+  const db = openDatabase(path, url, durability, busyTimeoutMs);
+  // SQLite's own "database is locked" names neither the store nor what to do.
+  const unlessBusy = <T>(write: () => T): T => {
+    try {
+      return write();
+    } catch (e) {
+      if (isBusy(e)) throw new StoreBusyError(url, busyTimeoutMs);
+      throw e;
+    }
+  };
 
   const stmt = {
     byEventId: db.prepare<[string], StoredEventRef>('SELECT stream, revision, hash, position FROM events WHERE event_id = ?'),
@@ -206,11 +216,11 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     },
     put: async (collection, key, value) => {
       ensureOpen();
-      stmt.putDoc.run(collection, key, value);
+      unlessBusy(() => stmt.putDoc.run(collection, key, value));
     },
     delete: async (collection, key) => {
       ensureOpen();
-      stmt.deleteDoc.run(collection, key);
+      unlessBusy(() => stmt.deleteDoc.run(collection, key));
     },
   };
 
@@ -220,7 +230,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       ensureOpen();
       const rows = encodeBatch(stream, events);
-      const result = appendTx.immediate(stream, rows, opts);
+      const result = unlessBusy(() => appendTx.immediate(stream, rows, opts));
       for (const listener of [...appendListeners]) listener();
       return result;
     },
@@ -301,12 +311,17 @@ function isDuplicateEventId(e: unknown): boolean {
   return e instanceof Database.SqliteError && e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message.includes('events.event_id');
 }
 
+/** SQLITE_BUSY and its extended codes: the lock stayed taken past the busy timeout. */
+function isBusy(e: unknown): boolean {
+  return e instanceof Database.SqliteError && e.code.startsWith('SQLITE_BUSY');
+}
+
 function openDatabase(path: string, url: string, durability: Durability, busyTimeoutMs: number): Database.Database {
   let db: Database.Database | null = null;
   try {
     mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SQLITE_SCHEMA_VERSION) {
       throw new StoreConfigError(
