@@ -34,9 +34,25 @@ async function runOnce(strategies: number): Promise<Record<string, number>> {
   let rssAtHalf = 0;
   let heapAtHalf = 0;
   let n = 0;
+  // Slices that only mark (one BarMarked) against slices that trade: the order flow's cost is what they differ by.
+  let quietMs = 0;
+  let quiet = 0;
+  let tradingMs = 0;
+  let trading = 0;
+  let orders = 0;
   const t0 = performance.now();
   for (const slice of slices) {
-    await portfolio.processSlice(slice);
+    const s0 = performance.now();
+    const { events: sliceEvents } = await portfolio.processSlice(slice);
+    const ms = performance.now() - s0;
+    if (sliceEvents.length === 1) {
+      quietMs += ms;
+      quiet += 1;
+    } else {
+      tradingMs += ms;
+      trading += 1;
+      orders += sliceEvents.filter((e) => e.type === 'OrderPlaced').length;
+    }
     n += 1;
     if (n % 100 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (n === Math.floor(BARS / 2)) {
@@ -58,6 +74,15 @@ async function runOnce(strategies: number): Promise<Record<string, number>> {
     strategyBarsPerSecond: Math.round((strategies * BARS) / seconds),
     eventsPerSecond: Math.round(events / seconds),
     events,
+    orders,
+    quietSlices: quiet,
+    quietSliceMs: Number((quietMs / Math.max(1, quiet)).toFixed(3)),
+    // Strategy-bars/s if every slice cost what a slice without trades does: the bar machinery alone.
+    quietStrategyBarsPerSecond: quiet > 0 ? Math.round((strategies * quiet) / (quietMs / 1000)) : 0,
+    tradingSlices: trading,
+    tradingSliceMs: Number((tradingMs / Math.max(1, trading)).toFixed(3)),
+    // A trading slice's cost above a quiet one, per order (two sealed events and rows, limits, netting, the ledger fold).
+    microsecondsPerOrder: orders > 0 ? Number((((tradingMs - trading * (quietMs / Math.max(1, quiet))) * 1000) / orders).toFixed(1)) : 0,
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     rssAtHalfMiB: Math.round(rssAtHalf / 2 ** 20),
     rssAtEndMiB: Math.round(rssAtEnd / 2 ** 20),
