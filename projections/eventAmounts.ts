@@ -1,7 +1,7 @@
 // Decimal amounts of events (a fill's, a mark's), parsed once and shared by every projection that folds them.
 import { Dec } from '../src/money/decimal.js';
 import type { EventData } from '../events/catalogue.js';
-import { scaledOfText, type Amount } from './scaledAmounts.js';
+import { scaledOfText, type Amount } from '../src/money/scaledAmounts.js';
 
 /** Quantity, price and commission of a fill as Decimals. */
 export interface FillAmounts {

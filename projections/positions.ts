@@ -7,7 +7,7 @@ import type { LedgerState, Position } from '../src/ledger/types.js';
 import type { EventData } from '../events/catalogue.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 import { decimalOf, fillAmounts, fillScaled, type FillScaled } from './eventAmounts.js';
-import { Scaled, absolute, compare, minus, negated, plus, signOf, times, toDec, type Amount, type DecOp } from './scaledAmounts.js';
+import { Scaled, absolute, compare, minus, negated, plus, signOf, times, toDec, type Amount, type DecOp } from '../src/money/scaledAmounts.js';
 
 /** State of the positions projection. */
 export interface PositionsState {

@@ -2,7 +2,7 @@
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 import { fillScaled } from './eventAmounts.js';
-import { minus, negated, plus, signOf, textOf, times, toDec, type Amount, type DecOp } from './scaledAmounts.js';
+import { minus, negated, plus, signOf, textOf, times, toDec, type Amount, type DecOp } from '../src/money/scaledAmounts.js';
 
 /** A round trip that has closed. P&L = −Σ quantity × price − Σ commission over its fills (exact). */
 export interface RoundTrip {

@@ -225,6 +225,17 @@ describe('ledgerValue, costBasis and the view', () => {
     expectDec(ledgerValue(s, markOf), '10250');
   });
 
+  it('values exactly when a product leaves the safe-integer range or a mark has more than 15 digits', () => {
+    const marksOf: Record<string, Dec> = { AAA: dec('98765.4321'), BBB: dec('0.1234567890123456789'), CCC: dec('0.05') };
+    const markOf = (sym: string): Dec | undefined => marksOf[sym];
+    // 123456789012 × 98765.4321 needs 21 digits: the Decimal path, beside a position that fits.
+    const big = [fill('AAA', '123456789012', '1'), fill('CCC', '7', '2')].reduce(applyFill, funded('1000000000000'));
+    expectDec(ledgerValue(big, markOf), big.cash.plus('12193263112448712.0852').plus('0.35').toString());
+    // A 19-digit mark has no safe-integer form.
+    const fine = [fill('BBB', '3', '1'), fill('CCC', '7', '2')].reduce(applyFill, funded());
+    expectDec(ledgerValue(fine, markOf), fine.cash.plus('0.3703703670370370367').plus('0.35').toString());
+  });
+
   it('names a held symbol that has no mark', () => {
     expect(() => ledgerValue(s, (sym) => (sym === 'AAA' ? dec('1') : undefined))).toThrow(LedgerError);
     expect(() => ledgerValue(s, (sym) => (sym === 'AAA' ? dec('1') : undefined))).toThrow(/held symbol BBB/);

@@ -7,7 +7,7 @@ import { GENESIS_HASH, domainEvent, sealEvents, type DomainEvent, type RecordedE
 import { encodeState } from '../projections/projection.js';
 import { positionsProjection, type PositionsState } from '../projections/positions.js';
 import { tradesProjection, type TradesState } from '../projections/trades.js';
-import { Scaled, compare, minus, plus, scaledOfText, textOf, times, toDec, type Amount } from '../projections/scaledAmounts.js';
+import { Scaled, compare, minus, plus, scaledOfText, textOf, times, toDec, type Amount } from '../src/money/scaledAmounts.js';
 
 /** n / 10^places as canonical decimal text (built from integers, never from a binary fraction). */
 const text = (n: bigint, places: number): string => decStr(new Dec(n.toString()).div(new Dec(10).pow(places)));

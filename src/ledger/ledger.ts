@@ -3,6 +3,7 @@ import { Dec, ZERO, dec, decStr } from '../money/decimal.js';
 import { InsufficientFundsError, InvalidNumberError, LedgerError } from '../errors.js';
 import type { LedgerFill, LedgerState, LedgerView, Position } from './types.js';
 import { exactMinus, exactPlus, exactTimes, roundedQuotient } from './exactArithmetic.js';
+import { freshDec, plus, scaledOf, times, type Amount, type DecOp } from '../money/scaledAmounts.js';
 
 /**
  * Decimal places kept in an average cost after adding to a position. The rounding residual
@@ -170,13 +171,16 @@ function sortedPositions(state: LedgerState): Position[] {
  * @throws LedgerError naming a held symbol that has no mark; InvalidNumberError for a non-finite mark.
  */
 export function ledgerValue(state: LedgerState, markOf: (symbol: string) => Dec | undefined): Dec {
-  // Every step is exact (or throws), so the order of the positions cannot change the total: no sort needed.
-  let total = state.cash;
+  // Exact in safe integers while the products and their sum fit (checked), else the same exact Decimal steps: every
+  // step is exact (or throws), so neither the order of the positions nor the path taken can change the total.
+  let positions: Amount = ZERO;
   for (const p of state.positions.values()) {
     const raw = markOf(p.symbol);
     if (raw === undefined) throw new LedgerError(`ledger value: no mark (price) known for held symbol ${p.symbol}`);
     try {
-      total = exactPlus(total, exactTimes(p.quantity, dec(raw, 'mark'), 'position value'), 'ledger value');
+      // A mark with a Scaled form is finite; only the others need dec's check.
+      const mark = scaledOf(raw) === null ? dec(raw, 'mark') : raw;
+      positions = plus(positions, times(p.quantity, mark, positionValue), valueSum);
     } catch (e) {
       // The symbol is named only on failure, so the hot path builds no message.
       if (e instanceof InvalidNumberError) throw new InvalidNumberError(`value of ${p.symbol}: ${e.message}`);
@@ -184,8 +188,11 @@ export function ledgerValue(state: LedgerState, markOf: (symbol: string) => Dec 
       throw e;
     }
   }
-  return total;
+  return positions === ZERO ? state.cash : exactPlus(state.cash, freshDec(positions), 'ledger value');
 }
+
+const positionValue: DecOp = (a, b) => exactTimes(a, b, 'position value');
+const valueSum: DecOp = (a, b) => exactPlus(a, b, 'ledger value');
 
 /** Σ quantity × avgCost over open positions (shorts count negative): the cost of what is held. */
 export function costBasis(state: LedgerState): Dec {

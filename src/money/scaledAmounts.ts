@@ -1,5 +1,5 @@
-// Exact decimal arithmetic in safe integers for the folds' hot paths (fills), with Decimal whenever a value or result does not fit.
-import { Dec } from '../src/money/decimal.js';
+// Exact decimal arithmetic in safe integers for hot paths (valuation, the folds' fills), with Decimal whenever a value or result does not fit.
+import { Dec } from './decimal.js';
 
 /**
  * An exact decimal `units × 10^−places` with `units` a safe integer: sums and products of such values are exact in
@@ -70,11 +70,17 @@ export function toDec(a: Amount): Dec {
   if (!(a instanceof Scaled)) return a;
   let d = decimalOfScaled.get(a);
   if (d === undefined) {
-    d = a.places === 0 ? new Dec(a.units) : new Dec(`${a.units < 0 ? '-' : ''}${digitsWithPoint(Math.abs(a.units), a.places)}`);
+    d = freshDec(a);
     decimalOfScaled.set(a, d);
     scaledOfDecimal.set(d, a);
   }
   return d;
+}
+
+/** The amount as a new Decimal, remembered nowhere: for a one-off result (an entry in the caches costs the collector). */
+export function freshDec(a: Amount): Dec {
+  if (!(a instanceof Scaled)) return a;
+  return a.places === 0 ? new Dec(a.units) : new Dec(`${a.units < 0 ? '-' : ''}${digitsWithPoint(Math.abs(a.units), a.places)}`);
 }
 
 function digitsWithPoint(units: number, places: number): string {
