@@ -294,7 +294,8 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     },
     async listStreams(): Promise<string[]> {
       ensureOpen();
-      return stmt.streams.all().map((r) => r.name);
+      // SQLite orders by UTF-8 bytes; the port promises JavaScript's order (UTF-16 code units), which differs past U+FFFF.
+      return stmt.streams.all().map((r) => r.name).sort();
     },
     async close(): Promise<void> {
       if (closed) return;

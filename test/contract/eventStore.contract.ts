@@ -137,6 +137,17 @@ export function eventStoreContract(adapter: string, createHarness: () => Promise
           expect(await collect(store.readStream('portfolio-none'))).toEqual([]);
         }));
 
+      it('lists streams in ascending string order (UTF-16 code units, as Array.prototype.sort), whatever the script', () =>
+        withStore(async (store) => {
+          // UTF-8 bytes would order these the other way round: U+FF5E is EF BD 9E, U+1F600 is F0 9F 98 80.
+          const names = ['portfolio-\uff5e', 'portfolio-\u{1F600}', 'portfolio-a'];
+          for (const [i, name] of names.entries()) {
+            const [batch] = chain(1, 1, `s${i}`);
+            await store.append(name, batch ?? [], { expectedRevision: 'no_stream' });
+          }
+          expect(await store.listStreams()).toEqual(['portfolio-a', 'portfolio-\u{1F600}', 'portfolio-\uff5e']);
+        }));
+
       it("accepts 'any' and an exact revision, and refuses a stale or premature expectation with WrongExpectedRevisionError", () =>
         withStore(async (store) => {
           const [b0, b1, b2] = chain(3, 2);
