@@ -65,6 +65,8 @@ export interface ExecutionResult {
  */
 function allocateProRata(total: Dec, items: readonly { readonly key: string; readonly weight: Dec }[], places: number): Dec[] {
   if (total.isZero()) return items.map(() => ZERO);
+  // One order takes it all: total has at most `places` decimals, so its truncated share is total itself.
+  if (items.length === 1 && total.decimalPlaces() <= places) return [total];
   const weightSum = items.reduce((s, i) => s.plus(i.weight), ZERO);
   const parts = items.map((item) => truncatedQuotient(exactTimes(total, item.weight, 'commission share'), weightSum, places));
   const unit = new Dec(`1e-${places}`);

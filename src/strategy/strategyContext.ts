@@ -75,7 +75,12 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
     if (quantity.isZero()) return;
     pending.set(symbol, (pending.get(symbol) ?? ZERO).plus(quantity));
   };
-  const units = (raw: Dec): Dec => raw.toSignificantDigits(QUANTITY_SIGNIFICANT_DIGITS).div(lotSize).trunc().times(lotSize);
+  // Whole lots; with lots of one share (the default) dividing and multiplying by 1 change nothing, so they are skipped.
+  const wholeShares = lotSize.eq(ONE);
+  const units = (raw: Dec): Dec => {
+    const rounded = raw.toSignificantDigits(QUANTITY_SIGNIFICANT_DIGITS);
+    return wholeShares ? rounded.trunc() : rounded.div(lotSize).trunc().times(lotSize);
+  };
   const targetValue = (symbol: string, value: Dec, helper: string): void => {
     const price = priceOf(symbol, helper);
     const target = units(value.div(price));
