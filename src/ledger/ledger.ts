@@ -178,8 +178,8 @@ export function ledgerValue(state: LedgerState, markOf: (symbol: string) => Dec 
     const raw = markOf(p.symbol);
     if (raw === undefined) throw new LedgerError(`ledger value: no mark (price) known for held symbol ${p.symbol}`);
     try {
-      // A mark with a Scaled form is finite; only the others need dec's check.
-      const mark = scaledOf(raw) === null ? dec(raw, 'mark') : raw;
+      // A mark with a Scaled form is finite and is passed as that form (no second lookup); only the others need dec's check.
+      const mark: Amount = scaledOf(raw) ?? dec(raw, 'mark');
       positions = plus(positions, times(p.quantity, mark, positionValue), valueSum);
     } catch (e) {
       // The symbol is named only on failure, so the hot path builds no message.

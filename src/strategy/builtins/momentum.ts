@@ -1,9 +1,9 @@
 // Built-in cross-sectional momentum: hold the top N symbols by lookback return in equal weights, rebalanced on a bar schedule.
-import { ONE, ZERO } from '../../money/decimal.js';
+import { ONE } from '../../money/decimal.js';
 import type { StrategyParams } from '../strategy.js';
 import { windowReturn } from './closeStatistics.js';
 import { ParameterReader } from './parameters.js';
-import { requireHistory, tradedUniverse, type BuiltinStrategy } from './universe.js';
+import { requireHistory, sellUnpicked, tradedUniverse, type BuiltinStrategy } from './universe.js';
 
 /** Validated parameters of momentum. */
 export interface MomentumParams {
@@ -58,10 +58,7 @@ export function createMomentumStrategy(params: StrategyParams = {}): BuiltinStra
       ranked.sort((a, b) => b.score - a.score || (a.symbol < b.symbol ? -1 : 1));
       const chosen = ranked.slice(0, p.topN).map((r) => r.symbol);
       const weight = ONE.div(chosen.length);
-      const traded = slice.bars;
-      for (const symbol of [...ctx.ledger.positions.keys()].sort()) {
-        if (!chosen.includes(symbol) && traded[symbol] !== undefined) ctx.orderTargetValue(symbol, ZERO);
-      }
+      sellUnpicked(ctx, slice, (symbol) => chosen.includes(symbol));
       for (const symbol of chosen.sort()) ctx.orderTargetPercent(symbol, weight);
     },
   };

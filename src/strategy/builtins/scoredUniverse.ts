@@ -5,7 +5,7 @@ import type { Candidate } from '../../optimiser/types.js';
 import type { StrategyParams } from '../strategy.js';
 import { sampleStd, windowReturn } from './closeStatistics.js';
 import { ParameterReader } from './parameters.js';
-import { requireHistory, tradedUniverse, type BuiltinStrategy } from './universe.js';
+import { requireHistory, sellUnpicked, tradedUniverse, type BuiltinStrategy } from './universe.js';
 
 /** How a symbol is scored from its last `lookback + 1` closes. */
 export type UniverseScore = 'trailing-return' | 'inverse-volatility';
@@ -98,9 +98,7 @@ export function scoredUniverseStrategy(params: StrategyParams = {}): BuiltinStra
         shares: 'floor',
       });
       const targets = new Map<string, Dec>(result.allocations.map((a) => [a.symbol, a.dollars]));
-      for (const symbol of [...ctx.ledger.positions.keys()].sort()) {
-        if (!targets.has(symbol) && slice.bars[symbol] !== undefined) ctx.orderTargetValue(symbol, 0);
-      }
+      sellUnpicked(ctx, slice, (symbol) => targets.has(symbol));
       for (const [symbol, dollars] of [...targets].sort((a, b) => (a[0] < b[0] ? -1 : 1))) ctx.orderTargetValue(symbol, dollars);
     },
   };
