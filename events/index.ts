@@ -6,3 +6,4 @@ export * from './chain.js';
 export * from './errors.js';
 export type * from './store.js';
 export * from './openEventStore.js';
+export * from './sealedDocument.js';

@@ -28,6 +28,8 @@ export interface DocumentStore {
   put(collection: string, key: string, value: string): Promise<void>;
   /** Removes a document (no error when absent). */
   delete(collection: string, key: string): Promise<void>;
+  /** The keys of a collection, ascending (JavaScript string order), so a verifier can check every document. */
+  list(collection: string): Promise<string[]>;
 }
 
 /**

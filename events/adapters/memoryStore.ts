@@ -125,6 +125,11 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
       ensureOpen();
       log.documents.delete(documentKey(collection, key));
     },
+    list: async (collection) => {
+      ensureOpen();
+      const prefix = documentKey(collection, '');
+      return [...log.documents.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort(byCodeUnits);
+    },
   };
 
   return {
@@ -185,6 +190,10 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
       closed = true;
     },
   };
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function documentKey(collection: string, key: string): string {

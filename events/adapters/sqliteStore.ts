@@ -114,6 +114,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       'INSERT INTO documents (collection, key, value) VALUES (?, ?, ?) ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value',
     ),
     deleteDoc: db.prepare<[string, string]>('DELETE FROM documents WHERE collection = ? AND key = ?'),
+    listDocs: db.prepare<[string], { key: string }>('SELECT key FROM documents WHERE collection = ?'),
     dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   };
 
@@ -221,6 +222,11 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     delete: async (collection, key) => {
       ensureOpen();
       unlessBusy(() => stmt.deleteDoc.run(collection, key));
+    },
+    list: async (collection) => {
+      ensureOpen();
+      // JavaScript's string order, as the port says (SQLite's byte order differs past U+FFFF).
+      return stmt.listDocs.all(collection).map((r) => r.key).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     },
   };
 

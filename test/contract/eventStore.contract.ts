@@ -532,6 +532,18 @@ export function eventStoreContract(adapter: string, createHarness: () => Promise
           expect(await docs.get('snapshots', 'pf-1')).toBeNull();
           expect(await docs.get('checkpoints', 'pf-1')).toBe('other');
         }));
+
+      it('documents: list gives a collection\'s keys in JavaScript string order, and only that collection\'s', () =>
+        withStore(async (store) => {
+          const docs = store.documents;
+          expect(await docs.list('checkpoints')).toEqual([]);
+          for (const key of ['b@pf', 'a@pf', '\u{1F600}', '\uFFFF', 'a@pf-2']) await docs.put('checkpoints', key, 'x');
+          await docs.put('snapshots', 'pf', 'y');
+          expect(await docs.list('checkpoints')).toEqual(['a@pf', 'a@pf-2', 'b@pf', '\u{1F600}', '\uFFFF']);
+          expect(await docs.list('snapshots')).toEqual(['pf']);
+          await docs.delete('checkpoints', 'a@pf');
+          expect(await docs.list('checkpoints')).toEqual(['a@pf-2', 'b@pf', '\u{1F600}', '\uFFFF']);
+        }));
     });
 
     describe('corrupt rows raise CorruptEventError at that row, and reading stops there', () => {
