@@ -37,6 +37,11 @@ export class DataError extends StratafolioError {
   }
 }
 
+/** The start of a piece of user input for an error message, quoted: a whole line may be megabytes long. */
+export function quoteStart(text: string, max = 60): string {
+  return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
+}
+
 /** A number is NaN, infinite, malformed, or came as a binary float where a decimal string was required. */
 export class InvalidNumberError extends StratafolioError {}
 

@@ -124,3 +124,41 @@ describe('configHash', () => {
     expect(configHash(parsePortfolioConfig({ ...valid(), risk: { faultPolicy: 'stop' } }))).not.toBe(configHash(a));
   });
 });
+
+describe('what the arithmetic and the rules cannot carry out is refused before any run', () => {
+  const withExecution = (execution: Record<string, unknown>): Record<string, unknown> => ({ ...valid(), execution });
+  const cases: { name: string; input: Record<string, unknown>; field: string; says: string }[] = [
+    { name: 'slippage of 10000 bps', input: withExecution({ slippageBps: '10000' }), field: 'execution.slippageBps', says: 'below 10000' },
+    { name: 'negative slippage', input: withExecution({ slippageBps: '-1' }), field: 'execution.slippageBps', says: 'at least 0' },
+    { name: 'a negative per-share commission', input: withExecution({ commission: { kind: 'per-share', perShare: '-0.01' } }), field: 'execution.commission.perShare', says: 'must not be negative' },
+    { name: 'a negative commission minimum', input: withExecution({ commission: { kind: 'percent', rate: '0.001', minimum: '-1' } }), field: 'execution.commission.minimum', says: 'must not be negative' },
+    { name: 'a commission rate of 100%', input: withExecution({ commission: { kind: 'percent', rate: '1' } }), field: 'execution.commission.rate', says: 'must be below 1' },
+    { name: 'a capital of 1e20', input: { ...valid(), capital: '100000000000000000000' }, field: 'capital', says: 'at most 1000000000000000' },
+    {
+      name: 'minimum weights that cannot fit under maxTotal',
+      input: { ...valid(), rebalancing: { algorithm: 'risk-parity', constraints: { defaultMin: 0.5, maxTotal: 0.95 } } },
+      field: 'rebalancing.constraints',
+      says: 'sum to 100%, above maxTotal 95%',
+    },
+    {
+      name: 'a strategy minimum that, with the others, exceeds maxTotal',
+      input: { ...valid(), strategies: [{ id: 'a', kind: 'buy-and-hold', allocation: '0.5', min: 0.8 }, { id: 'b', kind: 'momentum', allocation: '0.3' }], rebalancing: { algorithm: 'fixed', constraints: { defaultMin: 0.2, maxTotal: 0.9 } } },
+      field: 'rebalancing.constraints',
+      says: 'sum to 100%, above maxTotal 90%',
+    },
+  ];
+  for (const c of cases) {
+    it(`refuses ${c.name}, naming the file and field`, () => {
+      const e = errorOf(c.input);
+      expect(e.field).toBe(c.field);
+      expect(e.message).toContain(`cfg.json: ${c.field}`);
+      expect(e.message).toContain(c.says);
+    });
+  }
+
+  it('accepts the limits themselves and feasible minimums under a cardinality cap', () => {
+    expect(() => parsePortfolioConfig({ ...valid(), capital: '1000000000000000', execution: { slippageBps: '9999.99', commission: { kind: 'percent', rate: '0.99' } } })).not.toThrow();
+    const capped = { ...valid(), rebalancing: { algorithm: 'risk-parity', constraints: { defaultMin: 0.5, maxTotal: 0.5, maxStrategies: 1 } } };
+    expect(() => parsePortfolioConfig(capped)).not.toThrow();
+  });
+});

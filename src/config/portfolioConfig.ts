@@ -13,10 +13,21 @@ const decimalText = z
 const positiveDecimal = decimalText.refine((s) => Number(s) > 0, 'must be greater than 0');
 const fraction = z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1');
 
+const nonNegativeDecimal = decimalText.refine((s) => Number(s) >= 0, 'must not be negative');
+/**
+ * The largest capital accepted. Amounts are exact decimals of 34 significant digits; below 10^15 every product of a
+ * quantity and a price keeps its cents and the price's decimals, so no run can fail part-way on the digit limit.
+ */
+export const MAX_CAPITAL = '1000000000000000';
+
 const commissionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('none') }),
-  z.strictObject({ kind: z.literal('per-share'), perShare: decimalText, minimum: decimalText.default('0') }),
-  z.strictObject({ kind: z.literal('percent'), rate: decimalText, minimum: decimalText.default('0') }),
+  z.strictObject({ kind: z.literal('per-share'), perShare: nonNegativeDecimal, minimum: nonNegativeDecimal.default('0') }),
+  z.strictObject({
+    kind: z.literal('percent'),
+    rate: nonNegativeDecimal.refine((s) => Number(s) < 1, 'must be below 1 (a fraction of the traded value: 0.001 is 0.1%)'),
+    minimum: nonNegativeDecimal.default('0'),
+  }),
 ]);
 
 const strategySchema = z
@@ -50,13 +61,15 @@ export const portfolioConfigSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "-" or "."'),
   name: z.string().min(1),
   baseCurrency: z.string().min(1).default('USD'),
-  capital: positiveDecimal,
+  capital: positiveDecimal.refine((s) => Number(s) <= Number(MAX_CAPITAL), `must be at most ${MAX_CAPITAL} (10^15)`),
   strategies: z.array(strategySchema).min(1, 'needs at least one strategy'),
   execution: z
     .strictObject({
       fillAt: z.enum(['close', 'next-open']).default('close'),
       commission: commissionSchema.default({ kind: 'none' }),
-      slippageBps: decimalText.default('0'),
+      slippageBps: decimalText
+        .refine((s) => Number(s) >= 0 && Number(s) < 10_000, 'must be at least 0 and below 10000 (basis points: 10000 would be a 100% price move)')
+        .default('0'),
     })
     .default({ fillAt: 'close', commission: { kind: 'none' }, slippageBps: '0' }),
   risk: z
@@ -112,7 +125,37 @@ export function parsePortfolioConfig(input: unknown, source = 'config'): Portfol
   if (total > 1 + 1e-12) {
     throw new ConfigError(`${source}: strategies: allocations sum to ${(total * 100).toFixed(1)}%, more than 100%`, 'strategies');
   }
+  const infeasible = config.rebalancing ? infeasibleMinimums(config) : null;
+  if (infeasible) throw new ConfigError(`${source}: ${infeasible.field}: ${infeasible.message}`, infeasible.field);
   return config;
+}
+
+/**
+ * Whether the rebalancing constraints can hold for this config's strategies: the minimum weights of the strategies
+ * that can be funded at once must fit under `maxTotal`, or every rebalance would fail when it is first decided.
+ * Bounds that are not numbers are left to the algorithm's own validation, which names them.
+ */
+function infeasibleMinimums(config: PortfolioConfig): { field: string; message: string } | null {
+  const c = config.rebalancing?.constraints ?? {};
+  const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+  const listed = (v: unknown): ReadonlyMap<string, unknown> => new Map(v !== null && typeof v === 'object' ? Object.entries(v) : []);
+  const strategyMin = listed(c['strategyMin']);
+  const defaultMin = num(c['defaultMin'], 0);
+  const maxTotal = num(c['maxTotal'], 1);
+  const k = c['maxStrategies'];
+  const mins = config.strategies.map((s) => num(strategyMin.get(s.id), s.min ?? defaultMin)).sort((a, b) => b - a);
+  // With a cardinality cap only k strategies are funded (any k of them), so the k largest minimums must fit.
+  const funded = typeof k === 'number' && Number.isSafeInteger(k) && k > 0 ? mins.slice(0, k) : mins;
+  const sum = funded.reduce((a, b) => a + b, 0);
+  if (sum <= maxTotal + 1e-12) return null;
+  return {
+    field: 'rebalancing.constraints',
+    message: `the minimum weights of the ${funded.length} funded strategies sum to ${fmtPct(sum)}, above maxTotal ${fmtPct(maxTotal)}: no allocation can satisfy them (lower defaultMin or the strategies' min, or raise maxTotal)`,
+  };
+}
+
+function fmtPct(x: number): string {
+  return `${Number((x * 100).toPrecision(6))}%`;
 }
 
 /** Reads and validates a JSON configuration file. @throws ConfigError naming the file and field. */

@@ -1,4 +1,5 @@
 // Bar-time parsing for every market source: accepted timestamp forms and their one canonical output (ISO-8601 UTC with milliseconds).
+import { quoteStart } from '../errors.js';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME =
@@ -26,7 +27,7 @@ export function parseBarTime(text: string): BarTimeParse {
     if (t.length < EPOCH_MS_MIN_DIGITS || t.length > EPOCH_MS_MAX_DIGITS) {
       return {
         ok: false,
-        reason: `"${t}" is not a timestamp: epoch milliseconds need ${EPOCH_MS_MIN_DIGITS} to ${EPOCH_MS_MAX_DIGITS} digits (epoch seconds and YYYYMMDD are not accepted)`,
+        reason: `${quoteStart(t)} is not a timestamp: epoch milliseconds need ${EPOCH_MS_MIN_DIGITS} to ${EPOCH_MS_MAX_DIGITS} digits (epoch seconds and YYYYMMDD are not accepted)`,
       };
     }
     return { ok: true, ms: Number(t) };
@@ -37,7 +38,7 @@ export function parseBarTime(text: string): BarTimeParse {
   if (m !== null) return fromFields(t, m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]);
   return {
     ok: false,
-    reason: `"${t}" is not a timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.mmm]][Z|±HH:MM] or epoch milliseconds)`,
+    reason: `${quoteStart(t)} is not a timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.mmm]][Z|±HH:MM] or epoch milliseconds)`,
   };
 }
 

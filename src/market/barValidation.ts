@@ -1,5 +1,5 @@
 // Field-level checks shared by the file sources: decimal text, positive prices, non-negative volume, OHLC consistency.
-import { DataError } from '../errors.js';
+import { DataError, quoteStart } from '../errors.js';
 import { Dec } from '../money/decimal.js';
 import type { Bar } from './bar.js';
 
@@ -72,7 +72,7 @@ function positivePrice(text: string, field: BarNumberField, at: RecordLocation):
 function numberText(raw: string, field: BarNumberField, at: RecordLocation): NumberText {
   const text = raw.trim();
   if (!DECIMAL_TEXT.test(text)) {
-    throw fieldError(text === '' ? `${field} is empty` : `${field} "${text}" is not a decimal number`, at, field);
+    throw fieldError(text === '' ? `${field} is empty` : `${field} ${quoteStart(text)} is not a decimal number`, at, field);
   }
   return { text, approx: Number(text) };
 }

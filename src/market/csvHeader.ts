@@ -1,5 +1,5 @@
 // Header parsing for the CSV sources: case-insensitive column lookup, missing and duplicate columns as DataError.
-import { DataError } from '../errors.js';
+import { DataError, quoteStart } from '../errors.js';
 
 /** Column positions of a CSV header, looked up by lower-cased name. */
 export interface CsvHeader {
@@ -23,7 +23,7 @@ export function csvHeader(file: string, line: number, cells: readonly string[], 
   });
   for (const name of required) {
     if (!index.has(name)) {
-      throw new DataError(`missing column "${name}" (the header is "${cells.join(',')}"; expected ${required.join(',')})`, {
+      throw new DataError(`missing column "${name}" (the header is ${quoteStart(cells.join(','), 200)}; expected ${required.join(',')})`, {
         file,
         line,
         column: name,

@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { CsvError, parse as parseCsv } from 'csv-parse/sync';
-import { DataError } from '../errors.js';
+import { DataError, quoteStart } from '../errors.js';
 
 /** How far a source has read its file, for progress bars. */
 export interface ReadProgress {
@@ -20,7 +20,15 @@ export interface BarFileOptions {
   readonly onProgress?: (progress: ReadProgress) => void;
   /** Read buffer size in bytes (default 64 KiB): the most the source reads ahead. */
   readonly highWaterMark?: number;
+  /** Longest line accepted, in characters (default {@link DEFAULT_MAX_LINE_LENGTH}); a longer one is a DataError. */
+  readonly maxLineLength?: number;
 }
+
+/**
+ * Default limit on a line's length: far beyond any bar line or the header of a wide file with thousands of symbols,
+ * and small enough that a file with no line ends fails at once instead of being held in memory.
+ */
+export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 
 /** One CSV record and the line it ends on. */
 export interface CsvRecord {
@@ -50,18 +58,34 @@ export async function* csvRecordBatches(path: string, options: BarFileOptions = 
     linesBefore += countNewlines(text);
     return text.includes('"') ? quotedRecords(path, text, base) : plainRecords(text, base);
   };
-  let carry = '';
+  // Each character is scanned once: the text after the last record end waits in `pending` (with the quote parity
+  // reached so far), so a file whose lines never end costs linear time and fails at the line-length limit.
+  const limit = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+  const pending: string[] = [];
+  let pendingLength = 0;
+  let inQuotes = false;
   let read: FileChunk | undefined;
   for await (const chunk of fileChunks(path, options)) {
     read = chunk;
-    carry += chunk.text;
-    const cut = lastRecordEnd(carry);
-    if (cut < 0) continue;
-    const records = parseText(carry.slice(0, cut + 1));
-    carry = carry.slice(cut + 1);
+    const scan = scanRecordEnds(chunk.text, inQuotes);
+    inQuotes = scan.inQuotes;
+    if (scan.lastEnd < 0) {
+      pending.push(chunk.text);
+      pendingLength += chunk.text.length;
+      if (pendingLength > limit) throw lineTooLong(path, linesBefore + 1, pending.join(''), limit);
+      continue;
+    }
+    const complete = pending.join('') + chunk.text.slice(0, scan.lastEnd + 1);
+    const rest = chunk.text.slice(scan.lastEnd + 1);
+    pending.length = 0;
+    pending.push(rest);
+    pendingLength = rest.length;
+    const records = parseText(complete);
+    if (pendingLength > limit) throw lineTooLong(path, linesBefore + 1, rest, limit);
     report(options, linesBefore, chunk);
     if (records.length > 0) yield records;
   }
+  const carry = pending.join('');
   if (carry.trim() !== '') {
     const records = parseText(carry);
     if (read !== undefined) report(options, linesBefore, read);
@@ -74,8 +98,11 @@ export async function* csvRecordBatches(path: string, options: BarFileOptions = 
  * @throws DataError when the file cannot be read.
  */
 export async function* textLineBatches(path: string, options: BarFileOptions = {}): AsyncGenerator<readonly TextLine[]> {
+  const limit = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   let line = 0;
-  let partial = '';
+  // The unfinished last line, in pieces: joined once when its end arrives, so reading stays linear in the file's size.
+  const partial: string[] = [];
+  let partialLength = 0;
   const numbered = (pieces: readonly string[]): TextLine[] =>
     pieces.map((piece) => {
       line += 1;
@@ -84,17 +111,37 @@ export async function* textLineBatches(path: string, options: BarFileOptions = {
   let read: FileChunk | undefined;
   for await (const chunk of fileChunks(path, options)) {
     read = chunk;
-    const pieces = (partial + chunk.text).split('\n');
-    partial = pieces.pop() ?? '';
+    const end = chunk.text.lastIndexOf('\n');
+    if (end < 0) {
+      partial.push(chunk.text);
+      partialLength += chunk.text.length;
+      if (partialLength > limit) throw lineTooLong(path, line + 1, partial.join(''), limit);
+      continue;
+    }
+    const pieces = (partial.join('') + chunk.text.slice(0, end)).split('\n');
+    const rest = chunk.text.slice(end + 1);
+    partial.length = 0;
+    partial.push(rest);
+    partialLength = rest.length;
+    for (const piece of pieces) {
+      if (piece.length > limit) throw lineTooLong(path, line + 1 + pieces.indexOf(piece), piece, limit);
+    }
     const lines = numbered(pieces);
+    if (partialLength > limit) throw lineTooLong(path, line + 1, rest, limit);
     report(options, line, chunk);
     if (lines.length > 0) yield lines;
   }
-  if (partial !== '') {
-    const lines = numbered([partial]);
+  const last = partial.join('');
+  if (last !== '') {
+    const lines = numbered([last]);
     if (read !== undefined) report(options, line, read);
     yield lines;
   }
+}
+
+/** The error for a line past the limit: it quotes only the line's start, never the whole line. */
+function lineTooLong(path: string, line: number, text: string, limit: number): DataError {
+  return new DataError(`line is longer than ${limit} characters (it starts ${quoteStart(text)}); is this a bar file with line ends?`, { file: path, line });
 }
 
 interface FileChunk {
@@ -149,17 +196,18 @@ function quotedRecords(path: string, text: string, base: number): CsvRecord[] {
   return parsed.map((r) => ({ fields: r.record, line: base + r.info.lines }));
 }
 
-// Index of the last "\n" outside a quoted field, or -1 ("" inside quotes keeps the parity even).
-function lastRecordEnd(text: string): number {
-  if (!text.includes('"')) return text.lastIndexOf('\n');
-  let inQuotes = false;
-  let cut = -1;
+// The last "\n" outside a quoted field in `text`, given the quote parity at its start ("" inside quotes keeps the
+// parity even), and the parity at its end.
+function scanRecordEnds(text: string, startInQuotes: boolean): { lastEnd: number; inQuotes: boolean } {
+  if (!startInQuotes && !text.includes('"')) return { lastEnd: text.lastIndexOf('\n'), inQuotes: false };
+  let inQuotes = startInQuotes;
+  let lastEnd = -1;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (c === 0x22) inQuotes = !inQuotes;
-    else if (c === 0x0a && !inQuotes) cut = i;
+    else if (c === 0x0a && !inQuotes) lastEnd = i;
   }
-  return cut;
+  return { lastEnd, inQuotes };
 }
 
 function countNewlines(text: string): number {

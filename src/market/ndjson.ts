@@ -1,5 +1,5 @@
 // The NDJSON source: one bar object per line, grouped into one slice per timestamp; JSON numbers keep their source text.
-import { DataError } from '../errors.js';
+import { DataError, quoteStart } from '../errors.js';
 import type { BarSlice } from './bar.js';
 import { barTimeParser } from './barTime.js';
 import { checkedBar, type BarNumberField } from './barValidation.js';
@@ -60,7 +60,7 @@ function memberText(members: Map<string, FlatJsonValue>, name: string, numeric: 
   if (v === undefined) throw new DataError(`missing member "${name}"`, { file, line, column: name });
   if (v.kind === 'string') return v.value;
   if (v.kind === 'number' && numeric) return v.text;
-  const shown = v.kind === 'number' ? v.text : v.kind === 'nested' ? 'an object or array' : String(v.value);
+  const shown = v.kind === 'number' ? (v.text.length > 60 ? quoteStart(v.text) : v.text) : v.kind === 'nested' ? 'an object or array' : String(v.value);
   throw new DataError(`"${name}" is ${shown}; expected ${numeric ? 'a decimal string or a JSON number' : 'a string'}`, {
     file,
     line,
