@@ -2,7 +2,25 @@
 // Entry point of the `stratafolio` binary: runs the compiled CLI (built by `npm ci` through `prepare`).
 import { main } from '../dist/src/cli/main.js';
 
+// A reader that closes early (`stratafolio demo | head`) is not an error: stop writing and end quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
+let settled = false;
+// The event loop empties while the command still waits: something it awaited can never settle (for instance a
+// strategy module whose factory returns a promise that never resolves). That is a failed run, not a success.
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write('stratafolio: the command stopped before it finished: it was waiting for something that can never happen (for example a strategy module whose factory returns a promise that never settles)\n');
+  process.exitCode = 1;
+});
+
 main(process.argv).then(
-  (code) => { process.exitCode = code; },
-  (err) => { process.stderr.write(`stratafolio: ${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; },
+  (code) => { settled = true; process.exitCode = code; },
+  (err) => { settled = true; process.stderr.write(`stratafolio: ${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; },
 );

@@ -145,7 +145,7 @@ describe('stratafolio backtest', async () => {
 describe('stratafolio demo', () => {
   it('--json prints a summary whose portfolioValue equals reserve + Σ strategy values', async () => {
     const url = `sqlite:${join(scratch, 'demo.db')}`;
-    const { code, out, err } = await cli('demo', '--store', url, '--bars', '60', '--json');
+    const { code, out, err } = await cli('demo', '--store', url, '--slices', '60', '--json');
     expect(err).toBe('');
     expect(code).toBe(0);
     const s = JSON.parse(out) as RunSummaryJson;
@@ -156,10 +156,24 @@ describe('stratafolio demo', () => {
     expect(s.events).toBe(await eventCount(url));
   });
 
-  it('--bars must be a positive integer', async () => {
-    const { code, err } = await cli('demo', '--store', 'memory:', '--bars', 'ten');
+  it('--slices must be a positive integer', async () => {
+    const { code, err } = await cli('demo', '--store', 'memory:', '--slices', 'ten');
     expect(code).toBe(2);
-    expect(err).toMatch(/--bars must be a positive integer, got "ten"/);
+    expect(err).toMatch(/--slices must be a positive integer, got "ten"/);
+  });
+
+  it('on a store holding the demo of another market (seed or length), it is refused, not resumed', async () => {
+    const url = `sqlite:${join(scratch, 'demo-seeds.db')}`;
+    expect((await cli('demo', '--store', url, '--slices', '30', '--json')).code).toBe(0);
+    const other = await cli('demo', '--store', url, '--slices', '30', '--seed', '7', '--json');
+    expect(other.code).not.toBe(0);
+    expect(other.err).toMatch(/already exists .* with a different configuration/);
+    const longer = await cli('demo', '--store', url, '--slices', '40', '--json');
+    expect(longer.code).not.toBe(0);
+    expect(longer.err).toMatch(/different configuration/);
+    const same = await cli('demo', '--store', url, '--slices', '30', '--json');
+    expect(same.code).toBe(0);
+    expect((JSON.parse(same.out) as RunSummaryJson).slicesThisRun).toBe(0);
   });
 
   it('examples/demo-portfolio.json is the demo config', () => {
@@ -173,7 +187,7 @@ describe('human output', () => {
   it('fits an 80-column terminal: demo, replay, audit list, one rebalance and the verification', async () => {
     const url = `sqlite:${join(scratch, 'eighty.db')}`;
     const outputs = [
-      await runCli('demo', '--store', url, '--bars', '90'),
+      await runCli('demo', '--store', url, '--slices', '90'),
       await runCli('replay', '--store', url),
       await runCli('replay', '--store', url, '--as-of', '2021-03-15'),
       await runCli('audit', '--store', url),

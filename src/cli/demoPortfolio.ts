@@ -29,12 +29,20 @@ export const DEMO_CONFIG_INPUT = {
   snapshotEvery: 250,
 } as const;
 
-/** The demo's validated config. */
-export function demoConfig(): PortfolioConfig {
-  return parsePortfolioConfig(DEMO_CONFIG_INPUT, 'demo config');
+/** The demo market's defaults: three years of business days from seed 42. */
+export const DEMO_SLICES = 756;
+export const DEMO_SEED = 42;
+
+/**
+ * The demo's validated config. Another market (seed or length) is named in the config, so its log records the market
+ * it ran on and a store holding another market's demo refuses it instead of showing the old market's results.
+ */
+export function demoConfig(slices = DEMO_SLICES, seed = DEMO_SEED): PortfolioConfig {
+  const market = slices === DEMO_SLICES && seed === DEMO_SEED ? '' : ` (synthetic market: seed ${seed}, ${slices} slices)`;
+  return parsePortfolioConfig({ ...DEMO_CONFIG_INPUT, name: `${DEMO_CONFIG_INPUT.name}${market}` }, 'demo config');
 }
 
-/** The demo's market: 20 correlated symbols with regime switches, three years of business days. */
-export function demoMarket(bars = 756, seed = 42): SyntheticMarketOptions {
-  return { seed, symbols: 20, bars, start: '2021-01-04' };
+/** The demo's market: 20 correlated symbols with regime switches, three years of business days by default. */
+export function demoMarket(slices = DEMO_SLICES, seed = DEMO_SEED): SyntheticMarketOptions {
+  return { seed, symbols: 20, bars: slices, start: '2021-01-04' };
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { StratafolioError } from '../errors.js';
 import { processIO, type CliIO } from './output.js';
 import { registerCommands } from './commands/index.js';
+import { CODE_VERSION } from '../version.js';
 
 /** Exit code for bad input (config, data, usage). */
 export const EXIT_BAD_INPUT = 2;
@@ -11,6 +12,7 @@ export const EXIT_BAD_INPUT = 2;
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   const program = new Command('stratafolio')
     .description('Event-sourced multi-strategy portfolio engine')
+    .version(CODE_VERSION, '-V, --version', 'print the version recorded in every portfolio this build writes')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

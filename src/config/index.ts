@@ -1,2 +1,3 @@
 // Public API of src/config (re-exported from the package root).
 export * from './portfolioConfig.js';
+export * from './configDifferences.js';

@@ -6,12 +6,12 @@ import { openEventStore } from '../../../events/openEventStore.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runWithProgress, summarise } from '../runSummary.js';
-import { demoConfig, demoMarket } from '../demoPortfolio.js';
+import { DEMO_SEED, DEMO_SLICES, demoConfig, demoMarket } from '../demoPortfolio.js';
 import type { RegisterCommand } from './index.js';
 
 interface DemoFlags {
   readonly store: string;
-  readonly bars: string;
+  readonly slices: string;
   readonly seed: string;
   readonly json?: boolean;
 }
@@ -22,20 +22,20 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
     .command('demo')
     .description('run four built-in strategies under risk-parity rebalancing on a synthetic market')
     .option('--store <url>', 'event store URL', 'sqlite:./runs/demo.db')
-    .option('--bars <n>', 'number of daily slices to generate', '756')
-    .option('--seed <n>', 'seed of the synthetic market', '42')
+    .option('--slices <n>', 'number of daily slices (bar times) of the synthetic market', String(DEMO_SLICES))
+    .option('--seed <n>', 'seed of the synthetic market', String(DEMO_SEED))
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags) => {
-      const bars = Number(flags.bars);
+      const slices = Number(flags.slices);
       const seed = Number(flags.seed);
-      if (!Number.isSafeInteger(bars) || bars < 1) throw new ConfigError(`--bars must be a positive integer, got "${flags.bars}"`, 'bars');
+      if (!Number.isSafeInteger(slices) || slices < 1) throw new ConfigError(`--slices must be a positive integer, got "${flags.slices}"`, 'slices');
       if (!Number.isSafeInteger(seed)) throw new ConfigError(`--seed must be an integer, got "${flags.seed}"`, 'seed');
-      const config = demoConfig();
+      const config = demoConfig(slices, seed);
       const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: config.durability });
       try {
         const portfolio = await Portfolio.open({ store, config });
         try {
-          const run = await runWithProgress(portfolio, syntheticMarket(demoMarket(bars, seed)), io, { total: bars, quiet: flags.json === true });
+          const run = await runWithProgress(portfolio, syntheticMarket(demoMarket(slices, seed)), io, { total: slices, quiet: flags.json === true });
           const summary = summarise(portfolio, run);
           if (flags.json) writeJson(io, summary);
           else {

@@ -1,0 +1,68 @@
+// The shipped binary at its edges: --version, a reader that closes early, and a command that can never finish.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CODE_VERSION } from '../src/version.js';
+
+const repoRoot = join(import.meta.dirname, '..');
+const bin = join(repoRoot, 'bin', 'stratafolio.js');
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-edges-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Exit {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs the binary; with `closeAfterFirstLine`, stdout is closed once a line has arrived, as `| head -1` does. */
+function run(args: readonly string[], closeAfterFirstLine = false): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (closeAfterFirstLine && out.includes('\n')) child.stdout.destroy();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('the binary', () => {
+  it('--version prints the code version that portfolios record, which is the package version', async () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect(CODE_VERSION).toBe(pkg.version);
+    const { code, out } = await run(['--version']);
+    expect(code).toBe(0);
+    expect(out.trim()).toBe(CODE_VERSION);
+  });
+
+  it('ends quietly with exit 0 when its reader closes early (stratafolio demo | head -1)', async () => {
+    const { code, err } = await run(['demo', '--store', 'memory:', '--slices', '400'], true);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('a strategy module whose factory never settles is a failed run with a message, not exit 0', async () => {
+    const config = join(scratch, 'never.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        id: 'never',
+        name: 'never settles',
+        capital: '1000',
+        strategies: [{ id: 'n', module: join(repoRoot, 'test', 'fixtures', 'strategies', 'neverSettles.mjs'), export: 'neverSettles', allocation: '0.5' }],
+      }),
+    );
+    const bars = join(scratch, 'bars.csv');
+    writeFileSync(bars, 'timestamp,symbol,open,high,low,close,volume\n2024-01-02,AAA,10,10,10,10,1\n');
+    const { code, err } = await run(['backtest', '--config', config, '--bars', bars, '--store', 'memory:']);
+    expect(code).toBe(1);
+    expect(err).toMatch(/stopped before it finished: .* never settles/);
+  });
+});
