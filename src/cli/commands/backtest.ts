@@ -1,6 +1,8 @@
 // `stratafolio backtest`: runs a portfolio config over a bar file into a store, resuming after the last persisted slice.
 import type { Command } from 'commander';
 import { loadPortfolioConfig } from '../../config/portfolioConfig.js';
+import { missingSymbols } from '../../config/configSymbols.js';
+import { preflightConfig } from '../preflight.js';
 import { openBarSource, validateBarFile, type BarFormat } from '../../market/barSource.js';
 import { ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
@@ -15,6 +17,7 @@ interface BacktestFlags {
   readonly format?: string;
   readonly store: string;
   readonly json?: boolean;
+  readonly allowMissingSymbols?: boolean;
 }
 
 const FORMATS: readonly BarFormat[] = ['long', 'wide', 'ndjson'];
@@ -29,6 +32,7 @@ export const registerBacktest: RegisterCommand = (program: Command, io: CliIO) =
     .option('--format <format>', 'long | wide | ndjson (default: from the file)')
     .option('--store <url>', 'event store URL (sqlite:./path.db or memory:)', 'sqlite:./runs/backtest.db')
     .option('--json', 'print the summary as JSON')
+    .option('--allow-missing-symbols', 'run even when a symbol the config names never appears in the bar file (each is still reported)')
     .action(async (flags: BacktestFlags) => {
       await runBacktestCommand(flags, io);
     });
@@ -40,8 +44,18 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   }
   const format = flags.format as BarFormat | undefined;
   const config = await loadPortfolioConfig(flags.config);
+  preflightConfig(config, flags.config);
   // The whole file is checked before anything is appended: bad data never leaves half a run behind.
   const checked = await validateBarFile(flags.bars, format);
+  const missing = missingSymbols(config, checked.symbols);
+  if (missing.length > 0) {
+    const lines = missing.map((m) => `${flags.config}: ${m.field}: symbol "${m.symbol}" never appears in ${flags.bars}`);
+    const known = `(the file has ${checked.symbols.length} symbols: ${checked.symbols.slice(0, 12).join(', ')}${checked.symbols.length > 12 ? ', …' : ''})`;
+    if (!flags.allowMissingSymbols) {
+      throw new ConfigError(`${lines.join('; ')} ${known}; fix the name, or pass --allow-missing-symbols to run without it`, missing[0]?.field);
+    }
+    for (const line of lines) io.stderr.write(`stratafolio: warning: ${line}: the strategy will never trade it\n`);
+  }
   // A durability named in the URL wins over the config's.
   const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: config.durability });
   try {

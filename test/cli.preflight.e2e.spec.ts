@@ -1,0 +1,69 @@
+// A config that cannot run is refused before the store is touched: no file is created, nothing is written.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeLongCsv } from '../src/market/barFileWriter.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import type { RunSummaryJson } from '../src/cli/runSummary.js';
+import { runCli } from './fixtures/cliRun.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-preflight-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const base = {
+  id: 'pf',
+  name: 'preflight',
+  capital: '100000',
+  strategies: [
+    { id: 'tf', kind: 'trend-following', allocation: '0.4', params: { fast: 5, slow: 15, symbols: ['SYN01', 'SYN02'] } },
+    { id: 'bh', kind: 'buy-and-hold', allocation: '0.4' },
+  ],
+};
+
+function write(name: string, value: unknown): string {
+  const path = join(scratch, name);
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+}
+
+describe('backtest refuses before it opens the store', async () => {
+  const bars = join(scratch, 'bars.csv');
+  await writeLongCsv(bars, syntheticSlices({ seed: 5, symbols: 3, bars: 40, start: '2023-01-02' }));
+
+  it('a symbol the config names that never appears in the bars, naming the field', async () => {
+    const config = write('typo.json', { ...base, strategies: [{ ...base.strategies[0], params: { fast: 5, slow: 15, symbols: ['SYN01', 'SYN0X'] } }, base.strategies[1]] });
+    const db = join(scratch, 'typo.db');
+    const { code, err } = await runCli('backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`);
+    expect(code).toBe(2);
+    expect(err).toContain(`${config}: strategies[0].params.symbols[1]: symbol "SYN0X" never appears in ${bars}`);
+    expect(err).toContain('(the file has 3 symbols: SYN01, SYN02, SYN03)');
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('with --allow-missing-symbols it runs, and says which symbol will never trade', async () => {
+    const config = write('typo-allowed.json', { ...base, strategies: [{ ...base.strategies[0], params: { fast: 5, slow: 15, symbols: ['SYN0X'] } }, base.strategies[1]] });
+    const { code, out, err } = await runCli('backtest', '--config', config, '--bars', bars, '--store', 'memory:', '--json', '--allow-missing-symbols');
+    expect(code).toBe(0);
+    expect(err).toBe(`stratafolio: warning: ${config}: strategies[0].params.symbols[0]: symbol "SYN0X" never appears in ${bars}: the strategy will never trade it\n`);
+    expect((JSON.parse(out) as RunSummaryJson).slicesThisRun).toBe(40);
+  });
+
+  it('an allocation algorithm parameter it does not know, naming the field', async () => {
+    const config = write('algo.json', { ...base, rebalancing: { algorithm: 'risk-parity', params: { lookbak: 20 } } });
+    const db = join(scratch, 'algo.db');
+    const { code, err } = await runCli('backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`);
+    expect(code).toBe(2);
+    expect(err).toMatch(/algo\.json: rebalancing\.params\.lookbak/);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('a built-in strategy parameter out of range, naming the strategy', async () => {
+    const config = write('param.json', { ...base, strategies: [{ ...base.strategies[0], params: { fast: 20, slow: 10 } }, base.strategies[1]] });
+    const db = join(scratch, 'param.db');
+    const { code, err } = await runCli('backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`);
+    expect(code).toBe(2);
+    expect(err).toMatch(/param\.json: strategies\[0\]: /);
+    expect(existsSync(db)).toBe(false);
+  });
+});
