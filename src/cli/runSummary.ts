@@ -113,7 +113,7 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${pct(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
     `rebalances ${s.rebalances}`,
     `head hash ${s.headHash}`,
-    '          keep it elsewhere: audit --verify --expect-head <hash> then detects a log cut short',
+    '          keep it apart: audit --verify --expect-head <hash> detects a cut log',
     `netting   saved ${money(s.netting.commissionSaved)} in commission; traded ${money(s.netting.grossTradedValue)} gross, ${money(s.netting.netTradedValue)} net`,
     '',
     formatTable(

@@ -112,15 +112,18 @@ function printVerdict(io: CliIO, v: VerificationResult, documents: readonly Docu
   const lines = v.ok
     ? [
         `verified ${v.stream}: ${v.events} events`,
-        '  every event decodes, matches its schema and its own hash; revisions are contiguous and each links to the one before',
+        ...wrapText('  ', 'hash chain intact: every event decodes, matches its schema and its own hash, and links to the one before; revisions are contiguous'),
         '  head hash:',
         `  ${v.headHash}`,
-        v.headMatchesExpected === true
-          ? '  the head is the expected one: nothing was cut from the end'
-          : '  no --expect-head given: a log cut at its end cannot be detected from inside it (keep the head hash a run prints)',
-        `  ${v.rebalances} rebalances: every transfer is exactly what the plan allows for the recorded targets and values`,
-        `  ${v.transfers} transfers: the reserve never went below zero (lowest ${money(v.lowestReserve)})`,
-        `  ${v.marks} marks: strategy values, cash, reserve and portfolio value equal the refold of fills, transfers and marks`,
+        ...wrapText(
+          '  ',
+          v.headMatchesExpected === true
+            ? 'the head is the expected one: nothing was cut from the end'
+            : 'no --expect-head given: a log cut at its end cannot be detected from inside it (keep the head hash each run prints)',
+        ),
+        ...wrapText('  ', `${v.rebalances} rebalances: every transfer is exactly what the plan allows for the recorded targets and values`),
+        ...wrapText('  ', `${v.transfers} transfers: the reserve never went below zero (lowest ${money(v.lowestReserve)})`),
+        ...wrapText('  ', `${v.marks} marks: strategy values, cash, reserve and portfolio value equal the refold of fills, transfers and marks`),
       ]
     : [`BROKEN ${v.stream} at revision ${v.revision}, position ${v.position} (${v.check} check)`, ...wrapText('  ', v.reason)];
   if (documents !== null) lines.push(...documentLines(documents));
@@ -132,8 +135,8 @@ function documentLines(documents: readonly DocumentCheck[]): string[] {
   const refolded = documents.filter((d) => d.status === 'sound' && d.refolded).length;
   const anchored = documents.filter((d) => d.status === 'sound' && !d.refolded).length;
   const lines = [`  stored documents: ${documents.length}`];
-  if (refolded > 0) lines.push(`    ${refolded} checkpoints sound: content hash, the event they were built at, and their state refolded from the log`);
-  if (anchored > 0) lines.push(`    ${anchored} sound by content hash and the event they were built at (content not rebuilt)`);
+  if (refolded > 0) lines.push(...wrapText('    ', `${refolded} checkpoints sound: content hash, the event they were built at, and their state refolded from the log`));
+  if (anchored > 0) lines.push(...wrapText('    ', `${anchored} sound by content hash and the event they were built at (content not rebuilt)`));
   for (const d of documents) {
     if (d.status === 'sound') continue;
     const what = `${d.collection}/${d.key}`;
