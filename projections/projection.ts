@@ -2,6 +2,7 @@
 import { Dec, type DecString } from '../src/money/decimal.js';
 import { StratafolioError } from '../src/errors.js';
 import type { RecordedEvent } from '../events/envelope.js';
+import { setOwn } from '../src/records/ownKeys.js';
 
 /**
  * A read model folded from events. `evolve` must be pure and must not mutate `state`: the runner may keep the old state.
@@ -89,7 +90,7 @@ export function encodeState(value: unknown, path = '$'): EncodedState {
   if (typeof value === 'object' && CHECKPOINT_FORM in value) return encodeState((value as WithCheckpointForm)[CHECKPOINT_FORM](), path);
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: { [key: string]: EncodedState } = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encodeState(v, `${path}.${k}`);
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) setOwn(out, k, encodeState(v, `${path}.${k}`));
     return out;
   }
   throw new CheckpointError(`projection state at ${path} is a ${typeof value} that checkpoints cannot hold`);
@@ -112,6 +113,6 @@ export function decodeState(value: EncodedState): unknown {
     }
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = decodeState(v);
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, decodeState(v));
   return out;
 }

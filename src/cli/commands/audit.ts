@@ -13,6 +13,7 @@ import {
   type VerificationResult,
 } from '../../../projections/index.js';
 import { EXIT_FAILED } from '../exitCodes.js';
+import { ownValue } from '../../records/ownKeys.js';
 import { formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
@@ -37,7 +38,14 @@ const money = (s: string): string => new Dec(s).toFixed(2);
 function weightRows(r: RebalanceRecord): string[][] {
   const d = r.decision;
   const ids = [...new Set([...Object.keys(d.weightsBefore), ...Object.keys(d.finalWeights)])].sort();
-  return ids.map((id) => [r.rebalanceId, id, pct(d.weightsBefore[id]), pct(d.rawWeights[id]), pct(d.finalWeights[id]), money(d.targets[id] ?? '0')]);
+  return ids.map((id) => [
+    r.rebalanceId,
+    id,
+    pct(ownValue(d.weightsBefore, id)),
+    pct(ownValue(d.rawWeights, id)),
+    pct(ownValue(d.finalWeights, id)),
+    money(ownValue(d.targets, id) ?? '0'),
+  ]);
 }
 
 /** `key=value` pairs of a JSON object, nested objects flattened to dotted keys, so that they wrap at 80 columns. */

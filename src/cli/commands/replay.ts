@@ -23,6 +23,7 @@ import {
 } from '../../../projections/index.js';
 import { verifyPortfolioLog } from '../../../projections/logVerification.js';
 import { LogBrokenError } from '../logBrokenError.js';
+import { ownValue } from '../../records/ownKeys.js';
 import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
@@ -137,7 +138,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result) {
     summary: portfolioSummary(s.portfolio, s.performance),
     strategies: strategyMetrics(s.performance).map((m) => ({
       ...m,
-      state: lifecycle[m.strategyId] ?? null,
+      state: ownValue(lifecycle, m.strategyId) ?? null,
       value: s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null,
       trades: trades.get(m.strategyId) ?? null,
     })),
@@ -164,7 +165,7 @@ function printReplay(io: CliIO, id: string, r: Result): void {
   out.push('');
   const rows = strategyMetrics(s.performance).map((m) => [
     m.strategyId,
-    sum.strategies[m.strategyId] ?? '-',
+    ownValue(sum.strategies, m.strategyId) ?? '-',
     money(s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null),
     money(attribution.get(m.strategyId) ?? null),
     pct(m.totalReturn),
