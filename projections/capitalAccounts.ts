@@ -62,8 +62,12 @@ export interface AccountsStep {
   readonly accounts: CapitalAccounts;
   /** Returns of the mark by strategy id, in ascending id order. */
   readonly returns: ReadonlyMap<string, number> | null;
+  /** Profit or loss in money of each strategy that has a return: V_t − (V_{t−1} + net transfers since). */
+  readonly pnl: ReadonlyMap<string, number> | null;
   /** Portfolio return of the mark: value / previous value − 1 (no money enters or leaves the portfolio). */
   readonly portfolioReturn: number | null;
+  /** Portfolio profit or loss of the mark in money: value − previous value. */
+  readonly portfolioPnl: number | null;
 }
 
 /**
@@ -150,11 +154,15 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
     case 'BarMarked': {
       const strategies = new Map(accounts.strategies);
       const returns = new Map<string, number>();
+      const pnl = new Map<string, number>();
       const values = event.data.strategyValues;
       const visit = (id: string, text: string): void => {
         const valueNumber = Number(text);
         const a = strategies.get(id) ?? newAccount('running');
-        if (a.valueNumber > 0) returns.set(id, valueNumber / a.valueNumber - 1);
+        if (a.valueNumber > 0) {
+          returns.set(id, valueNumber / a.valueNumber - 1);
+          pnl.set(id, valueNumber - a.valueNumber);
+        }
         strategies.set(id, markedAccount(a, text, valueNumber));
       };
       // Ascending ids, so `returns` lists them in order (correlation relies on it to find its pairs once). Canonical
@@ -165,8 +173,14 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
         for (const id of Object.keys(values).sort()) visit(id, values[id] as string);
       }
       const portfolioValueNumber = Number(event.data.portfolioValue);
-      const portfolioReturn = accounts.portfolioValueNumber > 0 ? portfolioValueNumber / accounts.portfolioValueNumber - 1 : null;
-      return { accounts: markedAccounts(accounts, strategies, event.data.portfolioValue, portfolioValueNumber, event.metadata.barTime), returns, portfolioReturn };
+      const funded = accounts.portfolioValueNumber > 0;
+      return {
+        accounts: markedAccounts(accounts, strategies, event.data.portfolioValue, portfolioValueNumber, event.metadata.barTime),
+        returns,
+        pnl,
+        portfolioReturn: funded ? portfolioValueNumber / accounts.portfolioValueNumber - 1 : null,
+        portfolioPnl: funded ? portfolioValueNumber - accounts.portfolioValueNumber : null,
+      };
     }
     default:
       return unchanged(accounts);
@@ -250,7 +264,7 @@ function keysAscend(record: Readonly<Record<string, string>>): boolean {
 }
 
 function step(accounts: CapitalAccounts): AccountsStep {
-  return { accounts, returns: null, portfolioReturn: null };
+  return { accounts, returns: null, pnl: null, portfolioReturn: null, portfolioPnl: null };
 }
 
 /** Strategy ids that are added and not removed, ascending. */

@@ -1,4 +1,5 @@
 // Trades projection: round trips per strategy and symbol (flat → open → flat) from fills, with win/loss counts and the most recent trips.
+import { profitFactorOf, winRateOf } from '../src/metrics/outcomeRatios.js';
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 import { fillScaled } from './eventAmounts.js';
@@ -176,11 +177,11 @@ export interface TradeSummary {
   readonly roundTrips: number;
   readonly wins: number;
   readonly losses: number;
-  /** wins / round trips (NaN with none). */
+  /** {@link winRateOf}: wins / (wins + losses); a round trip that broke even is neither. */
   readonly winRate: number;
   readonly grossProfit: DecString;
   readonly grossLoss: DecString;
-  /** gross profit / gross loss; Infinity with profits and no losses, NaN with neither. */
+  /** {@link profitFactorOf} of realised P&L per round trip, in money. */
   readonly profitFactor: number;
   readonly openTrips: number;
 }
@@ -190,18 +191,15 @@ export function tradeSummaries(s: TradesState): TradeSummary[] {
   const ids = new Set([...s.totals.keys(), ...[...s.open.keys()].map((k) => k.split('\u0000')[0] as string)]);
   return [...ids].sort().map((strategyId) => {
     const t = s.totals.get(strategyId) ?? noTotals;
-    let profitFactor = Number.NaN;
-    if (t.grossLoss.greaterThan(0)) profitFactor = t.grossProfit.div(t.grossLoss).toNumber();
-    else if (t.grossProfit.greaterThan(0)) profitFactor = Number.POSITIVE_INFINITY;
     return {
       strategyId,
       roundTrips: t.roundTrips,
       wins: t.wins,
       losses: t.losses,
-      winRate: t.roundTrips > 0 ? t.wins / t.roundTrips : Number.NaN,
+      winRate: winRateOf(t.wins, t.losses),
       grossProfit: decStr(t.grossProfit),
       grossLoss: decStr(t.grossLoss),
-      profitFactor,
+      profitFactor: profitFactorOf(t.grossProfit.toNumber(), t.grossLoss.toNumber()),
       openTrips: [...s.open.keys()].filter((k) => k.startsWith(`${strategyId}\u0000`)).length,
     };
   });
