@@ -1,6 +1,7 @@
 // The capital accounts every projection shares: reserve and strategy values between marks, lifetime flows, and per-mark strategy returns net of transfers.
 import { Dec, ZERO } from '../src/money/decimal.js';
-import { RESERVE, type LifecycleState } from '../events/catalogue.js';
+import type { LifecycleState } from '../events/catalogue.js';
+import { capitalLegs } from './capitalMoves.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import { CHECKPOINT_FORM, type WithCheckpointForm } from './projection.js';
 
@@ -32,7 +33,7 @@ export interface CapitalAccounts {
   readonly lastMarkTime: string | null;
 }
 
-// One shared empty value: projections that start from it fold identical inputs, so the memo below serves them all.
+// One shared, frozen empty value.
 const EMPTY_ACCOUNTS: CapitalAccounts = Object.freeze({
   portfolioId: null,
   totalCapital: ZERO,
@@ -71,36 +72,13 @@ export interface AccountsStep {
 }
 
 /**
- * Folds one event into the accounts. A strategy's return at a mark is r = V_t / (V_{t−1} + net transfers since) − 1,
- * so moving capital is never a return; at its first mark V_{t−1} + transfers is the capital that funded it.
- * No return is recorded when that base is not positive (a strategy holding nothing has no return).
- * Balances are exact Decimals; returns are numbers (statistics), divided in binary from the exact values' nearest doubles.
- *
- * Several projections fold the same accounts: the last step is remembered, so folding the same accounts object
- * with the same event again (the next projection of one runner pass) returns the same, immutable step without refolding.
+ * Folds one event into the accounts (pure: no state outside its arguments). A strategy's return at a mark is
+ * r = V_t / (V_{t−1} + net transfers since) − 1, so moving capital is never a return; at its first mark V_{t−1} +
+ * transfers is the capital that funded it. No return is recorded when that base is not positive (a strategy holding
+ * nothing has no return). Balances are exact Decimals; returns and P&L are numbers (statistics), computed in binary
+ * from the exact values' nearest doubles.
  */
 export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent): AccountsStep {
-  if (lastInput === accounts && lastEvent === event && lastStep !== null) return lastStep;
-  const result = foldAccounts(accounts, event);
-  lastInput = accounts;
-  lastEvent = event;
-  lastStep = result;
-  return result;
-}
-
-// The memo of the last step, as three variables so that remembering it allocates nothing.
-let lastInput: CapitalAccounts | null = null;
-let lastEvent: RecordedEvent | null = null;
-let lastStep: AccountsStep | null = null;
-// Most events (fills, orders) leave the accounts as they are: one step object per accounts value serves them all.
-let unchangedStep: AccountsStep = step(EMPTY_ACCOUNTS);
-
-function unchanged(accounts: CapitalAccounts): AccountsStep {
-  if (unchangedStep.accounts !== accounts) unchangedStep = step(accounts);
-  return unchangedStep;
-}
-
-function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): AccountsStep {
   switch (event.type) {
     case 'PortfolioOpened': {
       const total = new Dec(event.data.totalCapital);
@@ -119,32 +97,29 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       return step({ ...accounts, strategies });
     }
     case 'CapitalTransferred': {
-      const amount = new Dec(event.data.amount);
       let reserve = accounts.reserve;
       const strategies = new Map(accounts.strategies);
-      const move = (id: string, delta: Dec): void => {
-        if (id === RESERVE) {
-          reserve = reserve.plus(delta);
-          return;
+      for (const leg of capitalLegs(event.data)) {
+        if (leg.isReserve) {
+          reserve = reserve.plus(leg.delta);
+          continue;
         }
-        const a = strategies.get(id) ?? newAccount('initializing');
-        const value = a.value.plus(delta);
-        strategies.set(id, accountWith(a, { value, netFlowIn: a.netFlowIn.plus(delta), valueNumber: value.toNumber() }));
-      };
-      move(event.data.from, amount.negated());
-      move(event.data.to, amount);
+        const a = strategies.get(leg.account) ?? newAccount('initializing');
+        const value = a.value.plus(leg.delta);
+        strategies.set(leg.account, accountWith(a, { value, netFlowIn: a.netFlowIn.plus(leg.delta), valueNumber: value.toNumber() }));
+      }
       return step({ ...accounts, reserve, strategies });
     }
     case 'StrategyLifecycleChanged': {
       const a = accounts.strategies.get(event.data.strategyId);
-      if (!a) return unchanged(accounts);
+      if (!a) return step(accounts);
       const strategies = new Map(accounts.strategies);
       strategies.set(event.data.strategyId, accountWith(a, { lifecycle: event.data.to }));
       return step({ ...accounts, strategies });
     }
     case 'StrategyRemoved': {
       const a = accounts.strategies.get(event.data.strategyId);
-      if (!a) return unchanged(accounts);
+      if (!a) return step(accounts);
       const strategies = new Map(accounts.strategies);
       // The engine returns a removed strategy's whole value to the reserve, so its account is exactly empty: the P&L of
       // its last slice (its sales) is already in what it transferred, and no later BarMarked values it.
@@ -183,7 +158,7 @@ function foldAccounts(accounts: CapitalAccounts, event: RecordedEvent): Accounts
       };
     }
     default:
-      return unchanged(accounts);
+      return step(accounts);
   }
 }
 

@@ -6,6 +6,7 @@ import { readBatches } from '../events/readBatches.js';
 import { ChainVerifier } from '../events/chain.js';
 import { CorruptEventError, isStoreReadOnlyError } from '../events/errors.js';
 import { documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
+import { createFoldContext } from './foldContext.js';
 import {
   CheckpointError,
   ProjectionError,
@@ -127,6 +128,8 @@ export class ProjectionRunner<P extends ProjectionSet> {
   /** Checks every event folded links to the one before it; set by each run. */
   private chain = new ChainVerifier();
   private readOnly = false;
+  /** Memoised helpers the projections of this runner share (one per run; see FoldContext). */
+  private context = createFoldContext();
 
   constructor(
     private readonly store: EventStore,
@@ -195,6 +198,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
     const from = Math.min(...this.slots.map((s) => s.revision + 1));
     const start = this.slots.find((s) => s.revision + 1 === from);
     this.chain = new ChainVerifier({ revision: Number.isFinite(from) ? from : 0, prevHash: start?.hash ?? GENESIS_HASH });
+    this.context = createFoldContext();
     const head = await this.store.streamRevision(this.options.stream);
     const total = head === 'no_stream' ? 0 : head + 1;
     let folded = 0;
@@ -279,13 +283,13 @@ export class ProjectionRunner<P extends ProjectionSet> {
       try {
         const inPlace = slot.projection.inPlace;
         if (inPlace === undefined) {
-          slot.state = slot.projection.evolve(slot.state, event);
+          slot.state = slot.projection.evolve(slot.state, event, this.context);
         } else {
           if (!slot.working) {
             slot.work = inPlace.begin(slot.state);
             slot.working = true;
           }
-          inPlace.step(slot.work, event);
+          inPlace.step(slot.work, event, this.context);
         }
       } catch (e) {
         // An in-place step may have half-changed its working copy, so that projection's state is dropped

@@ -2,7 +2,6 @@
 import { profitFactorOf, winRateOf } from '../src/metrics/outcomeRatios.js';
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
-import { fillScaled } from './eventAmounts.js';
 import { minus, negated, plus, signOf, textOf, times, toDec, type Amount, type DecOp } from '../src/money/scaledAmounts.js';
 
 /** A round trip that has closed. P&L = −Σ quantity × price − Σ commission over its fills (exact). */
@@ -100,10 +99,10 @@ export function tradesProjection(options: { readonly keep?: number } = {}): Proj
   const keep = options.keep ?? 1000;
   const inPlace: InPlaceFold<TradesState, TradesWork> = {
     begin: (s) => ({ open: new Map(s.open), totals: new Map(s.totals), recent: [...s.recent], keys: new Map() }),
-    step(w, event) {
+    step(w, event, context) {
       if (event.type !== 'FillRecorded') return;
       const { strategyId, symbol } = event.data;
-      const { quantity: q, price: px, commission } = fillScaled(event.data);
+      const { quantity: q, price: px, commission } = context.fillScaled(event.data);
       const key = keyOf(w, strategyId, symbol);
       const at = event.metadata.barTime;
       const trip = w.open.get(key);
