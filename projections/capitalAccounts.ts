@@ -180,7 +180,8 @@ function accountWith(a: StrategyAccount, changes: Partial<StrategyAccount>): Str
  * An account valued at a mark. A mark's Decimal values are read only when money moves (a transfer), for a view, or for
  * a checkpoint, so a replay reads few of them: the value is kept as the mark's text and parsed on first read (then
  * remembered). A class, because an object literal with a getter costs V8 more to build than the parse it saves; it
- * checkpoints as the plain account it reads as.
+ * checkpoints as the plain account it reads as. (Lazy mark values, safe-integer fills and in-place folds together took
+ * the rebuild's fold from 13.8–16.4 to 2.1–2.4 µs per event: docs/projections.md.)
  */
 class MarkedAccount implements StrategyAccount, WithCheckpointForm {
   private parsed: Dec | undefined = undefined;

@@ -97,6 +97,8 @@ const T: DecOp = (a, b) => a.times(b);
  */
 export function tradesProjection(options: { readonly keep?: number } = {}): Projection<TradesState, TradesWork> {
   const keep = options.keep ?? 1000;
+  // Safe-integer amounts, folded in place: part of the fold's 13.8–16.4 → 2.1–2.4 µs per event (docs/projections.md); a
+  // property test holds the result equal to the all-Decimal fold (test/projections.scaledAmounts.unit.spec.ts).
   const inPlace: InPlaceFold<TradesState, TradesWork> = {
     begin: (s) => ({ open: new Map(s.open), totals: new Map(s.totals), recent: [...s.recent], keys: new Map() }),
     step(w, event, context) {
