@@ -1,9 +1,9 @@
 // Audit of the derived documents stored beside a portfolio's log: projection checkpoints and recovery snapshots.
 import { GENESIS_HASH } from '../events/envelope.js';
 import type { EventStore } from '../events/store.js';
-import { documentAnchorMatches, openDocument, SEALED_DOCUMENT_FORMAT } from '../events/sealedDocument.js';
+import { documentAnchorMatches, openDocument } from '../events/sealedDocument.js';
 import { encodeState } from './projection.js';
-import { CHECKPOINT_COLLECTION, CHECKPOINT_KIND, ProjectionRunner } from './runner.js';
+import { CHECKPOINT_COLLECTION, CHECKPOINT_KIND, ProjectionRunner, isUnsealed } from './runner.js';
 import type { ProjectionSet } from './projection.js';
 
 /** The collection and sealed-document kind of the engine's recovery snapshots (written by the engine, keyed by stream). */
@@ -16,8 +16,9 @@ export interface DocumentCheck {
   readonly key: string;
   /**
    * `sound`: its content hash matches and the event it names is in the log with that hash (and, for a checkpoint of a
-   * known projection, refolding the log to that event gives the same state); `unsealed`: written by an older
-   * stratafolio without a seal, so it cannot be checked and will be ignored and rebuilt; `broken`: it fails a check.
+   * known projection, refolding the log to that event gives the same state); `unsealed`: written without a seal, so
+   * its content and the event it was built at cannot be checked (an unsealed checkpoint is never used); `broken`: it
+   * fails a check.
    */
   readonly status: 'sound' | 'unsealed' | 'broken';
   /** For a sound checkpoint: whether its state was refolded from the log and compared (false: content and anchor only). */
@@ -84,8 +85,7 @@ export async function verifyStoredDocuments(store: EventStore, stream: string, p
 async function checkSealed(store: EventStore, stream: string, collection: string, key: string, text: string, kind: string): Promise<DocumentCheck> {
   const opened = openDocument(text, { kind });
   if (!opened.ok) {
-    const unsealed = !text.includes(SEALED_DOCUMENT_FORMAT) && opened.reason.startsWith('not a sealed document');
-    return { collection, key, status: unsealed ? 'unsealed' : 'broken', refolded: false, revision: null, reason: opened.reason };
+    return { collection, key, status: isUnsealed(text, opened.reason) ? 'unsealed' : 'broken', refolded: false, revision: null, reason: opened.reason };
   }
   const { anchor } = opened.header;
   if (anchor.stream !== stream) {

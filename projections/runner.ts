@@ -5,7 +5,7 @@ import type { EventStore } from '../events/store.js';
 import { readBatches } from '../events/readBatches.js';
 import { ChainVerifier } from '../events/chain.js';
 import { CorruptEventError, isStoreReadOnlyError } from '../events/errors.js';
-import { documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
+import { SEALED_DOCUMENT_FORMAT, documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
 import { createFoldContext } from './foldContext.js';
 import {
   CheckpointError,
@@ -332,6 +332,8 @@ export class ProjectionRunner<P extends ProjectionSet> {
     const text = await this.store.documents.get(CHECKPOINT_COLLECTION, this.docKey(slot));
     if (text === null) return none;
     const opened = openDocument(text, { kind: CHECKPOINT_KIND });
+    // A checkpoint saved before checkpoints were sealed is simply not used (rebuilt and saved sealed), not a fault.
+    if (!opened.ok && isUnsealed(text, opened.reason)) return none;
     if (!opened.ok) return { checkpoint: null, rejected: opened.reason };
     const { header } = opened;
     const body = opened.body as Partial<CheckpointBody> | null;
@@ -410,6 +412,11 @@ export class ProjectionRunner<P extends ProjectionSet> {
       slot.savedRevision = slot.revision;
     }
   }
+}
+
+/** Whether a stored document is valid JSON written without a seal (by a version before sealing), rather than a damaged seal. */
+export function isUnsealed(text: string, reason: string): boolean {
+  return reason.startsWith('not a sealed document') && !text.includes(SEALED_DOCUMENT_FORMAT);
 }
 
 /** Whether a checkpoint holds only events that `asOf` includes. */

@@ -151,7 +151,7 @@ function documentLines(documents: readonly DocumentCheck[]): string[] {
     lines.push(
       ...wrapText(
         d.status === 'unsealed' ? `    unsealed ${what}: ` : `    BROKEN ${what}: `,
-        d.status === 'unsealed' ? 'written without a seal by an older stratafolio; it is ignored and rebuilt' : `${d.reason ?? ''}; it is ignored and rebuilt`,
+        d.status === 'unsealed' ? 'carries no seal, so its content and the event it was built at cannot be checked' : `${d.reason ?? ''}; it is ignored and rebuilt`,
       ),
     );
   }
