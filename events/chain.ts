@@ -12,11 +12,26 @@ export type ChainVerdict =
       readonly reason: string;
     };
 
-/** Incremental chain checker: feed events of one stream in order; the first failure is kept. */
+/** Where a chain check starts: the revision expected next and the hash of the event before it. */
+export interface ChainStart {
+  readonly revision: number;
+  readonly prevHash: string;
+}
+
+/**
+ * Incremental chain checker: feed events of one stream in order; the first failure is kept. By default it starts at
+ * the first event; from a later `start` it checks that the events read link to an event already trusted (e.g. the
+ * anchor of a checkpoint that was checked against the log).
+ */
 export class ChainVerifier {
-  private expectedRevision = 0;
-  private prevHash = GENESIS_HASH;
+  private expectedRevision: number;
+  private prevHash: string;
   private failure: Extract<ChainVerdict, { ok: false }> | null = null;
+
+  constructor(start: ChainStart = { revision: 0, prevHash: GENESIS_HASH }) {
+    this.expectedRevision = start.revision;
+    this.prevHash = start.prevHash;
+  }
 
   /** Checks the next event; returns false once the chain is broken. */
   push(event: RecordedEvent): boolean {

@@ -42,8 +42,18 @@ export const isCorruptEventError = (e: unknown): e is CorruptEventError => e ins
 /** An event offered for append is invalid (schema, hash, revision or id does not match); nothing was written. */
 export class InvalidEventError extends StratafolioError {}
 
-/** A store URL or option is not understood. */
+/** A store URL or option is not understood, or the file it names is not a stratafolio store. */
 export class StoreConfigError extends StratafolioError {}
+
+/** A write (append, document) was asked of a store opened read-only; nothing was written. */
+export class StoreReadOnlyError extends StratafolioError {
+  constructor(readonly url: string) {
+    super(`event store ${url} is open read-only; nothing was written`);
+  }
+}
+
+/** Type guard for {@link StoreReadOnlyError}. */
+export const isStoreReadOnlyError = (e: unknown): e is StoreReadOnlyError => e instanceof StoreReadOnlyError;
 
 /** Another connection held the store's write lock for longer than the busy timeout; nothing was written. */
 export class StoreBusyError extends StratafolioError {

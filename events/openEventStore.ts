@@ -7,7 +7,7 @@ import type { Durability, EventStore } from './store.js';
 
 export { ACCEPTED_STORE_URLS, parseStoreUrl, type StoreLocation } from './adapters/storeUrl.js';
 export { MemoryLog, createMemoryEventStore, type MemoryRow, type MemoryStoreOptions } from './adapters/memoryStore.js';
-export { SQLITE_SCHEMA_VERSION, openSqliteEventStore, type SqliteStoreOptions } from './adapters/sqliteStore.js';
+export { SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION, openSqliteEventStore, type SqliteStoreOptions } from './adapters/sqliteStore.js';
 export { StoreClosedError, isStoreClosedError } from './adapters/storeClosedError.js';
 export type { ReadAheadOptions } from './adapters/sqliteReadAhead.js';
 export { readBatches, type BatchedRead } from './readBatches.js';
@@ -24,6 +24,8 @@ export interface OpenEventStoreOptions {
   readonly cwd?: string;
   /** SQLite only: when long reads move to a worker thread (default after 20 000 rows; false: never). */
   readonly readAhead?: ReadAheadOptions | false;
+  /** SQLite only: open an existing store for reading only (nothing in the file changes; works on a read-only filesystem). */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
         ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
+        ...(options.readOnly === true ? { readOnly: true } : {}),
       });
   }
 }

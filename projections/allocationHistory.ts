@@ -36,8 +36,8 @@ export function allocationHistoryProjection(options: { readonly keep?: number } 
     version: 3,
     fingerprint: `keep=${keep}`,
     init: () => ({ accounts: emptyAccounts(), entries: [], total: 0, lastGroup: null }),
-    evolve(s, event) {
-      const { accounts } = evolveAccounts(s.accounts, event);
+    evolve(s, event, context) {
+      const { accounts } = context ? context.accountsStep(s.accounts, event) : evolveAccounts(s.accounts, event);
       if (event.type !== 'CapitalTransferred') {
         return accounts === s.accounts && s.lastGroup === null ? s : { accounts, entries: s.entries, total: s.total, lastGroup: null };
       }

@@ -13,8 +13,8 @@ export const attributionProjection: Projection<AttributionState> = {
   name: 'attribution',
   version: 3,
   init: () => ({ accounts: emptyAccounts() }),
-  evolve(s, event) {
-    const { accounts } = evolveAccounts(s.accounts, event);
+  evolve(s, event, context) {
+    const { accounts } = context ? context.accountsStep(s.accounts, event) : evolveAccounts(s.accounts, event);
     return accounts === s.accounts ? s : { accounts };
   },
 };

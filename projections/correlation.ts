@@ -1,7 +1,7 @@
 // Correlation projection: running pairwise co-moments of strategies' returns over the bars both were valued at (O(strategies²) memory).
 import { addPair, emptyPairStats, pairCorrelation, type PairStats } from '../src/metrics/index.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
-import { emptyAccounts, evolveAccounts, type CapitalAccounts } from './capitalAccounts.js';
+import { emptyAccounts, type CapitalAccounts } from './capitalAccounts.js';
 
 /** State of the correlation projection. */
 export interface CorrelationState {
@@ -55,8 +55,8 @@ function useIds(w: CorrelationWork, present: readonly string[]): void {
 
 const correlationFold: InPlaceFold<CorrelationState, CorrelationWork> = {
   begin: (s) => ({ accounts: s.accounts, pairs: new Map(s.pairs), ids: s.ids, present: [], slots: [] }),
-  step(w, event) {
-    const { accounts, returns } = evolveAccounts(w.accounts, event);
+  step(w, event, context) {
+    const { accounts, returns } = context.accountsStep(w.accounts, event);
     w.accounts = accounts;
     if (!returns) return;
     let same = returns.size === w.present.length;

@@ -21,6 +21,9 @@ export * from './trades.js';
 export * from './allocationHistory.js';
 export * from './rebalanceAudit.js';
 export * from './logVerification.js';
+export * from './documentVerification.js';
+export * from './capitalMoves.js';
+export * from './foldContext.js';
 
 /** Every read model of a portfolio, ready for a {@link ProjectionRunner}. */
 export function standardProjections(options: MetricOptions & { readonly keep?: number } = {}) {

@@ -1,4 +1,4 @@
-// Audit of a portfolio's log: hash chain and revisions, rebalance transfers, and that folding fills and transfers reproduces every recorded value.
+// Audit of a portfolio's log: hash chain and revisions, each rebalance's transfers against its recorded targets, the reserve, and every recorded value refolded from fills and transfers.
 import { Dec, ZERO, decStr } from '../src/money/decimal.js';
 import { emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
@@ -7,13 +7,31 @@ import { ChainVerifier } from '../events/chain.js';
 import { invalidEventData, type RecordedEvent } from '../events/envelope.js';
 import { isCorruptEventError } from '../events/errors.js';
 import type { EventStore } from '../events/store.js';
+import { capitalLegs } from './capitalMoves.js';
 
 /** Which check failed. */
-export type VerificationCheck = 'decode' | 'chain' | 'portfolio' | 'transfer' | 'rebalance' | 'ledger' | 'marks';
+export type VerificationCheck = 'decode' | 'chain' | 'head' | 'portfolio' | 'transfer' | 'rebalance' | 'ledger' | 'marks';
 
-/** The first broken event, or a clean bill. */
+/** What a clean verification proved, in counts a user can compare with the log. */
+export interface VerificationProof {
+  readonly stream: string;
+  readonly events: number;
+  readonly headHash: string;
+  /** Whether the head hash equals the one the caller expected (null: none was given, so a cut tail is undetectable). */
+  readonly headMatchesExpected: boolean | null;
+  /** Rebalances whose every transfer equals what the plan allows for its recorded targets and values. */
+  readonly rebalances: number;
+  /** Transfers checked (rebalance, funding, removal); the reserve stayed ≥ 0 after each. */
+  readonly transfers: number;
+  /** The lowest the reserve went (a decimal string; the opening capital when nothing moved). */
+  readonly lowestReserve: string;
+  /** BarMarked events whose strategy values, cash, reserve and portfolio value equal the refold of fills, transfers and marks. */
+  readonly marks: number;
+}
+
+/** The first broken event, or what was proved. */
 export type VerificationResult =
-  | { readonly ok: true; readonly stream: string; readonly events: number; readonly rebalances: number; readonly marks: number; readonly headHash: string }
+  | ({ readonly ok: true } & VerificationProof)
   | {
       readonly ok: false;
       readonly stream: string;
@@ -34,38 +52,97 @@ class Broken extends Error {
   }
 }
 
-interface Pending {
+const CENT = new Dec('0.01');
+
+/** A rebalance being checked: what its decision lets each strategy move, and what moved. */
+interface OpenRebalance {
   readonly rebalanceId: string;
   readonly barTime: string | null;
   readonly at: { readonly revision: number; readonly position: number };
-  net: Map<string, Dec>;
+  /** target − value per strategy named by the decision (negative: a decrease). */
+  readonly wants: ReadonlyMap<string, Dec>;
+  /** Σ of the positive wants: what increases ask of the reserve. */
+  readonly wanted: Dec;
+  /** The reserve when the first increase was paid (after every decrease), or null before. */
+  available: Dec | null;
+  readonly moved: Set<string>;
+}
+
+/** Options of a verification. */
+export interface VerifyOptions {
+  /** The head hash the user kept from the run (printed by backtest and demo); a different or missing head fails the `head` check. */
+  readonly expectHead?: string;
 }
 
 /**
- * Verifies one portfolio stream from its first event: decoding (self-hashes), every payload against its schema, the hash chain and contiguous revisions,
- * that every rebalance's transfers net to zero over reserve and strategies and touch only known accounts, and that folding
- * fills and transfers through the ledger reproduces each BarMarked's strategy values, cash, reserve and portfolio value exactly.
- * Stops at the first failure, which it names by stream, revision and position.
+ * Verifies one portfolio stream from its first event and stops at the first failure, named by stream, revision and
+ * position. It proves: every payload decodes and matches its schema and self-hash; revisions are contiguous and every
+ * prevHash links (the chain); every rebalance transfer is exactly what the plan allows for the decision's recorded
+ * targets and values (a decrease moves target − value, or all the strategy's cash when that is less; an increase moves
+ * value − target, scaled down pro rata to cents when the reserve after the decreases cannot pay them all), each
+ * strategy moves at most once per rebalance and only strategies it names move; the reserve never goes below zero; and
+ * folding fills and transfers through the ledger (src/ledger) with the recorded marks reproduces each BarMarked's
+ * strategy values, cash, reserve and portfolio value exactly. With `expectHead` it also proves the log ends at that
+ * event; without it, a log cut at its end is indistinguishable from a shorter run.
  */
-export async function verifyPortfolioLog(store: EventStore, stream: string): Promise<VerificationResult> {
+export async function verifyPortfolioLog(store: EventStore, stream: string, options: VerifyOptions = {}): Promise<VerificationResult> {
   const chain = new ChainVerifier();
   const ledgers = new Map<string, LedgerState>();
   const removed = new Set<string>();
   const marks = new Map<string, Dec>();
   let reserve: Dec | null = null;
-  let pending: Pending | null = null;
+  let lowestReserve: Dec | null = null;
+  let open: OpenRebalance | null = null;
   let lastMarkTime: string | null = null;
   let events = 0;
   let rebalances = 0;
+  let transfers = 0;
   let markCount = 0;
   let current: RecordedEvent | null = null;
 
+  const liveLedger = (id: string, check: VerificationCheck, what: string): LedgerState => {
+    const ledger = ledgers.get(id);
+    if (!ledger || removed.has(id)) throw new Broken(check, `${what} ${id}, which is not a strategy of the portfolio`);
+    return ledger;
+  };
+
   const closeRebalance = (): void => {
-    if (!pending) return;
-    let sum = ZERO;
-    for (const v of pending.net.values()) sum = sum.plus(v);
-    if (!sum.isZero()) throw new Broken('rebalance', `rebalance ${pending.rebalanceId}: transfers net to ${decStr(sum)}, not 0`, pending.at);
-    pending = null;
+    const r = open;
+    if (!r) return;
+    open = null;
+    // A strategy the decision asked to move but that did not: only right when the plan allows nothing for it.
+    for (const [id, want] of r.wants) {
+      if (r.moved.has(id) || want.isZero() || removed.has(id)) continue;
+      const allowed = want.isNegative() ? decreaseAllowed(want, (ledgers.get(id) as LedgerState).cash) : increaseAllowed(want, r.wanted, r.available ?? reserve ?? ZERO);
+      if (!allowed.isZero()) {
+        throw new Broken('rebalance', `rebalance ${r.rebalanceId}: ${id} should have moved ${decStr(allowed)} toward its target and moved nothing`, r.at);
+      }
+    }
+  };
+
+  const checkRebalanceTransfer = (r: OpenRebalance, from: string, to: string, amount: Dec): void => {
+    const strategy = from === RESERVE ? to : from;
+    if (from !== RESERVE && to !== RESERVE) throw new Broken('rebalance', `rebalance ${r.rebalanceId}: a transfer between two strategies (${from} → ${to})`);
+    const want = r.wants.get(strategy);
+    if (want === undefined) throw new Broken('rebalance', `rebalance ${r.rebalanceId} moves capital of ${strategy}, which its decision does not name`);
+    if (r.moved.has(strategy)) throw new Broken('rebalance', `rebalance ${r.rebalanceId} moves capital of ${strategy} twice`);
+    r.moved.add(strategy);
+    let allowed: Dec;
+    if (from === strategy) {
+      if (!want.isNegative()) throw new Broken('rebalance', `rebalance ${r.rebalanceId}: ${strategy} gives capital but its target ${decStr(want)} above its value asks for more`);
+      if (r.available !== null) throw new Broken('rebalance', `rebalance ${r.rebalanceId}: a decrease of ${strategy} after an increase was paid`);
+      allowed = decreaseAllowed(want, liveLedger(strategy, 'rebalance', 'a decrease of').cash);
+    } else {
+      if (!want.isPositive() || want.isZero()) throw new Broken('rebalance', `rebalance ${r.rebalanceId}: ${strategy} receives capital but its target is ${decStr(want.negated())} below its value`);
+      r.available ??= reserve ?? ZERO;
+      allowed = increaseAllowed(want, r.wanted, r.available);
+    }
+    if (!amount.equals(allowed)) {
+      throw new Broken(
+        'rebalance',
+        `rebalance ${r.rebalanceId}: ${strategy} moved ${decStr(amount)}; its recorded target and value allow exactly ${decStr(allowed)}`,
+      );
+    }
   };
 
   try {
@@ -86,56 +163,61 @@ export async function verifyPortfolioLog(store: EventStore, stream: string): Pro
         throw new Broken('marks', `bar time ${t} is not after the BarMarked of ${lastMarkTime} that closed the previous slice`);
       }
       // A rebalance's transfers follow its decision within the same slice (after the sales that free its cash).
-      if (pending && (event.type === 'BarMarked' || event.type === 'RebalanceDecided' || t !== pending.barTime)) closeRebalance();
+      if (open && (event.type === 'BarMarked' || event.type === 'RebalanceDecided' || t !== open.barTime)) closeRebalance();
       if (events === 1 && event.type !== 'PortfolioOpened') throw new Broken('portfolio', `the first event is ${event.type}, not PortfolioOpened`);
       switch (event.type) {
         case 'PortfolioOpened':
           if (reserve !== null) throw new Broken('portfolio', 'a second PortfolioOpened');
           reserve = new Dec(event.data.totalCapital);
+          lowestReserve = reserve;
           break;
         case 'StrategyAdded':
           if (ledgers.has(event.data.strategyId)) throw new Broken('portfolio', `strategy ${event.data.strategyId} is added twice`);
           ledgers.set(event.data.strategyId, emptyLedger());
           break;
         case 'StrategyRemoved':
-          if (!ledgers.has(event.data.strategyId) || removed.has(event.data.strategyId)) {
-            throw new Broken('portfolio', `strategy ${event.data.strategyId} is removed but is not in the portfolio`);
-          }
+          liveLedger(event.data.strategyId, 'portfolio', 'removal of');
           removed.add(event.data.strategyId);
           break;
-        case 'RebalanceDecided':
+        case 'RebalanceDecided': {
           rebalances += 1;
-          pending = { rebalanceId: event.data.rebalanceId, barTime: t, at: { revision: event.metadata.revision, position: event.position }, net: new Map() };
+          const wants = new Map<string, Dec>();
+          let wanted = ZERO;
+          for (const id of Object.keys(event.data.targets).sort()) {
+            const value = event.data.inputs[id]?.value;
+            if (typeof value !== 'string') throw new Broken('rebalance', `rebalance ${event.data.rebalanceId}: no recorded value for ${id}, whose target is recorded`);
+            const want = new Dec(event.data.targets[id] as string).minus(new Dec(value));
+            wants.set(id, want);
+            if (want.isPositive()) wanted = wanted.plus(want);
+          }
+          open = { rebalanceId: event.data.rebalanceId, barTime: t, at: { revision: event.metadata.revision, position: event.position }, wants, wanted, available: null, moved: new Set() };
           break;
+        }
         case 'CapitalTransferred': {
           const { from, to, rebalanceId } = event.data;
-          const amount = new Dec(event.data.amount);
+          const [out, into] = capitalLegs(event.data);
           if (from === to) throw new Broken('transfer', `transfer from ${from} to itself`);
-          if (amount.isZero()) throw new Broken('transfer', 'transfer of 0');
-          if (rebalanceId !== null && pending?.rebalanceId !== rebalanceId) {
-            throw new Broken('rebalance', `transfer names rebalance ${rebalanceId}, which is not the RebalanceDecided of this slice`);
+          if (into.delta.isZero()) throw new Broken('transfer', 'transfer of 0');
+          transfers += 1;
+          if (rebalanceId !== null) {
+            if (open?.rebalanceId !== rebalanceId) throw new Broken('rebalance', `transfer names rebalance ${rebalanceId}, which is not the RebalanceDecided of this slice`);
+            checkRebalanceTransfer(open, from, to, into.delta);
           }
-          for (const [account, delta] of [
-            [from, amount.negated()],
-            [to, amount],
-          ] as const) {
-            if (pending) pending.net.set(account, (pending.net.get(account) ?? ZERO).plus(delta));
-            if (account === RESERVE) {
-              reserve = (reserve ?? ZERO).plus(delta);
+          for (const leg of [out, into]) {
+            if (leg.isReserve) {
+              reserve = (reserve ?? ZERO).plus(leg.delta);
               if (reserve.isNegative()) throw new Broken('transfer', `the reserve would go to ${decStr(reserve)}`);
+              if (lowestReserve === null || reserve.lt(lowestReserve)) lowestReserve = reserve;
               continue;
             }
-            const ledger = ledgers.get(account);
-            if (!ledger || removed.has(account)) throw new Broken('transfer', `transfer touches ${account}, which is not a strategy of the portfolio`);
-            ledgers.set(account, evolve(ledger, delta, null));
+            ledgers.set(leg.account, evolveLedger(liveLedger(leg.account, 'transfer', 'transfer touches'), { kind: 'transfer', amount: leg.delta }));
           }
           break;
         }
         case 'FillRecorded': {
           const { strategyId, symbol, quantity, price, commission } = event.data;
-          const ledger = ledgers.get(strategyId);
-          if (!ledger || removed.has(strategyId)) throw new Broken('ledger', `fill for ${strategyId}, which is not a strategy of the portfolio`);
-          ledgers.set(strategyId, evolve(ledger, null, { symbol, quantity: new Dec(quantity), price: new Dec(price), commission: new Dec(commission) }));
+          const ledger = liveLedger(strategyId, 'ledger', 'fill for');
+          ledgers.set(strategyId, evolveLedger(ledger, { kind: 'fill', fill: { symbol, quantity: new Dec(quantity), price: new Dec(price), commission: new Dec(commission) } }));
           break;
         }
         case 'BarMarked': {
@@ -163,8 +245,9 @@ export async function verifyPortfolioLog(store: EventStore, stream: string): Pro
           if (!r.equals(new Dec(event.data.reserve))) {
             throw new Broken('marks', `transfers give a reserve of ${decStr(r)}, the log records ${event.data.reserve}`);
           }
+          // Both terms are this audit's own refold, so this compares the recorded total with fills, transfers and marks.
           if (!sum.plus(r).equals(new Dec(event.data.portfolioValue))) {
-            throw new Broken('marks', `strategy values + reserve = ${decStr(sum.plus(r))}, the log records a portfolio value of ${event.data.portfolioValue}`);
+            throw new Broken('marks', `refolded strategy values + reserve = ${decStr(sum.plus(r))}, the log records a portfolio value of ${event.data.portfolioValue}`);
           }
           break;
         }
@@ -177,25 +260,50 @@ export async function verifyPortfolioLog(store: EventStore, stream: string): Pro
     if (isCorruptEventError(e)) {
       return { ok: false, stream, events, check: 'decode', revision: e.location.revision, position: e.location.position, reason: e.reason };
     }
-    if (e instanceof Broken || e instanceof Error) {
+    if (e instanceof Error) {
       const event = current as RecordedEvent | null;
       const at = e instanceof Broken && e.at ? e.at : { revision: event?.metadata.revision ?? -1, position: event?.position ?? 0 };
-      return {
-        ok: false,
-        stream,
-        events,
-        check: e instanceof Broken ? e.check : 'ledger',
-        revision: at.revision,
-        position: at.position,
-        reason: e.message,
-      };
+      return { ok: false, stream, events, check: e instanceof Broken ? e.check : 'ledger', revision: at.revision, position: at.position, reason: e.message };
     }
     throw e;
   }
   const v = chain.verdict();
-  return { ok: true, stream, events, rebalances, marks: markCount, headHash: v.ok ? v.headHash : '' };
+  const headHash = v.ok ? v.headHash : '';
+  if (options.expectHead !== undefined && options.expectHead !== headHash) {
+    const last = current as RecordedEvent | null;
+    return {
+      ok: false,
+      stream,
+      events,
+      check: 'head',
+      revision: last?.metadata.revision ?? -1,
+      position: last?.position ?? 0,
+      reason:
+        `the log ends at head hash ${headHash || '(no events)'}, not the expected ${options.expectHead}: ` +
+        'events were cut from its end, or it is another log',
+    };
+  }
+  return {
+    ok: true,
+    stream,
+    events,
+    headHash,
+    headMatchesExpected: options.expectHead === undefined ? null : true,
+    rebalances,
+    transfers,
+    lowestReserve: decStr(lowestReserve ?? ZERO),
+    marks: markCount,
+  };
 }
 
-function evolve(ledger: LedgerState, transfer: Dec | null, fill: { symbol: string; quantity: Dec; price: Dec; commission: Dec } | null): LedgerState {
-  return transfer ? evolveLedger(ledger, { kind: 'transfer', amount: transfer }) : evolveLedger(ledger, { kind: 'fill', fill: fill as NonNullable<typeof fill> });
+/** What a decrease may move: target − value, or all of the strategy's cash when it holds less (never below zero). */
+function decreaseAllowed(want: Dec, cash: Dec): Dec {
+  return Dec.min(want.negated(), cash.isNegative() ? ZERO : cash);
+}
+
+/** What an increase may move: value − target, scaled pro rata when the reserve after decreases cannot pay every increase, in whole cents. */
+function increaseAllowed(want: Dec, wanted: Dec, available: Dec): Dec {
+  const scale = wanted.gt(available) && !wanted.isZero() ? available.div(wanted) : new Dec(1);
+  const amount = want.times(scale).toNearest(CENT, Dec.ROUND_DOWN);
+  return amount.isNegative() ? ZERO : amount;
 }

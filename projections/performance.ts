@@ -9,7 +9,7 @@ import {
   type ReturnStats,
 } from '../src/metrics/index.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
-import { emptyAccounts, evolveAccounts, type CapitalAccounts } from './capitalAccounts.js';
+import { emptyAccounts, type CapitalAccounts } from './capitalAccounts.js';
 
 /** State of the performance projection. */
 export interface PerformanceState {
@@ -40,19 +40,20 @@ export function performanceProjection(options: MetricOptions = {}): Projection<P
   const resolved = resolveMetricOptions(options);
   const inPlace: InPlaceFold<PerformanceState, PerformanceWork> = {
     begin: (s) => ({ ...s, strategies: new Map(s.strategies) }),
-    step(w, event) {
-      const { accounts, returns, portfolioReturn } = evolveAccounts(w.accounts, event);
+    step(w, event, context) {
+      const { accounts, returns, pnl, portfolioReturn, portfolioPnl } = context.accountsStep(w.accounts, event);
       w.accounts = accounts;
       if (!returns) return;
-      for (const [id, r] of returns) w.strategies.set(id, addReturn(w.strategies.get(id) ?? emptyReturnStats(), r, resolved));
-      if (portfolioReturn !== null) w.portfolio = addReturn(w.portfolio, portfolioReturn, resolved);
+      for (const [id, r] of returns) w.strategies.set(id, addReturn(w.strategies.get(id) ?? emptyReturnStats(), r, resolved, pnl?.get(id) ?? Number.NaN));
+      if (portfolioReturn !== null) w.portfolio = addReturn(w.portfolio, portfolioReturn, resolved, portfolioPnl ?? Number.NaN);
       w.lastReturnTime = event.metadata.barTime;
     },
     end: (w) => w,
   };
   return {
     name: 'performance',
-    version: 3,
+    // 4: profit factor on money P&L (grossProfit, grossLoss) instead of returns.
+    version: 4,
     fingerprint: JSON.stringify(resolved),
     init: () => ({ accounts: emptyAccounts(), strategies: new Map(), portfolio: emptyReturnStats(), lastReturnTime: null }),
     evolve: evolveByCopy(inPlace),

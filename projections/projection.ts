@@ -2,6 +2,8 @@
 import { Dec, type DecString } from '../src/money/decimal.js';
 import { StratafolioError } from '../src/errors.js';
 import type { RecordedEvent } from '../events/envelope.js';
+import { setOwn } from '../src/records/ownKeys.js';
+import { createFoldContext, type FoldContext } from './foldContext.js';
 
 /**
  * A read model folded from events. `evolve` must be pure and must not mutate `state`: the runner may keep the old state.
@@ -13,7 +15,8 @@ export interface Projection<S, W = unknown> {
   /** Options that change the state (e.g. metric thresholds); a checkpoint made with other options is not reused. */
   readonly fingerprint?: string;
   init(): S;
-  evolve(state: S, event: RecordedEvent): S;
+  /** The next state; `context` (memoised pure helpers shared by one runner pass) never changes the answer. */
+  evolve(state: S, event: RecordedEvent, context?: FoldContext): S;
   /** The same fold done in place on a working copy the runner owns, for long replays (see {@link InPlaceFold}). */
   readonly inPlace?: InPlaceFold<S, W>;
 }
@@ -27,15 +30,15 @@ export interface Projection<S, W = unknown> {
  */
 export interface InPlaceFold<S, W> {
   begin(state: S): W;
-  step(work: W, event: RecordedEvent): void;
+  step(work: W, event: RecordedEvent, context: FoldContext): void;
   end(work: W): S;
 }
 
 /** A pure `evolve` from an in-place fold: copy, step once, end (one logic for both paths). */
-export function evolveByCopy<S, W>(fold: InPlaceFold<S, W>): (state: S, event: RecordedEvent) => S {
-  return (state, event) => {
+export function evolveByCopy<S, W>(fold: InPlaceFold<S, W>): (state: S, event: RecordedEvent, context?: FoldContext) => S {
+  return (state, event, context) => {
     const work = fold.begin(state);
-    fold.step(work, event);
+    fold.step(work, event, context ?? createFoldContext());
     return fold.end(work);
   };
 }
@@ -89,7 +92,7 @@ export function encodeState(value: unknown, path = '$'): EncodedState {
   if (typeof value === 'object' && CHECKPOINT_FORM in value) return encodeState((value as WithCheckpointForm)[CHECKPOINT_FORM](), path);
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: { [key: string]: EncodedState } = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encodeState(v, `${path}.${k}`);
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) setOwn(out, k, encodeState(v, `${path}.${k}`));
     return out;
   }
   throw new CheckpointError(`projection state at ${path} is a ${typeof value} that checkpoints cannot hold`);
@@ -112,6 +115,6 @@ export function decodeState(value: EncodedState): unknown {
     }
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = decodeState(v);
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, decodeState(v));
   return out;
 }

@@ -1,4 +1,5 @@
 // Rebalance audit trail projection: every RebalanceDecided with the transfers that carried it out (the most recent `keep`).
+import { ownValue, setOwn } from '../src/records/ownKeys.js';
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import type { EventData } from '../events/catalogue.js';
 import type { Projection } from './projection.js';
@@ -68,8 +69,8 @@ export function rebalanceAuditProjection(options: { readonly keep?: number } = {
       if (!r) return s;
       const amount = new Dec(event.data.amount);
       const net = { ...r.netByAccount };
-      net[event.data.from] = decStr(ZERO.plus(net[event.data.from] ?? '0').minus(amount));
-      net[event.data.to] = decStr(ZERO.plus(net[event.data.to] ?? '0').plus(amount));
+      setOwn(net, event.data.from, decStr(ZERO.plus(ownValue(net, event.data.from) ?? '0').minus(amount)));
+      setOwn(net, event.data.to, decStr(ZERO.plus(ownValue(net, event.data.to) ?? '0').plus(amount)));
       const updated: RebalanceRecord = {
         ...r,
         transfers: [

@@ -1,8 +1,12 @@
 // The projection runner: folds a set of projections over one stream from their checkpoints, stops at an as-of point, follows live appends.
 import { ConfigError } from '../src/errors.js';
-import type { RecordedEvent } from '../events/envelope.js';
+import { GENESIS_HASH, type RecordedEvent } from '../events/envelope.js';
 import type { EventStore } from '../events/store.js';
 import { readBatches } from '../events/readBatches.js';
+import { ChainVerifier } from '../events/chain.js';
+import { CorruptEventError, isStoreReadOnlyError } from '../events/errors.js';
+import { SEALED_DOCUMENT_FORMAT, documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
+import { createFoldContext } from './foldContext.js';
 import {
   CheckpointError,
   ProjectionError,
@@ -15,14 +19,18 @@ import {
   type StatesOf,
 } from './projection.js';
 
-/** Where a fold stops: the end of the log, a bar time (every event with barTime ≤ time), or a global position (inclusive). */
+/** Where a fold stops: the end of the log, a bar time (every event with barTime ≤ time), a global position or a stream revision (inclusive). */
 export type AsOf =
   | { readonly kind: 'end' }
   | { readonly kind: 'time'; readonly time: string }
-  | { readonly kind: 'position'; readonly position: number };
+  | { readonly kind: 'position'; readonly position: number }
+  | { readonly kind: 'revision'; readonly revision: number };
 
 /** Document collection that holds projection checkpoints. */
 export const CHECKPOINT_COLLECTION = 'projection-checkpoints';
+
+/** The sealed-document kind of a projection checkpoint (its version is the projection's). */
+export const CHECKPOINT_KIND = 'projection-checkpoint';
 
 /**
  * Parses `--as-of`: a positive integer is a global position; anything else must be an ISO-8601 time
@@ -65,16 +73,31 @@ export interface RunResult<P extends ProjectionSet> {
   readonly lastBarTime: string | null;
   /** Projections restored from a checkpoint rather than rebuilt from the first event. */
   readonly resumed: readonly string[];
+  /** Checkpoints that did not match the log or themselves: ignored, and their projections rebuilt from the first event. */
+  readonly rejectedCheckpoints: readonly RejectedCheckpoint[];
+  /** False when checkpoints could not be saved because the store is open read-only (the next run folds again). */
+  readonly checkpointsSaved: boolean;
 }
 
-interface Checkpoint {
+/** A checkpoint that was not used, and why. */
+export interface RejectedCheckpoint {
+  readonly projection: string;
+  readonly reason: string;
+}
+
+/** The body of a sealed checkpoint; its anchor (revision and event hash) is in the sealed header. */
+interface CheckpointBody {
   readonly name: string;
-  readonly version: number;
   readonly fingerprint: string;
-  readonly revision: number;
   readonly position: number;
   readonly lastBarTime: string | null;
   readonly state: EncodedState;
+}
+
+/** A checkpoint that passed every check. */
+interface Checkpoint extends CheckpointBody {
+  readonly revision: number;
+  readonly eventHash: string;
 }
 
 interface Slot {
@@ -85,6 +108,8 @@ interface Slot {
   work: unknown;
   working: boolean;
   revision: number;
+  /** Hash of the event at `revision` (the genesis hash before any). */
+  hash: string;
   position: number;
   lastBarTime: string | null;
   savedRevision: number;
@@ -100,6 +125,11 @@ export class ProjectionRunner<P extends ProjectionSet> {
   private readonly slots: Slot[];
   private readonly every: number;
   private sinceCheckpoint = 0;
+  /** Checks every event folded links to the one before it; set by each run. */
+  private chain = new ChainVerifier();
+  private readOnly = false;
+  /** Memoised helpers the projections of this runner share (one per run; see FoldContext). */
+  private context = createFoldContext();
 
   constructor(
     private readonly store: EventStore,
@@ -114,6 +144,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
       work: undefined,
       working: false,
       revision: -1,
+      hash: GENESIS_HASH,
       position: 0,
       lastBarTime: null,
       savedRevision: -1,
@@ -138,17 +169,26 @@ export class ProjectionRunner<P extends ProjectionSet> {
   /**
    * Restores checkpoints that are usable for `asOf`, then folds the stream up to `asOf` (default its end) and saves checkpoints.
    * A projection whose version or fingerprint changed, or whose checkpoint lies beyond `asOf`, is rebuilt from the first event.
-   * @throws ProjectionError when an event cannot be folded; CorruptEventError from the store for an altered event.
+   * A checkpoint is used only when its content hash matches its content and the event it names (revision and hash) is
+   * in the log; one that fails is ignored, its projection rebuilt, and it is listed in `rejectedCheckpoints`.
+   * Every event folded is checked to follow the one before it (revision and prevHash), from the first event or from
+   * the checkpoint the fold resumes at.
+   * @throws ProjectionError when an event cannot be folded; CorruptEventError for an altered event, a gap or a broken link.
    */
   async run(options: RunOptions = {}): Promise<RunResult<P>> {
     const asOf = options.asOf ?? { kind: 'end' };
     const resumed: string[] = [];
+    const rejected: RejectedCheckpoint[] = [];
+    const anchorChecks = new Map<string, Promise<string | null>>();
     for (const slot of this.slots) {
       this.reset(slot);
-      const cp = await this.loadCheckpoint(slot);
+      const loaded = await this.loadCheckpoint(slot, anchorChecks);
+      if (loaded.rejected !== null) rejected.push({ projection: slot.projection.name, reason: loaded.rejected });
+      const cp = loaded.checkpoint;
       if (cp && withinAsOf(cp, asOf)) {
-        slot.state = decodeState(cp.state);
+        slot.state = cp.decoded;
         slot.revision = cp.revision;
+        slot.hash = cp.eventHash;
         slot.position = cp.position;
         slot.lastBarTime = cp.lastBarTime;
         resumed.push(slot.key);
@@ -156,6 +196,9 @@ export class ProjectionRunner<P extends ProjectionSet> {
       slot.savedRevision = cp?.revision ?? -1;
     }
     const from = Math.min(...this.slots.map((s) => s.revision + 1));
+    const start = this.slots.find((s) => s.revision + 1 === from);
+    this.chain = new ChainVerifier({ revision: Number.isFinite(from) ? from : 0, prevHash: start?.hash ?? GENESIS_HASH });
+    this.context = createFoldContext();
     const head = await this.store.streamRevision(this.options.stream);
     const total = head === 'no_stream' ? 0 : head + 1;
     let folded = 0;
@@ -180,6 +223,8 @@ export class ProjectionRunner<P extends ProjectionSet> {
       position: last?.position ?? 0,
       lastBarTime: last?.lastBarTime ?? null,
       resumed,
+      rejectedCheckpoints: rejected,
+      checkpointsSaved: !this.readOnly,
     };
   }
 
@@ -225,18 +270,26 @@ export class ProjectionRunner<P extends ProjectionSet> {
   }
 
   private fold(event: RecordedEvent): void {
+    if (!this.chain.push(event)) {
+      const v = this.chain.verdict();
+      const at = v.ok ? { stream: event.stream, revision: event.metadata.revision, position: event.position } : v;
+      throw new CorruptEventError(
+        { stream: at.stream, revision: at.revision, position: at.position },
+        `${v.ok ? 'broken chain' : v.reason}; the log cannot be trusted from here (run \`stratafolio audit --verify\`)`,
+      );
+    }
     for (const slot of this.slots) {
       if (event.metadata.revision <= slot.revision) continue;
       try {
         const inPlace = slot.projection.inPlace;
         if (inPlace === undefined) {
-          slot.state = slot.projection.evolve(slot.state, event);
+          slot.state = slot.projection.evolve(slot.state, event, this.context);
         } else {
           if (!slot.working) {
             slot.work = inPlace.begin(slot.state);
             slot.working = true;
           }
-          inPlace.step(slot.work, event);
+          inPlace.step(slot.work, event, this.context);
         }
       } catch (e) {
         // An in-place step may have half-changed its working copy, so that projection's state is dropped
@@ -245,6 +298,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
         throw new ProjectionError(slot.projection.name, { ...event, revision: event.metadata.revision }, e);
       }
       slot.revision = event.metadata.revision;
+      slot.hash = event.metadata.hash;
       slot.position = event.position;
       if (event.metadata.barTime !== null) slot.lastBarTime = event.metadata.barTime;
     }
@@ -256,6 +310,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
     slot.working = false;
     slot.state = slot.projection.init();
     slot.revision = -1;
+    slot.hash = GENESIS_HASH;
     slot.position = 0;
     slot.lastBarTime = null;
   }
@@ -264,24 +319,70 @@ export class ProjectionRunner<P extends ProjectionSet> {
     return `${slot.projection.name}@${this.options.stream}`;
   }
 
-  private async loadCheckpoint(slot: Slot): Promise<Checkpoint | null> {
-    if (this.every <= 0) return null;
+  /**
+   * Loads and checks a slot's checkpoint. A missing one, or one made by another version or with other options, is
+   * simply not used; one that fails a check (content hash, anchor in the log, decoding) is rejected with the reason.
+   */
+  private async loadCheckpoint(
+    slot: Slot,
+    anchorChecks: Map<string, Promise<string | null>>,
+  ): Promise<{ checkpoint: (Checkpoint & { decoded: unknown }) | null; rejected: string | null }> {
+    const none = { checkpoint: null, rejected: null };
+    if (this.every <= 0) return none;
     const text = await this.store.documents.get(CHECKPOINT_COLLECTION, this.docKey(slot));
-    if (text === null) return null;
-    let cp: Checkpoint;
-    try {
-      cp = JSON.parse(text) as Checkpoint;
-    } catch {
-      return null; // a checkpoint is a cache: an unreadable one costs a refold, never a fact
+    if (text === null) return none;
+    const opened = openDocument(text, { kind: CHECKPOINT_KIND });
+    // A checkpoint saved before checkpoints were sealed is simply not used (rebuilt and saved sealed), not a fault.
+    if (!opened.ok && isUnsealed(text, opened.reason)) return none;
+    if (!opened.ok) return { checkpoint: null, rejected: opened.reason };
+    const { header } = opened;
+    const body = opened.body as Partial<CheckpointBody> | null;
+    if (header.version !== slot.projection.version) return none; // made by another version of the projection: a rebuild, not a fault
+    if (body === null || typeof body !== 'object' || typeof body.name !== 'string' || typeof body.fingerprint !== 'string') {
+      return { checkpoint: null, rejected: 'malformed checkpoint body' };
     }
-    const fingerprint = slot.projection.fingerprint ?? '';
-    if (cp.name !== slot.projection.name || cp.version !== slot.projection.version || cp.fingerprint !== fingerprint) return null;
-    return cp;
+    if (body.name !== slot.projection.name) return { checkpoint: null, rejected: `a checkpoint of projection "${body.name}" stored under "${this.docKey(slot)}"` };
+    if (header.anchor.stream !== this.options.stream) {
+      return { checkpoint: null, rejected: `built from stream ${header.anchor.stream}, not ${this.options.stream}` };
+    }
+    if (body.fingerprint !== (slot.projection.fingerprint ?? '')) return none; // made with other options
+    const key = `${header.anchor.revision}\u0000${header.anchor.eventHash}`;
+    let check = anchorChecks.get(key);
+    if (check === undefined) {
+      check = documentAnchorMatches(this.store, header.anchor, GENESIS_HASH);
+      anchorChecks.set(key, check);
+    }
+    const mismatch = await check;
+    if (mismatch !== null) return { checkpoint: null, rejected: mismatch };
+    if (!Number.isSafeInteger(body.position) || (body.lastBarTime !== null && typeof body.lastBarTime !== 'string') || body.state === undefined) {
+      return { checkpoint: null, rejected: 'malformed checkpoint body' };
+    }
+    let decoded: unknown;
+    try {
+      decoded = decodeState(body.state);
+    } catch (e) {
+      return { checkpoint: null, rejected: `its state does not decode (${e instanceof Error ? e.message : String(e)})` };
+    }
+    const cp: Checkpoint & { decoded: unknown } = {
+      name: body.name,
+      fingerprint: body.fingerprint,
+      position: body.position as number,
+      lastBarTime: body.lastBarTime ?? null,
+      state: body.state,
+      revision: header.anchor.revision,
+      eventHash: header.anchor.eventHash,
+      decoded,
+    };
+    return { checkpoint: cp, rejected: null };
   }
 
-  /** Saves each projection that moved past its saved checkpoint (an as-of run never overwrites a later checkpoint). */
+  /**
+   * Saves each projection that moved past its saved checkpoint (an as-of run never overwrites a later checkpoint),
+   * sealed with the event it was built at. On a store open read-only, checkpoints are not saved (they are a cache).
+   */
   private async saveCheckpoints(): Promise<void> {
     this.sinceCheckpoint = 0;
+    if (this.readOnly) return;
     for (const slot of this.slots) {
       if (slot.revision <= slot.savedRevision) continue;
       let state: EncodedState;
@@ -290,19 +391,32 @@ export class ProjectionRunner<P extends ProjectionSet> {
       } catch (e) {
         throw new CheckpointError(`projection "${slot.projection.name}": ${(e as Error).message}`);
       }
-      const cp: Checkpoint = {
+      const body: CheckpointBody = {
         name: slot.projection.name,
-        version: slot.projection.version,
         fingerprint: slot.projection.fingerprint ?? '',
-        revision: slot.revision,
         position: slot.position,
         lastBarTime: slot.lastBarTime,
         state,
       };
-      await this.store.documents.put(CHECKPOINT_COLLECTION, this.docKey(slot), JSON.stringify(cp));
+      const text = sealDocument(
+        { kind: CHECKPOINT_KIND, version: slot.projection.version, anchor: { stream: this.options.stream, revision: slot.revision, eventHash: slot.hash } },
+        body,
+      );
+      try {
+        await this.store.documents.put(CHECKPOINT_COLLECTION, this.docKey(slot), text);
+      } catch (e) {
+        if (!isStoreReadOnlyError(e)) throw e;
+        this.readOnly = true;
+        return;
+      }
       slot.savedRevision = slot.revision;
     }
   }
+}
+
+/** Whether a stored document is valid JSON written without a seal (by a version before sealing), rather than a damaged seal. */
+export function isUnsealed(text: string, reason: string): boolean {
+  return reason.startsWith('not a sealed document') && !text.includes(SEALED_DOCUMENT_FORMAT);
 }
 
 /** Whether a checkpoint holds only events that `asOf` includes. */
@@ -312,6 +426,8 @@ function withinAsOf(cp: Checkpoint, asOf: AsOf): boolean {
       return true;
     case 'position':
       return cp.position <= asOf.position;
+    case 'revision':
+      return cp.revision <= asOf.revision;
     case 'time':
       return cp.lastBarTime === null || cp.lastBarTime <= asOf.time;
   }
@@ -324,6 +440,8 @@ function beyond(event: RecordedEvent, asOf: AsOf): boolean {
       return false;
     case 'position':
       return event.position > asOf.position;
+    case 'revision':
+      return event.metadata.revision > asOf.revision;
     case 'time':
       return event.metadata.barTime !== null && event.metadata.barTime > asOf.time;
   }

@@ -102,6 +102,7 @@ describe('openEventStore with sqlite: URLs', () => {
     const dir = tempDir();
     const file = join(dir, 'future.db');
     const raw = new Database(file);
+    raw.pragma('application_id = 0x53464c4f');
     raw.pragma('user_version = 9');
     raw.close();
     await expect(openEventStore(`sqlite:${file}`)).rejects.toThrow(/schema version 9 is newer/);

@@ -21,6 +21,9 @@ import {
   summariseReturnStats,
   totalReturn,
   winRate,
+  winRateOf,
+  profitFactorOf,
+  StrategyPerformance,
 } from '../src/index.js';
 
 const r3 = [0.1, -0.05, 0.02];
@@ -55,16 +58,41 @@ describe('metrics on a hand-computed three-period series', () => {
     expect(calmarRatio(r3, { annualization: 3 })).toBeCloseTo(0.0659 / 0.05, 12);
   });
 
-  it('omega, win rate and profit factor split gains from losses; a zero return is not a win', () => {
+  it('omega, win rate and profit factor split gains from losses; a zero return is neither a win nor a loss', () => {
     expect(omegaRatio(r3)).toBeCloseTo(0.12 / 0.05, 12);
     expect(omegaRatio(r3, { requiredReturn: 0.02 })).toBeCloseTo(0.08 / 0.07, 12);
     expect(winRate(r3)).toBeCloseTo(2 / 3, 14);
-    expect(winRate([0, 0.01, -0.01, 0])).toBe(0.25);
-    expect(profitFactor(r3)).toBeCloseTo(2.4, 12);
+    // one win, one loss, two flat periods: 1 / (1 + 1), not 1 / 4
+    expect(winRate([0, 0.01, -0.01, 0])).toBe(0.5);
+    expect(winRate([0, 0])).toBeNaN();
+    // profit factor takes money: +100 and +20 against −50
+    expect(profitFactor([100, -50, 20])).toBeCloseTo(2.4, 12);
+  });
+
+  it('win rate and profit factor have one definition (winRateOf, profitFactorOf) that the engine statistics and the streaming summary share', () => {
+    expect(winRateOf(3, 1)).toBe(0.75);
+    expect(winRateOf(0, 0)).toBeNaN();
+    expect(profitFactorOf(30, 12)).toBe(2.5);
+    expect(profitFactorOf(5, 0)).toBe(Number.POSITIVE_INFINITY);
+    expect(profitFactorOf(0, 0)).toBeNaN();
+    // Values 100 → 110 → 110 → 99 → 104 with no transfers: returns +10%, 0, −10%, +5.05%; P&L +10, 0, −11, +5.
+    const values = [100, 110, 110, 99, 104];
+    const perf = new StrategyPerformance('s', { lookback: 10, annualization: 1 });
+    values.forEach((v, i) => perf.update(`2024-01-0${i + 1}T00:00:00.000Z`, v, i === 0 ? 100 : 0));
+    let stats = emptyReturnStats();
+    for (let i = 1; i < values.length; i += 1) {
+      const [before, after] = [values[i - 1] as number, values[i] as number];
+      stats = addReturn(stats, after / before - 1, resolveMetricOptions({ annualization: 1 }), after - before);
+    }
+    const summary = summariseReturnStats(stats, { annualization: 1 });
+    expect(perf.winRate).toBe(2 / 3);
+    expect(summary.winRate).toBe(2 / 3);
+    expect(perf.profitFactor).toBeCloseTo(15 / 11, 12);
+    expect(summary.profitFactor).toBeCloseTo(15 / 11, 12);
   });
 
   it('profit factor without losses is Infinity with gains and NaN with none', () => {
-    expect(profitFactor([0.01, 0])).toBe(Number.POSITIVE_INFINITY);
+    expect(profitFactor([10, 0])).toBe(Number.POSITIVE_INFINITY);
     expect(profitFactor([0, 0])).toBeNaN();
     expect(profitFactor([])).toBeNaN();
   });
@@ -199,8 +227,10 @@ describe('agreement with empyrical longhand and between batch and streaming form
     const resolved = resolveMetricOptions(options);
     fc.assert(
       fc.property(series, (xs) => {
+        // P&L in money of a strategy whose capital changes each period: not proportional to its returns.
+        const pnl = xs.map((x, i) => x * (1000 + 37 * i));
         let s = emptyReturnStats();
-        for (const x of xs) s = addReturn(s, x, resolved);
+        xs.forEach((x, i) => (s = addReturn(s, x, resolved, pnl[i] as number)));
         const m = summariseReturnStats(s, options);
         const pairs: [number, number][] = [
           [m.totalReturn, totalReturn(xs)],
@@ -214,7 +244,7 @@ describe('agreement with empyrical longhand and between batch and streaming form
           [m.calmarRatio, calmarRatio(xs, options)],
           [m.omegaRatio, omegaRatio(xs, options)],
           [m.winRate, winRate(xs)],
-          [m.profitFactor, profitFactor(xs)],
+          [m.profitFactor, profitFactor(pnl)],
         ];
         return pairs.every(
           ([a, b]) => (Number.isNaN(a) && Number.isNaN(b)) || a === b || Math.abs(a - b) <= 1e-7 * Math.max(1, Math.abs(b)),

@@ -156,6 +156,13 @@ describe('StrategyPerformance: O(1) window statistics equal a naive recomputatio
             expect(p.periodMean).toBeCloseTo(ref.mean, 9);
             expect(p.periodVariance).toBeCloseTo(ref.variance, 9);
             expect(Math.abs(p.volatility - Math.sqrt(ref.variance))).toBeLessThan(1e-7 * Math.max(1, Math.sqrt(ref.variance)));
+            // Sortino over the window: mean ÷ √(Σ min(r − rf, 0)² / n), annualisation 1; NaN with no shortfall.
+            if (ref.downside > 0) {
+              const sortino = ref.mean / Math.sqrt(ref.downside / ref.n);
+              expect(Math.abs(p.sortino - sortino)).toBeLessThan(1e-7 * Math.max(1, Math.abs(sortino)));
+            } else {
+              expect(p.sortino).toBeNaN();
+            }
           }
           expect(p.winningPeriods).toBe(ref.wins);
           expect(p.losingPeriods).toBe(ref.losses);

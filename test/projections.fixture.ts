@@ -32,7 +32,8 @@ const running = (strategyId: string): DomainEvent =>
  * - capital 1000; a gets 600, b gets 300, reserve 100.
  * - T1: a buys 10 X @ 50 (commission 1) → cash 99; b sells 5 Y @ 20 → cash 400. Marks X 51, Y 20: a 609, b 300, PV 1009.
  * - T2: a sells 10 X @ 55 (commission 1) → cash 648, flat. Marks X 55, Y 18: a 648, b 310, PV 1058.
- * - T3: rebalance r1 moves 48 a → reserve and 40 reserve → b: a 600, b cash 440, reserve 108. Mark Y 19: b 345, PV 1053.
+ * - T3: rebalance r1 to targets a 600, b 350 from recorded values a 648, b 310 moves 48 a → reserve and 40 reserve → b:
+ *   a 600, b cash 440, reserve 108. Mark Y 19: b 345, PV 1053.
  * Returns: a 609/600−1 = 0.015, 648/609−1, 600/(648−48)−1 = 0; b 0, 310/300−1 = 1/30, 345/(310+40)−1 = −1/70.
  */
 export function fixtureBatches(): PendingEvent[][] {
@@ -69,7 +70,7 @@ export function fixtureBatches(): PendingEvent[][] {
         reason: 'monthly',
         algorithm: 'equal-weight',
         parameters: {},
-        inputs: {},
+        inputs: { a: { value: '648' }, b: { value: '310' } },
         weightsBefore: { a: 0.6125, b: 0.293 },
         rawWeights: { a: 0.5, b: 0.5 },
         finalWeights: { a: 0.567, b: 0.331 },

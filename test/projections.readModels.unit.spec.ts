@@ -55,7 +55,11 @@ describe('read models of the hand-made log', () => {
     expect(b?.totalReturn).toBeCloseTo(totalReturn(returnsB), 12);
     expect(b?.maxDrawdown).toBeCloseTo(maxDrawdown(returnsB), 12);
     expect(b?.maxDrawdown).toBeCloseTo(-1 / 70, 12);
-    expect(b?.winRate).toBeCloseTo(1 / 3, 12); // the zero return is not a win
+    // b's returns 0, +1/30, −1/70: the flat period is neither a win nor a loss.
+    expect(b?.winRate).toBe(0.5);
+    // b's P&L in money: 300 − 300 = 0, 310 − 300 = +10, 345 − (310 + 40) = −5; a's: +9, +39, 600 − (648 − 48) = 0.
+    expect(b?.profitFactor).toBe(2);
+    expect(a?.profitFactor).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('positions per strategy and aggregated, valued at the latest marks', async () => {

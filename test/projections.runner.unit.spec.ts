@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   CHECKPOINT_COLLECTION,
+  CHECKPOINT_KIND,
+  openDocument,
   ConfigError,
   MemoryLog,
   ProjectionRunner,
@@ -171,7 +173,9 @@ describe('projection runner', () => {
     await expect(runner.run()).rejects.toThrow(/projection "failing" cannot fold BarMarked at stream "portfolio-p1", revision 9, position 10: cannot fold this/);
     expect(runner.states.f).toEqual({ n: 0 });
     // The last checkpoint saved is the one before the failure (revision 7, every 4 events), never a later one.
-    expect(JSON.parse((await store.documents.get(CHECKPOINT_COLLECTION, `failing@${STREAM}`)) ?? '{}')).toMatchObject({ revision: 7, state: { n: 8 } });
+    const saved = openDocument((await store.documents.get(CHECKPOINT_COLLECTION, `failing@${STREAM}`)) ?? '', { kind: CHECKPOINT_KIND });
+    expect(saved.ok && saved.header.anchor.revision).toBe(7);
+    expect(saved.ok && saved.body).toMatchObject({ state: { n: 8 } });
   });
 
   it('checkpoints the capital accounts as plain values: strategy values read back as the marks recorded them', async () => {

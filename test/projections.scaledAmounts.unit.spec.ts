@@ -5,6 +5,7 @@ import { emptyLedger, evolveLedger } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
 import { GENESIS_HASH, domainEvent, sealEvents, type DomainEvent, type RecordedEvent } from '../events/index.js';
 import { encodeState } from '../projections/projection.js';
+import { createFoldContext } from '../projections/foldContext.js';
 import { positionsProjection, type PositionsState } from '../projections/positions.js';
 import { tradesProjection, type TradesState } from '../projections/trades.js';
 import { Scaled, compare, minus, plus, scaledOfText, textOf, times, toDec, type Amount } from '../src/money/scaledAmounts.js';
@@ -127,10 +128,11 @@ describe('positions and trades folds in safe integers', () => {
         const fold = positionsProjection.inPlace;
         if (fold === undefined) throw new Error('positions folds in place');
         const work = fold.begin(positionsProjection.init());
+        const context = createFoldContext();
         let evolved: PositionsState = positionsProjection.init();
         for (const e of folded) {
           evolved = positionsProjection.evolve(evolved, e);
-          fold.step(work, e);
+          fold.step(work, e, context);
         }
         expect(JSON.stringify(encodeState(fold.end(work).ledgers))).toBe(JSON.stringify(encodeState(ledgers)));
         expect(JSON.stringify(encodeState(evolved.ledgers))).toBe(JSON.stringify(encodeState(ledgers)));

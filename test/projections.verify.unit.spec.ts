@@ -20,7 +20,67 @@ function replaced(batch: number, index: number, event: PendingEvent['event']): P
 describe('audit verification', () => {
   it('passes an intact log', async () => {
     const { store } = await storeWith(fixtureBatches());
-    expect(await verifyPortfolioLog(store, STREAM)).toMatchObject({ ok: true, events: 16, rebalances: 1, marks: 3 });
+    // Transfers: 600 and 300 out of 1000, then 48 in and 40 out: the reserve's lowest is 100.
+    expect(await verifyPortfolioLog(store, STREAM)).toMatchObject({
+      ok: true,
+      events: 16,
+      rebalances: 1,
+      transfers: 4,
+      lowestReserve: '100',
+      marks: 3,
+      headMatchesExpected: null,
+    });
+  });
+
+  it('with the expected head passes; with any other head, or once the last event is cut, fails the head check', async () => {
+    const { log, store } = await storeWith(fixtureBatches());
+    const v = await verifyPortfolioLog(store, STREAM);
+    const head = v.ok ? v.headHash : '';
+    expect(await verifyPortfolioLog(store, STREAM, { expectHead: head })).toMatchObject({ ok: true, headMatchesExpected: true });
+    expect(await verifyPortfolioLog(store, STREAM, { expectHead: 'f'.repeat(64) })).toMatchObject({ ok: false, check: 'head', revision: 15 });
+    // A log cut at its end is a valid shorter log: only the kept head tells.
+    const cut = createMemoryEventStore({ log: new MemoryLog() });
+    await appendBatches(cut, fixtureBatches().slice(0, 3));
+    expect(await verifyPortfolioLog(cut, STREAM)).toMatchObject({ ok: true });
+    expect(await verifyPortfolioLog(cut, STREAM, { expectHead: head })).toMatchObject({ ok: false, check: 'head', revision: 11 });
+    expect(log.rows.length).toBe(16);
+  });
+
+  it('catches an increase that does not bring the strategy to its recorded target (41 where target − value is 40)', async () => {
+    const { store } = await storeWith(
+      replaced(3, 2, domainEvent('CapitalTransferred', { from: 'reserve', to: 'b', amount: '41', reason: 'rebalance', rebalanceId: 'r1' })),
+    );
+    const v = await verifyPortfolioLog(store, STREAM);
+    expect(v).toMatchObject({ ok: false, check: 'rebalance', revision: 14 });
+    expect(v.ok ? '' : v.reason).toMatch(/b moved 41; its recorded target and value allow exactly 40/);
+  });
+
+  it('catches a decrease that did not happen (the strategy kept capital above its target)', async () => {
+    const b = fixtureBatches();
+    (b[3] as PendingEvent[]).splice(1, 1);
+    const { store } = await storeWith(b);
+    const v = await verifyPortfolioLog(store, STREAM);
+    expect(v).toMatchObject({ ok: false, check: 'rebalance', revision: 12 });
+    expect(v.ok ? '' : v.reason).toMatch(/a should have moved 48 toward its target and moved nothing/);
+  });
+
+  it('accepts an increase scaled down to what the reserve holds after the decreases, and nothing else', async () => {
+    // Target b 500 from 310 wants 190; the reserve holds 100 + 48 = 148 < 190, so b gets 190 × 148/190 = 148.
+    const scaled = (amount: string): PendingEvent[][] => {
+      const b = fixtureBatches();
+      const last = b[3] as PendingEvent[];
+      const decided = last[0]?.event as { data: { targets: Record<string, string> } };
+      decided.data.targets = { a: '600', b: '500' };
+      last[2] = { barTime: T3, event: domainEvent('CapitalTransferred', { from: 'reserve', to: 'b', amount, reason: 'rebalance', rebalanceId: 'r1' }) };
+      // b: cash 400 + 148 = 548, short 5 Y at 19 → 453; reserve 0; PV 600 + 453 = 1053.
+      last[3] = {
+        barTime: T3,
+        event: domainEvent('BarMarked', { marks: { Y: '19' }, strategyValues: { a: '600', b: '453' }, strategyCash: { a: '600', b: '548' }, reserve: '0', portfolioValue: '1053' }),
+      };
+      return b;
+    };
+    expect(await verifyPortfolioLog((await storeWith(scaled('148'))).store, STREAM)).toMatchObject({ ok: true, lowestReserve: '0' });
+    expect(await verifyPortfolioLog((await storeWith(scaled('147.99'))).store, STREAM)).toMatchObject({ ok: false, check: 'rebalance', revision: 14 });
   });
 
   it('catches a single altered byte in a stored body, naming its revision and position', async () => {
@@ -49,11 +109,13 @@ describe('audit verification', () => {
     expect(await verifyPortfolioLog(store, STREAM)).toMatchObject({ ok: false, check: 'rebalance', revision: 14 });
   });
 
-  it('catches a transfer the reserve cannot fund', async () => {
+  it('catches a transfer the reserve cannot fund (the reserve would go below zero)', async () => {
     const { store } = await storeWith(
-      replaced(3, 2, domainEvent('CapitalTransferred', { from: 'reserve', to: 'b', amount: '200', reason: 'rebalance', rebalanceId: 'r1' })),
+      replaced(0, 4, domainEvent('CapitalTransferred', { from: 'reserve', to: 'b', amount: '400.01', reason: 'initial allocation', rebalanceId: null })),
     );
-    expect(await verifyPortfolioLog(store, STREAM)).toMatchObject({ ok: false, check: 'transfer', revision: 14 });
+    const v = await verifyPortfolioLog(store, STREAM);
+    expect(v).toMatchObject({ ok: false, check: 'transfer', revision: 4 });
+    expect(v.ok ? '' : v.reason).toMatch(/the reserve would go to -0.01/);
   });
 
   it('catches a recorded value that folding the fills does not reproduce', async () => {

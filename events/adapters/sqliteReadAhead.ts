@@ -1,4 +1,5 @@
 // Read-ahead for long SQLite reads: a worker thread fetches pages and checks hashes while this thread decodes and folds.
+// It buys the projections bench's engine-shaped rebuild 148.8k → 222k events/s (docs/event-store.md, docs/projections.md).
 import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '../envelope.js';
 import type { DecodedPage, PageResult, ReadPage } from './pagedRead.js';

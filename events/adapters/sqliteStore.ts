@@ -1,10 +1,11 @@
 // The SQLite EventStore adapter (better-sqlite3, WAL): one file holds the log and the documents; processes may share it.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Observable } from 'rxjs';
 import { decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
-import { StoreBusyError, StoreConfigError } from '../errors.js';
+import { StoreBusyError, StoreConfigError, StoreReadOnlyError } from '../errors.js';
 import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore } from '../store.js';
 import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
 import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
@@ -27,10 +28,24 @@ export interface SqliteStoreOptions {
    * so fetching and hash checks overlap decoding and folding; false reads every row in-thread.
    */
   readonly readAhead?: ReadAheadOptions | false;
+  /**
+   * Opens an existing store for reading only: nothing in the file is ever changed, a missing file is an error, and
+   * appends and document writes fail with StoreReadOnlyError. Works on a read-only file or filesystem.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Version of the table layout below, kept in PRAGMA user_version. */
 export const SQLITE_SCHEMA_VERSION = 1;
+
+/** PRAGMA application_id of a stratafolio store ("SFLO"), set when a store is created; stores made before it hold 0. */
+export const SQLITE_APPLICATION_ID = 0x53464c4f;
+
+/** The tables of a store and the columns each must have: a file whose tables differ is another application's. */
+const STORE_TABLES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['events', ['position', 'stream', 'revision', 'event_id', 'type', 'body', 'hash']],
+  ['documents', ['collection', 'key', 'value']],
+]);
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -73,7 +88,12 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   const durability = options.durability ?? 'full';
   const pollIntervalMs = options.pollIntervalMs ?? 25;
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000));
-  const db = openDatabase(path, url, durability, busyTimeoutMs);
+  const readOnly = options.readOnly === true;
+  const opened = readOnly ? openReadOnly(path, url) : { db: openDatabase(path, url, durability, busyTimeoutMs), readPath: path, cleanup: () => {} };
+  const db = opened.db;
+  const refuseWrite = (): void => {
+    if (readOnly) throw new StoreReadOnlyError(url);
+  };
   // SQLite's own "database is locked" names neither the store nor what to do.
   const unlessBusy = <T>(write: () => T): T => {
     try {
@@ -165,7 +185,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
 
   const readAhead = options.readAhead ?? { afterRows: READ_AHEAD_AFTER_ROWS };
   // A worker opens the file by name, so an in-memory database is read in-thread.
-  const workerPath = path === ':memory:' || path === '' ? null : path;
+  const workerPath = path === ':memory:' || path === '' ? null : opened.readPath;
   // Workers of reads in progress, stopped when the store closes.
   const readAheads = new Set<() => void>();
   const trackReadAhead = (): ((stop: (() => void) | null) => void) => {
@@ -217,10 +237,12 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     },
     put: async (collection, key, value) => {
       ensureOpen();
+      refuseWrite();
       unlessBusy(() => stmt.putDoc.run(collection, key, value));
     },
     delete: async (collection, key) => {
       ensureOpen();
+      refuseWrite();
       unlessBusy(() => stmt.deleteDoc.run(collection, key));
     },
     list: async (collection) => {
@@ -235,6 +257,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     documents,
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       ensureOpen();
+      refuseWrite();
       const rows = encodeBatch(stream, events);
       const result = unlessBusy(() => appendTx.immediate(stream, rows, opts));
       for (const listener of [...appendListeners]) listener();
@@ -309,6 +332,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       for (const stop of [...readAheads]) stop();
       closed = true;
       db.close();
+      opened.cleanup();
     },
   };
 }
@@ -323,6 +347,42 @@ function isBusy(e: unknown): boolean {
   return e instanceof Database.SqliteError && e.code.startsWith('SQLITE_BUSY');
 }
 
+/**
+ * Why an opened SQLite file is not a stratafolio store, or null when it is one (or is empty, ready to become one).
+ * Read before anything is written, so another application's database is refused unchanged.
+ */
+function notAStore(db: Database.Database, version: number): string | null {
+  const applicationId = db.pragma('application_id', { simple: true }) as number;
+  // A store made by a later stratafolio has a layout this one cannot check; its application id says it is one.
+  if (applicationId === SQLITE_APPLICATION_ID && version > SQLITE_SCHEMA_VERSION) return null;
+  if (applicationId !== 0 && applicationId !== SQLITE_APPLICATION_ID) return `its application_id is ${applicationId}, not stratafolio's`;
+  const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all().map((t) => t.name);
+  if (version === 0 && tables.length === 0) return null;
+  if (version === 0) return `it holds tables (${tables.slice(0, 5).join(', ')}) but no stratafolio schema version`;
+  if (version > SQLITE_SCHEMA_VERSION) return `its user_version is ${version} without stratafolio's application_id`;
+  for (const [table, columns] of STORE_TABLES) {
+    if (!tables.includes(table)) return `it has no ${table} table`;
+    const have = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name));
+    const missing = columns.filter((c) => !have.has(c));
+    if (missing.length > 0) return `its ${table} table lacks ${missing.join(', ')}`;
+  }
+  const extra = tables.filter((t) => !STORE_TABLES.has(t));
+  if (extra.length > 0) return `it holds tables a store does not have (${extra.slice(0, 5).join(', ')})`;
+  return null;
+}
+
+function refuseForeign(url: string, path: string, why: string): StoreConfigError {
+  return new StoreConfigError(`${url}: "${path}" is not a stratafolio event store (${why}); it was left unchanged. Choose another --store path`);
+}
+
+function checkVersion(url: string, version: number): void {
+  if (version > SQLITE_SCHEMA_VERSION) {
+    throw new StoreConfigError(
+      `${url}: the store's schema version ${version} is newer than this stratafolio understands (${SQLITE_SCHEMA_VERSION}); upgrade stratafolio`,
+    );
+  }
+}
+
 function openDatabase(path: string, url: string, durability: Durability, busyTimeoutMs: number): Database.Database {
   let db: Database.Database | null = null;
   try {
@@ -330,16 +390,18 @@ function openDatabase(path: string, url: string, durability: Durability, busyTim
     db = new Database(path);
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SQLITE_SCHEMA_VERSION) {
-      throw new StoreConfigError(
-        `${url}: the store's schema version ${version} is newer than this stratafolio understands (${SQLITE_SCHEMA_VERSION}); upgrade stratafolio`,
-      );
-    }
+    const foreign = notAStore(db, version);
+    if (foreign !== null) throw refuseForeign(url, path, foreign);
+    checkVersion(url, version);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     if (version < SQLITE_SCHEMA_VERSION) {
       db.transaction(() => {
+        // Checked again under the write lock: another process may have created tables since.
+        const again = notAStore(db as Database.Database, db?.pragma('user_version', { simple: true }) as number);
+        if (again !== null) throw refuseForeign(url, path, again);
         db?.exec(SCHEMA);
+        db?.pragma(`application_id = ${SQLITE_APPLICATION_ID}`);
         db?.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
       }).immediate();
     }
@@ -348,5 +410,53 @@ function openDatabase(path: string, url: string, durability: Durability, busyTim
     db?.close();
     if (e instanceof StoreConfigError) throw e;
     throw new StoreConfigError(`${url}: cannot open "${path}" as an SQLite event store (${(e as Error).message})`);
+  }
+}
+
+/** A read-only connection, the path its read-ahead workers open, and what to remove when the store closes. */
+interface ReadOnlyDatabase {
+  readonly db: Database.Database;
+  readonly readPath: string;
+  readonly cleanup: () => void;
+}
+
+/**
+ * Opens an existing store read-only. SQLite reads a WAL-mode file only beside its shared-memory index (`-shm`), which
+ * it cannot create on a read-only filesystem; there the file (and its `-wal`, if any) is read from a private copy in
+ * the temporary folder, removed on close. The file itself is never written.
+ */
+function openReadOnly(path: string, url: string): ReadOnlyDatabase {
+  if (!existsSync(path)) throw new StoreConfigError(`${url}: no such file ${path}`);
+  const check = (db: Database.Database): Database.Database => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const foreign = version === 0 ? 'it holds no stratafolio schema' : notAStore(db, version);
+    if (foreign !== null) throw refuseForeign(url, path, foreign);
+    checkVersion(url, version);
+    return db;
+  };
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    return { db: check(db), readPath: path, cleanup: () => {} };
+  } catch (e) {
+    db?.close();
+    if (e instanceof StoreConfigError) throw e;
+    if (!(e instanceof Database.SqliteError) || !/^SQLITE_(CANTOPEN|IOERR|READONLY)/.test(e.code)) {
+      throw new StoreConfigError(`${url}: cannot open "${path}" as an SQLite event store (${(e as Error).message})`);
+    }
+  }
+  const folder = mkdtempSync(join(tmpdir(), 'stratafolio-ro-'));
+  const cleanup = (): void => rmSync(folder, { recursive: true, force: true });
+  try {
+    const copy = join(folder, basename(path));
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    db = new Database(copy, { readonly: true, fileMustExist: true });
+    return { db: check(db), readPath: copy, cleanup };
+  } catch (e) {
+    db?.close();
+    cleanup();
+    if (e instanceof StoreConfigError) throw e;
+    throw new StoreConfigError(`${url}: cannot open "${path}" read-only as an SQLite event store (${(e as Error).message})`);
   }
 }

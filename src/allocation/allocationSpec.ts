@@ -1,4 +1,5 @@
 // Builds an allocation algorithm from its JSON config spec; every bad field is a ConfigError naming it.
+import { setOwn } from '../records/ownKeys.js';
 import { ConfigError } from '../errors.js';
 import { AllocationConstraints, type AllocationConstraintsOptions } from './constraints.js';
 import { DrawdownBasedAllocation } from './drawdown.js';
@@ -38,7 +39,7 @@ function numberRecord(value: unknown, field: string): Record<string, number> | u
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'number') throw new ConfigError(`${field}.${k} must be a number, got ${JSON.stringify(v)}`, `${field}.${k}`);
-    out[k] = v;
+    setOwn(out, k, v);
   }
   return out;
 }

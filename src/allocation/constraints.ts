@@ -1,4 +1,5 @@
 // Allocation constraints: per-strategy bounds, a total cap and a cardinality cap, applied by exact projection onto the feasible set.
+import { ownValue, setOwn } from '../records/ownKeys.js';
 import { ConfigError } from '../errors.js';
 import type { Weights } from './types.js';
 
@@ -65,8 +66,8 @@ export class AllocationConstraints {
     }
     const mins: Record<string, number> = {};
     const maxs: Record<string, number> = {};
-    for (const [id, v] of Object.entries(options.strategyMin ?? {})) mins[id] = fraction(v, `strategyMin.${id}`);
-    for (const [id, v] of Object.entries(options.strategyMax ?? {})) maxs[id] = fraction(v, `strategyMax.${id}`);
+    for (const [id, v] of Object.entries(options.strategyMin ?? {})) setOwn(mins, id, fraction(v, `strategyMin.${id}`));
+    for (const [id, v] of Object.entries(options.strategyMax ?? {})) setOwn(maxs, id, fraction(v, `strategyMax.${id}`));
     this.strategyMin = Object.freeze(mins);
     this.strategyMax = Object.freeze(maxs);
     for (const id of new Set([...Object.keys(mins), ...Object.keys(maxs)])) {
@@ -87,12 +88,12 @@ export class AllocationConstraints {
 
   /** Lower bound of `id` when funded. */
   minOf(id: string): number {
-    return this.strategyMin[id] ?? this.defaultMin;
+    return ownValue(this.strategyMin, id) ?? this.defaultMin;
   }
 
   /** Upper bound of `id`. */
   maxOf(id: string): number {
-    return this.strategyMax[id] ?? this.defaultMax;
+    return ownValue(this.strategyMax, id) ?? this.defaultMax;
   }
 
   /** The settings as JSON-safe data, recorded with each decision. */
@@ -116,7 +117,7 @@ export class AllocationConstraints {
     const r = new Map<string, number>();
     let largest = 0;
     for (const id of ids) {
-      const v = raw[id] ?? 0;
+      const v = ownValue(raw, id) ?? 0;
       const clean = Number.isFinite(v) && v > 0 ? v : 0;
       r.set(id, clean);
       largest = Math.max(largest, clean);
@@ -151,14 +152,14 @@ export class AllocationConstraints {
     const lambda = solveScale(rv, lo, hi, target);
 
     const weights: Weights = {};
-    for (const id of ids) weights[id] = 0;
+    for (const id of ids) setOwn(weights, id, 0);
     funded.forEach((id, i) => {
       const want = lambda * (rv[i] as number);
       const l = lo[i] as number;
       const h = hi[i] as number;
       if (want > h + TOLERANCE) binding.push(`max(${id})=${fmt(h)}`);
       else if (want < l - TOLERANCE && l > 0) binding.push(`min(${id})=${fmt(l)}`);
-      weights[id] = Math.min(Math.max(want, l), h);
+      setOwn(weights, id, Math.min(Math.max(want, l), h));
     });
     trimToTotal(weights, funded, lo, this.maxTotal);
     return { weights, binding };
@@ -199,16 +200,16 @@ function solveScale(r: readonly number[], lo: readonly number[], hi: readonly nu
 
 /** Removes floating excess above `maxTotal` from the weights with slack above their min, largest first. */
 function trimToTotal(weights: Weights, funded: readonly string[], lo: readonly number[], maxTotal: number): void {
-  let sum = funded.reduce((a, id) => a + (weights[id] ?? 0), 0);
+  let sum = funded.reduce((a, id) => a + (ownValue(weights, id) ?? 0), 0);
   if (sum <= maxTotal) return;
-  const order = funded.map((id, i) => ({ id, slack: (weights[id] ?? 0) - (lo[i] as number), min: lo[i] as number }));
+  const order = funded.map((id, i) => ({ id, slack: (ownValue(weights, id) ?? 0) - (lo[i] as number), min: lo[i] as number }));
   order.sort((a, b) => b.slack - a.slack || (a.id < b.id ? -1 : 1));
   for (const o of order) {
     if (sum <= maxTotal) break;
-    const w = weights[o.id] ?? 0;
+    const w = ownValue(weights, o.id) ?? 0;
     const cut = Math.min(sum - maxTotal, w - o.min);
     if (cut <= 0) continue;
-    weights[o.id] = w - cut;
-    sum = funded.reduce((a, id) => a + (weights[id] ?? 0), 0);
+    setOwn(weights, o.id, w - cut);
+    sum = funded.reduce((a, id) => a + (ownValue(weights, id) ?? 0), 0);
   }
 }

@@ -1,4 +1,5 @@
 // DrawdownBasedAllocation: less capital to strategies in drawdown, a bonus while recovering, nothing beyond a threshold.
+import { setOwn } from '../records/ownKeys.js';
 import type { AllocationConstraints } from './constraints.js';
 import { numberParam } from './parameters.js';
 import { WeighingAlgorithm, finiteOrNull, normalised, type RankedPerformance, type RawAllocation } from './weighingAlgorithm.js';
@@ -50,15 +51,15 @@ export class DrawdownBasedAllocation extends WeighingAlgorithm {
       const depth = Math.abs(dd);
       const recovering = dd < 0 && trough < 0 && 1 - dd / trough >= this.recoveryFraction;
       const cut = depth > this.maxDrawdownThreshold;
-      scores[id] = cut ? 0 : (1 / (1 + depth)) * (recovering ? 1 + this.recoveryBonus : 1);
-      inputs[id] = {
+      setOwn(scores, id, cut ? 0 : (1 / (1 + depth)) * (recovering ? 1 + this.recoveryBonus : 1));
+      setOwn(inputs, id, {
         value: finiteOrNull(perf.lastValue),
         currentDrawdown: dd,
         episodeTrough: trough,
         maxDrawdown: perf.maxDrawdown,
         recovering: recovering ? 1 : 0,
         cut: cut ? 1 : 0,
-      };
+      });
     }
     return { inputs, rawWeights: normalised(scores) };
   }

@@ -1,4 +1,5 @@
 // DynamicAllocation: momentum weighting by min-max normalised lookback returns, with a guaranteed floor.
+import { setOwn } from '../records/ownKeys.js';
 import type { AllocationConstraints } from './constraints.js';
 import { numberParam, positiveIntegerParam } from './parameters.js';
 import type { Weights } from './types.js';
@@ -50,12 +51,12 @@ export class DynamicAllocation extends WeighingAlgorithm {
         growth -= 1;
         lookbackReturn.set(id, growth);
       }
-      inputs[id] = { value: finiteOrNull(perf.lastValue), count: perf.count, lookbackReturn: finiteOrNull(growth) };
+      setOwn(inputs, id, { value: finiteOrNull(perf.lastValue), count: perf.count, lookbackReturn: finiteOrNull(growth) });
     }
     const rawWeights: Weights = {};
     if (n === 0) return { inputs, rawWeights };
     if (lookbackReturn.size === 0) {
-      for (const { id } of strategies) rawWeights[id] = 1 / n;
+      for (const { id } of strategies) setOwn(rawWeights, id, 1 / n);
       return { inputs, rawWeights };
     }
     const rs = [...lookbackReturn.values()];
@@ -69,7 +70,7 @@ export class DynamicAllocation extends WeighingAlgorithm {
     const f = Math.min(this.floor, 1 / n);
     let total = 0;
     for (const { id } of strategies) total += score(id);
-    for (const { id } of strategies) rawWeights[id] = f + (1 - n * f) * (score(id) / total);
+    for (const { id } of strategies) setOwn(rawWeights, id, f + (1 - n * f) * (score(id) / total));
     return { inputs, rawWeights };
   }
 }

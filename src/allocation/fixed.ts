@@ -1,4 +1,5 @@
 // FixedAllocation: the configured weights, unchanged by performance and never renormalised.
+import { ownValue, setOwn } from '../records/ownKeys.js';
 import { ConfigError } from '../errors.js';
 import type { AllocationConstraints } from './constraints.js';
 import { numberParam } from './parameters.js';
@@ -24,8 +25,8 @@ export class FixedAllocation extends WeighingAlgorithm {
     const copy: Weights = {};
     let total = 0;
     for (const id of Object.keys(allocations).sort()) {
-      const w = numberParam(allocations[id], 0, `allocations.${id}`, 0, 1);
-      copy[id] = w;
+      const w = numberParam(ownValue(allocations, id), 0, `allocations.${id}`, 0, 1);
+      setOwn(copy, id, w);
       total += w;
     }
     if (total > 1 + 1e-12) throw new ConfigError(`allocations sum to ${total}, above 1 (100%)`, 'allocations');
@@ -40,8 +41,8 @@ export class FixedAllocation extends WeighingAlgorithm {
     const inputs: RawAllocation['inputs'] = {};
     const rawWeights: Weights = {};
     for (const { id, perf } of strategies) {
-      inputs[id] = { value: finiteOrNull(perf.lastValue) };
-      rawWeights[id] = this.allocations[id] ?? 0;
+      setOwn(inputs, id, { value: finiteOrNull(perf.lastValue) });
+      setOwn(rawWeights, id, ownValue(this.allocations, id) ?? 0);
     }
     return { inputs, rawWeights };
   }

@@ -1,4 +1,5 @@
 // KellyCriterionAllocation: fractional Kelly bets μ/σ² per strategy, scaled down proportionally when they exceed 100%.
+import { setOwn } from '../records/ownKeys.js';
 import type { AllocationConstraints } from './constraints.js';
 import { numberParam, positiveIntegerParam, positiveParam } from './parameters.js';
 import type { Weights } from './types.js';
@@ -59,12 +60,12 @@ export class KellyCriterionAllocation extends WeighingAlgorithm {
         const k = (this.fraction * mu) / Math.max(variance, this.minVariance);
         bet = Number.isFinite(k) && k > 0 ? k : 0;
       }
-      bets[id] = bet;
+      setOwn(bets, id, bet);
       total += bet;
-      inputs[id] = { value: finiteOrNull(perf.lastValue), count: s.count, meanReturn: finiteOrNull(mu), variance: finiteOrNull(variance), kellyFraction: bet };
+      setOwn(inputs, id, { value: finiteOrNull(perf.lastValue), count: s.count, meanReturn: finiteOrNull(mu), variance: finiteOrNull(variance), kellyFraction: bet });
     }
     const rawWeights: Weights = {};
-    for (const [id, bet] of Object.entries(bets)) rawWeights[id] = total > 1 ? bet / total : bet;
+    for (const [id, bet] of Object.entries(bets)) setOwn(rawWeights, id, total > 1 ? bet / total : bet);
     return { inputs, rawWeights };
   }
 }

@@ -1,4 +1,5 @@
 // RiskParityAllocation: inverse volatility, or true equal risk contribution from the strategies' return covariance.
+import { ownValue, setOwn } from '../records/ownKeys.js';
 import { ConfigError } from '../errors.js';
 import type { AllocationConstraints } from './constraints.js';
 import { equalRiskContribution, sampleCovariance, shrinkTowardDiagonal } from './equalRiskContribution.js';
@@ -66,13 +67,13 @@ export class RiskParityAllocation extends WeighingAlgorithm {
       const s = windowStatistics(perf, this.lookback);
       const vol = s.count >= MIN_RETURNS ? Math.sqrt(s.variance * perf.annualization) : Number.NaN;
       if (s.count >= MIN_RETURNS) vols.set(id, Math.max(vol, this.minVolatility));
-      inputs[id] = { value: finiteOrNull(perf.lastValue), count: s.count, volatility: finiteOrNull(vol) };
+      setOwn(inputs, id, { value: finiteOrNull(perf.lastValue), count: s.count, volatility: finiteOrNull(vol) });
     }
     const rawWeights: Weights = {};
     if (n === 0) return { inputs, rawWeights };
     const seasoned = strategies.filter(({ id }) => vols.has(id));
     const seasonedShare = seasoned.length / n;
-    for (const { id } of strategies) rawWeights[id] = vols.has(id) ? 0 : 1 / n;
+    for (const { id } of strategies) setOwn(rawWeights, id, vols.has(id) ? 0 : 1 / n);
     if (seasoned.length === 0) return { inputs, rawWeights };
 
     let solver: SolverReport | null = null;
@@ -82,11 +83,11 @@ export class RiskParityAllocation extends WeighingAlgorithm {
       solver = erc.solver;
       shares = erc.shares;
       if (erc.commonWindow !== null) {
-        for (const { id } of seasoned) Object.assign(inputs[id] as Record<string, number | null>, { commonWindow: erc.commonWindow, shrinkage: erc.shrinkage });
+        for (const { id } of seasoned) Object.assign(ownValue(inputs, id) as Record<string, number | null>, { commonWindow: erc.commonWindow, shrinkage: erc.shrinkage });
       }
     }
     if (shares === null) shares = inverseVolatility(seasoned, vols);
-    for (const { id } of seasoned) rawWeights[id] = (shares[id] ?? 0) * seasonedShare;
+    for (const { id } of seasoned) setOwn(rawWeights, id, (ownValue(shares, id) ?? 0) * seasonedShare);
     return { inputs, rawWeights, solver };
   }
 
@@ -109,7 +110,7 @@ export class RiskParityAllocation extends WeighingAlgorithm {
     const result = equalRiskContribution(cov, n);
     const shares: Weights = {};
     seasoned.forEach(({ id }, i) => {
-      shares[id] = result.weights[i] as number;
+      setOwn(shares, id, result.weights[i] as number);
     });
     return {
       shares,
@@ -124,7 +125,7 @@ function inverseVolatility(seasoned: readonly RankedPerformance[], vols: Readonl
   let total = 0;
   for (const { id } of seasoned) total += 1 / (vols.get(id) as number);
   const out: Weights = {};
-  for (const { id } of seasoned) out[id] = 1 / (vols.get(id) as number) / total;
+  for (const { id } of seasoned) setOwn(out, id, 1 / (vols.get(id) as number) / total);
   return out;
 }
 

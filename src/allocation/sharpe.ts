@@ -1,4 +1,5 @@
 // SharpeProportionalAllocation: weights in proportion to each strategy's positive Sharpe ratio.
+import { setOwn } from '../records/ownKeys.js';
 import type { AllocationConstraints } from './constraints.js';
 import { numberParam, positiveIntegerParam, positiveParam } from './parameters.js';
 import { windowStatistics } from './windowStatistics.js';
@@ -47,8 +48,8 @@ export class SharpeProportionalAllocation extends WeighingAlgorithm {
         vol = Math.sqrt(s.variance * perf.annualization);
         sharpe = ((s.mean - perf.riskFree) * perf.annualization) / Math.max(vol, this.minVolatility);
       }
-      scores[id] = Number.isFinite(sharpe) && sharpe > 0 ? sharpe : 0;
-      inputs[id] = { value: finiteOrNull(perf.lastValue), count: s.count, volatility: finiteOrNull(vol), sharpe: finiteOrNull(sharpe) };
+      setOwn(scores, id, Number.isFinite(sharpe) && sharpe > 0 ? sharpe : 0);
+      setOwn(inputs, id, { value: finiteOrNull(perf.lastValue), count: s.count, volatility: finiteOrNull(vol), sharpe: finiteOrNull(sharpe) });
     }
     return { inputs, rawWeights: normalised(scores) };
   }

@@ -1,4 +1,5 @@
 // The pipeline every allocation algorithm shares: sorted ids → weigh (the algorithm's formula) → constrain → explained decision.
+import { ownValue, setOwn } from '../records/ownKeys.js';
 import type { StrategyPerformance } from '../performance/strategyPerformance.js';
 import { AllocationConstraints } from './constraints.js';
 import type { AllocationAlgorithm, AllocationDecision, SolverReport, Weights } from './types.js';
@@ -47,7 +48,7 @@ export abstract class WeighingAlgorithm implements AllocationAlgorithm {
   decide(performances: Readonly<Record<string, StrategyPerformance>>): AllocationDecision {
     const strategies = Object.keys(performances)
       .sort()
-      .map((id) => ({ id, perf: performances[id] as StrategyPerformance }));
+      .map((id) => ({ id, perf: ownValue(performances, id) as StrategyPerformance }));
     const raw = this.weigh(strategies);
     const { weights, binding } = this.constraints.apply(raw.rawWeights);
     return {
@@ -73,6 +74,6 @@ export function normalised(scores: Readonly<Record<string, number>>): Weights {
   let total = 0;
   for (const v of Object.values(scores)) total += v;
   const out: Weights = {};
-  for (const [id, v] of Object.entries(scores)) out[id] = total > 0 ? v / total : 0;
+  for (const [id, v] of Object.entries(scores)) setOwn(out, id, total > 0 ? v / total : 0);
   return out;
 }

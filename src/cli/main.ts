@@ -1,12 +1,11 @@
 // The `stratafolio` command line: parses arguments, runs one subcommand, turns errors into one line on stderr and an exit code.
 import { Command, CommanderError } from 'commander';
-import { StratafolioError } from '../errors.js';
 import { processIO, type CliIO } from './output.js';
 import { registerCommands } from './commands/index.js';
 import { CODE_VERSION } from '../version.js';
+import { EXIT_BAD_INPUT, exitCodeOf } from './exitCodes.js';
 
-/** Exit code for bad input (config, data, usage). */
-export const EXIT_BAD_INPUT = 2;
+export { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './exitCodes.js';
 
 /** Runs the CLI with `argv` (as process.argv) and returns the exit code; never throws. */
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
@@ -31,7 +30,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       return err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
     }
     io.stderr.write(`stratafolio: ${describe(err)}\n`);
-    return err instanceof StratafolioError ? EXIT_BAD_INPUT : 1;
+    return exitCodeOf(err);
   }
 }
 

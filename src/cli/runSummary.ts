@@ -3,6 +3,8 @@ import cliProgress from 'cli-progress';
 import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
 import type { BarSlice } from '../market/bar.js';
 import { dec } from '../money/decimal.js';
+import { GENESIS_HASH, portfolioStream } from '../../events/envelope.js';
+import type { EventStore } from '../../events/store.js';
 import { formatTable, type CliIO } from './output.js';
 
 /** The JSON summary of `backtest` and `demo` (money as decimal strings, returns as fractions). */
@@ -15,6 +17,8 @@ export interface RunSummaryJson {
   readonly firstBarTime: string | null;
   readonly lastBarTime: string | null;
   readonly events: number;
+  /** Hash of the log's last event: kept elsewhere, it lets `audit --verify --expect-head` detect a log cut short. */
+  readonly headHash: string;
   readonly totalCapital: string;
   readonly portfolioValue: string;
   readonly reserve: string;
@@ -55,8 +59,17 @@ export async function runWithProgress(portfolio: Portfolio, source: AsyncIterabl
   }
 }
 
-/** Builds the summary of a portfolio after a run. */
-export function summarise(portfolio: Portfolio, run: { slices: number; firstBarTime: string | null }): RunSummaryJson {
+/** The hash of the last event of a portfolio's stream as stored (the genesis hash when it has none). */
+export async function storedHeadHash(store: EventStore, portfolioId: string): Promise<string> {
+  const stream = portfolioStream(portfolioId);
+  const head = await store.streamRevision(stream);
+  if (head === 'no_stream') return GENESIS_HASH;
+  for await (const event of store.readStream(stream, { fromRevision: head })) return event.metadata.hash;
+  return GENESIS_HASH;
+}
+
+/** Builds the summary of a portfolio after a run; `headHash` is the stored log's last event hash ({@link storedHeadHash}). */
+export function summarise(portfolio: Portfolio, run: { slices: number; firstBarTime: string | null }, headHash: string): RunSummaryJson {
   const s = portfolio.status();
   const value = dec(s.portfolioValue);
   const capital = dec(s.totalCapital);
@@ -70,6 +83,7 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
     firstBarTime: run.firstBarTime,
     lastBarTime: s.lastBarTime,
     events: s.revision + 1,
+    headHash,
     totalCapital: s.totalCapital,
     portfolioValue: s.portfolioValue,
     reserve: s.reserve,
@@ -98,6 +112,8 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${s.firstBarTime?.slice(0, 10) ?? '-'} … ${s.lastBarTime?.slice(0, 10) ?? '-'}), ${s.events} events`,
     `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${pct(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
     `rebalances ${s.rebalances}`,
+    `head hash ${s.headHash}`,
+    '          keep it apart: audit --verify --expect-head <hash> detects a cut log',
     `netting   saved ${money(s.netting.commissionSaved)} in commission; traded ${money(s.netting.grossTradedValue)} gross, ${money(s.netting.netTradedValue)} net`,
     '',
     formatTable(

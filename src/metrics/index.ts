@@ -3,3 +3,4 @@ export * from './options.js';
 export * from './returnMetrics.js';
 export * from './relativeMetrics.js';
 export * from './streamingMetrics.js';
+export * from './outcomeRatios.js';

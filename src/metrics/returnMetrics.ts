@@ -1,4 +1,5 @@
 // Performance metrics of a series of simple per-period returns, following empyrical's conventions (NaN entries skipped).
+import { profitFactorOf, winRateOf } from './outcomeRatios.js';
 import { resolveMetricOptions, type MetricOptions } from './options.js';
 
 /** Non-NaN entries of a series, in order (empyrical's nan-functions skip NaN the same way). */
@@ -163,24 +164,19 @@ export function calmarRatio(returns: ArrayLike<number>, options?: MetricOptions)
   return Number.isFinite(ratio) ? ratio : Number.NaN;
 }
 
-/** Fraction of non-NaN returns that are strictly positive (a zero return is not a win); NaN for none. */
+/** {@link winRateOf} over a return series: a positive return is a win, a negative one a loss, zero neither (NaN is skipped). */
 export function winRate(returns: ArrayLike<number>): number {
   const xs = finite(returns);
-  if (xs.length === 0) return Number.NaN;
-  return xs.filter((r) => r > 0).length / xs.length;
+  return winRateOf(xs.filter((r) => r > 0).length, xs.filter((r) => r < 0).length);
 }
 
-/**
- * Σ positive returns / |Σ negative returns|. With no losses it is +Infinity when there were gains and NaN when every return is zero
- * (or the series is empty): "no losses" is unbounded, not undefined, while "nothing happened" has no ratio.
- */
-export function profitFactor(returns: ArrayLike<number>): number {
-  let gains = 0;
-  let losses = 0;
-  for (const r of finite(returns)) {
-    if (r > 0) gains += r;
-    else if (r < 0) losses -= r;
+/** {@link profitFactorOf} over per-period profit and loss in money (not returns): Σ positive / |Σ negative| (NaN is skipped). */
+export function profitFactor(pnl: ArrayLike<number>): number {
+  let profit = 0;
+  let loss = 0;
+  for (const x of finite(pnl)) {
+    if (x > 0) profit += x;
+    else if (x < 0) loss -= x;
   }
-  if (losses > 0) return gains / losses;
-  return gains > 0 ? Number.POSITIVE_INFINITY : Number.NaN;
+  return profitFactorOf(profit, loss);
 }

@@ -1,5 +1,6 @@
 // Constant-memory running statistics of a return series: the same metrics as returnMetrics.ts, updated one return at a time.
 import { resolveMetricOptions, type MetricOptions, type ResolvedMetricOptions } from './options.js';
+import { profitFactorOf, winRateOf } from './outcomeRatios.js';
 
 /**
  * Running sums over a return series (plain JSON-safe numbers, immutable). Mean and spread use Welford's update,
@@ -15,9 +16,10 @@ export interface ReturnStats {
   /** Σ positive and Σ |negative| of r − riskFree − requiredReturn (omega). */
   readonly omegaGains: number;
   readonly omegaLosses: number;
-  /** Σ positive and Σ |negative| returns, and their counts (profit factor, win rate). */
-  readonly gains: number;
-  readonly losses: number;
+  /** Σ positive and Σ |negative| per-period P&L in money (profit factor). */
+  readonly grossProfit: number;
+  readonly grossLoss: number;
+  /** Periods with a positive and with a negative return (win rate). */
   readonly wins: number;
   readonly lossCount: number;
   /** Equity on a curve starting at 1, its running peak and the deepest drawdown so far (≤ 0). */
@@ -52,8 +54,8 @@ export function emptyReturnStats(): ReturnStats {
     downsideSq: 0,
     omegaGains: 0,
     omegaLosses: 0,
-    gains: 0,
-    losses: 0,
+    grossProfit: 0,
+    grossLoss: 0,
     wins: 0,
     lossCount: 0,
     equity: 1,
@@ -62,8 +64,11 @@ export function emptyReturnStats(): ReturnStats {
   };
 }
 
-/** Adds one return (NaN is skipped, as the batch functions skip it); `options` must be the same on every call. */
-export function addReturn(stats: ReturnStats, r: number, options: ResolvedMetricOptions): ReturnStats {
+/**
+ * Adds one period: its return and its profit or loss in money (the value change net of capital transfers). A NaN
+ * return is skipped, as the batch functions skip it; `options` must be the same on every call.
+ */
+export function addReturn(stats: ReturnStats, r: number, options: ResolvedMetricOptions, pnl: number): ReturnStats {
   if (Number.isNaN(r)) return stats;
   const count = stats.count + 1;
   const delta = r - stats.mean;
@@ -79,8 +84,8 @@ export function addReturn(stats: ReturnStats, r: number, options: ResolvedMetric
     downsideSq: stats.downsideSq + down * down,
     omegaGains: stats.omegaGains + (excess > 0 ? excess : 0),
     omegaLosses: stats.omegaLosses + (excess < 0 ? -excess : 0),
-    gains: stats.gains + (r > 0 ? r : 0),
-    losses: stats.losses + (r < 0 ? -r : 0),
+    grossProfit: stats.grossProfit + (pnl > 0 ? pnl : 0),
+    grossLoss: stats.grossLoss + (pnl < 0 ? -pnl : 0),
     wins: stats.wins + (r > 0 ? 1 : 0),
     lossCount: stats.lossCount + (r < 0 ? 1 : 0),
     equity,
@@ -99,9 +104,6 @@ export function summariseReturnStats(stats: ReturnStats, options?: MetricOptions
   const downsideRisk = n > 0 ? Math.sqrt(stats.downsideSq / n) * Math.sqrt(o.annualization) : Number.NaN;
   const maxDrawdown = n > 0 ? stats.maxDrawdown : Number.NaN;
   const calmar = n >= 2 && maxDrawdown < 0 ? annualReturn / Math.abs(maxDrawdown) : Number.NaN;
-  let profitFactor = Number.NaN;
-  if (stats.losses > 0) profitFactor = stats.gains / stats.losses;
-  else if (stats.gains > 0) profitFactor = Number.POSITIVE_INFINITY;
   return {
     observations: n,
     totalReturn,
@@ -114,8 +116,8 @@ export function summariseReturnStats(stats: ReturnStats, options?: MetricOptions
     currentDrawdown: n > 0 ? (stats.equity - stats.peak) / stats.peak : Number.NaN,
     calmarRatio: Number.isFinite(calmar) ? calmar : Number.NaN,
     omegaRatio: n >= 2 && stats.omegaLosses > 0 ? stats.omegaGains / stats.omegaLosses : Number.NaN,
-    winRate: n > 0 ? stats.wins / n : Number.NaN,
-    profitFactor,
+    winRate: winRateOf(stats.wins, stats.lossCount),
+    profitFactor: profitFactorOf(stats.grossProfit, stats.grossLoss),
   };
 }
 

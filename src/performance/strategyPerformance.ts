@@ -1,4 +1,5 @@
 // Rolling per-strategy statistics over a lookback window, updated in O(1) per slice from the strategy's value after each slice.
+import { profitFactorOf, winRateOf } from '../metrics/outcomeRatios.js';
 import { ConfigError, DataError, InvalidNumberError } from '../errors.js';
 
 /** Options of a {@link StrategyPerformance}; statistics conventions are fixed here and reported beside the figures. */
@@ -426,8 +427,7 @@ export class StrategyPerformance {
 
   /** `winningPeriods / (winningPeriods + losingPeriods)` over the window; NaN when every return is zero or there is none. */
   get winRate(): number {
-    const decided = this.wins + this.losses;
-    return decided === 0 ? Number.NaN : this.wins / decided;
+    return winRateOf(this.wins, this.losses);
   }
 
   /**
@@ -435,8 +435,7 @@ export class StrategyPerformance {
    * Infinity with profit and no loss, NaN with neither.
    */
   get profitFactor(): number {
-    if (this.loss > 0) return this.profit / this.loss;
-    return this.profit > 0 ? Number.POSITIVE_INFINITY : Number.NaN;
+    return profitFactorOf(this.profit, this.loss);
   }
 
   /** The statistics as JSON-safe numbers (NaN and ±Infinity become null), for RebalanceDecided inputs. */

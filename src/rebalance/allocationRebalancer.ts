@@ -1,4 +1,5 @@
 // When to rebalance: calendar schedule, cooldown in bar time and drift; pure (no clock), with serialisable state.
+import { ownValue } from '../records/ownKeys.js';
 import { ConfigError, DataError } from '../errors.js';
 import type { Weights } from '../allocation/types.js';
 import { barTimeMs, periodKey, type RebalanceFrequency } from './calendarPeriod.js';
@@ -121,7 +122,7 @@ export class AllocationRebalancer {
       let worst = 0;
       let worstId: string | null = null;
       for (const id of [...new Set([...Object.keys(current), ...Object.keys(target)])].sort()) {
-        const d = Math.abs((current[id] ?? 0) - (target[id] ?? 0));
+        const d = Math.abs((ownValue(current, id) ?? 0) - (ownValue(target, id) ?? 0));
         if (d > worst) {
           worst = d;
           worstId = id;

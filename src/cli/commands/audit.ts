@@ -5,22 +5,30 @@ import { Dec } from '../../money/decimal.js';
 import {
   ProjectionRunner,
   rebalanceAuditProjection,
+  standardProjections,
   verifyPortfolioLog,
+  verifyStoredDocuments,
+  type DocumentCheck,
   type RebalanceRecord,
   type VerificationResult,
 } from '../../../projections/index.js';
+import { EXIT_FAILED } from '../exitCodes.js';
+import { ownValue } from '../../records/ownKeys.js';
 import { formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
 
-/** Exit code of `audit --verify` when the log is not intact. */
-export const EXIT_LOG_BROKEN = 1;
+/** Exit code of `audit --verify` when the log, or a document stored beside it, is not intact. */
+export const EXIT_LOG_BROKEN = EXIT_FAILED;
+
+const HEAD_HASH = /^[0-9a-f]{64}$/;
 
 interface AuditFlags {
   readonly store: string;
   readonly portfolio?: string;
   readonly rebalance?: string;
   readonly verify?: boolean;
+  readonly expectHead?: string;
   readonly json?: boolean;
 }
 
@@ -30,7 +38,14 @@ const money = (s: string): string => new Dec(s).toFixed(2);
 function weightRows(r: RebalanceRecord): string[][] {
   const d = r.decision;
   const ids = [...new Set([...Object.keys(d.weightsBefore), ...Object.keys(d.finalWeights)])].sort();
-  return ids.map((id) => [r.rebalanceId, id, pct(d.weightsBefore[id]), pct(d.rawWeights[id]), pct(d.finalWeights[id]), money(d.targets[id] ?? '0')]);
+  return ids.map((id) => [
+    r.rebalanceId,
+    id,
+    pct(ownValue(d.weightsBefore, id)),
+    pct(ownValue(d.rawWeights, id)),
+    pct(ownValue(d.finalWeights, id)),
+    money(ownValue(d.targets, id) ?? '0'),
+  ]);
 }
 
 /** `key=value` pairs of a JSON object, nested objects flattened to dotted keys, so that they wrap at 80 columns. */
@@ -101,17 +116,46 @@ function printOne(io: CliIO, r: RebalanceRecord): void {
   io.stdout.write(`${out.join('\n')}\n`);
 }
 
-function printVerdict(io: CliIO, v: VerificationResult): void {
+function printVerdict(io: CliIO, v: VerificationResult, documents: readonly DocumentCheck[] | null): void {
   const lines = v.ok
     ? [
         `verified ${v.stream}: ${v.events} events`,
-        '  hash chain intact; head hash:',
+        ...wrapText('  ', 'hash chain intact: every event decodes, matches its schema and its own hash, and links to the one before; revisions are contiguous'),
+        '  head hash:',
         `  ${v.headHash}`,
-        `  ${v.rebalances} rebalances whose transfers net to zero`,
-        `  ${v.marks} marks reproduced from fills and transfers`,
+        ...wrapText(
+          '  ',
+          v.headMatchesExpected === true
+            ? 'the head is the expected one: nothing was cut from the end'
+            : 'no --expect-head given: a log cut at its end cannot be detected from inside it (keep the head hash each run prints)',
+        ),
+        ...wrapText('  ', `${v.rebalances} rebalances: every transfer is exactly what the plan allows for the recorded targets and values`),
+        ...wrapText('  ', `${v.transfers} transfers: the reserve never went below zero (lowest ${money(v.lowestReserve)})`),
+        ...wrapText('  ', `${v.marks} marks: strategy values, cash, reserve and portfolio value equal the refold of fills, transfers and marks`),
       ]
     : [`BROKEN ${v.stream} at revision ${v.revision}, position ${v.position} (${v.check} check)`, ...wrapText('  ', v.reason)];
+  if (documents !== null) lines.push(...documentLines(documents));
   io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function documentLines(documents: readonly DocumentCheck[]): string[] {
+  if (documents.length === 0) return ['  stored documents: none (no projection checkpoints or recovery snapshots)'];
+  const refolded = documents.filter((d) => d.status === 'sound' && d.refolded).length;
+  const anchored = documents.filter((d) => d.status === 'sound' && !d.refolded).length;
+  const lines = [`  stored documents: ${documents.length}`];
+  if (refolded > 0) lines.push(...wrapText('    ', `${refolded} checkpoints sound: content hash, the event they were built at, and their state refolded from the log`));
+  if (anchored > 0) lines.push(...wrapText('    ', `${anchored} sound by content hash and the event they were built at (content not rebuilt)`));
+  for (const d of documents) {
+    if (d.status === 'sound') continue;
+    const what = `${d.collection}/${d.key}`;
+    lines.push(
+      ...wrapText(
+        d.status === 'unsealed' ? `    unsealed ${what}: ` : `    BROKEN ${what}: `,
+        d.status === 'unsealed' ? 'carries no seal, so its content and the event it was built at cannot be checked' : `${d.reason ?? ''}; it is ignored and rebuilt`,
+      ),
+    );
+  }
+  return lines;
 }
 
 /** Registers `audit`. */
@@ -122,16 +166,25 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
     .requiredOption('--store <url>', 'event store URL (sqlite:path or memory:)')
     .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
     .option('--rebalance <id>', 'show one rebalance in full')
-    .option('--verify', 'check hash chain, revisions, rebalance transfers and recorded values')
+    .option('--verify', 'check the hash chain, revisions, rebalance transfers, the reserve, recorded values, and stored checkpoints and snapshots')
+    .option('--expect-head <hash>', 'with --verify: the head hash a run printed; a log that ends elsewhere (cut short) fails')
     .option('--json', 'print JSON (money as decimal strings)')
     .action(async (flags: AuditFlags) => {
-      const store = await openExistingStore(flags.store);
+      if (flags.expectHead !== undefined && !flags.verify) throw new ConfigError('--expect-head is used with --verify', 'expectHead');
+      if (flags.expectHead !== undefined && !HEAD_HASH.test(flags.expectHead)) {
+        throw new ConfigError(`--expect-head must be a 64-digit lowercase hex hash, got "${flags.expectHead}"`, 'expectHead');
+      }
+      const store = await openExistingStore(flags.store, 'read-only');
       try {
         const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
         let verification: VerificationResult | null = null;
+        let documents: DocumentCheck[] | null = null;
         if (flags.verify) {
-          verification = await verifyPortfolioLog(store, stream);
+          verification = await verifyPortfolioLog(store, stream, flags.expectHead === undefined ? {} : { expectHead: flags.expectHead });
           if (!verification.ok) setExit(EXIT_LOG_BROKEN);
+          // Documents are checked against the log only when the log itself is sound.
+          documents = verification.ok ? await verifyStoredDocuments(store, stream, standardProjections()) : null;
+          if (documents?.some((d) => d.status === 'broken')) setExit(EXIT_LOG_BROKEN);
         }
         let rebalances: readonly RebalanceRecord[] = [];
         // Listing folds the log, which a broken log cannot be trusted to allow: verification alone speaks then.
@@ -151,11 +204,12 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
             portfolioId: id,
             stream,
             ...(verification ? { verification } : {}),
+            ...(documents ? { documents } : {}),
             ...(flags.rebalance !== undefined ? { rebalance: one ?? null } : { rebalances }),
           });
           return;
         }
-        if (verification) printVerdict(io, verification);
+        if (verification) printVerdict(io, verification, documents);
         if (verification && !flags.rebalance) return;
         if (one) printOne(io, one);
         else if (!verification) printList(io, id, rebalances);

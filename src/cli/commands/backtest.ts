@@ -8,7 +8,7 @@ import { ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
-import { printSummary, runWithProgress, summarise } from '../runSummary.js';
+import { printSummary, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -62,7 +62,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config) });
     try {
       const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });
-      const summary = summarise(portfolio, run);
+      const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));
       if (flags.json) writeJson(io, summary);
       else printSummary(io, summary);
     } finally {

@@ -5,7 +5,7 @@ import { syntheticMarket } from '../../market/syntheticMarket.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
-import { printSummary, runWithProgress, summarise } from '../runSummary.js';
+import { printSummary, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import { DEMO_SEED, DEMO_SLICES, demoConfig, demoMarket } from '../demoPortfolio.js';
 import type { RegisterCommand } from './index.js';
 
@@ -36,11 +36,11 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
         const portfolio = await Portfolio.open({ store, config });
         try {
           const run = await runWithProgress(portfolio, syntheticMarket(demoMarket(slices, seed)), io, { total: slices, quiet: flags.json === true });
-          const summary = summarise(portfolio, run);
+          const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));
           if (flags.json) writeJson(io, summary);
           else {
             printSummary(io, summary);
-            io.stdout.write(`next: stratafolio replay --store ${flags.store}\n      stratafolio audit --store ${flags.store} --verify\n`);
+            io.stdout.write(`next: stratafolio replay --store ${flags.store}\n      stratafolio audit --store ${flags.store} --verify --expect-head ${summary.headHash}\n`);
           }
         } finally {
           portfolio.close();

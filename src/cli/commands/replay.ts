@@ -1,5 +1,6 @@
 // `stratafolio replay`: rebuilds the portfolio summary, per-strategy metrics and correlation matrix from an event log, as of any moment.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
@@ -20,21 +21,40 @@ import {
   type AsOf,
   type RunResult,
 } from '../../../projections/index.js';
+import { verifyPortfolioLog } from '../../../projections/logVerification.js';
+import { LogBrokenError } from '../logBrokenError.js';
+import { ownValue } from '../../records/ownKeys.js';
 import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
 const STREAM_PREFIX = 'portfolio-';
 
+/** How a command opens an existing store: `read-only` never writes; `cache-if-writable` may save projection checkpoints when the file and its folder can be written. */
+export type StoreAccess = 'read-only' | 'cache-if-writable';
+
 /**
- * Opens an existing store (a missing SQLite file is an error, never a new empty store).
- * @throws ConfigError when the SQLite file does not exist; StoreConfigError for a malformed URL.
+ * Opens an existing store (a missing SQLite file is an error, never a new empty store). A file that is not a
+ * stratafolio store is refused unchanged. Read-only access works on a read-only file or filesystem.
+ * @throws ConfigError when the SQLite file does not exist; StoreConfigError for a malformed URL or a file that is not a store.
  */
-export async function openExistingStore(url: string): Promise<EventStore> {
+export async function openExistingStore(url: string, access: StoreAccess = 'read-only'): Promise<EventStore> {
   const location = parseStoreUrl(url);
   if (location.kind === 'sqlite' && !existsSync(location.path)) {
     throw new ConfigError(`--store ${url}: no such file ${location.path}`, 'store');
   }
-  return openEventStore(url, { durability: 'normal' });
+  const readOnly = location.kind === 'sqlite' && (access === 'read-only' || !writable(location.path));
+  return openEventStore(url, { durability: 'normal', readOnly });
+}
+
+/** Whether the file and its folder (where SQLite keeps its journal) can be written. */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -73,6 +93,7 @@ interface ReplayFlags {
   readonly portfolio?: string;
   readonly asOf?: string;
   readonly json?: boolean;
+  readonly verify?: boolean;
 }
 
 /** Folds every projection of one portfolio up to `asOf`, with progress on a TTY when asked. */
@@ -117,7 +138,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result) {
     summary: portfolioSummary(s.portfolio, s.performance),
     strategies: strategyMetrics(s.performance).map((m) => ({
       ...m,
-      state: lifecycle[m.strategyId] ?? null,
+      state: ownValue(lifecycle, m.strategyId) ?? null,
       value: s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null,
       trades: trades.get(m.strategyId) ?? null,
     })),
@@ -144,7 +165,7 @@ function printReplay(io: CliIO, id: string, r: Result): void {
   out.push('');
   const rows = strategyMetrics(s.performance).map((m) => [
     m.strategyId,
-    sum.strategies[m.strategyId] ?? '-',
+    ownValue(sum.strategies, m.strategyId) ?? '-',
     money(s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null),
     money(attribution.get(m.strategyId) ?? null),
     pct(m.totalReturn),
@@ -172,12 +193,20 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
     .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
     .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
     .option('--json', 'print JSON (money as decimal strings)')
+    .option('--verify', 'verify the whole log (as `audit --verify` does) before printing any number')
     .action(async (flags: ReplayFlags) => {
       const asOf = flags.asOf === undefined ? ({ kind: 'end' } as const) : parseAsOf(flags.asOf);
-      const store = await openExistingStore(flags.store);
+      const store = await openExistingStore(flags.store, 'cache-if-writable');
       try {
         const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        if (flags.verify) {
+          const v = await verifyPortfolioLog(store, stream);
+          if (!v.ok) throw new LogBrokenError(v);
+        }
         const result = await replayPortfolio(store, stream, asOf, io, !flags.json && io.stderr.isTTY === true);
+        for (const r of result.rejectedCheckpoints) {
+          io.stderr.write(`stratafolio: the ${r.projection} checkpoint does not match the log or itself (${r.reason}); ignored and rebuilt from the log\n`);
+        }
         if (flags.json) writeJson(io, replayJson(id, stream, asOf, result));
         else printReplay(io, id, result);
       } finally {

@@ -1,0 +1,24 @@
+// The CLI's exit codes: which errors are the user's input (2) and which are a failed run or a broken log (1).
+import { AllocationError, ConfigError, DataError, InvalidNumberError } from '../errors.js';
+import { StoreConfigError } from '../../events/errors.js';
+
+/** Success. */
+export const EXIT_OK = 0;
+/** A failed run or a broken log: corrupt event, broken chain, truncation, append conflict, a strategy halting the run, any unexpected error. */
+export const EXIT_FAILED = 1;
+/** Usage or bad input: an unknown flag, a bad config, a bad bar file, a store URL or file that is not a store. */
+export const EXIT_BAD_INPUT = 2;
+
+/**
+ * The exit code of an error that ended a command. Only errors that name something the user gave (a flag, a config,
+ * a data file, a store path) are bad input; everything else — including every error about the log — is a failure.
+ */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof ConfigError ||
+    err instanceof DataError ||
+    err instanceof InvalidNumberError ||
+    err instanceof AllocationError ||
+    err instanceof StoreConfigError
+    ? EXIT_BAD_INPUT
+    : EXIT_FAILED;
+}
