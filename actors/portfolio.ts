@@ -2,11 +2,12 @@
 import { dirname } from 'node:path';
 import { createActor, waitFor, type Actor } from 'xstate';
 import { type Observable, concatMap, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
-import { ConfigError, DataError, StratafolioError } from '../src/errors.js';
+import { AllocationError, ConfigError, DataError, StratafolioError } from '../src/errors.js';
 import { configHash, type PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { CODE_VERSION } from '../src/version.js';
 import { ZERO, dec, decStr, type Dec as DecT } from '../src/money/decimal.js';
 import type { Bar, BarSlice } from '../src/market/bar.js';
+import { formatBarTime, parseBarTime } from '../src/market/barTime.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import { loadStrategy, type StrategyKinds } from '../src/strategy/registry.js';
 import { requiredHistoryCapacity } from '../src/strategy/priceHistory.js';
@@ -224,6 +225,7 @@ export class Portfolio {
    * @throws DataError for a slice not later than the last; WrongExpectedRevisionError when another writer appended first.
    */
   async processSlice(slice: BarSlice): Promise<SliceReport> {
+    sliceTime(slice);
     this.ensureReady();
     const expected = this.kernel.head.nextRevision === 0 ? 'no_stream' : this.kernel.head.nextRevision - 1;
     // Checked before anything changes, so the portfolio stays usable after this error.
@@ -251,52 +253,127 @@ export class Portfolio {
     };
   }
 
-  /** Runs a bar for callers who drive bars themselves: `data` maps symbol → bar fields (decimal strings). */
+  /**
+   * Runs a bar for callers who drive bars themselves: `data` maps symbol → bar fields (decimal strings).
+   * @throws DataError naming the input when the time is not a bar time or `data` is not an object of bars.
+   */
   executeBar(time: string, data: Readonly<Record<string, Omit<Bar, 'symbol'> | Bar>>): Promise<SliceReport> {
-    const bars: Record<string, Bar> = {};
-    for (const symbol of Object.keys(data).sort()) bars[symbol] = { ...(data[symbol] as Bar), symbol };
-    return this.processSlice({ time: new Date(Date.parse(time)).toISOString(), bars });
+    if (typeof time !== 'string') return Promise.reject(new DataError(`executeBar: time must be a string, got ${typeof time}`));
+    const parsed = parseBarTime(time);
+    if (!parsed.ok) return Promise.reject(new DataError(`executeBar: time ${JSON.stringify(time)}: ${parsed.reason}`));
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      return Promise.reject(new DataError(`executeBar(${time}): data must be an object mapping symbol to bar, got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`));
+    }
+    const bars: Record<string, Bar> = Object.create(null) as Record<string, Bar>;
+    for (const symbol of Object.keys(data).sort()) {
+      const bar = data[symbol];
+      if (bar === null || typeof bar !== 'object') return Promise.reject(new DataError(`executeBar(${time}): bar of ${JSON.stringify(symbol)} must be an object, got ${bar === null ? 'null' : typeof bar}`));
+      bars[symbol] = { ...bar, symbol };
+    }
+    return this.processSlice({ time: formatBarTime(parsed.ms), bars });
   }
 
   /**
    * Runs every slice of a source in order. An async iterable (or a {@link BarStream}) is pulled one slice at a time, so
    * a file is never read ahead; any other Observable is consumed with concatMap, each slice appended before the next starts.
-   * Slices at or before the last persisted bar time are skipped, so a killed run resumes where it stopped.
+   * On a resumed portfolio, a slice at or before the last persisted bar time is skipped when the log holds a slice at
+   * exactly that time (so a killed run resumes where it stopped); any other slice that is not later than the one before
+   * it is out of order or repeated.
+   * @throws DataError naming both times when a slice is out of order, repeated, or earlier than the log and not in it.
    */
   async run(source: AsyncIterable<BarSlice> | Observable<BarSlice>, onSlice?: (report: SliceReport) => void): Promise<number> {
+    if (source === null || typeof source !== 'object') throw new DataError(`run: expected an async iterable or Observable of slices, got ${source === null ? 'null' : typeof source}`);
     let processed = 0;
+    const persisted = this.persistedSliceTimes();
     const handle = async (slice: BarSlice): Promise<void> => {
-      if (this.kernel.lastBarTime !== null && slice.time <= this.kernel.lastBarTime) return;
+      if (await persisted.skip(slice)) return;
       const report = await this.processSlice(slice);
       processed += 1;
       onSlice?.(report);
     };
-    // Pull when the source can be pulled (files, BarStream): nothing is read ahead of the slice in hand.
-    if (Symbol.asyncIterator in source) {
-      for await (const slice of source as AsyncIterable<BarSlice>) await handle(slice);
-    } else {
-      await lastValueFrom(source.pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
+    try {
+      // Pull when the source can be pulled (files, BarStream): nothing is read ahead of the slice in hand.
+      if (Symbol.asyncIterator in source) {
+        for await (const slice of source as AsyncIterable<BarSlice>) await handle(slice);
+      } else {
+        await lastValueFrom(source.pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
+      }
+    } finally {
+      await persisted.close();
     }
     return processed;
   }
 
+  /**
+   * Walks the bar times of the slices already in the log, in step with a source that starts over from its beginning:
+   * `skip(slice)` is true for a slice the log already holds, false for one later than the log's last, and throws for
+   * a slice at or before the log's last bar time that the log does not hold.
+   */
+  private persistedSliceTimes(): { skip(slice: BarSlice): Promise<boolean>; close(): Promise<void> } {
+    const last = this.kernel.lastBarTime;
+    if (last === null) return { skip: () => Promise.resolve(false), close: () => Promise.resolve() };
+    const stream = portfolioStream(this.kernel.portfolioId);
+    let times: AsyncIterator<string> | null = null;
+    let next: string | undefined;
+    const advance = async (): Promise<void> => {
+      times ??= barMarkedTimes(this.store.readStream(stream))[Symbol.asyncIterator]();
+      const r = await times.next();
+      next = r.done === true ? undefined : r.value;
+    };
+    let started = false;
+    return {
+      skip: async (slice) => {
+        const time = sliceTime(slice);
+        if (time > last) return false;
+        if (!started) {
+          started = true;
+          await advance();
+        }
+        while (next !== undefined && next < time) await advance();
+        if (next === time) {
+          await advance();
+          return true;
+        }
+        throw new DataError(
+          `slice at ${time} is not later than the last processed bar time ${last}, and the log holds no slice at ${time}${next === undefined ? '' : ` (its next is ${next})`}: the source is out of order or differs from the one the log was written from`,
+        );
+      },
+      close: async () => {
+        await times?.return?.();
+      },
+    };
+  }
+
   /** Adds a strategy with `allocationPct` of the portfolio's current value, from the reserve, at the next slice. @throws AllocationError */
   addStrategy(id: string, strategy: Strategy, allocationPct: DecT | string, metadata: Readonly<Record<string, unknown>> = {}): void {
+    checkId('addStrategy', id);
+    if (strategy === null || typeof strategy !== 'object' || typeof strategy.onBar !== 'function') {
+      throw new AllocationError(`addStrategy(${id}): strategy must be an object with an onBar function`);
+    }
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new AllocationError(`addStrategy(${id}): metadata must be an object`);
     this.kernel.enqueue({ kind: 'add', id, strategyKind: `object:${strategy.name}`, strategy, params: {}, allocationPct: dec(allocationPct, 'allocationPct'), metadata });
   }
 
   /** Removes a strategy at the next slice; with `liquidate`, its positions are sold and its whole value returns to the reserve. @throws AllocationError */
   removeStrategy(id: string, options: { readonly liquidate: boolean } = { liquidate: true }): void {
+    checkId('removeStrategy', id);
+    if (options === null || typeof options !== 'object' || typeof options.liquidate !== 'boolean') {
+      throw new AllocationError(`removeStrategy(${id}): options must be { liquidate: true | false }`);
+    }
     this.kernel.enqueue({ kind: 'remove', id, liquidate: options.liquidate });
   }
 
   /** Pauses a strategy at the next slice: no more onBar, positions kept and still valued. @throws AllocationError */
   pauseStrategy(id: string, reason = 'paused by request'): void {
+    checkId('pauseStrategy', id);
+    checkReason('pauseStrategy', reason);
     this.kernel.enqueue({ kind: 'pause', id, reason });
   }
 
   /** Resumes a paused strategy at the next slice. @throws AllocationError */
   resumeStrategy(id: string, reason = 'resumed by request'): void {
+    checkId('resumeStrategy', id);
+    checkReason('resumeStrategy', reason);
     this.kernel.enqueue({ kind: 'resume', id, reason });
   }
 
@@ -305,7 +382,16 @@ export class Portfolio {
    * Validated completely now. @throws AllocationError
    */
   rebalance(newAllocations: Weights, reason = 'manual rebalance'): void {
-    this.kernel.enqueue({ kind: 'rebalance', weights: { ...newAllocations }, reason });
+    checkReason('rebalance', reason);
+    if (newAllocations === null || typeof newAllocations !== 'object' || Array.isArray(newAllocations)) {
+      throw new AllocationError('rebalance: allocations must be an object mapping strategy id to weight');
+    }
+    const weights: Record<string, number> = Object.create(null) as Record<string, number>;
+    for (const [id, w] of Object.entries(newAllocations)) {
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`rebalance: weight of ${id} must be a number in [0, 1], got ${String(w)}`);
+      weights[id] = w;
+    }
+    this.kernel.enqueue({ kind: 'rebalance', weights, reason });
   }
 
   /** The portfolio's state after its last slice. */
@@ -345,3 +431,28 @@ export class Portfolio {
   }
 }
 
+/** The bar times of a stream's slices (the time of each BarMarked), in log order. */
+async function* barMarkedTimes(events: AsyncIterable<SealedEvent>): AsyncGenerator<string> {
+  for await (const e of events) if (e.type === 'BarMarked' && e.metadata.barTime !== null) yield e.metadata.barTime;
+}
+
+const CANONICAL_BAR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A slice's time after checking the slice's shape. @throws DataError naming what is wrong */
+function sliceTime(slice: BarSlice): string {
+  if (slice === null || typeof slice !== 'object') throw new DataError(`a slice must be an object { time, bars }, got ${slice === null ? 'null' : typeof slice}`);
+  const { time, bars } = slice as { time?: unknown; bars?: unknown };
+  if (typeof time !== 'string' || !CANONICAL_BAR_TIME.test(time)) {
+    throw new DataError(`slice time ${JSON.stringify(time) ?? String(time)} is not an ISO-8601 UTC bar time like 2020-01-02T00:00:00.000Z`);
+  }
+  if (bars === null || typeof bars !== 'object' || Array.isArray(bars)) throw new DataError(`slice at ${time}: bars must be an object mapping symbol to bar`);
+  return time;
+}
+
+function checkId(entry: string, id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id.trim() === '') throw new AllocationError(`${entry}: strategy id must be a non-empty string, got ${JSON.stringify(id) ?? String(id)}`);
+}
+
+function checkReason(entry: string, reason: unknown): asserts reason is string {
+  if (typeof reason !== 'string') throw new AllocationError(`${entry}: reason must be a string, got ${typeof reason}`);
+}

@@ -111,12 +111,22 @@ class Sealed {
     body: string,
   ) {
     this.#body = body;
+    // Frozen because the store writes #body, not `data`: an edit after sealing would make memory and log disagree.
+    deepFreeze(data);
+    Object.freeze(this);
   }
 
   /** The body `event` was sealed with here, if it was. */
   static bodyOf(event: object): string | undefined {
     return #body in event ? (event as Sealed).#body : undefined;
   }
+}
+
+/** Freezes a JSON-shaped value and everything it holds (objects and arrays; strings and numbers are immutable already). */
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
 }
 
 /** Where the next sealed event goes: the portfolio, the next revision and the hash of the event before it. */
@@ -133,7 +143,8 @@ export interface PendingEvent {
 }
 
 /**
- * Seals events onto a chain head: validates each payload, assigns ids and revisions, links and hashes them.
+ * Seals events onto a chain head: validates each payload, assigns ids and revisions, links and hashes them. Each sealed
+ * event and its data are frozen: the data passed in becomes the event's (copy it first to keep changing it).
  * @throws InvalidEventError when a payload does not match its schema.
  */
 export function sealEvents(head: ChainHead, pending: readonly PendingEvent[]): { events: SealedEvent[]; head: ChainHead } {

@@ -1,7 +1,7 @@
 // Builds the one context object strategy code sees per call, and collects the order intents it records.
 import { ConfigError, InvalidNumberError } from '../errors.js';
 import { Dec, ONE, ZERO, dec, decFromStatistic, type DecString } from '../money/decimal.js';
-import type { LedgerView } from '../ledger/types.js';
+import type { LedgerView, Position } from '../ledger/types.js';
 import type { OrderIntent, PriceHistory, StrategyContext, StrategyParams } from './strategy.js';
 import { MissingPriceError, OrderError } from './orderErrors.js';
 import type { PositionSizer } from '../sizing/positionSizer.js';
@@ -198,18 +198,69 @@ function checkIntent(intent: unknown, strategyId: string): OrderIntent {
   return { symbol, quantity: dec(quantity, `strategy ${strategyId}: onBar intent for ${symbol}`) };
 }
 
-// Strategy code gets facades, so a cast cannot reach the engine's ledger or push into the shared history.
+// Strategy code gets facades, so a cast cannot reach the engine's ledger or push into the shared history. What the
+// ledger facade hands out are copies (positions, decimals): changing them changes nothing in the engine, and the
+// positions map refuses writes, so a strategy that tries fails inside its own call (recorded as StrategyFaulted).
 function readOnlyLedger(view: LedgerView): LedgerView {
+  let positions: ReadonlyMap<string, Position> | undefined;
   return Object.freeze({
     get cash() {
-      return view.cash;
+      return new Dec(view.cash);
     },
     get positions() {
-      return view.positions;
+      positions ??= new ReadOnlyPositions(view.positions);
+      return positions;
     },
-    quantity: (symbol: string) => view.quantity(symbol),
-    value: () => view.value(),
+    quantity: (symbol: string) => new Dec(view.quantity(symbol)),
+    value: () => new Dec(view.value()),
   });
+}
+
+/** A frozen copy of a ledger's positions: reads as a Map, and `set`, `delete` and `clear` throw. */
+class ReadOnlyPositions implements ReadonlyMap<string, Position> {
+  readonly #entries: Map<string, Position>;
+
+  constructor(source: ReadonlyMap<string, Position>) {
+    this.#entries = new Map();
+    for (const [symbol, p] of source) {
+      this.#entries.set(symbol, Object.freeze({ symbol: p.symbol, quantity: new Dec(p.quantity), avgCost: new Dec(p.avgCost), realizedPnl: new Dec(p.realizedPnl) }));
+    }
+    Object.freeze(this);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+  get(symbol: string): Position | undefined {
+    return this.#entries.get(symbol);
+  }
+  has(symbol: string): boolean {
+    return this.#entries.has(symbol);
+  }
+  keys(): MapIterator<string> {
+    return this.#entries.keys();
+  }
+  values(): MapIterator<Position> {
+    return this.#entries.values();
+  }
+  entries(): MapIterator<[string, Position]> {
+    return this.#entries.entries();
+  }
+  forEach(fn: (value: Position, key: string, map: ReadonlyMap<string, Position>) => void): void {
+    for (const [k, v] of this.#entries) fn(v, k, this);
+  }
+  [Symbol.iterator](): MapIterator<[string, Position]> {
+    return this.#entries.entries();
+  }
+  set(symbol: string): never {
+    throw new TypeError(`ctx.ledger.positions is read-only: set(${String(symbol)}) refused; a strategy changes its positions only by ordering`);
+  }
+  delete(symbol: string): never {
+    throw new TypeError(`ctx.ledger.positions is read-only: delete(${String(symbol)}) refused; a strategy changes its positions only by ordering`);
+  }
+  clear(): never {
+    throw new TypeError('ctx.ledger.positions is read-only: clear() refused; a strategy changes its positions only by ordering');
+  }
 }
 
 // One facade per history object: it only delegates, so every strategy called on a slice can share it.
