@@ -17,6 +17,7 @@ import { portfolioStream, type SealedEvent } from '../events/envelope.js';
 import type { LifecycleState } from '../events/catalogue.js';
 import { KERNEL_SNAPSHOT_VERSION, PortfolioKernel, type KernelSnapshot } from './portfolioKernel.js';
 import { supervisorMachine } from './supervisorMachine.js';
+import { StrategyWatchdog } from './strategyWatchdog.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
 import { createSizerFactory, type SizerFactory } from '../src/sizing/sizerSpec.js';
 
@@ -58,7 +59,15 @@ export interface OpenPortfolioOptions {
   readonly strategies?: Readonly<Record<string, Strategy>>;
   /** Extra strategy kinds by name, beside the built-ins. */
   readonly kinds?: StrategyKinds;
+  /**
+   * How long (ms) the strategy calls of one slice may run together before the run stops with a StrategyTimeoutError
+   * (default 10,000). A runtime setting: it is not part of the config or its hash, so changing it changes no log.
+   */
+  readonly strategyTimeoutMs?: number;
 }
+
+/** Default of {@link OpenPortfolioOptions.strategyTimeoutMs}. */
+export const DEFAULT_STRATEGY_TIMEOUT_MS = 10_000;
 
 /** What one slice did, as the engine reported it while it ran. */
 export interface SliceReport {
@@ -114,6 +123,8 @@ export class Portfolio {
    */
   static async open(options: OpenPortfolioOptions): Promise<Portfolio> {
     const { store, config } = options;
+    const timeoutMs = options.strategyTimeoutMs ?? DEFAULT_STRATEGY_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`strategyTimeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}`, 'strategyTimeoutMs');
     const stream = portfolioStream(config.id);
     const hash = configHash(config);
     const kinds = { ...strategyKinds(), ...(options.kinds ?? {}) };
@@ -148,6 +159,7 @@ export class Portfolio {
       algorithm,
       rebalancer,
       sizerFor: (id) => sizers.get(id),
+      watchdog: new StrategyWatchdog(timeoutMs),
       historyCapacity: requiredHistoryCapacity([...configured.values(), ...Object.values(extra)], config.lookback),
     });
     const supervisor = createActor(supervisorMachine, { input: { store, stream } });

@@ -21,6 +21,7 @@ import { executeSliceOrders, estimateCashCost, type ExecutableOrder } from '../s
 import { RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../events/catalogue.js';
 import { GENESIS_HASH, sealEvents, type ChainHead, type SealedEvent } from '../events/envelope.js';
 import { callStrategy, lifecycleEventFor, strategyMachine } from './strategyActor.js';
+import type { StrategyWatchdog } from './strategyWatchdog.js';
 
 /** Version of the kernel snapshot format; a snapshot of another version is ignored (the stream is folded instead). */
 export const KERNEL_SNAPSHOT_VERSION = 1;
@@ -110,6 +111,8 @@ export interface KernelOptions {
   readonly historyCapacity: number;
   /** The position sizer factory of a strategy, when its config names one. */
   readonly sizerFor?: (strategyId: string) => SizerFactory | undefined;
+  /** Bounds the time a slice's strategy calls may take. */
+  readonly watchdog: StrategyWatchdog;
 }
 
 /** Running totals of what netting saved. */
@@ -607,11 +610,11 @@ export class PortfolioKernel {
     const t = slice.time;
     this.markSlice(slice);
     const manual = this.applyCommands(t);
-    this.startNewStrategies(slice);
+    if (this.activeIds().some((id) => this.lifecycleOf(id) === 'initializing')) this.options.watchdog.run(t, () => this.startNewStrategies(slice));
     // The configured allocation counts as the first rebalance: schedules count from the first slice.
     if (this.barIndex === 0 && this.rebalanceCount === 0) this.options.rebalancer?.recordRebalance(t);
     const rebalance = this.decideRebalance(manual, t);
-    const requested = this.runStrategies(slice, rebalance);
+    const requested = this.options.watchdog.run(t, () => this.runStrategies(slice, rebalance));
     const accepted = this.placeOrders(slice, requested, rebalance);
     this.executeOrders(slice, accepted, rebalance);
     if (rebalance) this.transfer(rebalance, t);
@@ -662,6 +665,7 @@ export class PortfolioKernel {
       if (this.lifecycleOf(id) !== 'initializing') continue;
       const entry = this.mustGet(id);
       this.flushLedger(id);
+      this.options.watchdog.enter(id, 'init', slice.time);
       const call = callStrategy(entry.actor, 'init', { slice, barIndex: this.barIndex, history: this.history, markOf: this.markOf });
       if (call && !call.ok) this.fault(id, 'init', call.error, slice.time);
       else this.changeLifecycle(id, 'running', 'started', slice.time);
@@ -676,6 +680,7 @@ export class PortfolioKernel {
       if (state === 'running') {
         const entry = this.mustGet(id);
         this.flushLedger(id);
+        this.options.watchdog.enter(id, 'onBar', slice.time);
         const call = callStrategy(entry.actor, 'onBar', { slice, barIndex: this.barIndex, history: this.history, markOf: this.markOf });
         if (call === null) continue;
         if (!call.ok) this.fault(id, 'onBar', call.error, slice.time);

@@ -6,7 +6,7 @@ import { openEventStore } from '../events/openEventStore.js';
 import type { EventStore } from '../events/store.js';
 import { portfolioStream } from '../events/envelope.js';
 import { verifyPortfolioLog } from '../projections/logVerification.js';
-import { AllocationError, DataError } from '../src/errors.js';
+import { AllocationError, DataError, StrategyTimeoutError } from '../src/errors.js';
 import { dec } from '../src/money/decimal.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import type { BarSlice } from '../src/market/bar.js';
@@ -182,5 +182,59 @@ describe('every public entry point validates its input into a typed error', () =
     expect(() => portfolio.pauseStrategy(42 as never)).toThrow(AllocationError);
     expect(() => portfolio.rebalance({ a: Number.NaN })).toThrow(/weight of a/);
     expect(() => portfolio.rebalance({ a: 1.5 })).toThrow(AllocationError);
+  });
+});
+
+describe('a strategy call that does not return', () => {
+  const bars = (n: number): BarSlice[] => Array.from({ length: n }, (_, i) => slice(day(i), { AAA: String(100 + i) }));
+  /** Buys on bar 1; on bar `stuckAt` (when given) never returns. */
+  const trader = (stuckAt: number | null): Strategy =>
+    scripted('trader', (ctx) => {
+      if (ctx.barIndex === 1) ctx.order('AAA', '5');
+      if (ctx.barIndex === stuckAt) for (;;);
+    });
+  const openTimed = async (store: EventStore, strategy: Strategy, timeoutMs: number): Promise<Portfolio> => {
+    const config = testConfig({ strategies: [{ id: 'quiet', kind: 'quiet', allocation: '0.2' }, { id: 'stuck', kind: 'stuck', allocation: '0.5' }] });
+    const portfolio = await Portfolio.open({ store, config, kinds: { quiet: () => scripted('quiet'), stuck: () => strategy }, strategyTimeoutMs: timeoutMs });
+    open.push({ store, portfolio });
+    return portfolio;
+  };
+
+  it('in onBar ends the run with a StrategyTimeoutError naming the strategy and the bar, and the log resumes to the uninterrupted one', async () => {
+    const store = await openEventStore('memory:');
+    const first = await openTimed(store, trader(3), 150);
+    const err = await first.run((async function* () {
+      yield* bars(6);
+    })()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StrategyTimeoutError);
+    expect((err as StrategyTimeoutError).message).toMatch(new RegExp(`strategy stuck did not return from onBar at bar ${day(3).replace(/\./g, '\\.')} within 150 ms`));
+    expect(ofType(await readAllEvents(store), 'BarMarked').map((e) => e.metadata.barTime)).toEqual([day(0), day(1), day(2)]);
+    // The same source with the strategy fixed picks up at the slice that was not written.
+    open.splice(0);
+    const resumed = await openTimed(store, trader(null), 150);
+    expect(await resumed.run((async function* () {
+      yield* bars(6);
+    })())).toBe(3);
+    const reference = await openEventStore('memory:');
+    await (await openTimed(reference, trader(null), 150)).run((async function* () {
+      yield* bars(6);
+    })());
+    const bodies = async (s: EventStore) => (await readAllEvents(s)).map((e) => e.metadata.hash);
+    expect(await bodies(store)).toEqual(await bodies(reference));
+    expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
+  });
+
+  it('in init is named as init', async () => {
+    const store = await openEventStore('memory:');
+    const hang: Strategy = { name: 'hang', init: () => { for (;;); }, onBar: () => {} };
+    const portfolio = await openTimed(store, hang, 100);
+    await expect(portfolio.processSlice(bars(1)[0] as BarSlice)).rejects.toThrow(/strategy stuck did not return from init at bar/);
+    expect(ofType(await readAllEvents(store), 'BarMarked')).toHaveLength(0);
+  });
+
+  it('is a runtime option checked on open', async () => {
+    const store = await openEventStore('memory:');
+    await expect(openTimed(store, trader(null), 0)).rejects.toThrow(/strategyTimeoutMs/);
+    await store.close();
   });
 });
