@@ -615,6 +615,7 @@ export class PortfolioKernel {
     if (this.barIndex === 0 && this.rebalanceCount === 0) this.options.rebalancer?.recordRebalance(t);
     const rebalance = this.decideRebalance(manual, t);
     const requested = this.options.watchdog.run(t, () => this.runStrategies(slice, rebalance));
+    this.coverLiquidationDeficits(slice, requested);
     const accepted = this.placeOrders(slice, requested, rebalance);
     this.executeOrders(slice, accepted, rebalance);
     if (rebalance) this.transfer(rebalance, t);
@@ -692,6 +693,26 @@ export class PortfolioKernel {
     }
     for (const [id, sales] of Object.entries(rebalance?.sales ?? {})) requested.set(id, mergeOrders([...(requested.get(id) ?? []), ...sales]));
     return requested;
+  }
+
+  /**
+   * Step 5½: a liquidating strategy whose closing purchases cost more than its cash (a short that rose past its equity)
+   * gets the shortfall from the reserve, so that it can close and stop instead of liquidating forever. What it does not
+   * use returns to the reserve when it stops.
+   */
+  private coverLiquidationDeficits(slice: BarSlice, requested: ReadonlyMap<string, RequestedOrder[]>): void {
+    for (const id of [...requested.keys()].sort()) {
+      if (this.lifecycleOf(id) !== 'liquidating') continue;
+      let purchases = ZERO;
+      for (const o of requested.get(id) ?? []) {
+        if (!o.quantity.isPositive() || slice.bars[o.symbol] === undefined) continue;
+        purchases = purchases.plus(estimateCashCost(this.config.execution, o.quantity, this.marks.get(o.symbol) as DecT));
+      }
+      const deficit = purchases.minus(this.ledgerOf(id).cash).toNearest(new Dec('0.01'), Dec.ROUND_UP);
+      const amount = Dec.min(deficit, this.reserve);
+      if (!amount.isPositive() || amount.isZero()) continue;
+      this.emit(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(amount), reason: 'liquidation: the reserve covers the deficit', rebalanceId: null }), slice.time);
+    }
   }
 
   /** Step 6: limits per strategy, recorded as OrderPlaced (possibly scaled down) or OrderRejected. */

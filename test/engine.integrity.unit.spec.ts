@@ -238,3 +238,33 @@ describe('a strategy call that does not return', () => {
     await store.close();
   });
 });
+
+describe('removing a strategy whose equity is negative', () => {
+  it('the reserve covers the deficit in a CapitalTransferred with that reason, and the strategy closes, stops and is removed', async () => {
+    const short = scripted('short', (ctx) => {
+      if (ctx.barIndex === 0) ctx.order('AAA', '-1000');
+    });
+    const store = await openEventStore('memory:');
+    const config = testConfig({ strategies: [{ id: 'short', kind: 'k', allocation: '0.1' }] });
+    const portfolio = await Portfolio.open({ store, config, kinds: { k: () => short } });
+    open.push({ store, portfolio });
+    // 10,000 of capital; short 1,000 AAA at 10 → cash 20,000; AAA at 30 → equity 20,000 − 30,000 = −10,000.
+    await portfolio.processSlice(slice(day(0), { AAA: '10' }));
+    await portfolio.processSlice(slice(day(1), { AAA: '30' }));
+    expect(portfolio.status().strategies[0]?.value).toBe('-10000');
+    portfolio.removeStrategy('short', { liquidate: true });
+    await portfolio.processSlice(slice(day(2), { AAA: '30' }));
+    const events = (await readAllEvents(store)).filter((e) => e.metadata.barTime === day(2));
+    expect(events.map((e) => e.type)).toEqual([
+      'StrategyLifecycleChanged', 'CapitalTransferred', 'OrderPlaced', 'OrdersNetted', 'FillRecorded', 'StrategyLifecycleChanged', 'StrategyRemoved', 'BarMarked',
+    ]);
+    const cover = ofType(events, 'CapitalTransferred')[0];
+    expect(cover?.data).toMatchObject({ from: 'reserve', to: 'short', amount: '10000', reason: 'liquidation: the reserve covers the deficit' });
+    expect(ofType(events, 'StrategyRemoved')[0]?.data).toMatchObject({ strategyId: 'short', capitalReturned: '0' });
+    const status = portfolio.status();
+    expect(status.strategies[0]).toMatchObject({ state: 'stopped', removed: true, cash: '0', positions: {} });
+    // 90,000 in the reserve, less the 10,000 deficit it covered.
+    expect(status.reserve).toBe('80000');
+    expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
+  });
+});
