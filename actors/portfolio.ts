@@ -13,7 +13,8 @@ import { loadStrategy, type StrategyKinds } from '../src/strategy/registry.js';
 import { requiredHistoryCapacity } from '../src/strategy/priceHistory.js';
 import type { Weights } from '../src/allocation/types.js';
 import type { EventStore } from '../events/store.js';
-import { portfolioStream, type SealedEvent } from '../events/envelope.js';
+import { GENESIS_HASH, portfolioStream, type SealedEvent } from '../events/envelope.js';
+import { documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
 import type { LifecycleState } from '../events/catalogue.js';
 import { KERNEL_SNAPSHOT_VERSION, PortfolioKernel, type KernelSnapshot } from './portfolioKernel.js';
 import { supervisorMachine } from './supervisorMachine.js';
@@ -24,29 +25,42 @@ import { createSizerFactory, type SizerFactory } from '../src/sizing/sizerSpec.j
 /** Documents collection that holds each portfolio's latest recovery snapshot, keyed by stream. */
 export const SNAPSHOT_COLLECTION = 'snapshots';
 
-interface SnapshotDocument {
+/** The kind of the sealed documents that hold recovery snapshots (checked by `audit --verify` too). */
+export const SNAPSHOT_DOCUMENT_KIND = 'portfolio-snapshot';
+
+interface SnapshotBody {
   readonly configHash: string;
   readonly kernel: KernelSnapshot;
 }
 
+/** How an opened portfolio got its state, and what it had to ignore on the way. */
+export interface RecoveryReport {
+  /** `new`: the stream was created; `snapshot`: a snapshot plus the events after it; `log`: the whole stream folded. */
+  readonly from: 'new' | 'snapshot' | 'log';
+  /** Revision of the snapshot used, when one was. */
+  readonly snapshotRevision: number | null;
+  /** Why a stored snapshot was not used (altered, built at an event the log does not have, another config or format). */
+  readonly warnings: readonly string[];
+}
+
 /**
- * The stream's snapshot when it is usable: same config, known format, and its head hash is the hash of the event
- * at its revision in this stream; anything else is ignored and the whole stream is folded.
+ * The stream's snapshot when it is usable — its content hash holds, it is of the current format, it was built with this
+ * config, and the event it was built at is in this stream with that hash — or the reason it is not.
  */
-async function loadSnapshot(store: EventStore, stream: string, hash: string): Promise<KernelSnapshot | null> {
+async function loadSnapshot(store: EventStore, stream: string, hash: string): Promise<{ snapshot: KernelSnapshot } | { reason: string } | null> {
   const text = await store.documents.get(SNAPSHOT_COLLECTION, stream);
   if (text === null) return null;
-  let doc: SnapshotDocument;
-  try {
-    doc = JSON.parse(text) as SnapshotDocument;
-  } catch {
-    return null;
+  const opened = openDocument(text, { kind: SNAPSHOT_DOCUMENT_KIND, version: KERNEL_SNAPSHOT_VERSION });
+  if (!opened.ok) return { reason: opened.reason };
+  const body = opened.body as Partial<SnapshotBody> | null;
+  if (body === null || typeof body !== 'object' || typeof body.kernel !== 'object' || body.kernel === null) return { reason: 'malformed body' };
+  if (body.configHash !== hash) return { reason: 'built with another configuration' };
+  const { anchor } = opened.header;
+  if (anchor.stream !== stream || anchor.revision !== body.kernel.revision || anchor.eventHash !== body.kernel.headHash) {
+    return { reason: 'its anchor does not match its content' };
   }
-  if (doc.configHash !== hash || doc.kernel?.version !== KERNEL_SNAPSHOT_VERSION) return null;
-  for await (const event of store.readStream(stream, { fromRevision: doc.kernel.revision })) {
-    return event.metadata.revision === doc.kernel.revision && event.metadata.hash === doc.kernel.headHash ? doc.kernel : null;
-  }
-  return null;
+  const mismatch = await documentAnchorMatches(store, anchor, GENESIS_HASH);
+  return mismatch === null ? { snapshot: body.kernel } : { reason: mismatch };
 }
 
 /** How to open a portfolio. */
@@ -114,6 +128,8 @@ export class Portfolio {
     private readonly supervisor: Actor<typeof supervisorMachine>,
     /** True when the portfolio was recovered from an existing stream. */
     readonly resumed: boolean,
+    /** How the state was rebuilt, and any snapshot that was ignored and why (a caller should show the warnings). */
+    readonly recovery: RecoveryReport,
   ) {}
 
   /**
@@ -165,7 +181,14 @@ export class Portfolio {
     const supervisor = createActor(supervisorMachine, { input: { store, stream } });
     supervisor.start();
     const revision = await store.streamRevision(stream);
-    const portfolio = new Portfolio(store, kernel, supervisor, revision !== 'no_stream');
+    const loaded = revision === 'no_stream' ? null : await loadSnapshot(store, stream, hash);
+    const snapshot = loaded !== null && 'snapshot' in loaded ? loaded.snapshot : null;
+    const recovery: RecoveryReport = {
+      from: revision === 'no_stream' ? 'new' : snapshot ? 'snapshot' : 'log',
+      snapshotRevision: snapshot?.revision ?? null,
+      warnings: loaded !== null && 'reason' in loaded ? [`recovery snapshot of ${stream} ignored (${loaded.reason}); the state was rebuilt by folding the stream`] : [],
+    };
+    const portfolio = new Portfolio(store, kernel, supervisor, revision !== 'no_stream', recovery);
     if (revision === 'no_stream') {
       const opening = kernel.openPortfolio({
         configHash: hash,
@@ -183,7 +206,6 @@ export class Portfolio {
       });
       await portfolio.commit(opening.events, 'no_stream');
     } else {
-      const snapshot = await loadSnapshot(store, stream, hash);
       let first = snapshot === null;
       let fromRevision = 0;
       if (snapshot) {
@@ -208,8 +230,11 @@ export class Portfolio {
 
   /** Saves a recovery snapshot of the state after the last slice (a cache of the log: losing it costs a refold). */
   async saveSnapshot(): Promise<void> {
-    const doc: SnapshotDocument = { configHash: configHash(this.kernel.config), kernel: this.kernel.toSnapshot() };
-    await this.store.documents.put(SNAPSHOT_COLLECTION, portfolioStream(this.kernel.portfolioId), JSON.stringify(doc));
+    const kernel = this.kernel.toSnapshot();
+    const stream = portfolioStream(this.kernel.portfolioId);
+    const body: SnapshotBody = { configHash: configHash(this.kernel.config), kernel };
+    const text = sealDocument({ kind: SNAPSHOT_DOCUMENT_KIND, version: KERNEL_SNAPSHOT_VERSION, anchor: { stream, revision: kernel.revision, eventHash: kernel.headHash } }, body);
+    await this.store.documents.put(SNAPSHOT_COLLECTION, stream, text);
   }
 
   /** Resolves the directory of a config file, for module paths in it. */
