@@ -1,4 +1,5 @@
 // The portfolio: opens or recovers a supervisor from its stream, takes commands, and runs bar slices through it one at a time.
+import { dictionary } from '../src/collections/dictionary.js';
 import { dirname } from 'node:path';
 import { createActor, waitFor, type Actor } from 'xstate';
 import { type Observable, concatMap, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
@@ -301,7 +302,7 @@ export class Portfolio {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {
       return Promise.reject(new DataError(`executeBar(${time}): data must be an object mapping symbol to bar, got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`));
     }
-    const bars: Record<string, Bar> = Object.create(null) as Record<string, Bar>;
+    const bars: Record<string, Bar> = dictionary<Bar>();
     for (const symbol of Object.keys(data).sort()) {
       const bar = data[symbol];
       if (bar === null || typeof bar !== 'object') return Promise.reject(new DataError(`executeBar(${time}): bar of ${JSON.stringify(symbol)} must be an object, got ${bar === null ? 'null' : typeof bar}`));
@@ -423,7 +424,7 @@ export class Portfolio {
     if (newAllocations === null || typeof newAllocations !== 'object' || Array.isArray(newAllocations)) {
       throw new AllocationError('rebalance: allocations must be an object mapping strategy id to weight');
     }
-    const weights: Record<string, number> = Object.create(null) as Record<string, number>;
+    const weights: Record<string, number> = dictionary<number>();
     for (const [id, w] of Object.entries(newAllocations)) {
       if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`rebalance: weight of ${id} must be a number in [0, 1], got ${String(w)}`);
       weights[id] = w;
@@ -438,7 +439,7 @@ export class Portfolio {
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((e) => {
         const ledger = k.ledgerOf(e.id);
-        const positions: Record<string, string> = {};
+        const positions: Record<string, string> = dictionary();
         for (const p of [...ledger.positions.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) positions[p.symbol] = decStr(p.quantity);
         return { id: e.id, kind: e.kind, state: k.lifecycleOf(e.id), value: decStr(e.removed ? ZERO : k.valueOf(e.id)), cash: decStr(ledger.cash), positions, removed: e.removed };
       });

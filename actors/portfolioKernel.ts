@@ -1,4 +1,5 @@
 // The portfolio kernel: the supervisor's state as a fold of its events, and the per-slice pipeline that decides new ones.
+import { dictionary, dictionaryOf } from '../src/collections/dictionary.js';
 import { createActor, type Actor } from 'xstate';
 import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { Dec, ZERO, dec, decStr, decFromStatistic, type Dec as DecT } from '../src/money/decimal.js';
@@ -144,7 +145,7 @@ export class PortfolioKernel {
   opened = false;
   barIndex = 0;
   lastBarTime: string | null = null;
-  targetWeights: Weights = {};
+  targetWeights: Weights = dictionary();
   rebalanceCount = 0;
   head: ChainHead;
   private pendingOrders: PendingOrder[] = [];
@@ -212,7 +213,7 @@ export class PortfolioKernel {
           pendingRemoval: null,
           removed: false,
         });
-        this.targetWeights = { ...this.targetWeights, [d.strategyId]: Number(d.allocationPct) };
+        this.targetWeights = Object.assign(dictionary<number>(), this.targetWeights, { [d.strategyId]: Number(d.allocationPct) });
         return;
       }
       case 'CapitalTransferred': {
@@ -268,7 +269,7 @@ export class PortfolioKernel {
         return;
       }
       case 'RebalanceDecided':
-        this.targetWeights = { ...this.targetWeights, ...event.data.finalWeights };
+        this.targetWeights = Object.assign(dictionary<number>(), this.targetWeights, event.data.finalWeights);
         this.rebalanceCount += 1;
         if (event.metadata.barTime) this.options.rebalancer?.recordRebalance(event.metadata.barTime);
         return;
@@ -278,7 +279,8 @@ export class PortfolioKernel {
         const entry = this.mustGet(event.data.strategyId);
         entry.removed = true;
         entry.pendingRemoval = null;
-        const { [entry.id]: _gone, ...rest } = this.targetWeights;
+        const rest = Object.assign(dictionary<number>(), this.targetWeights);
+        delete rest[entry.id];
         this.targetWeights = rest;
         return;
       }
@@ -379,7 +381,7 @@ export class PortfolioKernel {
     this.totalCapital = dec(snap.totalCapital);
     this.barIndex = snap.barIndex;
     this.lastBarTime = snap.lastBarTime;
-    this.targetWeights = { ...snap.targetWeights };
+    this.targetWeights = Object.assign(dictionary<number>(), snap.targetWeights);
     this.rebalanceCount = snap.rebalanceCount;
     this.netting.grossTradedValue = dec(snap.netting.grossTradedValue);
     this.netting.netTradedValue = dec(snap.netting.netTradedValue);
@@ -453,7 +455,7 @@ export class PortfolioKernel {
   /** Weight of each active strategy in the portfolio's current value. */
   currentWeights(): Weights {
     const pv = this.portfolioValue();
-    const out: Weights = {};
+    const out: Weights = dictionary();
     const total = pv.toNumber();
     for (const id of this.activeIds()) out[id] = total === 0 ? 0 : this.valueOf(id).toNumber() / total;
     return out;
@@ -518,7 +520,7 @@ export class PortfolioKernel {
           const leaving = this.commands.some((q) => q.kind === 'remove' && q.id === id) || this.strategies.get(id)?.pendingRemoval;
           if (leaving) throw new AllocationError(`Strategy ${id} is being removed; it cannot take part in a rebalance`);
         }
-        const strategies: Record<string, { value: DecT; cash: DecT; positions: LedgerState['positions'] }> = {};
+        const strategies: Record<string, { value: DecT; cash: DecT; positions: LedgerState['positions'] }> = dictionary();
         for (const id of this.activeIds()) {
           const ledger = this.ledgerOf(id);
           strategies[id] = { value: this.valueOf(id), cash: ledger.cash, positions: ledger.positions };
@@ -705,7 +707,7 @@ export class PortfolioKernel {
       if (this.lifecycleOf(id) !== 'liquidating') continue;
       let purchases = ZERO;
       for (const o of requested.get(id) ?? []) {
-        if (!o.quantity.isPositive() || slice.bars[o.symbol] === undefined) continue;
+        if (!o.quantity.isPositive() || barOf(slice, o.symbol) === undefined) continue;
         purchases = purchases.plus(estimateCashCost(this.config.execution, o.quantity, this.marks.get(o.symbol) as DecT));
       }
       const deficit = purchases.minus(this.ledgerOf(id).cash).toNearest(new Dec('0.01'), Dec.ROUND_UP);
@@ -719,7 +721,7 @@ export class PortfolioKernel {
   private placeOrders(slice: BarSlice, requested: ReadonlyMap<string, RequestedOrder[]>, rebalance: RebalanceInProgress | null): ExecutableOrder[] {
     const t = slice.time;
     const accepted: ExecutableOrder[] = [];
-    const priceOf = (symbol: string): DecT | undefined => (slice.bars[symbol] ? this.marks.get(symbol) : undefined);
+    const priceOf = (symbol: string): DecT | undefined => (barOf(slice, symbol) ? this.marks.get(symbol) : undefined);
     for (const id of [...requested.keys()].sort()) {
       const ledger = this.ledgerOf(id);
       const value = this.valueOf(id);
@@ -769,7 +771,7 @@ export class PortfolioKernel {
           this.emit(domainEvent('OrderRejected', { orderId: o.orderId, strategyId: o.strategyId, symbol: o.symbol, quantity: decStr(o.quantity), orderType: 'market', reason: 'cancelled: the strategy is liquidating' }), t);
           continue;
         }
-        const bar = slice.bars[o.symbol];
+        const bar = barOf(slice, o.symbol);
         if (!bar) continue; // waits until the symbol trades again
         executable.push({ order: o, price: dec(bar.open) });
       }
@@ -822,10 +824,10 @@ export class PortfolioKernel {
 
   /** Step 12: BarMarked, the last event of every slice: the marks, every strategy's value and cash, the reserve and the total. */
   private emitMarks(slice: BarSlice): void {
-    const marks: Record<string, string> = {};
+    const marks: Record<string, string> = dictionary();
     for (const symbol of Object.keys(slice.bars)) marks[symbol] = decStr(this.marks.get(symbol) as DecT);
-    const strategyValues: Record<string, string> = {};
-    const strategyCash: Record<string, string> = {};
+    const strategyValues: Record<string, string> = dictionary();
+    const strategyCash: Record<string, string> = dictionary();
     let total = this.reserve;
     for (const id of this.activeIds()) {
       const v = this.valueOf(id);
@@ -874,8 +876,8 @@ export class PortfolioKernel {
       const algorithm = this.options.algorithm;
       const rebalancer = this.options.rebalancer;
       if (!algorithm || !rebalancer) return null;
-      const current: Weights = {};
-      const target: Weights = {};
+      const current: Weights = dictionary();
+      const target: Weights = dictionary();
       const weights = this.currentWeights();
       for (const id of eligible) {
         current[id] = weights[id] ?? 0;
@@ -885,13 +887,13 @@ export class PortfolioKernel {
       if (!verdict.rebalance) return null;
       trigger = verdict.trigger ?? 'schedule';
       reason = verdict.reason;
-      const performances: Record<string, StrategyPerformance> = {};
+      const performances: Record<string, StrategyPerformance> = dictionary();
       for (const id of eligible) performances[id] = this.mustGet(id).performance;
       decision = algorithm.decide(performances);
       algorithmName = algorithm.name;
       parameters = { ...algorithm.parameters };
     }
-    const strategies: Record<string, { value: DecT; cash: DecT; positions: LedgerState['positions'] }> = {};
+    const strategies: Record<string, { value: DecT; cash: DecT; positions: LedgerState['positions'] }> = dictionary();
     for (const id of this.activeIds()) {
       const ledger = this.ledgerOf(id);
       strategies[id] = { value: this.valueOf(id), cash: ledger.cash, positions: ledger.positions };
@@ -899,13 +901,13 @@ export class PortfolioKernel {
     const pv = this.portfolioValue();
     const plan = planRebalance(decision.finalWeights, strategies, pv, this.markOf);
     const rebalanceId = `r${this.rebalanceCount + 1}`;
-    const inputs: Record<string, Record<string, unknown>> = {};
+    const inputs: Record<string, Record<string, unknown>> = dictionary();
     for (const id of Object.keys(decision.finalWeights).sort()) {
       // The value the plan used is money: it is recorded exactly, whatever number the algorithm read.
-      inputs[id] = { ...(decision.inputs[id] ?? {}), value: decStr(strategies[id]?.value ?? ZERO) };
+      inputs[id] = { ...(Object.hasOwn(decision.inputs, id) ? decision.inputs[id] : {}), value: decStr(strategies[id]?.value ?? ZERO) };
     }
     const before = this.currentWeights();
-    const weightsBefore: Weights = {};
+    const weightsBefore: Weights = dictionary();
     for (const id of Object.keys(decision.finalWeights)) weightsBefore[id] = before[id] ?? 0;
     this.emit(
       domainEvent('RebalanceDecided', {
@@ -921,7 +923,7 @@ export class PortfolioKernel {
         bindingConstraints: [...decision.bindingConstraints],
         solver: decision.solver ? { ...decision.solver } : null,
         portfolioValue: decStr(pv),
-        targets: Object.fromEntries(Object.entries(plan.targets).map(([k, v]) => [k, decStr(v)])),
+        targets: dictionaryOf(Object.entries(plan.targets).map(([k, v]) => [k, decStr(v)] as const)),
       }),
       t,
     );
@@ -973,3 +975,8 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
+
+/** The bar of `symbol` in a slice, if it traded (own keys only: a slice's bars may be a plain object). */
+function barOf(slice: BarSlice, symbol: string): BarSlice['bars'][string] | undefined {
+  return Object.hasOwn(slice.bars, symbol) ? slice.bars[symbol] : undefined;
+}

@@ -268,3 +268,37 @@ describe('removing a strategy whose equity is negative', () => {
     expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
   });
 });
+
+describe('user data never keys a plain object', () => {
+  it('__proto__ and constructor work as symbols and as strategy ids through the engine, the log and a refold', async () => {
+    const buyer = (symbol: string): Strategy => scripted(`buy-${symbol}`, (ctx) => {
+      if (ctx.barIndex === 0) ctx.order(symbol, '10');
+    });
+    const store = await openEventStore('memory:');
+    const config = testConfig({
+      strategies: [{ id: '__proto__', kind: 'p', allocation: '0.3' }, { id: 'constructor', kind: 'c', allocation: '0.3' }],
+    });
+    const kinds = { p: () => buyer('__proto__'), c: () => buyer('constructor') };
+    const portfolio = await Portfolio.open({ store, config, kinds });
+    open.push({ store, portfolio });
+    const bar = (close: string) => ({ open: close, high: close, low: close, close, volume: '1' });
+    await portfolio.executeBar(day(0), Object.fromEntries([['__proto__', bar('10')], ['constructor', bar('20')]]) as never);
+    portfolio.rebalance(JSON.parse('{"__proto__":0.4,"constructor":0.4}') as never);
+    await portfolio.executeBar(day(1), JSON.parse('{"__proto__":{"open":"11","high":"11","low":"11","close":"11","volume":"1"},"constructor":{"open":"22","high":"22","low":"22","close":"22","volume":"1"}}') as never);
+    const status = portfolio.status();
+    expect(status.strategies.map((s) => [s.id, s.positions])).toEqual([
+      ['__proto__', JSON.parse('{"__proto__":"10"}') as unknown],
+      ['constructor', JSON.parse('{"constructor":"10"}') as unknown],
+    ]);
+    const events = await readAllEvents(store);
+    const marked = ofType(events, 'BarMarked');
+    expect(Object.keys(marked[1]?.data.marks ?? {})).toEqual(['__proto__', 'constructor']);
+    expect(Object.keys(marked[1]?.data.strategyValues ?? {})).toEqual(['__proto__', 'constructor']);
+    expect(Object.keys(ofType(events, 'RebalanceDecided')[0]?.data.finalWeights ?? {}).sort()).toEqual(['__proto__', 'constructor']);
+    expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
+    // A refold of the same log reaches the same state.
+    const reopened = await Portfolio.open({ store, config, kinds });
+    expect(reopened.status()).toEqual(status);
+    reopened.close();
+  });
+});
