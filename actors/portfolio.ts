@@ -2,7 +2,8 @@
 import { dictionary } from '../src/collections/dictionary.js';
 import { dirname } from 'node:path';
 import { createActor, waitFor, type Actor } from 'xstate';
-import { type Observable, concatMap, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
+import type { RecordedEvent } from '../events/envelope.js';
+import type { Observable } from 'rxjs';
 import { AllocationError, ConfigError, DataError, StratafolioError } from '../src/errors.js';
 import { configHash, type PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { CODE_VERSION } from '../src/version.js';
@@ -17,7 +18,8 @@ import type { EventStore } from '../events/store.js';
 import { GENESIS_HASH, portfolioStream, type SealedEvent } from '../events/envelope.js';
 import { documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
 import type { LifecycleState } from '../events/catalogue.js';
-import { KERNEL_SNAPSHOT_VERSION, PortfolioKernel, type KernelSnapshot } from './portfolioKernel.js';
+import { KERNEL_SNAPSHOT_VERSION, SupervisorCore, type KernelSnapshot } from './supervisorCore.js';
+import type { StrategyActorRef } from './strategyActor.js';
 import { supervisorMachine } from './supervisorMachine.js';
 import { StrategyWatchdog } from './strategyWatchdog.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
@@ -125,7 +127,8 @@ export interface PortfolioStatus {
 export class Portfolio {
   private constructor(
     readonly store: EventStore,
-    readonly kernel: PortfolioKernel,
+    /** The supervisor's working parts: state, strategy actors, decide steps (read-only use outside the engine). */
+    readonly kernel: SupervisorCore,
     private readonly supervisor: Actor<typeof supervisorMachine>,
     /** True when the portfolio was recovered from an existing stream. */
     readonly resumed: boolean,
@@ -169,18 +172,30 @@ export class Portfolio {
     config.strategies.forEach((s, i) => {
       if (s.sizer) sizers.set(s.id, createSizerFactory(s.sizer, `strategies[${i}].sizer`));
     });
-    const kernel = new PortfolioKernel({
-      portfolioId: config.id,
-      config,
-      resolveStrategy: resolve,
-      algorithm,
-      rebalancer,
-      sizerFor: (id) => sizers.get(id),
-      watchdog: new StrategyWatchdog(timeoutMs),
-      historyCapacity: requiredHistoryCapacity([...configured.values(), ...Object.values(extra)], config.lookback),
-    });
     const supervisor = createActor(supervisorMachine, { input: { store, stream } });
     supervisor.start();
+    const kernel = new SupervisorCore({
+      portfolioId: config.id,
+      config,
+      settings: {
+        fillAt: config.execution.fillAt,
+        lookback: config.lookback,
+        historyCapacity: requiredHistoryCapacity([...configured.values(), ...Object.values(extra)], config.lookback),
+      },
+      resolveStrategy: resolve,
+      rebalancing: { algorithm, rebalancer },
+      sizerFor: (id) => sizers.get(id),
+      watchdog: new StrategyWatchdog(timeoutMs),
+      actors: {
+        // Spawned by the supervisor (its child, by the registered name), so that it supervises what it asks.
+        spawn: (input) => {
+          supervisor.send({ type: 'SPAWN', input });
+          const child = supervisor.getSnapshot().children[input.strategyId];
+          if (!child) throw new StratafolioError(`the supervisor did not spawn strategy ${input.strategyId}`);
+          return child as StrategyActorRef;
+        },
+      },
+    });
     const revision = await store.streamRevision(stream);
     const loaded = revision === 'no_stream' ? null : await loadSnapshot(store, stream, hash);
     const snapshot = loaded !== null && 'snapshot' in loaded ? loaded.snapshot : null;
@@ -205,8 +220,9 @@ export class Portfolio {
           metadata: s.metadata,
         })),
       });
-      await portfolio.commit(opening.events, 'no_stream');
+      await portfolio.commit(opening, 'no_stream');
     } else {
+      const folding = new SliceBatches((batch) => kernel.apply(batch));
       let first = snapshot === null;
       let fromRevision = 0;
       if (snapshot) {
@@ -223,8 +239,9 @@ export class Portfolio {
             );
           }
         }
-        kernel.replay(event);
+        folding.add(event);
       }
+      folding.flush();
     }
     return portfolio;
   }
@@ -246,8 +263,7 @@ export class Portfolio {
   private async commit(events: readonly SealedEvent[], expectedRevision: number | 'no_stream'): Promise<void> {
     if (events.length === 0) return;
     this.supervisor.send({ type: 'COMMIT', events, expectedRevision });
-    const snap = await waitFor(this.supervisor, (s) => s.matches('ready') || s.matches('halted') || s.status === 'done');
-    if (snap.matches('halted')) throw snap.context.error instanceof Error ? snap.context.error : new StratafolioError(String(snap.context.error));
+    await this.settle();
   }
 
   private ensureReady(): void {
@@ -260,35 +276,62 @@ export class Portfolio {
 
   /**
    * Runs one slice: decides its events, appends them atomically with the exact expected revision, and only then returns.
-   * @throws DataError for a slice not later than the last; WrongExpectedRevisionError when another writer appended first.
+   * @throws DataError for a malformed slice or one not later than the last; WrongExpectedRevisionError when another
+   * writer appended first; StrategyTimeoutError when the slice's strategy calls overran (the portfolio then halts).
    */
   async processSlice(slice: BarSlice): Promise<SliceReport> {
     sliceTime(slice);
     this.ensureReady();
-    const expected = this.kernel.head.nextRevision === 0 ? 'no_stream' : this.kernel.head.nextRevision - 1;
     // Checked before anything changes, so the portfolio stays usable after this error.
+    this.checkOrder(slice);
+    let report: SliceReport | null = null;
+    this.supervisor.send({
+      type: 'SLICE',
+      slice,
+      work: (s) => this.decide(s),
+      done: async (s, events) => {
+        report = await this.sliceDone(s, events);
+      },
+      expectedRevision: () => this.expectedRevision(),
+    });
+    await this.settle();
+    return report as unknown as SliceReport;
+  }
+
+  private expectedRevision(): number | 'no_stream' {
+    return this.kernel.head.nextRevision === 0 ? 'no_stream' : this.kernel.head.nextRevision - 1;
+  }
+
+  private checkOrder(slice: BarSlice): void {
     if (this.kernel.lastBarTime !== null && slice.time <= this.kernel.lastBarTime) {
       throw new DataError(`bar time ${slice.time} is not later than the last processed bar time ${this.kernel.lastBarTime}`);
     }
-    let outcome;
-    try {
-      outcome = this.kernel.processSlice(slice);
-    } catch (e) {
-      this.supervisor.send({ type: 'HALT', error: e });
-      throw e;
-    }
-    await this.commit(outcome.events, expected);
+  }
+
+  private decide(slice: BarSlice): readonly SealedEvent[] {
+    sliceTime(slice);
+    this.checkOrder(slice);
+    return this.kernel.processSlice(slice);
+  }
+
+  private async sliceDone(slice: BarSlice, events: readonly SealedEvent[]): Promise<SliceReport> {
     const every = this.kernel.config.snapshotEvery;
     if (every > 0 && this.kernel.barIndex % every === 0) await this.saveSnapshot();
-    const marked = outcome.events[outcome.events.length - 1];
+    const marked = events[events.length - 1];
     const data = marked?.type === 'BarMarked' ? marked.data : null;
     return {
       time: slice.time,
-      events: outcome.events,
+      events,
       portfolioValue: data?.portfolioValue ?? '0',
       reserve: data?.reserve ?? '0',
       strategyValues: data?.strategyValues ?? {},
     };
+  }
+
+  /** Waits until the supervisor is ready again; rethrows what halted it. */
+  private async settle(): Promise<void> {
+    const snap = await waitFor(this.supervisor, (s) => s.matches('ready') || s.matches('halted') || s.status === 'done');
+    if (snap.matches('halted')) throw snap.context.error instanceof Error ? snap.context.error : new StratafolioError(String(snap.context.error));
   }
 
   /**
@@ -321,21 +364,24 @@ export class Portfolio {
    */
   async run(source: AsyncIterable<BarSlice> | Observable<BarSlice>, onSlice?: (report: SliceReport) => void): Promise<number> {
     if (source === null || typeof source !== 'object') throw new DataError(`run: expected an async iterable or Observable of slices, got ${source === null ? 'null' : typeof source}`);
-    let processed = 0;
+    this.ensureReady();
     const persisted = this.persistedSliceTimes();
-    const handle = async (slice: BarSlice): Promise<void> => {
-      if (await persisted.skip(slice)) return;
-      const report = await this.processSlice(slice);
-      processed += 1;
-      onSlice?.(report);
-    };
+    let processed = 0;
+    // The supervisor consumes the stream itself: it pulls (or subscribes), decides, appends and reports each slice.
+    this.supervisor.send({
+      type: 'RUN',
+      source,
+      skip: (slice) => persisted.skip(slice),
+      work: (slice) => this.decide(slice),
+      done: async (slice, events) => {
+        processed += 1;
+        const report = await this.sliceDone(slice, events);
+        onSlice?.(report);
+      },
+      expectedRevision: () => this.expectedRevision(),
+    });
     try {
-      // Pull when the source can be pulled (files, BarStream): nothing is read ahead of the slice in hand.
-      if (Symbol.asyncIterator in source) {
-        for await (const slice of source as AsyncIterable<BarSlice>) await handle(slice);
-      } else {
-        await lastValueFrom(source.pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
-      }
+      await this.settle();
     } finally {
       await persisted.close();
     }
@@ -435,35 +481,36 @@ export class Portfolio {
   /** The portfolio's state after its last slice. */
   status(): PortfolioStatus {
     const k = this.kernel;
-    const strategies: StrategyStatus[] = [...k.strategies.values()]
+    const d = k.view();
+    const state = k.state;
+    const strategies: StrategyStatus[] = [...state.strategies.values()]
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((e) => {
-        const ledger = k.ledgerOf(e.id);
+        const book = k.bookOf(e.id);
         const positions: Record<string, string> = dictionary();
-        for (const p of [...ledger.positions.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) positions[p.symbol] = decStr(p.quantity);
-        return { id: e.id, kind: e.kind, state: k.lifecycleOf(e.id), value: decStr(e.removed ? ZERO : k.valueOf(e.id)), cash: decStr(ledger.cash), positions, removed: e.removed };
+        for (const p of [...book.ledger.positions.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) positions[p.symbol] = decStr(p.quantity);
+        return { id: e.id, kind: e.kind, state: book.lifecycle, value: decStr(e.removed ? ZERO : d.valueOf(e.id)), cash: decStr(book.ledger.cash), positions, removed: e.removed };
       });
     return {
       portfolioId: k.portfolioId,
-      slices: k.barIndex,
-      lastBarTime: k.lastBarTime,
-      revision: k.head.nextRevision - 1,
-      portfolioValue: decStr(k.portfolioValue()),
-      reserve: decStr(k.reserve),
-      totalCapital: decStr(k.totalCapital),
+      slices: state.barIndex,
+      lastBarTime: state.lastBarTime,
+      revision: state.nextRevision - 1,
+      portfolioValue: decStr(d.portfolioValue()),
+      reserve: decStr(state.reserve),
+      totalCapital: decStr(state.totalCapital),
       strategies,
-      rebalances: k.rebalanceCount,
+      rebalances: state.rebalanceCount,
       netting: {
-        grossTradedValue: decStr(k.netting.grossTradedValue),
-        netTradedValue: decStr(k.netting.netTradedValue),
-        commissionSaved: decStr(k.netting.commissionSaved),
+        grossTradedValue: decStr(state.netting.grossTradedValue),
+        netTradedValue: decStr(state.netting.netTradedValue),
+        commissionSaved: decStr(state.netting.commissionSaved),
       },
     };
   }
 
   /** Stops the supervisor and every strategy actor (the store stays open: it belongs to the caller). */
   close(): void {
-    for (const e of this.kernel.strategies.values()) e.actor.stop();
     this.supervisor.send({ type: 'CLOSE' });
     this.supervisor.stop();
   }
@@ -493,4 +540,20 @@ function checkId(entry: string, id: unknown): asserts id is string {
 
 function checkReason(entry: string, reason: unknown): asserts reason is string {
   if (typeof reason !== 'string') throw new AllocationError(`${entry}: reason must be a string, got ${typeof reason}`);
+}
+
+/** Groups recorded events into slices (each ends with its BarMarked) to fold them as the live path does: a batch per slice. */
+class SliceBatches {
+  private batch: RecordedEvent[] = [];
+  constructor(private readonly fold: (events: readonly RecordedEvent[]) => void) {}
+  add(event: RecordedEvent): void {
+    this.batch.push(event);
+    if (event.type === 'BarMarked') this.flush();
+  }
+  flush(): void {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.fold(batch);
+  }
 }
