@@ -38,7 +38,7 @@ import {
 } from '../src/portfolio/sliceDecisions.js';
 import { RESERVE, type DomainEvent, type LifecycleState } from '../events/catalogue.js';
 import { sealEvents, type ChainHead, type SealedEvent } from '../events/envelope.js';
-import type { StrategyActorInput, StrategyActorRef, StrategyCallReply } from './strategyActor.js';
+import type { StrategyActorEvent, StrategyActorInput, StrategyActorRef, StrategyCallReply } from './strategyActor.js';
 import type { StrategyWatchdog } from './strategyWatchdog.js';
 
 /** Version of the recovery snapshot format; a snapshot of another version is ignored (the stream is folded instead). */
@@ -220,11 +220,16 @@ export class SupervisorCore {
   }
 
   /** Asks a strategy actor to run its code (a message; the reply is its emitted outcome). */
-  private ask(id: string, phase: 'init' | 'onBar', slice: BarSlice): StrategyCallReply['outcome'] {
+  private ask(id: string, call: Extract<StrategyActorEvent, { type: 'CALL' }>): StrategyCallReply['outcome'] {
     this.replies.delete(id);
-    this.options.watchdog.enter(id, phase, slice.time);
-    this.mustActor(id).send({ type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf });
+    this.options.watchdog.enter(id, call.phase, call.slice.time);
+    this.mustActor(id).send(call);
     return this.replies.get(id)?.outcome ?? null;
+  }
+
+  /** One CALL message per phase and slice, sent to every strategy asked (it holds nothing strategy-specific). */
+  private callFor(phase: 'init' | 'onBar', slice: BarSlice): Extract<StrategyActorEvent, { type: 'CALL' }> {
+    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf };
   }
 
   // ---------------------------------------------------------------- commands
@@ -276,8 +281,9 @@ export class SupervisorCore {
     const starting = this.state.activeIds.filter((id) => d.lifecycleOf(id) === 'initializing');
     if (starting.length > 0) {
       this.options.watchdog.run(t, () => {
+        const call = this.callFor('init', slice);
         for (const id of starting) {
-          const outcome = this.ask(id, 'init', slice);
+          const outcome = this.ask(id, call);
           if (outcome && !outcome.ok) this.commit(decideFault(d, id, 'init', outcome.error), t);
           else this.commit(decideLifecycle(d, id, 'running', 'started'), t);
         }
@@ -289,11 +295,12 @@ export class SupervisorCore {
     const plan = rebalance.plan;
     // 5. each running strategy is asked for its orders; liquidating ones close; a rebalance's sales join.
     const requested = new Map<string, RequestedOrder[]>();
+    const call = this.callFor('onBar', slice);
     this.options.watchdog.run(t, () => {
       for (const id of this.state.activeIds) {
         const state = d.lifecycleOf(id);
         if (state === 'running') {
-          const outcome = this.ask(id, 'onBar', slice);
+          const outcome = this.ask(id, call);
           if (outcome === null) continue;
           if (!outcome.ok) this.commit(decideFault(d, id, 'onBar', outcome.error), t);
           else if (outcome.intents.length > 0) requested.set(id, outcome.intents.map(toRequested));
