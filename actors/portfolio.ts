@@ -147,7 +147,8 @@ export class Portfolio {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`strategyTimeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}`, 'strategyTimeoutMs');
     const stream = portfolioStream(config.id);
     const hash = configHash(config);
-    const kinds = { ...strategyKinds(), ...(options.kinds ?? {}) };
+    const builtIns = strategyKinds();
+    const kinds = { ...builtIns, ...(options.kinds ?? {}) };
     const baseDir = options.baseDir ?? process.cwd();
     const configured = new Map<string, Strategy>();
     for (const s of config.strategies) {
@@ -186,6 +187,8 @@ export class Portfolio {
       rebalancing: { algorithm, rebalancer },
       sizerFor: (id) => sizers.get(id),
       watchdog: new StrategyWatchdog(timeoutMs),
+      // A configured strategy of a built-in kind runs engine code; modules, API objects and caller-supplied kinds do not.
+      isBuiltIn: (id, kind) => Object.hasOwn(builtIns, kind) && !Object.hasOwn(options.kinds ?? {}, kind) && extra[id] === undefined,
       actors: {
         // Spawned by the supervisor (its child, by the registered name), so that it supervises what it asks.
         spawn: (input) => {
