@@ -24,20 +24,6 @@ export function initialBook(strategyId: string): StrategyBook {
   return { strategyId, lifecycle: 'initializing', ledger: emptyLedger() };
 }
 
-/** Whether an event concerns the book of `strategyId`. */
-export function concernsStrategy(event: { readonly type: string; readonly data: unknown }, strategyId: string): boolean {
-  const d = event.data as { strategyId?: string; from?: string; to?: string };
-  switch (event.type) {
-    case 'StrategyLifecycleChanged':
-    case 'FillRecorded':
-      return d.strategyId === strategyId;
-    case 'CapitalTransferred':
-      return d.from === strategyId || d.to === strategyId;
-    default:
-      return false;
-  }
-}
-
 /**
  * Folds a batch of the strategy's own events into its book: the one fold used live and on recovery. The ledger events
  * of a batch go through the ledger in one step (one copy of the positions per batch, not per fill).
