@@ -425,7 +425,7 @@ export class SupervisorCore {
   }
 }
 
-/** The strategies an event may concern (routing candidates; {@link concernsStrategy} decides). */
+/** The strategies whose books an event changes (the reserve has no book). */
 function involved(event: SealedEvent): readonly string[] {
   switch (event.type) {
     case 'StrategyLifecycleChanged':
