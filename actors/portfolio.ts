@@ -1,50 +1,69 @@
 // The portfolio: opens or recovers a supervisor from its stream, takes commands, and runs bar slices through it one at a time.
+import { dictionary } from '../src/collections/dictionary.js';
 import { dirname } from 'node:path';
 import { createActor, waitFor, type Actor } from 'xstate';
-import { type Observable, concatMap, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
-import { ConfigError, DataError, StratafolioError } from '../src/errors.js';
+import type { RecordedEvent } from '../events/envelope.js';
+import type { Observable } from 'rxjs';
+import { AllocationError, ConfigError, DataError, StratafolioError } from '../src/errors.js';
 import { configHash, type PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { CODE_VERSION } from '../src/version.js';
 import { ZERO, dec, decStr, type Dec as DecT } from '../src/money/decimal.js';
 import type { Bar, BarSlice } from '../src/market/bar.js';
+import { formatBarTime, parseBarTime } from '../src/market/barTime.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import { loadStrategy, type StrategyKinds } from '../src/strategy/registry.js';
 import { requiredHistoryCapacity } from '../src/strategy/priceHistory.js';
 import type { Weights } from '../src/allocation/types.js';
 import type { EventStore } from '../events/store.js';
-import { portfolioStream, type SealedEvent } from '../events/envelope.js';
+import { GENESIS_HASH, portfolioStream, type SealedEvent } from '../events/envelope.js';
+import { documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
 import type { LifecycleState } from '../events/catalogue.js';
-import { KERNEL_SNAPSHOT_VERSION, PortfolioKernel, type KernelSnapshot } from './portfolioKernel.js';
+import { KERNEL_SNAPSHOT_VERSION, SupervisorCore, type KernelSnapshot } from './supervisorCore.js';
+import type { StrategyActorRef } from './strategyActor.js';
 import { supervisorMachine } from './supervisorMachine.js';
+import { StrategyWatchdog } from './strategyWatchdog.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
 import { createSizerFactory, type SizerFactory } from '../src/sizing/sizerSpec.js';
 
 /** Documents collection that holds each portfolio's latest recovery snapshot, keyed by stream. */
 export const SNAPSHOT_COLLECTION = 'snapshots';
 
-interface SnapshotDocument {
+/** The kind of the sealed documents that hold recovery snapshots (checked by `audit --verify` too). */
+export const SNAPSHOT_DOCUMENT_KIND = 'portfolio-snapshot';
+
+interface SnapshotBody {
   readonly configHash: string;
   readonly kernel: KernelSnapshot;
 }
 
+/** How an opened portfolio got its state, and what it had to ignore on the way. */
+export interface RecoveryReport {
+  /** `new`: the stream was created; `snapshot`: a snapshot plus the events after it; `log`: the whole stream folded. */
+  readonly from: 'new' | 'snapshot' | 'log';
+  /** Revision of the snapshot used, when one was. */
+  readonly snapshotRevision: number | null;
+  /** Why a stored snapshot was not used (altered, built at an event the log does not have, another config or format). */
+  readonly warnings: readonly string[];
+}
+
 /**
- * The stream's snapshot when it is usable: same config, known format, and its head hash is the hash of the event
- * at its revision in this stream; anything else is ignored and the whole stream is folded.
+ * The stream's snapshot when it is usable — its content hash holds, it is of the current format, it was built with this
+ * config, and the event it was built at is in this stream with that hash — or the reason it is not.
  */
-async function loadSnapshot(store: EventStore, stream: string, hash: string): Promise<KernelSnapshot | null> {
+async function loadSnapshot(store: EventStore, stream: string, hash: string): Promise<{ snapshot: KernelSnapshot } | { reason: string } | null> {
   const text = await store.documents.get(SNAPSHOT_COLLECTION, stream);
   if (text === null) return null;
-  let doc: SnapshotDocument;
-  try {
-    doc = JSON.parse(text) as SnapshotDocument;
-  } catch {
-    return null;
+  const opened = openDocument(text, { kind: SNAPSHOT_DOCUMENT_KIND, version: KERNEL_SNAPSHOT_VERSION });
+  if (!opened.ok) return { reason: opened.reason };
+  const body = opened.body as Partial<SnapshotBody> | null;
+  if (body === null || typeof body !== 'object' || typeof body.kernel !== 'object' || body.kernel === null) return { reason: 'malformed body' };
+  if (body.configHash !== hash) return { reason: 'built with another configuration' };
+  const { anchor } = opened.header;
+  if (anchor.stream !== stream || anchor.revision !== body.kernel.revision || anchor.eventHash !== body.kernel.headHash) {
+    return { reason: 'its anchor does not match its content' };
   }
-  if (doc.configHash !== hash || doc.kernel?.version !== KERNEL_SNAPSHOT_VERSION) return null;
-  for await (const event of store.readStream(stream, { fromRevision: doc.kernel.revision })) {
-    return event.metadata.revision === doc.kernel.revision && event.metadata.hash === doc.kernel.headHash ? doc.kernel : null;
-  }
-  return null;
+  const mismatch = await documentAnchorMatches(store, anchor, GENESIS_HASH);
+  return mismatch === null ? { snapshot: body.kernel } : { reason: mismatch };
 }
 
 /** How to open a portfolio. */
@@ -57,7 +76,15 @@ export interface OpenPortfolioOptions {
   readonly strategies?: Readonly<Record<string, Strategy>>;
   /** Extra strategy kinds by name, beside the built-ins. */
   readonly kinds?: StrategyKinds;
+  /**
+   * How long (ms) the strategy calls of one slice may run together before the run stops with a StrategyTimeoutError
+   * (default 10,000). A runtime setting: it is not part of the config or its hash, so changing it changes no log.
+   */
+  readonly strategyTimeoutMs?: number;
 }
+
+/** Default of {@link OpenPortfolioOptions.strategyTimeoutMs}. */
+export const DEFAULT_STRATEGY_TIMEOUT_MS = 10_000;
 
 /** What one slice did, as the engine reported it while it ran. */
 export interface SliceReport {
@@ -100,10 +127,13 @@ export interface PortfolioStatus {
 export class Portfolio {
   private constructor(
     readonly store: EventStore,
-    readonly kernel: PortfolioKernel,
+    /** The supervisor's working parts: state, strategy actors, decide steps (read-only use outside the engine). */
+    readonly kernel: SupervisorCore,
     private readonly supervisor: Actor<typeof supervisorMachine>,
     /** True when the portfolio was recovered from an existing stream. */
     readonly resumed: boolean,
+    /** How the state was rebuilt, and any snapshot that was ignored and why (a caller should show the warnings). */
+    readonly recovery: RecoveryReport,
   ) {}
 
   /**
@@ -113,9 +143,12 @@ export class Portfolio {
    */
   static async open(options: OpenPortfolioOptions): Promise<Portfolio> {
     const { store, config } = options;
+    const timeoutMs = options.strategyTimeoutMs ?? DEFAULT_STRATEGY_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`strategyTimeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}`, 'strategyTimeoutMs');
     const stream = portfolioStream(config.id);
     const hash = configHash(config);
-    const kinds = { ...strategyKinds(), ...(options.kinds ?? {}) };
+    const builtIns = strategyKinds();
+    const kinds = { ...builtIns, ...(options.kinds ?? {}) };
     const baseDir = options.baseDir ?? process.cwd();
     const configured = new Map<string, Strategy>();
     for (const s of config.strategies) {
@@ -140,19 +173,41 @@ export class Portfolio {
     config.strategies.forEach((s, i) => {
       if (s.sizer) sizers.set(s.id, createSizerFactory(s.sizer, `strategies[${i}].sizer`));
     });
-    const kernel = new PortfolioKernel({
-      portfolioId: config.id,
-      config,
-      resolveStrategy: resolve,
-      algorithm,
-      rebalancer,
-      sizerFor: (id) => sizers.get(id),
-      historyCapacity: requiredHistoryCapacity([...configured.values(), ...Object.values(extra)], config.lookback),
-    });
     const supervisor = createActor(supervisorMachine, { input: { store, stream } });
     supervisor.start();
+    const kernel = new SupervisorCore({
+      portfolioId: config.id,
+      config,
+      settings: {
+        fillAt: config.execution.fillAt,
+        lookback: config.lookback,
+        historyCapacity: requiredHistoryCapacity([...configured.values(), ...Object.values(extra)], config.lookback),
+      },
+      resolveStrategy: resolve,
+      rebalancing: { algorithm, rebalancer },
+      sizerFor: (id) => sizers.get(id),
+      watchdog: new StrategyWatchdog(timeoutMs),
+      // A configured strategy of a built-in kind runs engine code; modules, API objects and caller-supplied kinds do not.
+      isBuiltIn: (id, kind) => Object.hasOwn(builtIns, kind) && !Object.hasOwn(options.kinds ?? {}, kind) && extra[id] === undefined,
+      actors: {
+        // Spawned by the supervisor (its child, by the registered name), so that it supervises what it asks.
+        spawn: (input) => {
+          supervisor.send({ type: 'SPAWN', input });
+          const child = supervisor.getSnapshot().children[input.strategyId];
+          if (!child) throw new StratafolioError(`the supervisor did not spawn strategy ${input.strategyId}`);
+          return child as StrategyActorRef;
+        },
+      },
+    });
     const revision = await store.streamRevision(stream);
-    const portfolio = new Portfolio(store, kernel, supervisor, revision !== 'no_stream');
+    const loaded = revision === 'no_stream' ? null : await loadSnapshot(store, stream, hash);
+    const snapshot = loaded !== null && 'snapshot' in loaded ? loaded.snapshot : null;
+    const recovery: RecoveryReport = {
+      from: revision === 'no_stream' ? 'new' : snapshot ? 'snapshot' : 'log',
+      snapshotRevision: snapshot?.revision ?? null,
+      warnings: loaded !== null && 'reason' in loaded ? [`recovery snapshot of ${stream} ignored (${loaded.reason}); the state was rebuilt by folding the stream`] : [],
+    };
+    const portfolio = new Portfolio(store, kernel, supervisor, revision !== 'no_stream', recovery);
     if (revision === 'no_stream') {
       const opening = kernel.openPortfolio({
         configHash: hash,
@@ -168,9 +223,9 @@ export class Portfolio {
           metadata: s.metadata,
         })),
       });
-      await portfolio.commit(opening.events, 'no_stream');
+      await portfolio.commit(opening, 'no_stream');
     } else {
-      const snapshot = await loadSnapshot(store, stream, hash);
+      const folding = new SliceBatches((batch) => kernel.apply(batch));
       let first = snapshot === null;
       let fromRevision = 0;
       if (snapshot) {
@@ -187,16 +242,20 @@ export class Portfolio {
             );
           }
         }
-        kernel.replay(event);
+        folding.add(event);
       }
+      folding.flush();
     }
     return portfolio;
   }
 
   /** Saves a recovery snapshot of the state after the last slice (a cache of the log: losing it costs a refold). */
   async saveSnapshot(): Promise<void> {
-    const doc: SnapshotDocument = { configHash: configHash(this.kernel.config), kernel: this.kernel.toSnapshot() };
-    await this.store.documents.put(SNAPSHOT_COLLECTION, portfolioStream(this.kernel.portfolioId), JSON.stringify(doc));
+    const kernel = this.kernel.toSnapshot();
+    const stream = portfolioStream(this.kernel.portfolioId);
+    const body: SnapshotBody = { configHash: configHash(this.kernel.config), kernel };
+    const text = sealDocument({ kind: SNAPSHOT_DOCUMENT_KIND, version: KERNEL_SNAPSHOT_VERSION, anchor: { stream, revision: kernel.revision, eventHash: kernel.headHash } }, body);
+    await this.store.documents.put(SNAPSHOT_COLLECTION, stream, text);
   }
 
   /** Resolves the directory of a config file, for module paths in it. */
@@ -207,8 +266,7 @@ export class Portfolio {
   private async commit(events: readonly SealedEvent[], expectedRevision: number | 'no_stream'): Promise<void> {
     if (events.length === 0) return;
     this.supervisor.send({ type: 'COMMIT', events, expectedRevision });
-    const snap = await waitFor(this.supervisor, (s) => s.matches('ready') || s.matches('halted') || s.status === 'done');
-    if (snap.matches('halted')) throw snap.context.error instanceof Error ? snap.context.error : new StratafolioError(String(snap.context.error));
+    await this.settle();
   }
 
   private ensureReady(): void {
@@ -221,82 +279,188 @@ export class Portfolio {
 
   /**
    * Runs one slice: decides its events, appends them atomically with the exact expected revision, and only then returns.
-   * @throws DataError for a slice not later than the last; WrongExpectedRevisionError when another writer appended first.
+   * @throws DataError for a malformed slice or one not later than the last; WrongExpectedRevisionError when another
+   * writer appended first; StrategyTimeoutError when the slice's strategy calls overran (the portfolio then halts).
    */
   async processSlice(slice: BarSlice): Promise<SliceReport> {
+    sliceTime(slice);
     this.ensureReady();
-    const expected = this.kernel.head.nextRevision === 0 ? 'no_stream' : this.kernel.head.nextRevision - 1;
     // Checked before anything changes, so the portfolio stays usable after this error.
+    this.checkOrder(slice);
+    let report: SliceReport | null = null;
+    this.supervisor.send({
+      type: 'SLICE',
+      slice,
+      work: (s) => this.decide(s),
+      done: async (s, events) => {
+        report = await this.sliceDone(s, events);
+      },
+      expectedRevision: () => this.expectedRevision(),
+    });
+    await this.settle();
+    return report as unknown as SliceReport;
+  }
+
+  private expectedRevision(): number | 'no_stream' {
+    return this.kernel.head.nextRevision === 0 ? 'no_stream' : this.kernel.head.nextRevision - 1;
+  }
+
+  private checkOrder(slice: BarSlice): void {
     if (this.kernel.lastBarTime !== null && slice.time <= this.kernel.lastBarTime) {
       throw new DataError(`bar time ${slice.time} is not later than the last processed bar time ${this.kernel.lastBarTime}`);
     }
-    let outcome;
-    try {
-      outcome = this.kernel.processSlice(slice);
-    } catch (e) {
-      this.supervisor.send({ type: 'HALT', error: e });
-      throw e;
-    }
-    await this.commit(outcome.events, expected);
+  }
+
+  private decide(slice: BarSlice): readonly SealedEvent[] {
+    sliceTime(slice);
+    this.checkOrder(slice);
+    return this.kernel.processSlice(slice);
+  }
+
+  private async sliceDone(slice: BarSlice, events: readonly SealedEvent[]): Promise<SliceReport> {
     const every = this.kernel.config.snapshotEvery;
     if (every > 0 && this.kernel.barIndex % every === 0) await this.saveSnapshot();
-    const marked = outcome.events[outcome.events.length - 1];
+    const marked = events[events.length - 1];
     const data = marked?.type === 'BarMarked' ? marked.data : null;
     return {
       time: slice.time,
-      events: outcome.events,
+      events,
       portfolioValue: data?.portfolioValue ?? '0',
       reserve: data?.reserve ?? '0',
       strategyValues: data?.strategyValues ?? {},
     };
   }
 
-  /** Runs a bar for callers who drive bars themselves: `data` maps symbol → bar fields (decimal strings). */
+  /** Waits until the supervisor is ready again; rethrows what halted it. */
+  private async settle(): Promise<void> {
+    const snap = await waitFor(this.supervisor, (s) => s.matches('ready') || s.matches('halted') || s.status === 'done');
+    if (snap.matches('halted')) throw snap.context.error instanceof Error ? snap.context.error : new StratafolioError(String(snap.context.error));
+  }
+
+  /**
+   * Runs a bar for callers who drive bars themselves: `data` maps symbol → bar fields (decimal strings).
+   * @throws DataError naming the input when the time is not a bar time or `data` is not an object of bars.
+   */
   executeBar(time: string, data: Readonly<Record<string, Omit<Bar, 'symbol'> | Bar>>): Promise<SliceReport> {
-    const bars: Record<string, Bar> = {};
-    for (const symbol of Object.keys(data).sort()) bars[symbol] = { ...(data[symbol] as Bar), symbol };
-    return this.processSlice({ time: new Date(Date.parse(time)).toISOString(), bars });
+    if (typeof time !== 'string') return Promise.reject(new DataError(`executeBar: time must be a string, got ${typeof time}`));
+    const parsed = parseBarTime(time);
+    if (!parsed.ok) return Promise.reject(new DataError(`executeBar: time ${JSON.stringify(time)}: ${parsed.reason}`));
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      return Promise.reject(new DataError(`executeBar(${time}): data must be an object mapping symbol to bar, got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`));
+    }
+    const bars: Record<string, Bar> = dictionary<Bar>();
+    for (const symbol of Object.keys(data).sort()) {
+      const bar = data[symbol];
+      if (bar === null || typeof bar !== 'object') return Promise.reject(new DataError(`executeBar(${time}): bar of ${JSON.stringify(symbol)} must be an object, got ${bar === null ? 'null' : typeof bar}`));
+      bars[symbol] = { ...bar, symbol };
+    }
+    return this.processSlice({ time: formatBarTime(parsed.ms), bars });
   }
 
   /**
    * Runs every slice of a source in order. An async iterable (or a {@link BarStream}) is pulled one slice at a time, so
    * a file is never read ahead; any other Observable is consumed with concatMap, each slice appended before the next starts.
-   * Slices at or before the last persisted bar time are skipped, so a killed run resumes where it stopped.
+   * On a resumed portfolio, a slice at or before the last persisted bar time is skipped when the log holds a slice at
+   * exactly that time (so a killed run resumes where it stopped); any other slice that is not later than the one before
+   * it is out of order or repeated.
+   * @throws DataError naming both times when a slice is out of order, repeated, or earlier than the log and not in it.
    */
   async run(source: AsyncIterable<BarSlice> | Observable<BarSlice>, onSlice?: (report: SliceReport) => void): Promise<number> {
+    if (source === null || typeof source !== 'object') throw new DataError(`run: expected an async iterable or Observable of slices, got ${source === null ? 'null' : typeof source}`);
+    this.ensureReady();
+    const persisted = this.persistedSliceTimes();
     let processed = 0;
-    const handle = async (slice: BarSlice): Promise<void> => {
-      if (this.kernel.lastBarTime !== null && slice.time <= this.kernel.lastBarTime) return;
-      const report = await this.processSlice(slice);
-      processed += 1;
-      onSlice?.(report);
-    };
-    // Pull when the source can be pulled (files, BarStream): nothing is read ahead of the slice in hand.
-    if (Symbol.asyncIterator in source) {
-      for await (const slice of source as AsyncIterable<BarSlice>) await handle(slice);
-    } else {
-      await lastValueFrom(source.pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
+    // The supervisor consumes the stream itself: it pulls (or subscribes), decides, appends and reports each slice.
+    this.supervisor.send({
+      type: 'RUN',
+      source,
+      skip: (slice) => persisted.skip(slice),
+      work: (slice) => this.decide(slice),
+      done: async (slice, events) => {
+        processed += 1;
+        const report = await this.sliceDone(slice, events);
+        onSlice?.(report);
+      },
+      expectedRevision: () => this.expectedRevision(),
+    });
+    try {
+      await this.settle();
+    } finally {
+      await persisted.close();
     }
     return processed;
   }
 
+  /**
+   * Walks the bar times of the slices already in the log, in step with a source that starts over from its beginning:
+   * `skip(slice)` is true for a slice the log already holds, false for one later than the log's last, and throws for
+   * a slice at or before the log's last bar time that the log does not hold.
+   */
+  private persistedSliceTimes(): { skip(slice: BarSlice): Promise<boolean>; close(): Promise<void> } {
+    const last = this.kernel.lastBarTime;
+    if (last === null) return { skip: () => Promise.resolve(false), close: () => Promise.resolve() };
+    const stream = portfolioStream(this.kernel.portfolioId);
+    let times: AsyncIterator<string> | null = null;
+    let next: string | undefined;
+    const advance = async (): Promise<void> => {
+      times ??= barMarkedTimes(this.store.readStream(stream))[Symbol.asyncIterator]();
+      const r = await times.next();
+      next = r.done === true ? undefined : r.value;
+    };
+    let started = false;
+    return {
+      skip: async (slice) => {
+        const time = sliceTime(slice);
+        if (time > last) return false;
+        if (!started) {
+          started = true;
+          await advance();
+        }
+        while (next !== undefined && next < time) await advance();
+        if (next === time) {
+          await advance();
+          return true;
+        }
+        throw new DataError(
+          `slice at ${time} is not later than the last processed bar time ${last}, and the log holds no slice at ${time}${next === undefined ? '' : ` (its next is ${next})`}: the source is out of order or differs from the one the log was written from`,
+        );
+      },
+      close: async () => {
+        await times?.return?.();
+      },
+    };
+  }
+
   /** Adds a strategy with `allocationPct` of the portfolio's current value, from the reserve, at the next slice. @throws AllocationError */
   addStrategy(id: string, strategy: Strategy, allocationPct: DecT | string, metadata: Readonly<Record<string, unknown>> = {}): void {
+    checkId('addStrategy', id);
+    if (strategy === null || typeof strategy !== 'object' || typeof strategy.onBar !== 'function') {
+      throw new AllocationError(`addStrategy(${id}): strategy must be an object with an onBar function`);
+    }
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new AllocationError(`addStrategy(${id}): metadata must be an object`);
     this.kernel.enqueue({ kind: 'add', id, strategyKind: `object:${strategy.name}`, strategy, params: {}, allocationPct: dec(allocationPct, 'allocationPct'), metadata });
   }
 
   /** Removes a strategy at the next slice; with `liquidate`, its positions are sold and its whole value returns to the reserve. @throws AllocationError */
   removeStrategy(id: string, options: { readonly liquidate: boolean } = { liquidate: true }): void {
+    checkId('removeStrategy', id);
+    if (options === null || typeof options !== 'object' || typeof options.liquidate !== 'boolean') {
+      throw new AllocationError(`removeStrategy(${id}): options must be { liquidate: true | false }`);
+    }
     this.kernel.enqueue({ kind: 'remove', id, liquidate: options.liquidate });
   }
 
   /** Pauses a strategy at the next slice: no more onBar, positions kept and still valued. @throws AllocationError */
   pauseStrategy(id: string, reason = 'paused by request'): void {
+    checkId('pauseStrategy', id);
+    checkReason('pauseStrategy', reason);
     this.kernel.enqueue({ kind: 'pause', id, reason });
   }
 
   /** Resumes a paused strategy at the next slice. @throws AllocationError */
   resumeStrategy(id: string, reason = 'resumed by request'): void {
+    checkId('resumeStrategy', id);
+    checkReason('resumeStrategy', reason);
     this.kernel.enqueue({ kind: 'resume', id, reason });
   }
 
@@ -305,43 +469,94 @@ export class Portfolio {
    * Validated completely now. @throws AllocationError
    */
   rebalance(newAllocations: Weights, reason = 'manual rebalance'): void {
-    this.kernel.enqueue({ kind: 'rebalance', weights: { ...newAllocations }, reason });
+    checkReason('rebalance', reason);
+    if (newAllocations === null || typeof newAllocations !== 'object' || Array.isArray(newAllocations)) {
+      throw new AllocationError('rebalance: allocations must be an object mapping strategy id to weight');
+    }
+    const weights: Record<string, number> = dictionary<number>();
+    for (const [id, w] of Object.entries(newAllocations)) {
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`rebalance: weight of ${id} must be a number in [0, 1], got ${String(w)}`);
+      weights[id] = w;
+    }
+    this.kernel.enqueue({ kind: 'rebalance', weights, reason });
   }
 
   /** The portfolio's state after its last slice. */
   status(): PortfolioStatus {
     const k = this.kernel;
-    const strategies: StrategyStatus[] = [...k.strategies.values()]
+    const d = k.view();
+    const state = k.state;
+    const strategies: StrategyStatus[] = [...state.strategies.values()]
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((e) => {
-        const ledger = k.ledgerOf(e.id);
-        const positions: Record<string, string> = {};
-        for (const p of [...ledger.positions.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) positions[p.symbol] = decStr(p.quantity);
-        return { id: e.id, kind: e.kind, state: k.lifecycleOf(e.id), value: decStr(e.removed ? ZERO : k.valueOf(e.id)), cash: decStr(ledger.cash), positions, removed: e.removed };
+        const book = k.bookOf(e.id);
+        const positions: Record<string, string> = dictionary();
+        for (const p of [...book.ledger.positions.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) positions[p.symbol] = decStr(p.quantity);
+        return { id: e.id, kind: e.kind, state: book.lifecycle, value: decStr(e.removed ? ZERO : d.valueOf(e.id)), cash: decStr(book.ledger.cash), positions, removed: e.removed };
       });
     return {
       portfolioId: k.portfolioId,
-      slices: k.barIndex,
-      lastBarTime: k.lastBarTime,
-      revision: k.head.nextRevision - 1,
-      portfolioValue: decStr(k.portfolioValue()),
-      reserve: decStr(k.reserve),
-      totalCapital: decStr(k.totalCapital),
+      slices: state.barIndex,
+      lastBarTime: state.lastBarTime,
+      revision: state.nextRevision - 1,
+      portfolioValue: decStr(d.portfolioValue()),
+      reserve: decStr(state.reserve),
+      totalCapital: decStr(state.totalCapital),
       strategies,
-      rebalances: k.rebalanceCount,
+      rebalances: state.rebalanceCount,
       netting: {
-        grossTradedValue: decStr(k.netting.grossTradedValue),
-        netTradedValue: decStr(k.netting.netTradedValue),
-        commissionSaved: decStr(k.netting.commissionSaved),
+        grossTradedValue: decStr(state.netting.grossTradedValue),
+        netTradedValue: decStr(state.netting.netTradedValue),
+        commissionSaved: decStr(state.netting.commissionSaved),
       },
     };
   }
 
   /** Stops the supervisor and every strategy actor (the store stays open: it belongs to the caller). */
   close(): void {
-    for (const e of this.kernel.strategies.values()) e.actor.stop();
     this.supervisor.send({ type: 'CLOSE' });
     this.supervisor.stop();
   }
 }
 
+/** The bar times of a stream's slices (the time of each BarMarked), in log order. */
+async function* barMarkedTimes(events: AsyncIterable<SealedEvent>): AsyncGenerator<string> {
+  for await (const e of events) if (e.type === 'BarMarked' && e.metadata.barTime !== null) yield e.metadata.barTime;
+}
+
+const CANONICAL_BAR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A slice's time after checking the slice's shape. @throws DataError naming what is wrong */
+function sliceTime(slice: BarSlice): string {
+  if (slice === null || typeof slice !== 'object') throw new DataError(`a slice must be an object { time, bars }, got ${slice === null ? 'null' : typeof slice}`);
+  const { time, bars } = slice as { time?: unknown; bars?: unknown };
+  if (typeof time !== 'string' || !CANONICAL_BAR_TIME.test(time)) {
+    throw new DataError(`slice time ${JSON.stringify(time) ?? String(time)} is not an ISO-8601 UTC bar time like 2020-01-02T00:00:00.000Z`);
+  }
+  if (bars === null || typeof bars !== 'object' || Array.isArray(bars)) throw new DataError(`slice at ${time}: bars must be an object mapping symbol to bar`);
+  return time;
+}
+
+function checkId(entry: string, id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id.trim() === '') throw new AllocationError(`${entry}: strategy id must be a non-empty string, got ${JSON.stringify(id) ?? String(id)}`);
+}
+
+function checkReason(entry: string, reason: unknown): asserts reason is string {
+  if (typeof reason !== 'string') throw new AllocationError(`${entry}: reason must be a string, got ${typeof reason}`);
+}
+
+/** Groups recorded events into slices (each ends with its BarMarked) to fold them as the live path does: a batch per slice. */
+class SliceBatches {
+  private batch: RecordedEvent[] = [];
+  constructor(private readonly fold: (events: readonly RecordedEvent[]) => void) {}
+  add(event: RecordedEvent): void {
+    this.batch.push(event);
+    if (event.type === 'BarMarked') this.flush();
+  }
+  flush(): void {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.fold(batch);
+  }
+}

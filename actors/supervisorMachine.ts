@@ -1,7 +1,14 @@
-// The portfolio supervisor's lifecycle: one slice at a time — decided, then durably appended, then the next.
-import { assign, fromPromise, setup } from 'xstate';
+// The portfolio supervisor as an XState actor: it spawns the strategy actors, takes slices (one at a time, or a whole
+// RxJS bar stream it consumes itself), runs each through the decide steps, appends its events atomically, and halts on a failure.
+import { assign, fromPromise, setup, spawnChild, type ActorRefFrom } from 'xstate';
+import { type Observable, concatMap, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
 import type { EventStore, AppendResult } from '../events/store.js';
 import type { SealedEvent } from '../events/envelope.js';
+import type { BarSlice } from '../src/market/bar.js';
+import { strategyLogic, type StrategyActorInput } from './strategyActor.js';
+
+/** One slice's work as the supervisor runs it: decide (synchronously, through the core) and return the events to append. */
+export type SliceWork = (slice: BarSlice) => readonly SealedEvent[];
 
 /** What the supervisor machine is built with. */
 export interface SupervisorInput {
@@ -16,15 +23,46 @@ export interface SupervisorContext extends SupervisorInput {
   readonly error: unknown;
 }
 
+/** What a run reports per slice, after its events are durable. */
+export type SliceDone = (slice: BarSlice, events: readonly SealedEvent[]) => void | Promise<void>;
+
 /** Events the supervisor machine accepts. */
 export type SupervisorEvent =
+  | { readonly type: 'SPAWN'; readonly input: StrategyActorInput }
   | { readonly type: 'COMMIT'; readonly events: readonly SealedEvent[]; readonly expectedRevision: number | 'no_stream' }
+  | { readonly type: 'SLICE'; readonly slice: BarSlice; readonly work: SliceWork; readonly done: SliceDone; readonly expectedRevision: () => number | 'no_stream' }
+  | {
+      readonly type: 'RUN';
+      readonly source: AsyncIterable<BarSlice> | Observable<BarSlice>;
+      /** Decides whether a slice is skipped (already in the log); throws for one out of order. */
+      readonly skip: (slice: BarSlice) => Promise<boolean>;
+      readonly work: SliceWork;
+      readonly done: SliceDone;
+      readonly expectedRevision: () => number | 'no_stream';
+    }
   | { readonly type: 'HALT'; readonly error: unknown }
   | { readonly type: 'CLOSE' };
 
+type Append = (events: readonly SealedEvent[], expectedRevision: number | 'no_stream') => Promise<AppendResult | null>;
+
+function appender(store: EventStore, stream: string): Append {
+  return async (events, expectedRevision) => (events.length === 0 ? null : store.append(stream, events, { expectedRevision }));
+}
+
+/** One slice: decided, then appended with the exact expected revision; only then reported. */
+async function runSlice(append: Append, slice: BarSlice, e: { work: SliceWork; done: SliceDone; expectedRevision: () => number | 'no_stream' }): Promise<AppendResult | null> {
+  // The invoking transition must finish first: a slice may spawn strategy actors, which the supervisor does between transitions.
+  await Promise.resolve();
+  const expected = e.expectedRevision();
+  const events = e.work(slice);
+  const result = await append(events, expected);
+  await e.done(slice, events);
+  return result;
+}
+
 /**
- * ready → committing (append of one slice's events with the exact expected revision) → ready;
- * a failed append or a failed slice halts the supervisor: the portfolio must be reopened from its log.
+ * ready → committing | slicing | streaming → ready; a failed slice or append halts the supervisor: the portfolio must be
+ * reopened from its log. Strategy actors are its children, spawned by the registered name `strategy`.
  */
 export const supervisorMachine = setup({
   types: {
@@ -33,30 +71,71 @@ export const supervisorMachine = setup({
     input: {} as SupervisorInput,
   },
   actors: {
-    appendSlice: fromPromise<AppendResult, { store: EventStore; stream: string; events: readonly SealedEvent[]; expectedRevision: number | 'no_stream' }>(
-      ({ input }) => input.store.append(input.stream, input.events, { expectedRevision: input.expectedRevision }),
+    strategy: strategyLogic,
+    appendEvents: fromPromise<AppendResult | null, { append: Append; events: readonly SealedEvent[]; expectedRevision: number | 'no_stream' }>(({ input }) =>
+      input.append(input.events, input.expectedRevision),
     ),
+    processSlice: fromPromise<AppendResult | null, { append: Append; event: Extract<SupervisorEvent, { type: 'SLICE' }> }>(({ input }) =>
+      runSlice(input.append, input.event.slice, input.event),
+    ),
+    consumeStream: fromPromise<number, { append: Append; event: Extract<SupervisorEvent, { type: 'RUN' }> }>(async ({ input }) => {
+      const { event, append } = input;
+      let processed = 0;
+      const handle = async (slice: BarSlice): Promise<void> => {
+        if (await event.skip(slice)) return;
+        await runSlice(append, slice, event);
+        processed += 1;
+      };
+      // Pull when the source can be pulled (files, BarStream): nothing is read ahead of the slice in hand.
+      if (Symbol.asyncIterator in event.source) {
+        for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
+      } else {
+        await lastValueFrom((event.source as Observable<BarSlice>).pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
+      }
+      return processed;
+    }),
   },
 }).createMachine({
   id: 'supervisor',
   initial: 'ready',
   context: ({ input }) => ({ ...input, slices: 0, lastAppend: null, error: null }),
+  on: {
+    SPAWN: { actions: spawnChild('strategy', { id: ({ event }) => (event as Extract<SupervisorEvent, { type: 'SPAWN' }>).input.strategyId, input: ({ event }) => (event as Extract<SupervisorEvent, { type: 'SPAWN' }>).input }) },
+  },
   states: {
     ready: {
       on: {
         COMMIT: 'committing',
+        SLICE: 'slicing',
+        RUN: 'streaming',
         HALT: { target: 'halted', actions: assign({ error: ({ event }) => event.error }) },
         CLOSE: 'closed',
       },
     },
     committing: {
       invoke: {
-        src: 'appendSlice',
+        src: 'appendEvents',
         input: ({ context, event }) => {
           const commit = event as Extract<SupervisorEvent, { type: 'COMMIT' }>;
-          return { store: context.store, stream: context.stream, events: commit.events, expectedRevision: commit.expectedRevision };
+          return { append: appender(context.store, context.stream), events: commit.events, expectedRevision: commit.expectedRevision };
         },
+        onDone: { target: 'ready', actions: assign({ lastAppend: ({ event }) => event.output }) },
+        onError: { target: 'halted', actions: assign({ error: ({ event }) => event.error }) },
+      },
+    },
+    slicing: {
+      invoke: {
+        src: 'processSlice',
+        input: ({ context, event }) => ({ append: appender(context.store, context.stream), event: event as Extract<SupervisorEvent, { type: 'SLICE' }> }),
         onDone: { target: 'ready', actions: assign({ slices: ({ context }) => context.slices + 1, lastAppend: ({ event }) => event.output }) },
+        onError: { target: 'halted', actions: assign({ error: ({ event }) => event.error }) },
+      },
+    },
+    streaming: {
+      invoke: {
+        src: 'consumeStream',
+        input: ({ context, event }) => ({ append: appender(context.store, context.stream), event: event as Extract<SupervisorEvent, { type: 'RUN' }> }),
+        onDone: { target: 'ready', actions: assign({ slices: ({ context, event }) => context.slices + event.output }) },
         onError: { target: 'halted', actions: assign({ error: ({ event }) => event.error }) },
       },
     },
@@ -64,3 +143,6 @@ export const supervisorMachine = setup({
     closed: { type: 'final' },
   },
 });
+
+/** A running supervisor. */
+export type SupervisorRef = ActorRefFrom<typeof supervisorMachine>;

@@ -1,4 +1,5 @@
 // Builds the pieces a portfolio config names: its strategy kinds, its allocation algorithm and its rebalancer.
+import { dictionary } from '../src/collections/dictionary.js';
 import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { ConfigError } from '../src/errors.js';
 import { builtinStrategies, type StrategyKinds } from '../src/strategy/registry.js';
@@ -48,8 +49,8 @@ export function createRebalancing(config: PortfolioConfig): { algorithm: Allocat
 
 /** Per-strategy min/max from the strategies section join the rebalancing constraints (explicit constraints win). */
 function withStrategyBounds(config: PortfolioConfig, constraints: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const strategyMin: Record<string, number> = {};
-  const strategyMax: Record<string, number> = {};
+  const strategyMin: Record<string, number> = dictionary();
+  const strategyMax: Record<string, number> = dictionary();
   for (const s of config.strategies) {
     if (s.min !== undefined) strategyMin[s.id] = s.min;
     if (s.max !== undefined) strategyMax[s.id] = s.max;

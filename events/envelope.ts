@@ -111,12 +111,23 @@ class Sealed {
     body: string,
   ) {
     this.#body = body;
+    // Frozen because the store writes #body, not `data`: an edit after sealing would make memory and log disagree.
+    // Cost: ≈ 9 µs for a 100-strategy BarMarked, well under 1 µs for an order or fill (≈ 1% of the engine bench).
+    deepFreeze(data);
+    Object.freeze(this);
   }
 
   /** The body `event` was sealed with here, if it was. */
   static bodyOf(event: object): string | undefined {
     return #body in event ? (event as Sealed).#body : undefined;
   }
+}
+
+/** Freezes a JSON-shaped value and everything it holds (objects and arrays; strings and numbers are immutable already). */
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
 }
 
 /** Where the next sealed event goes: the portfolio, the next revision and the hash of the event before it. */
@@ -133,7 +144,8 @@ export interface PendingEvent {
 }
 
 /**
- * Seals events onto a chain head: validates each payload, assigns ids and revisions, links and hashes them.
+ * Seals events onto a chain head: validates each payload, assigns ids and revisions, links and hashes them. Each sealed
+ * event and its data are frozen: the data passed in becomes the event's (copy it first to keep changing it).
  * @throws InvalidEventError when a payload does not match its schema.
  */
 export function sealEvents(head: ChainHead, pending: readonly PendingEvent[]): { events: SealedEvent[]; head: ChainHead } {
@@ -161,7 +173,8 @@ export function sealEvents(head: ChainHead, pending: readonly PendingEvent[]): {
 
 /** Encodes a sealed event for storage, checking its schema and that its hash covers its body. @throws InvalidEventError */
 export function encodeForStore(event: SealedEvent): { body: string; hash: string } {
-  // An event sealed here was validated then; its body is exactly what its hash covers, so it is stored as sealed.
+  // An event sealed here was validated then; its body is exactly what its hash covers, so it is stored as sealed:
+  // 0.02 µs per event against 110 µs to re-check, re-encode and re-hash a 100-strategy BarMarked (bench hotPaths).
   const sealedBody = Sealed.bodyOf(event);
   if (sealedBody !== undefined) return { body: sealedBody, hash: event.metadata.hash };
   if (!isEventType(event.type)) throw new InvalidEventError(`unknown event type "${String(event.type)}"`);

@@ -57,6 +57,21 @@ export class AllocationError extends StratafolioError {}
 /** An optimiser could not produce a feasible answer. */
 export class SolverError extends StratafolioError {}
 
+/** Strategy code did not return in time; the slice it was called for was not written, so the run can resume from the log. */
+export class StrategyTimeoutError extends StratafolioError {
+  constructor(
+    readonly strategyId: string,
+    readonly phase: 'init' | 'onBar',
+    readonly barTime: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `strategy ${strategyId} did not return from ${phase} at bar ${barTime} within ${timeoutMs} ms (the strategy calls of one slice share that budget); ` +
+        'the run stopped before writing that slice: fix the strategy (or raise the timeout) and run the same command again to resume',
+    );
+  }
+}
+
 /** Type guard for {@link ConfigError}. */
 export const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError;
 /** Type guard for {@link DataError}. */

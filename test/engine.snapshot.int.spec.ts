@@ -4,7 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Portfolio, SNAPSHOT_COLLECTION } from '../actors/portfolio.js';
+import { Portfolio, SNAPSHOT_COLLECTION, SNAPSHOT_DOCUMENT_KIND } from '../actors/portfolio.js';
+import { openDocument, sealDocument } from '../events/sealedDocument.js';
+import { dec } from '../src/money/decimal.js';
 import { openEventStore } from '../events/openEventStore.js';
 import type { EventStore } from '../events/store.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
@@ -92,21 +94,66 @@ describe('recovery snapshots', () => {
     await whole.close();
   });
 
-  it('ignores a snapshot whose head hash is not the stream’s event at its revision, and folds the stream instead', async () => {
+  it('ignores a snapshot whose reserve was raised by 1,000,000, reports it, and resumes byte-identical to an uninterrupted run', async () => {
+    const cfg = config(20);
+    const whole = await openEventStore(dbUrl());
+    (await runSlices(whole, cfg, 0, 70)).close();
+    const expected = (await readAllEvents(whole)).map((e) => e.metadata.hash);
+    await whole.close();
+
+    const store = await openEventStore(dbUrl());
+    const p = await runSlices(store, cfg, 0, 45);
+    const state = p.kernel.toSnapshot();
+    p.close();
+    // Edit the stored document as a hand with a text editor would: the body changes, its content hash does not.
+    const text = (await store.documents.get(SNAPSHOT_COLLECTION, 'portfolio-snap')) ?? '';
+    const stored = JSON.parse(text) as { body: string };
+    const body = JSON.parse(stored.body) as { kernel: { reserve: string } };
+    body.kernel.reserve = dec(body.kernel.reserve).plus(1_000_000).toString();
+    stored.body = JSON.stringify(body);
+    await store.documents.put(SNAPSHOT_COLLECTION, 'portfolio-snap', JSON.stringify(stored));
+
+    const counting = countingReads(store);
+    const reopened = await Portfolio.open({ store: counting.store, config: cfg });
+    expect(reopened.recovery.from).toBe('log');
+    expect(reopened.recovery.warnings).toHaveLength(1);
+    expect(reopened.recovery.warnings[0]).toMatch(/snapshot of portfolio-snap ignored \(content hash mismatch/);
+    expect(reopened.kernel.toSnapshot()).toEqual(state);
+    expect(counting.read()).toBe(state.revision + 1); // the whole stream, folded
+    for (const s of slices.slice(45, 70)) await reopened.processSlice(s);
+    reopened.close();
+    expect((await readAllEvents(store)).map((e) => e.metadata.hash)).toEqual(expected);
+    await store.close();
+  });
+
+  it('ignores a resealed snapshot whose anchor is not an event of the log, and one of another config or version', async () => {
     const cfg = config(20);
     const store = await openEventStore(dbUrl());
     const p = await runSlices(store, cfg, 0, 45);
     const state = p.kernel.toSnapshot();
     p.close();
-    const doc = JSON.parse((await store.documents.get(SNAPSHOT_COLLECTION, 'portfolio-snap')) ?? 'null') as { kernel: { headHash: string; reserve: string } };
-    doc.kernel.headHash = 'f'.repeat(64);
-    doc.kernel.reserve = '1';
-    await store.documents.put(SNAPSHOT_COLLECTION, 'portfolio-snap', JSON.stringify(doc));
-    const counting = countingReads(store);
-    const reopened = await Portfolio.open({ store: counting.store, config: cfg });
-    expect(reopened.kernel.toSnapshot()).toEqual(state);
-    expect(counting.read()).toBe(state.revision + 2); // the snapshot check read one event, then the whole stream
-    reopened.close();
+    const opened = openDocument((await store.documents.get(SNAPSHOT_COLLECTION, 'portfolio-snap')) ?? '', { kind: SNAPSHOT_DOCUMENT_KIND });
+    if (!opened.ok) throw new Error(opened.reason);
+    const body = opened.body as { configHash: string; kernel: { headHash: string; reserve: string; revision: number } };
+    const reseal = async (header: Parameters<typeof sealDocument>[0], b: unknown): Promise<Portfolio> => {
+      await store.documents.put(SNAPSHOT_COLLECTION, 'portfolio-snap', sealDocument(header, b));
+      return Portfolio.open({ store, config: cfg });
+    };
+    const forged = { ...body, kernel: { ...body.kernel, headHash: 'f'.repeat(64), reserve: '1' } };
+    const a = await reseal({ ...opened.header, anchor: { ...opened.header.anchor, eventHash: 'f'.repeat(64) } }, forged);
+    expect(a.recovery.warnings[0]).toMatch(/whose hash in the log differs/);
+    expect(a.kernel.toSnapshot()).toEqual(state);
+    a.close();
+    const b = await reseal(opened.header, { ...body, configHash: '0'.repeat(64) });
+    expect(b.recovery.warnings[0]).toMatch(/another configuration/);
+    b.close();
+    const c = await reseal({ ...opened.header, version: 99 }, body);
+    expect(c.recovery.warnings[0]).toMatch(/version 99/);
+    c.close();
+    // The intact document is used again.
+    const d = await reseal(opened.header, body);
+    expect(d.recovery).toEqual({ from: 'snapshot', snapshotRevision: body.kernel.revision, warnings: [] });
+    d.close();
     await store.close();
   });
 });

@@ -171,6 +171,7 @@ function sortedPositions(state: LedgerState): Position[] {
  * @throws LedgerError naming a held symbol that has no mark; InvalidNumberError for a non-finite mark.
  */
 export function ledgerValue(state: LedgerState, markOf: (symbol: string) => Dec | undefined): Dec {
+  // 2.1 µs against 5.0 µs in Decimals for 8 positions (bench hotPaths), paid for every strategy on every slice.
   // Exact in safe integers while the products and their sum fit (checked), else the same exact Decimal steps: every
   // step is exact (or throws), so neither the order of the positions nor the path taken can change the total.
   let positions: Amount = ZERO;
@@ -228,7 +229,7 @@ export function evolveLedger(state: LedgerState, event: LedgerEvent): LedgerStat
 
 /**
  * Folds several ledger events at once: the same result as reducing them with {@link evolveLedger}, with one copy of the
- * positions instead of one per fill. All or nothing: when an event throws, `state` is untouched and nothing is returned.
+ * positions instead of one per fill. (12 fills into 8 positions: 150 µs against 163 µs one by one, bench hotPaths.) All or nothing: when an event throws, `state` is untouched and nothing is returned.
  * @throws the errors of {@link applyFill} and {@link applyTransfer}.
  */
 export function evolveLedgerAll(state: LedgerState, events: readonly LedgerEvent[]): LedgerState {

@@ -1,4 +1,5 @@
 // Turning target weights into exact capital moves: targets from current value, decreases first from free cash, the rest from pro-rata sales.
+import { dictionary } from '../collections/dictionary.js';
 import { Dec, ZERO, decFromStatistic, type Dec as DecT } from '../money/decimal.js';
 import { AllocationError } from '../errors.js';
 import type { Position } from '../ledger/types.js';
@@ -48,10 +49,10 @@ export function planRebalance(
   if (total + kept > 1 + 1e-9) {
     throw new AllocationError(`New allocations exceed 100%: ${((total + kept) * 100).toFixed(1)}% (including ${(kept * 100).toFixed(1)}% kept by strategies not named)`);
   }
-  const targets: Record<string, DecT> = {};
-  const decreases: Record<string, DecT> = {};
-  const increases: Record<string, DecT> = {};
-  const sales: Record<string, { symbol: string; quantity: DecT }[]> = {};
+  const targets: Record<string, DecT> = dictionary();
+  const decreases: Record<string, DecT> = dictionary();
+  const increases: Record<string, DecT> = dictionary();
+  const sales: Record<string, { symbol: string; quantity: DecT }[]> = dictionary();
   for (const id of ids) {
     const s = strategies[id] as PlanStrategy;
     const target = decFromStatistic(weights[id] ?? 0).times(portfolioValue).toNearest(CENT, Dec.ROUND_DOWN);

@@ -1,4 +1,5 @@
 // Rolling per-symbol close history for strategies: a fixed-capacity ring buffer per symbol, memory bounded by capacity × symbols.
+import { dictionary } from '../collections/dictionary.js';
 import { ConfigError, DataError, InvalidNumberError } from '../errors.js';
 import { dec, type Dec, type DecString } from '../money/decimal.js';
 import type { BarSlice } from '../market/bar.js';
@@ -50,7 +51,7 @@ export class RollingPriceHistory implements PriceHistory {
    * @throws DataError when the slice is not later than the previous one or a close is not a finite decimal.
    */
   push(slice: BarSlice): void {
-    const closes: Record<string, DecString> = {};
+    const closes: Record<string, DecString> = dictionary();
     for (const [symbol, bar] of Object.entries(slice.bars)) closes[symbol] = bar.close;
     this.pushCloses(slice.time, closes);
   }
@@ -135,7 +136,7 @@ export class RollingPriceHistory implements PriceHistory {
 
   /** The history as plain data (for recovery snapshots): per symbol its kept closes, oldest first, and its last close text. */
   toState(): PriceHistoryState {
-    const symbols: PriceHistoryState['symbols'] = {};
+    const symbols: PriceHistoryState['symbols'] = dictionary();
     for (const symbol of this.sortedSymbols) {
       const series = this.bySymbol.get(symbol) as SymbolCloses;
       symbols[symbol] = { closes: [...this.closes(symbol)], lastCloseText: series.lastCloseText };

@@ -1,7 +1,7 @@
 // Builds the one context object strategy code sees per call, and collects the order intents it records.
 import { ConfigError, InvalidNumberError } from '../errors.js';
 import { Dec, ONE, ZERO, dec, decFromStatistic, type DecString } from '../money/decimal.js';
-import type { LedgerView } from '../ledger/types.js';
+import type { LedgerView, Position } from '../ledger/types.js';
 import type { OrderIntent, PriceHistory, StrategyContext, StrategyParams } from './strategy.js';
 import { MissingPriceError, OrderError } from './orderErrors.js';
 import type { PositionSizer } from '../sizing/positionSizer.js';
@@ -198,18 +198,68 @@ function checkIntent(intent: unknown, strategyId: string): OrderIntent {
   return { symbol, quantity: dec(quantity, `strategy ${strategyId}: onBar intent for ${symbol}`) };
 }
 
-// Strategy code gets facades, so a cast cannot reach the engine's ledger or push into the shared history.
+// Strategy code gets facades, so a cast cannot reach the engine's ledger or push into the shared history. The
+// positions facade refuses writes and hands out frozen positions, so a strategy that tries to change its ledger fails
+// inside its own call (recorded as StrategyFaulted); cash and amounts are fresh decimals. (Positions are not copied:
+// the ledger never changes a position in place, and copying them per call cost the engine bench about a tenth.)
 function readOnlyLedger(view: LedgerView): LedgerView {
+  let positions: ReadonlyMap<string, Position> | undefined;
   return Object.freeze({
     get cash() {
-      return view.cash;
+      return new Dec(view.cash);
     },
     get positions() {
-      return view.positions;
+      positions ??= new ReadOnlyPositions(view.positions);
+      return positions;
     },
-    quantity: (symbol: string) => view.quantity(symbol),
-    value: () => view.value(),
+    quantity: (symbol: string) => new Dec(view.quantity(symbol)),
+    value: () => new Dec(view.value()),
   });
+}
+
+/** A ledger's positions for strategy code: reads as a Map of frozen positions; `set`, `delete` and `clear` throw. */
+class ReadOnlyPositions implements ReadonlyMap<string, Position> {
+  readonly #entries: ReadonlyMap<string, Position>;
+
+  constructor(source: ReadonlyMap<string, Position>) {
+    this.#entries = source;
+    Object.freeze(this);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+  get(symbol: string): Position | undefined {
+    const p = this.#entries.get(symbol);
+    return p === undefined ? undefined : Object.freeze(p);
+  }
+  has(symbol: string): boolean {
+    return this.#entries.has(symbol);
+  }
+  keys(): MapIterator<string> {
+    return this.#entries.keys();
+  }
+  *values(): MapIterator<Position> {
+    for (const p of this.#entries.values()) yield Object.freeze(p);
+  }
+  *entries(): MapIterator<[string, Position]> {
+    for (const [k, p] of this.#entries) yield [k, Object.freeze(p)];
+  }
+  forEach(fn: (value: Position, key: string, map: ReadonlyMap<string, Position>) => void): void {
+    for (const [k, v] of this.#entries) fn(Object.freeze(v), k, this);
+  }
+  [Symbol.iterator](): MapIterator<[string, Position]> {
+    return this.entries();
+  }
+  set(symbol: string): never {
+    throw new TypeError(`ctx.ledger.positions is read-only: set(${String(symbol)}) refused; a strategy changes its positions only by ordering`);
+  }
+  delete(symbol: string): never {
+    throw new TypeError(`ctx.ledger.positions is read-only: delete(${String(symbol)}) refused; a strategy changes its positions only by ordering`);
+  }
+  clear(): never {
+    throw new TypeError('ctx.ledger.positions is read-only: clear() refused; a strategy changes its positions only by ordering');
+  }
 }
 
 // One facade per history object: it only delegates, so every strategy called on a slice can share it.

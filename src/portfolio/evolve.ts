@@ -1,0 +1,131 @@
+// The portfolio's fold: one evolve for the live path and for recovery (a strategy's book has its own, evolveBook).
+import { RESERVE } from '../../events/catalogue.js';
+import type { SealedEvent } from '../../events/envelope.js';
+import { dictionary } from '../collections/dictionary.js';
+import { AllocationError } from '../errors.js';
+import { ZERO, dec, type Dec } from '../money/decimal.js';
+import { newStrategyRecord, returnBase, type PortfolioState, type StrategyRecord } from './portfolioState.js';
+
+const REMOVAL_REASON = /^removal requested \(liquidate=(true|false)\)$/;
+
+/**
+ * Folds one sealed event into the state and returns it (the state is updated in place: see {@link PortfolioState}).
+ * Used for every event, as it is decided and when a log is read back, so both reach the same state.
+ * @throws AllocationError for an event about a strategy the state does not know.
+ */
+export function evolve(state: PortfolioState, event: SealedEvent): PortfolioState {
+  switch (event.type) {
+    case 'PortfolioOpened':
+      state.opened = true;
+      state.totalCapital = dec(event.data.totalCapital);
+      state.reserve = state.totalCapital;
+      break;
+    case 'StrategyAdded': {
+      const d = event.data;
+      state.strategies.set(d.strategyId, newStrategyRecord(d.strategyId, d.kind, d.parameters, d.minAllocation, d.maxAllocation, state.settings.lookback));
+      state.activeIds = [...state.activeIds, d.strategyId].sort();
+      state.targetWeights = Object.assign(dictionary<number>(), state.targetWeights, { [d.strategyId]: Number(d.allocationPct) });
+      break;
+    }
+    case 'CapitalTransferred': {
+      const amount = dec(event.data.amount);
+      moveCapital(state, event.data.from, amount.neg());
+      moveCapital(state, event.data.to, amount);
+      break;
+    }
+    case 'StrategyLifecycleChanged': {
+      const record = mustGet(state, event.data.strategyId);
+      // A removal is recorded only as the lifecycle change it causes; the request it carries survives a restart.
+      const removal = REMOVAL_REASON.exec(event.data.reason);
+      if (removal) record.pendingRemoval = { liquidate: removal[1] === 'true' };
+      break;
+    }
+    case 'OrderPlaced':
+      if (state.settings.fillAt === 'next-open') {
+        const d = event.data;
+        state.pendingOrders.push({ orderId: d.orderId, strategyId: d.strategyId, symbol: d.symbol, quantity: dec(d.quantity) });
+      }
+      break;
+    case 'OrderRejected':
+      if (state.pendingOrders.length > 0) state.pendingOrders = state.pendingOrders.filter((o) => o.orderId !== event.data.orderId);
+      break;
+    case 'OrdersNetted':
+      state.netting.grossTradedValue = state.netting.grossTradedValue.plus(event.data.grossTradedValue);
+      state.netting.netTradedValue = state.netting.netTradedValue.plus(event.data.netTradedValue);
+      state.netting.commissionSaved = state.netting.commissionSaved.plus(event.data.commissionSaved);
+      break;
+    case 'FillRecorded':
+      mustGet(state, event.data.strategyId);
+      if (state.pendingOrders.length > 0) state.pendingOrders = state.pendingOrders.filter((o) => o.orderId !== event.data.orderId);
+      break;
+    case 'BarMarked': {
+      const time = event.metadata.barTime ?? '';
+      applyMarks(state, time, event.data.marks);
+      for (const id of Object.keys(event.data.strategyValues)) recordValue(mustGet(state, id), time, dec(event.data.strategyValues[id] as string));
+      // The configured allocation is the first decision: schedules count from the first slice.
+      if (state.barIndex === 0 && state.rebalanceCount === 0) state.lastRebalanceTime = time;
+      state.barIndex += 1;
+      state.lastBarTime = time;
+      break;
+    }
+    case 'RebalanceDecided':
+      state.targetWeights = Object.assign(dictionary<number>(), state.targetWeights, event.data.finalWeights);
+      state.rebalanceCount += 1;
+      if (event.metadata.barTime) state.lastRebalanceTime = event.metadata.barTime;
+      break;
+    case 'StrategyFaulted':
+      break;
+    case 'StrategyRemoved': {
+      const record = mustGet(state, event.data.strategyId);
+      record.removed = true;
+      record.pendingRemoval = null;
+      state.activeIds = state.activeIds.filter((id) => id !== record.id);
+      const rest = Object.assign(dictionary<number>(), state.targetWeights);
+      delete rest[record.id];
+      state.targetWeights = rest;
+      break;
+    }
+  }
+  state.nextRevision = event.metadata.revision + 1;
+  state.prevHash = event.metadata.hash;
+  return state;
+}
+
+/**
+ * A slice's closes become the marks and enter the price history. The supervisor applies them when a slice starts (its
+ * strategies read them); the slice's BarMarked records the same closes, and applying a slice's closes again changes nothing.
+ */
+export function applyMarks(state: PortfolioState, time: string, closes: Readonly<Record<string, string>>): void {
+  if (state.history.time() === time) return;
+  for (const symbol of Object.keys(closes)) state.marks.set(symbol, dec(closes[symbol] as string, `${symbol} close at ${time}`));
+  state.history.pushCloses(time, closes);
+}
+
+function moveCapital(state: PortfolioState, party: string, amount: Dec): void {
+  if (party === RESERVE) {
+    state.reserve = state.reserve.plus(amount);
+    return;
+  }
+  const record = mustGet(state, party);
+  record.flowSinceMark = record.flowSinceMark.plus(amount);
+}
+
+function recordValue(record: StrategyRecord, time: string, value: Dec): void {
+  const base = returnBase(record);
+  const valueNumber = value.toNumber();
+  if (base > 0) {
+    record.navIndex *= valueNumber / base;
+    record.navPeak = Math.max(record.navPeak, record.navIndex);
+  }
+  record.performance.update(time, valueNumber, record.flowSinceMark.isZero() ? 0 : record.flowSinceMark.toNumber());
+  record.lastValue = value;
+  record.lastValueNumber = valueNumber;
+  record.flowSinceMark = ZERO;
+}
+
+/** A strategy's record. @throws AllocationError when there is none. */
+export function mustGet(state: PortfolioState, id: string): StrategyRecord {
+  const record = state.strategies.get(id);
+  if (!record) throw new AllocationError(`Strategy ${id} not found`);
+  return record;
+}

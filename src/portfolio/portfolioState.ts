@@ -1,0 +1,124 @@
+// The portfolio's state as plain data (beside each strategy's own book): what the decide steps read and evolve folds.
+import { ZERO, type Dec } from '../money/decimal.js';
+import { RollingPriceHistory } from '../strategy/priceHistory.js';
+import { StrategyPerformance } from '../performance/strategyPerformance.js';
+import type { Weights } from '../allocation/types.js';
+import { dictionary } from '../collections/dictionary.js';
+import { GENESIS_HASH } from '../../events/envelope.js';
+
+/** A strategy as the portfolio tracks it: what it was added with and its return history (its book is its own). */
+export interface StrategyRecord {
+  readonly id: string;
+  readonly kind: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly minAllocation: number | null;
+  readonly maxAllocation: number | null;
+  readonly performance: StrategyPerformance;
+  /** Net capital moved in (+) or out (−) since the last BarMarked. */
+  flowSinceMark: Dec;
+  /** Value at the last BarMarked (zero before its first: it starts from nothing). */
+  lastValue: Dec;
+  /** `lastValue` as the nearest number (returns are statistics). */
+  lastValueNumber: number;
+  /** Growth index of the strategy's returns (transfers excluded) and its running peak, for the drawdown limit. */
+  navIndex: number;
+  navPeak: number;
+  /** Set by a removal request (recorded in the lifecycle change it causes); the strategy is removed once flat. */
+  pendingRemoval: { readonly liquidate: boolean } | null;
+  removed: boolean;
+}
+
+/** An accepted order waiting for the next slice's open (fill mode `next-open`). */
+export interface PendingOrder {
+  readonly orderId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly quantity: Dec;
+}
+
+/** Running totals of what netting saved. */
+export interface NettingTotals {
+  grossTradedValue: Dec;
+  netTradedValue: Dec;
+  commissionSaved: Dec;
+}
+
+/** The settings evolve needs from the config (fixed for the life of a stream). */
+export interface StateSettings {
+  readonly fillAt: 'close' | 'next-open';
+  readonly lookback: number;
+  readonly historyCapacity: number;
+}
+
+/**
+ * The portfolio's state after some event. It is owned by the fold: {@link evolve} updates it in place and returns it,
+ * so that a slice costs no copy of the price history or of the strategies' return windows.
+ */
+export interface PortfolioState {
+  readonly portfolioId: string;
+  readonly settings: StateSettings;
+  opened: boolean;
+  totalCapital: Dec;
+  reserve: Dec;
+  barIndex: number;
+  lastBarTime: string | null;
+  targetWeights: Weights;
+  rebalanceCount: number;
+  /** Bar time of the last rebalance (the configured allocation counts as one, at the first slice). */
+  lastRebalanceTime: string | null;
+  readonly netting: NettingTotals;
+  readonly marks: Map<string, Dec>;
+  history: RollingPriceHistory;
+  pendingOrders: PendingOrder[];
+  readonly strategies: Map<string, StrategyRecord>;
+  /** Ids of strategies not yet removed, ascending (kept sorted by evolve: every step iterates it). */
+  activeIds: readonly string[];
+  /** Revision and hash of the last event folded in. */
+  nextRevision: number;
+  prevHash: string;
+}
+
+/** The state of a portfolio before its first event. */
+export function initialState(portfolioId: string, settings: StateSettings): PortfolioState {
+  return {
+    portfolioId,
+    settings,
+    opened: false,
+    totalCapital: ZERO,
+    reserve: ZERO,
+    barIndex: 0,
+    lastBarTime: null,
+    targetWeights: dictionary(),
+    rebalanceCount: 0,
+    lastRebalanceTime: null,
+    netting: { grossTradedValue: ZERO, netTradedValue: ZERO, commissionSaved: ZERO },
+    marks: new Map(),
+    history: new RollingPriceHistory(settings.historyCapacity),
+    pendingOrders: [],
+    strategies: new Map(),
+    activeIds: [],
+    nextRevision: 0,
+    prevHash: GENESIS_HASH,
+  };
+}
+
+/** A new strategy's record. */
+export function newStrategyRecord(
+  id: string,
+  kind: string,
+  params: Readonly<Record<string, unknown>>,
+  minAllocation: number | null,
+  maxAllocation: number | null,
+  lookback: number,
+): StrategyRecord {
+  const performance = new StrategyPerformance(id, { lookback });
+  performance.start(0);
+  // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
+  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false };
+}
+
+/** The base of a strategy's next return (value at the last mark plus transfers since) as a number. */
+export function returnBase(record: StrategyRecord): number {
+  // Most slices move no capital: the number kept beside the last value saves a Decimal conversion per strategy.
+  return record.flowSinceMark.isZero() ? record.lastValueNumber : record.lastValue.plus(record.flowSinceMark).toNumber();
+}

@@ -1,0 +1,538 @@
+// The decide steps of a slice: each a pure function from the state, the strategies' books and its input to the events it records.
+// (None changes what it reads; the supervisor seals each step's events and folds them before the next step.)
+import type { PortfolioConfig } from '../config/portfolioConfig.js';
+import { Dec, ZERO, dec, decStr, decFromStatistic, type Dec as DecT } from '../money/decimal.js';
+import { AllocationError } from '../errors.js';
+import type { BarSlice } from '../market/bar.js';
+import type { LedgerState } from '../ledger/types.js';
+import { ledgerValue } from '../ledger/ledger.js';
+import type { AllocationAlgorithm, AllocationDecision, Weights } from '../allocation/types.js';
+import type { StrategyPerformance } from '../performance/strategyPerformance.js';
+import { AllocationRebalancer } from '../rebalance/allocationRebalancer.js';
+import { dictionary, dictionaryOf } from '../collections/dictionary.js';
+import { RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
+import { applyOrderLimits, type RequestedOrder } from './orderLimits.js';
+import { planRebalance } from './rebalancePlan.js';
+import { executeSliceOrders, estimateCashCost, type ExecutableOrder } from './sliceExecution.js';
+import { canMove } from './strategyLifecycle.js';
+import type { StrategyBook } from './strategyBook.js';
+import { mustGet } from './evolve.js';
+import { returnBase, type PendingOrder, type PortfolioState } from './portfolioState.js';
+
+const CENT = new Dec('0.01');
+
+/**
+ * What every decide step reads: the config, the portfolio's state, each strategy's book, and the strategies' values at
+ * the current marks (memoised per ledger: a book's ledger is immutable, so the same object has the same value).
+ */
+export class Decider {
+  private readonly values = new Map<string, { readonly ledger: LedgerState; readonly value: DecT }>();
+  readonly markOf = (symbol: string): DecT | undefined => this.state.marks.get(symbol);
+
+  constructor(
+    readonly config: PortfolioConfig,
+    readonly state: PortfolioState,
+    readonly bookOf: (id: string) => StrategyBook,
+  ) {}
+
+  /** Forgets the values: call after the marks change. */
+  marksChanged(): void {
+    this.values.clear();
+  }
+
+  lifecycleOf(id: string): LifecycleState {
+    return this.bookOf(id).lifecycle;
+  }
+
+  ledgerOf(id: string): LedgerState {
+    return this.bookOf(id).ledger;
+  }
+
+  /** A strategy's value at the current marks. */
+  valueOf(id: string): DecT {
+    const ledger = this.ledgerOf(id);
+    const cached = this.values.get(id);
+    if (cached !== undefined && cached.ledger === ledger) return cached.value;
+    const value = ledgerValue(ledger, this.markOf);
+    this.values.set(id, { ledger, value });
+    return value;
+  }
+
+  /** Reserve plus every active strategy's value at the current marks. */
+  portfolioValue(): DecT {
+    let total = this.state.reserve;
+    for (const id of this.state.activeIds) total = total.plus(this.valueOf(id));
+    return total;
+  }
+
+  /** Weight of each active strategy in the portfolio's current value. */
+  currentWeights(): Weights {
+    const total = this.portfolioValue().toNumber();
+    const out: Weights = dictionary();
+    for (const id of this.state.activeIds) out[id] = total === 0 ? 0 : this.valueOf(id).toNumber() / total;
+    return out;
+  }
+}
+
+/** A request made between slices; it takes effect at the start of the next slice, recorded with it. */
+export type PortfolioCommand =
+  | { readonly kind: 'add'; readonly id: string; readonly strategyKind: string; readonly params: Readonly<Record<string, unknown>>; readonly allocationPct: DecT; readonly metadata: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'pause'; readonly id: string; readonly reason: string }
+  | { readonly kind: 'resume'; readonly id: string; readonly reason: string }
+  | { readonly kind: 'remove'; readonly id: string; readonly liquidate: boolean }
+  | { readonly kind: 'rebalance'; readonly weights: Weights; readonly reason: string };
+
+/** A strategy to add, as the opening or an add command records it. */
+export interface StrategyToAdd {
+  readonly id: string;
+  readonly kind: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly allocation: DecT;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** A rebalance decided in this slice: what each strategy gives back or receives, and the sales that raise the cash. */
+export interface RebalancePlanInProgress {
+  readonly rebalanceId: string;
+  readonly decreases: Readonly<Record<string, DecT>>;
+  readonly increases: Readonly<Record<string, DecT>>;
+  readonly sales: Readonly<Record<string, readonly RequestedOrder[]>>;
+}
+
+// ------------------------------------------------------------------ lifecycle
+
+/** StrategyLifecycleChanged to `to`, or nothing when the strategy is already there or the table forbids the move. */
+export function decideLifecycle(d: Decider, id: string, to: LifecycleState, reason: string): DomainEvent[] {
+  const from = d.lifecycleOf(id);
+  if (from === to || !canMove(from, to)) return [];
+  return [domainEvent('StrategyLifecycleChanged', { strategyId: id, from, to, reason })];
+}
+
+/** A strategy's code threw: StrategyFaulted, then the fault policy's move (stop goes through liquidating). */
+export function decideFault(d: Decider, id: string, phase: 'init' | 'onBar', error: string): DomainEvent[] {
+  const policy = d.config.risk.faultPolicy;
+  const to: LifecycleState = policy === 'pause' ? 'paused' : 'liquidating';
+  const from = d.lifecycleOf(id);
+  const target: LifecycleState = policy === 'pause' ? 'paused' : policy === 'liquidate' ? 'liquidating' : 'stopped';
+  const movable = from !== target && canMove(from, target);
+  const action = policy === 'pause' ? 'paused' : policy === 'liquidate' ? 'liquidating' : 'stopped';
+  const events: DomainEvent[] = [domainEvent('StrategyFaulted', { strategyId: id, phase, error, action: movable ? action : 'none' })];
+  // A strategy stops by liquidating first, so that its positions and cash return to the reserve.
+  if (movable) events.push(...decideLifecycle(d, id, to, `fault: ${error}`));
+  return events;
+}
+
+// ------------------------------------------------------------------ opening and commands
+
+/** PortfolioOpened: the run manifest (config, its hash, code version). */
+export function decideOpening(config: PortfolioConfig, portfolioId: string, meta: { readonly configHash: string; readonly codeVersion: string }): DomainEvent[] {
+  return [
+    domainEvent('PortfolioOpened', {
+      portfolioId,
+      name: config.name,
+      baseCurrency: config.baseCurrency,
+      totalCapital: decStr(dec(config.capital)),
+      configHash: meta.configHash,
+      codeVersion: meta.codeVersion,
+      config: JSON.parse(JSON.stringify(config)) as unknown,
+    }),
+  ];
+}
+
+/** StrategyAdded and the CapitalTransferred that funds it: allocation × (capital before the first slice, else the portfolio's value), at most the reserve. */
+export function decideAdd(d: Decider, s: StrategyToAdd): DomainEvent[] {
+  const base = d.state.barIndex === 0 ? d.state.totalCapital : d.portfolioValue();
+  const capital = Dec.min(s.allocation.times(base).toNearest(CENT, Dec.ROUND_DOWN), d.state.reserve);
+  const events: DomainEvent[] = [
+    domainEvent('StrategyAdded', {
+      strategyId: s.id,
+      kind: s.kind,
+      // Copies: the sealed event is frozen, and these objects are the caller's.
+      parameters: structuredClone(s.params) as Record<string, unknown>,
+      allocationPct: decStr(s.allocation),
+      capital: decStr(capital),
+      minAllocation: s.min,
+      maxAllocation: s.max,
+      metadata: structuredClone(s.metadata) as Record<string, unknown>,
+    }),
+  ];
+  if (capital.isPositive() && !capital.isZero()) {
+    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: s.id, amount: decStr(capital), reason: 'initial allocation', rebalanceId: null }));
+  }
+  return events;
+}
+
+/** The events of one queued command (a manual rebalance is decided later in the slice, by {@link decideRebalance}). */
+export function decideCommand(d: Decider, c: Exclude<PortfolioCommand, { kind: 'rebalance' }>): DomainEvent[] {
+  switch (c.kind) {
+    case 'add':
+      return decideAdd(d, { id: c.id, kind: c.strategyKind, params: c.params, allocation: c.allocationPct, min: null, max: null, metadata: c.metadata });
+    case 'pause':
+      return decideLifecycle(d, c.id, 'paused', c.reason);
+    case 'resume':
+      return decideLifecycle(d, c.id, 'running', c.reason);
+    case 'remove':
+      // A strategy that has already stopped holds nothing: it is removed at once.
+      if (d.lifecycleOf(c.id) === 'stopped') return [domainEvent('StrategyRemoved', { strategyId: c.id, liquidated: c.liquidate, capitalReturned: '0' })];
+      return decideLifecycle(d, c.id, 'liquidating', `removal requested (liquidate=${String(c.liquidate)})`);
+  }
+}
+
+/**
+ * Checks a command against the state the commands queued before it will leave.
+ * @throws AllocationError naming the strategy and what is wrong.
+ */
+export function validateCommand(d: Decider, queued: readonly PortfolioCommand[], c: PortfolioCommand): void {
+  const state = d.state;
+  const queuedAdds = queued.filter((q): q is Extract<PortfolioCommand, { kind: 'add' }> => q.kind === 'add');
+  const known = (id: string): boolean => (state.strategies.has(id) && !state.strategies.get(id)?.removed) || queuedAdds.some((q) => q.id === id);
+  switch (c.kind) {
+    case 'add': {
+      if (state.strategies.has(c.id) || queuedAdds.some((q) => q.id === c.id)) throw new AllocationError(`Strategy ${c.id} already exists`);
+      if (!c.allocationPct.isPositive() || c.allocationPct.isZero() || c.allocationPct.gt(1)) {
+        throw new AllocationError(`allocation of ${c.id} must be in (0, 1], got ${c.allocationPct.toString()}`);
+      }
+      const pv = state.opened ? d.portfolioValue() : state.totalCapital;
+      const committed = pv.minus(state.reserve).plus(queuedAdds.reduce((t, q) => t.plus(q.allocationPct.times(pv)), ZERO));
+      const current = pv.isZero() ? 0 : committed.div(pv).toNumber();
+      const next = c.allocationPct.toNumber();
+      if (current + next > 1 + 1e-12) {
+        throw new AllocationError(`Allocation would exceed 100%: current=${pct(current)}, new=${pct(next)}, total=${pct(current + next)}`);
+      }
+      return;
+    }
+    case 'pause':
+    case 'resume':
+    case 'remove':
+      if (!known(c.id)) throw new AllocationError(`Strategy ${c.id} not found`);
+      if (c.kind === 'remove' && state.strategies.has(c.id)) {
+        if (d.lifecycleOf(c.id) === 'liquidating') {
+          throw new AllocationError(`Strategy ${c.id} is already liquidating: it stops by itself once flat; remove it then`);
+        }
+        if (!c.liquidate) {
+          const held = [...d.ledgerOf(c.id).positions.values()];
+          if (held.length > 0) {
+            throw new AllocationError(
+              `Strategy ${c.id} still holds ${held.map((p) => `${p.symbol} ${p.quantity.toString()}`).join(', ')}: remove it with liquidate so its positions are sold and their value returns to the reserve`,
+            );
+          }
+        }
+      }
+      return;
+    case 'rebalance': {
+      for (const id of Object.keys(c.weights)) {
+        const leaving = queued.some((q) => q.kind === 'remove' && q.id === id) || state.strategies.get(id)?.pendingRemoval;
+        if (leaving) throw new AllocationError(`Strategy ${id} is being removed; it cannot take part in a rebalance`);
+      }
+      planRebalance(c.weights, holdings(d), d.portfolioValue(), d.markOf);
+      return;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ rebalancing
+
+function holdings(d: Decider): Record<string, { value: DecT; cash: DecT; positions: LedgerState['positions'] }> {
+  const out = dictionary<{ value: DecT; cash: DecT; positions: LedgerState['positions'] }>();
+  for (const id of d.state.activeIds) {
+    const ledger = d.ledgerOf(id);
+    out[id] = { value: d.valueOf(id), cash: ledger.cash, positions: ledger.positions };
+  }
+  return out;
+}
+
+/** What a rebalance decision reads beside the state: the config's algorithm and schedule (null without a rebalancing section). */
+export interface Rebalancing {
+  readonly algorithm: AllocationAlgorithm | null;
+  readonly rebalancer: AllocationRebalancer | null;
+}
+
+/**
+ * RebalanceDecided, when a manual rebalance was asked for or the schedule or drift calls for one, with the plan that
+ * the slice's sales and transfers carry out.
+ */
+export function decideRebalance(
+  d: Decider,
+  rebalancing: Rebalancing,
+  manual: Extract<PortfolioCommand, { kind: 'rebalance' }> | null,
+  t: string,
+): { events: DomainEvent[]; plan: RebalancePlanInProgress | null } {
+  const state = d.state;
+  const eligible = state.activeIds.filter((id) => {
+    const s = d.lifecycleOf(id);
+    return s === 'running' || s === 'paused';
+  });
+  if (eligible.length === 0) return { events: [], plan: null };
+  let trigger: RebalanceTrigger;
+  let reason: string;
+  let decision: AllocationDecision;
+  let algorithmName: string;
+  let parameters: Record<string, unknown>;
+  if (manual) {
+    trigger = 'manual';
+    reason = manual.reason;
+    algorithmName = 'manual';
+    parameters = {};
+    decision = { inputs: {}, rawWeights: manual.weights, finalWeights: manual.weights, bindingConstraints: [], solver: null };
+  } else {
+    const { algorithm, rebalancer } = rebalancing;
+    if (!algorithm || !rebalancer) return { events: [], plan: null };
+    const current: Weights = dictionary();
+    const target: Weights = dictionary();
+    const weights = d.currentWeights();
+    for (const id of eligible) {
+      current[id] = weights[id] ?? 0;
+      target[id] = state.targetWeights[id] ?? 0;
+    }
+    // The configured allocation counts as the first rebalance: schedules count from the first slice.
+    const last = state.barIndex === 0 && state.rebalanceCount === 0 ? t : state.lastRebalanceTime;
+    const schedule = AllocationRebalancer.restore(
+      { frequency: rebalancer.frequency, cooldownDays: rebalancer.cooldownDays, ...(rebalancer.driftThreshold !== undefined ? { driftThreshold: rebalancer.driftThreshold } : {}) },
+      { lastRebalanceTime: last },
+    );
+    const verdict = schedule.shouldRebalance(t, current, target);
+    if (!verdict.rebalance) return { events: [], plan: null };
+    trigger = verdict.trigger ?? 'schedule';
+    reason = verdict.reason;
+    const performances: Record<string, StrategyPerformance> = dictionary();
+    for (const id of eligible) performances[id] = mustGet(state, id).performance;
+    decision = algorithm.decide(performances);
+    algorithmName = algorithm.name;
+    parameters = { ...algorithm.parameters };
+  }
+  const strategies = holdings(d);
+  const pv = d.portfolioValue();
+  const plan = planRebalance(decision.finalWeights, strategies, pv, d.markOf);
+  const rebalanceId = `r${state.rebalanceCount + 1}`;
+  const inputs: Record<string, Record<string, unknown>> = dictionary();
+  for (const id of Object.keys(decision.finalWeights).sort()) {
+    // The value the plan used is money: it is recorded exactly, whatever number the algorithm read.
+    inputs[id] = { ...(Object.hasOwn(decision.inputs, id) ? decision.inputs[id] : {}), value: decStr(strategies[id]?.value ?? ZERO) };
+  }
+  const before = d.currentWeights();
+  const weightsBefore: Weights = dictionary();
+  for (const id of Object.keys(decision.finalWeights)) weightsBefore[id] = before[id] ?? 0;
+  const event = domainEvent('RebalanceDecided', {
+    rebalanceId,
+    trigger,
+    reason,
+    algorithm: algorithmName,
+    parameters: structuredClone(parameters),
+    inputs: structuredClone(inputs),
+    weightsBefore,
+    rawWeights: { ...decision.rawWeights },
+    finalWeights: { ...decision.finalWeights },
+    bindingConstraints: [...decision.bindingConstraints],
+    solver: decision.solver ? structuredClone(decision.solver) : null,
+    portfolioValue: decStr(pv),
+    targets: dictionaryOf(Object.entries(plan.targets).map(([k, v]) => [k, decStr(v)] as const)),
+  });
+  return { events: [event], plan: { rebalanceId, decreases: plan.decreases, increases: plan.increases, sales: plan.sales } };
+}
+
+/** A rebalance's transfers: decreases to the reserve (at most each strategy's cash), then increases, pro rata if the reserve falls short. */
+export function decideTransfers(d: Decider, plan: RebalancePlanInProgress): DomainEvent[] {
+  const events: DomainEvent[] = [];
+  let available = d.state.reserve;
+  for (const id of Object.keys(plan.decreases).sort()) {
+    const want = plan.decreases[id] as DecT;
+    const cash = d.ledgerOf(id).cash;
+    const amount = Dec.min(want, cash.isNegative() ? ZERO : cash);
+    if (amount.isZero()) continue;
+    events.push(domainEvent('CapitalTransferred', { from: id, to: RESERVE, amount: decStr(amount), reason: 'rebalance: decrease', rebalanceId: plan.rebalanceId }));
+    available = available.plus(amount);
+  }
+  const wanted = Object.values(plan.increases).reduce((a, b) => a.plus(b), ZERO);
+  // If a decrease fell short, increases share what the reserve holds, pro rata.
+  const scale = wanted.gt(available) && !wanted.isZero() ? available.div(wanted) : new Dec(1);
+  for (const id of Object.keys(plan.increases).sort()) {
+    const amount = (plan.increases[id] as DecT).times(scale).toNearest(CENT, Dec.ROUND_DOWN);
+    if (amount.isZero() || amount.isNegative()) continue;
+    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(amount), reason: 'rebalance: increase', rebalanceId: plan.rebalanceId }));
+  }
+  return events;
+}
+
+// ------------------------------------------------------------------ orders
+
+/** The orders that close a liquidating strategy's positions. */
+export function closingOrders(d: Decider, id: string): RequestedOrder[] {
+  return [...d.ledgerOf(id).positions.values()].map((p) => ({ symbol: p.symbol, quantity: p.quantity.neg() }));
+}
+
+/** One request per symbol (summed, zero sums dropped), ascending by symbol. */
+export function mergeOrders(orders: readonly RequestedOrder[]): RequestedOrder[] {
+  const bySymbol = new Map<string, DecT>();
+  for (const o of orders) bySymbol.set(o.symbol, (bySymbol.get(o.symbol) ?? ZERO).plus(o.quantity));
+  return [...bySymbol.entries()]
+    .filter(([, q]) => !q.isZero())
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([symbol, quantity]) => ({ symbol, quantity }));
+}
+
+/**
+ * A liquidating strategy whose closing purchases cost more than its cash (a short that rose past its equity) gets the
+ * shortfall from the reserve, so that it can close and stop instead of liquidating forever. What it does not use
+ * returns to the reserve when it stops.
+ */
+export function decideLiquidationCover(d: Decider, slice: BarSlice, requested: ReadonlyMap<string, readonly RequestedOrder[]>): DomainEvent[] {
+  const events: DomainEvent[] = [];
+  let reserve = d.state.reserve;
+  for (const id of [...requested.keys()].sort()) {
+    if (d.lifecycleOf(id) !== 'liquidating') continue;
+    let purchases = ZERO;
+    for (const o of requested.get(id) ?? []) {
+      if (!o.quantity.isPositive() || barOf(slice, o.symbol) === undefined) continue;
+      purchases = purchases.plus(estimateCashCost(d.config.execution, o.quantity, d.markOf(o.symbol) as DecT));
+    }
+    const deficit = purchases.minus(d.ledgerOf(id).cash).toNearest(CENT, Dec.ROUND_UP);
+    const amount = Dec.min(deficit, reserve);
+    if (!amount.isPositive() || amount.isZero()) continue;
+    reserve = reserve.minus(amount);
+    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(amount), reason: 'liquidation: the reserve covers the deficit', rebalanceId: null }));
+  }
+  return events;
+}
+
+/** Limits per strategy, recorded as OrderPlaced (possibly scaled down) or OrderRejected; returns the accepted orders too. */
+export function decideOrders(
+  d: Decider,
+  slice: BarSlice,
+  requested: ReadonlyMap<string, readonly RequestedOrder[]>,
+  rebalance: RebalancePlanInProgress | null,
+): { events: DomainEvent[]; accepted: ExecutableOrder[] } {
+  const events: DomainEvent[] = [];
+  const accepted: ExecutableOrder[] = [];
+  const priceOf = (symbol: string): DecT | undefined => (barOf(slice, symbol) ? d.markOf(symbol) : undefined);
+  const buffer = decFromStatistic(1 + d.config.risk.exposureBuffer);
+  for (const id of [...requested.keys()].sort()) {
+    const ledger = d.ledgerOf(id);
+    const value = d.valueOf(id);
+    const liquidating = d.lifecycleOf(id) === 'liquidating';
+    const decisions = applyOrderLimits(mergeOrders(requested.get(id) ?? []), {
+      cash: ledger.cash,
+      reservedCash: liquidating ? ZERO : rebalance?.decreases[id] ?? ZERO,
+      positions: ledger.positions,
+      value,
+      maxExposure: value.times(buffer),
+      priceOf,
+      markOf: d.markOf,
+      cashCost: (q, p) => estimateCashCost(d.config.execution, q, p),
+    });
+    let k = 0;
+    for (const o of decisions) {
+      const orderId = `o${d.state.barIndex}-${id}-${k++}`;
+      if (o.kind === 'rejected') {
+        events.push(domainEvent('OrderRejected', { orderId, strategyId: id, symbol: o.symbol, quantity: decStr(o.quantity), orderType: 'market', reason: o.reason }));
+        continue;
+      }
+      events.push(
+        domainEvent('OrderPlaced', {
+          orderId, strategyId: id, symbol: o.symbol, quantity: decStr(o.quantity), orderType: 'market',
+          requestedQuantity: o.requested ? decStr(o.requested) : null, note: o.note,
+        }),
+      );
+      accepted.push({ orderId, strategyId: id, symbol: o.symbol, quantity: o.quantity });
+    }
+  }
+  return { events, accepted };
+}
+
+/**
+ * What executes now — this slice's orders at its close, or (next-open) the earlier slices' waiting orders at this open —
+ * netted per symbol and filled (OrdersNetted, FillRecorded). Rebalance sales and liquidations fill at this close in both modes.
+ */
+export function decideExecution(
+  d: Decider,
+  slice: BarSlice,
+  waiting: readonly PendingOrder[],
+  accepted: readonly ExecutableOrder[],
+  rebalance: RebalancePlanInProgress | null,
+): DomainEvent[] {
+  const events: DomainEvent[] = [];
+  const nextOpen = d.config.execution.fillAt === 'next-open';
+  const executable: { order: ExecutableOrder; price: DecT }[] = [];
+  if (nextOpen) {
+    const acceptedIds = new Set(accepted.map((a) => a.orderId));
+    for (const o of waiting) {
+      if (acceptedIds.has(o.orderId)) continue;
+      const state = d.lifecycleOf(o.strategyId);
+      // A liquidating strategy's waiting orders are cancelled: its closing orders were sized from what it holds.
+      if (state === 'liquidating' || state === 'stopped') {
+        events.push(domainEvent('OrderRejected', { orderId: o.orderId, strategyId: o.strategyId, symbol: o.symbol, quantity: decStr(o.quantity), orderType: 'market', reason: 'cancelled: the strategy is liquidating' }));
+        continue;
+      }
+      const bar = barOf(slice, o.symbol);
+      if (!bar) continue; // waits until the symbol trades again
+      executable.push({ order: o, price: dec(bar.open) });
+    }
+  }
+  for (const o of accepted) {
+    const forced = (rebalance !== null && Object.hasOwn(rebalance.sales, o.strategyId)) || d.lifecycleOf(o.strategyId) === 'liquidating';
+    if (!nextOpen || forced) executable.push({ order: o, price: d.markOf(o.symbol) as DecT });
+  }
+  if (executable.length === 0) return events;
+  const result = executeSliceOrders(executable, d.config.execution);
+  events.push(domainEvent('OrdersNetted', result.netted));
+  for (const f of result.fills) events.push(domainEvent('FillRecorded', f));
+  return events;
+}
+
+// ------------------------------------------------------------------ end of slice
+
+/** A liquidating strategy that is flat returns its cash to the reserve and stops (and is removed, when that was asked). */
+export function decideCompletion(d: Decider, id: string): DomainEvent[] {
+  if (d.lifecycleOf(id) !== 'liquidating') return [];
+  const ledger = d.ledgerOf(id);
+  if (ledger.positions.size > 0) return [];
+  const removal = mustGet(d.state, id).pendingRemoval;
+  const cash = ledger.cash;
+  const events: DomainEvent[] = [];
+  if (cash.isPositive() && !cash.isZero()) {
+    events.push(domainEvent('CapitalTransferred', { from: id, to: RESERVE, amount: decStr(cash), reason: removal ? 'strategy removed' : 'strategy stopped', rebalanceId: null }));
+  }
+  events.push(domainEvent('StrategyLifecycleChanged', { strategyId: id, from: 'liquidating', to: 'stopped', reason: removal ? 'removed' : 'liquidated' }));
+  if (removal) events.push(domainEvent('StrategyRemoved', { strategyId: id, liquidated: removal.liquidate, capitalReturned: decStr(cash.isNegative() ? ZERO : cash) }));
+  return events;
+}
+
+/** A running strategy whose transfer-neutral drawdown is beyond the limit is paused or liquidated. */
+export function decideDrawdownLimit(d: Decider, id: string): DomainEvent[] {
+  const limit = d.config.risk.maxDrawdown;
+  if (limit === null || d.lifecycleOf(id) !== 'running') return [];
+  const record = mustGet(d.state, id);
+  const base = returnBase(record);
+  if (!(base > 0)) return [];
+  const index = record.navIndex * (d.valueOf(id).toNumber() / base);
+  const drawdown = index / Math.max(record.navPeak, index) - 1;
+  if (!(drawdown < -limit)) return [];
+  const to = d.config.risk.drawdownAction === 'liquidate' ? 'liquidating' : 'paused';
+  return decideLifecycle(d, id, to, `risk: drawdown ${(drawdown * 100).toFixed(2)}% beyond the limit of ${(limit * 100).toFixed(2)}%`);
+}
+
+/** BarMarked, the last event of every slice: the marks, every strategy's value and cash, the reserve and the total. */
+export function decideMarks(d: Decider, slice: BarSlice): DomainEvent[] {
+  const marks: Record<string, string> = dictionary();
+  for (const symbol of Object.keys(slice.bars)) marks[symbol] = decStr(d.markOf(symbol) as DecT);
+  const strategyValues: Record<string, string> = dictionary();
+  const strategyCash: Record<string, string> = dictionary();
+  let total = d.state.reserve;
+  for (const id of d.state.activeIds) {
+    const v = d.valueOf(id);
+    strategyValues[id] = decStr(v);
+    strategyCash[id] = decStr(d.ledgerOf(id).cash);
+    total = total.plus(v);
+  }
+  return [domainEvent('BarMarked', { marks, strategyValues, strategyCash, reserve: decStr(d.state.reserve), portfolioValue: decStr(total) })];
+}
+
+/** The bar of `symbol` in a slice, if it traded (own keys only: a slice's bars may be a plain object). */
+export function barOf(slice: BarSlice, symbol: string): BarSlice['bars'][string] | undefined {
+  return Object.hasOwn(slice.bars, symbol) ? slice.bars[symbol] : undefined;
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}

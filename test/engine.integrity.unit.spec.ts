@@ -1,0 +1,304 @@
+// The engine's integrity guarantees through the public Portfolio API: a strategy cannot change its own ledger, slices
+// out of order are refused by name, sealed events cannot be edited, and every entry point turns bad input into a typed error.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Portfolio } from '../actors/portfolio.js';
+import { openEventStore } from '../events/openEventStore.js';
+import type { EventStore } from '../events/store.js';
+import { portfolioStream } from '../events/envelope.js';
+import { verifyPortfolioLog } from '../projections/logVerification.js';
+import { AllocationError, DataError, StrategyTimeoutError } from '../src/errors.js';
+import { dec } from '../src/money/decimal.js';
+import type { Strategy } from '../src/strategy/strategy.js';
+import type { BarSlice } from '../src/market/bar.js';
+import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
+
+const open: { store: EventStore; portfolio: Portfolio }[] = [];
+
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    o.portfolio.close();
+    await o.store.close();
+  }
+});
+
+async function openWith(strategies: Readonly<Record<string, Strategy>>, store?: EventStore): Promise<{ store: EventStore; portfolio: Portfolio }> {
+  const s = store ?? (await openEventStore('memory:'));
+  const ids = Object.keys(strategies);
+  const kinds = Object.fromEntries(ids.map((id) => [`k-${id}`, () => strategies[id] as Strategy]));
+  const config = testConfig({ strategies: ids.map((id) => ({ id, kind: `k-${id}`, allocation: (0.9 / ids.length).toFixed(4) })) });
+  const portfolio = await Portfolio.open({ store: s, config, kinds });
+  const o = { store: s, portfolio };
+  open.push(o);
+  return o;
+}
+
+/** Buys 10 AAA on its first bar, then runs `tamper` on its fourth. */
+function tamperer(tamper: (positions: ReadonlyMap<string, unknown>) => void): Strategy {
+  return scripted('tamperer', (ctx) => {
+    if (ctx.barIndex === 0) ctx.order('AAA', '10');
+    if (ctx.barIndex === 3) tamper(ctx.ledger.positions);
+  });
+}
+
+const prices = ['100', '101', '102', '103', '104', '105'];
+
+describe('a strategy cannot change its own ledger', () => {
+  for (const [name, tamper] of [
+    ['positions.set', (p: ReadonlyMap<string, unknown>) => (p as Map<string, unknown>).set('BBB', { quantity: dec('1000') })],
+    ['positions.clear', (p: ReadonlyMap<string, unknown>) => (p as Map<string, unknown>).clear()],
+    ['positions.delete', (p: ReadonlyMap<string, unknown>) => (p as Map<string, unknown>).delete('AAA')],
+  ] as const) {
+    it(`${name} fails inside the call, is recorded as StrategyFaulted, and the run goes on to a log that verifies`, async () => {
+      const { store, portfolio } = await openWith({ t: tamperer(tamper), other: scripted('other') });
+      for (let i = 0; i < prices.length; i += 1) await portfolio.executeBar(day(i), { AAA: { open: prices[i] as string, high: prices[i] as string, low: prices[i] as string, close: prices[i] as string, volume: '1' } });
+      const events = await readAllEvents(store);
+      const faults = ofType(events, 'StrategyFaulted');
+      expect(faults).toHaveLength(1);
+      expect(faults[0]?.data.strategyId).toBe('t');
+      expect(faults[0]?.data.error).toContain('read-only');
+      expect(faults[0]?.metadata.barTime).toBe(day(3));
+      // Pause is the default fault policy: the strategy keeps its 10 AAA, valued at the last close.
+      expect(portfolio.status().strategies.find((s) => s.id === 't')?.positions).toEqual({ AAA: '10' });
+      expect(ofType(events, 'BarMarked')).toHaveLength(prices.length);
+      const verified = await verifyPortfolioLog(store, portfolioStream('p1'));
+      expect(verified.ok).toBe(true);
+    });
+  }
+
+  it('hands out copies: changing a position or the cash a strategy read changes nothing in the engine', async () => {
+    const { portfolio } = await openWith({
+      t: scripted('t', (ctx) => {
+        if (ctx.barIndex === 0) ctx.order('AAA', '10');
+        if (ctx.barIndex === 2) {
+          const p = ctx.ledger.positions.get('AAA') as { quantity: unknown };
+          expect(() => {
+            p.quantity = dec('999');
+          }).toThrow(TypeError);
+          // A Decimal is an object: a strategy that pokes into the copy it got only damages that copy.
+          (ctx.ledger.cash as unknown as { s: number }).s = -1;
+        }
+      }),
+    });
+    for (let i = 0; i < 4; i += 1) await portfolio.executeBar(day(i), { AAA: { open: '10', high: '10', low: '10', close: '10', volume: '1' } });
+    const t = portfolio.status().strategies[0];
+    expect(t?.positions).toEqual({ AAA: '10' });
+    expect(t?.cash).toBe('89900');
+  });
+});
+
+describe('slices out of order', () => {
+  const s = (i: number): BarSlice => slice(day(i), { AAA: '10' });
+
+  it('run over times 1, 2, 4, 3, 5 stops at 3 with a DataError naming both times, after persisting 1, 2 and 4', async () => {
+    const { store, portfolio } = await openWith({ a: scripted('a') });
+    const err = await portfolio.run((async function* () {
+      for (const i of [1, 2, 4, 3, 5]) yield s(i);
+    })()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as Error).message).toContain(day(3));
+    expect((err as Error).message).toContain(day(4));
+    const marked = ofType(await readAllEvents(store), 'BarMarked').map((e) => e.metadata.barTime);
+    expect(marked).toEqual([day(1), day(2), day(4)]);
+  });
+
+  it('a repeated slice is a DataError naming both times', async () => {
+    const { portfolio } = await openWith({ a: scripted('a') });
+    await portfolio.processSlice(s(1));
+    await expect(portfolio.processSlice(s(1))).rejects.toThrow(new RegExp(`${day(1)}.*${day(1)}`));
+  });
+
+  it('resume skips exactly the slices in the log and refuses an earlier slice the log does not hold', async () => {
+    const store = await openEventStore('memory:');
+    const first = await openWith({ a: scripted('a') }, store);
+    await first.portfolio.run((async function* () {
+      for (const i of [1, 2, 4]) yield s(i);
+    })());
+    first.portfolio.close();
+    open.splice(0);
+    // Same source restarted: 1, 2, 4 are in the log, 6 and 7 are new.
+    const again = await openWith({ a: scripted('a') }, store);
+    expect(await again.portfolio.run((async function* () {
+      for (const i of [1, 2, 4, 6, 7]) yield s(i);
+    })())).toBe(2);
+    again.portfolio.close();
+    open.splice(0);
+    // A source with a slice at 3, which the log never held: refused, not silently skipped.
+    const third = await openWith({ a: scripted('a') }, store);
+    const err = await third.portfolio.run((async function* () {
+      for (const i of [1, 2, 3, 4, 8]) yield s(i);
+    })()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as Error).message).toContain(day(3));
+    expect((err as Error).message).toContain(day(7));
+    const marked = ofType(await readAllEvents(store), 'BarMarked').map((e) => e.metadata.barTime);
+    expect(marked).toEqual([day(1), day(2), day(4), day(6), day(7)]);
+    await store.close();
+  });
+});
+
+describe('sealed events', () => {
+  it('cannot be edited in place after sealing: memory and log stay the same', async () => {
+    const { store, portfolio } = await openWith({ a: scripted('a') });
+    const report = await portfolio.processSlice(slice(day(1), { AAA: '10' }));
+    const marked = report.events[report.events.length - 1] as { data: { reserve: string; marks: Record<string, string> } };
+    expect(() => {
+      marked.data.reserve = '1000000';
+    }).toThrow(TypeError);
+    expect(() => {
+      marked.data.marks.AAA = '1';
+    }).toThrow(TypeError);
+    const stored = ofType(await readAllEvents(store), 'BarMarked')[0];
+    expect(stored?.data).toEqual(marked.data);
+  });
+});
+
+describe('every public entry point validates its input into a typed error', () => {
+  it('executeBar with a malformed time names it', async () => {
+    const { portfolio } = await openWith({ a: scripted('a') });
+    const err = await portfolio.executeBar('2024-13-45', { AAA: { open: '1', high: '1', low: '1', close: '1', volume: '1' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as Error).message).toContain('2024-13-45');
+    await expect(portfolio.executeBar('yesterday', {})).rejects.toBeInstanceOf(DataError);
+    await expect(portfolio.executeBar(day(1), null as never)).rejects.toBeInstanceOf(DataError);
+    // Nothing was half-done: the next good bar is the first slice.
+    await portfolio.executeBar(day(1), { AAA: { open: '1', high: '1', low: '1', close: '1', volume: '1' } });
+    expect(portfolio.status().slices).toBe(1);
+  });
+
+  it('processSlice refuses a slice without a canonical time or bars', async () => {
+    const { portfolio } = await openWith({ a: scripted('a') });
+    await expect(portfolio.processSlice({ time: '2024-01-02', bars: {} })).rejects.toThrow(DataError);
+    await expect(portfolio.processSlice({ time: day(1) } as never)).rejects.toThrow(/bars must be an object/);
+    await expect(portfolio.processSlice(null as never)).rejects.toThrow(DataError);
+    expect(portfolio.status().slices).toBe(0);
+  });
+
+  it('commands refuse malformed ids, options and weights', async () => {
+    const { portfolio } = await openWith({ a: scripted('a') });
+    expect(() => portfolio.addStrategy('', scripted('x'), '0.05')).toThrow(AllocationError);
+    expect(() => portfolio.addStrategy('x', {} as Strategy, '0.05')).toThrow(/onBar/);
+    expect(() => portfolio.addStrategy('x', scripted('x'), 'lots')).toThrow(/allocationPct/);
+    expect(() => portfolio.removeStrategy('a', { liquidate: 'yes' } as never)).toThrow(AllocationError);
+    expect(() => portfolio.pauseStrategy(42 as never)).toThrow(AllocationError);
+    expect(() => portfolio.rebalance({ a: Number.NaN })).toThrow(/weight of a/);
+    expect(() => portfolio.rebalance({ a: 1.5 })).toThrow(AllocationError);
+  });
+});
+
+describe('a strategy call that does not return', () => {
+  const bars = (n: number): BarSlice[] => Array.from({ length: n }, (_, i) => slice(day(i), { AAA: String(100 + i) }));
+  /** Buys on bar 1; on bar `stuckAt` (when given) never returns. */
+  const trader = (stuckAt: number | null): Strategy =>
+    scripted('trader', (ctx) => {
+      if (ctx.barIndex === 1) ctx.order('AAA', '5');
+      if (ctx.barIndex === stuckAt) for (;;);
+    });
+  const openTimed = async (store: EventStore, strategy: Strategy, timeoutMs: number): Promise<Portfolio> => {
+    const config = testConfig({ strategies: [{ id: 'quiet', kind: 'quiet', allocation: '0.2' }, { id: 'stuck', kind: 'stuck', allocation: '0.5' }] });
+    const portfolio = await Portfolio.open({ store, config, kinds: { quiet: () => scripted('quiet'), stuck: () => strategy }, strategyTimeoutMs: timeoutMs });
+    open.push({ store, portfolio });
+    return portfolio;
+  };
+
+  it('in onBar ends the run with a StrategyTimeoutError naming the strategy and the bar, and the log resumes to the uninterrupted one', async () => {
+    const store = await openEventStore('memory:');
+    const first = await openTimed(store, trader(3), 150);
+    const err = await first.run((async function* () {
+      yield* bars(6);
+    })()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StrategyTimeoutError);
+    expect((err as StrategyTimeoutError).message).toMatch(new RegExp(`strategy stuck did not return from onBar at bar ${day(3).replace(/\./g, '\\.')} within 150 ms`));
+    expect(ofType(await readAllEvents(store), 'BarMarked').map((e) => e.metadata.barTime)).toEqual([day(0), day(1), day(2)]);
+    // The same source with the strategy fixed picks up at the slice that was not written.
+    open.splice(0);
+    const resumed = await openTimed(store, trader(null), 150);
+    expect(await resumed.run((async function* () {
+      yield* bars(6);
+    })())).toBe(3);
+    const reference = await openEventStore('memory:');
+    await (await openTimed(reference, trader(null), 150)).run((async function* () {
+      yield* bars(6);
+    })());
+    const bodies = async (s: EventStore) => (await readAllEvents(s)).map((e) => e.metadata.hash);
+    expect(await bodies(store)).toEqual(await bodies(reference));
+    expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
+  });
+
+  it('in init is named as init', async () => {
+    const store = await openEventStore('memory:');
+    const hang: Strategy = { name: 'hang', init: () => { for (;;); }, onBar: () => {} };
+    const portfolio = await openTimed(store, hang, 100);
+    await expect(portfolio.processSlice(bars(1)[0] as BarSlice)).rejects.toThrow(/strategy stuck did not return from init at bar/);
+    expect(ofType(await readAllEvents(store), 'BarMarked')).toHaveLength(0);
+  });
+
+  it('is a runtime option checked on open', async () => {
+    const store = await openEventStore('memory:');
+    await expect(openTimed(store, trader(null), 0)).rejects.toThrow(/strategyTimeoutMs/);
+    await store.close();
+  });
+});
+
+describe('removing a strategy whose equity is negative', () => {
+  it('the reserve covers the deficit in a CapitalTransferred with that reason, and the strategy closes, stops and is removed', async () => {
+    const short = scripted('short', (ctx) => {
+      if (ctx.barIndex === 0) ctx.order('AAA', '-1000');
+    });
+    const store = await openEventStore('memory:');
+    const config = testConfig({ strategies: [{ id: 'short', kind: 'k', allocation: '0.1' }] });
+    const portfolio = await Portfolio.open({ store, config, kinds: { k: () => short } });
+    open.push({ store, portfolio });
+    // 10,000 of capital; short 1,000 AAA at 10 → cash 20,000; AAA at 30 → equity 20,000 − 30,000 = −10,000.
+    await portfolio.processSlice(slice(day(0), { AAA: '10' }));
+    await portfolio.processSlice(slice(day(1), { AAA: '30' }));
+    expect(portfolio.status().strategies[0]?.value).toBe('-10000');
+    portfolio.removeStrategy('short', { liquidate: true });
+    await portfolio.processSlice(slice(day(2), { AAA: '30' }));
+    const events = (await readAllEvents(store)).filter((e) => e.metadata.barTime === day(2));
+    expect(events.map((e) => e.type)).toEqual([
+      'StrategyLifecycleChanged', 'CapitalTransferred', 'OrderPlaced', 'OrdersNetted', 'FillRecorded', 'StrategyLifecycleChanged', 'StrategyRemoved', 'BarMarked',
+    ]);
+    const cover = ofType(events, 'CapitalTransferred')[0];
+    expect(cover?.data).toMatchObject({ from: 'reserve', to: 'short', amount: '10000', reason: 'liquidation: the reserve covers the deficit' });
+    expect(ofType(events, 'StrategyRemoved')[0]?.data).toMatchObject({ strategyId: 'short', capitalReturned: '0' });
+    const status = portfolio.status();
+    expect(status.strategies[0]).toMatchObject({ state: 'stopped', removed: true, cash: '0', positions: {} });
+    // 90,000 in the reserve, less the 10,000 deficit it covered.
+    expect(status.reserve).toBe('80000');
+    expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
+  });
+});
+
+describe('user data never keys a plain object', () => {
+  it('__proto__ and constructor work as symbols and as strategy ids through the engine, the log and a refold', async () => {
+    const buyer = (symbol: string): Strategy => scripted(`buy-${symbol}`, (ctx) => {
+      if (ctx.barIndex === 0) ctx.order(symbol, '10');
+    });
+    const store = await openEventStore('memory:');
+    const config = testConfig({
+      strategies: [{ id: '__proto__', kind: 'p', allocation: '0.3' }, { id: 'constructor', kind: 'c', allocation: '0.3' }],
+    });
+    const kinds = { p: () => buyer('__proto__'), c: () => buyer('constructor') };
+    const portfolio = await Portfolio.open({ store, config, kinds });
+    open.push({ store, portfolio });
+    const bar = (close: string) => ({ open: close, high: close, low: close, close, volume: '1' });
+    await portfolio.executeBar(day(0), Object.fromEntries([['__proto__', bar('10')], ['constructor', bar('20')]]) as never);
+    portfolio.rebalance(JSON.parse('{"__proto__":0.4,"constructor":0.4}') as never);
+    await portfolio.executeBar(day(1), JSON.parse('{"__proto__":{"open":"11","high":"11","low":"11","close":"11","volume":"1"},"constructor":{"open":"22","high":"22","low":"22","close":"22","volume":"1"}}') as never);
+    const status = portfolio.status();
+    expect(status.strategies.map((s) => [s.id, s.positions])).toEqual([
+      ['__proto__', JSON.parse('{"__proto__":"10"}') as unknown],
+      ['constructor', JSON.parse('{"constructor":"10"}') as unknown],
+    ]);
+    const events = await readAllEvents(store);
+    const marked = ofType(events, 'BarMarked');
+    expect(Object.keys(marked[1]?.data.marks ?? {})).toEqual(['__proto__', 'constructor']);
+    expect(Object.keys(marked[1]?.data.strategyValues ?? {})).toEqual(['__proto__', 'constructor']);
+    expect(Object.keys(ofType(events, 'RebalanceDecided')[0]?.data.finalWeights ?? {}).sort()).toEqual(['__proto__', 'constructor']);
+    expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
+    // A refold of the same log reaches the same state.
+    const reopened = await Portfolio.open({ store, config, kinds });
+    expect(reopened.status()).toEqual(status);
+    reopened.close();
+  });
+});

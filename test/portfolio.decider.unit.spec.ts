@@ -1,0 +1,156 @@
+// The decide steps as Given events / When step / Then events specs: plain functions over the folded state and books,
+// with no XState, RxJS or store. Amounts are derived by hand in the comments.
+import { describe, expect, it } from 'vitest';
+import { parsePortfolioConfig, type PortfolioConfig, type PortfolioConfigInput } from '../src/config/portfolioConfig.js';
+import { RESERVE, domainEvent, type DomainEvent } from '../events/catalogue.js';
+import { GENESIS_HASH, sealEvents, type SealedEvent } from '../events/envelope.js';
+import { evolve } from '../src/portfolio/evolve.js';
+import { initialState, type PortfolioState } from '../src/portfolio/portfolioState.js';
+import { evolveBook, initialBook, type BookEvent, type StrategyBook } from '../src/portfolio/strategyBook.js';
+import {
+  Decider,
+  decideCommand,
+  decideCompletion,
+  decideDrawdownLimit,
+  decideFault,
+  decideLifecycle,
+  decideLiquidationCover,
+  decideMarks,
+  decideOrders,
+} from '../src/portfolio/sliceDecisions.js';
+import { dec } from '../src/money/decimal.js';
+import { LIFECYCLE_MOVES } from '../src/portfolio/strategyLifecycle.js';
+import { LIFECYCLE_STATES } from '../events/catalogue.js';
+import { day, slice } from './fixtures/engine/engineFixtures.js';
+
+type Given = readonly (readonly [DomainEvent, string | null])[];
+
+/** Folds `events` as the supervisor does (evolve for the portfolio, evolveBook per strategy) and returns a decider over them. */
+function given(events: Given, overrides: Partial<PortfolioConfigInput> = {}): Decider {
+  const config: PortfolioConfig = parsePortfolioConfig({ id: 'p', name: 'spec', capital: '1000', strategies: [{ id: 'a', kind: 'buy-and-hold', allocation: '0.5' }], ...overrides });
+  const state: PortfolioState = initialState('p', { fillAt: config.execution.fillAt, lookback: config.lookback, historyCapacity: 10 });
+  const books = new Map<string, StrategyBook>();
+  const { events: sealed } = sealEvents({ portfolioId: 'p', nextRevision: 0, prevHash: GENESIS_HASH }, events.map(([event, barTime]) => ({ event, barTime })));
+  for (const e of sealed) {
+    evolve(state, e);
+    if (e.type === 'StrategyAdded') books.set(e.data.strategyId, initialBook(e.data.strategyId));
+    for (const id of routed(e)) books.set(id, evolveBook(books.get(id) as StrategyBook, [e as BookEvent]));
+  }
+  return new Decider(config, state, (id) => books.get(id) as StrategyBook);
+}
+
+function routed(e: SealedEvent): string[] {
+  if (e.type === 'StrategyLifecycleChanged' || e.type === 'FillRecorded') return [e.data.strategyId];
+  if (e.type === 'CapitalTransferred') return [e.data.from, e.data.to].filter((x) => x !== RESERVE);
+  return [];
+}
+
+const opened: Given = [
+  [domainEvent('PortfolioOpened', { portfolioId: 'p', name: 'spec', baseCurrency: 'USD', totalCapital: '1000', configHash: 'h', codeVersion: 'v', config: {} }), null],
+  [domainEvent('StrategyAdded', { strategyId: 'a', kind: 'k', parameters: {}, allocationPct: '0.5', capital: '500', minAllocation: null, maxAllocation: null, metadata: {} }), null],
+  [domainEvent('CapitalTransferred', { from: RESERVE, to: 'a', amount: '500', reason: 'initial allocation', rebalanceId: null }), null],
+];
+const started: Given = [...opened, [domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'initializing', to: 'running', reason: 'started' }), day(0)]];
+const marked = (time: string, aaa: string, value: string, cash: string, reserve = '500'): readonly [DomainEvent, string] => [
+  domainEvent('BarMarked', { marks: { AAA: aaa }, strategyValues: { a: value }, strategyCash: { a: cash }, reserve, portfolioValue: dec(reserve).plus(value).toString() }),
+  time,
+];
+const bought: Given = [
+  ...started,
+  // 10 AAA at 20 with 1 of commission: cash 500 − 200 − 1 = 299.
+  [domainEvent('FillRecorded', { orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', price: '20', commission: '1', slippage: '0' }), day(0)],
+  marked(day(0), '20', '499', '299'),
+];
+
+describe('lifecycle', () => {
+  it('given a running strategy, when paused by command, then one StrategyLifecycleChanged running → paused', () => {
+    expect(decideCommand(given(started), { kind: 'pause', id: 'a', reason: 'by hand' })).toEqual([
+      domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'paused', reason: 'by hand' }),
+    ]);
+  });
+
+  it('nothing leaves stopped, and liquidating leaves only for stopped (the table, exhaustively)', () => {
+    expect(LIFECYCLE_MOVES.stopped).toEqual([]);
+    expect(LIFECYCLE_MOVES.liquidating).toEqual(['stopped']);
+    const stopped = given([
+      ...started,
+      [domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'liquidating', reason: 'x' }), day(1)],
+      [domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'liquidating', to: 'stopped', reason: 'liquidated' }), day(1)],
+    ]);
+    for (const to of LIFECYCLE_STATES) expect(decideLifecycle(stopped, 'a', to, 'try')).toEqual([]);
+  });
+
+  it('a folded lifecycle move the table forbids is refused by the book', () => {
+    const book = evolveBook(initialBook('a'), [{ type: 'StrategyLifecycleChanged', data: { strategyId: 'a', from: 'initializing', to: 'stopped' } }]);
+    expect(() => evolveBook(book, [{ type: 'StrategyLifecycleChanged', data: { strategyId: 'a', from: 'stopped', to: 'running' } }])).toThrow(/stopped → running/);
+  });
+
+  it('given fault policy stop, when onBar throws, then StrategyFaulted (action stopped) and a move to liquidating', () => {
+    const d = given(started, { risk: { faultPolicy: 'stop' } });
+    expect(decideFault(d, 'a', 'onBar', 'Error: x')).toEqual([
+      domainEvent('StrategyFaulted', { strategyId: 'a', phase: 'onBar', error: 'Error: x', action: 'stopped' }),
+      domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'liquidating', reason: 'fault: Error: x' }),
+    ]);
+  });
+});
+
+describe('removal', () => {
+  it('given a removal requested and the strategy flat, then its cash returns, it stops and is removed', () => {
+    const d = given([
+      ...started,
+      [domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'liquidating', reason: 'removal requested (liquidate=true)' }), day(1)],
+    ]);
+    expect(decideCompletion(d, 'a')).toEqual([
+      domainEvent('CapitalTransferred', { from: 'a', to: RESERVE, amount: '500', reason: 'strategy removed', rebalanceId: null }),
+      domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'liquidating', to: 'stopped', reason: 'removed' }),
+      domainEvent('StrategyRemoved', { strategyId: 'a', liquidated: true, capitalReturned: '500' }),
+    ]);
+  });
+
+  it('given a liquidating short worth less than nothing, when it closes, then the reserve covers the deficit first', () => {
+    // Short 10 AAA at 20: cash 500 + 200 = 700; AAA at 90: buying back costs 900, 200 more than the cash.
+    const d = given([
+      ...started,
+      [domainEvent('FillRecorded', { orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '-10', price: '20', commission: '0', slippage: '0' }), day(0)],
+      marked(day(0), '20', '500', '700'),
+      [domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'liquidating', reason: 'removal requested (liquidate=true)' }), day(1)],
+    ]);
+    d.state.marks.set('AAA', dec('90'));
+    d.marksChanged();
+    const requested = new Map([['a', [{ symbol: 'AAA', quantity: dec('10') }]]]);
+    expect(decideLiquidationCover(d, slice(day(1), { AAA: '90' }), requested)).toEqual([
+      domainEvent('CapitalTransferred', { from: RESERVE, to: 'a', amount: '200', reason: 'liquidation: the reserve covers the deficit', rebalanceId: null }),
+    ]);
+  });
+});
+
+describe('limits and marks', () => {
+  it('given 299 of cash, when a strategy asks for 20 AAA at 20, then the order is scaled down to what the cash buys', () => {
+    const d = given(bought);
+    const { events } = decideOrders(d, slice(day(1), { AAA: '20' }), new Map([['a', [{ symbol: 'AAA', quantity: dec('20') }]]]), null);
+    // 299 / 20 = 14.95 → 14 whole shares.
+    expect(events).toEqual([
+      domainEvent('OrderPlaced', { orderId: 'o1-a-0', strategyId: 'a', symbol: 'AAA', quantity: '14', orderType: 'market', requestedQuantity: '20', note: 'scaled down from 20: not enough cash' }),
+    ]);
+  });
+
+  it('given AAA marked at 25, then BarMarked values 10 AAA + 299 cash at 799', () => {
+    const d = given(bought);
+    d.state.marks.set('AAA', dec('25'));
+    d.marksChanged();
+    expect(decideMarks(d, slice(day(1), { AAA: '25' }))).toEqual([
+      domainEvent('BarMarked', { marks: { AAA: '25' }, strategyValues: { a: '549' }, strategyCash: { a: '299' }, reserve: '500', portfolioValue: '1049' }),
+    ]);
+  });
+
+  it('given a fall of about 40% with a 30% drawdown limit, then the strategy is paused with the figures in the reason', () => {
+    // The index starts at its peak 1; the first mark takes it to 499 / 500 = 0.998. AAA from 20 to 0.04 makes the value
+    // 10 × 0.04 + 299 = 299.4, so the index is 0.998 × 299.4 / 499 = 0.5988: 40.12% below the peak.
+    const d = given(bought, { risk: { maxDrawdown: 0.3 } });
+    d.state.marks.set('AAA', dec('0.04'));
+    d.marksChanged();
+    expect(decideDrawdownLimit(d, 'a')).toEqual([
+      domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'paused', reason: 'risk: drawdown -40.12% beyond the limit of 30.00%' }),
+    ]);
+  });
+});
