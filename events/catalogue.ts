@@ -142,6 +142,8 @@ export const eventDataSchemas = {
       // Numbers as the feed wrote them (validated decimal text), so an exported bar reads back identical.
       z.strictObject({ symbol: id, open: id, high: id, low: id, close: id, volume: id }),
     ),
+    /** Commands queued by `stratafolio command` and applied at this slice (each once, by id). */
+    commands: z.array(z.strictObject({ commandId: id, command: z.record(z.string(), json) })),
   }),
   /** Bars of `symbol` from `from` to `to` (bar times, inclusive) that the feed never delivered and could not backfill. */
   FeedGap: z.strictObject({
