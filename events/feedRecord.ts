@@ -23,6 +23,9 @@ export function feedRecordOwner(portfolioId: string): string {
 /** A command recorded with the slice it was applied at. */
 export type RecordedCommand = EventData<'SliceBarsRecorded'>['commands'][number];
 
+/** How many recorded slices a recorder keeps at hand after opening. */
+export const RECENT_SLICES = 64;
+
 /** A recorded slice: its bars and the commands applied with it. */
 export interface RecordedSlice {
   readonly slice: BarSlice;
@@ -49,6 +52,8 @@ export class FeedRecorder {
     public lastTime: string | null,
     /** Ids of every command ever recorded (a queued command is applied once). */
     readonly appliedCommands: Set<string>,
+    /** The last recorded slices (up to {@link RECENT_SLICES}), so bars a feed sends again are known as repeats. */
+    readonly recent: readonly BarSlice[],
   ) {}
 
   /** Opens the record, reading it once: its head, the slices after `since` (bar time, exclusive), the commands applied. */
@@ -58,14 +63,18 @@ export class FeedRecorder {
     const pending: RecordedSlice[] = [];
     const applied = new Set<string>();
     let lastTime: string | null = null;
+    const recent: BarSlice[] = [];
     for await (const event of store.readStream(stream)) {
       head = { portfolioId: head.portfolioId, nextRevision: event.metadata.revision + 1, prevHash: event.metadata.hash };
       if (event.type !== 'SliceBarsRecorded') continue;
       lastTime = event.data.time;
       for (const c of event.data.commands) applied.add(c.commandId);
-      if (since === null || event.data.time > since) pending.push({ slice: sliceFromRecord(event.data), commands: event.data.commands });
+      const slice = sliceFromRecord(event.data);
+      recent.push(slice);
+      if (recent.length > RECENT_SLICES) recent.shift();
+      if (since === null || event.data.time > since) pending.push({ slice, commands: event.data.commands });
     }
-    return new FeedRecorder(store, stream, head, pending, lastTime, applied);
+    return new FeedRecorder(store, stream, head, pending, lastTime, applied, recent);
   }
 
   /** Records a slice (with the gaps found before it and the commands applied with it) in one durable append. */

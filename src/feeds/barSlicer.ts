@@ -80,6 +80,12 @@ export class BarSlicer {
     return this.open.size;
   }
 
+  /** Remembers the bars of a slice closed before this slicer existed (a restart), so the feed sending them again is a repeat. */
+  remember(ms: number, bars: Iterable<Bar>): void {
+    this.recent.set(ms, new Map([...bars].map((b) => [b.symbol, b])));
+    if (this.recent.size > REMEMBERED_SLICES) this.recent.delete(this.recent.keys().next().value as number);
+  }
+
   /** Offers one bar of bar time `ms` that arrived at wall time `now`. */
   offer(bar: Bar, ms: number, now: number): OfferOutcome {
     if (!this.symbols.has(bar.symbol)) return { kind: 'unknown-symbol' };
