@@ -79,11 +79,15 @@ export class BinanceFeed implements Feed {
     await this.socket?.stop();
   }
 
-  /** Fetches every closed kline after the resume point, symbol by symbol, a page at a time. */
+  /**
+   * Fetches every closed kline after the resume point, symbol by symbol, a page at a time, and delivers them in bar-time
+   * order: one symbol's later klines must not pass the watermark over another's earlier ones.
+   */
   private async backfill(sink: FeedSink): Promise<void> {
     const after = sink.resumeAfterMs();
     if (after === null) return;
     const rest = (this.options.restEndpoint ?? BINANCE_REST_ENDPOINT).replace(/\/+$/, '');
+    const fetched: TimedBar[] = [];
     for (const symbol of this.symbols) {
       let from = after + 1;
       for (;;) {
@@ -96,13 +100,14 @@ export class BinanceFeed implements Feed {
           sink.invalid(`REST ${url}`, parsed.reason);
           break;
         }
-        const bars: TimedBar[] = [...parsed.bars];
-        if (bars.length > 0) sink.bars(bars, `REST ${symbol}`);
-        const last = bars[bars.length - 1];
-        if (bars.length < REST_PAGE || last === undefined) break;
+        fetched.push(...parsed.bars);
+        const last = parsed.bars[parsed.bars.length - 1];
+        if (parsed.bars.length < REST_PAGE || last === undefined) break;
         from = last.ms + 1;
       }
     }
+    fetched.sort((a, b) => a.ms - b.ms || (a.bar.symbol < b.bar.symbol ? -1 : a.bar.symbol > b.bar.symbol ? 1 : 0));
+    if (fetched.length > 0) sink.bars(fetched, 'REST backfill');
   }
 }
 

@@ -7,11 +7,12 @@ import { registerDemo } from './demo.js';
 import { registerReplay } from './replay.js';
 import { registerAudit } from './audit.js';
 import { registerPaper } from './paper.js';
+import { registerExportBars } from './exportBars.js';
 
 /** A subcommand's registration: adds itself to `program`, writes to `io`, and reports a non-zero exit through `setExit`. */
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate, registerReplay, registerAudit, registerPaper];
+const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate, registerReplay, registerAudit, registerPaper, registerExportBars];
 
 /** Adds all subcommands to the program. */
 export function registerCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {

@@ -16,7 +16,7 @@ import type { Feed, FeedClock } from '../../feeds/feed.js';
 import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
 import { wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
-import { writeJson, type CliIO } from '../output.js';
+import type { CliIO } from '../output.js';
 import { PaperSession, type SessionEnd, type SliceStatus } from '../paperSession.js';
 import { queuedCommands } from '../queuedCommands.js';
 import type { RegisterCommand } from './index.js';
@@ -165,7 +165,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
         const code = exitCodeOf(end, untilMs);
         const why = describeEnd(end, untilMs, status.lastBarTime);
         if (flags.json) {
-          writeJson(io, {
+          writeLine(io, {
             type: 'summary',
             portfolioId: status.portfolioId,
             store: store.url,
@@ -216,7 +216,7 @@ function describeEnd(end: SessionEnd, untilMs: number | null, last: string | nul
 function printSlice(io: CliIO, s: SliceStatus, ret: number, json: boolean): void {
   const orders = s.report.events.filter((e) => e.type === 'OrderPlaced').length;
   if (json) {
-    writeJson(io, {
+    writeLine(io, {
       type: 'slice',
       time: s.report.time,
       portfolioValue: s.report.portfolioValue,
@@ -230,4 +230,9 @@ function printSlice(io: CliIO, s: SliceStatus, ret: number, json: boolean): void
   }
   const latency = s.latencyMs === null ? 'recovered' : `${s.latencyMs} ms`;
   io.stdout.write(`${s.report.time}  value ${s.report.portfolioValue}  return ${(ret * 100).toFixed(2)}%  orders ${orders}  latency ${latency}\n`);
+}
+
+/** One JSON object on one line (NDJSON). */
+function writeLine(io: CliIO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value)}\n`);
 }
