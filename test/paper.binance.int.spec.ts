@@ -1,6 +1,6 @@
 // `stratafolio paper` against local Binance stand-ins (WebSocket combined stream + REST klines) replaying recorded
 // kline messages: disconnects, repeats, unclosed updates, bad messages, gaps filled and unfillable, one writer, SIGTERM.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -105,7 +105,10 @@ describe('paper on a Binance kline stream', () => {
     const second = await runCli(...paperArgs(store, server, ['--until', LAST]));
     expect(second.code).toBe(2);
     expect(second.err).toMatch(new RegExp(`portfolio "paper" in ${store.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is being written by process ${first.child.pid} on \\S+ since 20\\d\\d-`));
-    const backtest = await runCli('backtest', '--config', CONFIG, '--bars', join(dir, 'none.ndjson'), '--store', store);
+    const bars = join(dir, 'bars.ndjson');
+    writeFileSync(bars, ['BTCUSDT', 'ETHUSDT'].map((symbol) => JSON.stringify({ timestamp: '2024-03-02T00:00:00Z', symbol, open: '1', high: '1', low: '1', close: '1', volume: '1' })).join('\n'));
+    const backtest = await runCli('backtest', '--config', CONFIG, '--bars', bars, '--store', store);
+    expect(backtest.err).toMatch(/is being written by process/);
     expect(backtest.code).toBe(2);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
