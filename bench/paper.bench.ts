@@ -19,6 +19,8 @@ export const name = 'paper';
 const LATENCY_SLICES = Number(process.env.BENCH_PAPER_LATENCY_SLICES ?? 500);
 const THROUGHPUT_SLICES = Number(process.env.BENCH_PAPER_THROUGHPUT_SLICES ?? 2000);
 const STRATEGIES = 20;
+/** `full` is what paper trading runs with; BENCH_PAPER_DURABILITY=normal shows what the fsyncs cost. */
+const DURABILITY = process.env.BENCH_PAPER_DURABILITY === 'normal' ? 'normal' : 'full';
 
 /** A clock with sub-millisecond resolution, so latencies under a millisecond are not rounded to 0 or 1. */
 const clock: FeedClock = {
@@ -55,7 +57,7 @@ class PushFeed implements Feed {
 
 async function session(slices: readonly BarSlice[], id: string) {
   const dir = mkdtempSync(join(tmpdir(), 'stratafolio-paper-bench-'));
-  const store = await openEventStore(`sqlite:${join(dir, 'bench.db')}`, { durability: 'full' });
+  const store = await openEventStore(`sqlite:${join(dir, 'bench.db')}`, { durability: DURABILITY });
   const symbols = Object.keys(slices[0]?.bars ?? {});
   const config = parsePortfolioConfig({
     id,
@@ -142,7 +144,7 @@ export async function run(): Promise<Record<string, unknown>> {
   return {
     strategies: STRATEGIES,
     symbols: 20,
-    durability: 'full',
+    durability: DURABILITY,
     latencySlices: LATENCY_SLICES,
     latencyP50Ms: Number(percentile(latencies, 50).toFixed(3)),
     latencyP99Ms: Number(percentile(latencies, 99).toFixed(3)),
