@@ -1,5 +1,6 @@
 // `stratafolio paper` against local Binance stand-ins (WebSocket combined stream + REST klines) replaying recorded
-// kline messages: disconnects, repeats, unclosed updates, bad messages, gaps filled and unfillable, one writer, SIGTERM.
+// kline messages: disconnects, repeats, unclosed updates, out-of-order and late bars, bad messages, gaps filled and
+// unfillable, one writer, SIGTERM.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ function paperArgs(store: string, s: LocalBinance, extra: readonly string[] = []
 }
 
 describe('paper on a Binance kline stream', () => {
-  it('survives a disconnect, repeats, unclosed updates and bad messages: every minute becomes exactly one slice, backfilled over REST', async () => {
+  it('survives a disconnect, repeats, unclosed updates, out-of-order, late and bad messages: every minute becomes exactly one slice, backfilled over REST', async () => {
     dir = mkdtempSync(join(tmpdir(), 'paper-binance-'));
     const store = `sqlite:${join(dir, 'paper.db')}`;
     const messages = recordedMessages();
@@ -39,19 +40,25 @@ describe('paper on a Binance kline stream', () => {
       messages[closedIndex(5, 0)]?.replace(/"c":"[^"]+"/, '"c":"-1"') ?? '',
       messages[closedIndex(6, 1)]?.replaceAll('ETHUSDT', 'XRPUSDT').replace('ethusdt', 'xrpusdt') ?? '',
     ];
+    // Minute 20's ETHUSDT kline arrives after minute 21's BTCUSDT one (out of order, within the allowed lateness),
+    // and a different minute-5 BTCUSDT kline arrives long after its slice closed (late).
+    const outOfOrder = [...messages.slice(40, 160)];
+    const eth20 = outOfOrder.splice(closedIndex(20, 1) - 40, 1)[0] as string;
+    outOfOrder.splice(outOfOrder.indexOf(messages[closedIndex(21, 0)] as string) + 1, 0, eth20);
+    outOfOrder.splice(outOfOrder.indexOf(messages[closedIndex(30, 1)] as string) + 1, 0, (messages[closedIndex(5, 0)] as string).replace(/"c":"[^"]+"(.*)"l":"([^"]+)"/, '"c":"$2"$1"l":"$2"'));
     const played = [
       ...messages.slice(0, 40),
       messages[closedIndex(3, 0)] as string,
       ...bad,
       messages[closedIndex(9, 1)] as string,
-      ...messages.slice(40),
+      ...outOfOrder,
     ];
     // The connection drops after minute 12; minutes 13–15 are sent while no one listens; REST has them.
     const drop = played.indexOf(messages[closedIndex(12, 1)] as string);
     const skipLive = new Set<number>();
     for (let i = drop + 1; i <= played.indexOf(messages[closedIndex(15, 1)] as string); i += 1) skipLive.add(i);
     server = await startLocalBinance({ messages: played, tickMs: 15, dropAfter: new Set([drop]), skipLive });
-    const run = startCli([...paperArgs(store, server, ['--until', LAST, '--json'])]);
+    const run = startCli([...paperArgs(store, server, ['--until', LAST, '--json', '--allowed-lateness', '2s'])]);
     const code = await run.exited;
     expect(run.err()).toContain('refused message "this is not json"');
     expect(run.err()).toMatch(/close -1 is not a positive price/);
@@ -61,7 +68,8 @@ describe('paper on a Binance kline stream', () => {
     const lines = run.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const summary = lines[lines.length - 1] as { ended: string; slices: number; feed: Record<string, number> };
     expect(summary).toMatchObject({ ended: 'until', slices: 40, lastBarTime: LAST });
-    expect(summary.feed).toMatchObject({ invalid: 2, unknownSymbol: 1, gaps: 0, late: 0, conflicting: 0 });
+    expect(run.err()).toMatch(/late bar BTCUSDT 2024-03-01T00:05:00.000Z from message .*: its slice closed already/);
+    expect(summary.feed).toMatchObject({ invalid: 2, unknownSymbol: 1, gaps: 0, late: 1, conflicting: 0 });
     expect(summary.feed.duplicates).toBeGreaterThanOrEqual(2);
     expect(server.restRequests()).toBeGreaterThanOrEqual(2);
 
