@@ -132,6 +132,26 @@ export const eventDataSchemas = {
     error: z.string(),
     action: z.enum(['paused', 'liquidating', 'stopped', 'none']),
   }),
+  /**
+   * The bars of one live slice, recorded in the portfolio's feed stream before the engine acts on them, so the log
+   * holds every bar the engine saw (`export-bars` writes them back out as NDJSON).
+   */
+  SliceBarsRecorded: z.strictObject({
+    time: z.string(),
+    bars: z.array(
+      // Numbers as the feed wrote them (validated decimal text), so an exported bar reads back identical.
+      z.strictObject({ symbol: id, open: id, high: id, low: id, close: id, volume: id }),
+    ),
+    /** Commands queued by `stratafolio command` and applied at this slice (each once, by id). */
+    commands: z.array(z.strictObject({ commandId: id, command: z.record(z.string(), json) })),
+  }),
+  /** Bars of `symbol` from `from` to `to` (bar times, inclusive) that the feed never delivered and could not backfill. */
+  FeedGap: z.strictObject({
+    symbol: id,
+    from: z.string(),
+    to: z.string(),
+    reason: z.string(),
+  }),
   StrategyRemoved: z.strictObject({
     strategyId: id,
     liquidated: z.boolean(),

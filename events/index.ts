@@ -7,3 +7,5 @@ export * from './errors.js';
 export type * from './store.js';
 export * from './openEventStore.js';
 export * from './sealedDocument.js';
+export * from './writerLock.js';
+export * from './feedRecord.js';

@@ -2,6 +2,7 @@
 import type { Observable } from 'rxjs';
 import type { RecordedEvent, SealedEvent } from './envelope.js';
 import type { ExpectedRevision } from './errors.js';
+import type { WriterLock } from './writerLock.js';
 
 /** Options of an append. */
 export interface AppendOptions {
@@ -58,6 +59,13 @@ export interface EventStore {
   listStreams(): Promise<string[]>;
   /** Checkpoints and snapshots, stored with the log (in the SQLite file for `sqlite:` stores). */
   readonly documents: DocumentStore;
+  /**
+   * Takes the writer lock of `key` (a portfolio id) for this process, before anything is appended for it: a second
+   * writer is refused at start, not at its first append. A lock whose holder is known to be dead (same host, no such
+   * process) is taken over. Closing the store releases the locks it holds.
+   * @throws WriterLockedError naming the holder (pid, host, since) when a live process holds it.
+   */
+  acquireWriterLock(key: string): Promise<WriterLock>;
   /** Releases the store (closes files, ends subscriptions). */
   close(): Promise<void>;
 }

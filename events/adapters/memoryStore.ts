@@ -6,6 +6,7 @@ import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type St
 import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog } from './catchUpSubscription.js';
 import { pagedRead } from './pagedRead.js';
 import { StoreClosedError } from './storeClosedError.js';
+import { WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
 
 /** One stored row of a memory log: the same columns the SQLite adapter keeps. */
 export interface MemoryRow {
@@ -26,6 +27,8 @@ export class MemoryLog {
   /** Rows in position order; position = index + 1. Tests may rewrite a row's body or hash to simulate corruption. */
   readonly rows: MemoryRow[] = [];
   readonly documents = new Map<string, string>();
+  /** Writer locks by key: the holder lives in this process, so a lock is held until released or its store closed. */
+  readonly writerLocks = new Map<string, WriterLockHolder>();
   private readonly byEventId = new Map<string, MemoryRow>();
   private readonly streams = new Map<string, MemoryRow[]>();
   private readonly listeners = new Set<() => void>();
@@ -132,9 +135,23 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
     },
   };
 
+  const heldLocks = new Set<() => void>();
   return {
     url,
     documents,
+    async acquireWriterLock(key: string): Promise<WriterLock> {
+      ensureOpen();
+      const other = log.writerLocks.get(key);
+      if (other !== undefined) throw new WriterLockedError(key, other, url);
+      const holder = currentHolder();
+      log.writerLocks.set(key, holder);
+      const release = (): void => {
+        heldLocks.delete(release);
+        if (log.writerLocks.get(key) === holder) log.writerLocks.delete(key);
+      };
+      heldLocks.add(release);
+      return { key, holder, release: async () => release() };
+    },
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       ensureOpen();
       const rows = encodeBatch(stream, events);
@@ -186,6 +203,7 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
     },
     async close(): Promise<void> {
       if (closed) return;
+      for (const release of [...heldLocks]) release();
       for (const sub of [...live]) sub.complete();
       closed = true;
     },

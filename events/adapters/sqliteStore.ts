@@ -12,6 +12,7 @@ import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredR
 import { pagedRead } from './pagedRead.js';
 import { readAheadPages, type ReadAheadOptions } from './sqliteReadAhead.js';
 import { StoreClosedError } from './storeClosedError.js';
+import { WriterLockedError, currentHolder, holderIsDead, type WriterLock, type WriterLockHolder } from '../writerLock.js';
 
 /** Options of an SQLite store. */
 export interface SqliteStoreOptions {
@@ -64,6 +65,15 @@ CREATE TABLE IF NOT EXISTS documents (
   key        TEXT NOT NULL,
   value      TEXT NOT NULL,
   PRIMARY KEY (collection, key)
+) WITHOUT ROWID;
+`;
+
+const LOCK_SCHEMA = `
+CREATE TABLE IF NOT EXISTS writer_locks (
+  key   TEXT    PRIMARY KEY,
+  pid   INTEGER NOT NULL,
+  host  TEXT    NOT NULL,
+  since TEXT    NOT NULL
 ) WITHOUT ROWID;
 `;
 
@@ -252,9 +262,39 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     },
   };
 
+  // Writer locks are rows of their own table, created on first use so stores written before it need no migration.
+  // Taken in an IMMEDIATE transaction: of two processes starting at once, exactly one sees no live holder.
+  const heldLocks = new Set<() => void>();
+  const acquireLockTx = db.transaction((key: string, holder: WriterLockHolder): WriterLockHolder | null => {
+    db.exec(LOCK_SCHEMA);
+    const row = db.prepare<[string], WriterLockHolder>('SELECT pid, host, since FROM writer_locks WHERE key = ?').get(key);
+    if (row !== undefined && !holderIsDead(row)) return row;
+    db.prepare('INSERT OR REPLACE INTO writer_locks (key, pid, host, since) VALUES (?, ?, ?, ?)').run(key, holder.pid, holder.host, holder.since);
+    return null;
+  });
+
   return {
     url,
     documents,
+    async acquireWriterLock(key: string): Promise<WriterLock> {
+      ensureOpen();
+      const holder = currentHolder();
+      const other = unlessBusy(() => acquireLockTx.immediate(key, holder));
+      if (other !== null) throw new WriterLockedError(key, other, url);
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        heldLocks.delete(release);
+        if (!closed) {
+          unlessBusy(() =>
+            db.prepare('DELETE FROM writer_locks WHERE key = ? AND pid = ? AND host = ? AND since = ?').run(key, holder.pid, holder.host, holder.since),
+          );
+        }
+      };
+      heldLocks.add(release);
+      return { key, holder, release: async () => release() };
+    },
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       ensureOpen();
       refuseWrite();
@@ -328,6 +368,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     },
     async close(): Promise<void> {
       if (closed) return;
+      for (const release of [...heldLocks]) release();
       for (const sub of [...live]) sub.complete();
       for (const stop of [...readAheads]) stop();
       closed = true;

@@ -59,14 +59,20 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   // A durability named in the URL wins over the config's.
   const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: config.durability });
   try {
-    const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config) });
+    // One writer per portfolio: a paper session or another backtest on it is refused here, before anything is read.
+    const lock = await store.acquireWriterLock(config.id);
     try {
-      const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });
-      const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));
-      if (flags.json) writeJson(io, summary);
-      else printSummary(io, summary);
+      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config) });
+      try {
+        const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });
+        const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));
+        if (flags.json) writeJson(io, summary);
+        else printSummary(io, summary);
+      } finally {
+        portfolio.close();
+      }
     } finally {
-      portfolio.close();
+      await lock.release();
     }
   } finally {
     await store.close();

@@ -26,6 +26,7 @@ import { LogBrokenError } from '../logBrokenError.js';
 import { ownValue } from '../../records/ownKeys.js';
 import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
 import type { RegisterCommand } from './index.js';
+import { followReplay } from '../replayFollow.js';
 
 const STREAM_PREFIX = 'portfolio-';
 
@@ -94,6 +95,7 @@ interface ReplayFlags {
   readonly asOf?: string;
   readonly json?: boolean;
   readonly verify?: boolean;
+  readonly follow?: boolean;
 }
 
 /** Folds every projection of one portfolio up to `asOf`, with progress on a TTY when asked. */
@@ -194,7 +196,18 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
     .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
     .option('--json', 'print JSON (money as decimal strings)')
     .option('--verify', 'verify the whole log (as `audit --verify` does) before printing any number')
+    .option('--follow', 'keep running: print an updated summary line (NDJSON with --json) as each slice lands, until SIGINT/SIGTERM')
     .action(async (flags: ReplayFlags) => {
+      if (flags.follow) {
+        if (flags.asOf !== undefined) throw new ConfigError('--follow and --as-of cannot be combined', 'follow');
+        const store = await openExistingStore(flags.store);
+        try {
+          await followReplay(store, (await resolvePortfolioStream(store, flags.portfolio)).stream, io, flags.json === true);
+        } finally {
+          await store.close();
+        }
+        return;
+      }
       const asOf = flags.asOf === undefined ? ({ kind: 'end' } as const) : parseAsOf(flags.asOf);
       const store = await openExistingStore(flags.store, 'cache-if-writable');
       try {

@@ -1,0 +1,167 @@
+// Live-path benchmark: bars pushed into a paper session (slicer → feed record → Portfolio.processSlice, both appends
+// durable with SQLite durability `full`), 20 momentum strategies on 20 symbols. Figures: latency from the arrival of a
+// slice's last bar to the slice being durable (p50, p99, one slice at a time), and sustained slices/s (bars pushed as
+// fast as the session takes them).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEventStore } from '../events/openEventStore.js';
+import { FeedRecorder } from '../events/feedRecord.js';
+import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
+import { Portfolio } from '../actors/portfolio.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { PaperSession, type SliceStatus } from '../src/cli/paperSession.js';
+import type { Feed, FeedClock, FeedSink } from '../src/feeds/feed.js';
+import type { BarSlice } from '../src/market/bar.js';
+
+export const name = 'paper';
+
+const LATENCY_SLICES = Number(process.env.BENCH_PAPER_LATENCY_SLICES ?? 500);
+const THROUGHPUT_SLICES = Number(process.env.BENCH_PAPER_THROUGHPUT_SLICES ?? 2000);
+const STRATEGIES = 20;
+/** `full` is what paper trading runs with; BENCH_PAPER_DURABILITY=normal shows what the fsyncs cost. */
+const DURABILITY = process.env.BENCH_PAPER_DURABILITY === 'normal' ? 'normal' : 'full';
+
+/** A clock with sub-millisecond resolution, so latencies under a millisecond are not rounded to 0 or 1. */
+const clock: FeedClock = {
+  now: () => performance.now(),
+  setTimer: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+  random: () => 0.5,
+};
+
+/** A feed the benchmark pushes bars into directly. */
+class PushFeed implements Feed {
+  readonly description = 'benchmark';
+  readonly symbols = null;
+  readonly intervalMs = null;
+  sink: FeedSink | null = null;
+  private ready: () => void = () => undefined;
+  readonly started = new Promise<void>((resolve) => {
+    this.ready = resolve;
+  });
+  start(sink: FeedSink): void {
+    this.sink = sink;
+    this.ready();
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  push(slice: BarSlice): void {
+    const ms = Date.parse(slice.time);
+    this.sink?.bars(Object.values(slice.bars).map((bar) => ({ ms, bar })), 'benchmark');
+  }
+}
+
+async function session(slices: readonly BarSlice[], id: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'stratafolio-paper-bench-'));
+  const store = await openEventStore(`sqlite:${join(dir, 'bench.db')}`, { durability: DURABILITY });
+  const symbols = Object.keys(slices[0]?.bars ?? {});
+  const config = parsePortfolioConfig({
+    id,
+    name: 'paper benchmark',
+    capital: '10000000',
+    strategies: Array.from({ length: STRATEGIES }, (_, i) => ({
+      id: `mom${String(i).padStart(2, '0')}`,
+      kind: 'momentum',
+      allocation: (0.95 / STRATEGIES).toFixed(6),
+      params: { lookback: 20 + (i % 40), topN: 3 + (i % 5), rebalanceEvery: 21 },
+    })),
+    execution: { fillAt: 'close', commission: { kind: 'per-share', perShare: '0.005', minimum: '1' }, slippageBps: '2' },
+    snapshotEvery: 0,
+  });
+  const portfolio = await Portfolio.open({ store, config });
+  const recorder = await FeedRecorder.open(store, id, null);
+  const feed = new PushFeed();
+  const listeners: ((s: SliceStatus) => void)[] = [];
+  const paper = new PaperSession({
+    portfolio,
+    recorder,
+    feed,
+    clock,
+    symbols,
+    untilMs: Date.parse(slices[slices.length - 1]?.time ?? ''),
+    fromMs: null,
+    allowedLatenessMs: 0,
+    closeAfterMs: null,
+    commands: null,
+    onSlice: (s) => {
+      for (const l of listeners) l(s);
+    },
+    onNotice: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+  const ended = paper.run();
+  await feed.started;
+  return {
+    feed,
+    listeners,
+    finish: async () => {
+      await ended;
+      portfolio.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const all = [...syntheticSlices({ seed: 7, symbols: 20, bars: LATENCY_SLICES + THROUGHPUT_SLICES })];
+
+  // Latency: one slice at a time, the next pushed once the previous is durable.
+  const latency = await session(all.slice(0, LATENCY_SLICES), 'paper-latency');
+  const latencies: number[] = [];
+  // Slices that only mark (one BarMarked) apart from those where strategies trade: the engine's order flow is what
+  // the second adds on top of the live path's own cost.
+  const quiet: number[] = [];
+  const trading: number[] = [];
+  for (const slice of all.slice(0, LATENCY_SLICES)) {
+    const durable = new Promise<SliceStatus>((resolve) => latency.listeners.splice(0, 1, resolve));
+    latency.feed.push(slice);
+    const status = await durable;
+    const ms = status.latencyMs ?? NaN;
+    latencies.push(ms);
+    (status.report.events.length === 1 ? quiet : trading).push(ms);
+  }
+  await latency.finish();
+  for (const list of [latencies, quiet, trading]) list.sort((a, b) => a - b);
+
+  // Throughput: every bar pushed at once; the session slices, records and applies them as fast as it can.
+  const burst = all.slice(LATENCY_SLICES);
+  const throughput = await session(burst, 'paper-throughput');
+  let done = 0;
+  const allDurable = new Promise<void>((resolve) =>
+    throughput.listeners.push(() => {
+      done += 1;
+      if (done === burst.length) resolve();
+    }),
+  );
+  const t0 = performance.now();
+  for (const slice of burst) throughput.feed.push(slice);
+  await allDurable;
+  const seconds = (performance.now() - t0) / 1000;
+  await throughput.finish();
+
+  return {
+    strategies: STRATEGIES,
+    symbols: 20,
+    durability: DURABILITY,
+    latencySlices: LATENCY_SLICES,
+    latencyP50Ms: Number(percentile(latencies, 50).toFixed(3)),
+    latencyP99Ms: Number(percentile(latencies, 99).toFixed(3)),
+    latencyMaxMs: Number((latencies[latencies.length - 1] ?? NaN).toFixed(3)),
+    quietSlices: quiet.length,
+    quietP50Ms: Number(percentile(quiet, 50).toFixed(3)),
+    quietP99Ms: Number(percentile(quiet, 99).toFixed(3)),
+    tradingSlices: trading.length,
+    tradingP50Ms: Number(percentile(trading, 50).toFixed(3)),
+    tradingP99Ms: Number(percentile(trading, 99).toFixed(3)),
+    throughputSlices: burst.length,
+    slicesPerSecond: Math.round(burst.length / seconds),
+  };
+}

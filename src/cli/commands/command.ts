@@ -1,0 +1,116 @@
+// `stratafolio command`: queues pause | resume | remove | rebalance for a running paper session, durably in the store,
+// and waits for the session's answer (applied at which slice, or refused and why).
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { ConfigError, StratafolioError } from '../../errors.js';
+import { openEventStore } from '../../../events/openEventStore.js';
+import type { EventStore } from '../../../events/store.js';
+import { wallClock } from '../../feeds/wallClock.js';
+import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, type CommandResult, type PortfolioCommand } from '../queuedCommands.js';
+import { parseDuration } from './paper.js';
+import type { CliIO } from '../output.js';
+import type { RegisterCommand } from './index.js';
+
+interface CommandFlags {
+  readonly store: string;
+  readonly portfolio?: string;
+  readonly reason?: string;
+  readonly keepPositions?: boolean;
+  readonly wait: string;
+  readonly json?: boolean;
+}
+
+const STREAM_PREFIX = 'portfolio-';
+
+/** Registers `command`. */
+export const registerCommand: RegisterCommand = (program: Command, io: CliIO, setExit) => {
+  program
+    .command('command')
+    .description('queue a command for a running paper session: pause <strategy> | resume <strategy> | remove <strategy> | rebalance <strategy=weight>…')
+    .argument('<action>', 'pause | resume | remove | rebalance')
+    .argument('<args...>', 'the strategy id, or strategy=weight pairs for rebalance')
+    .requiredOption('--store <url>', 'event store URL of the session')
+    .option('--portfolio <id>', 'portfolio id (default: the only portfolio in the store)')
+    .option('--reason <text>', 'reason recorded with the change')
+    .option('--keep-positions', 'remove: keep the positions instead of liquidating them')
+    .option('--wait <duration>', 'how long to wait for the session to answer (0s: do not wait)', '30s')
+    .option('--json', 'print the answer as JSON')
+    .action(async (action: string, args: string[], flags: CommandFlags) => {
+      setExit(await queueCommand(action, args, flags, io));
+    });
+};
+
+/**
+ * Builds the command from the arguments.
+ * @throws ConfigError naming the argument that is wrong.
+ */
+export function commandOf(action: string, args: readonly string[], flags: Pick<CommandFlags, 'reason' | 'keepPositions'>): PortfolioCommand {
+  const one = (): string => {
+    if (args.length !== 1) throw new ConfigError(`${action} takes one strategy id, got ${args.length} arguments`);
+    return args[0] as string;
+  };
+  switch (action) {
+    case 'pause':
+      return { kind: 'pause', strategyId: one(), reason: flags.reason ?? 'paused by command' };
+    case 'resume':
+      return { kind: 'resume', strategyId: one(), reason: flags.reason ?? 'resumed by command' };
+    case 'remove':
+      return { kind: 'remove', strategyId: one(), liquidate: flags.keepPositions !== true };
+    case 'rebalance': {
+      const weights: Record<string, number> = Object.create(null) as Record<string, number>;
+      for (const pair of args) {
+        const m = /^([^=]+)=(\d+(?:\.\d+)?)$/.exec(pair);
+        if (m === null) throw new ConfigError(`rebalance: "${pair}" is not strategy=weight (e.g. trend=0.4)`);
+        weights[m[1] as string] = Number(m[2]);
+      }
+      return { kind: 'rebalance', weights: { ...weights }, reason: flags.reason ?? 'rebalance by command' };
+    }
+    default:
+      throw new ConfigError(`unknown action "${action}": use pause, resume, remove or rebalance`);
+  }
+}
+
+async function portfolioOf(store: EventStore, given: string | undefined): Promise<string> {
+  const ids = (await store.listStreams()).filter((s) => s.startsWith(STREAM_PREFIX)).map((s) => s.slice(STREAM_PREFIX.length));
+  if (given !== undefined) {
+    if (!ids.includes(given)) throw new ConfigError(`${store.url} has no portfolio "${given}"${ids.length > 0 ? ` (it has: ${ids.join(', ')})` : ''}`, 'portfolio');
+    return given;
+  }
+  if (ids.length !== 1) throw new ConfigError(ids.length === 0 ? `${store.url} has no portfolio` : `${store.url} has ${ids.length} portfolios (${ids.join(', ')}): pass --portfolio <id>`, 'portfolio');
+  return ids[0] as string;
+}
+
+async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
+  const command = commandOf(action, args, flags);
+  const waitMs = parseDuration(flags.wait, '--wait');
+  const store = await openEventStore(flags.store);
+  try {
+    const portfolioId = await portfolioOf(store, flags.portfolio);
+    const prefix = `${portfolioId}/`;
+    const known = [...(await store.documents.list(COMMANDS_COLLECTION)), ...(await store.documents.list(COMMAND_RESULTS_COLLECTION))].filter((k) => k.startsWith(prefix));
+    // Sequence first, so the session applies commands in the order they were queued; the suffix keeps two issued at once apart.
+    const commandId = `${String(known.length + 1).padStart(10, '0')}-${randomUUID().slice(0, 8)}`;
+    await store.documents.put(COMMANDS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(command));
+    const deadline = wallClock.now() + waitMs;
+    let result: CommandResult | null = null;
+    for (;;) {
+      const text = await store.documents.get(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId));
+      if (text !== null) {
+        result = JSON.parse(text) as CommandResult;
+        break;
+      }
+      if (wallClock.now() >= deadline) break;
+      await new Promise<void>((resolve) => wallClock.setTimer(100, resolve));
+    }
+    if (flags.json) io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command, result: result ?? { status: 'queued' } })}\n`);
+    if (result === null) {
+      if (!flags.json) io.stdout.write(`queued ${action} as command ${commandId}: no session answered within ${flags.wait}; the running session applies it at its next slice\n`);
+      return 0;
+    }
+    if (result.status === 'refused') throw new StratafolioError(`the session refused ${action} ${args.join(' ')}: ${result.reason}`);
+    if (!flags.json) io.stdout.write(`${action} ${args.join(' ')}: applied at the slice of ${result.at}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

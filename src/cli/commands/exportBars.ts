@@ -1,0 +1,62 @@
+// `stratafolio export-bars`: writes the bars a live portfolio acted on (its feed record) as NDJSON bars, the format
+// `backtest --format ndjson` reads, so a paper session can be rerun as a backtest.
+import { createWriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import { openEventStore } from '../../../events/openEventStore.js';
+import { feedStream } from '../../../events/feedRecord.js';
+import type { CliIO } from '../output.js';
+import type { RegisterCommand } from './index.js';
+
+interface ExportFlags {
+  readonly store: string;
+  readonly portfolio?: string;
+  readonly out?: string;
+}
+
+const FEED_PREFIX = 'feed-';
+
+/** Registers `export-bars`. */
+export const registerExportBars: RegisterCommand = (program: Command, io: CliIO) => {
+  program
+    .command('export-bars')
+    .description('write the bars a paper session acted on as NDJSON bars (backtest over them gives the same events)')
+    .requiredOption('--store <url>', 'event store URL')
+    .option('--portfolio <id>', 'portfolio id (default: the only paper portfolio in the store)')
+    .option('--out <file>', 'output file (default: stdout)')
+    .action(async (flags: ExportFlags) => {
+      await exportBars(flags, io);
+    });
+};
+
+async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
+  const store = await openEventStore(flags.store);
+  try {
+    const ids = (await store.listStreams()).filter((s) => s.startsWith(FEED_PREFIX)).map((s) => s.slice(FEED_PREFIX.length));
+    let id = flags.portfolio;
+    if (id === undefined) {
+      if (ids.length !== 1) {
+        throw new ConfigError(
+          ids.length === 0 ? `${store.url} holds no paper session's bars` : `${store.url} holds the bars of ${ids.length} portfolios (${ids.join(', ')}): pass --portfolio <id>`,
+          'portfolio',
+        );
+      }
+      id = ids[0] as string;
+    } else if (!ids.includes(id)) {
+      throw new ConfigError(`${store.url} holds no bars of portfolio "${id}"${ids.length > 0 ? ` (it has: ${ids.join(', ')})` : ''}`, 'portfolio');
+    }
+    const file = flags.out === undefined ? null : createWriteStream(flags.out);
+    const sink: NodeJS.WritableStream = file ?? io.stdout;
+    for await (const event of store.readStream(feedStream(id))) {
+      if (event.type !== 'SliceBarsRecorded') continue;
+      let chunk = '';
+      for (const b of event.data.bars) {
+        chunk += `${JSON.stringify({ timestamp: event.data.time, symbol: b.symbol, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })}\n`;
+      }
+      if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', resolve));
+    }
+    if (file !== null) await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  } finally {
+    await store.close();
+  }
+}

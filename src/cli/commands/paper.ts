@@ -1,0 +1,238 @@
+// `stratafolio paper`: runs a portfolio on a live bar stream through the backtest's code path, crash-safe, one writer.
+import type { Command } from 'commander';
+import { loadPortfolioConfig, type PortfolioConfig } from '../../config/portfolioConfig.js';
+import { namedSymbols } from '../../config/configSymbols.js';
+import { preflightConfig } from '../preflight.js';
+import { ConfigError } from '../../errors.js';
+import { openEventStore } from '../../../events/openEventStore.js';
+import { FeedRecorder } from '../../../events/feedRecord.js';
+import { Portfolio } from '../../../actors/portfolio.js';
+import { parseBarTime } from '../../market/barTime.js';
+import { parseFeedSpec, type FeedSpec } from '../../feeds/feedSpec.js';
+import { BinanceFeed } from '../../feeds/binanceFeed.js';
+import { NdjsonSocketFeed } from '../../feeds/ndjsonSocketFeed.js';
+import { LineStreamFeed } from '../../feeds/stdinFeed.js';
+import type { Feed, FeedClock } from '../../feeds/feed.js';
+import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
+import { wallClock } from '../../feeds/wallClock.js';
+import { dec } from '../../money/decimal.js';
+import type { CliIO } from '../output.js';
+import { PaperSession, type SessionEnd, type SliceStatus } from '../paperSession.js';
+import { queuedCommands } from '../queuedCommands.js';
+import type { RegisterCommand } from './index.js';
+
+interface PaperFlags {
+  readonly config: string;
+  readonly feed: string;
+  readonly store: string;
+  readonly until?: string;
+  readonly from?: string;
+  readonly json?: boolean;
+  readonly symbols?: string;
+  readonly endpoint?: string;
+  readonly restEndpoint?: string;
+  readonly allowedLateness: string;
+  readonly closeAfter?: string;
+  readonly staleTimeout: string;
+  readonly heartbeat: string;
+  readonly maxBackoff: string;
+}
+
+/** Exit code of a session whose feed ended before its --until bar time. */
+export const EXIT_FEED_ENDED_EARLY = 3;
+
+/** Registers `paper`. */
+export const registerPaper: RegisterCommand = (program: Command, io: CliIO, setExit) => {
+  program
+    .command('paper')
+    .description('run a portfolio on a live bar stream (paper trading); running it again resumes after the last durable slice')
+    .requiredOption('--config <file>', 'portfolio config (JSON)')
+    .requiredOption('--feed <spec>', 'binance:SYMBOL[,SYMBOL…]@interval | ws://… or wss://… (NDJSON bars) | - (NDJSON bars on stdin)')
+    .option('--store <url>', 'event store URL (durability full unless the URL says otherwise)', 'sqlite:./runs/paper.db')
+    .option('--until <bar time>', 'stop cleanly after the slice at this bar time')
+    .option('--from <bar time>', 'first bar time of a new session (backfilled where the feed can)')
+    .option('--symbols <list>', 'symbols to slice on, comma-separated (default: the feed’s, or those the config names)')
+    .option('--endpoint <ws url>', 'Binance WebSocket endpoint (default wss://stream.binance.com:9443)')
+    .option('--rest-endpoint <http url>', 'Binance REST endpoint (default https://api.binance.com)')
+    .option('--allowed-lateness <duration>', 'how long a slice waits for missing bars once a later bar has arrived', '0ms')
+    .option('--close-after <duration>', 'close a slice this long after its first bar even if no later bar has come')
+    .option('--stale-timeout <duration>', 'reconnect when no valid message arrives for this long', '30s')
+    .option('--heartbeat <duration>', 'ping interval (a missing pong by the next ping reconnects)', '10s')
+    .option('--max-backoff <duration>', 'cap on the reconnect delay', '30s')
+    .option('--json', 'print one JSON object per slice (NDJSON) and a summary at the end')
+    .action(async (flags: PaperFlags) => {
+      setExit(await runPaper(flags, io, wallClock));
+    });
+};
+
+/**
+ * Parses a duration: a number with unit ms, s, m or h.
+ * @throws ConfigError naming the flag.
+ */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (m === null) throw new ConfigError(`${flag} ${JSON.stringify(text)} is not a duration (e.g. 500ms, 2s, 1m)`, flag);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function barTimeFlag(text: string | undefined, flag: string): number | null {
+  if (text === undefined) return null;
+  const t = parseBarTime(text);
+  if (!t.ok) throw new ConfigError(`${flag}: ${t.reason}`, flag);
+  return t.ms;
+}
+
+function openFeed(spec: FeedSpec, flags: PaperFlags, clock: FeedClock, timings: ReconnectTimings): Feed {
+  if (spec.kind === 'binance') {
+    return new BinanceFeed({ symbols: spec.symbols, interval: spec.interval, endpoint: flags.endpoint, restEndpoint: flags.restEndpoint, clock, ...timings });
+  }
+  if (flags.endpoint !== undefined || flags.restEndpoint !== undefined) {
+    throw new ConfigError('--endpoint and --rest-endpoint apply to binance: feeds only', 'endpoint');
+  }
+  if (spec.kind === 'websocket') return new NdjsonSocketFeed({ url: spec.url, clock, ...timings });
+  return new LineStreamFeed(process.stdin);
+}
+
+function subscribedSymbols(config: PortfolioConfig, feed: Feed, flags: PaperFlags): string[] {
+  const given = flags.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const symbols = [...new Set(given ?? feed.symbols ?? namedSymbols(config).map((n) => n.symbol))].sort();
+  if (symbols.length === 0) {
+    throw new ConfigError(`${flags.config} names no symbols (params.symbol / params.symbols): pass --symbols A,B to say which bars make a slice`, 'symbols');
+  }
+  const missing = namedSymbols(config).filter((n) => !symbols.includes(n.symbol));
+  if (missing.length > 0) {
+    const m = missing[0] as (typeof missing)[number];
+    throw new ConfigError(`${flags.config}: ${m.field}: symbol "${m.symbol}" is not delivered by ${feed.description} (it delivers ${symbols.join(', ')})`, m.field);
+  }
+  return symbols;
+}
+
+/** Runs a paper session and returns the exit code (0: --until reached, stopped by a signal, or the input ended without --until). */
+export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): Promise<number> {
+  const config = await loadPortfolioConfig(flags.config);
+  preflightConfig(config, flags.config);
+  const spec = parseFeedSpec(flags.feed);
+  const untilMs = barTimeFlag(flags.until, '--until');
+  const fromMs = barTimeFlag(flags.from, '--from');
+  const timings: ReconnectTimings = {
+    staleMs: parseDuration(flags.staleTimeout, '--stale-timeout'),
+    heartbeatMs: parseDuration(flags.heartbeat, '--heartbeat'),
+    maxBackoffMs: parseDuration(flags.maxBackoff, '--max-backoff'),
+    initialBackoffMs: Math.min(250, parseDuration(flags.maxBackoff, '--max-backoff')),
+  };
+  const allowedLatenessMs = parseDuration(flags.allowedLateness, '--allowed-lateness');
+  const closeAfterMs = flags.closeAfter === undefined ? null : parseDuration(flags.closeAfter, '--close-after');
+  const feed = openFeed(spec, flags, clock, timings);
+  const symbols = subscribedSymbols(config, feed, flags);
+  // Paper trading appends every slice durably unless the URL says otherwise.
+  const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: 'full' });
+  const notice = (line: string): void => {
+    io.stderr.write(`stratafolio: ${line}\n`);
+  };
+  try {
+    const lock = await store.acquireWriterLock(config.id);
+    try {
+      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config) });
+      try {
+        const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
+        const total = dec(portfolio.status().totalCapital);
+        const session = new PaperSession({
+          portfolio,
+          recorder,
+          feed,
+          clock,
+          symbols,
+          untilMs,
+          fromMs,
+          allowedLatenessMs,
+          closeAfterMs,
+          commands: queuedCommands(store, config.id),
+          onNotice: notice,
+          onSlice: (s) => printSlice(io, s, total.isZero() ? 0 : dec(s.report.portfolioValue).div(total).minus(1).toNumber(), flags.json === true),
+        });
+        const onSignal = (signal: NodeJS.Signals): void => session.stop({ reason: 'signal', signal });
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        let end: SessionEnd;
+        try {
+          end = await session.run();
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        const status = portfolio.status();
+        const code = exitCodeOf(end, untilMs);
+        const why = describeEnd(end, untilMs, status.lastBarTime);
+        if (flags.json) {
+          writeLine(io, {
+            type: 'summary',
+            portfolioId: status.portfolioId,
+            store: store.url,
+            ended: end.reason,
+            detail: why,
+            exitCode: code,
+            slicesThisRun: session.slices,
+            slices: status.slices,
+            lastBarTime: status.lastBarTime,
+            portfolioValue: status.portfolioValue,
+            feed: { ...session.counts },
+          });
+        } else {
+          io.stdout.write(`${why}: ${session.slices} slices this run, ${status.slices} in all; last bar ${status.lastBarTime ?? '—'}; value ${status.portfolioValue}\n`);
+        }
+        if (code !== 0) notice(why);
+        return code;
+      } finally {
+        portfolio.close();
+      }
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+function exitCodeOf(end: SessionEnd, untilMs: number | null): number {
+  if (end.reason === 'failed') throw end.error;
+  if (end.reason === 'feed-ended' && untilMs !== null) return EXIT_FEED_ENDED_EARLY;
+  return 0;
+}
+
+function describeEnd(end: SessionEnd, untilMs: number | null, last: string | null): string {
+  switch (end.reason) {
+    case 'until':
+      return `reached --until ${new Date(untilMs ?? 0).toISOString()}`;
+    case 'signal':
+      return `stopped by ${end.signal} after the slice in progress`;
+    case 'feed-ended':
+      return untilMs === null ? `the feed ended (${end.detail})` : `the feed ended (${end.detail}) at ${last ?? 'no slice'} before --until ${new Date(untilMs).toISOString()}`;
+    case 'failed':
+      return 'failed';
+  }
+}
+
+function printSlice(io: CliIO, s: SliceStatus, ret: number, json: boolean): void {
+  const orders = s.report.events.filter((e) => e.type === 'OrderPlaced').length;
+  if (json) {
+    writeLine(io, {
+      type: 'slice',
+      time: s.report.time,
+      portfolioValue: s.report.portfolioValue,
+      return: ret,
+      orders,
+      latencyMs: s.latencyMs,
+      closedBy: s.closedBy,
+      feed: s.counts,
+    });
+    return;
+  }
+  const latency = s.latencyMs === null ? 'recovered' : `${s.latencyMs} ms`;
+  io.stdout.write(`${s.report.time}  value ${s.report.portfolioValue}  return ${(ret * 100).toFixed(2)}%  orders ${orders}  latency ${latency}\n`);
+}
+
+/** One JSON object on one line (NDJSON). */
+function writeLine(io: CliIO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value)}\n`);
+}

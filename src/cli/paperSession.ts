@@ -1,0 +1,231 @@
+// A paper-trading session: bars from a live feed → slices (BarSlicer) → feed record (write-ahead) → the same
+// Portfolio.processSlice a backtest runs. Recovers from the feed record after a crash, stops cleanly on a signal or
+// after the --until slice, and reports every slice, refused message and gap.
+import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
+import type { FeedGapRecord, FeedRecorder, RecordedCommand } from '../../events/feedRecord.js';
+import { BarSlicer, type ClosedSlice } from '../feeds/barSlicer.js';
+import type { Feed, FeedClock, FeedSink } from '../feeds/feed.js';
+import type { TimedBar } from '../feeds/feedMessages.js';
+import { formatBarTime } from '../market/barTime.js';
+import type { BarSlice } from '../market/bar.js';
+
+/** Counters of what the feed sent that did not become part of a slice. */
+export interface FeedCounts {
+  bars: number;
+  duplicates: number;
+  late: number;
+  conflicting: number;
+  invalid: number;
+  unknownSymbol: number;
+  gaps: number;
+}
+
+/** What one live slice did, for the status line and NDJSON. */
+export interface SliceStatus {
+  readonly report: SliceReport;
+  /** Wall-clock ms from the slice's closing (its last bar's arrival) to its events being durable; null when recovered. */
+  readonly latencyMs: number | null;
+  readonly closedBy: ClosedSlice['closedBy'] | 'recovered';
+  readonly counts: Readonly<FeedCounts>;
+}
+
+/** Why a session ended. */
+export type SessionEnd =
+  | { readonly reason: 'until' }
+  | { readonly reason: 'signal'; readonly signal: string }
+  | { readonly reason: 'feed-ended'; readonly detail: string }
+  | { readonly reason: 'failed'; readonly error: unknown };
+
+/** Applies a queued command to the portfolio (validated by it); returns the command as recorded. */
+export interface CommandSource {
+  /** Commands queued since the last slice that this session has not yet applied, validated and applied now. */
+  applyQueued(portfolio: Portfolio, applied: ReadonlySet<string>): Promise<readonly RecordedCommand[]>;
+  /** Re-applies a recorded command (recovery of a slice recorded before a crash). */
+  reapply(portfolio: Portfolio, command: RecordedCommand): void;
+  /** Tells the queue the commands are durable with their slice. */
+  settle(commands: readonly RecordedCommand[], slice: BarSlice): Promise<void>;
+}
+
+/** How a session runs. */
+export interface PaperSessionOptions {
+  readonly portfolio: Portfolio;
+  readonly recorder: FeedRecorder;
+  readonly feed: Feed;
+  readonly clock: FeedClock;
+  readonly symbols: readonly string[];
+  /** Stop after the slice at this bar time (epoch ms). */
+  readonly untilMs: number | null;
+  /** First bar time wanted by a new session (epoch ms): the feed backfills from it. */
+  readonly fromMs: number | null;
+  readonly allowedLatenessMs: number;
+  readonly closeAfterMs: number | null;
+  readonly commands: CommandSource | null;
+  readonly onSlice: (status: SliceStatus) => void;
+  /** A line for stderr (refused message, connection change, gap). */
+  readonly onNotice: (line: string) => void;
+}
+
+/** One live session over one portfolio. */
+export class PaperSession {
+  readonly counts: FeedCounts = { bars: 0, duplicates: 0, late: 0, conflicting: 0, invalid: 0, unknownSymbol: 0, gaps: 0 };
+  private slicer: BarSlicer | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private end: SessionEnd | null = null;
+  private finish: ((end: SessionEnd) => void) | null = null;
+  private cancelDeadline: (() => void) | null = null;
+  private slicesThisRun = 0;
+
+  constructor(private readonly options: PaperSessionOptions) {}
+
+  /** Slices applied by this process (recovered ones included). */
+  get slices(): number {
+    return this.slicesThisRun;
+  }
+
+  /** Runs until --until, a stop request, the end of the feed, or a failure. */
+  async run(): Promise<SessionEnd> {
+    const o = this.options;
+    const done = new Promise<SessionEnd>((resolve) => {
+      this.finish = resolve;
+    });
+    // Slices recorded before a crash but not yet applied are applied first, exactly as recorded.
+    for (const recorded of o.recorder.pending) {
+      const last = o.portfolio.status().lastBarTime;
+      if (last !== null && recorded.slice.time <= last) continue;
+      for (const c of recorded.commands) o.commands?.reapply(o.portfolio, c);
+      const report = await o.portfolio.processSlice(recorded.slice);
+      await o.commands?.settle(recorded.commands, recorded.slice);
+      this.slicesThisRun += 1;
+      o.onSlice({ report, latencyMs: null, closedBy: 'recovered', counts: { ...this.counts } });
+    }
+    const lastTime = o.recorder.lastTime;
+    const lastMs = lastTime === null ? null : Date.parse(lastTime);
+    if (o.untilMs !== null && lastMs !== null && lastMs >= o.untilMs) return { reason: 'until' };
+    const interval = o.feed.intervalMs;
+    const afterMs = lastMs ?? (o.fromMs === null ? null : o.fromMs - (interval ?? 1));
+    this.slicer = new BarSlicer({ symbols: o.symbols, allowedLatenessMs: o.allowedLatenessMs, closeAfterMs: o.closeAfterMs, afterMs, intervalMs: interval });
+    for (const slice of o.recorder.recent) this.slicer.remember(Date.parse(slice.time), Object.values(slice.bars));
+    o.feed.start(this.sink());
+    const end = await done;
+    await o.feed.stop();
+    this.cancelDeadline?.();
+    await this.chain;
+    return end;
+  }
+
+  /** Asks the session to stop: the slice in progress is finished and appended, nothing after it is started. */
+  stop(end: SessionEnd): void {
+    if (this.end !== null) return;
+    this.end = end;
+    this.cancelDeadline?.();
+    // Resolved after the slice in progress, so its append is never cut short.
+    void this.chain.then(() => this.finish?.(end));
+  }
+
+  private sink(): FeedSink {
+    const o = this.options;
+    return {
+      resumeAfterMs: () => this.slicer?.lastClosedMs ?? null,
+      bars: (bars, origin) => this.offer(bars, origin),
+      invalid: (origin, reason) => {
+        this.counts.invalid += 1;
+        o.onNotice(`refused ${origin}: ${reason}`);
+      },
+      notice: (line) => o.onNotice(line),
+      ended: (detail) => {
+        if (this.end !== null || this.slicer === null) return;
+        this.enqueue(this.slicer.flush(), o.clock.now());
+        this.chain = this.chain.then(() => this.stop({ reason: 'feed-ended', detail }));
+      },
+    };
+  }
+
+  private offer(bars: readonly TimedBar[], origin: string): void {
+    const slicer = this.slicer;
+    if (slicer === null || this.end !== null) return;
+    const o = this.options;
+    const now = o.clock.now();
+    for (const { ms, bar } of bars) {
+      const outcome = slicer.offer(bar, ms, now);
+      const at = `${bar.symbol} ${formatBarTime(ms)}`;
+      switch (outcome.kind) {
+        case 'accepted':
+          this.counts.bars += 1;
+          break;
+        case 'duplicate':
+          this.counts.duplicates += 1;
+          break;
+        case 'late':
+          this.counts.late += 1;
+          o.onNotice(`late bar ${at} from ${origin}: its slice closed already (last slice ${formatBarTime(outcome.lastClosedMs)}); not applied`);
+          break;
+        case 'conflict':
+          this.counts.conflicting += 1;
+          o.onNotice(`conflicting bar ${at} from ${origin}: another bar with other numbers came first and is kept`);
+          break;
+        case 'unknown-symbol':
+          this.counts.unknownSymbol += 1;
+          o.onNotice(`refused ${origin}: unknown symbol ${bar.symbol} (subscribed: ${o.symbols.join(', ')})`);
+          break;
+      }
+    }
+    this.enqueue(slicer.poll(now), now);
+  }
+
+  private enqueue(closed: readonly ClosedSlice[], closedAt: number): void {
+    for (const c of closed) this.chain = this.chain.then(() => this.apply(c, closedAt));
+    this.armDeadline();
+  }
+
+  /** Wakes the slicer when lateness or close-after may close a slice without a new bar. */
+  private armDeadline(): void {
+    this.cancelDeadline?.();
+    this.cancelDeadline = null;
+    const slicer = this.slicer;
+    if (slicer === null || this.end !== null) return;
+    const deadline = slicer.nextDeadline();
+    if (deadline === null) return;
+    const clock = this.options.clock;
+    this.cancelDeadline = clock.setTimer(Math.max(0, deadline - clock.now()), () => {
+      this.cancelDeadline = null;
+      const now = clock.now();
+      this.enqueue(slicer.poll(now), now);
+    });
+  }
+
+  private async apply(closed: ClosedSlice, closedAt: number): Promise<void> {
+    if (this.end !== null) return;
+    const o = this.options;
+    if (o.untilMs !== null && closed.ms > o.untilMs) {
+      this.stop({ reason: 'until' });
+      return;
+    }
+    try {
+      const gaps = this.gapsOf(closed);
+      for (const g of gaps) o.onNotice(`gap: ${g.symbol} has no bars from ${g.from} to ${g.to} (${g.reason}); recorded, nothing invented`);
+      const commands = o.commands === null ? [] : await o.commands.applyQueued(o.portfolio, this.options.recorder.appliedCommands);
+      await o.recorder.record(closed.slice, gaps, commands);
+      const report = await o.portfolio.processSlice(closed.slice);
+      await o.commands?.settle(commands, closed.slice);
+      this.counts.gaps += gaps.length;
+      this.slicesThisRun += 1;
+      o.onSlice({ report, latencyMs: o.clock.now() - closedAt, closedBy: closed.closedBy, counts: { ...this.counts } });
+      if (o.untilMs !== null && closed.ms >= o.untilMs) this.stop({ reason: 'until' });
+    } catch (e) {
+      this.stop({ reason: 'failed', error: e });
+    }
+  }
+
+  private gapsOf(closed: ClosedSlice): FeedGapRecord[] {
+    const gaps: FeedGapRecord[] = [];
+    if (closed.skipped !== null) {
+      for (const symbol of [...this.options.symbols].sort()) {
+        gaps.push({ symbol, from: formatBarTime(closed.skipped.fromMs), to: formatBarTime(closed.skipped.toMs), reason: 'not delivered and not recoverable from the feed' });
+      }
+    }
+    for (const symbol of closed.missing) {
+      gaps.push({ symbol, from: closed.slice.time, to: closed.slice.time, reason: `no bar when the slice closed (${closed.closedBy})` });
+    }
+    return gaps;
+  }
+}

@@ -1,0 +1,168 @@
+// A WebSocket client (the `ws` library) that stays connected: exponential backoff with a cap and jitter, ping/pong
+// heartbeats, and a stale timeout that reconnects a connection on which nothing arrives.
+import WebSocket from 'ws';
+import type { FeedClock } from './feed.js';
+
+/** Timings of a reconnecting socket (ms). */
+export interface ReconnectTimings {
+  /** First retry delay (default 250). */
+  readonly initialBackoffMs?: number;
+  /** Cap on the retry delay (default 30 000). */
+  readonly maxBackoffMs?: number;
+  /** Interval of pings (default 10 000). */
+  readonly heartbeatMs?: number;
+  /** No valid message for this long → reconnect (default 30 000); a ping without its pong by the next ping → reconnect too. */
+  readonly staleMs?: number;
+}
+
+/** What a reconnecting socket connects to and reports to. */
+export interface ReconnectingSocketOptions extends ReconnectTimings {
+  /** The URL of the next connection (it may carry a resume point). */
+  readonly url: () => string;
+  readonly clock: FeedClock;
+  /** Runs once a connection is open, before its messages are delivered (e.g. a backfill); messages wait for it. */
+  readonly onOpen: () => Promise<void>;
+  readonly onMessage: (text: string) => void;
+  readonly onNotice: (line: string) => void;
+}
+
+/** The next retry delay: initial × 2^attempt, capped, with up to 20 % jitter taken off so clients do not retry in step. */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: number): number {
+  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (1 - 0.2 * random));
+}
+
+/** A WebSocket connection that reconnects until stopped. */
+export class ReconnectingSocket {
+  private socket: WebSocket | null = null;
+  private attempt = 0;
+  private stopped = false;
+  private cancelRetry: (() => void) | null = null;
+  private cancelHeartbeat: (() => void) | null = null;
+  private cancelStale: (() => void) | null = null;
+  private readonly initial: number;
+  private readonly cap: number;
+  private readonly heartbeat: number;
+  private readonly stale: number;
+  private pongCheck: () => boolean = () => false;
+
+  constructor(private readonly options: ReconnectingSocketOptions) {
+    this.initial = options.initialBackoffMs ?? 250;
+    this.cap = options.maxBackoffMs ?? 30_000;
+    this.heartbeat = options.heartbeatMs ?? 10_000;
+    this.stale = options.staleMs ?? 30_000;
+  }
+
+  /** Opens the first connection. */
+  start(): void {
+    this.connect();
+  }
+
+  /** Closes the connection and cancels every timer. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelRetry?.();
+    this.clearTimers();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket !== null && socket.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.terminate();
+      });
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = this.options.url();
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    const queued: string[] = [];
+    let ready = false;
+    let lost = false;
+    let awaitingPong = false;
+    this.pongCheck = () => {
+      const missed = awaitingPong;
+      awaitingPong = true;
+      return missed;
+    };
+    socket.on('open', () => {
+      this.options.onNotice(`connected to ${url}`);
+      this.armStale(socket);
+      this.armHeartbeat(socket);
+      this.options.onOpen().then(
+        () => {
+          if (this.socket !== socket) return;
+          this.attempt = 0;
+          ready = true;
+          for (const text of queued.splice(0)) this.options.onMessage(text);
+        },
+        (e: unknown) => {
+          this.options.onNotice(`could not prepare the connection to ${url}: ${e instanceof Error ? e.message : String(e)}`);
+          socket.terminate();
+        },
+      );
+    });
+    socket.on('message', (data: WebSocket.RawData) => {
+      if (this.socket !== socket) return;
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      if (ready) this.options.onMessage(text);
+      else queued.push(text);
+    });
+    socket.on('pong', () => {
+      awaitingPong = false;
+    });
+    socket.on('error', (e: Error) => {
+      if (this.socket === socket && !lost) this.options.onNotice(`connection to ${url} failed: ${e.message}`);
+    });
+    socket.on('close', () => {
+      if (lost) return;
+      lost = true;
+      if (this.socket !== socket || this.stopped) return;
+      this.clearTimers();
+      const delay = backoffDelay(this.attempt, this.initial, this.cap, this.options.clock.random());
+      this.attempt += 1;
+      this.options.onNotice(`connection to ${url} lost; reconnecting in ${delay} ms (attempt ${this.attempt})`);
+      this.cancelRetry = this.options.clock.setTimer(delay, () => {
+        this.cancelRetry = null;
+        this.connect();
+      });
+    });
+  }
+
+  /** Says a valid message arrived: restarts the stale timeout (a feed that sends nothing valid is reconnected). */
+  markAlive(): void {
+    if (this.socket !== null) this.armStale(this.socket);
+  }
+
+  private armStale(socket: WebSocket): void {
+    this.cancelStale?.();
+    this.cancelStale = this.options.clock.setTimer(this.stale, () => {
+      if (this.socket !== socket) return;
+      this.options.onNotice(`no valid message for ${this.stale} ms: the feed is stale, reconnecting`);
+      socket.terminate();
+    });
+  }
+
+  private armHeartbeat(socket: WebSocket): void {
+    this.cancelHeartbeat?.();
+    this.cancelHeartbeat = this.options.clock.setTimer(this.heartbeat, () => {
+      if (this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
+      if (this.pongCheck()) {
+        this.options.onNotice(`no pong within ${this.heartbeat} ms: reconnecting`);
+        socket.terminate();
+        return;
+      }
+      socket.ping();
+      this.armHeartbeat(socket);
+    });
+  }
+
+  private clearTimers(): void {
+    this.cancelHeartbeat?.();
+    this.cancelStale?.();
+    this.cancelHeartbeat = null;
+    this.cancelStale = null;
+  }
+}

@@ -1,0 +1,13 @@
+// The one place the program reads the wall clock, sets timers and draws jitter: the edge where live feeds run.
+// The engine in src/ and actors/ never imports it; its time comes from bars.
+import type { FeedClock } from './feed.js';
+
+/** The process's real clock. */
+export const wallClock: FeedClock = {
+  now: () => Date.now(),
+  setTimer: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+  random: () => Math.random(),
+};

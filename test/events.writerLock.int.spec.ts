@@ -1,0 +1,87 @@
+// The writer lock of the store port: a second writer is refused at start naming the holder; a lock left by a dead
+// process is taken over; release and close free it. Run against memory and SQLite.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryEventStore, MemoryLog, openSqliteEventStore } from '../events/openEventStore.js';
+import { isWriterLockedError, WriterLockedError } from '../events/writerLock.js';
+import type { EventStore } from '../events/store.js';
+
+let dir = '';
+afterEach(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  dir = '';
+});
+
+const adapters: { name: string; pair: () => [EventStore, EventStore] }[] = [
+  {
+    name: 'memory',
+    pair: () => {
+      const log = new MemoryLog();
+      return [createMemoryEventStore({ log }), createMemoryEventStore({ log })];
+    },
+  },
+  {
+    name: 'sqlite',
+    pair: () => {
+      dir = mkdtempSync(join(tmpdir(), 'lock-'));
+      const path = join(dir, 'store.db');
+      return [openSqliteEventStore(path), openSqliteEventStore(path)];
+    },
+  },
+];
+
+describe.each(adapters)('writer lock ($name)', ({ pair }) => {
+  it('refuses a second holder with the first one named, and frees the lock on release and on close', async () => {
+    const [a, b] = pair();
+    const lock = await a.acquireWriterLock('p1');
+    expect(lock.holder).toMatchObject({ pid: process.pid, host: hostname() });
+    const refused = await b.acquireWriterLock('p1').catch((e: unknown) => e);
+    expect(isWriterLockedError(refused)).toBe(true);
+    expect((refused as WriterLockedError).holder).toEqual(lock.holder);
+    expect((refused as Error).message).toContain(`process ${process.pid} on ${hostname()} since ${lock.holder.since}`);
+    // Another portfolio is another lock.
+    await (await b.acquireWriterLock('p2')).release();
+    await lock.release();
+    const again = await b.acquireWriterLock('p1');
+    await b.close();
+    await (await a.acquireWriterLock('p1')).release();
+    await a.close();
+    expect(again.key).toBe('p1');
+  });
+});
+
+describe('writer lock (sqlite, other processes)', () => {
+  const plant = (path: string, pid: number): void => {
+    const db = new Database(path);
+    db.exec('CREATE TABLE IF NOT EXISTS writer_locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID');
+    db.prepare('INSERT OR REPLACE INTO writer_locks VALUES (?, ?, ?, ?)').run('p1', pid, hostname(), '2024-03-01T00:00:00.000Z');
+    db.close();
+  };
+
+  it('takes over a lock whose holder died, and refuses one whose holder is alive', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const path = join(dir, 'store.db');
+    openSqliteEventStore(path).close();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    plant(path, dead);
+    const store = openSqliteEventStore(path);
+    const lock = await store.acquireWriterLock('p1');
+    expect(lock.holder.pid).toBe(process.pid);
+    await lock.release();
+
+    const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
+    try {
+      plant(path, alive.pid as number);
+      const refused = await store.acquireWriterLock('p1').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WriterLockedError);
+      expect((refused as Error).message).toContain(`process ${alive.pid} on ${hostname()} since 2024-03-01T00:00:00.000Z`);
+    } finally {
+      alive.kill('SIGKILL');
+      await store.close();
+    }
+  });
+});

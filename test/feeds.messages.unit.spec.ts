@@ -1,0 +1,66 @@
+// Feed messages → bars: Binance combined-stream klines and REST klines, the generic NDJSON bar message, `--feed` specs.
+import { describe, expect, it } from 'vitest';
+import { parseBarMessage, parseBinanceKlineMessage, parseBinanceRestKlines } from '../src/feeds/feedMessages.js';
+import { parseFeedSpec } from '../src/feeds/feedSpec.js';
+import { backoffDelay } from '../src/feeds/reconnectingSocket.js';
+import { recordedMessages } from './fixtures/live/localBinance.js';
+
+describe('Binance kline messages', () => {
+  it('reads a recorded closed kline as a bar at its open time, numbers kept as sent, and marks updates as unclosed', () => {
+    const [update, , closed] = recordedMessages();
+    const u = parseBinanceKlineMessage(update as string);
+    expect(u.ok && u.kline.closed).toBe(false);
+    const c = parseBinanceKlineMessage(closed as string);
+    expect(c).toEqual({
+      ok: true,
+      kline: { ms: Date.parse('2024-03-01T00:00:00Z'), closed: true, bar: { symbol: 'BTCUSDT', open: '61950.50', high: '61964.52', low: '61765.13', close: '61782.88', volume: '40.88132' } },
+    });
+  });
+
+  it('refuses what is not a valid kline, saying what is wrong', () => {
+    const closed = recordedMessages()[2] as string;
+    expect(parseBinanceKlineMessage('{"stream":')).toMatchObject({ ok: false, reason: expect.stringMatching(/^not JSON/) });
+    expect(parseBinanceKlineMessage('{"data":{"e":"trade"}}')).toEqual({ ok: false, reason: 'not a kline event (data.e is not "kline")' });
+    expect(parseBinanceKlineMessage(closed.replace('"l":"61765.13"', '"l":"0"'))).toMatchObject({ ok: false, reason: expect.stringContaining('low 0 is not a positive price') });
+    expect(parseBinanceKlineMessage(closed.replace('"x":true', '"x":"yes"'))).toEqual({ ok: false, reason: 'k.x (closed) is not a boolean' });
+  });
+
+  it('reads REST klines and leaves out the one still forming', () => {
+    const body = JSON.stringify([
+      [1709251200000, '10', '11', '9', '10.5', '3', 1709251259999, '0', 1, '0', '0', '0'],
+      [1709251260000, '10.5', '12', '10', '11', '4', 1709251319999, '0', 1, '0', '0', '0'],
+    ]);
+    const parsed = parseBinanceRestKlines(body, 'BTCUSDT', 1709251300000);
+    expect(parsed).toEqual({ ok: true, bars: [{ ms: 1709251200000, bar: { symbol: 'BTCUSDT', open: '10', high: '11', low: '9', close: '10.5', volume: '3' } }] });
+  });
+});
+
+describe('generic NDJSON bar messages', () => {
+  it('reads one bar object or an array of them', () => {
+    const one = '{"timestamp":"2024-03-01T00:01:00Z","symbol":"A","open":"1.10","high":"1.2","low":"1","close":"1.1","volume":"5"}';
+    expect(parseBarMessage(one)).toEqual({ ok: true, bars: [{ ms: Date.parse('2024-03-01T00:01:00Z'), bar: { symbol: 'A', open: '1.10', high: '1.2', low: '1', close: '1.1', volume: '5' } }] });
+    const many = parseBarMessage(`[${one},${one.replace('"A"', '"B"')}]`);
+    expect(many.ok && many.bars.map((b) => b.bar.symbol)).toEqual(['A', 'B']);
+  });
+
+  it('names what is wrong in a bad bar', () => {
+    expect(parseBarMessage('{"timestamp":"2024-03-01","symbol":"A","open":"1","high":"1","low":"1","close":"1"}')).toEqual({ ok: false, reason: 'the bar: missing or non-scalar member "volume"' });
+    expect(parseBarMessage('{"timestamp":"yesterday","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}')).toMatchObject({ ok: false, reason: expect.stringContaining('timestamp: "yesterday" is not a timestamp') });
+    expect(parseBarMessage('{"timestamp":"2024-03-01","symbol":"A","open":"1","high":"1","low":"2","close":"1","volume":"1"}')).toMatchObject({ ok: false, reason: expect.stringContaining('high 1 is below low 2') });
+  });
+});
+
+describe('--feed specs and backoff', () => {
+  it('parses the three kinds of feed and refuses others', () => {
+    expect(parseFeedSpec('binance:btcusdt,ETHUSDT@1m')).toEqual({ kind: 'binance', symbols: ['BTCUSDT', 'ETHUSDT'], interval: '1m' });
+    expect(parseFeedSpec('ws://localhost:9000/bars')).toEqual({ kind: 'websocket', url: 'ws://localhost:9000/bars' });
+    expect(parseFeedSpec('-')).toEqual({ kind: 'stdin' });
+    expect(() => parseFeedSpec('binance:BTCUSDT@1M')).toThrow(/interval "1M" is not one of/);
+    expect(() => parseFeedSpec('http://x')).toThrow(/is not a feed/);
+  });
+
+  it('doubles the reconnect delay up to its cap, taking off at most 20 % jitter', () => {
+    expect([0, 1, 2, 3].map((a) => backoffDelay(a, 250, 1000, 0))).toEqual([250, 500, 1000, 1000]);
+    expect(backoffDelay(1, 250, 1000, 0.5)).toBe(450);
+  });
+});

@@ -1,0 +1,39 @@
+// `replay --follow` from another process prints an updated summary as each slice of a running paper session lands.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { recordedMessages, startLocalBinance, type LocalBinance } from './fixtures/live/localBinance.js';
+import { startCli, streamEvents } from './fixtures/live/paperProcess.js';
+
+const CONFIG = join(import.meta.dirname, 'fixtures', 'live', 'paper-portfolio.json');
+
+let server: LocalBinance | null = null;
+let dir = '';
+afterEach(async () => {
+  await server?.close();
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+it('prints one summary line per slice the session appends, with the value the log records for it', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-follow-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  server = await startLocalBinance({ messages: recordedMessages(), tickMs: 40 });
+  const paper = startCli(['paper', '--config', CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', store, '--endpoint', server.wsUrl, '--rest-endpoint', server.restUrl, '--json']);
+  await paper.linesOut(1);
+  const follow = startCli(['replay', '--store', store, '--follow', '--json']);
+  await follow.linesOut(6);
+  follow.child.kill('SIGTERM');
+  expect(await follow.exited).toBe(0);
+  paper.child.kill('SIGTERM');
+  expect(await paper.exited).toBe(0);
+
+  const lines = follow.out().trim().split('\n').map((l) => JSON.parse(l) as { time: string; portfolioValue: string });
+  const live = lines.slice(1);
+  expect(live.length).toBeGreaterThanOrEqual(5);
+  const marks = new Map((await streamEvents(store, 'portfolio-paper')).flatMap((e) => (e.type === 'BarMarked' ? [[e.metadata.barTime, e.data.portfolioValue] as const] : [])));
+  for (let i = 1; i < live.length; i += 1) {
+    expect(Date.parse(live[i]?.time ?? '') - Date.parse(live[i - 1]?.time ?? '')).toBe(60_000);
+  }
+  for (const l of live) expect(l.portfolioValue).toBe(marks.get(l.time));
+});
