@@ -5,10 +5,12 @@ import { LogBrokenError } from '../src/cli/logBrokenError.js';
 import { AllocationError, ConfigError, DataError, InvalidNumberError, LedgerError, SolverError } from '../src/errors.js';
 import { CorruptEventError, InvalidEventError, StoreBusyError, StoreConfigError, StoreReadOnlyError, WrongExpectedRevisionError } from '../events/errors.js';
 import { CheckpointError, ProjectionError } from '../projections/projection.js';
+import { WriterLockedError } from '../events/writerLock.js';
+import { StrategyTimeoutError } from '../src/errors.js';
 
 describe('exit codes', () => {
-  it('2 for what the user gave: flags, configs, data files, store URLs and files that are not stores', () => {
-    for (const e of [new ConfigError('bad flag'), new DataError('bad bar', { file: 'f.csv', line: 3 }), new InvalidNumberError('NaN'), new AllocationError('weights over 100%'), new StoreConfigError('not a store')]) {
+  it('2 for what the user gave: flags, configs, data files, store URLs and files that are not stores, a portfolio another process writes', () => {
+    for (const e of [new ConfigError('bad flag'), new DataError('bad bar', { file: 'f.csv', line: 3 }), new InvalidNumberError('NaN'), new AllocationError('weights over 100%'), new StoreConfigError('not a store'), new WriterLockedError('p', { pid: 42, host: 'h', since: '2026-01-01T00:00:00.000Z' }, 'sqlite:x.db')]) {
       expect(exitCodeOf(e), e.name).toBe(EXIT_BAD_INPUT);
     }
   });
@@ -26,7 +28,8 @@ describe('exit codes', () => {
       new CheckpointError('cannot encode'),
       new LedgerError('no cash'),
       new SolverError('infeasible'),
-      new Error('strategy s timed out on bar 2024-01-02'),
+      new StrategyTimeoutError('s', 'onBar', '2024-01-02T00:00:00.000Z', 100),
+      new Error('anything unexpected'),
       'a thrown string',
     ]) {
       expect(exitCodeOf(e), String(e)).toBe(EXIT_FAILED);

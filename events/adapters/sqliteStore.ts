@@ -48,6 +48,9 @@ const STORE_TABLES: ReadonlyMap<string, readonly string[]> = new Map([
   ['documents', ['collection', 'key', 'value']],
 ]);
 
+/** Tables a store creates when first needed (the writer lock's), so a store may or may not hold them yet. */
+const OPTIONAL_STORE_TABLES: ReadonlyMap<string, readonly string[]> = new Map([['writer_locks', ['key', 'pid', 'host', 'since']]]);
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   position INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -407,7 +410,13 @@ function notAStore(db: Database.Database, version: number): string | null {
     const missing = columns.filter((c) => !have.has(c));
     if (missing.length > 0) return `its ${table} table lacks ${missing.join(', ')}`;
   }
-  const extra = tables.filter((t) => !STORE_TABLES.has(t));
+  for (const [table, columns] of OPTIONAL_STORE_TABLES) {
+    if (!tables.includes(table)) continue;
+    const have = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name));
+    const missing = columns.filter((c) => !have.has(c));
+    if (missing.length > 0) return `its ${table} table lacks ${missing.join(', ')}`;
+  }
+  const extra = tables.filter((t) => !STORE_TABLES.has(t) && !OPTIONAL_STORE_TABLES.has(t));
   if (extra.length > 0) return `it holds tables a store does not have (${extra.slice(0, 5).join(', ')})`;
   return null;
 }

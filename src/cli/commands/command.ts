@@ -2,7 +2,7 @@
 // and waits for the session's answer (applied at which slice, or refused and why).
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { ConfigError, StratafolioError } from '../../errors.js';
+import { AllocationError, ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import type { EventStore } from '../../../events/store.js';
 import { wallClock } from '../../feeds/wallClock.js';
@@ -107,7 +107,7 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
       if (!flags.json) io.stdout.write(`queued ${action} as command ${commandId}: no session answered within ${flags.wait}; the running session applies it at its next slice\n`);
       return 0;
     }
-    if (result.status === 'refused') throw new StratafolioError(`the session refused ${action} ${args.join(' ')}: ${result.reason}`);
+    if (result.status === 'refused') throw new AllocationError(`the session refused ${action} ${args.join(' ')}: ${result.reason}`);
     if (!flags.json) io.stdout.write(`${action} ${args.join(' ')}: applied at the slice of ${result.at}\n`);
     return 0;
   } finally {
