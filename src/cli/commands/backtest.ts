@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadPortfolioConfig } from '../../config/portfolioConfig.js';
 import { missingSymbols } from '../../config/configSymbols.js';
 import { preflightConfig } from '../preflight.js';
+import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
 import { openBarSource, validateBarFile, type BarFormat } from '../../market/barSource.js';
 import { ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
@@ -18,6 +19,7 @@ interface BacktestFlags {
   readonly store: string;
   readonly json?: boolean;
   readonly allowMissingSymbols?: boolean;
+  readonly strategyTimeout: string;
 }
 
 const FORMATS: readonly BarFormat[] = ['long', 'wide', 'ndjson'];
@@ -33,6 +35,7 @@ export const registerBacktest: RegisterCommand = (program: Command, io: CliIO) =
     .option('--store <url>', 'event store URL (sqlite:./path.db or memory:)', 'sqlite:./runs/backtest.db')
     .option('--json', 'print the summary as JSON')
     .option('--allow-missing-symbols', 'run even when a symbol the config names never appears in the bar file (each is still reported)')
+    .addOption(strategyTimeoutOption())
     .action(async (flags: BacktestFlags) => {
       await runBacktestCommand(flags, io);
     });
@@ -43,6 +46,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     throw new ConfigError(`--format must be one of ${FORMATS.join(', ')}, got "${flags.format}"`, 'format');
   }
   const format = flags.format as BarFormat | undefined;
+  const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
   const config = await loadPortfolioConfig(flags.config);
   preflightConfig(config, flags.config);
   // The whole file is checked before anything is appended: bad data never leaves half a run behind.
@@ -62,7 +66,8 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     // One writer per portfolio: a paper session or another backtest on it is refused here, before anything is read.
     const lock = await store.acquireWriterLock(config.id);
     try {
-      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config) });
+      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: timeoutMs });
+      printRecoveryWarnings(portfolio, io);
       try {
         const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });
         const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));

@@ -7,6 +7,7 @@ import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import { DEMO_SEED, DEMO_SLICES, demoConfig, demoMarket } from '../demoPortfolio.js';
+import { printRecoveryWarnings } from '../portfolioOptions.js';
 import type { RegisterCommand } from './index.js';
 
 interface DemoFlags {
@@ -34,6 +35,7 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
       const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: config.durability });
       try {
         const portfolio = await Portfolio.open({ store, config });
+        printRecoveryWarnings(portfolio, io);
         try {
           const run = await runWithProgress(portfolio, syntheticMarket(demoMarket(slices, seed)), io, { total: slices, quiet: flags.json === true });
           const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));

@@ -19,6 +19,7 @@ import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
 import { PaperSession, type SessionEnd, type SliceStatus } from '../paperSession.js';
 import { queuedCommands } from '../queuedCommands.js';
+import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
 import type { RegisterCommand } from './index.js';
 
 interface PaperFlags {
@@ -36,6 +37,7 @@ interface PaperFlags {
   readonly staleTimeout: string;
   readonly heartbeat: string;
   readonly maxBackoff: string;
+  readonly strategyTimeout: string;
 }
 
 /** Exit code of a session whose feed ended before its --until bar time. */
@@ -60,6 +62,7 @@ export const registerPaper: RegisterCommand = (program: Command, io: CliIO, setE
     .option('--heartbeat <duration>', 'ping interval (a missing pong by the next ping reconnects)', '10s')
     .option('--max-backoff <duration>', 'cap on the reconnect delay', '30s')
     .option('--json', 'print one JSON object per slice (NDJSON) and a summary at the end')
+    .addOption(strategyTimeoutOption())
     .action(async (flags: PaperFlags) => {
       setExit(await runPaper(flags, io, wallClock));
     });
@@ -133,7 +136,8 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
   try {
     const lock = await store.acquireWriterLock(config.id);
     try {
-      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config) });
+      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: strategyTimeoutMs(flags.strategyTimeout) });
+      printRecoveryWarnings(portfolio, io);
       try {
         const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
         const total = dec(portfolio.status().totalCapital);

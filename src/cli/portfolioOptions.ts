@@ -1,0 +1,28 @@
+// Options every command that runs a portfolio shares: how long strategy code may run, and what recovery reports.
+import { Option } from 'commander';
+import { ConfigError } from '../errors.js';
+import type { Portfolio } from '../../actors/portfolio.js';
+import type { CliIO } from './output.js';
+
+/** The default bound on one slice's strategy calls, in milliseconds (user code only; built-in strategies are not timed). */
+export const DEFAULT_STRATEGY_TIMEOUT_MS = 10_000;
+
+/** The `--strategy-timeout <ms>` option, for `command.addOption(…)`. */
+export function strategyTimeoutOption(): Option {
+  return new Option(
+    '--strategy-timeout <ms>',
+    'end the run with an error naming the strategy and bar when user strategy code runs longer than this in one slice',
+  ).default(String(DEFAULT_STRATEGY_TIMEOUT_MS));
+}
+
+/** The flag's value in milliseconds. @throws ConfigError naming the flag. */
+export function strategyTimeoutMs(text: string): number {
+  const ms = Number(text);
+  if (!Number.isSafeInteger(ms) || ms < 1) throw new ConfigError(`--strategy-timeout must be a positive number of milliseconds, got "${text}"`, 'strategy-timeout');
+  return ms;
+}
+
+/** Prints what reopening the portfolio had to ignore (an altered or stale recovery snapshot, say) on stderr. */
+export function printRecoveryWarnings(portfolio: Portfolio, io: CliIO): void {
+  for (const warning of portfolio.recovery.warnings) io.stderr.write(`stratafolio: warning: ${warning}\n`);
+}
