@@ -6,11 +6,13 @@ import { registerBacktest } from './backtest.js';
 import { registerDemo } from './demo.js';
 import { registerReplay } from './replay.js';
 import { registerAudit } from './audit.js';
+import { registerReport } from './report.js';
+import { registerServe } from './serve.js';
 
 /** A subcommand's registration: adds itself to `program`, writes to `io`, and reports a non-zero exit through `setExit`. */
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate, registerReplay, registerAudit];
+const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate, registerReplay, registerAudit, registerReport, registerServe];
 
 /** Adds all subcommands to the program. */
 export function registerCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {

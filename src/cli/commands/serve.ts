@@ -1,0 +1,181 @@
+// `stratafolio serve`: the report as a live page on localhost, refreshed through server-sent events as new slices land in the store.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import { ProjectionRunner, verifyPortfolioLog, type VerificationResult } from '../../../projections/index.js';
+import {
+  DEFAULT_ROLLING_WINDOW,
+  buildReportModel,
+  renderReportBody,
+  renderReportHtml,
+  reportProjections,
+  type ReportModel,
+  type ReportStates,
+} from '../../../projections/report/index.js';
+import { writeJson, type CliIO } from '../output.js';
+import type { RegisterCommand } from './index.js';
+import { openExistingStore, resolvePortfolioStream } from './replay.js';
+import { parseWindow } from './report.js';
+
+interface ServeFlags {
+  readonly store: string;
+  readonly portfolio?: string;
+  readonly host: string;
+  readonly port: string;
+  readonly benchmark?: string;
+  readonly window: string;
+  readonly verify: boolean;
+  readonly json?: boolean;
+}
+
+/** Least time between two rebuilds of the page while slices stream in: a burst of appends costs one rebuild. */
+const REBUILD_EVERY_MS = 250;
+
+/** The page's only script: listens for updates and swaps in the new report body without a reload. */
+const LIVE_SCRIPT = `<div id="live-status" style="position:fixed;top:10px;right:14px;color:#fff;font:12px sans-serif;opacity:.85">connecting…</div>
+<script>
+(() => {
+  const status = document.getElementById('live-status');
+  const events = new EventSource('/events');
+  events.addEventListener('update', async (message) => {
+    const { version, lastBarTime } = JSON.parse(message.data);
+    const response = await fetch('/body?v=' + version);
+    if (!response.ok) return;
+    document.getElementById('report').innerHTML = await response.text();
+    document.body.dataset.version = String(version);
+    status.textContent = 'live · ' + (lastBarTime || '') ;
+  });
+  events.onopen = () => { status.textContent = 'live'; };
+  events.onerror = () => { status.textContent = 'disconnected; retrying…'; };
+})();
+</script>`;
+
+/**
+ * Parses `--port`.
+ * @throws ConfigError when it is not an integer in 0…65535 (0 picks a free port).
+ */
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65_535) throw new ConfigError(`--port must be an integer from 0 to 65535, got "${text}"`, 'port');
+  return n;
+}
+
+/** Registers `serve`. */
+export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
+  program
+    .command('serve')
+    .description('Serve the report as a live page that updates itself as new slices land in the store')
+    .requiredOption('--store <url>', 'event store URL (sqlite:path or memory:)')
+    .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
+    .option('--host <host>', 'interface to bind (anything but localhost exposes the page to the network)', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
+    .option('--benchmark <symbol>', 'a symbol of the recorded marks, held buy-and-hold, to compare against')
+    .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
+    .option('--no-verify', 'skip verifying the log when the server starts')
+    .option('--json', 'print the served URL as JSON')
+    .action(async (flags: ServeFlags) => {
+      const port = parsePort(flags.port);
+      const window = parseWindow(flags.window);
+      const store = await openExistingStore(flags.store);
+      try {
+        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const verification: VerificationResult | null = flags.verify ? await verifyPortfolioLog(store, stream) : null;
+        if (verification !== null && !verification.ok) {
+          throw new ConfigError(`the log of ${id} is broken at revision ${verification.revision} (${verification.check} check): ${verification.reason}`, 'store');
+        }
+        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark), { stream });
+        let model: ReportModel | null = null;
+        let body = '';
+        let version = 0;
+        let revision = -1;
+        let position = 0;
+        let states: ReportStates['states'] | null = null;
+        let timer: NodeJS.Timeout | null = null;
+        let failure: unknown = null;
+        const clients = new Set<ServerResponse>();
+        const rebuild = (): void => {
+          timer = null;
+          if (states === null) return;
+          model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [] }, {
+            asOf: { kind: 'end' },
+            verification,
+            rollingWindow: window,
+          });
+          body = renderReportBody(model);
+          version += 1;
+          const message = `event: update\ndata: ${JSON.stringify({ version, revision, lastBarTime: model.provenance.lastBarTime, portfolioValue: model.summary.portfolioValue })}\n\n`;
+          for (const c of clients) c.write(message);
+        };
+        const follow = await runner.follow({
+          onEvent: (s, event) => {
+            states = s as ReportStates['states'];
+            revision = event.metadata.revision;
+            position = event.position;
+            if (event.type === 'BarMarked' && timer === null) timer = setTimeout(rebuild, REBUILD_EVERY_MS);
+          },
+          onError: (e) => {
+            failure = e;
+            io.stderr.write(`stratafolio: serve stopped following ${stream}: ${e instanceof Error ? e.message : String(e)}\n`);
+          },
+        });
+        states = runner.states as ReportStates['states'];
+        revision = states.series.headRevision;
+        position = states.series.headPosition;
+        rebuild();
+        const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+          const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+          const current = model;
+          if (req.method !== 'GET' || current === null) {
+            res.writeHead(405).end();
+            return;
+          }
+          if (path === '/') {
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+            res.end(renderReportHtml(current, { tail: LIVE_SCRIPT, mode: 'live' }).replace('<body>', `<body data-version="${version}">`));
+          } else if (path === '/body') {
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+            res.end(body);
+          } else if (path === '/report.html') {
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+            res.end(renderReportHtml(current));
+          } else if (path === '/events') {
+            res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+            res.write(`retry: 1000\n\n`);
+            clients.add(res);
+            req.on('close', () => clients.delete(res));
+          } else if (path === '/state.json') {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ version, revision, summary: current.summary, live: current.live, failure: failure === null ? null : String(failure) }));
+          } else {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+          }
+        });
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, flags.host, () => resolve());
+        });
+        const address = server.address() as AddressInfo;
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        const url = `http://${host}:${address.port}/`;
+        if (flags.json) writeJson(io, { portfolioId: id, url });
+        else io.stdout.write(`serving ${id} at ${url} (Ctrl-C to stop)\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            resolve();
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        if (timer !== null) clearTimeout(timer);
+        for (const c of clients) c.end();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await follow.stop();
+      } finally {
+        await store.close();
+      }
+    });
+};
