@@ -2,7 +2,7 @@
 import { ConfigError } from '../../src/errors.js';
 import type { EventStore } from '../../events/store.js';
 import { ProjectionRunner, type AsOf, type RunOptions } from '../runner.js';
-import { verifyPortfolioLog } from '../logVerification.js';
+import type { VerificationResult } from '../logVerification.js';
 import { standardProjections } from '../index.js';
 import { reportSeriesProjection } from './reportSeries.js';
 import { buildReportModel, type ReportModel, type ReportStates } from './reportModel.js';
@@ -11,7 +11,8 @@ import { buildReportModel, type ReportModel, type ReportStates } from './reportM
 export interface ReportRunOptions {
   readonly asOf: AsOf;
   readonly benchmark?: string;
-  readonly verify: boolean;
+  /** The verification of the log, done beforehand (null when skipped). */
+  readonly verification: VerificationResult | null;
   readonly rollingWindow?: number;
   readonly onProgress?: RunOptions['onProgress'];
 }
@@ -22,11 +23,11 @@ export function reportProjections(benchmark?: string) {
 }
 
 /**
- * Folds the portfolio's log to `asOf` and verifies the whole log, then builds the report's content.
+ * Folds the portfolio's log to `asOf`, then builds the report's content.
  * @throws ConfigError when the benchmark symbol was never marked; ProjectionError or CorruptEventError when the log cannot be folded.
  */
 export async function foldReport(store: EventStore, portfolioId: string, stream: string, options: ReportRunOptions): Promise<ReportModel> {
-  const verification = options.verify ? await verifyPortfolioLog(store, stream) : null;
+  const verification = options.verification;
   const runner = new ProjectionRunner(store, reportProjections(options.benchmark), { stream });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
   const bench = result.states.series.benchmark;

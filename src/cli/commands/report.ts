@@ -3,7 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { parseAsOf, type AsOf } from '../../../projections/index.js';
+import { parseAsOf, verifyPortfolioLog, type AsOf } from '../../../projections/index.js';
 import { DEFAULT_ROLLING_WINDOW, foldReport, renderReportHtml } from '../../../projections/report/index.js';
 import { writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
@@ -59,18 +59,20 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
       const store = await openExistingStore(flags.store);
       try {
         const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
-        const model = await foldReport(store, id, stream, {
-          asOf,
-          verify: flags.verify,
-          rollingWindow: window,
-          ...(flags.benchmark === undefined ? {} : { benchmark: flags.benchmark }),
-        });
-        const v = model.provenance.verification;
-        if (v !== null && !v.ok) {
+        const verification = flags.verify ? await verifyPortfolioLog(store, stream) : null;
+        if (verification !== null && !verification.ok) {
+          const v = verification;
           io.stderr.write(`stratafolio: the log of ${id} is broken at revision ${v.revision}, position ${v.position} (${v.check} check): ${v.reason}; no report written\n`);
           setExit(EXIT_LOG_BROKEN);
           return;
         }
+        const model = await foldReport(store, id, stream, {
+          asOf,
+          verification,
+          rollingWindow: window,
+          ...(flags.benchmark === undefined ? {} : { benchmark: flags.benchmark }),
+        });
+        const v = verification;
         const html = renderReportHtml(model);
         writeAtomically(flags.out, html);
         const bytes = Buffer.byteLength(html);
