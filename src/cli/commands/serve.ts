@@ -144,6 +144,8 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
             res.write(`retry: 1000\n\n`);
             clients.add(res);
             req.on('close', () => clients.delete(res));
+          } else if (path === '/favicon.ico') {
+            res.writeHead(204).end();
           } else if (path === '/state.json') {
             res.writeHead(200, { 'content-type': 'application/json' });
             res.end(JSON.stringify({ version, revision, summary: current.summary, live: current.live, failure: failure === null ? null : String(failure) }));
