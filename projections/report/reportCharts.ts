@@ -227,16 +227,33 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
 }
 
 /**
- * Renders every chart to SVG. ZRender names its SVG classes and clip paths after a process-wide instance counter;
- * they are renamed after the chart so that the same model always gives the same text and charts in one page never clash.
+ * Renames ZRender's generated ids and classes (`zr<instance>-<kind><counter>`, both counters process-wide) to
+ * `<chart>-<kind><n>`, n counted per kind in order of appearance: the same model then gives the same text in any
+ * process, and charts in one page never clash.
  */
+export function stableIds(svg: string, chart: string): string {
+  const renamed = new Map<string, string>();
+  const perKind = new Map<string, number>();
+  return svg.replace(/\bzr\d+-([a-z]+-?)(\d+)/g, (whole: string, kind: string) => {
+    let id = renamed.get(whole);
+    if (id === undefined) {
+      const n = perKind.get(kind) ?? 0;
+      perKind.set(kind, n + 1);
+      id = `${chart}-${kind}${n}`;
+      renamed.set(whole, id);
+    }
+    return id;
+  });
+}
+
+/** Renders every chart to SVG with stable ids (see {@link stableIds}). */
 export function renderCharts(m: ReportModel): RenderedChart[] {
   return chartOptions(m).map(({ name, title, wide, option }) => {
     const size = wide ? WIDE : HALF;
     const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, ...size });
     try {
       chart.setOption(option);
-      const svg = chart.renderToSVGString().replace(/\bzr\d+-/g, `${name}-`);
+      const svg = stableIds(chart.renderToSVGString(), name);
       return { name, title, wide, svg };
     } finally {
       chart.dispose();

@@ -203,7 +203,7 @@ export interface RenderOptions {
   readonly mode?: string;
 }
 
-/** The body of the report (everything under `<main>`), also what the live dashboard swaps in on an update. */
+/** The body of the report (header and content), also what the live dashboard swaps in on an update. */
 export function renderReportBody(m: ReportModel): string {
   const s = m.summary;
   const p = m.rows[0]?.metrics;
@@ -226,7 +226,9 @@ export function renderReportBody(m: ReportModel): string {
     tile('Rebalances', 'rebalances', String(m.rebalanceTotal), String(m.rebalanceTotal)),
     tile('Active strategies', 'active', `${s.activeStrategies.length}/${Object.keys(s.strategies).length}`, String(s.activeStrategies.length)),
   ];
-  return `<div class="tiles">${tiles.join('')}</div>
+  return `<header><h1>${e(m.provenance.name || m.provenance.portfolioId)}</h1><div class="sub">${e(m.provenance.portfolioId)} · ${e(day(m.provenance.firstBarTime))} → ${e(day(m.provenance.lastBarTime))} · ${m.provenance.bars} bars · as of ${e(m.provenance.asOf)}</div></header>
+<main>
+<div class="tiles">${tiles.join('')}</div>
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
@@ -239,7 +241,8 @@ ${benchmarkBlock(m)}
 <section><h2>Rebalance timeline</h2>${rebalanceTable(m)}</section>
 <section><h2>Trades by strategy</h2>${tradesTable(m)}</section>
 <section><h2>Configuration</h2>${parametersTable(m)}</section>
-<footer>Rebuilt from the event log by stratafolio ${e(m.provenance.codeVersion)}; every figure is a fold of the log up to ${e(m.provenance.asOf)} (head ${e((m.provenance.headHash ?? '').slice(0, 16))}…).</footer>`;
+<footer>Rebuilt from the event log by stratafolio ${e(m.provenance.codeVersion)}; every figure is a fold of the log up to ${e(m.provenance.asOf)} (head ${e((m.provenance.headHash ?? '').slice(0, 16))}…).</footer>
+</main>`;
 }
 
 /** The whole page. Nothing in it comes from the clock: the same model gives the same bytes. */
@@ -255,10 +258,9 @@ export function renderReportHtml(m: ReportModel, options: RenderOptions = {}): s
 <style>${CSS}</style>
 </head>
 <body>
-<header><h1>${e(m.provenance.name || m.provenance.portfolioId)}</h1><div class="sub">${e(m.provenance.portfolioId)} · ${e(day(m.provenance.firstBarTime))} → ${e(day(m.provenance.lastBarTime))} · ${m.provenance.bars} bars · as of ${e(m.provenance.asOf)}</div></header>
-<main id="report">
+<div id="report">
 ${renderReportBody(m)}
-</main>
+</div>
 ${options.tail ?? ''}
 </body>
 </html>
