@@ -28,7 +28,8 @@ export function reportProjections(benchmark?: string) {
  */
 export async function foldReport(store: EventStore, portfolioId: string, stream: string, options: ReportRunOptions): Promise<ReportModel> {
   const verification = options.verification;
-  const runner = new ProjectionRunner(store, reportProjections(options.benchmark), { stream });
+  // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
+  const runner = new ProjectionRunner(store, reportProjections(options.benchmark), { stream, checkpointEvery: 0 });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
   const bench = result.states.series.benchmark;
   if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {

@@ -84,7 +84,8 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         if (verification !== null && !verification.ok) {
           throw new ConfigError(`the log of ${id} is broken at revision ${verification.revision} (${verification.check} check): ${verification.reason}`, 'store');
         }
-        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark), { stream });
+        // Starts from the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
+        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark), { stream, checkpointEvery: 0 });
         let model: ReportModel | null = null;
         let body = '';
         let version = 0;
