@@ -20,6 +20,11 @@ const HALF = { width: 550, height: 300 };
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 const pct = (digits: number) => (v: number): string => `${(v * 100).toFixed(digits)}%`;
+/** An axis label in percent: whole numbers where the ticks are whole, one decimal where they fall between. */
+const axisPct = (v: number): string => {
+  const p = Math.round(v * 1e8) / 1e6;
+  return `${Number.isInteger(p) ? p.toFixed(0) : p.toFixed(1)}%`;
+};
 const point = (t: number, v: number): [number, number | null] => [t, Number.isFinite(v) ? v : null];
 
 function base(): Option {
@@ -76,7 +81,7 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
     name: 'cumulative',
     title: 'Cumulative return',
     wide: true,
-    option: { ...base(), xAxis: timeAxis, yAxis: valueAxis(pct(0)), series: cumulativeSeries },
+    option: { ...base(), xAxis: timeAxis, yAxis: valueAxis(axisPct), series: cumulativeSeries },
   });
   out.push({
     name: 'equity',
@@ -97,7 +102,7 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
       ...base(),
       legend: { show: false },
       xAxis: timeAxis,
-      yAxis: { ...valueAxis(pct(0)), max: 0 },
+      yAxis: { ...valueAxis(axisPct), max: 0 },
       series: [line('Drawdown', t, m.series.underwater, { color: '#c0392b', lineStyle: { width: 1 }, areaStyle: { color: '#c0392b', opacity: 0.25 } })],
     },
   });
@@ -142,7 +147,7 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
       xAxis: timeAxis,
       yAxis: [
         { ...valueAxis((v) => v.toFixed(1)), name: 'Sharpe', nameTextStyle: { fontSize: 10 } },
-        { ...valueAxis(pct(0)), name: 'Volatility', nameTextStyle: { fontSize: 10 }, splitLine: { show: false } },
+        { ...valueAxis(axisPct), name: 'Volatility', nameTextStyle: { fontSize: 10 }, splitLine: { show: false } },
       ],
       series: [
         line('Sharpe', t, m.series.rollingSharpe, { color: PALETTE[0] }),
