@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openEventStore } from '../src/index.js';
+import { domainEvent, openEventStore } from '../src/index.js';
 import { ProjectionRunner, decodeState, encodeState, type Projection } from '../projections/index.js';
 import { reportSeriesProjection, type ReportSeriesState } from '../projections/report/index.js';
 import { STREAM, T1, T2, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
@@ -8,6 +8,12 @@ async function fixtureStore() {
   const store = await openEventStore('memory:');
   await appendBatches(store, fixtureBatches());
   return store;
+}
+
+async function lastHash(store: Awaited<ReturnType<typeof fixtureStore>>): Promise<string> {
+  let hash = '';
+  for await (const e of store.readStream(STREAM)) hash = e.metadata.hash;
+  return hash;
 }
 
 async function fold(projection: Projection<ReportSeriesState>): Promise<ReportSeriesState> {
@@ -44,6 +50,17 @@ describe('report series projection on the hand-made log', () => {
     expect(s.rebalances).toEqual([{ rebalanceId: 'r1', barTime: T3, barIndex: 2, trigger: 'schedule' }]);
     expect(s.headRevision).toBe(15); // 16 events
     expect(s.opened?.configHash).toBe('h');
+  });
+
+  it('remembers each strategy’s last fault', async () => {
+    const store = await fixtureStore();
+    const fault = domainEvent('StrategyFaulted', { strategyId: 'b', phase: 'onBar', error: 'boom', action: 'paused' });
+    const after = await appendBatches(store, [[{ event: fault, barTime: T3 }]], { portfolioId: 'p1', nextRevision: 16, prevHash: (await lastHash(store)) });
+    expect(after.nextRevision).toBe(17);
+    const runner = new ProjectionRunner(store, { series: reportSeriesProjection() }, { stream: STREAM, checkpointEvery: 0 });
+    const s = (await runner.run()).states.series;
+    expect(s.totals.get('b')?.lastFault).toEqual({ barTime: T3, phase: 'onBar', error: 'boom', action: 'paused' });
+    expect(s.totals.get('a')?.lastFault).toBeNull();
   });
 
   it('follows a benchmark symbol’s last mark at every bar', async () => {
