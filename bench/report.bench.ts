@@ -32,9 +32,11 @@ async function timeReport(url: string, portfolioId: string): Promise<Record<stri
       },
     });
     const t2 = performance.now();
+    const foldPeak = peak;
     const html = renderReportHtml(model);
     const t3 = performance.now();
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const afterRender = process.memoryUsage().rss;
+    peak = Math.max(peak, afterRender);
     return {
       events: model.provenance.events,
       bars: model.provenance.bars,
@@ -43,6 +45,9 @@ async function timeReport(url: string, portfolioId: string): Promise<Record<stri
       renderSeconds: Math.round(t3 - t2) / 1000,
       totalSeconds: Math.round(t3 - t0) / 1000,
       htmlBytes: Buffer.byteLength(html),
+      // RSS sampled every 10 000 folded events, then once after rendering (the render is one synchronous call).
+      peakRssFoldMB: mb(foldPeak),
+      rssAfterRenderMB: mb(afterRender),
       peakRssMB: mb(peak),
     };
   } finally {

@@ -69,21 +69,31 @@ function histogram(values: readonly number[], bins: number): { centres: number[]
   return { centres: counts.map((_, i) => lo + (i + 0.5) * width), counts, width };
 }
 
-/** Every chart option of the report, by name. */
-export function chartOptions(m: ReportModel): { name: string; title: string; wide: boolean; option: Option }[] {
+/** A chart's option with its name, title and width. */
+export interface ChartOption {
+  readonly name: string;
+  readonly title: string;
+  readonly wide: boolean;
+  readonly option: Option;
+}
+
+/**
+ * Every chart option of the report, in page order. A generator, so that one chart's per-bar data (a pair per bar and
+ * series) exists at a time: on a 454 545-bar log, building them all at once held every series of every chart together.
+ */
+export function* chartOptions(m: ReportModel): Generator<ChartOption> {
   const t = m.series.times.map((x) => Date.parse(x));
-  const out: { name: string; title: string; wide: boolean; option: Option }[] = [];
   const cumulativeSeries = [line('Portfolio', t, m.series.portfolioCumulative, { lineStyle: { width: 1.8 }, areaStyle: { opacity: 0.06 } })];
   if (m.series.benchmarkCumulative !== null && m.benchmark !== null) {
     cumulativeSeries.push(line(`${m.benchmark.symbol} (buy and hold)`, t, m.series.benchmarkCumulative, { lineStyle: { width: 1.2, type: 'dashed' } }));
   }
-  out.push({
+  yield {
     name: 'cumulative',
     title: 'Cumulative return',
     wide: true,
     option: { ...base(), xAxis: timeAxis, yAxis: valueAxis(axisPct), series: cumulativeSeries },
-  });
-  out.push({
+  };
+  yield {
     name: 'equity',
     title: 'Strategy equity',
     wide: true,
@@ -93,8 +103,8 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
       yAxis: valueAxis((v) => (Math.abs(v) >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${(v / 1e3).toFixed(0)}k`)),
       series: [...m.series.strategyValues].map(([id, values]) => line(id, t, values)),
     },
-  });
-  out.push({
+  };
+  yield {
     name: 'underwater',
     title: 'Underwater (drawdown from peak)',
     wide: true,
@@ -105,7 +115,7 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
       yAxis: { ...valueAxis(axisPct), max: 0 },
       series: [line('Drawdown', t, m.series.underwater, { color: '#c0392b', lineStyle: { width: 1 }, areaStyle: { color: '#c0392b', opacity: 0.25 } })],
     },
-  });
+  };
   const stacked = [...m.series.strategyValues].map(([id, values]) =>
     line(id, t, values.map((v) => (Number.isFinite(v) ? v : 0)), { stack: 'capital', sampling: 'average', lineStyle: { width: 0.6 }, areaStyle: { opacity: 0.75 } }),
   );
@@ -125,7 +135,7 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
       },
     }),
   );
-  out.push({
+  yield {
     name: 'allocation',
     title: `Capital allocation (dotted lines: ${m.series.rebalanceTimes.length} rebalances)`,
     wide: true,
@@ -135,8 +145,8 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
       yAxis: valueAxis((v) => `${(v / 1e3).toFixed(0)}k`),
       series: stacked,
     },
-  });
-  out.push({
+  };
+  yield {
     name: 'rolling',
     title: `Rolling Sharpe and volatility (${m.series.rollingWindow} bars)`,
     wide: true,
@@ -154,11 +164,11 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
         line('Volatility (annualised)', t, m.series.rollingVolatility, { yAxisIndex: 1, color: PALETTE[1] }),
       ],
     },
-  });
+  };
   const years = [...new Set(m.monthly.map((p) => p.period.slice(0, 4)))];
   const cells = m.monthly.map((p) => [Number(p.period.slice(5, 7)) - 1, years.indexOf(p.period.slice(0, 4)), p.return]);
   const extreme = Math.max(0.001, ...m.monthly.map((p) => Math.abs(p.return)));
-  out.push({
+  yield {
     name: 'monthly',
     title: 'Monthly returns',
     wide: false,
@@ -177,9 +187,9 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
         },
       ],
     },
-  });
+  };
   const h = histogram(m.series.portfolioReturns, 50);
-  out.push({
+  yield {
     name: 'distribution',
     title: 'Distribution of returns (per bar)',
     wide: false,
@@ -206,9 +216,9 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
         },
       ],
     },
-  });
+  };
   const ids = m.correlation.ids;
-  out.push({
+  yield {
     name: 'correlation',
     title: 'Correlation of strategy returns',
     wide: false,
@@ -227,8 +237,7 @@ export function chartOptions(m: ReportModel): { name: string; title: string; wid
         },
       ],
     },
-  });
-  return out;
+  };
 }
 
 /**
@@ -253,15 +262,17 @@ export function stableIds(svg: string, chart: string): string {
 
 /** Renders every chart to SVG with stable ids (see {@link stableIds}). */
 export function renderCharts(m: ReportModel): RenderedChart[] {
-  return chartOptions(m).map(({ name, title, wide, option }) => {
+  const out: RenderedChart[] = [];
+  // One chart at a time: its option and the renderer's copy of its data are dropped before the next is built.
+  for (const { name, title, wide, option } of chartOptions(m)) {
     const size = wide ? WIDE : HALF;
     const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, ...size });
     try {
       chart.setOption(option);
-      const svg = stableIds(chart.renderToSVGString(), name);
-      return { name, title, wide, svg };
+      out.push({ name, title, wide, svg: stableIds(chart.renderToSVGString(), name) });
     } finally {
       chart.dispose();
     }
-  });
+  }
+  return out;
 }
