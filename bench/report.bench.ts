@@ -33,6 +33,10 @@ async function timeReport(url: string, portfolioId: string): Promise<Record<stri
     });
     const t2 = performance.now();
     const foldPeak = peak;
+    // Live heap with the model held (after a full collection, when node runs with --expose-gc): what grows with bars.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const liveHeapAfterFold = gc === undefined ? null : process.memoryUsage().heapUsed;
     const html = renderReportHtml(model);
     const t3 = performance.now();
     const afterRender = process.memoryUsage().rss;
@@ -47,6 +51,7 @@ async function timeReport(url: string, portfolioId: string): Promise<Record<stri
       htmlBytes: Buffer.byteLength(html),
       // RSS sampled every 10 000 folded events, then once after rendering (the render is one synchronous call).
       peakRssFoldMB: mb(foldPeak),
+      ...(liveHeapAfterFold === null ? {} : { liveHeapAfterFoldMB: mb(liveHeapAfterFold) }),
       rssAfterRenderMB: mb(afterRender),
       peakRssMB: mb(peak),
     };
