@@ -29,22 +29,39 @@ interface ServeFlags {
   readonly json?: boolean;
 }
 
-/** Least time between two rebuilds of the page while slices stream in: a burst of appends costs one rebuild. */
-const REBUILD_EVERY_MS = 250;
-
-/** The page's only script: listens for updates and swaps in the new report body without a reload. */
+/**
+ * The page's only script: on each update it fetches the new report body and swaps it in, without a reload. Updates
+ * that arrive while a fetch is under way are folded into one more fetch, so a burst of slices costs few rebuilds
+ * (the server builds the body on demand, once per new slice at most).
+ */
 const LIVE_SCRIPT = `<div id="live-status" style="position:fixed;top:10px;right:14px;color:#fff;font:12px sans-serif;opacity:.85">connecting…</div>
 <script>
 (() => {
   const status = document.getElementById('live-status');
+  let busy = false;
+  let again = false;
+  let latest = null;
+  async function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      do {
+        again = false;
+        const response = await fetch('/body', { cache: 'no-store' });
+        if (!response.ok) break;
+        const version = response.headers.get('x-report-version');
+        document.getElementById('report').innerHTML = await response.text();
+        document.body.dataset.version = version;
+        status.textContent = 'live · ' + (latest || '');
+      } while (again);
+    } finally {
+      busy = false;
+    }
+  }
   const events = new EventSource('/events');
-  events.addEventListener('update', async (message) => {
-    const { version, lastBarTime } = JSON.parse(message.data);
-    const response = await fetch('/body?v=' + version);
-    if (!response.ok) return;
-    document.getElementById('report').innerHTML = await response.text();
-    document.body.dataset.version = String(version);
-    status.textContent = 'live · ' + (lastBarTime || '') ;
+  events.addEventListener('update', (message) => {
+    latest = JSON.parse(message.data).lastBarTime;
+    refresh();
   });
   events.onopen = () => { status.textContent = 'live'; };
   events.onerror = () => { status.textContent = 'disconnected; retrying…'; };
@@ -88,32 +105,36 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         const runner = new ProjectionRunner(store, reportProjections(flags.benchmark), { stream, checkpointEvery: 0 });
         let model: ReportModel | null = null;
         let body = '';
+        // `version` counts the slices seen; the page is rebuilt on demand when a request finds it behind.
         let version = 0;
+        let builtVersion = -1;
         let revision = -1;
         let position = 0;
         let states: ReportStates['states'] | null = null;
-        let timer: NodeJS.Timeout | null = null;
         let failure: unknown = null;
         const clients = new Set<ServerResponse>();
-        const rebuild = (): void => {
-          timer = null;
-          if (states === null) return;
-          model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [] }, {
-            asOf: { kind: 'end' },
-            verification,
-            rollingWindow: window,
-          });
-          body = renderReportBody(model);
-          version += 1;
-          const message = `event: update\ndata: ${JSON.stringify({ version, revision, lastBarTime: model.provenance.lastBarTime, portfolioValue: model.summary.portfolioValue })}\n\n`;
-          for (const c of clients) c.write(message);
+        const current = (): ReportModel | null => {
+          if (states === null) return null;
+          if (builtVersion !== version || model === null) {
+            model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [] }, {
+              asOf: { kind: 'end' },
+              verification,
+              rollingWindow: window,
+            });
+            body = renderReportBody(model);
+            builtVersion = version;
+          }
+          return model;
         };
         const follow = await runner.follow({
           onEvent: (s, event) => {
             states = s as ReportStates['states'];
             revision = event.metadata.revision;
             position = event.position;
-            if (event.type === 'BarMarked' && timer === null) timer = setTimeout(rebuild, REBUILD_EVERY_MS);
+            if (event.type !== 'BarMarked') return;
+            version += 1;
+            const message = `event: update\ndata: ${JSON.stringify({ version, revision, lastBarTime: event.metadata.barTime })}\n\n`;
+            for (const c of clients) c.write(message);
           },
           onError: (e) => {
             failure = e;
@@ -123,23 +144,26 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         states = runner.states as ReportStates['states'];
         revision = states.series.headRevision;
         position = states.series.headPosition;
-        rebuild();
         const server = createServer((req: IncomingMessage, res: ServerResponse) => {
           const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-          const current = model;
-          if (req.method !== 'GET' || current === null) {
+          if (req.method !== 'GET') {
             res.writeHead(405).end();
             return;
           }
-          if (path === '/') {
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-            res.end(renderReportHtml(current, { tail: LIVE_SCRIPT, mode: 'live' }).replace('<body>', `<body data-version="${version}">`));
-          } else if (path === '/body') {
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-            res.end(body);
-          } else if (path === '/report.html') {
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-            res.end(renderReportHtml(current));
+          const html = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+          if (path === '/' || path === '/body' || path === '/report.html' || path === '/state.json') {
+            const m = current();
+            if (m === null) {
+              res.writeHead(503).end();
+              return;
+            }
+            if (path === '/') res.writeHead(200, html).end(renderReportHtml(m, { tail: LIVE_SCRIPT, mode: 'live' }).replace('<body>', `<body data-version="${builtVersion}">`));
+            else if (path === '/body') res.writeHead(200, { ...html, 'x-report-version': String(builtVersion) }).end(body);
+            else if (path === '/report.html') res.writeHead(200, html).end(renderReportHtml(m));
+            else {
+              res.writeHead(200, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ version: builtVersion, revision, summary: m.summary, live: m.live, failure: failure === null ? null : String(failure) }));
+            }
           } else if (path === '/events') {
             res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
             res.write(`retry: 1000\n\n`);
@@ -147,9 +171,6 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
             req.on('close', () => clients.delete(res));
           } else if (path === '/favicon.ico') {
             res.writeHead(204).end();
-          } else if (path === '/state.json') {
-            res.writeHead(200, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ version, revision, summary: current.summary, live: current.live, failure: failure === null ? null : String(failure) }));
           } else {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
           }
@@ -172,7 +193,6 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
         });
-        if (timer !== null) clearTimeout(timer);
         for (const c of clients) c.end();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
