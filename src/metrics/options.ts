@@ -18,10 +18,13 @@ export interface MetricOptions {
   readonly period?: ReturnPeriod;
   /** Explicit periods per year; overrides `period`. */
   readonly annualization?: number;
-  /** Per-period risk-free rate subtracted before Sharpe, omega, beta and alpha (default 0). */
-  readonly riskFree?: number;
-  /** Per-period minimum acceptable return for downside risk, Sortino and omega (default 0). */
-  readonly requiredReturn?: number;
+  /**
+   * Per-period risk-free rate subtracted before Sharpe, omega, beta and alpha (default 0): one number, or a series aligned
+   * with the returns (entry i applies to return i, as empyrical accepts). Running statistics take a number only.
+   */
+  readonly riskFree?: number | ArrayLike<number>;
+  /** Per-period minimum acceptable return for downside risk, Sortino and omega (default 0): a number or an aligned series. */
+  readonly requiredReturn?: number | ArrayLike<number>;
 }
 
 /** Options with every default filled in and validated. */
@@ -44,11 +47,59 @@ export function resolveMetricOptions(options: MetricOptions = {}): ResolvedMetri
   if (!Number.isFinite(annualization) || annualization <= 0) {
     throw new ConfigError(`metric option annualization: ${String(annualization)} must be a positive finite number`, 'annualization');
   }
-  const riskFree = options.riskFree ?? 0;
-  const requiredReturn = options.requiredReturn ?? 0;
+  const riskFree = constantThreshold(options.riskFree, 'riskFree');
+  const requiredReturn = constantThreshold(options.requiredReturn, 'requiredReturn');
   if (!Number.isFinite(riskFree)) throw new ConfigError(`metric option riskFree: ${String(riskFree)} must be finite`, 'riskFree');
   if (!Number.isFinite(requiredReturn)) {
     throw new ConfigError(`metric option requiredReturn: ${String(requiredReturn)} must be finite`, 'requiredReturn');
   }
   return { annualization, riskFree, requiredReturn };
+}
+
+function constantThreshold(value: number | ArrayLike<number> | undefined, name: 'riskFree' | 'requiredReturn'): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number') return value;
+  throw new ConfigError(
+    `metric option ${name}: a per-period series applies to a whole return series (the batch functions); running statistics need one number`,
+    name,
+  );
+}
+
+/** Options resolved for one return series: thresholds as one value per period, aligned with the returns. */
+export interface SeriesMetricOptions {
+  readonly annualization: number;
+  readonly riskFree: Float64Array;
+  readonly requiredReturn: Float64Array;
+}
+
+/**
+ * Resolves the options for a series of `length` returns, spreading a constant threshold over every period.
+ * @throws ConfigError as {@link resolveMetricOptions} does, and when a threshold series differs in length from the returns or holds a non-finite entry.
+ */
+export function resolveSeriesOptions(options: MetricOptions | undefined, length: number): SeriesMetricOptions {
+  const o = options ?? {};
+  const { annualization } = resolveMetricOptions({ ...o, riskFree: 0, requiredReturn: 0 });
+  return {
+    annualization,
+    riskFree: thresholdSeries(o.riskFree, length, 'riskFree'),
+    requiredReturn: thresholdSeries(o.requiredReturn, length, 'requiredReturn'),
+  };
+}
+
+function thresholdSeries(value: number | ArrayLike<number> | undefined, length: number, name: 'riskFree' | 'requiredReturn'): Float64Array {
+  if (value === undefined || typeof value === 'number') {
+    const v = value ?? 0;
+    if (!Number.isFinite(v)) throw new ConfigError(`metric option ${name}: ${String(v)} must be finite`, name);
+    return new Float64Array(length).fill(v);
+  }
+  if (value.length !== length) {
+    throw new ConfigError(`metric option ${name}: the series has ${value.length} entries for ${length} returns; align it with the returns`, name);
+  }
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i += 1) {
+    const v = value[i] as number;
+    if (!Number.isFinite(v)) throw new ConfigError(`metric option ${name}: entry ${i} is ${String(v)}; every entry must be finite`, name);
+    out[i] = v;
+  }
+  return out;
 }

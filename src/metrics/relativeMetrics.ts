@@ -1,6 +1,6 @@
 // Metrics of returns relative to other series: beta and alpha against a benchmark, and the correlation matrix of several series.
 import { ConfigError } from '../errors.js';
-import { resolveMetricOptions, type MetricOptions } from './options.js';
+import { resolveSeriesOptions, type MetricOptions } from './options.js';
 
 /** Index pairs where both series are not NaN (empyrical masks a period when either side is missing). */
 function paired(a: ArrayLike<number>, b: ArrayLike<number>, what: string): { xs: number[]; ys: number[] } {
@@ -20,6 +20,15 @@ function paired(a: ArrayLike<number>, b: ArrayLike<number>, what: string): { xs:
   return { xs, ys };
 }
 
+/** r − rf and b − rf over the paired periods, rf taken per period (a series stays aligned with the returns). */
+function excessPairs(returns: ArrayLike<number>, benchmark: ArrayLike<number>, options: MetricOptions | undefined, what: string) {
+  if (returns.length !== benchmark.length) paired(returns, benchmark, what);
+  const { riskFree } = resolveSeriesOptions(options, returns.length);
+  const r = Float64Array.from({ length: returns.length }, (_, i) => (returns[i] as number) - (riskFree[i] as number));
+  const b = Float64Array.from({ length: benchmark.length }, (_, i) => (benchmark[i] as number) - (riskFree[i] as number));
+  return paired(r, b, what);
+}
+
 function mean(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
@@ -32,11 +41,8 @@ function mean(xs: readonly number[]): number {
  * @throws ConfigError when the two series differ in length.
  */
 export function beta(returns: ArrayLike<number>, benchmark: ArrayLike<number>, options?: MetricOptions): number {
-  const { riskFree } = resolveMetricOptions(options);
-  const { xs, ys } = paired(returns, benchmark, 'beta');
-  if (xs.length < 2) return Number.NaN;
-  const r = xs.map((x) => x - riskFree);
-  const b = ys.map((y) => y - riskFree);
+  const { xs: r, ys: b } = excessPairs(returns, benchmark, options, 'beta');
+  if (r.length < 2) return Number.NaN;
   const mb = mean(b);
   let cov = 0;
   let variance = 0;
@@ -56,11 +62,11 @@ export function beta(returns: ArrayLike<number>, benchmark: ArrayLike<number>, o
  * @throws ConfigError when the two series differ in length.
  */
 export function alpha(returns: ArrayLike<number>, benchmark: ArrayLike<number>, options?: MetricOptions): number {
-  const { riskFree, annualization } = resolveMetricOptions(options);
+  const { annualization } = resolveSeriesOptions(options, returns.length);
   const b = beta(returns, benchmark, options);
   if (Number.isNaN(b)) return Number.NaN;
-  const { xs, ys } = paired(returns, benchmark, 'alpha');
-  const excess = xs.map((x, i) => x - riskFree - b * ((ys[i] as number) - riskFree));
+  const { xs, ys } = excessPairs(returns, benchmark, options, 'alpha');
+  const excess = xs.map((x, i) => x - b * (ys[i] as number));
   return (1 + mean(excess)) ** annualization - 1;
 }
 
@@ -100,4 +106,51 @@ function pearson(xs: readonly number[], ys: readonly number[]): number {
   }
   if (sxx === 0 || syy === 0) return Number.NaN;
   return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
+}
+
+/**
+ * Pearson correlation of two aligned series over the periods where both are present; NaN with fewer than two such
+ * periods or when either side is constant there (the same definition as one entry of {@link correlationMatrix}).
+ * @throws ConfigError when the two series differ in length.
+ */
+export function correlation(returns: ArrayLike<number>, benchmark: ArrayLike<number>): number {
+  const { xs, ys } = paired(returns, benchmark, 'correlation');
+  return pearson(xs, ys);
+}
+
+/** Active returns r − b over the periods where both are present. */
+function activeReturns(returns: ArrayLike<number>, benchmark: ArrayLike<number>, what: string): number[] {
+  const { xs, ys } = paired(returns, benchmark, what);
+  return xs.map((x, i) => x - (ys[i] as number));
+}
+
+function sampleStd(xs: readonly number[]): number {
+  if (xs.length < 2) return Number.NaN;
+  const m = mean(xs);
+  let ss = 0;
+  for (const x of xs) ss += (x - m) * (x - m);
+  return Math.sqrt(ss / (xs.length - 1));
+}
+
+/**
+ * Annualised tracking error: sample standard deviation (ddof 1) of the active returns r − b × √factor, over paired
+ * periods. NaN with fewer than two.
+ * @throws ConfigError when the two series differ in length or the options are invalid.
+ */
+export function trackingError(returns: ArrayLike<number>, benchmark: ArrayLike<number>, options?: MetricOptions): number {
+  const { annualization } = resolveSeriesOptions(options, returns.length);
+  return sampleStd(activeReturns(returns, benchmark, 'trackingError')) * Math.sqrt(annualization);
+}
+
+/**
+ * Annualised information ratio: mean(r − b) / std(r − b) × √factor over paired periods (ddof 1) — the Sharpe ratio of
+ * the active returns (quantstats and empyrical's excess_sharpe leave it per period; multiply by 1/√factor to compare).
+ * NaN with fewer than two; ±Infinity for a constant non-zero active return.
+ * @throws ConfigError when the two series differ in length or the options are invalid.
+ */
+export function informationRatio(returns: ArrayLike<number>, benchmark: ArrayLike<number>, options?: MetricOptions): number {
+  const { annualization } = resolveSeriesOptions(options, returns.length);
+  const active = activeReturns(returns, benchmark, 'informationRatio');
+  if (active.length < 2) return Number.NaN;
+  return (mean(active) / sampleStd(active)) * Math.sqrt(annualization);
 }

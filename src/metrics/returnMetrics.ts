@@ -1,6 +1,6 @@
 // Performance metrics of a series of simple per-period returns, following empyrical's conventions (NaN entries skipped).
 import { profitFactorOf, winRateOf } from './outcomeRatios.js';
-import { resolveMetricOptions, type MetricOptions } from './options.js';
+import { resolveSeriesOptions, type MetricOptions } from './options.js';
 
 /** Non-NaN entries of a series, in order (empyrical's nan-functions skip NaN the same way). */
 function finite(returns: ArrayLike<number>): number[] {
@@ -8,6 +8,16 @@ function finite(returns: ArrayLike<number>): number[] {
   for (let i = 0; i < returns.length; i += 1) {
     const r = returns[i] as number;
     if (!Number.isNaN(r)) out.push(r);
+  }
+  return out;
+}
+
+/** r_i − threshold_i for every non-NaN return, in order (a threshold series stays aligned with the returns it belongs to). */
+function finiteMinus(returns: ArrayLike<number>, threshold: Float64Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < returns.length; i += 1) {
+    const r = returns[i] as number;
+    if (!Number.isNaN(r)) out.push(r - (threshold[i] as number));
   }
   return out;
 }
@@ -47,7 +57,7 @@ export function totalReturn(returns: ArrayLike<number>): number {
  * Defined for one observation; NaN for an empty series.
  */
 export function annualReturn(returns: ArrayLike<number>, options?: MetricOptions): number {
-  const { annualization } = resolveMetricOptions(options);
+  const { annualization } = resolveSeriesOptions(options, returns.length);
   if (returns.length === 0) return Number.NaN;
   const ending = 1 + totalReturn(returns);
   return ending ** (annualization / returns.length) - 1;
@@ -55,7 +65,7 @@ export function annualReturn(returns: ArrayLike<number>, options?: MetricOptions
 
 /** Annualised volatility: sample standard deviation (ddof 1) of the non-NaN returns × √factor; NaN with fewer than two. */
 export function annualVolatility(returns: ArrayLike<number>, options?: MetricOptions): number {
-  const { annualization } = resolveMetricOptions(options);
+  const { annualization } = resolveSeriesOptions(options, returns.length);
   return sampleStd(finite(returns)) * Math.sqrt(annualization);
 }
 
@@ -64,8 +74,8 @@ export function annualVolatility(returns: ArrayLike<number>, options?: MetricOpt
  * A zero spread gives ±Infinity for a non-zero mean and NaN for a zero mean (numpy's division semantics).
  */
 export function sharpeRatio(returns: ArrayLike<number>, options?: MetricOptions): number {
-  const { annualization, riskFree } = resolveMetricOptions(options);
-  const adjusted = finite(returns).map((r) => r - riskFree);
+  const { annualization, riskFree } = resolveSeriesOptions(options, returns.length);
+  const adjusted = finiteMinus(returns, riskFree);
   if (adjusted.length < 2) return Number.NaN;
   return (mean(adjusted) / sampleStd(adjusted)) * Math.sqrt(annualization);
 }
@@ -75,15 +85,19 @@ export function sharpeRatio(returns: ArrayLike<number>, options?: MetricOptions)
  * Defined for one observation; NaN for none.
  */
 export function downsideRisk(returns: ArrayLike<number>, options?: MetricOptions): number {
-  const { annualization, requiredReturn } = resolveMetricOptions(options);
-  const xs = finite(returns);
-  if (xs.length === 0) return Number.NaN;
+  const { annualization, requiredReturn } = resolveSeriesOptions(options, returns.length);
+  return downsideOfExcess(finiteMinus(returns, requiredReturn), annualization);
+}
+
+/** √mean(min(e, 0)²) × √factor of excess returns e = r − required; NaN for none. */
+function downsideOfExcess(excess: readonly number[], annualization: number): number {
+  if (excess.length === 0) return Number.NaN;
   let ss = 0;
-  for (const r of xs) {
-    const d = Math.min(r - requiredReturn, 0);
+  for (const e of excess) {
+    const d = Math.min(e, 0);
     ss += d * d;
   }
-  return Math.sqrt(ss / xs.length) * Math.sqrt(annualization);
+  return Math.sqrt(ss / excess.length) * Math.sqrt(annualization);
 }
 
 /**
@@ -91,11 +105,10 @@ export function downsideRisk(returns: ArrayLike<number>, options?: MetricOptions
  * No downside at all gives +Infinity for a positive mean (empyrical returns inf there too).
  */
 export function sortinoRatio(returns: ArrayLike<number>, options?: MetricOptions): number {
-  const { annualization, requiredReturn } = resolveMetricOptions(options);
-  const xs = finite(returns);
-  if (xs.length < 2) return Number.NaN;
-  const annualMean = mean(xs.map((r) => r - requiredReturn)) * annualization;
-  return annualMean / downsideRisk(xs, options);
+  const { annualization, requiredReturn } = resolveSeriesOptions(options, returns.length);
+  const excess = finiteMinus(returns, requiredReturn);
+  if (excess.length < 2) return Number.NaN;
+  return (mean(excess) * annualization) / downsideOfExcess(excess, annualization);
 }
 
 /**
@@ -104,13 +117,16 @@ export function sortinoRatio(returns: ArrayLike<number>, options?: MetricOptions
  * Unlike empyrical, `requiredReturn` is per period like every other option here; pass (1 + R)^(1/factor) − 1 for an annual R.
  */
 export function omegaRatio(returns: ArrayLike<number>, options?: MetricOptions): number {
-  const { riskFree, requiredReturn } = resolveMetricOptions(options);
-  const xs = finite(returns);
-  if (xs.length < 2) return Number.NaN;
+  const { riskFree, requiredReturn } = resolveSeriesOptions(options, returns.length);
+  const excesses: number[] = [];
+  for (let i = 0; i < returns.length; i += 1) {
+    const r = returns[i] as number;
+    if (!Number.isNaN(r)) excesses.push(r - (riskFree[i] as number) - (requiredReturn[i] as number));
+  }
+  if (excesses.length < 2) return Number.NaN;
   let gains = 0;
   let losses = 0;
-  for (const r of xs) {
-    const excess = r - riskFree - requiredReturn;
+  for (const excess of excesses) {
     if (excess > 0) gains += excess;
     else if (excess < 0) losses -= excess;
   }

@@ -9,11 +9,24 @@ import { registerAudit } from './audit.js';
 import { registerPaper } from './paper.js';
 import { registerExportBars } from './exportBars.js';
 import { registerCommand } from './command.js';
+import { registerReport } from './report.js';
+import { registerServe } from './serve.js';
 
 /** A subcommand's registration: adds itself to `program`, writes to `io`, and reports a non-zero exit through `setExit`. */
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate, registerReplay, registerAudit, registerPaper, registerExportBars, registerCommand];
+const commands: RegisterCommand[] = [
+  registerDemo,
+  registerBacktest,
+  registerAllocate,
+  registerReplay,
+  registerAudit,
+  registerReport,
+  registerServe,
+  registerPaper,
+  registerExportBars,
+  registerCommand,
+];
 
 /** Adds all subcommands to the program. */
 export function registerCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {

@@ -1,0 +1,278 @@
+// The tearsheet's charts: Apache ECharts options rendered to static SVG on the server (no script in the page), downsampled for drawing only.
+import * as echarts from 'echarts';
+import type { ReportModel } from './reportModel.js';
+
+/** A rendered chart: its name (a `data-chart` attribute in the page) and its SVG. */
+export interface RenderedChart {
+  readonly name: string;
+  readonly title: string;
+  readonly svg: string;
+  readonly wide: boolean;
+}
+
+type Option = echarts.EChartsCoreOption;
+
+/** Colours chosen to stay apart in print and for red–green colour blindness (Okabe–Ito, with a navy lead). */
+export const PALETTE = ['#1f3b73', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#0072b2', '#8c8c8c', '#f0e442', '#000000'];
+const FONT = "-apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+const WIDE = { width: 1120, height: 320 };
+const HALF = { width: 550, height: 300 };
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+const pct = (digits: number) => (v: number): string => `${(v * 100).toFixed(digits)}%`;
+/** An axis label in percent: whole numbers where the ticks are whole, one decimal where they fall between. */
+const axisPct = (v: number): string => {
+  const p = Math.round(v * 1e8) / 1e6;
+  return `${Number.isInteger(p) ? p.toFixed(0) : p.toFixed(1)}%`;
+};
+const point = (t: number, v: number): [number, number | null] => [t, Number.isFinite(v) ? v : null];
+
+function base(): Option {
+  return {
+    animation: false,
+    useUTC: true,
+    color: PALETTE,
+    textStyle: { fontFamily: FONT, fontSize: 11, color: '#333' },
+    grid: { left: 64, right: 24, top: 36, bottom: 30 },
+    legend: { top: 4, right: 16, textStyle: { fontSize: 11 }, itemWidth: 16, itemHeight: 8 },
+  };
+}
+
+const timeAxis = { type: 'time', axisLine: { lineStyle: { color: '#999' } }, splitLine: { show: false } };
+const valueAxis = (format: (v: number) => string) => ({
+  type: 'value',
+  scale: true,
+  axisLabel: { formatter: format },
+  splitLine: { lineStyle: { color: '#eceef2' } },
+});
+
+/** A line series drawn from per-bar values, downsampled to the chart's width by largest-triangle-three-buckets. */
+function line(name: string, xs: readonly number[], ys: readonly number[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name, type: 'line', showSymbol: false, sampling: 'lttb', lineStyle: { width: 1.4 }, data: xs.map((t, i) => point(t, ys[i] as number)), ...extra };
+}
+
+function histogram(values: readonly number[], bins: number): { centres: number[]; counts: number[]; width: number } {
+  const xs = values.filter((v) => Number.isFinite(v));
+  if (xs.length === 0) return { centres: [], counts: [], width: 0 };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of xs) {
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+  }
+  const width = hi > lo ? (hi - lo) / bins : 1e-4;
+  const counts = new Array<number>(bins).fill(0);
+  for (const x of xs) {
+    const i = Math.min(bins - 1, Math.floor((x - lo) / width));
+    counts[i] = (counts[i] as number) + 1;
+  }
+  return { centres: counts.map((_, i) => lo + (i + 0.5) * width), counts, width };
+}
+
+/** A chart's option with its name, title and width. */
+export interface ChartOption {
+  readonly name: string;
+  readonly title: string;
+  readonly wide: boolean;
+  readonly option: Option;
+}
+
+/**
+ * Every chart option of the report, in page order. A generator, so that one chart's per-bar data (a pair per bar and
+ * series) exists at a time: on a 454 545-bar log, building them all at once held every series of every chart together.
+ */
+export function* chartOptions(m: ReportModel): Generator<ChartOption> {
+  const t = m.series.times.map((x) => Date.parse(x));
+  const cumulativeSeries = [line('Portfolio', t, m.series.portfolioCumulative, { lineStyle: { width: 1.8 }, areaStyle: { opacity: 0.06 } })];
+  if (m.series.benchmarkCumulative !== null && m.benchmark !== null) {
+    cumulativeSeries.push(line(`${m.benchmark.symbol} (buy and hold)`, t, m.series.benchmarkCumulative, { lineStyle: { width: 1.2, type: 'dashed' } }));
+  }
+  yield {
+    name: 'cumulative',
+    title: 'Cumulative return',
+    wide: true,
+    option: { ...base(), xAxis: timeAxis, yAxis: valueAxis(axisPct), series: cumulativeSeries },
+  };
+  yield {
+    name: 'equity',
+    title: 'Strategy equity',
+    wide: true,
+    option: {
+      ...base(),
+      xAxis: timeAxis,
+      yAxis: valueAxis((v) => (Math.abs(v) >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${(v / 1e3).toFixed(0)}k`)),
+      series: [...m.series.strategyValues].map(([id, values]) => line(id, t, values)),
+    },
+  };
+  yield {
+    name: 'underwater',
+    title: 'Underwater (drawdown from peak)',
+    wide: true,
+    option: {
+      ...base(),
+      legend: { show: false },
+      xAxis: timeAxis,
+      yAxis: { ...valueAxis(axisPct), max: 0 },
+      series: [line('Drawdown', t, m.series.underwater, { color: '#c0392b', lineStyle: { width: 1 }, areaStyle: { color: '#c0392b', opacity: 0.25 } })],
+    },
+  };
+  const stacked = [...m.series.strategyValues].map(([id, values]) =>
+    line(id, t, values.map((v) => (Number.isFinite(v) ? v : 0)), { stack: 'capital', sampling: 'average', lineStyle: { width: 0.6 }, areaStyle: { opacity: 0.75 } }),
+  );
+  stacked.push(
+    line('reserve', t, m.series.reserve, {
+      stack: 'capital',
+      sampling: 'average',
+      color: '#c9ced6',
+      lineStyle: { width: 0.6 },
+      areaStyle: { opacity: 0.75 },
+      markLine: {
+        symbol: 'none',
+        silent: true,
+        label: { show: false },
+        lineStyle: { color: '#1f3b73', type: 'dotted', width: 0.8, opacity: 0.7 },
+        data: m.series.rebalanceTimes.map((r) => ({ xAxis: Date.parse(r.time) })),
+      },
+    }),
+  );
+  yield {
+    name: 'allocation',
+    title: `Capital allocation (dotted lines: ${m.series.rebalanceTimes.length} rebalances)`,
+    wide: true,
+    option: {
+      ...base(),
+      xAxis: timeAxis,
+      yAxis: valueAxis((v) => `${(v / 1e3).toFixed(0)}k`),
+      series: stacked,
+    },
+  };
+  yield {
+    name: 'rolling',
+    title: `Rolling Sharpe and volatility (${m.series.rollingWindow} bars)`,
+    wide: true,
+    option: {
+      ...base(),
+      grid: { left: 64, right: 64, top: 36, bottom: 30 },
+      legend: { top: 4, left: 'center', textStyle: { fontSize: 11 }, itemWidth: 16, itemHeight: 8 },
+      xAxis: timeAxis,
+      yAxis: [
+        { ...valueAxis((v) => v.toFixed(1)), name: 'Sharpe', nameTextStyle: { fontSize: 10 } },
+        { ...valueAxis(axisPct), name: 'Volatility', nameTextStyle: { fontSize: 10 }, splitLine: { show: false } },
+      ],
+      series: [
+        line('Sharpe', t, m.series.rollingSharpe, { color: PALETTE[0] }),
+        line('Volatility (annualised)', t, m.series.rollingVolatility, { yAxisIndex: 1, color: PALETTE[1] }),
+      ],
+    },
+  };
+  const years = [...new Set(m.monthly.map((p) => p.period.slice(0, 4)))];
+  const cells = m.monthly.map((p) => [Number(p.period.slice(5, 7)) - 1, years.indexOf(p.period.slice(0, 4)), p.return]);
+  const extreme = Math.max(0.001, ...m.monthly.map((p) => Math.abs(p.return)));
+  yield {
+    name: 'monthly',
+    title: 'Monthly returns',
+    wide: false,
+    option: {
+      ...base(),
+      grid: { left: 48, right: 12, top: 12, bottom: 28 },
+      xAxis: { type: 'category', data: MONTHS, splitArea: { show: false }, axisTick: { show: false } },
+      yAxis: { type: 'category', data: years, inverse: true, axisTick: { show: false } },
+      visualMap: { show: false, min: -extreme, max: extreme, inRange: { color: ['#b2182b', '#f7f7f7', '#1a7f4b'] } },
+      series: [
+        {
+          type: 'heatmap',
+          data: cells,
+          label: { show: true, fontSize: 9, formatter: (p: { value: number[] }) => pct(1)(p.value[2] as number) },
+          itemStyle: { borderColor: '#fff', borderWidth: 1 },
+        },
+      ],
+    },
+  };
+  const h = histogram(m.series.portfolioReturns, 50);
+  yield {
+    name: 'distribution',
+    title: 'Distribution of returns (per bar)',
+    wide: false,
+    option: {
+      ...base(),
+      legend: { show: false },
+      grid: { left: 48, right: 12, top: 24, bottom: 28 },
+      xAxis: { type: 'value', scale: true, axisLabel: { formatter: pct(1) }, splitLine: { show: false } },
+      yAxis: { type: 'value', splitLine: { lineStyle: { color: '#eceef2' } } },
+      series: [
+        {
+          type: 'bar',
+          barWidth: '96%',
+          color: PALETTE[0],
+          data: h.centres.map((c, i) => [c, h.counts[i] as number]),
+          barCategoryGap: 0,
+          markLine: {
+            symbol: 'none',
+            silent: true,
+            label: { formatter: 'VaR 95%', fontSize: 9 },
+            lineStyle: { color: '#c0392b', type: 'dashed' },
+            data: Number.isFinite(m.rows[0]?.metrics.valueAtRisk95 ?? Number.NaN) ? [{ xAxis: m.rows[0]?.metrics.valueAtRisk95 }] : [],
+          },
+        },
+      ],
+    },
+  };
+  const ids = m.correlation.ids;
+  yield {
+    name: 'correlation',
+    title: 'Correlation of strategy returns',
+    wide: false,
+    option: {
+      ...base(),
+      grid: { left: 80, right: 12, top: 12, bottom: 40 },
+      xAxis: { type: 'category', data: [...ids], axisTick: { show: false }, axisLabel: { rotate: ids.length > 4 ? 30 : 0 } },
+      yAxis: { type: 'category', data: [...ids], inverse: true, axisTick: { show: false } },
+      visualMap: { show: false, min: -1, max: 1, inRange: { color: ['#2166ac', '#f7f7f7', '#b2182b'] } },
+      series: [
+        {
+          type: 'heatmap',
+          data: ids.flatMap((_, i) => ids.map((__, j) => [j, i, m.correlation.matrix[i]?.[j] ?? Number.NaN]).filter((c) => Number.isFinite(c[2]))),
+          label: { show: true, fontSize: 10, formatter: (p: { value: number[] }) => (p.value[2] as number).toFixed(2) },
+          itemStyle: { borderColor: '#fff', borderWidth: 1 },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * Renames ZRender's generated ids and classes (`zr<instance>-<kind><counter>`, both counters process-wide) to
+ * `<chart>-<kind><n>`, n counted per kind in order of appearance: the same model then gives the same text in any
+ * process, and charts in one page never clash.
+ */
+export function stableIds(svg: string, chart: string): string {
+  const renamed = new Map<string, string>();
+  const perKind = new Map<string, number>();
+  return svg.replace(/\bzr\d+-([a-z]+-?)(\d+)/g, (whole: string, kind: string) => {
+    let id = renamed.get(whole);
+    if (id === undefined) {
+      const n = perKind.get(kind) ?? 0;
+      perKind.set(kind, n + 1);
+      id = `${chart}-${kind}${n}`;
+      renamed.set(whole, id);
+    }
+    return id;
+  });
+}
+
+/** Renders every chart to SVG with stable ids (see {@link stableIds}). */
+export function renderCharts(m: ReportModel): RenderedChart[] {
+  const out: RenderedChart[] = [];
+  // One chart at a time: its option and the renderer's copy of its data are dropped before the next is built.
+  for (const { name, title, wide, option } of chartOptions(m)) {
+    const size = wide ? WIDE : HALF;
+    const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, ...size });
+    try {
+      chart.setOption(option);
+      out.push({ name, title, wide, svg: stableIds(chart.renderToSVGString(), name) });
+    } finally {
+      chart.dispose();
+    }
+  }
+  return out;
+}

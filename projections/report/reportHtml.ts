@@ -1,0 +1,268 @@
+// The tearsheet as one self-contained HTML page: inline CSS, server-rendered SVG charts, no script and no external file.
+import { Dec } from '../../src/money/decimal.js';
+import type { KeyMetrics, LiveRow, ReportModel } from './reportModel.js';
+import { renderCharts } from './reportCharts.js';
+
+/** Escapes text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const e = escapeHtml;
+/** A number as JSON writes it (null when not finite): the exact figure behind a cell, for tools and tests. */
+const raw = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '–');
+const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : x === Infinity ? '∞' : '–');
+const money = (s: string | null): string => (s === null ? '–' : new Dec(s).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ','));
+const signed = (x: number): string => (Number.isFinite(x) ? (x < 0 ? 'neg' : x > 0 ? 'pos' : '') : '');
+const day = (t: string | null): string => (t === null ? '–' : t.endsWith('T00:00:00.000Z') ? t.slice(0, 10) : `${t.slice(0, 10)} ${t.slice(11, 16)}`);
+
+/** A cell holding a statistic: shown rounded, the exact value in `data-value`. */
+function statCell(metric: string, x: number, shown: string, tone = true): string {
+  return `<td class="${tone ? signed(x) : ''}" data-metric="${metric}" data-value="${raw(x)}">${shown}</td>`;
+}
+
+const METRIC_COLUMNS: readonly { key: keyof KeyMetrics; label: string; format: (x: number) => string; signed?: boolean }[] = [
+  { signed: true, key: 'totalReturn', label: 'Total return', format: (x) => pct(x) },
+  { signed: true, key: 'cagr', label: 'CAGR', format: (x) => pct(x) },
+  { signed: true, key: 'annualReturn', label: 'Annual return', format: (x) => pct(x) },
+  { key: 'annualVolatility', label: 'Volatility', format: (x) => pct(x) },
+  { key: 'sharpeRatio', label: 'Sharpe', format: (x) => num(x) },
+  { key: 'sortinoRatio', label: 'Sortino', format: (x) => num(x) },
+  { key: 'calmarRatio', label: 'Calmar', format: (x) => num(x) },
+  { key: 'omegaRatio', label: 'Omega', format: (x) => num(x) },
+  { signed: true, key: 'maxDrawdown', label: 'Max drawdown', format: (x) => pct(x) },
+  { key: 'longestDrawdownDays', label: 'Longest DD (days)', format: (x) => num(x, 0) },
+  { key: 'skew', label: 'Skew', format: (x) => num(x) },
+  { key: 'kurtosis', label: 'Kurtosis (excess)', format: (x) => num(x) },
+  { signed: true, key: 'valueAtRisk95', label: 'Daily VaR 95%', format: (x) => pct(x) },
+  { signed: true, key: 'expectedShortfall95', label: 'Daily ES 95%', format: (x) => pct(x) },
+  { signed: true, key: 'bestDay', label: 'Best day', format: (x) => pct(x) },
+  { signed: true, key: 'worstDay', label: 'Worst day', format: (x) => pct(x) },
+  { signed: true, key: 'bestMonth', label: 'Best month', format: (x) => pct(x) },
+  { signed: true, key: 'worstMonth', label: 'Worst month', format: (x) => pct(x) },
+  { signed: true, key: 'bestYear', label: 'Best year', format: (x) => pct(x) },
+  { signed: true, key: 'worstYear', label: 'Worst year', format: (x) => pct(x) },
+  { key: 'winRate', label: 'Positive bars', format: (x) => pct(x, 1) },
+  { key: 'timeInMarket', label: 'Time in market', format: (x) => pct(x, 1) },
+  { key: 'turnover', label: 'Turnover (×)', format: (x) => num(x, 1) },
+];
+
+function metricsTable(m: ReportModel): string {
+  const head = `<tr><th>Metric</th>${m.rows.map((r) => `<th class="num">${e(r.id)}</th>`).join('')}</tr>`;
+  const body = METRIC_COLUMNS.map(
+    (c) => `<tr><th>${e(c.label)}</th>${m.rows.map((r) => statCell(`${r.id}:${c.key}`, r.metrics[c.key] as number, c.format(r.metrics[c.key] as number), c.signed === true)).join('')}</tr>`,
+  );
+  body.push(`<tr><th>Commissions paid</th>${m.rows.map((r) => `<td data-metric="${e(r.id)}:commissions" data-value="${e(r.metrics.commissions)}">${money(r.metrics.commissions)}</td>`).join('')}</tr>`);
+  body.push(`<tr><th>Observations</th>${m.rows.map((r) => `<td>${r.metrics.observations}</td>`).join('')}</tr>`);
+  return `<table class="metrics">${head}${body.join('')}</table>`;
+}
+
+function tile(label: string, field: string, shown: string, rawValue: string, tone = ''): string {
+  return `<div class="tile"><div class="label">${e(label)}</div><div class="value ${tone}" data-field="${field}" data-value="${e(rawValue)}">${shown}</div></div>`;
+}
+
+function provenance(m: ReportModel): string {
+  const p = m.provenance;
+  const v = p.verification;
+  let verdict = '<span class="muted">not verified (--no-verify)</span>';
+  if (v !== null && v.ok) verdict = `<span class="ok">intact</span> (whole log): ${v.events} events, ${v.rebalances} rebalances netting to zero, ${v.marks} marks reproduced`;
+  else if (v !== null && !v.ok) verdict = `<span class="bad">BROKEN</span> at revision ${v.revision}: ${e(v.reason)}`;
+  const rows: [string, string][] = [
+    ['Portfolio', `${e(p.portfolioId)} — ${e(p.name)} (${e(p.baseCurrency)})`],
+    ['Period', `${e(day(p.firstBarTime))} → ${e(day(p.lastBarTime))}, ${p.bars} bars`],
+    ['As of', `${e(p.asOf)}: ${p.events} events, global position ${p.position}`],
+    ['Config hash', `<code>${e(p.configHash)}</code>`],
+    ['Code version', `<code>${e(p.codeVersion)}</code>`],
+    ['Head hash', `<code data-field="head-hash">${e(p.headHash ?? '–')}</code>`],
+    ['Log verification', verdict],
+  ];
+  return `<dl class="provenance">${rows.map(([k, val]) => `<dt>${k}</dt><dd>${val}</dd>`).join('')}</dl>`;
+}
+
+function benchmarkBlock(m: ReportModel): string {
+  const b = m.benchmark;
+  if (b === null) return '';
+  const cells: [string, string, number, string][] = [
+    ['Benchmark return', 'benchmark-return', b.totalReturn, pct(b.totalReturn)],
+    ['Beta', 'beta', b.beta, num(b.beta)],
+    ['Alpha (annualised)', 'alpha', b.alpha, pct(b.alpha)],
+    ['Correlation', 'correlation', b.correlation, num(b.correlation)],
+    ['Tracking error', 'tracking-error', b.trackingError, pct(b.trackingError)],
+    ['Information ratio', 'information-ratio', b.informationRatio, num(b.informationRatio)],
+  ];
+  return `<section><h2>Against ${e(b.symbol)} (buy and hold)</h2><div class="tiles small">${cells.map(([l, f, x, s]) => tile(l, f, s, raw(x), signed(x))).join('')}</div></section>`;
+}
+
+function drawdownTable(m: ReportModel): string {
+  if (m.drawdowns.length === 0) return '<p class="muted">No drawdown.</p>';
+  return `<table><tr><th>#</th><th>Start</th><th>Trough</th><th>Recovery</th><th class="num">Depth</th><th class="num">Days</th></tr>${m.drawdowns
+    .map((d, i) => `<tr><td>${i + 1}</td><td>${day(d.start)}</td><td>${day(d.trough)}</td><td>${d.recovery === null ? '<span class="muted">not yet</span>' : day(d.recovery)}</td>${statCell('drawdown-depth', d.depth, pct(d.depth))}<td>${num(d.days, 0)}</td></tr>`)
+    .join('')}</table>`;
+}
+
+function yearlyTable(m: ReportModel): string {
+  const ids = [...m.yearly.keys()];
+  const years = [...new Set([...m.yearly.values()].flatMap((ps) => ps.map((p) => p.period)))].sort();
+  const lookup = new Map(ids.map((id) => [id, new Map((m.yearly.get(id) ?? []).map((p) => [p.period, p.return]))]));
+  return `<table><tr><th>Year</th>${ids.map((id) => `<th class="num">${e(id)}</th>`).join('')}</tr>${years
+    .map((y) => `<tr><td>${y}</td>${ids.map((id) => {
+      const r = lookup.get(id)?.get(y) ?? Number.NaN;
+      return statCell(`${id}:${y}`, r, pct(r));
+    }).join('')}</tr>`)
+    .join('')}</table>`;
+}
+
+function weightsList(before: Readonly<Record<string, number>>, rawW: Readonly<Record<string, number>>, final: Readonly<Record<string, number>>): string {
+  const ids = [...new Set([...Object.keys(before), ...Object.keys(rawW), ...Object.keys(final)])].sort();
+  return ids.map((id) => `<div class="w"><span>${e(id)}</span> ${pct(before[id] ?? Number.NaN, 1)} → ${pct(rawW[id] ?? Number.NaN, 1)} → <b>${pct(final[id] ?? Number.NaN, 1)}</b></div>`).join('');
+}
+
+function rebalanceTable(m: ReportModel): string {
+  if (m.rebalances.length === 0) return '<p class="muted">No rebalance.</p>';
+  const note = m.rebalanceTotal > m.rebalances.length ? `<p class="muted">The last ${m.rebalances.length} of ${m.rebalanceTotal} rebalances.</p>` : '';
+  const rows = m.rebalances.map((r) => {
+    const d = r.decision;
+    const bound = d.bindingConstraints.length === 0 ? '<span class="muted">none</span>' : d.bindingConstraints.map(e).join('<br>');
+    return `<tr data-rebalance="${e(r.rebalanceId)}"><td>${e(r.rebalanceId)}</td><td>${day(r.barTime)}</td><td>${e(d.trigger)}</td><td>${e(d.algorithm)}</td><td class="weights">${weightsList(d.weightsBefore, d.rawWeights, d.finalWeights)}</td><td class="small">${bound}</td><td class="num">${money(r.capitalMoved)}</td></tr>
+<tr class="detail"><td colspan="7"><details><summary>Full decision of ${e(r.rebalanceId)} (revision ${r.revision}, position ${r.position}): ${e(d.reason)}</summary><pre>${e(JSON.stringify({ decision: d, transfers: r.transfers, netByAccount: r.netByAccount }, null, 2))}</pre></details></td></tr>`;
+  });
+  return `${note}<table class="rebalances"><tr><th>Id</th><th>Bar</th><th>Trigger</th><th>Algorithm</th><th>Weights before → raw → final</th><th>Binding constraints</th><th class="num">Capital moved</th></tr>${rows.join('')}</table>`;
+}
+
+function tradesTable(m: ReportModel): string {
+  if (m.trades.length === 0) return '<p class="muted">No closed round trip.</p>';
+  return `<table><tr><th>Strategy</th><th class="num">Round trips</th><th class="num">Win rate</th><th class="num">Profit factor</th><th class="num">Average win</th><th class="num">Average loss</th><th class="num">Open</th></tr>${m.trades
+    .map((t) => {
+      const avgWin = t.wins > 0 ? new Dec(t.grossProfit).div(t.wins).toFixed(2) : null;
+      const avgLoss = t.losses > 0 ? new Dec(t.grossLoss).div(t.losses).negated().toFixed(2) : null;
+      return `<tr><td>${e(t.strategyId)}</td><td>${t.roundTrips}</td>${statCell(`${t.strategyId}:tradeWinRate`, t.winRate, pct(t.winRate, 1))}${statCell(`${t.strategyId}:tradeProfitFactor`, t.profitFactor, num(t.profitFactor))}<td class="pos">${money(avgWin)}</td><td class="neg">${money(avgLoss)}</td><td>${t.openTrips}</td></tr>`;
+    })
+    .join('')}</table>`;
+}
+
+function parametersTable(m: ReportModel): string {
+  return `<table class="params"><tr><th>Scope</th><th>Parameter</th><th>Value</th></tr>${m.parameters
+    .map((p) => `<tr><td>${e(p.scope)}</td><td><code>${e(p.key)}</code></td><td><code>${e(p.value)}</code></td></tr>`)
+    .join('')}</table>`;
+}
+
+/** The live table: each strategy's state, value, P&L of the last slice and last fault (also what `serve` refreshes). */
+export function liveTable(rows: readonly LiveRow[]): string {
+  return `<table id="live"><tr><th>Strategy</th><th>State</th><th class="num">Value</th><th class="num">P&amp;L last slice</th><th>Last fault</th></tr>${rows
+    .map((r) => {
+      const pnl = r.lastSlicePnl === null ? Number.NaN : Number(r.lastSlicePnl);
+      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${signed(pnl)}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : e(r.lastFault)}</td></tr>`;
+    })
+    .join('')}</table>`;
+}
+
+const CSS = `
+:root{--ink:#1d2330;--muted:#6b7280;--line:#e3e6ec;--navy:#1f3b73;--pos:#15803d;--neg:#b91c1c;--bg:#f5f6f8}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--ink);font:13px/1.45 -apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}
+header{background:var(--navy);color:#fff;padding:18px 28px 14px}
+header h1{margin:0;font-size:20px;font-weight:600;letter-spacing:.2px}
+header .sub{opacity:.8;font-size:12px;margin-top:2px}
+main{max-width:1180px;margin:0 auto;padding:18px 28px 40px}
+section{background:#fff;border:1px solid var(--line);border-radius:6px;padding:14px 16px;margin:0 0 16px}
+h2{font-size:14px;margin:0 0 10px;font-weight:600;color:var(--navy);text-transform:uppercase;letter-spacing:.6px}
+.tiles{display:grid;grid-template-columns:repeat(6,1fr);gap:10px;margin-bottom:16px}
+.tiles.small{margin:0}
+.tile{background:#fff;border:1px solid var(--line);border-radius:6px;padding:10px 12px}
+.tile .label{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.5px}
+.tile .value{font-size:20px;font-weight:600;margin-top:2px;font-variant-numeric:tabular-nums}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+figure{margin:0}
+figure figcaption{font-weight:600;font-size:12px;color:var(--ink);margin:0 0 4px}
+figure svg{display:block;max-width:100%;height:auto}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{font-weight:600;color:var(--muted);font-size:11.5px;background:#fafbfc}
+table.metrics td,td.num,th.num,table td[data-value]{text-align:right}
+table.metrics th:first-child{width:170px}
+.pos{color:var(--pos)}.neg{color:var(--neg)}.muted{color:var(--muted)}.ok{color:var(--pos);font-weight:600}.bad{color:var(--neg);font-weight:700}
+.small{font-size:11.5px}
+dl.provenance{display:grid;grid-template-columns:150px 1fr;gap:3px 12px;margin:0}
+dl.provenance dt{color:var(--muted)}dl.provenance dd{margin:0;word-break:break-all}
+code{font:11.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+td.weights .w span{display:inline-block;min-width:80px;color:var(--muted)}
+tr.detail td{border-bottom:1px solid var(--line);padding-top:0}
+details summary{cursor:pointer;color:var(--navy);font-size:11.5px}
+pre{max-height:360px;overflow:auto;background:#f8f9fb;border:1px solid var(--line);padding:8px;font-size:11px}
+.state{padding:1px 6px;border-radius:8px;font-size:11px;background:#eef0f4}.state.running{background:#dcfce7;color:#166534}.state.paused{background:#fef3c7;color:#92400e}.state.stopped,.state.liquidating{background:#fee2e2;color:#991b1b}
+footer{color:var(--muted);font-size:11px;text-align:center;margin-top:8px}
+@media print{body{background:#fff}section{break-inside:avoid}}
+`;
+
+/** Options of {@link renderReportHtml}. */
+export interface RenderOptions {
+  /** Markup placed at the end of the body (the dashboard's live-update script); the file report has none. */
+  readonly tail?: string;
+  /** Title suffix (e.g. "live"). */
+  readonly mode?: string;
+}
+
+/** The body of the report (header and content), also what the live dashboard swaps in on an update. */
+export function renderReportBody(m: ReportModel): string {
+  const s = m.summary;
+  const p = m.rows[0]?.metrics;
+  const charts = renderCharts(m);
+  const chart = (name: string): string => {
+    const c = charts.find((x) => x.name === name);
+    return c === undefined ? '' : `<figure data-chart="${c.name}"><figcaption>${e(c.title)}</figcaption>${c.svg}</figure>`;
+  };
+  const tiles = [
+    tile('Portfolio value', 'portfolio-value', money(s.portfolioValue), s.portfolioValue),
+    tile('Return on capital', 'return-on-capital', pct(s.returnOnCapital), raw(s.returnOnCapital), signed(s.returnOnCapital)),
+    tile('CAGR', 'cagr', pct(p?.cagr ?? Number.NaN), raw(p?.cagr ?? Number.NaN), signed(p?.cagr ?? Number.NaN)),
+    tile('Sharpe (portfolio)', 'portfolio-sharpe', num(s.metrics.sharpeRatio), raw(s.metrics.sharpeRatio)),
+    tile('Max drawdown', 'max-drawdown', pct(s.metrics.maxDrawdown), raw(s.metrics.maxDrawdown), 'neg'),
+    tile('Volatility', 'volatility', pct(s.metrics.annualVolatility), raw(s.metrics.annualVolatility)),
+    tile('Capital-weighted Sharpe', 'capital-weighted-sharpe', num(s.capitalWeightedSharpe), raw(s.capitalWeightedSharpe)),
+    tile('Reserve', 'reserve', money(s.reserve), s.reserve),
+    tile('Commissions paid', 'commissions', money(p?.commissions ?? null), p?.commissions ?? 'null'),
+    tile('Netting savings', 'netting-saved', money(m.nettingSaved), m.nettingSaved, 'pos'),
+    tile('Rebalances', 'rebalances', String(m.rebalanceTotal), String(m.rebalanceTotal)),
+    tile('Active strategies', 'active', `${s.activeStrategies.length}/${Object.keys(s.strategies).length}`, String(s.activeStrategies.length)),
+  ];
+  return `<header><h1>${e(m.provenance.name || m.provenance.portfolioId)}</h1><div class="sub">${e(m.provenance.portfolioId)} · ${e(day(m.provenance.firstBarTime))} → ${e(day(m.provenance.lastBarTime))} · ${m.provenance.bars} bars · as of ${e(m.provenance.asOf)}</div></header>
+<main>
+<div class="tiles">${tiles.join('')}</div>
+<section><h2>Provenance</h2>${provenance(m)}</section>
+<section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
+${benchmarkBlock(m)}
+<section><h2>Key metrics</h2>${metricsTable(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×252, risk-free 0, sample standard deviation. VaR and ES are historical, per bar. Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Strategies now</h2>${liveTable(m.live)}</section>
+<section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>
+<section><h2>Risk over time</h2>${chart('rolling')}</section>
+<section class="grid2"><div>${chart('monthly')}</div><div>${chart('distribution')}</div></section>
+<section class="grid2"><div>${chart('correlation')}</div><div><h2>Worst drawdowns</h2>${drawdownTable(m)}<h2 style="margin-top:14px">Returns by year</h2>${yearlyTable(m)}</div></section>
+<section><h2>Rebalance timeline</h2>${rebalanceTable(m)}</section>
+<section><h2>Trades by strategy</h2>${tradesTable(m)}</section>
+<section><h2>Configuration</h2>${parametersTable(m)}</section>
+<footer>Rebuilt from the event log by stratafolio ${e(m.provenance.codeVersion)}; every figure is a fold of the log up to ${e(m.provenance.asOf)} (head ${e((m.provenance.headHash ?? '').slice(0, 16))}…).</footer>
+</main>`;
+}
+
+/** The whole page. Nothing in it comes from the clock: the same model gives the same bytes. */
+export function renderReportHtml(m: ReportModel, options: RenderOptions = {}): string {
+  const title = `${m.provenance.name || m.provenance.portfolioId} — stratafolio report${options.mode ? ` (${options.mode})` : ''}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="stratafolio ${e(m.provenance.codeVersion)}">
+<title>${e(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<div id="report">
+${renderReportBody(m)}
+</div>
+${options.tail ?? ''}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,348 @@
+// The tearsheet's content as plain data: every figure taken from the projections' states (the numbers replay and audit give) or computed from their per-bar series.
+import { decStr, ZERO, type DecString } from '../../src/money/decimal.js';
+import {
+  alpha,
+  beta,
+  bestWorst,
+  cagr,
+  correlation,
+  drawdownPeriods,
+  expectedShortfall,
+  informationRatio,
+  kurtosis,
+  longestDrawdownDays,
+  periodReturns,
+  rollingSharpe,
+  rollingVolatility,
+  skew,
+  timeInMarket,
+  trackingError,
+  turnover,
+  underwater,
+  valueAtRisk,
+  type DrawdownPeriod,
+  type MetricSummary,
+  type PeriodReturn,
+} from '../../src/metrics/index.js';
+import type { AsOf, RunResult } from '../runner.js';
+import type { VerificationResult } from '../logVerification.js';
+import { portfolioSummary, type PortfolioSummary } from '../portfolio.js';
+import { strategyMetrics } from '../performance.js';
+import { correlationView } from '../correlation.js';
+import { tradeSummaries, type TradeSummary } from '../trades.js';
+import type { RebalanceRecord } from '../rebalanceAudit.js';
+import type { standardProjections } from '../index.js';
+import type { ReportSeriesState } from './reportSeries.js';
+
+/** Default window of the rolling Sharpe and volatility, in bars (half a trading year). */
+export const DEFAULT_ROLLING_WINDOW = 126;
+
+/** The metrics `replay` gives plus those a tearsheet adds. Returns are fractions; money is a decimal string. */
+export interface KeyMetrics extends MetricSummary {
+  readonly cagr: number;
+  readonly skew: number;
+  readonly kurtosis: number;
+  readonly valueAtRisk95: number;
+  readonly expectedShortfall95: number;
+  readonly bestDay: number;
+  readonly worstDay: number;
+  readonly bestMonth: number;
+  readonly worstMonth: number;
+  readonly bestYear: number;
+  readonly worstYear: number;
+  readonly longestDrawdownDays: number;
+  readonly timeInMarket: number;
+  readonly turnover: number;
+  readonly commissions: DecString;
+}
+
+/** One row of the key-metrics table. */
+export interface MetricsRow {
+  /** `portfolio` or a strategy id. */
+  readonly id: string;
+  readonly kind: 'portfolio' | 'strategy' | 'benchmark';
+  readonly metrics: KeyMetrics;
+}
+
+/** Figures relative to the benchmark. */
+export interface BenchmarkFigures {
+  readonly symbol: string;
+  readonly totalReturn: number;
+  readonly beta: number;
+  readonly alpha: number;
+  readonly correlation: number;
+  readonly trackingError: number;
+  readonly informationRatio: number;
+}
+
+/** A strategy in the live table. */
+export interface LiveRow {
+  readonly strategyId: string;
+  readonly state: string;
+  readonly value: DecString | null;
+  readonly lastSlicePnl: DecString | null;
+  readonly lastFault: string | null;
+}
+
+/** Everything the report shows. */
+export interface ReportModel {
+  readonly provenance: {
+    readonly portfolioId: string;
+    readonly name: string;
+    readonly baseCurrency: string;
+    readonly configHash: string;
+    readonly codeVersion: string;
+    readonly events: number;
+    readonly position: number;
+    readonly headHash: string | null;
+    readonly asOf: string;
+    readonly lastBarTime: string | null;
+    readonly firstBarTime: string | null;
+    readonly bars: number;
+    readonly verification: VerificationResult | null;
+  };
+  readonly summary: PortfolioSummary;
+  readonly rows: readonly MetricsRow[];
+  readonly nettingSaved: DecString;
+  readonly benchmark: BenchmarkFigures | null;
+  readonly series: {
+    readonly times: readonly string[];
+    readonly portfolioValue: readonly number[];
+    readonly portfolioCumulative: readonly number[];
+    readonly benchmarkCumulative: readonly number[] | null;
+    readonly underwater: readonly number[];
+    readonly reserve: readonly number[];
+    readonly strategyValues: ReadonlyMap<string, readonly number[]>;
+    readonly rollingWindow: number;
+    readonly rollingSharpe: readonly number[];
+    readonly rollingVolatility: readonly number[];
+    readonly portfolioReturns: readonly number[];
+    readonly rebalanceTimes: readonly { readonly time: string; readonly rebalanceId: string; readonly trigger: string }[];
+  };
+  readonly monthly: readonly PeriodReturn[];
+  readonly yearly: ReadonlyMap<string, readonly PeriodReturn[]>;
+  readonly correlation: { readonly ids: readonly string[]; readonly matrix: readonly (readonly number[])[] };
+  readonly drawdowns: readonly DrawdownPeriod[];
+  readonly rebalances: readonly RebalanceRecord[];
+  readonly rebalanceTotal: number;
+  readonly trades: readonly TradeSummary[];
+  readonly parameters: readonly { readonly scope: string; readonly key: string; readonly value: string }[];
+  readonly live: readonly LiveRow[];
+}
+
+type Standard = ReturnType<typeof standardProjections>;
+
+/** The states a report is built from: the standard projections and the report series, folded together. */
+export type ReportStates = RunResult<Standard & { readonly series: import('../projection.js').Projection<ReportSeriesState> }>;
+
+/** Options of {@link buildReportModel}. */
+export interface ReportModelOptions {
+  readonly asOf: AsOf;
+  readonly verification: VerificationResult | null;
+  readonly rollingWindow?: number;
+}
+
+/** Returns and times from the first return on (a strategy added later has no returns before). */
+function fromFirstReturn(returns: readonly number[], times: readonly string[]): { returns: number[]; times: string[] } {
+  let i = 0;
+  while (i < returns.length && Number.isNaN(returns[i] as number)) i += 1;
+  return { returns: returns.slice(i), times: times.slice(i) };
+}
+
+function keyMetrics(
+  summary: MetricSummary,
+  allReturns: readonly number[],
+  allTimes: readonly string[],
+  exposure: readonly number[],
+  values: readonly number[],
+  traded: number,
+  commissions: DecString,
+): KeyMetrics {
+  const { returns, times } = fromFirstReturn(allReturns, allTimes);
+  const days = bestWorst(returns);
+  const months = bestWorst(periodReturns(returns, times, 'month').map((p) => p.return));
+  const years = bestWorst(periodReturns(returns, times, 'year').map((p) => p.return));
+  return {
+    ...summary,
+    cagr: cagr(returns, times),
+    skew: skew(returns),
+    kurtosis: kurtosis(returns),
+    valueAtRisk95: valueAtRisk(returns, 0.95),
+    expectedShortfall95: expectedShortfall(returns, 0.95),
+    bestDay: days.best,
+    worstDay: days.worst,
+    bestMonth: months.best,
+    worstMonth: months.worst,
+    bestYear: years.best,
+    worstYear: years.worst,
+    longestDrawdownDays: longestDrawdownDays(returns, times),
+    timeInMarket: timeInMarket(exposure),
+    turnover: turnover(traded, values),
+    commissions,
+  };
+}
+
+/** Π(1 + r) − 1 after each return, NaN counting as 0. */
+function cumulative(returns: readonly number[]): number[] {
+  let g = 1;
+  return returns.map((r) => {
+    if (!Number.isNaN(r)) g *= 1 + r;
+    return g - 1;
+  });
+}
+
+function flatten(value: unknown, prefix: string, out: { key: string; value: string }[]): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const k of Object.keys(value).sort()) flatten((value as Record<string, unknown>)[k], prefix === '' ? k : `${prefix}.${k}`, out);
+    return;
+  }
+  out.push({ key: prefix, value: JSON.stringify(value) ?? 'undefined' });
+}
+
+function asOfText(asOf: AsOf): string {
+  switch (asOf.kind) {
+    case 'end':
+      return 'end of log';
+    case 'position':
+      return `position ${asOf.position}`;
+    case 'revision':
+      return `revision ${asOf.revision}`;
+    case 'time':
+      return asOf.time;
+  }
+}
+
+/**
+ * Builds the report's content from one fold of the standard projections and the report series.
+ * The summary, each strategy's replay metrics and the correlations are the values `replay --json` prints; the
+ * rebalance timeline is `audit --json`'s list.
+ */
+export function buildReportModel(id: string, result: ReportStates, options: ReportModelOptions): ReportModel {
+  const s = result.states;
+  const series = s.series;
+  const summary = portfolioSummary(s.portfolio, s.performance);
+  const times = series.times;
+  const ids = [...series.strategies.keys()].sort();
+  let tradedAll = ZERO;
+  let commissionsAll = ZERO;
+  for (const t of series.totals.values()) {
+    tradedAll = tradedAll.plus(t.tradedValue);
+    commissionsAll = commissionsAll.plus(t.commissions);
+  }
+  const portfolioExposure = times.map((_, i) => ids.reduce((sum, sid) => {
+    const e = series.strategies.get(sid)?.exposure[i] ?? Number.NaN;
+    return Number.isNaN(e) ? sum : sum + Math.abs(e);
+  }, 0));
+  const rows: MetricsRow[] = [
+    {
+      id: 'portfolio',
+      kind: 'portfolio',
+      metrics: keyMetrics(summary.metrics, series.portfolioReturns, times, portfolioExposure, series.portfolioValues, tradedAll.toNumber(), decStr(commissionsAll)),
+    },
+  ];
+  const replayMetrics = new Map(strategyMetrics(s.performance).map((m) => [m.strategyId, m]));
+  for (const sid of ids) {
+    const st = series.strategies.get(sid);
+    const m = replayMetrics.get(sid);
+    if (!st || !m) continue;
+    const totals = series.totals.get(sid);
+    const { strategyId: _ignored, ...metricSummary } = m;
+    rows.push({
+      id: sid,
+      kind: 'strategy',
+      metrics: keyMetrics(metricSummary, st.returns, times, st.exposure, st.values, totals?.tradedValue.toNumber() ?? 0, decStr(totals?.commissions ?? ZERO)),
+    });
+  }
+  let benchmark: BenchmarkFigures | null = null;
+  let benchmarkCumulative: number[] | null = null;
+  if (series.benchmark !== null) {
+    const marks = series.benchmark.marks;
+    const bReturns = marks.map((m, i) => (i === 0 ? Number.NaN : m / (marks[i - 1] as number) - 1));
+    // The benchmark is bought at the first bar's close, as the portfolio's first return is measured from its capital.
+    const pr = series.portfolioReturns.map((r, i) => (i === 0 ? Number.NaN : r));
+    benchmarkCumulative = cumulative(bReturns);
+    benchmark = {
+      symbol: series.benchmark.symbol,
+      totalReturn: benchmarkCumulative[benchmarkCumulative.length - 1] ?? Number.NaN,
+      beta: beta(pr, bReturns),
+      alpha: alpha(pr, bReturns),
+      correlation: correlation(pr, bReturns),
+      trackingError: trackingError(pr, bReturns),
+      informationRatio: informationRatio(pr, bReturns),
+    };
+  }
+  const window = options.rollingWindow ?? DEFAULT_ROLLING_WINDOW;
+  const yearly = new Map<string, readonly PeriodReturn[]>([['portfolio', periodReturns(series.portfolioReturns, times, 'year')]]);
+  for (const sid of ids) {
+    const st = series.strategies.get(sid);
+    if (st) {
+      const trimmed = fromFirstReturn(st.returns, times);
+      yearly.set(sid, periodReturns(trimmed.returns, trimmed.times, 'year'));
+    }
+  }
+  const lifecycle = summary.strategies;
+  const parameters: { scope: string; key: string; value: string }[] = [];
+  const config: { key: string; value: string }[] = [];
+  flatten(series.opened?.config ?? {}, '', config);
+  for (const c of config) parameters.push({ scope: 'portfolio', ...c });
+  for (const [sid, p] of [...series.parameters].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const flat: { key: string; value: string }[] = [];
+    flatten(p.parameters, '', flat);
+    parameters.push({ scope: sid, key: 'kind', value: JSON.stringify(p.kind) }, ...flat.map((f) => ({ scope: sid, ...f })));
+  }
+  const strategyIdsAll = [...new Set([...ids, ...Object.keys(lifecycle)])].sort();
+  return {
+    provenance: {
+      portfolioId: id,
+      name: summary.name,
+      baseCurrency: summary.baseCurrency,
+      configHash: series.opened?.configHash ?? '',
+      codeVersion: series.opened?.codeVersion ?? '',
+      events: result.revision + 1,
+      position: result.position,
+      headHash: series.headHash,
+      asOf: asOfText(options.asOf),
+      lastBarTime: summary.asOf,
+      firstBarTime: times[0] ?? null,
+      bars: times.length,
+      verification: options.verification,
+    },
+    summary,
+    rows,
+    nettingSaved: decStr(series.nettingSaved),
+    benchmark,
+    series: {
+      times,
+      portfolioValue: series.portfolioValues,
+      portfolioCumulative: cumulative(series.portfolioReturns),
+      benchmarkCumulative,
+      underwater: [...underwater(series.portfolioReturns)],
+      reserve: series.reserve,
+      strategyValues: new Map(ids.map((sid) => [sid, series.strategies.get(sid)?.values ?? []])),
+      rollingWindow: window,
+      rollingSharpe: [...rollingSharpe(series.portfolioReturns, window)],
+      rollingVolatility: [...rollingVolatility(series.portfolioReturns, window)],
+      portfolioReturns: series.portfolioReturns,
+      rebalanceTimes: series.rebalances.map((r) => ({ time: times[Math.min(r.barIndex, times.length - 1)] ?? r.barTime ?? '', rebalanceId: r.rebalanceId, trigger: r.trigger })),
+    },
+    monthly: periodReturns(series.portfolioReturns, times, 'month'),
+    yearly,
+    correlation: correlationView(s.correlation),
+    drawdowns: drawdownPeriods(series.portfolioReturns, times).slice(0, 5),
+    rebalances: s.rebalances.rebalances,
+    rebalanceTotal: s.rebalances.total,
+    trades: tradeSummaries(s.trades),
+    parameters,
+    live: strategyIdsAll.map((sid) => {
+      const t = series.totals.get(sid);
+      const fault = t?.lastFault ?? null;
+      return {
+        strategyId: sid,
+        state: lifecycle[sid] ?? '-',
+        value: s.performance.accounts.strategies.get(sid)?.value.toString() ?? null,
+        lastSlicePnl: t?.lastSlicePnl ? decStr(t.lastSlicePnl) : null,
+        lastFault: fault === null ? null : `${fault.barTime ?? '-'} ${fault.phase}: ${fault.error} (${fault.action})`,
+      };
+    }),
+  };
+}

@@ -1,0 +1,39 @@
+// Folds what a report needs from a store: the standard projections and the report series in one checkpointed pass, and the log verification.
+import { ConfigError } from '../../src/errors.js';
+import type { EventStore } from '../../events/store.js';
+import { ProjectionRunner, type AsOf, type RunOptions } from '../runner.js';
+import type { VerificationResult } from '../logVerification.js';
+import { standardProjections } from '../index.js';
+import { reportSeriesProjection } from './reportSeries.js';
+import { buildReportModel, type ReportModel, type ReportStates } from './reportModel.js';
+
+/** Options of a report fold. */
+export interface ReportRunOptions {
+  readonly asOf: AsOf;
+  readonly benchmark?: string;
+  /** The verification of the log, done beforehand (null when skipped). */
+  readonly verification: VerificationResult | null;
+  readonly rollingWindow?: number;
+  readonly onProgress?: RunOptions['onProgress'];
+}
+
+/** The projections a report folds: the standard set (so checkpoints are shared with `replay`) plus the report series. */
+export function reportProjections(benchmark?: string) {
+  return { ...standardProjections(), series: reportSeriesProjection(benchmark === undefined ? {} : { benchmark }) };
+}
+
+/**
+ * Folds the portfolio's log to `asOf`, then builds the report's content.
+ * @throws ConfigError when the benchmark symbol was never marked; ProjectionError or CorruptEventError when the log cannot be folded.
+ */
+export async function foldReport(store: EventStore, portfolioId: string, stream: string, options: ReportRunOptions): Promise<ReportModel> {
+  const verification = options.verification;
+  // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
+  const runner = new ProjectionRunner(store, reportProjections(options.benchmark), { stream, checkpointEvery: 0 });
+  const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
+  const bench = result.states.series.benchmark;
+  if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {
+    throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol (give a symbol one of its strategies trades)`, 'benchmark');
+  }
+  return buildReportModel(portfolioId, result, { asOf: options.asOf, verification, ...(options.rollingWindow === undefined ? {} : { rollingWindow: options.rollingWindow }) });
+}

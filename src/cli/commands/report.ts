@@ -1,0 +1,97 @@
+// `stratafolio report`: writes the self-contained HTML tearsheet of a portfolio, rebuilt from its event log.
+import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import { parseAsOf, verifyPortfolioLog, type AsOf } from '../../../projections/index.js';
+import { DEFAULT_ROLLING_WINDOW, foldReport, renderReportHtml } from '../../../projections/report/index.js';
+import { writeJson, type CliIO } from '../output.js';
+import type { RegisterCommand } from './index.js';
+import { openExistingStore, resolvePortfolioStream } from './replay.js';
+
+/** Exit code when the log is not intact (the report is not written). */
+const EXIT_LOG_BROKEN = 1;
+
+interface ReportFlags {
+  readonly store: string;
+  readonly portfolio?: string;
+  readonly asOf?: string;
+  readonly benchmark?: string;
+  readonly out: string;
+  readonly window: string;
+  readonly verify: boolean;
+  readonly json?: boolean;
+}
+
+/**
+ * Parses `--window`.
+ * @throws ConfigError when it is not an integer of at least 2.
+ */
+export function parseWindow(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 2) throw new ConfigError(`--window must be an integer of at least 2 bars, got "${text}"`, 'window');
+  return n;
+}
+
+/** Writes `text` to `path` through a temporary file beside it, so a failed write leaves no half-written report. */
+export function writeAtomically(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Registers `report`. */
+export const registerReport: RegisterCommand = (program: Command, io: CliIO, setExit) => {
+  program
+    .command('report')
+    .description('Write a self-contained HTML tearsheet (charts, metrics, rebalances, provenance) rebuilt from the event log')
+    .requiredOption('--store <url>', 'event store URL (sqlite:path or memory:)')
+    .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
+    .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
+    .option('--benchmark <symbol>', 'a symbol of the recorded marks, held buy-and-hold, to compare against')
+    .option('--out <file>', 'HTML file to write', 'report.html')
+    .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
+    .option('--no-verify', 'skip verifying the hash chain and recorded values (the report then says it is unverified)')
+    .option('--json', 'print what was written as JSON')
+    .action(async (flags: ReportFlags) => {
+      const asOf: AsOf = flags.asOf === undefined ? { kind: 'end' } : parseAsOf(flags.asOf);
+      const window = parseWindow(flags.window);
+      const store = await openExistingStore(flags.store);
+      try {
+        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const verification = flags.verify ? await verifyPortfolioLog(store, stream) : null;
+        if (verification !== null && !verification.ok) {
+          const v = verification;
+          io.stderr.write(`stratafolio: the log of ${id} is broken at revision ${v.revision}, position ${v.position} (${v.check} check): ${v.reason}; no report written\n`);
+          setExit(EXIT_LOG_BROKEN);
+          return;
+        }
+        const model = await foldReport(store, id, stream, {
+          asOf,
+          verification,
+          rollingWindow: window,
+          ...(flags.benchmark === undefined ? {} : { benchmark: flags.benchmark }),
+        });
+        const v = verification;
+        const html = renderReportHtml(model);
+        writeAtomically(flags.out, html);
+        const bytes = Buffer.byteLength(html);
+        if (flags.json) {
+          writeJson(io, {
+            portfolioId: id,
+            out: flags.out,
+            bytes,
+            events: model.provenance.events,
+            bars: model.provenance.bars,
+            headHash: model.provenance.headHash,
+            verified: v === null ? null : v.ok,
+            asOf,
+          });
+        } else {
+          io.stdout.write(`wrote ${flags.out} (${(bytes / 1024).toFixed(0)} KiB): ${model.provenance.bars} bars, ${model.provenance.events} events, ${v === null ? 'not verified' : 'log verified'}\n`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+};

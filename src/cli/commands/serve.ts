@@ -1,0 +1,204 @@
+// `stratafolio serve`: the report as a live page on localhost, refreshed through server-sent events as new slices land in the store.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import { ProjectionRunner, verifyPortfolioLog, type VerificationResult } from '../../../projections/index.js';
+import {
+  DEFAULT_ROLLING_WINDOW,
+  buildReportModel,
+  renderReportBody,
+  renderReportHtml,
+  reportProjections,
+  type ReportModel,
+  type ReportStates,
+} from '../../../projections/report/index.js';
+import { writeJson, type CliIO } from '../output.js';
+import type { RegisterCommand } from './index.js';
+import { openExistingStore, resolvePortfolioStream } from './replay.js';
+import { parseWindow } from './report.js';
+
+interface ServeFlags {
+  readonly store: string;
+  readonly portfolio?: string;
+  readonly host: string;
+  readonly port: string;
+  readonly benchmark?: string;
+  readonly window: string;
+  readonly verify: boolean;
+  readonly json?: boolean;
+}
+
+/**
+ * The page's only script: on each update it fetches the new report body and swaps it in, without a reload. Updates
+ * that arrive while a fetch is under way are folded into one more fetch, so a burst of slices costs few rebuilds
+ * (the server builds the body on demand, once per new slice at most).
+ */
+const LIVE_SCRIPT = `<div id="live-status" style="position:fixed;top:10px;right:14px;color:#fff;font:12px sans-serif;opacity:.85">connecting…</div>
+<script>
+(() => {
+  const status = document.getElementById('live-status');
+  let busy = false;
+  let again = false;
+  let latest = null;
+  async function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      do {
+        again = false;
+        const response = await fetch('/body', { cache: 'no-store' });
+        if (!response.ok) break;
+        const version = response.headers.get('x-report-version');
+        document.getElementById('report').innerHTML = await response.text();
+        document.body.dataset.version = version;
+        status.textContent = 'live · ' + (latest || '');
+      } while (again);
+    } finally {
+      busy = false;
+    }
+  }
+  const events = new EventSource('/events');
+  events.addEventListener('update', (message) => {
+    latest = JSON.parse(message.data).lastBarTime;
+    refresh();
+  });
+  events.onopen = () => { status.textContent = 'live'; };
+  events.onerror = () => { status.textContent = 'disconnected; retrying…'; };
+})();
+</script>`;
+
+/**
+ * Parses `--port`.
+ * @throws ConfigError when it is not an integer in 0…65535 (0 picks a free port).
+ */
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65_535) throw new ConfigError(`--port must be an integer from 0 to 65535, got "${text}"`, 'port');
+  return n;
+}
+
+/** Registers `serve`. */
+export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
+  program
+    .command('serve')
+    .description('Serve the report as a live page that updates itself as new slices land in the store')
+    .requiredOption('--store <url>', 'event store URL (sqlite:path or memory:)')
+    .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
+    .option('--host <host>', 'interface to bind (anything but localhost exposes the page to the network)', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
+    .option('--benchmark <symbol>', 'a symbol of the recorded marks, held buy-and-hold, to compare against')
+    .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
+    .option('--no-verify', 'skip verifying the log when the server starts')
+    .option('--json', 'print the served URL as JSON')
+    .action(async (flags: ServeFlags) => {
+      const port = parsePort(flags.port);
+      const window = parseWindow(flags.window);
+      const store = await openExistingStore(flags.store);
+      try {
+        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const verification: VerificationResult | null = flags.verify ? await verifyPortfolioLog(store, stream) : null;
+        if (verification !== null && !verification.ok) {
+          throw new ConfigError(`the log of ${id} is broken at revision ${verification.revision} (${verification.check} check): ${verification.reason}`, 'store');
+        }
+        // Starts from the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
+        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark), { stream, checkpointEvery: 0 });
+        let model: ReportModel | null = null;
+        let body = '';
+        // `version` counts the slices seen; the page is rebuilt on demand when a request finds it behind.
+        let version = 0;
+        let builtVersion = -1;
+        let revision = -1;
+        let position = 0;
+        let states: ReportStates['states'] | null = null;
+        let failure: unknown = null;
+        const clients = new Set<ServerResponse>();
+        const current = (): ReportModel | null => {
+          if (states === null) return null;
+          if (builtVersion !== version || model === null) {
+            model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [], rejectedCheckpoints: [], checkpointsSaved: false }, {
+              asOf: { kind: 'end' },
+              verification,
+              rollingWindow: window,
+            });
+            body = renderReportBody(model);
+            builtVersion = version;
+          }
+          return model;
+        };
+        const follow = await runner.follow({
+          onEvent: (s, event) => {
+            states = s as ReportStates['states'];
+            revision = event.metadata.revision;
+            position = event.position;
+            if (event.type !== 'BarMarked') return;
+            version += 1;
+            const message = `event: update\ndata: ${JSON.stringify({ version, revision, lastBarTime: event.metadata.barTime })}\n\n`;
+            for (const c of clients) c.write(message);
+          },
+          onError: (e) => {
+            failure = e;
+            io.stderr.write(`stratafolio: serve stopped following ${stream}: ${e instanceof Error ? e.message : String(e)}\n`);
+          },
+        });
+        states = runner.states as ReportStates['states'];
+        revision = states.series.headRevision;
+        position = states.series.headPosition;
+        const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+          const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+          if (req.method !== 'GET') {
+            res.writeHead(405).end();
+            return;
+          }
+          const html = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+          if (path === '/' || path === '/body' || path === '/report.html' || path === '/state.json') {
+            const m = current();
+            if (m === null) {
+              res.writeHead(503).end();
+              return;
+            }
+            if (path === '/') res.writeHead(200, html).end(renderReportHtml(m, { tail: LIVE_SCRIPT, mode: 'live' }).replace('<body>', `<body data-version="${builtVersion}">`));
+            else if (path === '/body') res.writeHead(200, { ...html, 'x-report-version': String(builtVersion) }).end(body);
+            else if (path === '/report.html') res.writeHead(200, html).end(renderReportHtml(m));
+            else {
+              res.writeHead(200, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ version: builtVersion, revision, summary: m.summary, live: m.live, failure: failure === null ? null : String(failure) }));
+            }
+          } else if (path === '/events') {
+            res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+            res.write(`retry: 1000\n\n`);
+            clients.add(res);
+            req.on('close', () => clients.delete(res));
+          } else if (path === '/favicon.ico') {
+            res.writeHead(204).end();
+          } else {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+          }
+        });
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, flags.host, () => resolve());
+        });
+        const address = server.address() as AddressInfo;
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        const url = `http://${host}:${address.port}/`;
+        if (flags.json) writeJson(io, { portfolioId: id, url });
+        else io.stdout.write(`serving ${id} at ${url} (Ctrl-C to stop)\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            resolve();
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        for (const c of clients) c.end();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await follow.stop();
+      } finally {
+        await store.close();
+      }
+    });
+};

@@ -1,0 +1,98 @@
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataValue, replayFigures, spawnCli } from './fixtures/reportFixture.js';
+
+let dir = '';
+let store = '';
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'stratafolio-report-'));
+  store = `sqlite:${join(dir, 'demo.db')}`;
+  const demo = await spawnCli('demo', '--store', store, '--bars', '260', '--json');
+  expect(demo.code).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('stratafolio report', () => {
+  it('writes one self-contained file: no script, no external resource, byte for byte the same on a second build', async () => {
+    const a = join(dir, 'a.html');
+    const b = join(dir, 'b.html');
+    const first = await spawnCli('report', '--store', store, '--out', a);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/wrote .*a\.html \(\d+ KiB\): 260 bars, \d+ events, log verified/);
+    expect((await spawnCli('report', '--store', store, '--out', b)).code).toBe(0);
+    const html = readFileSync(a, 'utf8');
+    expect(readFileSync(b, 'utf8')).toBe(html);
+    expect(html.length).toBeLessThan(2 * 1024 * 1024);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|@import|url\(\s*['"]?https?:/i);
+    for (const name of ['cumulative', 'equity', 'underwater', 'allocation', 'rolling', 'monthly', 'distribution', 'correlation']) {
+      expect(html).toContain(`<figure data-chart="${name}">`);
+    }
+  });
+
+  it('shows the portfolio value, return on capital and each strategy’s Sharpe that replay --json gives', async () => {
+    const out = join(dir, 'figures.html');
+    expect((await spawnCli('report', '--store', store, '--out', out)).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    const replay = await replayFigures(store);
+    expect(dataValue(html, 'data-field', 'portfolio-value')).toBe(replay.portfolioValue);
+    expect(Number(dataValue(html, 'data-field', 'return-on-capital'))).toBe(replay.returnOnCapital);
+    expect(replay.sharpe.size).toBe(4);
+    for (const [id, sharpe] of replay.sharpe) expect(dataValue(html, 'data-metric', `${id}:sharpeRatio`)).toBe(String(sharpe));
+  });
+
+  it('as of a position shows what replay shows as of that position', async () => {
+    const out = join(dir, 'asof.html');
+    const r = await spawnCli('report', '--store', store, '--as-of', '900', '--out', out, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ portfolioId: 'demo', verified: true, asOf: { kind: 'position', position: 900 } });
+    const html = readFileSync(out, 'utf8');
+    const replay = await replayFigures(store, '--as-of', '900');
+    expect(dataValue(html, 'data-field', 'portfolio-value')).toBe(replay.portfolioValue);
+    expect(html).toContain('position 900: 900 events');
+  });
+
+  it('with --benchmark compares against a recorded symbol held buy-and-hold', async () => {
+    const out = join(dir, 'bench.html');
+    expect((await spawnCli('report', '--store', store, '--benchmark', 'SYN01', '--out', out)).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('Against SYN01 (buy and hold)');
+    for (const f of ['beta', 'alpha', 'correlation', 'tracking-error', 'information-ratio']) {
+      expect(Number.isFinite(Number(dataValue(html, 'data-field', f)))).toBe(true);
+    }
+    expect(Math.abs(Number(dataValue(html, 'data-field', 'correlation')))).toBeLessThanOrEqual(1);
+    const unknown = await spawnCli('report', '--store', store, '--benchmark', 'NOPE', '--out', join(dir, 'nope.html'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/^stratafolio: --benchmark NOPE: portfolio demo never recorded a mark of that symbol/);
+    expect(unknown.err.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(dir, 'nope.html'))).toBe(false);
+  });
+
+  it('refuses bad input with one line and exit 2', async () => {
+    const missing = await spawnCli('report', '--store', `sqlite:${join(dir, 'none.db')}`);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^stratafolio: --store .*none\.db: no such file/);
+    const window = await spawnCli('report', '--store', store, '--window', '1');
+    expect(window.code).toBe(2);
+    expect(window.err).toMatch(/--window must be an integer of at least 2 bars, got "1"/);
+    const help = await spawnCli('report', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/--benchmark <symbol>/);
+  });
+
+  it('a tampered log is named, exits 1 and writes nothing', async () => {
+    const copy = join(dir, 'tampered.db');
+    copyFileSync(join(dir, 'demo.db'), copy);
+    const sql = new Database(copy);
+    const changed = sql.prepare("UPDATE events SET body = replace(body, '\"reserve\":\"', '\"reserve\":\"1') WHERE stream = ? AND revision = 200").run('portfolio-demo').changes;
+    sql.close();
+    expect(changed).toBe(1);
+    const out = join(dir, 'tampered.html');
+    const r = await spawnCli('report', '--store', `sqlite:${copy}`, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^stratafolio: the log of demo is broken at revision 200/);
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -1,0 +1,164 @@
+// The report and the live dashboard in a real browser: Debian's Chromium driven by playwright-core (no browser download).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dec } from '../src/money/decimal.js';
+import { BIN, CHROMIUM, CHROMIUM_ARGS, hasChromium, replayFigures, spawnCli } from './fixtures/reportFixture.js';
+
+/** Where the screenshots go, beside the other test output. */
+const OUTPUT = join(import.meta.dirname, '..', 'test-output');
+const required = process.env.STRATAFOLIO_REQUIRE_BROWSER === '1';
+
+if (!hasChromium) {
+  const banner = '!'.repeat(78);
+  console.warn(`\n${banner}\n!! BROWSER TESTS DID NOT RUN: ${CHROMIUM} is missing (apt-get install chromium).\n!! The report and serve pages were NOT checked in a browser.\n${banner}\n`);
+}
+
+describe('browser: Chromium is present where it is required', () => {
+  it.runIf(required)('finds /usr/bin/chromium (CI installs it)', () => {
+    expect(hasChromium, `${CHROMIUM} is required (STRATAFOLIO_REQUIRE_BROWSER=1) but missing`).toBe(true);
+  });
+});
+
+const money = (s: string): string => new Dec(s).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+let dir = '';
+let store = '';
+let context: BrowserContext | null = null;
+
+async function freshContext(): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1240, height: 900 },
+  });
+}
+
+/** The shown text and exact value of a `data-field` or `data-metric` cell. */
+async function cell(page: Page, selector: string): Promise<{ text: string; value: string | null }> {
+  const el = page.locator(selector).first();
+  return { text: (await el.textContent())?.trim() ?? '', value: await el.getAttribute('data-value') };
+}
+
+describe.skipIf(!hasChromium)('browser: the report file and the live dashboard', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stratafolio-browser-'));
+    store = `sqlite:${join(dir, 'demo.db')}`;
+    expect((await spawnCli('demo', '--store', store, '--bars', '260', '--json')).code).toBe(0);
+    mkdirSync(OUTPUT, { recursive: true });
+    context = await freshContext();
+  });
+  afterAll(async () => {
+    await context?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the report opens from disk with no console error and no request; every chart is drawn; figures equal replay --json', async () => {
+    const file = join(dir, 'report.html');
+    expect((await spawnCli('report', '--store', store, '--out', file)).code).toBe(0);
+    const page = await (context as BrowserContext).newPage();
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => requests.push(r.url()));
+    const url = pathToFileURL(file).href;
+    await page.goto(url, { waitUntil: 'load' });
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([url]); // the page itself, nothing else
+
+    const charts = await page.$$eval('figure[data-chart]', (figures) =>
+      figures.map((f) => {
+        const svg = f.querySelector('svg');
+        const box = svg?.getBoundingClientRect();
+        const longestPath = [...(svg?.querySelectorAll('path') ?? [])].reduce((n, p) => Math.max(n, p.getAttribute('d')?.length ?? 0), 0);
+        const shapes = svg?.querySelectorAll('path, rect').length ?? 0;
+        return { name: f.getAttribute('data-chart'), width: box?.width ?? 0, height: box?.height ?? 0, longestPath, shapes };
+      }),
+    );
+    expect(charts.map((c) => c.name).sort()).toEqual(['allocation', 'correlation', 'cumulative', 'distribution', 'equity', 'monthly', 'rolling', 'underwater']);
+    for (const c of charts) {
+      expect(c.width, c.name ?? '').toBeGreaterThan(300);
+      expect(c.height, c.name ?? '').toBeGreaterThan(200);
+      // A line or area series is one long path over the bars; a heatmap or histogram is one shape per cell or bin.
+      const cells: Record<string, number> = { monthly: 12, correlation: 16, distribution: 20 };
+      const least = cells[c.name ?? ''];
+      if (least !== undefined) expect(c.shapes, `${c.name ?? ''} draws its cells`).toBeGreaterThanOrEqual(least);
+      else expect(c.longestPath, `${c.name ?? ''} draws its series`).toBeGreaterThan(1500);
+    }
+
+    const replay = await replayFigures(store);
+    const value = await cell(page, '[data-field="portfolio-value"]');
+    expect(value.value).toBe(replay.portfolioValue);
+    expect(value.text).toBe(money(replay.portfolioValue));
+    const ret = await cell(page, '[data-field="return-on-capital"]');
+    expect(Number(ret.value)).toBe(replay.returnOnCapital);
+    expect(ret.text).toBe(`${(replay.returnOnCapital * 100).toFixed(2)}%`);
+    expect(replay.sharpe.size).toBe(4);
+    for (const [id, sharpe] of replay.sharpe) {
+      const s = await cell(page, `[data-metric="${id}:sharpeRatio"]`);
+      expect(s.value).toBe(String(sharpe));
+      expect(s.text).toBe((sharpe as number).toFixed(2));
+    }
+    await page.screenshot({ path: join(OUTPUT, 'report.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('serve shows the new value without a reload when slices are appended to the store', async () => {
+    const server: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'serve', '--store', store, '--port', '0', '--json']);
+    let stderr = '';
+    server.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /"url": "([^"]+)"/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const page = await (context as BrowserContext).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(url, { waitUntil: 'load' });
+      await page.waitForFunction("document.getElementById('live-status')?.textContent?.startsWith('live')");
+      const before = await replayFigures(store);
+      expect((await cell(page, '[data-field="portfolio-value"]')).value).toBe(before.portfolioValue);
+      await page.evaluate('window.notReloaded = true');
+
+      // More of the backtest lands in the same store while the page is open.
+      const more = await spawnCli('demo', '--store', store, '--bars', '280', '--json');
+      expect(more.code).toBe(0);
+      const after = await replayFigures(store);
+      expect(after.portfolioValue).not.toBe(before.portfolioValue);
+      await page.waitForFunction(
+        `document.querySelector('[data-field="portfolio-value"]')?.getAttribute('data-value') === ${JSON.stringify(after.portfolioValue)}`,
+        undefined,
+        { timeout: 20_000 },
+      );
+      expect(await page.evaluate('window.notReloaded')).toBe(true);
+      expect((await cell(page, '[data-field="portfolio-value"]')).text).toBe(money(after.portfolioValue));
+      const liveValues = await page.$$eval('#live tr[data-strategy]', (rows) => rows.map((r) => r.getAttribute('data-strategy')));
+      expect(liveValues).toEqual([...after.sharpe.keys()]);
+      expect(errors, JSON.stringify(errors)).toEqual([]);
+      await page.screenshot({ path: join(OUTPUT, 'serve.png') });
+      await page.close();
+    } finally {
+      server.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
+      expect(code, stderr).toBe(0);
+    }
+  });
+
+});
