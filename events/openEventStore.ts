@@ -1,11 +1,15 @@
 // Opening an event store from its URL: the one entry point the CLI, the engine and tests use.
 import { createMemoryEventStore } from './adapters/memoryStore.js';
 import { openSqliteEventStore } from './adapters/sqliteStore.js';
-import { parseStoreUrl } from './adapters/storeUrl.js';
+import { openPostgresEventStore } from './adapters/postgresStore.js';
+import { parseStoreUrl, redactStoreUrl } from './adapters/storeUrl.js';
 import type { ReadAheadOptions } from './adapters/sqliteReadAhead.js';
 import type { Durability, EventStore } from './store.js';
+import { StoreConfigError } from './errors.js';
 
-export { ACCEPTED_STORE_URLS, parseStoreUrl, type StoreLocation } from './adapters/storeUrl.js';
+export { ACCEPTED_STORE_URLS, parseStoreUrl, redactStoreUrl, type StoreLocation } from './adapters/storeUrl.js';
+export { POSTGRES_SCHEMA_VERSION, openPostgresEventStore, type PostgresStoreOptions } from './adapters/postgresStore.js';
+export { StoreUnavailableError, isStoreUnavailableError } from './adapters/storeUnavailableError.js';
 export { MemoryLog, createMemoryEventStore, type MemoryRow, type MemoryStoreOptions } from './adapters/memoryStore.js';
 export { SQLITE_SCHEMA_VERSION, openSqliteEventStore, type SqliteStoreOptions } from './adapters/sqliteStore.js';
 export { StoreClosedError, isStoreClosedError } from './adapters/storeClosedError.js';
@@ -16,7 +20,7 @@ export { readBatches, type BatchedRead } from './readBatches.js';
 export interface OpenEventStoreOptions {
   /** SQLite only: `full` (default; fsync every append) or `normal` (WAL without fsync per append; for backtests). */
   readonly durability?: Durability;
-  /** SQLite only: idle poll interval of subscriptions, for appends made by other processes (ms, default 25). */
+  /** Idle poll interval of subscriptions, for appends made by other processes (ms; SQLite default 25, PostgreSQL 1000 behind LISTEN/NOTIFY). */
   readonly pollIntervalMs?: number;
   /** SQLite only: how long a writer waits for another process's lock (ms, default 10000). */
   readonly busyTimeoutMs?: number;
@@ -24,11 +28,15 @@ export interface OpenEventStoreOptions {
   readonly cwd?: string;
   /** SQLite only: when long reads move to a worker thread (default after 20 000 rows; false: never). */
   readonly readAhead?: ReadAheadOptions | false;
+  /** Server stores only: how long a subscription keeps retrying a lost server before it fails (ms, default 60000). */
+  readonly reconnectTimeoutMs?: number;
 }
 
 /**
- * Opens the event store a URL names: `memory:` or `sqlite:<path>[?durability=full|normal]`.
- * @throws StoreConfigError for an unknown scheme, a malformed URL or a file that is not a store.
+ * Opens the event store a URL names: `memory:`, `sqlite:<path>[?durability=full|normal]`,
+ * `postgres://…[?schema=name]` or `kurrentdb://…` / `esdb://…`.
+ * @throws StoreConfigError for an unknown scheme, a malformed URL or a file that is not a store;
+ *   StoreUnavailableError when a server store cannot be reached.
  */
 export async function openEventStore(url: string, options: OpenEventStoreOptions = {}): Promise<EventStore> {
   const location = parseStoreUrl(url, options.cwd);
@@ -43,5 +51,14 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
         ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
       });
+    case 'postgres':
+      return openPostgresEventStore(location.connectionString, {
+        url: redactStoreUrl(url),
+        schema: location.schema,
+        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        ...(options.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: options.reconnectTimeoutMs } : {}),
+      });
+    case 'kurrentdb':
+      throw new StoreConfigError(`${redactStoreUrl(url)}: KurrentDB stores are not available in this build`);
   }
 }

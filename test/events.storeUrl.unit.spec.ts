@@ -15,8 +15,9 @@ describe('parseStoreUrl', () => {
   const bad: [string, RegExp][] = [
     ['', /has no scheme/],
     ['runs/demo.db', /has no scheme/],
-    ['postgres://localhost/db', /unknown scheme "postgres:"/],
-    ['esdb://localhost:2113', /unknown scheme "esdb:"/],
+    ['redis://localhost/0', /unknown scheme "redis:"/],
+    ['esdb:localhost:2113', /has no host after the scheme/],
+    ['postgres://', /has no host/],
     ['sqlite:', /has no file path/],
     ['sqlite:?durability=full', /has no file path/],
     ['sqlite:x.db?durability=fast', /durability "fast"/],
@@ -47,6 +48,12 @@ describe('openEventStore', () => {
     expect(store.url).toBe('memory:');
     expect(await store.listStreams()).toEqual([]);
     await store.close();
+  });
+
+  it('parses KurrentDB URLs (kurrentdb://, esdb://, and the +discover forms of a cluster) as given', () => {
+    for (const url of ['kurrentdb://localhost:2113?tls=false', 'esdb://a:2113,b:2113?tls=false', 'kurrentdb+discover://cluster.example:2113']) {
+      expect(parseStoreUrl(url)).toEqual({ kind: 'kurrentdb', connectionString: url });
+    }
   });
 
   it('rejects an unknown scheme with StoreConfigError', async () => {
