@@ -7,3 +7,4 @@ export * from './errors.js';
 export type * from './store.js';
 export * from './openEventStore.js';
 export * from './sealedDocument.js';
+export * from './copyLog.js';

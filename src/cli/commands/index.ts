@@ -6,11 +6,12 @@ import { registerBacktest } from './backtest.js';
 import { registerDemo } from './demo.js';
 import { registerReplay } from './replay.js';
 import { registerAudit } from './audit.js';
+import { registerCopy } from './copy.js';
 
 /** A subcommand's registration: adds itself to `program`, writes to `io`, and reports a non-zero exit through `setExit`. */
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate, registerReplay, registerAudit];
+const commands: RegisterCommand[] = [registerDemo, registerBacktest, registerAllocate, registerReplay, registerAudit, registerCopy];
 
 /** Adds all subcommands to the program. */
 export function registerCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
