@@ -5,7 +5,6 @@ import { openPostgresEventStore } from './adapters/postgresStore.js';
 import { parseStoreUrl, redactStoreUrl } from './adapters/storeUrl.js';
 import type { ReadAheadOptions } from './adapters/sqliteReadAhead.js';
 import type { Durability, EventStore } from './store.js';
-import { StoreConfigError } from './errors.js';
 
 export { ACCEPTED_STORE_URLS, parseStoreUrl, redactStoreUrl, type StoreLocation } from './adapters/storeUrl.js';
 export { POSTGRES_SCHEMA_VERSION, openPostgresEventStore, type PostgresStoreOptions } from './adapters/postgresStore.js';
@@ -58,7 +57,10 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: options.reconnectTimeoutMs } : {}),
       });
-    case 'kurrentdb':
-      throw new StoreConfigError(`${redactStoreUrl(url)}: KurrentDB stores are not available in this build`);
+    case 'kurrentdb': {
+      // Loaded on demand: the gRPC client costs start-up time that SQLite and PostgreSQL users never need.
+      const { openKurrentEventStore } = await import('./adapters/kurrentStore.js');
+      return openKurrentEventStore(location.connectionString, { url: redactStoreUrl(url), namespace: location.namespace });
+    }
   }
 }

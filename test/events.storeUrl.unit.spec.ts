@@ -51,9 +51,15 @@ describe('openEventStore', () => {
   });
 
   it('parses KurrentDB URLs (kurrentdb://, esdb://, and the +discover forms of a cluster) as given', () => {
-    for (const url of ['kurrentdb://localhost:2113?tls=false', 'esdb://a:2113,b:2113?tls=false', 'kurrentdb+discover://cluster.example:2113']) {
-      expect(parseStoreUrl(url)).toEqual({ kind: 'kurrentdb', connectionString: url });
+    for (const url of ['kurrentdb://localhost:2113?tls=false', 'kurrentdb+discover://cluster.example:2113', 'kdb://a:2113,b:2113']) {
+      expect(parseStoreUrl(url)).toEqual({ kind: 'kurrentdb', connectionString: url, namespace: '' });
     }
+    // esdb:// (deprecated by the client, which warns on every connect) is passed on as kurrentdb://.
+    expect(parseStoreUrl('esdb://a:2113,b:2113?tls=false')).toEqual({ kind: 'kurrentdb', connectionString: 'kurrentdb://a:2113,b:2113?tls=false', namespace: '' });
+    expect(parseStoreUrl('esdb+discover://c:2113')).toEqual({ kind: 'kurrentdb', connectionString: 'kurrentdb+discover://c:2113', namespace: '' });
+    // stratafolio's own namespace parameter is taken out; the client would refuse it.
+    expect(parseStoreUrl('kurrentdb://h:2113?tls=false&namespace=desk_a')).toEqual({ kind: 'kurrentdb', connectionString: 'kurrentdb://h:2113?tls=false', namespace: 'desk_a' });
+    expect(() => parseStoreUrl('kurrentdb://h:2113?namespace=A/B')).toThrow(/namespace "A\/B"/);
   });
 
   it('rejects an unknown scheme with StoreConfigError', async () => {

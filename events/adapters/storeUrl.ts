@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { StoreConfigError } from '../errors.js';
 import type { Durability } from '../store.js';
+import { kurrentConnectionString } from './kurrentMapping.js';
 
 /** A parsed store URL. */
 export type StoreLocation =
@@ -16,14 +17,16 @@ export type StoreLocation =
     }
   | {
       readonly kind: 'kurrentdb';
-      /** The `kurrentdb://` or `esdb://` connection string the client understands (`esdb+discover://` for clusters). */
+      /** The connection string the client understands (`kurrentdb://…`, `kurrentdb+discover://…` for a cluster). */
       readonly connectionString: string;
+      /** Prefix of every stream (`<namespace>/`), so several logs can share one KurrentDB; '' for none. */
+      readonly namespace: string;
     };
 
 /** The URL forms openEventStore accepts, for error messages and docs. */
 export const ACCEPTED_STORE_URLS =
   'memory:, sqlite:./relative/path.db, sqlite:/absolute/path.db (optionally ?durability=full|normal), ' +
-  'postgres://user:password@host:5432/database (optionally ?schema=name), kurrentdb://host:2113?tls=false (or esdb://…)';
+  'postgres://user:password@host:5432/database (optionally ?schema=name), kurrentdb://host:2113?tls=false (or esdb://…; optionally &namespace=name)';
 
 /** A PostgreSQL schema name stratafolio will create and quote (short enough to name its notification channel too). */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -44,7 +47,13 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
   if (scheme === 'postgres' || scheme === 'postgresql') return parsePostgresUrl(url, fail);
   if (scheme === 'kurrentdb' || scheme === 'esdb' || scheme === 'kurrentdb+discover' || scheme === 'esdb+discover' || scheme === 'kurrent' || scheme === 'kdb') {
     if (!url.slice(colon + 1).startsWith('//')) return fail('has no host after the scheme (write kurrentdb://host:2113)');
-    return { kind: 'kurrentdb', connectionString: url };
+    const q = url.indexOf('?');
+    const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    const namespace = params.get('namespace') ?? '';
+    if (namespace !== '' && !SCHEMA_NAME.test(namespace)) return fail(`has namespace "${namespace}" (use lower-case letters, digits and underscores)`);
+    params.delete('namespace');
+    const rest = params.toString();
+    return { kind: 'kurrentdb', connectionString: kurrentConnectionString(`${q < 0 ? url : url.slice(0, q)}${rest === '' ? '' : `?${rest}`}`), namespace };
   }
   const rest = url.slice(colon + 1);
   const q = rest.indexOf('?');
