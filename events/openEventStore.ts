@@ -25,7 +25,7 @@ export interface OpenEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Folder relative SQLite paths are resolved against (default the process's working directory). */
   readonly cwd?: string;
-  /** SQLite only: when long reads move to a worker thread (default after 20 000 rows; false: never). */
+  /** SQLite and PostgreSQL: when long reads move to a worker thread (default after 20 000 rows; false: never). */
   readonly readAhead?: ReadAheadOptions | false;
   /** Server stores only: how long a subscription keeps retrying a lost server before it fails (ms, default 60000). */
   readonly reconnectTimeoutMs?: number;
@@ -56,6 +56,7 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         schema: location.schema,
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: options.reconnectTimeoutMs } : {}),
+        ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
       });
     case 'kurrentdb': {
       // Loaded on demand: the gRPC client costs start-up time that SQLite and PostgreSQL users never need.

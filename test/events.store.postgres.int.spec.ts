@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { StoreConfigError, StoreUnavailableError, openEventStore, parseStoreUrl } from '../events/index.js';
+import { StoreConfigError, StoreUnavailableError, openEventStore, parseStoreUrl, type ReadAheadOptions } from '../events/index.js';
 import { eventStoreContract, type EventStoreHarness } from './contract/eventStore.contract.js';
 import { POSTGRES_URL, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
 
@@ -31,13 +31,13 @@ if (POSTGRES_URL === undefined) {
   postgresSkipNotice('the EventStore contract on PostgreSQL');
 } else {
   const base = POSTGRES_URL;
-  eventStoreContract('postgres', async (): Promise<EventStoreHarness> => {
+  const harness = (readAhead?: ReadAheadOptions) => async (): Promise<EventStoreHarness> => {
     const schema = `contract_${randomBytes(6).toString('hex')}`;
     const url = withSchema(base, schema);
     const admin = new pg.Client({ connectionString: base });
     await admin.connect();
     return {
-      open: () => openEventStore(url, { pollIntervalMs: 200 }),
+      open: () => openEventStore(url, { pollIntervalMs: 200, ...(readAhead ? { readAhead } : {}) }),
       rewrite: async (position, change) => {
         const found = await admin.query<{ body: string; hash: string }>(`SELECT body, hash FROM "${schema}".events WHERE position = $1`, [position]);
         const row = found.rows[0];
@@ -50,5 +50,8 @@ if (POSTGRES_URL === undefined) {
         await admin.end();
       },
     };
-  });
+  };
+  eventStoreContract('postgres', harness());
+  // The same contract with every read served by the read-ahead worker from its first row, two rows a page.
+  eventStoreContract('postgres, reads through the read-ahead worker', harness({ afterRows: 0, pageSize: 2 }));
 }

@@ -7,6 +7,8 @@ import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../
 import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
 import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
 import { pagedRead } from './pagedRead.js';
+import type { PostgresReadWorkerData } from './postgresReadWorker.js';
+import { readAheadPages, readAheadWorkerUrl, type ReadAheadOptions, type ReadAheadQuery, type ReadAheadWorkerStart } from './sqliteReadAhead.js';
 import { StoreClosedError } from './storeClosedError.js';
 import { StoreUnavailableError } from './storeUnavailableError.js';
 
@@ -25,9 +27,13 @@ export interface PostgresStoreOptions {
   readonly reconnectTimeoutMs?: number;
   /** Connections in the pool (default 4). */
   readonly poolSize?: number;
+  /** When long reads move to a worker thread (default after 20 000 rows; false: never). */
+  readonly readAhead?: ReadAheadOptions | false;
 }
 
 const PAGE_SIZE = 2000;
+/** Rows read in-thread before a long read moves to a worker: short reads never pay the worker's start. */
+const READ_AHEAD_AFTER_ROWS = 20_000;
 const RECONNECT_DELAY_MS = 250;
 
 /** Row shape of the events table as the client returns it (bigint arrives as a string). */
@@ -73,6 +79,21 @@ export async function openPostgresEventStore(connectionString: string, options: 
   const live = new Set<LiveSubscription>();
   const notifier = new Notifier(connectionString, channel);
   const localListeners = new Set<() => void>();
+  // Long reads move to a worker that fetches pages and checks hashes while this thread decodes (as for SQLite).
+  const readAhead = options.readAhead ?? { afterRows: READ_AHEAD_AFTER_ROWS };
+  const workerFor = (readQuery: ReadAheadQuery, pageSize: number): ReadAheadWorkerStart => {
+    const data: PostgresReadWorkerData = { connectionString, schema, query: readQuery, pageSize };
+    return { url: readAheadWorkerUrl('postgresReadWorker'), data };
+  };
+  const readAheads = new Set<() => void>();
+  const trackReadAhead = (): ((stop: (() => void) | null) => void) => {
+    let current: (() => void) | null = null;
+    return (stop) => {
+      if (current !== null) readAheads.delete(current);
+      current = stop;
+      if (stop !== null) readAheads.add(stop);
+    };
+  };
 
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> => {
     ensureOpen();
@@ -256,8 +277,12 @@ export async function openPostgresEventStore(connectionString: string, options: 
     readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       let from = Math.max(0, opts.fromRevision ?? 0);
       const reuse = decodeReuse();
-      return pagedRead(
-        async () => {
+      const pages = readAheadPages<StoredRow>({
+        path: url,
+        options: readAhead,
+        query: () => ({ kind: 'stream', stream, fromRevision: from }),
+        worker: workerFor,
+        inThread: async () => {
           const rows = await query<EventRow>(
             `SELECT position, stream, revision, body, hash FROM ${q('events')} WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
             [stream, from, PAGE_SIZE],
@@ -266,21 +291,39 @@ export async function openPostgresEventStore(connectionString: string, options: 
           if (last) from = last.revision + 1;
           return { rows: rows.map(toStoredRow), more: rows.length === PAGE_SIZE };
         },
-        (row) => decodeRow(row, reuse),
-      );
+        advance: (last) => {
+          from = last.metadata.revision + 1;
+        },
+        track: trackReadAhead(),
+      });
+      return pagedRead(() => {
+        ensureOpen();
+        return pages.nextPage();
+      }, (row) => decodeRow(row, reuse), pages.stop);
     },
     readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
       let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
       const reuse = decodeReuse();
-      return pagedRead(
-        async () => {
+      const pages = readAheadPages<StoredRow>({
+        path: url,
+        options: readAhead,
+        query: () => ({ kind: 'all', afterPosition: after }),
+        worker: workerFor,
+        inThread: async () => {
           const rows = await readPageOnce(after, PAGE_SIZE);
           const last = rows[rows.length - 1];
           if (last) after = last.position;
           return { rows, more: rows.length === PAGE_SIZE };
         },
-        (row) => decodeRow(row, reuse),
-      );
+        advance: (last) => {
+          after = last.position;
+        },
+        track: trackReadAhead(),
+      });
+      return pagedRead(() => {
+        ensureOpen();
+        return pages.nextPage();
+      }, (row) => decodeRow(row, reuse), pages.stop);
     },
     subscribe(opts: { readonly fromPosition?: number } = {}): Observable<RecordedEvent> {
       ensureOpen();
@@ -297,6 +340,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
     async close(): Promise<void> {
       if (closed) return;
       for (const sub of [...live]) sub.complete();
+      for (const stop of [...readAheads]) stop();
       closed = true;
       await notifier.close();
       await pool.end();
