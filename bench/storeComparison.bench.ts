@@ -219,47 +219,55 @@ async function freshDatabase(serverUrl: string, dbName: string): Promise<{ url: 
   };
 }
 
-/** Runs every scenario on our store at `url`; `bytes` measures what the store occupies. */
-async function runOurs(url: string, backend: Backend, bytes: () => Promise<number>): Promise<Figures> {
-  const out: Figures = {};
-  let total = 0;
-  let biggest = '';
-  for (const s of APPEND_SCENARIOS) {
-    const events = s.events[backend];
-    const store = await openEventStore(url, { durability: 'full' });
-    const stream = portfolioStream(`b${s.batch}`);
-    out[`appendBatch${s.batch}EventsPerSec`] = await oursAppend(store, stream, s.batch, events);
-    await store.close();
-    total += events;
-    biggest = stream;
-  }
-  const store = await openEventStore(url);
-  out.readVerifyEventsPerSec = await oursRead(store, biggest);
-  out.catchUpEventsPerSec = await oursCatchUp(store, total);
-  await store.close();
-  out.bytesPerEvent = Math.round((await bytes()) / total);
-  return out;
+/** Both sides of one backend: ours at `url`, Emmett's through `emmett` (null when it could not be loaded). */
+interface Sides {
+  readonly url: string;
+  readonly oursBytes: () => Promise<number>;
+  readonly emmett: (() => EmmettStore) | null;
+  readonly emmettBytes: () => Promise<number>;
 }
 
-async function runTheirs(store: () => EmmettStore, backend: 'sqlite' | 'postgres', bytes: () => Promise<number>): Promise<Figures> {
-  const out: Figures = {};
+/**
+ * Runs every scenario on both sides, ours then Emmett's scenario by scenario, so that a change in the machine's load
+ * falls on both. An Emmett failure is kept (its message) and its remaining scenarios are left out.
+ */
+async function runBoth(sides: Sides, backend: Backend): Promise<{ ours: Figures; emmett: Figures | null; emmettError?: string }> {
+  const ours: Figures = {};
+  const emmett: Figures = {};
+  let emmettError: string | undefined;
+  const theirs = async (key: string, run: (es: EmmettStore) => Promise<number>): Promise<void> => {
+    if (sides.emmett === null || emmettError !== undefined) return;
+    const es = sides.emmett();
+    try {
+      emmett[key] = await run(es);
+    } catch (e) {
+      emmettError = `${key}: ${(e as Error).message}`;
+    } finally {
+      await es.close?.().catch(() => undefined);
+    }
+  };
   let total = 0;
   let biggest = '';
   for (const s of APPEND_SCENARIOS) {
     const events = s.events[backend];
-    const es = store();
-    const stream = `portfolio-b${s.batch}`;
-    out[`appendBatch${s.batch}EventsPerSec`] = await theirsAppend(es, stream, s.batch, events);
-    await es.close?.();
+    const key = `appendBatch${s.batch}EventsPerSec`;
+    const stream = portfolioStream(`b${s.batch}`);
+    const store = await openEventStore(sides.url, { durability: 'full' });
+    ours[key] = await oursAppend(store, stream, s.batch, events);
+    await store.close();
+    await theirs(key, (es) => theirsAppend(es, stream, s.batch, events));
     total += events;
     biggest = stream;
   }
-  const es = store();
-  out.readVerifyEventsPerSec = await theirsRead(es, biggest);
-  out.catchUpEventsPerSec = await theirsCatchUp(es, total, backend);
-  await es.close?.();
-  out.bytesPerEvent = Math.round((await bytes()) / total);
-  return out;
+  const store = await openEventStore(sides.url);
+  ours.readVerifyEventsPerSec = await oursRead(store, biggest);
+  await theirs('readVerifyEventsPerSec', (es) => theirsRead(es, biggest));
+  ours.catchUpEventsPerSec = await oursCatchUp(store, total);
+  await store.close();
+  if (backend !== 'kurrentdb') await theirs('catchUpEventsPerSec', (es) => theirsCatchUp(es, total, backend));
+  ours.bytesPerEvent = Math.round((await sides.oursBytes()) / total);
+  if (sides.emmett !== null && emmettError === undefined) emmett.bytesPerEvent = Math.round((await sides.emmettBytes()) / total);
+  return { ours, emmett: sides.emmett === null ? null : emmett, ...(emmettError !== undefined ? { emmettError } : {}) };
 }
 
 /** ours ÷ theirs for each figure (throughputs: above 1 means ours is faster; bytes: below 1 means ours is smaller). */
@@ -286,16 +294,21 @@ async function sqliteBench(): Promise<BackendResult> {
   const dir = mkdtempSync(join(tmpdir(), 'stratafolio-storecmp-'));
   try {
     const oursFile = join(dir, 'ours.db');
-    const ours = await runOurs(`sqlite:${oursFile}`, 'sqlite', async () => fileBytes(oursFile));
     const theirFile = join(dir, 'emmett.db');
+    let emmett: (() => EmmettStore) | null = null;
+    let loadError: string | undefined;
+    let version: string | undefined;
     try {
-      const { module, version } = await loadEmmett('sqlite');
-      const get = module.getSQLiteEventStore as (o: Record<string, unknown>) => EmmettStore;
-      const emmett = await runTheirs(() => get({ fileName: theirFile, schema: { autoMigration: 'CreateOrUpdate' } }), 'sqlite', async () => fileBytes(theirFile));
-      return { ours, emmett, emmettVersion: version, oursOverEmmett: ratios(ours, emmett) };
+      const loaded = await loadEmmett('sqlite');
+      version = loaded.version;
+      const get = loaded.module.getSQLiteEventStore as (o: Record<string, unknown>) => EmmettStore;
+      emmett = () => get({ fileName: theirFile, schema: { autoMigration: 'CreateOrUpdate' } });
     } catch (e) {
-      return { ours, emmett: null, emmettError: (e as Error).message, oursOverEmmett: ratios(ours, null) };
+      loadError = `could not install or load Emmett: ${(e as Error).message}`;
     }
+    const r = await runBoth({ url: `sqlite:${oursFile}`, oursBytes: async () => fileBytes(oursFile), emmett, emmettBytes: async () => fileBytes(theirFile) }, 'sqlite');
+    const emmettError = loadError ?? r.emmettError;
+    return { ours: r.ours, emmett: r.emmett, ...(version ? { emmettVersion: version } : {}), ...(emmettError ? { emmettError } : {}), oursOverEmmett: ratios(r.ours, r.emmett) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -309,21 +322,24 @@ function fileBytes(file: string): number {
 
 async function postgresBench(server: string): Promise<BackendResult> {
   const oursDb = await freshDatabase(server, 'stratafolio_bench_ours');
-  let ours: Figures;
-  try {
-    ours = await runOurs(oursDb.url, 'postgres', oursDb.bytes);
-  } finally {
-    await oursDb.drop();
-  }
   const theirDb = await freshDatabase(server, 'stratafolio_bench_emmett');
   try {
-    const { module, version } = await loadEmmett('postgres');
-    const get = module.getPostgreSQLEventStore as (url: string) => EmmettStore;
-    const emmett = await runTheirs(() => get(theirDb.url), 'postgres', theirDb.bytes);
-    return { ours, emmett, emmettVersion: version, oursOverEmmett: ratios(ours, emmett) };
-  } catch (e) {
-    return { ours, emmett: null, emmettError: (e as Error).message, oursOverEmmett: ratios(ours, null) };
+    let emmett: (() => EmmettStore) | null = null;
+    let loadError: string | undefined;
+    let version: string | undefined;
+    try {
+      const loaded = await loadEmmett('postgres');
+      version = loaded.version;
+      const get = loaded.module.getPostgreSQLEventStore as (url: string) => EmmettStore;
+      emmett = () => get(theirDb.url);
+    } catch (e) {
+      loadError = `could not install or load Emmett: ${(e as Error).message}`;
+    }
+    const r = await runBoth({ url: oursDb.url, oursBytes: oursDb.bytes, emmett, emmettBytes: theirDb.bytes }, 'postgres');
+    const emmettError = loadError ?? r.emmettError;
+    return { ours: r.ours, emmett: r.emmett, ...(version ? { emmettVersion: version } : {}), ...(emmettError ? { emmettError } : {}), oursOverEmmett: ratios(r.ours, r.emmett) };
   } finally {
+    await oursDb.drop();
     await theirDb.drop();
   }
 }
@@ -355,9 +371,10 @@ export async function run(): Promise<Record<string, unknown>> {
   const kurrent = process.env.STRATAFOLIO_KURRENTDB_URL;
   if (kurrent) {
     const namespace = `bench_${process.pid}`;
-    const ours = await runOurs(`${kurrent}${kurrent.includes('?') ? '&' : '?'}namespace=${namespace}`, 'kurrentdb', async () => Number.NaN);
+    const url = `${kurrent}${kurrent.includes('?') ? '&' : '?'}namespace=${namespace}`;
+    const { ours } = await runBoth({ url, oursBytes: async () => Number.NaN, emmett: null, emmettBytes: async () => Number.NaN }, 'kurrentdb');
     ours.bytesPerEvent = null;
-    results.kurrentdb = { ours, emmett: null, emmettError: 'Emmett has no KurrentDB store to compare with here' };
+    results.kurrentdb = { ours, emmett: null, emmettError: 'not compared: this bench runs Emmett on SQLite and PostgreSQL only' };
   } else {
     results.kurrentdb = { skipped: 'STRATAFOLIO_KURRENTDB_URL is not set' };
   }
