@@ -229,25 +229,35 @@ interface Sides {
 
 /**
  * Runs every scenario on both sides, ours then Emmett's scenario by scenario, so that a change in the machine's load
- * falls on both. An Emmett failure is kept (its message) and its remaining scenarios are left out.
+ * falls on both. An Emmett scenario that fails three times is left out and its error kept; the others still run.
  */
-async function runBoth(sides: Sides, backend: Backend): Promise<{ ours: Figures; emmett: Figures | null; emmettError?: string }> {
+async function runBoth(sides: Sides, backend: Backend): Promise<{ ours: Figures; emmett: Figures | null; emmettError?: string; emmettRetries?: string[] }> {
   const ours: Figures = {};
   const emmett: Figures = {};
   let emmettError: string | undefined;
-  const theirs = async (key: string, run: (es: EmmettStore) => Promise<number>): Promise<void> => {
-    if (sides.emmett === null || emmettError !== undefined) return;
-    const es = sides.emmett();
-    try {
-      emmett[key] = await run(es);
-    } catch (e) {
-      emmettError = `${key}: ${(e as Error).message}`;
-    } finally {
-      await es.close?.().catch(() => undefined);
+  const emmettRetries: string[] = [];
+  // Emmett's SQLite store sometimes fails an append with SQLITE_BUSY ("SQL statements in progress") on this machine;
+  // a scenario is tried up to three times (an append on a fresh stream each time) and every failure is reported.
+  const theirs = async (key: string, run: (es: EmmettStore, attempt: number) => Promise<number>): Promise<void> => {
+    if (sides.emmett === null) return;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const es = sides.emmett();
+      try {
+        emmett[key] = await run(es, attempt);
+        return;
+      } catch (e) {
+        emmettRetries.push(`${key}, attempt ${attempt + 1}: ${(e as Error).message}`);
+      } finally {
+        await es.close?.().catch(() => undefined);
+      }
     }
+    // The scenario is left out (n/a); the others still run.
+    emmettError = `${emmettError === undefined ? '' : `${emmettError}; `}${key} failed 3 times: ${emmettRetries[emmettRetries.length - 1] ?? ''}`;
   };
   let total = 0;
+  let theirTotal = 0;
   let biggest = '';
+  let theirBiggest = '';
   for (const s of APPEND_SCENARIOS) {
     const events = s.events[backend];
     const key = `appendBatch${s.batch}EventsPerSec`;
@@ -255,19 +265,32 @@ async function runBoth(sides: Sides, backend: Backend): Promise<{ ours: Figures;
     const store = await openEventStore(sides.url, { durability: 'full' });
     ours[key] = await oursAppend(store, stream, s.batch, events);
     await store.close();
-    await theirs(key, (es) => theirsAppend(es, stream, s.batch, events));
+    await theirs(key, async (es, attempt) => {
+      // A failed attempt may have left part of its stream behind; the events it wrote still count for catch-up.
+      const theirStream = attempt === 0 ? stream : `${stream}-retry${attempt}`;
+      theirTotal += events;
+      const rate = await theirsAppend(es, theirStream, s.batch, events);
+      theirBiggest = theirStream;
+      return rate;
+    });
     total += events;
     biggest = stream;
   }
   const store = await openEventStore(sides.url);
   ours.readVerifyEventsPerSec = await oursRead(store, biggest);
-  await theirs('readVerifyEventsPerSec', (es) => theirsRead(es, biggest));
+  if (theirBiggest !== '') await theirs('readVerifyEventsPerSec', (es) => theirsRead(es, theirBiggest));
   ours.catchUpEventsPerSec = await oursCatchUp(store, total);
   await store.close();
+  // Emmett's catch-up is stopped after as many events as ours delivered (a failed attempt's partial stream adds some).
   if (backend !== 'kurrentdb') await theirs('catchUpEventsPerSec', (es) => theirsCatchUp(es, total, backend));
   ours.bytesPerEvent = Math.round((await sides.oursBytes()) / total);
-  if (sides.emmett !== null && emmettError === undefined) emmett.bytesPerEvent = Math.round((await sides.emmettBytes()) / total);
-  return { ours, emmett: sides.emmett === null ? null : emmett, ...(emmettError !== undefined ? { emmettError } : {}) };
+  if (sides.emmett !== null && theirTotal > 0) emmett.bytesPerEvent = Math.round((await sides.emmettBytes()) / theirTotal);
+  return {
+    ours,
+    emmett: sides.emmett === null ? null : emmett,
+    ...(emmettError !== undefined ? { emmettError } : {}),
+    ...(emmettRetries.length > 0 ? { emmettRetries } : {}),
+  };
 }
 
 /** ours ÷ theirs for each figure (throughputs: above 1 means ours is faster; bytes: below 1 means ours is smaller). */
@@ -287,6 +310,7 @@ interface BackendResult {
   emmett: Figures | null;
   emmettVersion?: string;
   emmettError?: string;
+  emmettRetries?: string[];
   oursOverEmmett: Figures;
 }
 
@@ -308,7 +332,14 @@ async function sqliteBench(): Promise<BackendResult> {
     }
     const r = await runBoth({ url: `sqlite:${oursFile}`, oursBytes: async () => fileBytes(oursFile), emmett, emmettBytes: async () => fileBytes(theirFile) }, 'sqlite');
     const emmettError = loadError ?? r.emmettError;
-    return { ours: r.ours, emmett: r.emmett, ...(version ? { emmettVersion: version } : {}), ...(emmettError ? { emmettError } : {}), oursOverEmmett: ratios(r.ours, r.emmett) };
+    return {
+      ours: r.ours,
+      emmett: r.emmett,
+      ...(version ? { emmettVersion: version } : {}),
+      ...(emmettError ? { emmettError } : {}),
+      ...(r.emmettRetries ? { emmettRetries: r.emmettRetries } : {}),
+      oursOverEmmett: ratios(r.ours, r.emmett),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -337,7 +368,14 @@ async function postgresBench(server: string): Promise<BackendResult> {
     }
     const r = await runBoth({ url: oursDb.url, oursBytes: oursDb.bytes, emmett, emmettBytes: theirDb.bytes }, 'postgres');
     const emmettError = loadError ?? r.emmettError;
-    return { ours: r.ours, emmett: r.emmett, ...(version ? { emmettVersion: version } : {}), ...(emmettError ? { emmettError } : {}), oursOverEmmett: ratios(r.ours, r.emmett) };
+    return {
+      ours: r.ours,
+      emmett: r.emmett,
+      ...(version ? { emmettVersion: version } : {}),
+      ...(emmettError ? { emmettError } : {}),
+      ...(r.emmettRetries ? { emmettRetries: r.emmettRetries } : {}),
+      oursOverEmmett: ratios(r.ours, r.emmett),
+    };
   } finally {
     await oursDb.drop();
     await theirDb.drop();
@@ -350,7 +388,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const table: string[][] = [];
   const addRows = (backend: string, r: BackendResult): void => {
     for (const key of Object.keys(r.ours)) {
-      table.push([backend, key, String(r.ours[key]), r.emmett ? String(r.emmett[key]) : 'n/a', String(r.oursOverEmmett[key] ?? 'n/a')]);
+      table.push([backend, key, String(r.ours[key]), String(r.emmett?.[key] ?? 'n/a'), String(r.oursOverEmmett[key] ?? 'n/a')]);
     }
   };
   const sqlite = await sqliteBench();
