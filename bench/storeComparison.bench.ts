@@ -35,6 +35,11 @@ const EMMETT = {
   postgres: { folder: 'postgresql', packages: ['@event-driven-io/emmett@0.42.0', '@event-driven-io/emmett-postgresql@0.42.0'], main: '@event-driven-io/emmett-postgresql' },
 } as const;
 
+/** Why Emmett's SQLite batch-1 scenario is not run (reproduced outside the bench: 1 000 appends of one event each). */
+const EMMETT_SQLITE_BATCH1 =
+  "Emmett 0.38.5's SQLite store fails after about 200 single-event appends with SQLITE_BUSY: cannot commit transaction - SQL statements in progress, then hangs " +
+  '(emmett-sqlite 0.42.4 cannot be installed: its peer @event-driven-io/emmett@0.42.4 is not on the registry)';
+
 /** Events per scenario: batch size → events appended. Small batches are bound by one durable commit each. */
 const APPEND_SCENARIOS: readonly { batch: number; events: Record<Backend, number> }[] = [
   { batch: 1, events: { sqlite: 1000, postgres: 1000, kurrentdb: 500 } },
@@ -265,6 +270,14 @@ async function runBoth(sides: Sides, backend: Backend): Promise<{ ours: Figures;
     const store = await openEventStore(sides.url, { durability: 'full' });
     ours[key] = await oursAppend(store, stream, s.batch, events);
     await store.close();
+    if (backend === 'sqlite' && s.batch === 1) {
+      // Emmett 0.38.5 on SQLite fails this scenario here: after ≈ 200 single-event appends a COMMIT gets SQLITE_BUSY
+      // ("cannot commit transaction - SQL statements in progress"), and the store then hangs. So it is not run.
+      emmettError = `${emmettError === undefined ? '' : `${emmettError}; `}${key} not run: ${EMMETT_SQLITE_BATCH1}`;
+      total += events;
+      biggest = stream;
+      continue;
+    }
     await theirs(key, async (es, attempt) => {
       // A failed attempt may have left part of its stream behind; the events it wrote still count for catch-up.
       const theirStream = attempt === 0 ? stream : `${stream}-retry${attempt}`;
@@ -323,12 +336,16 @@ async function sqliteBench(): Promise<BackendResult> {
     let loadError: string | undefined;
     let version: string | undefined;
     try {
+      // Opt-in: on this machine Emmett 0.38.5's SQLite store failed (SQLITE_BUSY) and then hung in most runs.
+      if (process.env.STRATAFOLIO_BENCH_EMMETT_SQLITE !== '1') {
+        throw new Error(`${EMMETT_SQLITE_BATCH1}; set STRATAFOLIO_BENCH_EMMETT_SQLITE=1 to run it anyway`);
+      }
       const loaded = await loadEmmett('sqlite');
       version = loaded.version;
       const get = loaded.module.getSQLiteEventStore as (o: Record<string, unknown>) => EmmettStore;
       emmett = () => get({ fileName: theirFile, schema: { autoMigration: 'CreateOrUpdate' } });
     } catch (e) {
-      loadError = `could not install or load Emmett: ${(e as Error).message}`;
+      loadError = `Emmett not run: ${(e as Error).message}`;
     }
     const r = await runBoth({ url: `sqlite:${oursFile}`, oursBytes: async () => fileBytes(oursFile), emmett, emmettBytes: async () => fileBytes(theirFile) }, 'sqlite');
     const emmettError = loadError ?? r.emmettError;
