@@ -9,3 +9,4 @@ export * from './openEventStore.js';
 export * from './sealedDocument.js';
 export * from './writerLock.js';
 export * from './feedRecord.js';
+export * from './copyLog.js';

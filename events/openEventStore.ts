@@ -1,11 +1,14 @@
 // Opening an event store from its URL: the one entry point the CLI, the engine and tests use.
 import { createMemoryEventStore } from './adapters/memoryStore.js';
 import { openSqliteEventStore } from './adapters/sqliteStore.js';
-import { parseStoreUrl } from './adapters/storeUrl.js';
+import { openPostgresEventStore } from './adapters/postgresStore.js';
+import { parseStoreUrl, redactStoreUrl } from './adapters/storeUrl.js';
 import type { ReadAheadOptions } from './adapters/sqliteReadAhead.js';
 import type { Durability, EventStore } from './store.js';
 
-export { ACCEPTED_STORE_URLS, parseStoreUrl, type StoreLocation } from './adapters/storeUrl.js';
+export { ACCEPTED_STORE_URLS, parseStoreUrl, redactStoreUrl, type StoreLocation } from './adapters/storeUrl.js';
+export { POSTGRES_SCHEMA_VERSION, openPostgresEventStore, type PostgresStoreOptions } from './adapters/postgresStore.js';
+export { StoreUnavailableError, isStoreUnavailableError } from './adapters/storeUnavailableError.js';
 export { MemoryLog, createMemoryEventStore, type MemoryRow, type MemoryStoreOptions } from './adapters/memoryStore.js';
 export { SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION, openSqliteEventStore, type SqliteStoreOptions } from './adapters/sqliteStore.js';
 export { StoreClosedError, isStoreClosedError } from './adapters/storeClosedError.js';
@@ -16,21 +19,25 @@ export { readBatches, type BatchedRead } from './readBatches.js';
 export interface OpenEventStoreOptions {
   /** SQLite only: `full` (default; fsync every append) or `normal` (WAL without fsync per append; for backtests). */
   readonly durability?: Durability;
-  /** SQLite only: idle poll interval of subscriptions, for appends made by other processes (ms, default 25). */
+  /** Idle poll interval of subscriptions, for appends made by other processes (ms; SQLite default 25, PostgreSQL 1000 behind LISTEN/NOTIFY). */
   readonly pollIntervalMs?: number;
   /** SQLite only: how long a writer waits for another process's lock (ms, default 10000). */
   readonly busyTimeoutMs?: number;
   /** Folder relative SQLite paths are resolved against (default the process's working directory). */
   readonly cwd?: string;
-  /** SQLite only: when long reads move to a worker thread (default after 20 000 rows; false: never). */
+  /** SQLite and PostgreSQL: when long reads move to a worker thread (default after 20 000 rows; false: never). */
   readonly readAhead?: ReadAheadOptions | false;
   /** SQLite only: open an existing store for reading only (nothing in the file changes; works on a read-only filesystem). */
   readonly readOnly?: boolean;
+  /** Server stores only: how long a subscription keeps retrying a lost server before it fails (ms, default 60000). */
+  readonly reconnectTimeoutMs?: number;
 }
 
 /**
- * Opens the event store a URL names: `memory:` or `sqlite:<path>[?durability=full|normal]`.
- * @throws StoreConfigError for an unknown scheme, a malformed URL or a file that is not a store.
+ * Opens the event store a URL names: `memory:`, `sqlite:<path>[?durability=full|normal]`,
+ * `postgres://…[?schema=name]` or `kurrentdb://…` / `esdb://…`.
+ * @throws StoreConfigError for an unknown scheme, a malformed URL or a file that is not a store;
+ *   StoreUnavailableError when a server store cannot be reached.
  */
 export async function openEventStore(url: string, options: OpenEventStoreOptions = {}): Promise<EventStore> {
   const location = parseStoreUrl(url, options.cwd);
@@ -46,5 +53,18 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
         ...(options.readOnly === true ? { readOnly: true } : {}),
       });
+    case 'postgres':
+      return openPostgresEventStore(location.connectionString, {
+        url: redactStoreUrl(url),
+        schema: location.schema,
+        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        ...(options.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: options.reconnectTimeoutMs } : {}),
+        ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
+      });
+    case 'kurrentdb': {
+      // Loaded on demand: the gRPC client costs start-up time that SQLite and PostgreSQL users never need.
+      const { openKurrentEventStore } = await import('./adapters/kurrentStore.js');
+      return openKurrentEventStore(location.connectionString, { url: redactStoreUrl(url), namespace: location.namespace });
+    }
   }
 }

@@ -1,19 +1,16 @@
 // SQLite across processes: a SIGKILLed writer leaves whole batches and an intact chain; other processes' appends reach subscriptions; two processes race.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEventStore, portfolioStream, verifyChain, type RecordedEvent } from '../events/index.js';
 import { collect } from './contract/eventStore.contract.js';
-import { genesis, sealBatch } from './fixtures/sampleEvents.js';
+import { child, killChildren } from './fixtures/childScript.js';
+import { batchOf, genesis, sealBatch } from './fixtures/sampleEvents.js';
 
-const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const dirs: string[] = [];
-const children: ChildProcessWithoutNullStreams[] = [];
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killChildren();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -21,45 +18,6 @@ function storeUrl(durability: 'full' | 'normal'): string {
   const dir = mkdtempSync(join(tmpdir(), 'stratafolio-proc-'));
   dirs.push(dir);
   return `sqlite:${join(dir, 'store.db')}?durability=${durability}`;
-}
-
-/** Starts a fixture script under tsx; `lines` collects its stdout lines as they arrive. */
-function child(script: string, args: string[]): { proc: ChildProcessWithoutNullStreams; lines: string[]; waitFor(pred: (lines: string[]) => boolean): Promise<void>; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(fixtures, script), ...args], { stdio: 'pipe' });
-  children.push(proc);
-  const lines: string[] = [];
-  let partial = '';
-  let stderr = '';
-  const waiters: (() => void)[] = [];
-  proc.stdout.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-    for (const w of waiters) w();
-  });
-  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return {
-    proc,
-    lines,
-    exited,
-    waitFor: (pred) =>
-      new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (pred(lines)) resolve();
-        };
-        waiters.push(check);
-        void exited.then(() => (pred(lines) ? resolve() : reject(new Error(`${script} exited early: ${stderr}`))));
-        check();
-      }),
-  };
-}
-
-/** The batch an event of sampleEvents.sealBatch came from: fills name it in their order id, bar marks in the portfolio value. */
-function batchOf(e: RecordedEvent): number {
-  if (e.type === 'FillRecorded') return Number(/^b(\d+)-/.exec(e.data.orderId)?.[1]);
-  if (e.type === 'BarMarked') return Number(e.data.portfolioValue) - 100000;
-  throw new Error(`unexpected ${e.type}`);
 }
 
 describe('SQLite store across processes', () => {

@@ -15,8 +15,9 @@ describe('parseStoreUrl', () => {
   const bad: [string, RegExp][] = [
     ['', /has no scheme/],
     ['runs/demo.db', /has no scheme/],
-    ['postgres://localhost/db', /unknown scheme "postgres:"/],
-    ['esdb://localhost:2113', /unknown scheme "esdb:"/],
+    ['redis://localhost/0', /unknown scheme "redis:"/],
+    ['esdb:localhost:2113', /has no host after the scheme/],
+    ['postgres://', /has no host/],
     ['sqlite:', /has no file path/],
     ['sqlite:?durability=full', /has no file path/],
     ['sqlite:x.db?durability=fast', /durability "fast"/],
@@ -47,6 +48,18 @@ describe('openEventStore', () => {
     expect(store.url).toBe('memory:');
     expect(await store.listStreams()).toEqual([]);
     await store.close();
+  });
+
+  it('parses KurrentDB URLs (kurrentdb://, esdb://, and the +discover forms of a cluster) as given', () => {
+    for (const url of ['kurrentdb://localhost:2113?tls=false', 'kurrentdb+discover://cluster.example:2113', 'kdb://a:2113,b:2113']) {
+      expect(parseStoreUrl(url)).toEqual({ kind: 'kurrentdb', connectionString: url, namespace: '' });
+    }
+    // esdb:// (deprecated by the client, which warns on every connect) is passed on as kurrentdb://.
+    expect(parseStoreUrl('esdb://a:2113,b:2113?tls=false')).toEqual({ kind: 'kurrentdb', connectionString: 'kurrentdb://a:2113,b:2113?tls=false', namespace: '' });
+    expect(parseStoreUrl('esdb+discover://c:2113')).toEqual({ kind: 'kurrentdb', connectionString: 'kurrentdb+discover://c:2113', namespace: '' });
+    // stratafolio's own namespace parameter is taken out; the client would refuse it.
+    expect(parseStoreUrl('kurrentdb://h:2113?tls=false&namespace=desk_a')).toEqual({ kind: 'kurrentdb', connectionString: 'kurrentdb://h:2113?tls=false', namespace: 'desk_a' });
+    expect(() => parseStoreUrl('kurrentdb://h:2113?namespace=A/B')).toThrow(/namespace "A\/B"/);
   });
 
   it('rejects an unknown scheme with StoreConfigError', async () => {

@@ -18,8 +18,11 @@ export function decodeRow(row: StoredRow, reuse: DecodeReuse = decodeReuse()): R
 
 /** What a subscription needs from an adapter's log. */
 export interface PagedLog {
-  /** Up to `limit` rows with position > `afterPosition`, ascending (decoded one by one by the reader). */
-  readPage(afterPosition: number, limit: number): readonly StoredRow[];
+  /**
+   * Up to `limit` rows with position > `afterPosition`, ascending (decoded one by one by the reader); a server
+   * store answers later. A page must never hold a row while a lower position can still appear.
+   */
+  readPage(afterPosition: number, limit: number): readonly StoredRow[] | Promise<readonly StoredRow[]>;
   /** Calls `listener` after every append made through this process; returns the unregister function. */
   onAppend(listener: () => void): () => void;
   /**
@@ -83,13 +86,16 @@ export function catchUpSubscription(
         else waitIdle();
       }, poll.intervalMs);
     };
-    function pump(): void {
-      immediate = null;
-      if (stopped || pumping) return;
-      pumping = true;
-      let page: readonly StoredRow[] = [];
+    // Set when a wake-up arrives while a page is in flight, so an append landing then is not slept through.
+    let again = false;
+    const fail = (e: unknown): void => {
+      // A corrupt row (or a closed store) ends the subscription at that row: nothing after it is delivered.
+      pumping = false;
+      stop();
+      subscriber.error(e);
+    };
+    const deliver = (page: readonly StoredRow[]): void => {
       try {
-        page = log.readPage(after, PAGE_SIZE);
         for (const row of page) {
           if (stopped || subscriber.closed) break;
           const event = decodeRow(row, reuse);
@@ -97,16 +103,41 @@ export function catchUpSubscription(
           subscriber.next(event);
         }
       } catch (e) {
-        // A corrupt row (or a closed store) ends the subscription at that row: nothing after it is delivered.
-        pumping = false;
-        stop();
-        subscriber.error(e);
+        fail(e);
         return;
       }
       pumping = false;
       // A full page means more history to catch up on; yield to the event loop between pages.
-      if (page.length === PAGE_SIZE) pumpSoon();
-      else waitIdle();
+      if (page.length === PAGE_SIZE || again) {
+        again = false;
+        pumpSoon();
+      } else waitIdle();
+    };
+    function pump(): void {
+      immediate = null;
+      if (stopped) return;
+      if (pumping) {
+        again = true;
+        return;
+      }
+      pumping = true;
+      let page: readonly StoredRow[] | Promise<readonly StoredRow[]>;
+      try {
+        page = log.readPage(after, PAGE_SIZE);
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      if (page instanceof Promise) {
+        page.then(
+          (rows) => {
+            if (!stopped) deliver(rows);
+          },
+          (e: unknown) => {
+            if (!stopped) fail(e);
+          },
+        );
+      } else deliver(page);
     }
 
     const handle: LiveSubscription = {

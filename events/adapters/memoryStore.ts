@@ -107,11 +107,12 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
   const ensureOpen = (): void => {
     if (closed) throw new StoreClosedError(url);
   };
+  const readPage = (afterPosition: number, limit: number): readonly MemoryRow[] => {
+    ensureOpen();
+    return log.rows.slice(Math.max(0, afterPosition), Math.max(0, afterPosition) + limit);
+  };
   const pagedLog: PagedLog = {
-    readPage: (afterPosition, limit) => {
-      ensureOpen();
-      return log.rows.slice(Math.max(0, afterPosition), Math.max(0, afterPosition) + limit);
-    },
+    readPage,
     onAppend: (listener) => log.onAppend(listener),
   };
 
@@ -179,7 +180,7 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
       const reuse = decodeReuse();
       return pagedRead(
         () => {
-          const rows = pagedLog.readPage(after, PAGE_SIZE);
+          const rows = readPage(after, PAGE_SIZE);
           const last = rows[rows.length - 1];
           if (last) after = last.position;
           return { rows, more: rows.length === PAGE_SIZE };

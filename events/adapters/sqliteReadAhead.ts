@@ -26,9 +26,17 @@ export interface ReadAheadOptions {
 }
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './sqliteReadWorker.ts' : './sqliteReadWorker.js', import.meta.url);
-/** Run from the TypeScript sources (as under vitest), the worker registers tsx before it loads its module. */
-const SOURCE_BOOT = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+
+/** The module of a read-ahead worker beside this one (`sqliteReadWorker`, `postgresReadWorker`), as sources or as built. */
+export function readAheadWorkerUrl(name: string): URL {
+  return new URL(FROM_SOURCE ? `./${name}.ts` : `./${name}.js`, import.meta.url);
+}
+
+/** A worker module and what it starts with. */
+export interface ReadAheadWorkerStart {
+  readonly url: URL;
+  readonly data: unknown;
+}
 
 /** Why a stopped worker's pending read ends: not a fault. */
 const STOPPED = 'stopped';
@@ -40,9 +48,11 @@ class ReadAheadWorker {
   #waiting: ((message: ReadAheadMessage) => void) | null = null;
   #stopped = false;
 
-  constructor(path: string, query: ReadAheadQuery, pageSize: number, pagesAhead: number) {
-    const data: ReadAheadWorkerData = { path, query, pageSize };
-    this.#worker = FROM_SOURCE ? new Worker(SOURCE_BOOT, { eval: true, workerData: data }) : new Worker(WORKER_URL, { workerData: data });
+  constructor(start: ReadAheadWorkerStart, pagesAhead: number) {
+    const { url, data } = start;
+    // Run from the TypeScript sources (as under vitest), the worker registers tsx before it loads its module.
+    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
+    this.#worker = FROM_SOURCE ? new Worker(boot, { eval: true, workerData: data }) : new Worker(url, { workerData: data });
     const deliver = (message: ReadAheadMessage): void => {
       const waiting = this.#waiting;
       if (waiting === null) {
@@ -96,8 +106,10 @@ export interface ReadAheadSource<Row> {
   readonly options: ReadAheadOptions | false;
   /** Where the read is now, for a worker started here. */
   query(): ReadAheadQuery;
-  /** Reads the next page in-thread and moves the cursor past it. */
-  inThread(): ReadPage<Row>;
+  /** The worker to start for `query` (default: the SQLite worker on `path`). */
+  worker?(query: ReadAheadQuery, pageSize: number): ReadAheadWorkerStart;
+  /** Reads the next page in-thread (a server store answers later) and moves the cursor past it. */
+  inThread(): ReadPage<Row> | Promise<ReadPage<Row>>;
   /** Moves the cursor past an event a worker delivered. */
   advance(last: RecordedEvent): void;
   /** Called with the worker's stop when one starts, and with null when it ends: the store stops it on close. */
@@ -119,8 +131,14 @@ export function readAheadPages<Row>(source: ReadAheadSource<Row>): { nextPage: (
     worker = null;
     source.track(null);
   };
-  const inThread = (): ReadPage<Row> => {
+  const inThread = (): ReadPage<Row> | Promise<ReadPage<Row>> => {
     const page = source.inThread();
+    if (page instanceof Promise) {
+      return page.then((p) => {
+        rowsRead += p.rows.length;
+        return p;
+      });
+    }
     rowsRead += page.rows.length;
     return page;
   };
@@ -151,7 +169,11 @@ export function readAheadPages<Row>(source: ReadAheadSource<Row>): { nextPage: (
       if (worker === null && !used && options !== false && source.path !== null && rowsRead >= options.afterRows) {
         // One worker per read: after a fault the read stays in-thread.
         used = true;
-        worker = new ReadAheadWorker(source.path, source.query(), options.pageSize ?? 2048, options.pagesAhead ?? 4);
+        const pageSize = options.pageSize ?? 2048;
+        const query = source.query();
+        const path = source.path;
+        const data: ReadAheadWorkerData = { path, query, pageSize };
+        worker = new ReadAheadWorker(source.worker?.(query, pageSize) ?? { url: readAheadWorkerUrl('sqliteReadWorker'), data }, options.pagesAhead ?? 4);
         source.track(stop);
       }
       return worker === null ? inThread() : worker.next().then(fromWorker);

@@ -32,7 +32,7 @@ export const registerBacktest: RegisterCommand = (program: Command, io: CliIO) =
     .requiredOption('--config <file>', 'portfolio config (JSON)')
     .requiredOption('--bars <file>', 'bar file: long CSV, wide CSV or NDJSON')
     .option('--format <format>', 'long | wide | ndjson (default: from the file)')
-    .option('--store <url>', 'event store URL (sqlite:./path.db or memory:)', 'sqlite:./runs/backtest.db')
+    .option('--store <url>', 'event store URL (sqlite:./path.db, postgres://…, kurrentdb://…, memory:)', 'sqlite:./runs/backtest.db')
     .option('--json', 'print the summary as JSON')
     .option('--allow-missing-symbols', 'run even when a symbol the config names never appears in the bar file (each is still reported)')
     .addOption(strategyTimeoutOption())

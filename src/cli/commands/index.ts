@@ -11,6 +11,7 @@ import { registerExportBars } from './exportBars.js';
 import { registerCommand } from './command.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
+import { registerCopy } from './copy.js';
 
 /** A subcommand's registration: adds itself to `program`, writes to `io`, and reports a non-zero exit through `setExit`. */
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
@@ -26,6 +27,7 @@ const commands: RegisterCommand[] = [
   registerPaper,
   registerExportBars,
   registerCommand,
+  registerCopy,
 ];
 
 /** Adds all subcommands to the program. */

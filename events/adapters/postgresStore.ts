@@ -1,0 +1,533 @@
+// The PostgreSQL EventStore adapter (`pg`): one schema holds the log and the documents; any number of machines share it.
+import pg from 'pg';
+import type { Observable } from 'rxjs';
+import { GENESIS_HASH, decodeReuse, type RecordedEvent, type SealedEvent } from '../envelope.js';
+import { StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
+import { WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
+import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../store.js';
+import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
+import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
+import { pagedRead } from './pagedRead.js';
+import type { PostgresReadWorkerData } from './postgresReadWorker.js';
+import { readAheadPages, readAheadWorkerUrl, type ReadAheadOptions, type ReadAheadQuery, type ReadAheadWorkerStart } from './sqliteReadAhead.js';
+import { StoreClosedError } from './storeClosedError.js';
+import { StoreUnavailableError } from './storeUnavailableError.js';
+
+/** Version of the table layout below, kept in the log_head row. */
+export const POSTGRES_SCHEMA_VERSION = 1;
+
+/** Options of a PostgreSQL store. */
+export interface PostgresStoreOptions {
+  /** The URL reported by `store.url` (passwords redacted by the caller). */
+  readonly url: string;
+  /** The schema holding the tables (created when missing). */
+  readonly schema: string;
+  /** Idle re-read interval of subscriptions, a safety net behind LISTEN/NOTIFY (ms, default 1000). */
+  readonly pollIntervalMs?: number;
+  /** How long a subscription keeps retrying a lost server before it fails (ms, default 60000). */
+  readonly reconnectTimeoutMs?: number;
+  /** Connections in the pool (default 4). */
+  readonly poolSize?: number;
+  /** When long reads move to a worker thread (default after 20 000 rows; false: never). */
+  readonly readAhead?: ReadAheadOptions | false;
+}
+
+const PAGE_SIZE = 2000;
+/** Rows read in-thread before a long read moves to a worker: short reads never pay the worker's start. */
+const READ_AHEAD_AFTER_ROWS = 20_000;
+const RECONNECT_DELAY_MS = 250;
+
+/** Row shape of the events table as the client returns it (bigint arrives as a string). */
+interface EventRow {
+  position: string;
+  stream: string;
+  revision: number;
+  body: string;
+  hash: string;
+}
+
+/**
+ * Opens (and on first use creates) a PostgreSQL event store.
+ *
+ * Positions are assigned under the row lock of a one-row counter (`log_head`) taken first in every append
+ * transaction and held until commit. So transactions commit in position order, and a reader can never see
+ * position n+1 while n is still uncommitted: the "skipped event" of sequence-numbered logs cannot happen, and
+ * positions stay contiguous like the SQLite and memory stores. The cost is that appends to one database are
+ * serialised (one commit at a time), which is what a single writer per portfolio needs anyway.
+ * @throws StoreUnavailableError when the server cannot be reached; StoreConfigError when the schema is newer than this code.
+ */
+export async function openPostgresEventStore(connectionString: string, options: PostgresStoreOptions): Promise<EventStore> {
+  const { url, schema } = options;
+  const q = (name: string): string => `"${schema}".${name}`;
+  const channel = `stratafolio_${schema}`;
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4 });
+  // An idle connection the server dropped (restart, timeout) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+
+  try {
+    await createSchema(pool, schema);
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw translate(e, url);
+  }
+
+  let closed = false;
+  const ensureOpen = (): void => {
+    if (closed) throw new StoreClosedError(url);
+  };
+  const live = new Set<LiveSubscription>();
+  const notifier = new Notifier(connectionString, channel);
+  const localListeners = new Set<() => void>();
+  // Long reads move to a worker that fetches pages and checks hashes while this thread decodes (as for SQLite).
+  const readAhead = options.readAhead ?? { afterRows: READ_AHEAD_AFTER_ROWS };
+  const workerFor = (readQuery: ReadAheadQuery, pageSize: number): ReadAheadWorkerStart => {
+    const data: PostgresReadWorkerData = { connectionString, schema, query: readQuery, pageSize };
+    return { url: readAheadWorkerUrl('postgresReadWorker'), data };
+  };
+  const readAheads = new Set<() => void>();
+  const trackReadAhead = (): ((stop: (() => void) | null) => void) => {
+    let current: (() => void) | null = null;
+    return (stop) => {
+      if (current !== null) readAheads.delete(current);
+      current = stop;
+      if (stop !== null) readAheads.add(stop);
+    };
+  };
+
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> => {
+    ensureOpen();
+    try {
+      return (await pool.query<R>(text, values)).rows;
+    } catch (e) {
+      throw translate(e, url);
+    }
+  };
+
+  const readPageOnce = async (afterPosition: number, limit: number): Promise<StoredRow[]> =>
+    (await query<EventRow>(`SELECT position, stream, revision, body, hash FROM ${q('events')} WHERE position > $1 ORDER BY position LIMIT $2`, [afterPosition, limit])).map(toStoredRow);
+
+  const pagedLog: PagedLog = {
+    // A subscription outlives a server restart: it retries a lost connection until reconnectTimeoutMs.
+    readPage: async (afterPosition, limit) => {
+      const giveUpAt = performance.now() + reconnectTimeoutMs;
+      for (;;) {
+        try {
+          return await readPageOnce(afterPosition, limit);
+        } catch (e) {
+          if (!(e instanceof StoreUnavailableError) || closed || performance.now() > giveUpAt) throw e;
+          await new Promise((r) => setTimeout(r, RECONNECT_DELAY_MS));
+          ensureOpen();
+        }
+      }
+    },
+    onAppend: (listener) => {
+      localListeners.add(listener);
+      const offRemote = notifier.add(listener);
+      return () => {
+        localListeners.delete(listener);
+        offRemote();
+      };
+    },
+    externalPoll: { intervalMs: pollIntervalMs, watch: () => () => true },
+  };
+
+  const documents: DocumentStore = {
+    get: async (collection, key) => {
+      const rows = await query<{ value: string }>(`SELECT value FROM ${q('documents')} WHERE collection = $1 AND key = $2`, [collection, key]);
+      return rows[0]?.value ?? null;
+    },
+    put: async (collection, key, value) => {
+      await query(
+        `INSERT INTO ${q('documents')} (collection, key, value) VALUES ($1, $2, $3) ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value`,
+        [collection, key, value],
+      );
+    },
+    delete: async (collection, key) => {
+      await query(`DELETE FROM ${q('documents')} WHERE collection = $1 AND key = $2`, [collection, key]);
+    },
+    list: async (collection) => {
+      const rows = await query<{ key: string }>(`SELECT key FROM ${q('documents')} WHERE collection = $1`, [collection]);
+      // Sorted here, not by the database's collation: the port promises JavaScript string order.
+      return rows.map((r) => r.key).sort(byCodeUnits);
+    },
+  };
+
+  const lookupSql =
+    `(SELECT stream, revision, hash, position, event_id, false AS head FROM ${q('events')} WHERE event_id = ANY($2::text[])) ` +
+    `UNION ALL (SELECT stream, revision, hash, position, event_id, true FROM ${q('events')} WHERE stream = $1 ORDER BY revision DESC LIMIT 1)`;
+  const insertSql =
+    `WITH ins AS (INSERT INTO ${q('events')} (position, stream, revision, event_id, type, body, hash) ` +
+    `SELECT $1::bigint + u.o, $2, u.r, u.i, u.t, u.b, u.h FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS u(r, i, t, b, h, o)), ` +
+    `up AS (UPDATE ${q('log_head')} SET position = $1::bigint + cardinality($3::int[]) WHERE id = 1) ` +
+    `SELECT pg_notify($8, ($1::bigint + cardinality($3::int[]))::text)`;
+
+  // The whole append as one autocommitted statement: one round trip instead of five. Its snapshot predates the
+  // counter lock it waits for, so its head check may be stale; the (stream, revision) and event_id constraints then
+  // refuse the insert and the append takes the transaction path below (docs/event-store.md has the figures it buys).
+  const fastSql =
+    `WITH head AS (SELECT revision, hash FROM ${q('events')} WHERE stream = $1 ORDER BY revision DESC LIMIT 1), ` +
+    `ok AS (SELECT 1 WHERE coalesce((SELECT revision FROM head), -1) = $8::int - 1 AND coalesce((SELECT hash FROM head), $10) = $9), ` +
+    `lock AS (UPDATE ${q('log_head')} SET position = position + cardinality($2::int[]) WHERE id = 1 AND EXISTS (SELECT 1 FROM ok) RETURNING position - cardinality($2::int[]) AS top), ` +
+    `ins AS (INSERT INTO ${q('events')} (position, stream, revision, event_id, type, body, hash) ` +
+    `SELECT lock.top + u.o, $1, u.r, u.i, u.t, u.b, u.h FROM lock, unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(r, i, t, b, h, o)) ` +
+    `SELECT top, pg_notify($7, (top + cardinality($2::int[]))::text) FROM lock`;
+
+  /** The fast path for a fresh append (the usual case); null when the transaction path must decide. */
+  const fastAppend = async (stream: string, rows: readonly EncodedEvent[], expected: AppendOptions['expectedRevision']): Promise<AppendResult | null> => {
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (!first || !last) return null;
+    // Only when the option agrees with the batch's own revisions; anything else goes the way that names the error.
+    const agrees =
+      expected === 'any' ||
+      (expected === 'no_stream' ? first.revision === 0 : Number.isSafeInteger(expected) && expected >= 0 && expected === first.revision - 1);
+    if (!agrees) return null;
+    let found: pg.QueryResult<{ top: string }>;
+    try {
+      found = await pool.query<{ top: string }>(fastSql, [
+        stream,
+        rows.map((e) => e.revision),
+        rows.map((e) => e.eventId),
+        rows.map((e) => e.type),
+        rows.map((e) => e.body),
+        rows.map((e) => e.hash),
+        channel,
+        first.revision,
+        first.prevHash,
+        GENESIS_HASH,
+      ]);
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') return null;
+      throw translate(e, url);
+    }
+    const top = found.rows[0]?.top;
+    if (top === undefined) return null;
+    for (const listener of [...localListeners]) listener();
+    return { nextExpectedRevision: last.revision, position: Number(top) + rows.length };
+  };
+
+  // A writer lock is a session advisory lock held on a connection of its own: the server releases it the moment that
+  // connection ends, so a holder that died (on any machine) never blocks a restart. A row names the holder for others.
+  const heldLocks = new Set<() => Promise<void>>();
+  const acquireWriterLock = async (key: string): Promise<WriterLock> => {
+    ensureOpen();
+    const holder = currentHolder();
+    const client = new pg.Client({ connectionString });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const lockName = `stratafolio writer ${schema} ${key}`;
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockName]);
+      if (got.rows[0]?.ok !== true) {
+        const row = await client.query<WriterLockHolder>(`SELECT pid, host, since FROM ${q('writer_locks')} WHERE key = $1`, [key]);
+        const other = row.rows[0] ?? { pid: 0, host: 'an unknown host', since: 'an unknown time' };
+        throw new WriterLockedError(key, { pid: Number(other.pid), host: other.host, since: other.since }, url);
+      }
+      await client.query(
+        `INSERT INTO ${q('writer_locks')} (key, pid, host, since) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since`,
+        [key, holder.pid, holder.host, holder.since],
+      );
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e instanceof WriterLockedError ? e : translate(e, url);
+    }
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      heldLocks.delete(release);
+      await client.query(`DELETE FROM ${q('writer_locks')} WHERE key = $1 AND pid = $2 AND host = $3 AND since = $4`, [key, holder.pid, holder.host, holder.since]).catch(() => undefined);
+      // Ending the session releases the advisory lock.
+      await client.end().catch(() => undefined);
+    };
+    heldLocks.add(release);
+    return { key, holder, release };
+  };
+
+  return {
+    url,
+    documents,
+    acquireWriterLock,
+    async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
+      ensureOpen();
+      const rows = encodeBatch(stream, events);
+      const fast = await fastAppend(stream, rows, opts.expectedRevision);
+      if (fast) return fast;
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw translate(e, url);
+      }
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        // Taken first and held to commit: serialises position assignment (see the function's doc).
+        const locked = await client.query<{ position: string }>(`UPDATE ${q('log_head')} SET position = position WHERE id = 1 RETURNING position`);
+        const top = Number(locked.rows[0]?.position ?? 0);
+        // A separate statement after the lock, so its snapshot sees every append committed before ours.
+        const found = await client.query<EventRow & { event_id: string; head: boolean }>(lookupSql, [stream, rows.map((r) => r.eventId)]);
+        const byId = new Map<string, StoredEventRef>();
+        let head: StreamHead | null = null;
+        for (const r of found.rows) {
+          const ref = { stream: r.stream, revision: r.revision, hash: r.hash, position: Number(r.position) };
+          if (r.head) head = ref;
+          else byId.set(r.event_id, ref);
+        }
+        let pending: readonly EncodedEvent[] | null = null;
+        const target: AppendTarget = {
+          eventById: (eventId) => byId.get(eventId) ?? null,
+          streamHead: () => head,
+          insert: (_stream, encoded) => {
+            if (encoded.some((e) => byId.has(e.eventId))) return null;
+            pending = encoded;
+            return top + encoded.length;
+          },
+        };
+        const result = appendBatch(target, stream, rows, opts.expectedRevision);
+        const toInsert = pending as readonly EncodedEvent[] | null;
+        if (toInsert) {
+          await client.query(insertSql, [
+            top,
+            stream,
+            toInsert.map((e) => e.revision),
+            toInsert.map((e) => e.eventId),
+            toInsert.map((e) => e.type),
+            toInsert.map((e) => e.body),
+            toInsert.map((e) => e.hash),
+            channel,
+          ]);
+        }
+        await client.query('COMMIT');
+        if (toInsert) for (const listener of [...localListeners]) listener();
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError as Error;
+        });
+        // The (stream, revision) constraint backs the check above; a clash there is another writer's append.
+        if (isUniqueViolation(e, 'stream')) throw new WrongExpectedRevisionError(stream, opts.expectedRevision, 'no_stream');
+        throw translate(e, url);
+      } finally {
+        client.release(broken);
+      }
+    },
+    readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
+      let from = Math.max(0, opts.fromRevision ?? 0);
+      const reuse = decodeReuse();
+      const pages = readAheadPages<StoredRow>({
+        path: url,
+        options: readAhead,
+        query: () => ({ kind: 'stream', stream, fromRevision: from }),
+        worker: workerFor,
+        inThread: async () => {
+          const rows = await query<EventRow>(
+            `SELECT position, stream, revision, body, hash FROM ${q('events')} WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
+            [stream, from, PAGE_SIZE],
+          );
+          const last = rows[rows.length - 1];
+          if (last) from = last.revision + 1;
+          return { rows: rows.map(toStoredRow), more: rows.length === PAGE_SIZE };
+        },
+        advance: (last) => {
+          from = last.metadata.revision + 1;
+        },
+        track: trackReadAhead(),
+      });
+      return pagedRead(() => {
+        ensureOpen();
+        return pages.nextPage();
+      }, (row) => decodeRow(row, reuse), pages.stop);
+    },
+    readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
+      let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
+      const reuse = decodeReuse();
+      const pages = readAheadPages<StoredRow>({
+        path: url,
+        options: readAhead,
+        query: () => ({ kind: 'all', afterPosition: after }),
+        worker: workerFor,
+        inThread: async () => {
+          const rows = await readPageOnce(after, PAGE_SIZE);
+          const last = rows[rows.length - 1];
+          if (last) after = last.position;
+          return { rows, more: rows.length === PAGE_SIZE };
+        },
+        advance: (last) => {
+          after = last.position;
+        },
+        track: trackReadAhead(),
+      });
+      return pagedRead(() => {
+        ensureOpen();
+        return pages.nextPage();
+      }, (row) => decodeRow(row, reuse), pages.stop);
+    },
+    subscribe(opts: { readonly fromPosition?: number } = {}): Observable<RecordedEvent> {
+      ensureOpen();
+      return catchUpSubscription(pagedLog, Math.max(1, opts.fromPosition ?? 1), live);
+    },
+    async streamRevision(stream: string): Promise<number | 'no_stream'> {
+      const rows = await query<{ revision: number }>(`SELECT revision FROM ${q('events')} WHERE stream = $1 ORDER BY revision DESC LIMIT 1`, [stream]);
+      return rows[0]?.revision ?? 'no_stream';
+    },
+    async listStreams(): Promise<string[]> {
+      const rows = await query<{ stream: string }>(`SELECT DISTINCT stream FROM ${q('events')}`, []);
+      return rows.map((r) => r.stream).sort(byCodeUnits);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      for (const sub of [...live]) sub.complete();
+      for (const stop of [...readAheads]) stop();
+      closed = true;
+      for (const release of [...heldLocks]) await release();
+      await notifier.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Creates the schema and tables when missing (under an advisory lock, so concurrent first opens do not race). */
+async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const q = (name: string): string => `"${schema}".${name}`;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stratafolio schema ${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${q('events')} (` +
+        'position bigint PRIMARY KEY, stream text NOT NULL, revision integer NOT NULL, event_id text NOT NULL UNIQUE, ' +
+        'type text NOT NULL, body text NOT NULL, hash text NOT NULL, UNIQUE (stream, revision))',
+    );
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${q('log_head')} (id smallint PRIMARY KEY CHECK (id = 1), position bigint NOT NULL, schema_version integer NOT NULL)`,
+    );
+    await client.query(`INSERT INTO ${q('log_head')} (id, position, schema_version) VALUES (1, 0, $1) ON CONFLICT (id) DO NOTHING`, [POSTGRES_SCHEMA_VERSION]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${q('documents')} (collection text NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (collection, key))`,
+    );
+    await client.query(`CREATE TABLE IF NOT EXISTS ${q('writer_locks')} (key text PRIMARY KEY, pid integer NOT NULL, host text NOT NULL, since text NOT NULL)`);
+    const version = await client.query<{ schema_version: number }>(`SELECT schema_version FROM ${q('log_head')} WHERE id = 1`);
+    await client.query('COMMIT');
+    const found = version.rows[0]?.schema_version ?? POSTGRES_SCHEMA_VERSION;
+    if (found > POSTGRES_SCHEMA_VERSION) {
+      throw new StoreConfigError(
+        `schema "${schema}" holds a stratafolio log of layout version ${found}, newer than this stratafolio understands (${POSTGRES_SCHEMA_VERSION}); upgrade stratafolio`,
+      );
+    }
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * One LISTEN connection per store, shared by its subscriptions. It reconnects after a lost server and then wakes
+ * every listener, since notifications sent while it was away are gone (the subscription re-reads from its position).
+ */
+class Notifier {
+  private readonly listeners = new Set<() => void>();
+  private client: pg.Client | null = null;
+  private connecting = false;
+  private closed = false;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly channel: string,
+  ) {}
+
+  add(listener: () => void): () => void {
+    this.listeners.add(listener);
+    this.ensure();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    const client = this.client;
+    this.client = null;
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  private wake(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private ensure(): void {
+    if (this.closed || this.client || this.connecting || this.retry) return;
+    this.connecting = true;
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('error', () => undefined);
+    client.on('notification', () => this.wake());
+    client.on('end', () => {
+      if (this.client !== client) return;
+      this.client = null;
+      this.later();
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN "${this.channel}"`))
+      .then(
+        async () => {
+          this.connecting = false;
+          if (this.closed) {
+            await client.end().catch(() => undefined);
+            return;
+          }
+          this.client = client;
+          this.wake();
+        },
+        async () => {
+          this.connecting = false;
+          await client.end().catch(() => undefined);
+          this.later();
+        },
+      );
+  }
+
+  private later(): void {
+    if (this.closed || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.ensure();
+    }, RECONNECT_DELAY_MS);
+    // The poll behind it keeps subscriptions correct meanwhile; a retry must not hold the process open.
+    this.retry.unref();
+  }
+}
+
+function toStoredRow(r: EventRow): StoredRow {
+  return { position: Number(r.position), stream: r.stream, revision: r.revision, body: r.body, hash: r.hash };
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** SQLSTATE classes and socket errors that mean "the server is not there", as opposed to a bad statement. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+
+function isUniqueViolation(e: unknown, constraintPart: string): boolean {
+  const err = e as { code?: string; constraint?: string };
+  return err?.code === '23505' && typeof err.constraint === 'string' && err.constraint.includes(constraintPart);
+}
+
+/** Turns a driver error into the store's typed errors; typed errors of our own pass through. */
+function translate(e: unknown, url: string): unknown {
+  if (!(e instanceof Error)) return e;
+  const code = (e as { code?: string }).code;
+  const lost = /Connection terminated|connection (?:is )?closed|Client has encountered a connection error|not queryable/i.test(e.message);
+  if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code === '28P01' || code === '28000' || code === '3D000')) || lost) {
+    return new StoreUnavailableError(url, e.message || code || 'connection failed');
+  }
+  return e;
+}

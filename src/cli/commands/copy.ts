@@ -1,0 +1,73 @@
+// `stratafolio copy`: moves portfolios' logs between any two stores (SQLite, PostgreSQL, KurrentDB), verifying each chain.
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import { openEventStore } from '../../../events/openEventStore.js';
+import { copyStream, type StreamCopy } from '../../../events/copyLog.js';
+import { formatTable, writeJson, type CliIO } from '../output.js';
+import type { RegisterCommand } from './index.js';
+import { openExistingStore, resolvePortfolioStream } from './replay.js';
+
+interface CopyFlags {
+  readonly from: string;
+  readonly to: string;
+  readonly portfolio?: string;
+  readonly json?: boolean;
+}
+
+const STREAM_PREFIX = 'portfolio-';
+
+/** Registers `copy`. */
+export const registerCopy: RegisterCommand = (program: Command, io: CliIO) => {
+  program
+    .command('copy')
+    .description(
+      "copy portfolios' event logs from one store to another, verifying each hash chain; " +
+        'continues a copy the target already holds the start of, and refuses to overwrite a different log',
+    )
+    .requiredOption('--from <url>', 'source store URL (sqlite:./path.db, postgres://…, kurrentdb://…)')
+    .requiredOption('--to <url>', 'target store URL (created when missing)')
+    .option('--portfolio <id>', 'copy only this portfolio (default: every portfolio in the source)')
+    .option('--json', 'print what was copied as JSON')
+    .action(async (flags: CopyFlags) => {
+      await runCopy(flags, io);
+    });
+};
+
+async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
+  if (flags.from === flags.to) throw new ConfigError(`--from and --to name the same store (${flags.from})`, 'to');
+  const source = await openExistingStore(flags.from);
+  try {
+    const streams = await streamsToCopy(source, flags.portfolio);
+    const target = await openEventStore(flags.to);
+    const copies: StreamCopy[] = [];
+    try {
+      for (const stream of streams) copies.push(await copyStream(source, target, stream));
+    } finally {
+      await target.close();
+    }
+    if (flags.json) {
+      writeJson(io, { from: source.url, to: target.url, streams: copies });
+      return;
+    }
+    io.stdout.write(
+      `${[
+        `copied ${source.url} -> ${target.url}`,
+        '',
+        formatTable(
+          ['stream', 'events', 'copied', 'already there', 'head hash'],
+          copies.map((c) => [c.stream, String(c.events), String(c.copied), String(c.alreadyThere), c.headHash === null ? '-' : c.headHash.slice(0, 16)]),
+        ),
+      ].join('\n')}\n`,
+    );
+  } finally {
+    await source.close();
+  }
+}
+
+/** The one portfolio asked for, or every portfolio stream of the source. @throws ConfigError when there is none. */
+async function streamsToCopy(source: Awaited<ReturnType<typeof openExistingStore>>, portfolio: string | undefined): Promise<string[]> {
+  if (portfolio !== undefined) return [(await resolvePortfolioStream(source, portfolio)).stream];
+  const streams = (await source.listStreams()).filter((s) => s.startsWith(STREAM_PREFIX));
+  if (streams.length === 0) throw new ConfigError(`${source.url} holds no portfolio to copy`, 'from');
+  return streams;
+}
