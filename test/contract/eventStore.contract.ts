@@ -18,6 +18,7 @@ import {
   type RecordedEvent,
   type SealedEvent,
 } from '../../events/index.js';
+import { WriterLockedError } from '../../events/writerLock.js';
 import { fill, genesis, reseal, sealBatch } from '../fixtures/sampleEvents.js';
 
 /** What the contract needs from an adapter under test. */
@@ -493,6 +494,40 @@ export function eventStoreContract(adapter: string, createHarness: () => Promise
           await new Promise((r) => setTimeout(r, 50));
           await other.close();
           expect(await completed).toEqual([0, 1, 2, 3]);
+        }));
+    });
+
+    describe('writer lock', () => {
+      it('one holder per key: a second connection is refused naming the holder; another key is free; release and close free it', () =>
+        withStore(async (store, h) => {
+          const lock = await store.acquireWriterLock('pf-1');
+          expect(lock.holder.pid).toBe(process.pid);
+          const second = await h.open();
+          try {
+            const refused = await second.acquireWriterLock('pf-1').then(
+              () => null,
+              (e: unknown) => e,
+            );
+            expect(refused).toBeInstanceOf(WriterLockedError);
+            expect((refused as WriterLockedError).holder).toEqual(lock.holder);
+            expect((refused as Error).message).toMatch(new RegExp(`being written by process ${process.pid} on .* since ${lock.holder.since}`));
+            const other = await second.acquireWriterLock('pf-2');
+            await other.release();
+            await lock.release();
+            await lock.release(); // releasing twice is harmless
+            const again = await second.acquireWriterLock('pf-1');
+            await second.close();
+            const third = await h.open();
+            try {
+              // Closing the store that held it released it.
+              await (await third.acquireWriterLock('pf-1')).release();
+            } finally {
+              await third.close();
+            }
+            expect(again.key).toBe('pf-1');
+          } finally {
+            await second.close();
+          }
         }));
     });
 
