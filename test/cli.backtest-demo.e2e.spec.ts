@@ -145,7 +145,7 @@ describe('stratafolio backtest', async () => {
     const missing = join(scratch, 'no-such-bars.csv');
     const cases = [
       { args: ['backtest', '--config', configPath, '--bars', missing, '--store', 'memory:'], says: /no-such-bars\.csv/ },
-      { args: ['backtest', '--config', configPath, '--bars', bars, '--store', 'postgres://x'], says: /postgres:\/\/x/ },
+      { args: ['backtest', '--config', configPath, '--bars', bars, '--store', 'mongodb://x'], says: /mongodb:\/\/x/ },
       { args: ['backtest', '--bars', bars], says: /--config/ },
     ];
     for (const c of cases) {

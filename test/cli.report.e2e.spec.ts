@@ -10,7 +10,7 @@ let store = '';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'stratafolio-report-'));
   store = `sqlite:${join(dir, 'demo.db')}`;
-  const demo = await spawnCli('demo', '--store', store, '--bars', '260', '--json');
+  const demo = await spawnCli('demo', '--store', store, '--slices', '260', '--json');
   expect(demo.code).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

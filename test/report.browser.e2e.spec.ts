@@ -7,6 +7,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dec } from '../src/money/decimal.js';
+import { demoMarket } from '../src/cli/demoPortfolio.js';
+import { writeLongCsv } from '../src/market/barFileWriter.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { BIN, CHROMIUM, CHROMIUM_ARGS, hasChromium, replayFigures, spawnCli } from './fixtures/reportFixture.js';
 
 /** Where the screenshots go, beside the other test output. */
@@ -28,6 +31,9 @@ const money = (s: string): string => new Dec(s).toFixed(2).replace(/\B(?=(\d{3})
 
 let dir = '';
 let store = '';
+let first260 = '';
+let all280 = '';
+const DEMO_CONFIG = join(import.meta.dirname, '..', 'examples', 'demo-portfolio.json');
 let context: BrowserContext | null = null;
 
 async function freshContext(): Promise<BrowserContext> {
@@ -48,7 +54,13 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stratafolio-browser-'));
     store = `sqlite:${join(dir, 'demo.db')}`;
-    expect((await spawnCli('demo', '--store', store, '--bars', '260', '--json')).code).toBe(0);
+    first260 = join(dir, 'first-260.csv');
+    all280 = join(dir, 'all-280.csv');
+    // The demo's portfolio and market as a backtest, so that more of the same run can land later (a longer file resumes).
+    const slices = [...syntheticSlices(demoMarket(280))];
+    await writeLongCsv(first260, slices.slice(0, 260));
+    await writeLongCsv(all280, slices);
+    expect((await spawnCli('backtest', '--config', DEMO_CONFIG, '--bars', first260, '--store', store, '--json')).code).toBe(0);
     mkdirSync(OUTPUT, { recursive: true });
     context = await freshContext();
   });
@@ -138,7 +150,7 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
       await page.evaluate('window.notReloaded = true');
 
       // More of the backtest lands in the same store while the page is open.
-      const more = await spawnCli('demo', '--store', store, '--bars', '280', '--json');
+      const more = await spawnCli('backtest', '--config', DEMO_CONFIG, '--bars', all280, '--store', store, '--json');
       expect(more.code).toBe(0);
       const after = await replayFigures(store);
       expect(after.portfolioValue).not.toBe(before.portfolioValue);
