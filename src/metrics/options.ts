@@ -20,6 +20,8 @@ export interface MetricOptions {
   readonly annualization?: number;
   /** Per-period risk-free rate subtracted before Sharpe, omega, beta and alpha (default 0). */
   readonly riskFree?: number;
+  /** The risk-free rate as an annual rate (0.02 = 2% a year), converted per period by {@link perPeriodRate}; excludes `riskFree`. */
+  readonly annualRiskFree?: number;
   /** Per-period minimum acceptable return for downside risk, Sortino and omega (default 0). */
   readonly requiredReturn?: number;
 }
@@ -44,11 +46,26 @@ export function resolveMetricOptions(options: MetricOptions = {}): ResolvedMetri
   if (!Number.isFinite(annualization) || annualization <= 0) {
     throw new ConfigError(`metric option annualization: ${String(annualization)} must be a positive finite number`, 'annualization');
   }
-  const riskFree = options.riskFree ?? 0;
+  if (options.annualRiskFree !== undefined && options.riskFree !== undefined) {
+    throw new ConfigError('metric options riskFree and annualRiskFree exclude each other: give one', 'riskFree');
+  }
+  if (options.annualRiskFree !== undefined && !(Number.isFinite(options.annualRiskFree) && options.annualRiskFree > -1)) {
+    throw new ConfigError(`metric option annualRiskFree: ${String(options.annualRiskFree)} must be a finite rate above -1`, 'annualRiskFree');
+  }
+  const riskFree = options.annualRiskFree !== undefined ? perPeriodRate(options.annualRiskFree, annualization) : (options.riskFree ?? 0);
   const requiredReturn = options.requiredReturn ?? 0;
   if (!Number.isFinite(riskFree)) throw new ConfigError(`metric option riskFree: ${String(riskFree)} must be finite`, 'riskFree');
   if (!Number.isFinite(requiredReturn)) {
     throw new ConfigError(`metric option requiredReturn: ${String(requiredReturn)} must be finite`, 'requiredReturn');
   }
   return { annualization, riskFree, requiredReturn };
+}
+
+/**
+ * The per-period rate that compounds to `annual` over one year of `annualization` periods: (1 + annual)^(1/N) − 1.
+ * With N = 252, 2% a year is 0.00786% a day; compounding (not annual / N) keeps 252 daily risk-free returns equal to
+ * the annual rate, as the annual return of a series is computed by compounding too.
+ */
+export function perPeriodRate(annual: number, annualization: number): number {
+  return (1 + annual) ** (1 / annualization) - 1;
 }

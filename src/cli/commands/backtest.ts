@@ -8,7 +8,8 @@ import { ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
-import { printSummary, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
+import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
+import { parseRiskFreeFlag } from '../riskFree.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -18,6 +19,7 @@ interface BacktestFlags {
   readonly store: string;
   readonly json?: boolean;
   readonly allowMissingSymbols?: boolean;
+  readonly riskFree?: string;
 }
 
 const FORMATS: readonly BarFormat[] = ['long', 'wide', 'ndjson'];
@@ -32,6 +34,7 @@ export const registerBacktest: RegisterCommand = (program: Command, io: CliIO) =
     .option('--format <format>', 'long | wide | ndjson (default: from the file)')
     .option('--store <url>', 'event store URL (sqlite:./path.db or memory:)', 'sqlite:./runs/backtest.db')
     .option('--json', 'print the summary as JSON')
+    .option('--risk-free <annual rate>', "annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%); wins over the config's riskFree")
     .option('--allow-missing-symbols', 'run even when a symbol the config names never appears in the bar file (each is still reported)')
     .action(async (flags: BacktestFlags) => {
       await runBacktestCommand(flags, io);
@@ -43,6 +46,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     throw new ConfigError(`--format must be one of ${FORMATS.join(', ')}, got "${flags.format}"`, 'format');
   }
   const format = flags.format as BarFormat | undefined;
+  const riskFree = parseRiskFreeFlag(flags.riskFree);
   const config = await loadPortfolioConfig(flags.config);
   preflightConfig(config, flags.config);
   // The whole file is checked before anything is appended: bad data never leaves half a run behind.
@@ -62,7 +66,8 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config) });
     try {
       const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });
-      const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));
+      const id = portfolio.status().portfolioId;
+      const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, riskFree ?? config.riskFree));
       if (flags.json) writeJson(io, summary);
       else printSummary(io, summary);
     } finally {
