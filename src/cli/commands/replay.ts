@@ -196,7 +196,7 @@ function printReplay(io: CliIO, id: string, r: Result, annualRiskFree: number | 
     out.push(formatTable(['', ...c.ids], c.ids.map((a, i) => [a, ...(c.matrix[i] ?? []).map(ratio)])));
   }
   const o = resolveMetricOptions(options);
-  out.push('', `returns per bar, net of transfers; annualised ×${o.annualization}, risk-free ${pct(annualRiskFree ?? 0)} a year, ddof 1`);
+  out.push('', `returns per bar net of transfers; ×${o.annualization} a year, ddof 1; risk-free ${pct(annualRiskFree ?? 0)} a year`);
   io.stdout.write(`${out.join('\n')}\n`);
 }
 
