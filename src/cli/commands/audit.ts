@@ -6,7 +6,9 @@ import {
   INCIDENT_KINDS,
   ProjectionRunner,
   incidentsProjection,
+  noIncidents,
   pausedStrategies,
+  type IncidentCounts,
   rebalanceAuditProjection,
   type IncidentKind,
   type IncidentsState,
@@ -18,7 +20,7 @@ import {
   type VerificationResult,
 } from '../../../projections/index.js';
 import { EXIT_FAILED } from '../exitCodes.js';
-import { ownValue } from '../../records/ownKeys.js';
+import { ownValue, setOwn } from '../../records/ownKeys.js';
 import { formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
@@ -216,11 +218,18 @@ function documentLines(documents: readonly DocumentCheck[]): string[] {
   return lines;
 }
 
+/** Counts per strategy as a record keyed by strategy id (own properties only: an id is user data), ascending by id. */
+function byStrategyRecord(incidents: IncidentsState): Record<string, IncidentCounts> {
+  const out: Record<string, IncidentCounts> = {};
+  for (const id of [...incidents.byStrategy.keys()].sort()) setOwn(out, id, incidents.byStrategy.get(id) ?? noIncidents());
+  return out;
+}
+
 /** The incidents as JSON: counts (overall and per strategy), paused strategies, faults, and the events asked for. */
 function incidentsJson(incidents: IncidentsState, kinds: readonly IncidentKind[] | null) {
   return {
     counts: incidents.counts,
-    byStrategy: Object.fromEntries([...incidents.byStrategy.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
+    byStrategy: byStrategyRecord(incidents),
     paused: pausedStrategies(incidents),
     faults: incidents.faults,
     ...(kinds === null ? {} : { kinds, events: incidents.events }),
