@@ -8,6 +8,8 @@ import type { RunSummaryJson } from '../src/cli/runSummary.js';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { runCli as cli } from './fixtures/cliRun.js';
+import { openEventStore } from '../events/openEventStore.js';
+import { readAllEvents } from './fixtures/engine/engineFixtures.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-reporting-'));
 const repoRoot = join(import.meta.dirname, '..');
@@ -172,6 +174,37 @@ describe('faults and pauses are never silent', () => {
     expect(json.incidents.counts.rejection).toBeGreaterThan(0);
     expect(json.incidents.events).toHaveLength(json.incidents.counts.rejection);
     expect(json.incidents.events.every((e) => e.kind === 'rejection' && e.message.length > 0)).toBe(true);
+  });
+});
+
+describe('a drawdown pause says since when and why', () => {
+  it('in the summary, in replay and in audit, at the bar and with the reason the log records', async () => {
+    const url = `sqlite:${join(scratch, 'drawdown.db')}`;
+    const config = writeConfig('drawdown.json', {
+      id: 'dd',
+      name: 'drawdown',
+      capital: '100000',
+      strategies: [
+        { id: 'bh', kind: 'buy-and-hold', allocation: '0.5' },
+        { id: 'tf', kind: 'trend-following', allocation: '0.4', params: { fast: 3, slow: 8 } },
+      ],
+      risk: { maxDrawdown: 0.01, drawdownAction: 'pause' },
+      lookback: 30,
+    });
+    const run = await cli('backtest', '--config', config, '--bars', bars, '--store', url, '--json');
+    expect(run.code).toBe(0);
+    const store = await openEventStore(url);
+    const pauses = (await readAllEvents(store)).flatMap((e) =>
+      e.type === 'StrategyLifecycleChanged' && e.data.to === 'paused' ? [{ strategyId: e.data.strategyId, since: e.metadata.barTime, reason: e.data.reason }] : [],
+    );
+    await store.close();
+    expect(pauses.length).toBeGreaterThan(0);
+    expect(pauses.every((p) => p.reason.includes('drawdown'))).toBe(true);
+    expect((JSON.parse(run.out) as RunSummaryJson).statistics.paused).toEqual(pauses.sort((a, b) => (a.strategyId < b.strategyId ? -1 : 1)));
+    const replay = JSON.parse((await cli('replay', '--store', url, '--json')).out) as ReplayJson;
+    expect(replay.paused).toEqual(pauses);
+    const audit = (await cli('audit', '--store', url)).out;
+    for (const p of pauses) expect(audit).toContain(`  ${p.strategyId} since ${p.since ?? ''}: ${p.reason.split(' ').slice(0, 3).join(' ')}`);
   });
 });
 
