@@ -6,6 +6,7 @@ import type { RecordedEvent } from '../events/envelope.js';
 import type { Observable } from 'rxjs';
 import { AllocationError, ConfigError, DataError, StratafolioError } from '../src/errors.js';
 import { configHash, type PortfolioConfig } from '../src/config/portfolioConfig.js';
+import { configDifferences, describeConfigDifferences } from '../src/config/configDifferences.js';
 import { CODE_VERSION } from '../src/version.js';
 import { ZERO, dec, decStr, type Dec as DecT } from '../src/money/decimal.js';
 import type { Bar, BarSlice } from '../src/market/bar.js';
@@ -238,7 +239,8 @@ export class Portfolio {
           if (event.type !== 'PortfolioOpened') throw new ConfigError(`stream ${stream} does not start with PortfolioOpened`);
           if (event.data.configHash !== hash) {
             throw new ConfigError(
-              `portfolio "${config.id}" already exists in ${store.url} with a different configuration (hash ${event.data.configHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…): use a new portfolio id or another store`,
+              `portfolio "${config.id}" already exists in ${store.url} with a different configuration (hash ${event.data.configHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…); ` +
+                `recorded → now: ${describeConfigDifferences(configDifferences(event.data.config, JSON.parse(JSON.stringify(config)) as unknown)) || 'no field differs (the hash rule changed)'}: use a new portfolio id or another store`,
             );
           }
         }

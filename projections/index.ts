@@ -8,6 +8,7 @@ import { portfolioProjection } from './portfolio.js';
 import { positionsProjection } from './positions.js';
 import { rebalanceAuditProjection } from './rebalanceAudit.js';
 import { tradesProjection } from './trades.js';
+import { incidentsProjection } from './incidents.js';
 
 export * from './projection.js';
 export * from './runner.js';
@@ -24,6 +25,7 @@ export * from './logVerification.js';
 export * from './documentVerification.js';
 export * from './capitalMoves.js';
 export * from './foldContext.js';
+export * from './incidents.js';
 
 /** Every read model of a portfolio, ready for a {@link ProjectionRunner}. */
 export function standardProjections(options: MetricOptions & { readonly keep?: number } = {}) {
@@ -38,5 +40,6 @@ export function standardProjections(options: MetricOptions & { readonly keep?: n
     trades: tradesProjection(kept),
     allocationHistory: allocationHistoryProjection(kept),
     rebalances: rebalanceAuditProjection(kept),
+    incidents: incidentsProjection(),
   } as const;
 }

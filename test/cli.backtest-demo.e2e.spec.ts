@@ -138,6 +138,8 @@ describe('stratafolio backtest', async () => {
     const { code, err } = await cli('backtest', '--config', changed, '--bars', bars, '--store', url, '--json');
     expect(code).toBe(2);
     expect(err).toMatch(/different configuration/);
+    // The refusal names the field that differs, with the recorded value and the new one.
+    expect(err).toContain('capital: "250000" → "300000"');
     expect(await eventCount(url)).toBe(before);
   });
 
@@ -188,6 +190,7 @@ describe('stratafolio demo', () => {
     const other = await cli('demo', '--store', url, '--slices', '30', '--seed', '7', '--json');
     expect(other.code).not.toBe(0);
     expect(other.err).toMatch(/already exists .* with a different configuration/);
+    expect(other.err).toMatch(/seed/);
     const longer = await cli('demo', '--store', url, '--slices', '40', '--json');
     expect(longer.code).not.toBe(0);
     expect(longer.err).toMatch(/different configuration/);

@@ -42,6 +42,14 @@ describe('the binary', () => {
     expect(out.trim()).toBe(CODE_VERSION);
   });
 
+  it('replay --help and audit --help say that --store is required', async () => {
+    for (const command of ['replay', 'audit']) {
+      const { code, out } = await run([command, '--help']);
+      expect(code).toBe(0);
+      expect(out).toMatch(/^\s+--store <url>\s+.*\(required\)$/m);
+    }
+  });
+
   it('ends quietly with exit 0 when its reader closes early (stratafolio demo | head -1)', async () => {
     const { code, err } = await run(['demo', '--store', 'memory:', '--slices', '400'], true);
     expect(err).toBe('');

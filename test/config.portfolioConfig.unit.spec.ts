@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configHash, loadPortfolioConfig, parsePortfolioConfig } from '../src/config/portfolioConfig.js';
 import { ConfigError } from '../src/errors.js';
+import { canonicalJson } from '../events/canonicalJson.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-config-'));
 
@@ -122,6 +123,24 @@ describe('configHash', () => {
     expect(configHash(reordered)).toBe(configHash(a));
     expect(configHash(parsePortfolioConfig({ ...valid(), capital: '100001' }))).not.toBe(configHash(a));
     expect(configHash(parsePortfolioConfig({ ...valid(), risk: { faultPolicy: 'stop' } }))).not.toBe(configHash(a));
+  });
+
+  it('leaves riskFree out of a config that does not set it, so configs written before it keep their hash', () => {
+    const a = parsePortfolioConfig(valid());
+    expect(Object.keys(a)).not.toContain('riskFree');
+    expect(canonicalJson(a)).not.toContain('riskFree');
+    const withRate = parsePortfolioConfig({ ...valid(), riskFree: 0.02 });
+    expect(withRate.riskFree).toBe(0.02);
+    expect(configHash(withRate)).not.toBe(configHash(a));
+  });
+});
+
+describe('riskFree', () => {
+  it('is an annual rate as a fraction in (-1, 1); anything else names the field', () => {
+    for (const bad of [1, -1, 2, '0.02']) {
+      expect(() => parsePortfolioConfig({ ...valid(), riskFree: bad })).toThrow(/config: riskFree: /);
+    }
+    expect(parsePortfolioConfig({ ...valid(), riskFree: -0.005 }).riskFree).toBe(-0.005);
   });
 });
 

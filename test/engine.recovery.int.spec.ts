@@ -133,6 +133,9 @@ describe('recovery from the log', () => {
     const changed = config({ capital: '600000' });
     await expect(Portfolio.open({ store, config: changed })).rejects.toBeInstanceOf(ConfigError);
     await expect(Portfolio.open({ store, config: changed })).rejects.toThrow(/"rec" already exists .* different configuration/);
+    // The refusal names each field that differs, recorded value first.
+    await expect(Portfolio.open({ store, config: changed })).rejects.toThrow(/capital: "500000" → "600000"/);
+    await expect(Portfolio.open({ store, config: config({ name: 'renamed' }) })).rejects.toThrow(/name: ".*" → "renamed"/);
     await store.close();
   });
 });

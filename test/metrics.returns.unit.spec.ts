@@ -14,6 +14,7 @@ import {
   emptyReturnStats,
   maxDrawdown,
   omegaRatio,
+  perPeriodRate,
   profitFactor,
   resolveMetricOptions,
   sharpeRatio,
@@ -251,5 +252,21 @@ describe('agreement with empyrical longhand and between batch and streaming form
         );
       }),
     );
+  });
+});
+
+describe('an annual risk-free rate', () => {
+  it('is converted per period by compounding over the annualisation factor', () => {
+    expect((1 + perPeriodRate(0.02, 252)) ** 252).toBeCloseTo(1.02, 12);
+    expect(perPeriodRate(0.12, 12)).toBeCloseTo(1.12 ** (1 / 12) - 1, 15);
+    expect(resolveMetricOptions({ annualRiskFree: 0.02, period: 'weekly' }).riskFree).toBeCloseTo(1.02 ** (1 / 52) - 1, 15);
+    expect(resolveMetricOptions({ annualRiskFree: 0 }).riskFree).toBe(0);
+  });
+
+  it('gives the Sharpe ratio of the per-period rate, and excludes a per-period riskFree given with it', () => {
+    const r = [0.01, -0.02, 0.03, 0.005];
+    expect(sharpeRatio(r, { annualization: 12, annualRiskFree: 0.06 })).toBeCloseTo(sharpeRatio(r, { annualization: 12, riskFree: 1.06 ** (1 / 12) - 1 }), 14);
+    expect(() => resolveMetricOptions({ annualRiskFree: 0.02, riskFree: 0.0001 })).toThrow(/exclude each other/);
+    expect(() => resolveMetricOptions({ annualRiskFree: -1 })).toThrow(/annualRiskFree/);
   });
 });

@@ -1,5 +1,5 @@
 // The `stratafolio` command line: parses arguments, runs one subcommand, turns errors into one line on stderr and an exit code.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { processIO, type CliIO } from './output.js';
 import { registerCommands } from './commands/index.js';
 import { CODE_VERSION } from '../version.js';
@@ -17,7 +17,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    // Subcommands inherit this: every flag a command cannot run without says so in --help.
+    .configureHelp({ optionDescription: requiredMarked });
   let exitCode = 0;
   registerCommands(program, io, (code) => {
     exitCode = code;
@@ -32,6 +34,14 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     io.stderr.write(`stratafolio: ${describe(err)}\n`);
     return exitCodeOf(err);
   }
+}
+
+const plainHelp = new Help();
+
+/** An option's help text, ending in "(required)" when the command cannot run without it. */
+function requiredMarked(option: Option): string {
+  const text = plainHelp.optionDescription(option);
+  return option.mandatory ? `${text} (required)` : text;
 }
 
 function describe(err: unknown): string {

@@ -5,7 +5,12 @@ import type { BarSlice } from '../market/bar.js';
 import { dec } from '../money/decimal.js';
 import { GENESIS_HASH, portfolioStream } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
-import { formatTable, type CliIO } from './output.js';
+import { formatTable, wrapText, type CliIO } from './output.js';
+import { ProjectionRunner } from '../../projections/runner.js';
+import { performanceProjection, type PerformanceState } from '../../projections/performance.js';
+import { portfolioProjection, portfolioSummary, type PortfolioState } from '../../projections/portfolio.js';
+import { incidentsProjection, pausedStrategies, type Incident, type IncidentsState, type PausedStrategy } from '../../projections/incidents.js';
+import { resolveMetricOptions, type MetricOptions, type MetricSummary } from '../metrics/index.js';
 
 /** The JSON summary of `backtest` and `demo` (money as decimal strings, returns as fractions). */
 export interface RunSummaryJson {
@@ -25,6 +30,8 @@ export interface RunSummaryJson {
   readonly portfolioReturn: number;
   readonly rebalances: number;
   readonly netting: { readonly grossTradedValue: string; readonly netTradedValue: string; readonly commissionSaved: string };
+  /** The portfolio's own statistics (its value series, reserve included); non-finite figures are null. */
+  readonly statistics: RunStatistics;
   readonly strategies: readonly {
     readonly id: string;
     readonly kind: string;
@@ -35,6 +42,52 @@ export interface RunSummaryJson {
     readonly timeWeightedReturn: number;
     readonly positions: Readonly<Record<string, string>>;
   }[];
+}
+
+/** Statistics of a run, folded from its log by the projections (null where a figure is undefined, e.g. too few bars). */
+export interface RunStatistics {
+  /** The annual risk-free rate used and its per-bar equivalent ((1 + annual)^(1/annualization) − 1). */
+  readonly riskFree: { readonly annual: number; readonly perBar: number; readonly annualization: number };
+  readonly portfolio: { readonly [K in keyof MetricSummary]: number | null };
+  /** Σ wᵢ × Sharpeᵢ over the strategies, wᵢ their share of the invested value: not the portfolio's Sharpe. */
+  readonly capitalWeightedStrategySharpe: number | null;
+  /** Every fault: strategy, bar time, message. */
+  readonly faults: readonly Incident[];
+  /** Strategies paused at the end, with since when and why. */
+  readonly paused: readonly PausedStrategy[];
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Folds a portfolio's log into its statistics, faults and pauses (`annualRiskFree` default 0). */
+export async function runStatistics(store: EventStore, portfolioId: string, annualRiskFree: number | undefined): Promise<RunStatistics> {
+  const options: MetricOptions = { annualRiskFree: annualRiskFree ?? 0 };
+  // No checkpoints: a run's summary must leave the store as the run left it.
+  const runner = new ProjectionRunner(
+    store,
+    { portfolio: portfolioProjection, performance: performanceProjection(options), incidents: incidentsProjection() },
+    { stream: portfolioStream(portfolioId), checkpointEvery: 0 },
+  );
+  const { states } = await runner.run();
+  return statisticsOf(states, annualRiskFree);
+}
+
+/** The statistics of folded portfolio, performance and incidents states (the performance fold made with the same rate). */
+export function statisticsOf(
+  states: { readonly portfolio: PortfolioState; readonly performance: PerformanceState; readonly incidents: IncidentsState },
+  annualRiskFree: number | undefined,
+): RunStatistics {
+  const options: MetricOptions = { annualRiskFree: annualRiskFree ?? 0 };
+  const resolved = resolveMetricOptions(options);
+  const summary = portfolioSummary(states.portfolio, states.performance, options);
+  const metrics = Object.fromEntries(Object.entries(summary.metrics).map(([k, v]) => [k, finite(v)])) as RunStatistics['portfolio'];
+  return {
+    riskFree: { annual: annualRiskFree ?? 0, perBar: resolved.riskFree, annualization: resolved.annualization },
+    portfolio: metrics,
+    capitalWeightedStrategySharpe: finite(summary.capitalWeightedSharpe),
+    faults: states.incidents.faults,
+    paused: pausedStrategies(states.incidents),
+  };
 }
 
 /**
@@ -69,7 +122,7 @@ export async function storedHeadHash(store: EventStore, portfolioId: string): Pr
 }
 
 /** Builds the summary of a portfolio after a run; `headHash` is the stored log's last event hash ({@link storedHeadHash}). */
-export function summarise(portfolio: Portfolio, run: { slices: number; firstBarTime: string | null }, headHash: string): RunSummaryJson {
+export function summarise(portfolio: Portfolio, run: { slices: number; firstBarTime: string | null }, headHash: string, statistics: RunStatistics): RunSummaryJson {
   const s = portfolio.status();
   const value = dec(s.portfolioValue);
   const capital = dec(s.totalCapital);
@@ -90,6 +143,7 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
     portfolioReturn: capital.isZero() ? 0 : value.div(capital).minus(1).toNumber(),
     rebalances: s.rebalances,
     netting: s.netting,
+    statistics,
     strategies: s.strategies.map((st) => ({
       id: st.id,
       kind: st.kind,
@@ -111,6 +165,7 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     `portfolio ${s.portfolioId} in ${s.store}${s.resumed ? ' (resumed)' : ''}`,
     `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${s.firstBarTime?.slice(0, 10) ?? '-'} … ${s.lastBarTime?.slice(0, 10) ?? '-'}), ${s.events} events`,
     `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${pct(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
+    ...statisticsLines(s.statistics),
     `rebalances ${s.rebalances}`,
     `head hash ${s.headHash}`,
     '          keep it apart: audit --verify --expect-head <hash> detects a cut log',
@@ -120,7 +175,35 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
       ['strategy', 'kind', 'state', 'value', 'weight', 'return'],
       s.strategies.map((st) => [st.id, st.kind.length > 16 ? `${st.kind.slice(0, 15)}…` : st.kind, st.state, money(st.value), pct(st.weight), pct(st.timeWeightedReturn)]),
     ),
+    ...incidentLines(s.statistics),
     '',
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const pctOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+const ratioOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(2));
+
+/** The portfolio's own return, volatility, Sharpe and drawdown, and the strategies' capital-weighted Sharpe, labelled apart. */
+export function statisticsLines(st: RunStatistics): string[] {
+  const p = st.portfolio;
+  return [
+    `return    ${pctOrNa(p.totalReturn)} total, ${pctOrNa(p.annualReturn)} a year; volatility ${pctOrNa(p.annualVolatility)} a year`,
+    `risk      Sharpe ${ratioOrNa(p.sharpeRatio)} (risk-free ${pctOrNa(st.riskFree.annual)} a year), max drawdown ${pctOrNa(p.maxDrawdown)}`,
+    `          strategies' Sharpe, capital-weighted: ${ratioOrNa(st.capitalWeightedStrategySharpe)}`,
+  ];
+}
+
+/** Each fault (strategy, bar time, message) and each paused strategy (since when, why), wrapped at 80 columns. */
+export function incidentLines(st: RunStatistics): string[] {
+  const out: string[] = [];
+  if (st.faults.length > 0) {
+    out.push('', `faults ${st.faults.length}`);
+    for (const f of st.faults) out.push(...wrapText(`  ${f.strategyId} at ${f.barTime ?? 'the start'}: `, f.message));
+  }
+  if (st.paused.length > 0) {
+    out.push('', `paused ${st.paused.length}`);
+    for (const p of st.paused) out.push(...wrapText(`  ${p.strategyId} since ${p.since ?? 'the start'}: `, p.reason));
+  }
+  return out;
 }

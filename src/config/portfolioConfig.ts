@@ -89,6 +89,11 @@ export const portfolioConfigSchema = z.strictObject({
   durability: z.enum(['full', 'normal']).default('normal'),
   /** Save a recovery snapshot every N slices (0 = never). */
   snapshotEvery: z.number().int().min(0).default(250),
+  /**
+   * Annual risk-free rate for Sharpe and omega (0.02 = 2% a year), converted per bar by compounding over the
+   * annualisation factor. Reporting only. No default, so a config that omits it keeps the hash it always had.
+   */
+  riskFree: z.number().gt(-1, 'must be above -1 (an annual rate as a fraction: 0.02 is 2%)').lt(1, 'must be below 1 (an annual rate as a fraction: 0.02 is 2%)').optional(),
 });
 
 /** A validated portfolio configuration (defaults filled in). */

@@ -23,6 +23,8 @@ export interface MetricOptions {
    * with the returns (entry i applies to return i, as empyrical accepts). Running statistics take a number only.
    */
   readonly riskFree?: number | ArrayLike<number>;
+  /** The risk-free rate as an annual rate (0.02 = 2% a year), converted per period by {@link perPeriodRate}; excludes `riskFree`. */
+  readonly annualRiskFree?: number;
   /** Per-period minimum acceptable return for downside risk, Sortino and omega (default 0): a number or an aligned series. */
   readonly requiredReturn?: number | ArrayLike<number>;
 }
@@ -47,13 +49,32 @@ export function resolveMetricOptions(options: MetricOptions = {}): ResolvedMetri
   if (!Number.isFinite(annualization) || annualization <= 0) {
     throw new ConfigError(`metric option annualization: ${String(annualization)} must be a positive finite number`, 'annualization');
   }
-  const riskFree = constantThreshold(options.riskFree, 'riskFree');
+  const riskFree = options.annualRiskFree !== undefined ? annualRate(options, annualization) : constantThreshold(options.riskFree, 'riskFree');
   const requiredReturn = constantThreshold(options.requiredReturn, 'requiredReturn');
   if (!Number.isFinite(riskFree)) throw new ConfigError(`metric option riskFree: ${String(riskFree)} must be finite`, 'riskFree');
   if (!Number.isFinite(requiredReturn)) {
     throw new ConfigError(`metric option requiredReturn: ${String(requiredReturn)} must be finite`, 'requiredReturn');
   }
   return { annualization, riskFree, requiredReturn };
+}
+
+/** The per-period rate of `annualRiskFree`, validated. @throws ConfigError when `riskFree` is given too, or the rate is not above -1. */
+function annualRate(options: MetricOptions, annualization: number): number {
+  if (options.riskFree !== undefined) throw new ConfigError('metric options riskFree and annualRiskFree exclude each other: give one', 'riskFree');
+  const annual = options.annualRiskFree as number;
+  if (!(Number.isFinite(annual) && annual > -1)) {
+    throw new ConfigError(`metric option annualRiskFree: ${String(annual)} must be a finite rate above -1`, 'annualRiskFree');
+  }
+  return perPeriodRate(annual, annualization);
+}
+
+/**
+ * The per-period rate that compounds to `annual` over one year of `annualization` periods: (1 + annual)^(1/N) − 1.
+ * With N = 252, 2% a year is 0.00786% a day; compounding (not annual / N) keeps 252 daily risk-free returns equal to
+ * the annual rate, as the annual return of a series is computed by compounding too.
+ */
+export function perPeriodRate(annual: number, annualization: number): number {
+  return (1 + annual) ** (1 / annualization) - 1;
 }
 
 function constantThreshold(value: number | ArrayLike<number> | undefined, name: 'riskFree' | 'requiredReturn'): number {
@@ -78,10 +99,11 @@ export interface SeriesMetricOptions {
  */
 export function resolveSeriesOptions(options: MetricOptions | undefined, length: number): SeriesMetricOptions {
   const o = options ?? {};
-  const { annualization } = resolveMetricOptions({ ...o, riskFree: 0, requiredReturn: 0 });
+  const { annualization } = resolveMetricOptions({ ...o, riskFree: 0, annualRiskFree: undefined, requiredReturn: 0 });
+  const riskFree = o.annualRiskFree !== undefined ? annualRate(o, annualization) : o.riskFree;
   return {
     annualization,
-    riskFree: thresholdSeries(o.riskFree, length, 'riskFree'),
+    riskFree: thresholdSeries(riskFree, length, 'riskFree'),
     requiredReturn: thresholdSeries(o.requiredReturn, length, 'requiredReturn'),
   };
 }

@@ -3,8 +3,15 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { Dec } from '../../money/decimal.js';
 import {
+  INCIDENT_KINDS,
   ProjectionRunner,
+  incidentsProjection,
+  noIncidents,
+  pausedStrategies,
+  type IncidentCounts,
   rebalanceAuditProjection,
+  type IncidentKind,
+  type IncidentsState,
   standardProjections,
   verifyPortfolioLog,
   verifyStoredDocuments,
@@ -13,7 +20,7 @@ import {
   type VerificationResult,
 } from '../../../projections/index.js';
 import { EXIT_FAILED } from '../exitCodes.js';
-import { ownValue } from '../../records/ownKeys.js';
+import { ownValue, setOwn } from '../../records/ownKeys.js';
 import { formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
@@ -30,6 +37,7 @@ interface AuditFlags {
   readonly verify?: boolean;
   readonly expectHead?: string;
   readonly json?: boolean;
+  readonly events?: string;
 }
 
 const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
@@ -67,9 +75,10 @@ function shortTime(t: string | null): string {
 }
 
 function printList(io: CliIO, id: string, rebalances: readonly RebalanceRecord[]): void {
-  const out = [`portfolio ${id}: ${rebalances.length} rebalance${rebalances.length === 1 ? '' : 's'}`, ''];
+  const out = [`portfolio ${id}: ${rebalances.length} rebalance${rebalances.length === 1 ? '' : 's'}`];
   if (rebalances.length > 0) {
     out.push(
+      '',
       formatTable(
         ['rebalance', 'bar time', 'trigger', 'algorithm', 'moved', 'bound'],
         rebalances.map((r) => [
@@ -89,6 +98,57 @@ function printList(io: CliIO, id: string, rebalances: readonly RebalanceRecord[]
     );
   }
   io.stdout.write(`${out.join('\n')}\n`);
+}
+
+/**
+ * Parses `--events`: a comma-separated list of fault, pause, resume, removal, rejection (plurals accepted), or `all`.
+ * @throws ConfigError naming the unknown kind.
+ */
+export function parseEventKinds(text: string): IncidentKind[] {
+  const kinds = new Set<IncidentKind>();
+  for (const raw of text.split(',').map((k) => k.trim().toLowerCase())) {
+    if (raw === 'all') {
+      for (const k of INCIDENT_KINDS) kinds.add(k);
+      continue;
+    }
+    const singular = raw.endsWith('s') ? raw.slice(0, -1) : raw;
+    const kind = INCIDENT_KINDS.find((k) => k === singular);
+    if (kind === undefined) throw new ConfigError(`--events: unknown kind "${raw}" (use ${INCIDENT_KINDS.map((k) => `${k}s`).join(', ')} or all)`, 'events');
+    kinds.add(kind);
+  }
+  return INCIDENT_KINDS.filter((k) => kinds.has(k));
+}
+
+/** Incident counts per strategy, the paused strategies, and the events of the kinds asked for. */
+function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[] | null): string[] {
+  const c = incidents.counts;
+  const total = INCIDENT_KINDS.reduce((n, k) => n + c[k], 0);
+  const out = ['', `incidents ${total}: ${INCIDENT_KINDS.map((k) => `${c[k]} ${k}${c[k] === 1 ? '' : 's'}`).join(', ')}`];
+  const ids = [...incidents.byStrategy.keys()].sort();
+  if (ids.length > 0) {
+    out.push(
+      '',
+      formatTable(
+        ['strategy', ...INCIDENT_KINDS.map((k) => `${k}s`)],
+        ids.map((id) => {
+          const mine = incidents.byStrategy.get(id);
+          return [id, ...INCIDENT_KINDS.map((k) => String(mine?.[k] ?? 0))];
+        }),
+      ),
+    );
+  }
+  const paused = pausedStrategies(incidents);
+  if (paused.length > 0) {
+    out.push('', `paused now ${paused.length}`);
+    for (const p of paused) out.push(...wrapText(`  ${p.strategyId} since ${p.since ?? 'the start'}: `, p.reason));
+  }
+  if (kinds === null) {
+    if (total > 0) out.push('', 'list them with --events faults,pauses,resumes,removals,rejections (or all)');
+    return out;
+  }
+  out.push('', `events: ${kinds.map((k) => `${k}s`).join(', ')} (${incidents.events.length})`);
+  for (const e of incidents.events) out.push(...wrapText(`  ${e.position} ${shortTime(e.barTime)} ${e.kind} ${e.strategyId}: `, e.message));
+  return out;
 }
 
 function printOne(io: CliIO, r: RebalanceRecord): void {
@@ -158,6 +218,24 @@ function documentLines(documents: readonly DocumentCheck[]): string[] {
   return lines;
 }
 
+/** Counts per strategy as a record keyed by strategy id (own properties only: an id is user data), ascending by id. */
+function byStrategyRecord(incidents: IncidentsState): Record<string, IncidentCounts> {
+  const out: Record<string, IncidentCounts> = {};
+  for (const id of [...incidents.byStrategy.keys()].sort()) setOwn(out, id, incidents.byStrategy.get(id) ?? noIncidents());
+  return out;
+}
+
+/** The incidents as JSON: counts (overall and per strategy), paused strategies, faults, and the events asked for. */
+function incidentsJson(incidents: IncidentsState, kinds: readonly IncidentKind[] | null) {
+  return {
+    counts: incidents.counts,
+    byStrategy: byStrategyRecord(incidents),
+    paused: pausedStrategies(incidents),
+    faults: incidents.faults,
+    ...(kinds === null ? {} : { kinds, events: incidents.events }),
+  };
+}
+
 /** Registers `audit`. */
 export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setExit) => {
   program
@@ -168,8 +246,10 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
     .option('--rebalance <id>', 'show one rebalance in full')
     .option('--verify', 'check the hash chain, revisions, rebalance transfers, the reserve, recorded values, and stored checkpoints and snapshots')
     .option('--expect-head <hash>', 'with --verify: the head hash a run printed; a log that ends elsewhere (cut short) fails')
+    .option('--events <kinds>', 'also list the events of these kinds: faults,pauses,resumes,removals,rejections or all (counts are always shown)')
     .option('--json', 'print JSON (money as decimal strings)')
     .action(async (flags: AuditFlags) => {
+      const kinds = flags.events === undefined ? null : parseEventKinds(flags.events);
       if (flags.expectHead !== undefined && !flags.verify) throw new ConfigError('--expect-head is used with --verify', 'expectHead');
       if (flags.expectHead !== undefined && !HEAD_HASH.test(flags.expectHead)) {
         throw new ConfigError(`--expect-head must be a 64-digit lowercase hex hash, got "${flags.expectHead}"`, 'expectHead');
@@ -187,10 +267,17 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
           if (documents?.some((d) => d.status === 'broken')) setExit(EXIT_LOG_BROKEN);
         }
         let rebalances: readonly RebalanceRecord[] = [];
+        let incidents: IncidentsState | null = null;
         // Listing folds the log, which a broken log cannot be trusted to allow: verification alone speaks then.
         if (verification === null || verification.ok) {
-          const runner = new ProjectionRunner(store, { audit: rebalanceAuditProjection({ keep: 0 }) }, { stream, checkpointEvery: 0 });
-          rebalances = (await runner.run()).states.audit.rebalances;
+          const runner = new ProjectionRunner(
+            store,
+            { audit: rebalanceAuditProjection({ keep: 0 }), incidents: incidentsProjection({ keep: kinds ?? [] }) },
+            { stream, checkpointEvery: 0 },
+          );
+          const states = (await runner.run()).states;
+          rebalances = states.audit.rebalances;
+          incidents = states.incidents;
         }
         const one = flags.rebalance === undefined ? null : rebalances.find((r) => r.rebalanceId === flags.rebalance);
         if (flags.rebalance !== undefined && !one && (verification === null || verification.ok)) {
@@ -206,13 +293,15 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
             ...(verification ? { verification } : {}),
             ...(documents ? { documents } : {}),
             ...(flags.rebalance !== undefined ? { rebalance: one ?? null } : { rebalances }),
+            ...(incidents ? { incidents: incidentsJson(incidents, kinds) } : {}),
           });
           return;
         }
         if (verification) printVerdict(io, verification, documents);
-        if (verification && !flags.rebalance) return;
         if (one) printOne(io, one);
         else if (!verification) printList(io, id, rebalances);
+        // Incidents follow the list; after a verdict only when asked for by --events.
+        if (incidents && !one && (!verification || kinds !== null)) io.stdout.write(`${incidentReport(incidents, kinds).join('\n')}\n`);
       } finally {
         await store.close();
       }

@@ -9,7 +9,8 @@ import { ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
-import { printSummary, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
+import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
+import { parseRiskFreeFlag } from '../riskFree.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -20,6 +21,7 @@ interface BacktestFlags {
   readonly json?: boolean;
   readonly allowMissingSymbols?: boolean;
   readonly strategyTimeout: string;
+  readonly riskFree?: string;
 }
 
 const FORMATS: readonly BarFormat[] = ['long', 'wide', 'ndjson'];
@@ -34,6 +36,7 @@ export const registerBacktest: RegisterCommand = (program: Command, io: CliIO) =
     .option('--format <format>', 'long | wide | ndjson (default: from the file)')
     .option('--store <url>', 'event store URL (sqlite:./path.db, postgres://…, kurrentdb://…, memory:)', 'sqlite:./runs/backtest.db')
     .option('--json', 'print the summary as JSON')
+    .option('--risk-free <annual rate>', "annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%); wins over the config's riskFree")
     .option('--allow-missing-symbols', 'run even when a symbol the config names never appears in the bar file (each is still reported)')
     .addOption(strategyTimeoutOption())
     .action(async (flags: BacktestFlags) => {
@@ -47,6 +50,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   }
   const format = flags.format as BarFormat | undefined;
   const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
+  const riskFree = parseRiskFreeFlag(flags.riskFree);
   const config = await loadPortfolioConfig(flags.config);
   preflightConfig(config, flags.config);
   // The whole file is checked before anything is appended: bad data never leaves half a run behind.
@@ -70,7 +74,8 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
       printRecoveryWarnings(portfolio, io);
       try {
         const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });
-        const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));
+        const id = portfolio.status().portfolioId;
+        const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, riskFree ?? config.riskFree));
         if (flags.json) writeJson(io, summary);
         else printSummary(io, summary);
       } finally {

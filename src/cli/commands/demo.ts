@@ -5,7 +5,8 @@ import { syntheticMarket } from '../../market/syntheticMarket.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
-import { printSummary, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
+import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
+import { parseRiskFreeFlag } from '../riskFree.js';
 import { DEMO_SEED, DEMO_SLICES, demoConfig, demoMarket } from '../demoPortfolio.js';
 import { printRecoveryWarnings } from '../portfolioOptions.js';
 import type { RegisterCommand } from './index.js';
@@ -15,6 +16,7 @@ interface DemoFlags {
   readonly slices: string;
   readonly seed: string;
   readonly json?: boolean;
+  readonly riskFree?: string;
 }
 
 /** Registers `demo`. */
@@ -25,12 +27,14 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
     .option('--store <url>', 'event store URL', 'sqlite:./runs/demo.db')
     .option('--slices <n>', 'number of daily slices (bar times) of the synthetic market', String(DEMO_SLICES))
     .option('--seed <n>', 'seed of the synthetic market', String(DEMO_SEED))
+    .option('--risk-free <annual rate>', 'annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%)')
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags) => {
       const slices = Number(flags.slices);
       const seed = Number(flags.seed);
       if (!Number.isSafeInteger(slices) || slices < 1) throw new ConfigError(`--slices must be a positive integer, got "${flags.slices}"`, 'slices');
       if (!Number.isSafeInteger(seed)) throw new ConfigError(`--seed must be an integer, got "${flags.seed}"`, 'seed');
+      const riskFree = parseRiskFreeFlag(flags.riskFree);
       const config = demoConfig(slices, seed);
       const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: config.durability });
       try {
@@ -38,7 +42,8 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
         printRecoveryWarnings(portfolio, io);
         try {
           const run = await runWithProgress(portfolio, syntheticMarket(demoMarket(slices, seed)), io, { total: slices, quiet: flags.json === true });
-          const summary = summarise(portfolio, run, await storedHeadHash(store, portfolio.status().portfolioId));
+          const id = portfolio.status().portfolioId;
+          const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, riskFree));
           if (flags.json) writeJson(io, summary);
           else {
             printSummary(io, summary);

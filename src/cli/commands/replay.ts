@@ -5,7 +5,9 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { Dec } from '../../money/decimal.js';
-import { resolveMetricOptions } from '../../metrics/index.js';
+import { resolveMetricOptions, type MetricOptions } from '../../metrics/index.js';
+import { incidentLines, statisticsLines, statisticsOf } from '../runSummary.js';
+import { parseRiskFreeFlag, recordedRiskFree } from '../riskFree.js';
 import { openEventStore, parseStoreUrl } from '../../../events/openEventStore.js';
 import type { EventStore } from '../../../events/store.js';
 import {
@@ -91,6 +93,7 @@ const money = (s: string | null): string => (s === null ? 'n/a' : new Dec(s).toF
 
 interface ReplayFlags {
   readonly store: string;
+  readonly riskFree?: string;
   readonly portfolio?: string;
   readonly asOf?: string;
   readonly json?: boolean;
@@ -99,8 +102,8 @@ interface ReplayFlags {
 }
 
 /** Folds every projection of one portfolio up to `asOf`, with progress on a TTY when asked. */
-export async function replayPortfolio(store: EventStore, stream: string, asOf: AsOf, io: CliIO, progress: boolean) {
-  const runner = new ProjectionRunner(store, standardProjections(), { stream });
+export async function replayPortfolio(store: EventStore, stream: string, asOf: AsOf, io: CliIO, progress: boolean, annualRiskFree?: number) {
+  const runner = new ProjectionRunner(store, standardProjections(metricOptionsFor(annualRiskFree)), { stream });
   const bar = progress ? new cliProgress.SingleBar({ stream: io.stderr, format: 'replay [{bar}] {value}/{total} events', hideCursor: true }) : null;
   let started = false;
   try {
@@ -120,12 +123,20 @@ export async function replayPortfolio(store: EventStore, stream: string, asOf: A
   }
 }
 
+/** Metric options of a report at an annual risk-free rate (default 0). */
+function metricOptionsFor(annualRiskFree: number | undefined): MetricOptions {
+  return { annualRiskFree: annualRiskFree ?? 0 };
+}
+
 type Result = RunResult<ReturnType<typeof standardProjections>>;
 
-function replayJson(id: string, stream: string, asOf: AsOf, r: Result) {
+function replayJson(id: string, stream: string, asOf: AsOf, r: Result, annualRiskFree: number | undefined) {
   const s = r.states;
+  const options = metricOptionsFor(annualRiskFree);
   const trades = new Map(tradeSummaries(s.trades).map((t) => [t.strategyId, t]));
-  const lifecycle = portfolioSummary(s.portfolio, s.performance).strategies;
+  const summary = portfolioSummary(s.portfolio, s.performance, options);
+  const lifecycle = summary.strategies;
+  const statistics = statisticsOf(s, annualRiskFree);
   return finiteOnly({
     portfolioId: id,
     stream,
@@ -133,12 +144,15 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result) {
     revision: r.revision,
     position: r.position,
     conventions: {
-      ...resolveMetricOptions({}),
+      ...resolveMetricOptions(options),
+      annualRiskFree: annualRiskFree ?? 0,
       returns: 'simple, one per BarMarked, net of capital transfers',
       volatility: 'sample standard deviation (ddof 1)',
     },
-    summary: portfolioSummary(s.portfolio, s.performance),
-    strategies: strategyMetrics(s.performance).map((m) => ({
+    summary,
+    faults: statistics.faults,
+    paused: statistics.paused,
+    strategies: strategyMetrics(s.performance, options).map((m) => ({
       ...m,
       state: ownValue(lifecycle, m.strategyId) ?? null,
       value: s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null,
@@ -150,22 +164,22 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result) {
   });
 }
 
-/** Human report: summary lines, the metrics table and the correlation matrix, within 80 columns. */
-function printReplay(io: CliIO, id: string, r: Result): void {
+/** Human report: summary lines, the metrics table, faults and pauses, and the correlation matrix, within 80 columns. */
+function printReplay(io: CliIO, id: string, r: Result, annualRiskFree: number | undefined): void {
   const s = r.states;
-  const sum = portfolioSummary(s.portfolio, s.performance);
+  const options = metricOptionsFor(annualRiskFree);
+  const sum = portfolioSummary(s.portfolio, s.performance, options);
+  const statistics = statisticsOf(s, annualRiskFree);
   const attribution = new Map(attributionView(s.attribution).strategies.map((a) => [a.strategyId, a.contribution]));
   const out: string[] = [];
   out.push(...wrapText(`portfolio ${id}: `, sum.name), `as of ${sum.asOf ?? 'the start'}: ${r.revision + 1} events, position ${r.position}`);
   out.push(
     `value ${money(sum.portfolioValue)} ${sum.baseCurrency}  capital ${money(sum.totalCapital)}  reserve ${money(sum.reserve)}  cash ${money(sum.cash)}`,
   );
-  out.push(
-    `return on capital ${pct(sum.returnOnCapital)}  capital-weighted Sharpe ${ratio(sum.capitalWeightedSharpe)}  ` +
-      `active ${sum.activeStrategies.length}/${Object.keys(sum.strategies).length}`,
-  );
+  out.push(`return on capital ${pct(sum.returnOnCapital)}  active ${sum.activeStrategies.length}/${Object.keys(sum.strategies).length}`);
+  out.push(...statisticsLines(statistics));
   out.push('');
-  const rows = strategyMetrics(s.performance).map((m) => [
+  const rows = strategyMetrics(s.performance, options).map((m) => [
     m.strategyId,
     ownValue(sum.strategies, m.strategyId) ?? '-',
     money(s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null),
@@ -177,12 +191,14 @@ function printReplay(io: CliIO, id: string, r: Result): void {
     pct(m.maxDrawdown),
   ]);
   out.push(formatTable(['strategy', 'state', 'value', 'P&L', 'return', 'vol', 'Sharpe', 'Sortino', 'max DD'], rows));
+  out.push(...incidentLines(statistics));
   const c = correlationView(s.correlation);
   if (c.ids.length > 1) {
     out.push('', 'correlation of returns (common bars)');
     out.push(formatTable(['', ...c.ids], c.ids.map((a, i) => [a, ...(c.matrix[i] ?? []).map(ratio)])));
   }
-  out.push('', 'returns per bar, net of transfers; annualised ×252, risk-free 0, ddof 1');
+  const o = resolveMetricOptions(options);
+  out.push('', `returns per bar net of transfers; ×${o.annualization} a year, ddof 1; risk-free ${pct(annualRiskFree ?? 0)} a year`);
   io.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -196,8 +212,10 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
     .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
     .option('--json', 'print JSON (money as decimal strings)')
     .option('--verify', 'verify the whole log (as `audit --verify` does) before printing any number')
+    .option('--risk-free <annual rate>', "annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%); default: the config's riskFree, else 0")
     .option('--follow', 'keep running: print an updated summary line (NDJSON with --json) as each slice lands, until SIGINT/SIGTERM')
     .action(async (flags: ReplayFlags) => {
+      const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
       if (flags.follow) {
         if (flags.asOf !== undefined) throw new ConfigError('--follow and --as-of cannot be combined', 'follow');
         const store = await openExistingStore(flags.store);
@@ -216,12 +234,13 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
           const v = await verifyPortfolioLog(store, stream);
           if (!v.ok) throw new LogBrokenError(v);
         }
-        const result = await replayPortfolio(store, stream, asOf, io, !flags.json && io.stderr.isTTY === true);
+        const riskFree = riskFreeFlag ?? (await recordedRiskFree(store, stream));
+        const result = await replayPortfolio(store, stream, asOf, io, !flags.json && io.stderr.isTTY === true, riskFree);
         for (const r of result.rejectedCheckpoints) {
           io.stderr.write(`stratafolio: the ${r.projection} checkpoint does not match the log or itself (${r.reason}); ignored and rebuilt from the log\n`);
         }
-        if (flags.json) writeJson(io, replayJson(id, stream, asOf, result));
-        else printReplay(io, id, result);
+        if (flags.json) writeJson(io, replayJson(id, stream, asOf, result, riskFree));
+        else printReplay(io, id, result, riskFree);
       } finally {
         await store.close();
       }
