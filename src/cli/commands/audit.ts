@@ -241,7 +241,7 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
   program
     .command('audit')
     .description('List rebalances (or one in full); --verify proves the log intact or names the first broken event')
-    .requiredOption('--store <url>', 'event store URL (sqlite:./path.db, postgres://…, kurrentdb://…)')
+    .requiredOption('--store <url>', 'event store URL (see the README)')
     .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
     .option('--rebalance <id>', 'show one rebalance in full')
     .option('--verify', 'check the hash chain, revisions, rebalance transfers, the reserve, recorded values, and stored checkpoints and snapshots')

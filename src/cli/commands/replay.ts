@@ -207,7 +207,7 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
   program
     .command('replay')
     .description('Rebuild the portfolio summary, per-strategy metrics and correlations from the event log')
-    .requiredOption('--store <url>', 'event store URL (sqlite:./path.db, postgres://…, kurrentdb://…)')
+    .requiredOption('--store <url>', 'event store URL (see the README)')
     .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
     .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
     .option('--json', 'print JSON (money as decimal strings)')

@@ -45,7 +45,7 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
   program
     .command('report')
     .description('Write a self-contained HTML tearsheet (charts, metrics, rebalances, provenance) rebuilt from the event log')
-    .requiredOption('--store <url>', 'event store URL (sqlite:path or memory:)')
+    .requiredOption('--store <url>', 'event store URL (see the README)')
     .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
     .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
     .option('--benchmark <symbol>', 'a symbol of the recorded marks, held buy-and-hold, to compare against')

@@ -83,7 +83,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
   program
     .command('serve')
     .description('Serve the report as a live page that updates itself as new slices land in the store')
-    .requiredOption('--store <url>', 'event store URL (sqlite:path or memory:)')
+    .requiredOption('--store <url>', 'event store URL (see the README)')
     .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
     .option('--host <host>', 'interface to bind (anything but localhost exposes the page to the network)', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
