@@ -66,7 +66,7 @@ function provenance(m: ReportModel): string {
   const p = m.provenance;
   const v = p.verification;
   let verdict = '<span class="muted">not verified (--no-verify)</span>';
-  if (v !== null && v.ok) verdict = `<span class="ok">intact</span> (whole log): ${v.events} events in an unbroken hash chain; ${v.rebalances} rebalances whose transfers are exactly what their plans allow; ${v.transfers} transfers with the reserve never below zero; ${v.marks} marks reproduced from fills, transfers and prices`;
+  if (v !== null && v.ok) verdict = `<span class="ok">intact</span> (whole log): ${v.events} events chained; ${v.rebalances} rebalances moved exactly as planned; reserve ≥ 0 over ${v.transfers} transfers; ${v.marks} marks reproduced`;
   else if (v !== null && !v.ok) verdict = `<span class="bad">BROKEN</span> at revision ${v.revision}: ${e(v.reason)}`;
   const rows: [string, string][] = [
     ['Portfolio', `${e(p.portfolioId)} — ${e(p.name)} (${e(p.baseCurrency)})`],
