@@ -1,13 +1,5 @@
 // Shape and tail of a return distribution: skew, excess kurtosis, historical value at risk and expected shortfall (NaN entries skipped).
-
-function finite(returns: ArrayLike<number>): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < returns.length; i += 1) {
-    const r = returns[i] as number;
-    if (!Number.isNaN(r)) out.push(r);
-  }
-  return out;
-}
+import { finite } from './seriesBasics.js';
 
 /** Σ(x − mean)^k for k = 2, 3, 4, with the mean. */
 function centralSums(xs: readonly number[]): { mean: number; s2: number; s3: number; s4: number } {

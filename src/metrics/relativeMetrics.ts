@@ -1,6 +1,7 @@
 // Metrics of returns relative to other series: beta and alpha against a benchmark, and the correlation matrix of several series.
 import { ConfigError } from '../errors.js';
 import { resolveSeriesOptions, type MetricOptions } from './options.js';
+import { mean, sampleStd } from './seriesBasics.js';
 
 /** Index pairs where both series are not NaN (empyrical masks a period when either side is missing). */
 function paired(a: ArrayLike<number>, b: ArrayLike<number>, what: string): { xs: number[]; ys: number[] } {
@@ -27,12 +28,6 @@ function excessPairs(returns: ArrayLike<number>, benchmark: ArrayLike<number>, o
   const r = Float64Array.from({ length: returns.length }, (_, i) => (returns[i] as number) - (riskFree[i] as number));
   const b = Float64Array.from({ length: benchmark.length }, (_, i) => (benchmark[i] as number) - (riskFree[i] as number));
   return paired(r, b, what);
-}
-
-function mean(xs: readonly number[]): number {
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
 }
 
 /**
@@ -122,14 +117,6 @@ export function correlation(returns: ArrayLike<number>, benchmark: ArrayLike<num
 function activeReturns(returns: ArrayLike<number>, benchmark: ArrayLike<number>, what: string): number[] {
   const { xs, ys } = paired(returns, benchmark, what);
   return xs.map((x, i) => x - (ys[i] as number));
-}
-
-function sampleStd(xs: readonly number[]): number {
-  if (xs.length < 2) return Number.NaN;
-  const m = mean(xs);
-  let ss = 0;
-  for (const x of xs) ss += (x - m) * (x - m);
-  return Math.sqrt(ss / (xs.length - 1));
 }
 
 /**

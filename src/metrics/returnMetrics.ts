@@ -1,16 +1,7 @@
 // Performance metrics of a series of simple per-period returns, following empyrical's conventions (NaN entries skipped).
 import { profitFactorOf, winRateOf } from './outcomeRatios.js';
+import { finite, mean, sampleStd } from './seriesBasics.js';
 import { resolveSeriesOptions, type MetricOptions } from './options.js';
-
-/** Non-NaN entries of a series, in order (empyrical's nan-functions skip NaN the same way). */
-function finite(returns: ArrayLike<number>): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < returns.length; i += 1) {
-    const r = returns[i] as number;
-    if (!Number.isNaN(r)) out.push(r);
-  }
-  return out;
-}
 
 /** r_i − threshold_i for every non-NaN return, in order (a threshold series stays aligned with the returns it belongs to). */
 function finiteMinus(returns: ArrayLike<number>, threshold: Float64Array): number[] {
@@ -20,22 +11,6 @@ function finiteMinus(returns: ArrayLike<number>, threshold: Float64Array): numbe
     if (!Number.isNaN(r)) out.push(r - (threshold[i] as number));
   }
   return out;
-}
-
-function mean(xs: readonly number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
-
-/** Sample standard deviation (ddof 1), two-pass as numpy computes it; NaN below two values. */
-function sampleStd(xs: readonly number[]): number {
-  if (xs.length < 2) return Number.NaN;
-  const m = mean(xs);
-  let ss = 0;
-  for (const x of xs) ss += (x - m) * (x - m);
-  return Math.sqrt(ss / (xs.length - 1));
 }
 
 /**
