@@ -30,7 +30,7 @@ import {
   decideOrders,
   decideRebalance,
   decideTransfers,
-  mergeOrders,
+  joinRebalanceSales,
   validateCommand,
   type PortfolioCommand,
   type Rebalancing,
@@ -242,7 +242,16 @@ export class SupervisorCore {
 
   /** One CALL message per phase and slice, sent to every strategy asked (it holds nothing strategy-specific). */
   private callFor(phase: 'init' | 'onBar', slice: BarSlice): Extract<StrategyActorEvent, { type: 'CALL' }> {
-    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf };
+    const waiting = this.state.pendingOrders;
+    if (waiting.length === 0) return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf };
+    const byStrategy = new Map<string, OrderIntent[]>();
+    for (const o of waiting) {
+      const list = byStrategy.get(o.strategyId);
+      if (list) list.push({ symbol: o.symbol, quantity: o.quantity });
+      else byStrategy.set(o.strategyId, [{ symbol: o.symbol, quantity: o.quantity }]);
+    }
+    const pendingOf = (id: string): readonly OrderIntent[] => byStrategy.get(id) ?? [];
+    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf, pendingOf };
   }
 
   // ---------------------------------------------------------------- commands
@@ -323,7 +332,7 @@ export class SupervisorCore {
         }
       }
     });
-    if (plan) for (const id of Object.keys(plan.sales)) requested.set(id, mergeOrders([...(requested.get(id) ?? []), ...(plan.sales[id] ?? [])]));
+    if (plan) for (const id of Object.keys(plan.sales)) requested.set(id, joinRebalanceSales(d, id, requested.get(id) ?? [], plan.sales[id] ?? []));
     // 6. limits; a liquidation the strategy's cash cannot pay for is covered by the reserve first.
     this.commit(decideLiquidationCover(d, slice, requested), t);
     const orders = decideOrders(d, slice, requested, plan);

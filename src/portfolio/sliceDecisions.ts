@@ -373,6 +373,28 @@ export function mergeOrders(orders: readonly RequestedOrder[]): RequestedOrder[]
 }
 
 /**
+ * A strategy's own orders joined by a rebalance's sales. A sale raises cash from what the strategy will still hold
+ * once its own orders and those waiting to fill (next-open) are done: it never sells a position the strategy is
+ * already closing, so a long position cannot be turned short by the two together.
+ */
+export function joinRebalanceSales(d: Decider, id: string, own: readonly RequestedOrder[], sales: readonly RequestedOrder[]): RequestedOrder[] {
+  const after = new Map<string, DecT>();
+  for (const p of d.ledgerOf(id).positions.values()) after.set(p.symbol, p.quantity);
+  for (const o of d.state.pendingOrders) if (o.strategyId === id) after.set(o.symbol, (after.get(o.symbol) ?? ZERO).plus(o.quantity));
+  for (const o of own) after.set(o.symbol, (after.get(o.symbol) ?? ZERO).plus(o.quantity));
+  const capped: RequestedOrder[] = [];
+  for (const sale of sales) {
+    const left = after.get(sale.symbol) ?? ZERO;
+    // A sale reduces a long holding (negative quantity) or a short one (positive): at most what is left of it.
+    const sameSign = sale.quantity.isNegative() ? left.isPositive() && !left.isZero() : left.isNegative();
+    if (!sameSign) continue;
+    const quantity = sale.quantity.isNegative() ? Dec.max(sale.quantity, left.neg()) : Dec.min(sale.quantity, left.neg());
+    if (!quantity.isZero()) capped.push({ symbol: sale.symbol, quantity });
+  }
+  return mergeOrders([...own, ...capped]);
+}
+
+/**
  * A liquidating strategy whose closing purchases cost more than its cash (a short that rose past its equity) gets the
  * shortfall from the reserve, so that it can close and stop instead of liquidating forever. What it does not use
  * returns to the reserve when it stops.

@@ -22,6 +22,8 @@ export interface StrategyCallArgs {
   readonly history: PriceHistory;
   readonly markOf: (symbol: string) => Dec | undefined;
   readonly sizer?: PositionSizer;
+  /** The strategy's own accepted orders waiting to fill. */
+  readonly pendingOrders?: readonly OrderIntent[];
 }
 
 /** Calls `strategy.init` or `strategy.onBar` with a fresh context; never throws (a thrown error becomes the outcome). */
@@ -35,6 +37,7 @@ export function runStrategyCall(phase: 'init' | 'onBar', strategy: Strategy, arg
       ledger: createLedgerView(args.ledger, args.markOf),
       history: args.history,
       ...(args.sizer ? { sizer: args.sizer } : {}),
+      ...(args.pendingOrders && args.pendingOrders.length > 0 ? { pendingOrders: args.pendingOrders } : {}),
     });
     if (phase === 'init') {
       strategy.init?.(call.ctx);

@@ -33,7 +33,7 @@ export function createBuyAndHoldStrategy(params: StrategyParams = {}): BuiltinSt
     historyLength: 1,
     onBar(ctx, slice) {
       if (symbols === undefined) {
-        if (ctx.ledger.positions.size > 0) return;
+        if (ctx.ledger.positions.size > 0 || ctx.pendingOrders.length > 0) return;
         const traded = tradedUniverse(slice, undefined);
         if (traded.length === 0) return;
         const weight = ONE.div(traded.length);
@@ -42,7 +42,7 @@ export function createBuyAndHoldStrategy(params: StrategyParams = {}): BuiltinSt
       }
       const weight = ONE.div(symbols.length);
       for (const symbol of tradedUniverse(slice, symbols)) {
-        if (ctx.ledger.quantity(symbol).isZero()) ctx.orderTargetPercent(symbol, weight);
+        if (ctx.expectedQuantity(symbol).isZero()) ctx.orderTargetPercent(symbol, weight);
       }
     },
   };

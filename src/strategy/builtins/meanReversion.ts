@@ -63,7 +63,7 @@ export function createMeanReversionStrategy(params: StrategyParams = {}): Builti
         const std = sampleStd(closes);
         const last = closes[closes.length - 1] ?? Number.NaN;
         const z = std > 0 ? (last - mean(closes)) / std : 0;
-        const held = ctx.ledger.quantity(symbol);
+        const held = ctx.expectedQuantity(symbol);
         let target: Dec | undefined;
         if (held.gt(ZERO)) {
           if (z > -p.exitZ) target = p.allowShort && z > p.entryZ ? size.neg() : ZERO;

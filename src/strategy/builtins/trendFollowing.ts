@@ -59,7 +59,7 @@ export function createTrendFollowingStrategy(params: StrategyParams = {}): Built
         const fast = mean(closes.slice(closes.length - p.fast));
         const slow = mean(closes);
         const wanted = fast > slow ? 1 : fast < slow && p.allowShort ? -1 : 0;
-        const held = ctx.ledger.quantity(symbol);
+        const held = ctx.expectedQuantity(symbol);
         const side = held.isZero() ? 0 : held.isPositive() ? 1 : -1;
         if (wanted === side) continue;
         ctx.orderTargetPercent(symbol, wanted === 0 ? ZERO : wanted > 0 ? size : size.neg());

@@ -30,7 +30,8 @@ export function requireHistory(kind: string, ctx: StrategyContext, needed: numbe
 
 /** Sells every holding that trades in `slice` and is not in `keep`, in ascending symbol order (held but untraded stays). */
 export function sellUnpicked(ctx: StrategyContext, slice: BarSlice, keep: (symbol: string) => boolean): void {
-  for (const symbol of [...ctx.ledger.positions.keys()].sort()) {
-    if (!keep(symbol) && slice.bars[symbol] !== undefined) ctx.orderTargetValue(symbol, 0);
+  const held = new Set([...ctx.ledger.positions.keys(), ...ctx.pendingOrders.map((o) => o.symbol)]);
+  for (const symbol of [...held].sort()) {
+    if (!keep(symbol) && slice.bars[symbol] !== undefined && !ctx.expectedQuantity(symbol).isZero()) ctx.orderTargetValue(symbol, 0);
   }
 }
