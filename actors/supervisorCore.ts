@@ -11,7 +11,7 @@ import { StrategyPerformance, type PerformanceState } from '../src/performance/s
 import { ledgerFromJson, ledgerToJson, type LedgerJson } from '../src/ledger/ledgerJson.js';
 import { dictionary } from '../src/collections/dictionary.js';
 import { applyMarks, evolve } from '../src/portfolio/evolve.js';
-import { initialState, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
+import { initialState, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
 import type { BookEvent, StrategyBook } from '../src/portfolio/strategyBook.js';
 import { canMove } from '../src/portfolio/strategyLifecycle.js';
 import {
@@ -21,6 +21,7 @@ import {
   decideCommand,
   decideCompletion,
   decideDrawdownLimit,
+  decideDrawdownResume,
   decideExecution,
   decideFault,
   decideLifecycle,
@@ -75,6 +76,8 @@ export interface KernelSnapshot {
     readonly navPeak: number;
     readonly pendingRemoval: { readonly liquidate: boolean } | null;
     readonly removed: boolean;
+    /** Absent in snapshots written before pauses were tracked. */
+    readonly pause?: PauseRecord | null;
   }[];
 }
 
@@ -311,6 +314,8 @@ export class SupervisorCore {
         }
       });
     }
+    // 3b. strategies paused by the drawdown limit whose resume rule is met run again.
+    for (const id of this.state.activeIds) this.commit(decideDrawdownResume(d, id), t);
     // 4. rebalance decision.
     const rebalance = decideRebalance(d, this.options.rebalancing, manual, t);
     this.commit(rebalance.events, t);
@@ -386,6 +391,7 @@ export class SupervisorCore {
           navPeak: e.navPeak,
           pendingRemoval: e.pendingRemoval,
           removed: e.removed,
+          pause: e.pause,
         };
       }),
     };
@@ -425,6 +431,7 @@ export class SupervisorCore {
         navPeak: st.navPeak,
         pendingRemoval: st.pendingRemoval,
         removed: st.removed,
+        pause: st.pause ?? (st.lifecycle === 'paused' ? { reason: 'paused (reason not in this snapshot)', sinceBar: snap.barIndex, sinceTime: snap.lastBarTime } : null),
       });
       this.spawn(st.id, st.kind, st.params, { strategyId: st.id, lifecycle: st.lifecycle, ledger: ledgerFromJson(st.ledger) });
     }

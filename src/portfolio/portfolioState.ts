@@ -26,7 +26,21 @@ export interface StrategyRecord {
   /** Set by a removal request (recorded in the lifecycle change it causes); the strategy is removed once flat. */
   pendingRemoval: { readonly liquidate: boolean } | null;
   removed: boolean;
+  /** Why and since when the strategy is paused (from the lifecycle change that paused it); null when not paused. */
+  pause: PauseRecord | null;
 }
+
+/** A pause as the log records it: the lifecycle change's reason, the slice index and bar time it happened at. */
+export interface PauseRecord {
+  readonly reason: string;
+  readonly sinceBar: number;
+  readonly sinceTime: string | null;
+}
+
+/** The reason prefix of a pause by the drawdown limit (only such a pause has a resume rule). */
+export const DRAWDOWN_PAUSE = 'risk: drawdown';
+/** The reason prefix of a resume by the drawdown rule. */
+export const DRAWDOWN_RESUME = 'risk: resumed';
 
 /** An accepted order waiting for the next slice's open (fill mode `next-open`). */
 export interface PendingOrder {
@@ -114,7 +128,7 @@ export function newStrategyRecord(
   const performance = new StrategyPerformance(id, { lookback });
   performance.start(0);
   // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
-  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false };
+  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null };
 }
 
 /** The base of a strategy's next return (value at the last mark plus transfers since) as a number. */
