@@ -37,6 +37,8 @@ export interface StrategyCallInput {
   readonly markOf: (symbol: string) => Dec | undefined;
   /** Each strategy's accepted orders waiting to fill (next-open), by strategy id. */
   readonly pendingOf?: (strategyId: string) => readonly OrderIntent[];
+  /** Net capital moved to or from each strategy since its previous call, by strategy id. */
+  readonly capitalMovedOf?: (strategyId: string) => Dec;
 }
 
 /** Messages a strategy actor accepts: its own events (to fold into its book) and a request to run its code. */
@@ -77,6 +79,7 @@ function answerCall(state: StrategyActorState, call: Extract<StrategyActorEvent,
     markOf: call.markOf,
     ...(state.sizerFactory ? { sizer: state.sizerFactory(call.history) } : {}),
     ...(call.pendingOf ? { pendingOrders: call.pendingOf(state.strategyId) } : {}),
+    ...(call.capitalMovedOf ? { capitalMoved: call.capitalMovedOf(state.strategyId) } : {}),
   });
   return { type: 'outcome', strategyId: state.strategyId, outcome };
 }

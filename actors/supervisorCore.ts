@@ -1,7 +1,7 @@
 // What the supervisor runs per slice: the decide steps in order, each step's events sealed and folded (state and books), strategies asked for orders.
 import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { StratafolioError } from '../src/errors.js';
-import { dec, decStr } from '../src/money/decimal.js';
+import { ZERO, dec, decStr, type Dec } from '../src/money/decimal.js';
 import type { BarSlice } from '../src/market/bar.js';
 import type { OrderIntent, Strategy } from '../src/strategy/strategy.js';
 import type { SizerFactory } from '../src/sizing/sizerSpec.js';
@@ -11,7 +11,7 @@ import { StrategyPerformance, type PerformanceState } from '../src/performance/s
 import { ledgerFromJson, ledgerToJson, type LedgerJson } from '../src/ledger/ledgerJson.js';
 import { dictionary } from '../src/collections/dictionary.js';
 import { applyMarks, evolve } from '../src/portfolio/evolve.js';
-import { initialState, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
+import { capitalMovedSinceCall, initialState, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
 import type { BookEvent, StrategyBook } from '../src/portfolio/strategyBook.js';
 import { canMove } from '../src/portfolio/strategyLifecycle.js';
 import {
@@ -71,6 +71,9 @@ export interface KernelSnapshot {
     readonly ledger: LedgerJson;
     readonly performance: PerformanceState;
     readonly flowSinceMark: string;
+    /** Absent in snapshots written before the context reported capital moves. */
+    readonly flowBeforeCall?: string;
+    readonly flowAfterLastCall?: string;
     readonly lastValue: string;
     readonly navIndex: number;
     readonly navPeak: number;
@@ -246,7 +249,12 @@ export class SupervisorCore {
   /** One CALL message per phase and slice, sent to every strategy asked (it holds nothing strategy-specific). */
   private callFor(phase: 'init' | 'onBar', slice: BarSlice): Extract<StrategyActorEvent, { type: 'CALL' }> {
     const waiting = this.state.pendingOrders;
-    if (waiting.length === 0) return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf };
+    const strategies = this.state.strategies;
+    const capitalMovedOf = (id: string): Dec => {
+      const record = strategies.get(id);
+      return record === undefined ? ZERO : capitalMovedSinceCall(record);
+    };
+    if (waiting.length === 0) return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf, capitalMovedOf };
     const byStrategy = new Map<string, OrderIntent[]>();
     for (const o of waiting) {
       const list = byStrategy.get(o.strategyId);
@@ -254,7 +262,7 @@ export class SupervisorCore {
       else byStrategy.set(o.strategyId, [{ symbol: o.symbol, quantity: o.quantity }]);
     }
     const pendingOf = (id: string): readonly OrderIntent[] => byStrategy.get(id) ?? [];
-    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf, pendingOf };
+    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf, pendingOf, capitalMovedOf };
   }
 
   // ---------------------------------------------------------------- commands
@@ -386,6 +394,8 @@ export class SupervisorCore {
           ledger: ledgerToJson(book.ledger),
           performance: e.performance.toState(),
           flowSinceMark: decStr(e.flowSinceMark),
+          flowBeforeCall: decStr(e.flowBeforeCall),
+          flowAfterLastCall: decStr(e.flowAfterLastCall),
           lastValue: decStr(e.lastValue),
           navIndex: e.navIndex,
           navPeak: e.navPeak,
@@ -425,6 +435,8 @@ export class SupervisorCore {
         maxAllocation: st.maxAllocation,
         performance: StrategyPerformance.fromState(st.performance),
         flowSinceMark: dec(st.flowSinceMark),
+        flowBeforeCall: dec(st.flowBeforeCall ?? '0'),
+        flowAfterLastCall: dec(st.flowAfterLastCall ?? '0'),
         lastValue,
         lastValueNumber: lastValue.toNumber(),
         navIndex: st.navIndex,

@@ -31,6 +31,11 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       const amount = dec(event.data.amount);
       moveCapital(state, event.data.from, amount.neg());
       moveCapital(state, event.data.to, amount);
+      // An initial allocation is recorded before the strategy's first call in its slice; every other transfer after.
+      if (event.data.reason === 'initial allocation' && event.data.to !== RESERVE) {
+        const record = mustGet(state, event.data.to);
+        record.flowBeforeCall = record.flowBeforeCall.plus(amount);
+      }
       break;
     }
     case 'StrategyLifecycleChanged': {
@@ -128,6 +133,8 @@ function recordValue(record: StrategyRecord, time: string, value: Dec): void {
   record.performance.update(time, valueNumber, record.flowSinceMark.isZero() ? 0 : record.flowSinceMark.toNumber());
   record.lastValue = value;
   record.lastValueNumber = valueNumber;
+  record.flowAfterLastCall = record.flowSinceMark.minus(record.flowBeforeCall);
+  record.flowBeforeCall = ZERO;
   record.flowSinceMark = ZERO;
 }
 

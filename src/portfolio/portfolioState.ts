@@ -16,6 +16,10 @@ export interface StrategyRecord {
   readonly performance: StrategyPerformance;
   /** Net capital moved in (+) or out (−) since the last BarMarked. */
   flowSinceMark: Dec;
+  /** Of `flowSinceMark`, what moved before the strategy's call in the slice (its initial allocation). */
+  flowBeforeCall: Dec;
+  /** Net capital moved in the previous slice after the strategy's call (set at each BarMarked). */
+  flowAfterLastCall: Dec;
   /** Value at the last BarMarked (zero before its first: it starts from nothing). */
   lastValue: Dec;
   /** `lastValue` as the nearest number (returns are statistics). */
@@ -128,7 +132,16 @@ export function newStrategyRecord(
   const performance = new StrategyPerformance(id, { lookback });
   performance.start(0);
   // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
-  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null };
+  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowAfterLastCall: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null };
+}
+
+/**
+ * Net capital moved to (+) or from (−) a strategy since its call in the previous slice, read at its call in this one:
+ * what moved after that call (rebalance transfers, liquidation cover) plus what moved in this slice before the call
+ * (its initial allocation). Derived from the log alone, so a resumed run sees the same figure.
+ */
+export function capitalMovedSinceCall(record: StrategyRecord): Dec {
+  return record.flowAfterLastCall.plus(record.flowSinceMark);
 }
 
 /** The base of a strategy's next return (value at the last mark plus transfers since) as a number. */

@@ -39,6 +39,11 @@ export interface StrategyContext<P extends StrategyParams = StrategyParams> {
    * at the next bar's open, so on that next bar it is not in the ledger yet). Empty when nothing waits.
    */
   readonly pendingOrders: readonly OrderIntent[];
+  /**
+   * Net capital moved to (+) or from (−) the strategy since its previous call: its initial allocation on its first
+   * call, a rebalance's transfer on the call after it. Zero when nothing moved.
+   */
+  readonly capitalMoved: Dec;
   /** What the strategy will hold of `symbol` once its waiting orders fill: the ledger's quantity plus the pending ones. */
   expectedQuantity(symbol: string): Dec;
   /** Buys (qty > 0) or sells (qty < 0) `quantity` units. */

@@ -29,6 +29,8 @@ export interface StrategyContextInput<P extends StrategyParams = StrategyParams>
   readonly sizer?: PositionSizer;
   /** The strategy's own accepted orders waiting to fill (absent: none). */
   readonly pendingOrders?: readonly OrderIntent[];
+  /** Net capital moved to (+) or from (−) the strategy since its previous call (absent: none). */
+  readonly capitalMoved?: Dec;
 }
 
 /** A context plus the function that closes it and hands back what the strategy asked for. */
@@ -104,6 +106,7 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
     ledger,
     history: readHistory,
     pendingOrders: waitingList,
+    capitalMoved: new Dec(input.capitalMoved ?? ZERO),
     expectedQuantity(symbol: string): Dec {
       checkSymbol(symbol, 'expectedQuantity', strategyId);
       return expected(symbol);
