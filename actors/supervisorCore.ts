@@ -79,6 +79,9 @@ export interface KernelSnapshot {
     readonly navPeak: number;
     readonly pendingRemoval: { readonly liquidate: boolean } | null;
     readonly removed: boolean;
+    /** Absent in snapshots written before the average cash fraction was kept. */
+    readonly cashFractionSum?: number;
+    readonly cashFractionMarks?: number;
     /** Absent in snapshots written before pauses were tracked. */
     readonly pause?: PauseRecord | null;
   }[];
@@ -402,6 +405,8 @@ export class SupervisorCore {
           pendingRemoval: e.pendingRemoval,
           removed: e.removed,
           pause: e.pause,
+          cashFractionSum: e.cashFractionSum,
+          cashFractionMarks: e.cashFractionMarks,
         };
       }),
     };
@@ -443,6 +448,8 @@ export class SupervisorCore {
         navPeak: st.navPeak,
         pendingRemoval: st.pendingRemoval,
         removed: st.removed,
+        cashFractionSum: st.cashFractionSum ?? 0,
+        cashFractionMarks: st.cashFractionMarks ?? 0,
         pause: st.pause ?? (st.lifecycle === 'paused' ? { reason: 'paused (reason not in this snapshot)', sinceBar: snap.barIndex, sinceTime: snap.lastBarTime } : null),
       });
       this.spawn(st.id, st.kind, st.params, { strategyId: st.id, lifecycle: st.lifecycle, ledger: ledgerFromJson(st.ledger) });

@@ -95,7 +95,7 @@ describe('stratafolio backtest', async () => {
     expect(out).toContain(`portfolio bt in ${url}`);
     expect(out).toMatch(/^slices {4}80 this run, 80 in all \(2023-01-02 … \d{4}-\d{2}-\d{2}\), \d+ events$/m);
     expect(out).toMatch(/^value {5}\d+\.\d{2} from 250000\.00/m);
-    expect(out).toMatch(/^strategy\s+kind\s+state\s+value\s+weight\s+return$/m);
+    expect(out).toMatch(/^strategy\s+kind\s+state\s+value\s+weight\s+return\s+avg cash$/m);
     expect(out).toMatch(/^bh\s+buy-and-hold\s+running/m);
     expect(out).toMatch(/^tf\s+trend-following\s+running/m);
   });

@@ -7,6 +7,7 @@ import { syntheticMarket } from '../src/market/syntheticMarket.js';
 import type { BarSlice } from '../src/market/bar.js';
 import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
 import type { StrategyKinds } from '../src/strategy/registry.js';
+import { averageCashFraction, cashFractionProjection } from '../projections/cashFraction.js';
 import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
 async function run(config: PortfolioConfig, bars: Iterable<BarSlice> | AsyncIterable<BarSlice>, kinds: StrategyKinds = {}, before?: (p: Portfolio, i: number) => void): Promise<RecordedEvent[]> {
@@ -97,5 +98,9 @@ describe('a rebalanced four-sleeve portfolio', () => {
       const average = marks.reduce((t, m) => t + cashFraction(m, id), 0) / marks.length;
       expect(average, id).toBeLessThan(0.1);
     }
+    // The figure replay prints is the mean over every mark that valued the strategy.
+    const folded = events.reduce((st, e) => cashFractionProjection.evolve(st, e), cashFractionProjection.init());
+    const all = ofType(events, 'BarMarked');
+    expect(averageCashFraction(folded, 'mr')).toBeCloseTo(all.reduce((t, m) => t + cashFraction(m, 'mr'), 0) / all.length, 12);
   });
 });

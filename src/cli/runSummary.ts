@@ -33,6 +33,8 @@ export interface RunSummaryJson {
     readonly cash: string;
     readonly weight: number;
     readonly timeWeightedReturn: number;
+    /** Mean of cash ÷ value over the marks that valued the strategy above zero (null before any). */
+    readonly averageCashFraction: number | null;
     readonly positions: Readonly<Record<string, string>>;
   }[];
 }
@@ -98,6 +100,7 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
       cash: st.cash,
       weight: value.isZero() ? 0 : dec(st.value).div(value).toNumber(),
       timeWeightedReturn: (k.strategies.get(st.id)?.navIndex ?? 1) - 1,
+      averageCashFraction: averageCash(k.strategies.get(st.id)),
       positions: st.positions,
     })),
   };
@@ -117,10 +120,23 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     `netting   saved ${money(s.netting.commissionSaved)} in commission; traded ${money(s.netting.grossTradedValue)} gross, ${money(s.netting.netTradedValue)} net`,
     '',
     formatTable(
-      ['strategy', 'kind', 'state', 'value', 'weight', 'return'],
-      s.strategies.map((st) => [st.id, st.kind.length > 16 ? `${st.kind.slice(0, 15)}…` : st.kind, st.state, money(st.value), pct(st.weight), pct(st.timeWeightedReturn)]),
+      ['strategy', 'kind', 'state', 'value', 'weight', 'return', 'avg cash'],
+      s.strategies.map((st) => [
+        st.id,
+        st.kind.length > 16 ? `${st.kind.slice(0, 15)}…` : st.kind,
+        st.state,
+        money(st.value),
+        pct(st.weight),
+        pct(st.timeWeightedReturn),
+        st.averageCashFraction === null ? '-' : pct(st.averageCashFraction),
+      ]),
     ),
     '',
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** A strategy's average cash fraction over the marks that valued it (null before any). */
+function averageCash(record: { readonly cashFractionSum: number; readonly cashFractionMarks: number } | undefined): number | null {
+  return record === undefined || record.cashFractionMarks === 0 ? null : record.cashFractionSum / record.cashFractionMarks;
 }

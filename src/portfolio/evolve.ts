@@ -70,7 +70,16 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
     case 'BarMarked': {
       const time = event.metadata.barTime ?? '';
       applyMarks(state, time, event.data.marks);
-      for (const id of Object.keys(event.data.strategyValues)) recordValue(mustGet(state, id), time, dec(event.data.strategyValues[id] as string));
+      for (const id of Object.keys(event.data.strategyValues)) {
+        const record = mustGet(state, id);
+        const value = dec(event.data.strategyValues[id] as string);
+        recordValue(record, time, value);
+        const cash = event.data.strategyCash[id];
+        if (cash !== undefined && record.lastValueNumber > 0) {
+          record.cashFractionSum += Number(cash) / record.lastValueNumber;
+          record.cashFractionMarks += 1;
+        }
+      }
       // The configured allocation is the first decision: schedules count from the first slice.
       if (state.barIndex === 0 && state.rebalanceCount === 0) state.lastRebalanceTime = time;
       state.barIndex += 1;

@@ -17,6 +17,7 @@ import {
   positionsView,
   standardProjections,
   strategyMetrics,
+  averageCashFraction,
   tradeSummaries,
   type AsOf,
   type RunResult,
@@ -143,6 +144,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result) {
       state: ownValue(lifecycle, m.strategyId) ?? null,
       value: s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null,
       trades: trades.get(m.strategyId) ?? null,
+      averageCashFraction: averageCashFraction(s.cashFraction, m.strategyId),
     })),
     correlation: correlationView(s.correlation),
     attribution: attributionView(s.attribution),
@@ -177,6 +179,8 @@ function printReplay(io: CliIO, id: string, r: Result): void {
     pct(m.maxDrawdown),
   ]);
   out.push(formatTable(['strategy', 'state', 'value', 'P&L', 'return', 'vol', 'Sharpe', 'Sortino', 'max DD'], rows));
+  const cash = strategyMetrics(s.performance).map((m) => `${m.strategyId} ${pct(averageCashFraction(s.cashFraction, m.strategyId) ?? Number.NaN)}`);
+  if (cash.length > 0) out.push(...wrapText('average cash (share of value, per bar): ', cash.join(', ')));
   const c = correlationView(s.correlation);
   if (c.ids.length > 1) {
     out.push('', 'correlation of returns (common bars)');
