@@ -100,6 +100,25 @@ describe('stratafolio backtest', async () => {
     expect(out).toMatch(/^tf\s+trend-following\s+running/m);
   });
 
+  it('resuming with a corrected bar file is refused, naming the first recorded bar that differs, and appends nothing', async () => {
+    const url = `sqlite:${join(scratch, 'corrected.db')}`;
+    expect((await cli('backtest', '--config', configPath, '--bars', bars, '--store', url, '--json')).code).toBe(0);
+    const before = await eventCount(url);
+    const lines = readFileSync(bars, 'utf8').split('\n');
+    const cells = (lines[21] as string).split(',');
+    expect(cells[4]).not.toBe(cells[5]);
+    cells[5] = cells[4] as string; // one close of one bar corrected (to its low, so the bar stays valid)
+    lines[21] = cells.join(',');
+    const corrected = join(scratch, 'corrected.csv');
+    writeFileSync(corrected, lines.join('\n'));
+    const { code, out, err } = await cli('backtest', '--config', configPath, '--bars', corrected, '--store', url, '--json');
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(`the bar at ${cells[0]}`);
+    expect(err).toContain(`${cells[1]} closes at ${cells[5]} in the source`);
+    expect(await eventCount(url)).toBe(before);
+  });
+
   it('a bad row (negative price on line 7) exits 2 with one line naming file, line and column, and appends nothing', async () => {
     const lines = readFileSync(bars, 'utf8').split('\n');
     const cells = (lines[6] as string).split(',');
