@@ -82,6 +82,7 @@ export interface KernelSnapshot {
     /** Absent in snapshots written before the average cash fraction was kept. */
     readonly cashFractionSum?: number;
     readonly cashFractionMarks?: number;
+    readonly worstDrawdown?: number;
     /** Absent in snapshots written before pauses were tracked. */
     readonly pause?: PauseRecord | null;
   }[];
@@ -407,6 +408,7 @@ export class SupervisorCore {
           pause: e.pause,
           cashFractionSum: e.cashFractionSum,
           cashFractionMarks: e.cashFractionMarks,
+          worstDrawdown: e.worstDrawdown,
         };
       }),
     };
@@ -450,6 +452,7 @@ export class SupervisorCore {
         removed: st.removed,
         cashFractionSum: st.cashFractionSum ?? 0,
         cashFractionMarks: st.cashFractionMarks ?? 0,
+        worstDrawdown: st.worstDrawdown ?? Math.min(0, st.navPeak > 0 ? st.navIndex / st.navPeak - 1 : 0),
         pause: st.pause ?? (st.lifecycle === 'paused' ? { reason: 'paused (reason not in this snapshot)', sinceBar: snap.barIndex, sinceTime: snap.lastBarTime } : null),
       });
       this.spawn(st.id, st.kind, st.params, { strategyId: st.id, lifecycle: st.lifecycle, ledger: ledgerFromJson(st.ledger) });

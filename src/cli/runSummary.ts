@@ -5,7 +5,7 @@ import type { BarSlice } from '../market/bar.js';
 import { dec } from '../money/decimal.js';
 import { GENESIS_HASH, portfolioStream } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
-import { formatTable, type CliIO } from './output.js';
+import { formatTable, wrapText, type CliIO } from './output.js';
 
 /** The JSON summary of `backtest` and `demo` (money as decimal strings, returns as fractions). */
 export interface RunSummaryJson {
@@ -37,6 +37,12 @@ export interface RunSummaryJson {
     readonly averageCashFraction: number | null;
     readonly positions: Readonly<Record<string, string>>;
   }[];
+  /**
+   * Where losses went past what the configured risk rules bound: a strategy whose drawdown went beyond
+   * `risk.maxDrawdown` (by more than a quarter of the limit), a strategy or the portfolio valued below zero. Empty when
+   * the rules held.
+   */
+  readonly riskBreaches: readonly string[];
 }
 
 /**
@@ -103,6 +109,7 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
       averageCashFraction: averageCash(k.strategies.get(st.id)),
       positions: st.positions,
     })),
+    riskBreaches: riskBreaches(portfolio, s.strategies),
   };
 }
 
@@ -118,6 +125,7 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     `head hash ${s.headHash}`,
     '          keep it apart: audit --verify --expect-head <hash> detects a cut log',
     `netting   saved ${money(s.netting.commissionSaved)} in commission; traded ${money(s.netting.grossTradedValue)} gross, ${money(s.netting.netTradedValue)} net`,
+    ...(s.riskBreaches.length === 0 ? [] : s.riskBreaches.flatMap((b) => wrapText('RISK      ', b))),
     '',
     formatTable(
       ['strategy', 'kind', 'state', 'value', 'weight', 'return', 'avg cash'],
@@ -139,4 +147,28 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
 /** A strategy's average cash fraction over the marks that valued it (null before any). */
 function averageCash(record: { readonly cashFractionSum: number; readonly cashFractionMarks: number } | undefined): number | null {
   return record === undefined || record.cashFractionMarks === 0 ? null : record.cashFractionSum / record.cashFractionMarks;
+}
+
+/**
+ * The losses the risk rules did not bound, said plainly. The drawdown limit acts at the first mark beyond it, so a
+ * strategy lands one bar's move past it; beyond a quarter of the limit more, the rule did not hold its losses (a paused
+ * strategy keeps its positions, a short can rise past its equity).
+ */
+function riskBreaches(portfolio: Portfolio, strategies: readonly { readonly id: string; readonly value: string }[]): string[] {
+  const out: string[] = [];
+  const risk = portfolio.kernel.config.risk;
+  const limit = risk.maxDrawdown;
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  for (const st of strategies) {
+    const record = portfolio.kernel.strategies.get(st.id);
+    if (record === undefined) continue;
+    if (limit !== null && record.worstDrawdown < -limit * 1.25) {
+      const action = risk.drawdownAction === 'pause' ? 'drawdownAction pause keeps the positions of a paused strategy' : 'its liquidation came too late';
+      out.push(`${st.id}: drawdown reached ${pct(record.worstDrawdown)}, beyond the limit of ${pct(limit)} (${action})`);
+    }
+    if (dec(st.value).isNegative()) out.push(`${st.id}: value ${dec(st.value).toFixed(2)} is below zero: it lost more than its capital`);
+  }
+  const total = dec(portfolio.status().portfolioValue);
+  if (total.isNegative()) out.push(`the portfolio's value ${total.toFixed(2)} is below zero: the risk rules did not bound its losses`);
+  return out;
 }

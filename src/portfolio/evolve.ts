@@ -138,6 +138,7 @@ function recordValue(record: StrategyRecord, time: string, value: Dec): void {
   if (base > 0 && valueNumber !== 0) {
     record.navIndex *= valueNumber / base;
     record.navPeak = Math.max(record.navPeak, record.navIndex);
+    if (record.navPeak > 0) record.worstDrawdown = Math.min(record.worstDrawdown, record.navIndex / record.navPeak - 1);
   }
   record.performance.update(time, valueNumber, record.flowSinceMark.isZero() ? 0 : record.flowSinceMark.toNumber());
   record.lastValue = value;

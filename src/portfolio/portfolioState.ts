@@ -33,6 +33,8 @@ export interface StrategyRecord {
   /** Sum of cash ÷ value over the marks that valued it above zero, and their count (its average cash fraction). */
   cashFractionSum: number;
   cashFractionMarks: number;
+  /** The deepest drawdown the limit measured at a mark (0 or negative), for the summary's risk check. */
+  worstDrawdown: number;
   /** Why and since when the strategy is paused (from the lifecycle change that paused it); null when not paused. */
   pause: PauseRecord | null;
 }
@@ -135,7 +137,7 @@ export function newStrategyRecord(
   const performance = new StrategyPerformance(id, { lookback });
   performance.start(0);
   // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
-  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowAfterLastCall: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, cashFractionSum: 0, cashFractionMarks: 0 };
+  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowAfterLastCall: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };
 }
 
 /**
