@@ -116,7 +116,7 @@ describe('audit of stored checkpoints', () => {
   it('proves sound checkpoints by content, anchor and a refold of the log', async () => {
     const { store } = await checkpointed();
     const checks = await verifyStoredDocuments(store, STREAM, standardProjections());
-    expect(checks).toHaveLength(8);
+    expect(checks).toHaveLength(9);
     expect(checks.every((c) => c.status === 'sound' && c.refolded && c.revision === 15)).toBe(true);
   });
 

@@ -30,7 +30,7 @@ describe('projection runner', () => {
     expect(first.resumed).toEqual([]);
     await appendBatches(store, batches.slice(2), head);
     const resumed = await new ProjectionRunner(store, standardProjections(), { stream: STREAM, checkpointEvery: 3 }).run();
-    expect(resumed.resumed).toHaveLength(8);
+    expect(resumed.resumed).toHaveLength(9);
     expect(resumed.eventsFolded).toBe(6); // only the two later slices are read
     const full = await new ProjectionRunner(createMemoryEventStore({ log: new MemoryLog() }), standardProjections(), {
       stream: STREAM,
