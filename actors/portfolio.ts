@@ -402,12 +402,14 @@ export class Portfolio {
     const last = this.kernel.lastBarTime;
     if (last === null) return { skip: () => Promise.resolve(false), close: () => Promise.resolve() };
     const stream = portfolioStream(this.kernel.portfolioId);
-    let times: AsyncIterator<string> | null = null;
+    let times: AsyncIterator<{ readonly time: string; readonly marks: Readonly<Record<string, string>> }> | null = null;
     let next: string | undefined;
+    let nextMarks: Readonly<Record<string, string>> = {};
     const advance = async (): Promise<void> => {
-      times ??= barMarkedTimes(this.store.readStream(stream))[Symbol.asyncIterator]();
+      times ??= barMarkedSlices(this.store.readStream(stream))[Symbol.asyncIterator]();
       const r = await times.next();
-      next = r.done === true ? undefined : r.value;
+      next = r.done === true ? undefined : r.value.time;
+      nextMarks = r.done === true ? {} : r.value.marks;
     };
     let started = false;
     return {
@@ -420,6 +422,13 @@ export class Portfolio {
         }
         while (next !== undefined && next < time) await advance();
         if (next === time) {
+          // A slice the log already holds must be the one it was written from: a corrected bar file is refused.
+          const difference = markDifference(slice, nextMarks);
+          if (difference !== null) {
+            throw new DataError(
+              `the bar at ${time} differs from the one the log recorded: ${difference}. The log was written from other bars: run the corrected file into a new store`,
+            );
+          }
           await advance();
           return true;
         }
@@ -521,9 +530,31 @@ export class Portfolio {
   }
 }
 
-/** The bar times of a stream's slices (the time of each BarMarked), in log order. */
-async function* barMarkedTimes(events: AsyncIterable<SealedEvent>): AsyncGenerator<string> {
-  for await (const e of events) if (e.type === 'BarMarked' && e.metadata.barTime !== null) yield e.metadata.barTime;
+/** The slices of a stream (the time and marks of each BarMarked), in log order. */
+async function* barMarkedSlices(events: AsyncIterable<SealedEvent>): AsyncGenerator<{ readonly time: string; readonly marks: Readonly<Record<string, string>> }> {
+  for await (const e of events) if (e.type === 'BarMarked' && e.metadata.barTime !== null) yield { time: e.metadata.barTime, marks: e.data.marks };
+}
+
+/**
+ * The first difference between a source slice and the marks the log recorded for it (a symbol missing on either side,
+ * or a close that differs), or null when they agree.
+ */
+function markDifference(slice: BarSlice, marks: Readonly<Record<string, string>>): string | null {
+  const symbols = [...new Set([...Object.keys(slice.bars), ...Object.keys(marks)])].sort();
+  for (const symbol of symbols) {
+    const bar = Object.hasOwn(slice.bars, symbol) ? slice.bars[symbol] : undefined;
+    const mark = Object.hasOwn(marks, symbol) ? marks[symbol] : undefined;
+    if (bar === undefined) return `${symbol} is in the log (close ${String(mark)}) but not in the source`;
+    if (mark === undefined) return `${symbol} is in the source (close ${bar.close}) but not in the log`;
+    let same: boolean;
+    try {
+      same = dec(bar.close).eq(dec(mark));
+    } catch {
+      same = false;
+    }
+    if (!same) return `${symbol} closes at ${bar.close} in the source but ${mark} in the log`;
+  }
+  return null;
 }
 
 const CANONICAL_BAR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

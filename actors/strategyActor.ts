@@ -1,7 +1,7 @@
 // The strategy actor: one strategy's lifecycle and ledger (its book, folded from its own events) and its code, run when asked.
 import { fromTransition, setup, assign, emit, type ActorRefFrom } from 'xstate';
 import type { BarSlice } from '../src/market/bar.js';
-import type { PriceHistory, Strategy } from '../src/strategy/strategy.js';
+import type { OrderIntent, PriceHistory, Strategy } from '../src/strategy/strategy.js';
 import type { Dec } from '../src/money/decimal.js';
 import type { SizerFactory } from '../src/sizing/sizerSpec.js';
 import { runStrategyCall, type StrategyCallOutcome } from '../src/strategy/strategyCall.js';
@@ -35,6 +35,10 @@ export interface StrategyCallInput {
   readonly barIndex: number;
   readonly history: PriceHistory;
   readonly markOf: (symbol: string) => Dec | undefined;
+  /** Each strategy's accepted orders waiting to fill (next-open), by strategy id. */
+  readonly pendingOf?: (strategyId: string) => readonly OrderIntent[];
+  /** Net capital moved to or from each strategy since its previous call, by strategy id. */
+  readonly capitalMovedOf?: (strategyId: string) => Dec;
 }
 
 /** Messages a strategy actor accepts: its own events (to fold into its book) and a request to run its code. */
@@ -74,6 +78,8 @@ function answerCall(state: StrategyActorState, call: Extract<StrategyActorEvent,
     history: call.history,
     markOf: call.markOf,
     ...(state.sizerFactory ? { sizer: state.sizerFactory(call.history) } : {}),
+    ...(call.pendingOf ? { pendingOrders: call.pendingOf(state.strategyId) } : {}),
+    ...(call.capitalMovedOf ? { capitalMoved: call.capitalMovedOf(state.strategyId) } : {}),
   });
   return { type: 'outcome', strategyId: state.strategyId, outcome };
 }

@@ -1,7 +1,7 @@
 // What the supervisor runs per slice: the decide steps in order, each step's events sealed and folded (state and books), strategies asked for orders.
 import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { StratafolioError } from '../src/errors.js';
-import { dec, decStr } from '../src/money/decimal.js';
+import { ZERO, dec, decStr, type Dec } from '../src/money/decimal.js';
 import type { BarSlice } from '../src/market/bar.js';
 import type { OrderIntent, Strategy } from '../src/strategy/strategy.js';
 import type { SizerFactory } from '../src/sizing/sizerSpec.js';
@@ -11,7 +11,7 @@ import { StrategyPerformance, type PerformanceState } from '../src/performance/s
 import { ledgerFromJson, ledgerToJson, type LedgerJson } from '../src/ledger/ledgerJson.js';
 import { dictionary } from '../src/collections/dictionary.js';
 import { applyMarks, evolve } from '../src/portfolio/evolve.js';
-import { initialState, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
+import { capitalMovedSinceCall, initialState, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
 import type { BookEvent, StrategyBook } from '../src/portfolio/strategyBook.js';
 import { canMove } from '../src/portfolio/strategyLifecycle.js';
 import {
@@ -21,6 +21,7 @@ import {
   decideCommand,
   decideCompletion,
   decideDrawdownLimit,
+  decideDrawdownResume,
   decideExecution,
   decideFault,
   decideLifecycle,
@@ -30,7 +31,7 @@ import {
   decideOrders,
   decideRebalance,
   decideTransfers,
-  mergeOrders,
+  joinRebalanceSales,
   validateCommand,
   type PortfolioCommand,
   type Rebalancing,
@@ -70,11 +71,20 @@ export interface KernelSnapshot {
     readonly ledger: LedgerJson;
     readonly performance: PerformanceState;
     readonly flowSinceMark: string;
+    /** Absent in snapshots written before the context reported capital moves. */
+    readonly flowBeforeCall?: string;
+    readonly flowAfterLastCall?: string;
     readonly lastValue: string;
     readonly navIndex: number;
     readonly navPeak: number;
     readonly pendingRemoval: { readonly liquidate: boolean } | null;
     readonly removed: boolean;
+    /** Absent in snapshots written before the average cash fraction was kept. */
+    readonly cashFractionSum?: number;
+    readonly cashFractionMarks?: number;
+    readonly worstDrawdown?: number;
+    /** Absent in snapshots written before pauses were tracked. */
+    readonly pause?: PauseRecord | null;
   }[];
 }
 
@@ -242,7 +252,21 @@ export class SupervisorCore {
 
   /** One CALL message per phase and slice, sent to every strategy asked (it holds nothing strategy-specific). */
   private callFor(phase: 'init' | 'onBar', slice: BarSlice): Extract<StrategyActorEvent, { type: 'CALL' }> {
-    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf };
+    const waiting = this.state.pendingOrders;
+    const strategies = this.state.strategies;
+    const capitalMovedOf = (id: string): Dec => {
+      const record = strategies.get(id);
+      return record === undefined ? ZERO : capitalMovedSinceCall(record);
+    };
+    if (waiting.length === 0) return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf, capitalMovedOf };
+    const byStrategy = new Map<string, OrderIntent[]>();
+    for (const o of waiting) {
+      const list = byStrategy.get(o.strategyId);
+      if (list) list.push({ symbol: o.symbol, quantity: o.quantity });
+      else byStrategy.set(o.strategyId, [{ symbol: o.symbol, quantity: o.quantity }]);
+    }
+    const pendingOf = (id: string): readonly OrderIntent[] => byStrategy.get(id) ?? [];
+    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf, pendingOf, capitalMovedOf };
   }
 
   // ---------------------------------------------------------------- commands
@@ -302,6 +326,8 @@ export class SupervisorCore {
         }
       });
     }
+    // 3b. strategies paused by the drawdown limit whose resume rule is met run again.
+    for (const id of this.state.activeIds) this.commit(decideDrawdownResume(d, id), t);
     // 4. rebalance decision.
     const rebalance = decideRebalance(d, this.options.rebalancing, manual, t);
     this.commit(rebalance.events, t);
@@ -323,7 +349,7 @@ export class SupervisorCore {
         }
       }
     });
-    if (plan) for (const id of Object.keys(plan.sales)) requested.set(id, mergeOrders([...(requested.get(id) ?? []), ...(plan.sales[id] ?? [])]));
+    if (plan) for (const id of Object.keys(plan.sales)) requested.set(id, joinRebalanceSales(d, id, requested.get(id) ?? [], plan.sales[id] ?? []));
     // 6. limits; a liquidation the strategy's cash cannot pay for is covered by the reserve first.
     this.commit(decideLiquidationCover(d, slice, requested), t);
     const orders = decideOrders(d, slice, requested, plan);
@@ -372,11 +398,17 @@ export class SupervisorCore {
           ledger: ledgerToJson(book.ledger),
           performance: e.performance.toState(),
           flowSinceMark: decStr(e.flowSinceMark),
+          flowBeforeCall: decStr(e.flowBeforeCall),
+          flowAfterLastCall: decStr(e.flowAfterLastCall),
           lastValue: decStr(e.lastValue),
           navIndex: e.navIndex,
           navPeak: e.navPeak,
           pendingRemoval: e.pendingRemoval,
           removed: e.removed,
+          pause: e.pause,
+          cashFractionSum: e.cashFractionSum,
+          cashFractionMarks: e.cashFractionMarks,
+          worstDrawdown: e.worstDrawdown,
         };
       }),
     };
@@ -410,12 +442,18 @@ export class SupervisorCore {
         maxAllocation: st.maxAllocation,
         performance: StrategyPerformance.fromState(st.performance),
         flowSinceMark: dec(st.flowSinceMark),
+        flowBeforeCall: dec(st.flowBeforeCall ?? '0'),
+        flowAfterLastCall: dec(st.flowAfterLastCall ?? '0'),
         lastValue,
         lastValueNumber: lastValue.toNumber(),
         navIndex: st.navIndex,
         navPeak: st.navPeak,
         pendingRemoval: st.pendingRemoval,
         removed: st.removed,
+        cashFractionSum: st.cashFractionSum ?? 0,
+        cashFractionMarks: st.cashFractionMarks ?? 0,
+        worstDrawdown: st.worstDrawdown ?? Math.min(0, st.navPeak > 0 ? st.navIndex / st.navPeak - 1 : 0),
+        pause: st.pause ?? (st.lifecycle === 'paused' ? { reason: 'paused (reason not in this snapshot)', sinceBar: snap.barIndex, sinceTime: snap.lastBarTime } : null),
       });
       this.spawn(st.id, st.kind, st.params, { strategyId: st.id, lifecycle: st.lifecycle, ledger: ledgerFromJson(st.ledger) });
     }

@@ -125,6 +125,11 @@ export const eventDataSchemas = {
     portfolioValue: decimal,
     /** Target capital per strategy (weight × current portfolio value). */
     targets: z.record(z.string(), decimal),
+    /**
+     * Strategies the algorithm did not weigh, with the reason (paused since when and why, liquidating, warm-up, no
+     * usable score): they keep what they hold. Absent when none was left out (and in logs written before it existed).
+     */
+    leftOut: z.record(z.string(), z.string()).optional(),
   }),
   StrategyFaulted: z.strictObject({
     strategyId: id,

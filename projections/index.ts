@@ -3,6 +3,7 @@ import type { MetricOptions } from '../src/metrics/index.js';
 import { allocationHistoryProjection } from './allocationHistory.js';
 import { attributionProjection } from './attribution.js';
 import { correlationProjection } from './correlation.js';
+import { cashFractionProjection } from './cashFraction.js';
 import { performanceProjection } from './performance.js';
 import { portfolioProjection } from './portfolio.js';
 import { positionsProjection } from './positions.js';
@@ -17,6 +18,7 @@ export * from './performance.js';
 export * from './portfolio.js';
 export * from './positions.js';
 export * from './correlation.js';
+export * from './cashFraction.js';
 export * from './attribution.js';
 export * from './trades.js';
 export * from './allocationHistory.js';
@@ -36,6 +38,7 @@ export function standardProjections(options: MetricOptions & { readonly keep?: n
     performance: performanceProjection(metricOptions),
     positions: positionsProjection,
     correlation: correlationProjection,
+    cashFraction: cashFractionProjection,
     attribution: attributionProjection,
     trades: tradesProjection(kept),
     allocationHistory: allocationHistoryProjection(kept),

@@ -95,9 +95,28 @@ describe('stratafolio backtest', async () => {
     expect(out).toContain(`portfolio bt in ${url}`);
     expect(out).toMatch(/^slices {4}80 this run, 80 in all \(2023-01-02 … \d{4}-\d{2}-\d{2}\), \d+ events$/m);
     expect(out).toMatch(/^value {5}\d+\.\d{2} from 250000\.00/m);
-    expect(out).toMatch(/^strategy\s+kind\s+state\s+value\s+weight\s+return$/m);
+    expect(out).toMatch(/^strategy\s+kind\s+state\s+value\s+weight\s+return\s+avg cash$/m);
     expect(out).toMatch(/^bh\s+buy-and-hold\s+running/m);
     expect(out).toMatch(/^tf\s+trend-following\s+running/m);
+  });
+
+  it('resuming with a corrected bar file is refused, naming the first recorded bar that differs, and appends nothing', async () => {
+    const url = `sqlite:${join(scratch, 'corrected.db')}`;
+    expect((await cli('backtest', '--config', configPath, '--bars', bars, '--store', url, '--json')).code).toBe(0);
+    const before = await eventCount(url);
+    const lines = readFileSync(bars, 'utf8').split('\n');
+    const cells = (lines[21] as string).split(',');
+    expect(cells[4]).not.toBe(cells[5]);
+    cells[5] = cells[4] as string; // one close of one bar corrected (to its low, so the bar stays valid)
+    lines[21] = cells.join(',');
+    const corrected = join(scratch, 'corrected.csv');
+    writeFileSync(corrected, lines.join('\n'));
+    const { code, out, err } = await cli('backtest', '--config', configPath, '--bars', corrected, '--store', url, '--json');
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(`the bar at ${cells[0]}`);
+    expect(err).toContain(`${cells[1]} closes at ${cells[5]} in the source`);
+    expect(await eventCount(url)).toBe(before);
   });
 
   it('a bad row (negative price on line 7) exits 2 with one line naming file, line and column, and appends nothing', async () => {

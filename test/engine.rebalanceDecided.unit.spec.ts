@@ -68,7 +68,7 @@ describe('RebalanceDecided', () => {
   });
 
   it('records the solver report of the mixed-integer allocation and the cap on funded strategies', async () => {
-    const events = await run({ algorithm: 'mip', params: { score: 'meanReturn', maxStrategies: 2, maxWeight: 0.45 }, frequency: 'monthly' }, true);
+    const events = await run({ algorithm: 'mip', params: { score: 'meanReturn', maxStrategies: 2, maxWeight: 0.45 }, frequency: 'monthly', minHistory: 0 }, true);
     const d = ofType(events, 'RebalanceDecided')[0]!;
     expect(d.data.algorithm).toBe('mip');
     expect(d.data.solver).toMatchObject({ status: 'optimal' });

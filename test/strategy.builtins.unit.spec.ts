@@ -96,9 +96,17 @@ describe('trend following', () => {
     ]);
   });
 
-  it('with allowShort: reverses to short below, and does not resize while the side holds', () => {
+  it('with allowShort: reverses to short below, and re-sizes a held side only beyond its tolerance', () => {
     // Bar 3: 5000 / 13 = 384 (cash 5008). Bar 5: value 5008 + 384 × 9 = 8464; −4232 / 9 = −470 → from 384: −854.
-    expect(simulateBars(createTrendFollowingStrategy({ fast: 2, slow: 3, allowShort: true, positionSize: '0.5' }), path).orders).toEqual([
+    // Bar 6: cash 12694, value 12694 − 470 × 8 = 8934; the short (−3760) is 707 from its target −4467 (more than
+    // 10% of it): −4467 / 8 = −558 → −88. With a tolerance of 1 it holds.
+    const params = { fast: 2, slow: 3, allowShort: true, positionSize: '0.5' };
+    expect(simulateBars(createTrendFollowingStrategy(params), path).orders).toEqual([
+      { bar: 3, orders: { AAA: '384' } },
+      { bar: 5, orders: { AAA: '-854' } },
+      { bar: 6, orders: { AAA: '-88' } },
+    ]);
+    expect(simulateBars(createTrendFollowingStrategy({ ...params, resizeTolerance: 1 }), path).orders).toEqual([
       { bar: 3, orders: { AAA: '384' } },
       { bar: 5, orders: { AAA: '-854' } },
     ]);

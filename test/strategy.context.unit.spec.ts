@@ -171,7 +171,7 @@ describe('what the context exposes', () => {
   it('has exactly the StrategyContext fields, frozen', () => {
     const { ctx } = setup();
     expect(Object.keys(ctx).sort()).toEqual(
-      ['barIndex', 'history', 'ledger', 'order', 'orderSized', 'orderTargetPercent', 'orderTargetValue', 'orderValue', 'params', 'strategyId', 'time'].sort(),
+      ['barIndex', 'capitalMoved', 'expectedQuantity', 'history', 'ledger', 'order', 'orderSized', 'orderTargetPercent', 'orderTargetValue', 'orderValue', 'params', 'pendingOrders', 'strategyId', 'time'].sort(),
     );
     expect(Object.isFrozen(ctx)).toBe(true);
     expect(ctx.strategyId).toBe('alpha');

@@ -40,8 +40,16 @@ export interface RunSummaryJson {
     readonly cash: string;
     readonly weight: number;
     readonly timeWeightedReturn: number;
+    /** Mean of cash ÷ value over the marks that valued the strategy above zero (null before any). */
+    readonly averageCashFraction: number | null;
     readonly positions: Readonly<Record<string, string>>;
   }[];
+  /**
+   * Where losses went past what the configured risk rules bound: a strategy whose drawdown went beyond
+   * `risk.maxDrawdown` (by more than a quarter of the limit), a strategy or the portfolio valued below zero. Empty when
+   * the rules held.
+   */
+  readonly riskBreaches: readonly string[];
 }
 
 /** Statistics of a run, folded from its log by the projections (null where a figure is undefined, e.g. too few bars). */
@@ -152,8 +160,10 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
       cash: st.cash,
       weight: value.isZero() ? 0 : dec(st.value).div(value).toNumber(),
       timeWeightedReturn: (k.strategies.get(st.id)?.navIndex ?? 1) - 1,
+      averageCashFraction: averageCash(k.strategies.get(st.id)),
       positions: st.positions,
     })),
+    riskBreaches: riskBreaches(portfolio, s.strategies),
   };
 }
 
@@ -170,10 +180,19 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     `head hash ${s.headHash}`,
     '          keep it apart: audit --verify --expect-head <hash> detects a cut log',
     `netting   saved ${money(s.netting.commissionSaved)} in commission; traded ${money(s.netting.grossTradedValue)} gross, ${money(s.netting.netTradedValue)} net`,
+    ...(s.riskBreaches.length === 0 ? [] : s.riskBreaches.flatMap((b) => wrapText('RISK      ', b))),
     '',
     formatTable(
-      ['strategy', 'kind', 'state', 'value', 'weight', 'return'],
-      s.strategies.map((st) => [st.id, st.kind.length > 16 ? `${st.kind.slice(0, 15)}…` : st.kind, st.state, money(st.value), pct(st.weight), pct(st.timeWeightedReturn)]),
+      ['strategy', 'kind', 'state', 'value', 'weight', 'return', 'avg cash'],
+      s.strategies.map((st) => [
+        st.id,
+        st.kind.length > 16 ? `${st.kind.slice(0, 15)}…` : st.kind,
+        st.state,
+        money(st.value),
+        pct(st.weight),
+        pct(st.timeWeightedReturn),
+        st.averageCashFraction === null ? '-' : pct(st.averageCashFraction),
+      ]),
     ),
     ...incidentLines(s.statistics),
     '',
@@ -205,5 +224,34 @@ export function incidentLines(st: RunStatistics): string[] {
     out.push('', `paused ${st.paused.length}`);
     for (const p of st.paused) out.push(...wrapText(`  ${p.strategyId} since ${p.since ?? 'the start'}: `, p.reason));
   }
+  return out;
+}
+
+/** A strategy's average cash fraction over the marks that valued it (null before any). */
+function averageCash(record: { readonly cashFractionSum: number; readonly cashFractionMarks: number } | undefined): number | null {
+  return record === undefined || record.cashFractionMarks === 0 ? null : record.cashFractionSum / record.cashFractionMarks;
+}
+
+/**
+ * The losses the risk rules did not bound, said plainly. The drawdown limit acts at the first mark beyond it, so a
+ * strategy lands one bar's move past it; beyond a quarter of the limit more, the rule did not hold its losses (a paused
+ * strategy keeps its positions, a short can rise past its equity).
+ */
+function riskBreaches(portfolio: Portfolio, strategies: readonly { readonly id: string; readonly value: string }[]): string[] {
+  const out: string[] = [];
+  const risk = portfolio.kernel.config.risk;
+  const limit = risk.maxDrawdown;
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  for (const st of strategies) {
+    const record = portfolio.kernel.strategies.get(st.id);
+    if (record === undefined) continue;
+    if (limit !== null && record.worstDrawdown < -limit * 1.25) {
+      const action = risk.drawdownAction === 'pause' ? 'drawdownAction pause keeps the positions of a paused strategy' : 'its liquidation came too late';
+      out.push(`${st.id}: drawdown reached ${pct(record.worstDrawdown)}, beyond the limit of ${pct(limit)} (${action})`);
+    }
+    if (dec(st.value).isNegative()) out.push(`${st.id}: value ${dec(st.value).toFixed(2)} is below zero: it lost more than its capital`);
+  }
+  const total = dec(portfolio.status().portfolioValue);
+  if (total.isNegative()) out.push(`the portfolio's value ${total.toFixed(2)} is below zero: the risk rules did not bound its losses`);
   return out;
 }

@@ -55,6 +55,11 @@ const rebalancingSchema = z.strictObject({
   frequency: z.enum(['never', 'daily', 'weekly', 'monthly', 'quarterly']).default('monthly'),
   cooldownDays: z.number().min(0).default(0),
   driftThreshold: z.number().positive().max(1).nullable().default(null),
+  /**
+   * Returns a strategy needs before the algorithm weighs it (absent: the algorithm's own minimum, see
+   * docs/allocation.md); until then it keeps its weight.
+   */
+  minHistory: z.number().int().min(0).optional(),
 });
 
 export const portfolioConfigSchema = z.strictObject({
@@ -78,7 +83,15 @@ export const portfolioConfigSchema = z.strictObject({
       exposureBuffer: z.number().min(0).default(0),
       /** Drawdown (fraction, e.g. 0.25) beyond which the drawdown action applies; null = no limit. */
       maxDrawdown: z.number().positive().max(1).nullable().default(null),
+      /**
+       * `pause`: the strategy stops trading and keeps its positions (they keep moving with the market); `liquidate`:
+       * its positions are sold and its cash returns to the reserve.
+       */
       drawdownAction: z.enum(['pause', 'liquidate']).default('pause'),
+      /** A strategy paused by the drawdown limit resumes after this many bars (absent: no resume by bar count). */
+      resumeAfterBars: z.number().int().positive().optional(),
+      /** …or once its drawdown from its peak has recovered to less than this fraction (absent: no resume by level). */
+      resumeWhenDrawdownBelow: z.number().positive().max(1).optional(),
       /** What the supervisor does with a strategy whose code throws. */
       faultPolicy: z.enum(['pause', 'liquidate', 'stop']).default('pause'),
     })

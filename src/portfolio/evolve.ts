@@ -4,7 +4,7 @@ import type { SealedEvent } from '../../events/envelope.js';
 import { dictionary } from '../collections/dictionary.js';
 import { AllocationError } from '../errors.js';
 import { ZERO, dec, type Dec } from '../money/decimal.js';
-import { newStrategyRecord, returnBase, type PortfolioState, type StrategyRecord } from './portfolioState.js';
+import { DRAWDOWN_RESUME, newStrategyRecord, returnBase, type PortfolioState, type StrategyRecord } from './portfolioState.js';
 
 const REMOVAL_REASON = /^removal requested \(liquidate=(true|false)\)$/;
 
@@ -31,6 +31,11 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       const amount = dec(event.data.amount);
       moveCapital(state, event.data.from, amount.neg());
       moveCapital(state, event.data.to, amount);
+      // An initial allocation is recorded before the strategy's first call in its slice; every other transfer after.
+      if (event.data.reason === 'initial allocation' && event.data.to !== RESERVE) {
+        const record = mustGet(state, event.data.to);
+        record.flowBeforeCall = record.flowBeforeCall.plus(amount);
+      }
       break;
     }
     case 'StrategyLifecycleChanged': {
@@ -38,6 +43,10 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       // A removal is recorded only as the lifecycle change it causes; the request it carries survives a restart.
       const removal = REMOVAL_REASON.exec(event.data.reason);
       if (removal) record.pendingRemoval = { liquidate: removal[1] === 'true' };
+      if (event.data.to === 'paused') record.pause = { reason: event.data.reason, sinceBar: state.barIndex, sinceTime: event.metadata.barTime ?? null };
+      else record.pause = null;
+      // After a drawdown pause the limit measures new losses: the peak restarts where the strategy resumes.
+      if (event.data.from === 'paused' && event.data.to === 'running' && event.data.reason.startsWith(DRAWDOWN_RESUME)) record.navPeak = record.navIndex;
       break;
     }
     case 'OrderPlaced':
@@ -61,7 +70,16 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
     case 'BarMarked': {
       const time = event.metadata.barTime ?? '';
       applyMarks(state, time, event.data.marks);
-      for (const id of Object.keys(event.data.strategyValues)) recordValue(mustGet(state, id), time, dec(event.data.strategyValues[id] as string));
+      for (const id of Object.keys(event.data.strategyValues)) {
+        const record = mustGet(state, id);
+        const value = dec(event.data.strategyValues[id] as string);
+        recordValue(record, time, value);
+        const cash = event.data.strategyCash[id];
+        if (cash !== undefined && record.lastValueNumber > 0) {
+          record.cashFractionSum += Number(cash) / record.lastValueNumber;
+          record.cashFractionMarks += 1;
+        }
+      }
       // The configured allocation is the first decision: schedules count from the first slice.
       if (state.barIndex === 0 && state.rebalanceCount === 0) state.lastRebalanceTime = time;
       state.barIndex += 1;
@@ -70,6 +88,8 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
     }
     case 'RebalanceDecided':
       state.targetWeights = Object.assign(dictionary<number>(), state.targetWeights, event.data.finalWeights);
+      // A strategy left out keeps its weight: that weight becomes its target, so it does not trigger drift.
+      for (const id of Object.keys(event.data.leftOut ?? {})) state.targetWeights[id] = event.data.weightsBefore[id] ?? 0;
       state.rebalanceCount += 1;
       if (event.metadata.barTime) state.lastRebalanceTime = event.metadata.barTime;
       break;
@@ -113,13 +133,18 @@ function moveCapital(state: PortfolioState, party: string, amount: Dec): void {
 function recordValue(record: StrategyRecord, time: string, value: Dec): void {
   const base = returnBase(record);
   const valueNumber = value.toNumber();
-  if (base > 0) {
+  // A strategy at exactly zero has been emptied by a transfer (a rebalance gave all its capital away): that is not a
+  // loss, and an index at zero could never recover, so its drawdown index holds until it is funded again.
+  if (base > 0 && valueNumber !== 0) {
     record.navIndex *= valueNumber / base;
     record.navPeak = Math.max(record.navPeak, record.navIndex);
+    if (record.navPeak > 0) record.worstDrawdown = Math.min(record.worstDrawdown, record.navIndex / record.navPeak - 1);
   }
   record.performance.update(time, valueNumber, record.flowSinceMark.isZero() ? 0 : record.flowSinceMark.toNumber());
   record.lastValue = value;
   record.lastValueNumber = valueNumber;
+  record.flowAfterLastCall = record.flowSinceMark.minus(record.flowBeforeCall);
+  record.flowBeforeCall = ZERO;
   record.flowSinceMark = ZERO;
 }
 

@@ -16,6 +16,10 @@ export interface StrategyRecord {
   readonly performance: StrategyPerformance;
   /** Net capital moved in (+) or out (−) since the last BarMarked. */
   flowSinceMark: Dec;
+  /** Of `flowSinceMark`, what moved before the strategy's call in the slice (its initial allocation). */
+  flowBeforeCall: Dec;
+  /** Net capital moved in the previous slice after the strategy's call (set at each BarMarked). */
+  flowAfterLastCall: Dec;
   /** Value at the last BarMarked (zero before its first: it starts from nothing). */
   lastValue: Dec;
   /** `lastValue` as the nearest number (returns are statistics). */
@@ -26,7 +30,26 @@ export interface StrategyRecord {
   /** Set by a removal request (recorded in the lifecycle change it causes); the strategy is removed once flat. */
   pendingRemoval: { readonly liquidate: boolean } | null;
   removed: boolean;
+  /** Sum of cash ÷ value over the marks that valued it above zero, and their count (its average cash fraction). */
+  cashFractionSum: number;
+  cashFractionMarks: number;
+  /** The deepest drawdown the limit measured at a mark (0 or negative), for the summary's risk check. */
+  worstDrawdown: number;
+  /** Why and since when the strategy is paused (from the lifecycle change that paused it); null when not paused. */
+  pause: PauseRecord | null;
 }
+
+/** A pause as the log records it: the lifecycle change's reason, the slice index and bar time it happened at. */
+export interface PauseRecord {
+  readonly reason: string;
+  readonly sinceBar: number;
+  readonly sinceTime: string | null;
+}
+
+/** The reason prefix of a pause by the drawdown limit (only such a pause has a resume rule). */
+export const DRAWDOWN_PAUSE = 'risk: drawdown';
+/** The reason prefix of a resume by the drawdown rule. */
+export const DRAWDOWN_RESUME = 'risk: resumed';
 
 /** An accepted order waiting for the next slice's open (fill mode `next-open`). */
 export interface PendingOrder {
@@ -114,7 +137,16 @@ export function newStrategyRecord(
   const performance = new StrategyPerformance(id, { lookback });
   performance.start(0);
   // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
-  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false };
+  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowAfterLastCall: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };
+}
+
+/**
+ * Net capital moved to (+) or from (−) a strategy since its call in the previous slice, read at its call in this one:
+ * what moved after that call (rebalance transfers, liquidation cover) plus what moved in this slice before the call
+ * (its initial allocation). Derived from the log alone, so a resumed run sees the same figure.
+ */
+export function capitalMovedSinceCall(record: StrategyRecord): Dec {
+  return record.flowAfterLastCall.plus(record.flowSinceMark);
 }
 
 /** The base of a strategy's next return (value at the last mark plus transfers since) as a number. */

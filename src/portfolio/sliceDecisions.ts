@@ -17,7 +17,7 @@ import { executeSliceOrders, estimateCashCost, type ExecutableOrder } from './sl
 import { canMove } from './strategyLifecycle.js';
 import type { StrategyBook } from './strategyBook.js';
 import { mustGet } from './evolve.js';
-import { returnBase, type PendingOrder, type PortfolioState } from './portfolioState.js';
+import { DRAWDOWN_PAUSE, DRAWDOWN_RESUME, returnBase, type PendingOrder, type PortfolioState } from './portfolioState.js';
 
 const CENT = new Dec('0.01');
 
@@ -270,6 +270,8 @@ export function decideRebalance(
   let decision: AllocationDecision;
   let algorithmName: string;
   let parameters: Record<string, unknown>;
+  // Strategies the algorithm does not weigh, and why: they keep what they hold, the others share the rest.
+  const leftOut: Record<string, string> = dictionary();
   if (manual) {
     trigger = 'manual';
     reason = manual.reason;
@@ -282,7 +284,8 @@ export function decideRebalance(
     const current: Weights = dictionary();
     const target: Weights = dictionary();
     const weights = d.currentWeights();
-    for (const id of eligible) {
+    // Drift is measured on the strategies that can be rebalanced: a paused one's weight is not a target to hold.
+    for (const id of eligible.filter((x) => d.lifecycleOf(x) === 'running')) {
       current[id] = weights[id] ?? 0;
       target[id] = state.targetWeights[id] ?? 0;
     }
@@ -296,24 +299,47 @@ export function decideRebalance(
     if (!verdict.rebalance) return { events: [], plan: null };
     trigger = verdict.trigger ?? 'schedule';
     reason = verdict.reason;
-    const performances: Record<string, StrategyPerformance> = dictionary();
-    for (const id of eligible) performances[id] = mustGet(state, id).performance;
-    decision = algorithm.decide(performances);
     algorithmName = algorithm.name;
     parameters = { ...algorithm.parameters };
+    const minHistory = Math.min(minHistoryOf(d.config, algorithm), d.config.lookback);
+    const weighed: string[] = [];
+    for (const id of state.activeIds) {
+      const lifecycle = d.lifecycleOf(id);
+      const record = mustGet(state, id);
+      if (lifecycle === 'paused') {
+        const since = record.pause?.sinceTime ?? null;
+        leftOut[id] = `paused${since ? ` since ${since}` : ''}: ${record.pause?.reason ?? 'paused'}`;
+      } else if (lifecycle === 'liquidating' || lifecycle === 'stopped') {
+        leftOut[id] = lifecycle;
+      } else if (lifecycle === 'running' && record.performance.count < minHistory) {
+        leftOut[id] = `warm-up: ${record.performance.count} of ${minHistory} returns`;
+      } else if (lifecycle === 'running') {
+        weighed.push(id);
+      }
+    }
+    decision = decideOver(algorithm, weighed, state, leftOut);
   }
   const strategies = holdings(d);
   const pv = d.portfolioValue();
+  // The weighed strategies share what the left-out ones do not hold: the algorithm's weights are of that share.
+  let keptValue = ZERO;
+  for (const id of Object.keys(leftOut)) keptValue = keptValue.plus(strategies[id]?.value ?? ZERO);
+  const liveShare = pv.isZero() || Object.keys(leftOut).length === 0 ? 1 : Math.max(0, pv.minus(keptValue).div(pv).toNumber());
+  if (liveShare !== 1) {
+    const scaled: Weights = dictionary();
+    for (const [id, w] of Object.entries(decision.finalWeights)) scaled[id] = w * liveShare;
+    decision = { ...decision, finalWeights: scaled };
+  }
   const plan = planRebalance(decision.finalWeights, strategies, pv, d.markOf);
   const rebalanceId = `r${state.rebalanceCount + 1}`;
   const inputs: Record<string, Record<string, unknown>> = dictionary();
-  for (const id of Object.keys(decision.finalWeights).sort()) {
+  for (const id of [...Object.keys(decision.finalWeights), ...Object.keys(leftOut)].sort()) {
     // The value the plan used is money: it is recorded exactly, whatever number the algorithm read.
     inputs[id] = { ...(Object.hasOwn(decision.inputs, id) ? decision.inputs[id] : {}), value: decStr(strategies[id]?.value ?? ZERO) };
   }
   const before = d.currentWeights();
   const weightsBefore: Weights = dictionary();
-  for (const id of Object.keys(decision.finalWeights)) weightsBefore[id] = before[id] ?? 0;
+  for (const id of [...Object.keys(decision.finalWeights), ...Object.keys(leftOut)]) weightsBefore[id] = before[id] ?? 0;
   const event = domainEvent('RebalanceDecided', {
     rebalanceId,
     trigger,
@@ -328,8 +354,49 @@ export function decideRebalance(
     solver: decision.solver ? structuredClone(decision.solver) : null,
     portfolioValue: decStr(pv),
     targets: dictionaryOf(Object.entries(plan.targets).map(([k, v]) => [k, decStr(v)] as const)),
+    ...(Object.keys(leftOut).length > 0 ? { leftOut: { ...leftOut } } : {}),
   });
   return { events: [event], plan: { rebalanceId, decreases: plan.decreases, increases: plan.increases, sales: plan.sales } };
+}
+
+/**
+ * Returns a strategy needs before `algorithm` weighs it: `rebalancing.minHistory` when set; else 0 for `fixed` (it reads
+ * no statistic), and for the others the algorithm's `lookback` parameter when it has one, otherwise 20.
+ */
+export function minHistoryOf(config: PortfolioConfig, algorithm: AllocationAlgorithm): number {
+  const configured = config.rebalancing?.minHistory;
+  if (configured !== undefined) return configured;
+  if (algorithm.name === 'fixed') return 0;
+  const lookback = algorithm.parameters['lookback'];
+  return typeof lookback === 'number' && Number.isSafeInteger(lookback) && lookback > 0 ? lookback : DEFAULT_MIN_HISTORY;
+}
+
+const DEFAULT_MIN_HISTORY = 20;
+
+/**
+ * The algorithm's decision over the weighed strategies. For `mip`, a strategy whose score cannot be computed (zero
+ * volatility, no returns) is left out and keeps its weight, so that missing inputs never send capital to the reserve;
+ * with nothing left to weigh the decision is empty (every strategy keeps its weight).
+ */
+function decideOver(algorithm: AllocationAlgorithm, weighed: readonly string[], state: PortfolioState, leftOut: Record<string, string>): AllocationDecision {
+  const empty: AllocationDecision = { inputs: {}, rawWeights: {}, finalWeights: {}, bindingConstraints: [], solver: null };
+  if (weighed.length === 0) return empty;
+  const performances = (ids: readonly string[]): Record<string, StrategyPerformance> => {
+    const out: Record<string, StrategyPerformance> = dictionary();
+    for (const id of ids) out[id] = mustGet(state, id).performance;
+    return out;
+  };
+  const decision = algorithm.decide(performances(weighed));
+  const score = algorithm.name === 'mip' ? algorithm.parameters['score'] : undefined;
+  if (typeof score !== 'string') return decision;
+  const usable = weighed.filter((id) => {
+    const value = decision.inputs[id]?.[score];
+    if (value !== null && value !== undefined) return true;
+    leftOut[id] = `no usable ${score}`;
+    return false;
+  });
+  if (usable.length === weighed.length) return decision;
+  return usable.length === 0 ? empty : algorithm.decide(performances(usable));
 }
 
 /** A rebalance's transfers: decreases to the reserve (at most each strategy's cash), then increases, pro rata if the reserve falls short. */
@@ -370,6 +437,28 @@ export function mergeOrders(orders: readonly RequestedOrder[]): RequestedOrder[]
     .filter(([, q]) => !q.isZero())
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([symbol, quantity]) => ({ symbol, quantity }));
+}
+
+/**
+ * A strategy's own orders joined by a rebalance's sales. A sale raises cash from what the strategy will still hold
+ * once its own orders and those waiting to fill (next-open) are done: it never sells a position the strategy is
+ * already closing, so a long position cannot be turned short by the two together.
+ */
+export function joinRebalanceSales(d: Decider, id: string, own: readonly RequestedOrder[], sales: readonly RequestedOrder[]): RequestedOrder[] {
+  const after = new Map<string, DecT>();
+  for (const p of d.ledgerOf(id).positions.values()) after.set(p.symbol, p.quantity);
+  for (const o of d.state.pendingOrders) if (o.strategyId === id) after.set(o.symbol, (after.get(o.symbol) ?? ZERO).plus(o.quantity));
+  for (const o of own) after.set(o.symbol, (after.get(o.symbol) ?? ZERO).plus(o.quantity));
+  const capped: RequestedOrder[] = [];
+  for (const sale of sales) {
+    const left = after.get(sale.symbol) ?? ZERO;
+    // A sale reduces a long holding (negative quantity) or a short one (positive): at most what is left of it.
+    const sameSign = sale.quantity.isNegative() ? left.isPositive() && !left.isZero() : left.isNegative();
+    if (!sameSign) continue;
+    const quantity = sale.quantity.isNegative() ? Dec.max(sale.quantity, left.neg()) : Dec.min(sale.quantity, left.neg());
+    if (!quantity.isZero()) capped.push({ symbol: sale.symbol, quantity });
+  }
+  return mergeOrders([...own, ...capped]);
 }
 
 /**
@@ -498,18 +587,47 @@ export function decideCompletion(d: Decider, id: string): DomainEvent[] {
   return events;
 }
 
+/** A strategy's transfer-neutral drawdown at the current marks (0 at its peak, −0.2 at 20% below it), or null before it has a value. */
+function currentDrawdown(d: Decider, id: string): number | null {
+  const record = mustGet(d.state, id);
+  const base = returnBase(record);
+  const value = d.valueOf(id);
+  // Emptied by a transfer, not by a loss (see recordValue in evolve.ts).
+  if (!(base > 0) || value.isZero()) return null;
+  const index = record.navIndex * (value.toNumber() / base);
+  return index / Math.max(record.navPeak, index) - 1;
+}
+
+/**
+ * A strategy paused by the drawdown limit runs again when its resume rule is met: `risk.resumeAfterBars` slices after
+ * the pause, or once its drawdown has recovered to less than `risk.resumeWhenDrawdownBelow` (whichever comes first).
+ * Without either rule it stays paused until a resume command.
+ */
+export function decideDrawdownResume(d: Decider, id: string): DomainEvent[] {
+  const { resumeAfterBars, resumeWhenDrawdownBelow } = d.config.risk;
+  if (resumeAfterBars === undefined && resumeWhenDrawdownBelow === undefined) return [];
+  if (d.lifecycleOf(id) !== 'paused') return [];
+  const pause = mustGet(d.state, id).pause;
+  if (pause === null || !pause.reason.startsWith(DRAWDOWN_PAUSE)) return [];
+  const bars = d.state.barIndex - pause.sinceBar;
+  if (resumeAfterBars !== undefined && bars >= resumeAfterBars) {
+    return decideLifecycle(d, id, 'running', `${DRAWDOWN_RESUME} after ${bars} bars paused (resumeAfterBars ${resumeAfterBars})`);
+  }
+  const drawdown = currentDrawdown(d, id);
+  if (resumeWhenDrawdownBelow !== undefined && drawdown !== null && -drawdown < resumeWhenDrawdownBelow) {
+    return decideLifecycle(d, id, 'running', `${DRAWDOWN_RESUME}: drawdown ${(drawdown * 100).toFixed(2)}% within ${(resumeWhenDrawdownBelow * 100).toFixed(2)}% (resumeWhenDrawdownBelow)`);
+  }
+  return [];
+}
+
 /** A running strategy whose transfer-neutral drawdown is beyond the limit is paused or liquidated. */
 export function decideDrawdownLimit(d: Decider, id: string): DomainEvent[] {
   const limit = d.config.risk.maxDrawdown;
   if (limit === null || d.lifecycleOf(id) !== 'running') return [];
-  const record = mustGet(d.state, id);
-  const base = returnBase(record);
-  if (!(base > 0)) return [];
-  const index = record.navIndex * (d.valueOf(id).toNumber() / base);
-  const drawdown = index / Math.max(record.navPeak, index) - 1;
-  if (!(drawdown < -limit)) return [];
+  const drawdown = currentDrawdown(d, id);
+  if (drawdown === null || !(drawdown < -limit)) return [];
   const to = d.config.risk.drawdownAction === 'liquidate' ? 'liquidating' : 'paused';
-  return decideLifecycle(d, id, to, `risk: drawdown ${(drawdown * 100).toFixed(2)}% beyond the limit of ${(limit * 100).toFixed(2)}%`);
+  return decideLifecycle(d, id, to, `${DRAWDOWN_PAUSE} ${(drawdown * 100).toFixed(2)}% beyond the limit of ${(limit * 100).toFixed(2)}%`);
 }
 
 /** BarMarked, the last event of every slice: the marks, every strategy's value and cash, the reserve and the total. */

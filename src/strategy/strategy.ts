@@ -34,17 +34,31 @@ export interface StrategyContext<P extends StrategyParams = StrategyParams> {
   readonly barIndex: number;
   readonly ledger: LedgerView;
   readonly history: PriceHistory;
+  /**
+   * The strategy's own accepted orders still waiting to fill (fill mode `next-open`: an order decided on one bar fills
+   * at the next bar's open, so on that next bar it is not in the ledger yet). Empty when nothing waits.
+   */
+  readonly pendingOrders: readonly OrderIntent[];
+  /**
+   * Net capital moved to (+) or from (−) the strategy since its previous call: its initial allocation on its first
+   * call, a rebalance's transfer on the call after it. Zero when nothing moved.
+   */
+  readonly capitalMoved: Dec;
+  /** What the strategy will hold of `symbol` once its waiting orders fill: the ledger's quantity plus the pending ones. */
+  expectedQuantity(symbol: string): Dec;
   /** Buys (qty > 0) or sells (qty < 0) `quantity` units. */
   order(symbol: string, quantity: Dec | DecString | number): void;
   /** Trades `value` of base currency worth of `symbol` at the latest close (whole units, rounded towards zero). */
   orderValue(symbol: string, value: Dec | DecString | number): void;
-  /** Trades to hold `value` worth of `symbol` (whole units, rounded towards zero). */
+  /** Trades to hold `value` worth of `symbol` (whole units, rounded towards zero), counting waiting orders as held. */
   orderTargetValue(symbol: string, value: Dec | DecString | number): void;
-  /** Trades to hold `percent` (0.25 = 25%) of the strategy's value in `symbol`. */
+  /** Trades to hold `percent` (0.25 = 25%) of the strategy's value in `symbol`, counting waiting orders as held. */
   orderTargetPercent(symbol: string, percent: Dec | DecString | number): void;
   /**
    * Buys or sells the quantity the strategy's configured position sizer gives for `symbol` at its latest close
-   * (risk-based, portfolio-weight or beta; `stopPrice` for risk-based sizing). Throws when no sizer is configured.
+   * (risk-based, portfolio-weight or beta; `stopPrice` for risk-based sizing), less what waiting orders on the same
+   * side already ask for (so a strategy that repeats the call while its order waits does not order twice).
+   * Throws when no sizer is configured.
    */
   orderSized(symbol: string, side: 'buy' | 'sell', options?: { readonly stopPrice?: Dec | DecString }): void;
 }

@@ -22,6 +22,10 @@ export interface StrategyCallArgs {
   readonly history: PriceHistory;
   readonly markOf: (symbol: string) => Dec | undefined;
   readonly sizer?: PositionSizer;
+  /** The strategy's own accepted orders waiting to fill. */
+  readonly pendingOrders?: readonly OrderIntent[];
+  /** Net capital moved to (+) or from (−) the strategy since its previous call. */
+  readonly capitalMoved?: Dec;
 }
 
 /** Calls `strategy.init` or `strategy.onBar` with a fresh context; never throws (a thrown error becomes the outcome). */
@@ -35,6 +39,8 @@ export function runStrategyCall(phase: 'init' | 'onBar', strategy: Strategy, arg
       ledger: createLedgerView(args.ledger, args.markOf),
       history: args.history,
       ...(args.sizer ? { sizer: args.sizer } : {}),
+      ...(args.pendingOrders && args.pendingOrders.length > 0 ? { pendingOrders: args.pendingOrders } : {}),
+      ...(args.capitalMoved ? { capitalMoved: args.capitalMoved } : {}),
     });
     if (phase === 'init') {
       strategy.init?.(call.ctx);

@@ -27,6 +27,10 @@ export interface StrategyContextInput<P extends StrategyParams = StrategyParams>
   readonly sizing?: OrderSizing;
   /** The strategy's position sizer, when its config names one (used by `orderSized`). */
   readonly sizer?: PositionSizer;
+  /** The strategy's own accepted orders waiting to fill (absent: none). */
+  readonly pendingOrders?: readonly OrderIntent[];
+  /** Net capital moved to (+) or from (−) the strategy since its previous call (absent: none). */
+  readonly capitalMoved?: Dec;
 }
 
 /** A context plus the function that closes it and hands back what the strategy asked for. */
@@ -52,6 +56,10 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
   const { strategyId, history } = input;
   const lotSize = readLotSize(input.sizing?.lotSize, strategyId);
   const pending = new Map<string, Dec>();
+  const waitingList: readonly OrderIntent[] = Object.freeze((input.pendingOrders ?? []).map((o) => Object.freeze({ symbol: o.symbol, quantity: new Dec(o.quantity) })));
+  const waiting = new Map<string, Dec>();
+  for (const o of waitingList) waiting.set(o.symbol, (waiting.get(o.symbol) ?? ZERO).plus(o.quantity));
+  const expected = (symbol: string): Dec => input.ledger.quantity(symbol).plus(waiting.get(symbol) ?? ZERO);
   let open = true;
   let ledgerValue: Dec | undefined;
 
@@ -84,7 +92,7 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
   const targetValue = (symbol: string, value: Dec, helper: string): void => {
     const price = priceOf(symbol, helper);
     const target = units(value.div(price));
-    const current = input.ledger.quantity(symbol).plus(pending.get(symbol) ?? ZERO);
+    const current = expected(symbol).plus(pending.get(symbol) ?? ZERO);
     record(symbol, target.minus(current));
   };
 
@@ -97,6 +105,12 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
     barIndex: input.barIndex,
     ledger,
     history: readHistory,
+    pendingOrders: waitingList,
+    capitalMoved: new Dec(input.capitalMoved ?? ZERO),
+    expectedQuantity(symbol: string): Dec {
+      checkSymbol(symbol, 'expectedQuantity', strategyId);
+      return expected(symbol);
+    },
     order(symbol: string, quantity: Dec | DecString | number): void {
       ensureOpen('order');
       const qty = amount(quantity, `strategy ${strategyId}: order(${symbol}) quantity`);
@@ -130,7 +144,11 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
       const price = priceOf(symbol, 'orderSized');
       ledgerValue ??= input.ledger.value();
       const stopPrice = options?.stopPrice === undefined ? undefined : amount(options.stopPrice, `strategy ${strategyId}: orderSized(${symbol}) stopPrice`);
-      const quantity = sizer.size({ symbol, price, equity: ledgerValue, ...(stopPrice ? { stopPrice } : {}) });
+      const sized = sizer.size({ symbol, price, equity: ledgerValue, ...(stopPrice ? { stopPrice } : {}) });
+      // Waiting orders on the same side were sized on an earlier bar: only the rest is ordered again.
+      const already = waiting.get(symbol) ?? ZERO;
+      const sameSide = side === 'buy' ? Dec.max(already, ZERO) : Dec.max(already.neg(), ZERO);
+      const quantity = Dec.max(sized.minus(sameSide), ZERO);
       record(symbol, side === 'buy' ? quantity : quantity.neg());
     },
   });

@@ -19,6 +19,7 @@ import {
   positionsView,
   standardProjections,
   strategyMetrics,
+  averageCashFraction,
   tradeSummaries,
   type AsOf,
   type RunResult,
@@ -157,6 +158,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result, annualRis
       state: ownValue(lifecycle, m.strategyId) ?? null,
       value: s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null,
       trades: trades.get(m.strategyId) ?? null,
+      averageCashFraction: averageCashFraction(s.cashFraction, m.strategyId),
     })),
     correlation: correlationView(s.correlation),
     attribution: attributionView(s.attribution),
@@ -191,6 +193,8 @@ function printReplay(io: CliIO, id: string, r: Result, annualRiskFree: number | 
     pct(m.maxDrawdown),
   ]);
   out.push(formatTable(['strategy', 'state', 'value', 'P&L', 'return', 'vol', 'Sharpe', 'Sortino', 'max DD'], rows));
+  const cash = strategyMetrics(s.performance).map((m) => `${m.strategyId} ${pct(averageCashFraction(s.cashFraction, m.strategyId) ?? Number.NaN)}`);
+  if (cash.length > 0) out.push(...wrapText('average cash (share of value, per bar): ', cash.join(', ')));
   out.push(...incidentLines(statistics));
   const c = correlationView(s.correlation);
   if (c.ids.length > 1) {

@@ -33,7 +33,7 @@ export function momentumParams(params: StrategyParams): MomentumParams {
 }
 
 /**
- * Momentum: on bars where `barIndex % rebalanceEvery === 0`, ranks the traded candidates that have
+ * Momentum: on bars where `barIndex % rebalanceEvery === 0`, and on bars where capital moved in or out since its last call, ranks the traded candidates that have
  * `lookback + 1` closes by `last / first − 1` (ties by symbol), targets 1/k of its value in each of the
  * top k = min(topN, ranked) and sells every other holding that trades in the slice. Without a ranked candidate it does nothing.
  * @throws ConfigError naming the invalid parameter.
@@ -46,7 +46,8 @@ export function createMomentumStrategy(params: StrategyParams = {}): BuiltinStra
     historyLength: window,
     onBar(ctx, slice) {
       requireHistory('momentum', ctx, window);
-      if (ctx.barIndex % p.rebalanceEvery !== 0) return;
+      // Capital moved in or out re-sizes the picks at once, instead of waiting for the next ranking day.
+      if (ctx.barIndex % p.rebalanceEvery !== 0 && ctx.capitalMoved.isZero()) return;
       const ranked: { symbol: string; score: number }[] = [];
       for (const symbol of tradedUniverse(slice, p.symbols)) {
         const closes = ctx.history.closes(symbol, window);

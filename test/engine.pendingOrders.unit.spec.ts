@@ -1,0 +1,127 @@
+// Orders waiting for the next open are part of what a strategy sees: target helpers order the difference from what is
+// held plus what waits, long-only built-ins never go short in either fill mode, and both fill modes trade alike.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Portfolio } from '../actors/portfolio.js';
+import { openEventStore } from '../events/openEventStore.js';
+import type { RecordedEvent } from '../events/envelope.js';
+import { syntheticMarket } from '../src/market/syntheticMarket.js';
+import type { BarSlice } from '../src/market/bar.js';
+import type { Strategy } from '../src/strategy/strategy.js';
+import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
+import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
+
+type FillAt = 'close' | 'next-open';
+
+async function run(config: PortfolioConfig, bars: Iterable<BarSlice> | AsyncIterable<BarSlice>, probe?: Strategy): Promise<RecordedEvent[]> {
+  const store = await openEventStore('memory:');
+  const portfolio = await Portfolio.open({ store, config, ...(probe ? { kinds: { probe: () => probe } } : {}) });
+  await portfolio.run((async function* () { yield* bars; })());
+  portfolio.close();
+  const events = await readAllEvents(store);
+  await store.close();
+  return events;
+}
+
+/** The lowest quantity each strategy ever held of any symbol, replayed from the fills. */
+function lowestHoldings(events: readonly RecordedEvent[]): Map<string, number> {
+  const held = new Map<string, number>();
+  const lowest = new Map<string, number>();
+  for (const f of ofType(events, 'FillRecorded')) {
+    const key = `${f.data.strategyId} ${f.data.symbol}`;
+    const q = (held.get(key) ?? 0) + Number(f.data.quantity);
+    held.set(key, q);
+    lowest.set(f.data.strategyId, Math.min(lowest.get(f.data.strategyId) ?? 0, q));
+  }
+  return lowest;
+}
+
+function longOnlyConfig(fillAt: FillAt, rebalanced: boolean): PortfolioConfig {
+  return testConfig({
+    capital: '1000000',
+    strategies: [
+      { id: 'bh', kind: 'buy-and-hold', allocation: '0.2' },
+      { id: 'mom', kind: 'momentum', allocation: '0.25', params: { lookback: 5, topN: 1, rebalanceEvery: 3 } },
+      { id: 'mr', kind: 'mean-reversion', allocation: '0.25', params: { lookback: 5, entryZ: 0.5, exitZ: 0.1 } },
+      { id: 'tf', kind: 'trend-following', allocation: '0.25', params: { fast: 2, slow: 5 } },
+    ],
+    execution: { fillAt, commission: { kind: 'per-share', perShare: '0.005', minimum: '1' }, slippageBps: '2' },
+    ...(rebalanced
+      ? { rebalancing: { algorithm: 'risk-parity', params: { method: 'inverse-volatility' }, constraints: { defaultMin: 0.05, defaultMax: 0.6 }, frequency: 'weekly', driftThreshold: 0.02 } }
+      : {}),
+    lookback: 20,
+  });
+}
+
+/** Random daily bars: each symbol's close walks by up to ±15% a day, its open a gap of up to ±5% from the last close. */
+const randomBars = fc
+  .array(fc.array(fc.tuple(fc.integer({ min: -150, max: 150 }), fc.integer({ min: -50, max: 50 })), { minLength: 2, maxLength: 2 }), { minLength: 15, maxLength: 40 })
+  .map((days) => {
+    const last = [100, 50];
+    return days.map((moves, i) => {
+      const closes: Record<string, string> = {};
+      const opens: Record<string, string> = {};
+      moves.forEach(([walk, gap], k) => {
+        const prev = last[k] as number;
+        opens[`S${k}`] = (prev * (1 + gap / 1000)).toFixed(2);
+        last[k] = Math.max(1, prev * (1 + walk / 1000));
+        closes[`S${k}`] = (last[k] as number).toFixed(2);
+      });
+      return slice(day(i), closes, opens);
+    });
+  });
+
+describe('long-only built-ins never hold a negative quantity', () => {
+  for (const fillAt of ['close', 'next-open'] as const) {
+    it(`over random bars, fill mode ${fillAt}, with and without rebalancing`, async () => {
+      await fc.assert(
+        fc.asyncProperty(randomBars, fc.boolean(), async (bars, rebalanced) => {
+          const lowest = lowestHoldings(await run(longOnlyConfig(fillAt, rebalanced), bars));
+          for (const [id, q] of lowest) expect(q, `${id} went short`).toBeGreaterThanOrEqual(0);
+        }),
+        { numRuns: 25, seed: fillAt === 'close' ? 11 : 12 },
+      );
+    });
+  }
+});
+
+describe('the same strategy trades alike under close and next-open', () => {
+  it('trend-following on a generated market: fill counts within a fifth of each other', async () => {
+    const fills: Record<FillAt, number> = { close: 0, 'next-open': 0 };
+    for (const fillAt of ['close', 'next-open'] as const) {
+      const config = testConfig({
+        capital: '1000000',
+        strategies: [{ id: 'tf', kind: 'trend-following', allocation: '1', params: { fast: 5, slow: 20 } }],
+        execution: { fillAt, commission: { kind: 'per-share', perShare: '0.005', minimum: '1' }, slippageBps: '2' },
+      });
+      const events = await run(config, syntheticMarket({ seed: 3, symbols: 5, bars: 300, start: '2022-01-03' }));
+      fills[fillAt] = ofType(events, 'FillRecorded').length;
+      expect(Math.min(...lowestHoldings(events).values())).toBeGreaterThanOrEqual(0);
+    }
+    expect(fills.close).toBeGreaterThan(20);
+    expect(fills['next-open'] / fills.close).toBeGreaterThan(0.8);
+    expect(fills['next-open'] / fills.close).toBeLessThan(1.25);
+  });
+});
+
+describe('the context of a next-open strategy', () => {
+  const config = testConfig({ strategies: [{ id: 's', kind: 'probe', allocation: '1' }], execution: { fillAt: 'next-open' } });
+  const bars = [slice(day(0), { A: '10' }), slice(day(1), { A: '10' }, { A: '10' }), slice(day(2), { A: '10' }, { A: '10' })];
+
+  it('shows the waiting order, and orderTargetPercent does not order it again', async () => {
+    const seen: string[] = [];
+    const probe = scripted('probe', (ctx) => {
+      seen.push(`${ctx.barIndex}: held ${ctx.ledger.quantity('A').toString()}, waiting ${ctx.pendingOrders.map((o) => `${o.symbol} ${o.quantity.toString()}`).join(',') || '-'}, expected ${ctx.expectedQuantity('A').toString()}`);
+      ctx.orderTargetPercent('A', '0.5');
+    });
+    const events = await run(config, bars, probe);
+    expect(seen).toEqual(['0: held 0, waiting -, expected 0', '1: held 0, waiting A 5000, expected 5000', '2: held 5000, waiting -, expected 5000']);
+    expect(ofType(events, 'OrderPlaced').map((e) => e.data.quantity)).toEqual(['5000']);
+  });
+
+  it('order() stays literal: it orders again while the first order waits', async () => {
+    const probe = scripted('probe', (ctx) => ctx.order('A', 10));
+    const events = await run(config, bars, probe);
+    expect(ofType(events, 'OrderPlaced').map((e) => e.data.quantity)).toEqual(['10', '10', '10']);
+  });
+});

@@ -1,0 +1,35 @@
+// The run summary says plainly when the risk rules did not bound a portfolio's losses, and says nothing when they did.
+import { describe, expect, it } from 'vitest';
+import { Portfolio } from '../actors/portfolio.js';
+import { openEventStore } from '../events/openEventStore.js';
+import { runStatistics, summarise } from '../src/cli/runSummary.js';
+import type { PortfolioConfigInput } from '../src/config/portfolioConfig.js';
+import { day, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
+
+// A symbol that falls 80% over eight bars; the strategy puts 90% of its value in it at once.
+const falling = ['100', '90', '75', '60', '45', '35', '28', '22', '20'].map((c, i) => slice(day(i), { A: c }));
+const holder = scripted('holder', (ctx) => {
+  if (ctx.expectedQuantity('A').isZero()) ctx.orderTargetPercent('A', '0.9');
+});
+
+async function breaches(risk: PortfolioConfigInput['risk']): Promise<readonly string[]> {
+  const store = await openEventStore('memory:');
+  const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk }), kinds: { holder: () => holder } });
+  for (const s of falling) await portfolio.processSlice(s);
+  const summary = summarise(portfolio, { slices: falling.length, firstBarTime: day(0) }, 'h', await runStatistics(store, 'p1', undefined));
+  portfolio.close();
+  await store.close();
+  return summary.riskBreaches;
+}
+
+describe('riskBreaches in the run summary', () => {
+  it('names a paused strategy whose loss ran far past the drawdown limit', async () => {
+    const found = await breaches({ maxDrawdown: 0.2, drawdownAction: 'pause' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^s: drawdown reached -7\d\.\d\d%, beyond the limit of 20\.00% \(drawdownAction pause keeps the positions of a paused strategy\)$/);
+  });
+
+  it('is empty when liquidation held the loss near the limit', async () => {
+    expect(await breaches({ maxDrawdown: 0.2, drawdownAction: 'liquidate' })).toEqual([]);
+  });
+});
