@@ -26,6 +26,8 @@ export interface OpenEventStoreOptions {
   readonly readAhead?: ReadAheadOptions | false;
   /** SQLite only: open an existing store for reading only (nothing in the file changes; works on a read-only filesystem). */
   readonly readOnly?: boolean;
+  /** SQLite only: appends run on a writer thread, so a caller that decides its next batch meanwhile overlaps the two. */
+  readonly writerThread?: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
         ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
         ...(options.readOnly === true ? { readOnly: true } : {}),
+        ...(options.writerThread === true ? { writerThread: true } : {}),
       });
   }
 }
