@@ -105,7 +105,7 @@ export const supervisorMachine = setup({
         previous = durable;
         await before;
       };
-      // Pull when the source can be pulled (files, BarStream): nothing is read ahead of the slice in hand.
+      // Pull when the source can be pulled (files, BarStream): at most the slice being decided is read past the last durable one.
       if (Symbol.asyncIterator in event.source) {
         for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
       } else {
