@@ -126,6 +126,9 @@ export interface PortfolioStatus {
  * Commands (add, pause, resume, remove, rebalance) are validated at once and take effect at the next slice.
  */
 export class Portfolio {
+  /** Recovery snapshots taken when their slice was decided, saved when it is durable. */
+  private readonly snapshotsDue = new Map<BarSlice, string>();
+
   private constructor(
     readonly store: EventStore,
     /** The supervisor's working parts: state, strategy actors, decide steps (read-only use outside the engine). */
@@ -253,11 +256,15 @@ export class Portfolio {
 
   /** Saves a recovery snapshot of the state after the last slice (a cache of the log: losing it costs a refold). */
   async saveSnapshot(): Promise<void> {
+    await this.store.documents.put(SNAPSHOT_COLLECTION, portfolioStream(this.kernel.portfolioId), this.snapshotText());
+  }
+
+  /** The recovery snapshot of the state after the last decided slice, as a sealed document. */
+  private snapshotText(): string {
     const kernel = this.kernel.toSnapshot();
     const stream = portfolioStream(this.kernel.portfolioId);
     const body: SnapshotBody = { configHash: configHash(this.kernel.config), kernel };
-    const text = sealDocument({ kind: SNAPSHOT_DOCUMENT_KIND, version: KERNEL_SNAPSHOT_VERSION, anchor: { stream, revision: kernel.revision, eventHash: kernel.headHash } }, body);
-    await this.store.documents.put(SNAPSHOT_COLLECTION, stream, text);
+    return sealDocument({ kind: SNAPSHOT_DOCUMENT_KIND, version: KERNEL_SNAPSHOT_VERSION, anchor: { stream, revision: kernel.revision, eventHash: kernel.headHash } }, body);
   }
 
   /** Resolves the directory of a config file, for module paths in it. */
@@ -316,12 +323,20 @@ export class Portfolio {
   private decide(slice: BarSlice): readonly SealedEvent[] {
     sliceTime(slice);
     this.checkOrder(slice);
-    return this.kernel.processSlice(slice);
+    const events = this.kernel.processSlice(slice);
+    // A snapshot due after this slice is taken now, of this slice's state (a run decides the next slice before this
+    // one is durable), and saved once the slice is durable.
+    const every = this.kernel.config.snapshotEvery;
+    if (every > 0 && this.kernel.barIndex % every === 0) this.snapshotsDue.set(slice, this.snapshotText());
+    return events;
   }
 
   private async sliceDone(slice: BarSlice, events: readonly SealedEvent[]): Promise<SliceReport> {
-    const every = this.kernel.config.snapshotEvery;
-    if (every > 0 && this.kernel.barIndex % every === 0) await this.saveSnapshot();
+    const snapshot = this.snapshotsDue.get(slice);
+    if (snapshot !== undefined) {
+      this.snapshotsDue.delete(slice);
+      await this.store.documents.put(SNAPSHOT_COLLECTION, portfolioStream(this.kernel.portfolioId), snapshot);
+    }
     const marked = events[events.length - 1];
     const data = marked?.type === 'BarMarked' ? marked.data : null;
     return {
@@ -361,7 +376,8 @@ export class Portfolio {
 
   /**
    * Runs every slice of a source in order. An async iterable (or a {@link BarStream}) is pulled one slice at a time, so
-   * a file is never read ahead; any other Observable is consumed with concatMap, each slice appended before the next starts.
+   * a file is read at most one slice ahead of the log; any other Observable is consumed with concatMap. Slice N+1 is decided while slice N is
+   * appended (never appended before it), and `onSlice` gets a slice only once it is durable (docs/engine.md).
    * On a resumed portfolio, a slice at or before the last persisted bar time is skipped when the log holds a slice at
    * exactly that time (so a killed run resumes where it stopped); any other slice that is not later than the one before
    * it is out of order or repeated.

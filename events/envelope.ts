@@ -143,21 +143,38 @@ export interface PendingEvent {
   readonly barTime: string | null;
 }
 
+/** How {@link sealEvents} treats the payloads it is given. */
+export interface SealOptions {
+  /**
+   * Check each payload against its schema (default true). Only the engine's decide steps pass false: they build every
+   * payload from typed values, so the check could not change a result (the unit and e2e suites validate what they
+   * write with `audit --verify`). Anything else offered to a store is validated at the store's boundary.
+   */
+  readonly validate?: boolean;
+}
+
 /**
- * Seals events onto a chain head: validates each payload, assigns ids and revisions, links and hashes them. Each sealed
+ * Seals events onto a chain head: validates each payload (unless told it need not), assigns ids and revisions, links and hashes them. Each sealed
  * event and its data are frozen: the data passed in becomes the event's (copy it first to keep changing it).
  * @throws InvalidEventError when a payload does not match its schema.
  */
-export function sealEvents(head: ChainHead, pending: readonly PendingEvent[]): { events: SealedEvent[]; head: ChainHead } {
+export function sealEvents(
+  head: ChainHead,
+  pending: readonly PendingEvent[],
+  options: SealOptions = {},
+): { events: SealedEvent[]; head: ChainHead } {
   const events: SealedEvent[] = [];
   const portfolioId = head.portfolioId;
+  const validate = options.validate ?? true;
   let prevHash = head.prevHash;
   let revision = head.nextRevision;
   for (const { event, barTime } of pending) {
     const type = event.type;
-    const parsed = eventDataSchemas[type].safeParse(event.data);
-    if (!parsed.success) {
-      throw new InvalidEventError(`${type} (revision ${revision}) is invalid: ${describeIssues(parsed.error.issues)}`);
+    if (validate) {
+      const parsed = eventDataSchemas[type].safeParse(event.data);
+      if (!parsed.success) {
+        throw new InvalidEventError(`${type} (revision ${revision}) is invalid: ${describeIssues(parsed.error.issues)}`);
+      }
     }
     const eventId = eventIdFor(portfolioId, revision);
     const schemaVersion = CURRENT_VERSION[type];

@@ -31,6 +31,8 @@ export interface OpenEventStoreOptions {
   readonly readOnly?: boolean;
   /** Server stores only: how long a subscription keeps retrying a lost server before it fails (ms, default 60000). */
   readonly reconnectTimeoutMs?: number;
+  /** SQLite only: appends run on a writer thread, so a caller that decides its next batch meanwhile overlaps the two. */
+  readonly writerThread?: boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
         ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
         ...(options.readOnly === true ? { readOnly: true } : {}),
+        ...(options.writerThread === true ? { writerThread: true } : {}),
       });
     case 'postgres':
       return openPostgresEventStore(location.connectionString, {

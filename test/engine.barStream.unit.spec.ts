@@ -28,7 +28,7 @@ describe('bar streams', () => {
     expect(times.map((s) => s.time)).toEqual([0, 1, 2, 3, 4].map(day));
   });
 
-  it('are pulled by the portfolio one slice at a time: no slice is read before the previous one is appended', async () => {
+  it('are pulled by the portfolio one slice at a time: at most one slice is read past the last durable one (run decides it while the other is appended)', async () => {
     const store = await openEventStore('memory:');
     const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }] }) });
     const src = counted(20);
@@ -39,8 +39,8 @@ describe('bar streams', () => {
       aheadAtEachSlice.push(src.produced() - processed);
     });
     expect(processed).toBe(20);
-    expect(Math.max(...aheadAtEachSlice)).toBe(0);
-    // A plain Observable still runs, slices in order, each appended before the next.
+    expect(Math.max(...aheadAtEachSlice)).toBeLessThanOrEqual(1);
+    // A plain Observable still runs, slices in order, each appended after the one before it.
     const more = await portfolio.run(from([slice(day(20), { AAA: '30' }), slice(day(21), { AAA: '31' })]));
     expect(more).toBe(2);
     expect(portfolio.status().lastBarTime).toBe(day(21));

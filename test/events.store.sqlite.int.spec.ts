@@ -32,13 +32,13 @@ afterEach(() => {
 });
 
 /** A contract harness over one SQLite file; `readAhead` is passed to every connection. */
-function sqliteHarness(readAhead?: ReadAheadOptions): () => Promise<EventStoreHarness> {
+function sqliteHarness(readAhead?: ReadAheadOptions, writerThread = false): () => Promise<EventStoreHarness> {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stratafolio-contract-'));
     const file = join(dir, 'store.db');
     return {
       // Each open is its own better-sqlite3 connection to the file, like a second process.
-      open: () => openEventStore(`sqlite:${file}`, readAhead ? { readAhead } : {}),
+      open: () => openEventStore(`sqlite:${file}`, { ...(readAhead ? { readAhead } : {}), ...(writerThread ? { writerThread } : {}) }),
       rewrite: async (position, change) => {
         const raw = new Database(file);
         try {
@@ -58,6 +58,8 @@ function sqliteHarness(readAhead?: ReadAheadOptions): () => Promise<EventStoreHa
 eventStoreContract('sqlite', sqliteHarness());
 // The same contract with every read served by a read-ahead worker from its first row, two rows a page.
 eventStoreContract('sqlite, reads through the read-ahead worker', sqliteHarness({ afterRows: 0, pageSize: 2 }));
+// The same contract with every append made on the store's writer thread: conflicts, retries and errors come back typed.
+eventStoreContract('sqlite, appends on the writer thread', sqliteHarness(undefined, true));
 
 describe('openEventStore with sqlite: URLs', () => {
   it('resolves a relative path against cwd, creates parent folders, and reopens the same file by absolute path', async () => {

@@ -7,7 +7,9 @@ import type { Observable } from 'rxjs';
 import { decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreBusyError, StoreConfigError, StoreReadOnlyError } from '../errors.js';
 import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore } from '../store.js';
-import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
+import { encodeBatch, type StreamHead } from './appendRules.js';
+import { isBusy, sqliteAppend } from './sqliteAppend.js';
+import { sqliteWriter, type SqliteWriter } from './sqliteWriter.js';
 import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
 import { pagedRead } from './pagedRead.js';
 import { readAheadPages, type ReadAheadOptions } from './sqliteReadAhead.js';
@@ -34,6 +36,12 @@ export interface SqliteStoreOptions {
    * appends and document writes fail with StoreReadOnlyError. Works on a read-only file or filesystem.
    */
   readonly readOnly?: boolean;
+  /**
+   * Appends run on a writer thread with its own connection (file stores only): `append` resolves when the batch is
+   * committed, as always, but the caller's thread is free meanwhile, so a caller that computes its next batch before
+   * awaiting the last one (the engine's `run`) overlaps the two. Appends are committed in the order they are made.
+   */
+  readonly writerThread?: boolean;
 }
 
 /** Version of the table layout below, kept in PRAGMA user_version. */
@@ -83,10 +91,6 @@ CREATE TABLE IF NOT EXISTS writer_locks (
 const PAGE_SIZE = 1000;
 /** Rows read in-thread before a long read moves to a worker: short reads never pay the worker's start (≈ 30 ms). */
 const READ_AHEAD_AFTER_ROWS = 20_000;
-/** Rows per INSERT statement: one statement per append of a usual slice (SQLite allows 32 766 parameters). */
-const INSERT_CHUNK = 32;
-const INSERT_COLUMNS = 6;
-
 /** A row of a stream read: position, revision, body, hash. */
 type RawStreamRow = [number, number, string, string];
 /** A row of a read across streams: position, stream, revision, body, hash. */
@@ -118,7 +122,6 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   };
 
   const stmt = {
-    byEventId: db.prepare<[string], StoredEventRef>('SELECT stream, revision, hash, position FROM events WHERE event_id = ?'),
     head: db.prepare<[string], StreamHead>(
       'SELECT revision, hash, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
     ),
@@ -151,50 +154,10 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   };
 
-  // Multi-row INSERTs, one prepared statement per row count: a statement per row costs a native call and a reset each.
-  const inserts = new Map<number, Database.Statement<unknown[]>>();
-  const insertOf = (count: number): Database.Statement<unknown[]> => {
-    let statement = inserts.get(count);
-    if (statement === undefined) {
-      const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?)').join(', ');
-      statement = db.prepare<unknown[]>(`INSERT INTO events (stream, revision, event_id, type, body, hash) VALUES ${values}`);
-      inserts.set(count, statement);
-    }
-    return statement;
-  };
-  const target: AppendTarget = {
-    eventById: (eventId) => stmt.byEventId.get(eventId) ?? null,
-    streamHead: (stream) => stmt.head.get(stream) ?? null,
-    insert: (stream: string, rows: readonly EncodedEvent[]) => {
-      let position = -1;
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-        const count = Math.min(INSERT_CHUNK, rows.length - start);
-        const params: unknown[] = new Array(count * INSERT_COLUMNS);
-        for (let i = 0, p = 0; i < count; i += 1, p += INSERT_COLUMNS) {
-          const r = rows[start + i] as EncodedEvent;
-          params[p] = stream;
-          params[p + 1] = r.revision;
-          params[p + 2] = r.eventId;
-          params[p + 3] = r.type;
-          params[p + 4] = r.body;
-          params[p + 5] = r.hash;
-        }
-        try {
-          // The rowid SQLite reports for a multi-row INSERT is that of its last row.
-          position = Number(insertOf(count).run(params).lastInsertRowid);
-        } catch (e) {
-          // The caller throws on null, so the transaction rolls back whatever earlier chunks wrote.
-          if (isDuplicateEventId(e)) return null;
-          throw e;
-        }
-      }
-      return position;
-    },
-  };
-  // IMMEDIATE takes the write lock before the revision check, so of two writers exactly one sees the old head.
-  const appendTx = db.transaction((stream: string, rows: readonly EncodedEvent[], opts: AppendOptions) =>
-    appendBatch(target, stream, rows, opts.expectedRevision),
-  );
+  const appendHere = sqliteAppend(db);
+  // Appends on a file go through a writer thread when asked (started at the first append, ended at close).
+  const writerThreadPath = options.writerThread === true && !readOnly && path !== ':memory:' && path !== '' ? path : null;
+  let writer: SqliteWriter | null = null;
 
   const readAhead = options.readAhead ?? { afterRows: READ_AHEAD_AFTER_ROWS };
   // A worker opens the file by name, so an in-memory database is read in-thread.
@@ -302,7 +265,14 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       ensureOpen();
       refuseWrite();
       const rows = encodeBatch(stream, events);
-      const result = unlessBusy(() => appendTx.immediate(stream, rows, opts));
+      let result: AppendResult;
+      if (writerThreadPath !== null) {
+        writer ??= sqliteWriter({ path: writerThreadPath, durability, busyTimeoutMs }, url);
+        result = await writer.append(stream, rows, opts.expectedRevision);
+        ensureOpen();
+      } else {
+        result = unlessBusy(() => appendHere(stream, rows, opts.expectedRevision));
+      }
       for (const listener of [...appendListeners]) listener();
       return result;
     },
@@ -375,20 +345,11 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       for (const sub of [...live]) sub.complete();
       for (const stop of [...readAheads]) stop();
       closed = true;
+      await writer?.close();
       db.close();
       opened.cleanup();
     },
   };
-}
-
-/** Whether `e` is SQLite refusing a row because its event id is already stored (the UNIQUE (event_id) index). */
-function isDuplicateEventId(e: unknown): boolean {
-  return e instanceof Database.SqliteError && e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message.includes('events.event_id');
-}
-
-/** SQLITE_BUSY and its extended codes: the lock stayed taken past the busy timeout. */
-function isBusy(e: unknown): boolean {
-  return e instanceof Database.SqliteError && e.code.startsWith('SQLITE_BUSY');
 }
 
 /**

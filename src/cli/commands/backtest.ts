@@ -65,7 +65,8 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     for (const line of lines) io.stderr.write(`stratafolio: warning: ${line}: the strategy will never trade it\n`);
   }
   // A durability named in the URL wins over the config's.
-  const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: config.durability });
+  // Appends on a writer thread: the run decides each slice while the one before it is written (durable before it is reported).
+  const store = await openEventStore(flags.store, { ...(flags.store.includes('durability=') ? {} : { durability: config.durability }), writerThread: true });
   try {
     // One writer per portfolio: a paper session or another backtest on it is refused here, before anything is read.
     const lock = await store.acquireWriterLock(config.id);

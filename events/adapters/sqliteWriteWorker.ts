@@ -1,0 +1,38 @@
+// The writer thread: appends batches on its own SQLite connection, one at a time, in the order they were posted.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { InvalidEventError, StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
+import { isBusy, sqliteAppend } from './sqliteAppend.js';
+import { unpackRows, type WriteReply, type WriteRequest, type WriterWorkerData } from './sqliteWriter.js';
+
+const { path, durability, busyTimeoutMs } = workerData as WriterWorkerData;
+const port = parentPort;
+if (port === null) throw new Error('sqliteWriteWorker runs only as a worker thread');
+
+const db = new Database(path, { fileMustExist: true });
+db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+const append = sqliteAppend(db);
+
+port.on('message', (request: WriteRequest | 'close') => {
+  if (request === 'close') {
+    db.close();
+    port.close();
+    return;
+  }
+  let reply: WriteReply;
+  try {
+    reply = { id: request.id, ok: true, result: append(request.stream, unpackRows(request), request.expectedRevision) };
+  } catch (e) {
+    reply = { id: request.id, ok: false, error: describe(e) };
+  }
+  port.postMessage(reply);
+});
+
+function describe(e: unknown): Extract<WriteReply, { ok: false }>['error'] {
+  if (e instanceof WrongExpectedRevisionError) return { kind: 'wrongRevision', stream: e.stream, expected: e.expected, actual: e.actual };
+  if (isBusy(e)) return { kind: 'busy' };
+  if (e instanceof InvalidEventError) return { kind: 'invalid', message: e.message };
+  if (e instanceof StoreConfigError) return { kind: 'config', message: e.message };
+  return { kind: 'other', message: e instanceof Error ? e.message : String(e) };
+}

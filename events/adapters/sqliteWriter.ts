@@ -1,0 +1,156 @@
+// A store's writer thread: appends go to a worker with its own connection, so the caller computes while SQLite writes.
+import { Worker } from 'node:worker_threads';
+import type { AppendOptions, AppendResult, Durability } from '../store.js';
+import { InvalidEventError, StoreBusyError, StoreConfigError, WrongExpectedRevisionError, type ExpectedRevision } from '../errors.js';
+import { StratafolioError } from '../../src/errors.js';
+import type { EncodedEvent } from './appendRules.js';
+
+/** What the writer thread is started with. */
+export interface WriterWorkerData {
+  readonly path: string;
+  readonly durability: Durability;
+  readonly busyTimeoutMs: number;
+}
+
+/**
+ * One append, as posted to the writer thread: the rows' strings joined into one (eventId, type, body, hash, prevHash
+ * per row, NUL-separated) and their revisions apart. Cloning one long string is a copy, where a row object per event
+ * was cloned field by field: main-thread CPU of the 100-strategy run 6.04 → 5.48 s (median of 3 interleaved pairs).
+ * No field holds a NUL: bodies are canonical JSON, which escapes control characters, and the short fields are checked.
+ */
+export interface WriteRequest {
+  readonly id: number;
+  readonly stream: string;
+  readonly revisions: readonly number[];
+  readonly fields: string;
+  readonly expectedRevision: AppendOptions['expectedRevision'];
+}
+
+const SEPARATOR = '\u0000';
+
+/** The request fields of `rows`. @throws InvalidEventError when a short field holds a NUL. */
+function packRows(rows: readonly EncodedEvent[]): { revisions: number[]; fields: string } {
+  const revisions = new Array<number>(rows.length);
+  const parts = new Array<string>(rows.length * 5);
+  for (let i = 0, p = 0; i < rows.length; i += 1, p += 5) {
+    const r = rows[i] as EncodedEvent;
+    if (r.eventId.includes(SEPARATOR) || r.type.includes(SEPARATOR) || r.hash.includes(SEPARATOR) || r.prevHash.includes(SEPARATOR)) {
+      throw new InvalidEventError(`event at revision ${r.revision} has a NUL character in its id, type or hash`);
+    }
+    revisions[i] = r.revision;
+    parts[p] = r.eventId;
+    parts[p + 1] = r.type;
+    parts[p + 2] = r.body;
+    parts[p + 3] = r.hash;
+    parts[p + 4] = r.prevHash;
+  }
+  return { revisions, fields: parts.join(SEPARATOR) };
+}
+
+/** The rows of a request (in the writer thread). */
+export function unpackRows(request: WriteRequest): EncodedEvent[] {
+  const parts = request.fields.split(SEPARATOR);
+  return request.revisions.map((revision, i) => ({
+    revision,
+    eventId: parts[i * 5] as string,
+    type: parts[i * 5 + 1] as string,
+    body: parts[i * 5 + 2] as string,
+    hash: parts[i * 5 + 3] as string,
+    prevHash: parts[i * 5 + 4] as string,
+  }));
+}
+
+/** The writer thread's answer to one append. */
+export type WriteReply =
+  | { readonly id: number; readonly ok: true; readonly result: AppendResult }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error:
+        | { readonly kind: 'wrongRevision'; readonly stream: string; readonly expected: ExpectedRevision; readonly actual: number | 'no_stream' }
+        | { readonly kind: 'busy' }
+        | { readonly kind: 'invalid' | 'config' | 'other'; readonly message: string };
+    };
+
+/** Appends through the writer thread, answered in the order posted. */
+export interface SqliteWriter {
+  append(stream: string, rows: readonly EncodedEvent[], expectedRevision: AppendOptions['expectedRevision']): Promise<AppendResult>;
+  /** Waits for the appends posted, then ends the thread. */
+  close(): Promise<void>;
+}
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './sqliteWriteWorker.ts' : './sqliteWriteWorker.js', import.meta.url);
+/** Run from the TypeScript sources (as under vitest), the worker registers tsx before it loads its module. */
+const SOURCE_BOOT = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+
+/** Starts a writer thread on the store file at `path`. */
+export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter {
+  const worker = FROM_SOURCE ? new Worker(SOURCE_BOOT, { eval: true, workerData: data }) : new Worker(WORKER_URL, { workerData: data });
+  // Kept alive only while an append is in flight: a store left open must not hang the process, as the connection does not.
+  worker.unref();
+  const waiting = new Map<number, { resolve: (r: AppendResult) => void; reject: (e: unknown) => void }>();
+  const inflight = new Set<Promise<AppendResult>>();
+  let nextId = 0;
+  let failure: unknown = null;
+  const failAll = (e: unknown): void => {
+    failure ??= e;
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+  };
+  worker.on('message', (reply: WriteReply) => {
+    const w = waiting.get(reply.id);
+    if (!w) return;
+    waiting.delete(reply.id);
+    if (waiting.size === 0) worker.unref();
+    if (reply.ok) w.resolve(reply.result);
+    else w.reject(errorOf(reply.error, url, data.busyTimeoutMs));
+  });
+  worker.on('error', (e) => failAll(new StratafolioError(`event store ${url}: the writer thread failed (${e.message}); nothing after the last acknowledged append was written`)));
+  worker.on('exit', () => failAll(new StratafolioError(`event store ${url}: the writer thread stopped`)));
+  return {
+    append(stream, rows, expectedRevision) {
+      if (failure !== null) return Promise.reject(failure);
+      let packed: { revisions: number[]; fields: string };
+      try {
+        packed = packRows(rows);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const id = nextId++;
+      const done = new Promise<AppendResult>((resolve, reject) => {
+        if (waiting.size === 0) worker.ref();
+        waiting.set(id, { resolve, reject });
+        const request: WriteRequest = { id, stream, ...packed, expectedRevision };
+        worker.postMessage(request);
+      });
+      inflight.add(done);
+      const forget = (): void => void inflight.delete(done);
+      done.then(forget, forget);
+      return done;
+    },
+    async close() {
+      await Promise.allSettled(inflight);
+      const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+      // Held until it has closed its connection, or the process could end with the close pending.
+      worker.ref();
+      worker.postMessage('close');
+      await exited;
+    },
+  };
+}
+
+function errorOf(error: Extract<WriteReply, { ok: false }>['error'], url: string, busyTimeoutMs: number): Error {
+  switch (error.kind) {
+    case 'wrongRevision':
+      return new WrongExpectedRevisionError(error.stream, error.expected, error.actual);
+    case 'busy':
+      return new StoreBusyError(url, busyTimeoutMs);
+    case 'invalid':
+      return new InvalidEventError(error.message);
+    case 'config':
+      return new StoreConfigError(error.message);
+    default:
+      return new StratafolioError(`event store ${url}: append failed (${error.message})`);
+  }
+}

@@ -1,0 +1,110 @@
+// `run` decides slice N+1 while slice N is appended (on the store's writer thread): what a user relies on is that
+// nothing is reported before it is durable, that the log is the one a slice-at-a-time run writes, and that a failed
+// append halts the portfolio with the log ending at the last durable slice, from which a reopen continues.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Portfolio } from '../actors/portfolio.js';
+import { openEventStore } from '../events/openEventStore.js';
+import { portfolioStream } from '../events/envelope.js';
+import type { EventStore } from '../events/store.js';
+import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
+import type { BarSlice } from '../src/market/bar.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-pipelined-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const config = parsePortfolioConfig({
+  id: 'pipe',
+  name: 'pipelined',
+  capital: '1000000',
+  snapshotEvery: 7,
+  strategies: Array.from({ length: 6 }, (_, i) => ({
+    id: `m${i}`,
+    kind: 'momentum',
+    allocation: '0.15',
+    params: { lookback: 5 + i, topN: 2, rebalanceEvery: 3 },
+  })),
+  execution: { fillAt: 'close', commission: { kind: 'per-share', perShare: '0.005', minimum: '1' }, slippageBps: '2' },
+});
+const slices = [...syntheticSlices({ seed: 7, symbols: 6, bars: 60 })];
+
+async function* source(from = 0): AsyncGenerator<BarSlice> {
+  for (const s of slices.slice(from)) yield s;
+}
+
+async function bodies(store: EventStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of store.readStream(portfolioStream('pipe'))) out.push(`${e.metadata.revision} ${e.metadata.hash}`);
+  return out;
+}
+
+describe('run, pipelined over a writer thread', () => {
+  it('reports each slice only once its events are in the store, and writes the log a slice-at-a-time run writes', async () => {
+    const oneByOne = await openEventStore(`sqlite:${join(scratch, 'one.db')}`, { durability: 'normal' });
+    const p1 = await Portfolio.open({ store: oneByOne, config });
+    for (const s of slices) await p1.processSlice(s);
+    p1.close();
+
+    const piped = await openEventStore(`sqlite:${join(scratch, 'piped.db')}`, { durability: 'normal', writerThread: true });
+    const p2 = await Portfolio.open({ store: piped, config });
+    const notYetDurable: string[] = [];
+    // A second connection sees only what is committed.
+    const observer = await openEventStore(`sqlite:${join(scratch, 'piped.db')}`, { readOnly: true, readAhead: false });
+    const checks: Promise<void>[] = [];
+    const processed = await p2.run(source(), (report) => {
+      const last = report.events[report.events.length - 1]?.metadata.revision ?? -1;
+      checks.push(
+        observer.streamRevision(portfolioStream('pipe')).then((head) => {
+          if (head === 'no_stream' || head < last) notYetDurable.push(report.time);
+        }),
+      );
+    });
+    await Promise.all(checks);
+    expect(processed).toBe(slices.length);
+    expect(notYetDurable).toEqual([]);
+    expect(await bodies(piped)).toEqual(await bodies(oneByOne));
+    p2.close();
+    await observer.close();
+    await piped.close();
+    await oneByOne.close();
+  });
+
+  it('a failed append halts the portfolio, reports nothing after it, and a reopen continues to the same log', async () => {
+    const url = `sqlite:${join(scratch, 'failing.db')}`;
+    const real = await openEventStore(url, { durability: 'normal', writerThread: true });
+    let appends = 0;
+    const failing: EventStore = Object.create(real, {
+      append: {
+        value: (...args: Parameters<EventStore['append']>) => {
+          appends += 1;
+          // The opening batch is append 1; slices follow: the 21st slice's append fails.
+          return appends === 22 ? Promise.reject(new Error('disk full')) : real.append(...args);
+        },
+      },
+    }) as EventStore;
+    const portfolio = await Portfolio.open({ store: failing, config });
+    const reported: string[] = [];
+    await expect(portfolio.run(source(), (r) => reported.push(r.time))).rejects.toThrow('disk full');
+    expect(reported).toEqual(slices.slice(0, 20).map((s) => s.time));
+    await expect(portfolio.processSlice(slices[25] as BarSlice)).rejects.toThrow(/halted/);
+    portfolio.close();
+    await real.close();
+
+    // Reopened from the log: it ends at slice 20, and running the whole source again continues from there.
+    const store = await openEventStore(url, { durability: 'normal', writerThread: true });
+    const reopened = await Portfolio.open({ store, config });
+    expect(reopened.status().lastBarTime).toBe(slices[19]?.time);
+    await reopened.run(source());
+    reopened.close();
+    const whole = await openEventStore(`sqlite:${join(scratch, 'whole.db')}`, { durability: 'normal' });
+    const p = await Portfolio.open({ store: whole, config });
+    for (const s of slices) await p.processSlice(s);
+    p.close();
+    expect(await bodies(store)).toEqual(await bodies(whole));
+    await store.close();
+    await whole.close();
+  });
+});
