@@ -38,7 +38,7 @@ export type SessionEnd =
 
 /** Applies a queued command to the portfolio (validated by it); returns the command as recorded. */
 export interface CommandSource {
-  /** Commands queued since the last slice that this session has not yet applied, validated and applied now. */
+  /** Commands queued since the last slice that the paper session has not yet applied, validated and applied now. */
   applyQueued(portfolio: Portfolio, applied: ReadonlySet<string>): Promise<readonly RecordedCommand[]>;
   /** Re-applies a recorded command (recovery of a slice recorded before a crash). */
   reapply(portfolio: Portfolio, command: RecordedCommand): void;
