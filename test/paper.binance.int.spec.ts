@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordedMessages, startLocalBinance, type LocalBinance } from './fixtures/live/localBinance.js';
-import { startCli, streamEvents } from './fixtures/live/paperProcess.js';
+import { localBinancePaperArgs, PAPER_CONFIG, startCli, streamEvents } from './fixtures/live/paperProcess.js';
 import { runCli } from './fixtures/cliRun.js';
 
-const CONFIG = join(import.meta.dirname, 'fixtures', 'live', 'paper-portfolio.json');
 const FIRST = '2024-03-01T00:00:00Z';
 const LAST = '2024-03-01T00:39:00.000Z';
 const minute = (i: number): number => Date.parse(FIRST) + i * 60_000;
@@ -26,7 +25,7 @@ afterEach(async () => {
 });
 
 function paperArgs(store: string, s: LocalBinance, extra: readonly string[] = []): string[] {
-  return ['paper', '--config', CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', store, '--endpoint', s.wsUrl, '--rest-endpoint', s.restUrl, '--from', FIRST, ...extra];
+  return localBinancePaperArgs(store, s, ['--from', FIRST, ...extra]);
 }
 
 describe('paper on a Binance kline stream', () => {
@@ -115,7 +114,7 @@ describe('paper on a Binance kline stream', () => {
     expect(second.err).toMatch(new RegExp(`portfolio "paper" in ${store.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is being written by process ${first.child.pid} on \\S+ since 20\\d\\d-`));
     const bars = join(dir, 'bars.ndjson');
     writeFileSync(bars, ['BTCUSDT', 'ETHUSDT'].map((symbol) => JSON.stringify({ timestamp: '2024-03-02T00:00:00Z', symbol, open: '1', high: '1', low: '1', close: '1', volume: '1' })).join('\n'));
-    const backtest = await runCli('backtest', '--config', CONFIG, '--bars', bars, '--store', store);
+    const backtest = await runCli('backtest', '--config', PAPER_CONFIG, '--bars', bars, '--store', store);
     expect(backtest.err).toMatch(/is being written by process/);
     expect(backtest.code).toBe(2);
     first.child.kill('SIGTERM');

@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { recordedMessages, startLocalBinance, type LocalBinance } from './fixtures/live/localBinance.js';
-import { logLines, startCli } from './fixtures/live/paperProcess.js';
+import { logLines, PAPER_CONFIG, startCli } from './fixtures/live/paperProcess.js';
 
-const CONFIG = join(import.meta.dirname, 'fixtures', 'live', 'paper-portfolio.json');
 const KILLS = 32;
 const SEED = 20240301;
 
@@ -40,7 +39,7 @@ async function server(): Promise<LocalBinance> {
 }
 
 function args(store: string, s: LocalBinance): string[] {
-  return ['paper', '--config', CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', store, '--endpoint', s.wsUrl, '--rest-endpoint', s.restUrl, '--from', '2024-03-01T00:00:00Z', '--until', '2024-03-01T01:59:00Z', '--max-backoff', '200ms'];
+  return ['paper', '--config', PAPER_CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', store, '--endpoint', s.wsUrl, '--rest-endpoint', s.restUrl, '--from', '2024-03-01T00:00:00Z', '--until', '2024-03-01T01:59:00Z', '--max-backoff', '200ms'];
 }
 
 it(`ends with the log of an uninterrupted session after ${KILLS} kill -9 and restarts`, async () => {

@@ -5,10 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { recordedMessages, startLocalBinance, type LocalBinance } from './fixtures/live/localBinance.js';
-import { startCli, streamEvents } from './fixtures/live/paperProcess.js';
+import { localBinancePaperArgs, startCli, streamEvents } from './fixtures/live/paperProcess.js';
 import { runCli } from './fixtures/cliRun.js';
-
-const CONFIG = join(import.meta.dirname, 'fixtures', 'live', 'paper-portfolio.json');
 
 let server: LocalBinance | null = null;
 let dir = '';
@@ -21,7 +19,7 @@ it('applies a queued pause at the next slice and records it with that slice; ref
   dir = mkdtempSync(join(tmpdir(), 'paper-commands-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
   server = await startLocalBinance({ messages: recordedMessages(), tickMs: 40 });
-  const paper = startCli(['paper', '--config', CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', store, '--endpoint', server.wsUrl, '--rest-endpoint', server.restUrl, '--json']);
+  const paper = startCli(localBinancePaperArgs(store, server, ['--json']));
   await paper.linesOut(2);
 
   const refused = await runCli('command', '--store', store, 'pause', 'nosuch');

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { recordedMessages, startLocalBinance, type LocalBinance } from './fixtures/live/localBinance.js';
-import { startCli, streamEvents } from './fixtures/live/paperProcess.js';
-
-const CONFIG = join(import.meta.dirname, 'fixtures', 'live', 'paper-portfolio.json');
+import { localBinancePaperArgs, startCli, streamEvents } from './fixtures/live/paperProcess.js';
 
 let server: LocalBinance | null = null;
 let dir = '';
@@ -19,7 +17,7 @@ it('prints one summary line per slice the session appends, with the value the lo
   dir = mkdtempSync(join(tmpdir(), 'paper-follow-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
   server = await startLocalBinance({ messages: recordedMessages(), tickMs: 40 });
-  const paper = startCli(['paper', '--config', CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', store, '--endpoint', server.wsUrl, '--rest-endpoint', server.restUrl, '--json']);
+  const paper = startCli(localBinancePaperArgs(store, server, ['--json']));
   await paper.linesOut(1);
   const follow = startCli(['replay', '--store', store, '--follow', '--json']);
   await follow.linesOut(6);

@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { startCli, streamEvents } from './fixtures/live/paperProcess.js';
+import { PAPER_CONFIG, startCli, streamEvents } from './fixtures/live/paperProcess.js';
 
-const CONFIG = join(import.meta.dirname, 'fixtures', 'live', 'paper-portfolio.json');
 const T0 = Date.parse('2024-03-01T00:00:00Z');
 
 const barLine = (i: number, symbol: string): string => {
@@ -46,7 +45,7 @@ it('resumes a WebSocket NDJSON feed with ?from= after a stale connection, and co
     }
   });
   const port = (wss.address() as AddressInfo).port;
-  const run = startCli(['paper', '--config', CONFIG, '--feed', `ws://127.0.0.1:${port}/bars`, '--store', store, '--until', '2024-03-01T00:09:00Z', '--stale-timeout', '400ms', '--json']);
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', `ws://127.0.0.1:${port}/bars`, '--store', store, '--until', '2024-03-01T00:09:00Z', '--stale-timeout', '400ms', '--json']);
   expect(await run.exited, run.err()).toBe(0);
   expect(run.err()).toMatch(/no valid message for 400 ms: the feed is stale, reconnecting/);
   expect(run.err()).toMatch(/refused message .*open 0 is not a positive price/);
@@ -62,7 +61,7 @@ it('reads NDJSON bars on stdin and exits 3 when the input ends before --until', 
   dir = mkdtempSync(join(tmpdir(), 'paper-stdin-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
   const input = [0, 1, 2].flatMap((i) => [barLine(i, 'BTCUSDT'), barLine(i, 'ETHUSDT')]).join('\n');
-  const run = startCli(['paper', '--config', CONFIG, '--feed', '-', '--store', store, '--until', '2024-03-01T00:09:00Z'], `${input}\n`);
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--until', '2024-03-01T00:09:00Z'], `${input}\n`);
   expect(await run.exited).toBe(3);
   expect(run.err()).toContain('the feed ended (the input ended) at 2024-03-01T00:02:00.000Z before --until 2024-03-01T00:09:00.000Z');
   expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(3);

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { recordedMessages, startLocalBinance, type LocalBinance } from './fixtures/live/localBinance.js';
-import { startCli, streamEvents } from './fixtures/live/paperProcess.js';
+import { localBinancePaperArgs, PAPER_CONFIG, startCli, streamEvents } from './fixtures/live/paperProcess.js';
 import { runCli } from './fixtures/cliRun.js';
 
-const CONFIG = join(import.meta.dirname, 'fixtures', 'live', 'paper-portfolio.json');
 
 let server: LocalBinance | null = null;
 let dir = '';
@@ -24,13 +23,13 @@ it('backtest over the exported bars of a paper session writes the same events as
   const messages = recordedMessages();
   // A disconnect mid-stream, so part of the session comes from the REST backfill.
   server = await startLocalBinance({ messages, tickMs: 10, dropAfter: new Set([61]) });
-  const paper = startCli(['paper', '--config', CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', paperStore, '--endpoint', server.wsUrl, '--rest-endpoint', server.restUrl, '--from', '2024-03-01T00:00:00Z', '--until', '2024-03-01T00:39:00Z']);
+  const paper = startCli(localBinancePaperArgs(paperStore, server, ['--from', '2024-03-01T00:00:00Z', '--until', '2024-03-01T00:39:00Z']));
   expect(await paper.exited).toBe(0);
 
   const barsFile = join(dir, 'bars.ndjson');
   const exported = await runCli('export-bars', '--store', paperStore, '--out', barsFile);
   expect(exported.code).toBe(0);
-  const backtest = await runCli('backtest', '--config', CONFIG, '--bars', barsFile, '--format', 'ndjson', '--store', backtestStore, '--json');
+  const backtest = await runCli('backtest', '--config', PAPER_CONFIG, '--bars', barsFile, '--format', 'ndjson', '--store', backtestStore, '--json');
   expect(backtest.err).toBe('');
   expect(backtest.code).toBe(0);
 

@@ -10,9 +10,8 @@ import { loadPortfolioConfig } from '../src/config/portfolioConfig.js';
 import { PaperSession, type SessionEnd } from '../src/cli/paperSession.js';
 import type { Feed, FeedClock, FeedSink } from '../src/feeds/feed.js';
 import type { Bar } from '../src/market/bar.js';
-import { join } from 'node:path';
+import { PAPER_CONFIG } from './fixtures/live/paperProcess.js';
 
-const CONFIG = join(import.meta.dirname, 'fixtures', 'live', 'paper-portfolio.json');
 const T0 = Date.parse('2024-03-01T00:00:00Z');
 const MIN = 60_000;
 const bar = (symbol: string, close: string): Bar => ({ symbol, open: close, high: close, low: close, close, volume: '1' });
@@ -67,7 +66,7 @@ async function events(store: EventStore, stream: string): Promise<RecordedEvent[
 }
 
 async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; closeAfterMs?: number }) {
-  const config = await loadPortfolioConfig(CONFIG);
+  const config = await loadPortfolioConfig(PAPER_CONFIG);
   const portfolio = await Portfolio.open({ store, config });
   const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
   const feed = new PushFeed();
