@@ -13,24 +13,14 @@ import { portfolioStream } from '../events/envelope.js';
 import { dec } from '../src/money/decimal.js';
 import { readAllEvents } from './fixtures/engine/engineFixtures.js';
 import { verifyPortfolioLog } from '../projections/logVerification.js';
-import { runCli } from './fixtures/cliRun.js';
+import { runCli, twoStrategyConfig } from './fixtures/cliRun.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-backtest-'));
 const repoRoot = join(import.meta.dirname, '..');
 
 const cli = runCli;
 
-const config = {
-  id: 'bt',
-  name: 'backtest e2e',
-  capital: '250000',
-  strategies: [
-    { id: 'bh', kind: 'buy-and-hold', allocation: '0.4' },
-    { id: 'tf', kind: 'trend-following', allocation: '0.4', params: { fast: 5, slow: 15 } },
-  ],
-  execution: { commission: { kind: 'per-share', perShare: '0.005', minimum: '1' } },
-  lookback: 30,
-};
+const config = twoStrategyConfig('bt', 'backtest e2e');
 
 /**
  * The summary's numbers are the last BarMarked's, and the audit refolds every fill and transfer of the stored log

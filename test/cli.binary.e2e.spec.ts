@@ -11,20 +11,11 @@ import { openEventStore } from '../events/openEventStore.js';
 import { CHECKPOINT_COLLECTION } from '../projections/runner.js';
 import { appendBatches, fixtureBatches } from './projections.fixture.js';
 import { runBinary } from './fixtures/binaryRun.js';
+import { twoStrategyConfig } from './fixtures/cliRun.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-binary-'));
 const candidates = join(import.meta.dirname, 'fixtures', 'optimiser', 'candidates.csv');
-const config = {
-  id: 'bin',
-  name: 'binary e2e',
-  capital: '250000',
-  strategies: [
-    { id: 'bh', kind: 'buy-and-hold', allocation: '0.4' },
-    { id: 'tf', kind: 'trend-following', allocation: '0.4', params: { fast: 5, slow: 15 } },
-  ],
-  execution: { commission: { kind: 'per-share', perShare: '0.005', minimum: '1' } },
-  lookback: 30,
-};
+const config = twoStrategyConfig('bin', 'binary e2e');
 const configPath = join(scratch, 'config.json');
 const barsPath = join(scratch, 'bars.csv');
 const demoDb = join(scratch, 'demo.db');

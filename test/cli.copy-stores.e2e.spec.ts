@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { openEventStore } from '../events/openEventStore.js';
-import { runBin, runCli } from './fixtures/cliRun.js';
+import { runBin, runCli, twoStrategyConfig } from './fixtures/cliRun.js';
 import { POSTGRES_URL, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-copy-'));
@@ -24,18 +24,7 @@ afterAll(async () => {
   await admin.end();
 });
 
-const config = {
-  id: 'cp',
-  name: 'copy e2e',
-  capital: '250000',
-  strategies: [
-    { id: 'bh', kind: 'buy-and-hold', allocation: '0.4' },
-    { id: 'tf', kind: 'trend-following', allocation: '0.4', params: { fast: 5, slow: 15 } },
-  ],
-  execution: { commission: { kind: 'per-share', perShare: '0.005', minimum: '1' } },
-  lookback: 30,
-  snapshotEvery: 25,
-};
+const config = twoStrategyConfig('cp', 'copy e2e', { snapshotEvery: 25 });
 const configPath = join(scratch, 'config.json');
 writeFileSync(configPath, JSON.stringify(config));
 const slices = [...syntheticSlices({ seed: 11, symbols: 4, bars: 90, start: '2023-01-02' })];
