@@ -56,8 +56,13 @@ if (POSTGRES_URL === undefined) {
       const total = 2 * size * batches;
       const follower = child('followAll.ts', [url, String(total)]);
       await follower.waitFor((l) => l.includes('ready'));
-      const a = child('appendLoop.ts', [url, String(size), String(batches), '0', 'alpha']);
-      const b = child('appendLoop.ts', [url, String(size), String(batches), '0', 'beta']);
+      // Both writers wait at a gate and pause a little between batches, so their appends overlap however the
+      // scheduler starts the two processes.
+      const a = child('appendLoop.ts', [url, String(size), String(batches), '2', 'alpha', 'gated']);
+      const b = child('appendLoop.ts', [url, String(size), String(batches), '2', 'beta', 'gated']);
+      await Promise.all([a.waitFor((l) => l.includes('ready')), b.waitFor((l) => l.includes('ready'))]);
+      a.proc.stdin.write('go\n');
+      b.proc.stdin.write('go\n');
       expect(await a.exited).toBe(0);
       expect(await b.exited).toBe(0);
       await follower.waitFor((l) => l.includes('done'));
