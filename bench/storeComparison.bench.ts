@@ -27,18 +27,19 @@ export const name = 'storeComparison';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * Emmett's packages per backend, pinned to matching pairs: emmett-sqlite 0.42.4 asks for emmett 0.42.4 as a peer,
- * which the registry does not serve, so SQLite uses the newest complete set (0.38.5).
+ * Emmett's packages per backend. emmett-sqlite 0.42.4 asks for @event-driven-io/emmett 0.42.4 as a peer, which the
+ * registry does not serve; 0.42.0 is the newest emmett it has, so SQLite installs that with --legacy-peer-deps and
+ * names emmett's own peers (uuid, async-retry, commander) explicitly.
  */
 const EMMETT = {
-  sqlite: { folder: 'sqlite', packages: ['@event-driven-io/emmett@0.38.5', '@event-driven-io/emmett-sqlite@0.38.5', 'sqlite3@5.1.7'], main: '@event-driven-io/emmett-sqlite' },
-  postgres: { folder: 'postgresql', packages: ['@event-driven-io/emmett@0.42.0', '@event-driven-io/emmett-postgresql@0.42.0'], main: '@event-driven-io/emmett-postgresql' },
+  sqlite: {
+    folder: 'sqlite',
+    packages: ['@event-driven-io/emmett@0.42.0', '@event-driven-io/emmett-sqlite@0.42.4', 'sqlite3@5.1.7', 'uuid@10', 'async-retry@1', 'commander@12'],
+    flags: ['--legacy-peer-deps'],
+    main: '@event-driven-io/emmett-sqlite',
+  },
+  postgres: { folder: 'postgresql', packages: ['@event-driven-io/emmett@0.42.0', '@event-driven-io/emmett-postgresql@0.42.0'], flags: [], main: '@event-driven-io/emmett-postgresql' },
 } as const;
-
-/** Why Emmett's SQLite batch-1 scenario is not run (reproduced outside the bench: 1 000 appends of one event each). */
-const EMMETT_SQLITE_BATCH1 =
-  "Emmett 0.38.5's SQLite store fails after about 200 single-event appends with SQLITE_BUSY: cannot commit transaction - SQL statements in progress, then hangs " +
-  '(emmett-sqlite 0.42.4 cannot be installed: its peer @event-driven-io/emmett@0.42.4 is not on the registry)';
 
 /** Events per scenario: batch size → events appended. Small batches are bound by one durable commit each. */
 const APPEND_SCENARIOS: readonly { batch: number; events: Record<Backend, number> }[] = [
@@ -171,18 +172,18 @@ async function theirsCatchUp(store: EmmettStore, total: number, backend: 'sqlite
 }
 
 /** Installs Emmett's packages for `backend` into bench/.emmett/<folder> (once) and imports its main module. */
-async function loadEmmett(backend: 'sqlite' | 'postgres'): Promise<{ module: Record<string, unknown>; version: string }> {
+async function loadEmmett(backend: 'sqlite' | 'postgres'): Promise<{ module: Record<string, unknown>; version: string; require: NodeJS.Require }> {
   const spec = EMMETT[backend];
   const folder = join(repoRoot, 'bench', '.emmett', spec.folder);
   if (!existsSync(join(folder, 'node_modules', spec.main, 'package.json'))) {
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: `emmett-bench-${spec.folder}`, private: true }));
     process.stderr.write(`bench: installing ${spec.packages.join(' ')} into ${folder}…\n`);
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', ...spec.packages], { cwd: folder, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', ...spec.flags, ...spec.packages], { cwd: folder, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   const require = createRequire(join(folder, 'package.json'));
   const version = (JSON.parse(readFileSync(join(folder, 'node_modules', spec.main, 'package.json'), 'utf8')) as { version: string }).version;
-  return { module: (await import(pathToFileURL(require.resolve(spec.main)).href)) as Record<string, unknown>, version };
+  return { module: (await import(pathToFileURL(require.resolve(spec.main)).href)) as Record<string, unknown>, version, require };
 }
 
 /** A PostgreSQL for the bench: STRATAFOLIO_POSTGRES_URL, or a throwaway cluster from scripts/test-postgres.sh. */
@@ -241,8 +242,8 @@ async function runBoth(sides: Sides, backend: Backend): Promise<{ ours: Figures;
   const emmett: Figures = {};
   let emmettError: string | undefined;
   const emmettRetries: string[] = [];
-  // Emmett's SQLite store sometimes fails an append with SQLITE_BUSY ("SQL statements in progress") on this machine;
-  // a scenario is tried up to three times (an append on a fresh stream each time) and every failure is reported.
+  // An Emmett scenario that fails is tried up to three times (an append on a fresh stream each time) and every failure
+  // is reported.
   const theirs = async (key: string, run: (es: EmmettStore, attempt: number) => Promise<number>): Promise<void> => {
     if (sides.emmett === null) return;
     for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -270,14 +271,6 @@ async function runBoth(sides: Sides, backend: Backend): Promise<{ ours: Figures;
     const store = await openEventStore(sides.url, { durability: 'full' });
     ours[key] = await oursAppend(store, stream, s.batch, events);
     await store.close();
-    if (backend === 'sqlite' && s.batch === 1) {
-      // Emmett 0.38.5 on SQLite fails this scenario here: after ≈ 200 single-event appends a COMMIT gets SQLITE_BUSY
-      // ("cannot commit transaction - SQL statements in progress"), and the store then hangs. So it is not run.
-      emmettError = `${emmettError === undefined ? '' : `${emmettError}; `}${key} not run: ${EMMETT_SQLITE_BATCH1}`;
-      total += events;
-      biggest = stream;
-      continue;
-    }
     await theirs(key, async (es, attempt) => {
       // A failed attempt may have left part of its stream behind; the events it wrote still count for catch-up.
       const theirStream = attempt === 0 ? stream : `${stream}-retry${attempt}`;
@@ -327,6 +320,67 @@ interface BackendResult {
   oursOverEmmett: Figures;
 }
 
+/** The part of the `sqlite3` package the connection below uses. */
+interface Sqlite3Module {
+  Database: new (file: string) => Sqlite3Database;
+}
+/** What a statement run reports (Emmett's checkpoint code reads `changes`). */
+interface RunResult {
+  readonly changes: number;
+  readonly lastID: number;
+}
+interface Sqlite3Database {
+  serialize(): void;
+  run(sql: string, params: unknown[], done: (this: RunResult, err: Error | null) => void): void;
+  all(sql: string, params: unknown[], done: (err: Error | null, rows: unknown[]) => void): void;
+  get(sql: string, params: unknown[], done: (err: Error | null, row: unknown) => void): void;
+  close(): void;
+}
+
+/**
+ * One long-lived connection for Emmett's SQLite store, its statements serialised. By default Emmett opens a
+ * connection per operation and does not wait for its `PRAGMA journal_mode = WAL`; in sqlite3's parallel mode that
+ * races with the append's own statements, and on this machine most runs died within 1,000 single-event appends with
+ * SQLITE_BUSY ("cannot commit transaction - SQL statements in progress") or "cannot change into wal mode from within a
+ * transaction". Given this connection (its documented `connectionOptions.connection`), Emmett's SQL, schema and
+ * transactions are its own and nothing fails; one open connection is also its fastest setup, as ours is.
+ */
+function serialisedConnection(sqlite3: Sqlite3Module, fileName: string): Record<string, unknown> {
+  const db = new sqlite3.Database(fileName);
+  db.serialize();
+  const run = (sql: string, params: unknown[] = []): Promise<RunResult> =>
+    new Promise((resolve, reject) =>
+      db.run(sql, params, function (this: RunResult, err) {
+        if (err) reject(err);
+        else resolve(this);
+      }),
+    );
+  void run('PRAGMA journal_mode = WAL');
+  let nesting = 0;
+  return {
+    close: () => db.close(),
+    command: run,
+    batchCommand: async (sqls: string[]) => {
+      for (const sql of sqls) await run(sql);
+    },
+    query: (sql: string, params?: unknown[]) => new Promise((resolve, reject) => db.all(sql, params ?? [], (err, rows) => (err ? reject(err) : resolve(rows)))),
+    querySingle: (sql: string, params?: unknown[]) => new Promise((resolve, reject) => db.get(sql, params ?? [], (err, row) => (err ? reject(err) : resolve(row)))),
+    // Emmett's own nesting rule: only the outermost call begins and commits.
+    withTransaction: async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        if (nesting++ === 0) await run('BEGIN IMMEDIATE TRANSACTION');
+        const result = await fn();
+        if (nesting === 1) await run('COMMIT');
+        nesting -= 1;
+        return result;
+      } catch (err) {
+        if (--nesting === 0) await run('ROLLBACK');
+        throw err;
+      }
+    },
+  };
+}
+
 async function sqliteBench(): Promise<BackendResult> {
   const dir = mkdtempSync(join(tmpdir(), 'stratafolio-storecmp-'));
   try {
@@ -336,14 +390,11 @@ async function sqliteBench(): Promise<BackendResult> {
     let loadError: string | undefined;
     let version: string | undefined;
     try {
-      // Opt-in: on this machine Emmett 0.38.5's SQLite store failed (SQLITE_BUSY) and then hung in most runs.
-      if (process.env.STRATAFOLIO_BENCH_EMMETT_SQLITE !== '1') {
-        throw new Error(`${EMMETT_SQLITE_BATCH1}; set STRATAFOLIO_BENCH_EMMETT_SQLITE=1 to run it anyway`);
-      }
       const loaded = await loadEmmett('sqlite');
       version = loaded.version;
       const get = loaded.module.getSQLiteEventStore as (o: Record<string, unknown>) => EmmettStore;
-      emmett = () => get({ fileName: theirFile, schema: { autoMigration: 'CreateOrUpdate' } });
+      const sqlite3 = loaded.require('sqlite3') as Sqlite3Module;
+      emmett = () => get({ fileName: theirFile, schema: { autoMigration: 'CreateOrUpdate' }, connectionOptions: { connection: serialisedConnection(sqlite3, theirFile), singleton: true } });
     } catch (e) {
       loadError = `Emmett not run: ${(e as Error).message}`;
     }
