@@ -135,7 +135,8 @@ export const supervisorMachine = setup({
       let processed = 0;
       // Group commit, pipelined as consumeStream is: the slices of a group are decided in order and committed with
       // their feed records in one transaction (one fsync), and the next group is decided while one commits. A slice
-      // is reported only once durable; at most one group waits to be durable.
+      // is reported only once durable; at most one group waits to be durable. With the feed record in the same
+      // transaction: paper bench 445 → 894 slices/s, p50 1.63 → 1.04 ms (median of 5 interleaved runs, loaded machine).
       let previous: Promise<void> = Promise.resolve();
       const groups = event.groups[Symbol.asyncIterator]();
       // A failed commit ends the run at once, also while the source waits for its next slice.
