@@ -80,7 +80,7 @@ export function paperStoreOptions(url: string): OpenEventStoreOptions {
  * Most slices committed in one transaction. Slices queue up only when they close faster than they commit (a backfill,
  * a burst); a group of them shares one fsync, and its first slice is reported once the group is durable.
  */
-export const GROUP_COMMIT_LIMIT = 64;
+const GROUP_COMMIT_LIMIT = 64;
 
 /** A closed slice waiting for the engine, with the wall-clock time it closed. */
 interface QueuedSlice {
