@@ -194,8 +194,8 @@ export class PaperSession {
         for (const g of gaps) o.onNotice(`gap: ${g.symbol} has no bars from ${g.from} to ${g.to} (${g.reason}); recorded, nothing invented`);
         // Commands go with a group's first slice (the others are decided right after it), and only once the commands
         // taken before are answered, so a command still in flight is never taken twice.
-        const takeCommands = group.length === 0 && this.commandsInFlight === 0 && o.commands !== null;
-        const commands = takeCommands && o.commands !== null ? await o.commands.applyQueued(o.portfolio, o.recorder.appliedCommands) : [];
+        const queue = group.length === 0 && this.commandsInFlight === 0 ? o.commands : null;
+        const commands = queue === null ? [] : await queue.applyQueued(o.portfolio, o.recorder.appliedCommands);
         if (commands.length > 0) this.commandsInFlight += 1;
         group.push({ ...queued, slice: closed.slice, before: [o.recorder.prepare(closed.slice, gaps, commands)], commands, gaps: gaps.length });
         if (o.untilMs !== null && closed.ms >= o.untilMs) {
