@@ -9,5 +9,6 @@ export { strategyLogic, strategyMachine } from './strategyActor.js';
 export type { StrategyActorRef, StrategyActorState, StrategyActorEvent, StrategyActorInput, StrategyCallInput, StrategyCallReply } from './strategyActor.js';
 export { StrategyWatchdog } from './strategyWatchdog.js';
 export { supervisorMachine } from './supervisorMachine.js';
+export type { LiveSlice } from './supervisorMachine.js';
 export { strategyKinds, createRebalancing } from './wiring.js';
 export { BarStream, barStream } from './barStream.js';

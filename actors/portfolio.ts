@@ -21,7 +21,7 @@ import { documentAnchorMatches, openDocument, sealDocument } from '../events/sea
 import type { LifecycleState } from '../events/catalogue.js';
 import { KERNEL_SNAPSHOT_VERSION, SupervisorCore, type KernelSnapshot } from './supervisorCore.js';
 import type { StrategyActorRef } from './strategyActor.js';
-import { supervisorMachine } from './supervisorMachine.js';
+import { supervisorMachine, type LiveSlice } from './supervisorMachine.js';
 import { StrategyWatchdog } from './strategyWatchdog.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
 import { createSizerFactory, type SizerFactory } from '../src/sizing/sizerSpec.js';
@@ -406,6 +406,32 @@ export class Portfolio {
     } finally {
       await persisted.close();
     }
+    return processed;
+  }
+
+  /**
+   * Runs a live session's slices as they close. Each group the source yields is decided slice by slice and committed
+   * in one transaction together with the writes each slice brings before its events (its feed record), so a slice and
+   * its record are durable together; the next group is decided while one commits. `onSlice` gets each slice, in order,
+   * only once it is durable. Resolves with the number of slices run when the source ends.
+   * @throws what halted the portfolio (a failed append, a strategy timeout); the slices before it are durable.
+   */
+  async follow<T extends LiveSlice>(groups: AsyncIterable<readonly T[]>, onSlice: (report: SliceReport, item: T) => void | Promise<void>): Promise<number> {
+    this.ensureReady();
+    let processed = 0;
+    this.supervisor.send({
+      type: 'FOLLOW',
+      groups,
+      work: (slice) => this.decide(slice),
+      done: async (item, events) => {
+        processed += 1;
+        const report = await this.sliceDone(item.slice, events);
+        // The item is one of `groups`' own, handed back.
+        await onSlice(report, item as T);
+      },
+      expectedRevision: () => this.expectedRevision(),
+    });
+    await this.settle();
     return processed;
   }
 

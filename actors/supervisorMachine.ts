@@ -1,8 +1,9 @@
-// The portfolio supervisor as an XState actor: it spawns the strategy actors, takes slices (one at a time, or a whole
-// RxJS bar stream it consumes itself), runs each through the decide steps, appends its events atomically, and halts on a failure.
+// The portfolio supervisor as an XState actor: it spawns the strategy actors, takes slices (one at a time, a whole RxJS
+// bar stream it consumes itself, or a live session's groups of slices), runs each through the decide steps, appends
+// its events atomically, and halts on a failure.
 import { assign, fromPromise, setup, spawnChild, type ActorRefFrom } from 'xstate';
 import { type Observable, concatMap, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
-import type { EventStore, AppendResult } from '../events/store.js';
+import type { EventStore, AppendResult, StreamAppend } from '../events/store.js';
 import type { SealedEvent } from '../events/envelope.js';
 import type { BarSlice } from '../src/market/bar.js';
 import { strategyLogic, type StrategyActorInput } from './strategyActor.js';
@@ -26,6 +27,13 @@ export interface SupervisorContext extends SupervisorInput {
 /** What a run reports per slice, after its events are durable. */
 export type SliceDone = (slice: BarSlice, events: readonly SealedEvent[]) => void | Promise<void>;
 
+/** A slice of a live session, with the writes to other streams committed in the same transaction just before its events. */
+export interface LiveSlice {
+  readonly slice: BarSlice;
+  /** A live session's feed record of the slice: what recovery applies if the slice's own events are missing. */
+  readonly before: readonly StreamAppend[];
+}
+
 /** Events the supervisor machine accepts. */
 export type SupervisorEvent =
   | { readonly type: 'SPAWN'; readonly input: StrategyActorInput }
@@ -38,6 +46,14 @@ export type SupervisorEvent =
       readonly skip: (slice: BarSlice) => Promise<boolean>;
       readonly work: SliceWork;
       readonly done: SliceDone;
+      readonly expectedRevision: () => number | 'no_stream';
+    }
+  | {
+      readonly type: 'FOLLOW';
+      /** Groups of slices as a live session closes them; each group is committed in one transaction. */
+      readonly groups: AsyncIterable<readonly LiveSlice[]>;
+      readonly work: SliceWork;
+      readonly done: (item: LiveSlice, events: readonly SealedEvent[]) => void | Promise<void>;
       readonly expectedRevision: () => number | 'no_stream';
     }
   | { readonly type: 'HALT'; readonly error: unknown }
@@ -61,7 +77,7 @@ async function runSlice(append: Append, slice: BarSlice, e: { work: SliceWork; d
 }
 
 /**
- * ready → committing | slicing | streaming → ready; a failed slice or append halts the supervisor: the portfolio must be
+ * ready → committing | slicing | streaming | following → ready; a failed slice or append halts the supervisor: the portfolio must be
  * reopened from its log. Strategy actors are its children, spawned by the registered name `strategy`.
  */
 export const supervisorMachine = setup({
@@ -114,6 +130,68 @@ export const supervisorMachine = setup({
       await previous;
       return processed;
     }),
+    followGroups: fromPromise<number, { store: EventStore; stream: string; event: Extract<SupervisorEvent, { type: 'FOLLOW' }> }>(async ({ input }) => {
+      const { event, store, stream } = input;
+      let processed = 0;
+      // Group commit, pipelined as consumeStream is: the slices of a group are decided in order and committed with
+      // their feed records in one transaction (one fsync), and the next group is decided while one commits. A slice
+      // is reported only once durable; at most one group waits to be durable. With the feed record in the same
+      // transaction: paper bench 445 → 894 slices/s, p50 1.63 → 1.04 ms (median of 5 interleaved runs, loaded machine).
+      let previous: Promise<void> = Promise.resolve();
+      const groups = event.groups[Symbol.asyncIterator]();
+      // A failed commit ends the run at once, also while the source waits for its next slice.
+      const never = new Promise<never>(() => undefined);
+      try {
+        for (;;) {
+          const pulled = groups.next();
+          pulled.catch(() => undefined);
+          const next = await Promise.race([pulled, previous.then(() => never)]);
+          if (next.done === true) break;
+          const group = next.value;
+          // The invoking transition must finish first: a slice may spawn strategy actors, which the supervisor does between transitions.
+          await Promise.resolve();
+          const writes: StreamAppend[] = [];
+          const decided: { item: LiveSlice; events: readonly SealedEvent[] }[] = [];
+          let failure: { error: unknown } | null = null;
+          for (const item of group) {
+            const expectedRevision = event.expectedRevision();
+            let events: readonly SealedEvent[];
+            try {
+              events = event.work(item.slice);
+            } catch (error) {
+              // The slices decided before it continue the log validly: they are committed, then the run fails.
+              failure = { error };
+              break;
+            }
+            writes.push(...item.before);
+            if (events.length > 0) writes.push({ stream, events, expectedRevision });
+            decided.push({ item, events });
+          }
+          const before = previous;
+          const durable = (async (): Promise<void> => {
+            await before;
+            if (writes.length > 0) await store.appendMany(writes);
+            for (const d of decided) {
+              await event.done(d.item, d.events);
+              processed += 1;
+            }
+          })();
+          // Observed through `previous` by the next group or the end of the source, never left unhandled.
+          durable.catch(() => undefined);
+          previous = durable;
+          if (failure !== null) throw failure.error;
+          await before;
+        }
+      } catch (error) {
+        // What was decided before the failure is still committed and reported before the run fails.
+        await previous.catch(() => undefined);
+        // Not awaited: a source waiting for its next slice ends once its owner sees the failure.
+        groups.return?.().catch(() => undefined);
+        throw error;
+      }
+      await previous;
+      return processed;
+    }),
   },
 }).createMachine({
   id: 'supervisor',
@@ -128,6 +206,7 @@ export const supervisorMachine = setup({
         COMMIT: 'committing',
         SLICE: 'slicing',
         RUN: 'streaming',
+        FOLLOW: 'following',
         HALT: { target: 'halted', actions: assign({ error: ({ event }) => event.error }) },
         CLOSE: 'closed',
       },
@@ -155,6 +234,14 @@ export const supervisorMachine = setup({
       invoke: {
         src: 'consumeStream',
         input: ({ context, event }) => ({ append: appender(context.store, context.stream), event: event as Extract<SupervisorEvent, { type: 'RUN' }> }),
+        onDone: { target: 'ready', actions: assign({ slices: ({ context, event }) => context.slices + event.output }) },
+        onError: { target: 'halted', actions: assign({ error: ({ event }) => event.error }) },
+      },
+    },
+    following: {
+      invoke: {
+        src: 'followGroups',
+        input: ({ context, event }) => ({ store: context.store, stream: context.stream, event: event as Extract<SupervisorEvent, { type: 'FOLLOW' }> }),
         onDone: { target: 'ready', actions: assign({ slices: ({ context, event }) => context.slices + event.output }) },
         onError: { target: 'halted', actions: assign({ error: ({ event }) => event.error }) },
       },

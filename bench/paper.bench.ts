@@ -1,5 +1,5 @@
-// Live-path benchmark: bars pushed into a paper session (slicer → feed record → Portfolio.processSlice, both appends
-// durable with SQLite durability `full`), 20 momentum strategies on 20 symbols. Figures: latency from the arrival of a
+// Live-path benchmark: bars pushed into a paper session (slicer → the slice decided → its feed record and events
+// committed in one durable transaction, SQLite durability `full`), 20 momentum strategies on 20 symbols. Figures: latency from the arrival of a
 // slice's last bar to the slice being durable (p50, p99, one slice at a time), and sustained slices/s (bars pushed as
 // fast as the session takes them).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { FeedRecorder } from '../events/feedRecord.js';
 import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
 import { Portfolio } from '../actors/portfolio.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
-import { PaperSession, type SliceStatus } from '../src/cli/paperSession.js';
+import { PaperSession, paperStoreOptions, type SliceStatus } from '../src/cli/paperSession.js';
 import type { Feed, FeedClock, FeedSink } from '../src/feeds/feed.js';
 import type { BarSlice } from '../src/market/bar.js';
 
@@ -57,7 +57,9 @@ class PushFeed implements Feed {
 
 async function session(slices: readonly BarSlice[], id: string) {
   const dir = mkdtempSync(join(tmpdir(), 'stratafolio-paper-bench-'));
-  const store = await openEventStore(`sqlite:${join(dir, 'bench.db')}`, { durability: DURABILITY });
+  const url = `sqlite:${join(dir, 'bench.db')}`;
+  // Opened as `stratafolio paper` opens its store, durability as asked.
+  const store = await openEventStore(url, { ...paperStoreOptions(url), durability: DURABILITY });
   const symbols = Object.keys(slices[0]?.bars ?? {});
   const config = parsePortfolioConfig({
     id,

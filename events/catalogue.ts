@@ -138,8 +138,8 @@ export const eventDataSchemas = {
     action: z.enum(['paused', 'liquidating', 'stopped', 'none']),
   }),
   /**
-   * The bars of one live slice, recorded in the portfolio's feed stream before the engine acts on them, so the log
-   * holds every bar the engine saw (`export-bars` writes them back out as NDJSON).
+   * The bars of one live slice, recorded in the portfolio's feed stream just before the slice's events (in the same
+   * transaction), so the log holds every bar the engine saw (`export-bars` writes them back out as NDJSON).
    */
   SliceBarsRecorded: z.strictObject({
     time: z.string(),

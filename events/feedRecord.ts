@@ -1,11 +1,12 @@
-// A live portfolio's feed record: the stream `feed-<portfolio id>` that holds, before the engine acts on each slice,
-// the bars of that slice and the commands applied with it (SliceBarsRecorded), and the gaps the feed left (FeedGap).
-// It is the write-ahead half of a paper session: after a crash, recorded slices the portfolio has not yet applied are
-// applied from it, so a restart replays exactly what the killed process saw.
+// A live portfolio's feed record: the stream `feed-<portfolio id>` that holds, for each slice, the bars of that slice
+// and the commands applied with it (SliceBarsRecorded), and the gaps the feed left (FeedGap). A paper session commits
+// it with the slice's events in one transaction, just before them; where a store cannot (KurrentDB appends stream by
+// stream) it is the write-ahead half: after a crash, recorded slices the portfolio has not yet applied are applied
+// from it, so a restart replays exactly what the killed process saw.
 import type { Bar, BarSlice } from '../src/market/bar.js';
 import { domainEvent, type EventData } from './catalogue.js';
 import { GENESIS_HASH, sealEvents, type ChainHead, type PendingEvent } from './envelope.js';
-import type { EventStore } from './store.js';
+import type { EventStore, StreamAppend } from './store.js';
 
 /** The stream of a portfolio's feed record. */
 export function feedStream(portfolioId: string): string {
@@ -77,8 +78,12 @@ export class FeedRecorder {
     return new FeedRecorder(store, stream, head, pending, lastTime, applied, recent);
   }
 
-  /** Records a slice (with the gaps found before it and the commands applied with it) in one durable append. */
-  async record(slice: BarSlice, gaps: readonly FeedGapRecord[], commands: readonly RecordedCommand[]): Promise<void> {
+  /**
+   * The append that records a slice (with the gaps found before it and the commands applied with it), for the caller
+   * to commit, in the order prepared (a live session commits it with the slice's own events, in one transaction).
+   * The recorder moves past it at once: if it is never committed, the recorder must not be used again.
+   */
+  prepare(slice: BarSlice, gaps: readonly FeedGapRecord[], commands: readonly RecordedCommand[]): StreamAppend {
     const pendingEvents: PendingEvent[] = gaps.map((g) => ({ event: domainEvent('FeedGap', { ...g }), barTime: slice.time }));
     pendingEvents.push({
       event: domainEvent('SliceBarsRecorded', {
@@ -89,11 +94,17 @@ export class FeedRecorder {
       barTime: slice.time,
     });
     const sealed = sealEvents(this.head, pendingEvents);
-    const expected = this.head.nextRevision === 0 ? 'no_stream' : this.head.nextRevision - 1;
-    await this.store.append(this.stream, sealed.events, { expectedRevision: expected });
+    const expectedRevision = this.head.nextRevision === 0 ? 'no_stream' : this.head.nextRevision - 1;
     this.head = sealed.head;
     this.lastTime = slice.time;
     for (const c of commands) this.appliedCommands.add(c.commandId);
+    return { stream: this.stream, events: sealed.events, expectedRevision };
+  }
+
+  /** Records a slice (with the gaps found before it and the commands applied with it) in one durable append of its own. */
+  async record(slice: BarSlice, gaps: readonly FeedGapRecord[], commands: readonly RecordedCommand[]): Promise<void> {
+    const write = this.prepare(slice, gaps, commands);
+    await this.store.append(write.stream, write.events, { expectedRevision: write.expectedRevision });
   }
 }
 

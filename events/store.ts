@@ -9,6 +9,13 @@ export interface AppendOptions {
   readonly expectedRevision: ExpectedRevision;
 }
 
+/** One stream's part of an {@link EventStore.appendMany}: the same arguments as an `append`. */
+export interface StreamAppend {
+  readonly stream: string;
+  readonly events: readonly SealedEvent[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
 /** What an append did: the stream's new last revision and the global position of its last event. */
 export interface AppendResult {
   readonly nextExpectedRevision: number;
@@ -47,6 +54,16 @@ export interface EventStore {
    * @throws InvalidEventError when an event is invalid (schema, hash, id, revision); nothing is written.
    */
   append(stream: string, events: readonly SealedEvent[], options: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several streams in one transaction, all or none: each write is decided by the rules of `append`, in
+   * the order given (positions increase through the list; a stream may come more than once, each write after the one
+   * before it), and a write that fails leaves nothing of any write stored. Returns one result per write.
+   * KurrentDB has no transaction across streams: there the writes are appended one after another in the order given,
+   * and a failure keeps the writes before it (a caller puts first what may stand alone: a live session's feed record,
+   * which recovery applies when the portfolio's events after it are missing).
+   * @throws WrongExpectedRevisionError / InvalidEventError as `append` does, for the first write that fails.
+   */
+  appendMany(writes: readonly StreamAppend[]): Promise<AppendResult[]>;
   /** Reads one stream from `fromRevision` (default 0), streaming. @throws CorruptEventError at the first bad row. */
   readStream(stream: string, options?: { readonly fromRevision?: number }): AsyncIterable<RecordedEvent>;
   /** Reads every stream in global order from `fromPosition` (inclusive; default the start), streaming. */

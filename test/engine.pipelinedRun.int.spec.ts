@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Portfolio } from '../actors/portfolio.js';
-import { openEventStore } from '../events/openEventStore.js';
+import { createMemoryEventStore, openEventStore } from '../events/openEventStore.js';
+import { FeedRecorder, feedStream } from '../events/feedRecord.js';
+import { DataError } from '../src/errors.js';
 import { portfolioStream } from '../events/envelope.js';
 import type { EventStore } from '../events/store.js';
 import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
@@ -106,5 +108,31 @@ describe('run, pipelined over a writer thread', () => {
     expect(await bodies(store)).toEqual(await bodies(whole));
     await store.close();
     await whole.close();
+  });
+});
+
+describe('follow: a live session\'s groups of slices', () => {
+  it('commits each group with the writes its slices bring; a slice that cannot be decided fails the run once the slices before it are durable', async () => {
+    const store = createMemoryEventStore();
+    const portfolio = await Portfolio.open({ store, config });
+    const recorder = await FeedRecorder.open(store, 'pipe', null);
+    const item = (slice: BarSlice) => ({ slice, before: [recorder.prepare(slice, [], [])] });
+    const [s0, s1, s2, s3, s4] = slices as [BarSlice, BarSlice, BarSlice, BarSlice, BarSlice];
+    async function* groups() {
+      yield [item(s0), item(s1)];
+      // The repeat of s3 is refused when it is decided: s2 and s3 are committed before the run fails.
+      yield [item(s2), item(s3), item(s3), item(s4)];
+    }
+    const reported: string[] = [];
+    await expect(portfolio.follow(groups(), (report) => void reported.push(report.time))).rejects.toBeInstanceOf(DataError);
+    expect(reported).toEqual([s0, s1, s2, s3].map((s) => s.time));
+    const recorded: string[] = [];
+    for await (const e of store.readStream(feedStream('pipe'))) if (e.type === 'SliceBarsRecorded') recorded.push(e.data.time);
+    expect(recorded).toEqual(reported);
+    const marked: string[] = [];
+    for await (const e of store.readStream(portfolioStream('pipe'))) if (e.type === 'BarMarked') marked.push(String(e.metadata.barTime));
+    expect(marked).toEqual(reported);
+    await expect(portfolio.processSlice(s4)).rejects.toThrow(/halted/);
+    portfolio.close();
   });
 });

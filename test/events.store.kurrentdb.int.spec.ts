@@ -23,7 +23,8 @@ if (KURRENTDB_URL === undefined) {
       const url = `${base}${base.includes('?') ? '&' : '?'}namespace=${namespace}`;
       return { open: () => openEventStore(url), rewrite: null, dispose: async () => undefined };
     },
-    // Stored events cannot be altered behind KurrentDB's back, so the corruption cases do not apply.
-    { immutableEvents: true },
+    // Stored events cannot be altered behind KurrentDB's back, so the corruption cases do not apply; no transaction spans
+    // its streams, so appendMany keeps the writes before a failed one.
+    { immutableEvents: true, atomicAppendMany: false },
   );
 }

@@ -1,13 +1,16 @@
 // The paper session on a fake clock and a memory store: close-after closes a slice a symbol never reports (and records
-// the gap), a slice recorded but not applied before a crash is applied first on restart, --until ends the session.
+// the gap), a slice recorded but not applied before a crash is applied first on restart, --until ends the session; a
+// slice and its feed record are committed together, slices that queue up share one commit (decided while the one
+// before commits), nothing is reported before it is durable, and a command in flight is never taken twice.
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStore, MemoryLog } from '../events/openEventStore.js';
 import { FeedRecorder } from '../events/feedRecord.js';
 import type { RecordedEvent } from '../events/envelope.js';
-import type { EventStore } from '../events/store.js';
+import type { EventStore, StreamAppend } from '../events/store.js';
+import type { RecordedCommand } from '../events/feedRecord.js';
 import { Portfolio } from '../actors/portfolio.js';
 import { loadPortfolioConfig } from '../src/config/portfolioConfig.js';
-import { PaperSession, type SessionEnd } from '../src/cli/paperSession.js';
+import { PaperSession, type CommandSource, type SessionEnd } from '../src/cli/paperSession.js';
 import type { Feed, FeedClock, FeedSink } from '../src/feeds/feed.js';
 import type { Bar } from '../src/market/bar.js';
 import { PAPER_CONFIG } from './fixtures/live/paperProcess.js';
@@ -65,7 +68,59 @@ async function events(store: EventStore, stream: string): Promise<RecordedEvent[
   return out;
 }
 
-async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; closeAfterMs?: number }) {
+/** A store whose multi-stream appends wait at a gate while it is closed, and are recorded as their streams. */
+function gatedStore(real: EventStore): { store: EventStore; appends: string[][]; close(): void; open(): void; fail(error: Error): void } {
+  let gate: Promise<void> | null = null;
+  let release: () => void = () => undefined;
+  let failure: Error | null = null;
+  const appends: string[][] = [];
+  const store = Object.create(real, {
+    appendMany: {
+      value: async (writes: readonly StreamAppend[]) => {
+        if (failure !== null) throw failure;
+        appends.push(writes.map((w) => w.stream));
+        await gate;
+        return real.appendMany(writes);
+      },
+    },
+  }) as EventStore;
+  return {
+    store,
+    appends,
+    close: () => {
+      gate = new Promise((resolve) => (release = resolve));
+    },
+    open: () => {
+      gate = null;
+      release();
+    },
+    fail: (error) => {
+      failure = error;
+    },
+  };
+}
+
+/** A command queue in memory: queued commands are taken by applyQueued, and leave the queue once settled. */
+class MemoryCommands implements CommandSource {
+  queue: RecordedCommand[] = [];
+  taken: string[] = [];
+  settled: { commandId: string; at: string }[] = [];
+  async applyQueued(portfolio: Portfolio, applied: ReadonlySet<string>): Promise<readonly RecordedCommand[]> {
+    const out = this.queue.filter((c) => !applied.has(c.commandId));
+    for (const c of out) this.reapply(portfolio, c);
+    this.taken.push(...out.map((c) => c.commandId));
+    return out;
+  }
+  reapply(portfolio: Portfolio, command: RecordedCommand): void {
+    portfolio.pauseStrategy(String(command.command['strategyId']), 'test');
+  }
+  async settle(commands: readonly RecordedCommand[], slice: { time: string }): Promise<void> {
+    for (const c of commands) this.settled.push({ commandId: c.commandId, at: slice.time });
+    this.queue = this.queue.filter((q) => !commands.some((c) => c.commandId === q.commandId));
+  }
+}
+
+async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; closeAfterMs?: number; commands?: CommandSource }) {
   const config = await loadPortfolioConfig(PAPER_CONFIG);
   const portfolio = await Portfolio.open({ store, config });
   const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
@@ -81,13 +136,14 @@ async function start(store: EventStore, clock: FakeClock, options: { untilMinute
     fromMs: null,
     allowedLatenessMs: 0,
     closeAfterMs: options.closeAfterMs ?? null,
-    commands: null,
-    onSlice: () => undefined,
+    commands: options.commands ?? null,
+    onSlice: (s) => reported.push(s.report.time),
     onNotice: (line) => notices.push(line),
   });
+  const reported: string[] = [];
   const ended: Promise<SessionEnd> = session.run();
   await settle();
-  return { portfolio, feed, ended, notices, recorder };
+  return { portfolio, feed, ended, notices, recorder, reported };
 }
 
 describe('PaperSession', () => {
@@ -116,7 +172,8 @@ describe('PaperSession', () => {
     const first = await start(createMemoryEventStore({ log }), clock, { untilMinute: 9 });
     first.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
     await settle();
-    // The process dies between the two appends of minute 1: its bars are in the feed record, not in the portfolio.
+    // Minute 1's feed record is stored without its events (a store without a transaction across streams, killed
+    // between its two appends; or a log of a version that appended them apart).
     await first.recorder.record({ time: new Date(T0 + MIN).toISOString(), bars: { BTCUSDT: bar('BTCUSDT', '102'), ETHUSDT: bar('ETHUSDT', '11') } }, [], []);
     const store = createMemoryEventStore({ log });
     const second = await start(store, clock, { untilMinute: 2 });
@@ -132,5 +189,86 @@ describe('PaperSession', () => {
     expect(await second.ended).toEqual({ reason: 'until' });
     expect((await events(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(3);
     expect(second.notices.filter((n) => n.startsWith('late'))).toEqual([]);
+  });
+
+  it('commits slices that queue up in one append, each after its feed record, decided while the one before commits; reports each once durable', async () => {
+    const gated = gatedStore(createMemoryEventStore());
+    const clock = new FakeClock();
+    const commands = new MemoryCommands();
+    const s = await start(gated.store, clock, { untilMinute: 9, commands });
+    const minute = (m: number): string => new Date(T0 + m * MIN).toISOString();
+
+    gated.close();
+    commands.queue.push({ commandId: 'c1', command: { kind: 'pause', strategyId: 'trend', reason: 'test' } });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    await settle();
+    // Minute 0 is committing; minutes 1 and 2 close meanwhile and are decided as one group.
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    s.feed.push(2, bar('BTCUSDT', '102'), bar('ETHUSDT', '12'));
+    await settle();
+    expect(s.portfolio.status().lastBarTime).toBe(minute(2));
+    expect(s.reported).toEqual([]);
+    // The command in flight with minute 0 is not taken again by the next group.
+    expect(commands.taken).toEqual(['c1']);
+    expect(gated.appends).toEqual([['feed-paper', 'portfolio-paper']]);
+    const store = Object.getPrototypeOf(gated.store) as EventStore;
+    expect(await store.streamRevision('feed-paper')).toBe('no_stream');
+
+    gated.open();
+    await settle();
+    expect(gated.appends).toEqual([
+      ['feed-paper', 'portfolio-paper'],
+      ['feed-paper', 'portfolio-paper', 'feed-paper', 'portfolio-paper'],
+    ]);
+    expect(s.reported).toEqual([minute(0), minute(1), minute(2)]);
+    expect(commands.settled).toEqual([{ commandId: 'c1', at: minute(0) }]);
+    const log = await events(store, 'feed-paper');
+    expect(log.map((e) => (e.type === 'SliceBarsRecorded' ? [e.data.time, e.data.commands.map((c) => c.commandId)] : null))).toEqual([
+      [minute(0), ['c1']],
+      [minute(1), []],
+      [minute(2), []],
+    ]);
+    // In the global order each feed record comes just before its slice's events.
+    const all: RecordedEvent[] = [];
+    for await (const e of store.readAll()) all.push(e);
+    const order = all.filter((e) => e.type === 'SliceBarsRecorded' || e.type === 'BarMarked').map((e) => `${e.type} ${String(e.metadata.barTime)}`);
+    expect(order).toEqual([0, 1, 2].flatMap((m) => [`SliceBarsRecorded ${minute(m)}`, `BarMarked ${minute(m)}`]));
+
+    // Several closed at once (one message): one group, up to and including the --until slice; none after it.
+    s.feed.push(3, bar('BTCUSDT', '103'), bar('ETHUSDT', '13'));
+    await settle();
+    const pushMany = (from: number, to: number): void => {
+      const bars = [];
+      for (let m = from; m <= to; m += 1) bars.push({ ms: T0 + m * MIN, bar: bar('BTCUSDT', `${100 + m}`) }, { ms: T0 + m * MIN, bar: bar('ETHUSDT', `${10 + m}`) });
+      s.feed.sink?.bars(bars, 'test burst');
+    };
+    pushMany(4, 12);
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(gated.appends.slice(3)).toEqual([Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? 'feed-paper' : 'portfolio-paper'))]);
+    expect(s.portfolio.status().lastBarTime).toBe(minute(9));
+    expect(s.reported).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(minute));
+  });
+
+  it('a failed commit leaves neither the slice nor its feed record, reports nothing of it, and fails the session', async () => {
+    const log = new MemoryLog();
+    const gated = gatedStore(createMemoryEventStore({ log }));
+    const clock = new FakeClock();
+    const s = await start(gated.store, clock, { untilMinute: 9 });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    await settle();
+    gated.fail(new Error('disk full'));
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    const end = await s.ended;
+    expect(end.reason).toBe('failed');
+    expect(end.reason === 'failed' ? (end.error as Error).message : '').toBe('disk full');
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z']);
+    const store = createMemoryEventStore({ log });
+    expect((await events(store, 'feed-paper')).filter((e) => e.type === 'SliceBarsRecorded')).toHaveLength(1);
+    expect((await events(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(1);
+    // A restart resumes after minute 0, the last durable slice.
+    const again = await start(store, clock, { untilMinute: 1 });
+    expect(again.portfolio.status().lastBarTime).toBe('2024-03-01T00:00:00.000Z');
+    again.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    expect(await again.ended).toEqual({ reason: 'until' });
   });
 });

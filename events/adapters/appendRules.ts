@@ -14,6 +14,13 @@ export interface EncodedEvent {
   readonly prevHash: string;
 }
 
+/** One stream's encoded batch of an append of one or more streams. */
+export interface EncodedWrite {
+  readonly stream: string;
+  readonly rows: readonly EncodedEvent[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
 /** Where an already stored event sits. */
 export interface StoredEventRef {
   readonly stream: string;
@@ -94,6 +101,11 @@ export function encodeBatch(stream: string, events: readonly SealedEvent[]): Enc
     rows.push(prev);
   }
   return rows;
+}
+
+/** Encodes the writes of an append of several streams (each checked as {@link encodeBatch} does). @throws InvalidEventError */
+export function encodeWrites(writes: readonly { readonly stream: string; readonly events: readonly SealedEvent[]; readonly expectedRevision: ExpectedRevision }[]): EncodedWrite[] {
+  return writes.map((w) => ({ stream: w.stream, rows: encodeBatch(w.stream, w.events), expectedRevision: w.expectedRevision }));
 }
 
 /**

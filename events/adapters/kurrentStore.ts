@@ -16,8 +16,8 @@ import {
 } from '@kurrent/kurrentdb-client';
 import { Observable } from 'rxjs';
 import { decodeReuse, portfolioStream, type RecordedEvent, type SealedEvent } from '../envelope.js';
-import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../store.js';
-import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
+import type { AppendOptions, AppendResult, DocumentStore, EventStore, StreamAppend } from '../store.js';
+import { appendBatch, encodeBatch, encodeWrites, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
 import { decodeRow, type StoredRow } from './catchUpSubscription.js';
 import {
   claimClash,
@@ -223,66 +223,76 @@ export async function openKurrentEventStore(connectionString: string, options: K
       return { key, holder, release };
     });
 
+  const append = async (stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> => {
+    ensureOpen();
+    const rows = encodeBatch(stream, events);
+    const first = events[0];
+    return call(async () => {
+      const head = await headOf(stream);
+      const byId = new Map<string, StoredEventRef>();
+      const firstRow = rows[0];
+      const lastRow = rows[rows.length - 1];
+      if (first && firstRow && lastRow) {
+        // A retry: the stored events at the batch's revisions, for the idempotency check.
+        if (head && firstRow.revision <= head.revision) {
+          for (const r of await readEvents(names.server(stream), BigInt(firstRow.revision), rows.length)) {
+            if (!r.event) continue;
+            const row = storedRow(r.event, stream);
+            const mine = rows[row.revision - firstRow.revision];
+            if (mine && r.event.id === mine.eventId) byId.set(mine.eventId, { stream, revision: row.revision, hash: row.hash, position: row.position });
+          }
+        }
+        const clash = claimClash(await claimsOf(first.metadata.portfolioId), stream, firstRow.revision, lastRow.revision);
+        const clashing = clash ? rows[clash.revision - firstRow.revision] : undefined;
+        if (clash && clashing) byId.set(clashing.eventId, { stream: clash.claim.stream, revision: clash.revision, hash: '', position: -1 });
+      }
+      let pending: readonly EncodedEvent[] | null = null;
+      const target: AppendTarget = {
+        eventById: (id) => byId.get(id) ?? null,
+        streamHead: () => head,
+        insert: (_stream, encoded) => {
+          if (encoded.some((e) => byId.get(e.eventId)?.stream !== undefined && byId.get(e.eventId)?.stream !== stream)) return null;
+          pending = encoded;
+          return -1;
+        },
+      };
+      const decided = appendBatch(target, stream, rows, opts.expectedRevision);
+      const toAppend = pending as readonly EncodedEvent[] | null;
+      if (!toAppend || toAppend.length === 0) return decided;
+      let written;
+      try {
+        written = await client.appendToStream(
+          names.server(stream),
+          toAppend.map((e) => binaryEvent({ id: e.eventId, type: e.type, data: Buffer.from(e.body, 'utf8'), metadata: Buffer.from(e.hash, 'utf8') })),
+          { streamState: head ? toStreamState(head.revision) : NO_STREAM },
+        );
+      } catch (e) {
+        if (e instanceof WrongExpectedVersionError) throw toWrongExpectedRevision(stream, opts.expectedRevision, e.actualState);
+        throw e;
+      }
+      if (first && stream !== portfolioStream(first.metadata.portfolioId)) {
+        const claim: RevisionClaim = { stream, from: toAppend[0]?.revision ?? 0, to: toAppend[toAppend.length - 1]?.revision ?? 0 };
+        await client.appendToStream(names.server(claimStream(first.metadata.portfolioId)), jsonEvent({ type: 'RevisionsClaimed', data: { ...claim } }));
+      }
+      // The result's position is the commit's; the last event's own log position is read back to report it exactly.
+      const [last] = await readEvents(names.server(stream), 0n, 1, true);
+      const position = last?.event?.position ? fromPosition(last.event.position) : written.position ? fromPosition(written.position) : -1;
+      return { nextExpectedRevision: decided.nextExpectedRevision, position };
+    });
+  };
+
   return {
     url,
     documents,
     acquireWriterLock,
-    async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
-      ensureOpen();
-      const rows = encodeBatch(stream, events);
-      const first = events[0];
-      return call(async () => {
-        const head = await headOf(stream);
-        const byId = new Map<string, StoredEventRef>();
-        const firstRow = rows[0];
-        const lastRow = rows[rows.length - 1];
-        if (first && firstRow && lastRow) {
-          // A retry: the stored events at the batch's revisions, for the idempotency check.
-          if (head && firstRow.revision <= head.revision) {
-            for (const r of await readEvents(names.server(stream), BigInt(firstRow.revision), rows.length)) {
-              if (!r.event) continue;
-              const row = storedRow(r.event, stream);
-              const mine = rows[row.revision - firstRow.revision];
-              if (mine && r.event.id === mine.eventId) byId.set(mine.eventId, { stream, revision: row.revision, hash: row.hash, position: row.position });
-            }
-          }
-          const clash = claimClash(await claimsOf(first.metadata.portfolioId), stream, firstRow.revision, lastRow.revision);
-          const clashing = clash ? rows[clash.revision - firstRow.revision] : undefined;
-          if (clash && clashing) byId.set(clashing.eventId, { stream: clash.claim.stream, revision: clash.revision, hash: '', position: -1 });
-        }
-        let pending: readonly EncodedEvent[] | null = null;
-        const target: AppendTarget = {
-          eventById: (id) => byId.get(id) ?? null,
-          streamHead: () => head,
-          insert: (_stream, encoded) => {
-            if (encoded.some((e) => byId.get(e.eventId)?.stream !== undefined && byId.get(e.eventId)?.stream !== stream)) return null;
-            pending = encoded;
-            return -1;
-          },
-        };
-        const decided = appendBatch(target, stream, rows, opts.expectedRevision);
-        const toAppend = pending as readonly EncodedEvent[] | null;
-        if (!toAppend || toAppend.length === 0) return decided;
-        let written;
-        try {
-          written = await client.appendToStream(
-            names.server(stream),
-            toAppend.map((e) => binaryEvent({ id: e.eventId, type: e.type, data: Buffer.from(e.body, 'utf8'), metadata: Buffer.from(e.hash, 'utf8') })),
-            { streamState: head ? toStreamState(head.revision) : NO_STREAM },
-          );
-        } catch (e) {
-          if (e instanceof WrongExpectedVersionError) throw toWrongExpectedRevision(stream, opts.expectedRevision, e.actualState);
-          throw e;
-        }
-        if (first && stream !== portfolioStream(first.metadata.portfolioId)) {
-          const claim: RevisionClaim = { stream, from: toAppend[0]?.revision ?? 0, to: toAppend[toAppend.length - 1]?.revision ?? 0 };
-          await client.appendToStream(names.server(claimStream(first.metadata.portfolioId)), jsonEvent({ type: 'RevisionsClaimed', data: { ...claim } }));
-        }
-        // The result's position is the commit's; the last event's own log position is read back to report it exactly.
-        const [last] = await readEvents(names.server(stream), 0n, 1, true);
-        const position = last?.event?.position ? fromPosition(last.event.position) : written.position ? fromPosition(written.position) : -1;
-        return { nextExpectedRevision: decided.nextExpectedRevision, position };
-      });
+    append,
+    async appendMany(writes: readonly StreamAppend[]): Promise<AppendResult[]> {
+      // No transaction spans streams here: every write is checked first, then they are appended in order, so a failure
+      // keeps only writes that came before it (see the port).
+      encodeWrites(writes);
+      const results: AppendResult[] = [];
+      for (const w of writes) results.push(await append(w.stream, w.events, { expectedRevision: w.expectedRevision }));
+      return results;
     },
     readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       const reuse = decodeReuse();

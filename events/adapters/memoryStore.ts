@@ -1,8 +1,8 @@
 // The in-memory EventStore adapter (tests, throwaway runs): the same rules as SQLite, nothing survives the process.
 import type { Observable } from 'rxjs';
 import { decodeReuse, type RecordedEvent, type SealedEvent } from '../envelope.js';
-import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../store.js';
-import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef } from './appendRules.js';
+import type { AppendOptions, AppendResult, DocumentStore, EventStore, StreamAppend } from '../store.js';
+import { appendBatch, encodeWrites, type AppendTarget, type EncodedEvent, type StoredEventRef } from './appendRules.js';
 import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog } from './catchUpSubscription.js';
 import { pagedRead } from './pagedRead.js';
 import { StoreClosedError } from './storeClosedError.js';
@@ -57,6 +57,22 @@ export class MemoryLog {
       },
       insert: (stream, encoded) => this.insert(stream, encoded),
     };
+  }
+
+  /** Runs `write` as one transaction: when it throws, every row it inserted is removed again. */
+  atomically<T>(write: () => T): T {
+    const before = this.rows.length;
+    try {
+      return write();
+    } catch (e) {
+      for (const row of this.rows.splice(before)) {
+        this.byEventId.delete(row.eventId);
+        const rows = this.streams.get(row.stream);
+        rows?.pop();
+        if (rows?.length === 0) this.streams.delete(row.stream);
+      }
+      throw e;
+    }
   }
 
   /** Registers a callback run after every append; returns the unregister function. */
@@ -136,6 +152,17 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
     },
   };
 
+  /** Appends writes as one transaction: all of them, or none when one fails. */
+  const appendWrites = async (writes: readonly StreamAppend[]): Promise<AppendResult[]> => {
+    ensureOpen();
+    const encoded = encodeWrites(writes);
+    const before = log.rows.length;
+    const target = log.target();
+    const results = log.atomically(() => encoded.map((w) => appendBatch(target, w.stream, w.rows, w.expectedRevision)));
+    if (log.rows.length > before) log.notify();
+    return results;
+  };
+
   const heldLocks = new Set<() => void>();
   return {
     url,
@@ -154,13 +181,10 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
       return { key, holder, release: async () => release() };
     },
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
-      ensureOpen();
-      const rows = encodeBatch(stream, events);
-      const before = log.rows.length;
-      const result = appendBatch(log.target(), stream, rows, opts.expectedRevision);
-      if (log.rows.length > before) log.notify();
-      return result;
+      const [result] = await appendWrites([{ stream, events, expectedRevision: opts.expectedRevision }]);
+      return result as AppendResult;
     },
+    appendMany: appendWrites,
     readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       // Revisions are contiguous from 0, so revision r sits at index r; re-read the array each page to see appends.
       let index = Math.max(0, opts.fromRevision ?? 0);

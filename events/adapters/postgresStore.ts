@@ -4,8 +4,8 @@ import type { Observable } from 'rxjs';
 import { GENESIS_HASH, decodeReuse, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
 import { WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
-import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../store.js';
-import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
+import type { AppendOptions, AppendResult, DocumentStore, EventStore, StreamAppend } from '../store.js';
+import { appendBatch, encodeBatch, encodeWrites, type AppendTarget, type EncodedEvent, type EncodedWrite, type StoredEventRef, type StreamHead } from './appendRules.js';
 import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
 import { pagedRead } from './pagedRead.js';
 import type { PostgresReadWorkerData } from './postgresReadWorker.js';
@@ -208,6 +208,77 @@ export async function openPostgresEventStore(connectionString: string, options: 
     return { nextExpectedRevision: last.revision, position: Number(top) + rows.length };
   };
 
+  /** Appends writes in one transaction: the counter's lock, then each write checked against what is stored (writes before it in this transaction included) and inserted. */
+  const transactionAppend = async (writes: readonly EncodedWrite[]): Promise<AppendResult[]> => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      throw translate(e, url);
+    }
+    let broken: Error | undefined;
+    let current = writes[0];
+    let inserted = false;
+    try {
+      await client.query('BEGIN');
+      // Taken first and held to commit: serialises position assignment (see the function's doc).
+      const locked = await client.query<{ position: string }>(`UPDATE ${q('log_head')} SET position = position WHERE id = 1 RETURNING position`);
+      let top = Number(locked.rows[0]?.position ?? 0);
+      const results: AppendResult[] = [];
+      for (const write of writes) {
+        current = write;
+        const { stream, rows } = write;
+        // A separate statement after the lock, so its snapshot sees every append committed before ours (and this transaction's own).
+        const found = await client.query<EventRow & { event_id: string; head: boolean }>(lookupSql, [stream, rows.map((r) => r.eventId)]);
+        const byId = new Map<string, StoredEventRef>();
+        let head: StreamHead | null = null;
+        for (const r of found.rows) {
+          const ref = { stream: r.stream, revision: r.revision, hash: r.hash, position: Number(r.position) };
+          if (r.head) head = ref;
+          else byId.set(r.event_id, ref);
+        }
+        let pending: readonly EncodedEvent[] | null = null;
+        const target: AppendTarget = {
+          eventById: (eventId) => byId.get(eventId) ?? null,
+          streamHead: () => head,
+          insert: (_stream, encoded) => {
+            if (encoded.some((e) => byId.has(e.eventId))) return null;
+            pending = encoded;
+            return top + encoded.length;
+          },
+        };
+        results.push(appendBatch(target, stream, rows, write.expectedRevision));
+        const toInsert = pending as readonly EncodedEvent[] | null;
+        if (toInsert) {
+          await client.query(insertSql, [
+            top,
+            stream,
+            toInsert.map((e) => e.revision),
+            toInsert.map((e) => e.eventId),
+            toInsert.map((e) => e.type),
+            toInsert.map((e) => e.body),
+            toInsert.map((e) => e.hash),
+            channel,
+          ]);
+          top += toInsert.length;
+          inserted = true;
+        }
+      }
+      await client.query('COMMIT');
+      if (inserted) for (const listener of [...localListeners]) listener();
+      return results;
+    } catch (e) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError as Error;
+      });
+      // The (stream, revision) constraint backs the check above; a clash there is another writer's append.
+      if (isUniqueViolation(e, 'stream') && current) throw new WrongExpectedRevisionError(current.stream, current.expectedRevision, 'no_stream');
+      throw translate(e, url);
+    } finally {
+      client.release(broken);
+    }
+  };
+
   // A writer lock is a session advisory lock held on a connection of its own: the server releases it the moment that
   // connection ends, so a holder that died (on any machine) never blocks a restart. A row names the holder for others.
   const heldLocks = new Set<() => Promise<void>>();
@@ -255,64 +326,14 @@ export async function openPostgresEventStore(connectionString: string, options: 
       const rows = encodeBatch(stream, events);
       const fast = await fastAppend(stream, rows, opts.expectedRevision);
       if (fast) return fast;
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (e) {
-        throw translate(e, url);
-      }
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        // Taken first and held to commit: serialises position assignment (see the function's doc).
-        const locked = await client.query<{ position: string }>(`UPDATE ${q('log_head')} SET position = position WHERE id = 1 RETURNING position`);
-        const top = Number(locked.rows[0]?.position ?? 0);
-        // A separate statement after the lock, so its snapshot sees every append committed before ours.
-        const found = await client.query<EventRow & { event_id: string; head: boolean }>(lookupSql, [stream, rows.map((r) => r.eventId)]);
-        const byId = new Map<string, StoredEventRef>();
-        let head: StreamHead | null = null;
-        for (const r of found.rows) {
-          const ref = { stream: r.stream, revision: r.revision, hash: r.hash, position: Number(r.position) };
-          if (r.head) head = ref;
-          else byId.set(r.event_id, ref);
-        }
-        let pending: readonly EncodedEvent[] | null = null;
-        const target: AppendTarget = {
-          eventById: (eventId) => byId.get(eventId) ?? null,
-          streamHead: () => head,
-          insert: (_stream, encoded) => {
-            if (encoded.some((e) => byId.has(e.eventId))) return null;
-            pending = encoded;
-            return top + encoded.length;
-          },
-        };
-        const result = appendBatch(target, stream, rows, opts.expectedRevision);
-        const toInsert = pending as readonly EncodedEvent[] | null;
-        if (toInsert) {
-          await client.query(insertSql, [
-            top,
-            stream,
-            toInsert.map((e) => e.revision),
-            toInsert.map((e) => e.eventId),
-            toInsert.map((e) => e.type),
-            toInsert.map((e) => e.body),
-            toInsert.map((e) => e.hash),
-            channel,
-          ]);
-        }
-        await client.query('COMMIT');
-        if (toInsert) for (const listener of [...localListeners]) listener();
-        return result;
-      } catch (e) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError as Error;
-        });
-        // The (stream, revision) constraint backs the check above; a clash there is another writer's append.
-        if (isUniqueViolation(e, 'stream')) throw new WrongExpectedRevisionError(stream, opts.expectedRevision, 'no_stream');
-        throw translate(e, url);
-      } finally {
-        client.release(broken);
-      }
+      const [result] = await transactionAppend([{ stream, rows, expectedRevision: opts.expectedRevision }]);
+      return result as AppendResult;
+    },
+    async appendMany(writes: readonly StreamAppend[]): Promise<AppendResult[]> {
+      ensureOpen();
+      const encoded = encodeWrites(writes);
+      if (encoded.length === 0) return [];
+      return transactionAppend(encoded);
     },
     readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       let from = Math.max(0, opts.fromRevision ?? 0);

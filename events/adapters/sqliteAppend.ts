@@ -1,15 +1,15 @@
 // An SQLite connection's append: the statements and the IMMEDIATE transaction that applies the append rules, shared by
 // the store's own connection and its writer thread.
 import Database from 'better-sqlite3';
-import type { AppendOptions, AppendResult } from '../store.js';
-import { appendBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
+import type { AppendResult } from '../store.js';
+import { appendBatch, type AppendTarget, type EncodedEvent, type EncodedWrite, type StoredEventRef, type StreamHead } from './appendRules.js';
 
 /** Rows per INSERT statement: one statement per append of a usual slice (SQLite allows 32 766 parameters). */
 const INSERT_CHUNK = 32;
 const INSERT_COLUMNS = 6;
 
-/** Appends an encoded batch on `db` in one IMMEDIATE transaction (the rules of appendRules.ts). */
-export type SqliteAppend = (stream: string, rows: readonly EncodedEvent[], expectedRevision: AppendOptions['expectedRevision']) => AppendResult;
+/** Appends encoded batches, in order, on `db` in one IMMEDIATE transaction (the rules of appendRules.ts): all or none. */
+export type SqliteAppend = (writes: readonly EncodedWrite[]) => AppendResult[];
 
 /** The append of a connection. */
 export function sqliteAppend(db: Database.Database): SqliteAppend {
@@ -56,10 +56,8 @@ export function sqliteAppend(db: Database.Database): SqliteAppend {
     },
   };
   // IMMEDIATE takes the write lock before the revision check, so of two writers exactly one sees the old head.
-  const appendTx = db.transaction((stream: string, rows: readonly EncodedEvent[], expected: AppendOptions['expectedRevision']) =>
-    appendBatch(target, stream, rows, expected),
-  );
-  return (stream, rows, expected) => appendTx.immediate(stream, rows, expected);
+  const appendTx = db.transaction((writes: readonly EncodedWrite[]) => writes.map((w) => appendBatch(target, w.stream, w.rows, w.expectedRevision)));
+  return (writes) => appendTx.immediate(writes);
 }
 
 /** Whether `e` is SQLite refusing a row because its event id is already stored (the UNIQUE (event_id) index). */

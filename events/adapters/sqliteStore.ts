@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import type { Observable } from 'rxjs';
 import { decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreBusyError, StoreConfigError, StoreReadOnlyError } from '../errors.js';
-import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore } from '../store.js';
-import { encodeBatch, type StreamHead } from './appendRules.js';
+import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore, StreamAppend } from '../store.js';
+import { encodeWrites, type StreamHead } from './appendRules.js';
 import { isBusy, sqliteAppend } from './sqliteAppend.js';
 import { sqliteWriter, type SqliteWriter } from './sqliteWriter.js';
 import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
@@ -174,6 +174,22 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   };
 
   const appendListeners = new Set<() => void>();
+  /** Commits writes in one transaction, on the writer thread when the store has one. */
+  const appendWrites = async (writes: readonly StreamAppend[]): Promise<AppendResult[]> => {
+    ensureOpen();
+    refuseWrite();
+    const encoded = encodeWrites(writes);
+    let results: AppendResult[];
+    if (writerThreadPath !== null) {
+      writer ??= sqliteWriter({ path: writerThreadPath, durability, busyTimeoutMs }, url);
+      results = await writer.append(encoded);
+      ensureOpen();
+    } else {
+      results = unlessBusy(() => appendHere(encoded));
+    }
+    for (const listener of [...appendListeners]) listener();
+    return results;
+  };
   const live = new Set<LiveSubscription>();
   let closed = false;
   const ensureOpen = (): void => {
@@ -262,20 +278,10 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       return { key, holder, release: async () => release() };
     },
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
-      ensureOpen();
-      refuseWrite();
-      const rows = encodeBatch(stream, events);
-      let result: AppendResult;
-      if (writerThreadPath !== null) {
-        writer ??= sqliteWriter({ path: writerThreadPath, durability, busyTimeoutMs }, url);
-        result = await writer.append(stream, rows, opts.expectedRevision);
-        ensureOpen();
-      } else {
-        result = unlessBusy(() => appendHere(stream, rows, opts.expectedRevision));
-      }
-      for (const listener of [...appendListeners]) listener();
-      return result;
+      const [result] = await appendWrites([{ stream, events, expectedRevision: opts.expectedRevision }]);
+      return result as AppendResult;
     },
+    appendMany: (writes: readonly StreamAppend[]): Promise<AppendResult[]> => appendWrites(writes),
     readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       let from = Math.max(0, opts.fromRevision ?? 0);
       const reuse = decodeReuse();

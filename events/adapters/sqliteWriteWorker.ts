@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InvalidEventError, StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
 import { isBusy, sqliteAppend } from './sqliteAppend.js';
-import { unpackRows, type WriteReply, type WriteRequest, type WriterWorkerData } from './sqliteWriter.js';
+import { unpackWrites, type WriteReply, type WriteRequest, type WriterWorkerData } from './sqliteWriter.js';
 
 const { path, durability, busyTimeoutMs } = workerData as WriterWorkerData;
 const port = parentPort;
@@ -22,7 +22,7 @@ port.on('message', (request: WriteRequest | 'close') => {
   }
   let reply: WriteReply;
   try {
-    reply = { id: request.id, ok: true, result: append(request.stream, unpackRows(request), request.expectedRevision) };
+    reply = { id: request.id, ok: true, results: append(unpackWrites(request)) };
   } catch (e) {
     reply = { id: request.id, ok: false, error: describe(e) };
   }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { AppendOptions, AppendResult, Durability } from '../store.js';
 import { InvalidEventError, StoreBusyError, StoreConfigError, WrongExpectedRevisionError, type ExpectedRevision } from '../errors.js';
 import { StratafolioError } from '../../src/errors.js';
-import type { EncodedEvent } from './appendRules.js';
+import type { EncodedEvent, EncodedWrite } from './appendRules.js';
 
 /** What the writer thread is started with. */
 export interface WriterWorkerData {
@@ -13,17 +13,23 @@ export interface WriterWorkerData {
 }
 
 /**
- * One append, as posted to the writer thread: the rows' strings joined into one (eventId, type, body, hash, prevHash
- * per row, NUL-separated) and their revisions apart. Cloning one long string is a copy, where a row object per event
- * was cloned field by field: main-thread CPU of the 100-strategy run 6.04 → 5.48 s (median of 3 interleaved pairs).
- * No field holds a NUL: bodies are canonical JSON, which escapes control characters, and the short fields are checked.
+ * One stream's batch of an append, as posted to the writer thread: the rows' strings joined into one (eventId, type,
+ * body, hash, prevHash per row, NUL-separated) and their revisions apart. Cloning one long string is a copy, where a
+ * row object per event was cloned field by field: main-thread CPU of the 100-strategy run 6.04 → 5.48 s (median of 3
+ * interleaved pairs). No field holds a NUL: bodies are canonical JSON, which escapes control characters, and the
+ * short fields are checked.
  */
-export interface WriteRequest {
-  readonly id: number;
+export interface PackedWrite {
   readonly stream: string;
   readonly revisions: readonly number[];
   readonly fields: string;
   readonly expectedRevision: AppendOptions['expectedRevision'];
+}
+
+/** One append (of one or more streams, committed together), as posted to the writer thread. */
+export interface WriteRequest {
+  readonly id: number;
+  readonly writes: readonly PackedWrite[];
 }
 
 const SEPARATOR = '\u0000';
@@ -47,22 +53,25 @@ function packRows(rows: readonly EncodedEvent[]): { revisions: number[]; fields:
   return { revisions, fields: parts.join(SEPARATOR) };
 }
 
-/** The rows of a request (in the writer thread). */
-export function unpackRows(request: WriteRequest): EncodedEvent[] {
-  const parts = request.fields.split(SEPARATOR);
-  return request.revisions.map((revision, i) => ({
-    revision,
-    eventId: parts[i * 5] as string,
-    type: parts[i * 5 + 1] as string,
-    body: parts[i * 5 + 2] as string,
-    hash: parts[i * 5 + 3] as string,
-    prevHash: parts[i * 5 + 4] as string,
-  }));
+/** The writes of a request, as the append takes them (in the writer thread). */
+export function unpackWrites(request: WriteRequest): EncodedWrite[] {
+  return request.writes.map((w) => {
+    const parts = w.fields.split(SEPARATOR);
+    const rows = w.revisions.map((revision, i) => ({
+      revision,
+      eventId: parts[i * 5] as string,
+      type: parts[i * 5 + 1] as string,
+      body: parts[i * 5 + 2] as string,
+      hash: parts[i * 5 + 3] as string,
+      prevHash: parts[i * 5 + 4] as string,
+    }));
+    return { stream: w.stream, rows, expectedRevision: w.expectedRevision };
+  });
 }
 
 /** The writer thread's answer to one append. */
 export type WriteReply =
-  | { readonly id: number; readonly ok: true; readonly result: AppendResult }
+  | { readonly id: number; readonly ok: true; readonly results: AppendResult[] }
   | {
       readonly id: number;
       readonly ok: false;
@@ -74,7 +83,8 @@ export type WriteReply =
 
 /** Appends through the writer thread, answered in the order posted. */
 export interface SqliteWriter {
-  append(stream: string, rows: readonly EncodedEvent[], expectedRevision: AppendOptions['expectedRevision']): Promise<AppendResult>;
+  /** Commits the writes together (one transaction), after every append posted before. */
+  append(writes: readonly EncodedWrite[]): Promise<AppendResult[]>;
   /** Waits for the appends posted, then ends the thread. */
   close(): Promise<void>;
 }
@@ -89,8 +99,8 @@ export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter 
   const worker = FROM_SOURCE ? new Worker(SOURCE_BOOT, { eval: true, workerData: data }) : new Worker(WORKER_URL, { workerData: data });
   // Kept alive only while an append is in flight: a store left open must not hang the process, as the connection does not.
   worker.unref();
-  const waiting = new Map<number, { resolve: (r: AppendResult) => void; reject: (e: unknown) => void }>();
-  const inflight = new Set<Promise<AppendResult>>();
+  const waiting = new Map<number, { resolve: (r: AppendResult[]) => void; reject: (e: unknown) => void }>();
+  const inflight = new Set<Promise<AppendResult[]>>();
   let nextId = 0;
   let failure: unknown = null;
   const failAll = (e: unknown): void => {
@@ -103,25 +113,25 @@ export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter 
     if (!w) return;
     waiting.delete(reply.id);
     if (waiting.size === 0) worker.unref();
-    if (reply.ok) w.resolve(reply.result);
+    if (reply.ok) w.resolve(reply.results);
     else w.reject(errorOf(reply.error, url, data.busyTimeoutMs));
   });
   worker.on('error', (e) => failAll(new StratafolioError(`event store ${url}: the writer thread failed (${e.message}); nothing after the last acknowledged append was written`)));
   worker.on('exit', () => failAll(new StratafolioError(`event store ${url}: the writer thread stopped`)));
   return {
-    append(stream, rows, expectedRevision) {
+    append(writes) {
       if (failure !== null) return Promise.reject(failure);
-      let packed: { revisions: number[]; fields: string };
+      let packed: PackedWrite[];
       try {
-        packed = packRows(rows);
+        packed = writes.map((w) => ({ stream: w.stream, ...packRows(w.rows), expectedRevision: w.expectedRevision }));
       } catch (e) {
         return Promise.reject(e);
       }
       const id = nextId++;
-      const done = new Promise<AppendResult>((resolve, reject) => {
+      const done = new Promise<AppendResult[]>((resolve, reject) => {
         if (waiting.size === 0) worker.ref();
         waiting.set(id, { resolve, reject });
-        const request: WriteRequest = { id, stream, ...packed, expectedRevision };
+        const request: WriteRequest = { id, writes: packed };
         worker.postMessage(request);
       });
       inflight.add(done);

@@ -1,7 +1,9 @@
-// A paper-trading session: bars from a live feed → slices (BarSlicer) → feed record (write-ahead) → the same
-// Portfolio.processSlice a backtest runs. Recovers from the feed record after a crash, stops cleanly on a signal or
-// after the --until slice, and reports every slice, refused message and gap.
+// A paper-trading session: bars from a live feed → slices (BarSlicer) → the same slice decisions a backtest runs,
+// each slice committed with its feed record in one transaction. Recovers from the feed record after a crash, stops
+// cleanly on a signal or after the --until slice, and reports every slice, refused message and gap.
 import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
+import type { LiveSlice } from '../../actors/supervisorMachine.js';
+import type { OpenEventStoreOptions } from '../../events/openEventStore.js';
 import type { FeedGapRecord, FeedRecorder, RecordedCommand } from '../../events/feedRecord.js';
 import { BarSlicer, type ClosedSlice } from '../feeds/barSlicer.js';
 import type { Feed, FeedClock, FeedSink } from '../feeds/feed.js';
@@ -65,13 +67,45 @@ export interface PaperSessionOptions {
   readonly onNotice: (line: string) => void;
 }
 
+/**
+ * How a paper session opens its store: every slice durable unless the URL says otherwise, and appends on a writer
+ * thread (SQLite), so the slices that close meanwhile are decided while one group commits: paper bench 1,138 → 1,365
+ * slices/s for p50 0.65 → 0.77 ms against appends in-thread (median of 5 interleaved runs, loaded machine).
+ */
+export function paperStoreOptions(url: string): OpenEventStoreOptions {
+  return { ...(url.includes('durability=') ? {} : { durability: 'full' }), writerThread: true };
+}
+
+/**
+ * Most slices committed in one transaction. Slices queue up only when they close faster than they commit (a backfill,
+ * a burst); a group of them shares one fsync, and its first slice is reported once the group is durable.
+ */
+const GROUP_COMMIT_LIMIT = 64;
+
+/** A closed slice waiting for the engine, with the wall-clock time it closed. */
+interface QueuedSlice {
+  readonly closed: ClosedSlice;
+  readonly closedAt: number;
+}
+
+/** A slice handed to the portfolio: its feed record to commit with it, and what to report once durable. */
+interface SessionSlice extends LiveSlice, QueuedSlice {
+  readonly commands: readonly RecordedCommand[];
+  readonly gaps: number;
+}
+
 /** One live session over one portfolio. */
 export class PaperSession {
   readonly counts: FeedCounts = { bars: 0, duplicates: 0, late: 0, conflicting: 0, invalid: 0, unknownSymbol: 0, gaps: 0 };
   private slicer: BarSlicer | null = null;
-  private chain: Promise<void> = Promise.resolve();
+  /** Closed slices not yet handed to the portfolio, in bar-time order. */
+  private queue: QueuedSlice[] = [];
+  private wake: (() => void) | null = null;
+  /** Set when the feed has ended: the queue is drained, then the session ends. */
+  private feedEnded: string | null = null;
+  /** Groups handed to the portfolio whose commands are not yet answered (commands are taken when none is). */
+  private commandsInFlight = 0;
   private end: SessionEnd | null = null;
-  private finish: ((end: SessionEnd) => void) | null = null;
   private cancelDeadline: (() => void) | null = null;
   private slicesThisRun = 0;
 
@@ -85,10 +119,8 @@ export class PaperSession {
   /** Runs until --until, a stop request, the end of the feed, or a failure. */
   async run(): Promise<SessionEnd> {
     const o = this.options;
-    const done = new Promise<SessionEnd>((resolve) => {
-      this.finish = resolve;
-    });
-    // Slices recorded before a crash but not yet applied are applied first, exactly as recorded.
+    // Slices recorded but not applied before a crash are applied first, exactly as recorded: a store without a
+    // transaction across streams (KurrentDB), or a log written by a version that appended the two apart.
     for (const recorded of o.recorder.pending) {
       const last = o.portfolio.status().lastBarTime;
       if (last !== null && recorded.slice.time <= last) continue;
@@ -106,20 +138,85 @@ export class PaperSession {
     this.slicer = new BarSlicer({ symbols: o.symbols, allowedLatenessMs: o.allowedLatenessMs, closeAfterMs: o.closeAfterMs, afterMs, intervalMs: interval });
     for (const slice of o.recorder.recent) this.slicer.remember(Date.parse(slice.time), Object.values(slice.bars));
     o.feed.start(this.sink());
-    const end = await done;
+    let failure: SessionEnd | null = null;
+    try {
+      await o.portfolio.follow(this.groups(), (report, item) => this.report(report, item));
+    } catch (error) {
+      // A failure wins over a stop already asked for: the session did not end cleanly.
+      failure = { reason: 'failed', error };
+      this.stop(failure);
+    }
     await o.feed.stop();
     this.cancelDeadline?.();
-    await this.chain;
-    return end;
+    return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
   }
 
-  /** Asks the session to stop: the slice in progress is finished and appended, nothing after it is started. */
+  /** Asks the session to stop: the slices handed to the portfolio are finished and appended, nothing after them is started. */
   stop(end: SessionEnd): void {
     if (this.end !== null) return;
     this.end = end;
     this.cancelDeadline?.();
-    // Resolved after the slice in progress, so its append is never cut short.
-    void this.chain.then(() => this.finish?.(end));
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /**
+   * The closed slices, in groups: whatever queued up since the portfolio last took some (at most
+   * {@link GROUP_COMMIT_LIMIT}), each with its gaps noticed and its feed record prepared. Ends at a stop, after the
+   * --until slice, or once the feed has ended and the queue is drained.
+   */
+  private async *groups(): AsyncGenerator<SessionSlice[]> {
+    const o = this.options;
+    for (;;) {
+      while (this.queue.length === 0 && this.end === null && this.feedEnded === null) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+      }
+      if (this.end !== null) return;
+      if (this.queue.length === 0) {
+        this.stop({ reason: 'feed-ended', detail: this.feedEnded ?? '' });
+        return;
+      }
+      const group: SessionSlice[] = [];
+      for (const queued of this.queue.splice(0, GROUP_COMMIT_LIMIT)) {
+        const closed = queued.closed;
+        if (o.untilMs !== null && closed.ms > o.untilMs) {
+          this.stop({ reason: 'until' });
+          break;
+        }
+        const gaps = this.gapsOf(closed);
+        for (const g of gaps) o.onNotice(`gap: ${g.symbol} has no bars from ${g.from} to ${g.to} (${g.reason}); recorded, nothing invented`);
+        // Commands go with a group's first slice (the others are decided right after it), and only once the commands
+        // taken before are answered, so a command still in flight is never taken twice.
+        const queue = group.length === 0 && this.commandsInFlight === 0 ? o.commands : null;
+        const commands = queue === null ? [] : await queue.applyQueued(o.portfolio, o.recorder.appliedCommands);
+        if (commands.length > 0) this.commandsInFlight += 1;
+        group.push({ ...queued, slice: closed.slice, before: [o.recorder.prepare(closed.slice, gaps, commands)], commands, gaps: gaps.length });
+        if (o.untilMs !== null && closed.ms >= o.untilMs) {
+          this.stop({ reason: 'until' });
+          break;
+        }
+      }
+      if (group.length > 0) yield group;
+    }
+  }
+
+  /** A slice is durable: its commands are answered, then it is reported. */
+  private async report(report: SliceReport, item: SessionSlice): Promise<void> {
+    const o = this.options;
+    if (item.commands.length > 0) {
+      await o.commands?.settle(item.commands, item.slice);
+      this.commandsInFlight -= 1;
+    }
+    this.counts.gaps += item.gaps;
+    this.slicesThisRun += 1;
+    o.onSlice({ report, latencyMs: o.clock.now() - item.closedAt, closedBy: item.closed.closedBy, counts: { ...this.counts } });
   }
 
   private sink(): FeedSink {
@@ -135,7 +232,8 @@ export class PaperSession {
       ended: (detail) => {
         if (this.end !== null || this.slicer === null) return;
         this.enqueue(this.slicer.flush(), o.clock.now());
-        this.chain = this.chain.then(() => this.stop({ reason: 'feed-ended', detail }));
+        this.feedEnded = detail;
+        this.wakeUp();
       },
     };
   }
@@ -173,7 +271,8 @@ export class PaperSession {
   }
 
   private enqueue(closed: readonly ClosedSlice[], closedAt: number): void {
-    for (const c of closed) this.chain = this.chain.then(() => this.apply(c, closedAt));
+    for (const c of closed) this.queue.push({ closed: c, closedAt });
+    if (closed.length > 0) this.wakeUp();
     this.armDeadline();
   }
 
@@ -191,29 +290,6 @@ export class PaperSession {
       const now = clock.now();
       this.enqueue(slicer.poll(now), now);
     });
-  }
-
-  private async apply(closed: ClosedSlice, closedAt: number): Promise<void> {
-    if (this.end !== null) return;
-    const o = this.options;
-    if (o.untilMs !== null && closed.ms > o.untilMs) {
-      this.stop({ reason: 'until' });
-      return;
-    }
-    try {
-      const gaps = this.gapsOf(closed);
-      for (const g of gaps) o.onNotice(`gap: ${g.symbol} has no bars from ${g.from} to ${g.to} (${g.reason}); recorded, nothing invented`);
-      const commands = o.commands === null ? [] : await o.commands.applyQueued(o.portfolio, this.options.recorder.appliedCommands);
-      await o.recorder.record(closed.slice, gaps, commands);
-      const report = await o.portfolio.processSlice(closed.slice);
-      await o.commands?.settle(commands, closed.slice);
-      this.counts.gaps += gaps.length;
-      this.slicesThisRun += 1;
-      o.onSlice({ report, latencyMs: o.clock.now() - closedAt, closedBy: closed.closedBy, counts: { ...this.counts } });
-      if (o.untilMs !== null && closed.ms >= o.untilMs) this.stop({ reason: 'until' });
-    } catch (e) {
-      this.stop({ reason: 'failed', error: e });
-    }
   }
 
   private gapsOf(closed: ClosedSlice): FeedGapRecord[] {

@@ -96,7 +96,16 @@ async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
 }
 
 /** Registers the contract suite for one adapter; `createHarness` gives each test a fresh, empty store. */
-export function eventStoreContract(adapter: string, createHarness: () => Promise<EventStoreHarness>, traits: { readonly immutableEvents?: boolean } = {}): void {
+export function eventStoreContract(
+  adapter: string,
+  createHarness: () => Promise<EventStoreHarness>,
+  traits: {
+    readonly immutableEvents?: boolean;
+    /** False for a store whose appendMany appends stream by stream (KurrentDB): a failed write keeps those before it. */
+    readonly atomicAppendMany?: boolean;
+  } = {},
+): void {
+  const atomicAppendMany = traits.atomicAppendMany ?? true;
   describe(`EventStore contract: ${adapter}`, () => {
     async function withStore(body: (store: EventStore, h: EventStoreHarness) => Promise<void>): Promise<void> {
       const h = await createHarness();
@@ -292,6 +301,103 @@ export function eventStoreContract(adapter: string, createHarness: () => Promise
             nextExpectedRevision: 0,
           });
           expect((await collect(store.readAll())).length).toBe(2);
+        }));
+    });
+
+    describe('appendMany: several streams in one append', () => {
+      const FEED = 'feed-pf-1';
+      /** A portfolio's batches and its feed record's, as a live session writes them (the feed's owner is its own). */
+      const live = (): { portfolio: SealedEvent[][]; feed: SealedEvent[][] } => ({ portfolio: chain(2, 3), feed: chain(2, 1, `${P}#feed`) });
+
+      it('commits the writes together in the order given, a stream coming more than once, one result per write', () =>
+        withStore(async (store, h) => {
+          const { portfolio, feed } = live();
+          const seen = h.open();
+          const results = await store.appendMany([
+            { stream: FEED, events: at(feed, 0), expectedRevision: 'no_stream' },
+            { stream: STREAM, events: at(portfolio, 0), expectedRevision: 'no_stream' },
+            { stream: FEED, events: at(feed, 1), expectedRevision: 0 },
+            { stream: STREAM, events: at(portfolio, 1), expectedRevision: 2 },
+          ]);
+          const all = await collect(store.readAll());
+          expect(all.map((e) => `${e.stream}#${e.metadata.revision}`)).toEqual([
+            'feed-pf-1#0', 'portfolio-pf-1#0', 'portfolio-pf-1#1', 'portfolio-pf-1#2', 'feed-pf-1#1', 'portfolio-pf-1#3', 'portfolio-pf-1#4', 'portfolio-pf-1#5',
+          ]);
+          expect(results.map((r) => r.nextExpectedRevision)).toEqual([0, 2, 1, 5]);
+          expect(results.map((r) => r.position)).toEqual([at(all, 0).position, at(all, 3).position, at(all, 4).position, at(all, 7).position]);
+          // Another connection sees the same log.
+          const other = await seen;
+          try {
+            expect((await collect(other.readStream(STREAM))).map((e) => e.metadata.hash)).toEqual([...at(portfolio, 0), ...at(portfolio, 1)].map((e) => e.metadata.hash));
+            expect(await other.streamRevision(FEED)).toBe(1);
+          } finally {
+            await other.close();
+          }
+          expect(await store.appendMany([])).toEqual([]);
+        }));
+
+      it('a retry of a committed appendMany returns the original results and writes nothing', () =>
+        withStore(async (store) => {
+          const { portfolio, feed } = live();
+          const writes = [
+            { stream: FEED, events: at(feed, 0), expectedRevision: 'no_stream' as const },
+            { stream: STREAM, events: at(portfolio, 0), expectedRevision: 'no_stream' as const },
+          ];
+          const original = await store.appendMany(writes);
+          expect(await store.appendMany(writes)).toEqual(original);
+          expect((await collect(store.readAll())).length).toBe(4);
+        }));
+
+      it(`a conflict on the first write writes nothing; on a later one ${atomicAppendMany ? 'nothing either' : 'the writes before it stay (no transaction across streams)'}`, () =>
+        withStore(async (store, h) => {
+          const { portfolio, feed } = live();
+          // Another connection appended the portfolio's first batch: both writes below that expect no stream are stale.
+          const other = await h.open();
+          try {
+            await other.append(STREAM, at(portfolio, 0), { expectedRevision: 'no_stream' });
+          } finally {
+            await other.close();
+          }
+          const portfolioFirst = store.appendMany([
+            { stream: STREAM, events: at(portfolio, 1), expectedRevision: 'no_stream' },
+            { stream: FEED, events: at(feed, 0), expectedRevision: 'no_stream' },
+          ]);
+          await expect(portfolioFirst).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+          expect(await store.streamRevision(FEED)).toBe('no_stream');
+          expect(await store.streamRevision(STREAM)).toBe(2);
+
+          const feedFirst = store.appendMany([
+            { stream: FEED, events: at(feed, 0), expectedRevision: 'no_stream' },
+            { stream: STREAM, events: at(portfolio, 1), expectedRevision: 5 },
+          ]);
+          const error = await rejectionOf(feedFirst);
+          expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+          expect((error as WrongExpectedRevisionError).stream).toBe(STREAM);
+          expect(await store.streamRevision(FEED)).toBe(atomicAppendMany ? 'no_stream' : 0);
+          expect(await store.streamRevision(STREAM)).toBe(2);
+          expect((await collect(store.readAll())).length).toBe(atomicAppendMany ? 3 : 4);
+        }));
+
+      it('an invalid event in any write, or an id two writes share, writes nothing', () =>
+        withStore(async (store) => {
+          const { portfolio, feed } = live();
+          const broken = reseal(at(at(portfolio, 0), 1), (e) => {
+            e.data['quantity'] = 10;
+          });
+          await expect(
+            store.appendMany([
+              { stream: FEED, events: at(feed, 0), expectedRevision: 'no_stream' },
+              { stream: STREAM, events: [at(at(portfolio, 0), 0), broken, at(at(portfolio, 0), 2)], expectedRevision: 'no_stream' },
+            ]),
+          ).rejects.toBeInstanceOf(InvalidEventError);
+          // The same events (so the same ids) in two streams: the second write clashes with the first.
+          await expect(
+            store.appendMany([
+              { stream: FEED, events: at(feed, 0), expectedRevision: 'no_stream' },
+              { stream: 'feed-copy', events: at(feed, 0), expectedRevision: 'no_stream' },
+            ]),
+          ).rejects.toThrow(atomicAppendMany ? /already stored at stream "feed-pf-1"/ : /./);
+          expect(await store.listStreams()).toEqual(atomicAppendMany ? [] : [FEED]);
         }));
     });
 

@@ -17,7 +17,7 @@ import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
 import { wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
-import { PaperSession, type SessionEnd, type SliceStatus } from '../paperSession.js';
+import { PaperSession, paperStoreOptions, type SessionEnd, type SliceStatus } from '../paperSession.js';
 import { queuedCommands } from '../queuedCommands.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
 import type { RegisterCommand } from './index.js';
@@ -128,8 +128,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
   const closeAfterMs = flags.closeAfter === undefined ? null : parseDuration(flags.closeAfter, '--close-after');
   const feed = openFeed(spec, flags, clock, timings);
   const symbols = subscribedSymbols(config, feed, flags);
-  // Paper trading appends every slice durably unless the URL says otherwise.
-  const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: 'full' });
+  const store = await openEventStore(flags.store, paperStoreOptions(flags.store));
   const notice = (line: string): void => {
     io.stderr.write(`stratafolio: ${line}\n`);
   };
