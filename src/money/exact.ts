@@ -1,0 +1,133 @@
+// Exact decimals as bigint units × 10^−scale: the engine's fills, commissions, cash and valuation without Decimal objects.
+// Every operation is exact; a caller that must match Decimal's 34-digit results checks `fits` and takes its Decimal path when it fails.
+import { Dec, type DecString } from './decimal.js';
+
+/** Significant digits a Decimal result keeps (the `Dec` precision): an exact result within them is the Decimal result. */
+export const EXACT_DIGITS = 34;
+
+/** An exact decimal `units × 10^−scale` (scale ≥ 0). Immutable; the same value may have several scales. */
+export class Exact {
+  constructor(
+    readonly units: bigint,
+    readonly scale: number,
+  ) {}
+}
+
+const POW10: bigint[] = [1n];
+
+/** 10^k as a bigint (k ≥ 0). */
+export function pow10(k: number): bigint {
+  for (let i = POW10.length; i <= k; i += 1) POW10.push((POW10[i - 1] as bigint) * 10n);
+  return POW10[k] as bigint;
+}
+
+const LIMIT = pow10(EXACT_DIGITS);
+
+export const EXACT_ZERO = new Exact(0n, 0);
+
+/** The units of `a` at the finer scale `scale` (≥ a.scale). */
+function unitsAt(a: Exact, scale: number): bigint {
+  return scale === a.scale ? a.units : a.units * pow10(scale - a.scale);
+}
+
+export function add(a: Exact, b: Exact): Exact {
+  if (a.scale === b.scale) return new Exact(a.units + b.units, a.scale);
+  const scale = a.scale > b.scale ? a.scale : b.scale;
+  return new Exact(unitsAt(a, scale) + unitsAt(b, scale), scale);
+}
+
+export function sub(a: Exact, b: Exact): Exact {
+  if (a.scale === b.scale) return new Exact(a.units - b.units, a.scale);
+  const scale = a.scale > b.scale ? a.scale : b.scale;
+  return new Exact(unitsAt(a, scale) - unitsAt(b, scale), scale);
+}
+
+export function mul(a: Exact, b: Exact): Exact {
+  return new Exact(a.units * b.units, a.scale + b.scale);
+}
+
+export function neg(a: Exact): Exact {
+  return new Exact(-a.units, a.scale);
+}
+
+export function abs(a: Exact): Exact {
+  return a.units < 0n ? new Exact(-a.units, a.scale) : a;
+}
+
+/** −1, 0 or 1. */
+export function sign(a: Exact): number {
+  return a.units > 0n ? 1 : a.units < 0n ? -1 : 0;
+}
+
+/** The sign of a − b. */
+export function cmp(a: Exact, b: Exact): number {
+  if (a.scale === b.scale) return a.units > b.units ? 1 : a.units < b.units ? -1 : 0;
+  const scale = a.scale > b.scale ? a.scale : b.scale;
+  const x = unitsAt(a, scale);
+  const y = unitsAt(b, scale);
+  return x > y ? 1 : x < y ? -1 : 0;
+}
+
+/** Whether `a` has at most 34 significant digits, so that Decimal holds it (and a Decimal operation yielding it) exactly. */
+export function fits(a: Exact): boolean {
+  let u = a.units < 0n ? -a.units : a.units;
+  if (u < LIMIT) return true;
+  while (u % 10n === 0n) u /= 10n;
+  return u < LIMIT;
+}
+
+/** `a` when it fits in 34 significant digits, else null. */
+export function fitting(a: Exact): Exact | null {
+  return fits(a) ? a : null;
+}
+
+/**
+ * A plain decimal text (`-12.340`: an optional minus, digits, optionally a point and more digits) as an Exact; null for
+ * anything else (exponents, a plus sign, a bare point, blanks), which callers parse as Decimals.
+ */
+export function exactOfText(text: string): Exact | null {
+  const n = text.length;
+  const start = n > 0 && text.charCodeAt(0) === 45 ? 1 : 0;
+  let point = -1;
+  for (let i = start; i < n; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (point >= 0 || i === start || i === n - 1) return null;
+      point = i;
+    } else if (c < 48 || c > 57) {
+      return null;
+    }
+  }
+  if (n === start) return null;
+  if (point < 0) return new Exact(BigInt(text), 0);
+  return new Exact(BigInt(text.slice(0, point) + text.slice(point + 1)), n - point - 1);
+}
+
+/** A finite Decimal as an Exact. */
+export function exactOfDec(d: Dec): Exact {
+  const e = exactOfText(d.toFixed());
+  if (e === null) throw new RangeError(`not a finite decimal: ${d.toString()}`);
+  return e;
+}
+
+/** The canonical text of `a`, as `decStr` writes the same value: no exponent, no trailing zeros, no "-0". */
+export function textOf(a: Exact): DecString {
+  const u = a.units;
+  if (u === 0n) return '0';
+  const negative = u < 0n;
+  const digits = (negative ? -u : u).toString();
+  if (a.scale === 0) return negative ? `-${digits}` : digits;
+  let end = digits.length;
+  const pointAt = end - a.scale;
+  // Trailing zeros of the fraction go; those of the integer part stay.
+  while (end > pointAt && end > 0 && digits.charCodeAt(end - 1) === 48) end -= 1;
+  let out: string;
+  if (pointAt <= 0) out = end <= 0 ? '0' : `0.${'0'.repeat(-pointAt)}${digits.slice(0, end)}`;
+  else out = end === pointAt ? digits.slice(0, pointAt) : `${digits.slice(0, pointAt)}.${digits.slice(pointAt, end)}`;
+  return negative ? `-${out}` : out;
+}
+
+/** `a` as a Decimal (exact when it fits in 34 significant digits). */
+export function decOf(a: Exact): Dec {
+  return new Dec(textOf(a));
+}
