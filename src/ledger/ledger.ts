@@ -6,6 +6,7 @@ import { Dec, ZERO, dec, type DecString } from '../money/decimal.js';
 import { InsufficientFundsError, InvalidNumberError, LedgerError } from '../errors.js';
 import type { LedgerFill, LedgerState, LedgerView, Position } from './types.js';
 import { exactPlus, exactTimes, minusExact, plusExact, roundedQuotientExact, timesExact } from './exactArithmetic.js';
+import { freshDec, plus, scaledOf, times, type Amount, type DecOp } from '../money/scaledAmounts.js';
 import { EXACT_ZERO, Exact, abs, add, cmp, decOf, exactOfDec, exactOfText, fits, mul, neg, sign, textOf } from '../money/exact.js';
 
 /**
@@ -323,17 +324,34 @@ function sortedPositions(state: LedgerState): Position[] {
  * @throws LedgerError naming a held symbol that has no mark; InvalidNumberError for a non-finite mark.
  */
 export function ledgerValue(state: LedgerState, markOf: (symbol: string) => Dec | undefined): Dec {
-  const value = ledgerValueExact(state, (symbol) => {
-    const mark = markOf(symbol);
-    return mark === undefined || !mark.isFinite() ? undefined : exactOfDec(mark);
-  });
-  return value === null ? ledgerValueOnDecimals(state, markOf) : decOf(value);
+  // 2.1 µs against 5.0 µs in Decimals for 8 positions (bench hotPaths), paid for every strategy on every slice.
+  // Exact in safe integers while the products and their sum fit (checked), else the same exact Decimal steps: every
+  // step is exact (or throws), so neither the order of the positions nor the path taken can change the total.
+  let positions: Amount = ZERO;
+  for (const p of state.positions.values()) {
+    const raw = markOf(p.symbol);
+    if (raw === undefined) throw new LedgerError(`ledger value: no mark (price) known for held symbol ${p.symbol}`);
+    try {
+      // A mark with a Scaled form is finite and is passed as that form (no second lookup); only the others need dec's check.
+      const mark: Amount = scaledOf(raw) ?? dec(raw, 'mark');
+      positions = plus(positions, times(p.quantity, mark, positionValue), valueSum);
+    } catch (e) {
+      // The symbol is named only on failure, so the hot path builds no message.
+      if (e instanceof InvalidNumberError) throw new InvalidNumberError(`value of ${p.symbol}: ${e.message}`);
+      if (e instanceof LedgerError) throw new LedgerError(`value of ${p.symbol}: ${e.message}`);
+      throw e;
+    }
+  }
+  return positions === ZERO ? state.cash : exactPlus(state.cash, freshDec(positions), 'ledger value');
 }
 
+const positionValue: DecOp = (a, b) => exactTimes(a, b, 'position value');
+const valueSum: DecOp = (a, b) => exactPlus(a, b, 'ledger value');
+
 /**
- * {@link ledgerValue} at exact marks, in integers; null when a held symbol has no mark or a step would need more than 34
- * significant digits (then {@link ledgerValue} names the error). Every step is exact, so the order of the positions
- * cannot change the total.
+ * {@link ledgerValue} at exact marks, in integers, for the engine's books (7 positions: 0.2 µs against 0.8 µs); null when
+ * a held symbol has no mark or a step would need more than 34 significant digits (then {@link ledgerValue} names the
+ * error). Every step is exact, so the order of the positions cannot change the total.
  */
 export function ledgerValueExact(state: LedgerState, markOf: (symbol: string) => Exact | undefined): Exact | null {
   let positions: Exact | null = null;
@@ -351,25 +369,6 @@ export function ledgerValueExact(state: LedgerState, markOf: (symbol: string) =>
   return fits(total) ? total : null;
 }
 
-/** {@link ledgerValue} on Decimals, step by step, for the errors (or a mark that only Decimal reads). */
-function ledgerValueOnDecimals(state: LedgerState, markOf: (symbol: string) => Dec | undefined): Dec {
-  let positions: Dec | null = null;
-  for (const p of state.positions.values()) {
-    const raw = markOf(p.symbol);
-    if (raw === undefined) throw new LedgerError(`ledger value: no mark (price) known for held symbol ${p.symbol}`);
-    try {
-      const product = exactTimes(p.quantity, dec(raw, 'mark'), 'position value');
-      positions = positions === null ? product : exactPlus(positions, product, 'ledger value');
-    } catch (e) {
-      // The symbol is named only on failure, so the hot path builds no message.
-      if (e instanceof InvalidNumberError) throw new InvalidNumberError(`value of ${p.symbol}: ${e.message}`);
-      if (e instanceof LedgerError) throw new LedgerError(`value of ${p.symbol}: ${e.message}`);
-      throw e;
-    }
-  }
-  return positions === null ? state.cash : exactPlus(state.cash, positions, 'ledger value');
-}
-
 /** Σ quantity × avgCost over open positions (shorts count negative): the cost of what is held. */
 export function costBasis(state: LedgerState): Dec {
   let total = ZERO;
@@ -379,13 +378,16 @@ export function costBasis(state: LedgerState): Dec {
   return total;
 }
 
-/** A read-only view of `state` for strategy code; `value()` marks positions with `markOf` when called. */
-export function createLedgerView(state: LedgerState, markOf: (symbol: string) => Dec | undefined): LedgerView {
+/**
+ * A read-only view of `state` for strategy code; `value()` marks positions with `markOf` when called, or asks `valueOf`
+ * when given (a caller that has already valued this state at these marks).
+ */
+export function createLedgerView(state: LedgerState, markOf: (symbol: string) => Dec | undefined, valueOf?: () => Dec): LedgerView {
   return {
     cash: state.cash,
     positions: state.positions,
     quantity: (symbol) => state.positions.get(symbol)?.quantity ?? ZERO,
-    value: () => ledgerValue(state, markOf),
+    value: valueOf ?? (() => ledgerValue(state, markOf)),
   };
 }
 

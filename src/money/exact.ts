@@ -70,8 +70,9 @@ export function cmp(a: Exact, b: Exact): number {
 
 /** Whether `a` has at most 34 significant digits, so that Decimal holds it (and a Decimal operation yielding it) exactly. */
 export function fits(a: Exact): boolean {
-  let u = a.units < 0n ? -a.units : a.units;
-  if (u < LIMIT) return true;
+  const units = a.units;
+  if (units < LIMIT && units > -LIMIT) return true;
+  let u = units < 0n ? -units : units;
   while (u % 10n === 0n) u /= 10n;
   return u < LIMIT;
 }
@@ -86,21 +87,35 @@ export function fitting(a: Exact): Exact | null {
  * anything else (exponents, a plus sign, a bare point, blanks), which callers parse as Decimals.
  */
 export function exactOfText(text: string): Exact | null {
+  const point = plainPoint(text);
+  if (point === NOT_PLAIN) return null;
+  if (point < 0) return new Exact(BigInt(text), 0);
+  return new Exact(BigInt(text.slice(0, point) + text.slice(point + 1)), text.length - point - 1);
+}
+
+/** Whether `text` is a plain decimal text, as {@link exactOfText} reads (checked without parsing it). */
+export function isPlainDecimal(text: string): boolean {
+  return plainPoint(text) !== NOT_PLAIN;
+}
+
+const NOT_PLAIN = -2;
+
+/** Index of the point of a plain decimal text, −1 when it has none, NOT_PLAIN when it is not one. */
+function plainPoint(text: string): number {
   const n = text.length;
   const start = n > 0 && text.charCodeAt(0) === 45 ? 1 : 0;
+  if (n === start) return NOT_PLAIN;
   let point = -1;
   for (let i = start; i < n; i += 1) {
     const c = text.charCodeAt(i);
     if (c === 46) {
-      if (point >= 0 || i === start || i === n - 1) return null;
+      if (point >= 0 || i === start || i === n - 1) return NOT_PLAIN;
       point = i;
     } else if (c < 48 || c > 57) {
-      return null;
+      return NOT_PLAIN;
     }
   }
-  if (n === start) return null;
-  if (point < 0) return new Exact(BigInt(text), 0);
-  return new Exact(BigInt(text.slice(0, point) + text.slice(point + 1)), n - point - 1);
+  return point;
 }
 
 /** A finite Decimal as an Exact. */
