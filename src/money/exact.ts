@@ -118,12 +118,24 @@ function plainPoint(text: string): number {
   return point;
 }
 
-/** A finite Decimal as an Exact. */
-export function exactOfDec(d: Dec): Exact {
-  const e = exactOfText(d.toFixed());
-  if (e === null) throw new RangeError(`not a finite decimal: ${d.toString()}`);
-  return e;
+/** A finite Decimal as an Exact, read from its digits (decimal.js documents `d`, `e` and `s`: base-1e7 limbs, exponent, sign). */
+export function exactOfDec(x: Dec): Exact {
+  const limbs = x.d;
+  if (!limbs) throw new RangeError(`not a finite decimal: ${x.toString()}`);
+  const n = limbs.length;
+  const first = limbs[0] as number;
+  // Up to two limbs (14 digits) are exact in a double.
+  let units = BigInt(n === 1 ? first : first * LIMB + (limbs[1] as number));
+  for (let i = 2; i < n; i += 1) units = units * LIMB_N + BigInt(limbs[i] as number);
+  if (x.s < 0) units = -units;
+  // The limbs are aligned on multiples of 7 in the exponent: the last one ends at 10^(7 × (⌊e/7⌋ − n + 1)).
+  const exponent = LIMB_DIGITS * (Math.floor(x.e / LIMB_DIGITS) - n + 1);
+  return exponent >= 0 ? new Exact(exponent === 0 ? units : units * pow10(exponent), 0) : new Exact(units, -exponent);
 }
+
+const LIMB_DIGITS = 7;
+const LIMB = 10_000_000;
+const LIMB_N = 10_000_000n;
 
 /** The canonical text of `a`, as `decStr` writes the same value: no exponent, no trailing zeros, no "-0". */
 export function textOf(a: Exact): DecString {
@@ -144,5 +156,74 @@ export function textOf(a: Exact): DecString {
 
 /** `a` as a Decimal (exact when it fits in 34 significant digits). */
 export function decOf(a: Exact): Dec {
+  // A whole number below 10^7 is one limb: decimal.js builds it from the number directly, without parsing text.
+  if (a.scale === 0 && a.units < SMALL && a.units > -SMALL) return new Dec(Number(a.units));
   return new Dec(textOf(a));
+}
+
+const SMALL = 10_000_000n;
+
+// Decimal's rounded operations. `Dec` rounds every result to 34 significant digits, half to even; these give the
+// same values from exact integers (a property test holds them to decimal.js), for strategy sizing, where quotients
+// such as 1/3 never fit in 34 digits.
+
+/** `a` rounded to `digits` significant digits, half to even; `sticky`: the true value lies a little beyond `a`'s magnitude. */
+export function roundSignificant(a: Exact, digits: number, sticky = false): Exact {
+  const negative = a.units < 0n;
+  const magnitude = negative ? -a.units : a.units;
+  if (magnitude < pow10(digits)) return a;
+  const drop = digitCount(magnitude) - digits;
+  const unit = pow10(drop);
+  let kept = magnitude / unit;
+  const twice = 2n * (magnitude - kept * unit);
+  if (twice > unit || (twice === unit && (sticky || kept % 2n === 1n))) kept += 1n;
+  const units = negative ? -kept : kept;
+  const scale = a.scale - drop;
+  return scale >= 0 ? new Exact(units, scale) : new Exact(units * pow10(-scale), 0);
+}
+
+/** a + b as `Dec` computes it. */
+export function decPlus(a: Exact, b: Exact): Exact {
+  return roundSignificant(add(a, b), EXACT_DIGITS);
+}
+
+/** a − b as `Dec` computes it. */
+export function decMinus(a: Exact, b: Exact): Exact {
+  return roundSignificant(sub(a, b), EXACT_DIGITS);
+}
+
+/** a × b as `Dec` computes it. */
+export function decTimes(a: Exact, b: Exact): Exact {
+  return roundSignificant(mul(a, b), EXACT_DIGITS);
+}
+
+/** a ÷ b (b ≠ 0) as `Dec` computes it: the quotient correctly rounded to 34 significant digits. */
+export function decDivide(a: Exact, b: Exact): Exact {
+  if (a.units === 0n) return EXACT_ZERO;
+  const n = a.units < 0n ? -a.units : a.units;
+  const d = b.units < 0n ? -b.units : b.units;
+  // Enough digits that the quotient has at least 35 (one to round on), and whether anything is left beyond them.
+  const shift = Math.max(0, EXACT_DIGITS + 1 - digitCount(n) + digitCount(d));
+  const scaled = n * pow10(shift);
+  const q = scaled / d;
+  const rounded = roundSignificant(new Exact(q, 0), EXACT_DIGITS, q * d !== scaled);
+  const units = a.units < 0n !== b.units < 0n ? -rounded.units : rounded.units;
+  // a / b = q × 10^(b.scale − a.scale − shift), and `rounded` is a whole number like q.
+  const scale = a.scale - b.scale + shift;
+  return scale >= 0 ? new Exact(units, scale) : new Exact(units * pow10(-scale), 0);
+}
+
+/** Decimal digits of u > 0: estimated from its double, then settled against the powers of ten (no text is made). */
+function digitCount(u: bigint): number {
+  const approx = Number(u);
+  if (!Number.isFinite(approx)) return u.toString().length;
+  let k = Math.floor(Math.log10(approx)) + 1;
+  while (u >= pow10(k)) k += 1;
+  while (k > 1 && u < pow10(k - 1)) k -= 1;
+  return k;
+}
+
+/** `a` with its fraction cut off (towards zero). */
+export function truncate(a: Exact): Exact {
+  return a.scale === 0 ? a : new Exact(a.units / pow10(a.scale), 0);
 }
