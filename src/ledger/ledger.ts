@@ -93,6 +93,7 @@ class ExactLedger implements LedgerState {
   #commissions: Dec | undefined;
   #transferredIn: Dec | undefined;
   #transferredOut: Dec | undefined;
+  #cashText: DecString | undefined;
 
   constructor(
     amounts: LedgerAmounts,
@@ -115,6 +116,12 @@ class ExactLedger implements LedgerState {
   }
   get transferredOut(): Dec {
     return (this.#transferredOut ??= decOf(this.#amounts.transferredOut));
+  }
+
+  /** The cash as canonical text, written once per state: a book's cash is written at every mark until it trades again (100 strategies' BarMarked: 35 → 29 µs). */
+  static cashTextOf(state: LedgerState): DecString {
+    if (#cashText in state) return (state.#cashText ??= textOf(state.#amounts.cash));
+    return textOf(ExactLedger.amountsOf(state).cash);
   }
 
   /** The exact totals of any ledger state (one built elsewhere is converted). */
@@ -149,7 +156,7 @@ export function heldQuantities(state: LedgerState): Map<string, Exact> {
 
 /** The cash of a ledger state as its canonical decimal text (without making its Decimal). */
 export function cashText(state: LedgerState): DecString {
-  return textOf(ExactLedger.amountsOf(state).cash);
+  return ExactLedger.cashTextOf(state);
 }
 
 interface CheckedFill {
