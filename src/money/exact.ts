@@ -22,6 +22,8 @@ export function pow10(k: number): bigint {
 }
 
 const LIMIT = pow10(EXACT_DIGITS);
+// Kept, not negated per call: every bigint operation, a negation included, makes a new one.
+const NEGATIVE_LIMIT = -LIMIT;
 
 export const EXACT_ZERO = new Exact(0n, 0);
 
@@ -71,7 +73,7 @@ export function cmp(a: Exact, b: Exact): number {
 /** Whether `a` has at most 34 significant digits, so that Decimal holds it (and a Decimal operation yielding it) exactly. */
 export function fits(a: Exact): boolean {
   const units = a.units;
-  if (units < LIMIT && units > -LIMIT) return true;
+  if (units < LIMIT && units > NEGATIVE_LIMIT) return true;
   let u = units < 0n ? -units : units;
   while (u % 10n === 0n) u /= 10n;
   return u < LIMIT;
@@ -157,11 +159,12 @@ export function textOf(a: Exact): DecString {
 /** `a` as a Decimal (exact when it fits in 34 significant digits). */
 export function decOf(a: Exact): Dec {
   // A whole number below 10^7 is one limb: decimal.js builds it from the number directly, without parsing text.
-  if (a.scale === 0 && a.units < SMALL && a.units > -SMALL) return new Dec(Number(a.units));
+  if (a.scale === 0 && a.units < SMALL && a.units > NEGATIVE_SMALL) return new Dec(Number(a.units));
   return new Dec(textOf(a));
 }
 
 const SMALL = 10_000_000n;
+const NEGATIVE_SMALL = -SMALL;
 
 // Decimal's rounded operations. `Dec` rounds every result to 34 significant digits, half to even; these give the
 // same values from exact integers (a property test holds them to decimal.js), for strategy sizing, where quotients
