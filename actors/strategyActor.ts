@@ -35,6 +35,8 @@ export interface StrategyCallInput {
   readonly barIndex: number;
   readonly history: PriceHistory;
   readonly markOf: (symbol: string) => Dec | undefined;
+  /** Each strategy's value at these marks, by strategy id (absent: its ledger is valued with `markOf`). */
+  readonly strategyValueOf?: (strategyId: string) => Dec;
   /** Each strategy's accepted orders waiting to fill (next-open), by strategy id. */
   readonly pendingOf?: (strategyId: string) => readonly OrderIntent[];
   /** Net capital moved to or from each strategy since its previous call, by strategy id. */
@@ -77,9 +79,10 @@ function answerCall(state: StrategyActorState, call: Extract<StrategyActorEvent,
     barIndex: call.barIndex,
     history: call.history,
     markOf: call.markOf,
-    ...(state.sizerFactory ? { sizer: state.sizerFactory(call.history) } : {}),
-    ...(call.pendingOf ? { pendingOrders: call.pendingOf(state.strategyId) } : {}),
-    ...(call.capitalMovedOf ? { capitalMoved: call.capitalMovedOf(state.strategyId) } : {}),
+    strategyValueOf: call.strategyValueOf,
+    sizer: state.sizerFactory?.(call.history),
+    pendingOrders: call.pendingOf?.(state.strategyId),
+    capitalMoved: call.capitalMovedOf?.(state.strategyId),
   });
   return { type: 'outcome', strategyId: state.strategyId, outcome };
 }

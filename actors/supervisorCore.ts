@@ -260,7 +260,10 @@ export class SupervisorCore {
       const record = strategies.get(id);
       return record === undefined ? ZERO : capitalMovedSinceCall(record);
     };
-    if (waiting.length === 0) return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf, capitalMovedOf };
+    // The values the decide steps memoise (they value every strategy anyway): a strategy's own value() costs nothing more.
+    const decider = this.decider;
+    const strategyValueOf = (id: string): Dec => decider.valueOf(id);
+    if (waiting.length === 0) return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: decider.markOf, strategyValueOf, capitalMovedOf };
     const byStrategy = new Map<string, OrderIntent[]>();
     for (const o of waiting) {
       const list = byStrategy.get(o.strategyId);
@@ -268,7 +271,7 @@ export class SupervisorCore {
       else byStrategy.set(o.strategyId, [{ symbol: o.symbol, quantity: o.quantity }]);
     }
     const pendingOf = (id: string): readonly OrderIntent[] => byStrategy.get(id) ?? [];
-    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: this.decider.markOf, pendingOf, capitalMovedOf };
+    return { type: 'CALL', phase, slice, barIndex: this.state.barIndex, history: this.state.history, markOf: decider.markOf, strategyValueOf, pendingOf, capitalMovedOf };
   }
 
   // ---------------------------------------------------------------- commands
@@ -402,7 +405,7 @@ export class SupervisorCore {
           flowSinceMark: decStr(e.flowSinceMark),
           flowBeforeCall: decStr(e.flowBeforeCall),
           flowAfterLastCall: decStr(e.flowAfterLastCall),
-          lastValue: decStr(e.lastValue),
+          lastValue: decStr(dec(e.lastValue)),
           navIndex: e.navIndex,
           navPeak: e.navPeak,
           pendingRemoval: e.pendingRemoval,
@@ -446,7 +449,7 @@ export class SupervisorCore {
         flowSinceMark: dec(st.flowSinceMark),
         flowBeforeCall: dec(st.flowBeforeCall ?? '0'),
         flowAfterLastCall: dec(st.flowAfterLastCall ?? '0'),
-        lastValue,
+        lastValue: decStr(lastValue),
         lastValueNumber: lastValue.toNumber(),
         navIndex: st.navIndex,
         navPeak: st.navPeak,

@@ -1,9 +1,14 @@
 // What the engine's non-obvious optimisations buy, each against the plain way: the sealed body cached for the store,
-// the ledger's batch fold, and valuation in safe integers.
+// the ledger's batch fold, valuation in safe or exact integers, and a slice's limits and execution in exact integers.
 import { GENESIS_HASH, encodeForStore, sealEvents, type SealedEvent } from '../events/envelope.js';
 import { domainEvent } from '../events/catalogue.js';
-import { emptyLedger, evolveLedger, evolveLedgerAll, ledgerValue, type LedgerEvent } from '../src/ledger/ledger.js';
+import { emptyLedger, evolveLedger, evolveLedgerAll, evolveLedgerExact, heldQuantities, ledgerValue, ledgerValueExact, type LedgerEvent, type RecordedLedgerEvent } from '../src/ledger/ledger.js';
 import { dec, type Dec } from '../src/money/decimal.js';
+import { exactOfDec, type Exact } from '../src/money/exact.js';
+import { executeOrders, toFillRecordedData, toOrdersNettedData, type AcceptedOrder, type ExecutionSettings } from '../src/execution/index.js';
+import { cashCostExact, exactCostModel, executeOrdersExact, ordersNettedDataExact } from '../src/execution/exactExecution.js';
+import { applyOrderLimits, applyOrderLimitsExact, type RequestedOrder } from '../src/portfolio/orderLimits.js';
+import { estimateCashCost } from '../src/portfolio/sliceExecution.js';
 
 export const name = 'hot-paths';
 
@@ -62,9 +67,60 @@ export async function run(): Promise<Record<string, unknown>> {
       for (const p of base.positions.values()) v = v.plus(p.quantity.times(markOf(p.symbol) as Dec));
     }
   });
+  // The same fills as the engine's books fold them: recorded decimal strings into a state kept exact.
+  const recorded: RecordedLedgerEvent[] = fills.map((f) => (f.kind === 'fill' ? { kind: 'fill', fill: { symbol: f.fill.symbol, quantity: f.fill.quantity.toString(), price: f.fill.price.toString(), commission: f.fill.commission.toString() } } : { kind: 'transfer', amount: '1' }));
+  // The engine's books are kept exact from their first event.
+  const exactBase = evolveLedgerExact(emptyLedger(), [
+    { kind: 'transfer', amount: dec('1000000') },
+    ...Array.from({ length: 8 }, (_, i): LedgerEvent => ({ kind: 'fill', fill: { symbol: `S${i}`, quantity: dec('100'), price: dec('100'), commission: dec('1') } })),
+  ]);
+  const exactFold = best(() => {
+    for (let i = 0; i < folds; i += 1) evolveLedgerExact(exactBase, recorded);
+  });
+  const exactMarks = new Map<string, Exact>([...marks].map(([s, m]) => [s, exactOfDec(m)]));
+  const exactValue = best(() => {
+    for (let i = 0; i < valuations; i += 1) ledgerValueExact(exactBase, (s) => exactMarks.get(s));
+  });
+
+  // A trading slice's execution: 160 orders of 20 strategies on 20 symbols, per-share commission, 2 bps of slippage.
+  const orders: AcceptedOrder[] = Array.from({ length: 160 }, (_, i) => ({ orderId: `o${i}`, strategyId: `s${i % 20}`, symbol: `S${i % 20}`, quantity: dec(String((i % 7) * 13 - 40 || 5)) }));
+  const references = new Map(Array.from({ length: 20 }, (_, i) => [`S${i}`, dec((100 + i * 3.37).toFixed(2))]));
+  const settings: ExecutionSettings = { commission: { kind: 'per-share', perShare: '0.005', minimum: '1' }, slippageBps: dec('2') };
+  const slices = 200;
+  const executeExact = best(() => {
+    for (let i = 0; i < slices; i += 1) ordersNettedDataExact(executeOrdersExact(orders, (s) => references.get(s), settings)?.symbols ?? []);
+  });
+  const executeDecimal = best(() => {
+    for (let i = 0; i < slices; i += 1) {
+      const r = executeOrders(orders, (s) => references.get(s), settings);
+      r.fills.map(toFillRecordedData);
+      toOrdersNettedData(r.symbols);
+    }
+  });
+
+  // One strategy's limits: 8 orders against 8 positions.
+  const requested: RequestedOrder[] = Array.from({ length: 8 }, (_, i) => ({ symbol: `S${i}`, quantity: dec(String(i % 2 === 0 ? 25 + i : -(5 + i))) }));
+  const execution = { fillAt: 'close' as const, commission: settings.commission, slippageBps: '2' };
+  const costs = exactCostModel(settings.commission, settings.slippageBps);
+  const limitRuns = 5000;
+  const limitsExact = best(() => {
+    for (let i = 0; i < limitRuns; i += 1) {
+      applyOrderLimitsExact(requested, {
+        cash: exactOfDec(base.cash), reservedCash: exactOfDec(dec(0)), held: heldQuantities(exactBase),
+        maxExposure: exactOfDec(dec('2000000')), priceOf: (s) => exactMarks.get(s), markOf: (s) => exactMarks.get(s), cashCost: (q, p) => (costs === null ? null : cashCostExact(costs, q, p)),
+      });
+    }
+  });
+  const limitsDecimal = best(() => {
+    for (let i = 0; i < limitRuns; i += 1) {
+      applyOrderLimits(requested, { cash: base.cash, reservedCash: dec(0), positions: base.positions, value: dec('2000000'), maxExposure: dec('2000000'), priceOf: markOf, markOf, cashCost: (q, p) => estimateCashCost(execution, q, p) });
+    }
+  });
   return {
     storeBarMarkedMicroseconds: { cachedBody: round((cached * 1000) / events.length), recheckedAndRehashed: round((recomputed * 1000) / events.length) },
-    fold12FillsMicroseconds: { batch: round((batch * 1000) / folds), oneByOne: round((oneByOne * 1000) / folds) },
-    value8PositionsMicroseconds: { safeIntegers: round((scaled * 1000) / valuations), decimal: round((decimal * 1000) / valuations) },
+    fold12FillsMicroseconds: { batch: round((batch * 1000) / folds), oneByOne: round((oneByOne * 1000) / folds), exactRecorded: round((exactFold * 1000) / folds) },
+    value8PositionsMicroseconds: { safeIntegers: round((scaled * 1000) / valuations), exactIntegers: round((exactValue * 1000) / valuations), decimal: round((decimal * 1000) / valuations) },
+    execute160OrdersMicroseconds: { exactIntegers: round((executeExact * 1000) / slices), decimal: round((executeDecimal * 1000) / slices) },
+    limits8OrdersMicroseconds: { exactIntegers: round((limitsExact * 1000) / limitRuns), decimal: round((limitsDecimal * 1000) / limitRuns) },
   };
 }

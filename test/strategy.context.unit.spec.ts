@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ConfigError, InvalidNumberError } from '../src/errors.js';
 import { applyFill, applyTransfer, createLedgerView, emptyLedger } from '../src/ledger/ledger.js';
 import type { LedgerState } from '../src/ledger/types.js';
-import { ONE, ZERO, dec, decStr } from '../src/money/decimal.js';
+import { Dec, ONE, ZERO, dec, decStr } from '../src/money/decimal.js';
 import { MissingPriceError, OrderError } from '../src/strategy/orderErrors.js';
 import { RollingPriceHistory } from '../src/strategy/priceHistory.js';
 import type { OrderIntent } from '../src/strategy/strategy.js';
@@ -189,5 +190,49 @@ describe('what the context exposes', () => {
     expect(decStr(ctx.ledger.quantity('AAA'))).toBe('10');
     expect(ctx.history.closes('AAA')).toEqual([100, 120]);
     expect(ctx.history.symbols()).toEqual(['AAA', 'BBB']);
+  });
+});
+
+describe('sizing on exact integers', () => {
+  // The helpers size on exact integers with Decimal's rounding; these are the same formulas on Decimals.
+  const units = (raw: Dec, lot: Dec): Dec => {
+    const rounded = raw.toSignificantDigits(30);
+    return lot.eq(1) ? rounded.trunc() : rounded.div(lot).trunc().times(lot);
+  };
+  const text = (n: bigint, places: number): string => decStr(new Dec(n.toString()).div(new Dec(10).pow(places)));
+  const amountArb = (maxPlaces: number, maxDigits = 24) =>
+    fc.tuple(fc.oneof(fc.bigInt({ min: 1n, max: 10n ** 9n }), fc.bigInt({ min: 1n, max: 10n ** BigInt(maxDigits) })), fc.integer({ min: 0, max: maxPlaces })).map(([n, p]) => text(n, p));
+
+  it('orders what Decimal arithmetic gives, to the last digit, for targets by percent, by value and for values', () => {
+    fc.assert(
+      fc.property(
+        amountArb(8),
+        fc.tuple(fc.bigInt({ min: -(10n ** 6n), max: 10n ** 6n }), fc.integer({ min: 0, max: 4 })).map(([n, p]) => text(n, p)),
+        amountArb(6, 12),
+        fc.oneof(fc.integer({ min: 1, max: 9 }).map((k) => ONE.div(k)), amountArb(6).map((t) => dec(t).div(dec('1e9')))),
+        amountArb(8),
+        fc.constantFrom(undefined, '0.001', '0.5', '3'),
+        (cash, held, close, fraction, value, lotSize) => {
+          const history = new RollingPriceHistory(2);
+          history.push(sliceOf(0, { AAA: close }));
+          let state = applyTransfer(emptyLedger(), dec(cash));
+          if (!dec(held).isZero()) state = applyFill(state, { symbol: 'AAA', quantity: dec(held), price: dec(close), commission: ZERO });
+          const view = createLedgerView(state, (s) => history.lastClose(s));
+          const call = (f: (ctx: ReturnType<typeof createStrategyContext>['ctx']) => void): Record<string, string> => {
+            const c = createStrategyContext({ strategyId: 's', params: {}, time: sliceOf(0, {}).time, barIndex: 0, ledger: view, history, ...(lotSize ? { sizing: { lotSize } } : {}) });
+            f(c.ctx);
+            return asText(c.drain());
+          };
+          const lot = dec(lotSize ?? '1');
+          const price = dec(close);
+          const heldNow = dec(held);
+          const want = (q: Dec): Record<string, string> => (q.isZero() ? {} : { AAA: decStr(q) });
+          expect(call((ctx) => ctx.orderTargetPercent('AAA', fraction))).toEqual(want(units(view.value().times(fraction).div(price), lot).minus(heldNow.plus(ZERO))));
+          expect(call((ctx) => ctx.orderTargetValue('AAA', value))).toEqual(want(units(dec(value).div(price), lot).minus(heldNow.plus(ZERO))));
+          expect(call((ctx) => ctx.orderValue('AAA', value))).toEqual(want(units(dec(value).div(price), lot)));
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });

@@ -12,13 +12,16 @@ export interface AcceptedOrder {
 }
 
 /** One symbol's orders netted: gross long and gross short (both ≥ 0), net = long − short, sorted strategy ids, orders sorted by id. */
-export interface NettedSymbol {
+export type NettedSymbol = NettedOrders<Dec, AcceptedOrder>;
+
+/** {@link NettedSymbol} with its amounts and orders in another form (exact integers, in exactExecution.ts). */
+export interface NettedOrders<Amount, Order> {
   readonly symbol: string;
-  readonly grossLong: Dec;
-  readonly grossShort: Dec;
-  readonly net: Dec;
+  readonly grossLong: Amount;
+  readonly grossShort: Amount;
+  readonly net: Amount;
   readonly strategies: readonly string[];
-  readonly orders: readonly AcceptedOrder[];
+  readonly orders: readonly Order[];
 }
 
 /** Code-unit order, independent of locale, so the result never depends on the machine. */

@@ -1,6 +1,7 @@
 // Decimal arithmetic that refuses to round silently: the ledger's products and sums must be exact for capital to be conserved.
 import { Dec } from '../money/decimal.js';
 import { LedgerError } from '../errors.js';
+import { Exact, add, decOf, exactOfDec, fits, mul, pow10, sub } from '../money/exact.js';
 
 /** Significant digits of `Dec` (its configured precision); a result needing more would be rounded. */
 export const DEC_PRECISION = 34;
@@ -9,7 +10,8 @@ export const DEC_PRECISION = 34;
 const Wide = Dec.clone({ precision: 1_000 });
 type Wide = InstanceType<typeof Wide>;
 // Truncating quotients to 60 significant digits, then to the scale we keep, equals truncating the exact quotient.
-const Truncating = Dec.clone({ precision: 60, rounding: Dec.ROUND_DOWN });
+const TRUNCATING_DIGITS = 60;
+const Truncating = Dec.clone({ precision: TRUNCATING_DIGITS, rounding: Dec.ROUND_DOWN });
 
 /** Digits a sum of `a` and `b` can need: one carry above the larger exponent down to the finer of their last decimals. */
 function sumDigitsBound(a: Dec, b: Dec): number {
@@ -76,3 +78,48 @@ export function roundedQuotient(numerator: Dec, denominator: Dec, decimals: numb
   // The quotient is negative exactly when its cut-off part (remainder / denominator) is.
   return remainder.isNegative() !== denominator.isNegative() ? truncated.minus(unit) : truncated.plus(unit);
 }
+
+// The same three operations on exact bigint amounts: exact, and where Decimal would refuse the result (more than 34
+// significant digits) the Decimal operation itself runs, so that the error is the same. `where` + `what` name the step
+// (joined only when that happens, so the hot path builds no message).
+
+/** a × b, or the LedgerError of {@link exactTimes}. */
+export function timesExact(a: Exact, b: Exact, where: string, what: string): Exact {
+  const r = mul(a, b);
+  return fits(r) ? r : exactOfDec(exactTimes(decOf(a), decOf(b), where + what));
+}
+
+/** a + b, or the LedgerError of {@link exactPlus}. */
+export function plusExact(a: Exact, b: Exact, where: string, what: string): Exact {
+  const r = add(a, b);
+  return fits(r) ? r : exactOfDec(exactPlus(decOf(a), decOf(b), where + what));
+}
+
+/** a − b, or the LedgerError of {@link exactMinus}. */
+export function minusExact(a: Exact, b: Exact, where: string, what: string): Exact {
+  const r = sub(a, b);
+  return fits(r) ? r : exactOfDec(exactMinus(decOf(a), decOf(b), where + what));
+}
+
+/** {@link roundedQuotient} on exact amounts: the same value, computed in integers unless Decimal would round a step. */
+export function roundedQuotientExact(numerator: Exact, denominator: Exact, decimals: number): Exact {
+  // value × 10^decimals = num / den in integers.
+  const shift = decimals + denominator.scale - numerator.scale;
+  const num = shift >= 0 ? numerator.units * pow10(shift) : numerator.units;
+  const den = shift >= 0 ? denominator.units : denominator.units * pow10(-shift);
+  let q = num / den;
+  const r = num - q * den;
+  // The Decimal path truncates at 60 significant digits first, and rounds a last-unit step beyond 34: only then do they differ.
+  if ((q < 0n ? -q : q) < QUOTIENT_LIMIT) {
+    if (r !== 0n) {
+      const twice = 2n * (r < 0n ? -r : r);
+      const whole = den < 0n ? -den : den;
+      if (twice > whole || (twice === whole && q % 2n !== 0n)) q += num < 0n !== den < 0n ? -1n : 1n;
+    }
+    const result = new Exact(q, decimals);
+    if (fits(result)) return result;
+  }
+  return exactOfDec(roundedQuotient(decOf(numerator), decOf(denominator), decimals));
+}
+
+const QUOTIENT_LIMIT = pow10(TRUNCATING_DIGITS);

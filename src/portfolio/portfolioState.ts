@@ -1,5 +1,5 @@
 // The portfolio's state as plain data (beside each strategy's own book): what the decide steps read and evolve folds.
-import { ZERO, type Dec } from '../money/decimal.js';
+import { ZERO, dec, type Dec, type DecString } from '../money/decimal.js';
 import { RollingPriceHistory } from '../strategy/priceHistory.js';
 import { StrategyPerformance } from '../performance/strategyPerformance.js';
 import type { Weights } from '../allocation/types.js';
@@ -20,8 +20,8 @@ export interface StrategyRecord {
   flowBeforeCall: Dec;
   /** Net capital moved in the previous slice after the strategy's call (set at each BarMarked). */
   flowAfterLastCall: Dec;
-  /** Value at the last BarMarked (zero before its first: it starts from nothing). */
-  lastValue: Dec;
+  /** Value at the last BarMarked as recorded there (zero before its first: it starts from nothing); parsed only when a flow is added to it. */
+  lastValue: DecString;
   /** `lastValue` as the nearest number (returns are statistics). */
   lastValueNumber: number;
   /** Growth index of the strategy's returns (transfers excluded) and its running peak, for the drawdown limit. */
@@ -137,7 +137,7 @@ export function newStrategyRecord(
   const performance = new StrategyPerformance(id, { lookback });
   performance.start(0);
   // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
-  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowAfterLastCall: ZERO, lastValue: ZERO, lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };
+  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowAfterLastCall: ZERO, lastValue: '0', lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };
 }
 
 /**
@@ -152,5 +152,5 @@ export function capitalMovedSinceCall(record: StrategyRecord): Dec {
 /** The base of a strategy's next return (value at the last mark plus transfers since) as a number. */
 export function returnBase(record: StrategyRecord): number {
   // Most slices move no capital: the number kept beside the last value saves a Decimal conversion per strategy.
-  return record.flowSinceMark.isZero() ? record.lastValueNumber : record.lastValue.plus(record.flowSinceMark).toNumber();
+  return record.flowSinceMark.isZero() ? record.lastValueNumber : dec(record.lastValue).plus(record.flowSinceMark).toNumber();
 }

@@ -5,15 +5,18 @@ import { Dec, ZERO, dec, decStr, decFromStatistic, type Dec as DecT } from '../m
 import { AllocationError } from '../errors.js';
 import type { BarSlice } from '../market/bar.js';
 import type { LedgerState } from '../ledger/types.js';
-import { ledgerValue } from '../ledger/ledger.js';
+import { cashText, exactCashOf, heldQuantities, ledgerValue, ledgerValueExact } from '../ledger/ledger.js';
+import { cashCostExact, exactCostModel } from '../execution/exactExecution.js';
+import type { CommissionModel } from '../execution/commission.js';
+import { add, decOf, exactOfDec, fits, mul, textOf, type Exact } from '../money/exact.js';
 import type { AllocationAlgorithm, AllocationDecision, Weights } from '../allocation/types.js';
 import type { StrategyPerformance } from '../performance/strategyPerformance.js';
 import { AllocationRebalancer } from '../rebalance/allocationRebalancer.js';
 import { dictionary, dictionaryOf } from '../collections/dictionary.js';
 import { RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
-import { applyOrderLimits, type RequestedOrder } from './orderLimits.js';
+import { applyOrderLimits, applyOrderLimitsExact, type RequestedOrder } from './orderLimits.js';
 import { planRebalance } from './rebalancePlan.js';
-import { executeSliceOrders, estimateCashCost, type ExecutableOrder } from './sliceExecution.js';
+import { executeSliceOrders, estimateCashCost, slippageBpsOf, type ExecutableOrder } from './sliceExecution.js';
 import { canMove } from './strategyLifecycle.js';
 import type { StrategyBook } from './strategyBook.js';
 import { mustGet } from './evolve.js';
@@ -21,13 +24,39 @@ import { DRAWDOWN_PAUSE, DRAWDOWN_RESUME, returnBase, type PendingOrder, type Po
 
 const CENT = new Dec('0.01');
 
+/** A strategy's value, as valued for one ledger object at one set of marks. */
+interface ValueEntry {
+  ledger: LedgerState;
+  marks: number;
+  exact: Exact;
+  dec: DecT | undefined;
+}
+
 /**
  * What every decide step reads: the config, the portfolio's state, each strategy's book, and the strategies' values at
  * the current marks (memoised per ledger: a book's ledger is immutable, so the same object has the same value).
  */
 export class Decider {
-  private readonly values = new Map<string, { readonly ledger: LedgerState; readonly value: DecT }>();
+  // Entries are updated in place, not cleared and refilled each slice (100 strategies' quiet slice: 0.50 → 0.47 ms,
+  // engine bench). An entry holds while its ledger object and the marks are those it was valued at.
+  private readonly values = new Map<string, ValueEntry>();
+  private readonly exactMarks = new Map<string, { raw: DecT; exact: Exact }>();
+  private marksVersion = 0;
   readonly markOf = (symbol: string): DecT | undefined => this.state.marks.get(symbol);
+  /** The mark as an exact amount (converted once per mark). */
+  readonly exactMarkOf = (symbol: string): Exact | undefined => {
+    const raw = this.state.marks.get(symbol);
+    if (raw === undefined || !raw.isFinite()) return undefined;
+    const known = this.exactMarks.get(symbol);
+    if (known !== undefined && known.raw === raw) return known.exact;
+    const exact = exactOfDec(raw);
+    if (known === undefined) this.exactMarks.set(symbol, { raw, exact });
+    else {
+      known.raw = raw;
+      known.exact = exact;
+    }
+    return exact;
+  };
 
   constructor(
     readonly config: PortfolioConfig,
@@ -37,7 +66,7 @@ export class Decider {
 
   /** Forgets the values: call after the marks change. */
   marksChanged(): void {
-    this.values.clear();
+    this.marksVersion += 1;
   }
 
   lifecycleOf(id: string): LifecycleState {
@@ -48,14 +77,33 @@ export class Decider {
     return this.bookOf(id).ledger;
   }
 
+  /** A strategy's value at the current marks, exact (valued in integers: no Decimal is made unless asked for). */
+  exactValueOf(id: string): Exact {
+    return this.valueEntry(id).exact;
+  }
+
   /** A strategy's value at the current marks. */
   valueOf(id: string): DecT {
+    const entry = this.valueEntry(id);
+    return (entry.dec ??= decOf(entry.exact));
+  }
+
+  private valueEntry(id: string): ValueEntry {
     const ledger = this.ledgerOf(id);
-    const cached = this.values.get(id);
-    if (cached !== undefined && cached.ledger === ledger) return cached.value;
-    const value = ledgerValue(ledger, this.markOf);
-    this.values.set(id, { ledger, value });
-    return value;
+    const entry = this.values.get(id);
+    if (entry !== undefined && entry.ledger === ledger && entry.marks === this.marksVersion) return entry;
+    // The Decimal valuation runs only where the exact one cannot (it names a missing mark or refuses a result).
+    const exact = ledgerValueExact(ledger, this.exactMarkOf) ?? exactOfDec(ledgerValue(ledger, this.markOf));
+    if (entry === undefined) {
+      const made: ValueEntry = { ledger, marks: this.marksVersion, exact, dec: undefined };
+      this.values.set(id, made);
+      return made;
+    }
+    entry.ledger = ledger;
+    entry.marks = this.marksVersion;
+    entry.exact = exact;
+    entry.dec = undefined;
+    return entry;
   }
 
   /** Reserve plus every active strategy's value at the current marks. */
@@ -495,21 +543,40 @@ export function decideOrders(
   const events: DomainEvent[] = [];
   const accepted: ExecutableOrder[] = [];
   const priceOf = (symbol: string): DecT | undefined => (barOf(slice, symbol) ? d.markOf(symbol) : undefined);
+  const exactPriceOf = (symbol: string): Exact | undefined => (barOf(slice, symbol) ? d.exactMarkOf(symbol) : undefined);
   const buffer = decFromStatistic(1 + d.config.risk.exposureBuffer);
+  const exactBuffer = exactOfDec(buffer);
+  const costs = exactCostModel(d.config.execution.commission as CommissionModel, slippageBpsOf(d.config.execution));
+  const exactCashCost = (q: Exact, p: Exact): Exact | null => (costs === null ? null : cashCostExact(costs, q, p));
   for (const id of [...requested.keys()].sort()) {
     const ledger = d.ledgerOf(id);
-    const value = d.valueOf(id);
     const liquidating = d.lifecycleOf(id) === 'liquidating';
-    const decisions = applyOrderLimits(mergeOrders(requested.get(id) ?? []), {
-      cash: ledger.cash,
-      reservedCash: liquidating ? ZERO : rebalance?.decreases[id] ?? ZERO,
-      positions: ledger.positions,
-      value,
-      maxExposure: value.times(buffer),
-      priceOf,
-      markOf: d.markOf,
-      cashCost: (q, p) => estimateCashCost(d.config.execution, q, p),
-    });
+    const orders = mergeOrders(requested.get(id) ?? []);
+    const reservedCash = liquidating ? ZERO : rebalance?.decreases[id] ?? ZERO;
+    // In integers unless a step would round or be refused; then on Decimals, which decide the same or name the error.
+    const exactMaxExposure = mul(d.exactValueOf(id), exactBuffer);
+    const decisions =
+      (reservedCash.isFinite() && fits(exactMaxExposure)
+        ? applyOrderLimitsExact(orders, {
+            cash: exactCashOf(ledger),
+            reservedCash: exactOfDec(reservedCash),
+            held: heldQuantities(ledger),
+            maxExposure: exactMaxExposure,
+            priceOf: exactPriceOf,
+            markOf: d.exactMarkOf,
+            cashCost: exactCashCost,
+          })
+        : null) ??
+      applyOrderLimits(orders, {
+        cash: ledger.cash,
+        reservedCash,
+        positions: ledger.positions,
+        value: d.valueOf(id),
+        maxExposure: d.valueOf(id).times(buffer),
+        priceOf,
+        markOf: d.markOf,
+        cashCost: (q, p) => estimateCashCost(d.config.execution, q, p),
+      });
     let k = 0;
     for (const o of decisions) {
       const orderId = `o${d.state.barIndex}-${id}-${k++}`;
@@ -636,14 +703,20 @@ export function decideMarks(d: Decider, slice: BarSlice): DomainEvent[] {
   for (const symbol of Object.keys(slice.bars)) marks[symbol] = decStr(d.markOf(symbol) as DecT);
   const strategyValues: Record<string, string> = dictionary();
   const strategyCash: Record<string, string> = dictionary();
-  let total = d.state.reserve;
+  // Values and cash are written from their exact amounts; the total is summed in integers too, unless a partial sum
+  // outgrows 34 digits (where Decimal addition rounds): then it is summed on Decimals, as Decimal sums it.
+  let total: Exact | null = exactOfDec(d.state.reserve);
   for (const id of d.state.activeIds) {
-    const v = d.valueOf(id);
-    strategyValues[id] = decStr(v);
-    strategyCash[id] = decStr(d.ledgerOf(id).cash);
-    total = total.plus(v);
+    const v = d.exactValueOf(id);
+    strategyValues[id] = textOf(v);
+    strategyCash[id] = cashText(d.ledgerOf(id));
+    if (total !== null) {
+      const sum = add(total, v);
+      total = fits(sum) ? sum : null;
+    }
   }
-  return [domainEvent('BarMarked', { marks, strategyValues, strategyCash, reserve: decStr(d.state.reserve), portfolioValue: decStr(total) })];
+  const portfolioValue = total !== null ? textOf(total) : decStr(d.state.activeIds.reduce((t, id) => t.plus(d.valueOf(id)), d.state.reserve));
+  return [domainEvent('BarMarked', { marks, strategyValues, strategyCash, reserve: decStr(d.state.reserve), portfolioValue })];
 }
 
 /** The bar of `symbol` in a slice, if it traded (own keys only: a slice's bars may be a plain object). */

@@ -3,7 +3,8 @@ import { dec, type Dec } from '../money/decimal.js';
 import type { PortfolioConfig } from '../config/portfolioConfig.js';
 import { commissionFor, type CommissionModel } from '../execution/commission.js';
 import { applySlippage } from '../execution/slippage.js';
-import { executeOrders, toFillRecordedData, toOrdersNettedData, type NettingSummary } from '../execution/fillAllocation.js';
+import { executeOrders, toFillRecordedData, toOrdersNettedData, type ExecutionSettings, type NettingSummary } from '../execution/fillAllocation.js';
+import { executeOrdersExact, ordersNettedDataExact, type ExactSummary } from '../execution/exactExecution.js';
 import type { EventData } from '../../events/catalogue.js';
 
 /** An accepted order ready to execute. */
@@ -28,7 +29,7 @@ export interface SliceExecution {
  * close fill) are netted separately, so the OrdersNetted event may list a symbol once per price.
  */
 export function executeSliceOrders(orders: readonly { order: ExecutableOrder; price: Dec }[], execution: ExecutionConfig): SliceExecution {
-  const settings = { commission: execution.commission as CommissionModel, slippageBps: slippageBpsOf(execution) };
+  const settings: ExecutionSettings = { commission: execution.commission as CommissionModel, slippageBps: slippageBpsOf(execution) };
   const groups = new Map<string, { orders: ExecutableOrder[]; prices: Map<string, Dec> }>();
   for (const { order, price } of orders) {
     // One group per distinct price of a symbol: group k holds each symbol's k-th distinct price.
@@ -44,6 +45,8 @@ export function executeSliceOrders(orders: readonly { order: ExecutableOrder; pr
     }
     if (!placed) groups.set(String(groups.size), { orders: [order], prices: new Map([[order.symbol, price]]) });
   }
+  const exact = executeGroupsExact(groups, settings);
+  if (exact !== null) return exact;
   const symbols: NettingSummary[] = [];
   const fills: EventData<'FillRecorded'>[] = [];
   for (const g of groups.values()) {
@@ -52,6 +55,20 @@ export function executeSliceOrders(orders: readonly { order: ExecutableOrder; pr
     fills.push(...result.fills.map(toFillRecordedData));
   }
   return { netted: toOrdersNettedData(symbols), fills };
+}
+
+/** The same execution in exact integers (src/execution/exactExecution.ts), or null where the Decimal path must answer. */
+function executeGroupsExact(groups: ReadonlyMap<string, { orders: ExecutableOrder[]; prices: Map<string, Dec> }>, settings: ExecutionSettings): SliceExecution | null {
+  const symbols: ExactSummary[] = [];
+  const fills: EventData<'FillRecorded'>[] = [];
+  for (const g of groups.values()) {
+    const result = executeOrdersExact(g.orders, (s) => g.prices.get(s), settings);
+    if (result === null) return null;
+    symbols.push(...result.symbols);
+    fills.push(...result.fills);
+  }
+  const netted = ordersNettedDataExact(symbols);
+  return netted === null ? null : { netted, fills };
 }
 
 /** Cash an order of `quantity` at reference `price` would cost alone (buy > 0; a sale's cost is negative), slippage and commission included. */
@@ -64,7 +81,8 @@ export function estimateCashCost(execution: ExecutionConfig, quantity: Dec, pric
 // Parsed once per config object: the limits price every order of every slice with it.
 const parsedBps = new WeakMap<ExecutionConfig, Dec>();
 
-function slippageBpsOf(execution: ExecutionConfig): Dec {
+/** The configured slippage in basis points, parsed once per config. @throws InvalidNumberError for a malformed value. */
+export function slippageBpsOf(execution: ExecutionConfig): Dec {
   let bps = parsedBps.get(execution);
   if (bps === undefined) {
     bps = dec(execution.slippageBps, 'execution.slippageBps');

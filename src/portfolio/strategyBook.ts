@@ -1,7 +1,7 @@
 // A strategy's own book: its lifecycle state and its ledger, folded from the events about that strategy alone.
 import type { LifecycleState } from '../../events/catalogue.js';
 import { dec } from '../money/decimal.js';
-import { emptyLedger, evolveLedgerAll, type LedgerEvent } from '../ledger/ledger.js';
+import { emptyLedger, evolveLedgerExact, type LedgerEvent, type RecordedLedgerEvent } from '../ledger/ledger.js';
 import type { LedgerState } from '../ledger/types.js';
 import { LedgerError } from '../errors.js';
 import { canMove } from './strategyLifecycle.js';
@@ -31,7 +31,7 @@ export function initialBook(strategyId: string): StrategyBook {
  */
 export function evolveBook(book: StrategyBook, events: readonly BookEvent[]): StrategyBook {
   let lifecycle = book.lifecycle;
-  const ledgerEvents: LedgerEvent[] = [];
+  const ledgerEvents: (LedgerEvent | RecordedLedgerEvent)[] = [];
   for (const e of events) {
     switch (e.type) {
       case 'StrategyLifecycleChanged':
@@ -41,7 +41,8 @@ export function evolveBook(book: StrategyBook, events: readonly BookEvent[]): St
         lifecycle = e.data.to;
         break;
       case 'FillRecorded':
-        ledgerEvents.push({ kind: 'fill', fill: { symbol: e.data.symbol, quantity: dec(e.data.quantity), price: dec(e.data.price), commission: dec(e.data.commission) } });
+        // The recorded decimal strings go to the ledger as they are: it reads them into exact integers, not Decimals.
+        ledgerEvents.push({ kind: 'fill', fill: e.data });
         break;
       case 'CapitalTransferred': {
         const amount = dec(e.data.amount);
@@ -50,6 +51,6 @@ export function evolveBook(book: StrategyBook, events: readonly BookEvent[]): St
       }
     }
   }
-  const ledger = evolveLedgerAll(book.ledger, ledgerEvents);
+  const ledger = evolveLedgerExact(book.ledger, ledgerEvents);
   return lifecycle === book.lifecycle && ledger === book.ledger ? book : { strategyId: book.strategyId, lifecycle, ledger };
 }

@@ -21,6 +21,8 @@ export interface StrategyCallArgs {
   readonly barIndex: number;
   readonly history: PriceHistory;
   readonly markOf: (symbol: string) => Dec | undefined;
+  /** Strategies' values at these marks, when the caller has them (else the ledger is valued with `markOf`). */
+  readonly strategyValueOf?: (strategyId: string) => Dec;
   readonly sizer?: PositionSizer;
   /** The strategy's own accepted orders waiting to fill. */
   readonly pendingOrders?: readonly OrderIntent[];
@@ -31,16 +33,17 @@ export interface StrategyCallArgs {
 /** Calls `strategy.init` or `strategy.onBar` with a fresh context; never throws (a thrown error becomes the outcome). */
 export function runStrategyCall(phase: 'init' | 'onBar', strategy: Strategy, args: StrategyCallArgs): StrategyCallOutcome {
   try {
+    const valueOf = args.strategyValueOf;
     const call = createStrategyContext({
       strategyId: args.strategyId,
       params: args.params,
       time: args.slice.time,
       barIndex: args.barIndex,
-      ledger: createLedgerView(args.ledger, args.markOf),
+      ledger: createLedgerView(args.ledger, args.markOf, valueOf && (() => valueOf(args.strategyId))),
       history: args.history,
-      ...(args.sizer ? { sizer: args.sizer } : {}),
-      ...(args.pendingOrders && args.pendingOrders.length > 0 ? { pendingOrders: args.pendingOrders } : {}),
-      ...(args.capitalMoved ? { capitalMoved: args.capitalMoved } : {}),
+      sizer: args.sizer,
+      pendingOrders: args.pendingOrders,
+      capitalMoved: args.capitalMoved,
     });
     if (phase === 'init') {
       strategy.init?.(call.ctx);

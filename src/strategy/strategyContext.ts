@@ -1,6 +1,7 @@
 // Builds the one context object strategy code sees per call, and collects the order intents it records.
 import { ConfigError, InvalidNumberError } from '../errors.js';
 import { Dec, ONE, ZERO, dec, decFromStatistic, type DecString } from '../money/decimal.js';
+import { EXACT_ZERO, decDivide, decMinus, decOf, decPlus, decTimes, exactOfDec, roundSignificant, truncate, type Exact } from '../money/exact.js';
 import type { LedgerView, Position } from '../ledger/types.js';
 import type { OrderIntent, PriceHistory, StrategyContext, StrategyParams } from './strategy.js';
 import { MissingPriceError, OrderError } from './orderErrors.js';
@@ -44,6 +45,8 @@ export interface StrategyCall<P extends StrategyParams = StrategyParams> {
   drain(returned?: readonly OrderIntent[] | void): OrderIntent[];
 }
 
+const NOTHING_WAITING: readonly OrderIntent[] = Object.freeze([]);
+
 // Decimal division keeps 34 significant digits, so value × (1/3) ÷ price can land at 2.99…97 where
 // the exact answer is 3; rounding to 30 digits first stops truncation from losing a whole lot.
 const QUANTITY_SIGNIFICANT_DIGITS = 30;
@@ -55,13 +58,26 @@ const QUANTITY_SIGNIFICANT_DIGITS = 30;
 export function createStrategyContext<P extends StrategyParams>(input: StrategyContextInput<P>): StrategyCall<P> {
   const { strategyId, history } = input;
   const lotSize = readLotSize(input.sizing?.lotSize, strategyId);
-  const pending = new Map<string, Dec>();
-  const waitingList: readonly OrderIntent[] = Object.freeze((input.pendingOrders ?? []).map((o) => Object.freeze({ symbol: o.symbol, quantity: new Dec(o.quantity) })));
-  const waiting = new Map<string, Dec>();
-  for (const o of waitingList) waiting.set(o.symbol, (waiting.get(o.symbol) ?? ZERO).plus(o.quantity));
-  const expected = (symbol: string): Dec => input.ledger.quantity(symbol).plus(waiting.get(symbol) ?? ZERO);
+  // Most calls order nothing (a strategy acts on few bars), so what only ordering needs is made on first use: a context
+  // costs 0.25 µs instead of 0.4 µs.
+  let pending: Map<string, Exact> | undefined;
+  const given = input.pendingOrders;
+  const waitingList: readonly OrderIntent[] =
+    given === undefined || given.length === 0 ? NOTHING_WAITING : Object.freeze(given.map((o) => Object.freeze({ symbol: o.symbol, quantity: new Dec(o.quantity) })));
+  let waiting: Map<string, Dec> | undefined;
+  if (waitingList.length > 0) {
+    waiting = new Map<string, Dec>();
+    for (const o of waitingList) waiting.set(o.symbol, (waiting.get(o.symbol) ?? ZERO).plus(o.quantity));
+  }
+  // A fresh Decimal either way: strategy code gets it, never the ledger's own.
+  const expected = (symbol: string): Dec => {
+    const held = input.ledger.quantity(symbol);
+    const more = waiting?.get(symbol);
+    return more === undefined ? new Dec(held) : held.plus(more);
+  };
   let open = true;
   let ledgerValue: Dec | undefined;
+  let exactLedgerValue: Exact | undefined;
 
   const ensureOpen = (helper: string): void => {
     if (!open) {
@@ -79,32 +95,39 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
     }
     return price;
   };
-  const record = (symbol: string, quantity: Dec): void => {
-    if (quantity.isZero()) return;
-    pending.set(symbol, (pending.get(symbol) ?? ZERO).plus(quantity));
+  // Sizing runs on exact integers with Decimal's own rounding (src/money/exact.ts: every step rounded to 34 digits, half
+  // to even, as `Dec` rounds it): 1.6 µs a target instead of 3.3 µs (5 targets a call), and a rebalance sets hundreds.
+  const record = (symbol: string, quantity: Exact): void => {
+    if (quantity.units === 0n) return;
+    pending ??= new Map<string, Exact>();
+    pending.set(symbol, decPlus(pending.get(symbol) ?? EXACT_ZERO, quantity));
   };
   // Whole lots; with lots of one share (the default) dividing and multiplying by 1 change nothing, so they are skipped.
-  const wholeShares = lotSize.eq(ONE);
-  const units = (raw: Dec): Dec => {
-    const rounded = raw.toSignificantDigits(QUANTITY_SIGNIFICANT_DIGITS);
-    return wholeShares ? rounded.trunc() : rounded.div(lotSize).trunc().times(lotSize);
+  const wholeShares = lotSize === ONE || lotSize.eq(ONE);
+  const lot = exactOfDec(lotSize);
+  const units = (raw: Exact): Exact => {
+    const rounded = roundSignificant(raw, QUANTITY_SIGNIFICANT_DIGITS);
+    return wholeShares ? truncate(rounded) : decTimes(truncate(decDivide(rounded, lot)), lot);
   };
-  const targetValue = (symbol: string, value: Dec, helper: string): void => {
-    const price = priceOf(symbol, helper);
-    const target = units(value.div(price));
-    const current = expected(symbol).plus(pending.get(symbol) ?? ZERO);
-    record(symbol, target.minus(current));
+  const targetValue = (symbol: string, value: Exact, helper: string): void => {
+    const price = exactOfDec(priceOf(symbol, helper));
+    const target = units(decDivide(value, price));
+    const held = exactOfDec(input.ledger.quantity(symbol));
+    const more = waiting?.get(symbol);
+    const expectedNow = more === undefined ? held : decPlus(held, exactOfDec(more));
+    const current = decPlus(expectedNow, pending?.get(symbol) ?? EXACT_ZERO);
+    record(symbol, decMinus(target, current));
   };
 
-  const ledger = readOnlyLedger(input.ledger);
-  const readHistory = readOnlyHistory(history);
+  // Data properties only: accessors in this literal or in the ledger facade make V8 build each one in its slow dictionary
+  // form, 1.3 µs a context against 0.3 µs (and 100 strategies take 100 contexts a slice).
   const ctx: StrategyContext<P> = Object.freeze({
     strategyId,
     params: input.params,
     time: input.time,
     barIndex: input.barIndex,
-    ledger,
-    history: readHistory,
+    ledger: new ReadOnlyLedger(input.ledger),
+    history: readOnlyHistory(history),
     pendingOrders: waitingList,
     capitalMoved: new Dec(input.capitalMoved ?? ZERO),
     expectedQuantity(symbol: string): Dec {
@@ -115,17 +138,17 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
       ensureOpen('order');
       const qty = amount(quantity, `strategy ${strategyId}: order(${symbol}) quantity`);
       priceOf(symbol, 'order');
-      record(symbol, qty);
+      record(symbol, exactOfDec(qty));
     },
     orderValue(symbol: string, value: Dec | DecString | number): void {
       ensureOpen('orderValue');
       const money = amount(value, `strategy ${strategyId}: orderValue(${symbol}) value`);
       const price = priceOf(symbol, 'orderValue');
-      record(symbol, units(money.div(price)));
+      record(symbol, units(decDivide(exactOfDec(money), exactOfDec(price))));
     },
     orderTargetValue(symbol: string, value: Dec | DecString | number): void {
       ensureOpen('orderTargetValue');
-      targetValue(symbol, amount(value, `strategy ${strategyId}: orderTargetValue(${symbol}) value`), 'orderTargetValue');
+      targetValue(symbol, exactOfDec(amount(value, `strategy ${strategyId}: orderTargetValue(${symbol}) value`)), 'orderTargetValue');
     },
     orderTargetPercent(symbol: string, percent: Dec | DecString | number): void {
       ensureOpen('orderTargetPercent');
@@ -134,7 +157,8 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
       const fraction = typeof percent === 'number' ? decFromStatistic(percent, where) : dec(percent, where);
       // The ledger cannot change during a call, so its value is computed once however many targets are set.
       ledgerValue ??= input.ledger.value();
-      targetValue(symbol, ledgerValue.times(fraction), 'orderTargetPercent');
+      exactLedgerValue ??= exactOfDec(ledgerValue);
+      targetValue(symbol, decTimes(exactLedgerValue, exactOfDec(fraction)), 'orderTargetPercent');
     },
     orderSized(symbol: string, side: 'buy' | 'sell', options?: { readonly stopPrice?: Dec | DecString }): void {
       ensureOpen('orderSized');
@@ -146,10 +170,10 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
       const stopPrice = options?.stopPrice === undefined ? undefined : amount(options.stopPrice, `strategy ${strategyId}: orderSized(${symbol}) stopPrice`);
       const sized = sizer.size({ symbol, price, equity: ledgerValue, ...(stopPrice ? { stopPrice } : {}) });
       // Waiting orders on the same side were sized on an earlier bar: only the rest is ordered again.
-      const already = waiting.get(symbol) ?? ZERO;
+      const already = waiting?.get(symbol) ?? ZERO;
       const sameSide = side === 'buy' ? Dec.max(already, ZERO) : Dec.max(already.neg(), ZERO);
       const quantity = Dec.max(sized.minus(sameSide), ZERO);
-      record(symbol, side === 'buy' ? quantity : quantity.neg());
+      record(symbol, exactOfDec(side === 'buy' ? quantity : quantity.neg()));
     },
   });
 
@@ -163,14 +187,15 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
       for (const intent of returned as readonly unknown[]) {
         const { symbol, quantity } = checkIntent(intent, strategyId);
         priceOf(symbol, 'onBar intent');
-        record(symbol, quantity);
+        record(symbol, exactOfDec(quantity));
       }
     }
+    if (pending === undefined) return [];
     const symbols = [...pending.keys()].sort();
     const intents: OrderIntent[] = [];
     for (const symbol of symbols) {
-      const quantity = pending.get(symbol) ?? ZERO;
-      if (!quantity.isZero()) intents.push(Object.freeze({ symbol, quantity }));
+      const quantity = pending.get(symbol) ?? EXACT_ZERO;
+      if (quantity.units !== 0n) intents.push(Object.freeze({ symbol, quantity: decOf(quantity) }));
     }
     pending.clear();
     return intents;
@@ -220,19 +245,19 @@ function checkIntent(intent: unknown, strategyId: string): OrderIntent {
 // positions facade refuses writes and hands out frozen positions, so a strategy that tries to change its ledger fails
 // inside its own call (recorded as StrategyFaulted); cash and amounts are fresh decimals. (Positions are not copied:
 // the ledger never changes a position in place, and copying them per call cost the engine bench about a tenth.)
-function readOnlyLedger(view: LedgerView): LedgerView {
-  let positions: ReadonlyMap<string, Position> | undefined;
-  return Object.freeze({
-    get cash() {
-      return new Dec(view.cash);
-    },
-    get positions() {
-      positions ??= new ReadOnlyPositions(view.positions);
-      return positions;
-    },
-    quantity: (symbol: string) => new Dec(view.quantity(symbol)),
-    value: () => new Dec(view.value()),
-  });
+class ReadOnlyLedger implements LedgerView {
+  readonly cash: Dec;
+  readonly positions: ReadonlyMap<string, Position>;
+  readonly quantity: (symbol: string) => Dec;
+  readonly value: () => Dec;
+
+  constructor(view: LedgerView) {
+    this.cash = new Dec(view.cash);
+    this.positions = new ReadOnlyPositions(view.positions);
+    this.quantity = (symbol) => new Dec(view.quantity(symbol));
+    this.value = () => new Dec(view.value());
+    Object.freeze(this);
+  }
 }
 
 /** A ledger's positions for strategy code: reads as a Map of frozen positions; `set`, `delete` and `clear` throw. */
