@@ -185,6 +185,51 @@ describe('read-ahead reads of an SQLite log', () => {
     }
   });
 
+  it('a read that says how long it is starts its worker at once, ahead: this thread reads up to the worker\'s first row, the worker the rest', async () => {
+    const file = await mixedLog(10); // 61 rows
+    const expected = await withStore(file, false, (store) => collect(store.readAll()));
+    for (const total of [expected.length, 10]) {
+      const log = expected.slice(0, total);
+      let cursor = 0;
+      const bounds: (ReadAheadQuery | null)[] = [];
+      const inThreadPositions: number[] = [];
+      const pages = readAheadPages<RecordedEvent>({
+        path: file,
+        options: { afterRows: 10, pageSize: 4 },
+        query: () => ({ kind: 'all', afterPosition: cursor }),
+        inThread: (before) => {
+          bounds.push(before);
+          const upTo = before?.kind === 'all' ? before.afterPosition : Infinity;
+          const rows = log.filter((e) => e.position > cursor && e.position <= upTo).slice(0, 3);
+          cursor = rows[rows.length - 1]?.position ?? cursor;
+          inThreadPositions.push(...rows.map((e) => e.position));
+          return { rows, more: rows.length === 3 };
+        },
+        advance: (last) => {
+          cursor = last.position;
+        },
+        track: () => undefined,
+        ahead: {
+          rowsLeft: async () => log.length - cursor,
+          query: (rows) => ({ kind: 'all', afterPosition: cursor + rows }),
+        },
+      });
+      const read = await collect(pagedRead(pages.nextPage, (e) => e, pages.stop));
+      if (total === 10) {
+        // Nothing past row 10: no worker, no bound, every row in-thread.
+        expect(read).toEqual(log);
+        expect(bounds.every((b) => b === null)).toBe(true);
+        expect(inThreadPositions).toEqual(log.map((e) => e.position));
+      } else {
+        // The worker serves the whole log past row 10 (its pages stop at the file's end, not at `log`'s).
+        expect(read).toEqual(expected);
+        expect(bounds[0]).toBeNull();
+        expect(bounds.slice(1)).toEqual(bounds.slice(1).map(() => ({ kind: 'all', afterPosition: 10 })));
+        expect(inThreadPositions).toEqual(expected.slice(0, 10).map((e) => e.position));
+      }
+    }
+  });
+
   it('a reader that stops early or a store closed mid-read ends the worker: close resolves and the next read fails with StoreClosedError', async () => {
     const file = await mixedLog(30);
     const store = await openEventStore(`sqlite:${file}`, { readAhead: { afterRows: 0, pageSize: 3 } });

@@ -1,8 +1,9 @@
-// The PostgreSQL read-ahead worker: reads a log's pages on its own connection, checks their hashes, and posts them
-// encoded, so a long read decodes on one thread while hashes are checked on another.
+// The PostgreSQL read-ahead worker: reads a log's pages on its own connection and checks each row's hash as it
+// arrives, handing the checked rows over, so a long read fetches and hashes on one thread and decodes on another.
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
-import { encodeReadAheadPage, type StoredRowTuple } from './readAheadPage.js';
+import { CheckedRowsBuilder } from './checkedRows.js';
+import type { StoredRowTuple } from './readAheadPage.js';
 import type { ReadAheadMessage, ReadAheadQuery } from './sqliteReadAhead.js';
 
 /** What the reader starts the worker with. */
@@ -21,16 +22,39 @@ const client = new pg.Client({ connectionString });
 client.on('error', (e) => fail(e));
 let fromRevision = query.kind === 'stream' ? query.fromRevision : 0;
 let afterPosition = query.kind === 'all' ? query.afterPosition : 0;
+let bytesHint = 0;
 const byStream = `SELECT position::float8, revision, body, hash FROM "${schema}".events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`;
 const byPosition = `SELECT position::float8, revision, body, hash, stream FROM "${schema}".events WHERE position > $1 ORDER BY position LIMIT $2`;
-const read = async (): Promise<StoredRowTuple[]> => {
-  // Rows as arrays, the tuple shape the page encoder takes, without an object per row.
-  const config: pg.QueryArrayConfig =
-    query.kind === 'stream'
-      ? { text: byStream, values: [query.stream, fromRevision, pageSize], rowMode: 'array' }
-      : { text: byPosition, values: [afterPosition, pageSize], rowMode: 'array' };
-  return (await client.query(config)).rows as unknown as StoredRowTuple[];
-};
+
+/**
+ * Reads the page after the cursor, adding each row to the page as it arrives, so no row outlives its check as strings
+ * and the worker's heap stays small. Moves the cursor past the page.
+ */
+const readPage = (): Promise<{ builder: CheckedRowsBuilder; rows: number }> =>
+  new Promise((resolve, reject) => {
+    const builder = new CheckedRowsBuilder(pageSize, query.kind === 'stream' ? query.stream : undefined, bytesHint);
+    let rows = 0;
+    let last: StoredRowTuple | undefined;
+    const config: pg.QueryArrayConfig =
+      query.kind === 'stream'
+        ? { text: byStream, values: [query.stream, fromRevision, pageSize], rowMode: 'array' }
+        : { text: byPosition, values: [afterPosition, pageSize], rowMode: 'array' };
+    const fetch = new pg.Query<StoredRowTuple>(config);
+    fetch.on('row', (row: StoredRowTuple) => {
+      rows += 1;
+      if (builder.add(row)) last = row;
+    });
+    fetch.on('error', reject);
+    fetch.on('end', () => {
+      if (last !== undefined) {
+        fromRevision = last[1] + 1;
+        afterPosition = last[0];
+      }
+      bytesHint = Math.ceil(builder.used * 1.1);
+      resolve({ builder, rows });
+    });
+    void client.query(fetch);
+  });
 
 // Pages the reader asked for and has not been sent: the read stays at most that many pages ahead (flat memory).
 let credit = 0;
@@ -41,17 +65,12 @@ const pump = async (): Promise<void> => {
   running = true;
   try {
     while (credit > 0 && !ended) {
-      const rows = await read();
-      const page = encodeReadAheadPage(rows, query.kind === 'stream' ? query.stream : undefined);
-      const last = rows[page.count - 1];
-      if (last !== undefined) {
-        fromRevision = last[1] + 1;
-        afterPosition = last[0];
-      }
-      ended = page.cut || rows.length < pageSize;
+      const { builder, rows } = await readPage();
+      const { page, transfer } = builder.finish();
+      ended = page.cut || rows < pageSize;
       credit -= 1;
-      const message: ReadAheadMessage = { kind: 'page', page, more: !ended };
-      port.postMessage(message);
+      const message: ReadAheadMessage = { kind: 'rows', page, more: !ended };
+      port.postMessage(message, transfer);
     }
   } finally {
     running = false;

@@ -1,14 +1,15 @@
 // The PostgreSQL EventStore adapter (`pg`): one schema holds the log and the documents; any number of machines share it.
 import pg from 'pg';
 import type { Observable } from 'rxjs';
-import { GENESIS_HASH, decodeReuse, type RecordedEvent, type SealedEvent } from '../envelope.js';
+import { GENESIS_HASH, decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
 import { WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
 import type { AppendOptions, AppendResult, DocumentStore, EventStore } from '../store.js';
 import { appendBatch, encodeBatch, type AppendTarget, type EncodedEvent, type StoredEventRef, type StreamHead } from './appendRules.js';
-import { catchUpSubscription, decodeRow, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
+import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
 import { pagedRead } from './pagedRead.js';
 import type { PostgresReadWorkerData } from './postgresReadWorker.js';
+import type { StoredRowTuple } from './readAheadPage.js';
 import { readAheadPages, readAheadWorkerUrl, type ReadAheadOptions, type ReadAheadQuery, type ReadAheadWorkerStart } from './sqliteReadAhead.js';
 import { StoreClosedError } from './storeClosedError.js';
 import { StoreUnavailableError } from './storeUnavailableError.js';
@@ -36,6 +37,8 @@ const PAGE_SIZE = 2000;
 /** Rows read in-thread before a long read moves to a worker: short reads never pay the worker's start. */
 const READ_AHEAD_AFTER_ROWS = 20_000;
 const RECONNECT_DELAY_MS = 250;
+/** The largest revision a row can hold (an integer column): an in-thread page's bound when no worker waits after it. */
+const MAX_REVISION = 2 ** 31 - 1;
 
 /** Row shape of the events table as the client returns it (bigint arrives as a string). */
 interface EventRow {
@@ -107,6 +110,17 @@ export async function openPostgresEventStore(connectionString: string, options: 
 
   const readPageOnce = async (afterPosition: number, limit: number): Promise<StoredRow[]> =>
     (await query<EventRow>(`SELECT position, stream, revision, body, hash FROM ${q('events')} WHERE position > $1 ORDER BY position LIMIT $2`, [afterPosition, limit])).map(toStoredRow);
+
+  /** Rows as arrays (no object per row), in the read-ahead worker's shape. */
+  const queryRows = async (text: string, values: unknown[]): Promise<StoredRowTuple[]> => {
+    ensureOpen();
+    try {
+      const config: pg.QueryArrayConfig = { text, values, rowMode: 'array' };
+      return (await pool.query(config)).rows as unknown as StoredRowTuple[];
+    } catch (e) {
+      throw translate(e, url);
+    }
+  };
 
   const pagedLog: PagedLog = {
     // A subscription outlives a server restart: it retries a lost connection until reconnectTimeoutMs.
@@ -317,53 +331,82 @@ export async function openPostgresEventStore(connectionString: string, options: 
     readStream(stream: string, opts: { readonly fromRevision?: number } = {}): AsyncIterable<RecordedEvent> {
       let from = Math.max(0, opts.fromRevision ?? 0);
       const reuse = decodeReuse();
-      const pages = readAheadPages<StoredRow>({
+      const page = prefetchingPages(
+        (fromRevision, upTo) =>
+          queryRows(
+            `SELECT position::float8, revision, body, hash FROM ${q('events')} WHERE stream = $1 AND revision >= $2 AND revision <= $4 ORDER BY revision LIMIT $3`,
+            [stream, fromRevision, PAGE_SIZE, upTo],
+          ),
+        (row) => row[1],
+        (row) => row[1] + 1,
+      );
+      const pages = readAheadPages<StoredRowTuple>({
         path: url,
         options: readAhead,
         query: () => ({ kind: 'stream', stream, fromRevision: from }),
         worker: workerFor,
-        inThread: async () => {
-          const rows = await query<EventRow>(
-            `SELECT position, stream, revision, body, hash FROM ${q('events')} WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
-            [stream, from, PAGE_SIZE],
-          );
+        inThread: async (before) => {
+          const rows = await page(from, before?.kind === 'stream' ? before.fromRevision - 1 : MAX_REVISION);
           const last = rows[rows.length - 1];
-          if (last) from = last.revision + 1;
-          return { rows: rows.map(toStoredRow), more: rows.length === PAGE_SIZE };
+          if (last) from = last[1] + 1;
+          return { rows, more: rows.length === PAGE_SIZE };
         },
         advance: (last) => {
           from = last.metadata.revision + 1;
         },
         track: trackReadAhead(),
+        ahead: {
+          rowsLeft: async () => {
+            const rows = await query<{ top: number | null }>(`SELECT max(revision) AS top FROM ${q('events')} WHERE stream = $1`, [stream]);
+            return (rows[0]?.top ?? from - 1) - from + 1;
+          },
+          query: (rows) => ({ kind: 'stream', stream, fromRevision: from + rows }),
+        },
       });
       return pagedRead(() => {
         ensureOpen();
         return pages.nextPage();
-      }, (row) => decodeRow(row, reuse), pages.stop);
+      }, (row) => decodeStoredAt(row[2], row[3], stream, row[1], row[0], reuse), pages.stop);
     },
     readAll(opts: { readonly fromPosition?: number } = {}): AsyncIterable<RecordedEvent> {
       let after = Math.max(0, (opts.fromPosition ?? 1) - 1);
       const reuse = decodeReuse();
-      const pages = readAheadPages<StoredRow>({
+      const page = prefetchingPages(
+        (afterPosition, upTo) =>
+          queryRows(
+            `SELECT position::float8, revision, body, hash, stream FROM ${q('events')} WHERE position > $1 AND position <= $3 ORDER BY position LIMIT $2`,
+            [afterPosition, PAGE_SIZE, upTo],
+          ),
+        (row) => row[0],
+        (row) => row[0],
+      );
+      const pages = readAheadPages<StoredRowTuple>({
         path: url,
         options: readAhead,
         query: () => ({ kind: 'all', afterPosition: after }),
         worker: workerFor,
-        inThread: async () => {
-          const rows = await readPageOnce(after, PAGE_SIZE);
+        inThread: async (before) => {
+          const rows = await page(after, before?.kind === 'all' ? before.afterPosition : Number.MAX_SAFE_INTEGER);
           const last = rows[rows.length - 1];
-          if (last) after = last.position;
+          if (last) after = last[0];
           return { rows, more: rows.length === PAGE_SIZE };
         },
         advance: (last) => {
           after = last.position;
         },
         track: trackReadAhead(),
+        ahead: {
+          rowsLeft: async () => {
+            const rows = await query<{ position: string }>(`SELECT position FROM ${q('log_head')} WHERE id = 1`, []);
+            return Number(rows[0]?.position ?? after) - after;
+          },
+          query: (rows) => ({ kind: 'all', afterPosition: after + rows }),
+        },
       });
       return pagedRead(() => {
         ensureOpen();
         return pages.nextPage();
-      }, (row) => decodeRow(row, reuse), pages.stop);
+      }, (row) => decodeStoredAt(row[2], row[3], row[4] as string, row[1], row[0], reuse), pages.stop);
     },
     subscribe(opts: { readonly fromPosition?: number } = {}): Observable<RecordedEvent> {
       ensureOpen();
@@ -503,6 +546,39 @@ class Notifier {
     // The poll behind it keeps subscriptions correct meanwhile; a retry must not hold the process open.
     this.retry.unref();
   }
+}
+
+/**
+ * A read's in-thread pages, each asked for as soon as the one before it arrives full, so the server reads a page while
+ * this thread decodes the last. `fetch(cursor, upTo)` reads a page from a cursor up to the key `upTo`; `key` is a row's
+ * key and `cursorAfter` the cursor after it. A page fetched ahead for a cursor the read has left (a worker took over)
+ * is dropped; one fetched for a later bound is cut to the bound asked for.
+ */
+function prefetchingPages(
+  fetch: (cursor: number, upTo: number) => Promise<StoredRowTuple[]>,
+  key: (row: StoredRowTuple) => number,
+  cursorAfter: (row: StoredRowTuple) => number,
+): (cursor: number, upTo: number) => Promise<StoredRowTuple[]> {
+  let next: { cursor: number; upTo: number; rows: Promise<StoredRowTuple[]> } | null = null;
+  return async (cursor, upTo) => {
+    const ahead = next;
+    next = null;
+    let rows: StoredRowTuple[];
+    if (ahead !== null && ahead.cursor === cursor && ahead.upTo >= upTo) {
+      rows = await ahead.rows;
+      if (ahead.upTo > upTo) rows = rows.filter((r) => key(r) <= upTo);
+    } else {
+      rows = await fetch(cursor, upTo);
+    }
+    const last = rows[rows.length - 1];
+    if (last !== undefined && rows.length === PAGE_SIZE) {
+      const following = fetch(cursorAfter(last), upTo);
+      // Dropped unread when a worker takes over; its failure is then nobody's.
+      following.catch(() => undefined);
+      next = { cursor: cursorAfter(last), upTo, rows: following };
+    }
+    return rows;
+  };
 }
 
 function toStoredRow(r: EventRow): StoredRow {
