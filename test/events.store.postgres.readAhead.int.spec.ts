@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CorruptEventError, openEventStore, portfolioStream, type ReadAheadOptions, type RecordedEvent } from '../events/index.js';
+import { CorruptEventError, openEventStore, portfolioStream, verifyChain, type ReadAheadOptions, type RecordedEvent } from '../events/index.js';
 import { collect, collectUntilError } from './contract/eventStore.contract.js';
 import { POSTGRES_URL, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
 import { genesis, sealBatch } from './fixtures/sampleEvents.js';
@@ -65,6 +65,36 @@ if (POSTGRES_URL === undefined) {
         allFrom: await collect(store.readAll({ fromPosition: 150 })),
       }));
       expect(worker).toEqual(inThread);
+    });
+
+    it('rows missing from a stream (a gap in its revisions, or whole pages of it) do not end a read early: the chain check names the gap', async () => {
+      const all = await read(false, (store) => collect(store.readStream(portfolioStream('pa'))));
+      // One row in the first in-thread page, all of a worker page (revisions 2 556 to 2 683) and more, and the last row.
+      const missing = [1000, ...Array.from({ length: 145 }, (_, i) => 2556 + i), 2799];
+      const removed = await admin.query<{ position: string; stream: string; revision: number; event_id: string; type: string; body: string; hash: string }>(
+        `DELETE FROM "${schema}".events WHERE stream = $1 AND revision = ANY($2::int[]) RETURNING *`,
+        [portfolioStream('pa'), missing],
+      );
+      try {
+        const expected = all.filter((e) => !missing.includes(e.metadata.revision));
+        for (const readAhead of [false, ahead] as const) {
+          const events = await read(readAhead, (store) => collect(store.readStream(portfolioStream('pa'))));
+          expect(events).toEqual(expected);
+          expect(await verifyChain(events)).toMatchObject({ ok: false, revision: 1001 });
+        }
+      } finally {
+        for (const r of removed.rows) {
+          await admin.query(`INSERT INTO "${schema}".events (position, stream, revision, event_id, type, body, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+            r.position,
+            r.stream,
+            r.revision,
+            r.event_id,
+            r.type,
+            r.body,
+            r.hash,
+          ]);
+        }
+      }
     });
 
     it('an altered row before or after the worker\'s first raises CorruptEventError there, after every row before it', async () => {

@@ -188,14 +188,21 @@ describe('read-ahead reads of an SQLite log', () => {
   it('a read that says how long it is starts its worker at once, ahead: this thread reads up to the worker\'s first row, the worker the rest', async () => {
     const file = await mixedLog(10); // 61 rows
     const expected = await withStore(file, false, (store) => collect(store.readAll()));
-    for (const total of [expected.length, 10]) {
+    const cases = [
+      { total: expected.length, options: { afterRows: 10, pageSize: 4 }, worker: true },
+      // Nothing past row 10: no worker.
+      { total: 10, options: { afterRows: 10, pageSize: 4 }, worker: false },
+      // Shorter than minRows: no worker, even past afterRows.
+      { total: expected.length, options: { afterRows: 10, pageSize: 4, minRows: expected.length }, worker: false },
+    ];
+    for (const { total, options, worker } of cases) {
       const log = expected.slice(0, total);
       let cursor = 0;
       const bounds: (ReadAheadQuery | null)[] = [];
       const inThreadPositions: number[] = [];
       const pages = readAheadPages<RecordedEvent>({
         path: file,
-        options: { afterRows: 10, pageSize: 4 },
+        options,
         query: () => ({ kind: 'all', afterPosition: cursor }),
         inThread: (before) => {
           bounds.push(before);
@@ -214,18 +221,15 @@ describe('read-ahead reads of an SQLite log', () => {
           query: (rows) => ({ kind: 'all', afterPosition: cursor + rows }),
         },
       });
-      const read = await collect(pagedRead(pages.nextPage, (e) => e, pages.stop));
-      if (total === 10) {
-        // Nothing past row 10: no worker, no bound, every row in-thread.
-        expect(read).toEqual(log);
-        expect(bounds.every((b) => b === null)).toBe(true);
-        expect(inThreadPositions).toEqual(log.map((e) => e.position));
-      } else {
-        // The worker serves the whole log past row 10 (its pages stop at the file's end, not at `log`'s).
-        expect(read).toEqual(expected);
+      expect(await collect(pagedRead(pages.nextPage, (e) => e, pages.stop))).toEqual(log);
+      if (worker) {
+        // The first page unbounded, then every in-thread page bounded by the worker's first row, which is row 11.
         expect(bounds[0]).toBeNull();
         expect(bounds.slice(1)).toEqual(bounds.slice(1).map(() => ({ kind: 'all', afterPosition: 10 })));
-        expect(inThreadPositions).toEqual(expected.slice(0, 10).map((e) => e.position));
+        expect(inThreadPositions).toEqual(log.slice(0, 10).map((e) => e.position));
+      } else {
+        expect(bounds.every((b) => b === null)).toBe(true);
+        expect(inThreadPositions).toEqual(log.map((e) => e.position));
       }
     }
   });

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { CheckedRowsBuilder } from './checkedRows.js';
+import { MAX_REVISION, pageQueries, type PageQuery } from './postgresPages.js';
 import type { StoredRowTuple } from './readAheadPage.js';
 import type { ReadAheadMessage, ReadAheadQuery } from './sqliteReadAhead.js';
 
@@ -20,41 +21,47 @@ if (port === null) throw new Error('postgresReadWorker runs only as a worker thr
 
 const client = new pg.Client({ connectionString });
 client.on('error', (e) => fail(e));
-let fromRevision = query.kind === 'stream' ? query.fromRevision : 0;
-let afterPosition = query.kind === 'all' ? query.afterPosition : 0;
+const pages = pageQueries(schema);
+// Where the next page starts: a revision of the stream, or the position the next page of the log follows.
+let cursor: number | null = query.kind === 'stream' ? query.fromRevision : query.afterPosition;
 let bytesHint = 0;
-const byStream = `SELECT position::float8, revision, body, hash FROM "${schema}".events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`;
-const byPosition = `SELECT position::float8, revision, body, hash, stream FROM "${schema}".events WHERE position > $1 ORDER BY position LIMIT $2`;
 
 /**
- * Reads the page after the cursor, adding each row to the page as it arrives, so no row outlives its check as strings
- * and the worker's heap stays small. Moves the cursor past the page.
+ * Runs a page query, adding each row to `builder` as it arrives: no row outlives its check as strings, so the worker's
+ * heap stays small. Resolves with the rows received and the last one taken.
  */
-const readPage = (): Promise<{ builder: CheckedRowsBuilder; rows: number }> =>
+const fill = (builder: CheckedRowsBuilder, { text, values }: PageQuery): Promise<{ rows: number; last: StoredRowTuple | undefined }> =>
   new Promise((resolve, reject) => {
-    const builder = new CheckedRowsBuilder(pageSize, query.kind === 'stream' ? query.stream : undefined, bytesHint);
     let rows = 0;
     let last: StoredRowTuple | undefined;
-    const config: pg.QueryArrayConfig =
-      query.kind === 'stream'
-        ? { text: byStream, values: [query.stream, fromRevision, pageSize], rowMode: 'array' }
-        : { text: byPosition, values: [afterPosition, pageSize], rowMode: 'array' };
-    const fetch = new pg.Query<StoredRowTuple>(config);
-    fetch.on('row', (row: StoredRowTuple) => {
+    const config: pg.QueryArrayConfig = { text, values, rowMode: 'array' };
+    const pageQuery = new pg.Query<StoredRowTuple>(config);
+    pageQuery.on('row', (row: StoredRowTuple) => {
       rows += 1;
       if (builder.add(row)) last = row;
     });
-    fetch.on('error', reject);
-    fetch.on('end', () => {
-      if (last !== undefined) {
-        fromRevision = last[1] + 1;
-        afterPosition = last[0];
-      }
-      bytesHint = Math.ceil(builder.used * 1.1);
-      resolve({ builder, rows });
-    });
-    void client.query(fetch);
+    pageQuery.on('error', reject);
+    pageQuery.on('end', () => resolve({ rows, last }));
+    void client.query(pageQuery);
   });
+
+/** Reads the page at `from` and moves the cursor past it (null: the read is over). */
+const readPage = async (from: number): Promise<CheckedRowsBuilder> => {
+  const builder = new CheckedRowsBuilder(pageSize, query.kind === 'stream' ? query.stream : undefined, bytesHint);
+  if (query.kind === 'stream') {
+    const range = pages.streamPage(query.stream, from, MAX_REVISION, pageSize);
+    const { rows } = await fill(builder, range);
+    cursor = await pages.streamNext(query.stream, from, range.end, MAX_REVISION, rows, async (first) => {
+      const config: pg.QueryArrayConfig = { text: first.text, values: first.values, rowMode: 'array' };
+      return ((await client.query(config)).rows[0]?.[0] as number | undefined) ?? null;
+    });
+  } else {
+    const { rows, last } = await fill(builder, pages.logPage(from, Number.MAX_SAFE_INTEGER, pageSize));
+    cursor = rows === pageSize && last !== undefined ? last[0] : null;
+  }
+  bytesHint = Math.ceil(builder.used * 1.1);
+  return builder;
+};
 
 // Pages the reader asked for and has not been sent: the read stays at most that many pages ahead (flat memory).
 let credit = 0;
@@ -64,10 +71,9 @@ const pump = async (): Promise<void> => {
   if (running) return;
   running = true;
   try {
-    while (credit > 0 && !ended) {
-      const { builder, rows } = await readPage();
-      const { page, transfer } = builder.finish();
-      ended = page.cut || rows < pageSize;
+    while (credit > 0 && !ended && cursor !== null) {
+      const { page, transfer } = (await readPage(cursor)).finish();
+      ended = page.cut || cursor === null;
       credit -= 1;
       const message: ReadAheadMessage = { kind: 'rows', page, more: !ended };
       port.postMessage(message, transfer);
@@ -79,8 +85,8 @@ const pump = async (): Promise<void> => {
 };
 
 const connected = client.connect();
-port.on('message', (pages: number) => {
-  credit += pages;
+port.on('message', (asked: number) => {
+  credit += asked;
   connected.then(pump).catch(fail);
 });
 

@@ -21,6 +21,11 @@ export type ReadAheadMessage =
 /** When reads go to a worker: after `afterRows` rows read in-thread (false: never). */
 export interface ReadAheadOptions {
   readonly afterRows: number;
+  /**
+   * A store that can tell how long a read is (PostgreSQL) starts a worker only for a read of more rows than this
+   * (default 0: any read past `afterRows`); its worker still takes over at row `afterRows`.
+   */
+  readonly minRows?: number;
   /** Rows per worker page (default 2 048). */
   readonly pageSize?: number;
   /** Pages the worker may read ahead of the reader (default 4): bounds the memory a read holds. */
@@ -203,15 +208,17 @@ export function readAheadPages<Row>(source: ReadAheadSource<Row>): { nextPage: (
         return worker !== null && handover === null ? worker.next().then(fromWorker) : inThread();
       }
       const path = source.path;
-      if (rowsRead >= options.afterRows) return start(path, source.query(), options).next().then(fromWorker);
       const ahead = source.ahead;
+      const minRows = options.minRows ?? 0;
+      // Past afterRows a read moves to a worker where it is, unless its length was asked and found short of minRows.
+      if (rowsRead >= options.afterRows && (ahead === undefined || minRows === 0)) return start(path, source.query(), options).next().then(fromWorker);
       if (ahead === undefined || rowsRead === 0 || asked) return inThread();
       // Asked once, after a full first page: short reads never ask, nor start a worker.
       asked = true;
       const lead = options.afterRows - rowsRead;
       return ahead.rowsLeft().then(
         (left) => {
-          if (left > lead && !used) {
+          if (left > lead && rowsRead + left > minRows && !used) {
             handover = ahead.query(lead);
             start(path, handover, options);
           }
