@@ -38,11 +38,10 @@ const PAGE_SIZE = 2000;
 /** Rows read in-thread before a long read's worker takes over (it starts earlier, and is ready by then). */
 const READ_AHEAD_AFTER_ROWS = 20_000;
 /**
- * Only a read of more rows than this gets a worker. Below it, reading in-thread (with the next page fetched while this
- * one decodes) costs less CPU: the worker's start and its hand-over cost ≈ 0.8 µs a row more in all, which a spare core
- * repays only on long reads (100 000 rows on a 2-core machine shared with the server: in-thread 197 000 events/s,
- * 459 ms CPU; worker 138 000 events/s, 660 ms CPU; on 1 000 000 rows the worker's reading thread needs 2.4 s of CPU
- * against 3.4 s in-thread, a gain only with a core to spare).
+ * Only a read of more rows than this gets a worker: below it, reading in-thread (the next page fetched while this one
+ * decodes) costs less. The worker's start, its cold code and a copy of every row cost ≈ 0.8 µs a row in all, repaid
+ * only by a spare core on a long read (2 cores shared with the server; 100 000 rows, load 3–4: in-thread 197 000
+ * events/s, worker 138 000; 1 000 000 rows, load < 1: in-thread 270 000, worker 353 000; docs/event-store.md).
  */
 const READ_AHEAD_MIN_ROWS = 250_000;
 const RECONNECT_DELAY_MS = 250;
