@@ -118,9 +118,10 @@ async function theirsAppend(store: EmmettStore, stream: string, batch: number, e
 const READ_SCENARIO =
   'readVerifyEventsPerSec times different work on the two sides. Ours: the stream read in pages (flat memory), every body checked ' +
   'against its stored SHA-256 hash, the envelope decoded, and the chain (revision, prevHash, deterministic event id) checked by the ' +
-  'bench; a long read fetches and hashes on a worker thread with its own connection (its start is timed) while the reading thread ' +
-  'decodes, so ours uses two cores. Emmett: one query for the whole stream (all of it in memory at once), its JSON parsed, ' +
-  'no integrity check; its first call on a new store object also checks its schema (timed).';
+  'bench. On SQLite the read moves past 20 000 rows to a worker thread that fetches and hashes while the reading thread decodes (two ' +
+  'cores; the worker\'s start is timed); on PostgreSQL it stays on one thread (the worker is for reads of over 250 000 rows) while the ' +
+  'server reads the next page. Emmett: one query for the whole stream (all of it in memory at once), its JSON parsed, no integrity ' +
+  'check; its first call on a new store object also checks its schema (timed).';
 
 /** Reads one stream back: ours decodes, checks every stored hash and the chain; Emmett's parses (see READ_SCENARIO). Events per second. */
 async function oursRead(store: EventStore, stream: string): Promise<number> {

@@ -1,5 +1,6 @@
-// The page format between the read-ahead worker and the reader: columns, with every row's data in one JSON text.
-// Columns and one data text cost one structured clone per page instead of one per row (docs/event-store.md, "Read-ahead").
+// The page formats between the read-ahead workers and the reader. SQLite's: columns, with every row's data in one JSON
+// text; columns and one data text cost one structured clone per page instead of one per row (docs/event-store.md,
+// "Read-ahead"). PostgreSQL's: the rows its worker checked (checkedRows.ts), decoded here.
 import { decodeHashChecked, decodeReuse, decodeStoredAt, sha256Hex, type EventMetadata, type RecordedEvent } from '../envelope.js';
 import { CURRENT_VERSION, EVENT_TYPES, type EventType } from '../catalogue.js';
 import { DATA_START, canonicalParts } from '../envelopeTail.js';
@@ -243,4 +244,3 @@ export function decodeCheckedRows(page: CheckedRows): DecodedReadAheadPage | nul
   }
   return { events };
 }
-

@@ -126,8 +126,8 @@ export interface ReadAheadSource<Row> {
   track(stop: (() => void) | null): void;
   /**
    * For a store that can tell how long a read is and whose keys are contiguous: after a full first page, a read that
-   * will go past `afterRows` starts its worker at once at row `afterRows`, so the worker starts (and reads ahead) while
-   * this thread reads the rows before it.
+   * will go past `afterRows` (and holds more than `minRows` rows) starts its worker at once at row `afterRows`, so the
+   * worker starts and reads ahead while this thread reads the rows before it.
    */
   readonly ahead?: {
     /** Rows from the cursor to the end of what is read, as the log is now. */
