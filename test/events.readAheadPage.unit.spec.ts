@@ -1,8 +1,9 @@
 // The read-ahead page format: what the worker encodes decodes to exactly what an in-thread read gives, and a page that
 // is not well formed is refused (the reader then reads those rows in-thread).
 import { describe, expect, it } from 'vitest';
-import { GENESIS_HASH, canonicalJson, decodeStored, domainEvent, encodeForStore, eventIdFor, sealEvents, sha256Hex, type PendingEvent } from '../events/index.js';
-import { decodeReadAheadPage, encodeReadAheadPage, type EncodedPage, type StoredRowTuple } from '../events/adapters/readAheadPage.js';
+import { GENESIS_HASH, canonicalJson, decodeStored, domainEvent, encodeForStore, eventIdFor, sealEvents, sha256Hex, type PendingEvent, type RecordedEvent } from '../events/index.js';
+import { decodeCheckedRows, decodeReadAheadPage, encodeReadAheadPage, type EncodedPage, type StoredRowTuple } from '../events/adapters/readAheadPage.js';
+import { CheckedRowsBuilder, checkRows, type CheckedRows } from '../events/adapters/checkedRows.js';
 
 /** Rows of one stream as the SQLite table holds them: marks and fills, a null bar time, data JSON escapes, and an old version. */
 function storedRows(): StoredRowTuple[] {
@@ -69,3 +70,47 @@ describe('read-ahead pages', () => {
     for (const page of broken) expect(decodeReadAheadPage(page)).toBeNull();
   });
 });
+
+describe('checked-row pages (the PostgreSQL worker\'s)', () => {
+  /** What the reader receives: the page after a structured clone, as postMessage delivers it. */
+  const received = (page: CheckedRows): CheckedRows => structuredClone(page);
+
+  it('decode to the events an in-thread read gives, rows of one stream or of several', () => {
+    const rows = storedRows();
+    expect(decodeCheckedRows(received(checkRows(rows, STREAM)))?.events).toEqual(inThread(rows));
+    const across = rows.map(([position, revision, body, hash], i): StoredRowTuple => [position, revision, body, hash, i < 2 ? STREAM : 'portfolio-other']);
+    const events = decodeCheckedRows(received(checkRows(across)))?.events;
+    expect(events?.map((e) => e.stream)).toEqual(across.map((r) => r[4]));
+    expect(events?.map((e) => e.data)).toEqual(inThread(rows).map((e) => (e as RecordedEvent).data));
+  });
+
+  it('stop before a row whose body does not match its hash, keeping the rows before it', () => {
+    const rows = storedRows();
+    const [position, revision, body, hash] = rows[3] as StoredRowTuple;
+    rows[3] = [position, revision, body.replace('"10.5"', '"10.6"'), hash];
+    const page = checkRows(rows, STREAM);
+    expect(page.cut).toBe(true);
+    expect(decodeCheckedRows(received(page))?.events).toEqual(inThread(rows.slice(0, 3)));
+  });
+
+  it('take rows up to their capacity, growing their buffer past its first size', () => {
+    const rows = storedRows();
+    const builder = new CheckedRowsBuilder(rows.length, STREAM, 1);
+    for (const row of rows) expect(builder.add(row)).toBe(true);
+    expect(builder.add(rows[0] as StoredRowTuple)).toBe(false);
+    expect(builder.used).toBeGreaterThan(1024);
+    expect(decodeCheckedRows(received(builder.finish().page))?.events).toEqual(inThread(rows));
+  });
+
+  it('are refused when their columns disagree with their count', () => {
+    const good = received(checkRows(storedRows(), STREAM));
+    const broken: CheckedRows[] = [
+      { ...good, count: good.count + 1 },
+      { ...good, ends: good.ends.map((end, i) => (i === 2 ? 10 : end)) },
+      { ...good, bytes: good.bytes.subarray(0, 100) },
+      { ...good, streams: [] },
+    ];
+    for (const page of broken) expect(decodeCheckedRows(page)).toBeNull();
+  });
+});
+

@@ -185,6 +185,55 @@ describe('read-ahead reads of an SQLite log', () => {
     }
   });
 
+  it('a read that says how long it is starts its worker at once, ahead: this thread reads up to the worker\'s first row, the worker the rest', async () => {
+    const file = await mixedLog(10); // 61 rows
+    const expected = await withStore(file, false, (store) => collect(store.readAll()));
+    const cases = [
+      { total: expected.length, options: { afterRows: 10, pageSize: 4 }, worker: true },
+      // Nothing past row 10: no worker.
+      { total: 10, options: { afterRows: 10, pageSize: 4 }, worker: false },
+      // Shorter than minRows: no worker, even past afterRows.
+      { total: expected.length, options: { afterRows: 10, pageSize: 4, minRows: expected.length }, worker: false },
+    ];
+    for (const { total, options, worker } of cases) {
+      const log = expected.slice(0, total);
+      let cursor = 0;
+      const bounds: (ReadAheadQuery | null)[] = [];
+      const inThreadPositions: number[] = [];
+      const pages = readAheadPages<RecordedEvent>({
+        path: file,
+        options,
+        query: () => ({ kind: 'all', afterPosition: cursor }),
+        inThread: (before) => {
+          bounds.push(before);
+          const upTo = before?.kind === 'all' ? before.afterPosition : Infinity;
+          const rows = log.filter((e) => e.position > cursor && e.position <= upTo).slice(0, 3);
+          cursor = rows[rows.length - 1]?.position ?? cursor;
+          inThreadPositions.push(...rows.map((e) => e.position));
+          return { rows, more: rows.length === 3 };
+        },
+        advance: (last) => {
+          cursor = last.position;
+        },
+        track: () => undefined,
+        ahead: {
+          rowsLeft: async () => log.length - cursor,
+          query: (rows) => ({ kind: 'all', afterPosition: cursor + rows }),
+        },
+      });
+      expect(await collect(pagedRead(pages.nextPage, (e) => e, pages.stop))).toEqual(log);
+      if (worker) {
+        // The first page unbounded, then every in-thread page bounded by the worker's first row, which is row 11.
+        expect(bounds[0]).toBeNull();
+        expect(bounds.slice(1)).toEqual(bounds.slice(1).map(() => ({ kind: 'all', afterPosition: 10 })));
+        expect(inThreadPositions).toEqual(log.slice(0, 10).map((e) => e.position));
+      } else {
+        expect(bounds.every((b) => b === null)).toBe(true);
+        expect(inThreadPositions).toEqual(log.map((e) => e.position));
+      }
+    }
+  });
+
   it('a reader that stops early or a store closed mid-read ends the worker: close resolves and the next read fails with StoreClosedError', async () => {
     const file = await mixedLog(30);
     const store = await openEventStore(`sqlite:${file}`, { readAhead: { afterRows: 0, pageSize: 3 } });

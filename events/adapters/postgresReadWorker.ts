@@ -1,8 +1,10 @@
-// The PostgreSQL read-ahead worker: reads a log's pages on its own connection, checks their hashes, and posts them
-// encoded, so a long read decodes on one thread while hashes are checked on another.
+// The PostgreSQL read-ahead worker: reads a log's pages on its own connection and checks each row's hash as it
+// arrives, handing the checked rows over, so a long read fetches and hashes on one thread and decodes on another.
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
-import { encodeReadAheadPage, type StoredRowTuple } from './readAheadPage.js';
+import { CheckedRowsBuilder } from './checkedRows.js';
+import { MAX_REVISION, pageQueries, type PageQuery } from './postgresPages.js';
+import type { StoredRowTuple } from './readAheadPage.js';
 import type { ReadAheadMessage, ReadAheadQuery } from './sqliteReadAhead.js';
 
 /** What the reader starts the worker with. */
@@ -19,17 +21,46 @@ if (port === null) throw new Error('postgresReadWorker runs only as a worker thr
 
 const client = new pg.Client({ connectionString });
 client.on('error', (e) => fail(e));
-let fromRevision = query.kind === 'stream' ? query.fromRevision : 0;
-let afterPosition = query.kind === 'all' ? query.afterPosition : 0;
-const byStream = `SELECT position::float8, revision, body, hash FROM "${schema}".events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`;
-const byPosition = `SELECT position::float8, revision, body, hash, stream FROM "${schema}".events WHERE position > $1 ORDER BY position LIMIT $2`;
-const read = async (): Promise<StoredRowTuple[]> => {
-  // Rows as arrays, the tuple shape the page encoder takes, without an object per row.
-  const config: pg.QueryArrayConfig =
-    query.kind === 'stream'
-      ? { text: byStream, values: [query.stream, fromRevision, pageSize], rowMode: 'array' }
-      : { text: byPosition, values: [afterPosition, pageSize], rowMode: 'array' };
-  return (await client.query(config)).rows as unknown as StoredRowTuple[];
+const pages = pageQueries(schema);
+// Where the next page starts: a revision of the stream, or the position the next page of the log follows.
+let cursor: number | null = query.kind === 'stream' ? query.fromRevision : query.afterPosition;
+let bytesHint = 0;
+
+/**
+ * Runs a page query, adding each row to `builder` as it arrives: no row outlives its check as strings, so the worker's
+ * heap stays small. Resolves with the rows received and the last one taken.
+ */
+const fill = (builder: CheckedRowsBuilder, { text, values }: PageQuery): Promise<{ rows: number; last: StoredRowTuple | undefined }> =>
+  new Promise((resolve, reject) => {
+    let rows = 0;
+    let last: StoredRowTuple | undefined;
+    const config: pg.QueryArrayConfig = { text, values, rowMode: 'array' };
+    const pageQuery = new pg.Query<StoredRowTuple>(config);
+    pageQuery.on('row', (row: StoredRowTuple) => {
+      rows += 1;
+      if (builder.add(row)) last = row;
+    });
+    pageQuery.on('error', reject);
+    pageQuery.on('end', () => resolve({ rows, last }));
+    void client.query(pageQuery);
+  });
+
+/** Reads the page at `from` and moves the cursor past it (null: the read is over). */
+const readPage = async (from: number): Promise<CheckedRowsBuilder> => {
+  const builder = new CheckedRowsBuilder(pageSize, query.kind === 'stream' ? query.stream : undefined, bytesHint);
+  if (query.kind === 'stream') {
+    const range = pages.streamPage(query.stream, from, MAX_REVISION, pageSize);
+    const { rows } = await fill(builder, range);
+    cursor = await pages.streamNext(query.stream, from, range.end, MAX_REVISION, rows, async (first) => {
+      const config: pg.QueryArrayConfig = { text: first.text, values: first.values, rowMode: 'array' };
+      return ((await client.query(config)).rows[0]?.[0] as number | undefined) ?? null;
+    });
+  } else {
+    const { rows, last } = await fill(builder, pages.logPage(from, Number.MAX_SAFE_INTEGER, pageSize));
+    cursor = rows === pageSize && last !== undefined ? last[0] : null;
+  }
+  bytesHint = Math.ceil(builder.used * 1.1);
+  return builder;
 };
 
 // Pages the reader asked for and has not been sent: the read stays at most that many pages ahead (flat memory).
@@ -40,18 +71,12 @@ const pump = async (): Promise<void> => {
   if (running) return;
   running = true;
   try {
-    while (credit > 0 && !ended) {
-      const rows = await read();
-      const page = encodeReadAheadPage(rows, query.kind === 'stream' ? query.stream : undefined);
-      const last = rows[page.count - 1];
-      if (last !== undefined) {
-        fromRevision = last[1] + 1;
-        afterPosition = last[0];
-      }
-      ended = page.cut || rows.length < pageSize;
+    while (credit > 0 && !ended && cursor !== null) {
+      const { page, transfer } = (await readPage(cursor)).finish();
+      ended = page.cut || cursor === null;
       credit -= 1;
-      const message: ReadAheadMessage = { kind: 'page', page, more: !ended };
-      port.postMessage(message);
+      const message: ReadAheadMessage = { kind: 'rows', page, more: !ended };
+      port.postMessage(message, transfer);
     }
   } finally {
     running = false;
@@ -60,8 +85,8 @@ const pump = async (): Promise<void> => {
 };
 
 const connected = client.connect();
-port.on('message', (pages: number) => {
-  credit += pages;
+port.on('message', (asked: number) => {
+  credit += asked;
   connected.then(pump).catch(fail);
 });
 

@@ -1,8 +1,10 @@
-// The page format between the read-ahead worker and the reader: columns, with every row's data in one JSON text.
-// Columns and one data text cost one structured clone per page instead of one per row (docs/event-store.md, "Read-ahead").
-import { decodeReuse, decodeStoredAt, sha256Hex, type EventMetadata, type RecordedEvent } from '../envelope.js';
+// The page formats between the read-ahead workers and the reader. SQLite's: columns, with every row's data in one JSON
+// text; columns and one data text cost one structured clone per page instead of one per row (docs/event-store.md,
+// "Read-ahead"). PostgreSQL's: the rows its worker checked (checkedRows.ts), decoded here.
+import { decodeHashChecked, decodeReuse, decodeStoredAt, sha256Hex, type EventMetadata, type RecordedEvent } from '../envelope.js';
 import { CURRENT_VERSION, EVENT_TYPES, type EventType } from '../catalogue.js';
 import { DATA_START, canonicalParts } from '../envelopeTail.js';
+import type { CheckedRows } from './checkedRows.js';
 
 /** A stored row as the worker reads it: position, revision, body, hash, and its stream when a read spans streams. */
 export type StoredRowTuple = readonly [position: number, revision: number, body: string, hash: string, stream?: string];
@@ -206,6 +208,39 @@ export function decodeReadAheadPage(page: EncodedPage): DecodedReadAheadPage | n
       }
     }
     lastHash = hash;
+  }
+  return { events };
+}
+
+/**
+ * Decodes rows a worker checked against their hashes ({@link CheckedRows}) as an in-thread read does, without hashing
+ * them again; null when the page is not well formed (the reader then reads those rows in-thread).
+ */
+export function decodeCheckedRows(page: CheckedRows): DecodedReadAheadPage | null {
+  const { count, positions, revisions, ends, bytes, streams } = page;
+  if (positions.length < count || revisions.length < count || ends.length < count || (count > 0 && streams[0] !== 0)) return null;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const events: RecordedEvent[] = [];
+  const reuse = decodeReuse();
+  let s = 0;
+  let stream = '';
+  let start = 0;
+  for (let i = 0; i < count; i += 1) {
+    const end = ends[i] as number;
+    const bodyEnd = end - HASH_LENGTH;
+    if (bodyEnd < start || end > text.length) return null;
+    if (streams[s] === i) {
+      stream = streams[s + 1] as string;
+      s += 2;
+    }
+    const body = text.toString('utf8', start, bodyEnd);
+    const hash = text.toString('latin1', bodyEnd, end);
+    start = end;
+    try {
+      events.push(decodeHashChecked(body, hash, stream, revisions[i] as number, positions[i] as number, reuse));
+    } catch (error) {
+      return { events, error };
+    }
   }
   return { events };
 }
