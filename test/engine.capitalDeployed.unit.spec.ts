@@ -1,28 +1,9 @@
 // Allocated capital is deployed: a strategy learns from its context that capital moved, and the built-ins invest it.
 import { describe, expect, it } from 'vitest';
-import { Portfolio } from '../actors/portfolio.js';
-import { openEventStore } from '../events/openEventStore.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import { syntheticMarket } from '../src/market/syntheticMarket.js';
-import type { BarSlice } from '../src/market/bar.js';
-import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
-import type { StrategyKinds } from '../src/strategy/registry.js';
 import { averageCashFraction, cashFractionProjection } from '../projections/cashFraction.js';
-import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
-
-async function run(config: PortfolioConfig, bars: Iterable<BarSlice> | AsyncIterable<BarSlice>, kinds: StrategyKinds = {}, before?: (p: Portfolio, i: number) => void): Promise<RecordedEvent[]> {
-  const store = await openEventStore('memory:');
-  const portfolio = await Portfolio.open({ store, config, kinds });
-  let i = 0;
-  for await (const s of bars) {
-    before?.(portfolio, i++);
-    await portfolio.processSlice(s);
-  }
-  portfolio.close();
-  const events = await readAllEvents(store);
-  await store.close();
-  return events;
-}
+import { day, ofType, runSlices, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
 const cashFraction = (mark: RecordedEvent | undefined, id: string): number => {
   if (mark?.type !== 'BarMarked') throw new Error('not a mark');
@@ -35,7 +16,7 @@ describe('ctx.capitalMoved', () => {
     const probe = scripted('probe', (ctx) => seen.push(ctx.capitalMoved.toString()));
     const config = testConfig({ capital: '100000', strategies: [{ id: 'a', kind: 'probe', allocation: '0.5' }, { id: 'b', kind: 'buy-and-hold', allocation: '0.3' }] });
     const bars = [0, 1, 2, 3].map((i) => slice(day(i), { A: '10' }));
-    await run(config, bars, { probe: () => probe }, (p, i) => {
+    await runSlices(config, bars, { probe: () => probe }, (p, i) => {
       if (i === 1) p.rebalance({ a: 0.6, b: 0.3 });
     });
     expect(seen).toEqual(['50000', '0', '10000', '0']);
@@ -47,7 +28,7 @@ describe('the built-ins invest capital that moves in', () => {
 
   it('buy-and-hold spreads new cash across its holdings', async () => {
     const config = testConfig({ capital: '100000', strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.3' }] });
-    const events = await run(config, bars, {}, (p, i) => {
+    const events = await runSlices(config, bars, {}, (p, i) => {
       if (i === 2) p.rebalance({ bh: 0.9 });
     });
     const marks = ofType(events, 'BarMarked');
@@ -60,7 +41,7 @@ describe('the built-ins invest capital that moves in', () => {
     // A and B rise every day: both are wanted long at 0.45 of the strategy's value.
     const rising = Array.from({ length: 12 }, (_, i) => slice(day(i), { A: String(10 + i), B: String(20 + 2 * i) }));
     const config = testConfig({ capital: '100000', strategies: [{ id: 'tf', kind: 'trend-following', allocation: '0.3', params: { fast: 2, slow: 4, positionSize: '0.45' } }] });
-    const events = await run(config, rising, {}, (p, i) => {
+    const events = await runSlices(config, rising, {}, (p, i) => {
       if (i === 7) p.rebalance({ tf: 0.9 });
     });
     const last = ofType(events, 'BarMarked').at(-1);
@@ -90,7 +71,7 @@ describe('a rebalanced four-sleeve portfolio', () => {
       rebalancing: { algorithm: 'risk-parity', params: { method: 'equal-risk-contribution', lookback: 40 }, constraints: { defaultMin: 0.05, defaultMax: 0.5, maxTotal: 0.95 }, frequency: 'monthly', driftThreshold: 0.05 },
       lookback: 60,
     });
-    const events = await run(config, syntheticMarket({ seed: 7, symbols: 6, bars: 250, start: '2022-01-03' }));
+    const events = await runSlices(config, syntheticMarket({ seed: 7, symbols: 6, bars: 250, start: '2022-01-03' }));
     expect(ofType(events, 'CapitalTransferred').filter((e) => e.data.rebalanceId !== null).length).toBeGreaterThan(4);
     // From the first slice after both have invested (momentum ranks on its 21st slice).
     const marks = ofType(events, 'BarMarked').slice(25);

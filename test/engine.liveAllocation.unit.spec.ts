@@ -1,28 +1,10 @@
 // Allocation weighs live strategies only: paused ones keep what they hold and get nothing, a drawdown pause resumes by
 // its configured rule, strategies in warm-up keep their weight, and missing inputs never send capital to the reserve.
 import { describe, expect, it } from 'vitest';
-import { Portfolio } from '../actors/portfolio.js';
-import { openEventStore } from '../events/openEventStore.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import { syntheticMarket } from '../src/market/syntheticMarket.js';
-import type { BarSlice } from '../src/market/bar.js';
-import type { PortfolioConfig, PortfolioConfigInput } from '../src/config/portfolioConfig.js';
-import type { StrategyKinds } from '../src/strategy/registry.js';
-import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
-
-async function run(config: PortfolioConfig, bars: Iterable<BarSlice> | AsyncIterable<BarSlice>, kinds: StrategyKinds = {}, before?: (p: Portfolio, i: number) => void): Promise<RecordedEvent[]> {
-  const store = await openEventStore('memory:');
-  const portfolio = await Portfolio.open({ store, config, kinds });
-  let i = 0;
-  for await (const s of bars) {
-    before?.(portfolio, i++);
-    await portfolio.processSlice(s);
-  }
-  portfolio.close();
-  const events = await readAllEvents(store);
-  await store.close();
-  return events;
-}
+import type { PortfolioConfigInput } from '../src/config/portfolioConfig.js';
+import { day, ofType, runSlices, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
 const fourBuiltIns: PortfolioConfigInput['strategies'] = [
   { id: 'buy-hold', kind: 'buy-and-hold', allocation: '0.2' },
@@ -38,7 +20,7 @@ const market = (bars: number) => syntheticMarket({ seed: 5, symbols: 4, bars, st
 describe('mip before any strategy has a usable score', () => {
   it('keeps the current weights on its first rebalance, 14 slices in, and records the warm-up', async () => {
     const config = testConfig({ capital: '1000000', strategies: fourBuiltIns, rebalancing: { algorithm: 'mip', params: {}, frequency: 'monthly' } });
-    const events = await run(config, market(16));
+    const events = await runSlices(config, market(16));
     const decided = ofType(events, 'RebalanceDecided');
     expect(decided).toHaveLength(1);
     expect(decided[0]?.metadata.barTime).toBe('2022-02-01T00:00:00.000Z');
@@ -59,7 +41,7 @@ describe('mip before any strategy has a usable score', () => {
       { id: 'trend', kind: 'trend-following', allocation: '0.3', params: { fast: 10, slow: 30 } },
     ];
     const config = testConfig({ capital: '1000000', strategies: idle, rebalancing: { algorithm: 'mip', params: {}, frequency: 'monthly', minHistory: 0 } });
-    const events = await run(config, market(16));
+    const events = await runSlices(config, market(16));
     const [first] = ofType(events, 'RebalanceDecided');
     expect(first?.data.leftOut).toEqual({ 'mean-rev': 'no usable sharpe', momentum: 'no usable sharpe', trend: 'no usable sharpe' });
     expect(first?.data.finalWeights).toEqual({});
@@ -81,7 +63,7 @@ describe('a paused strategy takes no part in an allocation', () => {
       strategies: fourBuiltIns,
       rebalancing: { algorithm: 'risk-parity', params: { method: 'inverse-volatility' }, frequency: 'weekly', minHistory: 2 },
     });
-    const events = await run(config, market(40), {}, (p, i) => {
+    const events = await runSlices(config, market(40), {}, (p, i) => {
       if (i === 10) p.pauseStrategy('trend', 'paused for the test');
     });
     const paused = ofType(events, 'StrategyLifecycleChanged').find((e) => e.data.to === 'paused');
@@ -110,12 +92,12 @@ describe('the drawdown pause resumes by its rule', () => {
     ofType(events, 'StrategyLifecycleChanged').filter((e) => e.data.from !== 'initializing').map((e) => `${e.metadata.barTime?.slice(0, 10)} ${e.data.to}: ${e.data.reason}`);
 
   it('without a rule the strategy stays paused', async () => {
-    const events = await run(testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk: { maxDrawdown: 0.2 } }), bars, kinds);
+    const events = await runSlices(testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk: { maxDrawdown: 0.2 } }), bars, kinds);
     expect(moves(events)).toEqual([`${day(3).slice(0, 10)} paused: risk: drawdown -36.00% beyond the limit of 20.00%`]);
   });
 
   it('resumeAfterBars resumes it that many bars after the pause', async () => {
-    const events = await run(testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk: { maxDrawdown: 0.2, resumeAfterBars: 3 } }), bars, kinds);
+    const events = await runSlices(testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk: { maxDrawdown: 0.2, resumeAfterBars: 3 } }), bars, kinds);
     expect(moves(events)).toEqual([
       `${day(3).slice(0, 10)} paused: risk: drawdown -36.00% beyond the limit of 20.00%`,
       `${day(6).slice(0, 10)} running: risk: resumed after 3 bars paused (resumeAfterBars 3)`,
@@ -123,7 +105,7 @@ describe('the drawdown pause resumes by its rule', () => {
   });
 
   it('resumeWhenDrawdownBelow resumes it once the drawdown has recovered within the level', async () => {
-    const events = await run(testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk: { maxDrawdown: 0.2, resumeWhenDrawdownBelow: 0.1 } }), bars, kinds);
+    const events = await runSlices(testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk: { maxDrawdown: 0.2, resumeWhenDrawdownBelow: 0.1 } }), bars, kinds);
     const m = moves(events);
     expect(m).toHaveLength(2);
     expect(m[1]).toMatch(new RegExp(`^${day(8).slice(0, 10)} running: risk: resumed: drawdown -[0-9.]+% within 10.00% \\(resumeWhenDrawdownBelow\\)$`));
