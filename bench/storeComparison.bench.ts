@@ -331,6 +331,19 @@ interface BackendResult {
   oursOverEmmett: Figures;
 }
 
+/** One backend's result from its scenarios, the Emmett version loaded and why Emmett could not be loaded, if so. */
+function backendResult(r: Awaited<ReturnType<typeof runBoth>>, version: string | undefined, loadError: string | undefined): BackendResult {
+  const emmettError = loadError ?? r.emmettError;
+  return {
+    ours: r.ours,
+    emmett: r.emmett,
+    ...(version ? { emmettVersion: version } : {}),
+    ...(emmettError ? { emmettError } : {}),
+    ...(r.emmettRetries ? { emmettRetries: r.emmettRetries } : {}),
+    oursOverEmmett: ratios(r.ours, r.emmett),
+  };
+}
+
 /** The part of the `sqlite3` package the connection below uses. */
 interface Sqlite3Module {
   Database: new (file: string) => Sqlite3Database;
@@ -410,15 +423,7 @@ async function sqliteBench(): Promise<BackendResult> {
       loadError = `Emmett not run: ${(e as Error).message}`;
     }
     const r = await runBoth({ url: `sqlite:${oursFile}`, oursBytes: async () => fileBytes(oursFile), emmett, emmettBytes: async () => fileBytes(theirFile) }, 'sqlite');
-    const emmettError = loadError ?? r.emmettError;
-    return {
-      ours: r.ours,
-      emmett: r.emmett,
-      ...(version ? { emmettVersion: version } : {}),
-      ...(emmettError ? { emmettError } : {}),
-      ...(r.emmettRetries ? { emmettRetries: r.emmettRetries } : {}),
-      oursOverEmmett: ratios(r.ours, r.emmett),
-    };
+    return backendResult(r, version, loadError);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -446,15 +451,7 @@ async function postgresBench(server: string): Promise<BackendResult> {
       loadError = `could not install or load Emmett: ${(e as Error).message}`;
     }
     const r = await runBoth({ url: oursDb.url, oursBytes: oursDb.bytes, emmett, emmettBytes: theirDb.bytes }, 'postgres');
-    const emmettError = loadError ?? r.emmettError;
-    return {
-      ours: r.ours,
-      emmett: r.emmett,
-      ...(version ? { emmettVersion: version } : {}),
-      ...(emmettError ? { emmettError } : {}),
-      ...(r.emmettRetries ? { emmettRetries: r.emmettRetries } : {}),
-      oursOverEmmett: ratios(r.ours, r.emmett),
-    };
+    return backendResult(r, version, loadError);
   } finally {
     await oursDb.drop();
     await theirDb.drop();
