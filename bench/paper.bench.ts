@@ -1,5 +1,6 @@
-// Live-path benchmark: bars pushed into a paper session (slicer → the slice decided → its feed record and events
-// committed in one durable transaction, SQLite durability `full`), 20 momentum strategies on 20 symbols. Figures: latency from the arrival of a
+// Live-path benchmark: bars pushed into a paper session, after the JIT warm-up `stratafolio paper` runs (slicer → the
+// slice decided → its feed record and events committed in one durable transaction, SQLite durability `full`), 20
+// momentum strategies on 20 symbols. Figures: latency from the arrival of a
 // slice's last bar to the slice being durable (p50, p99, one slice at a time), and sustained slices/s (bars pushed as
 // fast as the session takes them).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { Portfolio } from '../actors/portfolio.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { PaperSession, paperStoreOptions, type SliceStatus } from '../src/cli/paperSession.js';
 import type { Feed, FeedClock, FeedSink } from '../src/feeds/feed.js';
+import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../src/cli/jitWarmUp.js';
 import type { BarSlice } from '../src/market/bar.js';
 
 export const name = 'paper';
@@ -19,6 +21,8 @@ export const name = 'paper';
 const LATENCY_SLICES = Number(process.env.BENCH_PAPER_LATENCY_SLICES ?? 500);
 const THROUGHPUT_SLICES = Number(process.env.BENCH_PAPER_THROUGHPUT_SLICES ?? 2000);
 const STRATEGIES = 20;
+/** As `stratafolio paper` does by default; BENCH_PAPER_JIT_WARM_UP=0 shows a session's cold start. */
+const JIT_WARM_UP = Number(process.env.BENCH_PAPER_JIT_WARM_UP ?? DEFAULT_JIT_WARM_UP_SLICES);
 /** `full` is what paper trading runs with; BENCH_PAPER_DURABILITY=normal shows what the fsyncs cost. */
 const DURABILITY = process.env.BENCH_PAPER_DURABILITY === 'normal' ? 'normal' : 'full';
 
@@ -74,6 +78,7 @@ async function session(slices: readonly BarSlice[], id: string) {
     execution: { fillAt: 'close', commission: { kind: 'per-share', perShare: '0.005', minimum: '1' }, slippageBps: '2' },
     snapshotEvery: 0,
   });
+  await jitWarmUp(config, symbols, JIT_WARM_UP);
   const portfolio = await Portfolio.open({ store, config });
   const recorder = await FeedRecorder.open(store, id, null);
   const feed = new PushFeed();
@@ -153,6 +158,7 @@ export async function run(): Promise<Record<string, unknown>> {
     strategies: STRATEGIES,
     symbols: 20,
     durability: DURABILITY,
+    jitWarmUpSlices: JIT_WARM_UP,
     latencySlices: LATENCY_SLICES,
     latencyP50Ms: Number(percentile(latencies, 50).toFixed(3)),
     latencyP99Ms: Number(percentile(latencies, 99).toFixed(3)),

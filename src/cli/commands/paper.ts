@@ -19,6 +19,7 @@ import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
 import { PaperSession, paperStoreOptions, type SessionEnd, type SliceStatus } from '../paperSession.js';
 import { queuedCommands } from '../queuedCommands.js';
+import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
 import type { RegisterCommand } from './index.js';
 
@@ -38,6 +39,7 @@ interface PaperFlags {
   readonly heartbeat: string;
   readonly maxBackoff: string;
   readonly strategyTimeout: string;
+  readonly jitWarmUp: string;
 }
 
 /** Exit code of a session whose feed ended before its --until bar time. */
@@ -62,6 +64,7 @@ export const registerPaper: RegisterCommand = (program: Command, io: CliIO, setE
     .option('--heartbeat <duration>', 'ping interval (a missing pong by the next ping reconnects)', '10s')
     .option('--max-backoff <duration>', 'cap on the reconnect delay', '30s')
     .option('--json', 'print one JSON object per slice (NDJSON) and a summary at the end')
+    .option('--jit-warm-up <slices>', 'synthetic slices the engine decides on a throwaway copy before connecting, so the first trading slices do not run cold (0: none)', String(DEFAULT_JIT_WARM_UP_SLICES))
     .addOption(strategyTimeoutOption())
     .action(async (flags: PaperFlags) => {
       setExit(await runPaper(flags, io, wallClock));
@@ -77,6 +80,11 @@ export function parseDuration(text: string, flag: string): number {
   if (m === null) throw new ConfigError(`${flag} ${JSON.stringify(text)} is not a duration (e.g. 500ms, 2s, 1m)`, flag);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(m[1]) * unit);
+}
+
+function wholeNumberFlag(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(`${flag} ${JSON.stringify(text)} is not a whole number`, flag);
+  return Number(text);
 }
 
 function barTimeFlag(text: string | undefined, flag: string): number | null {
@@ -125,6 +133,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
     initialBackoffMs: Math.min(250, parseDuration(flags.maxBackoff, '--max-backoff')),
   };
   const allowedLatenessMs = parseDuration(flags.allowedLateness, '--allowed-lateness');
+  const warmUpSlices = wholeNumberFlag(flags.jitWarmUp, '--jit-warm-up');
   const closeAfterMs = flags.closeAfter === undefined ? null : parseDuration(flags.closeAfter, '--close-after');
   const feed = openFeed(spec, flags, clock, timings);
   const symbols = subscribedSymbols(config, feed, flags);
@@ -138,6 +147,9 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
       const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: strategyTimeoutMs(flags.strategyTimeout) });
       printRecoveryWarnings(portfolio, io);
       try {
+        // Before the feed connects, so no bar waits on it.
+        const warmUp = await jitWarmUp(config, symbols, warmUpSlices);
+        if (warmUp.skipped !== null && warmUpSlices > 0) notice(`JIT warm-up skipped: ${warmUp.skipped}`);
         const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
         const total = dec(portfolio.status().totalCapital);
         const session = new PaperSession({
