@@ -1,9 +1,54 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLongCsv } from '../src/market/barFileWriter.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { demoMarket } from '../src/cli/demoPortfolio.js';
 import { dataValue, replayFigures, spawnCli } from './fixtures/reportFixture.js';
+
+/** The per-bar metrics `replay --json` gives for the portfolio (summary.metrics) and for each strategy. */
+const REPLAY_METRICS = [
+  'totalReturn',
+  'annualReturn',
+  'annualVolatility',
+  'sharpeRatio',
+  'sortinoRatio',
+  'downsideRisk',
+  'maxDrawdown',
+  'currentDrawdown',
+  'calmarRatio',
+  'omegaRatio',
+  'winRate',
+  'profitFactor',
+] as const;
+
+type ReplayMetrics = Readonly<Record<(typeof REPLAY_METRICS)[number], number | null>>;
+interface ReplayJson {
+  readonly conventions: { readonly annualRiskFree: number };
+  readonly summary: { readonly metrics: ReplayMetrics };
+  readonly strategies: readonly (ReplayMetrics & { readonly strategyId: string; readonly averageCashFraction: number | null })[];
+}
+
+/** Every metric `replay --json` prints, next to the exact value the report's cell carries (null when not finite). */
+async function replayAgainstReport(store: string, html: string, ...extra: string[]): Promise<{ metric: string; replay: string; report: string | undefined }[]> {
+  const r = await spawnCli('replay', '--store', store, '--json', ...extra);
+  expect(r.code, r.err).toBe(0);
+  const j = JSON.parse(r.out) as ReplayJson;
+  const pairs: { metric: string; replay: string; report: string | undefined }[] = [];
+  const add = (metric: string, value: number | null): void => {
+    pairs.push({ metric, replay: String(value), report: dataValue(html, 'data-metric', metric) });
+  };
+  for (const k of REPLAY_METRICS) add(`portfolio:${k}`, j.summary.metrics[k]);
+  for (const st of j.strategies) {
+    for (const k of REPLAY_METRICS) add(`${st.strategyId}:${k}`, st[k]);
+    add(`${st.strategyId}:averageCashFraction`, st.averageCashFraction);
+  }
+  return pairs;
+}
+
+const differing = (pairs: readonly { replay: string; report: string | undefined }[]) => pairs.filter((p) => p.replay !== p.report);
 
 let dir = '';
 let store = '';
@@ -41,6 +86,39 @@ describe('stratafolio report', () => {
     expect(Number(dataValue(html, 'data-field', 'return-on-capital'))).toBe(replay.returnOnCapital);
     expect(replay.sharpe.size).toBe(4);
     for (const [id, sharpe] of replay.sharpe) expect(dataValue(html, 'data-metric', `${id}:sharpeRatio`)).toBe(String(sharpe));
+  });
+
+  it('shows every metric replay --json gives, for the portfolio and each strategy, at replay’s risk-free rate', async () => {
+    const out = join(dir, 'all-metrics.html');
+    expect((await spawnCli('report', '--store', store, '--out', out)).code).toBe(0);
+    const pairs = await replayAgainstReport(store, readFileSync(out, 'utf8'));
+    expect(pairs).toHaveLength(5 * REPLAY_METRICS.length + 4);
+    expect(differing(pairs)).toEqual([]);
+    const rf = join(dir, 'risk-free.html');
+    expect((await spawnCli('report', '--store', store, '--risk-free', '0.05', '--out', rf)).code).toBe(0);
+    const html = readFileSync(rf, 'utf8');
+    expect(differing(await replayAgainstReport(store, html, '--risk-free', '0.05'))).toEqual([]);
+    expect(dataValue(html, 'data-metric', 'portfolio:sharpeRatio')).not.toBe(dataValue(readFileSync(out, 'utf8'), 'data-metric', 'portfolio:sharpeRatio'));
+    expect(html).toContain('risk-free 5.00% a year');
+    const bad = await spawnCli('report', '--store', store, '--risk-free', '2', '--out', join(dir, 'bad-rf.html'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--risk-free must be an annual rate/);
+  });
+
+  it("a risk-free rate recorded in the config is the one the report uses, as replay does", async () => {
+    const bars = join(dir, 'bars-120.csv');
+    await writeLongCsv(bars, [...syntheticSlices(demoMarket(120))]);
+    const config = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'examples', 'demo-portfolio.json'), 'utf8')) as Record<string, unknown>;
+    const configPath = join(dir, 'risk-free-config.json');
+    writeFileSync(configPath, JSON.stringify({ ...config, riskFree: 0.04 }));
+    const recorded = `sqlite:${join(dir, 'recorded-rf.db')}`;
+    const run = await spawnCli('backtest', '--config', configPath, '--bars', bars, '--store', recorded, '--json');
+    expect(run.code, run.err).toBe(0);
+    const out = join(dir, 'recorded-rf.html');
+    expect((await spawnCli('report', '--store', recorded, '--out', out)).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('risk-free 4.00% a year');
+    expect(differing(await replayAgainstReport(recorded, html))).toEqual([]);
   });
 
   it('as of a position shows what replay shows as of that position', async () => {
