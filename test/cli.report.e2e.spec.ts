@@ -121,6 +121,22 @@ describe('stratafolio report', () => {
     expect(differing(await replayAgainstReport(recorded, html))).toEqual([]);
   });
 
+  it('the rebalance timeline is audit --json’s: every rebalance, each expandable to its full recorded decision and transfers', async () => {
+    const out = join(dir, 'timeline.html');
+    expect((await spawnCli('report', '--store', store, '--out', out)).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    const audit = await spawnCli('audit', '--store', store, '--json');
+    expect(audit.code, audit.err).toBe(0);
+    const rebalances = (JSON.parse(audit.out) as { rebalances: { rebalanceId: string; decision: unknown; transfers: unknown; netByAccount: unknown }[] }).rebalances;
+    expect(rebalances.length).toBeGreaterThan(3);
+    const unescape = (t: string): string => t.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const shown = [...html.matchAll(/<tr data-rebalance="([^"]+)">[\s\S]*?<details><summary>[^<]*<\/summary><pre>([^<]*)<\/pre><\/details>/g)].map((m) => ({
+      rebalanceId: m[1],
+      ...(JSON.parse(unescape(m[2] as string)) as object),
+    }));
+    expect(shown).toEqual(rebalances.map((r) => ({ rebalanceId: r.rebalanceId, decision: r.decision, transfers: r.transfers, netByAccount: r.netByAccount })));
+  });
+
   it('as of a position shows what replay shows as of that position', async () => {
     const out = join(dir, 'asof.html');
     const r = await spawnCli('report', '--store', store, '--as-of', '900', '--out', out, '--json');
