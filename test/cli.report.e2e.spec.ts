@@ -157,6 +157,18 @@ describe('stratafolio report', () => {
       expect(Number.isFinite(Number(dataValue(html, 'data-field', f)))).toBe(true);
     }
     expect(Math.abs(Number(dataValue(html, 'data-field', 'correlation')))).toBeLessThanOrEqual(1);
+    // Bought at the first bar's mark and held: its return is the last mark over the first, from the log itself.
+    const sql = new Database(join(dir, 'demo.db'), { readonly: true });
+    const marks = (sql.prepare("SELECT body FROM events WHERE type = 'BarMarked' ORDER BY position").all() as { body: string }[])
+      .map((r) => (JSON.parse(r.body) as { data: { marks: Record<string, string> } }).data.marks['SYN01'])
+      .filter((m): m is string => m !== undefined);
+    sql.close();
+    expect(Number(dataValue(html, 'data-field', 'benchmark-return'))).toBeCloseTo(Number(marks[marks.length - 1]) / Number(marks[0]) - 1, 12);
+    // Its curve is drawn beside the portfolio's in the cumulative-return chart.
+    const cumulative = /<figure data-chart="cumulative">([\s\S]*?)<\/figure>/.exec(html)?.[1] ?? '';
+    expect(cumulative).toContain('SYN01 (buy and hold)');
+    const longPaths = [...cumulative.matchAll(/ d="([^"]*)"/g)].filter((m) => (m[1] as string).length > 1500);
+    expect(longPaths.length).toBeGreaterThanOrEqual(3); // the portfolio's line and area, the benchmark's line
     const unknown = await spawnCli('report', '--store', store, '--benchmark', 'NOPE', '--out', join(dir, 'nope.html'));
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^stratafolio: --benchmark NOPE: portfolio demo never recorded a mark of that symbol/);
