@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { demoMarket } from '../src/cli/demoPortfolio.js';
-import { dataValue, replayFigures, spawnCli } from './fixtures/reportFixture.js';
+import { BIN, dataValue, replayFigures, spawnCli } from './fixtures/reportFixture.js';
 
 /** The per-bar metrics `replay --json` gives for the portfolio (summary.metrics) and for each strategy. */
 const REPLAY_METRICS = [
@@ -174,6 +175,10 @@ describe('stratafolio report', () => {
     expect(unknown.err).toMatch(/^stratafolio: --benchmark NOPE: portfolio demo never recorded a mark of that symbol/);
     expect(unknown.err.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(dir, 'nope.html'))).toBe(false);
+    // serve refuses it the same way instead of drawing a flat curve (killed after 30 s if it serves anyway).
+    const served = spawnSync(process.execPath, [BIN, 'serve', '--store', store, '--port', '0', '--benchmark', 'NOPE'], { encoding: 'utf8', timeout: 30_000 });
+    expect(served.status, served.stdout).toBe(2);
+    expect(served.stderr).toMatch(/^stratafolio: --benchmark NOPE: portfolio demo never recorded a mark of that symbol/);
   });
 
   it('refuses bad input with one line and exit 2', async () => {

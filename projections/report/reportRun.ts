@@ -4,7 +4,7 @@ import type { EventStore } from '../../events/store.js';
 import { ProjectionRunner, type AsOf, type RunOptions } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
 import { standardProjections } from '../index.js';
-import { reportSeriesProjection } from './reportSeries.js';
+import { reportSeriesProjection, type ReportSeriesState } from './reportSeries.js';
 import { buildReportModel, reportMetricOptions, type ReportModel, type ReportStates } from './reportModel.js';
 
 /** Options of a report fold. */
@@ -31,6 +31,18 @@ export function reportProjections(benchmark?: string, annualRiskFree?: number) {
 }
 
 /**
+ * Refuses a benchmark the folded log never marked: its curve would be flat and its figures empty, which reads as a
+ * benchmark that did not move rather than a symbol mistyped.
+ * @throws ConfigError naming the symbol.
+ */
+export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSeriesState): void {
+  const bench = series.benchmark;
+  if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {
+    throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol (give a symbol one of its strategies trades)`, 'benchmark');
+  }
+}
+
+/**
  * Folds the portfolio's log to `asOf`, then builds the report's content.
  * @throws ConfigError when the benchmark symbol was never marked; ProjectionError or CorruptEventError when the log cannot be folded.
  */
@@ -39,10 +51,7 @@ export async function foldReport(store: EventStore, portfolioId: string, stream:
   // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
   const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.annualRiskFree), { stream, checkpointEvery: 0 });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
-  const bench = result.states.series.benchmark;
-  if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {
-    throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol (give a symbol one of its strategies trades)`, 'benchmark');
-  }
+  refuseUnmarkedBenchmark(portfolioId, result.states.series);
   return buildReportModel(portfolioId, result, {
     asOf: options.asOf,
     verification,

@@ -8,6 +8,7 @@ import {
   DEFAULT_ROLLING_WINDOW,
   buildReportModel,
   renderReportBody,
+  refuseUnmarkedBenchmark,
   renderReportHtml,
   reportProjections,
   type ReportModel,
@@ -148,6 +149,15 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           },
         });
         states = runner.states as ReportStates['states'];
+        // A log without a bar yet cannot tell a mistyped symbol from one still to come, so only a log with bars is checked.
+        if (states.series.times.length > 0) {
+          try {
+            refuseUnmarkedBenchmark(id, states.series);
+          } catch (e) {
+            await follow.stop();
+            throw e;
+          }
+        }
         revision = states.series.headRevision;
         position = states.series.headPosition;
         const server = createServer((req: IncomingMessage, res: ServerResponse) => {
