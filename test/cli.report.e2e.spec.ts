@@ -1,9 +1,55 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataValue, replayFigures, spawnCli } from './fixtures/reportFixture.js';
+import { writeLongCsv } from '../src/market/barFileWriter.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { demoMarket } from '../src/cli/demoPortfolio.js';
+import { BIN, dataValue, replayFigures, spawnCli } from './fixtures/reportFixture.js';
+
+/** The per-bar metrics `replay --json` gives for the portfolio (summary.metrics) and for each strategy. */
+const REPLAY_METRICS = [
+  'totalReturn',
+  'annualReturn',
+  'annualVolatility',
+  'sharpeRatio',
+  'sortinoRatio',
+  'downsideRisk',
+  'maxDrawdown',
+  'currentDrawdown',
+  'calmarRatio',
+  'omegaRatio',
+  'winRate',
+  'profitFactor',
+] as const;
+
+type ReplayMetrics = Readonly<Record<(typeof REPLAY_METRICS)[number], number | null>>;
+interface ReplayJson {
+  readonly conventions: { readonly annualRiskFree: number };
+  readonly summary: { readonly metrics: ReplayMetrics };
+  readonly strategies: readonly (ReplayMetrics & { readonly strategyId: string; readonly averageCashFraction: number | null })[];
+}
+
+/** Every metric `replay --json` prints, next to the exact value the report's cell carries (null when not finite). */
+async function replayAgainstReport(store: string, html: string, ...extra: string[]): Promise<{ metric: string; replay: string; report: string | undefined }[]> {
+  const r = await spawnCli('replay', '--store', store, '--json', ...extra);
+  expect(r.code, r.err).toBe(0);
+  const j = JSON.parse(r.out) as ReplayJson;
+  const pairs: { metric: string; replay: string; report: string | undefined }[] = [];
+  const add = (metric: string, value: number | null): void => {
+    pairs.push({ metric, replay: String(value), report: dataValue(html, 'data-metric', metric) });
+  };
+  for (const k of REPLAY_METRICS) add(`portfolio:${k}`, j.summary.metrics[k]);
+  for (const st of j.strategies) {
+    for (const k of REPLAY_METRICS) add(`${st.strategyId}:${k}`, st[k]);
+    add(`${st.strategyId}:averageCashFraction`, st.averageCashFraction);
+  }
+  return pairs;
+}
+
+const differing = (pairs: readonly { replay: string; report: string | undefined }[]) => pairs.filter((p) => p.replay !== p.report);
 
 let dir = '';
 let store = '';
@@ -43,6 +89,55 @@ describe('stratafolio report', () => {
     for (const [id, sharpe] of replay.sharpe) expect(dataValue(html, 'data-metric', `${id}:sharpeRatio`)).toBe(String(sharpe));
   });
 
+  it('shows every metric replay --json gives, for the portfolio and each strategy, at replay’s risk-free rate', async () => {
+    const out = join(dir, 'all-metrics.html');
+    expect((await spawnCli('report', '--store', store, '--out', out)).code).toBe(0);
+    const pairs = await replayAgainstReport(store, readFileSync(out, 'utf8'));
+    expect(pairs).toHaveLength(5 * REPLAY_METRICS.length + 4);
+    expect(differing(pairs)).toEqual([]);
+    const rf = join(dir, 'risk-free.html');
+    expect((await spawnCli('report', '--store', store, '--risk-free', '0.05', '--out', rf)).code).toBe(0);
+    const html = readFileSync(rf, 'utf8');
+    expect(differing(await replayAgainstReport(store, html, '--risk-free', '0.05'))).toEqual([]);
+    expect(dataValue(html, 'data-metric', 'portfolio:sharpeRatio')).not.toBe(dataValue(readFileSync(out, 'utf8'), 'data-metric', 'portfolio:sharpeRatio'));
+    expect(html).toContain('risk-free 5.00% a year');
+    const bad = await spawnCli('report', '--store', store, '--risk-free', '2', '--out', join(dir, 'bad-rf.html'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--risk-free must be an annual rate/);
+  });
+
+  it("a risk-free rate recorded in the config is the one the report uses, as replay does", async () => {
+    const bars = join(dir, 'bars-120.csv');
+    await writeLongCsv(bars, [...syntheticSlices(demoMarket(120))]);
+    const config = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'examples', 'demo-portfolio.json'), 'utf8')) as Record<string, unknown>;
+    const configPath = join(dir, 'risk-free-config.json');
+    writeFileSync(configPath, JSON.stringify({ ...config, riskFree: 0.04 }));
+    const recorded = `sqlite:${join(dir, 'recorded-rf.db')}`;
+    const run = await spawnCli('backtest', '--config', configPath, '--bars', bars, '--store', recorded, '--json');
+    expect(run.code, run.err).toBe(0);
+    const out = join(dir, 'recorded-rf.html');
+    expect((await spawnCli('report', '--store', recorded, '--out', out)).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('risk-free 4.00% a year');
+    expect(differing(await replayAgainstReport(recorded, html))).toEqual([]);
+  });
+
+  it('the rebalance timeline is audit --json’s: every rebalance, each expandable to its full recorded decision and transfers', async () => {
+    const out = join(dir, 'timeline.html');
+    expect((await spawnCli('report', '--store', store, '--out', out)).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    const audit = await spawnCli('audit', '--store', store, '--json');
+    expect(audit.code, audit.err).toBe(0);
+    const rebalances = (JSON.parse(audit.out) as { rebalances: { rebalanceId: string; decision: unknown; transfers: unknown; netByAccount: unknown }[] }).rebalances;
+    expect(rebalances.length).toBeGreaterThan(3);
+    const unescape = (t: string): string => t.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const shown = [...html.matchAll(/<tr data-rebalance="([^"]+)">[\s\S]*?<details><summary>[^<]*<\/summary><pre>([^<]*)<\/pre><\/details>/g)].map((m) => ({
+      rebalanceId: m[1],
+      ...(JSON.parse(unescape(m[2] as string)) as object),
+    }));
+    expect(shown).toEqual(rebalances.map((r) => ({ rebalanceId: r.rebalanceId, decision: r.decision, transfers: r.transfers, netByAccount: r.netByAccount })));
+  });
+
   it('as of a position shows what replay shows as of that position', async () => {
     const out = join(dir, 'asof.html');
     const r = await spawnCli('report', '--store', store, '--as-of', '900', '--out', out, '--json');
@@ -63,11 +158,27 @@ describe('stratafolio report', () => {
       expect(Number.isFinite(Number(dataValue(html, 'data-field', f)))).toBe(true);
     }
     expect(Math.abs(Number(dataValue(html, 'data-field', 'correlation')))).toBeLessThanOrEqual(1);
+    // Bought at the first bar's mark and held: its return is the last mark over the first, from the log itself.
+    const sql = new Database(join(dir, 'demo.db'), { readonly: true });
+    const marks = (sql.prepare("SELECT body FROM events WHERE type = 'BarMarked' ORDER BY position").all() as { body: string }[])
+      .map((r) => (JSON.parse(r.body) as { data: { marks: Record<string, string> } }).data.marks['SYN01'])
+      .filter((m): m is string => m !== undefined);
+    sql.close();
+    expect(Number(dataValue(html, 'data-field', 'benchmark-return'))).toBeCloseTo(Number(marks[marks.length - 1]) / Number(marks[0]) - 1, 12);
+    // Its curve is drawn beside the portfolio's in the cumulative-return chart.
+    const cumulative = /<figure data-chart="cumulative">([\s\S]*?)<\/figure>/.exec(html)?.[1] ?? '';
+    expect(cumulative).toContain('SYN01 (buy and hold)');
+    const longPaths = [...cumulative.matchAll(/ d="([^"]*)"/g)].filter((m) => (m[1] as string).length > 1500);
+    expect(longPaths.length).toBeGreaterThanOrEqual(3); // the portfolio's line and area, the benchmark's line
     const unknown = await spawnCli('report', '--store', store, '--benchmark', 'NOPE', '--out', join(dir, 'nope.html'));
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^stratafolio: --benchmark NOPE: portfolio demo never recorded a mark of that symbol/);
     expect(unknown.err.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(dir, 'nope.html'))).toBe(false);
+    // serve refuses it the same way instead of drawing a flat curve (killed after 30 s if it serves anyway).
+    const served = spawnSync(process.execPath, [BIN, 'serve', '--store', store, '--port', '0', '--benchmark', 'NOPE'], { encoding: 'utf8', timeout: 30_000 });
+    expect(served.status, served.stdout).toBe(2);
+    expect(served.stderr).toMatch(/^stratafolio: --benchmark NOPE: portfolio demo never recorded a mark of that symbol/);
   });
 
   it('refuses bad input with one line and exit 2', async () => {

@@ -57,12 +57,23 @@ describe('per-period riskFree and requiredReturn series', () => {
     expect(downsideRisk(r, { annualization: 1, requiredReturn: [0.2, 0, 0, -0.02] })).toBeCloseTo(Math.sqrt(0.01 / 3), 14);
   });
 
+  it('Sortino and omega measure each return against its own thresholds', () => {
+    const required = [0.2, 0, 0, -0.02];
+    // excess over the required return, NaN skipped: −0.1, 0.02, 0.01 → mean −0.07 / 3, downside √(0.01 / 3)
+    expect(sortinoRatio(r, { annualization: 1, requiredReturn: required })).toBeCloseTo(-0.07 / 3 / Math.sqrt(0.01 / 3), 12);
+    // r − rf − required: 0.1 − 0.01 − 0.2 = −0.11, 0.02 − 0.02 − 0 = 0, −0.01 − 0 + 0.02 = 0.01 → gains 0.01 over losses 0.11
+    expect(omegaRatio(r, { riskFree: rf, requiredReturn: required })).toBeCloseTo(0.01 / 0.11, 12);
+  });
+
   it('beta takes the excess of both series over each period’s rate', () => {
     const x = [0.03, 0.01, 0.05];
     const b = [0.02, 0.0, 0.03];
     const rates = [0.01, 0.0, 0.01];
-    // excess: x' = [0.02, 0.01, 0.04], b' = [0.01, 0, 0.02]; x' = 0.01 + b' × 1.5 → beta 1.5 exactly
+    // excess: x' = [0.02, 0.01, 0.04], b' = [0.01, 0, 0.02]; b' − mean = [0, −0.01, 0.01] → cov 0.0003 / 3, var 0.0002 / 3 → beta 1.5
     expect(beta(x, b, { riskFree: rates })).toBeCloseTo(1.5, 12);
+    // alpha: mean of x' − 1.5 b' = [0.005, 0.01, 0.01] = 0.025 / 3 a period, compounded over the year
+    expect(alpha(x, b, { riskFree: rates, annualization: 1 })).toBeCloseTo(0.025 / 3, 12);
+    expect(alpha(x, b, { riskFree: rates })).toBeCloseTo((1 + 0.025 / 3) ** 252 - 1, 10);
   });
 
   it('a series of the wrong length, a non-finite entry, or a series given to running statistics is refused by name', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openEventStore } from '../src/index.js';
-import { foldReport, renderReportHtml } from '../projections/report/index.js';
+import { foldReport, renderCharts, renderReportHtml, type ReportModel } from '../projections/report/index.js';
 import { PORTFOLIO, STREAM, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 async function model() {
@@ -34,5 +34,57 @@ describe('report HTML', () => {
     expect(html).toMatch(/61\.3% → 50\.0% → <b>56\.7%<\/b>/); // a: before → raw → final
     expect(html).toContain('max:b');
     expect(html).toMatch(/<details><summary>Full decision of r1 \(revision \d+, position \d+\): monthly<\/summary><pre>[^<]*&quot;algorithm&quot;: &quot;equal-weight&quot;/);
+  });
+});
+
+describe('report charts on a long series', () => {
+  const BARS = 20_000;
+  const DAY = 86_400_000;
+  /** The fixture's model with every per-bar series replaced by `values`, one per day over BARS days. */
+  function long(m: ReportModel, values: readonly number[]): ReportModel {
+    const t0 = Date.parse('2000-01-03T00:00:00.000Z');
+    const times = values.map((_, i) => new Date(t0 + i * DAY).toISOString());
+    return {
+      ...m,
+      series: {
+        ...m.series,
+        times,
+        portfolioValue: values,
+        portfolioCumulative: values,
+        benchmarkCumulative: null,
+        underwater: values,
+        reserve: values,
+        strategyValues: new Map([['a', values]]),
+        rollingSharpe: values,
+        rollingVolatility: values,
+        portfolioReturns: values,
+        rebalanceTimes: [],
+      },
+    };
+  }
+  /** Points (M and L commands) of a chart's longest path, and their highest point on the page (smallest y). */
+  function drawn(svg: string): { points: number; top: number } {
+    const d = [...svg.matchAll(/ d="([^"]*)"/g)].map((x) => x[1] as string).reduce((a, b) => (b.length > a.length ? b : a), '');
+    const ys = [...d.matchAll(/[ML]\s*-?[\d.]+\s+(-?[\d.]+)/g)].map((x) => Number(x[1]));
+    return { points: ys.length, top: Math.min(...ys) };
+  }
+
+  it('thins each line to about its pixel width for drawing, keeps a one-bar spike, and leaves the series whole', async () => {
+    const wave = Array.from({ length: BARS }, (_, i) => Math.sin(i * 0.37) / 100);
+    const spiked = wave.map((x, i) => (i === 12_345 ? 0.5 : x));
+    const m = long(await model(), spiked);
+    const charts = renderCharts(m);
+    for (const name of ['cumulative', 'equity', 'underwater', 'allocation', 'rolling']) {
+      const c = charts.find((x) => x.name === name);
+      const { points } = drawn(c?.svg ?? '');
+      // 1 120 px wide: a line is about one point per pixel, an area twice that; never one per bar.
+      expect(points, name).toBeGreaterThan(500);
+      expect(points, name).toBeLessThan(3_000);
+    }
+    const flat = renderCharts(long(await model(), wave)).find((x) => x.name === 'equity');
+    const withSpike = charts.find((x) => x.name === 'equity');
+    expect(drawn(withSpike?.svg ?? '').top).toBeLessThan(drawn(flat?.svg ?? '').top - 10);
+    expect(m.series.portfolioCumulative).toHaveLength(BARS);
+    expect(m.series.strategyValues.get('a')).toHaveLength(BARS);
   });
 });

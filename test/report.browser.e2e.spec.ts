@@ -161,8 +161,12 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
       );
       expect(await page.evaluate('window.notReloaded')).toBe(true);
       expect((await cell(page, '[data-field="portfolio-value"]')).text).toBe(money(after.portfolioValue));
-      const liveValues = await page.$$eval('#live tr[data-strategy]', (rows) => rows.map((r) => r.getAttribute('data-strategy')));
-      expect(liveValues).toEqual([...after.sharpe.keys()]);
+      // The "Strategies now" table moved with it: each strategy's value is replay's after the new slices.
+      const liveValues = await page.$$eval('#live tr[data-strategy]', (rows) =>
+        rows.map((r) => [r.getAttribute('data-strategy'), r.querySelector('[data-field="value"]')?.getAttribute('data-value') ?? null]),
+      );
+      expect(liveValues).toEqual([...after.values]);
+      expect(liveValues).not.toEqual([...before.values]);
       expect(errors, JSON.stringify(errors)).toEqual([]);
       await page.screenshot({ path: join(OUTPUT, 'serve.png') });
       await page.close();

@@ -31,7 +31,9 @@ const METRIC_COLUMNS: readonly { key: keyof KeyMetrics; label: string; format: (
   { key: 'sortinoRatio', label: 'Sortino', format: (x) => num(x) },
   { key: 'calmarRatio', label: 'Calmar', format: (x) => num(x) },
   { key: 'omegaRatio', label: 'Omega', format: (x) => num(x) },
+  { key: 'downsideRisk', label: 'Downside risk', format: (x) => pct(x) },
   { signed: true, key: 'maxDrawdown', label: 'Max drawdown', format: (x) => pct(x) },
+  { signed: true, key: 'currentDrawdown', label: 'Current drawdown', format: (x) => pct(x) },
   { key: 'longestDrawdownDays', label: 'Longest DD (days)', format: (x) => num(x, 0) },
   { key: 'skew', label: 'Skew', format: (x) => num(x) },
   { key: 'kurtosis', label: 'Kurtosis (excess)', format: (x) => num(x) },
@@ -44,6 +46,8 @@ const METRIC_COLUMNS: readonly { key: keyof KeyMetrics; label: string; format: (
   { signed: true, key: 'bestYear', label: 'Best year', format: (x) => pct(x) },
   { signed: true, key: 'worstYear', label: 'Worst year', format: (x) => pct(x) },
   { key: 'winRate', label: 'Positive bars', format: (x) => pct(x, 1) },
+  { key: 'profitFactor', label: 'Profit factor (bar P&L)', format: (x) => num(x) },
+  { key: 'averageCashFraction', label: 'Average cash', format: (x) => pct(x, 1) },
   { key: 'timeInMarket', label: 'Time in market', format: (x) => pct(x, 1) },
   { key: 'turnover', label: 'Turnover (×)', format: (x) => num(x, 1) },
 ];
@@ -232,7 +236,7 @@ export function renderReportBody(m: ReportModel): string {
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
-<section><h2>Key metrics</h2>${metricsTable(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×252, risk-free 0, sample standard deviation. VaR and ES are historical, per bar. Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Key metrics</h2>${metricsTable(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×252, risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
 <section><h2>Strategies now</h2>${liveTable(m.live)}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>
 <section><h2>Risk over time</h2>${chart('rolling')}</section>

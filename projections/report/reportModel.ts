@@ -21,6 +21,7 @@ import {
   underwater,
   valueAtRisk,
   type DrawdownPeriod,
+  type MetricOptions,
   type MetricSummary,
   type PeriodReturn,
 } from '../../src/metrics/index.js';
@@ -30,6 +31,7 @@ import { portfolioSummary, type PortfolioSummary } from '../portfolio.js';
 import { strategyMetrics } from '../performance.js';
 import { correlationView } from '../correlation.js';
 import { tradeSummaries, type TradeSummary } from '../trades.js';
+import { averageCashFraction } from '../cashFraction.js';
 import type { RebalanceRecord } from '../rebalanceAudit.js';
 import type { standardProjections } from '../index.js';
 import type { ReportSeriesState } from './reportSeries.js';
@@ -37,8 +39,15 @@ import type { ReportSeriesState } from './reportSeries.js';
 /** Default window of the rolling Sharpe and volatility, in bars (half a trading year). */
 export const DEFAULT_ROLLING_WINDOW = 126;
 
+/** The metric options of a report at an annual risk-free rate (default 0): the ones `replay` folds with at that rate. */
+export function reportMetricOptions(annualRiskFree?: number): MetricOptions {
+  return { annualRiskFree: annualRiskFree ?? 0 };
+}
+
 /** The metrics `replay` gives plus those a tearsheet adds. Returns are fractions; money is a decimal string. */
 export interface KeyMetrics extends MetricSummary {
+  /** Mean share of a strategy's value held in cash over its marks, as `replay` gives it; NaN for the portfolio row. */
+  readonly averageCashFraction: number;
   readonly cagr: number;
   readonly skew: number;
   readonly kurtosis: number;
@@ -103,6 +112,8 @@ export interface ReportModel {
   };
   readonly summary: PortfolioSummary;
   readonly rows: readonly MetricsRow[];
+  /** Annual risk-free rate of the Sharpe, omega, alpha and rolling Sharpe figures. */
+  readonly annualRiskFree: number;
   readonly nettingSaved: DecString;
   readonly benchmark: BenchmarkFigures | null;
   readonly series: {
@@ -140,6 +151,8 @@ export interface ReportModelOptions {
   readonly asOf: AsOf;
   readonly verification: VerificationResult | null;
   readonly rollingWindow?: number;
+  /** Annual risk-free rate (default 0); give the one the states were folded with (see {@link reportMetricOptions}). */
+  readonly annualRiskFree?: number;
 }
 
 /** Returns and times from the first return on (a strategy added later has no returns before). */
@@ -157,6 +170,7 @@ function keyMetrics(
   values: readonly number[],
   traded: number,
   commissions: DecString,
+  averageCash: number,
 ): KeyMetrics {
   const { returns, times } = fromFirstReturn(allReturns, allTimes);
   const days = bestWorst(returns);
@@ -179,6 +193,7 @@ function keyMetrics(
     timeInMarket: timeInMarket(exposure),
     turnover: turnover(traded, values),
     commissions,
+    averageCashFraction: averageCash,
   };
 }
 
@@ -220,7 +235,8 @@ function asOfText(asOf: AsOf): string {
 export function buildReportModel(id: string, result: ReportStates, options: ReportModelOptions): ReportModel {
   const s = result.states;
   const series = s.series;
-  const summary = portfolioSummary(s.portfolio, s.performance);
+  const metricOptions = reportMetricOptions(options.annualRiskFree);
+  const summary = portfolioSummary(s.portfolio, s.performance, metricOptions);
   const times = series.times;
   const ids = [...series.strategies.keys()].sort();
   let tradedAll = ZERO;
@@ -237,10 +253,10 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
     {
       id: 'portfolio',
       kind: 'portfolio',
-      metrics: keyMetrics(summary.metrics, series.portfolioReturns, times, portfolioExposure, series.portfolioValues, tradedAll.toNumber(), decStr(commissionsAll)),
+      metrics: keyMetrics(summary.metrics, series.portfolioReturns, times, portfolioExposure, series.portfolioValues, tradedAll.toNumber(), decStr(commissionsAll), Number.NaN),
     },
   ];
-  const replayMetrics = new Map(strategyMetrics(s.performance).map((m) => [m.strategyId, m]));
+  const replayMetrics = new Map(strategyMetrics(s.performance, metricOptions).map((m) => [m.strategyId, m]));
   for (const sid of ids) {
     const st = series.strategies.get(sid);
     const m = replayMetrics.get(sid);
@@ -250,7 +266,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
     rows.push({
       id: sid,
       kind: 'strategy',
-      metrics: keyMetrics(metricSummary, st.returns, times, st.exposure, st.values, totals?.tradedValue.toNumber() ?? 0, decStr(totals?.commissions ?? ZERO)),
+      metrics: keyMetrics(metricSummary, st.returns, times, st.exposure, st.values, totals?.tradedValue.toNumber() ?? 0, decStr(totals?.commissions ?? ZERO), averageCashFraction(s.cashFraction, sid) ?? Number.NaN),
     });
   }
   let benchmark: BenchmarkFigures | null = null;
@@ -264,8 +280,8 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
     benchmark = {
       symbol: series.benchmark.symbol,
       totalReturn: benchmarkCumulative[benchmarkCumulative.length - 1] ?? Number.NaN,
-      beta: beta(pr, bReturns),
-      alpha: alpha(pr, bReturns),
+      beta: beta(pr, bReturns, metricOptions),
+      alpha: alpha(pr, bReturns, metricOptions),
       correlation: correlation(pr, bReturns),
       trackingError: trackingError(pr, bReturns),
       informationRatio: informationRatio(pr, bReturns),
@@ -309,6 +325,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
     },
     summary,
     rows,
+    annualRiskFree: options.annualRiskFree ?? 0,
     nettingSaved: decStr(series.nettingSaved),
     benchmark,
     series: {
@@ -320,7 +337,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       reserve: series.reserve,
       strategyValues: new Map(ids.map((sid) => [sid, series.strategies.get(sid)?.values ?? []])),
       rollingWindow: window,
-      rollingSharpe: [...rollingSharpe(series.portfolioReturns, window)],
+      rollingSharpe: [...rollingSharpe(series.portfolioReturns, window, metricOptions)],
       rollingVolatility: [...rollingVolatility(series.portfolioReturns, window)],
       portfolioReturns: series.portfolioReturns,
       rebalanceTimes: series.rebalances.map((r) => ({ time: times[Math.min(r.barIndex, times.length - 1)] ?? r.barTime ?? '', rebalanceId: r.rebalanceId, trigger: r.trigger })),

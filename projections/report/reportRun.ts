@@ -4,8 +4,8 @@ import type { EventStore } from '../../events/store.js';
 import { ProjectionRunner, type AsOf, type RunOptions } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
 import { standardProjections } from '../index.js';
-import { reportSeriesProjection } from './reportSeries.js';
-import { buildReportModel, type ReportModel, type ReportStates } from './reportModel.js';
+import { reportSeriesProjection, type ReportSeriesState } from './reportSeries.js';
+import { buildReportModel, reportMetricOptions, type ReportModel, type ReportStates } from './reportModel.js';
 
 /** Options of a report fold. */
 export interface ReportRunOptions {
@@ -14,12 +14,32 @@ export interface ReportRunOptions {
   /** The verification of the log, done beforehand (null when skipped). */
   readonly verification: VerificationResult | null;
   readonly rollingWindow?: number;
+  /** Annual risk-free rate of the Sharpe, omega, alpha and rolling Sharpe figures (default 0), as `replay --risk-free` takes it. */
+  readonly annualRiskFree?: number;
   readonly onProgress?: RunOptions['onProgress'];
 }
 
-/** The projections a report folds: the standard set (so checkpoints are shared with `replay`) plus the report series. */
-export function reportProjections(benchmark?: string) {
-  return { ...standardProjections(), series: reportSeriesProjection(benchmark === undefined ? {} : { benchmark }) };
+/**
+ * The projections a report folds: the standard set at the same risk-free rate as `replay` (so their checkpoints are
+ * shared) plus the report series.
+ */
+export function reportProjections(benchmark?: string, annualRiskFree?: number) {
+  return {
+    ...standardProjections(reportMetricOptions(annualRiskFree)),
+    series: reportSeriesProjection(benchmark === undefined ? {} : { benchmark }),
+  };
+}
+
+/**
+ * Refuses a benchmark the folded log never marked: its curve would be flat and its figures empty, which reads as a
+ * benchmark that did not move rather than a symbol mistyped.
+ * @throws ConfigError naming the symbol.
+ */
+export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSeriesState): void {
+  const bench = series.benchmark;
+  if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {
+    throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol (give a symbol one of its strategies trades)`, 'benchmark');
+  }
 }
 
 /**
@@ -29,11 +49,13 @@ export function reportProjections(benchmark?: string) {
 export async function foldReport(store: EventStore, portfolioId: string, stream: string, options: ReportRunOptions): Promise<ReportModel> {
   const verification = options.verification;
   // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
-  const runner = new ProjectionRunner(store, reportProjections(options.benchmark), { stream, checkpointEvery: 0 });
+  const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.annualRiskFree), { stream, checkpointEvery: 0 });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
-  const bench = result.states.series.benchmark;
-  if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {
-    throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol (give a symbol one of its strategies trades)`, 'benchmark');
-  }
-  return buildReportModel(portfolioId, result, { asOf: options.asOf, verification, ...(options.rollingWindow === undefined ? {} : { rollingWindow: options.rollingWindow }) });
+  refuseUnmarkedBenchmark(portfolioId, result.states.series);
+  return buildReportModel(portfolioId, result, {
+    asOf: options.asOf,
+    verification,
+    ...(options.rollingWindow === undefined ? {} : { rollingWindow: options.rollingWindow }),
+    ...(options.annualRiskFree === undefined ? {} : { annualRiskFree: options.annualRiskFree }),
+  });
 }

@@ -2,6 +2,9 @@
 import { ConfigError } from '../errors.js';
 import type { EventStore } from '../../events/store.js';
 
+/** Help text of `--risk-free` on the commands that report on a stored log (replay, report, serve). */
+export const RISK_FREE_HELP = "annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%); default: the config's riskFree, else 0";
+
 /**
  * Parses `--risk-free <annual rate>` (a fraction: 0.02 is 2% a year).
  * @throws ConfigError when it is not a number above -1 and below 1.
@@ -25,4 +28,12 @@ export async function recordedRiskFree(store: EventStore, stream: string): Promi
     return typeof rate === 'number' ? rate : undefined;
   }
   return undefined;
+}
+
+/**
+ * The annual risk-free rate a command reporting on a stored log uses: the flag when given, else the rate recorded in
+ * the portfolio's config, else undefined (0). Replay, report and serve take it from here so their figures agree.
+ */
+export async function storedLogRiskFree(store: EventStore, stream: string, flag: number | undefined): Promise<number | undefined> {
+  return flag ?? (await recordedRiskFree(store, stream));
 }

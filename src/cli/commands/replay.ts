@@ -7,7 +7,7 @@ import { ConfigError } from '../../errors.js';
 import { Dec } from '../../money/decimal.js';
 import { resolveMetricOptions, type MetricOptions } from '../../metrics/index.js';
 import { incidentLines, statisticsLines, statisticsOf } from '../runSummary.js';
-import { parseRiskFreeFlag, recordedRiskFree } from '../riskFree.js';
+import { RISK_FREE_HELP, parseRiskFreeFlag, storedLogRiskFree } from '../riskFree.js';
 import { openEventStore, parseStoreUrl } from '../../../events/openEventStore.js';
 import type { EventStore } from '../../../events/store.js';
 import {
@@ -216,7 +216,7 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
     .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
     .option('--json', 'print JSON (money as decimal strings)')
     .option('--verify', 'verify the whole log (as `audit --verify` does) before printing any number')
-    .option('--risk-free <annual rate>', "annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%); default: the config's riskFree, else 0")
+    .option('--risk-free <annual rate>', RISK_FREE_HELP)
     .option('--follow', 'keep running: print an updated summary line (NDJSON with --json) as each slice lands, until SIGINT/SIGTERM')
     .action(async (flags: ReplayFlags) => {
       const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
@@ -238,7 +238,7 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
           const v = await verifyPortfolioLog(store, stream);
           if (!v.ok) throw new LogBrokenError(v);
         }
-        const riskFree = riskFreeFlag ?? (await recordedRiskFree(store, stream));
+        const riskFree = await storedLogRiskFree(store, stream, riskFreeFlag);
         const result = await replayPortfolio(store, stream, asOf, io, !flags.json && io.stderr.isTTY === true, riskFree);
         for (const r of result.rejectedCheckpoints) {
           io.stderr.write(`stratafolio: the ${r.projection} checkpoint does not match the log or itself (${r.reason}); ignored and rebuilt from the log\n`);

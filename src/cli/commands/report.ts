@@ -6,6 +6,7 @@ import { ConfigError } from '../../errors.js';
 import { parseAsOf, verifyPortfolioLog, type AsOf } from '../../../projections/index.js';
 import { DEFAULT_ROLLING_WINDOW, foldReport, renderReportHtml } from '../../../projections/report/index.js';
 import { writeJson, type CliIO } from '../output.js';
+import { RISK_FREE_HELP, parseRiskFreeFlag, storedLogRiskFree } from '../riskFree.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
 
@@ -19,6 +20,7 @@ interface ReportFlags {
   readonly benchmark?: string;
   readonly out: string;
   readonly window: string;
+  readonly riskFree?: string;
   readonly verify: boolean;
   readonly json?: boolean;
 }
@@ -51,11 +53,13 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
     .option('--benchmark <symbol>', 'a symbol of the recorded marks, held buy-and-hold, to compare against')
     .option('--out <file>', 'HTML file to write', 'report.html')
     .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
+    .option('--risk-free <annual rate>', RISK_FREE_HELP)
     .option('--no-verify', 'skip verifying the hash chain and recorded values (the report then says it is unverified)')
     .option('--json', 'print what was written as JSON')
     .action(async (flags: ReportFlags) => {
       const asOf: AsOf = flags.asOf === undefined ? { kind: 'end' } : parseAsOf(flags.asOf);
       const window = parseWindow(flags.window);
+      const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
       const store = await openExistingStore(flags.store);
       try {
         const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
@@ -66,10 +70,12 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
           setExit(EXIT_LOG_BROKEN);
           return;
         }
+        const annualRiskFree = await storedLogRiskFree(store, stream, riskFreeFlag);
         const model = await foldReport(store, id, stream, {
           asOf,
           verification,
           rollingWindow: window,
+          ...(annualRiskFree === undefined ? {} : { annualRiskFree }),
           ...(flags.benchmark === undefined ? {} : { benchmark: flags.benchmark }),
         });
         const v = verification;

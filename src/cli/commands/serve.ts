@@ -8,6 +8,7 @@ import {
   DEFAULT_ROLLING_WINDOW,
   buildReportModel,
   renderReportBody,
+  refuseUnmarkedBenchmark,
   renderReportHtml,
   reportProjections,
   type ReportModel,
@@ -17,6 +18,7 @@ import { writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
 import { parseWindow } from './report.js';
+import { RISK_FREE_HELP, parseRiskFreeFlag, storedLogRiskFree } from '../riskFree.js';
 
 interface ServeFlags {
   readonly store: string;
@@ -25,6 +27,7 @@ interface ServeFlags {
   readonly port: string;
   readonly benchmark?: string;
   readonly window: string;
+  readonly riskFree?: string;
   readonly verify: boolean;
   readonly json?: boolean;
 }
@@ -89,11 +92,13 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .option('--benchmark <symbol>', 'a symbol of the recorded marks, held buy-and-hold, to compare against')
     .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
+    .option('--risk-free <annual rate>', RISK_FREE_HELP)
     .option('--no-verify', 'skip verifying the log when the server starts')
     .option('--json', 'print the served URL as JSON')
     .action(async (flags: ServeFlags) => {
       const port = parsePort(flags.port);
       const window = parseWindow(flags.window);
+      const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
       const store = await openExistingStore(flags.store);
       try {
         const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
@@ -102,7 +107,8 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           throw new ConfigError(`the log of ${id} is broken at revision ${verification.revision} (${verification.check} check): ${verification.reason}`, 'store');
         }
         // Starts from the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
-        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark), { stream, checkpointEvery: 0 });
+        const annualRiskFree = await storedLogRiskFree(store, stream, riskFreeFlag);
+        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark, annualRiskFree), { stream, checkpointEvery: 0 });
         let model: ReportModel | null = null;
         let body = '';
         // `version` counts the slices seen; the page is rebuilt on demand when a request finds it behind.
@@ -120,6 +126,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
               asOf: { kind: 'end' },
               verification,
               rollingWindow: window,
+              ...(annualRiskFree === undefined ? {} : { annualRiskFree }),
             });
             body = renderReportBody(model);
             builtVersion = version;
@@ -142,6 +149,15 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           },
         });
         states = runner.states as ReportStates['states'];
+        // A log without a bar yet cannot tell a mistyped symbol from one still to come, so only a log with bars is checked.
+        if (states.series.times.length > 0) {
+          try {
+            refuseUnmarkedBenchmark(id, states.series);
+          } catch (e) {
+            await follow.stop();
+            throw e;
+          }
+        }
         revision = states.series.headRevision;
         position = states.series.headPosition;
         const server = createServer((req: IncomingMessage, res: ServerResponse) => {
