@@ -50,6 +50,11 @@ export interface LoadStrategyOptions {
   readonly baseDir: string;
   /** Kinds known by name; default {@link builtinStrategies}. */
   readonly kinds?: StrategyKinds;
+  /**
+   * Milliseconds a module's import and factory may take together before the load fails (default: no limit). A factory
+   * whose promise never settles would otherwise hang the program whenever anything else keeps it alive.
+   */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -76,6 +81,24 @@ export function resolveStrategy(spec: StrategySpec, kinds: StrategyKinds = built
 export async function loadStrategy(spec: StrategySpec, options: LoadStrategyOptions): Promise<Strategy> {
   const checked = checkSpec(spec);
   if (!('module' in checked) || checked.module === undefined) return resolveStrategy(checked, options.kinds);
+  const loading = loadModuleStrategy(checked, options);
+  const { timeoutMs } = options;
+  if (timeoutMs === undefined) return loading;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    // Unreferenced: a load that leaves nothing else pending still ends the program at once, as a stalled command.
+    timer = setTimeout(() => {
+      reject(new ConfigError(`strategy module ${checked.module}: its import and factory did not finish within ${timeoutMs} ms (a factory must return a strategy, or a promise that settles)`, 'module'));
+    }, timeoutMs).unref();
+  });
+  try {
+    return await Promise.race([loading, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStrategyOptions): Promise<Strategy> {
   const { module: specifier } = checked;
   if (!isAbsolute(specifier) && !specifier.startsWith('./') && !specifier.startsWith('../')) {
     throw new ConfigError(`strategy module "${specifier}" must be a file path starting with ./ or ../ (or absolute)`, 'module');
