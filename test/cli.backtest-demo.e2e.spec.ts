@@ -225,7 +225,8 @@ describe('stratafolio demo', () => {
     const other = await cli('demo', '--store', url, '--slices', '30', '--seed', '7', '--json');
     expect(other.code).not.toBe(0);
     expect(other.err).toMatch(/already exists .* with a different configuration/);
-    expect(other.err).toMatch(/seed/);
+    // The recorded and the asked-for market are both shown, however long the demo's name.
+    expect(other.err).toMatch(/name: ".*seed 42, 30 slices\)" → ".*seed 7, 30 slices\)"/);
     const longer = await cli('demo', '--store', url, '--slices', '40', '--json');
     expect(longer.code).not.toBe(0);
     expect(longer.err).toMatch(/different configuration/);
