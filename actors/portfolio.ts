@@ -79,10 +79,16 @@ export interface OpenPortfolioOptions {
   readonly kinds?: StrategyKinds;
   /**
    * How long (ms) the strategy calls of one slice may run together before the run stops with a StrategyTimeoutError
-   * (default 10,000), and how long loading a strategy module (its import and factory) may take before `open` fails with
-   * a ConfigError. A runtime setting: it is not part of the config or its hash, so changing it changes no log.
+   * (default 10,000), and, given `loadTimer`, how long loading a strategy module (its import and factory) may take
+   * before `open` fails with a ConfigError. A runtime setting: it is not part of the config or its hash, so changing it
+   * changes no log.
    */
   readonly strategyTimeoutMs?: number;
+  /**
+   * The timer that bounds loading strategy modules by `strategyTimeoutMs` (the CLI passes one that does not keep the
+   * process alive). The engine reads no clock of its own, so without it a module's loading is not bounded.
+   */
+  readonly loadTimer?: (ms: number, fire: () => void) => () => void;
 }
 
 /** Default of {@link OpenPortfolioOptions.strategyTimeoutMs}. */
@@ -159,7 +165,7 @@ export class Portfolio {
     for (const s of config.strategies) {
       const spec = s.module !== undefined ? { module: s.module, export: s.export, params: s.params } : { kind: s.kind ?? '', params: s.params };
       try {
-        configured.set(s.id, await loadStrategy(spec, { baseDir, kinds, timeoutMs }));
+        configured.set(s.id, await loadStrategy(spec, { baseDir, kinds, ...(options.loadTimer ? { timeout: { ms: timeoutMs, setTimer: options.loadTimer } } : {}) }));
       } catch (e) {
         if (e instanceof ConfigError) throw new ConfigError(`strategies[${config.strategies.indexOf(s)}] (${s.id}): ${e.message}`, e.field);
         throw e;

@@ -51,10 +51,11 @@ export interface LoadStrategyOptions {
   /** Kinds known by name; default {@link builtinStrategies}. */
   readonly kinds?: StrategyKinds;
   /**
-   * Milliseconds a module's import and factory may take together before the load fails (default: no limit). A factory
-   * whose promise never settles would otherwise hang the program whenever anything else keeps it alive.
+   * How long a module's import and factory may take together before the load fails, and the timer that measures it
+   * (this code keeps no clock of its own); absent: no limit. A factory whose promise never settles would otherwise hang
+   * the program whenever anything else keeps it alive.
    */
-  readonly timeoutMs?: number;
+  readonly timeout?: { readonly ms: number; readonly setTimer: (ms: number, fire: () => void) => () => void };
 }
 
 /**
@@ -82,19 +83,18 @@ export async function loadStrategy(spec: StrategySpec, options: LoadStrategyOpti
   const checked = checkSpec(spec);
   if (!('module' in checked) || checked.module === undefined) return resolveStrategy(checked, options.kinds);
   const loading = loadModuleStrategy(checked, options);
-  const { timeoutMs } = options;
-  if (timeoutMs === undefined) return loading;
-  let timer: NodeJS.Timeout | undefined;
+  const { timeout } = options;
+  if (timeout === undefined) return loading;
+  let cancel: (() => void) | undefined;
   const expired = new Promise<never>((_, reject) => {
-    // Unreferenced: a load that leaves nothing else pending still ends the program at once, as a stalled command.
-    timer = setTimeout(() => {
-      reject(new ConfigError(`strategy module ${checked.module}: its import and factory did not finish within ${timeoutMs} ms (a factory must return a strategy, or a promise that settles)`, 'module'));
-    }, timeoutMs).unref();
+    cancel = timeout.setTimer(timeout.ms, () => {
+      reject(new ConfigError(`strategy module ${checked.module}: its import and factory did not finish within ${timeout.ms} ms (a factory must return a strategy, or a promise that settles)`, 'module'));
+    });
   });
   try {
     return await Promise.race([loading, expired]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }
 
