@@ -79,9 +79,16 @@ export interface OpenPortfolioOptions {
   readonly kinds?: StrategyKinds;
   /**
    * How long (ms) the strategy calls of one slice may run together before the run stops with a StrategyTimeoutError
-   * (default 10,000). A runtime setting: it is not part of the config or its hash, so changing it changes no log.
+   * (default 10,000), and, given `loadTimer`, how long loading a strategy module (its import and factory) may take
+   * before `open` fails with a ConfigError. A runtime setting: it is not part of the config or its hash, so changing it
+   * changes no log.
    */
   readonly strategyTimeoutMs?: number;
+  /**
+   * The timer that bounds loading strategy modules by `strategyTimeoutMs` (the CLI passes one that does not keep the
+   * process alive). The engine reads no clock of its own, so without it a module's loading is not bounded.
+   */
+  readonly loadTimer?: (ms: number, fire: () => void) => () => void;
 }
 
 /** Default of {@link OpenPortfolioOptions.strategyTimeoutMs}. */
@@ -158,7 +165,7 @@ export class Portfolio {
     for (const s of config.strategies) {
       const spec = s.module !== undefined ? { module: s.module, export: s.export, params: s.params } : { kind: s.kind ?? '', params: s.params };
       try {
-        configured.set(s.id, await loadStrategy(spec, { baseDir, kinds }));
+        configured.set(s.id, await loadStrategy(spec, { baseDir, kinds, ...(options.loadTimer ? { timeout: { ms: timeoutMs, setTimer: options.loadTimer } } : {}) }));
       } catch (e) {
         if (e instanceof ConfigError) throw new ConfigError(`strategies[${config.strategies.indexOf(s)}] (${s.id}): ${e.message}`, e.field);
         throw e;
@@ -381,7 +388,8 @@ export class Portfolio {
    * On a resumed portfolio, a slice at or before the last persisted bar time is skipped when the log holds a slice at
    * exactly that time (so a killed run resumes where it stopped); any other slice that is not later than the one before
    * it is out of order or repeated.
-   * @throws DataError naming both times when a slice is out of order, repeated, or earlier than the log and not in it.
+   * @throws DataError naming both times when a slice is out of order, repeated, or earlier than the log and not in it;
+   * naming the first bar that differs when a resumed source's closes or slices differ from those the log recorded.
    */
   async run(source: AsyncIterable<BarSlice> | Observable<BarSlice>, onSlice?: (report: SliceReport) => void): Promise<number> {
     if (source === null || typeof source !== 'object') throw new DataError(`run: expected an async iterable or Observable of slices, got ${source === null ? 'null' : typeof source}`);
@@ -438,7 +446,8 @@ export class Portfolio {
   /**
    * Walks the bar times of the slices already in the log, in step with a source that starts over from its beginning:
    * `skip(slice)` is true for a slice the log already holds, false for one later than the log's last, and throws for
-   * a slice at or before the log's last bar time that the log does not hold.
+   * a slice at or before the log's last bar time that the log does not hold, for one whose closes differ from the
+   * recorded marks, and for a slice the log holds between two of the source's that the source lacks.
    */
   private persistedSliceTimes(): { skip(slice: BarSlice): Promise<boolean>; close(): Promise<void> } {
     const last = this.kernel.lastBarTime;
@@ -461,8 +470,14 @@ export class Portfolio {
         if (!started) {
           started = true;
           await advance();
+          // The source may start later than the log (a file of the newer bars only): earlier slices are not compared.
+          while (next !== undefined && next < time) await advance();
         }
-        while (next !== undefined && next < time) await advance();
+        if (next !== undefined && next < time) {
+          throw new DataError(
+            `the log recorded a slice at ${next} that the source does not have (its next bar is at ${time}). The log was written from other bars: run the corrected file into a new store`,
+          );
+        }
         if (next === time) {
           // A slice the log already holds must be the one it was written from: a corrected bar file is refused.
           const difference = markDifference(slice, nextMarks);

@@ -20,7 +20,15 @@ process.on('beforeExit', () => {
   process.exitCode = 1;
 });
 
+// The command is over once main settles: a strategy module may have left a timer or a socket behind, which must not
+// keep the process alive. Both streams are flushed first.
+function finish(code) {
+  settled = true;
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv).then(
-  (code) => { settled = true; process.exitCode = code; },
-  (err) => { settled = true; process.stderr.write(`stratafolio: ${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; },
+  (code) => finish(code),
+  (err) => { process.stderr.write(`stratafolio: ${err instanceof Error ? err.message : String(err)}\n`); finish(1); },
 );

@@ -109,6 +109,32 @@ describe('stratafolio backtest', async () => {
     expect(await eventCount(url)).toBe(before);
   });
 
+  it('resuming with a bar file that lost a slice the log recorded is refused, naming that slice; a file of the later bars resumes', async () => {
+    const url = `sqlite:${join(scratch, 'lost-slice.db')}`;
+    const lines = readFileSync(bars, 'utf8').split('\n');
+    const header = lines[0] as string;
+    const rows = lines.slice(1).filter((l) => l !== '');
+    const times = [...new Set(rows.map((l) => l.split(',')[0] as string))];
+    const lost = times[10] as string;
+    const early = join(scratch, 'lost-slice-first.csv');
+    writeFileSync(early, [header, ...rows.filter((l) => (l.split(',')[0] as string) <= (times[40] as string))].join('\n'));
+    expect((await cli('backtest', '--config', configPath, '--bars', early, '--store', url, '--json')).code).toBe(0);
+    const before = await eventCount(url);
+    const withoutOne = join(scratch, 'lost-slice.csv');
+    writeFileSync(withoutOne, [header, ...rows.filter((l) => !l.startsWith(`${lost},`))].join('\n'));
+    const { code, out, err } = await cli('backtest', '--config', configPath, '--bars', withoutOne, '--store', url, '--json');
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(`the log recorded a slice at ${new Date(lost).toISOString()} that the source does not have`);
+    expect(await eventCount(url)).toBe(before);
+    // A file that starts later than the log (the newest bars only, overlapping its end) is a normal resume.
+    const later = join(scratch, 'lost-slice-later.csv');
+    writeFileSync(later, [header, ...rows.filter((l) => (l.split(',')[0] as string) >= (times[30] as string))].join('\n'));
+    const resumed = await cli('backtest', '--config', configPath, '--bars', later, '--store', url, '--json');
+    expect(resumed.code).toBe(0);
+    expect((JSON.parse(resumed.out) as RunSummaryJson).slicesThisRun).toBe(times.length - 41);
+  });
+
   it('a bad row (negative price on line 7) exits 2 with one line naming file, line and column, and appends nothing', async () => {
     const lines = readFileSync(bars, 'utf8').split('\n');
     const cells = (lines[6] as string).split(',');
@@ -199,7 +225,8 @@ describe('stratafolio demo', () => {
     const other = await cli('demo', '--store', url, '--slices', '30', '--seed', '7', '--json');
     expect(other.code).not.toBe(0);
     expect(other.err).toMatch(/already exists .* with a different configuration/);
-    expect(other.err).toMatch(/seed/);
+    // The recorded and the asked-for market are both shown, however long the demo's name.
+    expect(other.err).toMatch(/name: ".*seed 42, 30 slices\)" → ".*seed 7, 30 slices\)"/);
     const longer = await cli('demo', '--store', url, '--slices', '40', '--json');
     expect(longer.code).not.toBe(0);
     expect(longer.err).toMatch(/different configuration/);

@@ -73,4 +73,17 @@ describe('the binary', () => {
     expect(code).toBe(1);
     expect(err).toMatch(/stopped before it finished: .* never settles/);
   });
+
+  it('a strategy module whose factory never settles while its timer keeps the process alive fails at --strategy-timeout, exit 2', async () => {
+    const module = join(repoRoot, 'test', 'fixtures', 'strategies', 'neverSettles.mjs');
+    const config = join(scratch, 'never-busy.json');
+    writeFileSync(config, JSON.stringify({ id: 'busy', name: 'never settles, busy', capital: '1000', strategies: [{ id: 'n', module, export: 'neverSettlesWhileBusy', allocation: '0.5' }] }));
+    const bars = join(scratch, 'bars-busy.csv');
+    writeFileSync(bars, 'timestamp,symbol,open,high,low,close,volume\n2024-01-02,AAA,10,10,10,10,1\n');
+    const started = Date.now();
+    const { code, err } = await run(['backtest', '--config', config, '--bars', bars, '--store', 'memory:', '--strategy-timeout', '500']);
+    expect(code).toBe(2);
+    expect(err).toBe(`stratafolio: strategies[0] (n): strategy module ${module}: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles)\n`);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
 });

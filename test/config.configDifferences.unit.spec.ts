@@ -36,6 +36,17 @@ describe('configDifferences', () => {
     expect(describeConfigDifferences(d)).toBe('execution.slippageBps: "0" → "5"; name: "portfolio" → "renamed"; strategies[b].params.topN: 2 → 3');
   });
 
+  it('two long texts are shown from just before where they differ, so a change at their end is visible', () => {
+    const name = 'Demo: four strategies under equal-risk-contribution risk parity';
+    const d = configDifferences(json({ ...base, name }), json({ ...base, name: `${name} (synthetic market: seed 7, 756 slices)` }));
+    expect(describeConfigDifferences(d)).toBe(
+      'name: "…ribution risk parity" → "…ribution risk parity (synthetic market: seed 7, 756 slices)" (from character 44)',
+    );
+    expect(describeConfigDifferences([{ path: 'name', recorded: `${'a'.repeat(70)}`, current: `b${'a'.repeat(69)}` }])).toBe(
+      `name: "${'a'.repeat(60)}…" → "b${'a'.repeat(59)}…"`,
+    );
+  });
+
   it('a strategy on one side only is one difference; long lists are cut', () => {
     const more = { ...base, strategies: [...base.strategies, { id: 'c', kind: 'buy-and-hold', allocation: '0.1' }] };
     const d = configDifferences(json(base), json(more));

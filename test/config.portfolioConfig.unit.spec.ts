@@ -165,6 +165,19 @@ describe('what the arithmetic and the rules cannot carry out is refused before a
       field: 'rebalancing.constraints',
       says: 'sum to 100%, above maxTotal 90%',
     },
+    {
+      name: 'a resume level at or beyond the drawdown limit',
+      input: { ...valid(), risk: { maxDrawdown: 0.35, resumeWhenDrawdownBelow: 0.5 } },
+      field: 'risk.resumeWhenDrawdownBelow',
+      says: 'must be below risk.maxDrawdown (0.35), got 0.5',
+    },
+    { name: 'a resume rule without a drawdown limit', input: { ...valid(), risk: { resumeAfterBars: 20 } }, field: 'risk.resumeAfterBars', says: 'risk.maxDrawdown is not set' },
+    {
+      name: 'a resume rule when the drawdown action liquidates',
+      input: { ...valid(), risk: { maxDrawdown: 0.3, drawdownAction: 'liquidate', resumeWhenDrawdownBelow: 0.1 } },
+      field: 'risk.resumeWhenDrawdownBelow',
+      says: 'is "liquidate"',
+    },
   ];
   for (const c of cases) {
     it(`refuses ${c.name}, naming the file and field`, () => {
@@ -179,5 +192,6 @@ describe('what the arithmetic and the rules cannot carry out is refused before a
     expect(() => parsePortfolioConfig({ ...valid(), capital: '1000000000000000', execution: { slippageBps: '9999.99', commission: { kind: 'percent', rate: '0.99' } } })).not.toThrow();
     const capped = { ...valid(), rebalancing: { algorithm: 'risk-parity', constraints: { defaultMin: 0.5, maxTotal: 0.5, maxStrategies: 1 } } };
     expect(() => parsePortfolioConfig(capped)).not.toThrow();
+    expect(() => parsePortfolioConfig({ ...valid(), risk: { maxDrawdown: 0.35, resumeAfterBars: 20, resumeWhenDrawdownBelow: 0.2 } })).not.toThrow();
   });
 });

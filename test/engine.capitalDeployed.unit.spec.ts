@@ -57,6 +57,35 @@ describe('the built-ins invest capital that moves in', () => {
   });
 });
 
+describe('mean-reversion keeps a held position at positionSize of its current value', () => {
+  // lookback 3, entry 1, exit 0.5: long from slice 3 (z −1.15), held while z stays below −0.5 through slice 7.
+  const bars = [100, 100, 100, 90, 88, 87, 86, 85].map((c, i) => slice(day(i), { A: String(c) }));
+  const heldShare = (events: readonly RecordedEvent[], at: number): number => {
+    const marks = ofType(events, 'BarMarked');
+    const mark = marks[at];
+    const q = ofType(events, 'FillRecorded')
+      .filter((f) => f.position < (mark?.position ?? 0))
+      .reduce((t, f) => t + Number(f.data.quantity), 0);
+    return (q * Number(mark?.data.marks['A'])) / Number(mark?.data.strategyValues['mr']);
+  };
+  const config = testConfig({ capital: '100000', strategies: [{ id: 'mr', kind: 'mean-reversion', allocation: '0.3', params: { lookback: 3, entryZ: 1, exitZ: 0.5, positionSize: '0.5' } }] });
+
+  it('re-sizes on the call after capital moved in, whatever its tolerance', async () => {
+    const wide = testConfig({ ...config, strategies: [{ id: 'mr', kind: 'mean-reversion', allocation: '0.3', params: { lookback: 3, entryZ: 1, exitZ: 0.5, positionSize: '0.5', resizeTolerance: 10 } }] });
+    const events = await runSlices(wide, bars, {}, (p, i) => {
+      if (i === 4) p.rebalance({ mr: 0.9 }); // moved at the end of slice 4: the strategy sees it at slice 5
+    });
+    expect(heldShare(events, 4)).toBeLessThan(0.25);
+    expect(Math.abs(heldShare(events, 5) - 0.5)).toBeLessThan(0.01);
+    expect(Math.abs(heldShare(events, 7) - 0.5)).toBeLessThan(0.05);
+  });
+
+  it('without a capital move or drift beyond its tolerance it leaves the position alone', async () => {
+    const events = await runSlices(config, bars);
+    expect(ofType(events, 'FillRecorded').map((f) => f.metadata.barTime)).toEqual([day(3)]);
+  });
+});
+
 describe('a rebalanced four-sleeve portfolio', () => {
   it('keeps buy-and-hold and momentum mostly invested (average cash under a tenth of their value)', async () => {
     const config = testConfig({

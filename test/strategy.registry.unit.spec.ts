@@ -96,6 +96,17 @@ describe('loading user modules', () => {
     expect((await configErrorOf(() => loadStrategy({ module: './brokenSyntax.mjs' }, { baseDir }))).message).toMatch(/strategy module \.\/brokenSyntax\.mjs .* could not be loaded/);
   });
 
+  it('with a timeout, a factory that never settles is a ConfigError once its timer fires; a load in time cancels the timer', async () => {
+    let fire: (() => void) | undefined;
+    const timeout = { ms: 250, setTimer: (_ms: number, f: () => void) => ((fire = f), () => (fire = undefined)) };
+    const pending = configErrorOf(() => loadStrategy({ module: './neverSettles.mjs', export: 'neverSettles' }, { baseDir, timeout }));
+    await new Promise((r) => setImmediate(r));
+    fire?.();
+    expect((await pending).message).toBe('strategy module ./neverSettles.mjs: its import and factory did not finish within 250 ms (a factory must return a strategy, or a promise that settles)');
+    await loadStrategy({ module: './everyOtherBar.ts', export: 'everyOtherBar', params: { symbol: 'AAA', quantity: 3 } }, { baseDir, timeout });
+    expect(fire).toBeUndefined();
+  });
+
   it('rejects a bare package name: modules are file paths', async () => {
     const error = await configErrorOf(() => loadStrategy({ module: 'some-package' }, { baseDir }));
     expect(error.message).toMatch(/must be a file path starting with \.\/ or \.\.\//);

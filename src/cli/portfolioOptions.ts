@@ -11,7 +11,7 @@ export const DEFAULT_STRATEGY_TIMEOUT_MS = 10_000;
 export function strategyTimeoutOption(): Option {
   return new Option(
     '--strategy-timeout <ms>',
-    'end the run with an error naming the strategy and bar when user strategy code runs longer than this in one slice',
+    'end the run with an error naming the strategy (and bar) when user strategy code runs longer than this: loading its module, or its calls in one slice',
   ).default(String(DEFAULT_STRATEGY_TIMEOUT_MS));
 }
 

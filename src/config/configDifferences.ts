@@ -20,15 +20,35 @@ export function configDifferences(recorded: unknown, current: unknown): ConfigDi
 
 /** The differences as one line each: `path: recorded → current`, at most `max` of them. */
 export function describeConfigDifferences(differences: readonly ConfigDifference[], max = 10): string {
-  const shown = differences.slice(0, max).map((d) => `${d.path || '(the whole config)'}: ${show(d.recorded)} → ${show(d.current)}`);
+  const shown = differences.slice(0, max).map((d) => `${d.path || '(the whole config)'}: ${showPair(d.recorded, d.current)}`);
   if (differences.length > max) shown.push(`… and ${differences.length - max} more`);
   return shown.join('; ');
 }
 
+const SHOWN = 60;
+
 function show(value: unknown): string {
   if (value === undefined) return '(absent)';
   const text = JSON.stringify(value);
-  return text.length <= 60 ? text : `${text.slice(0, 60)}… (${text.length} characters)`;
+  return text.length <= SHOWN ? text : `${text.slice(0, SHOWN)}… (${text.length} characters)`;
+}
+
+/**
+ * `recorded → current`. Two long texts are shown from a little before their first differing character: cut at a fixed
+ * length, two names that differ only at their end (the demo's market, say) would look the same.
+ */
+function showPair(recorded: unknown, current: unknown): string {
+  if (typeof recorded !== 'string' || typeof current !== 'string' || Math.max(recorded.length, current.length) <= SHOWN) {
+    return `${show(recorded)} → ${show(current)}`;
+  }
+  let first = 0;
+  while (first < recorded.length && recorded[first] === current[first]) first += 1;
+  const from = Math.max(0, first - 20);
+  const part = (text: string): string => {
+    const end = Math.min(text.length, from + SHOWN);
+    return `"${from > 0 ? '…' : ''}${JSON.stringify(text.slice(from, end)).slice(1, -1)}${end < text.length ? '…' : ''}"`;
+  };
+  return `${part(recorded)} → ${part(current)}${from > 0 ? ` (from character ${from + 1})` : ''}`;
 }
 
 function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {

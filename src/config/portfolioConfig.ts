@@ -145,7 +145,28 @@ export function parsePortfolioConfig(input: unknown, source = 'config'): Portfol
   }
   const infeasible = config.rebalancing ? infeasibleMinimums(config) : null;
   if (infeasible) throw new ConfigError(`${source}: ${infeasible.field}: ${infeasible.message}`, infeasible.field);
+  const inert = inertResumeRule(config.risk);
+  if (inert) throw new ConfigError(`${source}: ${inert.field}: ${inert.message}`, inert.field);
   return config;
+}
+
+/**
+ * A resume rule that cannot do what it says: it ends only a drawdown pause, so it needs a drawdown limit and the
+ * `pause` action, and a resume level at or beyond the limit would resume a strategy that is still past it.
+ */
+function inertResumeRule(risk: PortfolioConfig['risk']): { field: string; message: string } | null {
+  const rule = risk.resumeWhenDrawdownBelow !== undefined ? 'resumeWhenDrawdownBelow' : risk.resumeAfterBars !== undefined ? 'resumeAfterBars' : null;
+  if (rule === null) return null;
+  if (risk.maxDrawdown === null) return { field: `risk.${rule}`, message: 'ends a drawdown pause, but risk.maxDrawdown is not set: no strategy is ever paused for its drawdown' };
+  if (risk.drawdownAction !== 'pause') return { field: `risk.${rule}`, message: `ends a drawdown pause, but risk.drawdownAction is "${risk.drawdownAction}": a strategy past the limit is liquidated, not paused` };
+  const level = risk.resumeWhenDrawdownBelow;
+  if (level !== undefined && level >= risk.maxDrawdown) {
+    return {
+      field: 'risk.resumeWhenDrawdownBelow',
+      message: `must be below risk.maxDrawdown (${risk.maxDrawdown}), got ${level}: a paused strategy would resume while its drawdown is still beyond the limit`,
+    };
+  }
+  return null;
 }
 
 /**

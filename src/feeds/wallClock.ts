@@ -11,3 +11,12 @@ export const wallClock: FeedClock = {
   },
   random: () => Math.random(),
 };
+
+/**
+ * A timer that does not keep the process alive: it fires only if something else does. Bounds a wait (loading a strategy
+ * module) without delaying the exit of a program that has nothing left to do. Returns its cancel function.
+ */
+export function backgroundTimer(ms: number, fn: () => void): () => void {
+  const timer = setTimeout(fn, ms).unref();
+  return () => clearTimeout(timer);
+}

@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { CsvError, parse as parseCsv } from 'csv-parse/sync';
-import { DataError, quoteStart } from '../errors.js';
+import { DataError } from '../errors.js';
 
 /** How far a source has read its file, for progress bars. */
 export interface ReadProgress {
@@ -139,10 +139,15 @@ export async function* textLineBatches(path: string, options: BarFileOptions = {
   }
 }
 
-/** The error for a line past the limit: it quotes only the line's start, never the whole line. */
+/**
+ * The error for a line past the limit: it quotes only the line's start, never the whole line, and no length (only the
+ * part read so far is known, which would understate it).
+ */
 function lineTooLong(path: string, line: number, text: string, limit: number): DataError {
-  return new DataError(`line is longer than ${limit} characters (it starts ${quoteStart(text)}); is this a bar file with line ends?`, { file: path, line });
+  return new DataError(`line is longer than ${limit} characters (it starts ${JSON.stringify(text.slice(0, LINE_START_SHOWN))}…); is this a bar file with line ends?`, { file: path, line });
 }
+
+const LINE_START_SHOWN = 60;
 
 interface FileChunk {
   readonly text: string;

@@ -50,6 +50,12 @@ export interface LoadStrategyOptions {
   readonly baseDir: string;
   /** Kinds known by name; default {@link builtinStrategies}. */
   readonly kinds?: StrategyKinds;
+  /**
+   * How long a module's import and factory may take together before the load fails, and the timer that measures it
+   * (this code keeps no clock of its own); absent: no limit. A factory whose promise never settles would otherwise hang
+   * the program whenever anything else keeps it alive.
+   */
+  readonly timeout?: { readonly ms: number; readonly setTimer: (ms: number, fire: () => void) => () => void };
 }
 
 /**
@@ -76,6 +82,23 @@ export function resolveStrategy(spec: StrategySpec, kinds: StrategyKinds = built
 export async function loadStrategy(spec: StrategySpec, options: LoadStrategyOptions): Promise<Strategy> {
   const checked = checkSpec(spec);
   if (!('module' in checked) || checked.module === undefined) return resolveStrategy(checked, options.kinds);
+  const loading = loadModuleStrategy(checked, options);
+  const { timeout } = options;
+  if (timeout === undefined) return loading;
+  let cancel: (() => void) | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    cancel = timeout.setTimer(timeout.ms, () => {
+      reject(new ConfigError(`strategy module ${checked.module}: its import and factory did not finish within ${timeout.ms} ms (a factory must return a strategy, or a promise that settles)`, 'module'));
+    });
+  });
+  try {
+    return await Promise.race([loading, expired]);
+  } finally {
+    cancel?.();
+  }
+}
+
+async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStrategyOptions): Promise<Strategy> {
   const { module: specifier } = checked;
   if (!isAbsolute(specifier) && !specifier.startsWith('./') && !specifier.startsWith('../')) {
     throw new ConfigError(`strategy module "${specifier}" must be a file path starting with ./ or ../ (or absolute)`, 'module');

@@ -11,6 +11,7 @@ import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import { parseRiskFreeFlag } from '../riskFree.js';
+import { backgroundTimer } from '../../feeds/wallClock.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -71,7 +72,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     // One writer per portfolio: a paper session or another backtest on it is refused here, before anything is read.
     const lock = await store.acquireWriterLock(config.id);
     try {
-      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: timeoutMs });
+      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: timeoutMs, loadTimer: backgroundTimer });
       printRecoveryWarnings(portfolio, io);
       try {
         const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });

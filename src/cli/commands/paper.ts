@@ -14,7 +14,7 @@ import { NdjsonSocketFeed } from '../../feeds/ndjsonSocketFeed.js';
 import { LineStreamFeed } from '../../feeds/stdinFeed.js';
 import type { Feed, FeedClock } from '../../feeds/feed.js';
 import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
-import { wallClock } from '../../feeds/wallClock.js';
+import { backgroundTimer, wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
 import { PaperSession, paperStoreOptions, type SessionEnd, type SliceStatus } from '../paperSession.js';
@@ -144,7 +144,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
   try {
     const lock = await store.acquireWriterLock(config.id);
     try {
-      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: strategyTimeoutMs(flags.strategyTimeout) });
+      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: strategyTimeoutMs(flags.strategyTimeout), loadTimer: backgroundTimer });
       printRecoveryWarnings(portfolio, io);
       try {
         // Before the feed connects, so no bar waits on it.
