@@ -11,7 +11,7 @@ import type { Position } from '../src/ledger/types.js';
 // The limits in exact integers must decide what the Decimal limits decide (quantities, notes, reasons), or hand over.
 
 const text = (n: bigint, places: number): string => decStr(new Dec(n.toString()).div(new Dec(10).pow(places)));
-// Mostly everyday amounts, some beyond 34 digits (orders stay below 10^20: the Decimal search does not end beyond 34 digits).
+// Mostly everyday amounts, some beyond 34 digits (orders stay below 10^20, where the two searches can agree to the unit).
 const amount = (maxPlaces: number, maxDigits = 36) =>
   fc.tuple(fc.oneof({ weight: 20, arbitrary: fc.bigInt({ min: 0n, max: 10n ** 7n }) }, { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 10n ** BigInt(maxDigits) }) }), fc.integer({ min: 0, max: maxPlaces }));
 const signed = (maxPlaces: number, maxDigits = 36) => fc.tuple(amount(maxPlaces, maxDigits), fc.boolean()).map(([[n, p], neg]) => new Dec(text(neg ? -n : n, p)));
@@ -71,5 +71,27 @@ describe('order limits in exact integers', () => {
       { numRuns: 500 },
     );
     expect(exactRuns).toBeGreaterThan(250);
+  });
+});
+
+describe('order limits on quantities beyond 34 digits', () => {
+  it('end, and scale an order down to a quantity that fits', () => {
+    const huge = new Dec('1e40');
+    const [decision] = applyOrderLimits([{ symbol: 'AAA', quantity: huge }], {
+      cash: new Dec('1e39'),
+      reservedCash: new Dec(0),
+      positions: new Map(),
+      value: new Dec('1e39'),
+      maxExposure: new Dec('1e40'),
+      priceOf: () => new Dec(3),
+      markOf: () => new Dec(3),
+      cashCost: (q, p) => q.times(p),
+    });
+    expect(decision?.kind).toBe('accepted');
+    const quantity = decision?.quantity ?? new Dec(0);
+    expect(quantity.gt(0)).toBe(true);
+    // It fits the cash (3 × q ≤ 1e39) and is within a rounding step of the largest that does.
+    expect(quantity.times(3).lte(new Dec('1e39'))).toBe(true);
+    expect(quantity.times(3).gt(new Dec('0.99e39'))).toBe(true);
   });
 });

@@ -114,6 +114,9 @@ function largestFitting(requested: DecT, fits: (q: DecT) => boolean): DecT {
   let loUnits = new Dec(0);
   while (hi.minus(loUnits).gt(1)) {
     const mid = hi.plus(loUnits).div(2).floor();
+    // Beyond Decimal's 34 significant digits the midpoint rounds onto an end: no quantity between them can be told
+    // apart, so the search stops at the largest one known to fit instead of looping forever.
+    if (!mid.gt(loUnits) || !mid.lt(hi)) break;
     if (fits(mid.times(step).times(sign))) loUnits = mid;
     else hi = mid;
   }
