@@ -86,6 +86,60 @@ describe('a strategy cannot change its own ledger', () => {
   });
 });
 
+describe('a strategy cannot change what the engine or another strategy reads', () => {
+  const bar = (close: string): { open: string; high: string; low: string; close: string; volume: string } => ({ open: close, high: close, low: close, close, volume: '1' });
+
+  it("poking into a held position's decimal fails inside the call, and a resume from the snapshot equals the uninterrupted run", async () => {
+    // A held quantity is the ledger's own Decimal (positions are not copied per call), and a recovery snapshot writes it.
+    const poker = (): Strategy =>
+      scripted('poker', (ctx) => {
+        if (ctx.barIndex === 0) ctx.order('AAA', '10');
+        if (ctx.barIndex === 2) (ctx.ledger.positions.get('AAA')?.quantity as unknown as { d: number[] }).d[0] = 1010;
+      });
+    const run = async (stopAfter: number | null): Promise<{ events: readonly unknown[]; status: unknown }> => {
+      const store = await openEventStore('memory:');
+      const config = testConfig({ strategies: [{ id: 't', kind: 'poker', allocation: '0.5' }], snapshotEvery: 3 });
+      const bars = (from: number, to: number): BarSlice[] => Array.from({ length: to - from }, (_, i) => slice(day(from + i), { AAA: '10' }));
+      let portfolio = await Portfolio.open({ store, config, kinds: { poker } });
+      if (stopAfter === null) await portfolio.run((async function* () { yield* bars(0, 6); })());
+      else {
+        await portfolio.run((async function* () { yield* bars(0, stopAfter); })());
+        portfolio.close();
+        portfolio = await Portfolio.open({ store, config, kinds: { poker } });
+        expect(portfolio.recovery.from).toBe('snapshot');
+        await portfolio.run((async function* () { yield* bars(0, 6); })());
+      }
+      const status = portfolio.status();
+      const events = (await readAllEvents(store)).map((e) => [e.type, e.data]);
+      portfolio.close();
+      await store.close();
+      return { events, status };
+    };
+    const whole = await run(null);
+    expect(whole.events.filter((e) => (e as [string])[0] === 'StrategyFaulted')).toHaveLength(1);
+    expect(JSON.stringify(whole.events)).toContain('read only');
+    expect((whole.status as { strategies: { positions: unknown }[] }).strategies[0]?.positions).toEqual({ AAA: '10' });
+    expect(await run(4)).toEqual(whole);
+  });
+
+  it("a strategy that pokes into a close faults, and the next strategy reads the source's close", async () => {
+    const seen: string[] = [];
+    const { store, portfolio } = await openWith({
+      a: scripted('a', (ctx) => {
+        if (ctx.barIndex === 1) (ctx.history.lastClose('AAA') as unknown as { d: number[] }).d[0] = 1;
+      }),
+      b: scripted('b', (ctx) => {
+        seen.push(String(ctx.history.lastClose('AAA')));
+      }),
+    });
+    for (let i = 0; i < 3; i += 1) await portfolio.executeBar(day(i), { AAA: bar('10') });
+    expect(seen).toEqual(['10', '10', '10']);
+    const faults = ofType(await readAllEvents(store), 'StrategyFaulted');
+    expect(faults.map((f) => [f.data.strategyId, f.metadata.barTime])).toEqual([['a', day(1)]]);
+  });
+
+});
+
 describe('slices out of order', () => {
   const s = (i: number): BarSlice => slice(day(i), { AAA: '10' });
 
