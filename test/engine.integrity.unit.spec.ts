@@ -122,6 +122,37 @@ describe('a strategy cannot change what the engine or another strategy reads', (
     expect(await run(4)).toEqual(whole);
   });
 
+  for (const snapshotEvery of [3, 0]) {
+    it(`changing ctx.params faults the same way after a resume from ${snapshotEvery > 0 ? 'a snapshot' : 'the log'} as in one run`, async () => {
+      // Parameters folded back from a log or a snapshot are plain data: unless the actor freezes them, the resumed run
+      // lets the change through and writes another log than the run it resumes.
+      const changer = (): Strategy =>
+        scripted('changer', (ctx) => {
+          if (ctx.barIndex === 5) (ctx.params['list'] as number[]).push(2);
+        });
+      const config = testConfig({ strategies: [{ id: 't', kind: 'changer', allocation: '0.5', params: { list: [1] } }], snapshotEvery });
+      const run = async (stopAfter: number | null): Promise<string[]> => {
+        const store = await openEventStore('memory:');
+        let portfolio = await Portfolio.open({ store, config, kinds: { changer } });
+        const bars = (from: number, to: number): BarSlice[] => Array.from({ length: to - from }, (_, i) => slice(day(from + i), { AAA: '10' }));
+        await portfolio.run((async function* () { yield* bars(0, stopAfter ?? 8); })());
+        if (stopAfter !== null) {
+          portfolio.close();
+          portfolio = await Portfolio.open({ store, config, kinds: { changer } });
+          expect(portfolio.recovery.from).toBe(snapshotEvery > 0 ? 'snapshot' : 'log');
+          await portfolio.run((async function* () { yield* bars(0, 8); })());
+        }
+        portfolio.close();
+        const hashes = (await readAllEvents(store)).map((e) => e.metadata.hash);
+        const faults = ofType(await readAllEvents(store), 'StrategyFaulted');
+        expect(faults.map((f) => f.data.error)).toEqual([expect.stringMatching(/TypeError: Cannot add property 1, object is not extensible/)]);
+        await store.close();
+        return hashes;
+      };
+      expect(await run(4)).toEqual(await run(null));
+    });
+  }
+
   it("a strategy that pokes into a close faults, and the next strategy reads the source's close", async () => {
     const seen: string[] = [];
     const { store, portfolio } = await openWith({
