@@ -11,6 +11,7 @@ import { CODE_VERSION } from '../src/version.js';
 import { ZERO, dec, decStr, type Dec as DecT } from '../src/money/decimal.js';
 import type { Bar, BarSlice } from '../src/market/bar.js';
 import { formatBarTime, parseBarTime } from '../src/market/barTime.js';
+import { checkedSlice } from '../src/market/checkedSlice.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import { loadStrategy, type StrategyKinds } from '../src/strategy/registry.js';
 import { requiredHistoryCapacity } from '../src/strategy/priceHistory.js';
@@ -299,14 +300,14 @@ export class Portfolio {
    * writer appended first; StrategyTimeoutError when the slice's strategy calls overran (the portfolio then halts).
    */
   async processSlice(slice: BarSlice): Promise<SliceReport> {
-    sliceTime(slice);
+    const checked = checkedSlice(slice);
     this.ensureReady();
     // Checked before anything changes, so the portfolio stays usable after this error.
-    this.checkOrder(slice);
+    this.checkOrder(checked);
     let report: SliceReport | null = null;
     this.supervisor.send({
       type: 'SLICE',
-      slice,
+      slice: checked,
       work: (s) => this.decide(s),
       done: async (s, events) => {
         report = await this.sliceDone(s, events);
@@ -328,9 +329,9 @@ export class Portfolio {
   }
 
   private decide(slice: BarSlice): readonly SealedEvent[] {
-    sliceTime(slice);
-    this.checkOrder(slice);
-    const events = this.kernel.processSlice(slice);
+    const checked = checkedSlice(slice);
+    this.checkOrder(checked);
+    const events = this.kernel.processSlice(checked);
     // A snapshot due after this slice is taken now, of this slice's state (a run decides the next slice before this
     // one is durable), and saved once the slice is durable.
     const every = this.kernel.config.snapshotEvery;
@@ -392,7 +393,9 @@ export class Portfolio {
    * naming the first bar that differs when a resumed source's closes or slices differ from those the log recorded.
    */
   async run(source: AsyncIterable<BarSlice> | Observable<BarSlice>, onSlice?: (report: SliceReport) => void): Promise<number> {
-    if (source === null || typeof source !== 'object') throw new DataError(`run: expected an async iterable or Observable of slices, got ${source === null ? 'null' : typeof source}`);
+    if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source || typeof (source as { pipe?: unknown }).pipe === 'function')) {
+      throw new DataError(`run: expected an async iterable or Observable of slices, got ${source === null ? 'null' : typeof source === 'object' ? 'an object that is neither' : typeof source}`);
+    }
     this.ensureReady();
     const persisted = this.persistedSliceTimes();
     let processed = 0;
@@ -464,8 +467,9 @@ export class Portfolio {
     };
     let started = false;
     return {
-      skip: async (slice) => {
-        const time = sliceTime(slice);
+      skip: async (given) => {
+        const slice = checkedSlice(given);
+        const time = slice.time;
         if (time > last) return false;
         if (!started) {
           started = true;
@@ -612,19 +616,6 @@ function markDifference(slice: BarSlice, marks: Readonly<Record<string, string>>
     if (!same) return `${symbol} closes at ${bar.close} in the source but ${mark} in the log`;
   }
   return null;
-}
-
-const CANONICAL_BAR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** A slice's time after checking the slice's shape. @throws DataError naming what is wrong */
-function sliceTime(slice: BarSlice): string {
-  if (slice === null || typeof slice !== 'object') throw new DataError(`a slice must be an object { time, bars }, got ${slice === null ? 'null' : typeof slice}`);
-  const { time, bars } = slice as { time?: unknown; bars?: unknown };
-  if (typeof time !== 'string' || !CANONICAL_BAR_TIME.test(time)) {
-    throw new DataError(`slice time ${JSON.stringify(time) ?? String(time)} is not an ISO-8601 UTC bar time like 2020-01-02T00:00:00.000Z`);
-  }
-  if (bars === null || typeof bars !== 'object' || Array.isArray(bars)) throw new DataError(`slice at ${time}: bars must be an object mapping symbol to bar`);
-  return time;
 }
 
 function checkId(entry: string, id: unknown): asserts id is string {

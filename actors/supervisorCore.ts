@@ -10,6 +10,7 @@ import { RollingPriceHistory, type PriceHistoryState } from '../src/strategy/pri
 import { StrategyPerformance, type PerformanceState } from '../src/performance/strategyPerformance.js';
 import { ledgerFromJson, ledgerToJson, type LedgerJson } from '../src/ledger/ledgerJson.js';
 import { dictionary } from '../src/collections/dictionary.js';
+import { deepFreeze } from '../src/records/deepFreeze.js';
 import { applyMarks, evolve } from '../src/portfolio/evolve.js';
 import { capitalMovedSinceCall, initialState, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
 import type { BookEvent, StrategyBook } from '../src/portfolio/strategyBook.js';
@@ -206,7 +207,10 @@ export class SupervisorCore {
     if (events.some((e) => e.type === 'BarMarked')) this.decider.marksChanged();
   }
 
-  private spawn(id: string, kind: string, params: Readonly<Record<string, unknown>>, book?: StrategyBook): void {
+  private spawn(id: string, kind: string, given: Readonly<Record<string, unknown>>, book?: StrategyBook): void {
+    // Frozen here for every way an actor is made: parameters folded from a stored log or a snapshot are plain data, and a
+    // strategy that could change them would act differently after a resume than in the run it resumes.
+    const params = deepFreeze(given);
     const strategy = this.strategyObjects.get(id) ?? this.options.resolveStrategy(id, kind, params);
     this.strategyObjects.set(id, strategy);
     this.builtIn.set(id, this.options.isBuiltIn(id, kind));

@@ -12,6 +12,7 @@ import {
 import { CorruptEventError, InvalidEventError, type EventLocation } from './errors.js';
 import { DATA_START, canonicalParts } from './envelopeTail.js';
 import { sha256Hex } from './sha256.js';
+import { deepFreeze } from '../src/records/deepFreeze.js';
 
 export { sha256Hex };
 
@@ -118,13 +119,6 @@ class Sealed {
   static bodyOf(event: object): string | undefined {
     return #body in event ? (event as Sealed).#body : undefined;
   }
-}
-
-/** Freezes a JSON-shaped value and everything it holds (objects and arrays; strings and numbers are immutable already). */
-function deepFreeze(value: unknown): void {
-  if (value === null || typeof value !== 'object') return;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
 }
 
 /** Where the next sealed event goes: the portfolio, the next revision and the hash of the event before it. */

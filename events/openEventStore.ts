@@ -29,6 +29,8 @@ export interface OpenEventStoreOptions {
   readonly readAhead?: ReadAheadOptions | false;
   /** SQLite only: open an existing store for reading only (nothing in the file changes; works on a read-only filesystem). */
   readonly readOnly?: boolean;
+  /** SQLite only: the file must already be a stratafolio store (one without its schema, an empty file included, is refused unchanged). */
+  readonly existing?: boolean;
   /** Server stores only: how long a subscription keeps retrying a lost server before it fails (ms, default 60000). */
   readonly reconnectTimeoutMs?: number;
   /** SQLite only: appends run on a writer thread, so a caller that decides its next batch meanwhile overlaps the two. */
@@ -54,6 +56,7 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
         ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
         ...(options.readOnly === true ? { readOnly: true } : {}),
+        ...(options.existing === true ? { existing: true } : {}),
         ...(options.writerThread === true ? { writerThread: true } : {}),
       });
     case 'postgres':

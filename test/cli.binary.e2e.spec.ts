@@ -41,7 +41,9 @@ describe('every command through bin/stratafolio.js', () => {
   it('help: exit 0 listing every command; an unknown command or flag: exit 2', async () => {
     const help = await runBinary(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['demo', 'backtest', 'replay', 'audit', 'allocate']) expect(help.out).toContain(command);
+    for (const command of ['demo', 'backtest', 'replay', 'audit', 'report', 'serve', 'copy', 'allocate', 'paper', 'command', 'export-bars']) {
+      expect(help.out).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    }
     const unknown = await runBinary(['rebuild']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown command 'rebuild'/);
@@ -143,6 +145,21 @@ describe('every command through bin/stratafolio.js', () => {
   });
 });
 
+describe('the paper commands through bin/stratafolio.js', () => {
+  it('export-bars: exit 2 on a store with no paper session; command: exit 0 queueing, exit 2 for an unknown action', async () => {
+    const none = await runBinary(['export-bars', '--store', `sqlite:${demoDb}`]);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/holds no paper session's bars/);
+    const store = `sqlite:${demoCopy('commands.db')}`;
+    const queued = await runBinary(['command', '--store', store, '--wait', '0s', 'pause', 'momentum']);
+    expect(queued.code).toBe(0);
+    expect(queued.out).toMatch(/queued pause as command \S+: no session answered within 0s/);
+    const bad = await runBinary(['command', '--store', store, 'frobnicate', 'momentum']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown action "frobnicate"/);
+  });
+});
+
 describe('derived data through the binary', () => {
   it('a checkpoint with one digit changed is reported on stderr and rebuilt: replay prints the log’s numbers, exit 0', async () => {
     const path = demoCopy('checkpoint.db');
@@ -211,6 +228,27 @@ describe('store safety through the binary', () => {
     }
     expect(readFileSync(other).equals(before)).toBe(true);
     expect(existsSync(`${other}-wal`) || existsSync(`${other}-journal`)).toBe(false);
+  });
+
+  it('a missing or empty file is refused by the commands that read a store, and not made into one', async () => {
+    const empty = join(scratch, 'empty.db');
+    writeFileSync(empty, '');
+    const missing = join(scratch, 'missing.db');
+    for (const store of [empty, missing]) {
+      for (const args of [
+        ['replay', '--store', `sqlite:${store}`],
+        ['audit', '--store', `sqlite:${store}`, '--verify'],
+        ['report', '--store', `sqlite:${store}`, '--out', join(scratch, 'empty.html')],
+        ['export-bars', '--store', `sqlite:${store}`],
+        ['copy', '--from', `sqlite:${store}`, '--to', `sqlite:${join(scratch, 'copied.db')}`],
+      ]) {
+        const r = await runBinary(args);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.err).toMatch(store === empty ? /is not a stratafolio event store \(it holds no stratafolio schema\); it was left unchanged/ : /no such file/);
+      }
+    }
+    expect(readFileSync(empty).length).toBe(0);
+    for (const path of [missing, `${empty}-wal`, join(scratch, 'copied.db'), join(scratch, 'empty.html')]) expect(existsSync(path), path).toBe(false);
   });
 
   it.skipIf(readOnlyMethod === null)(`replay and audit work on a store on a read-only filesystem (or a read-only file and folder) and change nothing${readOnlyMethod === null ? ' — SKIPPED: running as root without unshare, so nothing here can be made read-only' : ''}`, async () => {

@@ -86,6 +86,117 @@ describe('a strategy cannot change its own ledger', () => {
   });
 });
 
+describe('a strategy cannot change what the engine or another strategy reads', () => {
+  const bar = (close: string): { open: string; high: string; low: string; close: string; volume: string } => ({ open: close, high: close, low: close, close, volume: '1' });
+
+  it("poking into a held position's decimal fails inside the call, and a resume from the snapshot equals the uninterrupted run", async () => {
+    // A held quantity is the ledger's own Decimal (positions are not copied per call), and a recovery snapshot writes it.
+    const poker = (): Strategy =>
+      scripted('poker', (ctx) => {
+        if (ctx.barIndex === 0) ctx.order('AAA', '10');
+        if (ctx.barIndex === 2) (ctx.ledger.positions.get('AAA')?.quantity as unknown as { d: number[] }).d[0] = 1010;
+      });
+    const run = async (stopAfter: number | null): Promise<{ events: readonly unknown[]; status: unknown }> => {
+      const store = await openEventStore('memory:');
+      const config = testConfig({ strategies: [{ id: 't', kind: 'poker', allocation: '0.5' }], snapshotEvery: 3 });
+      const bars = (from: number, to: number): BarSlice[] => Array.from({ length: to - from }, (_, i) => slice(day(from + i), { AAA: '10' }));
+      let portfolio = await Portfolio.open({ store, config, kinds: { poker } });
+      if (stopAfter === null) await portfolio.run((async function* () { yield* bars(0, 6); })());
+      else {
+        await portfolio.run((async function* () { yield* bars(0, stopAfter); })());
+        portfolio.close();
+        portfolio = await Portfolio.open({ store, config, kinds: { poker } });
+        expect(portfolio.recovery.from).toBe('snapshot');
+        await portfolio.run((async function* () { yield* bars(0, 6); })());
+      }
+      const status = portfolio.status();
+      const events = (await readAllEvents(store)).map((e) => [e.type, e.data]);
+      portfolio.close();
+      await store.close();
+      return { events, status };
+    };
+    const whole = await run(null);
+    expect(whole.events.filter((e) => (e as [string])[0] === 'StrategyFaulted')).toHaveLength(1);
+    expect(JSON.stringify(whole.events)).toContain('read only');
+    expect((whole.status as { strategies: { positions: unknown }[] }).strategies[0]?.positions).toEqual({ AAA: '10' });
+    expect(await run(4)).toEqual(whole);
+  });
+
+  for (const snapshotEvery of [3, 0]) {
+    it(`changing ctx.params faults the same way after a resume from ${snapshotEvery > 0 ? 'a snapshot' : 'the log'} as in one run`, async () => {
+      // Parameters folded back from a log or a snapshot are plain data: unless the actor freezes them, the resumed run
+      // lets the change through and writes another log than the run it resumes.
+      const changer = (): Strategy =>
+        scripted('changer', (ctx) => {
+          if (ctx.barIndex === 5) (ctx.params['list'] as number[]).push(2);
+        });
+      const config = testConfig({ strategies: [{ id: 't', kind: 'changer', allocation: '0.5', params: { list: [1] } }], snapshotEvery });
+      const run = async (stopAfter: number | null): Promise<string[]> => {
+        const store = await openEventStore('memory:');
+        let portfolio = await Portfolio.open({ store, config, kinds: { changer } });
+        const bars = (from: number, to: number): BarSlice[] => Array.from({ length: to - from }, (_, i) => slice(day(from + i), { AAA: '10' }));
+        await portfolio.run((async function* () { yield* bars(0, stopAfter ?? 8); })());
+        if (stopAfter !== null) {
+          portfolio.close();
+          portfolio = await Portfolio.open({ store, config, kinds: { changer } });
+          expect(portfolio.recovery.from).toBe(snapshotEvery > 0 ? 'snapshot' : 'log');
+          await portfolio.run((async function* () { yield* bars(0, 8); })());
+        }
+        portfolio.close();
+        const hashes = (await readAllEvents(store)).map((e) => e.metadata.hash);
+        const faults = ofType(await readAllEvents(store), 'StrategyFaulted');
+        expect(faults.map((f) => f.data.error)).toEqual([expect.stringMatching(/TypeError: Cannot add property 1, object is not extensible/)]);
+        await store.close();
+        return hashes;
+      };
+      expect(await run(4)).toEqual(await run(null));
+    });
+  }
+
+  it("a strategy that pokes into a close faults, and the next strategy reads the source's close", async () => {
+    const seen: string[] = [];
+    const { store, portfolio } = await openWith({
+      a: scripted('a', (ctx) => {
+        if (ctx.barIndex === 1) (ctx.history.lastClose('AAA') as unknown as { d: number[] }).d[0] = 1;
+      }),
+      b: scripted('b', (ctx) => {
+        seen.push(String(ctx.history.lastClose('AAA')));
+      }),
+    });
+    for (let i = 0; i < 3; i += 1) await portfolio.executeBar(day(i), { AAA: bar('10') });
+    expect(seen).toEqual(['10', '10', '10']);
+    const faults = ofType(await readAllEvents(store), 'StrategyFaulted');
+    expect(faults.map((f) => [f.data.strategyId, f.metadata.barTime])).toEqual([['a', day(1)]]);
+  });
+
+  for (const [name, tamper] of [
+    ['changing a close', (s: BarSlice) => ((s.bars['AAA'] as { close: string }).close = '1')],
+    ['changing an open', (s: BarSlice) => ((s.bars['AAA'] as { open: string }).open = '1')],
+    ['deleting a bar', (s: BarSlice) => delete (s.bars as Record<string, unknown>)['AAA']],
+    ['adding a bar', (s: BarSlice) => ((s.bars as Record<string, unknown>)['BBB'] = s.bars['AAA'])],
+    ['adding a symbol to history.symbols()', (_s: BarSlice, ctx: { history: { symbols(): readonly string[] } }) => (ctx.history.symbols() as string[]).push('BBB')],
+  ] as const) {
+    it(`${name} in onBar fails inside the call; the slice's marks and fills stay the source's`, async () => {
+      const { store, portfolio } = await openWith(
+        {
+          a: scripted('a', (ctx, s) => {
+            if (ctx.barIndex === 1) tamper(s, ctx);
+          }),
+          b: scripted('b', (ctx) => {
+            if (ctx.barIndex === 1) ctx.order('AAA', '1');
+          }),
+        },
+      );
+      for (let i = 0; i < 3; i += 1) await portfolio.processSlice(slice(day(i), { AAA: String(20 + i) }, { AAA: String(19 + i) }));
+      const events = await readAllEvents(store);
+      expect(ofType(events, 'StrategyFaulted').map((f) => [f.data.strategyId, f.metadata.barTime])).toEqual([['a', day(1)]]);
+      expect(ofType(events, 'BarMarked').map((e) => e.data.marks)).toEqual([{ AAA: '20' }, { AAA: '21' }, { AAA: '22' }]);
+      expect(ofType(events, 'FillRecorded').map((e) => [e.data.strategyId, e.data.price])).toEqual([['b', '21']]);
+      expect(portfolio.status().strategies.find((x) => x.id === 'b')?.positions).toEqual({ AAA: '1' });
+    });
+  }
+});
+
 describe('slices out of order', () => {
   const s = (i: number): BarSlice => slice(day(i), { AAA: '10' });
 
@@ -171,6 +282,39 @@ describe('every public entry point validates its input into a typed error', () =
     await expect(portfolio.processSlice({ time: day(1) } as never)).rejects.toThrow(/bars must be an object/);
     await expect(portfolio.processSlice(null as never)).rejects.toThrow(DataError);
     expect(portfolio.status().slices).toBe(0);
+  });
+
+  it('processSlice and executeBar check every bar before anything changes, by the file sources\' rules', async () => {
+    const { store, portfolio } = await openWith({ a: scripted('a') });
+    const good = { open: '10', high: '11', low: '9', close: '10', volume: '5' };
+    for (const [bars, message] of [
+      [{ AAA: { ...good, close: 'abc' } }, /bar "AAA", column close: close "abc" is not a decimal number/],
+      [{ AAA: { ...good, close: '-5', low: '-6' } }, /not a positive price/],
+      [{ AAA: { ...good, open: '0' } }, /open 0 is not a positive price/],
+      [{ AAA: { ...good, close: 10.5 } }, /close must be a decimal string, got the binary float 10.5/],
+      [{ AAA: { open: '10', high: '10', low: '10', volume: '1' } }, /close is missing/],
+      [{ AAA: { ...good, close: '12' } }, /close 12 is outside \[low 9, high 11\]/],
+      [{ AAA: null }, /a bar must be an object/],
+      [{ AAA: { ...good, symbol: 'BBB' } }, /its symbol is "BBB"/],
+    ] as const) {
+      const err = await portfolio.processSlice({ time: day(1), bars } as never).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DataError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).toContain(day(1));
+    }
+    await expect(portfolio.executeBar(day(1), { AAA: { ...good, high: '8' } })).rejects.toThrow(/high 8 is below low 9/);
+    // A whole integer is an exact decimal and is taken; nothing before it was half-done.
+    await portfolio.executeBar(day(1), { AAA: { open: 10, high: 10, low: 10, close: 10, volume: 1 } as never });
+    expect(portfolio.status().slices).toBe(1);
+    expect(ofType(await readAllEvents(store), 'BarMarked').map((e) => e.data.marks)).toEqual([{ AAA: '10' }]);
+  });
+
+  it('run refuses a source that is neither an async iterable nor an Observable, and stays usable', async () => {
+    const { portfolio } = await openWith({ a: scripted('a') });
+    await expect(portfolio.run({} as never)).rejects.toThrow(DataError);
+    await expect(portfolio.run({ subscribe: 1 } as never)).rejects.toThrow(/neither/);
+    await portfolio.processSlice(slice(day(1), { AAA: '10' }));
+    expect(portfolio.status().slices).toBe(1);
   });
 
   it('commands refuse malformed ids, options and weights', async () => {

@@ -206,7 +206,7 @@ describe('rebalance', () => {
     expect(portfolio.status().rebalances).toBe(0);
   });
 
-  it('targets weight × the current value; unnamed strategies keep their capital; transfers sum to zero', async () => {
+  it('targets weight × the current value; unnamed strategies keep their capital; the reserve keeps the difference', async () => {
     const a = planned('a', { 0: { AAA: '200' } });
     const c = idle();
     const { portfolio, store } = await openPortfolio({
@@ -226,14 +226,8 @@ describe('rebalance', () => {
       ['a', 'reserve', '27000', 'r1'],
       ['reserve', 'b', '25000', 'r1'],
     ]);
-    // Net flow per party: a −27000, b +25000, reserve +2000 → 0.
-    const net = new Map<string, ReturnType<typeof dec>>();
-    for (const t of transfers) {
-      net.set(t.data.from, (net.get(t.data.from) ?? dec('0')).minus(t.data.amount));
-      net.set(t.data.to, (net.get(t.data.to) ?? dec('0')).plus(t.data.amount));
-    }
-    expect([...net.values()].reduce((x, y) => x.plus(y), dec('0')).isZero()).toBe(true);
-    expect(net.get('reserve')?.toString()).toBe('2000');
+    // a gives 27000 and b gets 25000, so the reserve ends 2000 higher: 10000 + 2000 (its balance is what can be wrong;
+    // the transfers' sum is zero by construction).
     expect(ofType(events, 'BarMarked')[0]?.data).toMatchObject({
       strategyValues: { a: '33000', b: '55000', c: '10000' },
       reserve: '12000',

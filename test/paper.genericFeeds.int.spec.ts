@@ -51,10 +51,12 @@ it('resumes a WebSocket NDJSON feed with ?from= after a stale connection, and co
   expect(run.err()).toMatch(/refused message .*open 0 is not a positive price/);
   expect(urls[0]).toBe('/bars');
   expect(urls[1]).toBe('/bars?from=2024-03-01T00%3A04%3A00.000Z');
-  const summary = JSON.parse(run.out().trim().split('\n').at(-1) as string) as { slices: number; feed: { invalid: number } };
+  const summary = JSON.parse(run.out().trim().split('\n').at(-1) as string) as { slices: number; feed: { invalid: number }; headHash: string };
   expect(summary).toMatchObject({ slices: 10, feed: { invalid: 1 } });
-  const marks = (await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked');
-  expect(marks).toHaveLength(10);
+  const events = await streamEvents(store, 'portfolio-paper');
+  expect(events.filter((e) => e.type === 'BarMarked')).toHaveLength(10);
+  // The head hash to keep apart for audit --verify --expect-head, as after a backtest.
+  expect(summary.headHash).toBe(events.at(-1)?.metadata.hash);
 });
 
 it('reads NDJSON bars on stdin and exits 3 when the input ends before --until', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePortfolioConfig, type PortfolioConfig, type PortfolioConfigInput } from '../src/config/portfolioConfig.js';
 import { RESERVE, domainEvent, type DomainEvent } from '../events/catalogue.js';
 import { GENESIS_HASH, sealEvents, type SealedEvent } from '../events/envelope.js';
-import { evolve } from '../src/portfolio/evolve.js';
+import { applyMarks, evolve } from '../src/portfolio/evolve.js';
 import { initialState, type PortfolioState } from '../src/portfolio/portfolioState.js';
 import { evolveBook, initialBook, type BookEvent, type StrategyBook } from '../src/portfolio/strategyBook.js';
 import {
@@ -12,11 +12,14 @@ import {
   decideCommand,
   decideCompletion,
   decideDrawdownLimit,
+  decideExecution,
   decideFault,
   decideLifecycle,
   decideLiquidationCover,
   decideMarks,
   decideOrders,
+  decideRebalance,
+  decideTransfers,
 } from '../src/portfolio/sliceDecisions.js';
 import { dec } from '../src/money/decimal.js';
 import { LIFECYCLE_MOVES } from '../src/portfolio/strategyLifecycle.js';
@@ -61,6 +64,86 @@ const bought: Given = [
   [domainEvent('FillRecorded', { orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', price: '20', commission: '1', slippage: '0' }), day(0)],
   marked(day(0), '20', '499', '299'),
 ];
+
+/** a (500) and b (300) running with cash only, the reserve at 200, AAA marked at 20. */
+const twoStarted: Given = [
+  ...opened,
+  [domainEvent('StrategyAdded', { strategyId: 'b', kind: 'k', parameters: {}, allocationPct: '0.3', capital: '300', minAllocation: null, maxAllocation: null, metadata: {} }), null],
+  [domainEvent('CapitalTransferred', { from: RESERVE, to: 'b', amount: '300', reason: 'initial allocation', rebalanceId: null }), null],
+  [domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'initializing', to: 'running', reason: 'started' }), day(0)],
+  [domainEvent('StrategyLifecycleChanged', { strategyId: 'b', from: 'initializing', to: 'running', reason: 'started' }), day(0)],
+  [domainEvent('BarMarked', { marks: { AAA: '20' }, strategyValues: { a: '500', b: '300' }, strategyCash: { a: '500', b: '300' }, reserve: '200', portfolioValue: '1000' }), day(0)],
+];
+
+describe('marks and start', () => {
+  it('given AAA marked at 20, when a slice closes AAA at 25, then the mark and the history take 25, once', () => {
+    const d = given(bought);
+    applyMarks(d.state, day(1), { AAA: '25' });
+    applyMarks(d.state, day(1), { AAA: '25' });
+    d.marksChanged();
+    expect(d.markOf('AAA')?.toString()).toBe('25');
+    expect(d.state.history.closes('AAA')).toEqual([20, 25]);
+    // 10 AAA at 25 + 299 cash.
+    expect(d.valueOf('a').toString()).toBe('549');
+  });
+
+  it('given a strategy just added, when it starts, then one StrategyLifecycleChanged initializing → running', () => {
+    expect(decideLifecycle(given(opened), 'a', 'running', 'started')).toEqual([
+      domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'initializing', to: 'running', reason: 'started' }),
+    ]);
+  });
+});
+
+describe('rebalance and transfers', () => {
+  it('given a at 500, b at 300 and 200 in the reserve, when a manual rebalance asks 20% / 60%, then RebalanceDecided targets 200 and 600', () => {
+    const d = given(twoStarted);
+    applyMarks(d.state, day(1), { AAA: '20' });
+    d.marksChanged();
+    const { events, plan } = decideRebalance(d, { algorithm: null, rebalancer: null }, { kind: 'rebalance', weights: { a: 0.2, b: 0.6 }, reason: 'shift' }, day(1));
+    // Portfolio value 200 + 500 + 300 = 1000: a's target 0.2 × 1000 = 200 (it gives 300), b's 0.6 × 1000 = 600 (it gets 300).
+    expect(events).toEqual([
+      domainEvent('RebalanceDecided', {
+        rebalanceId: 'r1', trigger: 'manual', reason: 'shift', algorithm: 'manual', parameters: {},
+        inputs: { a: { value: '500' }, b: { value: '300' } }, weightsBefore: { a: 0.5, b: 0.3 },
+        rawWeights: { a: 0.2, b: 0.6 }, finalWeights: { a: 0.2, b: 0.6 }, bindingConstraints: [], solver: null,
+        portfolioValue: '1000', targets: { a: '200', b: '600' },
+      }),
+    ]);
+    expect(plan && decideTransfers(d, plan)).toEqual([
+      domainEvent('CapitalTransferred', { from: 'a', to: RESERVE, amount: '300', reason: 'rebalance: decrease', rebalanceId: 'r1' }),
+      domainEvent('CapitalTransferred', { from: RESERVE, to: 'b', amount: '300', reason: 'rebalance: increase', rebalanceId: 'r1' }),
+    ]);
+  });
+
+  it('given a decrease larger than the cash, then it is capped at the cash and the increases share the reserve pro rata', () => {
+    // a gives at most its 500 of cash; the reserve then holds 200 + 500 = 700 for b's 900: 900 × 700 / 900 = 700.
+    const plan = { rebalanceId: 'r2', decreases: { a: dec('600') }, increases: { b: dec('900') }, sales: {} };
+    expect(decideTransfers(given(twoStarted), plan)).toEqual([
+      domainEvent('CapitalTransferred', { from: 'a', to: RESERVE, amount: '500', reason: 'rebalance: decrease', rebalanceId: 'r2' }),
+      domainEvent('CapitalTransferred', { from: RESERVE, to: 'b', amount: '700', reason: 'rebalance: increase', rebalanceId: 'r2' }),
+    ]);
+  });
+});
+
+describe('netting and execution', () => {
+  it('given a buying 10 AAA and b selling 4 at 20, then one net trade of 6 and each its whole order at 20, the commission shared by quantity', () => {
+    const d = given(twoStarted, { execution: { commission: { kind: 'per-share', perShare: '0.01', minimum: '0' } } });
+    const accepted = [
+      { orderId: 'o1-a-0', strategyId: 'a', symbol: 'AAA', quantity: dec('10') },
+      { orderId: 'o1-b-0', strategyId: 'b', symbol: 'AAA', quantity: dec('-4') },
+    ];
+    // Gross 14 × 20 = 280, net 6 × 20 = 120. Commission on the net 6 × 0.01 = 0.06 instead of 14 × 0.01 = 0.14 (0.08
+    // saved), shared 10/14 and 4/14: 0.04285714 and 0.01714286 (eight decimals, summing to 0.06).
+    expect(decideExecution(d, slice(day(1), { AAA: '20' }), [], accepted, null)).toEqual([
+      domainEvent('OrdersNetted', {
+        symbols: [{ symbol: 'AAA', grossLong: '10', grossShort: '4', net: '6', strategies: ['a', 'b'], grossValue: '280', netValue: '120', commissionSaved: '0.08' }],
+        grossTradedValue: '280', netTradedValue: '120', commissionSaved: '0.08',
+      }),
+      domainEvent('FillRecorded', { orderId: 'o1-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', price: '20', commission: '0.04285714', slippage: '0' }),
+      domainEvent('FillRecorded', { orderId: 'o1-b-0', strategyId: 'b', symbol: 'AAA', quantity: '-4', price: '20', commission: '0.01714286', slippage: '0' }),
+    ]);
+  });
+});
 
 describe('lifecycle', () => {
   it('given a running strategy, when paused by command, then one StrategyLifecycleChanged running → paused', () => {

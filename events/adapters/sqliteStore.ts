@@ -36,6 +36,8 @@ export interface SqliteStoreOptions {
    * appends and document writes fail with StoreReadOnlyError. Works on a read-only file or filesystem.
    */
   readonly readOnly?: boolean;
+  /** The file must already be a stratafolio store: one without the schema (an empty file included) is refused, not set up. */
+  readonly existing?: boolean;
   /**
    * Appends run on a writer thread with its own connection (file stores only): `append` resolves when the batch is
    * committed, as always, but the caller's thread is free meanwhile, so a caller that computes its next batch before
@@ -106,7 +108,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   const pollIntervalMs = options.pollIntervalMs ?? 25;
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000));
   const readOnly = options.readOnly === true;
-  const opened = readOnly ? openReadOnly(path, url) : { db: openDatabase(path, url, durability, busyTimeoutMs), readPath: path, cleanup: () => {} };
+  const opened = readOnly ? openReadOnly(path, url) : { db: openDatabase(path, url, durability, busyTimeoutMs, options.existing === true), readPath: path, cleanup: () => {} };
   const db = opened.db;
   const refuseWrite = (): void => {
     if (readOnly) throw new StoreReadOnlyError(url);
@@ -400,14 +402,15 @@ function checkVersion(url: string, version: number): void {
   }
 }
 
-function openDatabase(path: string, url: string, durability: Durability, busyTimeoutMs: number): Database.Database {
+function openDatabase(path: string, url: string, durability: Durability, busyTimeoutMs: number, existing: boolean): Database.Database {
   let db: Database.Database | null = null;
   try {
+    if (existing && !existsSync(path)) throw new StoreConfigError(`${url}: no such file ${path}`);
     mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
+    db = new Database(path, existing ? { fileMustExist: true } : {});
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const version = db.pragma('user_version', { simple: true }) as number;
-    const foreign = notAStore(db, version);
+    const foreign = existing && version === 0 ? 'it holds no stratafolio schema' : notAStore(db, version);
     if (foreign !== null) throw refuseForeign(url, path, foreign);
     checkVersion(url, version);
     db.pragma('journal_mode = WAL');

@@ -19,7 +19,8 @@ export interface RawBar {
 /** Where a record came from, and how its fields are named there (a CSV header name or an NDJSON key). */
 export interface RecordLocation {
   readonly file: string;
-  readonly line: number;
+  /** Absent for input that has no lines (a slice given through the API). */
+  readonly line?: number;
   readonly columnOf: (field: BarNumberField | 'symbol') => string;
 }
 

@@ -2,11 +2,11 @@
 import { DataError } from '../errors.js';
 import type { Bar, BarSlice } from './bar.js';
 import { formatBarTime } from './barTime.js';
+import { frozenSlice } from './checkedSlice.js';
 
-/** Builds a slice from bars, keys in ascending code-unit order of the symbol. */
+/** Builds a frozen slice from checked bars, keys in ascending code-unit order of the symbol. */
 export function sliceOf(ms: number, bars: Iterable<Bar>): BarSlice {
-  const sorted = [...bars].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
-  return { time: formatBarTime(ms), bars: Object.fromEntries(sorted.map((b) => [b.symbol, b])) };
+  return frozenSlice(formatBarTime(ms), [...bars].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0)));
 }
 
 /** Streaming grouper: feed rows in file order, receive each slice as soon as the next bar time starts. */

@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors.js';
 import type { Bar, BarSlice } from './bar.js';
 import { formatBarTime, parseBarTime } from './barTime.js';
+import { frozenSlice } from './checkedSlice.js';
 import { centsText, roundToCents } from './centRounding.js';
 import { SeededRandom } from './seededRandom.js';
 
@@ -134,7 +135,7 @@ function* generate(o: Resolved): Generator<BarSlice, void, undefined> {
       prevClose[i] = close;
       bars.push(roundedBar(o.symbols[i] ?? '', open, high, low, close, volume));
     }
-    yield { time: formatBarTime(ms), bars: Object.fromEntries(bars.map((b) => [b.symbol, b])) };
+    yield frozenSlice(formatBarTime(ms), bars);
     ms = nextBusinessDay(ms + DAY_MS);
   }
 }

@@ -40,6 +40,15 @@ export function dec(value: string | number | Dec, where = 'value'): Dec {
   return new Dec(text);
 }
 
+/**
+ * Freezes a decimal and its digit array and returns it. Decimals are objects: strategy code handed one the engine keeps
+ * (a held quantity, a close) could otherwise change it in place. decimal.js never writes to an existing value.
+ */
+export function frozenDec(value: Dec): Dec {
+  Object.freeze(value.d);
+  return Object.freeze(value);
+}
+
 /** Canonical string form of a decimal: the form stored in events and hashed. */
 export function decStr(value: Dec): DecString {
   if (value.isZero()) return '0';

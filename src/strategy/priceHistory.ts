@@ -1,7 +1,7 @@
 // Rolling per-symbol close history for strategies: a fixed-capacity ring buffer per symbol, memory bounded by capacity × symbols.
 import { dictionary } from '../collections/dictionary.js';
 import { ConfigError, DataError, InvalidNumberError } from '../errors.js';
-import { dec, type Dec, type DecString } from '../money/decimal.js';
+import { dec, frozenDec, type Dec, type DecString } from '../money/decimal.js';
 import type { BarSlice } from '../market/bar.js';
 import type { PriceHistory, Strategy } from './strategy.js';
 
@@ -90,7 +90,7 @@ export class RollingPriceHistory implements PriceHistory {
       series.lastCloseText = text;
       series.lastCloseDec = undefined;
     });
-    if (added) this.sortedSymbols = [...this.bySymbol.keys()].sort();
+    if (added) this.sortedSymbols = Object.freeze([...this.bySymbol.keys()].sort());
     this.lastTime = time;
   }
 
@@ -115,7 +115,8 @@ export class RollingPriceHistory implements PriceHistory {
   lastClose(symbol: string): Dec | undefined {
     const series = this.bySymbol.get(symbol);
     if (series === undefined) return undefined;
-    series.lastCloseDec ??= dec(series.lastCloseText, `close of ${symbol}`);
+    // Every strategy of a slice reads this one Decimal: frozen, so none can change the close another one sees.
+    series.lastCloseDec ??= frozenDec(dec(series.lastCloseText, `close of ${symbol}`));
     return series.lastCloseDec;
   }
 
@@ -159,7 +160,7 @@ export class RollingPriceHistory implements PriceHistory {
       });
       history.bySymbol.set(symbol, { ring, next: closes.length % state.capacity, count: closes.length, lastCloseText, lastCloseDec: undefined });
     }
-    history.sortedSymbols = [...history.bySymbol.keys()].sort();
+    history.sortedSymbols = Object.freeze([...history.bySymbol.keys()].sort());
     history.lastTime = state.lastTime ?? undefined;
     return history;
   }

@@ -1,6 +1,6 @@
 // Builds the one context object strategy code sees per call, and collects the order intents it records.
 import { ConfigError, InvalidNumberError } from '../errors.js';
-import { Dec, ONE, ZERO, dec, decFromStatistic, type DecString } from '../money/decimal.js';
+import { Dec, ONE, ZERO, dec, decFromStatistic, frozenDec, type DecString } from '../money/decimal.js';
 import { EXACT_ZERO, decDivide, decMinus, decOf, decPlus, decTimes, exactOfDec, roundSignificant, truncate, type Exact } from '../money/exact.js';
 import type { LedgerView, Position } from '../ledger/types.js';
 import type { OrderIntent, PriceHistory, StrategyContext, StrategyParams } from './strategy.js';
@@ -244,7 +244,8 @@ function checkIntent(intent: unknown, strategyId: string): OrderIntent {
 // Strategy code gets facades, so a cast cannot reach the engine's ledger or push into the shared history. The
 // positions facade refuses writes and hands out frozen positions, so a strategy that tries to change its ledger fails
 // inside its own call (recorded as StrategyFaulted); cash and amounts are fresh decimals. (Positions are not copied:
-// the ledger never changes a position in place, and copying them per call cost the engine bench about a tenth.)
+// the ledger never changes a position in place, and copying them per call cost the engine bench about a tenth. Their
+// decimals are the ledger's own, so they are frozen with them: a snapshot writes them.)
 class ReadOnlyLedger implements LedgerView {
   readonly cash: Dec;
   readonly positions: ReadonlyMap<string, Position>;
@@ -274,7 +275,7 @@ class ReadOnlyPositions implements ReadonlyMap<string, Position> {
   }
   get(symbol: string): Position | undefined {
     const p = this.#entries.get(symbol);
-    return p === undefined ? undefined : Object.freeze(p);
+    return p === undefined ? undefined : frozenPosition(p);
   }
   has(symbol: string): boolean {
     return this.#entries.has(symbol);
@@ -283,13 +284,13 @@ class ReadOnlyPositions implements ReadonlyMap<string, Position> {
     return this.#entries.keys();
   }
   *values(): MapIterator<Position> {
-    for (const p of this.#entries.values()) yield Object.freeze(p);
+    for (const p of this.#entries.values()) yield frozenPosition(p);
   }
   *entries(): MapIterator<[string, Position]> {
-    for (const [k, p] of this.#entries) yield [k, Object.freeze(p)];
+    for (const [k, p] of this.#entries) yield [k, frozenPosition(p)];
   }
   forEach(fn: (value: Position, key: string, map: ReadonlyMap<string, Position>) => void): void {
-    for (const [k, v] of this.#entries) fn(Object.freeze(v), k, this);
+    for (const [k, v] of this.#entries) fn(frozenPosition(v), k, this);
   }
   [Symbol.iterator](): MapIterator<[string, Position]> {
     return this.entries();
@@ -303,6 +304,14 @@ class ReadOnlyPositions implements ReadonlyMap<string, Position> {
   clear(): never {
     throw new TypeError('ctx.ledger.positions is read-only: clear() refused; a strategy changes its positions only by ordering');
   }
+}
+
+/** A position and the ledger's decimals in it, frozen. */
+function frozenPosition(p: Position): Position {
+  frozenDec(p.quantity);
+  frozenDec(p.avgCost);
+  frozenDec(p.realizedPnl);
+  return Object.freeze(p);
 }
 
 // One facade per history object: it only delegates, so every strategy called on a slice can share it.

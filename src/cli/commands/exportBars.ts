@@ -3,7 +3,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { openEventStore } from '../../../events/openEventStore.js';
+import { openExistingStore } from './replay.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import type { CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
@@ -30,7 +30,7 @@ export const registerExportBars: RegisterCommand = (program: Command, io: CliIO)
 };
 
 async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
-  const store = await openEventStore(flags.store);
+  const store = await openExistingStore(flags.store, 'read-only');
   try {
     const ids = (await store.listStreams()).filter((s) => s.startsWith(FEED_PREFIX)).map((s) => s.slice(FEED_PREFIX.length));
     let id = flags.portfolio;

@@ -21,6 +21,7 @@ import { PaperSession, paperStoreOptions, type SessionEnd, type SliceStatus } fr
 import { queuedCommands } from '../queuedCommands.js';
 import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
+import { storedHeadHash } from '../runSummary.js';
 import type { RegisterCommand } from './index.js';
 
 interface PaperFlags {
@@ -179,6 +180,8 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
         const status = portfolio.status();
         const code = exitCodeOf(end, untilMs);
         const why = describeEnd(end, untilMs, status.lastBarTime);
+        // As after a backtest: kept apart, it lets `audit --verify --expect-head` tell a log cut at its end.
+        const headHash = await storedHeadHash(store, config.id);
         if (flags.json) {
           writeLine(io, {
             type: 'summary',
@@ -191,10 +194,12 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
             slices: status.slices,
             lastBarTime: status.lastBarTime,
             portfolioValue: status.portfolioValue,
+            headHash,
             feed: { ...session.counts },
           });
         } else {
           io.stdout.write(`${why}: ${session.slices} slices this run, ${status.slices} in all; last bar ${status.lastBarTime ?? '—'}; value ${status.portfolioValue}\n`);
+          io.stdout.write(`head hash ${headHash} (keep it apart: audit --verify --expect-head <hash> detects a cut log)\n`);
         }
         if (code !== 0) notice(why);
         return code;

@@ -47,7 +47,7 @@ export async function openExistingStore(url: string, access: StoreAccess = 'read
     throw new ConfigError(`--store ${url}: no such file ${location.path}`, 'store');
   }
   const readOnly = location.kind === 'sqlite' && (access === 'read-only' || !writable(location.path));
-  return openEventStore(url, { durability: 'normal', readOnly });
+  return openEventStore(url, { durability: 'normal', readOnly, existing: true });
 }
 
 /** Whether the file and its folder (where SQLite keeps its journal) can be written. */
