@@ -146,14 +146,19 @@ describe('every command through bin/stratafolio.js', () => {
 });
 
 describe('the paper commands through bin/stratafolio.js', () => {
-  it('export-bars: exit 2 on a store with no paper session; command: exit 0 queueing, exit 2 for an unknown action', async () => {
+  it('export-bars and command: exit 2 on a store with no paper session, on a missing store (none created), and for an unknown action', async () => {
     const none = await runBinary(['export-bars', '--store', `sqlite:${demoDb}`]);
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/holds no paper session's bars/);
     const store = `sqlite:${demoCopy('commands.db')}`;
-    const queued = await runBinary(['command', '--store', store, '--wait', '0s', 'pause', 'momentum']);
-    expect(queued.code).toBe(0);
-    expect(queued.out).toMatch(/queued pause as command \S+: no session answered within 0s/);
+    const backtestOnly = await runBinary(['command', '--store', store, '--wait', '0s', 'pause', 'momentum']);
+    expect(backtestOnly.code).toBe(2);
+    expect(backtestOnly.err).toMatch(/portfolio "demo" in .* has no paper session/);
+    const missing = join(scratch, 'typo.db');
+    const typo = await runBinary(['command', '--store', `sqlite:${missing}`, '--wait', '0s', 'pause', 'momentum']);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toMatch(/no such file/);
+    expect(existsSync(missing)).toBe(false);
     const bad = await runBinary(['command', '--store', store, 'frobnicate', 'momentum']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unknown action "frobnicate"/);

@@ -1,9 +1,12 @@
 // `stratafolio command`: queues pause | resume | remove | rebalance for a running paper session, durably in the store,
 // and waits for the session's answer (applied at which slice, or refused and why).
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AllocationError, ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
+import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
+import { feedStream } from '../../../events/feedRecord.js';
 import type { EventStore } from '../../../events/store.js';
 import { wallClock } from '../../feeds/wallClock.js';
 import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, type CommandResult, type PortfolioCommand } from '../queuedCommands.js';
@@ -83,9 +86,15 @@ async function portfolioOf(store: EventStore, given: string | undefined): Promis
 async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
   const command = commandOf(action, args, flags);
   const waitMs = parseDuration(flags.wait, '--wait');
-  const store = await openEventStore(flags.store);
+  const location = parseStoreUrl(flags.store);
+  // A command goes to a session's store: a path that is not one yet is a typo, not a store to create.
+  if (location.kind === 'sqlite' && !existsSync(location.path)) throw new ConfigError(`--store ${flags.store}: no such file ${location.path}`, 'store');
+  const store = await openEventStore(flags.store, { existing: true });
   try {
     const portfolioId = await portfolioOf(store, flags.portfolio);
+    if (!(await store.listStreams()).includes(feedStream(portfolioId))) {
+      throw new ConfigError(`portfolio "${portfolioId}" in ${store.url} has no paper session (none has run on it, or none has recorded its first slice yet): commands are applied by a running \`stratafolio paper\``, 'portfolio');
+    }
     const prefix = `${portfolioId}/`;
     const known = [...(await store.documents.list(COMMANDS_COLLECTION)), ...(await store.documents.list(COMMAND_RESULTS_COLLECTION))].filter((k) => k.startsWith(prefix));
     // Sequence first, so the session applies commands in the order they were queued; the suffix keeps two issued at once apart.
