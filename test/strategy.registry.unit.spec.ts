@@ -107,6 +107,12 @@ describe('loading user modules', () => {
     expect(fire).toBeUndefined();
   });
 
+  it('with a timeout, a factory that loops forever is a ConfigError naming it (its synchronous part runs under the time limit)', async () => {
+    const timeout = { ms: 200, setTimer: () => () => undefined };
+    const error = await configErrorOf(() => loadStrategy({ module: './spinsForever.mjs', export: 'spinsInFactory' }, { baseDir, timeout }));
+    expect(error.message).toBe('strategy module ./spinsForever.mjs, export "spinsInFactory": the factory did not return within 200 ms');
+  });
+
   it('rejects a bare package name: modules are file paths', async () => {
     const error = await configErrorOf(() => loadStrategy({ module: 'some-package' }, { baseDir }));
     expect(error.message).toMatch(/must be a file path starting with \.\/ or \.\.\//);

@@ -1,6 +1,7 @@
 // Turns a strategy spec from a portfolio config into a Strategy: a built-in kind, or a user module loaded by dynamic import.
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { BoundedRunner } from './boundedRun.js';
 import { ConfigError, StratafolioError } from '../errors.js';
 import type { Strategy, StrategyParams } from './strategy.js';
 import { createBuyAndHoldStrategy } from './builtins/buyAndHold.js';
@@ -125,7 +126,12 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
   }
   let made: unknown;
   try {
-    made = await (exported as (params: StrategyParams) => unknown)(checked.params ?? {});
+    const factory = (): unknown => (exported as (params: StrategyParams) => unknown)(checked.params ?? {});
+    // The load's timer cannot fire while a factory loops synchronously: its synchronous part runs under an execution timeout.
+    const { timeout } = options;
+    const called = timeout === undefined ? { ok: true as const, value: factory() } : new BoundedRunner().run(timeout.ms, factory);
+    if (!called.ok) throw new ConfigError(`${where}: the factory did not return within ${timeout?.ms ?? 0} ms`, 'export');
+    made = await called.value;
   } catch (e) {
     if (e instanceof StratafolioError) throw e;
     throw new ConfigError(`${where}: the factory threw: ${messageOf(e)}`, 'export');
