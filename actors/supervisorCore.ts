@@ -11,7 +11,7 @@ import { StrategyPerformance, type PerformanceState } from '../src/performance/s
 import { ledgerFromJson, ledgerToJson, type LedgerJson } from '../src/ledger/ledgerJson.js';
 import { dictionary } from '../src/collections/dictionary.js';
 import { applyMarks, evolve } from '../src/portfolio/evolve.js';
-import { capitalMovedSinceCall, initialState, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
+import { capitalMovedSinceCall, initialState, type EmptySince, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
 import type { BookEvent, StrategyBook } from '../src/portfolio/strategyBook.js';
 import { canMove } from '../src/portfolio/strategyLifecycle.js';
 import {
@@ -43,7 +43,7 @@ import type { StrategyActorEvent, StrategyActorInput, StrategyActorRef, Strategy
 import type { StrategyWatchdog } from './strategyWatchdog.js';
 
 /** Version of the recovery snapshot format; a snapshot of another version is ignored (the stream is folded instead). */
-export const KERNEL_SNAPSHOT_VERSION = 2;
+export const KERNEL_SNAPSHOT_VERSION = 3;
 
 /** The state after some revision, as JSON-safe data (decimals as strings), books included. */
 export interface KernelSnapshot {
@@ -74,6 +74,7 @@ export interface KernelSnapshot {
     /** Absent in snapshots written before the context reported capital moves. */
     readonly flowBeforeCall?: string;
     readonly flowAfterLastCall?: string;
+    readonly flowBeforeExecution: string;
     readonly lastValue: string;
     readonly navIndex: number;
     readonly navPeak: number;
@@ -85,6 +86,7 @@ export interface KernelSnapshot {
     readonly worstDrawdown?: number;
     /** Absent in snapshots written before pauses were tracked. */
     readonly pause?: PauseRecord | null;
+    readonly emptySince: EmptySince | null;
   }[];
 }
 
@@ -405,6 +407,7 @@ export class SupervisorCore {
           flowSinceMark: decStr(e.flowSinceMark),
           flowBeforeCall: decStr(e.flowBeforeCall),
           flowAfterLastCall: decStr(e.flowAfterLastCall),
+          flowBeforeExecution: decStr(e.flowBeforeExecution),
           lastValue: decStr(dec(e.lastValue)),
           navIndex: e.navIndex,
           navPeak: e.navPeak,
@@ -414,6 +417,7 @@ export class SupervisorCore {
           cashFractionSum: e.cashFractionSum,
           cashFractionMarks: e.cashFractionMarks,
           worstDrawdown: e.worstDrawdown,
+          emptySince: e.emptySince,
         };
       }),
     };
@@ -449,6 +453,7 @@ export class SupervisorCore {
         flowSinceMark: dec(st.flowSinceMark),
         flowBeforeCall: dec(st.flowBeforeCall ?? '0'),
         flowAfterLastCall: dec(st.flowAfterLastCall ?? '0'),
+        flowBeforeExecution: dec(st.flowBeforeExecution),
         lastValue: decStr(lastValue),
         lastValueNumber: lastValue.toNumber(),
         navIndex: st.navIndex,
@@ -458,6 +463,7 @@ export class SupervisorCore {
         cashFractionSum: st.cashFractionSum ?? 0,
         cashFractionMarks: st.cashFractionMarks ?? 0,
         worstDrawdown: st.worstDrawdown ?? Math.min(0, st.navPeak > 0 ? st.navIndex / st.navPeak - 1 : 0),
+        emptySince: st.emptySince,
         pause: st.pause ?? (st.lifecycle === 'paused' ? { reason: 'paused (reason not in this snapshot)', sinceBar: snap.barIndex, sinceTime: snap.lastBarTime } : null),
       });
       this.spawn(st.id, st.kind, st.params, { strategyId: st.id, lifecycle: st.lifecycle, ledger: ledgerFromJson(st.ledger) });

@@ -13,14 +13,14 @@ import type { AllocationAlgorithm, AllocationDecision, Weights } from '../alloca
 import type { StrategyPerformance } from '../performance/strategyPerformance.js';
 import { AllocationRebalancer } from '../rebalance/allocationRebalancer.js';
 import { dictionary, dictionaryOf } from '../collections/dictionary.js';
-import { RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
+import { INITIAL_ALLOCATION, LIQUIDATION_COVER, RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
 import { applyOrderLimits, applyOrderLimitsExact, type RequestedOrder } from './orderLimits.js';
 import { planRebalance } from './rebalancePlan.js';
 import { executeSliceOrders, estimateCashCost, slippageBpsOf, type ExecutableOrder } from './sliceExecution.js';
 import { canMove } from './strategyLifecycle.js';
 import type { StrategyBook } from './strategyBook.js';
 import { mustGet } from './evolve.js';
-import { DRAWDOWN_PAUSE, DRAWDOWN_RESUME, returnBase, type PendingOrder, type PortfolioState } from './portfolioState.js';
+import { DRAWDOWN_PAUSE, DRAWDOWN_RESUME, returnSinceMark, type PendingOrder, type PortfolioState } from './portfolioState.js';
 
 const CENT = new Dec('0.01');
 
@@ -207,7 +207,7 @@ export function decideAdd(d: Decider, s: StrategyToAdd): DomainEvent[] {
     }),
   ];
   if (capital.isPositive() && !capital.isZero()) {
-    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: s.id, amount: decStr(capital), reason: 'initial allocation', rebalanceId: null }));
+    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: s.id, amount: decStr(capital), reason: INITIAL_ALLOCATION, rebalanceId: null }));
   }
   return events;
 }
@@ -528,7 +528,7 @@ export function decideLiquidationCover(d: Decider, slice: BarSlice, requested: R
     const amount = Dec.min(deficit, reserve);
     if (!amount.isPositive() || amount.isZero()) continue;
     reserve = reserve.minus(amount);
-    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(amount), reason: 'liquidation: the reserve covers the deficit', rebalanceId: null }));
+    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(amount), reason: LIQUIDATION_COVER, rebalanceId: null }));
   }
   return events;
 }
@@ -657,11 +657,10 @@ export function decideCompletion(d: Decider, id: string): DomainEvent[] {
 /** A strategy's transfer-neutral drawdown at the current marks (0 at its peak, −0.2 at 20% below it), or null before it has a value. */
 function currentDrawdown(d: Decider, id: string): number | null {
   const record = mustGet(d.state, id);
-  const base = returnBase(record);
-  const value = d.valueOf(id);
-  // Emptied by a transfer, not by a loss (see recordValue in evolve.ts).
-  if (!(base > 0) || value.isZero()) return null;
-  const index = record.navIndex * (value.toNumber() / base);
+  const bar = returnSinceMark(record, d.valueOf(id).toNumber());
+  // As at a mark (recordValue in evolve.ts): no capital, or a total loss, leaves the index where it was.
+  if (bar === null || !(bar.r > -1)) return null;
+  const index = record.navIndex * (1 + bar.r);
   return index / Math.max(record.navPeak, index) - 1;
 }
 
