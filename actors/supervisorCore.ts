@@ -67,6 +67,7 @@ export interface KernelSnapshot {
     readonly params: Readonly<Record<string, unknown>>;
     readonly minAllocation: number | null;
     readonly maxAllocation: number | null;
+    readonly allocation: number;
     readonly lifecycle: LifecycleState;
     readonly ledger: LedgerJson;
     readonly performance: PerformanceState;
@@ -401,6 +402,7 @@ export class SupervisorCore {
           params: e.params,
           minAllocation: e.minAllocation,
           maxAllocation: e.maxAllocation,
+          allocation: e.allocation,
           lifecycle: book.lifecycle,
           ledger: ledgerToJson(book.ledger),
           performance: e.performance.toState(),
@@ -449,6 +451,7 @@ export class SupervisorCore {
         params: st.params,
         minAllocation: st.minAllocation,
         maxAllocation: st.maxAllocation,
+        allocation: st.allocation,
         performance: StrategyPerformance.fromState(st.performance),
         flowSinceMark: dec(st.flowSinceMark),
         flowBeforeCall: dec(st.flowBeforeCall ?? '0'),

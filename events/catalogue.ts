@@ -144,6 +144,11 @@ export const eventDataSchemas = {
      * usable score): they keep what they hold. Absent when none was left out (and in logs written before it existed).
      */
     leftOut: z.record(z.string(), z.string()).optional(),
+    /**
+     * Running strategies that had held nothing for at least `lookback` bars and restart at their configured allocation
+     * (their statistics window restarts empty), with the reason. Absent when none was (and in logs written before it existed).
+     */
+    readmitted: z.record(z.string(), z.string()).optional(),
   }),
   StrategyFaulted: z.strictObject({
     strategyId: id,

@@ -23,7 +23,7 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       break;
     case 'StrategyAdded': {
       const d = event.data;
-      state.strategies.set(d.strategyId, newStrategyRecord(d.strategyId, d.kind, d.parameters, d.minAllocation, d.maxAllocation, state.settings.lookback));
+      state.strategies.set(d.strategyId, newStrategyRecord(d.strategyId, d.kind, d.parameters, d.minAllocation, d.maxAllocation, Number(d.allocationPct), state.settings.lookback));
       state.activeIds = [...state.activeIds, d.strategyId].sort();
       state.targetWeights = Object.assign(dictionary<number>(), state.targetWeights, { [d.strategyId]: Number(d.allocationPct) });
       break;
@@ -91,6 +91,8 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       state.targetWeights = Object.assign(dictionary<number>(), state.targetWeights, event.data.finalWeights);
       // A strategy left out keeps its weight: that weight becomes its target, so it does not trigger drift.
       for (const id of Object.keys(event.data.leftOut ?? {})) state.targetWeights[id] = event.data.weightsBefore[id] ?? 0;
+      // A re-admitted strategy's returns describe capital it no longer has: its window starts again, and it warms up.
+      for (const id of Object.keys(event.data.readmitted ?? {})) mustGet(state, id).performance.restartWindow();
       state.rebalanceCount += 1;
       if (event.metadata.barTime) state.lastRebalanceTime = event.metadata.barTime;
       break;

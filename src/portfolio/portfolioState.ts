@@ -13,6 +13,8 @@ export interface StrategyRecord {
   readonly params: Readonly<Record<string, unknown>>;
   readonly minAllocation: number | null;
   readonly maxAllocation: number | null;
+  /** The allocation it was added with (StrategyAdded's allocationPct): the weight it restarts at when re-admitted. */
+  readonly allocation: number;
   readonly performance: StrategyPerformance;
   /** Net capital moved in (+) or out (−) since the last BarMarked. */
   flowSinceMark: Dec;
@@ -142,12 +144,13 @@ export function newStrategyRecord(
   params: Readonly<Record<string, unknown>>,
   minAllocation: number | null,
   maxAllocation: number | null,
+  allocation: number,
   lookback: number,
 ): StrategyRecord {
   const performance = new StrategyPerformance(id, { lookback });
   performance.start(0);
   // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
-  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowBeforeExecution: ZERO, flowAfterLastCall: ZERO, lastValue: '0', lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, emptySince: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };
+  return { id, kind, params, minAllocation, maxAllocation, allocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowBeforeExecution: ZERO, flowAfterLastCall: ZERO, lastValue: '0', lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, emptySince: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };
 }
 
 /**
