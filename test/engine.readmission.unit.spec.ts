@@ -1,6 +1,8 @@
 // A strategy an allocator emptied is funded again once it has held nothing for a statistics window, then warms up.
 import { describe, expect, it } from 'vitest';
-import { day, ofType, runSlices, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
+import { Portfolio, SNAPSHOT_COLLECTION } from '../actors/portfolio.js';
+import { openEventStore } from '../events/openEventStore.js';
+import { day, ofType, readAllEvents, runSlices, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
 // L falls about 1% a bar and W rises about 1% a bar, each with a ±0.5% zigzag so that both have a volatility.
 const bars = Array.from({ length: 40 }, (_, i) => {
@@ -44,5 +46,43 @@ describe('an emptied sleeve is re-admitted', () => {
     expect(at(12)?.data.finalWeights['loser']).toBe(0);
     expect(Object.keys(at(17)?.data.readmitted ?? {})).toEqual(['loser']);
     expect(decided.filter((r) => r.data.readmitted !== undefined).map((r) => r.metadata.barTime)).toEqual([day(8), day(17), day(26), day(35)]);
+  });
+});
+
+describe('the empty spell survives a restart', () => {
+  it('a run stopped while the loser is empty and reopened from its snapshot writes the events of one uninterrupted run', async () => {
+    const config = testConfig({
+      capital: '100000',
+      strategies: [
+        { id: 'loser', kind: 'loser', allocation: '0.5' },
+        { id: 'winner', kind: 'winner', allocation: '0.5' },
+      ],
+      lookback: 5,
+      rebalancing: { algorithm: 'mip', params: {}, frequency: 'daily', minHistory: 3 },
+      snapshotEvery: 3,
+    });
+    const whole = await openEventStore('memory:');
+    const uninterrupted = await Portfolio.open({ store: whole, config, kinds });
+    for (const s of bars) await uninterrupted.processSlice(s);
+    uninterrupted.close();
+    const expected = (await readAllEvents(whole)).map((e) => e.metadata.hash);
+
+    const store = await openEventStore('memory:');
+    const first = await Portfolio.open({ store, config, kinds });
+    // The loser is emptied on day 3; the snapshot after slice 6 holds its empty spell, re-admission comes on day 8.
+    for (const s of bars.slice(0, 7)) await first.processSlice(s);
+    const state = first.kernel.toSnapshot();
+    expect(state.strategies.find((s) => s.id === 'loser')?.emptySince).toEqual({ sinceBar: 3, sinceTime: day(3) });
+    first.close();
+    const snapshot = await store.documents.get(SNAPSHOT_COLLECTION, 'portfolio-p1');
+    // The kernel state is stored as JSON text inside the sealed document.
+    expect(snapshot).toMatch(/\\"emptySince\\":\{\\"sinceBar\\":3,/);
+    const restored = await Portfolio.open({ store, config, kinds });
+    expect(restored.kernel.toSnapshot()).toEqual(state);
+    for (const s of bars.slice(7)) await restored.processSlice(s);
+    restored.close();
+    expect((await readAllEvents(store)).map((e) => e.metadata.hash)).toEqual(expected);
+    await store.close();
+    await whole.close();
   });
 });
