@@ -12,7 +12,7 @@ import { ledgerFromJson, ledgerToJson, type LedgerJson } from '../src/ledger/led
 import { dictionary } from '../src/collections/dictionary.js';
 import { deepFreeze } from '../src/records/deepFreeze.js';
 import { applyMarks, evolve } from '../src/portfolio/evolve.js';
-import { capitalMovedSinceCall, initialState, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
+import { capitalMovedSinceCall, initialState, type EmptySince, type PauseRecord, type PortfolioState, type StateSettings, type StrategyRecord } from '../src/portfolio/portfolioState.js';
 import type { BookEvent, StrategyBook } from '../src/portfolio/strategyBook.js';
 import { canMove } from '../src/portfolio/strategyLifecycle.js';
 import {
@@ -44,7 +44,7 @@ import type { StrategyActorEvent, StrategyActorInput, StrategyActorRef, Strategy
 import type { StrategyWatchdog } from './strategyWatchdog.js';
 
 /** Version of the recovery snapshot format; a snapshot of another version is ignored (the stream is folded instead). */
-export const KERNEL_SNAPSHOT_VERSION = 2;
+export const KERNEL_SNAPSHOT_VERSION = 3;
 
 /** The state after some revision, as JSON-safe data (decimals as strings), books included. */
 export interface KernelSnapshot {
@@ -68,6 +68,7 @@ export interface KernelSnapshot {
     readonly params: Readonly<Record<string, unknown>>;
     readonly minAllocation: number | null;
     readonly maxAllocation: number | null;
+    readonly allocation: number;
     readonly lifecycle: LifecycleState;
     readonly ledger: LedgerJson;
     readonly performance: PerformanceState;
@@ -75,6 +76,7 @@ export interface KernelSnapshot {
     /** Absent in snapshots written before the context reported capital moves. */
     readonly flowBeforeCall?: string;
     readonly flowAfterLastCall?: string;
+    readonly flowBeforeExecution: string;
     readonly lastValue: string;
     readonly navIndex: number;
     readonly navPeak: number;
@@ -86,6 +88,7 @@ export interface KernelSnapshot {
     readonly worstDrawdown?: number;
     /** Absent in snapshots written before pauses were tracked. */
     readonly pause?: PauseRecord | null;
+    readonly emptySince: EmptySince | null;
   }[];
 }
 
@@ -403,12 +406,14 @@ export class SupervisorCore {
           params: e.params,
           minAllocation: e.minAllocation,
           maxAllocation: e.maxAllocation,
+          allocation: e.allocation,
           lifecycle: book.lifecycle,
           ledger: ledgerToJson(book.ledger),
           performance: e.performance.toState(),
           flowSinceMark: decStr(e.flowSinceMark),
           flowBeforeCall: decStr(e.flowBeforeCall),
           flowAfterLastCall: decStr(e.flowAfterLastCall),
+          flowBeforeExecution: decStr(e.flowBeforeExecution),
           lastValue: decStr(dec(e.lastValue)),
           navIndex: e.navIndex,
           navPeak: e.navPeak,
@@ -418,6 +423,7 @@ export class SupervisorCore {
           cashFractionSum: e.cashFractionSum,
           cashFractionMarks: e.cashFractionMarks,
           worstDrawdown: e.worstDrawdown,
+          emptySince: e.emptySince,
         };
       }),
     };
@@ -449,10 +455,12 @@ export class SupervisorCore {
         params: st.params,
         minAllocation: st.minAllocation,
         maxAllocation: st.maxAllocation,
+        allocation: st.allocation,
         performance: StrategyPerformance.fromState(st.performance),
         flowSinceMark: dec(st.flowSinceMark),
         flowBeforeCall: dec(st.flowBeforeCall ?? '0'),
         flowAfterLastCall: dec(st.flowAfterLastCall ?? '0'),
+        flowBeforeExecution: dec(st.flowBeforeExecution),
         lastValue: decStr(lastValue),
         lastValueNumber: lastValue.toNumber(),
         navIndex: st.navIndex,
@@ -462,6 +470,7 @@ export class SupervisorCore {
         cashFractionSum: st.cashFractionSum ?? 0,
         cashFractionMarks: st.cashFractionMarks ?? 0,
         worstDrawdown: st.worstDrawdown ?? Math.min(0, st.navPeak > 0 ? st.navIndex / st.navPeak - 1 : 0),
+        emptySince: st.emptySince,
         pause: st.pause ?? (st.lifecycle === 'paused' ? { reason: 'paused (reason not in this snapshot)', sinceBar: snap.barIndex, sinceTime: snap.lastBarTime } : null),
       });
       this.spawn(st.id, st.kind, st.params, { strategyId: st.id, lifecycle: st.lifecycle, ledger: ledgerFromJson(st.ledger) });

@@ -17,6 +17,20 @@ export type RebalanceTrigger = (typeof REBALANCE_TRIGGERS)[number];
 /** The reserve: capital of the portfolio that no strategy holds. */
 export const RESERVE = 'reserve' as const;
 
+/** Reason of the transfer that funds a strategy when it is added (at the start, or by a command). */
+export const INITIAL_ALLOCATION = 'initial allocation';
+/** Reason of the transfer by which the reserve pays for a liquidating strategy's closing purchases. */
+export const LIQUIDATION_COVER = 'liquidation: the reserve covers the deficit';
+
+/**
+ * Whether a CapitalTransferred with this reason moves capital before the slice's execution (so the strategy trades with
+ * it in that bar) rather than after it (rebalance transfers, the capital a stopped or removed strategy hands back).
+ * A strategy's return for the bar counts the first kind in its base and the second out of its closing value.
+ */
+export function transferBeforeExecution(reason: string): boolean {
+  return reason === INITIAL_ALLOCATION || reason === LIQUIDATION_COVER;
+}
+
 /** Current-version data schema of each event type. */
 export const eventDataSchemas = {
   PortfolioOpened: z.strictObject({
@@ -130,6 +144,11 @@ export const eventDataSchemas = {
      * usable score): they keep what they hold. Absent when none was left out (and in logs written before it existed).
      */
     leftOut: z.record(z.string(), z.string()).optional(),
+    /**
+     * Running strategies that had held nothing for at least `lookback` bars and restart at their configured allocation
+     * (their statistics window restarts empty), with the reason. Absent when none was (and in logs written before it existed).
+     */
+    readmitted: z.record(z.string(), z.string()).optional(),
   }),
   StrategyFaulted: z.strictObject({
     strategyId: id,

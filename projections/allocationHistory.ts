@@ -33,7 +33,8 @@ export function allocationHistoryProjection(options: { readonly keep?: number } 
   const keep = options.keep ?? 1000;
   return {
     name: 'allocation-history',
-    version: 3,
+    // 4: the accounts in its state carry transfers before and after the slice's execution.
+    version: 4,
     fingerprint: `keep=${keep}`,
     init: () => ({ accounts: emptyAccounts(), entries: [], total: 0, lastGroup: null }),
     evolve(s, event, context) {

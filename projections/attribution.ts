@@ -11,7 +11,8 @@ export interface AttributionState {
 /** Attribution projection. */
 export const attributionProjection: Projection<AttributionState> = {
   name: 'attribution',
-  version: 3,
+  // 4: the accounts in its state carry transfers before and after the slice's execution.
+  version: 4,
   init: () => ({ accounts: emptyAccounts() }),
   evolve(s, event, context) {
     const { accounts } = context ? context.accountsStep(s.accounts, event) : evolveAccounts(s.accounts, event);

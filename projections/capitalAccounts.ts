@@ -1,6 +1,7 @@
 // The capital accounts every projection shares: reserve and strategy values between marks, lifetime flows, and per-mark strategy returns net of transfers.
 import { Dec, ZERO } from '../src/money/decimal.js';
-import type { LifecycleState } from '../events/catalogue.js';
+import { transferBeforeExecution, type LifecycleState } from '../events/catalogue.js';
+import { transferNeutralReturn } from '../src/performance/strategyPerformance.js';
 import { capitalLegs } from './capitalMoves.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import { CHECKPOINT_FORM, type WithCheckpointForm } from './projection.js';
@@ -15,8 +16,11 @@ export interface StrategyAccount {
   readonly removed: boolean;
   /** Whether a BarMarked has valued it yet. */
   readonly marked: boolean;
-  /** `value` as the nearest binary number: the base of the next return (a statistic, so a number is enough). */
+  /** `value` as the nearest binary number (a statistic, so a number is enough). */
   readonly valueNumber: number;
+  /** Net capital moved since the last mark before the slice's execution, and after it (see transferBeforeExecution). */
+  readonly flowBefore: Dec;
+  readonly flowAfter: Dec;
 }
 
 /** Capital of the portfolio as the log says it is. */
@@ -56,6 +60,8 @@ const newAccount = (lifecycle: LifecycleState): StrategyAccount => ({
   removed: false,
   marked: false,
   valueNumber: 0,
+  flowBefore: ZERO,
+  flowAfter: ZERO,
 });
 
 /** What one event did to the accounts; `returns` is set for a BarMarked (strategy id → simple return of that mark). */
@@ -72,10 +78,11 @@ export interface AccountsStep {
 }
 
 /**
- * Folds one event into the accounts (pure: no state outside its arguments). A strategy's return at a mark is
- * r = V_t / (V_{t−1} + net transfers since) − 1, so moving capital is never a return; at its first mark V_{t−1} +
- * transfers is the capital that funded it. No return is recorded when that base is not positive (a strategy holding
- * nothing has no return). Balances are exact Decimals; returns and P&L are numbers (statistics), computed in binary
+ * Folds one event into the accounts (pure: no state outside its arguments). A strategy's return at a mark is the
+ * engine's (transferNeutralReturn): r = (V_t − T_after) / (V_{t−1} + T_before) − 1, with the transfers since the last
+ * mark split by whether they came before the slice's execution or after it, so moving capital is never a return; at its
+ * first mark V_{t−1} + T_before is the capital that funded it. No return is recorded when that base is not positive
+ * (a strategy holding nothing has no return). Balances are exact Decimals; returns and P&L are numbers (statistics), computed in binary
  * from the exact values' nearest doubles.
  */
 export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent): AccountsStep {
@@ -99,6 +106,7 @@ export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent):
     case 'CapitalTransferred': {
       let reserve = accounts.reserve;
       const strategies = new Map(accounts.strategies);
+      const before = transferBeforeExecution(event.data.reason);
       for (const leg of capitalLegs(event.data)) {
         if (leg.isReserve) {
           reserve = reserve.plus(leg.delta);
@@ -106,7 +114,8 @@ export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent):
         }
         const a = strategies.get(leg.account) ?? newAccount('initializing');
         const value = a.value.plus(leg.delta);
-        strategies.set(leg.account, accountWith(a, { value, netFlowIn: a.netFlowIn.plus(leg.delta), valueNumber: value.toNumber() }));
+        const flows = before ? { flowBefore: a.flowBefore.plus(leg.delta) } : { flowAfter: a.flowAfter.plus(leg.delta) };
+        strategies.set(leg.account, accountWith(a, { value, netFlowIn: a.netFlowIn.plus(leg.delta), valueNumber: value.toNumber(), ...flows }));
       }
       return step({ ...accounts, reserve, strategies });
     }
@@ -134,9 +143,10 @@ export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent):
       const visit = (id: string, text: string): void => {
         const valueNumber = Number(text);
         const a = strategies.get(id) ?? newAccount('running');
-        if (a.valueNumber > 0) {
-          returns.set(id, valueNumber / a.valueNumber - 1);
-          pnl.set(id, valueNumber - a.valueNumber);
+        const bar = barReturn(a, valueNumber);
+        if (bar !== null) {
+          returns.set(id, bar.r);
+          pnl.set(id, bar.pnl);
         }
         strategies.set(id, markedAccount(a, text, valueNumber));
       };
@@ -162,6 +172,14 @@ export function evolveAccounts(accounts: CapitalAccounts, event: RecordedEvent):
   }
 }
 
+/** The account's return at a mark that values it at `valueNumber`, from the same numbers the engine's fold uses. */
+function barReturn(a: StrategyAccount, valueNumber: number): ReturnType<typeof transferNeutralReturn> {
+  // Most marks follow no transfer: the value is then the last mark's.
+  if (a.flowBefore.isZero() && a.flowAfter.isZero()) return transferNeutralReturn(a.valueNumber, valueNumber, 0, 0);
+  const lastMark = a.value.minus(a.flowBefore).minus(a.flowAfter).toNumber();
+  return transferNeutralReturn(lastMark, valueNumber, a.flowBefore.toNumber(), a.flowAfter.toNumber());
+}
+
 // Literal objects, not spreads with overrides: V8 builds these in one step (the spread form was the hot spot of a mark).
 
 /** The account with some fields changed, as a plain object. */
@@ -173,6 +191,8 @@ function accountWith(a: StrategyAccount, changes: Partial<StrategyAccount>): Str
     removed: changes.removed ?? a.removed,
     marked: changes.marked ?? a.marked,
     valueNumber: changes.valueNumber ?? a.valueNumber,
+    flowBefore: changes.flowBefore ?? a.flowBefore,
+    flowAfter: changes.flowAfter ?? a.flowAfter,
   };
 }
 
@@ -186,6 +206,8 @@ function accountWith(a: StrategyAccount, changes: Partial<StrategyAccount>): Str
 class MarkedAccount implements StrategyAccount, WithCheckpointForm {
   private parsed: Dec | undefined = undefined;
   readonly marked = true;
+  readonly flowBefore = ZERO;
+  readonly flowAfter = ZERO;
 
   constructor(
     private readonly text: string,

@@ -83,7 +83,8 @@ const correlationFold: InPlaceFold<CorrelationState, CorrelationWork> = {
 /** Correlation projection (returns aligned by bar time: one BarMarked is one period; folded in place by the runner). */
 export const correlationProjection: Projection<CorrelationState, CorrelationWork> = {
   name: 'correlation',
-  version: 3,
+  // 4: strategy returns split transfers before and after the slice's execution (the accounts carry both).
+  version: 4,
   init: () => ({ accounts: emptyAccounts(), pairs: new Map(), ids: [] }),
   evolve: evolveByCopy(correlationFold),
   inPlace: correlationFold,

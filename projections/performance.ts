@@ -53,7 +53,8 @@ export function performanceProjection(options: MetricOptions = {}): Projection<P
   return {
     name: 'performance',
     // 4: profit factor on money P&L (grossProfit, grossLoss) instead of returns.
-    version: 4,
+    // 5: strategy returns split transfers before and after the slice's execution.
+    version: 5,
     fingerprint: JSON.stringify(resolved),
     init: () => ({ accounts: emptyAccounts(), strategies: new Map(), portfolio: emptyReturnStats(), lastReturnTime: null }),
     evolve: evolveByCopy(inPlace),

@@ -12,11 +12,14 @@ const holder = scripted('holder', (ctx) => {
   if (ctx.expectedQuantity('A').isZero()) ctx.orderTargetPercent('A', '0.9');
 });
 
-async function breaches(risk: PortfolioConfigInput['risk']): Promise<readonly string[]> {
+// The same fall that stops one bar after the limit breaks: 75 → 74 is the bar the liquidation sells on.
+const levelling = ['100', '90', '75', '74', '74'].map((c, i) => slice(day(i), { A: c }));
+
+async function breaches(risk: PortfolioConfigInput['risk'], bars = falling): Promise<readonly string[]> {
   const store = await openEventStore('memory:');
   const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk }), kinds: { holder: () => holder } });
-  for (const s of falling) await portfolio.processSlice(s);
-  const summary = summarise(portfolio, { slices: falling.length, firstBarTime: day(0) }, 'h', await runStatistics(store, 'p1', undefined));
+  for (const s of bars) await portfolio.processSlice(s);
+  const summary = summarise(portfolio, { slices: bars.length, firstBarTime: day(0) }, 'h', await runStatistics(store, 'p1', undefined));
   portfolio.close();
   await store.close();
   return summary.riskBreaches;
@@ -30,6 +33,13 @@ describe('riskBreaches in the run summary', () => {
   });
 
   it('is empty when liquidation held the loss near the limit', async () => {
-    expect(await breaches({ maxDrawdown: 0.2, drawdownAction: 'liquidate' })).toEqual([]);
+    expect(await breaches({ maxDrawdown: 0.2, drawdownAction: 'liquidate' }, levelling)).toEqual([]);
+  });
+
+  it('counts the loss of the bar the liquidation sells on: 90% of the value in A from 100 to 60 is −36%', async () => {
+    // Liquidating at the mark of 75 (−22.50%), it sells at the next close, 60: 0.1 + 0.9 × 0.6 = 0.64 of its peak.
+    expect(await breaches({ maxDrawdown: 0.2, drawdownAction: 'liquidate' })).toEqual([
+      's: drawdown reached -36.00%, beyond the limit of 20.00% (its liquidation came too late)',
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError, InvalidNumberError } from '../src/errors.js';
-import { StrategyPerformance } from '../src/performance/index.js';
+import { StrategyPerformance, transferNeutralReturn } from '../src/performance/index.js';
 
 const t = (i: number): string => new Date(Date.UTC(2024, 0, 1) + i * 86_400_000).toISOString();
 
@@ -47,6 +47,43 @@ describe('StrategyPerformance: hand-computed statistics', () => {
     expect(p.currentDrawdown).toBe(0);
     expect(p.maxDrawdown).toBe(0);
     expect(p.peak).toBeCloseTo(80, 12);
+  });
+
+  it('counts a transfer before execution in the base and one after execution out of the closing value', () => {
+    const p = new StrategyPerformance('a', { annualization: 1 });
+    p.start(0);
+    // Funded with 100,000 before the bar's execution; it paid 1,000 in costs: −1%.
+    p.update(t(0), 99_000, 100_000, 0);
+    // 99,000 earned 9,900 (+10%); a rebalance then moved 50,000 in after execution: 158,900 at the mark.
+    p.update(t(1), 158_900, 0, 50_000);
+    // 187,333.50 lost 2,365.43 in the bar (−1.26%), then a rebalance moved 184,968.07 out after execution: empty.
+    p.update(t(2), 187_333.5, 0, 0);
+    p.update(t(3), 0, 0, -184_968.07);
+    expect(Array.from(p.returns)).toEqual([expect.closeTo(-0.01, 14), expect.closeTo(0.1, 14), expect.closeTo(187_333.5 / 158_900 - 1, 14), expect.closeTo(-0.012626839299965, 13)]);
+    expect(p.profitFactor).toBeCloseTo((9_900 + 28_433.5) / (1_000 + 2_365.43), 9);
+    // Holding nothing, it has no return; funded again after execution, its first return counts from there.
+    p.update(t(4), 0);
+    p.update(t(5), 60_000, 0, 60_000);
+    expect(p.count).toBe(4);
+    p.update(t(6), 61_200);
+    expect(p.returns[4]).toBeCloseTo(0.02, 14);
+  });
+
+  it('gives the same return as transferNeutralReturn', () => {
+    expect(transferNeutralReturn(187_333.5, 0, 0, -184_968.07)?.r).toBeCloseTo(-2_365.43 / 187_333.5, 14);
+    expect(transferNeutralReturn(187_333.5, 0, 0, -184_968.07)?.pnl).toBeCloseTo(-2_365.43, 8);
+    expect(transferNeutralReturn(0, 99_000, 100_000, 0)).toEqual({ r: expect.closeTo(-0.01, 15), pnl: -1_000 });
+    expect(transferNeutralReturn(0, 50_000, 0, 50_000)).toBeNull();
+  });
+
+  it('restartWindow empties the window and measures the next return from the last value', () => {
+    const p = StrategyPerformance.fromValues('a', [100, 110, 99]);
+    p.restartWindow();
+    expect(p.count).toBe(0);
+    expect(p.values.length).toBe(0);
+    expect(p.maxDrawdown).toBeCloseTo(-0.1, 12);
+    p.update('000000000003', 108.9);
+    expect(Array.from(p.returns)).toEqual([expect.closeTo(0.1, 12)]);
   });
 
   it('skips the return when V_prev + netTransfer ≤ 0', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePortfolioConfig, type PortfolioConfig, type PortfolioConfigInput } from '../src/config/portfolioConfig.js';
 import { RESERVE, domainEvent, type DomainEvent } from '../events/catalogue.js';
 import { GENESIS_HASH, sealEvents, type SealedEvent } from '../events/envelope.js';
-import { applyMarks, evolve } from '../src/portfolio/evolve.js';
+import { applyMarks, evolve, mustGet } from '../src/portfolio/evolve.js';
 import { initialState, type PortfolioState } from '../src/portfolio/portfolioState.js';
 import { evolveBook, initialBook, type BookEvent, type StrategyBook } from '../src/portfolio/strategyBook.js';
 import {
@@ -20,7 +20,9 @@ import {
   decideOrders,
   decideRebalance,
   decideTransfers,
+  type Rebalancing,
 } from '../src/portfolio/sliceDecisions.js';
+import { createRebalancing } from '../actors/wiring.js';
 import { dec } from '../src/money/decimal.js';
 import { LIFECYCLE_MOVES } from '../src/portfolio/strategyLifecycle.js';
 import { LIFECYCLE_STATES } from '../events/catalogue.js';
@@ -235,5 +237,70 @@ describe('limits and marks', () => {
     expect(decideDrawdownLimit(d, 'a')).toEqual([
       domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'paused', reason: 'risk: drawdown -40.12% beyond the limit of 30.00%' }),
     ]);
+  });
+});
+
+describe('re-admission of a strategy that has held nothing', () => {
+  // a and b get 500 each; a rebalance empties b at day 1; with lookback 3, b has held nothing for 3 slices after day 3.
+  const config: Partial<PortfolioConfigInput> = {
+    strategies: [
+      { id: 'a', kind: 'buy-and-hold', allocation: '0.5' },
+      { id: 'b', kind: 'buy-and-hold', allocation: '0.5' },
+    ],
+    lookback: 3,
+    rebalancing: { algorithm: 'risk-parity', params: { method: 'inverse-volatility' }, frequency: 'daily', minHistory: 2 },
+  };
+  const both = (time: string, a: string, b: string, reserve: string): readonly [DomainEvent, string] => [
+    domainEvent('BarMarked', { marks: {}, strategyValues: { a, b }, strategyCash: { a, b }, reserve, portfolioValue: dec(reserve).plus(a).plus(b).toString() }),
+    time,
+  ];
+  const emptied: Given = [
+    [domainEvent('PortfolioOpened', { portfolioId: 'p', name: 'spec', baseCurrency: 'USD', totalCapital: '1000', configHash: 'h', codeVersion: 'v', config: {} }), null],
+    ...(['a', 'b'] as const).flatMap((id): Given => [
+      [domainEvent('StrategyAdded', { strategyId: id, kind: 'k', parameters: {}, allocationPct: '0.5', capital: '500', minAllocation: null, maxAllocation: null, metadata: {} }), null],
+      [domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: '500', reason: 'initial allocation', rebalanceId: null }), null],
+      [domainEvent('StrategyLifecycleChanged', { strategyId: id, from: 'initializing', to: 'running', reason: 'started' }), day(0)],
+    ]),
+    both(day(0), '500', '500', '0'),
+    [domainEvent('CapitalTransferred', { from: 'b', to: RESERVE, amount: '500', reason: 'rebalance: decrease', rebalanceId: 'r1' }), day(1)],
+    both(day(1), '500', '0', '500'),
+    both(day(2), '500', '0', '500'),
+  ];
+  const rebalancing = (d: Decider): Rebalancing => createRebalancing(d.config);
+
+  it('given b empty for 2 slices of a 3-slice window, then it is not re-admitted: the algorithm weighs it on its returns', () => {
+    const d = given([...emptied], config);
+    const { events } = decideRebalance(d, rebalancing(d), null, day(3));
+    const decided = events[0] as Extract<DomainEvent, { type: 'RebalanceDecided' }>;
+    expect(decided.data.readmitted).toBeUndefined();
+    expect(Object.keys(decided.data.rawWeights).sort()).toEqual(['a', 'b']);
+  });
+
+  it('given b empty for 3 slices, when the schedule rebalances, then b restarts at its configured 50% and a shares the rest', () => {
+    const d = given([...emptied, both(day(3), '500', '0', '500')], config);
+    expect(mustGet(d.state, 'b').emptySince).toEqual({ sinceBar: 1, sinceTime: day(1) });
+    const { events, plan } = decideRebalance(d, rebalancing(d), null, day(4));
+    const decided = events[0] as Extract<DomainEvent, { type: 'RebalanceDecided' }>;
+    // a alone is weighed (1), scaled to the 1 − 0.5 that b's re-admission leaves: 0.5 of 1000 = 500 each.
+    expect(decided.data.finalWeights).toEqual({ a: 0.5, b: 0.5 });
+    expect(decided.data.readmitted).toEqual({ b: `held nothing since ${day(1)} (3 bars): restarts at its configured 50.00%` });
+    expect(decided.data.leftOut).toBeUndefined();
+    expect(plan?.increases).toEqual({ b: dec('500') });
+    // Folding the decision empties b's statistics window: it warms up (minHistory 2) before the algorithm weighs it again.
+    const readmitted = given([...emptied, both(day(3), '500', '0', '500'), [decided, day(4)]], config);
+    expect(mustGet(readmitted.state, 'b').performance.count).toBe(0);
+    expect(mustGet(readmitted.state, 'a').performance.count).toBe(3);
+  });
+
+  it('given b paused while empty, then it is left out, not re-admitted', () => {
+    const d = given([...emptied, both(day(3), '500', '0', '500'), [domainEvent('StrategyLifecycleChanged', { strategyId: 'b', from: 'running', to: 'paused', reason: 'by hand' }), day(4)]], config);
+    const decided = decideRebalance(d, rebalancing(d), null, day(4)).events[0] as Extract<DomainEvent, { type: 'RebalanceDecided' }>;
+    expect(decided.data.readmitted).toBeUndefined();
+    expect(Object.keys(decided.data.leftOut ?? {})).toEqual(['b']);
+  });
+
+  it('a mark that values b above zero ends its empty spell', () => {
+    const d = given([...emptied, both(day(3), '500', '1', '499')], config);
+    expect(mustGet(d.state, 'b').emptySince).toBeNull();
   });
 });

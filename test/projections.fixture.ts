@@ -34,7 +34,8 @@ const running = (strategyId: string): DomainEvent =>
  * - T2: a sells 10 X @ 55 (commission 1) → cash 648, flat. Marks X 55, Y 18: a 648, b 310, PV 1058.
  * - T3: rebalance r1 to targets a 600, b 350 from recorded values a 648, b 310 moves 48 a → reserve and 40 reserve → b:
  *   a 600, b cash 440, reserve 108. Mark Y 19: b 345, PV 1053.
- * Returns: a 609/600−1 = 0.015, 648/609−1, 600/(648−48)−1 = 0; b 0, 310/300−1 = 1/30, 345/(310+40)−1 = −1/70.
+ * Returns (the rebalance's transfers come after the slice's execution, so they leave the closing value): a 609/600−1 =
+ * 0.015, 648/609−1, (600+48)/648−1 = 0; b 0, 310/300−1 = 1/30, (345−40)/310−1 = −1/62 (the 40 moved in earned nothing).
  */
 export function fixtureBatches(): PendingEvent[][] {
   const none = (events: DomainEvent[]): PendingEvent[] => events.map((event) => ({ event, barTime: null }));

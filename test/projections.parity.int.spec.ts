@@ -40,7 +40,7 @@ function engineEvents(rec: EngineRecord): SealedEvent[] {
 }
 
 interface Independent {
-  /** Per strategy: r = V / (V_prev + net transfers since) − 1, one per mark with a positive base. */
+  /** Per strategy: r = (V − T_after) / (V_prev + T_before) − 1, one per mark with a positive base (T_before: funding and liquidation cover, made before execution). */
   readonly returns: Map<string, number[]>;
   readonly portfolioReturns: number[];
   /** Per strategy: net capital transferred in over its life. */
@@ -52,6 +52,7 @@ interface Independent {
 /** Returns and flows recomputed from the engine's own events up to and including slice `upTo`. */
 function independent(rec: EngineRecord, upTo = rec.reports.length - 1): Independent {
   const base = new Map<string, Dec>();
+  const after = new Map<string, Dec>();
   const netIn = new Map<string, Dec>();
   const lastValue = new Map<string, Dec>();
   const returns = new Map<string, number[]>();
@@ -64,9 +65,11 @@ function independent(rec: EngineRecord, upTo = rec.reports.length - 1): Independ
     if (e.type === 'StrategyRemoved') lastValue.set(e.data.strategyId, ZERO);
     if (e.type === 'CapitalTransferred') {
       const amount = dec(e.data.amount);
+      const beforeExecution = e.data.reason === 'initial allocation' || e.data.reason === 'liquidation: the reserve covers the deficit';
       for (const [id, delta] of [[e.data.from, amount.negated()], [e.data.to, amount]] as const) {
         if (id === RESERVE) continue;
-        base.set(id, (base.get(id) ?? ZERO).plus(delta));
+        if (beforeExecution) base.set(id, (base.get(id) ?? ZERO).plus(delta));
+        else after.set(id, (after.get(id) ?? ZERO).plus(delta));
         netIn.set(id, (netIn.get(id) ?? ZERO).plus(delta));
         lastValue.set(id, (lastValue.get(id) ?? ZERO).plus(delta));
       }
@@ -75,8 +78,9 @@ function independent(rec: EngineRecord, upTo = rec.reports.length - 1): Independ
       for (const [id, v] of Object.entries(e.data.strategyValues)) {
         const value = dec(v);
         const b = base.get(id) ?? ZERO;
-        if (b.greaterThan(0)) returns.set(id, [...(returns.get(id) ?? []), value.div(b).minus(1).toNumber()]);
+        if (b.greaterThan(0)) returns.set(id, [...(returns.get(id) ?? []), value.minus(after.get(id) ?? ZERO).div(b).minus(1).toNumber()]);
         base.set(id, value);
+        after.set(id, ZERO);
         lastValue.set(id, value);
       }
       const next = dec(e.data.portfolioValue);

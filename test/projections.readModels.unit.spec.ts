@@ -24,7 +24,7 @@ async function foldFixture(store: EventStore = createMemoryEventStore()) {
 }
 
 const returnsA = [0.015, 648 / 609 - 1, 0];
-const returnsB = [0, 1 / 30, -1 / 70];
+const returnsB = [0, 1 / 30, -1 / 62];
 
 describe('read models of the hand-made log', () => {
   it('portfolio summary: value with the reserve, cash, return on capital, active strategies', async () => {
@@ -54,10 +54,10 @@ describe('read models of the hand-made log', () => {
     expect(a?.sharpeRatio).toBeCloseTo(sharpeRatio(returnsA), 10);
     expect(b?.totalReturn).toBeCloseTo(totalReturn(returnsB), 12);
     expect(b?.maxDrawdown).toBeCloseTo(maxDrawdown(returnsB), 12);
-    expect(b?.maxDrawdown).toBeCloseTo(-1 / 70, 12);
-    // b's returns 0, +1/30, −1/70: the flat period is neither a win nor a loss.
+    expect(b?.maxDrawdown).toBeCloseTo(-1 / 62, 12);
+    // b's returns 0, +1/30, −1/62: the flat period is neither a win nor a loss.
     expect(b?.winRate).toBe(0.5);
-    // b's P&L in money: 300 − 300 = 0, 310 − 300 = +10, 345 − (310 + 40) = −5; a's: +9, +39, 600 − (648 − 48) = 0.
+    // b's P&L in money: 300 − 300 = 0, 310 − 300 = +10, (345 − 40) − 310 = −5; a's: +9, +39, (600 + 48) − 648 = 0.
     expect(b?.profitFactor).toBe(2);
     expect(a?.profitFactor).toBe(Number.POSITIVE_INFINITY);
   });

@@ -250,7 +250,8 @@ export function reportSeriesProjection(options: { readonly benchmark?: string } 
   const inPlace = fold(benchmark);
   return {
     name: 'report-series',
-    version: 1,
+    // 2: strategy returns split transfers before and after the slice's execution (the accounts carry both).
+    version: 2,
     fingerprint: `benchmark=${benchmark ?? ''}`,
     init: () => ({
       accounts: emptyAccounts(),

@@ -1,3 +1,3 @@
 // Public API of src/performance (re-exported from the package root).
-export { StrategyPerformance } from './strategyPerformance.js';
-export type { PerformanceOptions, PerformanceSnapshot } from './strategyPerformance.js';
+export { StrategyPerformance, transferNeutralReturn } from './strategyPerformance.js';
+export type { BarReturn, PerformanceOptions, PerformanceSnapshot } from './strategyPerformance.js';

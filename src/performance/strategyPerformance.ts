@@ -91,6 +91,26 @@ class StringRing {
   }
 }
 
+/** A bar's transfer-neutral return and its profit or loss in money. */
+export interface BarReturn {
+  readonly r: number;
+  readonly pnl: number;
+}
+
+/**
+ * The return of one bar net of capital transfers: `r = (V − T_after) / (V_prev + T_before) − 1`, where `T_before` is
+ * the capital moved in (+) or out (−) before the bar's execution (the strategy traded with it) and `T_after` what moved
+ * after it (it earned nothing in the bar). The P&L is `V − T_after − (V_prev + T_before)`. Null when the base
+ * `V_prev + T_before` is not positive: a return on no capital is undefined. The engine's fold and every projection
+ * compute a strategy's returns here, so that they agree.
+ */
+export function transferNeutralReturn(previousValue: number, value: number, transferBefore: number, transferAfter: number): BarReturn | null {
+  const base = previousValue + transferBefore;
+  if (!(base > 0)) return null;
+  const end = value - transferAfter;
+  return { r: end / base - 1, pnl: end - base };
+}
+
 function positiveInteger(value: number, field: string): number {
   if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${field} must be a positive integer, got ${String(value)}`, field);
   return value;
@@ -98,7 +118,7 @@ function positiveInteger(value: number, field: string): number {
 
 /**
  * Rolling statistics of one strategy. Conventions: simple returns that exclude capital
- * transfers (`r = V / (V_prev + netTransfer) − 1`), sample standard deviation (ddof 1),
+ * transfers (`r = (V − T_after) / (V_prev + T_before) − 1`, see {@link transferNeutralReturn}), sample standard deviation (ddof 1),
  * annualisation by √annualization, risk-free rate per period. Window statistics (mean,
  * volatility, Sharpe, Sortino, win rate, profit factor, winning/losing periods) use the
  * last `lookback` returns; drawdown and peak use the whole history. Every update is O(1):
@@ -111,10 +131,10 @@ export class StrategyPerformance {
   readonly annualization: number;
   readonly riskFree: number;
 
-  private readonly valueRing: NumberRing;
-  private readonly returnRing: NumberRing;
-  private readonly pnlRing: NumberRing;
-  private readonly timeRing: StringRing;
+  private valueRing: NumberRing;
+  private returnRing: NumberRing;
+  private pnlRing: NumberRing;
+  private timeRing: StringRing;
   private mean = 0;
   private m2 = 0;
   private downsideSq = 0;
@@ -209,15 +229,15 @@ export class StrategyPerformance {
   }
 
   /**
-   * Records the strategy's value after the slice at `time`; `netTransfer` is the capital moved in (+) or out (−)
-   * since the previous update. The return is skipped (nothing added to the window) when `V_prev + netTransfer ≤ 0`,
-   * because a return on no capital is undefined.
-   * @throws InvalidNumberError when value or netTransfer is not finite; DataError when time does not increase.
+   * Records the strategy's value after the slice at `time`. `transferBefore` is the capital moved in (+) or out (−) since
+   * the previous update and before this bar's execution, `transferAfter` what moved after it (see
+   * {@link transferNeutralReturn}). The return is skipped (nothing added to the window) when `V_prev + transferBefore ≤ 0`.
+   * @throws InvalidNumberError when a value or transfer is not finite; DataError when time does not increase.
    */
-  update(time: string, value: number, netTransfer = 0): void {
+  update(time: string, value: number, transferBefore = 0, transferAfter = 0): void {
     if (!Number.isFinite(value)) throw new InvalidNumberError(`${this.strategyId}: value at ${time} is ${String(value)}, not a finite number`);
-    if (!Number.isFinite(netTransfer)) {
-      throw new InvalidNumberError(`${this.strategyId}: netTransfer at ${time} is ${String(netTransfer)}, not a finite number`);
+    for (const transfer of [transferBefore, transferAfter]) {
+      if (!Number.isFinite(transfer)) throw new InvalidNumberError(`${this.strategyId}: a transfer at ${time} is ${String(transfer)}, not a finite number`);
     }
     if (this.lastTimeSeen !== undefined && !(time > this.lastTimeSeen)) {
       throw new DataError(`${this.strategyId}: update at ${time} is not after the previous update at ${this.lastTimeSeen}`);
@@ -228,10 +248,29 @@ export class StrategyPerformance {
     this.last = value;
     this.valueRing.push(value);
     if (prev === undefined) return;
-    const base = prev + netTransfer;
-    if (base <= 0) return;
-    const r = value / base - 1;
-    this.addReturn(time, r, value - base);
+    const bar = transferNeutralReturn(prev, value, transferBefore, transferAfter);
+    if (bar !== null) this.addReturn(time, bar.r, bar.pnl);
+  }
+
+  /**
+   * Empties the statistics window (returns, values, their times and every window tally) and keeps the last value and
+   * time: the next update's return is measured from it. Whole-history drawdown figures are kept.
+   */
+  restartWindow(): void {
+    this.valueRing = new NumberRing(this.lookback);
+    this.returnRing = new NumberRing(this.lookback);
+    this.pnlRing = new NumberRing(this.lookback);
+    this.timeRing = new StringRing(this.lookback);
+    this.mean = 0;
+    this.m2 = 0;
+    this.downsideSq = 0;
+    this.downsideCount = 0;
+    this.wins = 0;
+    this.losses = 0;
+    this.profit = 0;
+    this.loss = 0;
+    this.sameRun = 0;
+    this.sinceRecompute = 0;
   }
 
   private addReturn(time: string, r: number, pnl: number): void {
@@ -431,7 +470,7 @@ export class StrategyPerformance {
   }
 
   /**
-   * Gross profit ÷ gross loss of the window's per-period P&L in money (`V − (V_prev + netTransfer)`), not of returns;
+   * Gross profit ÷ gross loss of the window's per-period P&L in money (`V − T_after − (V_prev + T_before)`), not of returns;
    * Infinity with profit and no loss, NaN with neither.
    */
   get profitFactor(): number {

@@ -1,11 +1,11 @@
 // The portfolio's fold: one evolve for the live path and for recovery (a strategy's book has its own, evolveBook).
-import { RESERVE } from '../../events/catalogue.js';
+import { INITIAL_ALLOCATION, RESERVE, transferBeforeExecution } from '../../events/catalogue.js';
 import type { SealedEvent } from '../../events/envelope.js';
 import { dictionary } from '../collections/dictionary.js';
 import { AllocationError } from '../errors.js';
 import { ZERO, dec, type Dec, type DecString } from '../money/decimal.js';
 import { isPlainDecimal } from '../money/exact.js';
-import { DRAWDOWN_RESUME, newStrategyRecord, returnBase, type PortfolioState, type StrategyRecord } from './portfolioState.js';
+import { DRAWDOWN_RESUME, newStrategyRecord, returnSinceMark, type PortfolioState, type StrategyRecord } from './portfolioState.js';
 
 const REMOVAL_REASON = /^removal requested \(liquidate=(true|false)\)$/;
 
@@ -23,17 +23,18 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       break;
     case 'StrategyAdded': {
       const d = event.data;
-      state.strategies.set(d.strategyId, newStrategyRecord(d.strategyId, d.kind, d.parameters, d.minAllocation, d.maxAllocation, state.settings.lookback));
+      state.strategies.set(d.strategyId, newStrategyRecord(d.strategyId, d.kind, d.parameters, d.minAllocation, d.maxAllocation, Number(d.allocationPct), state.settings.lookback));
       state.activeIds = [...state.activeIds, d.strategyId].sort();
       state.targetWeights = Object.assign(dictionary<number>(), state.targetWeights, { [d.strategyId]: Number(d.allocationPct) });
       break;
     }
     case 'CapitalTransferred': {
       const amount = dec(event.data.amount);
-      moveCapital(state, event.data.from, amount.neg());
-      moveCapital(state, event.data.to, amount);
+      const before = transferBeforeExecution(event.data.reason);
+      moveCapital(state, event.data.from, amount.neg(), before);
+      moveCapital(state, event.data.to, amount, before);
       // An initial allocation is recorded before the strategy's first call in its slice; every other transfer after.
-      if (event.data.reason === 'initial allocation' && event.data.to !== RESERVE) {
+      if (event.data.reason === INITIAL_ALLOCATION && event.data.to !== RESERVE) {
         const record = mustGet(state, event.data.to);
         record.flowBeforeCall = record.flowBeforeCall.plus(amount);
       }
@@ -73,7 +74,7 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       applyMarks(state, time, event.data.marks);
       for (const id of Object.keys(event.data.strategyValues)) {
         const record = mustGet(state, id);
-        recordValue(record, time, event.data.strategyValues[id] as string);
+        recordValue(record, time, event.data.strategyValues[id] as string, state.barIndex);
         const cash = event.data.strategyCash[id];
         if (cash !== undefined && record.lastValueNumber > 0) {
           record.cashFractionSum += Number(cash) / record.lastValueNumber;
@@ -90,6 +91,8 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       state.targetWeights = Object.assign(dictionary<number>(), state.targetWeights, event.data.finalWeights);
       // A strategy left out keeps its weight: that weight becomes its target, so it does not trigger drift.
       for (const id of Object.keys(event.data.leftOut ?? {})) state.targetWeights[id] = event.data.weightsBefore[id] ?? 0;
+      // A re-admitted strategy's returns describe capital it no longer has: its window starts again, and it warms up.
+      for (const id of Object.keys(event.data.readmitted ?? {})) mustGet(state, id).performance.restartWindow();
       state.rebalanceCount += 1;
       if (event.metadata.barTime) state.lastRebalanceTime = event.metadata.barTime;
       break;
@@ -121,33 +124,38 @@ export function applyMarks(state: PortfolioState, time: string, closes: Readonly
   state.history.pushCloses(time, closes);
 }
 
-function moveCapital(state: PortfolioState, party: string, amount: Dec): void {
+function moveCapital(state: PortfolioState, party: string, amount: Dec, beforeExecution: boolean): void {
   if (party === RESERVE) {
     state.reserve = state.reserve.plus(amount);
     return;
   }
   const record = mustGet(state, party);
   record.flowSinceMark = record.flowSinceMark.plus(amount);
+  if (beforeExecution) record.flowBeforeExecution = record.flowBeforeExecution.plus(amount);
 }
 
-function recordValue(record: StrategyRecord, time: string, value: DecString): void {
+function recordValue(record: StrategyRecord, time: string, value: DecString, barIndex: number): void {
   // The recorded text is read as a number directly (the same double as its Decimal's toNumber()), not through a Decimal:
   // a 100-strategy BarMarked folds its values in 7 µs instead of 52 µs. Only another form goes through dec, which names a bad one.
   const valueNumber = isPlainDecimal(value) ? Number(value) : dec(value).toNumber();
-  const base = returnBase(record);
-  // A strategy at exactly zero has been emptied by a transfer (a rebalance gave all its capital away): that is not a
-  // loss, and an index at zero could never recover, so its drawdown index holds until it is funded again.
-  if (base > 0 && valueNumber !== 0) {
-    record.navIndex *= valueNumber / base;
+  const bar = returnSinceMark(record, valueNumber);
+  // A total loss would leave an index at zero that could never recover: the drawdown index holds until it has capital again.
+  if (bar !== null && bar.r > -1) {
+    record.navIndex *= 1 + bar.r;
     record.navPeak = Math.max(record.navPeak, record.navIndex);
     if (record.navPeak > 0) record.worstDrawdown = Math.min(record.worstDrawdown, record.navIndex / record.navPeak - 1);
   }
-  record.performance.update(time, valueNumber, record.flowSinceMark.isZero() ? 0 : record.flowSinceMark.toNumber());
+  const flowBefore = record.flowBeforeExecution;
+  if (record.flowSinceMark.isZero()) record.performance.update(time, valueNumber);
+  else record.performance.update(time, valueNumber, flowBefore.toNumber(), record.flowSinceMark.minus(flowBefore).toNumber());
   record.lastValue = value;
   record.lastValueNumber = valueNumber;
+  if (valueNumber !== 0) record.emptySince = null;
+  else record.emptySince ??= { sinceBar: barIndex, sinceTime: time };
   // Most slices move no capital: nothing to subtract.
   record.flowAfterLastCall = record.flowSinceMark.isZero() && record.flowBeforeCall.isZero() ? ZERO : record.flowSinceMark.minus(record.flowBeforeCall);
   record.flowBeforeCall = ZERO;
+  record.flowBeforeExecution = ZERO;
   record.flowSinceMark = ZERO;
 }
 

@@ -1,7 +1,7 @@
 // The portfolio's state as plain data (beside each strategy's own book): what the decide steps read and evolve folds.
-import { ZERO, dec, type Dec, type DecString } from '../money/decimal.js';
+import { ZERO, type Dec, type DecString } from '../money/decimal.js';
 import { RollingPriceHistory } from '../strategy/priceHistory.js';
-import { StrategyPerformance } from '../performance/strategyPerformance.js';
+import { StrategyPerformance, transferNeutralReturn, type BarReturn } from '../performance/strategyPerformance.js';
 import type { Weights } from '../allocation/types.js';
 import { dictionary } from '../collections/dictionary.js';
 import { GENESIS_HASH } from '../../events/envelope.js';
@@ -13,11 +13,15 @@ export interface StrategyRecord {
   readonly params: Readonly<Record<string, unknown>>;
   readonly minAllocation: number | null;
   readonly maxAllocation: number | null;
+  /** The allocation it was added with (StrategyAdded's allocationPct): the weight it restarts at when re-admitted. */
+  readonly allocation: number;
   readonly performance: StrategyPerformance;
   /** Net capital moved in (+) or out (−) since the last BarMarked. */
   flowSinceMark: Dec;
   /** Of `flowSinceMark`, what moved before the strategy's call in the slice (its initial allocation). */
   flowBeforeCall: Dec;
+  /** Of `flowSinceMark`, what moved before the slice's execution (the base of its return; see transferBeforeExecution). */
+  flowBeforeExecution: Dec;
   /** Net capital moved in the previous slice after the strategy's call (set at each BarMarked). */
   flowAfterLastCall: Dec;
   /** Value at the last BarMarked as recorded there (zero before its first: it starts from nothing); parsed only when a flow is added to it. */
@@ -37,6 +41,14 @@ export interface StrategyRecord {
   worstDrawdown: number;
   /** Why and since when the strategy is paused (from the lifecycle change that paused it); null when not paused. */
   pause: PauseRecord | null;
+  /** The first of the marks, up to the last, that valued it at exactly zero (it holds nothing); null when it holds something. */
+  emptySince: EmptySince | null;
+}
+
+/** Since when a strategy has held nothing: the slice index and bar time of the first mark that valued it at zero. */
+export interface EmptySince {
+  readonly sinceBar: number;
+  readonly sinceTime: string;
 }
 
 /** A pause as the log records it: the lifecycle change's reason, the slice index and bar time it happened at. */
@@ -132,12 +144,13 @@ export function newStrategyRecord(
   params: Readonly<Record<string, unknown>>,
   minAllocation: number | null,
   maxAllocation: number | null,
+  allocation: number,
   lookback: number,
 ): StrategyRecord {
   const performance = new StrategyPerformance(id, { lookback });
   performance.start(0);
   // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
-  return { id, kind, params, minAllocation, maxAllocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowAfterLastCall: ZERO, lastValue: '0', lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };
+  return { id, kind, params, minAllocation, maxAllocation, allocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowBeforeExecution: ZERO, flowAfterLastCall: ZERO, lastValue: '0', lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, emptySince: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };
 }
 
 /**
@@ -149,8 +162,10 @@ export function capitalMovedSinceCall(record: StrategyRecord): Dec {
   return record.flowAfterLastCall.plus(record.flowSinceMark);
 }
 
-/** The base of a strategy's next return (value at the last mark plus transfers since) as a number. */
-export function returnBase(record: StrategyRecord): number {
-  // Most slices move no capital: the number kept beside the last value saves a Decimal conversion per strategy.
-  return record.flowSinceMark.isZero() ? record.lastValueNumber : dec(record.lastValue).plus(record.flowSinceMark).toNumber();
+/** The strategy's return since its last mark if it were valued at `valueNumber` now (see transferNeutralReturn), or null. */
+export function returnSinceMark(record: StrategyRecord, valueNumber: number): BarReturn | null {
+  // Most slices move no capital: nothing to split.
+  if (record.flowSinceMark.isZero()) return transferNeutralReturn(record.lastValueNumber, valueNumber, 0, 0);
+  const before = record.flowBeforeExecution;
+  return transferNeutralReturn(record.lastValueNumber, valueNumber, before.toNumber(), record.flowSinceMark.minus(before).toNumber());
 }

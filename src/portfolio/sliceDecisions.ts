@@ -13,14 +13,14 @@ import type { AllocationAlgorithm, AllocationDecision, Weights } from '../alloca
 import type { StrategyPerformance } from '../performance/strategyPerformance.js';
 import { AllocationRebalancer } from '../rebalance/allocationRebalancer.js';
 import { dictionary, dictionaryOf } from '../collections/dictionary.js';
-import { RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
+import { INITIAL_ALLOCATION, LIQUIDATION_COVER, RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
 import { applyOrderLimits, applyOrderLimitsExact, type RequestedOrder } from './orderLimits.js';
 import { planRebalance } from './rebalancePlan.js';
 import { executeSliceOrders, estimateCashCost, slippageBpsOf, type ExecutableOrder } from './sliceExecution.js';
 import { canMove } from './strategyLifecycle.js';
 import type { StrategyBook } from './strategyBook.js';
 import { mustGet } from './evolve.js';
-import { DRAWDOWN_PAUSE, DRAWDOWN_RESUME, returnBase, type PendingOrder, type PortfolioState } from './portfolioState.js';
+import { DRAWDOWN_PAUSE, DRAWDOWN_RESUME, returnSinceMark, type EmptySince, type StrategyRecord, type PendingOrder, type PortfolioState } from './portfolioState.js';
 
 const CENT = new Dec('0.01');
 
@@ -207,7 +207,7 @@ export function decideAdd(d: Decider, s: StrategyToAdd): DomainEvent[] {
     }),
   ];
   if (capital.isPositive() && !capital.isZero()) {
-    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: s.id, amount: decStr(capital), reason: 'initial allocation', rebalanceId: null }));
+    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: s.id, amount: decStr(capital), reason: INITIAL_ALLOCATION, rebalanceId: null }));
   }
   return events;
 }
@@ -320,6 +320,8 @@ export function decideRebalance(
   let parameters: Record<string, unknown>;
   // Strategies the algorithm does not weigh, and why: they keep what they hold, the others share the rest.
   const leftOut: Record<string, string> = dictionary();
+  // Strategies that held nothing for a whole statistics window: they restart at their configured allocation.
+  const readmitted: Record<string, string> = dictionary();
   if (manual) {
     trigger = 'manual';
     reason = manual.reason;
@@ -359,6 +361,9 @@ export function decideRebalance(
         leftOut[id] = `paused${since ? ` since ${since}` : ''}: ${record.pause?.reason ?? 'paused'}`;
       } else if (lifecycle === 'liquidating' || lifecycle === 'stopped') {
         leftOut[id] = lifecycle;
+      } else if (lifecycle === 'running' && readmissionDue(record, state.barIndex, d.config.lookback)) {
+        const empty = record.emptySince as EmptySince;
+        readmitted[id] = `held nothing since ${empty.sinceTime} (${state.barIndex - empty.sinceBar} bars): restarts at its configured ${pctText(record.allocation)}`;
       } else if (lifecycle === 'running' && record.performance.count < minHistory) {
         leftOut[id] = `warm-up: ${record.performance.count} of ${minHistory} returns`;
       } else if (lifecycle === 'running') {
@@ -372,10 +377,17 @@ export function decideRebalance(
   // The weighed strategies share what the left-out ones do not hold: the algorithm's weights are of that share.
   let keptValue = ZERO;
   for (const id of Object.keys(leftOut)) keptValue = keptValue.plus(strategies[id]?.value ?? ZERO);
-  const liveShare = pv.isZero() || Object.keys(leftOut).length === 0 ? 1 : Math.max(0, pv.minus(keptValue).div(pv).toNumber());
-  if (liveShare !== 1) {
+  const freeShare = pv.isZero() || Object.keys(leftOut).length === 0 ? 1 : Math.max(0, pv.minus(keptValue).div(pv).toNumber());
+  // Re-admitted strategies take their configured allocations first (pro rata when the free share is smaller); the
+  // weighed ones share what is left.
+  const readmittedIds = Object.keys(readmitted).sort();
+  const wanted = readmittedIds.reduce((t, id) => t + mustGet(state, id).allocation, 0);
+  const readmitScale = wanted > freeShare ? freeShare / wanted : 1;
+  const liveShare = readmittedIds.length === 0 ? freeShare : Math.max(0, freeShare - wanted * readmitScale);
+  if (liveShare !== 1 || readmittedIds.length > 0) {
     const scaled: Weights = dictionary();
     for (const [id, w] of Object.entries(decision.finalWeights)) scaled[id] = w * liveShare;
+    for (const id of readmittedIds) scaled[id] = mustGet(state, id).allocation * readmitScale;
     decision = { ...decision, finalWeights: scaled };
   }
   const plan = planRebalance(decision.finalWeights, strategies, pv, d.markOf);
@@ -403,6 +415,7 @@ export function decideRebalance(
     portfolioValue: decStr(pv),
     targets: dictionaryOf(Object.entries(plan.targets).map(([k, v]) => [k, decStr(v)] as const)),
     ...(Object.keys(leftOut).length > 0 ? { leftOut: { ...leftOut } } : {}),
+    ...(readmittedIds.length > 0 ? { readmitted: { ...readmitted } } : {}),
   });
   return { events: [event], plan: { rebalanceId, decreases: plan.decreases, increases: plan.increases, sales: plan.sales } };
 }
@@ -420,6 +433,16 @@ export function minHistoryOf(config: PortfolioConfig, algorithm: AllocationAlgor
 }
 
 const DEFAULT_MIN_HISTORY = 20;
+
+/**
+ * Whether a strategy has held nothing (valued at zero at every mark) for at least `lookback` slices: its statistics then
+ * describe only capital it no longer has, and an allocator that gave it nothing on them would never fund it again.
+ */
+export function readmissionDue(record: StrategyRecord, barIndex: number, lookback: number): boolean {
+  return record.emptySince !== null && barIndex - record.emptySince.sinceBar >= lookback;
+}
+
+const pctText = (w: number): string => `${(w * 100).toFixed(2)}%`;
 
 /**
  * The algorithm's decision over the weighed strategies. For `mip`, a strategy whose score cannot be computed (zero
@@ -528,7 +551,7 @@ export function decideLiquidationCover(d: Decider, slice: BarSlice, requested: R
     const amount = Dec.min(deficit, reserve);
     if (!amount.isPositive() || amount.isZero()) continue;
     reserve = reserve.minus(amount);
-    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(amount), reason: 'liquidation: the reserve covers the deficit', rebalanceId: null }));
+    events.push(domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount: decStr(amount), reason: LIQUIDATION_COVER, rebalanceId: null }));
   }
   return events;
 }
@@ -657,11 +680,10 @@ export function decideCompletion(d: Decider, id: string): DomainEvent[] {
 /** A strategy's transfer-neutral drawdown at the current marks (0 at its peak, −0.2 at 20% below it), or null before it has a value. */
 function currentDrawdown(d: Decider, id: string): number | null {
   const record = mustGet(d.state, id);
-  const base = returnBase(record);
-  const value = d.valueOf(id);
-  // Emptied by a transfer, not by a loss (see recordValue in evolve.ts).
-  if (!(base > 0) || value.isZero()) return null;
-  const index = record.navIndex * (value.toNumber() / base);
+  const bar = returnSinceMark(record, d.valueOf(id).toNumber());
+  // As at a mark (recordValue in evolve.ts): no capital, or a total loss, leaves the index where it was.
+  if (bar === null || !(bar.r > -1)) return null;
+  const index = record.navIndex * (1 + bar.r);
   return index / Math.max(record.navPeak, index) - 1;
 }
 
