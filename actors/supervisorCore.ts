@@ -42,6 +42,7 @@ import { RESERVE, type DomainEvent, type LifecycleState } from '../events/catalo
 import { sealEvents, type ChainHead, type SealedEvent } from '../events/envelope.js';
 import type { StrategyActorEvent, StrategyActorInput, StrategyActorRef, StrategyCallReply } from './strategyActor.js';
 import type { StrategyWatchdog } from './strategyWatchdog.js';
+import { drawdownFrom } from '../src/metrics/returnMetrics.js';
 
 /** Version of the recovery snapshot format; a snapshot of another version is ignored (the stream is folded instead). */
 export const KERNEL_SNAPSHOT_VERSION = 3;
@@ -469,7 +470,7 @@ export class SupervisorCore {
         removed: st.removed,
         cashFractionSum: st.cashFractionSum ?? 0,
         cashFractionMarks: st.cashFractionMarks ?? 0,
-        worstDrawdown: st.worstDrawdown ?? Math.min(0, st.navPeak > 0 ? st.navIndex / st.navPeak - 1 : 0),
+        worstDrawdown: st.worstDrawdown ?? Math.min(0, drawdownFrom(st.navIndex, st.navPeak)),
         emptySince: st.emptySince,
         pause: st.pause ?? (st.lifecycle === 'paused' ? { reason: 'paused (reason not in this snapshot)', sinceBar: snap.barIndex, sinceTime: snap.lastBarTime } : null),
       });

@@ -1,5 +1,6 @@
 // Drawdown periods of a return series on the calendar: the underwater curve, each fall from a peak to its recovery, the longest in days.
 import { ConfigError } from '../errors.js';
+import { drawdownFrom } from './returnMetrics.js';
 
 const DAY_MS = 86_400_000;
 
@@ -28,7 +29,7 @@ export function underwater(returns: ArrayLike<number>): Float64Array {
     const r = returns[i] as number;
     if (!Number.isNaN(r)) equity *= 1 + r;
     peak = Math.max(peak, equity);
-    out[i] = (equity - peak) / peak;
+    out[i] = drawdownFrom(equity, peak);
   }
   return out;
 }

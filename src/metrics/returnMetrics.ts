@@ -121,6 +121,14 @@ function equityCurve(returns: ArrayLike<number>): number[] {
 }
 
 /**
+ * How far `level` lies below `peak`, as a fraction ≤ 0 (0 at the peak, −0.2 at 20% below it; 0 for a peak that is not
+ * positive): the one drawdown rule, for the engine's limits and statistics and for every metric here.
+ */
+export function drawdownFrom(level: number, peak: number): number {
+  return peak > 0 ? level / peak - 1 : 0;
+}
+
+/**
  * Deepest fall from a running peak, as a fraction (≤ 0), on an equity curve starting at 1 before the first return.
  * Defined for one observation; NaN for an empty series.
  */
@@ -130,7 +138,7 @@ export function maxDrawdown(returns: ArrayLike<number>): number {
   let worst = 0;
   for (const v of equityCurve(returns)) {
     peak = Math.max(peak, v);
-    worst = Math.min(worst, (v - peak) / peak);
+    worst = Math.min(worst, drawdownFrom(v, peak));
   }
   return worst;
 }
@@ -141,7 +149,7 @@ export function currentDrawdown(returns: ArrayLike<number>): number {
   const curve = equityCurve(returns);
   const peak = Math.max(...curve);
   const last = curve[curve.length - 1] as number;
-  return (last - peak) / peak;
+  return drawdownFrom(last, peak);
 }
 
 /**

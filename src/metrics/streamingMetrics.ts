@@ -1,6 +1,7 @@
 // Constant-memory running statistics of a return series: the same metrics as returnMetrics.ts, updated one return at a time.
 import { resolveMetricOptions, type MetricOptions, type ResolvedMetricOptions } from './options.js';
 import { profitFactorOf, winRateOf } from './outcomeRatios.js';
+import { drawdownFrom } from './returnMetrics.js';
 
 /**
  * Running sums over a return series (plain JSON-safe numbers, immutable). Mean and spread use Welford's update,
@@ -90,7 +91,7 @@ export function addReturn(stats: ReturnStats, r: number, options: ResolvedMetric
     lossCount: stats.lossCount + (r < 0 ? 1 : 0),
     equity,
     peak,
-    maxDrawdown: Math.min(stats.maxDrawdown, (equity - peak) / peak),
+    maxDrawdown: Math.min(stats.maxDrawdown, drawdownFrom(equity, peak)),
   };
 }
 
@@ -113,7 +114,7 @@ export function summariseReturnStats(stats: ReturnStats, options?: MetricOptions
     sortinoRatio: n >= 2 ? ((stats.mean - o.requiredReturn) * o.annualization) / downsideRisk : Number.NaN,
     downsideRisk,
     maxDrawdown,
-    currentDrawdown: n > 0 ? (stats.equity - stats.peak) / stats.peak : Number.NaN,
+    currentDrawdown: n > 0 ? drawdownFrom(stats.equity, stats.peak) : Number.NaN,
     calmarRatio: Number.isFinite(calmar) ? calmar : Number.NaN,
     omegaRatio: n >= 2 && stats.omegaLosses > 0 ? stats.omegaGains / stats.omegaLosses : Number.NaN,
     winRate: winRateOf(stats.wins, stats.lossCount),

@@ -1,6 +1,7 @@
 // Rolling per-strategy statistics over a lookback window, updated in O(1) per slice from the strategy's value after each slice.
 import { profitFactorOf, winRateOf } from '../metrics/outcomeRatios.js';
 import { ConfigError, DataError, InvalidNumberError } from '../errors.js';
+import { drawdownFrom } from '../metrics/returnMetrics.js';
 
 /** Options of a {@link StrategyPerformance}; statistics conventions are fixed here and reported beside the figures. */
 export interface PerformanceOptions {
@@ -435,7 +436,7 @@ export class StrategyPerformance {
 
   /** Current drawdown from the running peak of the transfer-neutral wealth index, as a fraction ≤ 0 (0 at a peak). */
   get currentDrawdown(): number {
-    return this.indexPeak > 0 ? this.index / this.indexPeak - 1 : 0;
+    return drawdownFrom(this.index, this.indexPeak);
   }
 
   /** Worst drawdown over the whole history, as a fraction ≤ 0. */

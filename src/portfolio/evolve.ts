@@ -6,6 +6,7 @@ import { AllocationError } from '../errors.js';
 import { ZERO, dec, type Dec, type DecString } from '../money/decimal.js';
 import { isPlainDecimal } from '../money/exact.js';
 import { DRAWDOWN_RESUME, newStrategyRecord, returnSinceMark, type PortfolioState, type StrategyRecord } from './portfolioState.js';
+import { drawdownFrom } from '../metrics/returnMetrics.js';
 
 const REMOVAL_REASON = /^removal requested \(liquidate=(true|false)\)$/;
 
@@ -143,7 +144,7 @@ function recordValue(record: StrategyRecord, time: string, value: DecString, bar
   if (bar !== null && bar.r > -1) {
     record.navIndex *= 1 + bar.r;
     record.navPeak = Math.max(record.navPeak, record.navIndex);
-    if (record.navPeak > 0) record.worstDrawdown = Math.min(record.worstDrawdown, record.navIndex / record.navPeak - 1);
+    record.worstDrawdown = Math.min(record.worstDrawdown, drawdownFrom(record.navIndex, record.navPeak));
   }
   const flowBefore = record.flowBeforeExecution;
   if (record.flowSinceMark.isZero()) record.performance.update(time, valueNumber);

@@ -21,6 +21,7 @@ import { canMove } from './strategyLifecycle.js';
 import type { StrategyBook } from './strategyBook.js';
 import { mustGet } from './evolve.js';
 import { DRAWDOWN_PAUSE, DRAWDOWN_RESUME, returnSinceMark, type EmptySince, type StrategyRecord, type PendingOrder, type PortfolioState } from './portfolioState.js';
+import { drawdownFrom } from '../metrics/returnMetrics.js';
 
 const CENT = new Dec('0.01');
 
@@ -684,7 +685,7 @@ function currentDrawdown(d: Decider, id: string): number | null {
   // As at a mark (recordValue in evolve.ts): no capital, or a total loss, leaves the index where it was.
   if (bar === null || !(bar.r > -1)) return null;
   const index = record.navIndex * (1 + bar.r);
-  return index / Math.max(record.navPeak, index) - 1;
+  return drawdownFrom(index, Math.max(record.navPeak, index));
 }
 
 /**
