@@ -240,6 +240,22 @@ describe('limits and marks', () => {
   });
 });
 
+describe('a strategy whose transfers in one slice net to zero', () => {
+  it('given funding before execution and the same amount handed back after it, then the bar records a return of 0, as the projections do', () => {
+    // Funded 500 before execution, stopped and emptied after it: r = (0 − (−500)) / (0 + 500) − 1 = 0.
+    const d = given([
+      [domainEvent('PortfolioOpened', { portfolioId: 'p', name: 'spec', baseCurrency: 'USD', totalCapital: '1000', configHash: 'h', codeVersion: 'v', config: {} }), null],
+      [domainEvent('StrategyAdded', { strategyId: 'a', kind: 'k', parameters: {}, allocationPct: '0.5', capital: '500', minAllocation: null, maxAllocation: null, metadata: {} }), null],
+      [domainEvent('CapitalTransferred', { from: RESERVE, to: 'a', amount: '500', reason: 'initial allocation', rebalanceId: null }), null],
+      [domainEvent('CapitalTransferred', { from: 'a', to: RESERVE, amount: '500', reason: 'strategy stopped', rebalanceId: null }), day(0)],
+      [domainEvent('BarMarked', { marks: {}, strategyValues: { a: '0' }, strategyCash: { a: '0' }, reserve: '1000', portfolioValue: '1000' }), day(0)],
+    ]);
+    const performance = mustGet(d.state, 'a').performance;
+    expect(performance.count).toBe(1);
+    expect([...performance.returns]).toEqual([0]);
+  });
+});
+
 describe('re-admission of a strategy that has held nothing', () => {
   // a and b get 500 each; a rebalance empties b at day 1; with lookback 3, b has held nothing for 3 slices after day 3.
   const config: Partial<PortfolioConfigInput> = {
@@ -297,6 +313,44 @@ describe('re-admission of a strategy that has held nothing', () => {
     const decided = decideRebalance(d, rebalancing(d), null, day(4)).events[0] as Extract<DomainEvent, { type: 'RebalanceDecided' }>;
     expect(decided.data.readmitted).toBeUndefined();
     expect(Object.keys(decided.data.leftOut ?? {})).toEqual(['b']);
+  });
+
+  it('given c paused with 40% of the portfolio, then b restarts at its 50% of the free 60% and a keeps the other half of it', () => {
+    const three: Partial<PortfolioConfigInput> = {
+      ...config,
+      strategies: [
+        { id: 'a', kind: 'buy-and-hold', allocation: '0.2' },
+        { id: 'b', kind: 'buy-and-hold', allocation: '0.5' },
+        { id: 'c', kind: 'buy-and-hold', allocation: '0.3' },
+      ],
+    };
+    const mark = (time: string, b: string, reserve: string): readonly [DomainEvent, string] => [
+      domainEvent('BarMarked', { marks: {}, strategyValues: { a: '400', b, c: '600' }, strategyCash: { a: '400', b, c: '600' }, reserve, portfolioValue: dec(reserve).plus(b).plus(1000).toString() }),
+      time,
+    ];
+    const events: Given = [
+      [domainEvent('PortfolioOpened', { portfolioId: 'p', name: 'spec', baseCurrency: 'USD', totalCapital: '1500', configHash: 'h', codeVersion: 'v', config: {} }), null],
+      ...([['a', '400'], ['b', '500'], ['c', '600']] as const).flatMap(([id, amount]): Given => [
+        [domainEvent('StrategyAdded', { strategyId: id, kind: 'k', parameters: {}, allocationPct: id === 'a' ? '0.2' : id === 'b' ? '0.5' : '0.3', capital: amount, minAllocation: null, maxAllocation: null, metadata: {} }), null],
+        [domainEvent('CapitalTransferred', { from: RESERVE, to: id, amount, reason: 'initial allocation', rebalanceId: null }), null],
+        [domainEvent('StrategyLifecycleChanged', { strategyId: id, from: 'initializing', to: 'running', reason: 'started' }), day(0)],
+      ]),
+      mark(day(0), '500', '0'),
+      // A rebalance empties b into the reserve: a 400, b 0, c 600, reserve 500.
+      [domainEvent('CapitalTransferred', { from: 'b', to: RESERVE, amount: '500', reason: 'rebalance: decrease', rebalanceId: 'r1' }), day(1)],
+      mark(day(1), '0', '500'),
+      [domainEvent('StrategyLifecycleChanged', { strategyId: 'c', from: 'running', to: 'paused', reason: 'by hand' }), day(2)],
+      mark(day(2), '0', '500'),
+      mark(day(3), '0', '500'),
+    ];
+    const d = given(events, three);
+    const decided = decideRebalance(d, createRebalancing(d.config), null, day(4)).events[0] as Extract<DomainEvent, { type: 'RebalanceDecided' }>;
+    // c holds 600 of 1500: 40% is left out, 60% is free. b takes its 50% of that (0.3); a, weighed alone, the rest (0.3).
+    // (Taking b's whole 50% first would leave a 10%: with a larger paused share, nothing.)
+    expect(Object.keys(decided.data.leftOut ?? {})).toEqual(['c']);
+    expect(Object.keys(decided.data.readmitted ?? {})).toEqual(['b']);
+    expect(decided.data.finalWeights['b']).toBeCloseTo(0.3, 12);
+    expect(decided.data.finalWeights['a']).toBeCloseTo(0.3, 12);
   });
 
   it('a mark that values b above zero ends its empty spell', () => {

@@ -147,7 +147,7 @@ function recordValue(record: StrategyRecord, time: string, value: DecString, bar
     record.worstDrawdown = Math.min(record.worstDrawdown, drawdownFrom(record.navIndex, record.navPeak));
   }
   const flowBefore = record.flowBeforeExecution;
-  if (record.flowSinceMark.isZero()) record.performance.update(time, valueNumber);
+  if (record.flowSinceMark.isZero() && flowBefore.isZero()) record.performance.update(time, valueNumber);
   else record.performance.update(time, valueNumber, flowBefore.toNumber(), record.flowSinceMark.minus(flowBefore).toNumber());
   record.lastValue = value;
   record.lastValueNumber = valueNumber;

@@ -164,8 +164,8 @@ export function capitalMovedSinceCall(record: StrategyRecord): Dec {
 
 /** The strategy's return since its last mark if it were valued at `valueNumber` now (see transferNeutralReturn), or null. */
 export function returnSinceMark(record: StrategyRecord, valueNumber: number): BarReturn | null {
-  // Most slices move no capital: nothing to split.
-  if (record.flowSinceMark.isZero()) return transferNeutralReturn(record.lastValueNumber, valueNumber, 0, 0);
+  // Most slices move no capital: nothing to split (transfers that net to zero still split: one may precede execution).
+  if (record.flowSinceMark.isZero() && record.flowBeforeExecution.isZero()) return transferNeutralReturn(record.lastValueNumber, valueNumber, 0, 0);
   const before = record.flowBeforeExecution;
   return transferNeutralReturn(record.lastValueNumber, valueNumber, before.toNumber(), record.flowSinceMark.minus(before).toNumber());
 }

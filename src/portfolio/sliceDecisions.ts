@@ -379,16 +379,22 @@ export function decideRebalance(
   let keptValue = ZERO;
   for (const id of Object.keys(leftOut)) keptValue = keptValue.plus(strategies[id]?.value ?? ZERO);
   const freeShare = pv.isZero() || Object.keys(leftOut).length === 0 ? 1 : Math.max(0, pv.minus(keptValue).div(pv).toNumber());
-  // Re-admitted strategies take their configured allocations first (pro rata when the free share is smaller); the
-  // weighed ones share what is left.
+  // A re-admitted strategy takes its configured allocation of the free share, so the weighed ones keep the rest (the
+  // allocations sum to at most 100%) and neither side can empty the other. With nothing free it cannot restart: it
+  // stays out, and says why.
+  if (freeShare === 0) {
+    for (const id of Object.keys(readmitted)) {
+      leftOut[id] = `${readmitted[id] as string}, but the strategies left out hold the whole portfolio`;
+      delete readmitted[id];
+    }
+  }
   const readmittedIds = Object.keys(readmitted).sort();
   const wanted = readmittedIds.reduce((t, id) => t + mustGet(state, id).allocation, 0);
-  const readmitScale = wanted > freeShare ? freeShare / wanted : 1;
-  const liveShare = readmittedIds.length === 0 ? freeShare : Math.max(0, freeShare - wanted * readmitScale);
+  const liveShare = freeShare * Math.max(0, 1 - wanted);
   if (liveShare !== 1 || readmittedIds.length > 0) {
     const scaled: Weights = dictionary();
     for (const [id, w] of Object.entries(decision.finalWeights)) scaled[id] = w * liveShare;
-    for (const id of readmittedIds) scaled[id] = mustGet(state, id).allocation * readmitScale;
+    for (const id of readmittedIds) scaled[id] = mustGet(state, id).allocation * freeShare;
     decision = { ...decision, finalWeights: scaled };
   }
   const plan = planRebalance(decision.finalWeights, strategies, pv, d.markOf);
