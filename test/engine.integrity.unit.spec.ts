@@ -296,6 +296,8 @@ describe('every public entry point validates its input into a typed error', () =
       [{ AAA: { ...good, close: '12' } }, /close 12 is outside \[low 9, high 11\]/],
       [{ AAA: null }, /a bar must be an object/],
       [{ AAA: { ...good, symbol: 'BBB' } }, /its symbol is "BBB"/],
+      // Trimmed, " AAA" would be renamed and merged with AAA, one of the two bars silently dropped.
+      [{ ' AAA': good, AAA: good }, /bar " AAA": a symbol must not have spaces around it/],
     ] as const) {
       const err = await portfolio.processSlice({ time: day(1), bars } as never).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DataError);

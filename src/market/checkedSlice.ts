@@ -44,7 +44,10 @@ export function checkedSlice(slice: unknown): BarSlice {
     if (given['symbol'] !== undefined && given['symbol'] !== symbol) throw new DataError(`${where}: its symbol is ${quoteStart(String(given['symbol']))}`);
     const raw: Record<string, string> = { symbol };
     for (const field of FIELDS) raw[field] = fieldText(given[field], field, where);
-    checked.push(checkedBar(raw as unknown as RawBar, { file: where, columnOf: (field) => field }));
+    const valid = checkedBar(raw as unknown as RawBar, { file: where, columnOf: (field) => field });
+    // The file rules trim a symbol: a key with spaces around it would be renamed, or merged with the key without them.
+    if (valid.symbol !== symbol) throw new DataError(`${where}: a symbol must not have spaces around it`);
+    checked.push(valid);
   }
   return frozenSlice(time, checked);
 }
