@@ -54,7 +54,8 @@ export interface LoadStrategyOptions {
   /**
    * How long a module's import and factory may take together before the load fails, and the timer that measures it
    * (this code keeps no clock of its own); absent: no limit. A factory whose promise never settles would otherwise hang
-   * the program whenever anything else keeps it alive.
+   * the program whenever anything else keeps it alive. The factory's synchronous part also runs under an execution
+   * timeout of that length; a synchronous endless loop in the module's top-level code is not bounded.
    */
   readonly timeout?: { readonly ms: number; readonly setTimer: (ms: number, fire: () => void) => () => void };
 }
