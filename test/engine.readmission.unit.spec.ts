@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Portfolio, SNAPSHOT_COLLECTION } from '../actors/portfolio.js';
 import { openEventStore } from '../events/openEventStore.js';
+import type { PortfolioConfigInput } from '../src/config/portfolioConfig.js';
 import { day, ofType, readAllEvents, runSlices, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
 // L falls about 1% a bar and W rises about 1% a bar, each with a ±0.5% zigzag so that both have a volatility.
@@ -14,18 +15,22 @@ const holder = (symbol: string) =>
     if (ctx.expectedQuantity(symbol).isZero()) ctx.orderTargetPercent(symbol, '0.9');
   });
 const kinds = { loser: () => holder('L'), winner: () => holder('W') };
+/** The loser and the winner at 50% each under mip, with a 5-bar statistics window and 3 returns of warm-up. */
+const mipConfig = (extra: Partial<PortfolioConfigInput> = {}) =>
+  testConfig({
+    capital: '100000',
+    strategies: [
+      { id: 'loser', kind: 'loser', allocation: '0.5' },
+      { id: 'winner', kind: 'winner', allocation: '0.5' },
+    ],
+    lookback: 5,
+    rebalancing: { algorithm: 'mip', params: {}, frequency: 'daily', minHistory: 3 },
+    ...extra,
+  });
 
 describe('an emptied sleeve is re-admitted', () => {
   it('mip empties the loser; after `lookback` bars holding nothing it restarts at its configured allocation and warms up', async () => {
-    const config = testConfig({
-      capital: '100000',
-      strategies: [
-        { id: 'loser', kind: 'loser', allocation: '0.5' },
-        { id: 'winner', kind: 'winner', allocation: '0.5' },
-      ],
-      lookback: 5,
-      rebalancing: { algorithm: 'mip', params: {}, frequency: 'daily', minHistory: 3 },
-    });
+    const config = mipConfig();
     const events = await runSlices(config, bars, kinds);
     const decided = ofType(events, 'RebalanceDecided');
     const at = (i: number) => decided.find((r) => r.metadata.barTime === day(i));
@@ -51,16 +56,7 @@ describe('an emptied sleeve is re-admitted', () => {
 
 describe('the empty spell survives a restart', () => {
   it('a run stopped while the loser is empty and reopened from its snapshot writes the events of one uninterrupted run', async () => {
-    const config = testConfig({
-      capital: '100000',
-      strategies: [
-        { id: 'loser', kind: 'loser', allocation: '0.5' },
-        { id: 'winner', kind: 'winner', allocation: '0.5' },
-      ],
-      lookback: 5,
-      rebalancing: { algorithm: 'mip', params: {}, frequency: 'daily', minHistory: 3 },
-      snapshotEvery: 3,
-    });
+    const config = mipConfig({ snapshotEvery: 3 });
     const whole = await openEventStore('memory:');
     const uninterrupted = await Portfolio.open({ store: whole, config, kinds });
     for (const s of bars) await uninterrupted.processSlice(s);

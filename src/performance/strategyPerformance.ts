@@ -262,16 +262,9 @@ export class StrategyPerformance {
     this.returnRing = new NumberRing(this.lookback);
     this.pnlRing = new NumberRing(this.lookback);
     this.timeRing = new StringRing(this.lookback);
-    this.mean = 0;
-    this.m2 = 0;
-    this.downsideSq = 0;
-    this.downsideCount = 0;
-    this.wins = 0;
-    this.losses = 0;
-    this.profit = 0;
-    this.loss = 0;
     this.sameRun = 0;
-    this.sinceRecompute = 0;
+    // Over the empty window the recomputation sets every running sum to zero.
+    this.recompute();
   }
 
   private addReturn(time: string, r: number, pnl: number): void {
