@@ -384,8 +384,8 @@ export class Portfolio {
 
   /**
    * Runs every slice of a source in order. An async iterable (or a {@link BarStream}) is pulled one slice at a time, so
-   * a file is read at most one slice ahead of the log; any other Observable is consumed with concatMap. Slice N+1 is decided while slice N is
-   * appended (never appended before it), and `onSlice` gets a slice only once it is durable (docs/engine.md).
+   * a file is read at most MAX_DECIDED_AHEAD slices ahead of the log; any other Observable is consumed with concatMap. Slices are
+   * decided while the ones before them commit (never appended before them), and `onSlice` gets a slice only once it is durable (docs/engine.md).
    * On a resumed portfolio, a slice at or before the last persisted bar time is skipped when the log holds a slice at
    * exactly that time (so a killed run resumes where it stopped); any other slice that is not later than the one before
    * it is out of order or repeated.

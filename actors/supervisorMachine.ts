@@ -59,6 +59,20 @@ export type SupervisorEvent =
   | { readonly type: 'HALT'; readonly error: unknown }
   | { readonly type: 'CLOSE' };
 
+/**
+ * Slices a run decides ahead of the log at most: enough that the engine does not wait for round trips to the writer
+ * thread (main thread idle in the 100-strategy run: 1.02 s of 5.3 s with one slice ahead, 0.16 s with 32; CPU
+ * profile), few enough that the events they hold stay a small part of memory.
+ */
+export const MAX_DECIDED_AHEAD = 32;
+
+/** A slice decided and waiting for its commit. */
+interface DecidedSlice {
+  readonly slice: BarSlice;
+  readonly events: readonly SealedEvent[];
+  readonly expectedRevision: number | 'no_stream';
+}
+
 type Append = (events: readonly SealedEvent[], expectedRevision: number | 'no_stream') => Promise<AppendResult | null>;
 
 function appender(store: EventStore, stream: string): Append {
@@ -94,40 +108,72 @@ export const supervisorMachine = setup({
     processSlice: fromPromise<AppendResult | null, { append: Append; event: Extract<SupervisorEvent, { type: 'SLICE' }> }>(({ input }) =>
       runSlice(input.append, input.event.slice, input.event),
     ),
-    consumeStream: fromPromise<number, { append: Append; event: Extract<SupervisorEvent, { type: 'RUN' }> }>(async ({ input }) => {
-      const { event, append } = input;
+    consumeStream: fromPromise<number, { store: EventStore; stream: string; event: Extract<SupervisorEvent, { type: 'RUN' }> }>(async ({ input }) => {
+      const { event, store, stream } = input;
       let processed = 0;
-      // Pipelined: slice N is appended (and only then reported) while slice N+1 is decided. Appends are chained, so
-      // N+1 is never appended before N; a failed append fails every later one and ends the stream (the supervisor
-      // halts: the state decided past the log is discarded by reopening). At most one slice waits to be durable.
-      // With a store that appends on a writer thread this overlaps SQLite with the engine: the side-by-side CLI workload
-      // went from 12,800 to 16,400 strategy-bars/s (median of 6 interleaved runs, wall, loaded 2-core machine).
-      let previous: Promise<void> = Promise.resolve();
+      // Pipelined with group commit: slices are decided while the slices before them commit, and the slices decided
+      // during one commit share the next (one transaction, each slice's events a write of their own with its exact
+      // expected revision). Commits are chained, so slice N+1 is never appended before slice N; a slice is reported
+      // only once durable; a failed commit ends the stream (the supervisor halts: the state decided past the log is
+      // discarded by reopening). At most MAX_DECIDED_AHEAD slices wait to be durable.
+      let queued: DecidedSlice[] = [];
+      let committing: Promise<void> | null = null;
+      let inCommit = 0;
+      let failure: { readonly error: unknown } | null = null;
+      const commit = async (group: readonly DecidedSlice[]): Promise<void> => {
+        const writes = group.filter((d) => d.events.length > 0).map((d) => ({ stream, events: d.events, expectedRevision: d.expectedRevision }));
+        if (writes.length > 0) await store.appendMany(writes);
+        for (const d of group) {
+          await event.done(d.slice, d.events);
+          processed += 1;
+        }
+      };
+      const pump = (): void => {
+        if (committing !== null || queued.length === 0 || failure !== null) return;
+        const group = queued;
+        queued = [];
+        inCommit = group.length;
+        committing = commit(group).then(
+          () => {
+            committing = null;
+            inCommit = 0;
+            pump();
+          },
+          (error: unknown) => {
+            failure ??= { error };
+            committing = null;
+          },
+        );
+      };
+      const settled = async (): Promise<void> => {
+        while (committing !== null) await committing;
+        if (failure !== null) throw failure.error;
+      };
       const handle = async (slice: BarSlice): Promise<void> => {
+        if (failure !== null) throw failure.error;
         if (await event.skip(slice)) return;
         // The invoking transition must finish first: a slice may spawn strategy actors, which the supervisor does between transitions.
         await Promise.resolve();
-        const expected = event.expectedRevision();
-        const events = event.work(slice);
-        const before = previous;
-        const durable = (async (): Promise<void> => {
-          await before;
-          await append(events, expected);
-          await event.done(slice, events);
-          processed += 1;
-        })();
-        // Observed through `previous` by the next slice or the end of the stream, never left unhandled.
-        durable.catch(() => undefined);
-        previous = durable;
-        await before;
+        const expectedRevision = event.expectedRevision();
+        let events: readonly SealedEvent[];
+        try {
+          events = event.work(slice);
+        } catch (error) {
+          // The slices decided before it continue the log validly: they are committed, then the run fails.
+          await settled();
+          throw error;
+        }
+        queued.push({ slice, events, expectedRevision });
+        pump();
+        while (queued.length + inCommit >= MAX_DECIDED_AHEAD && committing !== null) await committing;
       };
-      // Pull when the source can be pulled (files, BarStream): at most the slice being decided is read past the last durable one.
+      // Pull when the source can be pulled (files, BarStream): at most MAX_DECIDED_AHEAD slices are read past the last durable one.
       if (Symbol.asyncIterator in event.source) {
         for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
       } else {
         await lastValueFrom((event.source as Observable<BarSlice>).pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
       }
-      await previous;
+      await settled();
       return processed;
     }),
     followGroups: fromPromise<number, { store: EventStore; stream: string; event: Extract<SupervisorEvent, { type: 'FOLLOW' }> }>(async ({ input }) => {
@@ -233,7 +279,7 @@ export const supervisorMachine = setup({
     streaming: {
       invoke: {
         src: 'consumeStream',
-        input: ({ context, event }) => ({ append: appender(context.store, context.stream), event: event as Extract<SupervisorEvent, { type: 'RUN' }> }),
+        input: ({ context, event }) => ({ store: context.store, stream: context.stream, event: event as Extract<SupervisorEvent, { type: 'RUN' }> }),
         onDone: { target: 'ready', actions: assign({ slices: ({ context, event }) => context.slices + event.output }) },
         onError: { target: 'halted', actions: assign({ error: ({ event }) => event.error }) },
       },

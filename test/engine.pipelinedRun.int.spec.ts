@@ -77,28 +77,31 @@ describe('run, pipelined over a writer thread', () => {
   it('a failed append halts the portfolio, reports nothing after it, and a reopen continues to the same log', async () => {
     const url = `sqlite:${join(scratch, 'failing.db')}`;
     const real = await openEventStore(url, { durability: 'normal', writerThread: true });
-    let appends = 0;
+    // Each slice is one write of a commit; the commit that holds the 21st slice fails.
+    let committed = 0;
     const failing: EventStore = Object.create(real, {
-      append: {
-        value: (...args: Parameters<EventStore['append']>) => {
-          appends += 1;
-          // The opening batch is append 1; slices follow: the 21st slice's append fails.
-          return appends === 22 ? Promise.reject(new Error('disk full')) : real.append(...args);
+      appendMany: {
+        value: async (writes: Parameters<EventStore['appendMany']>[0]) => {
+          if (committed + writes.length > 20) throw new Error('disk full');
+          const results = await real.appendMany(writes);
+          committed += writes.length;
+          return results;
         },
       },
     }) as EventStore;
     const portfolio = await Portfolio.open({ store: failing, config });
     const reported: string[] = [];
     await expect(portfolio.run(source(), (r) => reported.push(r.time))).rejects.toThrow('disk full');
-    expect(reported).toEqual(slices.slice(0, 20).map((s) => s.time));
+    expect(committed).toBeGreaterThan(0);
+    expect(reported).toEqual(slices.slice(0, committed).map((s) => s.time));
     await expect(portfolio.processSlice(slices[25] as BarSlice)).rejects.toThrow(/halted/);
     portfolio.close();
     await real.close();
 
-    // Reopened from the log: it ends at slice 20, and running the whole source again continues from there.
+    // Reopened from the log: it ends at the last slice reported, and running the whole source again continues from there.
     const store = await openEventStore(url, { durability: 'normal', writerThread: true });
     const reopened = await Portfolio.open({ store, config });
-    expect(reopened.status().lastBarTime).toBe(slices[19]?.time);
+    expect(reopened.status().lastBarTime).toBe(slices[committed - 1]?.time);
     await reopened.run(source());
     reopened.close();
     const whole = await openEventStore(`sqlite:${join(scratch, 'whole.db')}`, { durability: 'normal' });
