@@ -167,4 +167,31 @@ describe('openEventStore with sqlite: URLs', () => {
     expect(await store.streamRevision(stream)).toBe(0);
     await store.close();
   });
+
+  it('on the writer thread, a document written after an append is committed after it (a snapshot never lands before its slice), and a locked store fails it typed', async () => {
+    const file = join(tempDir(), 'ordered.db');
+    const store = await openEventStore(`sqlite:${file}`, { writerThread: true, busyTimeoutMs: 50 });
+    const stream = portfolioStream('ordered');
+    const { events } = sealEvents({ portfolioId: 'ordered', nextRevision: 0, prevHash: GENESIS_HASH }, [
+      { event: domainEvent('CapitalTransferred', { from: 'reserve', to: 's1', amount: '10', reason: 'test', rebalanceId: null }), barTime: null },
+    ]);
+    const settled: string[] = [];
+    const append = store.append(stream, events, { expectedRevision: 'no_stream' }).then(() => settled.push('append'));
+    const put = store.documents.put('snapshots', stream, 'after the append').then(() => settled.push('document'));
+    await Promise.all([append, put]);
+    expect(settled).toEqual(['append', 'document']);
+    const other = new Database(file);
+    try {
+      expect(other.prepare('SELECT value FROM documents WHERE collection = ? AND key = ?').pluck().get('snapshots', stream)).toBe('after the append');
+      other.prepare('BEGIN IMMEDIATE').run();
+      await expect(store.documents.put('snapshots', stream, 'blocked')).rejects.toBeInstanceOf(StoreBusyError);
+      await expect(store.documents.delete('snapshots', stream)).rejects.toBeInstanceOf(StoreBusyError);
+      other.prepare('ROLLBACK').run();
+    } finally {
+      other.close();
+    }
+    await store.documents.delete('snapshots', stream);
+    expect(await store.documents.get('snapshots', stream)).toBeNull();
+    await store.close();
+  });
 });

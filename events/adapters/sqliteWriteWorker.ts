@@ -1,8 +1,9 @@
-// The writer thread: appends batches on its own SQLite connection, one at a time, in the order they were posted.
+// The writer thread: appends batches and writes documents on its own SQLite connection, one at a time, in the order they were posted.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InvalidEventError, StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
 import { isBusy, sqliteAppend } from './sqliteAppend.js';
+import { sqliteDocumentWrites } from './sqliteDocumentWrites.js';
 import { unpackWrites, type WriteReply, type WriteRequest, type WriterWorkerData } from './sqliteWriter.js';
 
 const { path, durability, busyTimeoutMs } = workerData as WriterWorkerData;
@@ -13,6 +14,7 @@ const db = new Database(path, { fileMustExist: true });
 db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
 const append = sqliteAppend(db);
+const documents = sqliteDocumentWrites(db);
 
 port.on('message', (request: WriteRequest | 'close') => {
   if (request === 'close') {
@@ -22,7 +24,13 @@ port.on('message', (request: WriteRequest | 'close') => {
   }
   let reply: WriteReply;
   try {
-    reply = { id: request.id, ok: true, results: append(unpackWrites(request)) };
+    if (request.kind === 'append') {
+      reply = { id: request.id, ok: true, results: append(unpackWrites(request)) };
+    } else {
+      if (request.value === null) documents.delete(request.collection, request.key);
+      else documents.put(request.collection, request.key, request.value);
+      reply = { id: request.id, ok: true, results: [] };
+    }
   } catch (e) {
     reply = { id: request.id, ok: false, error: describe(e) };
   }

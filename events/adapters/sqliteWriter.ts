@@ -27,10 +27,23 @@ export interface PackedWrite {
 }
 
 /** One append (of one or more streams, committed together), as posted to the writer thread. */
-export interface WriteRequest {
+export interface AppendRequest {
+  readonly kind: 'append';
   readonly id: number;
   readonly writes: readonly PackedWrite[];
 }
+
+/** A document written (value) or deleted (null), as posted to the writer thread: after the appends posted before it. */
+export interface DocumentRequest {
+  readonly kind: 'document';
+  readonly id: number;
+  readonly collection: string;
+  readonly key: string;
+  readonly value: string | null;
+}
+
+/** What the writer thread is asked to do, in the order posted. */
+export type WriteRequest = AppendRequest | DocumentRequest;
 
 const SEPARATOR = '\u0000';
 
@@ -54,7 +67,7 @@ function packRows(rows: readonly EncodedEvent[]): { revisions: number[]; fields:
 }
 
 /** The writes of a request, as the append takes them (in the writer thread). */
-export function unpackWrites(request: WriteRequest): EncodedWrite[] {
+export function unpackWrites(request: AppendRequest): EncodedWrite[] {
   return request.writes.map((w) => {
     const parts = w.fields.split(SEPARATOR);
     const rows = w.revisions.map((revision, i) => ({
@@ -85,6 +98,8 @@ export type WriteReply =
 export interface SqliteWriter {
   /** Commits the writes together (one transaction), after every append posted before. */
   append(writes: readonly EncodedWrite[]): Promise<AppendResult[]>;
+  /** Writes (or, with null, deletes) a document, after every append posted before. */
+  putDocument(collection: string, key: string, value: string | null): Promise<void>;
   /** Waits for the appends posted, then ends the thread. */
   close(): Promise<void>;
 }
@@ -101,6 +116,19 @@ export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter 
   worker.unref();
   const waiting = new Map<number, { resolve: (r: AppendResult[]) => void; reject: (e: unknown) => void }>();
   const inflight = new Set<Promise<AppendResult[]>>();
+  /** Posts a request and waits for its reply (the results of an append; none for a document). */
+  const post = (request: (id: number) => WriteRequest): Promise<AppendResult[]> => {
+    const id = nextId++;
+    const done = new Promise<AppendResult[]>((resolve, reject) => {
+      if (waiting.size === 0) worker.ref();
+      waiting.set(id, { resolve, reject });
+      worker.postMessage(request(id));
+    });
+    inflight.add(done);
+    const forget = (): void => void inflight.delete(done);
+    done.then(forget, forget);
+    return done;
+  };
   let nextId = 0;
   let failure: unknown = null;
   const failAll = (e: unknown): void => {
@@ -127,17 +155,11 @@ export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter 
       } catch (e) {
         return Promise.reject(e);
       }
-      const id = nextId++;
-      const done = new Promise<AppendResult[]>((resolve, reject) => {
-        if (waiting.size === 0) worker.ref();
-        waiting.set(id, { resolve, reject });
-        const request: WriteRequest = { id, writes: packed };
-        worker.postMessage(request);
-      });
-      inflight.add(done);
-      const forget = (): void => void inflight.delete(done);
-      done.then(forget, forget);
-      return done;
+      return post((id) => ({ kind: 'append', id, writes: packed }));
+    },
+    async putDocument(collection, key, value) {
+      if (failure !== null) throw failure;
+      await post((id) => ({ kind: 'document', id, collection, key, value }));
     },
     async close() {
       await Promise.allSettled(inflight);
