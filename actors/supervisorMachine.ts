@@ -156,23 +156,23 @@ export const supervisorMachine = setup({
         // The invoking transition must finish first: a slice may spawn strategy actors, which the supervisor does between transitions.
         await Promise.resolve();
         const expectedRevision = event.expectedRevision();
-        let events: readonly SealedEvent[];
-        try {
-          events = event.work(slice);
-        } catch (error) {
-          // The slices decided before it continue the log validly: they are committed, then the run fails.
-          await settled();
-          throw error;
-        }
+        const events = event.work(slice);
         queued.push({ slice, events, expectedRevision });
         pump();
         while (queued.length >= COMMIT_GROUP && committing !== null) await committing;
       };
-      // Pull when the source can be pulled (files, BarStream): at most MAX_DECIDED_AHEAD slices are read past the last durable one.
-      if (Symbol.asyncIterator in event.source) {
-        for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
-      } else {
-        await lastValueFrom((event.source as Observable<BarSlice>).pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
+      try {
+        // Pull when the source can be pulled (files, BarStream): at most MAX_DECIDED_AHEAD slices are read past the last durable one.
+        if (Symbol.asyncIterator in event.source) {
+          for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
+        } else {
+          await lastValueFrom((event.source as Observable<BarSlice>).pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
+        }
+      } catch (error) {
+        // A bad slice, a failed source or a strategy that fails: the slices decided before it continue the log validly,
+        // so they are committed (a commit that fails too is reported as what ended the run), then the run fails.
+        await settled();
+        throw error;
       }
       await settled();
       return processed;

@@ -112,6 +112,24 @@ describe('run, pipelined over a writer thread', () => {
     await store.close();
     await whole.close();
   });
+  it('a slice out of order ends the run once every slice decided before it is durable, and the log holds exactly those', async () => {
+    const store = await openEventStore(`sqlite:${join(scratch, 'disorder.db')}`, { durability: 'normal', writerThread: true });
+    const portfolio = await Portfolio.open({ store, config });
+    const bad = 45;
+    async function* disordered(): AsyncGenerator<BarSlice> {
+      for (let i = 0; i < bad; i += 1) yield slices[i] as BarSlice;
+      // A repeat of an earlier bar time, after more slices than one commit group holds were decided.
+      yield slices[10] as BarSlice;
+    }
+    const reported: string[] = [];
+    await expect(portfolio.run(disordered(), (r) => reported.push(r.time))).rejects.toBeInstanceOf(DataError);
+    expect(reported).toEqual(slices.slice(0, bad).map((x) => x.time));
+    portfolio.close();
+    const reopened = await Portfolio.open({ store, config });
+    expect(reopened.status().lastBarTime).toBe(slices[bad - 1]?.time);
+    reopened.close();
+    await store.close();
+  });
 });
 
 describe('follow: a live session\'s groups of slices', () => {
