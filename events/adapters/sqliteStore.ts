@@ -159,7 +159,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   // close): a recovery snapshot of a 100-strategy backtest (2.3 MB) then no longer blocks the engine while it is written.
   const writerThreadPath = options.writerThread === true && !readOnly && path !== ':memory:' && path !== '' ? path : null;
   let writer: SqliteWriter | null = null;
-  const writerThread = (path: string): SqliteWriter => (writer ??= sqliteWriter({ path, durability, busyTimeoutMs }, url));
+  const writerThread = (file: string): SqliteWriter => (writer ??= sqliteWriter({ path: file, durability, busyTimeoutMs }, url));
   /** Writes (or, with null, deletes) a document, on the writer thread when the store has one: after the appends before it. */
   const writeDocument = async (collection: string, key: string, value: string | null): Promise<void> => {
     ensureOpen();

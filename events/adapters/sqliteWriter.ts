@@ -100,7 +100,7 @@ export interface SqliteWriter {
   append(writes: readonly EncodedWrite[]): Promise<AppendResult[]>;
   /** Writes (or, with null, deletes) a document, after every append posted before. */
   putDocument(collection: string, key: string, value: string | null): Promise<void>;
-  /** Waits for the appends posted, then ends the thread. */
+  /** Waits for the appends and documents posted, then ends the thread. */
   close(): Promise<void>;
 }
 
