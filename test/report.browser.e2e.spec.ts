@@ -1,9 +1,10 @@
 // The report and the live dashboard in a real browser: Debian's Chromium driven by playwright-core (no browser download).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dec } from '../src/money/decimal.js';
@@ -170,6 +171,49 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
       expect(errors, JSON.stringify(errors)).toEqual([]);
       await page.screenshot({ path: join(OUTPUT, 'serve.png') });
       await page.close();
+    } finally {
+      server.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
+      expect(code, stderr).toBe(0);
+    }
+  });
+
+  it('serve says on the page when it stops following the log (a corrupt event lands), also to a page opened after', async () => {
+    const file = join(dir, 'corrupted.db');
+    copyFileSync(join(dir, 'demo.db'), file);
+    const server: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'serve', '--store', `sqlite:${file}`, '--port', '0', '--json']);
+    let stderr = '';
+    server.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /"url": "([^"]+)"/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)));
+      });
+      const page = await (context as BrowserContext).newPage();
+      await page.goto(url, { waitUntil: 'load' });
+      await page.waitForFunction("document.getElementById('live-status')?.textContent?.startsWith('live')");
+      // Another writer appends an event whose hash does not match its body.
+      const sql = new Database(file);
+      const last = sql.prepare("SELECT revision, event_id, type, body FROM events WHERE stream = 'portfolio-demo' ORDER BY revision DESC LIMIT 1").get() as { revision: number; event_id: string; type: string; body: string };
+      const revision = last.revision + 1;
+      sql.prepare('INSERT INTO events (stream, revision, event_id, type, body, hash) VALUES (?, ?, ?, ?, ?, ?)').run('portfolio-demo', revision, `${last.event_id}-x`, last.type, last.body, '0'.repeat(64));
+      sql.close();
+      await page.waitForFunction("document.getElementById('live-status')?.textContent?.startsWith('stopped following')", undefined, { timeout: 20_000 });
+      const shown = (await page.locator('#live-status').textContent()) ?? '';
+      expect(shown).toContain(`revision ${revision}`);
+      const later = await (context as BrowserContext).newPage();
+      await later.goto(url, { waitUntil: 'load' });
+      await later.waitForFunction("document.getElementById('live-status')?.textContent?.startsWith('stopped following')", undefined, { timeout: 20_000 });
+      expect(await later.locator('#live-status').textContent()).toBe(shown);
+      const state = (await (await fetch(new URL('/state.json', url))).json()) as { failure: string | null };
+      expect(state.failure).toContain(`revision ${revision}`);
+      await page.close();
+      await later.close();
     } finally {
       server.kill('SIGTERM');
       const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));

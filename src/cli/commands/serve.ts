@@ -66,10 +66,23 @@ const LIVE_SCRIPT = `<div id="live-status" style="position:fixed;top:10px;right:
     latest = JSON.parse(message.data).lastBarTime;
     refresh();
   });
+  // The server stopped following the log (a corrupt or unreadable event): the page keeps what it showed, and says so.
+  events.addEventListener('failure', (message) => {
+    events.close();
+    status.textContent = JSON.parse(message.data).message;
+    status.style.color = '#ff8a80';
+    status.style.opacity = '1';
+  });
   events.onopen = () => { status.textContent = 'live'; };
   events.onerror = () => { status.textContent = 'disconnected; retrying…'; };
 })();
 </script>`;
+
+/** The server-sent event that tells the pages the server stopped following the log, and why. */
+function failureMessage(stream: string, e: unknown): string {
+  const message = `stopped following ${stream}: ${e instanceof Error ? e.message : String(e)}`;
+  return `event: failure\ndata: ${JSON.stringify({ message })}\n\n`;
+}
 
 /**
  * Parses `--port`.
@@ -146,6 +159,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           onError: (e) => {
             failure = e;
             io.stderr.write(`stratafolio: serve stopped following ${stream}: ${e instanceof Error ? e.message : String(e)}\n`);
+            for (const c of clients) c.write(failureMessage(stream, e));
           },
         });
         states = runner.states as ReportStates['states'];
@@ -183,6 +197,8 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           } else if (path === '/events') {
             res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
             res.write(`retry: 1000\n\n`);
+            // A page opened after the failure learns it at once.
+            if (failure !== null) res.write(failureMessage(stream, failure));
             clients.add(res);
             req.on('close', () => clients.delete(res));
           } else if (path === '/favicon.ico') {
