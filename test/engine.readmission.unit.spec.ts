@@ -4,6 +4,8 @@ import { Portfolio, SNAPSHOT_COLLECTION } from '../actors/portfolio.js';
 import { openEventStore } from '../events/openEventStore.js';
 import type { PortfolioConfigInput } from '../src/config/portfolioConfig.js';
 import { day, ofType, readAllEvents, runSlices, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
+import { rebalanceAuditProjection, type RebalanceAuditState } from '../projections/rebalanceAudit.js';
+import { rebalanceLines } from '../src/cli/commands/audit.js';
 
 // L falls about 1% a bar and W rises about 1% a bar, each with a ±0.5% zigzag so that both have a volatility.
 const bars = Array.from({ length: 40 }, (_, i) => {
@@ -80,5 +82,21 @@ describe('the empty spell survives a restart', () => {
     expect((await readAllEvents(store)).map((e) => e.metadata.hash)).toEqual(expected);
     await store.close();
     await whole.close();
+  });
+});
+
+describe('audit --rebalance shows it', () => {
+  it('names the re-admitted strategy and why, and the strategies left out while they warm up', async () => {
+    const events = await runSlices(mipConfig(), bars, kinds);
+    const audit = rebalanceAuditProjection({ keep: 0 });
+    const state = events.reduce<RebalanceAuditState>((s, e) => audit.evolve(s, e), audit.init());
+    const at = (i: number) => state.rebalances.find((r) => r.barTime === day(i));
+    // The text as read, whatever the line wrapping.
+    const text = (i: number) => rebalanceLines(at(i) ?? expect.unreachable(`a rebalance on day ${i}`)).join('\n').replace(/\s+/g, ' ');
+    const readmitting = text(8);
+    expect(readmitting).toContain(`re-admitted loser: held nothing since ${day(3)} (5 bars): restarts at its configured 50.00%`);
+    const warming = text(9);
+    expect(warming).toContain('left out of the weighing loser: warm-up: 0 of 3 returns');
+    expect(warming).not.toContain('re-admitted');
   });
 });

@@ -151,7 +151,8 @@ function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[
   return out;
 }
 
-function printOne(io: CliIO, r: RebalanceRecord): void {
+/** `audit --rebalance <id>` in text: the decision in full, with the strategies it left out or re-admitted and why. */
+export function rebalanceLines(r: RebalanceRecord): string[] {
   const d = r.decision;
   const out = [
     `rebalance ${r.rebalanceId} at ${r.barTime ?? '-'} (revision ${r.revision}, position ${r.position})`,
@@ -168,12 +169,25 @@ function printOne(io: CliIO, r: RebalanceRecord): void {
       r.transfers.map((t) => [t.from, t.to, money(t.amount), String(t.position)]),
     ),
   ];
+  for (const [title, reasons] of [
+    ['left out of the weighing', d.leftOut],
+    ['re-admitted', d.readmitted],
+  ] as const) {
+    const entries = Object.entries(reasons ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (entries.length === 0) continue;
+    out.push('', title);
+    for (const [id, reason] of entries) out.push(...wrapText(`  ${id}: `, reason));
+  }
   const inputs = Object.entries(d.inputs).sort(([a], [b]) => (a < b ? -1 : 1));
   if (inputs.length > 0) {
     out.push('', 'inputs');
     for (const [s, v] of inputs) out.push(...wrapList(`  ${s}: `, flatEntries(v)));
   }
-  io.stdout.write(`${out.join('\n')}\n`);
+  return out;
+}
+
+function printOne(io: CliIO, r: RebalanceRecord): void {
+  io.stdout.write(`${rebalanceLines(r).join('\n')}\n`);
 }
 
 function printVerdict(io: CliIO, v: VerificationResult, documents: readonly DocumentCheck[] | null): void {
