@@ -51,6 +51,29 @@ async function cell(page: Page, selector: string): Promise<{ text: string; value
   return { text: (await el.textContent())?.trim() ?? '', value: await el.getAttribute('data-value') };
 }
 
+/** Runs `serve --port 0` on `storeUrl` as a user would, hands its URL to `use`, then stops it with SIGTERM (exit 0). */
+async function withServe(storeUrl: string, use: (url: string) => Promise<void>): Promise<void> {
+  const server: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'serve', '--store', storeUrl, '--port', '0', '--json']);
+  let stderr = '';
+  server.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /"url": "([^"]+)"/.exec(out);
+        if (m) resolve(m[1] as string);
+      });
+      server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)));
+    });
+    await use(url);
+  } finally {
+    server.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
+    expect(code, stderr).toBe(0);
+  }
+}
+
 describe.skipIf(!hasChromium)('browser: the report file and the live dashboard', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stratafolio-browser-'));
@@ -124,19 +147,7 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
   });
 
   it('serve shows the new value without a reload when slices are appended to the store', async () => {
-    const server: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'serve', '--store', store, '--port', '0', '--json']);
-    let stderr = '';
-    server.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /"url": "([^"]+)"/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)));
-      });
+    await withServe(store, async (url) => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       const page = await (context as BrowserContext).newPage();
       const errors: string[] = [];
@@ -171,29 +182,13 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
       expect(errors, JSON.stringify(errors)).toEqual([]);
       await page.screenshot({ path: join(OUTPUT, 'serve.png') });
       await page.close();
-    } finally {
-      server.kill('SIGTERM');
-      const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
-      expect(code, stderr).toBe(0);
-    }
+    });
   });
 
   it('serve says on the page when it stops following the log (a corrupt event lands), also to a page opened after', async () => {
     const file = join(dir, 'corrupted.db');
     copyFileSync(join(dir, 'demo.db'), file);
-    const server: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'serve', '--store', `sqlite:${file}`, '--port', '0', '--json']);
-    let stderr = '';
-    server.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /"url": "([^"]+)"/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)));
-      });
+    await withServe(`sqlite:${file}`, async (url) => {
       const page = await (context as BrowserContext).newPage();
       await page.goto(url, { waitUntil: 'load' });
       await page.waitForFunction("document.getElementById('live-status')?.textContent?.startsWith('live')");
@@ -214,11 +209,7 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
       expect(state.failure).toContain(`revision ${revision}`);
       await page.close();
       await later.close();
-    } finally {
-      server.kill('SIGTERM');
-      const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
-      expect(code, stderr).toBe(0);
-    }
+    });
   });
 
 });
