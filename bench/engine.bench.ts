@@ -6,6 +6,7 @@ import { openEventStore } from '../events/openEventStore.js';
 import { parsePortfolioConfig, type PortfolioConfigInput } from '../src/config/portfolioConfig.js';
 import { Portfolio } from '../actors/portfolio.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { heapAfterGc } from './liveHeap.js';
 
 export const name = 'engine';
 
@@ -138,14 +139,6 @@ function mainThreadCpuSeconds(): number {
   } catch {
     return Number.NaN;
   }
-}
-
-/** Live heap after a full collection (NaN unless node runs with --expose-gc, as `npm run bench` does). */
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return Number.NaN;
-  gc();
-  return process.memoryUsage().heapUsed;
 }
 
 const REPEATS = Number(process.env.BENCH_ENGINE_REPEATS ?? 3);

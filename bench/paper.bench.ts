@@ -1,8 +1,8 @@
 // Live-path benchmark: bars pushed into a paper session, after the JIT warm-up `stratafolio paper` runs (slicer → the
 // slice decided → its feed record and events committed in one durable transaction, SQLite durability `full`), 20
 // momentum strategies on 20 symbols. Figures: latency from the arrival of a
-// slice's last bar to the slice being durable (p50, p99, one slice at a time), and sustained slices/s (bars pushed as
-// fast as the session takes them).
+// slice's last bar to the slice being durable (p50, p99, one slice at a time), the session's live heap and how it grows,
+// and sustained slices/s (bars pushed as fast as the session takes them).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { PaperSession, paperStoreOptions, type SliceStatus } from '../src/cli/pa
 import type { Feed, FeedClock, FeedSink } from '../src/feeds/feed.js';
 import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../src/cli/jitWarmUp.js';
 import type { BarSlice } from '../src/market/bar.js';
+import { heapAfterGc } from './liveHeap.js';
 
 export const name = 'paper';
 
@@ -127,7 +128,11 @@ export async function run(): Promise<Record<string, unknown>> {
   // the second adds on top of the live path's own cost.
   const quiet: number[] = [];
   const trading: number[] = [];
-  for (const slice of all.slice(0, LATENCY_SLICES)) {
+  // A session runs for days: its live heap is sampled after a full collection early on and at the end.
+  const heapAt = new Map<number, number>();
+  const HEAP_FROM = Math.min(100, LATENCY_SLICES);
+  for (const [k, slice] of all.slice(0, LATENCY_SLICES).entries()) {
+    if (k === HEAP_FROM) heapAt.set(k, heapAfterGc());
     const durable = new Promise<SliceStatus>((resolve) => latency.listeners.splice(0, 1, resolve));
     latency.feed.push(slice);
     const status = await durable;
@@ -135,7 +140,10 @@ export async function run(): Promise<Record<string, unknown>> {
     latencies.push(ms);
     (status.report.events.length === 1 ? quiet : trading).push(ms);
   }
+  heapAt.set(LATENCY_SLICES, heapAfterGc());
   await latency.finish();
+  const heapFrom = heapAt.get(HEAP_FROM) ?? NaN;
+  const heapEnd = heapAt.get(LATENCY_SLICES) ?? NaN;
   for (const list of [latencies, quiet, trading]) list.sort((a, b) => a - b);
 
   // Throughput: every bar pushed at once; the session slices, records and applies them as fast as it can.
@@ -169,6 +177,8 @@ export async function run(): Promise<Record<string, unknown>> {
     tradingSlices: trading.length,
     tradingP50Ms: Number(percentile(trading, 50).toFixed(3)),
     tradingP99Ms: Number(percentile(trading, 99).toFixed(3)),
+    liveHeapMiB: Number((heapEnd / 2 ** 20).toFixed(1)),
+    liveHeapGrowthKiBPer1000Slices: Math.round(((heapEnd - heapFrom) / 1024 / (LATENCY_SLICES - HEAP_FROM)) * 1000),
     throughputSlices: burst.length,
     slicesPerSecond: Math.round(burst.length / seconds),
   };
