@@ -19,6 +19,7 @@ import {
   Decider,
   closingOrders,
   decideAdd,
+  decideCashAtTheOpen,
   decideCommand,
   decideCompletion,
   decideDrawdownLimit,
@@ -341,6 +342,8 @@ export class SupervisorCore {
     }
     // 3b. strategies paused by the drawdown limit whose resume rule is met run again.
     for (const id of this.state.activeIds) this.commit(decideDrawdownResume(d, id), t);
+    // 3c. next-open: waiting orders that fill at this open, checked for cash at it (the strategies then see what fills).
+    this.commit(decideCashAtTheOpen(d, slice), t);
     // 4. rebalance decision.
     const rebalance = decideRebalance(d, this.options.rebalancing, manual, t);
     this.commit(rebalance.events, t);

@@ -1,4 +1,4 @@
-// Audit of a portfolio's log: hash chain and revisions, each rebalance's transfers against its recorded targets, the reserve, and every recorded value refolded from fills and transfers.
+// Audit of a portfolio's log: hash chain and revisions, each rebalance's transfers against its recorded targets, the reserve, every recorded value refolded from fills and transfers, and no strategy's cash below zero.
 import { Dec, ZERO, decStr } from '../src/money/decimal.js';
 import { emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
@@ -10,7 +10,7 @@ import type { EventStore } from '../events/store.js';
 import { capitalLegs } from './capitalMoves.js';
 
 /** Which check failed. */
-export type VerificationCheck = 'decode' | 'chain' | 'head' | 'portfolio' | 'transfer' | 'rebalance' | 'ledger' | 'marks';
+export type VerificationCheck = 'decode' | 'chain' | 'head' | 'portfolio' | 'transfer' | 'rebalance' | 'ledger' | 'cash' | 'marks';
 
 /** What a clean verification proved, in counts a user can compare with the log. */
 export interface VerificationProof {
@@ -27,6 +27,8 @@ export interface VerificationProof {
   readonly lowestReserve: string;
   /** BarMarked events whose strategy values, cash, reserve and portfolio value equal the refold of fills, transfers and marks. */
   readonly marks: number;
+  /** The lowest cash of any strategy at a mark (a decimal string; never below zero in a sound log; "0" with no marks). */
+  readonly lowestCash: string;
 }
 
 /** The first broken event, or what was proved. */
@@ -92,6 +94,7 @@ export async function verifyPortfolioLog(store: EventStore, stream: string, opti
   const marks = new Map<string, Dec>();
   let reserve: Dec | null = null;
   let lowestReserve: Dec | null = null;
+  let lowestCash: Dec | null = null;
   let open: OpenRebalance | null = null;
   let lastMarkTime: string | null = null;
   let events = 0;
@@ -239,6 +242,9 @@ export async function verifyPortfolioLog(store: EventStore, stream: string, opti
             if (rc === undefined || !ledger.cash.equals(new Dec(rc))) {
               throw new Broken('ledger', `${id}: fills and transfers give cash of ${decStr(ledger.cash)}, the log records ${rc ?? 'none'}`);
             }
+            // A strategy spends only the cash it has: its orders are sized, and checked again where they fill, to keep this.
+            if (ledger.cash.isNegative()) throw new Broken('cash', `${id}: cash is ${decStr(ledger.cash)} at the mark of ${t ?? 'this bar'}: it spent more than it had`);
+            if (lowestCash === null || ledger.cash.lt(lowestCash)) lowestCash = ledger.cash;
             sum = sum.plus(value);
           }
           const r = reserve ?? ZERO;
@@ -293,6 +299,7 @@ export async function verifyPortfolioLog(store: EventStore, stream: string, opti
     transfers,
     lowestReserve: decStr(lowestReserve ?? ZERO),
     marks: markCount,
+    lowestCash: decStr(lowestCash ?? ZERO),
   };
 }
 

@@ -71,13 +71,23 @@ const randomBars = fc
     });
   });
 
-describe('long-only built-ins never hold a negative quantity', () => {
+/** The lowest cash each strategy had at a mark. */
+function lowestCash(events: readonly RecordedEvent[]): Map<string, number> {
+  const lowest = new Map<string, number>();
+  for (const m of ofType(events, 'BarMarked')) {
+    for (const [id, cash] of Object.entries(m.data.strategyCash)) lowest.set(id, Math.min(lowest.get(id) ?? Infinity, Number(cash)));
+  }
+  return lowest;
+}
+
+describe('long-only built-ins never hold a negative quantity, nor spend cash they do not have', () => {
   for (const fillAt of ['close', 'next-open'] as const) {
-    it(`over random bars, fill mode ${fillAt}, with and without rebalancing`, async () => {
+    it(`over random bars with gaps at the open, fill mode ${fillAt}, with and without rebalancing`, async () => {
       await fc.assert(
         fc.asyncProperty(randomBars, fc.boolean(), async (bars, rebalanced) => {
-          const lowest = lowestHoldings(await run(longOnlyConfig(fillAt, rebalanced), bars));
-          for (const [id, q] of lowest) expect(q, `${id} went short`).toBeGreaterThanOrEqual(0);
+          const events = await run(longOnlyConfig(fillAt, rebalanced), bars);
+          for (const [id, q] of lowestHoldings(events)) expect(q, `${id} went short`).toBeGreaterThanOrEqual(0);
+          for (const [id, cash] of lowestCash(events)) expect(cash, `${id}'s cash went below zero`).toBeGreaterThanOrEqual(0);
         }),
         { numRuns: 25, seed: fillAt === 'close' ? 11 : 12 },
       );
@@ -117,6 +127,35 @@ describe('the context of a next-open strategy', () => {
     const events = await run(config, bars, probe);
     expect(seen).toEqual(['0: held 0, waiting -, expected 0', '1: held 0, waiting A 5000, expected 5000', '2: held 5000, waiting -, expected 5000']);
     expect(ofType(events, 'OrderPlaced').map((e) => e.data.quantity)).toEqual(['5000']);
+  });
+
+  it('a buy sized at a close that gaps up at the open fills what the cash covers; the rest is cancelled, saying why', async () => {
+    const gap = [slice(day(0), { A: '10' }), slice(day(1), { A: '12' }, { A: '12.5' }), slice(day(2), { A: '12' }, { A: '12' })];
+    const probe = scripted('probe', (ctx) => {
+      if (ctx.barIndex === 0) ctx.orderTargetPercent('A', '1');
+    });
+    const events = await run(config, gap, probe);
+    const placed = ofType(events, 'OrderPlaced').map((e) => e.data.quantity);
+    const filled = ofType(events, 'FillRecorded').map((e) => `${e.data.quantity} @ ${e.data.price}`);
+    // 100,000 at the close of 10 orders 10,000; at the open of 12.5 the cash covers 8,000.
+    expect(placed).toEqual(['10000']);
+    expect(filled).toEqual(['8000 @ 12.5']);
+    expect(ofType(events, 'OrderRejected').map((e) => `${e.data.orderId} ${e.data.quantity}: ${e.data.reason}`)).toEqual([
+      'o0-s-0 2000: not enough cash at the open of 12.5: 8000 of 10000 fill, the rest is cancelled',
+    ]);
+    expect(Math.min(...lowestCash(events).values())).toBe(0);
+  });
+
+  it('orders placed on consecutive bars against the same cash: the second fills what the first left', async () => {
+    const probe = scripted('probe', (ctx) => {
+      if (ctx.barIndex < 2) ctx.order('A', 6000);
+    });
+    const events = await run(config, bars, probe);
+    // Each was placed against 100,000 (the first had not filled when the second was placed); 60,000 + 40,000 is all.
+    expect(ofType(events, 'OrderPlaced').map((e) => e.data.quantity)).toEqual(['6000', '6000']);
+    expect(ofType(events, 'FillRecorded').map((e) => e.data.quantity)).toEqual(['6000', '4000']);
+    expect(ofType(events, 'OrderRejected').map((e) => e.data.reason)).toEqual(['not enough cash at the open of 10: 4000 of 6000 fill, the rest is cancelled']);
+    expect(Math.min(...lowestCash(events).values())).toBe(0);
   });
 
   it('order() stays literal: it orders again while the first order waits', async () => {

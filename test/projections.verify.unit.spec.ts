@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLog, createMemoryEventStore, domainEvent, verifyPortfolioLog, type PendingEvent } from '../src/index.js';
-import { STREAM, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
+import { STREAM, T1, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 async function storeWith(batches: PendingEvent[][]) {
   const log = new MemoryLog();
@@ -131,6 +131,22 @@ describe('audit verification', () => {
     const v = await verifyPortfolioLog(store, STREAM);
     expect(v).toMatchObject({ ok: false, check: 'ledger', revision: 11, position: 12 });
     expect(v.ok ? '' : v.reason).toMatch(/a: fills and transfers give a value of 648, the log records 648.01/);
+  });
+
+  it('catches a strategy that spent more cash than it had, even where every recorded number refolds', async () => {
+    // a buys 12 X @ 50 + 1 commission = 601 out of 600: cash -1, value -1 + 12 × 51 = 611, PV 611 + 300 + 100.
+    const b = fixtureBatches();
+    const t1 = b[1] as PendingEvent[];
+    t1[2] = { barTime: T1, event: domainEvent('FillRecorded', { orderId: 'o1', strategyId: 'a', symbol: 'X', quantity: '12', price: '50', commission: '1', slippage: '0' }) };
+    t1[4] = {
+      barTime: T1,
+      event: domainEvent('BarMarked', { marks: { X: '51', Y: '20' }, strategyValues: { a: '611', b: '300' }, strategyCash: { a: '-1', b: '400' }, reserve: '100', portfolioValue: '1011' }),
+    };
+    const v = await verifyPortfolioLog((await storeWith(b)).store, STREAM);
+    expect(v).toMatchObject({ ok: false, check: 'cash', revision: 9, position: 10 });
+    expect(v.ok ? '' : v.reason).toMatch(/a: cash is -1 at the mark of 2024-01-01T00:00:00.000Z: it spent more than it had/);
+    // The intact log reports the lowest cash any strategy had at a mark: a's 99 after its buy.
+    expect(await verifyPortfolioLog((await storeWith(fixtureBatches())).store, STREAM)).toMatchObject({ ok: true, lowestCash: '99' });
   });
 
   it('catches a portfolio value that is not the strategies plus the reserve', async () => {

@@ -59,7 +59,13 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       }
       break;
     case 'OrderRejected':
-      if (state.pendingOrders.length > 0) state.pendingOrders = state.pendingOrders.filter((o) => o.orderId !== event.data.orderId);
+      if (state.pendingOrders.length > 0) {
+        // A waiting order cut at the open for cash keeps what was not cancelled; any other rejection ends it.
+        const cancelled = dec(event.data.quantity);
+        state.pendingOrders = state.pendingOrders.flatMap((o) =>
+          o.orderId !== event.data.orderId ? [o] : cancelled.eq(o.quantity) ? [] : [{ ...o, quantity: o.quantity.minus(cancelled) }],
+        );
+      }
       break;
     case 'OrdersNetted':
       state.netting.grossTradedValue = state.netting.grossTradedValue.plus(event.data.grossTradedValue);

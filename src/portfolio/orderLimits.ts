@@ -32,8 +32,8 @@ export interface LimitInput {
   readonly cashCost: (quantity: DecT, price: DecT) => DecT;
 }
 
-/** Sells before buys (they free cash), each group in symbol order. */
-function sellsFirst(orders: readonly RequestedOrder[]): RequestedOrder[] {
+/** Sells before buys (they free cash), each group in symbol order; orders that tie keep their order (a stable sort). */
+export function sellsFirst<T extends RequestedOrder>(orders: readonly T[]): T[] {
   return [...orders].sort((a, b) => {
     const sa = a.quantity.isNegative() ? 0 : 1;
     const sb = b.quantity.isNegative() ? 0 : 1;

@@ -14,7 +14,7 @@ import type { StrategyPerformance } from '../performance/strategyPerformance.js'
 import { AllocationRebalancer } from '../rebalance/allocationRebalancer.js';
 import { dictionary, dictionaryOf } from '../collections/dictionary.js';
 import { INITIAL_ALLOCATION, LIQUIDATION_COVER, RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
-import { applyOrderLimits, applyOrderLimitsExact, type RequestedOrder } from './orderLimits.js';
+import { applyOrderLimits, applyOrderLimitsExact, sellsFirst, type RequestedOrder } from './orderLimits.js';
 import { planRebalance } from './rebalancePlan.js';
 import { executeSliceOrders, estimateCashCost, slippageBpsOf, type ExecutableOrder } from './sliceExecution.js';
 import { canMove } from './strategyLifecycle.js';
@@ -624,6 +624,57 @@ export function decideOrders(
     }
   }
   return { events, accepted };
+}
+
+/**
+ * Next-open: the waiting orders that fill at this slice's open, checked again for cash at it. An order was sized at a
+ * close and the open may have gapped, and orders placed on consecutive bars were each checked against the same cash.
+ * Per strategy, sells first (they free cash): a buy that no longer fits keeps what the cash covers and the rest is
+ * cancelled, or is cancelled whole (OrderRejected with the quantity cancelled), so cash never goes below zero. Decided
+ * before the strategies' calls, so what they see waiting is what will fill. Only cash is checked again: exposure was
+ * checked when the order was placed. A strategy's transfers out later in the slice are capped at its cash anyway.
+ */
+export function decideCashAtTheOpen(d: Decider, slice: BarSlice): DomainEvent[] {
+  if (d.config.execution.fillAt !== 'next-open' || d.state.pendingOrders.length === 0) return [];
+  const openOf = (symbol: string): DecT | undefined => {
+    const bar = barOf(slice, symbol);
+    return bar ? dec(bar.open) : undefined;
+  };
+  const byStrategy = new Map<string, PendingOrder[]>();
+  for (const o of d.state.pendingOrders) {
+    const state = d.lifecycleOf(o.strategyId);
+    // A liquidating strategy's waiting orders are cancelled where they would fill; one without a bar waits.
+    if (state === 'liquidating' || state === 'stopped' || openOf(o.symbol) === undefined) continue;
+    const own = byStrategy.get(o.strategyId);
+    if (own === undefined) byStrategy.set(o.strategyId, [o]);
+    else own.push(o);
+  }
+  const events: DomainEvent[] = [];
+  for (const id of [...byStrategy.keys()].sort()) {
+    const ledger = d.ledgerOf(id);
+    const orders = sellsFirst(byStrategy.get(id) ?? []);
+    const decisions = applyOrderLimits(orders, {
+      cash: ledger.cash,
+      reservedCash: ZERO,
+      positions: ledger.positions,
+      value: d.valueOf(id),
+      maxExposure: new Dec(Infinity),
+      priceOf: openOf,
+      markOf: d.markOf,
+      cashCost: (q, p) => estimateCashCost(d.config.execution, q, p),
+    });
+    orders.forEach((o, i) => {
+      const decision = decisions[i];
+      if (decision === undefined || (decision.kind === 'accepted' && decision.quantity.eq(o.quantity))) return;
+      const kept = decision.kind === 'accepted' ? decision.quantity : ZERO;
+      const reason =
+        decision.kind === 'accepted'
+          ? `not enough cash at the open of ${decStr(openOf(o.symbol) as DecT)}: ${decStr(kept)} of ${decStr(o.quantity)} fill, the rest is cancelled`
+          : `cancelled at the open: ${decision.reason}`;
+      events.push(domainEvent('OrderRejected', { orderId: o.orderId, strategyId: id, symbol: o.symbol, quantity: decStr(o.quantity.minus(kept)), orderType: 'market', reason }));
+    });
+  }
+  return events;
 }
 
 /**

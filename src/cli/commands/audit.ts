@@ -206,6 +206,7 @@ function printVerdict(io: CliIO, v: VerificationResult, documents: readonly Docu
         ...wrapText('  ', `${v.rebalances} rebalances: every transfer is exactly what the plan allows for the recorded targets and values`),
         ...wrapText('  ', `${v.transfers} transfers: the reserve never went below zero (lowest ${money(v.lowestReserve)})`),
         ...wrapText('  ', `${v.marks} marks: strategy values, cash, reserve and portfolio value equal the refold of fills, transfers and marks`),
+        ...wrapText('  ', `no strategy's cash was below zero at a mark (lowest ${money(v.lowestCash)})`),
       ]
     : [`BROKEN ${v.stream} at revision ${v.revision}, position ${v.position} (${v.check} check)`, ...wrapText('  ', v.reason)];
   if (documents !== null) lines.push(...documentLines(documents));
