@@ -58,6 +58,17 @@ describe('stratafolio replay', () => {
     expect(get(byTime, 'summary', 'portfolioValue')).toBe('1058');
     const byPosition = parse((await cli('replay', '--store', `sqlite:${db}`, '--as-of', '10', '--json')).out);
     expect(get(byPosition, 'summary', 'portfolioValue')).toBe('1009');
+    expect(get(byPosition, 'incompleteSlice')).toBeNull();
+  });
+
+  it('as of a position inside a slice, says so and shows the end of the slice before it', async () => {
+    // Position 14 is r1's first transfer, inside the slice of 2024-01-03: the figures are 2024-01-02's.
+    const j = parse((await cli('replay', '--store', `sqlite:${db}`, '--as-of', '14', '--json')).out);
+    expect([get(j, 'position'), get(j, 'incompleteSlice'), get(j, 'summary', 'asOf')]).toEqual([12, '2024-01-03T00:00:00.000Z', '2024-01-02T00:00:00.000Z']);
+    expect([get(j, 'summary', 'portfolioValue'), get(j, 'summary', 'reserve'), get(j, 'strategies', 0, 'value'), get(j, 'positions', 'strategies', 0, 'value')]).toEqual(['1058', '100', '648', '648']);
+    const text = (await cli('replay', '--store', `sqlite:${db}`, '--as-of', '14')).out;
+    expect(text).toContain('as of 2024-01-02T00:00:00.000Z: 12 events, position 12');
+    expect(text.replace(/\s+/g, ' ')).toContain('(--as-of 14 falls inside the slice of 2024-01-03T00:00:00.000Z, which is left out: every figure is at the end of the last complete slice)');
   });
 
   it('prints aligned tables within 80 columns', async () => {
