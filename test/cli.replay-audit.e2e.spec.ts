@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { GENESIS_HASH, domainEvent, openEventStore, portfolioStream, sealEvents } from '../src/index.js';
+import { GENESIS_HASH, domainEvent, openEventStore, portfolioStream, sealEvents, type DomainEvent } from '../src/index.js';
 import { appendBatches, fixtureBatches } from './projections.fixture.js';
 import { captureIO } from './fixtures/cliRun.js';
 
@@ -129,6 +129,27 @@ describe('stratafolio audit', () => {
     const missing = await cli('audit', '--store', `sqlite:${db}`, '--rebalance', 'r9');
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/no such rebalance.*r1/);
+  });
+
+  it('an unknown --rebalance in a log of many names the first and last few and the count, not every id', async () => {
+    const many = join(dir, 'many.db');
+    const store = await openEventStore(`sqlite:${many}`, { durability: 'normal' });
+    const batches = fixtureBatches();
+    const head = await appendBatches(store, batches);
+    const [decided, , , marked] = batches[3] ?? [];
+    const later = Array.from({ length: 20 }, (_, i) => {
+      const barTime = new Date(Date.UTC(2024, 0, 4 + i)).toISOString();
+      const data = { ...(decided?.event.data as object), rebalanceId: `r${i + 2}` };
+      return [
+        { barTime, event: { ...(decided?.event as DomainEvent), data } as DomainEvent },
+        { barTime, event: marked?.event as DomainEvent },
+      ];
+    });
+    await appendBatches(store, later, head);
+    await store.close();
+    const r = await cli('audit', '--store', `sqlite:${many}`, '--rebalance', 'r999');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('stratafolio: --rebalance r999: no such rebalance in portfolio p1 (it has 21: r1, r2, r3, …, r19, r20, r21)\n');
   });
 
   it('--verify exits 0 on an intact log', async () => {
