@@ -1,5 +1,5 @@
 // A report or a new store that cannot be written is refused with one line that names the file and says why, exit 2.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,5 +65,22 @@ describe('report --out that cannot be written', () => {
     expect(r.code).toBe(2);
     expect(r.err).toBe(`stratafolio: --out ${out}: cannot write the report: permission denied: cannot create files in ${locked}\n`);
     expect(readdirSync(locked)).toEqual([]);
+  });
+});
+
+describe('backtest into a new SQLite store that cannot be created', () => {
+  it('a path through a file: says which part of the path is not a folder', async () => {
+    const db = join(aFile, 'sub', 'new.db');
+    const r = await runBinary(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`cannot open "${db}" as an SQLite event store: ${aFile} is not a folder`);
+  });
+
+  it.skipIf(denial === null)(`a folder it may not write into: says permission was denied${denial === null ? ' — SKIPPED: root without setpriv' : ''}`, async () => {
+    const db = join(locked, 'new.db');
+    const r = await runBinary(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`], asUnprivileged());
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`cannot open "${db}" as an SQLite event store: permission denied: cannot create files in ${locked}`);
+    expect(existsSync(db)).toBe(false);
   });
 });
