@@ -4,9 +4,13 @@ import type { EventData, LifecycleState } from '../events/catalogue.js';
 import { summariseReturnStats, type MetricOptions, type MetricSummary } from '../src/metrics/index.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 import { decimalMap } from './eventAmounts.js';
+import { capitalLegs } from './capitalMoves.js';
 import type { PerformanceState } from './performance.js';
 
-/** State of the portfolio projection (the numbers of the last BarMarked, plus lifecycle). */
+/**
+ * State of the portfolio projection: the numbers of the last BarMarked with the capital transferred since applied
+ * (before the first mark: the capital the opening moved), plus lifecycle.
+ */
 export interface PortfolioState {
   readonly portfolioId: string | null;
   readonly name: string;
@@ -58,6 +62,25 @@ const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
         w.lifecycle.set(event.data.strategyId, 'stopped');
         w.removed.push(event.data.strategyId);
         return;
+      case 'CapitalTransferred': {
+        // A transfer moves cash between the reserve and a strategy and leaves the portfolio's value alone; folded here
+        // as the capital accounts fold it, so the reserve plus the strategies is the portfolio value between marks too
+        // (the opening's allocations come before any mark).
+        settleMark(w);
+        const cash = new Map(w.strategyCash);
+        const values = new Map(w.strategyValues);
+        for (const leg of capitalLegs(event.data)) {
+          if (leg.isReserve) {
+            w.reserve = w.reserve.plus(leg.delta);
+            continue;
+          }
+          cash.set(leg.account, (cash.get(leg.account) ?? ZERO).plus(leg.delta));
+          values.set(leg.account, (values.get(leg.account) ?? ZERO).plus(leg.delta));
+        }
+        w.strategyCash = cash;
+        w.strategyValues = values;
+        return;
+      }
       case 'BarMarked':
         // Parsed when the fold ends: a later mark replaces every figure this one would have set.
         w.lastMark = event.data;
@@ -68,17 +91,16 @@ const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
     }
   },
   end(w) {
-    const mark = w.lastMark;
+    settleMark(w);
     return {
       portfolioId: w.portfolioId,
       name: w.name,
       baseCurrency: w.baseCurrency,
       totalCapital: w.totalCapital,
-      portfolioValue: mark === null ? w.portfolioValue : new Dec(mark.portfolioValue),
-      reserve: mark === null ? w.reserve : new Dec(mark.reserve),
-      // Shared with the other projections of the pass: these maps are never mutated.
-      strategyCash: mark === null ? w.strategyCash : decimalMap(mark.strategyCash),
-      strategyValues: mark === null ? w.strategyValues : decimalMap(mark.strategyValues),
+      portfolioValue: w.portfolioValue,
+      reserve: w.reserve,
+      strategyCash: w.strategyCash,
+      strategyValues: w.strategyValues,
       lifecycle: w.lifecycle,
       removed: w.removed,
       marks: w.marks,
@@ -88,10 +110,23 @@ const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
   },
 };
 
+/** Parses the last BarMarked not yet parsed into the working copy's figures. */
+function settleMark(w: PortfolioWork): void {
+  const mark = w.lastMark;
+  if (mark === null) return;
+  w.portfolioValue = new Dec(mark.portfolioValue);
+  w.reserve = new Dec(mark.reserve);
+  // Shared with the other projections of the pass: these maps are never mutated (a transfer replaces them).
+  w.strategyCash = decimalMap(mark.strategyCash);
+  w.strategyValues = decimalMap(mark.strategyValues);
+  w.lastMark = null;
+}
+
 /** Portfolio projection (folded in place by the runner). */
 export const portfolioProjection: Projection<PortfolioState, PortfolioWork> = {
   name: 'portfolio',
-  version: 1,
+  // 2: transfers since the last mark are folded (a version-1 checkpoint taken between the opening and the first mark holds the opening's reserve).
+  version: 2,
   init: () => ({
     portfolioId: null,
     name: '',

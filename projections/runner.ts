@@ -77,6 +77,11 @@ export interface RunResult<P extends ProjectionSet> {
   readonly rejectedCheckpoints: readonly RejectedCheckpoint[];
   /** False when checkpoints could not be saved because the store is open read-only (the next run folds again). */
   readonly checkpointsSaved: boolean;
+  /**
+   * The bar time of the slice a `position` as-of fell inside (after its first event, before its BarMarked): that slice
+   * was left out, so the fold ends with the slice before it. Null when the as-of point is a slice's end (or not a position).
+   */
+  readonly incompleteSlice: string | null;
 }
 
 /** A checkpoint that was not used, and why. */
@@ -177,6 +182,8 @@ export class ProjectionRunner<P extends ProjectionSet> {
    */
   async run(options: RunOptions = {}): Promise<RunResult<P>> {
     const asOf = options.asOf ?? { kind: 'end' };
+    const incompleteSlice = asOf.kind === 'position' ? await this.sliceOpenAt(asOf.position) : null;
+    const cut: Cut = { asOf, before: incompleteSlice };
     const resumed: string[] = [];
     const rejected: RejectedCheckpoint[] = [];
     const anchorChecks = new Map<string, Promise<string | null>>();
@@ -185,7 +192,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
       const loaded = await this.loadCheckpoint(slot, anchorChecks);
       if (loaded.rejected !== null) rejected.push({ projection: slot.projection.name, reason: loaded.rejected });
       const cp = loaded.checkpoint;
-      if (cp && withinAsOf(cp, asOf)) {
+      if (cp && withinCut(cp, cut)) {
         slot.state = cp.decoded;
         slot.revision = cp.revision;
         slot.hash = cp.eventHash;
@@ -205,7 +212,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
     if (Number.isFinite(from) && from < total) {
       read: for await (const batch of readBatches(this.store.readStream(this.options.stream, { fromRevision: from }))) {
         for (const event of batch) {
-          if (beyond(event, asOf)) break read;
+          if (beyondCut(event, cut)) break read;
           this.fold(event);
           folded += 1;
           if (options.onProgress && folded % 10_000 === 0) options.onProgress(folded + from, total);
@@ -225,7 +232,22 @@ export class ProjectionRunner<P extends ProjectionSet> {
       resumed,
       rejectedCheckpoints: rejected,
       checkpointsSaved: !this.readOnly,
+      incompleteSlice,
     };
+  }
+
+  /**
+   * The bar time of the slice that the event at global `position` lies inside without ending it, when that event is one
+   * of this stream's; else null. A slice (a bar's events, closed by its BarMarked) is appended in one write, so its
+   * positions are contiguous: an event of another stream, an event without a bar time (the portfolio's opening) or a
+   * BarMarked is always at a slice's end for this stream.
+   */
+  private async sliceOpenAt(position: number): Promise<string | null> {
+    for await (const event of this.store.readAll({ fromPosition: position })) {
+      if (event.position !== position || event.stream !== this.options.stream) return null;
+      return event.type !== 'BarMarked' ? event.metadata.barTime : null;
+    }
+    return null;
   }
 
   /**
@@ -417,6 +439,28 @@ export class ProjectionRunner<P extends ProjectionSet> {
 /** Whether a stored document is valid JSON written without a seal (by a version before sealing), rather than a damaged seal. */
 export function isUnsealed(text: string, reason: string): boolean {
   return reason.startsWith('not a sealed document') && !text.includes(SEALED_DOCUMENT_FORMAT);
+}
+
+/**
+ * Where a run stops: `asOf`, and, when a position as-of falls inside a slice, before that slice's bar time. Half a
+ * slice is no state a quant can read: its fills are in the books at the slice's prices while the values are still the
+ * last mark's, so the positions and the capital accounts would disagree. Bar times only grow along a stream, and a
+ * slice's events all carry its bar time, so "bar time before `before`" is exactly "the slices before it".
+ */
+interface Cut {
+  readonly asOf: AsOf;
+  readonly before: string | null;
+}
+
+/** Whether a checkpoint holds only events that the cut includes. */
+function withinCut(cp: Checkpoint, cut: Cut): boolean {
+  return withinAsOf(cp, cut.asOf) && (cut.before === null || cp.lastBarTime === null || cp.lastBarTime < cut.before);
+}
+
+/** Whether an event lies after the cut. */
+function beyondCut(event: RecordedEvent, cut: Cut): boolean {
+  if (beyond(event, cut.asOf)) return true;
+  return cut.before !== null && event.metadata.barTime !== null && event.metadata.barTime >= cut.before;
 }
 
 /** Whether a checkpoint holds only events that `asOf` includes. */

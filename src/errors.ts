@@ -42,6 +42,13 @@ export function quoteStart(text: string, max = 60): string {
   return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
 }
 
+/** A file the user asked for (`--out`) cannot be written; the message names it and why. */
+export class OutputFileError extends StratafolioError {
+  constructor(message: string, readonly file: string) {
+    super(message);
+  }
+}
+
 /** A number is NaN, infinite, malformed, or came as a binary float where a decimal string was required. */
 export class InvalidNumberError extends StratafolioError {}
 

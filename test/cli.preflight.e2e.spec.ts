@@ -49,6 +49,16 @@ describe('backtest refuses before it opens the store', async () => {
     expect((JSON.parse(out) as RunSummaryJson).slicesThisRun).toBe(40);
   });
 
+  it('a bar file with a header and no bars, naming the file', async () => {
+    const headerOnly = join(scratch, 'header-only.csv');
+    writeFileSync(headerOnly, 'date,SYN01,SYN02\n');
+    const db = join(scratch, 'header-only.db');
+    const { code, err } = await runCli('backtest', '--config', write('header-only.json', base), '--bars', headerOnly, '--store', `sqlite:${db}`);
+    expect(code).toBe(2);
+    expect(err).toContain(`${headerOnly}: the file holds no bars`);
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('an allocation algorithm parameter it does not know, naming the field', async () => {
     const config = write('algo.json', { ...base, rebalancing: { algorithm: 'risk-parity', params: { lookbak: 20 } } });
     const db = join(scratch, 'algo.db');

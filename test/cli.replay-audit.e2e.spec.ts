@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { GENESIS_HASH, domainEvent, openEventStore, portfolioStream, sealEvents } from '../src/index.js';
+import { GENESIS_HASH, domainEvent, openEventStore, portfolioStream, sealEvents, type DomainEvent } from '../src/index.js';
 import { appendBatches, fixtureBatches } from './projections.fixture.js';
 import { captureIO } from './fixtures/cliRun.js';
 
@@ -58,6 +58,17 @@ describe('stratafolio replay', () => {
     expect(get(byTime, 'summary', 'portfolioValue')).toBe('1058');
     const byPosition = parse((await cli('replay', '--store', `sqlite:${db}`, '--as-of', '10', '--json')).out);
     expect(get(byPosition, 'summary', 'portfolioValue')).toBe('1009');
+    expect(get(byPosition, 'incompleteSlice')).toBeNull();
+  });
+
+  it('as of a position inside a slice, says so and shows the end of the slice before it', async () => {
+    // Position 14 is r1's first transfer, inside the slice of 2024-01-03: the figures are 2024-01-02's.
+    const j = parse((await cli('replay', '--store', `sqlite:${db}`, '--as-of', '14', '--json')).out);
+    expect([get(j, 'position'), get(j, 'incompleteSlice'), get(j, 'summary', 'asOf')]).toEqual([12, '2024-01-03T00:00:00.000Z', '2024-01-02T00:00:00.000Z']);
+    expect([get(j, 'summary', 'portfolioValue'), get(j, 'summary', 'reserve'), get(j, 'strategies', 0, 'value'), get(j, 'positions', 'strategies', 0, 'value')]).toEqual(['1058', '100', '648', '648']);
+    const text = (await cli('replay', '--store', `sqlite:${db}`, '--as-of', '14')).out;
+    expect(text).toContain('as of 2024-01-02T00:00:00.000Z: 12 events, position 12');
+    expect(text.replace(/\s+/g, ' ')).toContain('(--as-of 14 falls inside the slice of 2024-01-03T00:00:00.000Z, which is left out: every figure is at the end of the last complete slice)');
   });
 
   it('prints aligned tables within 80 columns', async () => {
@@ -118,6 +129,27 @@ describe('stratafolio audit', () => {
     const missing = await cli('audit', '--store', `sqlite:${db}`, '--rebalance', 'r9');
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/no such rebalance.*r1/);
+  });
+
+  it('an unknown --rebalance in a log of many names the first and last few and the count, not every id', async () => {
+    const many = join(dir, 'many.db');
+    const store = await openEventStore(`sqlite:${many}`, { durability: 'normal' });
+    const batches = fixtureBatches();
+    const head = await appendBatches(store, batches);
+    const [decided, , , marked] = batches[3] ?? [];
+    const later = Array.from({ length: 20 }, (_, i) => {
+      const barTime = new Date(Date.UTC(2024, 0, 4 + i)).toISOString();
+      const data = { ...(decided?.event.data as object), rebalanceId: `r${i + 2}` };
+      return [
+        { barTime, event: { ...(decided?.event as DomainEvent), data } as DomainEvent },
+        { barTime, event: marked?.event as DomainEvent },
+      ];
+    });
+    await appendBatches(store, later, head);
+    await store.close();
+    const r = await cli('audit', '--store', `sqlite:${many}`, '--rebalance', 'r999');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('stratafolio: --rebalance r999: no such rebalance in portfolio p1 (it has 21: r1, r2, r3, …, r19, r20, r21)\n');
   });
 
   it('--verify exits 0 on an intact log', async () => {

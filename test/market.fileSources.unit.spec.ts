@@ -187,6 +187,19 @@ describe('validateBarFile', () => {
     const path = dir.file('late-error.csv', `${rows.join('\n')}\n`);
     await expect(validateBarFile(path, 'long')).rejects.toThrow(`${path}, line 30, column timestamp`);
   });
+
+  it('refuses a file without a single bar (a header alone, or rows without a price), naming it', async () => {
+    const files = [
+      dir.file('header-only.csv', 'date,AAPL,MSFT\n'),
+      dir.file('header-only-long.csv', 'timestamp,symbol,open,high,low,close,volume\n\n'),
+      dir.file('no-prices.csv', 'date,AAPL,MSFT\n2020-01-02,,\n2020-01-03,,\n'),
+    ];
+    for (const path of files) {
+      const err = await validateBarFile(path).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DataError);
+      expect((err as DataError).message).toBe(`${path}: the file holds no bars (a header and no row with a price): nothing to run`);
+    }
+  });
 });
 
 describe('writers', () => {

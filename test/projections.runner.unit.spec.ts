@@ -11,12 +11,14 @@ import {
   decodeState,
   parseAsOf,
   portfolioProjection,
+  portfolioSummary,
+  positionsView,
   standardProjections,
   Dec,
   type Projection,
   type RecordedEvent,
 } from '../src/index.js';
-import { STREAM, T1, T2, appendBatches, fixtureBatches } from './projections.fixture.js';
+import { STREAM, T1, T2, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 const json = (states: unknown): string => JSON.stringify(encodeState(states));
 
@@ -82,6 +84,35 @@ describe('projection runner', () => {
     const end = await runner.run();
     expect(end.resumed).toEqual(['portfolio']);
     expect(end.states.portfolio.portfolioValue.toString()).toBe('1053');
+  });
+
+  it('a position inside a slice folds to the end of the slice before it, so every view tells one state', async () => {
+    const store = createMemoryEventStore();
+    await appendBatches(store, fixtureBatches());
+    const runner = new ProjectionRunner(store, standardProjections(), { stream: STREAM, checkpointEvery: 4 });
+    await runner.run(); // checkpoints at slice ends and inside slices, which as-of runs must use only where they fit
+    // Positions: 1–5 the opening, 6–10 T1 (mark at 10), 11–12 T2 (mark at 12), 13–16 T3 (transfers at 14–15, mark at 16).
+    const lastFolded = [1, 2, 3, 4, 5, 5, 5, 5, 5, 10, 10, 12, 12, 12, 12, 16];
+    const leftOut = [null, null, null, null, null, T1, T1, T1, T1, null, T2, null, T3, T3, T3, null];
+    for (let position = 1; position <= 16; position += 1) {
+      const r = await runner.run({ asOf: { kind: 'position', position } });
+      const at = `as of position ${position}`;
+      expect(r.position, at).toBe(lastFolded[position - 1]);
+      expect(r.incompleteSlice, at).toBe(leftOut[position - 1]);
+      const summary = portfolioSummary(r.states.portfolio, r.states.performance);
+      const accounts = r.states.performance.accounts;
+      const books = new Map(positionsView(r.states.positions).strategies.map((b) => [b.strategyId, b]));
+      let total = new Dec(summary.reserve);
+      for (const [id, account] of accounts.strategies) {
+        total = total.plus(account.value);
+        expect(books.get(id)?.value, `${at}: ${id}'s book and account`).toBe(account.value.toString());
+        expect(r.states.portfolio.strategyValues.get(id)?.toString() ?? '0', `${at}: ${id} in the summary`).toBe(account.value.toString());
+      }
+      expect(total.toString(), `${at}: reserve + strategies`).toBe(summary.portfolioValue);
+      expect(summary.reserve, at).toBe(accounts.reserve.toString());
+    }
+    const opening = await runner.run({ asOf: parseAsOf('2023-12-31') });
+    expect([opening.states.portfolio.reserve.toString(), portfolioSummary(opening.states.portfolio, opening.states.performance).cash]).toEqual(['100', '1000']);
   });
 
   it('parses --as-of and rejects text that is neither a time nor a position', () => {

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Observable } from 'rxjs';
 import { decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreBusyError, StoreConfigError, StoreReadOnlyError } from '../errors.js';
+import { whyNotWritable } from '../../src/fileAccess.js';
 import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore, StreamAppend } from '../store.js';
 import { encodeWrites, type StreamHead } from './appendRules.js';
 import { isBusy, sqliteAppend } from './sqliteAppend.js';
@@ -431,7 +432,9 @@ function openDatabase(path: string, url: string, durability: Durability, busyTim
   } catch (e) {
     db?.close();
     if (e instanceof StoreConfigError) throw e;
-    throw new StoreConfigError(`${url}: cannot open "${path}" as an SQLite event store (${(e as Error).message})`);
+    // SQLite says only "unable to open database file": the file's and its folder's access tell why, when they can.
+    const why = whyNotWritable(path, { createsFolders: true });
+    throw new StoreConfigError(`${url}: cannot open "${path}" as an SQLite event store${why === null ? '' : `: ${why}`} (${(e as Error).message})`);
   }
 }
 

@@ -214,11 +214,14 @@ function flatten(value: unknown, prefix: string, out: { key: string; value: stri
   out.push({ key: prefix, value: JSON.stringify(value) ?? 'undefined' });
 }
 
-function asOfText(asOf: AsOf): string {
+function asOfText(asOf: AsOf, result: ReportStates): string {
   switch (asOf.kind) {
     case 'end':
       return 'end of log';
     case 'position':
+      if (result.incompleteSlice !== null) {
+        return `position ${asOf.position}, rounded down to the last complete slice (position ${result.position}; the slice of ${result.incompleteSlice} is left out)`;
+      }
       return `position ${asOf.position}`;
     case 'revision':
       return `revision ${asOf.revision}`;
@@ -317,7 +320,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       events: result.revision + 1,
       position: result.position,
       headHash: series.headHash,
-      asOf: asOfText(options.asOf),
+      asOf: asOfText(options.asOf, result),
       lastBarTime: summary.asOf,
       firstBarTime: times[0] ?? null,
       bars: times.length,

@@ -62,3 +62,12 @@ export function wrapText(head: string, text: string, width = 80): string[] {
   lines.push(line);
   return lines;
 }
+
+/**
+ * Names in a one-line message: all of them when they are few, else the first and last `ends` around an ellipsis, so a
+ * message about one id never becomes a list of hundreds (say the count beside it).
+ */
+export function fewOf(names: readonly string[], ends = 3): string {
+  if (names.length <= 2 * ends + 1) return names.join(', ');
+  return `${names.slice(0, ends).join(', ')}, …, ${names.slice(-ends).join(', ')}`;
+}

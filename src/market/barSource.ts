@@ -1,6 +1,6 @@
 // Opening a bar file by format (given or inferred), and the pre-flight check that streams a whole file for its first DataError.
 import { extname } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import type { BarSlice } from './bar.js';
 import { firstLine, type BarFileOptions } from './fileInput.js';
 import { readLongCsv } from './longCsv.js';
@@ -60,7 +60,7 @@ export async function* openBarSource(spec: BarSourceSpec): AsyncGenerator<BarSli
 
 /**
  * Streams through a whole bar file and returns its summary, so that a run can refuse a bad file before it appends anything.
- * @throws DataError (file, line, column) for the first problem in the file; ConfigError when the format cannot be inferred.
+ * @throws DataError (file, line, column) for the first problem in the file, or (file) for a file without a single bar; ConfigError when the format cannot be inferred.
  */
 export async function validateBarFile(path: string, format?: BarFormat, options: BarFileOptions = {}): Promise<BarFileSummary> {
   const resolved = format ?? (await detectBarFormat(path));
@@ -78,6 +78,8 @@ export async function validateBarFile(path: string, format?: BarFormat, options:
       symbols.add(symbol);
     }
   }
+  // A run over it would open the portfolio and stop at once: refused like an empty file, before anything is written.
+  if (slices === 0) throw new DataError('the file holds no bars (a header and no row with a price): nothing to run', { file: path });
   return { format: resolved, slices, bars, firstTime, lastTime, symbols: [...symbols].sort(ascending) };
 }
 

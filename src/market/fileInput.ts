@@ -53,10 +53,14 @@ const CSV_OPTIONS = { info: true, relax_column_count: true, skip_empty_lines: tr
  */
 export async function* csvRecordBatches(path: string, options: BarFileOptions = {}): AsyncGenerator<readonly CsvRecord[]> {
   let linesBefore = 0;
+  // The first record, so a CSV error can name its column.
+  let header: readonly string[] | undefined;
   const parseText = (text: string): CsvRecord[] => {
     const base = linesBefore;
     linesBefore += countNewlines(text);
-    return text.includes('"') ? quotedRecords(path, text, base) : plainRecords(text, base);
+    const records = text.includes('"') ? quotedRecords(path, text, base, header) : plainRecords(text, base);
+    header ??= records[0]?.fields;
+    return records;
   };
   // Each character is scanned once: the text after the last record end waits in `pending` (with the quote parity
   // reached so far), so a file whose lines never end costs linear time and fails at the line-length limit.
@@ -64,6 +68,16 @@ export async function* csvRecordBatches(path: string, options: BarFileOptions = 
   const pending: string[] = [];
   let pendingLength = 0;
   let inQuotes = false;
+  // A record past the limit inside quotes is an unclosed quote far more often than a line that long: named as such.
+  const recordTooLong = (text: string): DataError => {
+    const open = inQuotes ? unclosedQuote(text) : null;
+    if (open === null) return lineTooLong(path, linesBefore + 1, text, limit);
+    return new DataError(`a quote opens a field here and is not closed within ${limit} characters`, {
+      file: path,
+      line: linesBefore + open.line,
+      column: columnName(header, open.field),
+    });
+  };
   let read: FileChunk | undefined;
   for await (const chunk of fileChunks(path, options)) {
     read = chunk;
@@ -72,7 +86,7 @@ export async function* csvRecordBatches(path: string, options: BarFileOptions = 
     if (scan.lastEnd < 0) {
       pending.push(chunk.text);
       pendingLength += chunk.text.length;
-      if (pendingLength > limit) throw lineTooLong(path, linesBefore + 1, pending.join(''), limit);
+      if (pendingLength > limit) throw recordTooLong(pending.join(''));
       continue;
     }
     const complete = pending.join('') + chunk.text.slice(0, scan.lastEnd + 1);
@@ -81,7 +95,7 @@ export async function* csvRecordBatches(path: string, options: BarFileOptions = 
     pending.push(rest);
     pendingLength = rest.length;
     const records = parseText(complete);
-    if (pendingLength > limit) throw lineTooLong(path, linesBefore + 1, rest, limit);
+    if (pendingLength > limit) throw recordTooLong(rest);
     report(options, linesBefore, chunk);
     if (records.length > 0) yield records;
   }
@@ -191,14 +205,82 @@ function plainRecords(text: string, base: number): CsvRecord[] {
   return out;
 }
 
-function quotedRecords(path: string, text: string, base: number): CsvRecord[] {
+function quotedRecords(path: string, text: string, base: number, header: readonly string[] | undefined): CsvRecord[] {
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
     parsed = parseCsv(text, CSV_OPTIONS) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (e) {
+    if (e instanceof CsvError) throw csvError(path, e, text, base, header ?? headerOf(text, base));
     throw readError(path, e, base);
   }
   return parsed.map((r) => ({ fields: r.record, line: base + r.info.lines }));
+}
+
+/** The fields of the first line of `text` when it is the file's first (the header), split plainly; else undefined. */
+function headerOf(text: string, base: number): readonly string[] | undefined {
+  if (base !== 0) return undefined;
+  const first = text.split('\n').find((l) => l.trim() !== '');
+  return first?.split(',').map((f) => f.replace(/"/g, '').trim());
+}
+
+/** Plain words for csv-parse's error codes that a bar file can meet (the code itself means nothing to a user). */
+const CSV_PROBLEMS: Readonly<Record<string, string>> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quote opens a field here and is never closed, so the rest of the file would be one field',
+  CSV_INVALID_CLOSING_QUOTE: 'a quoted field has text after its closing quote (a quote inside a quoted field is written "")',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a quoted field has text after its closing quote (a quote inside a quoted field is written "")',
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted field (quote the whole field, writing a quote inside it as "")',
+  CSV_MAX_RECORD_SIZE: 'a record is too long',
+};
+
+/**
+ * A CSV error as a DataError at the line (and column) where the problem starts. csv-parse reports an unclosed quote at
+ * the end of the text it was given, which may be thousands of lines after the quote: that quote is found here instead.
+ */
+function csvError(path: string, e: CsvError, text: string, base: number, header: readonly string[] | undefined): DataError {
+  const problem = CSV_PROBLEMS[e.code] ?? `malformed CSV (${e.message.split(':')[0] ?? e.code})`;
+  const columnAt = (field: number): string => columnName(header, field);
+  if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+    const open = unclosedQuote(text);
+    if (open !== null) return new DataError(problem, { file: path, line: base + open.line, column: columnAt(open.field) });
+  }
+  // csv-parse's message counts lines from the start of the parsed text, so only the corrected line is reported.
+  const line = typeof e['lines'] === 'number' ? base + e['lines'] : undefined;
+  const field = typeof e['index'] === 'number' ? e['index'] : undefined;
+  return new DataError(problem, {
+    file: path,
+    ...(line === undefined ? {} : { line }),
+    ...(field === undefined ? {} : { column: columnAt(field) }),
+  });
+}
+
+/** A column as errors name it: its header name, else its number from 1. */
+function columnName(header: readonly string[] | undefined, field: number): string {
+  const name = header?.[field];
+  return name !== undefined && name !== '' ? name : String(field + 1);
+}
+
+/**
+ * Where the quote that is still open at the end of `text` opened: its line within `text` (from 1) and the index of
+ * its field in the record; null when every quote closes. Quote parity as in scanRecordEnds ("" keeps it).
+ */
+function unclosedQuote(text: string): { line: number; field: number } | null {
+  let inQuotes = false;
+  let line = 1;
+  let field = 0;
+  let open: { line: number; field: number } | null = null;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      inQuotes = !inQuotes;
+      if (inQuotes) open = { line, field };
+    } else if (c === 0x0a) {
+      line += 1;
+      if (!inQuotes) field = 0;
+    } else if (c === 0x2c && !inQuotes) {
+      field += 1;
+    }
+  }
+  return inQuotes ? open : null;
 }
 
 // The last "\n" outside a quoted field in `text`, given the quote parity at its start ("" inside quotes keeps the
@@ -246,11 +328,7 @@ async function fileSize(path: string): Promise<number> {
 
 function readError(path: string, e: unknown, linesBefore: number): Error {
   if (e instanceof DataError) return e;
-  if (e instanceof CsvError) {
-    const lines = typeof e['lines'] === 'number' ? linesBefore + e['lines'] : undefined;
-    // csv-parse's message counts lines from the start of the parsed buffer, so only the corrected line is reported.
-    return new DataError(`malformed CSV (${e.code})`, lines === undefined ? { file: path } : { file: path, line: lines });
-  }
+  if (e instanceof CsvError) return csvError(path, e, '', linesBefore, undefined);
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') {
     return new DataError(`cannot read the file (${code}): ${(e as Error).message}`, { file: path });

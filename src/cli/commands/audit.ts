@@ -21,7 +21,7 @@ import {
 } from '../../../projections/index.js';
 import { EXIT_FAILED } from '../exitCodes.js';
 import { ownValue, setOwn } from '../../records/ownKeys.js';
-import { formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
+import { fewOf, formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
 
@@ -296,8 +296,9 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
         }
         const one = flags.rebalance === undefined ? null : rebalances.find((r) => r.rebalanceId === flags.rebalance);
         if (flags.rebalance !== undefined && !one && (verification === null || verification.ok)) {
+          const ids = rebalances.map((r) => r.rebalanceId);
           throw new ConfigError(
-            `--rebalance ${flags.rebalance}: no such rebalance in portfolio ${id} (it has: ${rebalances.map((r) => r.rebalanceId).join(', ') || 'none'})`,
+            `--rebalance ${flags.rebalance}: no such rebalance in portfolio ${id} (it has ${ids.length === 0 ? 'none' : `${ids.length}: ${fewOf(ids)}`})`,
             'rebalance',
           );
         }

@@ -144,6 +144,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result, annualRis
     asOf,
     revision: r.revision,
     position: r.position,
+    incompleteSlice: r.incompleteSlice,
     conventions: {
       ...resolveMetricOptions(options),
       annualRiskFree: annualRiskFree ?? 0,
@@ -167,7 +168,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result, annualRis
 }
 
 /** Human report: summary lines, the metrics table, faults and pauses, and the correlation matrix, within 80 columns. */
-function printReplay(io: CliIO, id: string, r: Result, annualRiskFree: number | undefined): void {
+function printReplay(io: CliIO, id: string, asOf: AsOf, r: Result, annualRiskFree: number | undefined): void {
   const s = r.states;
   const options = metricOptionsFor(annualRiskFree);
   const sum = portfolioSummary(s.portfolio, s.performance, options);
@@ -175,6 +176,9 @@ function printReplay(io: CliIO, id: string, r: Result, annualRiskFree: number | 
   const attribution = new Map(attributionView(s.attribution).strategies.map((a) => [a.strategyId, a.contribution]));
   const out: string[] = [];
   out.push(...wrapText(`portfolio ${id}: `, sum.name), `as of ${sum.asOf ?? 'the start'}: ${r.revision + 1} events, position ${r.position}`);
+  if (r.incompleteSlice !== null && asOf.kind === 'position') {
+    out.push(...wrapText('', `(--as-of ${asOf.position} falls inside the slice of ${r.incompleteSlice}, which is left out: every figure is at the end of the last complete slice)`));
+  }
   out.push(
     `value ${money(sum.portfolioValue)} ${sum.baseCurrency}  capital ${money(sum.totalCapital)}  reserve ${money(sum.reserve)}  cash ${money(sum.cash)}`,
   );
@@ -244,7 +248,7 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
           io.stderr.write(`stratafolio: the ${r.projection} checkpoint does not match the log or itself (${r.reason}); ignored and rebuilt from the log\n`);
         }
         if (flags.json) writeJson(io, replayJson(id, stream, asOf, result, riskFree));
-        else printReplay(io, id, result, riskFree);
+        else printReplay(io, id, asOf, result, riskFree);
       } finally {
         await store.close();
       }

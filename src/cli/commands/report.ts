@@ -1,8 +1,9 @@
 // `stratafolio report`: writes the self-contained HTML tearsheet of a portfolio, rebuilt from its event log.
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, OutputFileError } from '../../errors.js';
+import { fileErrorWords, whyNotWritable } from '../../fileAccess.js';
 import { parseAsOf, verifyPortfolioLog, type AsOf } from '../../../projections/index.js';
 import { DEFAULT_ROLLING_WINDOW, foldReport, renderReportHtml } from '../../../projections/report/index.js';
 import { writeJson, type CliIO } from '../output.js';
@@ -35,11 +36,30 @@ export function parseWindow(text: string): number {
   return n;
 }
 
-/** Writes `text` to `path` through a temporary file beside it, so a failed write leaves no half-written report. */
+/**
+ * Writes `text` to `path` through a temporary file beside it, so a failed write leaves no half-written report.
+ * @throws OutputFileError naming `path` (not the temporary file) and why, when it cannot be written.
+ */
 export function writeAtomically(path: string, text: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw e;
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written there (its folder cannot be reached)
+    }
+    // The folder's access says more than the code (which folder, and that it is the folder): asked first.
+    throw outFileError(path, whyNotWritable(path) ?? fileErrorWords(code) ?? (e as Error).message);
+  }
+}
+
+function outFileError(path: string, why: string): OutputFileError {
+  return new OutputFileError(`--out ${path}: cannot write the report: ${why}`, path);
 }
 
 /** Registers `report`. */
@@ -60,6 +80,9 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
       const asOf: AsOf = flags.asOf === undefined ? { kind: 'end' } : parseAsOf(flags.asOf);
       const window = parseWindow(flags.window);
       const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
+      // Refused before the fold when the filesystem already shows why the report could not be written.
+      const unwritable = whyNotWritable(flags.out);
+      if (unwritable !== null) throw outFileError(flags.out, unwritable);
       const store = await openExistingStore(flags.store);
       try {
         const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);

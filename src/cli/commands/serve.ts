@@ -135,7 +135,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         const current = (): ReportModel | null => {
           if (states === null) return null;
           if (builtVersion !== version || model === null) {
-            model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [], rejectedCheckpoints: [], checkpointsSaved: false }, {
+            model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [], rejectedCheckpoints: [], checkpointsSaved: false, incompleteSlice: null }, {
               asOf: { kind: 'end' },
               verification,
               rollingWindow: window,

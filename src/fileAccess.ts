@@ -1,0 +1,59 @@
+// Why a file cannot be written, in words a user can act on: the filesystem's error codes and the folder's access, read where they can be.
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Plain words for the filesystem error codes a write meets; null for a code without them. */
+export function fileErrorWords(code: string | undefined): string | null {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the filesystem is read-only';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'the disk quota is used up';
+    case 'EISDIR':
+      return 'it is a folder';
+    case 'ENOTDIR':
+      return 'a part of its path is not a folder';
+    case 'ENOENT':
+      return 'its folder does not exist';
+    default:
+      return null;
+  }
+}
+
+/**
+ * Why a file cannot be created or written at `path`, when the filesystem shows it: the file is a folder or cannot be
+ * written, the nearest existing folder above it is a file, cannot be written or is on a read-only filesystem, or (when
+ * the caller does not create folders) its folder does not exist. Null when none of these holds (the cause is elsewhere).
+ * Root passes every permission check, so as root only the other causes are found.
+ */
+export function whyNotWritable(path: string, options: { readonly createsFolders?: boolean } = {}): string | null {
+  if (existsSync(path)) {
+    if (statSync(path).isDirectory()) return `${path} is a folder`;
+    const denied = accessProblem(path);
+    if (denied !== null) return `${denied}: ${path} cannot be written`;
+  }
+  const folder = dirname(path);
+  let existing = folder;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!statSync(existing).isDirectory()) return `${existing} is not a folder`;
+  const denied = accessProblem(existing);
+  if (denied !== null) return existing === folder ? `${denied}: cannot create files in ${folder}` : `${denied}: cannot create ${folder} in ${existing}`;
+  if (existing !== folder && options.createsFolders !== true) return `no such folder ${folder}`;
+  return null;
+}
+
+/** The words for why `path` cannot be written by this process, or null when it can. */
+function accessProblem(path: string): string | null {
+  try {
+    accessSync(path, constants.W_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fileErrorWords(code) ?? code ?? 'not writable';
+  }
+}

@@ -1,0 +1,86 @@
+// A report or a new store that cannot be written is refused with one line that names the file and says why, exit 2.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLongCsv } from '../src/market/barFileWriter.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { runBinary } from './fixtures/binaryRun.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-unwritable-'));
+afterAll(() => {
+  chmodSync(join(scratch, 'locked'), 0o755);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const asRoot = process.getuid?.() === 0;
+/**
+ * How this test denies a write: as a normal user a folder without write permission is enough; root ignores modes, so
+ * as root the command runs as nobody (setpriv), which can read the scratch files but not write into the locked folder.
+ */
+const denial: 'modes' | 'nobody' | null = (() => {
+  if (!asRoot) return 'modes';
+  try {
+    execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', '0'], { stdio: 'ignore' });
+    return 'nobody';
+  } catch {
+    return null;
+  }
+})();
+const asUnprivileged = (): { command?: readonly string[] } =>
+  denial === 'nobody' ? { command: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] } : {};
+
+let config = '';
+let bars = '';
+let store = '';
+const aFile = join(scratch, 'a-file');
+const locked = join(scratch, 'locked');
+beforeAll(async () => {
+  chmodSync(scratch, 0o755); // readable by nobody
+  bars = join(scratch, 'bars.csv');
+  await writeLongCsv(bars, syntheticSlices({ seed: 3, symbols: 2, bars: 30, start: '2023-01-02' }));
+  config = join(scratch, 'config.json');
+  writeFileSync(config, JSON.stringify({ id: 'pf', name: 'unwritable', capital: '100000', strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }] }));
+  store = join(scratch, 'run.db');
+  const r = await runBinary(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${store}`, '--json']);
+  expect(r.code).toBe(0);
+  chmodSync(store, 0o644);
+  writeFileSync(aFile, 'not a folder');
+  mkdirSync(locked, { mode: 0o555 });
+  chmodSync(locked, 0o555);
+});
+
+describe('report --out that cannot be written', () => {
+  it('a path through a file: names the --out file and the file in the way, writes nothing', async () => {
+    const out = join(aFile, 'report.html');
+    const r = await runBinary(['report', '--store', `sqlite:${store}`, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`stratafolio: --out ${out}: cannot write the report: ${aFile} is not a folder\n`);
+  });
+
+  it.skipIf(denial === null)(`a folder it may not write into: says permission was denied${denial === null ? ' — SKIPPED: root without setpriv' : ''}`, async () => {
+    const out = join(locked, 'report.html');
+    const r = await runBinary(['report', '--store', `sqlite:${store}`, '--out', out], asUnprivileged());
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`stratafolio: --out ${out}: cannot write the report: permission denied: cannot create files in ${locked}\n`);
+    expect(readdirSync(locked)).toEqual([]);
+  });
+});
+
+describe('backtest into a new SQLite store that cannot be created', () => {
+  it('a path through a file: says which part of the path is not a folder', async () => {
+    const db = join(aFile, 'sub', 'new.db');
+    const r = await runBinary(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`cannot open "${db}" as an SQLite event store: ${aFile} is not a folder`);
+  });
+
+  it.skipIf(denial === null)(`a folder it may not write into: says permission was denied${denial === null ? ' — SKIPPED: root without setpriv' : ''}`, async () => {
+    const db = join(locked, 'new.db');
+    const r = await runBinary(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`], asUnprivileged());
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`cannot open "${db}" as an SQLite event store: permission denied: cannot create files in ${locked}`);
+    expect(existsSync(db)).toBe(false);
+  });
+});
