@@ -62,6 +62,12 @@ export interface PaperSessionOptions {
   readonly allowedLatenessMs: number;
   readonly closeAfterMs: number | null;
   readonly commands: CommandSource | null;
+  /**
+   * The latest bar time (epoch ms) a bar may carry when it arrives, or null for no bound. The CLI derives it from the
+   * wall clock; `clock` may be any monotonic clock (benches, tests), so bar times are never compared with it. A bar
+   * past the bound is refused before the slicer: once accepted it would pass the watermark over every real bar.
+   */
+  readonly latestPlausibleBarMs?: (() => number) | null;
   readonly onSlice: (status: SliceStatus) => void;
   /** A line for stderr (refused message, connection change, gap). */
   readonly onNotice: (line: string) => void;
@@ -244,9 +250,15 @@ export class PaperSession {
     if (slicer === null || this.end !== null) return;
     const o = this.options;
     const now = o.clock.now();
+    const latest = o.latestPlausibleBarMs?.() ?? null;
     for (const { ms, bar } of bars) {
-      const outcome = slicer.offer(bar, ms, now);
       const at = `${bar.symbol} ${formatBarTime(ms)}`;
+      if (latest !== null && ms > latest) {
+        this.counts.invalid += 1;
+        o.onNotice(`refused ${origin}: ${bar.symbol} bar time ${formatBarTime(ms)} is later than the latest plausible bar time ${formatBarTime(latest)} (this machine's clock plus a tolerance)`);
+        continue;
+      }
+      const outcome = slicer.offer(bar, ms, now);
       switch (outcome.kind) {
         case 'accepted':
           this.counts.bars += 1;
