@@ -21,7 +21,7 @@ describe('Binance kline messages', () => {
     const closed = recordedMessages()[2] as string;
     expect(parseBinanceKlineMessage('{"stream":')).toMatchObject({ ok: false, reason: expect.stringMatching(/^not JSON/) });
     expect(parseBinanceKlineMessage('{"data":{"e":"trade"}}')).toEqual({ ok: false, reason: 'not a kline event (data.e is not "kline")' });
-    expect(parseBinanceKlineMessage(closed.replace('"l":"61765.13"', '"l":"0"'))).toMatchObject({ ok: false, reason: expect.stringContaining('low 0 is not a positive price') });
+    expect(parseBinanceKlineMessage(closed.replace('"l":"61765.13"', '"l":"0"'))).toEqual({ ok: false, reason: 'kline BTCUSDT 2024-03-01T00:00:00.000Z: low 0 is not a positive price' });
     expect(parseBinanceKlineMessage(closed.replace('"x":true', '"x":"yes"'))).toEqual({ ok: false, reason: 'k.x (closed) is not a boolean' });
   });
 
@@ -31,22 +31,35 @@ describe('Binance kline messages', () => {
       [1709251260000, '10.5', '12', '10', '11', '4', 1709251319999, '0', 1, '0', '0', '0'],
     ]);
     const parsed = parseBinanceRestKlines(body, 'BTCUSDT', 1709251300000);
-    expect(parsed).toEqual({ ok: true, bars: [{ ms: 1709251200000, bar: { symbol: 'BTCUSDT', open: '10', high: '11', low: '9', close: '10.5', volume: '3' } }] });
+    expect(parsed).toEqual({ ok: true, bars: [{ ms: 1709251200000, bar: { symbol: 'BTCUSDT', open: '10', high: '11', low: '9', close: '10.5', volume: '3' } }], refused: [] });
   });
 });
 
 describe('generic NDJSON bar messages', () => {
   it('reads one bar object or an array of them', () => {
     const one = '{"timestamp":"2024-03-01T00:01:00Z","symbol":"A","open":"1.10","high":"1.2","low":"1","close":"1.1","volume":"5"}';
-    expect(parseBarMessage(one)).toEqual({ ok: true, bars: [{ ms: Date.parse('2024-03-01T00:01:00Z'), bar: { symbol: 'A', open: '1.10', high: '1.2', low: '1', close: '1.1', volume: '5' } }] });
+    expect(parseBarMessage(one)).toEqual({ ok: true, bars: [{ ms: Date.parse('2024-03-01T00:01:00Z'), bar: { symbol: 'A', open: '1.10', high: '1.2', low: '1', close: '1.1', volume: '5' } }], refused: [] });
     const many = parseBarMessage(`[${one},${one.replace('"A"', '"B"')}]`);
     expect(many.ok && many.bars.map((b) => b.bar.symbol)).toEqual(['A', 'B']);
   });
 
-  it('names what is wrong in a bad bar', () => {
-    expect(parseBarMessage('{"timestamp":"2024-03-01","symbol":"A","open":"1","high":"1","low":"1","close":"1"}')).toEqual({ ok: false, reason: 'the bar: missing or non-scalar member "volume"' });
+  it('names what is wrong in a bad bar, once', () => {
+    expect(parseBarMessage('{"timestamp":"2024-03-01","symbol":"A","open":"1","high":"1","low":"1","close":"1"}')).toEqual({ ok: false, reason: 'missing or non-scalar member "volume"' });
+    expect(parseBarMessage('{"timestamp":"2024-03-01","symbol":"A","open":"0","high":"1","low":"1","close":"1","volume":"1"}')).toEqual({ ok: false, reason: 'open 0 is not a positive price' });
     expect(parseBarMessage('{"timestamp":"yesterday","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}')).toMatchObject({ ok: false, reason: expect.stringContaining('timestamp: "yesterday" is not a timestamp') });
     expect(parseBarMessage('{"timestamp":"2024-03-01","symbol":"A","open":"1","high":"1","low":"2","close":"1","volume":"1"}')).toMatchObject({ ok: false, reason: expect.stringContaining('high 1 is below low 2') });
+  });
+});
+
+describe('array messages', () => {
+  it('keeps the valid elements of an array and refuses each bad one by its index', () => {
+    const good = (m: number): string => `{"timestamp":"2024-03-01T00:0${m}:00Z","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}`;
+    const parsed = parseBarMessage(`[${good(1)},${good(2).replace('"open":"1"', '"open":"0"')},7,${good(3)}]`);
+    expect(parsed.ok && parsed.bars.map((b) => new Date(b.ms).toISOString())).toEqual(['2024-03-01T00:01:00.000Z', '2024-03-01T00:03:00.000Z']);
+    expect(parsed.ok && parsed.refused).toEqual([
+      { where: 'element 1', reason: 'open 0 is not a positive price' },
+      { where: 'element 2', reason: 'not a bar object' },
+    ]);
   });
 });
 

@@ -100,9 +100,11 @@ export class BinanceFeed implements Feed {
           sink.invalid(`REST ${url}`, parsed.reason);
           break;
         }
+        for (const part of parsed.refused) sink.invalid(`REST ${url}`, `${part.where}: ${part.reason}`);
         fetched.push(...parsed.bars);
         const last = parsed.bars[parsed.bars.length - 1];
-        if (parsed.bars.length < REST_PAGE || last === undefined) break;
+        // A page is full when Binance returned REST_PAGE rows, refused ones included.
+        if (parsed.bars.length + parsed.refused.length < REST_PAGE || last === undefined) break;
         from = last.ms + 1;
       }
     }

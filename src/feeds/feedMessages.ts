@@ -12,21 +12,36 @@ export interface TimedBar {
   readonly bar: Bar;
 }
 
-/** The outcome of parsing one message. */
+/** A part of a message that was refused (an element of an array, a REST row) while the others were kept. */
+export interface RefusedPart {
+  /** Which part (`element 3`, `kline 12`). */
+  readonly where: string;
+  readonly reason: string;
+}
+
+/** The outcome of parsing one message: its valid bars and the parts refused, or the reason the whole was refused. */
 export type ParsedMessage =
-  | { readonly ok: true; readonly bars: readonly TimedBar[] }
+  | { readonly ok: true; readonly bars: readonly TimedBar[]; readonly refused: readonly RefusedPart[] }
   | { readonly ok: false; readonly reason: string };
+
+/** The outcome of checking one bar. */
+type CheckedBar = { readonly ok: true; readonly bar: TimedBar } | { readonly ok: false; readonly reason: string };
 
 /** A Binance kline, closed or still forming. */
 export interface BinanceKline extends TimedBar {
   readonly closed: boolean;
 }
 
+/** The file name given to bar validation, taken off its messages again. */
+const FEED_LOCATION = 'feed message';
+
 const refuse = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
 
 /**
  * Parses one message of the generic feed: one bar object in the NDJSON bar format (`timestamp`, `symbol`, `open`,
- * `high`, `low`, `close`, `volume`), or a JSON array of them. Numbers sent as strings keep their exact text.
+ * `high`, `low`, `close`, `volume`), or a JSON array of them. Numbers sent as strings keep their exact text. A bad
+ * element of an array is refused by its index; the others are kept (a server answering `?from=` with a page of bars
+ * should not lose the page to one bad bar).
  */
 export function parseBarMessage(text: string): ParsedMessage {
   const trimmed = text.trim();
@@ -39,19 +54,23 @@ export function parseBarMessage(text: string): ParsedMessage {
     }
     if (!Array.isArray(items)) return refuse('not a JSON array of bars');
     const bars: TimedBar[] = [];
+    const refused: RefusedPart[] = [];
     for (let i = 0; i < items.length; i += 1) {
       const item: unknown = items[i];
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) return refuse(`element ${i} is not a bar object`);
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        refused.push({ where: `element ${i}`, reason: 'not a bar object' });
+        continue;
+      }
       const members = new Map<string, FlatJsonValue>();
       for (const [k, v] of Object.entries(item)) {
         if (typeof v === 'string') members.set(k, { kind: 'string', value: v });
         else if (typeof v === 'number') members.set(k, { kind: 'number', text: String(v) } as FlatJsonValue);
       }
-      const one = barFromMembers(members, `element ${i}`);
-      if (!one.ok) return one;
-      bars.push(...one.bars);
+      const one = barFromMembers(members);
+      if (one.ok) bars.push(one.bar);
+      else refused.push({ where: `element ${i}`, reason: one.reason });
     }
-    return { ok: true, bars };
+    return { ok: true, bars, refused };
   }
   let members: Map<string, FlatJsonValue>;
   try {
@@ -60,10 +79,11 @@ export function parseBarMessage(text: string): ParsedMessage {
     if (e instanceof FlatJsonSyntaxError) return refuse(`not a JSON bar object: ${e.message}`);
     throw e;
   }
-  return barFromMembers(members, 'the bar');
+  const one = barFromMembers(members);
+  return one.ok ? { ok: true, bars: [one.bar], refused: [] } : one;
 }
 
-function barFromMembers(members: Map<string, FlatJsonValue>, where: string): ParsedMessage {
+function barFromMembers(members: Map<string, FlatJsonValue>): CheckedBar {
   const field = (name: string): string | null => {
     const v = members.get(name);
     if (v === undefined) return null;
@@ -75,11 +95,11 @@ function barFromMembers(members: Map<string, FlatJsonValue>, where: string): Par
   const values = new Map<string, string>();
   for (const name of names) {
     const v = field(name);
-    if (v === null) return refuse(`${where}: missing or non-scalar member "${name}"`);
+    if (v === null) return refuse(`missing or non-scalar member "${name}"`);
     values.set(name, v);
   }
   const time = parseBarTime(values.get('timestamp') ?? '');
-  if (!time.ok) return refuse(`${where}: timestamp: ${time.reason}`);
+  if (!time.ok) return refuse(`timestamp: ${time.reason}`);
   return checked(
     {
       symbol: values.get('symbol') ?? '',
@@ -90,16 +110,17 @@ function barFromMembers(members: Map<string, FlatJsonValue>, where: string): Par
       volume: values.get('volume') ?? '',
     },
     time.ms,
-    where,
   );
 }
 
-function checked(raw: Parameters<typeof checkedBar>[0], ms: number, where: string): ParsedMessage {
-  const at: RecordLocation = { file: 'feed', line: 0, columnOf: (f) => f };
+/** Checks a bar's numbers; the reason names the field once (`open 0 is not a positive price`). */
+function checked(raw: Parameters<typeof checkedBar>[0], ms: number): CheckedBar {
+  const at: RecordLocation = { file: FEED_LOCATION, columnOf: (f) => f };
   try {
-    return { ok: true, bars: [{ ms, bar: checkedBar(raw, at) }] };
+    return { ok: true, bar: { ms, bar: checkedBar(raw, at) } };
   } catch (e) {
-    if (e instanceof DataError) return refuse(`${where}: ${e.message.replace(/^feed, line 0, column /, '')}`);
+    // A feed message has no file or line, and the reason already names the field: the location prefix goes.
+    if (e instanceof DataError) return refuse(e.message.replace(/^feed message, column [^:]*: /, ''));
     throw e;
   }
 }
@@ -132,10 +153,9 @@ export function parseBinanceKlineMessage(text: string): { ok: true; kline: Binan
     values.push(v);
   }
   const [s, o, h, l, c, v] = values as [string, string, string, string, string, string];
-  const parsed = checked({ symbol: s, open: o, high: h, low: l, close: c, volume: v }, t, `kline ${s} ${new Date(t).toISOString()}`);
-  if (!parsed.ok) return parsed;
-  const bar = parsed.bars[0] as TimedBar;
-  return { ok: true, kline: { ...bar, closed } };
+  const parsed = checked({ symbol: s, open: o, high: h, low: l, close: c, volume: v }, t);
+  if (!parsed.ok) return refuse(`kline ${s} ${new Date(t).toISOString()}: ${parsed.reason}`);
+  return { ok: true, kline: { ...parsed.bar, closed } };
 }
 
 /**
@@ -151,19 +171,30 @@ export function parseBinanceRestKlines(text: string, symbol: string, nowMs: numb
   }
   if (!Array.isArray(rows)) return refuse('not an array of klines');
   const bars: TimedBar[] = [];
+  const refused: RefusedPart[] = [];
   for (let i = 0; i < rows.length; i += 1) {
     const row: unknown = rows[i];
-    if (!Array.isArray(row) || row.length < 7) return refuse(`kline ${i} is not an array of at least 7 fields`);
+    const where = `kline ${i}`;
+    if (!Array.isArray(row) || row.length < 7) {
+      refused.push({ where, reason: 'not an array of at least 7 fields' });
+      continue;
+    }
     const [t, o, h, l, c, v, closeTime] = row as unknown[];
-    if (typeof t !== 'number' || typeof closeTime !== 'number') return refuse(`kline ${i}: open or close time is not a number`);
-    if (![o, h, l, c, v].every((x) => typeof x === 'string')) return refuse(`kline ${i}: prices and volume must be strings`);
+    if (typeof t !== 'number' || typeof closeTime !== 'number') {
+      refused.push({ where, reason: 'open or close time is not a number' });
+      continue;
+    }
+    if (![o, h, l, c, v].every((x) => typeof x === 'string')) {
+      refused.push({ where, reason: 'prices and volume must be strings' });
+      continue;
+    }
     // The last kline of a response may still be forming.
     if (closeTime >= nowMs) continue;
-    const parsed = checked({ symbol, open: o as string, high: h as string, low: l as string, close: c as string, volume: v as string }, t, `kline ${i}`);
-    if (!parsed.ok) return parsed;
-    bars.push(...parsed.bars);
+    const parsed = checked({ symbol, open: o as string, high: h as string, low: l as string, close: c as string, volume: v as string }, t);
+    if (parsed.ok) bars.push(parsed.bar);
+    else refused.push({ where, reason: parsed.reason });
   }
-  return { ok: true, bars };
+  return { ok: true, bars, refused };
 }
 
 function member(value: unknown, name: string | undefined): unknown {

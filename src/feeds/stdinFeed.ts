@@ -22,8 +22,13 @@ export class LineStreamFeed implements Feed {
       n += 1;
       if (this.stopped || text.trim() === '') return;
       const parsed = parseBarMessage(text);
-      if (parsed.ok) sink.bars(parsed.bars, `stdin line ${n}`);
-      else sink.invalid(`stdin line ${n}`, parsed.reason);
+      const origin = `stdin line ${n}`;
+      if (!parsed.ok) {
+        sink.invalid(origin, parsed.reason);
+        return;
+      }
+      for (const part of parsed.refused) sink.invalid(origin, `${part.where}: ${part.reason}`);
+      if (parsed.bars.length > 0) sink.bars(parsed.bars, origin);
     });
     lines.on('close', () => {
       if (!this.stopped) sink.ended('the input ended');
