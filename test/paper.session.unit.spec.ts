@@ -188,6 +188,26 @@ describe('PaperSession', () => {
     ]);
   });
 
+  it('reports the first late bars one by one, then one line per hundred and one at the end, counting every one', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 1 });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    await settle();
+    for (let i = 0; i < 250; i += 1) s.feed.push(0, bar('BTCUSDT', String(200 + i)));
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.session.counts.late).toBe(250);
+    const late = s.notices.filter((n) => n.includes('late bar'));
+    expect(late).toHaveLength(8);
+    expect(late[4]).toMatch(/^late bar BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0: .*; further late bars are summarised, one line per 100$/);
+    expect(late.slice(5)).toEqual([
+      'late bars: 100 more not shown (105 in all), the latest BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0; not applied',
+      'late bars: 100 more not shown (205 in all), the latest BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0; not applied',
+      'late bars: 45 more not shown (250 in all), the latest BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0; not applied',
+    ]);
+  });
+
   it('applies first, on restart, a slice that was recorded but not applied when the process died', async () => {
     const log = new MemoryLog();
     const clock = new FakeClock();

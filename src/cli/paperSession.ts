@@ -89,6 +89,15 @@ export function paperStoreOptions(url: string): OpenEventStoreOptions {
  */
 const GROUP_COMMIT_LIMIT = 64;
 
+/**
+ * Late bars reported one line each before they are summarised. A restart that feeds its input again from the start
+ * makes every bar before the resume point late: a line each would bury everything else on stderr.
+ */
+const LATE_LINES_SHOWN = 5;
+
+/** Late bars per summary line once they are no longer reported one by one (a last line covers the rest at the end). */
+const LATE_SUMMARY_EVERY = 100;
+
 /** A closed slice waiting for the engine, with the wall-clock time it closed. */
 interface QueuedSlice {
   readonly closed: ClosedSlice;
@@ -115,6 +124,9 @@ export class PaperSession {
   private end: SessionEnd | null = null;
   private cancelDeadline: (() => void) | null = null;
   private slicesThisRun = 0;
+  /** Late bars counted but not yet reported by a line, and the last of them (`BTCUSDT <time> from <origin>`). */
+  private lateUnreported = 0;
+  private lastLate = '';
 
   constructor(private readonly options: PaperSessionOptions) {}
 
@@ -155,6 +167,7 @@ export class PaperSession {
     }
     await o.feed.stop();
     this.cancelDeadline?.();
+    this.reportLateSummary();
     return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
   }
 
@@ -267,8 +280,7 @@ export class PaperSession {
           this.counts.duplicates += 1;
           break;
         case 'late':
-          this.counts.late += 1;
-          o.onNotice(`late bar ${at} from ${origin}: its slice closed already (last slice ${formatBarTime(outcome.lastClosedMs)}); not applied`);
+          this.late(`${at} from ${origin}`, outcome.lastClosedMs);
           break;
         case 'conflict':
           this.counts.conflicting += 1;
@@ -281,6 +293,25 @@ export class PaperSession {
       }
     }
     this.enqueue(slicer.poll(now), now);
+  }
+
+  /** Counts a late bar; reports the first ones one by one, the rest in summary lines. */
+  private late(what: string, lastClosedMs: number): void {
+    this.counts.late += 1;
+    if (this.counts.late <= LATE_LINES_SHOWN) {
+      const more = this.counts.late === LATE_LINES_SHOWN ? `; further late bars are summarised, one line per ${LATE_SUMMARY_EVERY}` : '';
+      this.options.onNotice(`late bar ${what}: its slice closed already (last slice ${formatBarTime(lastClosedMs)}); not applied${more}`);
+      return;
+    }
+    this.lateUnreported += 1;
+    this.lastLate = what;
+    if (this.lateUnreported >= LATE_SUMMARY_EVERY) this.reportLateSummary();
+  }
+
+  private reportLateSummary(): void {
+    if (this.lateUnreported === 0) return;
+    this.options.onNotice(`late bars: ${this.lateUnreported} more not shown (${this.counts.late} in all), the latest ${this.lastLate}; not applied`);
+    this.lateUnreported = 0;
   }
 
   private enqueue(closed: readonly ClosedSlice[], closedAt: number): void {
