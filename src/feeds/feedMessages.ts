@@ -125,12 +125,36 @@ function checked(raw: Parameters<typeof checkedBar>[0], ms: number): CheckedBar 
   }
 }
 
+/** The kline interval a Binance stream is subscribed to: its name (`1m`) and length. */
+export interface BinanceInterval {
+  readonly name: string;
+  readonly ms: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Binance's weekly klines open on Monday 00:00 UTC; the first Monday after the epoch (a Thursday) was 1970-01-05. */
+const FIRST_MONDAY_MS = 4 * DAY_MS;
+
+/**
+ * Whether `t` can be the open time of a kline of `interval`. Intervals up to a day open on multiples of their length
+ * since the epoch (UTC), weeks on Mondays; 3-day klines are checked to open at midnight UTC only, as Binance does not
+ * document which midnight starts them. A time between these is no bar of the stream: accepted, it made a slice of its
+ * own and gaps for bar times that do not exist.
+ */
+function onInterval(t: number, interval: BinanceInterval): boolean {
+  const mod = (a: number, m: number): number => ((a % m) + m) % m;
+  if (interval.name === '1w') return mod(t - FIRST_MONDAY_MS, interval.ms) === 0;
+  if (interval.ms > DAY_MS) return mod(t, DAY_MS) === 0;
+  return mod(t, interval.ms) === 0;
+}
+
 /**
  * Parses one message of Binance's combined kline stream:
  * `{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":…,"s":"BTCUSDT","k":{"t":…,"s":"BTCUSDT","o":"…","c":"…","h":"…","l":"…","v":"…","x":true,…}}}`.
- * A kline's bar time is its open time `k.t`; `k.x` says whether it is closed.
+ * A kline's bar time is its open time `k.t`; `k.x` says whether it is closed. A kline of another interval than
+ * `interval` (`k.i`), or whose open time is off it, is refused.
  */
-export function parseBinanceKlineMessage(text: string): { ok: true; kline: BinanceKline } | { ok: false; reason: string } {
+export function parseBinanceKlineMessage(text: string, interval: BinanceInterval): { ok: true; kline: BinanceKline } | { ok: false; reason: string } {
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -145,6 +169,8 @@ export function parseBinanceKlineMessage(text: string): { ok: true; kline: Binan
   if (typeof t !== 'number' || !Number.isSafeInteger(t)) return refuse('k.t (open time) is not an integer');
   const closed = member(k, 'x');
   if (typeof closed !== 'boolean') return refuse('k.x (closed) is not a boolean');
+  const i = member(k, 'i');
+  if (i !== interval.name) return refuse(`k.i (interval) is ${JSON.stringify(i) ?? 'missing'}, not the subscribed ${interval.name}`);
   const fields = ['s', 'o', 'h', 'l', 'c', 'v'] as const;
   const values: string[] = [];
   for (const f of fields) {
@@ -153,16 +179,19 @@ export function parseBinanceKlineMessage(text: string): { ok: true; kline: Binan
     values.push(v);
   }
   const [s, o, h, l, c, v] = values as [string, string, string, string, string, string];
+  const where = `kline ${s} ${new Date(t).toISOString()}`;
+  if (!onInterval(t, interval)) return refuse(`${where}: open time is not on the ${interval.name} interval`);
   const parsed = checked({ symbol: s, open: o, high: h, low: l, close: c, volume: v }, t);
-  if (!parsed.ok) return refuse(`kline ${s} ${new Date(t).toISOString()}: ${parsed.reason}`);
+  if (!parsed.ok) return refuse(`${where}: ${parsed.reason}`);
   return { ok: true, kline: { ...parsed.bar, closed } };
 }
 
 /**
  * Parses the body of Binance's REST `/api/v3/klines` (an array of `[openTime, open, high, low, close, volume, closeTime, …]`)
- * for `symbol`, keeping only klines closed before `nowMs`.
+ * for `symbol`, keeping only klines closed before `nowMs`. A kline whose open time is off `interval` is refused by its
+ * index, as on the stream.
  */
-export function parseBinanceRestKlines(text: string, symbol: string, nowMs: number): ParsedMessage {
+export function parseBinanceRestKlines(text: string, symbol: string, interval: BinanceInterval, nowMs: number): ParsedMessage {
   let rows: unknown;
   try {
     rows = JSON.parse(text);
@@ -190,6 +219,10 @@ export function parseBinanceRestKlines(text: string, symbol: string, nowMs: numb
     }
     // The last kline of a response may still be forming.
     if (closeTime >= nowMs) continue;
+    if (!onInterval(t, interval)) {
+      refused.push({ where, reason: `open time ${new Date(t).toISOString()} is not on the ${interval.name} interval` });
+      continue;
+    }
     const parsed = checked({ symbol, open: o as string, high: h as string, low: l as string, close: c as string, volume: v as string }, t);
     if (parsed.ok) bars.push(parsed.bar);
     else refused.push({ where, reason: parsed.reason });
