@@ -120,7 +120,7 @@ class MemoryCommands implements CommandSource {
   }
 }
 
-async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; closeAfterMs?: number; commands?: CommandSource }) {
+async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; closeAfterMs?: number; commands?: CommandSource; latestPlausibleBarMs?: () => number }) {
   const config = await loadPortfolioConfig(PAPER_CONFIG);
   const portfolio = await Portfolio.open({ store, config });
   const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
@@ -137,13 +137,14 @@ async function start(store: EventStore, clock: FakeClock, options: { untilMinute
     allowedLatenessMs: 0,
     closeAfterMs: options.closeAfterMs ?? null,
     commands: options.commands ?? null,
+    latestPlausibleBarMs: options.latestPlausibleBarMs ?? null,
     onSlice: (s) => reported.push(s.report.time),
     onNotice: (line) => notices.push(line),
   });
   const reported: string[] = [];
   const ended: Promise<SessionEnd> = session.run();
   await settle();
-  return { portfolio, feed, ended, notices, recorder, reported };
+  return { portfolio, feed, ended, notices, recorder, reported, session };
 }
 
 describe('PaperSession', () => {
@@ -164,6 +165,47 @@ describe('PaperSession', () => {
     expect(feed.map((e) => e.type)).toEqual(['SliceBarsRecorded', 'FeedGap', 'SliceBarsRecorded']);
     expect(feed[1]?.data).toEqual({ symbol: 'ETHUSDT', from: '2024-03-01T00:01:00.000Z', to: '2024-03-01T00:01:00.000Z', reason: 'no bar when the slice closed (close-after)' });
     expect(s.notices.some((n) => n.startsWith('gap: ETHUSDT has no bars from 2024-03-01T00:01:00.000Z'))).toBe(true);
+  });
+
+  it('refuses a bar stamped later than the plausible bound: it is counted invalid and never moves the watermark', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 2, latestPlausibleBarMs: () => T0 + 10 * MIN });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    await settle();
+    s.feed.push(60, bar('BTCUSDT', '100'));
+    s.feed.push(1, bar('BTCUSDT', '101'));
+    await settle();
+    // Minute 1 still waits for ETHUSDT: the refused bar did not pass the watermark over it.
+    expect(s.portfolio.status().lastBarTime).toBe('2024-03-01T00:00:00.000Z');
+    s.feed.push(1, bar('ETHUSDT', '11'));
+    s.feed.push(2, bar('BTCUSDT', '102'), bar('ETHUSDT', '12'));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.portfolio.status().lastBarTime).toBe('2024-03-01T00:02:00.000Z');
+    expect(s.session.counts).toMatchObject({ invalid: 1, late: 0, gaps: 0 });
+    expect(s.notices).toEqual([
+      'refused test minute 60: BTCUSDT bar time 2024-03-01T01:00:00.000Z is later than the latest plausible bar time 2024-03-01T00:10:00.000Z (this machine\'s clock plus a tolerance)',
+    ]);
+  });
+
+  it('reports the first late bars one by one, then one line per hundred and one at the end, counting every one', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 1 });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    await settle();
+    for (let i = 0; i < 250; i += 1) s.feed.push(0, bar('BTCUSDT', String(200 + i)));
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.session.counts.late).toBe(250);
+    const late = s.notices.filter((n) => n.includes('late bar'));
+    expect(late).toHaveLength(8);
+    expect(late[4]).toMatch(/^late bar BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0: .*; further late bars are summarised, one line per 100$/);
+    expect(late.slice(5)).toEqual([
+      'late bars: 100 more not shown (105 in all), the latest BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0; not applied',
+      'late bars: 100 more not shown (205 in all), the latest BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0; not applied',
+      'late bars: 45 more not shown (250 in all), the latest BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0; not applied',
+    ]);
   });
 
   it('applies first, on restart, a slice that was recorded but not applied when the process died', async () => {

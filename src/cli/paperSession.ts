@@ -62,6 +62,12 @@ export interface PaperSessionOptions {
   readonly allowedLatenessMs: number;
   readonly closeAfterMs: number | null;
   readonly commands: CommandSource | null;
+  /**
+   * The latest bar time (epoch ms) a bar may carry when it arrives, or null for no bound. The CLI derives it from the
+   * wall clock; `clock` may be any monotonic clock (benches, tests), so bar times are never compared with it. A bar
+   * past the bound is refused before the slicer: once accepted it would pass the watermark over every real bar.
+   */
+  readonly latestPlausibleBarMs?: (() => number) | null;
   readonly onSlice: (status: SliceStatus) => void;
   /** A line for stderr (refused message, connection change, gap). */
   readonly onNotice: (line: string) => void;
@@ -82,6 +88,15 @@ export function paperStoreOptions(url: string): OpenEventStoreOptions {
  * a burst); a group of them shares one fsync, and its first slice is reported once the group is durable.
  */
 const GROUP_COMMIT_LIMIT = 64;
+
+/**
+ * Late bars reported one line each before they are summarised. A restart that feeds its input again from the start
+ * makes every bar before the resume point late: a line each would bury everything else on stderr.
+ */
+const LATE_LINES_SHOWN = 5;
+
+/** Late bars per summary line once they are no longer reported one by one (a last line covers the rest at the end). */
+const LATE_SUMMARY_EVERY = 100;
 
 /** A closed slice waiting for the engine, with the wall-clock time it closed. */
 interface QueuedSlice {
@@ -109,6 +124,9 @@ export class PaperSession {
   private end: SessionEnd | null = null;
   private cancelDeadline: (() => void) | null = null;
   private slicesThisRun = 0;
+  /** Late bars counted but not yet reported by a line, and the last of them (`BTCUSDT <time> from <origin>`). */
+  private lateUnreported = 0;
+  private lastLate = '';
 
   constructor(private readonly options: PaperSessionOptions) {}
 
@@ -149,6 +167,7 @@ export class PaperSession {
     }
     await o.feed.stop();
     this.cancelDeadline?.();
+    this.reportLateSummary();
     return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
   }
 
@@ -244,9 +263,15 @@ export class PaperSession {
     if (slicer === null || this.end !== null) return;
     const o = this.options;
     const now = o.clock.now();
+    const latest = o.latestPlausibleBarMs?.() ?? null;
     for (const { ms, bar } of bars) {
-      const outcome = slicer.offer(bar, ms, now);
       const at = `${bar.symbol} ${formatBarTime(ms)}`;
+      if (latest !== null && ms > latest) {
+        this.counts.invalid += 1;
+        o.onNotice(`refused ${origin}: ${bar.symbol} bar time ${formatBarTime(ms)} is later than the latest plausible bar time ${formatBarTime(latest)} (this machine's clock plus a tolerance)`);
+        continue;
+      }
+      const outcome = slicer.offer(bar, ms, now);
       switch (outcome.kind) {
         case 'accepted':
           this.counts.bars += 1;
@@ -255,8 +280,7 @@ export class PaperSession {
           this.counts.duplicates += 1;
           break;
         case 'late':
-          this.counts.late += 1;
-          o.onNotice(`late bar ${at} from ${origin}: its slice closed already (last slice ${formatBarTime(outcome.lastClosedMs)}); not applied`);
+          this.late(`${at} from ${origin}`, outcome.lastClosedMs);
           break;
         case 'conflict':
           this.counts.conflicting += 1;
@@ -269,6 +293,25 @@ export class PaperSession {
       }
     }
     this.enqueue(slicer.poll(now), now);
+  }
+
+  /** Counts a late bar; reports the first ones one by one, the rest in summary lines. */
+  private late(what: string, lastClosedMs: number): void {
+    this.counts.late += 1;
+    if (this.counts.late <= LATE_LINES_SHOWN) {
+      const more = this.counts.late === LATE_LINES_SHOWN ? `; further late bars are summarised, one line per ${LATE_SUMMARY_EVERY}` : '';
+      this.options.onNotice(`late bar ${what}: its slice closed already (last slice ${formatBarTime(lastClosedMs)}); not applied${more}`);
+      return;
+    }
+    this.lateUnreported += 1;
+    this.lastLate = what;
+    if (this.lateUnreported >= LATE_SUMMARY_EVERY) this.reportLateSummary();
+  }
+
+  private reportLateSummary(): void {
+    if (this.lateUnreported === 0) return;
+    this.options.onNotice(`late bars: ${this.lateUnreported} more not shown (${this.counts.late} in all), the latest ${this.lastLate}; not applied`);
+    this.lateUnreported = 0;
   }
 
   private enqueue(closed: readonly ClosedSlice[], closedAt: number): void {

@@ -1,7 +1,7 @@
 // Binance spot's public kline streams: closed klines from the combined WebSocket stream, and after every (re)connect
 // the closed klines missed since the resume point from the REST endpoint `/api/v3/klines`.
 import type { Feed, FeedClock, FeedSink } from './feed.js';
-import { parseBinanceKlineMessage, parseBinanceRestKlines, type TimedBar } from './feedMessages.js';
+import { parseBinanceKlineMessage, parseBinanceRestKlines, type BinanceInterval, type TimedBar } from './feedMessages.js';
 import { ReconnectingSocket, type ReconnectTimings } from './reconnectingSocket.js';
 
 /** Binance's public hosts (overridable, so tests run against local servers). */
@@ -44,11 +44,13 @@ export class BinanceFeed implements Feed {
   readonly description: string;
   readonly symbols: readonly string[];
   readonly intervalMs: number;
+  private readonly interval: BinanceInterval;
   private socket: ReconnectingSocket | null = null;
 
   constructor(private readonly options: BinanceFeedOptions) {
     this.symbols = [...options.symbols];
     this.intervalMs = BINANCE_INTERVALS.get(options.interval) ?? 0;
+    this.interval = { name: options.interval, ms: this.intervalMs };
     this.description = `binance ${this.symbols.join(',')} ${options.interval}`;
   }
 
@@ -60,7 +62,7 @@ export class BinanceFeed implements Feed {
       url: () => `${endpoint}/stream?streams=${streams}`,
       onOpen: () => this.backfill(sink),
       onMessage: (text) => {
-        const parsed = parseBinanceKlineMessage(text);
+        const parsed = parseBinanceKlineMessage(text, this.interval);
         if (!parsed.ok) {
           sink.invalid(describeMessage(text), parsed.reason);
           return;
@@ -95,14 +97,16 @@ export class BinanceFeed implements Feed {
         const response = await fetch(url);
         const text = await response.text();
         if (!response.ok) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 200)}`);
-        const parsed = parseBinanceRestKlines(text, symbol, this.options.clock.now());
+        const parsed = parseBinanceRestKlines(text, symbol, this.interval, this.options.clock.now());
         if (!parsed.ok) {
           sink.invalid(`REST ${url}`, parsed.reason);
           break;
         }
+        for (const part of parsed.refused) sink.invalid(`REST ${url}`, `${part.where}: ${part.reason}`);
         fetched.push(...parsed.bars);
         const last = parsed.bars[parsed.bars.length - 1];
-        if (parsed.bars.length < REST_PAGE || last === undefined) break;
+        // A page is full when Binance returned REST_PAGE rows, refused ones included.
+        if (parsed.bars.length + parsed.refused.length < REST_PAGE || last === undefined) break;
         from = last.ms + 1;
       }
     }

@@ -12,21 +12,36 @@ export interface TimedBar {
   readonly bar: Bar;
 }
 
-/** The outcome of parsing one message. */
+/** A part of a message that was refused (an element of an array, a REST row) while the others were kept. */
+export interface RefusedPart {
+  /** Which part (`element 3`, `kline 12`). */
+  readonly where: string;
+  readonly reason: string;
+}
+
+/** The outcome of parsing one message: its valid bars and the parts refused, or the reason the whole was refused. */
 export type ParsedMessage =
-  | { readonly ok: true; readonly bars: readonly TimedBar[] }
+  | { readonly ok: true; readonly bars: readonly TimedBar[]; readonly refused: readonly RefusedPart[] }
   | { readonly ok: false; readonly reason: string };
+
+/** The outcome of checking one bar. */
+type CheckedBar = { readonly ok: true; readonly bar: TimedBar } | { readonly ok: false; readonly reason: string };
 
 /** A Binance kline, closed or still forming. */
 export interface BinanceKline extends TimedBar {
   readonly closed: boolean;
 }
 
+/** The file name given to bar validation, taken off its messages again. */
+const FEED_LOCATION = 'feed message';
+
 const refuse = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
 
 /**
  * Parses one message of the generic feed: one bar object in the NDJSON bar format (`timestamp`, `symbol`, `open`,
- * `high`, `low`, `close`, `volume`), or a JSON array of them. Numbers sent as strings keep their exact text.
+ * `high`, `low`, `close`, `volume`), or a JSON array of them. Numbers sent as strings keep their exact text. A bad
+ * element of an array is refused by its index; the others are kept (a server answering `?from=` with a page of bars
+ * should not lose the page to one bad bar).
  */
 export function parseBarMessage(text: string): ParsedMessage {
   const trimmed = text.trim();
@@ -39,19 +54,23 @@ export function parseBarMessage(text: string): ParsedMessage {
     }
     if (!Array.isArray(items)) return refuse('not a JSON array of bars');
     const bars: TimedBar[] = [];
+    const refused: RefusedPart[] = [];
     for (let i = 0; i < items.length; i += 1) {
       const item: unknown = items[i];
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) return refuse(`element ${i} is not a bar object`);
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        refused.push({ where: `element ${i}`, reason: 'not a bar object' });
+        continue;
+      }
       const members = new Map<string, FlatJsonValue>();
       for (const [k, v] of Object.entries(item)) {
         if (typeof v === 'string') members.set(k, { kind: 'string', value: v });
         else if (typeof v === 'number') members.set(k, { kind: 'number', text: String(v) } as FlatJsonValue);
       }
-      const one = barFromMembers(members, `element ${i}`);
-      if (!one.ok) return one;
-      bars.push(...one.bars);
+      const one = barFromMembers(members);
+      if (one.ok) bars.push(one.bar);
+      else refused.push({ where: `element ${i}`, reason: one.reason });
     }
-    return { ok: true, bars };
+    return { ok: true, bars, refused };
   }
   let members: Map<string, FlatJsonValue>;
   try {
@@ -60,10 +79,11 @@ export function parseBarMessage(text: string): ParsedMessage {
     if (e instanceof FlatJsonSyntaxError) return refuse(`not a JSON bar object: ${e.message}`);
     throw e;
   }
-  return barFromMembers(members, 'the bar');
+  const one = barFromMembers(members);
+  return one.ok ? { ok: true, bars: [one.bar], refused: [] } : one;
 }
 
-function barFromMembers(members: Map<string, FlatJsonValue>, where: string): ParsedMessage {
+function barFromMembers(members: Map<string, FlatJsonValue>): CheckedBar {
   const field = (name: string): string | null => {
     const v = members.get(name);
     if (v === undefined) return null;
@@ -75,11 +95,11 @@ function barFromMembers(members: Map<string, FlatJsonValue>, where: string): Par
   const values = new Map<string, string>();
   for (const name of names) {
     const v = field(name);
-    if (v === null) return refuse(`${where}: missing or non-scalar member "${name}"`);
+    if (v === null) return refuse(`missing or non-scalar member "${name}"`);
     values.set(name, v);
   }
   const time = parseBarTime(values.get('timestamp') ?? '');
-  if (!time.ok) return refuse(`${where}: timestamp: ${time.reason}`);
+  if (!time.ok) return refuse(`timestamp: ${time.reason}`);
   return checked(
     {
       symbol: values.get('symbol') ?? '',
@@ -90,26 +110,51 @@ function barFromMembers(members: Map<string, FlatJsonValue>, where: string): Par
       volume: values.get('volume') ?? '',
     },
     time.ms,
-    where,
   );
 }
 
-function checked(raw: Parameters<typeof checkedBar>[0], ms: number, where: string): ParsedMessage {
-  const at: RecordLocation = { file: 'feed', line: 0, columnOf: (f) => f };
+/** Checks a bar's numbers; the reason names the field once (`open 0 is not a positive price`). */
+function checked(raw: Parameters<typeof checkedBar>[0], ms: number): CheckedBar {
+  const at: RecordLocation = { file: FEED_LOCATION, columnOf: (f) => f };
   try {
-    return { ok: true, bars: [{ ms, bar: checkedBar(raw, at) }] };
+    return { ok: true, bar: { ms, bar: checkedBar(raw, at) } };
   } catch (e) {
-    if (e instanceof DataError) return refuse(`${where}: ${e.message.replace(/^feed, line 0, column /, '')}`);
+    // A feed message has no file or line, and the reason already names the field: the location prefix goes.
+    if (e instanceof DataError) return refuse(e.message.replace(/^feed message, column [^:]*: /, ''));
     throw e;
   }
+}
+
+/** The kline interval a Binance stream is subscribed to: its name (`1m`) and length. */
+export interface BinanceInterval {
+  readonly name: string;
+  readonly ms: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Binance's weekly klines open on Monday 00:00 UTC; the first Monday after the epoch (a Thursday) was 1970-01-05. */
+const FIRST_MONDAY_MS = 4 * DAY_MS;
+
+/**
+ * Whether `t` can be the open time of a kline of `interval`. Intervals up to a day open on multiples of their length
+ * since the epoch (UTC), weeks on Mondays; 3-day klines are checked to open at midnight UTC only, as Binance does not
+ * document which midnight starts them. A time between these is no bar of the stream: accepted, it made a slice of its
+ * own and gaps for bar times that do not exist.
+ */
+function onInterval(t: number, interval: BinanceInterval): boolean {
+  const mod = (a: number, m: number): number => ((a % m) + m) % m;
+  if (interval.name === '1w') return mod(t - FIRST_MONDAY_MS, interval.ms) === 0;
+  if (interval.ms > DAY_MS) return mod(t, DAY_MS) === 0;
+  return mod(t, interval.ms) === 0;
 }
 
 /**
  * Parses one message of Binance's combined kline stream:
  * `{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":…,"s":"BTCUSDT","k":{"t":…,"s":"BTCUSDT","o":"…","c":"…","h":"…","l":"…","v":"…","x":true,…}}}`.
- * A kline's bar time is its open time `k.t`; `k.x` says whether it is closed.
+ * A kline's bar time is its open time `k.t`; `k.x` says whether it is closed. A kline of another interval than
+ * `interval` (`k.i`), or whose open time is off it, is refused.
  */
-export function parseBinanceKlineMessage(text: string): { ok: true; kline: BinanceKline } | { ok: false; reason: string } {
+export function parseBinanceKlineMessage(text: string, interval: BinanceInterval): { ok: true; kline: BinanceKline } | { ok: false; reason: string } {
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -124,6 +169,8 @@ export function parseBinanceKlineMessage(text: string): { ok: true; kline: Binan
   if (typeof t !== 'number' || !Number.isSafeInteger(t)) return refuse('k.t (open time) is not an integer');
   const closed = member(k, 'x');
   if (typeof closed !== 'boolean') return refuse('k.x (closed) is not a boolean');
+  const i = member(k, 'i');
+  if (i !== interval.name) return refuse(`k.i (interval) is ${JSON.stringify(i) ?? 'missing'}, not the subscribed ${interval.name}`);
   const fields = ['s', 'o', 'h', 'l', 'c', 'v'] as const;
   const values: string[] = [];
   for (const f of fields) {
@@ -132,17 +179,19 @@ export function parseBinanceKlineMessage(text: string): { ok: true; kline: Binan
     values.push(v);
   }
   const [s, o, h, l, c, v] = values as [string, string, string, string, string, string];
-  const parsed = checked({ symbol: s, open: o, high: h, low: l, close: c, volume: v }, t, `kline ${s} ${new Date(t).toISOString()}`);
-  if (!parsed.ok) return parsed;
-  const bar = parsed.bars[0] as TimedBar;
-  return { ok: true, kline: { ...bar, closed } };
+  const where = `kline ${s} ${new Date(t).toISOString()}`;
+  if (!onInterval(t, interval)) return refuse(`${where}: open time is not on the ${interval.name} interval`);
+  const parsed = checked({ symbol: s, open: o, high: h, low: l, close: c, volume: v }, t);
+  if (!parsed.ok) return refuse(`${where}: ${parsed.reason}`);
+  return { ok: true, kline: { ...parsed.bar, closed } };
 }
 
 /**
  * Parses the body of Binance's REST `/api/v3/klines` (an array of `[openTime, open, high, low, close, volume, closeTime, …]`)
- * for `symbol`, keeping only klines closed before `nowMs`.
+ * for `symbol`, keeping only klines closed before `nowMs`. A kline whose open time is off `interval` is refused by its
+ * index, as on the stream.
  */
-export function parseBinanceRestKlines(text: string, symbol: string, nowMs: number): ParsedMessage {
+export function parseBinanceRestKlines(text: string, symbol: string, interval: BinanceInterval, nowMs: number): ParsedMessage {
   let rows: unknown;
   try {
     rows = JSON.parse(text);
@@ -151,19 +200,34 @@ export function parseBinanceRestKlines(text: string, symbol: string, nowMs: numb
   }
   if (!Array.isArray(rows)) return refuse('not an array of klines');
   const bars: TimedBar[] = [];
+  const refused: RefusedPart[] = [];
   for (let i = 0; i < rows.length; i += 1) {
     const row: unknown = rows[i];
-    if (!Array.isArray(row) || row.length < 7) return refuse(`kline ${i} is not an array of at least 7 fields`);
+    const where = `kline ${i}`;
+    if (!Array.isArray(row) || row.length < 7) {
+      refused.push({ where, reason: 'not an array of at least 7 fields' });
+      continue;
+    }
     const [t, o, h, l, c, v, closeTime] = row as unknown[];
-    if (typeof t !== 'number' || typeof closeTime !== 'number') return refuse(`kline ${i}: open or close time is not a number`);
-    if (![o, h, l, c, v].every((x) => typeof x === 'string')) return refuse(`kline ${i}: prices and volume must be strings`);
+    if (typeof t !== 'number' || typeof closeTime !== 'number') {
+      refused.push({ where, reason: 'open or close time is not a number' });
+      continue;
+    }
+    if (![o, h, l, c, v].every((x) => typeof x === 'string')) {
+      refused.push({ where, reason: 'prices and volume must be strings' });
+      continue;
+    }
     // The last kline of a response may still be forming.
     if (closeTime >= nowMs) continue;
-    const parsed = checked({ symbol, open: o as string, high: h as string, low: l as string, close: c as string, volume: v as string }, t, `kline ${i}`);
-    if (!parsed.ok) return parsed;
-    bars.push(...parsed.bars);
+    if (!onInterval(t, interval)) {
+      refused.push({ where, reason: `open time ${new Date(t).toISOString()} is not on the ${interval.name} interval` });
+      continue;
+    }
+    const parsed = checked({ symbol, open: o as string, high: h as string, low: l as string, close: c as string, volume: v as string }, t);
+    if (parsed.ok) bars.push(parsed.bar);
+    else refused.push({ where, reason: parsed.reason });
   }
-  return { ok: true, bars };
+  return { ok: true, bars, refused };
 }
 
 function member(value: unknown, name: string | undefined): unknown {

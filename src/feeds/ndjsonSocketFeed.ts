@@ -39,8 +39,11 @@ export class NdjsonSocketFeed implements Feed {
           sink.invalid(origin, parsed.reason);
           return;
         }
+        for (const part of parsed.refused) sink.invalid(origin, `${part.where}: ${part.reason}`);
+        // A message all of whose parts were refused is not a sign of life; an empty array is.
+        if (parsed.bars.length === 0 && parsed.refused.length > 0) return;
         socket.markAlive();
-        sink.bars(parsed.bars, origin);
+        if (parsed.bars.length > 0) sink.bars(parsed.bars, origin);
       },
       onNotice: (line) => sink.notice(line),
     });

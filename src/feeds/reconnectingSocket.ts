@@ -26,6 +26,16 @@ export interface ReconnectingSocketOptions extends ReconnectTimings {
   readonly onNotice: (line: string) => void;
 }
 
+/**
+ * Largest message a feed may send (bytes). A bar message is a few hundred bytes and an array answering `?from=` a few
+ * MB at most; 16 MiB leaves room for that and refuses a runaway message long before it exhausts memory. (ws's own
+ * default, 100 MiB, was the only limit: a larger message closed the connection with no word of why.)
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** ws's error code for a message over `maxPayload`. */
+const TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+
 /** The next retry delay: initial × 2^attempt, capped, with up to 20 % jitter taken off so clients do not retry in step. */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: number): number {
   const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
@@ -76,7 +86,7 @@ export class ReconnectingSocket {
   private connect(): void {
     if (this.stopped) return;
     const url = this.options.url();
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES });
     this.socket = socket;
     const queued: string[] = [];
     let ready = false;
@@ -94,7 +104,6 @@ export class ReconnectingSocket {
       this.options.onOpen().then(
         () => {
           if (this.socket !== socket) return;
-          this.attempt = 0;
           ready = true;
           for (const text of queued.splice(0)) this.options.onMessage(text);
         },
@@ -113,8 +122,13 @@ export class ReconnectingSocket {
     socket.on('pong', () => {
       awaitingPong = false;
     });
-    socket.on('error', (e: Error) => {
-      if (this.socket === socket && !lost) this.options.onNotice(`connection to ${url} failed: ${e.message}`);
+    socket.on('error', (e: Error & { code?: string }) => {
+      if (this.socket !== socket || lost) return;
+      if (e.code === TOO_LARGE) {
+        this.options.onNotice(`a message from ${url} is larger than the ${MAX_MESSAGE_BYTES / 1024 / 1024} MiB limit of one feed message: closing the connection`);
+      } else {
+        this.options.onNotice(`connection to ${url} failed: ${e.message}`);
+      }
     });
     socket.on('close', () => {
       if (lost) return;
@@ -131,8 +145,13 @@ export class ReconnectingSocket {
     });
   }
 
-  /** Says a valid message arrived: restarts the stale timeout (a feed that sends nothing valid is reconnected). */
+  /**
+   * Says a valid message arrived: restarts the stale timeout (a feed that sends nothing valid is reconnected) and the
+   * backoff. Only a valid message resets the backoff, not an open: a connection that dies before delivering anything
+   * (a message it cannot take, sent again on every reconnect) keeps lengthening the delay up to its cap.
+   */
   markAlive(): void {
+    this.attempt = 0;
     if (this.socket !== null) this.armStale(this.socket);
   }
 

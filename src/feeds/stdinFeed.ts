@@ -4,6 +4,12 @@ import type { Readable } from 'node:stream';
 import type { Feed, FeedSink } from './feed.js';
 import { parseBarMessage } from './feedMessages.js';
 
+/**
+ * Longest line taken (bytes). A bar line is a few hundred bytes; 1 MiB still takes an array of thousands of bars on one
+ * line, and refuses what is plainly not a bar message rather than parsing megabytes of it.
+ */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
 /** A feed of NDJSON bar lines. */
 export class LineStreamFeed implements Feed {
   readonly description = 'stdin';
@@ -21,9 +27,19 @@ export class LineStreamFeed implements Feed {
     lines.on('line', (text) => {
       n += 1;
       if (this.stopped || text.trim() === '') return;
+      const origin = `stdin line ${n}`;
+      const bytes = text.length > MAX_LINE_BYTES / 4 ? Buffer.byteLength(text) : 0;
+      if (bytes > MAX_LINE_BYTES) {
+        sink.invalid(origin, `a line of ${bytes} bytes is longer than the ${MAX_LINE_BYTES / 1024 / 1024} MiB limit of one message`);
+        return;
+      }
       const parsed = parseBarMessage(text);
-      if (parsed.ok) sink.bars(parsed.bars, `stdin line ${n}`);
-      else sink.invalid(`stdin line ${n}`, parsed.reason);
+      if (!parsed.ok) {
+        sink.invalid(origin, parsed.reason);
+        return;
+      }
+      for (const part of parsed.refused) sink.invalid(origin, `${part.where}: ${part.reason}`);
+      if (parsed.bars.length > 0) sink.bars(parsed.bars, origin);
     });
     lines.on('close', () => {
       if (!this.stopped) sink.ended('the input ended');

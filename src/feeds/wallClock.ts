@@ -20,3 +20,15 @@ export function backgroundTimer(ms: number, fn: () => void): () => void {
   const timer = setTimeout(fn, ms).unref();
   return () => clearTimeout(timer);
 }
+
+/**
+ * How far ahead of this machine's clock a bar time may be. A bar's time is its open (Binance) or its label, so a bar
+ * that has happened is never ahead; the tolerance covers a skewed clock here or at the source (NTP keeps both within
+ * seconds). Five minutes still refuses what matters: one bar dated years ahead would close every slice at once.
+ */
+export const FUTURE_BAR_TOLERANCE_MS = 5 * 60_000;
+
+/** The latest bar time a live bar may carry now: the wall clock plus {@link FUTURE_BAR_TOLERANCE_MS}. */
+export function latestPlausibleBarMs(): number {
+  return Date.now() + FUTURE_BAR_TOLERANCE_MS;
+}

@@ -14,7 +14,7 @@ import { NdjsonSocketFeed } from '../../feeds/ndjsonSocketFeed.js';
 import { LineStreamFeed } from '../../feeds/stdinFeed.js';
 import type { Feed, FeedClock } from '../../feeds/feed.js';
 import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
-import { backgroundTimer, wallClock } from '../../feeds/wallClock.js';
+import { backgroundTimer, latestPlausibleBarMs, wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
 import { PaperSession, paperStoreOptions, type SessionEnd, type SliceStatus } from '../paperSession.js';
@@ -164,6 +164,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
           allowedLatenessMs,
           closeAfterMs,
           commands: queuedCommands(store, config.id),
+          latestPlausibleBarMs,
           onNotice: notice,
           onSlice: (s) => printSlice(io, s, total.isZero() ? 0 : dec(s.report.portfolioValue).div(total).minus(1).toNumber(), flags.json === true),
         });

@@ -1,0 +1,124 @@
+// Feed limits against a local WebSocket server, on a clock whose timers fire at once (the delays are recorded, not
+// waited): the reconnect delay grows while connections die before delivering anything and resets only after a valid
+// message; a message over the size limit is refused with one line naming it; so is an over-long stdin line.
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { afterEach, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { FeedClock, FeedSink } from '../src/feeds/feed.js';
+import { MAX_MESSAGE_BYTES, ReconnectingSocket } from '../src/feeds/reconnectingSocket.js';
+import { LineStreamFeed, MAX_LINE_BYTES } from '../src/feeds/stdinFeed.js';
+
+/** Runs short timers (reconnect delays) at once and records them; long ones (heartbeat, stale) never fire. */
+class InstantClock implements FeedClock {
+  readonly delays: number[] = [];
+  now(): number {
+    return 0;
+  }
+  setTimer(ms: number, fn: () => void): () => void {
+    if (ms >= 1_000_000) return () => undefined;
+    this.delays.push(ms);
+    const timer = setImmediate(fn);
+    return () => clearImmediate(timer);
+  }
+  random(): number {
+    return 0;
+  }
+}
+
+let wss: WebSocketServer | null = null;
+let socket: ReconnectingSocket | null = null;
+afterEach(async () => {
+  await socket?.stop();
+  socket = null;
+  await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()));
+  wss = null;
+});
+
+async function serve(onConnection: (ws: WebSocket, n: number) => void): Promise<string> {
+  wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((resolve) => wss?.once('listening', () => resolve()));
+  let n = 0;
+  wss.on('connection', (ws) => {
+    n += 1;
+    onConnection(ws, n);
+  });
+  return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
+}
+
+function connect(url: string, clock: FeedClock, notices: string[], messages: string[]): ReconnectingSocket {
+  const s = new ReconnectingSocket({
+    url: () => url,
+    clock,
+    initialBackoffMs: 250,
+    maxBackoffMs: 2000,
+    heartbeatMs: 1e9,
+    staleMs: 1e9,
+    onOpen: () => Promise.resolve(),
+    onMessage: (text) => {
+      messages.push(text);
+      s.markAlive();
+    },
+    onNotice: (line) => notices.push(line),
+  });
+  socket = s;
+  s.start();
+  return s;
+}
+
+const until = async (done: () => boolean): Promise<void> => {
+  for (let i = 0; i < 500 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(done()).toBe(true);
+};
+
+it('grows the reconnect delay while connections die before a valid message, and resets it after one', async () => {
+  // Every connection is dropped at once, except the fourth, which first delivers a message.
+  const url = await serve((ws, n) => {
+    if (n === 4) ws.send('a bar');
+    ws.terminate();
+  });
+  const clock = new InstantClock();
+  const notices: string[] = [];
+  const messages: string[] = [];
+  connect(url, clock, notices, messages);
+  await until(() => clock.delays.length >= 6);
+  await socket?.stop();
+  expect(messages).toEqual(['a bar']);
+  expect(clock.delays.slice(0, 6)).toEqual([250, 500, 1000, 250, 500, 1000]);
+  expect(notices.filter((n) => n.includes('lost')).slice(0, 6).map((n) => /\(attempt (\d+)\)/.exec(n)?.[1])).toEqual(['1', '2', '3', '1', '2', '3']);
+});
+
+it('refuses a message over the size limit with one line naming the limit, and keeps what came before', async () => {
+  const url = await serve((ws, n) => {
+    if (n > 1) return;
+    ws.send('a bar');
+    ws.send('x'.repeat(MAX_MESSAGE_BYTES + 1));
+  });
+  const clock = new InstantClock();
+  const notices: string[] = [];
+  const messages: string[] = [];
+  connect(url, clock, notices, messages);
+  await until(() => notices.some((n) => n.includes('lost')));
+  expect(messages).toEqual(['a bar']);
+  expect(notices.filter((n) => n.includes('16 MiB'))).toEqual([`a message from ${url} is larger than the 16 MiB limit of one feed message: closing the connection`]);
+});
+
+it('refuses an stdin line over the size limit, counted as invalid, and reads on', async () => {
+  const bar = '{"timestamp":"2024-03-01T00:00:00Z","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}';
+  const long = bar.replace('"volume":"1"', `"volume":"1","pad":"${'x'.repeat(MAX_LINE_BYTES)}"`);
+  const invalid: string[] = [];
+  const bars: string[] = [];
+  const feed = new LineStreamFeed(Readable.from([`${bar}\n${long}\n${bar.replace('00:00:00', '00:01:00')}\n`]));
+  await new Promise<void>((resolve) => {
+    const sink: FeedSink = {
+      resumeAfterMs: () => null,
+      bars: (b, origin) => bars.push(`${origin}: ${b.length}`),
+      invalid: (origin, reason) => invalid.push(`${origin}: ${reason}`),
+      notice: () => undefined,
+      ended: () => resolve(),
+    };
+    feed.start(sink);
+  });
+  expect(bars).toEqual(['stdin line 1: 1', 'stdin line 3: 1']);
+  expect(invalid).toEqual([`stdin line 2: a line of ${Buffer.byteLength(long)} bytes is longer than the 1 MiB limit of one message`]);
+});
