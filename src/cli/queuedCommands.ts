@@ -2,7 +2,7 @@
 // and validated at the next slice, recorded with it in the feed record, and answered in `command-results`.
 import type { Portfolio } from '../../actors/portfolio.js';
 import type { EventStore } from '../../events/store.js';
-import type { RecordedCommand } from '../../events/feedRecord.js';
+import { feedStream, type RecordedCommand } from '../../events/feedRecord.js';
 import { ConfigError } from '../errors.js';
 import type { CommandSource } from './paperSession.js';
 
@@ -59,15 +59,31 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
     await store.documents.put(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(result));
     await store.documents.delete(COMMANDS_COLLECTION, commandKey(portfolioId, commandId));
   };
+  /** The bar times of the slices that recorded `commandIds`, read from the feed record. */
+  const recordedAt = async (commandIds: ReadonlySet<string>): Promise<Map<string, string>> => {
+    const at = new Map<string, string>();
+    for await (const event of store.readStream(feedStream(portfolioId))) {
+      if (event.type !== 'SliceBarsRecorded') continue;
+      for (const c of event.data.commands) if (commandIds.has(c.commandId)) at.set(c.commandId, event.data.time);
+      if (at.size === commandIds.size) break;
+    }
+    return at;
+  };
   return {
     async applyQueued(portfolio, applied) {
       const taken: RecordedCommand[] = [];
-      for (const key of await store.documents.list(COMMANDS_COLLECTION)) {
-        if (!key.startsWith(prefix)) continue;
+      const keys = (await store.documents.list(COMMANDS_COLLECTION)).filter((key) => key.startsWith(prefix));
+      // Recorded with an earlier slice by a process that died before answering it: answered now, as it would have been
+      // then (its `command` may still be waiting), and never applied again. Rare, so the record is read only for them.
+      const leftovers = new Set(keys.map((key) => key.slice(prefix.length)).filter((id) => applied.has(id)));
+      const leftoverAt = leftovers.size === 0 ? new Map<string, string>() : await recordedAt(leftovers);
+      for (const key of keys) {
         const commandId = key.slice(prefix.length);
-        // Recorded with an earlier slice by a process that died before answering it.
-        if (applied.has(commandId)) {
-          await store.documents.delete(COMMANDS_COLLECTION, key);
+        if (leftovers.has(commandId)) {
+          const at = leftoverAt.get(commandId);
+          const answered = (await store.documents.get(COMMAND_RESULTS_COLLECTION, key)) !== null;
+          if (at !== undefined && !answered) await answer(commandId, { status: 'applied', at });
+          else await store.documents.delete(COMMANDS_COLLECTION, key);
           continue;
         }
         const text = await store.documents.get(COMMANDS_COLLECTION, key);
