@@ -3,7 +3,9 @@
 import type { Portfolio } from '../../actors/portfolio.js';
 import type { EventStore } from '../../events/store.js';
 import { feedStream, type RecordedCommand } from '../../events/feedRecord.js';
-import { ConfigError } from '../errors.js';
+import { AllocationError, ConfigError } from '../errors.js';
+import type { LifecycleState } from '../../events/catalogue.js';
+import { canMove } from '../portfolio/strategyLifecycle.js';
 import type { CommandSource } from './paperSession.js';
 
 /** Collection of queued commands, keyed `<portfolio id>/<command id>`. */
@@ -18,10 +20,59 @@ export type PortfolioCommand =
   | { readonly kind: 'remove'; readonly strategyId: string; readonly liquidate: boolean }
   | { readonly kind: 'rebalance'; readonly weights: Readonly<Record<string, number>>; readonly reason: string };
 
-/** The answer to a queued command. */
+/**
+ * The answer to a queued command. `unchanged` (absent when the command changed something) says why an applied command
+ * changed nothing: the Portfolio's methods accept a pause of a paused strategy, as they do for the library, and decide
+ * no event for it.
+ */
 export type CommandResult =
-  | { readonly status: 'applied'; readonly at: string }
+  | { readonly status: 'applied'; readonly at: string; readonly unchanged?: string }
   | { readonly status: 'refused'; readonly reason: string };
+
+/** The strategy ids a command names. */
+function strategiesOf(c: PortfolioCommand): string[] {
+  return c.kind === 'rebalance' ? Object.keys(c.weights ?? {}) : [c.strategyId];
+}
+
+/**
+ * Refuses a command naming a strategy the portfolio does not have, saying whether it was removed or never was (with the
+ * ids it has): the Portfolio's own "Strategy x not found" does not tell a user which.
+ * @throws AllocationError
+ */
+function checkStrategies(portfolio: Portfolio, c: PortfolioCommand): void {
+  const status = portfolio.status();
+  const strategies = status.strategies;
+  for (const id of strategiesOf(c)) {
+    const s = strategies.find((x) => x.id === id);
+    if (s?.removed === true) throw new AllocationError(`strategy ${id} was removed from portfolio ${status.portfolioId}`);
+    if (s === undefined) {
+      const present = strategies.filter((x) => !x.removed).map((x) => x.id);
+      const removed = strategies.filter((x) => x.removed).map((x) => x.id);
+      const known = `its strategies: ${present.length > 0 ? present.join(', ') : 'none'}${removed.length > 0 ? `; removed: ${removed.join(', ')}` : ''}`;
+      throw new AllocationError(`portfolio ${status.portfolioId} has no strategy ${id} (${known})`);
+    }
+  }
+}
+
+/**
+ * Why an accepted `c` will change nothing at its slice (null when it changes something), as the slice decides it: a
+ * lifecycle move to where the strategy is already, or one its lifecycle does not allow (a liquidating strategy is never
+ * paused or resumed). `lifecycles` holds each strategy's state as the commands taken before `c` leave it, and is moved on.
+ */
+function noChange(lifecycles: Map<string, LifecycleState>, c: PortfolioCommand): string | null {
+  if (c.kind === 'rebalance') return null;
+  const from = lifecycles.get(c.strategyId);
+  if (from === undefined) return null;
+  const to: LifecycleState = c.kind === 'pause' ? 'paused' : c.kind === 'resume' ? 'running' : 'liquidating';
+  if (c.kind === 'remove') {
+    lifecycles.set(c.strategyId, from === 'stopped' ? 'stopped' : to);
+    return null;
+  }
+  if (from === to) return `${c.strategyId} was ${from} already`;
+  if (!canMove(from, to)) return from === 'liquidating' ? `${c.strategyId} is being removed` : `${c.strategyId} is ${from}`;
+  lifecycles.set(c.strategyId, to);
+  return null;
+}
 
 /**
  * Applies a command through the Portfolio's own methods (the same validation the library API gives).
@@ -29,6 +80,7 @@ export type CommandResult =
  */
 export function applyCommand(portfolio: Portfolio, command: Readonly<Record<string, unknown>>): void {
   const c = command as PortfolioCommand;
+  if (c.kind === 'pause' || c.kind === 'resume' || c.kind === 'remove' || c.kind === 'rebalance') checkStrategies(portfolio, c);
   switch (c.kind) {
     case 'pause':
       portfolio.pauseStrategy(c.strategyId, c.reason);
@@ -69,9 +121,12 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
     }
     return at;
   };
+  // Why a taken command will change nothing, until it is answered.
+  const unchanged = new Map<string, string>();
   return {
     async applyQueued(portfolio, applied) {
       const taken: RecordedCommand[] = [];
+      const lifecycles = new Map(portfolio.status().strategies.filter((s) => !s.removed).map((s) => [s.id, s.state] as const));
       const keys = (await store.documents.list(COMMANDS_COLLECTION)).filter((key) => key.startsWith(prefix));
       // Recorded with an earlier slice by a process that died before answering it: answered now, as it would have been
       // then (its `command` may still be waiting), and never applied again. Rare, so the record is read only for them.
@@ -96,6 +151,8 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
           await answer(commandId, { status: 'refused', reason: e instanceof Error ? e.message : String(e) });
           continue;
         }
+        const why = noChange(lifecycles, command as PortfolioCommand);
+        if (why !== null) unchanged.set(commandId, why);
         taken.push({ commandId, command });
       }
       return taken;
@@ -104,7 +161,11 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
       applyCommand(portfolio, recorded.command);
     },
     async settle(commands, slice) {
-      for (const c of commands) await answer(c.commandId, { status: 'applied', at: slice.time });
+      for (const c of commands) {
+        const why = unchanged.get(c.commandId);
+        unchanged.delete(c.commandId);
+        await answer(c.commandId, why === undefined ? { status: 'applied', at: slice.time } : { status: 'applied', at: slice.time, unchanged: why });
+      }
     },
   };
 }

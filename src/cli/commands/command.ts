@@ -117,7 +117,10 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
       return 0;
     }
     if (result.status === 'refused') throw new AllocationError(`the session refused ${action} ${args.join(' ')}: ${result.reason}`);
-    if (!flags.json) io.stdout.write(`${action} ${args.join(' ')}: applied at the slice of ${result.at}\n`);
+    if (!flags.json) {
+      const what = result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`;
+      io.stdout.write(`${action} ${args.join(' ')}: applied at the slice of ${result.at}${what}\n`);
+    }
     return 0;
   } finally {
     await store.close();
