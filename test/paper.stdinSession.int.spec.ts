@@ -1,0 +1,51 @@
+// A paper session on NDJSON bars from stdin, stopped between runs: a command to a stopped session says that none is
+// running and is applied at the next run's first slice.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { PAPER_CONFIG, startCli, streamEvents } from './fixtures/live/paperProcess.js';
+import { runCli } from './fixtures/cliRun.js';
+
+const T0 = Date.parse('2024-03-01T00:00:00Z');
+const barLine = (i: number, symbol: string): string => {
+  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + i;
+  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
+};
+/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
+const bars = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, k) => [barLine(from + k, 'BTCUSDT'), barLine(from + k, 'ETHUSDT')].join('\n')).join('\n') + '\n';
+
+let dir = '';
+afterEach(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+async function paperOn(store: string, input: string, extra: readonly string[] = []): Promise<{ code: number | string; out: string; err: string }> {
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0', ...extra], input);
+  const code = await run.exited;
+  return { code, out: run.out(), err: run.err() };
+}
+
+it('a command to a stopped session says no session is running (exit 3, at once), and the next run applies it at its first slice', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-stopped-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, bars(0, 3))).code).toBe(0);
+
+  const started = Date.now();
+  const queued = await runCli('command', '--store', store, '--wait', '3s', 'pause', 'hold');
+  expect(Date.now() - started).toBeLessThan(2500);
+  expect(queued.code).toBe(3);
+  expect(queued.out).toMatch(/^queued pause as command \S+: no paper session is running on portfolio "paper"; the next `stratafolio paper` run applies it at its first slice\n$/);
+  const noWait = await runCli('command', '--store', store, '--wait', '0s', '--json', 'pause', 'trend');
+  expect(noWait.code).toBe(0);
+  expect(JSON.parse(noWait.out)).toMatchObject({ result: { status: 'queued' }, sessionRunning: false });
+  expect(noWait.out).not.toMatch(/within/);
+
+  expect((await paperOn(store, bars(3, 5))).code).toBe(0);
+  const paused = (await streamEvents(store, 'portfolio-paper')).flatMap((e) => (e.type === 'StrategyLifecycleChanged' && e.data.to === 'paused' ? [[e.data.strategyId, e.metadata.barTime]] : []));
+  expect(paused).toEqual([
+    ['hold', '2024-03-01T00:03:00.000Z'],
+    ['trend', '2024-03-01T00:03:00.000Z'],
+  ]);
+});
