@@ -1,6 +1,7 @@
 // A paper session on NDJSON bars from stdin, stopped between runs: a command to a stopped session says that none is
-// running and is applied at the next run's first slice.
-import { mkdtempSync, rmSync } from 'node:fs';
+// running and is applied at the next run's first slice; export-bars says which recorded commands a backtest over its
+// bars does not replay.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -48,4 +49,27 @@ it('a command to a stopped session says no session is running (exit 3, at once),
     ['hold', '2024-03-01T00:03:00.000Z'],
     ['trend', '2024-03-01T00:03:00.000Z'],
   ]);
+});
+
+it('export-bars names on stderr the commands recorded with the slices, which a backtest over its bars does not replay', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-export-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, bars(0, 2))).code).toBe(0);
+  const plain = await runCli('export-bars', '--store', store, '--out', join(dir, 'plain.ndjson'));
+  expect(plain.code).toBe(0);
+  expect(plain.err).toBe('');
+  for (const id of ['hold', 'trend', 'revert']) expect((await runCli('command', '--store', store, '--wait', '0s', 'pause', id)).code).toBe(0);
+  expect((await paperOn(store, bars(2, 4))).code).toBe(0);
+  expect((await runCli('command', '--store', store, '--wait', '0s', 'resume', 'hold')).code).toBe(0);
+  expect((await paperOn(store, bars(4, 6))).code).toBe(0);
+
+  const out = join(dir, 'bars.ndjson');
+  const exported = await runCli('export-bars', '--store', store, '--out', out);
+  expect(exported.code).toBe(0);
+  expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(12);
+  expect(exported.err).toBe(
+    'stratafolio: warning: 4 commands were applied during the session; a backtest over these bars does not replay them, so its log differs from the ' +
+      'session’s from the slice of the first: pause hold at 2024-03-01T00:02:00.000Z, pause trend at 2024-03-01T00:02:00.000Z, ' +
+      'pause revert at 2024-03-01T00:02:00.000Z, and 1 more\n',
+  );
 });
