@@ -1,6 +1,6 @@
 // A paper session on NDJSON bars from stdin, stopped between runs: a command to a stopped session says that none is
 // running and is applied at the next run's first slice; export-bars says which recorded commands a backtest over its
-// bars does not replay.
+// bars does not replay; the text summary counts what the feed sent that was not applied.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,4 +72,16 @@ it('export-bars names on stderr the commands recorded with the slices, which a b
       'session’s from the slice of the first: pause hold at 2024-03-01T00:02:00.000Z, pause trend at 2024-03-01T00:02:00.000Z, ' +
       'pause revert at 2024-03-01T00:02:00.000Z, and 1 more\n',
   );
+});
+
+it('the text summary counts the bars applied and those not applied (duplicates, late, conflicting, invalid, unknown symbol) and the gaps', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-counts-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  const late = JSON.stringify({ ...(JSON.parse(barLine(0, 'ETHUSDT')) as Record<string, string>), close: '2999.5' });
+  const unknown = JSON.stringify({ ...(JSON.parse(barLine(2, 'BTCUSDT')) as Record<string, string>), symbol: 'XRPUSDT' });
+  const input = [bars(0, 2).trim(), barLine(1, 'BTCUSDT'), late, 'not json', unknown, barLine(2, 'BTCUSDT'), bars(3, 4).trim()].join('\n') + '\n';
+  const run = await paperOn(store, input);
+  expect(run.code).toBe(0);
+  const lines = run.out.trim().split('\n');
+  expect(lines.at(-2)).toBe('feed this run: bars applied 7; not applied: duplicates 1, late 1, conflicting 0, invalid 1, unknown symbol 1; gaps recorded 1');
 });

@@ -17,7 +17,7 @@ import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
 import { backgroundTimer, wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
-import { PaperSession, paperStoreOptions, type SessionEnd, type SliceStatus } from '../paperSession.js';
+import { PaperSession, paperStoreOptions, type FeedCounts, type SessionEnd, type SliceStatus } from '../paperSession.js';
 import { queuedCommands } from '../queuedCommands.js';
 import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
@@ -199,6 +199,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
           });
         } else {
           io.stdout.write(`${why}: ${session.slices} slices this run, ${status.slices} in all; last bar ${status.lastBarTime ?? '—'}; value ${status.portfolioValue}\n`);
+          io.stdout.write(`${feedCountsLine(session.counts)}\n`);
           io.stdout.write(`head hash ${headHash} (keep it apart: audit --verify --expect-head <hash> detects a cut log)\n`);
         }
         if (code !== 0) notice(why);
@@ -231,6 +232,14 @@ function describeEnd(end: SessionEnd, untilMs: number | null, last: string | nul
     case 'failed':
       return 'failed';
   }
+}
+
+/** What the feed delivered this run and what of it was not applied, as the text summary's second line. */
+export function feedCountsLine(c: Readonly<FeedCounts>): string {
+  return (
+    `feed this run: bars applied ${c.bars}; not applied: duplicates ${c.duplicates}, late ${c.late}, conflicting ${c.conflicting}, ` +
+    `invalid ${c.invalid}, unknown symbol ${c.unknownSymbol}; gaps recorded ${c.gaps}`
+  );
 }
 
 function printSlice(io: CliIO, s: SliceStatus, ret: number, json: boolean): void {
