@@ -1,7 +1,8 @@
 // A paper session on NDJSON bars from stdin, stopped between runs: a command to a stopped session says that none is
 // running and is applied at the next run's first slice; export-bars says which recorded commands a backtest over its
-// bars does not replay; the text summary counts what the feed sent that was not applied.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// bars does not replay; the text summary counts what the feed sent that was not applied; a signal during start-up
+// ends the session cleanly before its first slice.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -84,4 +85,25 @@ it('the text summary counts the bars applied and those not applied (duplicates, 
   expect(run.code).toBe(0);
   const lines = run.out.trim().split('\n');
   expect(lines.at(-2)).toBe('feed this run: bars applied 7; not applied: duplicates 1, late 1, conflicting 0, invalid 1, unknown symbol 1; gaps recorded 1');
+});
+
+it.each(['SIGINT', 'SIGTERM'] as const)('a %s during start-up (the JIT warm-up) ends it with exit 0 and one line, nothing applied, the lock released', async (signal) => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-startup-signal-'));
+  const path = join(dir, 'paper.db');
+  const store = `sqlite:${path}`;
+  // A warm-up of minutes: the signal comes during it. The handlers are in place once the store file exists.
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '1000000'], bars(0, 3));
+  while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const sent = Date.now();
+  run.child.kill(signal);
+  expect(await run.exited).toBe(0);
+  expect(Date.now() - sent).toBeLessThan(5000);
+  expect(run.out()).toBe(`stopped by ${signal} during start-up, before the first slice: nothing applied this run\n`);
+  expect(run.err()).toBe('');
+  expect((await streamEvents(store, 'feed-paper')).length).toBe(0);
+  // The writer lock was released: the next run starts and applies the bars.
+  const next = await paperOn(store, bars(0, 3));
+  expect(next.code).toBe(0);
+  expect(next.out).toMatch(/3 slices this run, 3 in all/);
 });
