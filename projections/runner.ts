@@ -122,6 +122,8 @@ interface Slot {
 
 /** A live follow: stop it to unsubscribe and save checkpoints. */
 export interface LiveFollow {
+  /** The last revision the catch-up run folded before following (−1 for an empty stream). */
+  readonly caughtUpTo: number;
   stop(): Promise<void>;
 }
 
@@ -279,6 +281,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
         error: (e: unknown) => handlers.onError?.(e),
       });
     return {
+      caughtUpTo: result.revision,
       stop: async () => {
         subscription.unsubscribe();
         if (this.every > 0) await this.saveCheckpoints();

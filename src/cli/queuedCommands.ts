@@ -2,8 +2,10 @@
 // and validated at the next slice, recorded with it in the feed record, and answered in `command-results`.
 import type { Portfolio } from '../../actors/portfolio.js';
 import type { EventStore } from '../../events/store.js';
-import type { RecordedCommand } from '../../events/feedRecord.js';
-import { ConfigError } from '../errors.js';
+import { feedStream, type RecordedCommand } from '../../events/feedRecord.js';
+import { AllocationError, ConfigError } from '../errors.js';
+import type { LifecycleState } from '../../events/catalogue.js';
+import { canMove } from '../portfolio/strategyLifecycle.js';
 import type { CommandSource } from './paperSession.js';
 
 /** Collection of queued commands, keyed `<portfolio id>/<command id>`. */
@@ -18,10 +20,59 @@ export type PortfolioCommand =
   | { readonly kind: 'remove'; readonly strategyId: string; readonly liquidate: boolean }
   | { readonly kind: 'rebalance'; readonly weights: Readonly<Record<string, number>>; readonly reason: string };
 
-/** The answer to a queued command. */
+/**
+ * The answer to a queued command. `unchanged` (absent when the command changed something) says why an applied command
+ * changed nothing: the Portfolio's methods accept a pause of a paused strategy, as they do for the library, and decide
+ * no event for it.
+ */
 export type CommandResult =
-  | { readonly status: 'applied'; readonly at: string }
+  | { readonly status: 'applied'; readonly at: string; readonly unchanged?: string }
   | { readonly status: 'refused'; readonly reason: string };
+
+/** The strategy ids a command names. */
+function strategiesOf(c: PortfolioCommand): string[] {
+  return c.kind === 'rebalance' ? Object.keys(c.weights ?? {}) : [c.strategyId];
+}
+
+/**
+ * Refuses a command naming a strategy the portfolio does not have, saying whether it was removed or never was (with the
+ * ids it has): the Portfolio's own "Strategy x not found" does not tell a user which.
+ * @throws AllocationError
+ */
+function checkStrategies(portfolio: Portfolio, c: PortfolioCommand): void {
+  const status = portfolio.status();
+  const strategies = status.strategies;
+  for (const id of strategiesOf(c)) {
+    const s = strategies.find((x) => x.id === id);
+    if (s?.removed === true) throw new AllocationError(`strategy ${id} was removed from portfolio ${status.portfolioId}`);
+    if (s === undefined) {
+      const present = strategies.filter((x) => !x.removed).map((x) => x.id);
+      const removed = strategies.filter((x) => x.removed).map((x) => x.id);
+      const known = `its strategies: ${present.length > 0 ? present.join(', ') : 'none'}${removed.length > 0 ? `; removed: ${removed.join(', ')}` : ''}`;
+      throw new AllocationError(`portfolio ${status.portfolioId} has no strategy ${id} (${known})`);
+    }
+  }
+}
+
+/**
+ * Why an accepted `c` will change nothing at its slice (null when it changes something), as the slice decides it: a
+ * lifecycle move to where the strategy is already, or one its lifecycle does not allow (a liquidating strategy is never
+ * paused or resumed). `lifecycles` holds each strategy's state as the commands taken before `c` leave it, and is moved on.
+ */
+function noChange(lifecycles: Map<string, LifecycleState>, c: PortfolioCommand): string | null {
+  if (c.kind === 'rebalance') return null;
+  const from = lifecycles.get(c.strategyId);
+  if (from === undefined) return null;
+  const to: LifecycleState = c.kind === 'pause' ? 'paused' : c.kind === 'resume' ? 'running' : 'liquidating';
+  if (c.kind === 'remove') {
+    lifecycles.set(c.strategyId, from === 'stopped' ? 'stopped' : to);
+    return null;
+  }
+  if (from === to) return `${c.strategyId} was ${from} already`;
+  if (!canMove(from, to)) return from === 'liquidating' ? `${c.strategyId} is being removed` : `${c.strategyId} is ${from}`;
+  lifecycles.set(c.strategyId, to);
+  return null;
+}
 
 /**
  * Applies a command through the Portfolio's own methods (the same validation the library API gives).
@@ -29,6 +80,7 @@ export type CommandResult =
  */
 export function applyCommand(portfolio: Portfolio, command: Readonly<Record<string, unknown>>): void {
   const c = command as PortfolioCommand;
+  if (c.kind === 'pause' || c.kind === 'resume' || c.kind === 'remove' || c.kind === 'rebalance') checkStrategies(portfolio, c);
   switch (c.kind) {
     case 'pause':
       portfolio.pauseStrategy(c.strategyId, c.reason);
@@ -59,15 +111,34 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
     await store.documents.put(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(result));
     await store.documents.delete(COMMANDS_COLLECTION, commandKey(portfolioId, commandId));
   };
+  /** The bar times of the slices that recorded `commandIds`, read from the feed record. */
+  const recordedAt = async (commandIds: ReadonlySet<string>): Promise<Map<string, string>> => {
+    const at = new Map<string, string>();
+    for await (const event of store.readStream(feedStream(portfolioId))) {
+      if (event.type !== 'SliceBarsRecorded') continue;
+      for (const c of event.data.commands) if (commandIds.has(c.commandId)) at.set(c.commandId, event.data.time);
+      if (at.size === commandIds.size) break;
+    }
+    return at;
+  };
+  // Why a taken command will change nothing, until it is answered.
+  const unchanged = new Map<string, string>();
   return {
     async applyQueued(portfolio, applied) {
       const taken: RecordedCommand[] = [];
-      for (const key of await store.documents.list(COMMANDS_COLLECTION)) {
-        if (!key.startsWith(prefix)) continue;
+      const lifecycles = new Map(portfolio.status().strategies.filter((s) => !s.removed).map((s) => [s.id, s.state] as const));
+      const keys = (await store.documents.list(COMMANDS_COLLECTION)).filter((key) => key.startsWith(prefix));
+      // Recorded with an earlier slice by a process that died before answering it: answered now, as it would have been
+      // then (its `command` may still be waiting), and never applied again. Rare, so the record is read only for them.
+      const leftovers = new Set(keys.map((key) => key.slice(prefix.length)).filter((id) => applied.has(id)));
+      const leftoverAt = leftovers.size === 0 ? new Map<string, string>() : await recordedAt(leftovers);
+      for (const key of keys) {
         const commandId = key.slice(prefix.length);
-        // Recorded with an earlier slice by a process that died before answering it.
-        if (applied.has(commandId)) {
-          await store.documents.delete(COMMANDS_COLLECTION, key);
+        if (leftovers.has(commandId)) {
+          const at = leftoverAt.get(commandId);
+          const answered = (await store.documents.get(COMMAND_RESULTS_COLLECTION, key)) !== null;
+          if (at !== undefined && !answered) await answer(commandId, { status: 'applied', at });
+          else await store.documents.delete(COMMANDS_COLLECTION, key);
           continue;
         }
         const text = await store.documents.get(COMMANDS_COLLECTION, key);
@@ -80,6 +151,8 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
           await answer(commandId, { status: 'refused', reason: e instanceof Error ? e.message : String(e) });
           continue;
         }
+        const why = noChange(lifecycles, command as PortfolioCommand);
+        if (why !== null) unchanged.set(commandId, why);
         taken.push({ commandId, command });
       }
       return taken;
@@ -88,7 +161,11 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
       applyCommand(portfolio, recorded.command);
     },
     async settle(commands, slice) {
-      for (const c of commands) await answer(c.commandId, { status: 'applied', at: slice.time });
+      for (const c of commands) {
+        const why = unchanged.get(c.commandId);
+        unchanged.delete(c.commandId);
+        await answer(c.commandId, why === undefined ? { status: 'applied', at: slice.time } : { status: 'applied', at: slice.time, unchanged: why });
+      }
     },
   };
 }

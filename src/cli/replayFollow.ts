@@ -24,16 +24,19 @@ export async function followReplay(store: EventStore, stream: string, io: CliIO,
   const stopped = new Promise<void>((resolve) => {
     wake = resolve;
   });
+  // The last revision folded, caught up or live: the first line may come after a live event was folded.
+  let revision = -1;
   const follow = await runner.follow({
     onEvent: (states, event) => {
-      if (event.type === 'BarMarked') io.stdout.write(`${summaryLine(states, json, event.metadata.revision)}\n`);
+      revision = event.metadata.revision;
+      if (event.type === 'BarMarked') io.stdout.write(`${summaryLine(states, json, revision)}\n`);
     },
     onError: (e) => {
       failure = e;
       wake();
     },
   });
-  io.stdout.write(`${summaryLine(runner.states, json, -1)}\n`);
+  io.stdout.write(`${summaryLine(runner.states, json, Math.max(revision, follow.caughtUpTo))}\n`);
   const onSignal = (): void => wake();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

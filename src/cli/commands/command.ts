@@ -8,6 +8,7 @@ import { openEventStore } from '../../../events/openEventStore.js';
 import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import type { EventStore } from '../../../events/store.js';
+import { isWriterLockedError } from '../../../events/writerLock.js';
 import { wallClock } from '../../feeds/wallClock.js';
 import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, type CommandResult, type PortfolioCommand } from '../queuedCommands.js';
 import { parseDuration } from './paper.js';
@@ -25,6 +26,9 @@ interface CommandFlags {
 
 const STREAM_PREFIX = 'portfolio-';
 
+/** Exit code of a command queued but not applied yet: no paper session is running, or it did not answer within --wait. */
+export const EXIT_QUEUED = 3;
+
 /** Registers `command`. */
 export const registerCommand: RegisterCommand = (program: Command, io: CliIO, setExit) => {
   program
@@ -36,7 +40,7 @@ export const registerCommand: RegisterCommand = (program: Command, io: CliIO, se
     .option('--portfolio <id>', 'portfolio id (default: the only portfolio in the store)')
     .option('--reason <text>', 'reason recorded with the change')
     .option('--keep-positions', 'remove: keep the positions instead of liquidating them')
-    .option('--wait <duration>', 'how long to wait for the session to answer (0s: do not wait)', '30s')
+    .option('--wait <duration>', 'how long to wait for the session to answer (0s: do not wait); exit 3 when it has not answered', '30s')
     .option('--json', 'print the answer as JSON')
     .action(async (action: string, args: string[], flags: CommandFlags) => {
       setExit(await queueCommand(action, args, flags, io));
@@ -83,6 +87,21 @@ async function portfolioOf(store: EventStore, given: string | undefined): Promis
   return ids[0] as string;
 }
 
+/**
+ * Whether a paper session holds the portfolio's writer lock. Probed by taking and at once releasing it: a `paper` starting
+ * in that instant is refused as it is for any other writer, naming this process.
+ */
+async function sessionRunning(store: EventStore, portfolioId: string): Promise<boolean> {
+  try {
+    const lock = await store.acquireWriterLock(portfolioId);
+    await lock.release();
+    return false;
+  } catch (e) {
+    if (isWriterLockedError(e)) return true;
+    throw e;
+  }
+}
+
 async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
   const command = commandOf(action, args, flags);
   const waitMs = parseDuration(flags.wait, '--wait');
@@ -95,11 +114,18 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
     if (!(await store.listStreams()).includes(feedStream(portfolioId))) {
       throw new ConfigError(`portfolio "${portfolioId}" in ${store.url} has no paper session (none has run on it, or none has recorded its first slice yet): commands are applied by a running \`stratafolio paper\``, 'portfolio');
     }
+    const running = await sessionRunning(store, portfolioId);
     const prefix = `${portfolioId}/`;
     const known = [...(await store.documents.list(COMMANDS_COLLECTION)), ...(await store.documents.list(COMMAND_RESULTS_COLLECTION))].filter((k) => k.startsWith(prefix));
     // Sequence first, so the session applies commands in the order they were queued; the suffix keeps two issued at once apart.
     const commandId = `${String(known.length + 1).padStart(10, '0')}-${randomUUID().slice(0, 8)}`;
     await store.documents.put(COMMANDS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(command));
+    const queued = `queued ${action} as command ${commandId}`;
+    if (!running) {
+      if (flags.json) io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command, result: { status: 'queued' }, sessionRunning: false })}\n`);
+      else io.stdout.write(`${queued}: no paper session is running on portfolio "${portfolioId}"; the next \`stratafolio paper\` run applies it at its first slice\n`);
+      return waitMs === 0 ? 0 : EXIT_QUEUED;
+    }
     const deadline = wallClock.now() + waitMs;
     let result: CommandResult | null = null;
     for (;;) {
@@ -111,13 +137,20 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
       if (wallClock.now() >= deadline) break;
       await new Promise<void>((resolve) => wallClock.setTimer(100, resolve));
     }
-    if (flags.json) io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command, result: result ?? { status: 'queued' } })}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command, result: result ?? { status: 'queued' }, sessionRunning: true })}\n`);
     if (result === null) {
-      if (!flags.json) io.stdout.write(`queued ${action} as command ${commandId}: no session answered within ${flags.wait}; the running session applies it at its next slice\n`);
-      return 0;
+      if (waitMs === 0) {
+        if (!flags.json) io.stdout.write(`${queued}: not waiting for the answer (--wait ${flags.wait}); the running session applies it at its next slice\n`);
+        return 0;
+      }
+      if (!flags.json) io.stdout.write(`${queued}: the running session has not answered within ${flags.wait}; it applies it at its next slice\n`);
+      return EXIT_QUEUED;
     }
     if (result.status === 'refused') throw new AllocationError(`the session refused ${action} ${args.join(' ')}: ${result.reason}`);
-    if (!flags.json) io.stdout.write(`${action} ${args.join(' ')}: applied at the slice of ${result.at}\n`);
+    if (!flags.json) {
+      const what = result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`;
+      io.stdout.write(`${action} ${args.join(' ')}: applied at the slice of ${result.at}${what}\n`);
+    }
     return 0;
   } finally {
     await store.close();

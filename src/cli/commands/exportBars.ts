@@ -1,10 +1,12 @@
 // `stratafolio export-bars`: writes the bars a live portfolio acted on (its feed record) as NDJSON bars, the format
-// `backtest --format ndjson` reads, so a paper session can be rerun as a backtest.
+// `backtest --format ndjson` reads, so a paper session can be rerun as a backtest. The commands applied during the session
+// are not bars: a backtest does not replay them, and stderr says which there were.
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { openExistingStore } from './replay.js';
 import { feedStream } from '../../../events/feedRecord.js';
+import type { PortfolioCommand } from '../queuedCommands.js';
 import type { CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
@@ -15,12 +17,20 @@ interface ExportFlags {
 }
 
 const FEED_PREFIX = 'feed-';
+/** How many recorded commands the warning names. */
+const SHOWN_COMMANDS = 3;
+
+/** A recorded command as a user typed it: `pause hold`, `rebalance hold=0.4 trend=0.4`. */
+function describeCommand(command: Readonly<Record<string, unknown>>): string {
+  const c = command as PortfolioCommand;
+  return c.kind === 'rebalance' ? `rebalance ${Object.entries(c.weights).map(([k, w]) => `${k}=${w}`).join(' ')}` : `${c.kind} ${c.strategyId}`;
+}
 
 /** Registers `export-bars`. */
 export const registerExportBars: RegisterCommand = (program: Command, io: CliIO) => {
   program
     .command('export-bars')
-    .description('write the bars a paper session acted on as NDJSON bars (backtest over them gives the same events)')
+    .description('write the bars a paper session acted on as NDJSON bars (backtest over them gives the same events, unless commands were applied: stderr names them)')
     .requiredOption('--store <url>', 'event store URL')
     .option('--portfolio <id>', 'portfolio id (default: the only paper portfolio in the store)')
     .option('--out <file>', 'output file (default: stdout)')
@@ -47,8 +57,10 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
     }
     const file = flags.out === undefined ? null : createWriteStream(flags.out);
     const sink: NodeJS.WritableStream = file ?? io.stdout;
+    const commands: { readonly text: string; readonly at: string }[] = [];
     for await (const event of store.readStream(feedStream(id))) {
       if (event.type !== 'SliceBarsRecorded') continue;
+      for (const c of event.data.commands) commands.push({ text: describeCommand(c.command), at: event.data.time });
       let chunk = '';
       for (const b of event.data.bars) {
         chunk += `${JSON.stringify({ timestamp: event.data.time, symbol: b.symbol, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })}\n`;
@@ -56,6 +68,14 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
       if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', resolve));
     }
     if (file !== null) await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    if (commands.length > 0) {
+      const shown = commands.slice(0, SHOWN_COMMANDS).map((c) => `${c.text} at ${c.at}`);
+      if (commands.length > SHOWN_COMMANDS) shown.push(`and ${commands.length - SHOWN_COMMANDS} more`);
+      io.stderr.write(
+        `stratafolio: warning: ${commands.length} command${commands.length === 1 ? ' was' : 's were'} applied during the session; a backtest over these bars ` +
+          `does not replay them, so its log differs from the session’s from the slice of the first: ${shown.join(', ')}\n`,
+      );
+    }
   } finally {
     await store.close();
   }

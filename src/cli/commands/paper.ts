@@ -17,7 +17,7 @@ import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
 import { backgroundTimer, latestPlausibleBarMs, wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
-import { PaperSession, paperStoreOptions, type SessionEnd, type SliceStatus } from '../paperSession.js';
+import { PaperSession, paperStoreOptions, type FeedCounts, type SessionEnd, type SliceStatus } from '../paperSession.js';
 import { queuedCommands } from '../queuedCommands.js';
 import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
@@ -138,9 +138,52 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
   const closeAfterMs = flags.closeAfter === undefined ? null : parseDuration(flags.closeAfter, '--close-after');
   const feed = openFeed(spec, flags, clock, timings);
   const symbols = subscribedSymbols(config, feed, flags);
+  // Installed before the store is opened: a signal during start-up (opening the portfolio, the JIT warm-up) ends the run
+  // before its first slice, with nothing appended and the lock released; once the session runs, it ends the session
+  // after the slice in progress.
+  const startup: { signal: NodeJS.Signals | null; session: PaperSession | null } = { signal: null, session: null };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (startup.session === null) startup.signal = signal;
+    else startup.session.stop({ reason: 'signal', signal });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await runPaperSession(flags, io, clock, { config, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }, startup);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** What `runPaper` reads from its flags before it opens the store. */
+interface PaperSetup {
+  readonly config: PortfolioConfig;
+  readonly feed: Feed;
+  readonly symbols: string[];
+  readonly untilMs: number | null;
+  readonly fromMs: number | null;
+  readonly allowedLatenessMs: number;
+  readonly closeAfterMs: number | null;
+  readonly warmUpSlices: number;
+}
+
+async function runPaperSession(
+  flags: PaperFlags,
+  io: CliIO,
+  clock: FeedClock,
+  { config, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }: PaperSetup,
+  startup: { signal: NodeJS.Signals | null; session: PaperSession | null },
+): Promise<number> {
   const store = await openEventStore(flags.store, paperStoreOptions(flags.store));
   const notice = (line: string): void => {
     io.stderr.write(`stratafolio: ${line}\n`);
+  };
+  const stoppedAtStart = (signal: NodeJS.Signals): number => {
+    const detail = `stopped by ${signal} during start-up, before the first slice: nothing applied this run`;
+    if (flags.json) writeLine(io, { type: 'summary', portfolioId: config.id, store: store.url, ended: 'signal', detail, exitCode: 0, slicesThisRun: 0 });
+    else io.stdout.write(`${detail}\n`);
+    return 0;
   };
   try {
     const lock = await store.acquireWriterLock(config.id);
@@ -149,8 +192,9 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
       printRecoveryWarnings(portfolio, io);
       try {
         // Before the feed connects, so no bar waits on it.
-        const warmUp = await jitWarmUp(config, symbols, warmUpSlices);
-        if (warmUp.skipped !== null && warmUpSlices > 0) notice(`JIT warm-up skipped: ${warmUp.skipped}`);
+        const warmUp = startup.signal === null ? await jitWarmUp(config, symbols, warmUpSlices, () => startup.signal !== null) : null;
+        if (startup.signal !== null) return stoppedAtStart(startup.signal);
+        if (warmUp !== null && warmUp.skipped !== null && warmUpSlices > 0) notice(`JIT warm-up skipped: ${warmUp.skipped}`);
         const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
         const total = dec(portfolio.status().totalCapital);
         const session = new PaperSession({
@@ -168,16 +212,10 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
           onNotice: notice,
           onSlice: (s) => printSlice(io, s, total.isZero() ? 0 : dec(s.report.portfolioValue).div(total).minus(1).toNumber(), flags.json === true),
         });
-        const onSignal = (signal: NodeJS.Signals): void => session.stop({ reason: 'signal', signal });
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        let end: SessionEnd;
-        try {
-          end = await session.run();
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
+        if (startup.signal !== null) return stoppedAtStart(startup.signal);
+        // From here a signal ends the session after the slice in progress.
+        startup.session = session;
+        const end: SessionEnd = await session.run();
         const status = portfolio.status();
         const code = exitCodeOf(end, untilMs);
         const why = describeEnd(end, untilMs, status.lastBarTime);
@@ -200,6 +238,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
           });
         } else {
           io.stdout.write(`${why}: ${session.slices} slices this run, ${status.slices} in all; last bar ${status.lastBarTime ?? '—'}; value ${status.portfolioValue}\n`);
+          io.stdout.write(`${feedCountsLine(session.counts)}\n`);
           io.stdout.write(`head hash ${headHash} (keep it apart: audit --verify --expect-head <hash> detects a cut log)\n`);
         }
         if (code !== 0) notice(why);
@@ -232,6 +271,14 @@ function describeEnd(end: SessionEnd, untilMs: number | null, last: string | nul
     case 'failed':
       return 'failed';
   }
+}
+
+/** What the feed delivered this run and what of it was not applied, as the text summary's second line. */
+export function feedCountsLine(c: Readonly<FeedCounts>): string {
+  return (
+    `feed this run: bars applied ${c.bars}; not applied: duplicates ${c.duplicates}, late ${c.late}, conflicting ${c.conflicting}, ` +
+    `invalid ${c.invalid}, unknown symbol ${c.unknownSymbol}; gaps recorded ${c.gaps}`
+  );
 }
 
 function printSlice(io: CliIO, s: SliceStatus, ret: number, json: boolean): void {

@@ -1,0 +1,109 @@
+// A paper session on NDJSON bars from stdin, stopped between runs: a command to a stopped session says that none is
+// running and is applied at the next run's first slice; export-bars says which recorded commands a backtest over its
+// bars does not replay; the text summary counts what the feed sent that was not applied; a signal during start-up
+// ends the session cleanly before its first slice.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { PAPER_CONFIG, startCli, streamEvents } from './fixtures/live/paperProcess.js';
+import { runCli } from './fixtures/cliRun.js';
+
+const T0 = Date.parse('2024-03-01T00:00:00Z');
+const barLine = (i: number, symbol: string): string => {
+  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + i;
+  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
+};
+/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
+const bars = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, k) => [barLine(from + k, 'BTCUSDT'), barLine(from + k, 'ETHUSDT')].join('\n')).join('\n') + '\n';
+
+let dir = '';
+afterEach(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+async function paperOn(store: string, input: string, extra: readonly string[] = []): Promise<{ code: number | string; out: string; err: string }> {
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0', ...extra], input);
+  const code = await run.exited;
+  return { code, out: run.out(), err: run.err() };
+}
+
+it('a command to a stopped session says no session is running (exit 3, at once), and the next run applies it at its first slice', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-stopped-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, bars(0, 3))).code).toBe(0);
+
+  const started = Date.now();
+  const queued = await runCli('command', '--store', store, '--wait', '3s', 'pause', 'hold');
+  expect(Date.now() - started).toBeLessThan(2500);
+  expect(queued.code).toBe(3);
+  expect(queued.out).toMatch(/^queued pause as command \S+: no paper session is running on portfolio "paper"; the next `stratafolio paper` run applies it at its first slice\n$/);
+  const noWait = await runCli('command', '--store', store, '--wait', '0s', '--json', 'pause', 'trend');
+  expect(noWait.code).toBe(0);
+  expect(JSON.parse(noWait.out)).toMatchObject({ result: { status: 'queued' }, sessionRunning: false });
+  expect(noWait.out).not.toMatch(/within/);
+
+  expect((await paperOn(store, bars(3, 5))).code).toBe(0);
+  const paused = (await streamEvents(store, 'portfolio-paper')).flatMap((e) => (e.type === 'StrategyLifecycleChanged' && e.data.to === 'paused' ? [[e.data.strategyId, e.metadata.barTime]] : []));
+  expect(paused).toEqual([
+    ['hold', '2024-03-01T00:03:00.000Z'],
+    ['trend', '2024-03-01T00:03:00.000Z'],
+  ]);
+});
+
+it('export-bars names on stderr the commands recorded with the slices, which a backtest over its bars does not replay', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-export-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, bars(0, 2))).code).toBe(0);
+  const plain = await runCli('export-bars', '--store', store, '--out', join(dir, 'plain.ndjson'));
+  expect(plain.code).toBe(0);
+  expect(plain.err).toBe('');
+  for (const id of ['hold', 'trend', 'revert']) expect((await runCli('command', '--store', store, '--wait', '0s', 'pause', id)).code).toBe(0);
+  expect((await paperOn(store, bars(2, 4))).code).toBe(0);
+  expect((await runCli('command', '--store', store, '--wait', '0s', 'resume', 'hold')).code).toBe(0);
+  expect((await paperOn(store, bars(4, 6))).code).toBe(0);
+
+  const out = join(dir, 'bars.ndjson');
+  const exported = await runCli('export-bars', '--store', store, '--out', out);
+  expect(exported.code).toBe(0);
+  expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(12);
+  expect(exported.err).toBe(
+    'stratafolio: warning: 4 commands were applied during the session; a backtest over these bars does not replay them, so its log differs from the ' +
+      'session’s from the slice of the first: pause hold at 2024-03-01T00:02:00.000Z, pause trend at 2024-03-01T00:02:00.000Z, ' +
+      'pause revert at 2024-03-01T00:02:00.000Z, and 1 more\n',
+  );
+});
+
+it('the text summary counts the bars applied and those not applied (duplicates, late, conflicting, invalid, unknown symbol) and the gaps', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-counts-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  const late = JSON.stringify({ ...(JSON.parse(barLine(0, 'ETHUSDT')) as Record<string, string>), close: '2999.5' });
+  const unknown = JSON.stringify({ ...(JSON.parse(barLine(2, 'BTCUSDT')) as Record<string, string>), symbol: 'XRPUSDT' });
+  const input = [bars(0, 2).trim(), barLine(1, 'BTCUSDT'), late, 'not json', unknown, barLine(2, 'BTCUSDT'), bars(3, 4).trim()].join('\n') + '\n';
+  const run = await paperOn(store, input);
+  expect(run.code).toBe(0);
+  const lines = run.out.trim().split('\n');
+  expect(lines.at(-2)).toBe('feed this run: bars applied 7; not applied: duplicates 1, late 1, conflicting 0, invalid 1, unknown symbol 1; gaps recorded 1');
+});
+
+it.each(['SIGINT', 'SIGTERM'] as const)('a %s during start-up (the JIT warm-up) ends it with exit 0 and one line, nothing applied, the lock released', async (signal) => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-startup-signal-'));
+  const path = join(dir, 'paper.db');
+  const store = `sqlite:${path}`;
+  // A warm-up of minutes: the signal comes during it. The handlers are in place once the store file exists.
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '1000000'], bars(0, 3));
+  while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const sent = Date.now();
+  run.child.kill(signal);
+  expect(await run.exited).toBe(0);
+  expect(Date.now() - sent).toBeLessThan(5000);
+  expect(run.out()).toBe(`stopped by ${signal} during start-up, before the first slice: nothing applied this run\n`);
+  expect(run.err()).toBe('');
+  expect((await streamEvents(store, 'feed-paper')).length).toBe(0);
+  // The writer lock was released: the next run starts and applies the bars.
+  const next = await paperOn(store, bars(0, 3));
+  expect(next.code).toBe(0);
+  expect(next.out).toMatch(/3 slices this run, 3 in all/);
+});
