@@ -4,6 +4,7 @@ import { openEventStore } from '../../events/openEventStore.js';
 import { Portfolio } from '../../actors/portfolio.js';
 import { syntheticSlices } from '../market/syntheticMarket.js';
 import { StratafolioError } from '../errors.js';
+import { nextTurn } from '../feeds/wallClock.js';
 
 /** Slices a paper session decides on synthetic bars before it connects to its feed, unless told otherwise. */
 export const DEFAULT_JIT_WARM_UP_SLICES = 1000;
@@ -41,7 +42,7 @@ export async function jitWarmUp(config: PortfolioConfig, symbols: readonly strin
         await portfolio.processSlice(slice);
         done += 1;
         // A slice settles in microtasks: the event loop, and with it a signal's handler, runs only between these yields.
-        if (done % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (done % YIELD_EVERY === 0) await nextTurn();
         if (stopped()) return { slices: done, strategies: strategies.length, skipped: 'stopped' };
       }
     } finally {

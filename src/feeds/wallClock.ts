@@ -1,4 +1,4 @@
-// The one place the program reads the wall clock, sets timers and draws jitter: the edge where live feeds run.
+// The one place the program reads the wall clock, sets timers, yields to the event loop and draws jitter: the edge where live feeds run.
 // The engine in src/ and actors/ never imports it; its time comes from bars.
 import type { FeedClock } from './feed.js';
 
@@ -31,4 +31,9 @@ export const FUTURE_BAR_TOLERANCE_MS = 5 * 60_000;
 /** The latest bar time a live bar may carry now: the wall clock plus {@link FUTURE_BAR_TOLERANCE_MS}. */
 export function latestPlausibleBarMs(): number {
   return Date.now() + FUTURE_BAR_TOLERANCE_MS;
+}
+
+/** Resolves on the event loop's next turn, so timers and signal handlers queued meanwhile get to run. */
+export function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
