@@ -2,7 +2,7 @@
 // running and is applied at the next run's first slice; export-bars says which recorded commands a backtest over its
 // bars does not replay; the text summary counts what the feed sent that was not applied; a signal during start-up
 // ends the session cleanly before its first slice.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -106,4 +106,19 @@ it.each(['SIGINT', 'SIGTERM'] as const)('a %s during start-up (the JIT warm-up) 
   const next = await paperOn(store, bars(0, 3));
   expect(next.code).toBe(0);
   expect(next.out).toMatch(/3 slices this run, 3 in all/);
+});
+
+it('a store whose last slice is ahead of the clock is refused at start, naming the slice (exit 2), instead of a session where every bar is late', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-future-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  // A backtest takes any bar time; this one leaves the log at 2099.
+  const future = join(dir, 'future.ndjson');
+  const line = (symbol: string, close: string): string => JSON.stringify({ timestamp: '2099-01-01T00:00:00Z', symbol, open: close, high: close, low: close, close, volume: '1' });
+  writeFileSync(future, `${line('BTCUSDT', '60000')}\n${line('ETHUSDT', '3000')}\n`);
+  expect((await runCli('backtest', '--config', PAPER_CONFIG, '--bars', future, '--format', 'ndjson', '--store', store)).code).toBe(0);
+
+  const run = await paperOn(store, bars(0, 2));
+  expect(run.code).toBe(2);
+  expect(run.err).toMatch(/the log of portfolio "paper" ends with a slice at 2099-01-01T00:00:00.000Z, ahead of this machine's clock/);
+  expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(1);
 });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadPortfolioConfig, type PortfolioConfig } from '../../config/portfolioConfig.js';
 import { namedSymbols } from '../../config/configSymbols.js';
 import { preflightConfig } from '../preflight.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, DataError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { FeedRecorder } from '../../../events/feedRecord.js';
 import { Portfolio } from '../../../actors/portfolio.js';
@@ -191,6 +191,15 @@ async function runPaperSession(
       const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: strategyTimeoutMs(flags.strategyTimeout), loadTimer: backgroundTimer });
       printRecoveryWarnings(portfolio, io);
       try {
+        const last = portfolio.status().lastBarTime;
+        // A slice stamped ahead of the clock (applied before such bars were refused, or by a backtest) would make every
+        // real bar late: said at once instead of a session that applies nothing.
+        if (last !== null && Date.parse(last) > latestPlausibleBarMs()) {
+          throw new DataError(
+            `the log of portfolio "${config.id}" ends with a slice at ${last}, ahead of this machine's clock: every bar a live feed sends would be late. ` +
+              'Run the session on another store (export-bars writes out the bars of this one)',
+          );
+        }
         // Before the feed connects, so no bar waits on it.
         const warmUp = startup.signal === null ? await jitWarmUp(config, symbols, warmUpSlices, () => startup.signal !== null) : null;
         if (startup.signal !== null) return stoppedAtStart(startup.signal);
