@@ -1,6 +1,7 @@
 // Why a file cannot be written, in words a user can act on: the filesystem's error codes and the folder's access, read where they can be.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { OutputFileError } from './errors.js';
 
 /** Plain words for the filesystem error codes a write meets; null for a code without them. */
 export function fileErrorWords(code: string | undefined): string | null {
@@ -56,4 +57,30 @@ function accessProblem(path: string): string | null {
     const code = (e as NodeJS.ErrnoException).code;
     return fileErrorWords(code) ?? code ?? 'not writable';
   }
+}
+
+/** The temporary file an output is written to beside `path` and renamed from, so a failed write leaves no half-written `path`. */
+export function temporaryPathOf(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp`);
+}
+
+/**
+ * The error of a failed write of `--out path` (`what` says what was being written): the temporary file is removed and
+ * the message names `path` and why, never the temporary file. An error that is not the filesystem's is `null`.
+ */
+export function outputFileError(path: string, what: string, e: unknown): OutputFileError | null {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string') return null;
+  try {
+    rmSync(temporaryPathOf(path), { force: true });
+  } catch {
+    // nothing was written there (its folder cannot be reached)
+  }
+  // The folder's access says more than the code (which folder, and that it is the folder): asked first.
+  return unwritableOutput(path, what, whyNotWritable(path) ?? fileErrorWords(code) ?? (e as Error).message);
+}
+
+/** `--out path` cannot take `what`, for the reason `why`. */
+export function unwritableOutput(path: string, what: string, why: string): OutputFileError {
+  return new OutputFileError(`--out ${path}: cannot write ${what}: ${why}`, path);
 }

@@ -122,3 +122,19 @@ it('a store whose last slice is ahead of the clock is refused at start, naming t
   expect(run.err).toMatch(/the log of portfolio "paper" ends with a slice at 2099-01-01T00:00:00.000Z, ahead of this machine's clock/);
   expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(1);
 });
+
+it('export-bars --out writes through a temporary file it renames; an --out that cannot be written says which and why (exit 2), writing nothing', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-export-out-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, bars(0, 3))).code).toBe(0);
+  const out = join(dir, 'bars.ndjson');
+  expect((await runCli('export-bars', '--store', store, '--out', out)).code).toBe(0);
+  expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(6);
+  expect(existsSync(join(dir, '.bars.ndjson.tmp'))).toBe(false);
+
+  const aFile = join(dir, 'a-file');
+  writeFileSync(aFile, 'not a folder');
+  const refused = await runCli('export-bars', '--store', store, '--out', join(aFile, 'bars.ndjson'));
+  expect(refused.code).toBe(2);
+  expect(refused.err).toBe(`stratafolio: --out ${join(aFile, 'bars.ndjson')}: cannot write the bars: ${aFile} is not a folder\n`);
+});

@@ -1,9 +1,10 @@
 // `stratafolio export-bars`: writes the bars a live portfolio acted on (its feed record) as NDJSON bars, the format
 // `backtest --format ndjson` reads, so a paper session can be rerun as a backtest. The commands applied during the session
 // are not bars: a backtest does not replay them, and stderr says which there were.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
+import { outputFileError, temporaryPathOf, unwritableOutput, whyNotWritable } from '../../fileAccess.js';
 import { openExistingStore } from './replay.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import type { PortfolioCommand } from '../queuedCommands.js';
@@ -55,19 +56,24 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
     } else if (!ids.includes(id)) {
       throw new ConfigError(`${store.url} holds no bars of portfolio "${id}"${ids.length > 0 ? ` (it has: ${ids.join(', ')})` : ''}`, 'portfolio');
     }
-    const file = flags.out === undefined ? null : createWriteStream(flags.out);
-    const sink: NodeJS.WritableStream = file ?? io.stdout;
+    const out = flags.out;
+    // Refused before reading when the filesystem already shows why the file could not be written.
+    const unwritable = out === undefined ? null : whyNotWritable(out);
+    if (out !== undefined && unwritable !== null) throw unwritableOutput(out, 'the bars', unwritable);
     const commands: { readonly text: string; readonly at: string }[] = [];
-    for await (const event of store.readStream(feedStream(id))) {
-      if (event.type !== 'SliceBarsRecorded') continue;
-      for (const c of event.data.commands) commands.push({ text: describeCommand(c.command), at: event.data.time });
-      let chunk = '';
-      for (const b of event.data.bars) {
-        chunk += `${JSON.stringify({ timestamp: event.data.time, symbol: b.symbol, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })}\n`;
+    const write = async (emit: Emit): Promise<void> => {
+      for await (const event of store.readStream(feedStream(id))) {
+        if (event.type !== 'SliceBarsRecorded') continue;
+        for (const c of event.data.commands) commands.push({ text: describeCommand(c.command), at: event.data.time });
+        let chunk = '';
+        for (const b of event.data.bars) {
+          chunk += `${JSON.stringify({ timestamp: event.data.time, symbol: b.symbol, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })}\n`;
+        }
+        await emit(chunk);
       }
-      if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', resolve));
-    }
-    if (file !== null) await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    };
+    if (out === undefined) await write((chunk) => (io.stdout.write(chunk) ? Promise.resolve() : new Promise<void>((resolve) => io.stdout.once('drain', resolve))));
+    else await writeThroughTemporary(out, write);
     if (commands.length > 0) {
       const shown = commands.slice(0, SHOWN_COMMANDS).map((c) => `${c.text} at ${c.at}`);
       if (commands.length > SHOWN_COMMANDS) shown.push(`and ${commands.length - SHOWN_COMMANDS} more`);
@@ -78,5 +84,48 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
     }
   } finally {
     await store.close();
+  }
+}
+
+/** Writes a chunk of the output, resolving when the next may be written. */
+type Emit = (chunk: string) => Promise<void>;
+
+/**
+ * Writes `path` through a temporary file beside it, renamed once complete: a failed export (the disk, the store) leaves
+ * no half-written file behind.
+ * @throws OutputFileError naming `path` and why, when the filesystem refuses the write.
+ */
+async function writeThroughTemporary(path: string, write: (emit: Emit) => Promise<void>): Promise<void> {
+  const tmp = temporaryPathOf(path);
+  const file = createWriteStream(tmp);
+  let failure: Error | null = null;
+  file.on('error', (e) => {
+    failure ??= e;
+  });
+  const settled = (): Promise<void> => (failure === null ? Promise.resolve() : Promise.reject(failure));
+  try {
+    await write(async (chunk) => {
+      await settled();
+      if (!file.write(chunk)) {
+        // A write error ends the wait as a drain does, and the check after it throws it.
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            file.off('drain', done);
+            file.off('error', done);
+            resolve();
+          };
+          file.once('drain', done);
+          file.once('error', done);
+        });
+      }
+      await settled();
+    });
+    await settled();
+    await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    renameSync(tmp, path);
+  } catch (e) {
+    file.destroy();
+    rmSync(tmp, { force: true });
+    throw outputFileError(path, 'the bars', e) ?? e;
   }
 }

@@ -1,9 +1,8 @@
 // `stratafolio report`: writes the self-contained HTML tearsheet of a portfolio, rebuilt from its event log.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError, OutputFileError } from '../../errors.js';
-import { fileErrorWords, whyNotWritable } from '../../fileAccess.js';
+import { ConfigError } from '../../errors.js';
+import { outputFileError, temporaryPathOf, unwritableOutput, whyNotWritable } from '../../fileAccess.js';
 import { parseAsOf, verifyPortfolioLog, type AsOf } from '../../../projections/index.js';
 import { DEFAULT_ROLLING_WINDOW, foldReport, renderReportHtml } from '../../../projections/report/index.js';
 import { writeJson, type CliIO } from '../output.js';
@@ -41,25 +40,13 @@ export function parseWindow(text: string): number {
  * @throws OutputFileError naming `path` (not the temporary file) and why, when it cannot be written.
  */
 export function writeAtomically(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp`);
+  const tmp = temporaryPathOf(path);
   try {
     writeFileSync(tmp, text);
     renameSync(tmp, path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code !== 'string') throw e;
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // nothing was written there (its folder cannot be reached)
-    }
-    // The folder's access says more than the code (which folder, and that it is the folder): asked first.
-    throw outFileError(path, whyNotWritable(path) ?? fileErrorWords(code) ?? (e as Error).message);
+    throw outputFileError(path, 'the report', e) ?? e;
   }
-}
-
-function outFileError(path: string, why: string): OutputFileError {
-  return new OutputFileError(`--out ${path}: cannot write the report: ${why}`, path);
 }
 
 /** Registers `report`. */
@@ -82,7 +69,7 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
       const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
       // Refused before the fold when the filesystem already shows why the report could not be written.
       const unwritable = whyNotWritable(flags.out);
-      if (unwritable !== null) throw outFileError(flags.out, unwritable);
+      if (unwritable !== null) throw unwritableOutput(flags.out, 'the report', unwritable);
       const store = await openExistingStore(flags.store);
       try {
         const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
