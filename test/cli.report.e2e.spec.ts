@@ -142,7 +142,7 @@ describe('stratafolio report', () => {
     const out = join(dir, 'asof.html');
     const r = await spawnCli('report', '--store', store, '--as-of', '900', '--out', out, '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ portfolioId: 'demo', verified: true, asOf: { kind: 'position', position: 900 } });
+    expect(JSON.parse(r.out)).toMatchObject({ portfolioId: 'demo', verified: true, asOf: { kind: 'position', position: 900 }, incompleteSlice: '2021-06-02T00:00:00.000Z' });
     const html = readFileSync(out, 'utf8');
     const replay = await replayFigures(store, '--as-of', '900');
     expect(dataValue(html, 'data-field', 'portfolio-value')).toBe(replay.portfolioValue);

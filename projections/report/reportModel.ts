@@ -108,6 +108,8 @@ export interface ReportModel {
     readonly lastBarTime: string | null;
     readonly firstBarTime: string | null;
     readonly bars: number;
+    /** The bar time of the slice a position as-of fell inside, left out (the report ends with the slice before it); else null. */
+    readonly incompleteSlice: string | null;
     readonly verification: VerificationResult | null;
   };
   readonly summary: PortfolioSummary;
@@ -324,6 +326,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       lastBarTime: summary.asOf,
       firstBarTime: times[0] ?? null,
       bars: times.length,
+      incompleteSlice: result.incompleteSlice,
       verification: options.verification,
     },
     summary,

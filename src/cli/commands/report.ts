@@ -102,6 +102,7 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
             headHash: model.provenance.headHash,
             verified: v === null ? null : v.ok,
             asOf,
+            incompleteSlice: model.provenance.incompleteSlice,
           });
         } else {
           io.stdout.write(`wrote ${flags.out} (${(bytes / 1024).toFixed(0)} KiB): ${model.provenance.bars} bars, ${model.provenance.events} events, ${v === null ? 'not verified' : 'log verified'}\n`);
