@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { OutputFileError } from './errors.js';
 
 /** Plain words for the filesystem error codes a write meets; null for a code without them. */
-export function fileErrorWords(code: string | undefined): string | null {
+function fileErrorWords(code: string | undefined): string | null {
   switch (code) {
     case 'EACCES':
     case 'EPERM':

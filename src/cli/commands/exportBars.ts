@@ -1,6 +1,7 @@
 // `stratafolio export-bars`: writes the bars a live portfolio acted on (its feed record) as NDJSON bars, the format
 // `backtest --format ndjson` reads, so a paper session can be rerun as a backtest. The commands applied during the session
 // are not bars: a backtest does not replay them, and stderr says which there were.
+import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
@@ -72,8 +73,13 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
         await emit(chunk);
       }
     };
-    if (out === undefined) await write((chunk) => (io.stdout.write(chunk) ? Promise.resolve() : new Promise<void>((resolve) => io.stdout.once('drain', resolve))));
-    else await writeThroughTemporary(out, write);
+    if (out === undefined) {
+      await write(async (chunk) => {
+        if (!io.stdout.write(chunk)) await once(io.stdout, 'drain');
+      });
+    } else {
+      await writeThroughTemporary(out, write);
+    }
     if (commands.length > 0) {
       const shown = commands.slice(0, SHOWN_COMMANDS).map((c) => `${c.text} at ${c.at}`);
       if (commands.length > SHOWN_COMMANDS) shown.push(`and ${commands.length - SHOWN_COMMANDS} more`);
@@ -98,29 +104,21 @@ type Emit = (chunk: string) => Promise<void>;
 async function writeThroughTemporary(path: string, write: (emit: Emit) => Promise<void>): Promise<void> {
   const tmp = temporaryPathOf(path);
   const file = createWriteStream(tmp);
+  // An error while no drain is awaited (opening the file) is kept for the next chunk: unheard, it would end the process.
   let failure: Error | null = null;
   file.on('error', (e) => {
     failure ??= e;
   });
-  const settled = (): Promise<void> => (failure === null ? Promise.resolve() : Promise.reject(failure));
+  const check = (): void => {
+    if (failure !== null) throw failure;
+  };
   try {
     await write(async (chunk) => {
-      await settled();
-      if (!file.write(chunk)) {
-        // A write error ends the wait as a drain does, and the check after it throws it.
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            file.off('drain', done);
-            file.off('error', done);
-            resolve();
-          };
-          file.once('drain', done);
-          file.once('error', done);
-        });
-      }
-      await settled();
+      check();
+      // Rejects with the stream's error, should one come instead of the drain.
+      if (!file.write(chunk)) await once(file, 'drain');
     });
-    await settled();
+    check();
     await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
     renameSync(tmp, path);
   } catch (e) {

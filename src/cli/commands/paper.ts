@@ -283,7 +283,7 @@ function describeEnd(end: SessionEnd, untilMs: number | null, last: string | nul
 }
 
 /** What the feed delivered this run and what of it was not applied, as the text summary's second line. */
-export function feedCountsLine(c: Readonly<FeedCounts>): string {
+function feedCountsLine(c: Readonly<FeedCounts>): string {
   return (
     `feed this run: bars applied ${c.bars}; not applied: duplicates ${c.duplicates}, late ${c.late}, conflicting ${c.conflicting}, ` +
     `invalid ${c.invalid}, unknown symbol ${c.unknownSymbol}; gaps recorded ${c.gaps}`
