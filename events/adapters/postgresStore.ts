@@ -233,7 +233,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
   const transactionAppend = async (writes: readonly EncodedWrite[]): Promise<AppendResult[]> => {
     let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      client = await checkOut(pool);
     } catch (e) {
       throw translate(e, url);
     }
@@ -296,7 +296,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
       if (isUniqueViolation(e, 'stream') && current) throw new WrongExpectedRevisionError(current.stream, current.expectedRevision, 'no_stream');
       throw translate(e, url);
     } finally {
-      client.release(broken);
+      checkIn(client, broken);
     }
   };
 
@@ -457,7 +457,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
 /** Creates the schema and tables when missing (under an advisory lock, so concurrent first opens do not race). */
 async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
   const q = (name: string): string => `"${schema}".${name}`;
-  const client = await pool.connect();
+  const client = await checkOut(pool);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stratafolio schema ${schema}`]);
@@ -487,8 +487,28 @@ async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   } finally {
-    client.release();
+    checkIn(client);
   }
+}
+
+/** Ignores a lost connection's 'error' event on a checked-out client: the statement in flight fails with it instead. */
+const ignoreLostConnection = (): void => undefined;
+
+/**
+ * A client checked out of the pool for a transaction. The pool listens for a lost connection only on idle clients;
+ * a checked-out one the server ends (a restart, a terminated backend) emits an 'error' event nobody listens to,
+ * which kills the process with a stack trace instead of failing the statement with StoreUnavailableError.
+ */
+async function checkOut(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  client.on('error', ignoreLostConnection);
+  return client;
+}
+
+/** Returns a client of {@link checkOut} to the pool, which drops it when its connection is gone or `broken` is given. */
+function checkIn(client: pg.PoolClient, broken?: Error): void {
+  client.removeListener('error', ignoreLostConnection);
+  client.release(broken);
 }
 
 /**

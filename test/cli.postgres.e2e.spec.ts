@@ -1,0 +1,113 @@
+// The CLI on a PostgreSQL store as a user meets it: a connection the server ends in the middle of a paper session's
+// commit, a reading command on a schema that holds no store, a role that may only read.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PAPER_CONFIG } from './fixtures/live/paperProcess.js';
+import { runBin } from './fixtures/cliRun.js';
+import { POSTGRES_URL, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'stratafolio.js');
+const schemas: string[] = [];
+const roles: string[] = [];
+
+afterAll(async () => {
+  if (POSTGRES_URL === undefined) return;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  for (const r of roles) await admin.query(`DROP ROLE IF EXISTS "${r}"`);
+  await admin.end();
+});
+
+const freshSchema = (): string => {
+  const schema = `cli_${randomBytes(6).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+};
+
+const T0 = Date.parse('2024-03-01T00:00:00Z');
+const barLine = (i: number, symbol: string): string => {
+  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + ((i * 37) % 11) - 5;
+  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
+};
+/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
+const bars = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, k) => [barLine(from + k, 'BTCUSDT'), barLine(from + k, 'ETHUSDT')].join('\n')).join('\n') + '\n';
+
+const headOf = (out: string): string => /head hash ([0-9a-f]{64})/.exec(out)?.[1] ?? `no head hash in: ${out}`;
+
+async function paper(store: string, input: string): Promise<{ code: number; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, 'paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdin.end(input);
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+  return { code, out, err };
+}
+
+if (POSTGRES_URL === undefined) {
+  postgresSkipNotice('the CLI on PostgreSQL (lost connection, missing schema, read-only role)');
+} else {
+  const base = POSTGRES_URL;
+  describe('the CLI on PostgreSQL', () => {
+    it('a paper session whose connection the server ends mid-commit stops with one line naming the store (exit 1), and the same command again ends with the log an uninterrupted session writes', async () => {
+      const schema = freshSchema();
+      const store = withSchema(base, schema);
+      const child = spawn(process.execPath, [BIN, 'paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+      const until = async (done: () => boolean | Promise<boolean>, what: string): Promise<void> => {
+        const giveUp = Date.now() + 20_000;
+        while (!(await done())) {
+          if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}; stdout:\n${out}\nstderr:\n${err}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      child.stdin.write(bars(0, 3));
+      await until(() => out.split('\n').length > 3, 'three slices');
+
+      // Holding the log's counter keeps the next commit waiting inside its transaction; ending that connection then is
+      // a server going away mid-commit, at a moment the test chooses.
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      try {
+        await admin.query('BEGIN');
+        await admin.query(`SELECT position FROM "${schema}".log_head FOR UPDATE`);
+        child.stdin.write(bars(3, 4));
+        // pg_stat_activity is read once per transaction: cleared before each look, or it never changes.
+        const waiting = async (): Promise<number[]> => {
+          await admin.query('SELECT pg_stat_clear_snapshot()');
+          const rows = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%"${schema}".log_head%`]);
+          return rows.rows.map((r) => r.pid);
+        };
+        await until(async () => (await waiting()).length > 0, 'the commit to wait for the counter');
+        for (const pid of await waiting()) await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+        await admin.query('ROLLBACK');
+      } finally {
+        await admin.end();
+      }
+      child.stdin.end();
+      expect(await exited).toBe(1);
+      expect(err).not.toMatch(/Unhandled|node_modules|^\s+at /m);
+      expect(err).toMatch(new RegExp(`^stratafolio: event store \\S*${schema}\\S* is unavailable \\(.*\\)`));
+      expect(err.trim().split('\n')).toHaveLength(1);
+
+      const again = await paper(store, bars(0, 6));
+      expect(again.err).toBe('');
+      expect(again.code).toBe(0);
+      const reference = await paper(withSchema(base, freshSchema()), bars(0, 6));
+      expect(reference.code).toBe(0);
+      expect(headOf(again.out)).toBe(headOf(reference.out));
+      const verified = await runBin(['audit', '--store', store, '--verify', '--expect-head', headOf(reference.out)]);
+      expect(verified.code).toBe(0);
+    });
+  });
+}
