@@ -47,8 +47,25 @@ export class StoreConfigError extends StratafolioError {}
 
 /** A write (append, document) was asked of a store opened read-only; nothing was written. */
 export class StoreReadOnlyError extends StratafolioError {
-  constructor(readonly url: string) {
-    super(`event store ${url} is open read-only; nothing was written`);
+  constructor(
+    readonly url: string,
+    message = `event store ${url} is open read-only; nothing was written`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The server refused a write to the URL's role (a PostgreSQL role granted SELECT only): to that role the store is
+ * read-only, so a reader degrades as for {@link StoreReadOnlyError}, and a writer is refused naming the store and the
+ * server's words; nothing was written.
+ */
+export class StorePermissionError extends StoreReadOnlyError {
+  constructor(
+    url: string,
+    readonly denied: string,
+  ) {
+    super(url, `event store ${url} cannot be written by this role (${denied}); nothing was written`);
   }
 }
 

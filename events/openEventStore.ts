@@ -27,9 +27,9 @@ export interface OpenEventStoreOptions {
   readonly cwd?: string;
   /** SQLite and PostgreSQL: when long reads move to a worker thread (default after 20 000 rows; false: never). */
   readonly readAhead?: ReadAheadOptions | false;
-  /** SQLite only: open an existing store for reading only (nothing in the file changes; works on a read-only filesystem). */
+  /** SQLite and PostgreSQL: open an existing store for reading only (nothing in the file or database changes; works on a read-only filesystem or with a role that may only read). */
   readonly readOnly?: boolean;
-  /** SQLite only: the file must already be a stratafolio store (one without its schema, an empty file included, is refused unchanged). */
+  /** SQLite and PostgreSQL: the file or schema must already be a stratafolio store (one without its tables, an empty file included, is refused unchanged). */
   readonly existing?: boolean;
   /** Server stores only: how long a subscription keeps retrying a lost server before it fails (ms, default 60000). */
   readonly reconnectTimeoutMs?: number;
@@ -66,6 +66,8 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: options.reconnectTimeoutMs } : {}),
         ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
+        ...(options.readOnly === true ? { readOnly: true } : {}),
+        ...(options.existing === true ? { existing: true } : {}),
       });
     case 'kurrentdb': {
       // Loaded on demand: the gRPC client costs start-up time that SQLite and PostgreSQL users never need.

@@ -2,6 +2,8 @@
 // commit, a reading command on a schema that holds no store, a role that may only read.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,10 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'stratafolio.js');
 const schemas: string[] = [];
 const roles: string[] = [];
 
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-cli-pg-'));
+
 afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
   if (POSTGRES_URL === undefined) return;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
@@ -108,6 +113,93 @@ if (POSTGRES_URL === undefined) {
       expect(headOf(again.out)).toBe(headOf(reference.out));
       const verified = await runBin(['audit', '--store', store, '--verify', '--expect-head', headOf(reference.out)]);
       expect(verified.code).toBe(0);
+    });
+    it('replay, audit, report, export-bars and command on a schema that holds no store are refused (exit 2) naming it, and create nothing', async () => {
+      const schema = freshSchema();
+      const store = withSchema(base, schema);
+      const runs = [
+        ['replay', '--store', store],
+        ['audit', '--store', store, '--verify'],
+        ['report', '--store', store, '--out', join(scratch, 'none.html')],
+        ['export-bars', '--store', store],
+        ['command', '--store', store, 'pause', 'hold'],
+      ];
+      for (const args of runs) {
+        const r = await runBin(args);
+        expect(r.err).toMatch(new RegExp(`^stratafolio: event store \\S*schema=${schema}\\S*: schema "${schema}" holds no stratafolio log`));
+        expect(r.code).toBe(2);
+      }
+      expect(existsSync(join(scratch, 'none.html'))).toBe(false);
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      try {
+        expect((await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount).toBe(0);
+      } finally {
+        await admin.end();
+      }
+    });
+
+    it('a role that may only read replays, audits, reports and exports a paper session (replay saves no checkpoint); paper with it is refused naming the store (exit 2), and runs once the role may write rows (with no right to create tables)', async () => {
+      const schema = freshSchema();
+      const store = withSchema(base, schema);
+      const session = await paper(store, bars(0, 8));
+      expect(session.code).toBe(0);
+      const role = `reader_${randomBytes(4).toString('hex')}`;
+      roles.push(role);
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      const documents = async (): Promise<number> => Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".documents`)).rows[0]?.n);
+      try {
+        await admin.query(`CREATE ROLE "${role}" LOGIN`);
+        await admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
+        await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
+        const asReader = new URL(store);
+        asReader.username = role;
+        const reader = asReader.toString();
+        const before = await documents();
+
+        const replayed = await runBin(['replay', '--store', reader]);
+        expect(replayed.err).toBe('');
+        expect(replayed.code).toBe(0);
+        expect(replayed.out).toMatch(/^portfolio paper: /);
+        expect(await documents()).toBe(before);
+        const audited = await runBin(['audit', '--store', reader, '--verify', '--expect-head', headOf(session.out)]);
+        expect(audited.err).toBe('');
+        expect(audited.code).toBe(0);
+        const report = join(scratch, 'reader.html');
+        expect((await runBin(['report', '--store', reader, '--out', report])).code).toBe(0);
+        expect(existsSync(report)).toBe(true);
+        const exported = await runBin(['export-bars', '--store', reader, '--out', join(scratch, 'reader.ndjson')]);
+        expect(exported.err).toBe('');
+        expect(exported.code).toBe(0);
+
+        const writing = await paper(reader, bars(8, 10));
+        expect(writing.code).toBe(2);
+        expect(writing.err).toMatch(new RegExp(`^stratafolio: event store \\S*${role}\\S* cannot be written by this role \\(permission denied for table \\w+\\); nothing was written\\n$`));
+
+        // With the rows' privileges but none to create anything (as a DBA sets up an application role), it writes.
+        await admin.query(`GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
+        const granted = await paper(reader, bars(8, 10));
+        expect(granted.err).toBe('');
+        expect(granted.code).toBe(0);
+      } finally {
+        await admin.end();
+      }
+    });
+
+    it('a wrong database or role in the URL is refused (exit 2) naming the store and what is wrong, not as a server that is down', async () => {
+      const noDatabase = new URL(base);
+      noDatabase.pathname = '/no_such_database';
+      const wrongDb = await runBin(['replay', '--store', noDatabase.toString()]);
+      expect(wrongDb.code).toBe(2);
+      expect(wrongDb.err).toMatch(/^stratafolio: event store \S*no_such_database\S* refused the connection \(database "no_such_database" does not exist\); check the user, password and database in the URL$/m);
+      const noRole = new URL(base);
+      noRole.username = 'no_such_role';
+      noRole.password = 'secret';
+      const wrongRole = await paper(noRole.toString(), bars(0, 2));
+      expect(wrongRole.code).toBe(2);
+      expect(wrongRole.err).toMatch(/^stratafolio: event store postgres:\/\/no_such_role:\*\*\*@\S* refused the connection \(role "no_such_role" does not exist\); check the user, password and database in the URL$/m);
+      expect(wrongRole.err).not.toContain('secret');
     });
   });
 }

@@ -2,7 +2,7 @@
 import pg from 'pg';
 import type { Observable } from 'rxjs';
 import { GENESIS_HASH, decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
-import { StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
+import { StoreConfigError, StorePermissionError, StoreReadOnlyError, WrongExpectedRevisionError } from '../errors.js';
 import { WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
 import type { AppendOptions, AppendResult, DocumentStore, EventStore, StreamAppend } from '../store.js';
 import { appendBatch, encodeBatch, encodeWrites, type AppendTarget, type EncodedEvent, type EncodedWrite, type StoredEventRef, type StreamHead } from './appendRules.js';
@@ -22,8 +22,12 @@ export const POSTGRES_SCHEMA_VERSION = 1;
 export interface PostgresStoreOptions {
   /** The URL reported by `store.url` (passwords redacted by the caller). */
   readonly url: string;
-  /** The schema holding the tables (created when missing). */
+  /** The schema holding the tables (created when missing, unless `readOnly` or `existing`). */
   readonly schema: string;
+  /** Never write: the schema must hold a store already; appends, documents and writer locks throw StoreReadOnlyError. */
+  readonly readOnly?: boolean;
+  /** The schema must hold a store already (nothing is created for a schema that holds none). */
+  readonly existing?: boolean;
   /** Idle re-read interval of subscriptions, a safety net behind LISTEN/NOTIFY (ms, default 1000). */
   readonly pollIntervalMs?: number;
   /** How long a subscription keeps retrying a lost server before it fails (ms, default 60000). */
@@ -63,7 +67,9 @@ interface EventRow {
  * position n+1 while n is still uncommitted: the "skipped event" of sequence-numbered logs cannot happen, and
  * positions stay contiguous like the SQLite and memory stores. The cost is that appends to one database are
  * serialised (one commit at a time), which is what a single writer per portfolio needs anyway.
- * @throws StoreUnavailableError when the server cannot be reached; StoreConfigError when the schema is newer than this code.
+ * @throws StoreUnavailableError when the server cannot be reached; StoreConfigError when the URL's database, user or
+ *   password is refused, the role may not read the schema, the schema is newer than this code, or (`readOnly`,
+ *   `existing`) it holds no store; StorePermissionError when the tables must be created and the role may not.
  */
 export async function openPostgresEventStore(connectionString: string, options: PostgresStoreOptions): Promise<EventStore> {
   const { url, schema } = options;
@@ -75,8 +81,9 @@ export async function openPostgresEventStore(connectionString: string, options: 
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
 
+  const readOnly = options.readOnly === true;
   try {
-    await createSchema(pool, schema);
+    await openSchema(pool, schema, url, readOnly ? 'read-only' : options.existing === true ? 'existing' : 'create');
   } catch (e) {
     await pool.end().catch(() => undefined);
     throw translate(e, url);
@@ -85,6 +92,10 @@ export async function openPostgresEventStore(connectionString: string, options: 
   let closed = false;
   const ensureOpen = (): void => {
     if (closed) throw new StoreClosedError(url);
+  };
+  const ensureWritable = (): void => {
+    ensureOpen();
+    if (readOnly) throw new StoreReadOnlyError(url);
   };
   const live = new Set<LiveSubscription>();
   const notifier = new Notifier(connectionString, channel);
@@ -105,12 +116,12 @@ export async function openPostgresEventStore(connectionString: string, options: 
     };
   };
 
-  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> => {
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[], kind: 'read' | 'write' = 'read'): Promise<R[]> => {
     ensureOpen();
     try {
       return (await pool.query<R>(text, values)).rows;
     } catch (e) {
-      throw translate(e, url);
+      throw translate(e, url, kind);
     }
   };
 
@@ -160,13 +171,16 @@ export async function openPostgresEventStore(connectionString: string, options: 
       return rows[0]?.value ?? null;
     },
     put: async (collection, key, value) => {
+      ensureWritable();
       await query(
         `INSERT INTO ${q('documents')} (collection, key, value) VALUES ($1, $2, $3) ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value`,
         [collection, key, value],
+        'write',
       );
     },
     delete: async (collection, key) => {
-      await query(`DELETE FROM ${q('documents')} WHERE collection = $1 AND key = $2`, [collection, key]);
+      ensureWritable();
+      await query(`DELETE FROM ${q('documents')} WHERE collection = $1 AND key = $2`, [collection, key], 'write');
     },
     list: async (collection) => {
       const rows = await query<{ key: string }>(`SELECT key FROM ${q('documents')} WHERE collection = $1`, [collection]);
@@ -221,7 +235,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
       ]);
     } catch (e) {
       if ((e as { code?: string }).code === '23505') return null;
-      throw translate(e, url);
+      throw translate(e, url, 'write');
     }
     const top = found.rows[0]?.top;
     if (top === undefined) return null;
@@ -235,7 +249,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
     try {
       client = await checkOut(pool);
     } catch (e) {
-      throw translate(e, url);
+      throw translate(e, url, 'write');
     }
     let broken: Error | undefined;
     let current = writes[0];
@@ -294,7 +308,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
       });
       // The (stream, revision) constraint backs the check above; a clash there is another writer's append.
       if (isUniqueViolation(e, 'stream') && current) throw new WrongExpectedRevisionError(current.stream, current.expectedRevision, 'no_stream');
-      throw translate(e, url);
+      throw translate(e, url, 'write');
     } finally {
       checkIn(client, broken);
     }
@@ -304,7 +318,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
   // connection ends, so a holder that died (on any machine) never blocks a restart. A row names the holder for others.
   const heldLocks = new Set<() => Promise<void>>();
   const acquireWriterLock = async (key: string): Promise<WriterLock> => {
-    ensureOpen();
+    ensureWritable();
     const holder = currentHolder();
     const client = new pg.Client({ connectionString });
     client.on('error', () => undefined);
@@ -323,7 +337,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
       );
     } catch (e) {
       await client.end().catch(() => undefined);
-      throw e instanceof WriterLockedError ? e : translate(e, url);
+      throw e instanceof WriterLockedError ? e : translate(e, url, 'write');
     }
     let released = false;
     const release = async (): Promise<void> => {
@@ -343,7 +357,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
     documents,
     acquireWriterLock,
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
-      ensureOpen();
+      ensureWritable();
       const rows = encodeBatch(stream, events);
       const fast = await fastAppend(stream, rows, opts.expectedRevision);
       if (fast) return fast;
@@ -351,7 +365,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
       return result as AppendResult;
     },
     async appendMany(writes: readonly StreamAppend[]): Promise<AppendResult[]> {
-      ensureOpen();
+      ensureWritable();
       const encoded = encodeWrites(writes);
       if (encoded.length === 0) return [];
       return transactionAppend(encoded);
@@ -454,10 +468,48 @@ export async function openPostgresEventStore(connectionString: string, options: 
   };
 }
 
-/** Creates the schema and tables when missing (under an advisory lock, so concurrent first opens do not race). */
-async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+/** The tables of a store; a schema without the first three holds none (`writer_locks` came later). */
+const STORE_TABLES = ['events', 'log_head', 'documents', 'writer_locks'] as const;
+
+/**
+ * Checks the schema holds a store of a layout this code reads, creating its tables first when `mode` is `create` and
+ * any is missing (under an advisory lock, so concurrent first opens do not race). A schema that holds them all is
+ * only read: a role without DDL rights (or with SELECT only) opens it, and a reading command never creates a schema.
+ */
+async function openSchema(pool: pg.Pool, schema: string, url: string, mode: 'create' | 'existing' | 'read-only'): Promise<void> {
   const q = (name: string): string => `"${schema}".${name}`;
   const client = await checkOut(pool);
+  try {
+    // The catalogue is readable by every role, so this asks no privilege on the schema itself.
+    const found = await client.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+      [schema, STORE_TABLES],
+    );
+    const present = new Set(found.rows.map((r) => r.relname));
+    const missing = STORE_TABLES.filter((t) => !present.has(t));
+    if (mode !== 'create' && missing.some((t) => t !== 'writer_locks')) {
+      throw new StoreConfigError(
+        `event store ${url}: schema "${schema}" holds no stratafolio log (no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}); ` +
+          `nothing was created. Check ?schema= in the URL (default public), or write a log there first`,
+      );
+    }
+    if (mode !== 'read-only' && missing.length > 0) await createTables(client, schema);
+    const version = await client.query<{ schema_version: number }>(`SELECT schema_version FROM ${q('log_head')} WHERE id = 1`);
+    const stored = version.rows[0]?.schema_version ?? POSTGRES_SCHEMA_VERSION;
+    if (stored > POSTGRES_SCHEMA_VERSION) {
+      throw new StoreConfigError(
+        `schema "${schema}" holds a stratafolio log of layout version ${stored}, newer than this stratafolio understands (${POSTGRES_SCHEMA_VERSION}); upgrade stratafolio`,
+      );
+    }
+  } catch (e) {
+    throw translate(e, url, 'write');
+  } finally {
+    checkIn(client);
+  }
+}
+
+async function createTables(client: pg.PoolClient, schema: string): Promise<void> {
+  const q = (name: string): string => `"${schema}".${name}`;
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stratafolio schema ${schema}`]);
@@ -475,19 +527,10 @@ async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
       `CREATE TABLE IF NOT EXISTS ${q('documents')} (collection text NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (collection, key))`,
     );
     await client.query(`CREATE TABLE IF NOT EXISTS ${q('writer_locks')} (key text PRIMARY KEY, pid integer NOT NULL, host text NOT NULL, since text NOT NULL)`);
-    const version = await client.query<{ schema_version: number }>(`SELECT schema_version FROM ${q('log_head')} WHERE id = 1`);
     await client.query('COMMIT');
-    const found = version.rows[0]?.schema_version ?? POSTGRES_SCHEMA_VERSION;
-    if (found > POSTGRES_SCHEMA_VERSION) {
-      throw new StoreConfigError(
-        `schema "${schema}" holds a stratafolio log of layout version ${found}, newer than this stratafolio understands (${POSTGRES_SCHEMA_VERSION}); upgrade stratafolio`,
-      );
-    }
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
-  } finally {
-    checkIn(client);
   }
 }
 
@@ -640,12 +683,26 @@ function isUniqueViolation(e: unknown, constraintPart: string): boolean {
   return err?.code === '23505' && typeof err.constraint === 'string' && err.constraint.includes(constraintPart);
 }
 
-/** Turns a driver error into the store's typed errors; typed errors of our own pass through. */
-function translate(e: unknown, url: string): unknown {
+/** SQLSTATEs of a login the server refused for what the URL says: its password, its user, its database. */
+const REFUSED_LOGIN_CODES = new Set(['28P01', '28000', '3D000']);
+/** SQLSTATE insufficient_privilege: the URL's role may not do this. */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/**
+ * Turns a driver error into the store's typed errors; typed errors of our own pass through. A privilege the role lacks
+ * is the store being read-only to it when the statement would write (`write`), and a store it may not read otherwise.
+ */
+function translate(e: unknown, url: string, kind: 'read' | 'write' = 'read'): unknown {
   if (!(e instanceof Error)) return e;
   const code = (e as { code?: string }).code;
+  if (code !== undefined && REFUSED_LOGIN_CODES.has(code)) {
+    return new StoreConfigError(`event store ${url} refused the connection (${e.message}); check the user, password and database in the URL`);
+  }
+  if (code === INSUFFICIENT_PRIVILEGE) {
+    return kind === 'write' ? new StorePermissionError(url, e.message) : new StoreConfigError(`event store ${url} cannot be read by this role (${e.message})`);
+  }
   const lost = /Connection terminated|connection (?:is )?closed|Client has encountered a connection error|not queryable/i.test(e.message);
-  if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code === '28P01' || code === '28000' || code === '3D000')) || lost) {
+  if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) || lost) {
     return new StoreUnavailableError(url, e.message || code || 'connection failed');
   }
   return e;

@@ -37,16 +37,18 @@ const STREAM_PREFIX = 'portfolio-';
 export type StoreAccess = 'read-only' | 'cache-if-writable';
 
 /**
- * Opens an existing store (a missing SQLite file is an error, never a new empty store). A file that is not a
- * stratafolio store is refused unchanged. Read-only access works on a read-only file or filesystem.
- * @throws ConfigError when the SQLite file does not exist; StoreConfigError for a malformed URL or a file that is not a store.
+ * Opens an existing store (a missing SQLite file or a PostgreSQL schema without the store's tables is an error, never a
+ * new empty store). A file that is not a stratafolio store is refused unchanged. Read-only access works on a read-only
+ * file or filesystem, or with a PostgreSQL role that may only read.
+ * @throws ConfigError when the SQLite file does not exist; StoreConfigError for a malformed URL, a file that is not a store or a schema that holds none.
  */
 export async function openExistingStore(url: string, access: StoreAccess = 'read-only'): Promise<EventStore> {
   const location = parseStoreUrl(url);
   if (location.kind === 'sqlite' && !existsSync(location.path)) {
     throw new ConfigError(`--store ${url}: no such file ${location.path}`, 'store');
   }
-  const readOnly = location.kind === 'sqlite' && (access === 'read-only' || !writable(location.path));
+  // A PostgreSQL role that may not write is found at the first write (StoreReadOnlyError), which the projection runner takes as read-only.
+  const readOnly = (location.kind === 'sqlite' && (access === 'read-only' || !writable(location.path))) || (location.kind === 'postgres' && access === 'read-only');
   return openEventStore(url, { durability: 'normal', readOnly, existing: true });
 }
 
