@@ -201,5 +201,64 @@ if (POSTGRES_URL === undefined) {
       expect(wrongRole.err).toMatch(/^stratafolio: event store postgres:\/\/no_such_role:\*\*\*@\S* refused the connection \(role "no_such_role" does not exist\); check the user, password and database in the URL$/m);
       expect(wrongRole.err).not.toContain('secret');
     });
+    it('a writer lock whose connection the server ends is taken again before the next append: a second paper is refused naming the first, or, if it took the lock meanwhile, the first stops at its next slice naming it', async () => {
+      const schema = freshSchema();
+      const store = withSchema(base, schema);
+      const start = (): { child: ReturnType<typeof spawn>; out: () => string; err: () => string; exited: Promise<number> } => {
+        const child = spawn(process.execPath, [BIN, 'paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+        const exited = new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+        return { child, out: () => out, err: () => err, exited };
+      };
+      const until = async (done: () => boolean, what: string): Promise<void> => {
+        const giveUp = Date.now() + 20_000;
+        while (!done()) {
+          if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      // The connection holding the lock is the one that last wrote the holder's row.
+      const endLockConnection = async (): Promise<void> => {
+        await admin.query('SELECT pg_stat_clear_snapshot()');
+        const held = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`, [`INSERT INTO "${schema}".writer_locks%`]);
+        expect(held.rows).toHaveLength(1);
+        await admin.query('SELECT pg_terminate_backend($1, 5000)', [held.rows[0]?.pid]);
+        // The session hears of it a moment later, when its socket closes.
+        await new Promise((r) => setTimeout(r, 300));
+      };
+      try {
+        const first = start();
+        first.child.stdin?.write(bars(0, 2));
+        await until(() => first.out().split('\n').length > 2, 'two slices');
+        await endLockConnection();
+        first.child.stdin?.write(bars(2, 3));
+        await until(() => first.out().split('\n').length > 3, 'the third slice');
+        const refused = await paper(store, bars(0, 3));
+        expect(refused.code).toBe(2);
+        expect(refused.err).toMatch(new RegExp(`is being written by process ${first.child.pid ?? 0} `));
+
+        await endLockConnection();
+        const second = start();
+        const holderPid = async (): Promise<number | undefined> => (await admin.query<{ pid: number }>(`SELECT pid FROM "${schema}".writer_locks`)).rows[0]?.pid;
+        for (let tries = 0; (await holderPid()) !== second.child.pid; tries += 1) {
+          if (tries > 500) throw new Error(`the second session never took the lock: ${second.err()}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        first.child.stdin?.write(bars(3, 4));
+        expect(await first.exited).toBe(2);
+        expect(first.err()).toMatch(new RegExp(`^stratafolio: portfolio "paper" in \\S+ is being written by process ${second.child.pid ?? 0} `));
+        second.child.stdin?.end(bars(0, 5));
+        expect(await second.exited).toBe(0);
+        const reference = await paper(withSchema(base, freshSchema()), bars(0, 5));
+        expect(headOf(second.out())).toBe(headOf(reference.out));
+      } finally {
+        await admin.end();
+      }
+    });
   });
 }

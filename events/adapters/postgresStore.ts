@@ -317,9 +317,8 @@ export async function openPostgresEventStore(connectionString: string, options: 
   // A writer lock is a session advisory lock held on a connection of its own: the server releases it the moment that
   // connection ends, so a holder that died (on any machine) never blocks a restart. A row names the holder for others.
   const heldLocks = new Set<() => Promise<void>>();
-  const acquireWriterLock = async (key: string): Promise<WriterLock> => {
-    ensureWritable();
-    const holder = currentHolder();
+  /** Takes `key`'s lock on a new connection for `holder` and names it in its row; the connection holds it. */
+  const takeLock = async (key: string, holder: WriterLockHolder): Promise<pg.Client> => {
     const client = new pg.Client({ connectionString });
     client.on('error', () => undefined);
     try {
@@ -335,15 +334,39 @@ export async function openPostgresEventStore(connectionString: string, options: 
         `INSERT INTO ${q('writer_locks')} (key, pid, host, since) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since`,
         [key, holder.pid, holder.host, holder.since],
       );
+      return client;
     } catch (e) {
       await client.end().catch(() => undefined);
       throw e instanceof WriterLockedError ? e : translate(e, url, 'write');
     }
+  };
+  // Locks whose connection ended (a server restart, a terminated backend): the server let them go, so another process
+  // may have taken them. Each is taken again before this store's next append, which fails naming the new holder if so.
+  const lostLocks = new Map<string, () => Promise<void>>();
+  const retakeLostLocks = async (): Promise<void> => {
+    for (const retake of [...lostLocks.values()]) await retake();
+  };
+  const acquireWriterLock = async (key: string): Promise<WriterLock> => {
+    ensureWritable();
+    const holder = currentHolder();
+    let client = await takeLock(key, holder);
     let released = false;
+    const watch = (c: pg.Client): void => {
+      c.once('end', () => {
+        if (!released && c === client) lostLocks.set(key, retake);
+      });
+    };
+    const retake = async (): Promise<void> => {
+      client = await takeLock(key, holder);
+      lostLocks.delete(key);
+      watch(client);
+    };
+    watch(client);
     const release = async (): Promise<void> => {
       if (released) return;
       released = true;
       heldLocks.delete(release);
+      lostLocks.delete(key);
       await client.query(`DELETE FROM ${q('writer_locks')} WHERE key = $1 AND pid = $2 AND host = $3 AND since = $4`, [key, holder.pid, holder.host, holder.since]).catch(() => undefined);
       // Ending the session releases the advisory lock.
       await client.end().catch(() => undefined);
@@ -358,6 +381,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
     acquireWriterLock,
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       ensureWritable();
+      if (lostLocks.size > 0) await retakeLostLocks();
       const rows = encodeBatch(stream, events);
       const fast = await fastAppend(stream, rows, opts.expectedRevision);
       if (fast) return fast;
@@ -366,6 +390,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
     },
     async appendMany(writes: readonly StreamAppend[]): Promise<AppendResult[]> {
       ensureWritable();
+      if (lostLocks.size > 0) await retakeLostLocks();
       const encoded = encodeWrites(writes);
       if (encoded.length === 0) return [];
       return transactionAppend(encoded);
