@@ -7,8 +7,8 @@ import { createRebalancing, strategyKinds } from '../../actors/wiring.js';
 
 /**
  * Builds what the config names — the allocation algorithm and its rebalancer, each built-in strategy with its parameters,
- * each position sizer — and throws the first error, naming the file and field. Strategy modules are loaded when the
- * portfolio opens (a module's factory runs once).
+ * each position sizer — and throws the first error, naming the file and field. Strategy modules are loaded after it, by
+ * `Portfolio.loadStrategies`, still before the store opens (a module's factory runs once).
  * @throws ConfigError
  */
 export function preflightConfig(config: PortfolioConfig, source: string): void {
