@@ -68,6 +68,19 @@ describe('backtest refuses before it opens the store', async () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it.each([
+    ['fixed allocations', { algorithm: 'fixed', params: { allocations: { tf: 0.4, bhh: 0.4 } } }, 'rebalancing.params.allocations.bhh'],
+    ['constraints.strategyMax', { algorithm: 'risk-parity', params: {}, constraints: { strategyMax: { TF: 0.5 } } }, 'rebalancing.constraints.strategyMax.TF'],
+    ['constraints.strategyMin', { algorithm: 'sharpe', params: {}, constraints: { strategyMin: { nope: 0.1 } } }, 'rebalancing.constraints.strategyMin.nope'],
+  ])('a strategy id in %s that no strategy has, naming the field and the ids there are', async (_what, rebalancing, field) => {
+    const config = write(`unknown-id-${field}.json`, { ...base, rebalancing });
+    const db = join(scratch, `unknown-id-${field}.db`);
+    const { code, err } = await runBin(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`]);
+    expect(code).toBe(2);
+    expect(err).toMatch(new RegExp(`^stratafolio: ${config.replace(/[.\\/]/g, '\\$&')}: ${field.replace(/\./g, '\\.')}: no strategy has the id "[^"]+" \\(the config's strategies: bh, tf\\)\n$`));
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('a built-in strategy parameter out of range, naming the strategy', async () => {
     const config = write('param.json', { ...base, strategies: [{ ...base.strategies[0], params: { fast: 20, slow: 10 } }, base.strategies[1]] });
     const db = join(scratch, 'param.db');
