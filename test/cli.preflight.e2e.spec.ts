@@ -81,6 +81,18 @@ describe('backtest refuses before it opens the store', async () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it.each([
+    ['constraints', { ...base, rebalancing: { algorithm: 'mip', params: {}, constraints: { maxTotal: 0.9 } } }, 'rebalancing.constraints: mip does not apply constraints (maxTotal would be ignored); bound it with rebalancing.params minWeight, maxWeight and maxStrategies'],
+    ['a strategy max', { ...base, strategies: [{ ...base.strategies[0], max: 0.5 }, base.strategies[1]], rebalancing: { algorithm: 'mip', params: {} } }, 'strategies[0].max: mip does not apply a strategy\'s own min or max; bound every strategy with rebalancing.params minWeight and maxWeight'],
+  ])('mip with %s, which it cannot apply, naming the field and what to use instead', async (what, value, message) => {
+    const config = write(`mip-${what}.json`, value);
+    const db = join(scratch, `mip-${what}.db`);
+    const { code, err } = await runBin(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`]);
+    expect(code).toBe(2);
+    expect(err).toBe(`stratafolio: ${config}: ${message}\n`);
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('a built-in strategy parameter out of range, naming the strategy', async () => {
     const config = write('param.json', { ...base, strategies: [{ ...base.strategies[0], params: { fast: 20, slow: 10 } }, base.strategies[1]] });
     const db = join(scratch, 'param.db');
