@@ -86,8 +86,9 @@ export interface OpenPortfolioOptions {
    */
   readonly strategyTimeoutMs?: number;
   /**
-   * The timer that bounds loading strategy modules by `strategyTimeoutMs` (the CLI passes one that does not keep the
-   * process alive). The engine reads no clock of its own, so without it a module's loading is not bounded.
+   * The timer that bounds loading strategy modules by `strategyTimeoutMs` (the CLI's keeps the process alive while it
+   * waits, so a load that never settles is refused naming its module). The engine reads no clock of its own, so without
+   * it a module's loading is not bounded.
    */
   readonly loadTimer?: (ms: number, fire: () => void) => () => void;
   /**
