@@ -1,6 +1,6 @@
 // Public API of actors/ (re-exported from the package root).
 export { Portfolio } from './portfolio.js';
-export type { OpenPortfolioOptions, PortfolioStatus, RecoveryReport, SliceReport, StrategyStatus } from './portfolio.js';
+export type { LoadedStrategies, LoadStrategiesOptions, OpenPortfolioOptions, PortfolioStatus, RecoveryReport, SliceReport, StrategyStatus } from './portfolio.js';
 export { DEFAULT_STRATEGY_TIMEOUT_MS, SNAPSHOT_DOCUMENT_KIND } from './portfolio.js';
 export { SupervisorCore, KERNEL_SNAPSHOT_VERSION } from './supervisorCore.js';
 export type { KernelSnapshot, StrategyResolver } from './supervisorCore.js';

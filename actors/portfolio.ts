@@ -86,14 +86,36 @@ export interface OpenPortfolioOptions {
    */
   readonly strategyTimeoutMs?: number;
   /**
-   * The timer that bounds loading strategy modules by `strategyTimeoutMs` (the CLI passes one that does not keep the
-   * process alive). The engine reads no clock of its own, so without it a module's loading is not bounded.
+   * The timer that bounds loading strategy modules by `strategyTimeoutMs` (the CLI's keeps the process alive while it
+   * waits, so a load that never settles is refused naming its module). The engine reads no clock of its own, so without
+   * it a module's loading is not bounded.
    */
   readonly loadTimer?: (ms: number, fire: () => void) => () => void;
+  /**
+   * The config's strategies, already loaded by {@link Portfolio.loadStrategies} for this same config object (a caller
+   * that must not touch its store before every module has loaded, as the CLI). Without it `open` loads them.
+   */
+  readonly loaded?: LoadedStrategies;
+}
+
+/** How {@link Portfolio.loadStrategies} loads a config's strategies: as {@link OpenPortfolioOptions} says. */
+export type LoadStrategiesOptions = Pick<OpenPortfolioOptions, 'baseDir' | 'kinds' | 'strategyTimeoutMs' | 'loadTimer'>;
+
+/** A config's strategies, each module imported and its factory run once, each kind built. */
+export interface LoadedStrategies {
+  readonly config: PortfolioConfig;
+  readonly byId: ReadonlyMap<string, Strategy>;
 }
 
 /** Default of {@link OpenPortfolioOptions.strategyTimeoutMs}. */
 export const DEFAULT_STRATEGY_TIMEOUT_MS = 10_000;
+
+/** @throws ConfigError when `strategyTimeoutMs` is not a positive whole number. */
+function strategyTimeoutOf(options: Pick<OpenPortfolioOptions, 'strategyTimeoutMs'>): number {
+  const timeoutMs = options.strategyTimeoutMs ?? DEFAULT_STRATEGY_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`strategyTimeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}`, 'strategyTimeoutMs');
+  return timeoutMs;
+}
 
 /** What one slice did, as the engine reported it while it ran. */
 export interface SliceReport {
@@ -155,23 +177,15 @@ export class Portfolio {
    */
   static async open(options: OpenPortfolioOptions): Promise<Portfolio> {
     const { store, config } = options;
-    const timeoutMs = options.strategyTimeoutMs ?? DEFAULT_STRATEGY_TIMEOUT_MS;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`strategyTimeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}`, 'strategyTimeoutMs');
+    const timeoutMs = strategyTimeoutOf(options);
     const stream = portfolioStream(config.id);
     const hash = configHash(config);
     const builtIns = strategyKinds();
     const kinds = { ...builtIns, ...(options.kinds ?? {}) };
-    const baseDir = options.baseDir ?? process.cwd();
-    const configured = new Map<string, Strategy>();
-    for (const s of config.strategies) {
-      const spec = s.module !== undefined ? { module: s.module, export: s.export, params: s.params } : { kind: s.kind ?? '', params: s.params };
-      try {
-        configured.set(s.id, await loadStrategy(spec, { baseDir, kinds, ...(options.loadTimer ? { timeout: { ms: timeoutMs, setTimer: options.loadTimer } } : {}) }));
-      } catch (e) {
-        if (e instanceof ConfigError) throw new ConfigError(`strategies[${config.strategies.indexOf(s)}] (${s.id}): ${e.message}`, e.field);
-        throw e;
-      }
+    if (options.loaded !== undefined && options.loaded.config !== config) {
+      throw new StratafolioError(`the strategies passed as options.loaded were loaded for another config than portfolio "${config.id}"'s`);
     }
+    const configured = (options.loaded ?? (await Portfolio.loadStrategies(config, options))).byId;
     const extra = options.strategies ?? {};
     const resolve = (id: string, kind: string, params: Readonly<Record<string, unknown>>): Strategy => {
       const known = extra[id] ?? configured.get(id);
@@ -260,6 +274,28 @@ export class Portfolio {
       folding.flush();
     }
     return portfolio;
+  }
+
+  /**
+   * Loads the config's strategies: imports each module and runs its factory (bounded by `strategyTimeoutMs` when given
+   * a `loadTimer`), builds each kind. Touches no store, so a caller can load them before it opens one.
+   * @throws ConfigError naming the strategy (`strategies[i] (id)`) and its module when one cannot be loaded.
+   */
+  static async loadStrategies(config: PortfolioConfig, options: LoadStrategiesOptions = {}): Promise<LoadedStrategies> {
+    const timeoutMs = strategyTimeoutOf(options);
+    const kinds = { ...strategyKinds(), ...(options.kinds ?? {}) };
+    const baseDir = options.baseDir ?? process.cwd();
+    const byId = new Map<string, Strategy>();
+    for (const [i, s] of config.strategies.entries()) {
+      const spec = s.module !== undefined ? { module: s.module, export: s.export, params: s.params } : { kind: s.kind ?? '', params: s.params };
+      try {
+        byId.set(s.id, await loadStrategy(spec, { baseDir, kinds, ...(options.loadTimer ? { timeout: { ms: timeoutMs, setTimer: options.loadTimer } } : {}) }));
+      } catch (e) {
+        if (e instanceof ConfigError) throw new ConfigError(`strategies[${i}] (${s.id}): ${e.message}`, e.field);
+        throw e;
+      }
+    }
+    return { config, byId };
   }
 
   /** Saves a recovery snapshot of the state after the last slice (a cache of the log: losing it costs a refold). */

@@ -28,6 +28,24 @@ export function createRebalancing(config: PortfolioConfig): { algorithm: Allocat
     for (const k of Object.keys(r.params)) {
       if (!MIP_PARAMS.includes(k)) throw new ConfigError(`rebalancing.params.${k} is not a parameter of mip (known: ${MIP_PARAMS.join(', ')})`, `rebalancing.params.${k}`);
     }
+    // The optimiser bounds every strategy alike and funds a strategy or not; the projection's bounds have no place in
+    // it, and ignoring them would leave a reserve or a cap the config asked for unkept.
+    const given = Object.keys(r.constraints);
+    if (given.length > 0) {
+      throw new ConfigError(
+        `rebalancing.constraints: mip does not apply constraints (${given.join(', ')} would be ignored); bound it with rebalancing.params minWeight, maxWeight and maxStrategies`,
+        'rebalancing.constraints',
+      );
+    }
+    config.strategies.forEach((s, i) => {
+      const bound = s.min !== undefined ? 'min' : s.max !== undefined ? 'max' : null;
+      if (bound !== null) {
+        throw new ConfigError(
+          `strategies[${i}].${bound}: mip does not apply a strategy's own min or max; bound every strategy with rebalancing.params minWeight and maxWeight`,
+          `strategies[${i}].${bound}`,
+        );
+      }
+    });
     try {
       algorithm = new MipAllocation(r.params as MipAllocationOptions);
     } catch (e) {

@@ -11,12 +11,12 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 let settled = false;
-// The event loop empties while the command still waits: something it awaited can never settle (for instance a
-// strategy module whose factory returns a promise that never resolves). That is a failed run, not a success.
+// The event loop empties while the command still waits: something it awaited can never settle (a strategy module's
+// load is bounded by a timer that keeps the process alive, so it is not one). That is a failed run, not a success.
 process.on('beforeExit', () => {
   if (settled) return;
   settled = true;
-  process.stderr.write('stratafolio: the command stopped before it finished: it was waiting for something that can never happen (for example a strategy module whose factory returns a promise that never settles)\n');
+  process.stderr.write('stratafolio: the command stopped before it finished: it was waiting for something that can never happen (a promise that can never settle)\n');
   process.exitCode = 1;
 });
 

@@ -30,6 +30,17 @@ describe('AllocationConstraints: hand-computed projections', () => {
     expect(binding).toContain('maxStrategies=2');
   });
 
+  it('names the max that holds a weight down when the others cannot take what it gives up (the total stays short)', () => {
+    // One strategy: raw 0.9, max 0.5. The total cannot reach 0.9, so the max is what binds.
+    const one = new AllocationConstraints({ strategyMax: { a: 0.5 } }).apply({ a: 0.9 });
+    expect(one.weights).toEqual({ a: 0.5 });
+    expect(one.binding).toEqual(['max(a)=0.5']);
+    // Raw 1 above maxTotal 0.95, but every weight is capped below it: the maxes bind, maxTotal does not.
+    const capped = new AllocationConstraints({ defaultMax: 0.3, maxTotal: 0.95 }).apply({ a: 0.5, b: 0.5 });
+    expect(capped.weights).toEqual({ a: 0.3, b: 0.3 });
+    expect(capped.binding).toEqual(['max(a)=0.3', 'max(b)=0.3']);
+  });
+
   it('lifts a zero raw weight to its min and names the min as binding', () => {
     const { weights, binding } = new AllocationConstraints({ strategyMin: { b: 0.1 } }).apply({ a: 1, b: 0 });
     expect(weights).toEqual({ a: 0.9, b: 0.1 });

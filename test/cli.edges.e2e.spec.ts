@@ -56,22 +56,27 @@ describe('the binary', () => {
     expect(code).toBe(0);
   });
 
-  it('a strategy module whose factory never settles is a failed run with a message, not exit 0', async () => {
+  it('a strategy module whose factory never settles is refused at --strategy-timeout, naming the strategy and module (exit 2)', async () => {
+    const module = join(repoRoot, 'test', 'fixtures', 'strategies', 'neverSettles.mjs');
     const config = join(scratch, 'never.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        id: 'never',
-        name: 'never settles',
-        capital: '1000',
-        strategies: [{ id: 'n', module: join(repoRoot, 'test', 'fixtures', 'strategies', 'neverSettles.mjs'), export: 'neverSettles', allocation: '0.5' }],
-      }),
-    );
+    writeFileSync(config, JSON.stringify({ id: 'never', name: 'never settles', capital: '1000', strategies: [{ id: 'n', module, export: 'neverSettles', allocation: '0.5' }] }));
     const bars = join(scratch, 'bars.csv');
     writeFileSync(bars, 'timestamp,symbol,open,high,low,close,volume\n2024-01-02,AAA,10,10,10,10,1\n');
-    const { code, err } = await run(['backtest', '--config', config, '--bars', bars, '--store', 'memory:']);
-    expect(code).toBe(1);
-    expect(err).toMatch(/stopped before it finished: .* never settles/);
+    const { code, err } = await run(['backtest', '--config', config, '--bars', bars, '--store', 'memory:', '--strategy-timeout', '500']);
+    expect(code).toBe(2);
+    expect(err).toBe(`stratafolio: strategies[0] (n): strategy module ${module}: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles)\n`);
+  });
+
+  it('a strategy module whose top-level await never settles is refused the same way, naming it', async () => {
+    const module = join(scratch, 'waitsAtTop.mjs');
+    writeFileSync(module, 'await new Promise(() => {});\nexport default { onBar() {} };\n');
+    const config = join(scratch, 'top.json');
+    writeFileSync(config, JSON.stringify({ id: 'top', name: 'waits at top', capital: '1000', strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.4' }, { id: 'w', module: './waitsAtTop.mjs', allocation: '0.5' }] }));
+    const bars = join(scratch, 'bars-top.csv');
+    writeFileSync(bars, 'timestamp,symbol,open,high,low,close,volume\n2024-01-02,AAA,10,10,10,10,1\n');
+    const { code, err } = await run(['backtest', '--config', config, '--bars', bars, '--store', 'memory:', '--strategy-timeout', '500']);
+    expect(code).toBe(2);
+    expect(err).toBe('stratafolio: strategies[1] (w): strategy module ./waitsAtTop.mjs: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles)\n');
   });
 
   it('a strategy module whose factory never settles while its timer keeps the process alive fails at --strategy-timeout, exit 2', async () => {

@@ -63,6 +63,21 @@ describe('opening', () => {
     expect(report.strategyValues).toEqual({ a: '25000' });
     expect(report.portfolioValue).toBe('100000');
   });
+
+  it('uses strategies loaded beforehand by loadStrategies (each factory runs once), and refuses ones loaded for another config', async () => {
+    let made = 0;
+    const kinds = { counted: () => ((made += 1), idle()) };
+    const config = testConfig({ strategies: [{ id: 'a', kind: 'counted', allocation: '0.5' }] });
+    const loaded = await Portfolio.loadStrategies(config, { kinds });
+    expect(made).toBe(1);
+    const store = await openEventStore('memory:');
+    const portfolio = await Portfolio.open({ store, config, kinds, loaded });
+    open.push({ store, portfolio });
+    expect(made).toBe(1);
+    expect(portfolio.status().strategies.map((s) => s.id)).toEqual(['a']);
+    const other = testConfig({ id: 'p2', strategies: [{ id: 'a', kind: 'counted', allocation: '0.5' }] });
+    await expect(Portfolio.open({ store: await openEventStore('memory:'), config: other, kinds, loaded })).rejects.toThrow(/loaded for another config than portfolio "p2"/);
+  });
 });
 
 describe('addStrategy', () => {

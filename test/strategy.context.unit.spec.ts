@@ -160,6 +160,13 @@ describe('strategy context drain', () => {
     expect(() => setup().drain([{ symbol: 'ZZZ', quantity: dec('1') }])).toThrow(MissingPriceError);
   });
 
+  it('says what a returned quantity that is not a Dec was, and how to order it instead', () => {
+    expect(() => setup().drain([{ symbol: 'AAA', quantity: '10' }] as unknown as OrderIntent[])).toThrow(
+      `onBar intent for AAA has quantity "10" (a string), not a Dec: build it with dec('…'), or order through ctx.order(symbol, quantity), which takes a decimal string or integer`,
+    );
+    expect(() => setup().drain([{ symbol: 'AAA', quantity: Number.NaN }] as unknown as OrderIntent[])).toThrow(/has quantity NaN \(a number\), not a Dec/);
+  });
+
   it('closes the context: a helper called after drain throws OrderError', () => {
     const { ctx, drain } = setup();
     drain();

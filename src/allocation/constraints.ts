@@ -147,21 +147,29 @@ export class AllocationConstraints {
       );
     }
     const rawTotal = ids.reduce((a, id) => a + (r.get(id) ?? 0), 0);
-    if (rawTotal > this.maxTotal + TOLERANCE) binding.push(`maxTotal=${fmt(this.maxTotal)}`);
     const target = Math.min(rawTotal, this.maxTotal);
     const lambda = solveScale(rv, lo, hi, target);
 
     const weights: Weights = {};
     for (const id of ids) setOwn(weights, id, 0);
+    const clamped = funded.map((id, i) => Math.min(Math.max(lambda * (rv[i] as number), lo[i] as number), hi[i] as number));
+    // The total falls short of its target only when every funded strategy with a raw weight sits on its max: those
+    // maxes are then what binds, even though λ·r lands exactly on them rather than beyond.
+    const short = clamped.reduce((a, b) => a + b, 0) < target - TOLERANCE;
+    const bounds: string[] = [];
     funded.forEach((id, i) => {
       const want = lambda * (rv[i] as number);
       const l = lo[i] as number;
       const h = hi[i] as number;
-      if (want > h + TOLERANCE) binding.push(`max(${id})=${fmt(h)}`);
-      else if (want < l - TOLERANCE && l > 0) binding.push(`min(${id})=${fmt(l)}`);
-      setOwn(weights, id, Math.min(Math.max(want, l), h));
+      if (want > h + TOLERANCE || (short && (rv[i] as number) > 0 && want >= h - TOLERANCE)) bounds.push(`max(${id})=${fmt(h)}`);
+      else if (want < l - TOLERANCE && l > 0) bounds.push(`min(${id})=${fmt(l)}`);
+      setOwn(weights, id, clamped[i] as number);
     });
     trimToTotal(weights, funded, lo, this.maxTotal);
+    // maxTotal binds when it cut the raw total and the weights reach it; when the maxes keep them below it, they bind instead.
+    const finalTotal = funded.reduce((a, id) => a + (ownValue(weights, id) ?? 0), 0);
+    if (rawTotal > this.maxTotal + TOLERANCE && finalTotal >= this.maxTotal - TOLERANCE) binding.push(`maxTotal=${fmt(this.maxTotal)}`);
+    binding.push(...bounds);
     return { weights, binding };
   }
 }

@@ -13,11 +13,13 @@ export const wallClock: FeedClock = {
 };
 
 /**
- * A timer that does not keep the process alive: it fires only if something else does. Bounds a wait (loading a strategy
- * module) without delaying the exit of a program that has nothing left to do. Returns its cancel function.
+ * The timer that bounds loading a strategy module (its import and factory). It keeps the process alive while it waits:
+ * a module whose top-level await or factory never settles, leaving nothing else pending, is then refused at the timeout
+ * with an error naming the strategy and its module, instead of the command ending on an empty event loop unable to say
+ * which module it waited for. Loading cancels it as soon as it settles, so it never delays an exit. Returns its cancel.
  */
-export function backgroundTimer(ms: number, fn: () => void): () => void {
-  const timer = setTimeout(fn, ms).unref();
+export function moduleLoadTimer(ms: number, fn: () => void): () => void {
+  const timer = setTimeout(fn, ms);
   return () => clearTimeout(timer);
 }
 

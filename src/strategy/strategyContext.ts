@@ -236,7 +236,12 @@ function checkIntent(intent: unknown, strategyId: string): OrderIntent {
   const { symbol, quantity } = intent as { symbol?: unknown; quantity?: unknown };
   checkSymbol(symbol, 'onBar intent', strategyId);
   if (!(quantity instanceof Dec)) {
-    throw new InvalidNumberError(`strategy ${strategyId}: onBar intent for ${symbol} has quantity ${String(quantity)}; use dec('…') to build it`);
+    // A decimal string or a number looks like a quantity in the message, so the message says what type it was.
+    const shown = typeof quantity === 'string' ? JSON.stringify(quantity) : String(quantity);
+    const type = quantity === undefined ? 'missing' : quantity === null ? 'null' : typeof quantity === 'object' ? 'an object' : `a ${typeof quantity}`;
+    throw new InvalidNumberError(
+      `strategy ${strategyId}: onBar intent for ${symbol} has quantity ${shown} (${type}), not a Dec: build it with dec('…'), or order through ctx.order(symbol, quantity), which takes a decimal string or integer`,
+    );
   }
   return { symbol, quantity: dec(quantity, `strategy ${strategyId}: onBar intent for ${symbol}`) };
 }

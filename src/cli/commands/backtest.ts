@@ -11,7 +11,7 @@ import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import { parseRiskFreeFlag } from '../riskFree.js';
-import { backgroundTimer } from '../../feeds/wallClock.js';
+import { moduleLoadTimer } from '../../feeds/wallClock.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -65,6 +65,9 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     }
     for (const line of lines) io.stderr.write(`stratafolio: warning: ${line}: the strategy will never trade it\n`);
   }
+  // Strategy modules load before the store opens: one that cannot load leaves no store behind.
+  const baseDir = Portfolio.baseDirOf(flags.config);
+  const loaded = await Portfolio.loadStrategies(config, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
   // A durability named in the URL wins over the config's.
   // Appends on a writer thread: the run decides each slice while the one before it is written (durable before it is reported).
   const store = await openEventStore(flags.store, { ...(flags.store.includes('durability=') ? {} : { durability: config.durability }), writerThread: true });
@@ -72,7 +75,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     // One writer per portfolio: a paper session or another backtest on it is refused here, before anything is read.
     const lock = await store.acquireWriterLock(config.id);
     try {
-      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: timeoutMs, loadTimer: backgroundTimer });
+      const portfolio = await Portfolio.open({ store, config, baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer, loaded });
       printRecoveryWarnings(portfolio, io);
       try {
         const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });

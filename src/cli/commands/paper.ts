@@ -14,7 +14,7 @@ import { NdjsonSocketFeed } from '../../feeds/ndjsonSocketFeed.js';
 import { LineStreamFeed } from '../../feeds/stdinFeed.js';
 import type { Feed, FeedClock } from '../../feeds/feed.js';
 import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
-import { backgroundTimer, latestPlausibleBarMs, wallClock } from '../../feeds/wallClock.js';
+import { moduleLoadTimer, latestPlausibleBarMs, wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
 import { PaperSession, paperStoreOptions, type FeedCounts, type SessionEnd, type SliceStatus } from '../paperSession.js';
@@ -175,6 +175,10 @@ async function runPaperSession(
   { config, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }: PaperSetup,
   startup: { signal: NodeJS.Signals | null; session: PaperSession | null },
 ): Promise<number> {
+  // Strategy modules load before the store opens: one that cannot load leaves no store behind.
+  const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
+  const baseDir = Portfolio.baseDirOf(flags.config);
+  const loaded = await Portfolio.loadStrategies(config, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
   const store = await openEventStore(flags.store, paperStoreOptions(flags.store));
   const notice = (line: string): void => {
     io.stderr.write(`stratafolio: ${line}\n`);
@@ -188,7 +192,7 @@ async function runPaperSession(
   try {
     const lock = await store.acquireWriterLock(config.id);
     try {
-      const portfolio = await Portfolio.open({ store, config, baseDir: Portfolio.baseDirOf(flags.config), strategyTimeoutMs: strategyTimeoutMs(flags.strategyTimeout), loadTimer: backgroundTimer });
+      const portfolio = await Portfolio.open({ store, config, baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer, loaded });
       printRecoveryWarnings(portfolio, io);
       try {
         const last = portfolio.status().lastBarTime;
