@@ -2,7 +2,7 @@
 import type { Observable } from 'rxjs';
 import type { RecordedEvent, SealedEvent } from './envelope.js';
 import type { ExpectedRevision } from './errors.js';
-import type { WriterLock } from './writerLock.js';
+import type { WriterLock, WriterLockHolder } from './writerLock.js';
 
 /** Options of an append. */
 export interface AppendOptions {
@@ -83,6 +83,11 @@ export interface EventStore {
    * @throws WriterLockedError naming the holder (pid, host, since) when a live process holds it.
    */
   acquireWriterLock(key: string): Promise<WriterLock>;
+  /**
+   * Who holds the writer lock of `key` now, found without taking it (a look takes no lock, so a writer starting at
+   * that moment is never refused because of it); null when it is free or its holder is known to be dead.
+   */
+  writerLockHolder(key: string): Promise<WriterLockHolder | null>;
   /** Releases the store (closes files, ends subscriptions). */
   close(): Promise<void>;
 }

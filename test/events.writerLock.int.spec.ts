@@ -85,3 +85,32 @@ describe('writer lock (sqlite, other processes)', () => {
     }
   });
 });
+
+describe('writer lock holder (sqlite): a look that takes nothing', () => {
+  it('names a live holder, not a dead one, and answers while another connection holds the write lock', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const path = join(dir, 'store.db');
+    // A short busy timeout: a look that took SQLite's write lock (as acquiring does) would fail with StoreBusyError.
+    const store = openSqliteEventStore(path, { busyTimeoutMs: 50 });
+    try {
+      expect(await store.writerLockHolder('p1')).toBeNull();
+      const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
+      const writer = new Database(path);
+      try {
+        writer.exec('CREATE TABLE IF NOT EXISTS writer_locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID');
+        writer.prepare('INSERT OR REPLACE INTO writer_locks VALUES (?, ?, ?, ?)').run('p1', alive.pid, hostname(), '2024-03-01T00:00:00.000Z');
+        writer.exec('BEGIN IMMEDIATE');
+        expect(await store.writerLockHolder('p1')).toEqual({ pid: alive.pid, host: hostname(), since: '2024-03-01T00:00:00.000Z' });
+        writer.exec('ROLLBACK');
+        const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+        writer.prepare('INSERT OR REPLACE INTO writer_locks VALUES (?, ?, ?, ?)').run('p1', dead, hostname(), '2024-03-01T00:00:00.000Z');
+        expect(await store.writerLockHolder('p1')).toBeNull();
+      } finally {
+        writer.close();
+        alive.kill('SIGKILL');
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -223,6 +223,15 @@ export async function openKurrentEventStore(connectionString: string, options: K
       return { key, holder, release };
     });
 
+  const writerLockHolder = (key: string): Promise<WriterLockHolder | null> =>
+    call(async () => {
+      ensureOpen();
+      const [last] = await readEvents(names.server(documentStream('writer-locks', key)), 0n, 1, true);
+      if (last?.event?.type !== 'WriterLockAcquired') return null;
+      const holder = last.event.data as unknown as WriterLockHolder;
+      return holderIsDead(holder) ? null : holder;
+    });
+
   const append = async (stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> => {
     ensureOpen();
     const rows = encodeBatch(stream, events);
@@ -285,6 +294,7 @@ export async function openKurrentEventStore(connectionString: string, options: K
     url,
     documents,
     acquireWriterLock,
+    writerLockHolder,
     append,
     async appendMany(writes: readonly StreamAppend[]): Promise<AppendResult[]> {
       // No transaction spans streams here: every write is checked first, then they are appended in order, so a failure

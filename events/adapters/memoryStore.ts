@@ -180,6 +180,10 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
       heldLocks.add(release);
       return { key, holder, release: async () => release() };
     },
+    async writerLockHolder(key: string): Promise<WriterLockHolder | null> {
+      ensureOpen();
+      return log.writerLocks.get(key) ?? null;
+    },
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       const [result] = await appendWrites([{ stream, events, expectedRevision: opts.expectedRevision }]);
       return result as AppendResult;

@@ -323,8 +323,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
     client.on('error', () => undefined);
     try {
       await client.connect();
-      const lockName = `stratafolio writer ${schema} ${key}`;
-      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockName]);
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockNameOf(key)]);
       if (got.rows[0]?.ok !== true) {
         const row = await client.query<WriterLockHolder>(`SELECT pid, host, since FROM ${q('writer_locks')} WHERE key = $1`, [key]);
         const other = row.rows[0] ?? { pid: 0, host: 'an unknown host', since: 'an unknown time' };
@@ -345,6 +344,23 @@ export async function openPostgresEventStore(connectionString: string, options: 
   const lostLocks = new Map<string, () => Promise<void>>();
   const retakeLostLocks = async (): Promise<void> => {
     for (const retake of [...lostLocks.values()]) await retake();
+  };
+  /** The name of `key`'s advisory lock (hashed to the lock's bigint key by the server). */
+  const lockNameOf = (key: string): string => `stratafolio writer ${schema} ${key}`;
+  const writerLockHolder = async (key: string): Promise<WriterLockHolder | null> => {
+    // The advisory lock is the truth (it dies with its holder's connection), and pg_locks shows it without taking it: a
+    // bigint key is listed as its high and low 32 bits (classid, objid) with objsubid 1.
+    const held = await query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l, (SELECT hashtext($1)::bigint AS v) k
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+           AND l.classid::bigint = ((k.v >> 32) & 4294967295) AND l.objid::bigint = (k.v & 4294967295)) AS held`,
+      [lockNameOf(key)],
+    );
+    if (held[0]?.held !== true) return null;
+    const rows = await query<WriterLockHolder>(`SELECT pid, host, since FROM ${q('writer_locks')} WHERE key = $1`, [key]).catch(() => []);
+    const row = rows[0];
+    return row === undefined ? { pid: 0, host: 'an unknown host', since: 'an unknown time' } : { pid: Number(row.pid), host: row.host, since: row.since };
   };
   const acquireWriterLock = async (key: string): Promise<WriterLock> => {
     ensureWritable();
@@ -379,6 +395,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
     url,
     documents,
     acquireWriterLock,
+    writerLockHolder,
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       ensureWritable();
       if (lostLocks.size > 0) await retakeLostLocks();

@@ -282,6 +282,14 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       heldLocks.add(release);
       return { key, holder, release: async () => release() };
     },
+    async writerLockHolder(key: string): Promise<WriterLockHolder | null> {
+      ensureOpen();
+      // A plain read: in WAL mode it waits for no writer, and it works on a store opened read-only.
+      const hasTable = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'writer_locks'").get();
+      if ((hasTable?.n ?? 0) === 0) return null;
+      const row = db.prepare<[string], WriterLockHolder>('SELECT pid, host, since FROM writer_locks WHERE key = ?').get(key);
+      return row === undefined || holderIsDead(row) ? null : { pid: row.pid, host: row.host, since: row.since };
+    },
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       const [result] = await appendWrites([{ stream, events, expectedRevision: opts.expectedRevision }]);
       return result as AppendResult;

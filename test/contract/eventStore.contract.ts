@@ -635,6 +635,22 @@ export function eventStoreContract(
             await second.close();
           }
         }));
+
+      it('writerLockHolder names the live holder to another connection, null when free or released, and takes nothing', () =>
+        withStore(async (store, h) => {
+          const other = await h.open();
+          try {
+            expect(await other.writerLockHolder('pf-1')).toBeNull();
+            // Looking took nothing: the lock is still free to take.
+            const lock = await store.acquireWriterLock('pf-1');
+            expect(await other.writerLockHolder('pf-1')).toEqual(lock.holder);
+            expect(await other.writerLockHolder('pf-2')).toBeNull();
+            await lock.release();
+            expect(await other.writerLockHolder('pf-1')).toBeNull();
+          } finally {
+            await other.close();
+          }
+        }));
     });
 
     describe('lifetime and documents', () => {

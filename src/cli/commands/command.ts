@@ -8,7 +8,6 @@ import { openEventStore } from '../../../events/openEventStore.js';
 import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import type { EventStore } from '../../../events/store.js';
-import { isWriterLockedError } from '../../../events/writerLock.js';
 import { wallClock } from '../../feeds/wallClock.js';
 import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, type CommandResult, type PortfolioCommand } from '../queuedCommands.js';
 import { parseDuration } from './paper.js';
@@ -87,21 +86,6 @@ async function portfolioOf(store: EventStore, given: string | undefined): Promis
   return ids[0] as string;
 }
 
-/**
- * Whether a paper session holds the portfolio's writer lock. Probed by taking and at once releasing it: a `paper` starting
- * in that instant is refused as it is for any other writer, naming this process.
- */
-async function sessionRunning(store: EventStore, portfolioId: string): Promise<boolean> {
-  try {
-    const lock = await store.acquireWriterLock(portfolioId);
-    await lock.release();
-    return false;
-  } catch (e) {
-    if (isWriterLockedError(e)) return true;
-    throw e;
-  }
-}
-
 async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
   const command = commandOf(action, args, flags);
   const waitMs = parseDuration(flags.wait, '--wait');
@@ -114,7 +98,8 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
     if (!(await store.listStreams()).includes(feedStream(portfolioId))) {
       throw new ConfigError(`portfolio "${portfolioId}" in ${store.url} has no paper session (none has run on it, or none has recorded its first slice yet): commands are applied by a running \`stratafolio paper\``, 'portfolio');
     }
-    const running = await sessionRunning(store, portfolioId);
+    // A session holds the portfolio's writer lock; looking at it takes nothing, so a `paper` starting now is not refused.
+    const running = (await store.writerLockHolder(portfolioId)) !== null;
     const prefix = `${portfolioId}/`;
     const known = [...(await store.documents.list(COMMANDS_COLLECTION)), ...(await store.documents.list(COMMAND_RESULTS_COLLECTION))].filter((k) => k.startsWith(prefix));
     // Sequence first, so the session applies commands in the order they were queued; the suffix keeps two issued at once apart.
