@@ -11,7 +11,7 @@ import { pagedRead } from './pagedRead.js';
 import type { PostgresReadWorkerData } from './postgresReadWorker.js';
 import { MAX_REVISION, pageQueries, type PageQuery, type PgPage } from './postgresPages.js';
 import type { StoredRowTuple } from './readAheadPage.js';
-import { readAheadPages, readAheadWorkerUrl, type ReadAheadOptions, type ReadAheadQuery, type ReadAheadWorkerStart } from './sqliteReadAhead.js';
+import { readAheadPages, type ReadAheadOptions, type ReadAheadQuery, type ReadAheadWorkerStart } from './sqliteReadAhead.js';
 import { StoreClosedError } from './storeClosedError.js';
 import { StoreUnavailableError } from './storeUnavailableError.js';
 
@@ -104,7 +104,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
   const readAhead = options.readAhead ?? { afterRows: READ_AHEAD_AFTER_ROWS, minRows: READ_AHEAD_MIN_ROWS };
   const workerFor = (readQuery: ReadAheadQuery, pageSize: number): ReadAheadWorkerStart => {
     const data: PostgresReadWorkerData = { connectionString, schema, query: readQuery, pageSize };
-    return { url: readAheadWorkerUrl('postgresReadWorker'), data };
+    return { module: 'postgresReadWorker', data };
   };
   const readAheads = new Set<() => void>();
   const trackReadAhead = (): ((stop: (() => void) | null) => void) => {

@@ -1,6 +1,7 @@
 // Read-ahead for long SQLite reads: a worker thread fetches pages and checks hashes while this thread decodes and folds.
 // It buys the projections bench's engine-shaped rebuild 148.8k → 222k events/s (docs/event-store.md, docs/projections.md).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startAdapterThread, type AdapterThreadModule } from './adapterThread.js';
 import type { RecordedEvent } from '../envelope.js';
 import type { DecodedPage, PageResult, ReadPage } from './pagedRead.js';
 import type { CheckedRows } from './checkedRows.js';
@@ -32,16 +33,9 @@ export interface ReadAheadOptions {
   readonly pagesAhead?: number;
 }
 
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/** The module of a read-ahead worker beside this one (`sqliteReadWorker`, `postgresReadWorker`), as sources or as built. */
-export function readAheadWorkerUrl(name: string): URL {
-  return new URL(FROM_SOURCE ? `./${name}.ts` : `./${name}.js`, import.meta.url);
-}
-
-/** A worker module and what it starts with. */
+/** A read-ahead worker module and what it starts with. */
 export interface ReadAheadWorkerStart {
-  readonly url: URL;
+  readonly module: Extract<AdapterThreadModule, 'sqliteReadWorker' | 'postgresReadWorker'>;
   readonly data: unknown;
 }
 
@@ -56,10 +50,7 @@ class ReadAheadWorker {
   #stopped = false;
 
   constructor(start: ReadAheadWorkerStart, pagesAhead: number) {
-    const { url, data } = start;
-    // Run from the TypeScript sources (as under vitest), the worker registers tsx before it loads its module.
-    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-    this.#worker = FROM_SOURCE ? new Worker(boot, { eval: true, workerData: data }) : new Worker(url, { workerData: data });
+    this.#worker = startAdapterThread(start.module, start.data);
     const deliver = (message: ReadAheadMessage): void => {
       const waiting = this.#waiting;
       if (waiting === null) {
@@ -162,7 +153,7 @@ export function readAheadPages<Row>(source: ReadAheadSource<Row>): { nextPage: (
     used = true;
     const pageSize = options.pageSize ?? 2048;
     const data: ReadAheadWorkerData = { path, query, pageSize };
-    const started = new ReadAheadWorker(source.worker?.(query, pageSize) ?? { url: readAheadWorkerUrl('sqliteReadWorker'), data }, options.pagesAhead ?? 4);
+    const started = new ReadAheadWorker(source.worker?.(query, pageSize) ?? { module: 'sqliteReadWorker', data }, options.pagesAhead ?? 4);
     worker = started;
     source.track(stop);
     return started;

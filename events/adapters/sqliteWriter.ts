@@ -1,5 +1,5 @@
 // A store's writer thread: appends go to a worker with its own connection, so the caller computes while SQLite writes.
-import { Worker } from 'node:worker_threads';
+import { startAdapterThread } from './adapterThread.js';
 import type { AppendOptions, AppendResult, Durability } from '../store.js';
 import { InvalidEventError, StoreBusyError, StoreConfigError, WrongExpectedRevisionError, type ExpectedRevision } from '../errors.js';
 import { StratafolioError } from '../../src/errors.js';
@@ -104,14 +104,9 @@ export interface SqliteWriter {
   close(): Promise<void>;
 }
 
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './sqliteWriteWorker.ts' : './sqliteWriteWorker.js', import.meta.url);
-/** Run from the TypeScript sources (as under vitest), the worker registers tsx before it loads its module. */
-const SOURCE_BOOT = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-
 /** Starts a writer thread on the store file at `path`. */
 export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter {
-  const worker = FROM_SOURCE ? new Worker(SOURCE_BOOT, { eval: true, workerData: data }) : new Worker(WORKER_URL, { workerData: data });
+  const worker = startAdapterThread('sqliteWriteWorker', data);
   // Kept alive only while an append is in flight: a store left open must not hang the process, as the connection does not.
   worker.unref();
   const waiting = new Map<number, { resolve: (r: AppendResult[]) => void; reject: (e: unknown) => void }>();
