@@ -149,7 +149,7 @@ describe('the paper commands through bin/stratafolio.js', () => {
   it('export-bars and command: exit 2 on a store with no paper session, on a missing store (none created), and for an unknown action', async () => {
     const none = await runBinary(['export-bars', '--store', `sqlite:${demoDb}`]);
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/holds no paper session's bars/);
+    expect(none.err).toMatch(/holds no paper session's bars: portfolio "demo" was written by backtest or demo/);
     const store = `sqlite:${demoCopy('commands.db')}`;
     const backtestOnly = await runBinary(['command', '--store', store, '--wait', '0s', 'pause', 'momentum']);
     expect(backtestOnly.code).toBe(2);

@@ -19,6 +19,7 @@ interface ExportFlags {
 }
 
 const FEED_PREFIX = 'feed-';
+const PORTFOLIO_PREFIX = 'portfolio-';
 /** How many recorded commands the warning names. */
 const SHOWN_COMMANDS = 3;
 
@@ -44,14 +45,12 @@ export const registerExportBars: RegisterCommand = (program: Command, io: CliIO)
 async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
   const store = await openExistingStore(flags.store, 'read-only');
   try {
-    const ids = (await store.listStreams()).filter((s) => s.startsWith(FEED_PREFIX)).map((s) => s.slice(FEED_PREFIX.length));
+    const streams = await store.listStreams();
+    const ids = streams.filter((s) => s.startsWith(FEED_PREFIX)).map((s) => s.slice(FEED_PREFIX.length));
     let id = flags.portfolio;
     if (id === undefined) {
       if (ids.length !== 1) {
-        throw new ConfigError(
-          ids.length === 0 ? `${store.url} holds no paper session's bars` : `${store.url} holds the bars of ${ids.length} portfolios (${ids.join(', ')}): pass --portfolio <id>`,
-          'portfolio',
-        );
+        throw new ConfigError(ids.length === 0 ? noSessionBars(store.url, streams) : `${store.url} holds the bars of ${ids.length} portfolios (${ids.join(', ')}): pass --portfolio <id>`, 'portfolio');
       }
       id = ids[0] as string;
     } else if (!ids.includes(id)) {
@@ -126,4 +125,12 @@ async function writeThroughTemporary(path: string, write: (emit: Emit) => Promis
     rmSync(tmp, { force: true });
     throw outputFileError(path, 'the bars', e) ?? e;
   }
+}
+
+/** Why a store has nothing to export: its portfolios (if any) were written by backtests, whose bars are their own files. */
+function noSessionBars(url: string, streams: readonly string[]): string {
+  const portfolios = streams.filter((s) => s.startsWith(PORTFOLIO_PREFIX)).map((s) => `"${s.slice(PORTFOLIO_PREFIX.length)}"`);
+  if (portfolios.length === 0) return `${url} holds no paper session's bars (it holds no portfolio)`;
+  const which = portfolios.length === 1 ? `portfolio ${portfolios.join('')} was` : `portfolios ${portfolios.join(', ')} were`;
+  return `${url} holds no paper session's bars: ${which} written by backtest or demo, which record none (a backtest's bars are the file it ran on)`;
 }
