@@ -70,12 +70,33 @@ function positivePrice(text: string, field: BarNumberField, at: RecordLocation):
   return n;
 }
 
+/** Significant digits an amount carries (`Dec`'s precision): a longer number could not be held or multiplied exactly. */
+const MAX_SIGNIFICANT_DIGITS = 34;
+
 function numberText(raw: string, field: BarNumberField, at: RecordLocation): NumberText {
   const text = raw.trim();
   if (!DECIMAL_TEXT.test(text)) {
     throw fieldError(text === '' ? `${field} is empty` : `${field} ${quoteStart(text)} is not a decimal number`, at, field);
   }
-  return { text, approx: Number(text) };
+  const approx = Number(text);
+  const shown = text.length <= 60 ? text : quoteStart(text);
+  // The engine keeps closes as doubles for the strategies' history and amounts as 34-digit decimals: a number either
+  // cannot hold would pass here and stop the run part-way, after slices were written.
+  if (!Number.isFinite(approx)) throw fieldError(`${field} ${shown} is too large to compute with`, at, field);
+  if (approx === 0 && !new Dec(text).isZero()) throw fieldError(`${field} ${shown} is too small to compute with (it is 0 as a double)`, at, field);
+  const digits = significantDigits(text);
+  if (digits > MAX_SIGNIFICANT_DIGITS) {
+    throw fieldError(`${field} ${shown} has ${digits} significant digits; amounts carry at most ${MAX_SIGNIFICANT_DIGITS}`, at, field);
+  }
+  return { text, approx };
+}
+
+// Only a mantissa longer than the limit needs counting: leading zeros and trailing zeros do not count.
+function significantDigits(text: string): number {
+  const e = text.search(/[eE]/);
+  const mantissa = (e < 0 ? text : text.slice(0, e)).replace(/^[+-]/, '').replace('.', '');
+  if (mantissa.length <= MAX_SIGNIFICANT_DIGITS) return mantissa.length;
+  return mantissa.replace(/^0+/, '').replace(/0+$/, '').length;
 }
 
 // Rounding to double is monotonic, so unequal doubles order their decimals; only ties (and 0/±Infinity
