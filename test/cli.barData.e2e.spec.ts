@@ -61,3 +61,48 @@ describe('numbers the engine cannot compute with are refused by the pre-flight',
     expect(existsSync(store)).toBe(false);
   });
 });
+
+describe('resuming with a file whose earlier bars changed', () => {
+  const LONG = 'timestamp,symbol,open,high,low,close,volume';
+
+  it('a changed close is refused naming the file, the line and column of that bar (long CSV), and the log is unchanged', async () => {
+    const store = join(dir, 'resume-long.db');
+    const first = barFile('first.csv', [LONG, '2020-01-02,AAA,10,11,9,10,100', '2020-01-02,BBB,5,6,4,5,100', '2020-01-03,AAA,10,11,9,10.5,100', '2020-01-03,BBB,5,6,4,5,100']);
+    const ran = await backtest(first, store, '--json');
+    expect(ran.code).toBe(0);
+    const head = (JSON.parse(ran.out) as { headHash: string }).headHash;
+    const changed = barFile('changed.csv', [LONG, '2020-01-02,AAA,10,11,9,10,100', '2020-01-02,BBB,5,6,4,5,100', '2020-01-03,BBB,5,6,4,5,100', '2020-01-03,AAA,10,11,9,10.25,100', '2020-01-06,AAA,10,11,9,10.7,100']);
+    const { code, err } = await backtest(changed, store);
+    expect(err).toContain(`${changed}, line 5, column close: the bar at 2020-01-03T00:00:00.000Z differs from the one the log recorded: AAA closes at 10.25 in the source but 10.5 in the log`);
+    expect(code).toBe(2);
+    const audit = await runBin(['audit', '--store', `sqlite:${store}`, '--verify', '--expect-head', head]);
+    expect(audit.code).toBe(0);
+  });
+
+  it('a symbol added to an earlier row of a wide file is refused naming the file, the line and its column', async () => {
+    const store = join(dir, 'resume-wide.db');
+    const first = barFile('first-wide.csv', ['date,AAA,BBB', '2020-01-02,10,', '2020-01-03,10.5,', '2020-01-06,10.7,22']);
+    expect((await backtest(first, store)).code).toBe(0);
+    const filled = barFile('filled-wide.csv', ['date,AAA,BBB', '2020-01-02,10,', '2020-01-03,10.5,21', '2020-01-06,10.7,22', '2020-01-07,10.9,23']);
+    const { code, err } = await backtest(filled, store);
+    expect(err).toContain(`${filled}, line 3, column BBB: the bar at 2020-01-03T00:00:00.000Z differs from the one the log recorded: BBB is in the source (close 21) but not in the log`);
+    expect(code).toBe(2);
+  });
+
+  it('a bar time the log holds that the file lost is refused naming the line of the bar after the gap', async () => {
+    const store = join(dir, 'resume-lost.db');
+    const first = barFile('first-lost.ndjson', [
+      '{"timestamp":"2020-01-02","symbol":"AAA","open":10,"high":10,"low":10,"close":10,"volume":0}',
+      '{"timestamp":"2020-01-03","symbol":"AAA","open":10,"high":11,"low":10,"close":11,"volume":0}',
+      '{"timestamp":"2020-01-06","symbol":"AAA","open":10,"high":12,"low":10,"close":12,"volume":0}',
+    ]);
+    expect((await backtest(first, store)).code).toBe(0);
+    const lost = barFile('lost.ndjson', [
+      '{"timestamp":"2020-01-02","symbol":"AAA","open":10,"high":10,"low":10,"close":10,"volume":0}',
+      '{"timestamp":"2020-01-06","symbol":"AAA","open":10,"high":12,"low":10,"close":12,"volume":0}',
+    ]);
+    const { code, err } = await backtest(lost, store);
+    expect(err).toContain(`${lost}, line 2, column timestamp: the log recorded a slice at 2020-01-03T00:00:00.000Z that the source does not have`);
+    expect(code).toBe(2);
+  });
+});

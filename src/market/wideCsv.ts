@@ -6,6 +6,7 @@ import { checkedPrice } from './barValidation.js';
 import { checkFieldCount, csvHeader, emptyFileError, type CsvHeader } from './csvHeader.js';
 import { csvRecordBatches, type BarFileOptions } from './fileInput.js';
 import { sliceOf } from './sliceGrouping.js';
+import { withOrigin } from './sliceOrigin.js';
 
 /**
  * Streams a wide CSV as slices: the first column is the date (any header name), each other column a symbol's price;
@@ -40,7 +41,7 @@ export async function* readWideCsv(path: string, options: BarFileOptions = {}): 
         const price = checkedPrice(cell, path, line, symbol);
         bars.push({ symbol, open: price, high: price, low: price, close: price, volume: '0' });
       });
-      if (bars.length > 0) yield sliceOf(time.ms, bars);
+      if (bars.length > 0) yield withOrigin(sliceOf(time.ms, bars), { file: path, line, timeColumn, closeColumn: null, lines: null });
     }
   }
   if (columns === undefined) throw emptyFileError(path, 'date,SYMBOL,…');
