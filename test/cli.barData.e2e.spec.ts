@@ -106,3 +106,38 @@ describe('resuming with a file whose earlier bars changed', () => {
     expect(code).toBe(2);
   });
 });
+
+describe('statistics of bars that are not daily', () => {
+  const LONG = 'timestamp,symbol,open,high,low,close,volume';
+
+  it('minute bars: the run says its yearly figures assume 252 bars a year, and how many the file holds', async () => {
+    const rows = [LONG];
+    let price = 100;
+    for (const day of ['2020-03-02', '2020-03-03', '2020-03-04']) {
+      for (let m = 0; m < 390; m += 1) {
+        const t = new Date(Date.parse(`${day}T09:30:00-05:00`) + m * 60_000).toISOString();
+        price += m % 7 < 3 ? 0.01 : -0.01;
+        const p = price.toFixed(2);
+        rows.push(`${t},AAA,${p},${p},${p},${p},100`);
+      }
+    }
+    const bars = barFile('minutes.csv', rows);
+    const { code, err } = await backtest(bars, join(dir, 'minutes.db'));
+    expect(code).toBe(0);
+    expect(err).toContain(`stratafolio: warning: ${bars}: its 1170 slices come about 190000 a year (2020-03-02T14:30:00.000Z … 2020-03-04T20:59:00.000Z)`);
+    expect(err).toContain('the yearly figures (annual return, volatility, Sharpe) assume 252 a year, as daily bars do');
+  });
+
+  it('daily bars: no such warning', async () => {
+    const rows = ['date,AAA'];
+    for (let d = 0; d < 30; d += 1) {
+      const day = new Date(Date.UTC(2020, 0, 1) + d * 86_400_000);
+      if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
+      rows.push(`${day.toISOString().slice(0, 10)},${(10 + d / 10).toFixed(2)}`);
+    }
+    const bars = barFile('daily.csv', rows);
+    const { code, err } = await backtest(bars, join(dir, 'daily.db'));
+    expect(code).toBe(0);
+    expect(err).toBe('');
+  });
+});
