@@ -141,3 +141,30 @@ describe('statistics of bars that are not daily', () => {
     expect(err).toBe('');
   });
 });
+
+describe('symbols as written', () => {
+  it('symbols that differ only in case are two symbols in a wide file, as in a long one (same log)', async () => {
+    const wide = barFile('case-wide.csv', ['date,AAA,aaa', '2020-01-02,10,20', '2020-01-03,10.5,21']);
+    const long = barFile('case-long.csv', [
+      'timestamp,symbol,open,high,low,close,volume',
+      '2020-01-02,AAA,10,10,10,10,0',
+      '2020-01-02,aaa,20,20,20,20,0',
+      '2020-01-03,AAA,10.5,10.5,10.5,10.5,0',
+      '2020-01-03,aaa,21,21,21,21,0',
+    ]);
+    const fromWide = await backtest(wide, join(dir, 'case-wide.db'), '--json');
+    const fromLong = await backtest(long, join(dir, 'case-long.db'), '--json');
+    expect(fromWide.err).toBe('');
+    expect(fromWide.code).toBe(0);
+    expect(fromLong.code).toBe(0);
+    const head = (r: { out: string }): string => (JSON.parse(r.out) as { headHash: string }).headHash;
+    expect(head(fromWide)).toBe(head(fromLong));
+  });
+
+  it('a symbol column written twice is still refused', async () => {
+    const wide = barFile('dup-wide.csv', ['date,AAA,AAA', '2020-01-02,10,20']);
+    const { code, err } = await backtest(wide, join(dir, 'dup-wide.db'));
+    expect(err).toContain(`${wide}, line 1, column AAA: duplicate column "AAA" in the header`);
+    expect(code).toBe(2);
+  });
+});

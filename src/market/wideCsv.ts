@@ -54,7 +54,7 @@ interface WideColumns {
 }
 
 function wideColumns(path: string, line: number, cells: readonly string[]): WideColumns {
-  const header = csvHeader(path, line, cells, []);
+  const header = csvHeader(path, line, cells, [], true);
   const timeColumn = header.names[0] === '' ? '1' : (header.names[0] ?? '1');
   if (header.names.length < 2) {
     throw new DataError('the header has no symbol columns (expected "date,SYMBOL,…")', { file: path, line, column: timeColumn });
