@@ -168,3 +168,23 @@ describe('symbols as written', () => {
     expect(code).toBe(2);
   });
 });
+
+describe('a symbol that stops trading', () => {
+  it('a position in it at the end is named: it has been valued at its last close since its last bar', async () => {
+    const bars = barFile('delisted.csv', ['date,AAA,BBB', '2020-01-02,10,20', '2020-01-03,10.5,21', '2020-01-06,10.7,22', '2020-01-07,10.9,', '2020-01-08,11,']);
+    const { code, err, out } = await backtest(bars, join(dir, 'delisted.db'), '--json');
+    expect(code).toBe(0);
+    const bh = (JSON.parse(out) as { strategies: { id: string; positions: Record<string, string> }[] }).strategies.find((s) => s.id === 'bh');
+    expect(bh?.positions['BBB']).toBe('1250');
+    expect(err).toContain(
+      `stratafolio: warning: ${bars}: BBB has no bar after 2020-01-06T00:00:00.000Z (the file ends at 2020-01-08T00:00:00.000Z), yet it is held at the end (bh 1250, tf 909): it has been valued at its last close since then, and no order in it can fill`,
+    );
+  });
+
+  it('no warning when nothing is held in it', async () => {
+    const bars = barFile('delisted-unheld.csv', ['date,AAA,BBB', '2020-01-02,10,', '2020-01-03,10.5,', '2020-01-06,10.7,22', '2020-01-07,10.9,', '2020-01-08,11,']);
+    const { code, err } = await backtest(bars, join(dir, 'delisted-unheld.db'));
+    expect(code).toBe(0);
+    expect(err).toBe('');
+  });
+});

@@ -177,7 +177,16 @@ describe('validateBarFile', () => {
       firstTime: '2020-01-02T00:00:00.000Z',
       lastTime: '2020-01-03T00:00:00.000Z',
       symbols: ['A', 'B'],
+      ended: [],
     });
+  });
+
+  it('names the symbols whose bars end before the file does, with their last bar time', async () => {
+    const path = dir.file('ended.csv', 'date,B,A,C\n2020-01-02,1,,5\n2020-01-03,2,3,\n2020-01-06,,4,\n');
+    expect((await validateBarFile(path)).ended).toEqual([
+      { symbol: 'B', lastTime: '2020-01-03T00:00:00.000Z' },
+      { symbol: 'C', lastTime: '2020-01-02T00:00:00.000Z' },
+    ]);
   });
 
   it('throws the first DataError of the file, even one far past the first slice', async () => {

@@ -12,7 +12,7 @@ import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import { parseRiskFreeFlag } from '../riskFree.js';
 import { moduleLoadTimer } from '../../feeds/wallClock.js';
-import { annualisationWarning } from '../barSpacing.js';
+import { annualisationWarning, endedSymbolWarnings } from '../barFileWarnings.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -86,6 +86,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
         const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, riskFree ?? config.riskFree));
         if (flags.json) writeJson(io, summary);
         else printSummary(io, summary);
+        for (const warning of endedSymbolWarnings(flags.bars, checked, summary.strategies)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
       } finally {
         portfolio.close();
       }
