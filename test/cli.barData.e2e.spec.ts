@@ -188,3 +188,25 @@ describe('a symbol that stops trading', () => {
     expect(err).toBe('');
   });
 });
+
+describe('symbols with control characters', () => {
+  it('a symbol holding a line break (a quote closed in the wrong place) is refused, naming file, line and column', async () => {
+    const bars = barFile('newline-symbol.csv', ['timestamp,symbol,open,high,low,close,volume', '2020-01-02,AAA,10,10,10,10,0', '2020-01-02,"B', 'B",10,10,10,10,0']);
+    const store = join(dir, 'newline-symbol.db');
+    const { code, err } = await backtest(bars, store);
+    expect(err).toContain(`${bars}, line 4, column symbol: symbol "B\\nB" holds a control character (U+000A)`);
+    expect(code).toBe(2);
+    expect(existsSync(store)).toBe(false);
+  });
+
+  it('in an NDJSON member and in a wide header too', async () => {
+    const nd = barFile('nul-symbol.ndjson', ['{"timestamp":"2020-01-02","symbol":"X\\u0000Y","open":1,"high":1,"low":1,"close":1,"volume":0}']);
+    const a = await backtest(nd, join(dir, 'nul-symbol.db'));
+    expect(a.err).toContain(`${nd}, line 1, column symbol: symbol "X\\u0000Y" holds a control character (U+0000)`);
+    expect(a.code).toBe(2);
+    const wide = barFile('tab-symbol.csv', ['date,AAA,B\tB', '2020-01-02,10,20']);
+    const b = await backtest(wide, join(dir, 'tab-symbol.db'));
+    expect(b.err).toContain(`${wide}, line 1, column B\tB: symbol "B\\tB" holds a control character (U+0009)`);
+    expect(b.code).toBe(2);
+  });
+});

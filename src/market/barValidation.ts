@@ -40,6 +40,8 @@ interface NumberText {
 export function checkedBar(raw: RawBar, at: RecordLocation): Bar {
   const symbol = raw.symbol.trim();
   if (symbol === '') throw fieldError('symbol is empty', at, 'symbol');
+  const problem = symbolProblem(symbol);
+  if (problem !== null) throw fieldError(problem, at, 'symbol');
   const open = positivePrice(raw.open, 'open', at);
   const high = positivePrice(raw.high, 'high', at);
   const low = positivePrice(raw.low, 'low', at);
@@ -53,6 +55,17 @@ export function checkedBar(raw: RawBar, at: RecordLocation): Bar {
     }
   }
   return { symbol, open: open.text, high: high.text, low: low.text, close: close.text, volume: volume.text };
+}
+
+// C0 and C1 controls and DEL: never part of a ticker; a line break in one is a CSV quote closed in the wrong place.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Why `symbol` (trimmed, not empty) cannot be a symbol — it holds a control character —, or null when it can. */
+export function symbolProblem(symbol: string): string | null {
+  const found = CONTROL_CHARACTER.exec(symbol);
+  if (found === null) return null;
+  const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `symbol ${quoteStart(symbol)} holds a control character (U+${code})`;
 }
 
 /**

@@ -2,7 +2,7 @@
 import { DataError } from '../errors.js';
 import type { Bar, BarSlice } from './bar.js';
 import { formatBarTime, parseBarTime } from './barTime.js';
-import { checkedPrice } from './barValidation.js';
+import { checkedPrice, symbolProblem } from './barValidation.js';
 import { checkFieldCount, csvHeader, emptyFileError, type CsvHeader } from './csvHeader.js';
 import { csvRecordBatches, type BarFileOptions } from './fileInput.js';
 import { sliceOf } from './sliceGrouping.js';
@@ -62,5 +62,10 @@ function wideColumns(path: string, line: number, cells: readonly string[]): Wide
   if (parseBarTime(header.names[0] ?? '').ok) {
     throw new DataError('the first line is data, not a header (expected "date,SYMBOL,…")', { file: path, line, column: '1' });
   }
-  return { header, timeColumn, symbols: header.names.slice(1) };
+  const symbols = header.names.slice(1);
+  for (const symbol of symbols) {
+    const problem = symbolProblem(symbol);
+    if (problem !== null) throw new DataError(problem, { file: path, line, column: symbol });
+  }
+  return { header, timeColumn, symbols };
 }
