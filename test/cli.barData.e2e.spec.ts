@@ -210,3 +210,19 @@ describe('symbols with control characters', () => {
     expect(b.code).toBe(2);
   });
 });
+
+describe('rows in another order', () => {
+  it('a wide file newest first (as many sites export it) is refused saying to sort it oldest first', async () => {
+    const bars = barFile('newest-first.csv', ['date,AAA', '2020-01-06,11', '2020-01-03,10.5', '2020-01-02,10']);
+    const { code, err } = await backtest(bars, join(dir, 'newest-first.db'));
+    expect(err).toContain(`${bars}, line 3, column date: date 2020-01-03T00:00:00.000Z is not after 2020-01-06T00:00:00.000Z (line 2); dates must strictly increase: sort the rows oldest first`);
+    expect(code).toBe(2);
+  });
+
+  it('a long file sorted by symbol is refused saying to sort it by timestamp', async () => {
+    const bars = barFile('by-symbol.csv', ['timestamp,symbol,open,high,low,close,volume', '2020-01-02,AAA,10,10,10,10,0', '2020-01-03,AAA,10,10,10,10,0', '2020-01-02,BBB,5,5,5,5,0', '2020-01-03,BBB,5,5,5,5,0']);
+    const { code, err } = await backtest(bars, join(dir, 'by-symbol.db'));
+    expect(err).toContain(`${bars}, line 4, column timestamp: timestamp 2020-01-02T00:00:00.000Z is not after 2020-01-03T00:00:00.000Z (line 3); bar times must strictly increase and the rows of one time must be consecutive: sort the rows by timestamp`);
+    expect(code).toBe(2);
+  });
+});

@@ -31,7 +31,7 @@ export class SliceGrouper {
     if (this.ms === ms) return undefined;
     if (this.ms !== undefined && ms < this.ms) {
       throw new DataError(
-        `timestamp ${formatBarTime(ms)} is not after ${formatBarTime(this.ms)} (line ${this.line}); bar times must strictly increase and the rows of one time must be consecutive`,
+        `timestamp ${formatBarTime(ms)} is not after ${formatBarTime(this.ms)} (line ${this.line}); bar times must strictly increase and the rows of one time must be consecutive: sort the rows by timestamp`,
         { file: this.file, line, column: this.timeColumn },
       );
     }

@@ -29,7 +29,7 @@ export async function* readWideCsv(path: string, options: BarFileOptions = {}): 
       if (!time.ok) throw new DataError(time.reason, { file: path, line, column: timeColumn });
       if (previous !== undefined && time.ms <= previous.ms) {
         throw new DataError(
-          `date ${formatBarTime(time.ms)} is not after ${formatBarTime(previous.ms)} (line ${previous.line}); dates must strictly increase`,
+          `date ${formatBarTime(time.ms)} is not after ${formatBarTime(previous.ms)} (line ${previous.line}); dates must strictly increase: sort the rows oldest first`,
           { file: path, line, column: timeColumn },
         );
       }
