@@ -12,6 +12,7 @@ import { ZERO, dec, decStr, type Dec as DecT } from '../src/money/decimal.js';
 import type { Bar, BarSlice } from '../src/market/bar.js';
 import { formatBarTime, parseBarTime } from '../src/market/barTime.js';
 import { checkedSlice } from '../src/market/checkedSlice.js';
+import { barLocation, sliceTimeLocation } from '../src/market/sliceOrigin.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import { loadStrategy, type StrategyKinds } from '../src/strategy/registry.js';
 import { requiredHistoryCapacity } from '../src/strategy/priceHistory.js';
@@ -513,9 +514,11 @@ export class Portfolio {
           // The source may start later than the log (a file of the newer bars only): earlier slices are not compared.
           while (next !== undefined && next < time) await advance();
         }
+        // A file source says where it read the slice: the error names the file, line and column as a bad row's does.
         if (next !== undefined && next < time) {
           throw new DataError(
             `the log recorded a slice at ${next} that the source does not have (its next bar is at ${time}). The log was written from other bars: run the corrected file into a new store`,
+            sliceTimeLocation(given),
           );
         }
         if (next === time) {
@@ -523,7 +526,8 @@ export class Portfolio {
           const difference = markDifference(slice, nextMarks);
           if (difference !== null) {
             throw new DataError(
-              `the bar at ${time} differs from the one the log recorded: ${difference}. The log was written from other bars: run the corrected file into a new store`,
+              `the bar at ${time} differs from the one the log recorded: ${difference.text}. The log was written from other bars: run the corrected file into a new store`,
+              barLocation(given, difference.symbol),
             );
           }
           await advance();
@@ -531,6 +535,7 @@ export class Portfolio {
         }
         throw new DataError(
           `slice at ${time} is not later than the last processed bar time ${last}, and the log holds no slice at ${time}${next === undefined ? '' : ` (its next is ${next})`}: the source is out of order or differs from the one the log was written from`,
+          sliceTimeLocation(given),
         );
       },
       close: async () => {
@@ -636,20 +641,20 @@ async function* barMarkedSlices(events: AsyncIterable<SealedEvent>): AsyncGenera
  * The first difference between a source slice and the marks the log recorded for it (a symbol missing on either side,
  * or a close that differs), or null when they agree.
  */
-function markDifference(slice: BarSlice, marks: Readonly<Record<string, string>>): string | null {
+function markDifference(slice: BarSlice, marks: Readonly<Record<string, string>>): { readonly symbol: string; readonly text: string } | null {
   const symbols = [...new Set([...Object.keys(slice.bars), ...Object.keys(marks)])].sort();
   for (const symbol of symbols) {
     const bar = Object.hasOwn(slice.bars, symbol) ? slice.bars[symbol] : undefined;
     const mark = Object.hasOwn(marks, symbol) ? marks[symbol] : undefined;
-    if (bar === undefined) return `${symbol} is in the log (close ${String(mark)}) but not in the source`;
-    if (mark === undefined) return `${symbol} is in the source (close ${bar.close}) but not in the log`;
+    if (bar === undefined) return { symbol, text: `${symbol} is in the log (close ${String(mark)}) but not in the source` };
+    if (mark === undefined) return { symbol, text: `${symbol} is in the source (close ${bar.close}) but not in the log` };
     let same: boolean;
     try {
       same = dec(bar.close).eq(dec(mark));
     } catch {
       same = false;
     }
-    if (!same) return `${symbol} closes at ${bar.close} in the source but ${mark} in the log`;
+    if (!same) return { symbol, text: `${symbol} closes at ${bar.close} in the source but ${mark} in the log` };
   }
   return null;
 }

@@ -32,7 +32,8 @@ describe('parseBarTime', () => {
     ['2020-01-02T10:00+25:00', 'invalid zone offset'],
     ['20200102', 'YYYYMMDD are not accepted'],
     ['1577923200', 'epoch seconds'],
-    ['2020-01-02T10:00:00.1234Z', 'is not a timestamp'],
+    ['2020-01-02T10:00:00.1234Z', 'has 4 fraction digits; bar times are kept to the millisecond: write at most 3'],
+    ['2020-01-02 09:31:00.000000-05:00', 'has 6 fraction digits; bar times are kept to the millisecond: write at most 3'],
     ['02/01/2020', 'is not a timestamp'],
     ['yesterday', 'is not a timestamp'],
   ])('refuses %j (%s)', (text, reason) => {

@@ -65,21 +65,28 @@ describe('readLongCsv', () => {
 
 describe('quoted CSV fields', () => {
   it('parses quoted fields, also when a quoted line break straddles a read buffer', async () => {
-    const filler = Array.from({ length: 40 }, (_, i) => `2020-01-02,F${String(i).padStart(2, '0')},1,1,1,1,1`);
+    // A line break inside quotes belongs in a column the reader ignores (a symbol may not hold one).
+    const filler = Array.from({ length: 40 }, (_, i) => `2020-01-02,F${String(i).padStart(2, '0')},1,1,1,1,1,`);
     const path = dir.file(
       'quoted.csv',
-      ['timestamp,symbol,open,high,low,close,volume', ...filler, '2020-01-02,"BRK,B",1,1,1,1,"2"', '2020-01-03,"odd ""name""\nline",1,1,1,1,1', '2020-01-06,A,1,1,1,1,1'].join('\n'),
+      [
+        'timestamp,symbol,open,high,low,close,volume,note',
+        ...filler,
+        '2020-01-02,"BRK,B",1,1,1,1,"2",',
+        '2020-01-03,"odd ""name""",1,1,1,1,1,"two\nlines"',
+        '2020-01-06,A,1,1,1,1,1,',
+      ].join('\n'),
     );
     const slices = await collect(readLongCsv(path, { highWaterMark: 64 }));
     expect(slices.map((s) => Object.keys(s.bars).length)).toEqual([41, 1, 1]);
     expect(slices[0]?.bars['BRK,B']).toEqual(bar('BRK,B', '1', '1', '1', '1', '2'));
-    expect(Object.keys(slices[1]?.bars ?? {})).toEqual(['odd "name"\nline']);
+    expect(Object.keys(slices[1]?.bars ?? {})).toEqual(['odd "name"']);
   });
 
   it('counts lines across buffers and quoted line breaks in error locations', async () => {
     const path = dir.file(
       'quoted-bad.csv',
-      ['timestamp,symbol,open,high,low,close,volume', '2020-01-02,"two\nlines",1,1,1,1,1', '2020-01-03,A,1,1,1,x,1'].join('\n'),
+      ['timestamp,symbol,open,high,low,close,volume,note', '2020-01-02,A,1,1,1,1,1,"two\nlines"', '2020-01-03,A,1,1,1,x,1,'].join('\n'),
     );
     await expect(collect(readLongCsv(path, { highWaterMark: 16 }))).rejects.toThrow(`${path}, line 4, column close`);
   });
@@ -177,7 +184,16 @@ describe('validateBarFile', () => {
       firstTime: '2020-01-02T00:00:00.000Z',
       lastTime: '2020-01-03T00:00:00.000Z',
       symbols: ['A', 'B'],
+      ended: [],
     });
+  });
+
+  it('names the symbols whose bars end before the file does, with their last bar time', async () => {
+    const path = dir.file('ended.csv', 'date,B,A,C\n2020-01-02,1,,5\n2020-01-03,2,3,\n2020-01-06,,4,\n');
+    expect((await validateBarFile(path)).ended).toEqual([
+      { symbol: 'B', lastTime: '2020-01-03T00:00:00.000Z' },
+      { symbol: 'C', lastTime: '2020-01-02T00:00:00.000Z' },
+    ]);
   });
 
   it('throws the first DataError of the file, even one far past the first slice', async () => {

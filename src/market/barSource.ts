@@ -28,6 +28,8 @@ export interface BarFileSummary {
   readonly lastTime: string | undefined;
   /** Every symbol that has at least one bar, ascending. */
   readonly symbols: readonly string[];
+  /** The symbols whose last bar comes before the file's last slice (delisted, or their data ends), ascending, each with its last bar time. */
+  readonly ended: readonly { readonly symbol: string; readonly lastTime: string }[];
 }
 
 /**
@@ -68,19 +70,22 @@ export async function validateBarFile(path: string, format?: BarFormat, options:
   let bars = 0;
   let firstTime: string | undefined;
   let lastTime: string | undefined;
-  const symbols = new Set<string>();
+  // Each symbol's last bar time: a map over symbols, not bars, so memory stays flat however long the file.
+  const lastTimes = new Map<string, string>();
   for await (const slice of readerOf(resolved)(path, options)) {
     slices += 1;
     firstTime ??= slice.time;
     lastTime = slice.time;
     for (const symbol of Object.keys(slice.bars)) {
       bars += 1;
-      symbols.add(symbol);
+      lastTimes.set(symbol, slice.time);
     }
   }
   // A run over it would open the portfolio and stop at once: refused like an empty file, before anything is written.
   if (slices === 0) throw new DataError('the file holds no bars (a header and no row with a price): nothing to run', { file: path });
-  return { format: resolved, slices, bars, firstTime, lastTime, symbols: [...symbols].sort(ascending) };
+  const symbols = [...lastTimes.keys()].sort(ascending);
+  const ended = symbols.filter((symbol) => lastTimes.get(symbol) !== lastTime).map((symbol) => ({ symbol, lastTime: lastTimes.get(symbol) as string }));
+  return { format: resolved, slices, bars, firstTime, lastTime, symbols, ended };
 }
 
 function readerOf(format: BarFormat): (path: string, options: BarFileOptions) => AsyncGenerator<BarSlice, void, undefined> {

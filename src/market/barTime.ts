@@ -5,6 +5,8 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 const DIGITS = /^\d+$/;
+// A date-time of the accepted layout but for its fraction (microseconds, nanoseconds), told apart to say what to change.
+const LONG_FRACTION = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}\.(\d{4,})(Z|z|[+-]\d{2}:?\d{2})?$/;
 
 /** Shortest and longest digit counts read as epoch milliseconds (1973-03-03 … year 33658); shorter digit runs are ambiguous with epoch seconds or `YYYYMMDD`. */
 const EPOCH_MS_MIN_DIGITS = 12;
@@ -36,6 +38,10 @@ export function parseBarTime(text: string): BarTimeParse {
   if (d !== null) return fromFields(t, d[1], d[2], d[3], '00', '00', undefined, undefined, undefined);
   const m = DATE_TIME.exec(t);
   if (m !== null) return fromFields(t, m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]);
+  const fraction = LONG_FRACTION.exec(t)?.[1];
+  if (fraction !== undefined) {
+    return { ok: false, reason: `${quoteStart(t)} has ${fraction.length} fraction digits; bar times are kept to the millisecond: write at most 3` };
+  }
   return {
     ok: false,
     reason: `${quoteStart(t)} is not a timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.mmm]][Z|±HH:MM] or epoch milliseconds)`,

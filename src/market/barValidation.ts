@@ -40,6 +40,8 @@ interface NumberText {
 export function checkedBar(raw: RawBar, at: RecordLocation): Bar {
   const symbol = raw.symbol.trim();
   if (symbol === '') throw fieldError('symbol is empty', at, 'symbol');
+  const problem = symbolProblem(symbol);
+  if (problem !== null) throw fieldError(problem, at, 'symbol');
   const open = positivePrice(raw.open, 'open', at);
   const high = positivePrice(raw.high, 'high', at);
   const low = positivePrice(raw.low, 'low', at);
@@ -53,6 +55,17 @@ export function checkedBar(raw: RawBar, at: RecordLocation): Bar {
     }
   }
   return { symbol, open: open.text, high: high.text, low: low.text, close: close.text, volume: volume.text };
+}
+
+// C0 and C1 controls and DEL: never part of a ticker; a line break in one is a CSV quote closed in the wrong place.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Why `symbol` (trimmed, not empty) cannot be a symbol — it holds a control character —, or null when it can. */
+export function symbolProblem(symbol: string): string | null {
+  const found = CONTROL_CHARACTER.exec(symbol);
+  if (found === null) return null;
+  const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `symbol ${quoteStart(symbol)} holds a control character (U+${code})`;
 }
 
 /**
@@ -70,12 +83,33 @@ function positivePrice(text: string, field: BarNumberField, at: RecordLocation):
   return n;
 }
 
+/** Significant digits an amount carries (`Dec`'s precision): a longer number could not be held or multiplied exactly. */
+const MAX_SIGNIFICANT_DIGITS = 34;
+
 function numberText(raw: string, field: BarNumberField, at: RecordLocation): NumberText {
   const text = raw.trim();
   if (!DECIMAL_TEXT.test(text)) {
     throw fieldError(text === '' ? `${field} is empty` : `${field} ${quoteStart(text)} is not a decimal number`, at, field);
   }
-  return { text, approx: Number(text) };
+  const approx = Number(text);
+  const shown = text.length <= 60 ? text : quoteStart(text);
+  // The engine keeps closes as doubles for the strategies' history and amounts as 34-digit decimals: a number either
+  // cannot hold would pass here and stop the run part-way, after slices were written.
+  if (!Number.isFinite(approx)) throw fieldError(`${field} ${shown} is too large to compute with`, at, field);
+  if (approx === 0 && !new Dec(text).isZero()) throw fieldError(`${field} ${shown} is too small to compute with (it is 0 as a double)`, at, field);
+  const digits = significantDigits(text);
+  if (digits > MAX_SIGNIFICANT_DIGITS) {
+    throw fieldError(`${field} ${shown} has ${digits} significant digits; amounts carry at most ${MAX_SIGNIFICANT_DIGITS}`, at, field);
+  }
+  return { text, approx };
+}
+
+// Only a mantissa longer than the limit needs counting: leading zeros and trailing zeros do not count.
+function significantDigits(text: string): number {
+  const e = text.search(/[eE]/);
+  const mantissa = (e < 0 ? text : text.slice(0, e)).replace(/^[+-]/, '').replace('.', '');
+  if (mantissa.length <= MAX_SIGNIFICANT_DIGITS) return mantissa.length;
+  return mantissa.replace(/^0+/, '').replace(/0+$/, '').length;
 }
 
 // Rounding to double is monotonic, so unequal doubles order their decimals; only ties (and 0/±Infinity

@@ -10,16 +10,20 @@ export interface CsvHeader {
 }
 
 /**
- * Reads a header record and checks that every name in `required` is present once.
+ * Reads a header record and checks that every name in `required` is present once. Names are compared ignoring case,
+ * unless `exactNames` (a wide file's symbols, which are case-sensitive as in the other formats: `AAA` and `aaa` are two).
  * @throws DataError (line of the header, column of the offending name) for an empty, duplicate or missing column.
  */
-export function csvHeader(file: string, line: number, cells: readonly string[], required: readonly string[]): CsvHeader {
+export function csvHeader(file: string, line: number, cells: readonly string[], required: readonly string[], exactNames = false): CsvHeader {
   const index = new Map<string, number>();
+  const seen = new Set<string>();
   cells.forEach((cell, i) => {
     const key = cell.trim().toLowerCase();
     if (key === '' && i > 0) throw new DataError(`header column ${i + 1} has no name`, { file, line, column: String(i + 1) });
-    if (index.has(key)) throw new DataError(`duplicate column "${cell.trim()}" in the header`, { file, line, column: cell.trim() });
-    index.set(key, i);
+    const name = exactNames ? cell.trim() : key;
+    if (seen.has(name)) throw new DataError(`duplicate column "${cell.trim()}" in the header`, { file, line, column: cell.trim() });
+    seen.add(name);
+    if (!index.has(key)) index.set(key, i);
   });
   for (const name of required) {
     if (!index.has(name)) {

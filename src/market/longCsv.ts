@@ -23,7 +23,7 @@ export async function* readLongCsv(path: string, options: BarFileOptions = {}): 
     for (const { fields, line } of batch) {
       if (columns === undefined || grouper === undefined) {
         columns = longColumns(path, line, fields);
-        grouper = new SliceGrouper(path, columns.name(columns.timestamp));
+        grouper = new SliceGrouper(path, columns.name(columns.timestamp), columns.name(columns.close));
         continue;
       }
       const c = columns;

@@ -14,7 +14,7 @@ import { SliceGrouper } from './sliceGrouping.js';
  * @throws DataError (file, line, column = member name) on the first malformed, inconsistent or out-of-order line.
  */
 export async function* readNdjson(path: string, options: BarFileOptions = {}): AsyncGenerator<BarSlice, void, undefined> {
-  const grouper = new SliceGrouper(path, 'timestamp');
+  const grouper = new SliceGrouper(path, 'timestamp', 'close');
   const columnOf = (field: BarNumberField | 'symbol'): string => field;
   let sawLine = false;
   const parseTime = barTimeParser();

@@ -3,6 +3,7 @@ import { DataError } from '../errors.js';
 import type { Bar, BarSlice } from './bar.js';
 import { formatBarTime } from './barTime.js';
 import { frozenSlice } from './checkedSlice.js';
+import { withOrigin } from './sliceOrigin.js';
 
 /** Builds a frozen slice from checked bars, keys in ascending code-unit order of the symbol. */
 export function sliceOf(ms: number, bars: Iterable<Bar>): BarSlice {
@@ -14,10 +15,12 @@ export class SliceGrouper {
   private ms: number | undefined;
   private line = 0;
   private readonly bars = new Map<string, Bar>();
+  private lines = new Map<string, number>();
 
   constructor(
     private readonly file: string,
     private readonly timeColumn: string,
+    private readonly closeColumn: string,
   ) {}
 
   /**
@@ -28,7 +31,7 @@ export class SliceGrouper {
     if (this.ms === ms) return undefined;
     if (this.ms !== undefined && ms < this.ms) {
       throw new DataError(
-        `timestamp ${formatBarTime(ms)} is not after ${formatBarTime(this.ms)} (line ${this.line}); bar times must strictly increase and the rows of one time must be consecutive`,
+        `timestamp ${formatBarTime(ms)} is not after ${formatBarTime(this.ms)} (line ${this.line}); bar times must strictly increase and the rows of one time must be consecutive: sort the rows by timestamp`,
         { file: this.file, line, column: this.timeColumn },
       );
     }
@@ -51,6 +54,7 @@ export class SliceGrouper {
       });
     }
     this.bars.set(bar.symbol, bar);
+    this.lines.set(bar.symbol, line);
   }
 
   /** The last slice, once the input has ended (undefined when it held no bars). */
@@ -62,6 +66,8 @@ export class SliceGrouper {
     if (this.ms === undefined || this.bars.size === 0) return undefined;
     const slice = sliceOf(this.ms, this.bars.values());
     this.bars.clear();
-    return slice;
+    const lines = this.lines;
+    this.lines = new Map();
+    return withOrigin(slice, { file: this.file, line: this.line, timeColumn: this.timeColumn, closeColumn: this.closeColumn, lines });
   }
 }

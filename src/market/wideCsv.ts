@@ -2,10 +2,11 @@
 import { DataError } from '../errors.js';
 import type { Bar, BarSlice } from './bar.js';
 import { formatBarTime, parseBarTime } from './barTime.js';
-import { checkedPrice } from './barValidation.js';
+import { checkedPrice, symbolProblem } from './barValidation.js';
 import { checkFieldCount, csvHeader, emptyFileError, type CsvHeader } from './csvHeader.js';
 import { csvRecordBatches, type BarFileOptions } from './fileInput.js';
 import { sliceOf } from './sliceGrouping.js';
+import { withOrigin } from './sliceOrigin.js';
 
 /**
  * Streams a wide CSV as slices: the first column is the date (any header name), each other column a symbol's price;
@@ -28,7 +29,7 @@ export async function* readWideCsv(path: string, options: BarFileOptions = {}): 
       if (!time.ok) throw new DataError(time.reason, { file: path, line, column: timeColumn });
       if (previous !== undefined && time.ms <= previous.ms) {
         throw new DataError(
-          `date ${formatBarTime(time.ms)} is not after ${formatBarTime(previous.ms)} (line ${previous.line}); dates must strictly increase`,
+          `date ${formatBarTime(time.ms)} is not after ${formatBarTime(previous.ms)} (line ${previous.line}); dates must strictly increase: sort the rows oldest first`,
           { file: path, line, column: timeColumn },
         );
       }
@@ -40,7 +41,7 @@ export async function* readWideCsv(path: string, options: BarFileOptions = {}): 
         const price = checkedPrice(cell, path, line, symbol);
         bars.push({ symbol, open: price, high: price, low: price, close: price, volume: '0' });
       });
-      if (bars.length > 0) yield sliceOf(time.ms, bars);
+      if (bars.length > 0) yield withOrigin(sliceOf(time.ms, bars), { file: path, line, timeColumn, closeColumn: null, lines: null });
     }
   }
   if (columns === undefined) throw emptyFileError(path, 'date,SYMBOL,…');
@@ -53,7 +54,7 @@ interface WideColumns {
 }
 
 function wideColumns(path: string, line: number, cells: readonly string[]): WideColumns {
-  const header = csvHeader(path, line, cells, []);
+  const header = csvHeader(path, line, cells, [], true);
   const timeColumn = header.names[0] === '' ? '1' : (header.names[0] ?? '1');
   if (header.names.length < 2) {
     throw new DataError('the header has no symbol columns (expected "date,SYMBOL,…")', { file: path, line, column: timeColumn });
@@ -61,5 +62,10 @@ function wideColumns(path: string, line: number, cells: readonly string[]): Wide
   if (parseBarTime(header.names[0] ?? '').ok) {
     throw new DataError('the first line is data, not a header (expected "date,SYMBOL,…")', { file: path, line, column: '1' });
   }
-  return { header, timeColumn, symbols: header.names.slice(1) };
+  const symbols = header.names.slice(1);
+  for (const symbol of symbols) {
+    const problem = symbolProblem(symbol);
+    if (problem !== null) throw new DataError(problem, { file: path, line, column: symbol });
+  }
+  return { header, timeColumn, symbols };
 }

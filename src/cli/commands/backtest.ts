@@ -12,6 +12,7 @@ import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import { parseRiskFreeFlag } from '../riskFree.js';
 import { moduleLoadTimer } from '../../feeds/wallClock.js';
+import { annualisationWarning, endedSymbolWarnings } from '../barFileWarnings.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -65,6 +66,8 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     }
     for (const line of lines) io.stderr.write(`stratafolio: warning: ${line}: the strategy will never trade it\n`);
   }
+  const spacing = annualisationWarning(flags.bars, checked);
+  if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
   // Strategy modules load before the store opens: one that cannot load leaves no store behind.
   const baseDir = Portfolio.baseDirOf(flags.config);
   const loaded = await Portfolio.loadStrategies(config, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
@@ -83,6 +86,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
         const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, riskFree ?? config.riskFree));
         if (flags.json) writeJson(io, summary);
         else printSummary(io, summary);
+        for (const warning of endedSymbolWarnings(flags.bars, checked, summary.strategies)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
       } finally {
         portfolio.close();
       }
