@@ -157,11 +157,16 @@ export interface ReportModelOptions {
   readonly annualRiskFree?: number;
 }
 
-/** Returns and times from the first return on (a strategy added later has no returns before). */
-function fromFirstReturn(returns: readonly number[], times: readonly string[]): { returns: number[]; times: string[] } {
+/**
+ * Returns and times from the first return to the last: a strategy added later has no returns before, and one removed
+ * has none after; the bars outside its life are not its time (they would stretch its CAGR and its last drawdown).
+ */
+function ownSpan(returns: readonly number[], times: readonly string[]): { returns: number[]; times: string[] } {
   let i = 0;
   while (i < returns.length && Number.isNaN(returns[i] as number)) i += 1;
-  return { returns: returns.slice(i), times: times.slice(i) };
+  let j = returns.length;
+  while (j > i && Number.isNaN(returns[j - 1] as number)) j -= 1;
+  return { returns: returns.slice(i, j), times: times.slice(i, j) };
 }
 
 function keyMetrics(
@@ -174,7 +179,7 @@ function keyMetrics(
   commissions: DecString,
   averageCash: number,
 ): KeyMetrics {
-  const { returns, times } = fromFirstReturn(allReturns, allTimes);
+  const { returns, times } = ownSpan(allReturns, allTimes);
   const days = bestWorst(returns);
   const months = bestWorst(periodReturns(returns, times, 'month').map((p) => p.return));
   const years = bestWorst(periodReturns(returns, times, 'year').map((p) => p.return));
@@ -297,7 +302,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
   for (const sid of ids) {
     const st = series.strategies.get(sid);
     if (st) {
-      const trimmed = fromFirstReturn(st.returns, times);
+      const trimmed = ownSpan(st.returns, times);
       yearly.set(sid, periodReturns(trimmed.returns, trimmed.times, 'year'));
     }
   }

@@ -1,0 +1,95 @@
+// Edges of the reporting commands a quant meets: a benchmark listed after the portfolio started, a strategy removed
+// mid-run, a rolling window longer than the log, a port already in use, and a paper portfolio copied to another store.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { BIN, dataValue, spawnCli } from './fixtures/reportFixture.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-report-edges-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const slices = [...syntheticSlices({ seed: 5, symbols: 3, bars: 120, start: '2021-01-04' })];
+const symbols = Object.keys(slices[0]?.bars ?? {}).sort();
+/** The symbol that is listed late: no bar before slice {@link LISTED}. */
+const LATE = symbols[2] as string;
+const LISTED = 40;
+
+/** Slices as NDJSON bars, the late symbol absent before it is listed. */
+function ndjson(from: number, to: number): string {
+  const lines: string[] = [];
+  for (const s of slices.slice(from, to)) {
+    const index = slices.indexOf(s);
+    for (const [symbol, bar] of Object.entries(s.bars)) {
+      if (symbol === LATE && index < LISTED) continue;
+      lines.push(JSON.stringify({ timestamp: s.time, symbol, open: bar.open.toString(), high: bar.high.toString(), low: bar.low.toString(), close: bar.close.toString(), volume: bar.volume.toString() }));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const config = {
+  id: 'edges',
+  name: 'report edges',
+  capital: '100000',
+  strategies: [
+    { id: 'hold', kind: 'buy-and-hold', allocation: '0.3', params: { symbols: symbols.slice(0, 2) } },
+    { id: 'trend', kind: 'trend-following', allocation: '0.3', params: { symbols: symbols.slice(0, 2), fast: 3, slow: 8 } },
+  ],
+  execution: { commission: { kind: 'none' } },
+  lookback: 30,
+  snapshotEvery: 0,
+};
+const configPath = join(scratch, 'config.json');
+writeFileSync(configPath, JSON.stringify(config));
+
+/** Runs `paper --feed -` with `input` on stdin, as a user piping bars in would. */
+function paper(store: string, input: string): Promise<{ code: number; out: string; err: string }> {
+  const proc = spawn(process.execPath, [BIN, 'paper', '--config', configPath, '--feed', '-', '--symbols', symbols.join(','), '--store', store, '--jit-warm-up', '0']);
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  proc.stdin.end(input);
+  return new Promise((resolve) => proc.on('close', (code) => resolve({ code: code ?? 1, out, err })));
+}
+
+/** A paper portfolio whose trend strategy is removed (by a queued command) at slice 80 of 120. */
+const store = `sqlite:${join(scratch, 'edges.db')}`;
+let built: Promise<void> | null = null;
+function paperPortfolio(): Promise<void> {
+  built ??= (async () => {
+    const first = await paper(store, ndjson(0, 80));
+    expect(first.code, first.err).toBe(0);
+    const queued = await spawnCli('command', '--store', store, '--wait', '0ms', 'remove', 'trend');
+    expect([0, 3], queued.err).toContain(queued.code);
+    const rest = await paper(store, ndjson(80, 120));
+    expect(rest.code, rest.err).toBe(0);
+  })();
+  return built;
+}
+
+async function report(...extra: string[]): Promise<string> {
+  const out = join(scratch, `r-${Math.random().toString(36).slice(2)}.html`);
+  const r = await spawnCli('report', '--store', store, '--out', out, ...extra);
+  expect(r.code, r.err).toBe(0);
+  return readFileSync(out, 'utf8');
+}
+
+describe('report: a strategy removed mid-run is measured to its removal', () => {
+  it('its CAGR and longest drawdown span its own returns, not the bars after it was removed', async () => {
+    await paperPortfolio();
+    const html = await report();
+    const replay = JSON.parse((await spawnCli('replay', '--store', store, '--json')).out) as { strategies: { strategyId: string; state: string; totalReturn: number }[] };
+    const trend = replay.strategies.find((s) => s.strategyId === 'trend');
+    expect(trend?.state).toBe('stopped');
+    // Removed at the 81st slice: its last return is the 80th bar's; the later 40 bars are not its time.
+    const years = (Date.parse(slices[79]?.time ?? '') - Date.parse(slices[0]?.time ?? '')) / 86_400_000 / 365.25;
+    const cagr = Number(dataValue(html, 'data-metric', 'trend:cagr'));
+    expect(cagr).toBeCloseTo((1 + (trend?.totalReturn ?? Number.NaN)) ** (1 / years) - 1, 12);
+    const longest = Number(dataValue(html, 'data-metric', 'trend:longestDrawdownDays'));
+    expect(longest).toBeLessThanOrEqual((Date.parse(slices[79]?.time ?? '') - Date.parse(slices[0]?.time ?? '')) / 86_400_000);
+  });
+});
