@@ -2,6 +2,7 @@
 // mid-run, a rolling window longer than the log, a port already in use, and a paper portfolio copied to another store.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,5 +92,29 @@ describe('report: a strategy removed mid-run is measured to its removal', () => 
     expect(cagr).toBeCloseTo((1 + (trend?.totalReturn ?? Number.NaN)) ** (1 / years) - 1, 12);
     const longest = Number(dataValue(html, 'data-metric', 'trend:longestDrawdownDays'));
     expect(longest).toBeLessThanOrEqual((Date.parse(slices[79]?.time ?? '') - Date.parse(slices[0]?.time ?? '')) / 86_400_000);
+  });
+});
+
+describe('serve: a port it cannot have', () => {
+  it('a port in use is exit 2 naming --port and what to do, said before the log is folded', async () => {
+    await paperPortfolio();
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const address = busy.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const r = await spawnCli('serve', '--store', store, '--port', String(port));
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toEqual([`stratafolio: --port ${port}: 127.0.0.1:${port} is already in use (another serve or program listens there); choose another --port, or --port 0 for a free one`]);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+
+  it("a --host that is not this machine's is exit 2 naming --host", async () => {
+    await paperPortfolio();
+    const r = await spawnCli('serve', '--store', store, '--port', '0', '--host', '192.0.2.1');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^stratafolio: --host 192\.0\.2\.1: not an address of this machine/);
   });
 });
