@@ -118,3 +118,27 @@ describe('serve: a port it cannot have', () => {
     expect(r.err).toMatch(/^stratafolio: --host 192\.0\.2\.1: not an address of this machine/);
   });
 });
+
+describe('copy: a paper portfolio moves with its feed record', () => {
+  it('the copy exports the same bars and the session resumes on it; copying again adds nothing', async () => {
+    await paperPortfolio();
+    const target = `sqlite:${join(scratch, 'copied.db')}`;
+    const first = await spawnCli('copy', '--from', store, '--to', target, '--json');
+    expect(first.code, first.err).toBe(0);
+    const streams = (JSON.parse(first.out) as { streams: { stream: string; copied: number }[] }).streams;
+    expect(streams.map((s) => s.stream)).toEqual(['feed-edges', 'portfolio-edges']);
+    const exported = async (url: string, name: string): Promise<string> => {
+      const out = join(scratch, name);
+      const r = await spawnCli('export-bars', '--store', url, '--out', out);
+      expect(r.code, r.err).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    expect(await exported(target, 'copied.ndjson')).toBe(await exported(store, 'source.ndjson'));
+    const again = JSON.parse((await spawnCli('copy', '--from', store, '--to', target, '--json')).out) as { streams: { copied: number }[] };
+    expect(again.streams.map((s) => s.copied)).toEqual([0, 0]);
+    // The bars already recorded are recognised on the copy as on the original: nothing is applied twice.
+    const resumed = await paper(target, ndjson(100, 120));
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/bars applied 0; not applied: duplicates 60, late 0/);
+  });
+});

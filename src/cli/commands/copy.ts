@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { copyStream, type StreamCopy } from '../../../events/copyLog.js';
+import { feedStream } from '../../../events/feedRecord.js';
 import { formatTable, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
@@ -64,10 +65,19 @@ async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
   }
 }
 
-/** The one portfolio asked for, or every portfolio stream of the source. @throws ConfigError when there is none. */
+/**
+ * The streams of the one portfolio asked for, or of every portfolio of the source: each portfolio's feed record (a paper
+ * session's bars and commands, which `export-bars` and a resumed session read) before its log, as a session writes
+ * them, so a copy cut between the two leaves what a session recovers from.
+ * @throws ConfigError when there is none.
+ */
 async function streamsToCopy(source: Awaited<ReturnType<typeof openExistingStore>>, portfolio: string | undefined): Promise<string[]> {
-  if (portfolio !== undefined) return [(await resolvePortfolioStream(source, portfolio)).stream];
-  const streams = (await source.listStreams()).filter((s) => s.startsWith(STREAM_PREFIX));
-  if (streams.length === 0) throw new ConfigError(`${source.url} holds no portfolio to copy`, 'from');
-  return streams;
+  const all = await source.listStreams();
+  const portfolios = portfolio !== undefined ? [(await resolvePortfolioStream(source, portfolio)).stream] : all.filter((s) => s.startsWith(STREAM_PREFIX));
+  if (portfolios.length === 0) throw new ConfigError(`${source.url} holds no portfolio to copy`, 'from');
+  const held = new Set(all);
+  return portfolios.flatMap((stream) => {
+    const feed = feedStream(stream.slice(STREAM_PREFIX.length));
+    return held.has(feed) ? [feed, stream] : [stream];
+  });
 }
