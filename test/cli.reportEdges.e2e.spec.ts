@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { BIN, dataValue, spawnCli } from './fixtures/reportFixture.js';
@@ -140,5 +141,26 @@ describe('copy: a paper portfolio moves with its feed record', () => {
     const resumed = await paper(target, ndjson(100, 120));
     expect(resumed.code, resumed.err).toBe(0);
     expect(resumed.out).toMatch(/bars applied 0; not applied: duplicates 60, late 0/);
+  });
+});
+
+describe('report: a benchmark listed after the portfolio started', () => {
+  it('says from when it is held and gives the portfolio’s return over the same bars beside its own', async () => {
+    await paperPortfolio();
+    const html = await report('--benchmark', LATE);
+    const db = new Database(join(scratch, 'edges.db'), { readonly: true });
+    const marks = db
+      .prepare("SELECT body FROM events WHERE stream = 'portfolio-edges' AND type = 'BarMarked' ORDER BY revision")
+      .all()
+      .map((row) => (JSON.parse((row as { body: string }).body) as { data: { portfolioValue: string; marks: Record<string, string> } }).data);
+    db.close();
+    const listed = marks.findIndex((m) => m.marks[LATE] !== undefined);
+    expect(listed).toBe(LISTED);
+    expect(dataValue(html, 'data-field', 'benchmark-since')).toBe(slices[LISTED]?.time);
+    const last = marks[marks.length - 1];
+    expect(Number(dataValue(html, 'data-field', 'benchmark-return'))).toBeCloseTo(Number(last?.marks[LATE]) / Number(marks[listed]?.marks[LATE]) - 1, 12);
+    // The portfolio over the benchmark's bars, not over the whole log.
+    expect(Number(dataValue(html, 'data-field', 'benchmark-portfolio-return'))).toBeCloseTo(Number(last?.portfolioValue) / Number(marks[listed]?.portfolioValue) - 1, 12);
+    expect(html).toContain(`Against ${LATE} (buy and hold from ${slices[LISTED]?.time.slice(0, 10)})`);
   });
 });

@@ -89,13 +89,15 @@ function benchmarkBlock(m: ReportModel): string {
   if (b === null) return '';
   const cells: [string, string, number, string][] = [
     ['Benchmark return', 'benchmark-return', b.totalReturn, pct(b.totalReturn)],
+    ['Portfolio, same bars', 'benchmark-portfolio-return', b.portfolioReturn, pct(b.portfolioReturn)],
     ['Beta', 'beta', b.beta, num(b.beta)],
     ['Alpha (annualised)', 'alpha', b.alpha, pct(b.alpha)],
     ['Correlation', 'correlation', b.correlation, num(b.correlation)],
     ['Tracking error', 'tracking-error', b.trackingError, pct(b.trackingError)],
     ['Information ratio', 'information-ratio', b.informationRatio, num(b.informationRatio)],
   ];
-  return `<section><h2>Against ${e(b.symbol)} (buy and hold)</h2><div class="tiles small">${cells.map(([l, f, x, s]) => tile(l, f, s, raw(x), signed(x))).join('')}</div></section>`;
+  // Every figure here runs from the benchmark's first mark: a symbol listed after the portfolio started covers fewer bars.
+  return `<section><h2>Against ${e(b.symbol)} (buy and hold${b.since === m.provenance.firstBarTime ? '' : ` from ${e(day(b.since))}`})</h2><div class="tiles small">${cells.map(([l, f, x, s]) => tile(l, f, s, raw(x), signed(x))).join('')}</div><p class="muted small" data-field="benchmark-since" data-value="${e(b.since)}">Bought at the close of ${e(day(b.since))}, its first recorded mark; every figure here covers the bars from then on.</p></section>`;
 }
 
 function drawdownTable(m: ReportModel): string {

@@ -76,7 +76,12 @@ export interface MetricsRow {
 /** Figures relative to the benchmark. */
 export interface BenchmarkFigures {
   readonly symbol: string;
+  /** Bar time of its first recorded mark, where it is bought: the first bar's, or later for a symbol listed later. */
+  readonly since: string;
+  /** The benchmark's return from {@link since} on. */
   readonly totalReturn: number;
+  /** The portfolio's return over the same bars (from {@link since} on), the figure to read beside {@link totalReturn}. */
+  readonly portfolioReturn: number;
   readonly beta: number;
   readonly alpha: number;
   readonly correlation: number;
@@ -284,12 +289,17 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
   if (series.benchmark !== null) {
     const marks = series.benchmark.marks;
     const bReturns = marks.map((m, i) => (i === 0 ? Number.NaN : m / (marks[i - 1] as number) - 1));
-    // The benchmark is bought at the first bar's close, as the portfolio's first return is measured from its capital.
+    // The benchmark is bought at the first bar's close, as the portfolio's first return is measured from its capital;
+    // a symbol listed later is bought at its first mark, and has no curve before it (not a flat one).
+    const first = Math.max(0, marks.findIndex((m) => !Number.isNaN(m)));
     const pr = series.portfolioReturns.map((r, i) => (i === 0 ? Number.NaN : r));
-    benchmarkCumulative = cumulative(bReturns);
+    benchmarkCumulative = cumulative(bReturns).map((c, i) => (i < first ? Number.NaN : c));
+    const portfolioSince = cumulative(pr.map((r, i) => (i <= first ? Number.NaN : r)));
     benchmark = {
       symbol: series.benchmark.symbol,
+      since: times[first] ?? '',
       totalReturn: benchmarkCumulative[benchmarkCumulative.length - 1] ?? Number.NaN,
+      portfolioReturn: portfolioSince[portfolioSince.length - 1] ?? Number.NaN,
       beta: beta(pr, bReturns, metricOptions),
       alpha: alpha(pr, bReturns, metricOptions),
       correlation: correlation(pr, bReturns),
