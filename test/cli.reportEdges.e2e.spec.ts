@@ -164,3 +164,14 @@ describe('report: a benchmark listed after the portfolio started', () => {
     expect(html).toContain(`Against ${LATE} (buy and hold from ${slices[LISTED]?.time.slice(0, 10)})`);
   });
 });
+
+describe('report --as-of before the benchmark was listed', () => {
+  it('says it has no mark up to that point, not that it never had one', async () => {
+    await paperPortfolio();
+    const r = await spawnCli('report', '--store', store, '--benchmark', LATE, '--as-of', slices[20]?.time ?? '', '--out', join(scratch, 'early.html'));
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual([
+      `stratafolio: --benchmark ${LATE}: portfolio edges recorded no mark of that symbol up to the as-of point (its last bar folded is ${slices[20]?.time}); give a later --as-of, or another symbol`,
+    ]);
+  });
+});
