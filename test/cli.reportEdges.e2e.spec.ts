@@ -175,3 +175,13 @@ describe('report --as-of before the benchmark was listed', () => {
     ]);
   });
 });
+
+describe('report: a rolling window longer than the log', () => {
+  it('says why the rolling chart is empty instead of drawing bare axes', async () => {
+    await paperPortfolio();
+    const html = await report('--window', '500');
+    expect(html).toContain('<figcaption>Rolling Sharpe and volatility (500 bars): none yet, the log has 120 bars; give a shorter --window</figcaption>');
+    const fits = await report('--window', '20');
+    expect(fits).toContain('<figcaption>Rolling Sharpe and volatility (20 bars)</figcaption>');
+  });
+});
