@@ -185,3 +185,39 @@ describe('report: a rolling window longer than the log', () => {
     expect(fits).toContain('<figcaption>Rolling Sharpe and volatility (20 bars)</figcaption>');
   });
 });
+
+describe('serve: the verification it shows', () => {
+  it('says it covers the events there were when it started, not the whole log the page now shows', async () => {
+    const live = `sqlite:${join(scratch, 'serve.db')}`;
+    const first = await paper(live, ndjson(0, 30));
+    expect(first.code, first.err).toBe(0);
+    const server = spawn(process.execPath, [BIN, 'serve', '--store', live, '--port', '0', '--json']);
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /"url": "([^"]+)"/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}`)));
+      });
+      const atStart = await (await fetch(`${url}body`)).text();
+      const startEvents = Number(/(\d+) events chained/.exec(atStart)?.[1]);
+      expect(atStart).toMatch(/<span class="ok">intact<\/span> \(whole log\)/);
+      const more = await paper(live, ndjson(30, 60));
+      expect(more.code, more.err).toBe(0);
+      let state = { revision: -1 };
+      for (let i = 0; i < 100 && state.revision + 1 <= startEvents; i += 1) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = (await (await fetch(`${url}state.json`)).json()) as { revision: number };
+      }
+      const later = await (await fetch(`${url}body`)).text();
+      expect(later).not.toContain('(whole log)');
+      expect(later).toContain(`intact</span> when serve started (the first ${startEvents} events)`);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
+  });
+});
