@@ -221,3 +221,23 @@ describe('serve: the verification it shows', () => {
     }
   });
 });
+
+describe('copy: a store it cannot use is named by its flag', () => {
+  it('a --to that is another application’s SQLite file, and a --from that does not exist, name --to and --from', async () => {
+    await paperPortfolio();
+    const foreign = join(scratch, 'foreign.db');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE t (a)');
+    db.close();
+    const before = readFileSync(foreign);
+    const to = await spawnCli('copy', '--from', store, '--to', `sqlite:${foreign}`);
+    expect(to.code).toBe(2);
+    expect(to.err).toMatch(new RegExp(`^stratafolio: --to sqlite:${foreign}: "${foreign}" is not a stratafolio event store`));
+    expect(to.err).not.toContain('--store');
+    expect(readFileSync(foreign)).toEqual(before);
+    const missing = join(scratch, 'missing.db');
+    const from = await spawnCli('copy', '--from', `sqlite:${missing}`, '--to', `sqlite:${join(scratch, 'never.db')}`);
+    expect(from.code).toBe(2);
+    expect(from.err.trim()).toBe(`stratafolio: --from sqlite:${missing}: no such file ${missing}`);
+  });
+});

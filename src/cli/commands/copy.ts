@@ -1,6 +1,8 @@
 // `stratafolio copy`: moves portfolios' logs between any two stores (SQLite, PostgreSQL, KurrentDB), verifying each chain.
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
+import { StoreConfigError } from '../../../events/errors.js';
+import type { EventStore } from '../../../events/store.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { copyStream, type StreamCopy } from '../../../events/copyLog.js';
 import { feedStream } from '../../../events/feedRecord.js';
@@ -16,6 +18,19 @@ interface CopyFlags {
 }
 
 const STREAM_PREFIX = 'portfolio-';
+
+/**
+ * The store `opening` opens; a store that cannot be used (not a stratafolio store, a bad URL) is said with the flag that
+ * named it, as copy has two and neither is --store.
+ */
+async function named(flag: '--from' | '--to', opening: Promise<EventStore>): Promise<EventStore> {
+  try {
+    return await opening;
+  } catch (e) {
+    if (e instanceof StoreConfigError && !e.message.startsWith('--')) throw new StoreConfigError(`${flag} ${e.message}`);
+    throw e;
+  }
+}
 
 /** Registers `copy`. */
 export const registerCopy: RegisterCommand = (program: Command, io: CliIO) => {
@@ -36,10 +51,10 @@ export const registerCopy: RegisterCommand = (program: Command, io: CliIO) => {
 
 async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
   if (flags.from === flags.to) throw new ConfigError(`--from and --to name the same store (${flags.from})`, 'to');
-  const source = await openExistingStore(flags.from);
+  const source = await named('--from', openExistingStore(flags.from, 'read-only', '--from'));
   try {
     const streams = await streamsToCopy(source, flags.portfolio);
-    const target = await openEventStore(flags.to);
+    const target = await named('--to', openEventStore(flags.to));
     const copies: StreamCopy[] = [];
     try {
       for (const stream of streams) copies.push(await copyStream(source, target, stream));
