@@ -73,8 +73,14 @@ const LIVE_SCRIPT = `<div id="live-status" style="position:fixed;top:10px;right:
     status.style.color = '#ff8a80';
     status.style.opacity = '1';
   });
-  events.onopen = () => { status.textContent = 'live'; };
-  events.onerror = () => { status.textContent = 'disconnected; retrying…'; };
+  // Back after losing the server (restarted, or the connection dropped): slices may have landed meanwhile, and no update
+  // event will tell of them, so the page fetches the body once.
+  let lost = false;
+  events.onopen = () => {
+    status.textContent = 'live';
+    if (lost) { lost = false; refresh(); }
+  };
+  events.onerror = () => { lost = true; status.textContent = 'disconnected; retrying…'; };
 })();
 </script>`;
 
