@@ -15,6 +15,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const slices = [...syntheticSlices({ seed: 5, symbols: 3, bars: 120, start: '2021-01-04' })];
 const symbols = Object.keys(slices[0]?.bars ?? {}).sort();
+/** Weekly bar times: the 120 slices span more than two years, the removed strategy's 80 more than one. */
+const times = slices.map((_, i) => new Date(Date.parse('2019-01-07T00:00:00.000Z') + i * 7 * 86_400_000).toISOString());
 /** The symbol that is listed late: no bar before slice {@link LISTED}. */
 const LATE = symbols[2] as string;
 const LISTED = 40;
@@ -26,7 +28,7 @@ function ndjson(from: number, to: number): string {
     const index = slices.indexOf(s);
     for (const [symbol, bar] of Object.entries(s.bars)) {
       if (symbol === LATE && index < LISTED) continue;
-      lines.push(JSON.stringify({ timestamp: s.time, symbol, open: bar.open.toString(), high: bar.high.toString(), low: bar.low.toString(), close: bar.close.toString(), volume: bar.volume.toString() }));
+      lines.push(JSON.stringify({ timestamp: times[index], symbol, open: bar.open.toString(), high: bar.high.toString(), low: bar.low.toString(), close: bar.close.toString(), volume: bar.volume.toString() }));
     }
   }
   return `${lines.join('\n')}\n`;
@@ -88,11 +90,11 @@ describe('report: a strategy removed mid-run is measured to its removal', () => 
     const trend = replay.strategies.find((s) => s.strategyId === 'trend');
     expect(trend?.state).toBe('stopped');
     // Removed at the 81st slice: its last return is the 80th bar's; the later 40 bars are not its time.
-    const years = (Date.parse(slices[79]?.time ?? '') - Date.parse(slices[0]?.time ?? '')) / 86_400_000 / 365.25;
+    const years = (Date.parse(times[79] ?? '') - Date.parse(times[0] ?? '')) / 86_400_000 / 365.25;
     const cagr = Number(dataValue(html, 'data-metric', 'trend:cagr'));
     expect(cagr).toBeCloseTo((1 + (trend?.totalReturn ?? Number.NaN)) ** (1 / years) - 1, 12);
     const longest = Number(dataValue(html, 'data-metric', 'trend:longestDrawdownDays'));
-    expect(longest).toBeLessThanOrEqual((Date.parse(slices[79]?.time ?? '') - Date.parse(slices[0]?.time ?? '')) / 86_400_000);
+    expect(longest).toBeLessThanOrEqual((Date.parse(times[79] ?? '') - Date.parse(times[0] ?? '')) / 86_400_000);
   });
 });
 
@@ -156,22 +158,22 @@ describe('report: a benchmark listed after the portfolio started', () => {
     db.close();
     const listed = marks.findIndex((m) => m.marks[LATE] !== undefined);
     expect(listed).toBe(LISTED);
-    expect(dataValue(html, 'data-field', 'benchmark-since')).toBe(slices[LISTED]?.time);
+    expect(dataValue(html, 'data-field', 'benchmark-since')).toBe(times[LISTED]);
     const last = marks[marks.length - 1];
     expect(Number(dataValue(html, 'data-field', 'benchmark-return'))).toBeCloseTo(Number(last?.marks[LATE]) / Number(marks[listed]?.marks[LATE]) - 1, 12);
     // The portfolio over the benchmark's bars, not over the whole log.
     expect(Number(dataValue(html, 'data-field', 'benchmark-portfolio-return'))).toBeCloseTo(Number(last?.portfolioValue) / Number(marks[listed]?.portfolioValue) - 1, 12);
-    expect(html).toContain(`Against ${LATE} (buy and hold from ${slices[LISTED]?.time.slice(0, 10)})`);
+    expect(html).toContain(`Against ${LATE} (buy and hold from ${times[LISTED]?.slice(0, 10)})`);
   });
 });
 
 describe('report --as-of before the benchmark was listed', () => {
   it('says it has no mark up to that point, not that it never had one', async () => {
     await paperPortfolio();
-    const r = await spawnCli('report', '--store', store, '--benchmark', LATE, '--as-of', slices[20]?.time ?? '', '--out', join(scratch, 'early.html'));
+    const r = await spawnCli('report', '--store', store, '--benchmark', LATE, '--as-of', times[20] ?? '', '--out', join(scratch, 'early.html'));
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toEqual([
-      `stratafolio: --benchmark ${LATE}: portfolio edges recorded no mark of that symbol up to the as-of point (its last bar folded is ${slices[20]?.time}); give a later --as-of, or another symbol`,
+      `stratafolio: --benchmark ${LATE}: portfolio edges recorded no mark of that symbol up to the as-of point (its last bar folded is ${times[20]}); give a later --as-of, or another symbol`,
     ]);
   });
 });
