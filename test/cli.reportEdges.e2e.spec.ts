@@ -243,3 +243,20 @@ describe('copy: a store it cannot use is named by its flag', () => {
     expect(from.err.trim()).toBe(`stratafolio: --from sqlite:${missing}: no such file ${missing}`);
   });
 });
+
+describe('report: a log shorter than a year', () => {
+  it('gives no CAGR (a return under a year is not annualised), and its total return as it is', async () => {
+    const short = `sqlite:${join(scratch, 'short.db')}`;
+    const run = await paper(short, ndjson(0, 30)); // 30 weekly bars: seven months
+    expect(run.code, run.err).toBe(0);
+    const out = join(scratch, 'short.html');
+    expect((await spawnCli('report', '--store', short, '--out', out)).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(dataValue(html, 'data-field', 'cagr')).toBe('null');
+    for (const id of ['portfolio', 'hold', 'trend']) {
+      expect(dataValue(html, 'data-metric', `${id}:cagr`)).toBe('null');
+      expect(Number(dataValue(html, 'data-metric', `${id}:totalReturn`))).not.toBeNaN();
+    }
+    expect(html).toMatch(/CAGR is shown for a year or more of returns/);
+  });
+});

@@ -7,6 +7,7 @@ import {
   cagr,
   correlation,
   drawdownPeriods,
+  elapsedYears,
   expectedShortfall,
   informationRatio,
   kurtosis,
@@ -35,6 +36,12 @@ import { averageCashFraction } from '../cashFraction.js';
 import type { RebalanceRecord } from '../rebalanceAudit.js';
 import type { standardProjections } from '../index.js';
 import type { ReportSeriesState } from './reportSeries.js';
+
+/**
+ * Shortest span of returns, in years, whose CAGR the report shows: a return over less than a year is not annualised
+ * (the GIPS rule) — 1% in a 100-minute session would read as a growth rate of 10^21 a year.
+ */
+export const MIN_CAGR_YEARS = 1;
 
 /** Default window of the rolling Sharpe and volatility, in bars (half a trading year). */
 export const DEFAULT_ROLLING_WINDOW = 126;
@@ -190,7 +197,7 @@ function keyMetrics(
   const years = bestWorst(periodReturns(returns, times, 'year').map((p) => p.return));
   return {
     ...summary,
-    cagr: cagr(returns, times),
+    cagr: elapsedYears(times) >= MIN_CAGR_YEARS ? cagr(returns, times) : Number.NaN,
     skew: skew(returns),
     kurtosis: kurtosis(returns),
     valueAtRisk95: valueAtRisk(returns, 0.95),
