@@ -185,6 +185,53 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
     });
   });
 
+  it('a page that lost serve catches up when serve is back, with the slices that landed meanwhile', async () => {
+    const file = join(dir, 'restarted.db');
+    const url = `sqlite:${file}`;
+    const slices = [...syntheticSlices(demoMarket(280))];
+    const first200 = join(dir, 'first-200.csv');
+    await writeLongCsv(first200, slices.slice(0, 200));
+    expect((await spawnCli('backtest', '--config', DEMO_CONFIG, '--bars', first200, '--store', url, '--json')).code).toBe(0);
+    const start = (port: string): Promise<{ server: ChildProcessWithoutNullStreams; url: string }> => {
+      const server = spawn(process.execPath, [BIN, 'serve', '--store', url, '--port', port, '--json']);
+      return new Promise((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /"url": "([^"]+)"/.exec(out);
+          if (m) resolve({ server, url: m[1] as string });
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}`)));
+      });
+    };
+    const stop = async (server: ChildProcessWithoutNullStreams): Promise<void> => {
+      server.kill('SIGTERM');
+      if (server.exitCode === null) await new Promise((resolve) => server.once('exit', resolve));
+    };
+    const first = await start('0');
+    const page = await (context as BrowserContext).newPage();
+    let second: ChildProcessWithoutNullStreams | null = null;
+    try {
+      await page.goto(first.url, { waitUntil: 'load' });
+      await page.waitForFunction("document.getElementById('live-status')?.textContent?.startsWith('live')");
+      await stop(first.server);
+      await page.waitForFunction("document.getElementById('live-status')?.textContent?.startsWith('disconnected')", undefined, { timeout: 20_000 });
+      // The rest of the run lands while no server is there; then serve comes back on the same port, and no slice follows.
+      expect((await spawnCli('backtest', '--config', DEMO_CONFIG, '--bars', all280, '--store', url, '--json')).code).toBe(0);
+      const after = await replayFigures(url);
+      second = (await start(new URL(first.url).port)).server;
+      await page.waitForFunction(
+        `document.querySelector('[data-field="portfolio-value"]')?.getAttribute('data-value') === ${JSON.stringify(after.portfolioValue)}`,
+        undefined,
+        { timeout: 20_000 },
+      );
+      expect(await page.locator('#live-status').textContent()).toMatch(/^live/);
+    } finally {
+      await page.close();
+      if (second !== null) await stop(second);
+    }
+  });
+
   it('serve says on the page when it stops following the log (a corrupt event lands), also to a page opened after', async () => {
     const file = join(dir, 'corrupted.db');
     copyFileSync(join(dir, 'demo.db'), file);

@@ -402,7 +402,7 @@ function notAStore(db: Database.Database, version: number): string | null {
 }
 
 function refuseForeign(url: string, path: string, why: string): StoreConfigError {
-  return new StoreConfigError(`${url}: "${path}" is not a stratafolio event store (${why}); it was left unchanged. Choose another --store path`);
+  return new StoreConfigError(`${url}: "${path}" is not a stratafolio event store (${why}); it was left unchanged. Choose another path`);
 }
 
 function checkVersion(url: string, version: number): void {

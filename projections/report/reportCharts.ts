@@ -148,7 +148,11 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
   };
   yield {
     name: 'rolling',
-    title: `Rolling Sharpe and volatility (${m.series.rollingWindow} bars)`,
+    // A window longer than the log has no value to draw: the caption says why the chart is bare.
+    title:
+      m.series.times.length < m.series.rollingWindow
+        ? `Rolling Sharpe and volatility (${m.series.rollingWindow} bars): none yet, the log has ${m.series.times.length} bars; give a shorter --window`
+        : `Rolling Sharpe and volatility (${m.series.rollingWindow} bars)`,
     wide: true,
     option: {
       ...base(),

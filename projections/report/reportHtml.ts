@@ -70,7 +70,12 @@ function provenance(m: ReportModel): string {
   const p = m.provenance;
   const v = p.verification;
   let verdict = '<span class="muted">not verified (--no-verify)</span>';
-  if (v !== null && v.ok) verdict = `<span class="ok">intact</span> (whole log): ${v.events} events chained; ${v.rebalances} rebalances moved exactly as planned; reserve ≥ 0 over ${v.transfers} transfers; ${v.marks} marks reproduced`;
+  const checks = (x: { rebalances: number; transfers: number; marks: number }): string =>
+    `${x.rebalances} rebalances moved exactly as planned; reserve ≥ 0 over ${x.transfers} transfers; ${x.marks} marks reproduced`;
+  // `serve` verifies once, at its start: the events that landed since were only checked to decode and link as they came.
+  if (v !== null && v.ok && v.events < p.events) {
+    verdict = `<span class="ok">intact</span> when serve started (the first ${v.events} events): ${checks(v)}; the ${p.events - v.events} events since were checked only to decode and link to the one before (audit --verify checks them all)`;
+  } else if (v !== null && v.ok) verdict = `<span class="ok">intact</span> (whole log): ${v.events} events chained; ${checks(v)}`;
   else if (v !== null && !v.ok) verdict = `<span class="bad">BROKEN</span> at revision ${v.revision}: ${e(v.reason)}`;
   const rows: [string, string][] = [
     ['Portfolio', `${e(p.portfolioId)} — ${e(p.name)} (${e(p.baseCurrency)})`],
@@ -89,13 +94,15 @@ function benchmarkBlock(m: ReportModel): string {
   if (b === null) return '';
   const cells: [string, string, number, string][] = [
     ['Benchmark return', 'benchmark-return', b.totalReturn, pct(b.totalReturn)],
+    ['Portfolio, same bars', 'benchmark-portfolio-return', b.portfolioReturn, pct(b.portfolioReturn)],
     ['Beta', 'beta', b.beta, num(b.beta)],
     ['Alpha (annualised)', 'alpha', b.alpha, pct(b.alpha)],
     ['Correlation', 'correlation', b.correlation, num(b.correlation)],
     ['Tracking error', 'tracking-error', b.trackingError, pct(b.trackingError)],
     ['Information ratio', 'information-ratio', b.informationRatio, num(b.informationRatio)],
   ];
-  return `<section><h2>Against ${e(b.symbol)} (buy and hold)</h2><div class="tiles small">${cells.map(([l, f, x, s]) => tile(l, f, s, raw(x), signed(x))).join('')}</div></section>`;
+  // Every figure here runs from the benchmark's first mark: a symbol listed after the portfolio started covers fewer bars.
+  return `<section><h2>Against ${e(b.symbol)} (buy and hold${b.since === m.provenance.firstBarTime ? '' : ` from ${e(day(b.since))}`})</h2><div class="tiles small">${cells.map(([l, f, x, s]) => tile(l, f, s, raw(x), signed(x))).join('')}</div><p class="muted small" data-field="benchmark-since" data-value="${e(b.since)}">Bought at the close of ${e(day(b.since))}, its first recorded mark; every figure here covers the bars from then on.</p></section>`;
 }
 
 function drawdownTable(m: ReportModel): string {
@@ -236,7 +243,7 @@ export function renderReportBody(m: ReportModel): string {
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
-<section><h2>Key metrics</h2>${metricsTable(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×252, risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Key metrics</h2>${metricsTable(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×252, risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
 <section><h2>Strategies now</h2>${liveTable(m.live)}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>
 <section><h2>Risk over time</h2>${chart('rolling')}</section>

@@ -7,6 +7,7 @@ import {
   cagr,
   correlation,
   drawdownPeriods,
+  elapsedYears,
   expectedShortfall,
   informationRatio,
   kurtosis,
@@ -35,6 +36,12 @@ import { averageCashFraction } from '../cashFraction.js';
 import type { RebalanceRecord } from '../rebalanceAudit.js';
 import type { standardProjections } from '../index.js';
 import type { ReportSeriesState } from './reportSeries.js';
+
+/**
+ * Shortest span of returns, in years, whose CAGR the report shows: a return over less than a year is not annualised
+ * (the GIPS rule) — 1% in a 100-minute session would read as a growth rate of 10^21 a year.
+ */
+export const MIN_CAGR_YEARS = 1;
 
 /** Default window of the rolling Sharpe and volatility, in bars (half a trading year). */
 export const DEFAULT_ROLLING_WINDOW = 126;
@@ -76,7 +83,12 @@ export interface MetricsRow {
 /** Figures relative to the benchmark. */
 export interface BenchmarkFigures {
   readonly symbol: string;
+  /** Bar time of its first recorded mark, where it is bought: the first bar's, or later for a symbol listed later. */
+  readonly since: string;
+  /** The benchmark's return from {@link since} on. */
   readonly totalReturn: number;
+  /** The portfolio's return over the same bars (from {@link since} on), the figure to read beside {@link totalReturn}. */
+  readonly portfolioReturn: number;
   readonly beta: number;
   readonly alpha: number;
   readonly correlation: number;
@@ -157,11 +169,16 @@ export interface ReportModelOptions {
   readonly annualRiskFree?: number;
 }
 
-/** Returns and times from the first return on (a strategy added later has no returns before). */
-function fromFirstReturn(returns: readonly number[], times: readonly string[]): { returns: number[]; times: string[] } {
+/**
+ * Returns and times from the first return to the last: a strategy added later has no returns before, and one removed
+ * has none after; the bars outside its life are not its time (they would stretch its CAGR and its last drawdown).
+ */
+function ownSpan(returns: readonly number[], times: readonly string[]): { returns: number[]; times: string[] } {
   let i = 0;
   while (i < returns.length && Number.isNaN(returns[i] as number)) i += 1;
-  return { returns: returns.slice(i), times: times.slice(i) };
+  let j = returns.length;
+  while (j > i && Number.isNaN(returns[j - 1] as number)) j -= 1;
+  return { returns: returns.slice(i, j), times: times.slice(i, j) };
 }
 
 function keyMetrics(
@@ -174,13 +191,13 @@ function keyMetrics(
   commissions: DecString,
   averageCash: number,
 ): KeyMetrics {
-  const { returns, times } = fromFirstReturn(allReturns, allTimes);
+  const { returns, times } = ownSpan(allReturns, allTimes);
   const days = bestWorst(returns);
   const months = bestWorst(periodReturns(returns, times, 'month').map((p) => p.return));
   const years = bestWorst(periodReturns(returns, times, 'year').map((p) => p.return));
   return {
     ...summary,
-    cagr: cagr(returns, times),
+    cagr: elapsedYears(times) >= MIN_CAGR_YEARS ? cagr(returns, times) : Number.NaN,
     skew: skew(returns),
     kurtosis: kurtosis(returns),
     valueAtRisk95: valueAtRisk(returns, 0.95),
@@ -279,12 +296,17 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
   if (series.benchmark !== null) {
     const marks = series.benchmark.marks;
     const bReturns = marks.map((m, i) => (i === 0 ? Number.NaN : m / (marks[i - 1] as number) - 1));
-    // The benchmark is bought at the first bar's close, as the portfolio's first return is measured from its capital.
+    // The benchmark is bought at the first bar's close, as the portfolio's first return is measured from its capital;
+    // a symbol listed later is bought at its first mark, and has no curve before it (not a flat one).
+    const first = Math.max(0, marks.findIndex((m) => !Number.isNaN(m)));
     const pr = series.portfolioReturns.map((r, i) => (i === 0 ? Number.NaN : r));
-    benchmarkCumulative = cumulative(bReturns);
+    benchmarkCumulative = cumulative(bReturns).map((c, i) => (i < first ? Number.NaN : c));
+    const portfolioSince = cumulative(pr.map((r, i) => (i <= first ? Number.NaN : r)));
     benchmark = {
       symbol: series.benchmark.symbol,
+      since: times[first] ?? '',
       totalReturn: benchmarkCumulative[benchmarkCumulative.length - 1] ?? Number.NaN,
+      portfolioReturn: portfolioSince[portfolioSince.length - 1] ?? Number.NaN,
       beta: beta(pr, bReturns, metricOptions),
       alpha: alpha(pr, bReturns, metricOptions),
       correlation: correlation(pr, bReturns),
@@ -297,7 +319,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
   for (const sid of ids) {
     const st = series.strategies.get(sid);
     if (st) {
-      const trimmed = fromFirstReturn(st.returns, times);
+      const trimmed = ownSpan(st.returns, times);
       yearly.set(sid, periodReturns(trimmed.returns, trimmed.times, 'year'));
     }
   }

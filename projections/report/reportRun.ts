@@ -35,9 +35,16 @@ export function reportProjections(benchmark?: string, annualRiskFree?: number) {
  * benchmark that did not move rather than a symbol mistyped.
  * @throws ConfigError naming the symbol.
  */
-export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSeriesState): void {
+export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSeriesState, asOf: AsOf = { kind: 'end' }): void {
   const bench = series.benchmark;
   if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {
+    // Folded to an earlier point, the symbol may only be listed later: say so rather than that it was never marked.
+    if (asOf.kind !== 'end') {
+      throw new ConfigError(
+        `--benchmark ${bench.symbol}: portfolio ${portfolioId} recorded no mark of that symbol up to the as-of point (its last bar folded is ${series.times[series.times.length - 1] ?? 'none'}); give a later --as-of, or another symbol`,
+        'benchmark',
+      );
+    }
     throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol (give a symbol one of its strategies trades)`, 'benchmark');
   }
 }
@@ -51,7 +58,7 @@ export async function foldReport(store: EventStore, portfolioId: string, stream:
   // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
   const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.annualRiskFree), { stream, checkpointEvery: 0 });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
-  refuseUnmarkedBenchmark(portfolioId, result.states.series);
+  refuseUnmarkedBenchmark(portfolioId, result.states.series, options.asOf);
   return buildReportModel(portfolioId, result, {
     asOf: options.asOf,
     verification,

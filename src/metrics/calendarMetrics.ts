@@ -18,6 +18,17 @@ function alignedTimes(returns: ArrayLike<number>, times: readonly string[], what
 }
 
 /**
+ * Years from `start` (default: the first time) to the last time, in Julian years: the span {@link cagr} annualises over.
+ * NaN for no times.
+ * @throws ConfigError when a time does not parse.
+ */
+export function elapsedYears(times: readonly string[], start?: string): number {
+  if (times.length === 0) return Number.NaN;
+  const from = timeOf(start ?? (times[0] as string), 0);
+  return (timeOf(times[times.length - 1] as string, times.length - 1) - from) / DAY_MS / DAYS_PER_YEAR;
+}
+
+/**
  * Compound annual growth rate over calendar time: (Π(1 + r))^(1 / years) − 1, where years = (time of the last return −
  * `start`) / 365.25 days and `start` is the time the first return is measured from (default: the first return's time,
  * as quantstats counts). NaN returns count as 0. NaN for no returns, no elapsed time or a total loss below −100%.
@@ -26,8 +37,7 @@ function alignedTimes(returns: ArrayLike<number>, times: readonly string[], what
 export function cagr(returns: ArrayLike<number>, times: readonly string[], start?: string): number {
   alignedTimes(returns, times, 'cagr');
   if (returns.length === 0) return Number.NaN;
-  const from = timeOf(start ?? (times[0] as string), 0);
-  const years = (timeOf(times[times.length - 1] as string, times.length - 1) - from) / DAY_MS / DAYS_PER_YEAR;
+  const years = elapsedYears(times, start);
   if (!(years > 0)) return Number.NaN;
   let growth = 1;
   for (let i = 0; i < returns.length; i += 1) {

@@ -1,8 +1,11 @@
 // `stratafolio copy`: moves portfolios' logs between any two stores (SQLite, PostgreSQL, KurrentDB), verifying each chain.
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
+import { StoreConfigError } from '../../../events/errors.js';
+import type { EventStore } from '../../../events/store.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { copyStream, type StreamCopy } from '../../../events/copyLog.js';
+import { feedStream } from '../../../events/feedRecord.js';
 import { formatTable, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
@@ -15,6 +18,19 @@ interface CopyFlags {
 }
 
 const STREAM_PREFIX = 'portfolio-';
+
+/**
+ * The store `opening` opens; a store that cannot be used (not a stratafolio store, a bad URL) is said with the flag that
+ * named it, as copy has two and neither is --store.
+ */
+async function named(flag: '--from' | '--to', opening: Promise<EventStore>): Promise<EventStore> {
+  try {
+    return await opening;
+  } catch (e) {
+    if (e instanceof StoreConfigError && !e.message.startsWith('--')) throw new StoreConfigError(`${flag} ${e.message}`);
+    throw e;
+  }
+}
 
 /** Registers `copy`. */
 export const registerCopy: RegisterCommand = (program: Command, io: CliIO) => {
@@ -35,10 +51,10 @@ export const registerCopy: RegisterCommand = (program: Command, io: CliIO) => {
 
 async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
   if (flags.from === flags.to) throw new ConfigError(`--from and --to name the same store (${flags.from})`, 'to');
-  const source = await openExistingStore(flags.from);
+  const source = await named('--from', openExistingStore(flags.from, 'read-only', '--from'));
   try {
     const streams = await streamsToCopy(source, flags.portfolio);
-    const target = await openEventStore(flags.to);
+    const target = await named('--to', openEventStore(flags.to));
     const copies: StreamCopy[] = [];
     try {
       for (const stream of streams) copies.push(await copyStream(source, target, stream));
@@ -64,10 +80,19 @@ async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
   }
 }
 
-/** The one portfolio asked for, or every portfolio stream of the source. @throws ConfigError when there is none. */
+/**
+ * The streams of the one portfolio asked for, or of every portfolio of the source: each portfolio's feed record (a paper
+ * session's bars and commands, which `export-bars` and a resumed session read) before its log, as a session writes
+ * them, so a copy cut between the two leaves what a session recovers from.
+ * @throws ConfigError when there is none.
+ */
 async function streamsToCopy(source: Awaited<ReturnType<typeof openExistingStore>>, portfolio: string | undefined): Promise<string[]> {
-  if (portfolio !== undefined) return [(await resolvePortfolioStream(source, portfolio)).stream];
-  const streams = (await source.listStreams()).filter((s) => s.startsWith(STREAM_PREFIX));
-  if (streams.length === 0) throw new ConfigError(`${source.url} holds no portfolio to copy`, 'from');
-  return streams;
+  const all = await source.listStreams();
+  const portfolios = portfolio !== undefined ? [(await resolvePortfolioStream(source, portfolio)).stream] : all.filter((s) => s.startsWith(STREAM_PREFIX));
+  if (portfolios.length === 0) throw new ConfigError(`${source.url} holds no portfolio to copy`, 'from');
+  const held = new Set(all);
+  return portfolios.flatMap((stream) => {
+    const feed = feedStream(stream.slice(STREAM_PREFIX.length));
+    return held.has(feed) ? [feed, stream] : [stream];
+  });
 }

@@ -42,10 +42,10 @@ export type StoreAccess = 'read-only' | 'cache-if-writable';
  * file or filesystem, or with a PostgreSQL role that may only read.
  * @throws ConfigError when the SQLite file does not exist; StoreConfigError for a malformed URL, a file that is not a store or a schema that holds none.
  */
-export async function openExistingStore(url: string, access: StoreAccess = 'read-only'): Promise<EventStore> {
+export async function openExistingStore(url: string, access: StoreAccess = 'read-only', flag = '--store'): Promise<EventStore> {
   const location = parseStoreUrl(url);
   if (location.kind === 'sqlite' && !existsSync(location.path)) {
-    throw new ConfigError(`--store ${url}: no such file ${location.path}`, 'store');
+    throw new ConfigError(`${flag} ${url}: no such file ${location.path}`, flag.replace(/^--/, ''));
   }
   // A PostgreSQL role that may not write is found at the first write (StoreReadOnlyError), which the projection runner takes as read-only.
   const readOnly = (location.kind === 'sqlite' && (access === 'read-only' || !writable(location.path))) || (location.kind === 'postgres' && access === 'read-only');

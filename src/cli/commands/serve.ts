@@ -1,5 +1,5 @@
 // `stratafolio serve`: the report as a live page on localhost, refreshed through server-sent events as new slices land in the store.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
@@ -73,8 +73,14 @@ const LIVE_SCRIPT = `<div id="live-status" style="position:fixed;top:10px;right:
     status.style.color = '#ff8a80';
     status.style.opacity = '1';
   });
-  events.onopen = () => { status.textContent = 'live'; };
-  events.onerror = () => { status.textContent = 'disconnected; retrying…'; };
+  // Back after losing the server (restarted, or the connection dropped): slices may have landed meanwhile, and no update
+  // event will tell of them, so the page fetches the body once.
+  let lost = false;
+  events.onopen = () => {
+    status.textContent = 'live';
+    if (lost) { lost = false; refresh(); }
+  };
+  events.onerror = () => { lost = true; status.textContent = 'disconnected; retrying…'; };
 })();
 </script>`;
 
@@ -92,6 +98,23 @@ function parsePort(text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0 || n > 65_535) throw new ConfigError(`--port must be an integer from 0 to 65535, got "${text}"`, 'port');
   return n;
+}
+
+/**
+ * Starts `server` listening on `host`:`port`.
+ * @throws ConfigError naming the flag to change when the port is in use or not allowed, or the host is not this machine's.
+ */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const at = `${host}:${port}`;
+      if (e.code === 'EADDRINUSE') reject(new ConfigError(`--port ${port}: ${at} is already in use (another serve or program listens there); choose another --port, or --port 0 for a free one`, 'port'));
+      else if (e.code === 'EACCES') reject(new ConfigError(`--port ${port}: not allowed to listen on ${at} (ports below 1024 need privileges); choose another --port, or --port 0 for a free one`, 'port'));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') reject(new ConfigError(`--host ${host}: not an address of this machine (${e.code}); give one of its interfaces, e.g. 127.0.0.1`, 'host'));
+      else reject(e);
+    });
+    server.listen(port, host, () => resolve());
+  });
 }
 
 /** Registers `serve`. */
@@ -113,7 +136,15 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
       const window = parseWindow(flags.window);
       const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
       const store = await openExistingStore(flags.store);
+      // The port is taken before the log is verified and folded, so a port in use is said at once, not after a long fold;
+      // until the page is ready every request is answered 503.
+      let handle: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        if (handle === null) res.writeHead(503, { 'retry-after': '1' }).end();
+        else handle(req, res);
+      });
       try {
+        await listen(server, port, flags.host);
         const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
         const verification: VerificationResult | null = flags.verify ? await verifyPortfolioLog(store, stream) : null;
         if (verification !== null && !verification.ok) {
@@ -174,7 +205,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         }
         revision = states.series.headRevision;
         position = states.series.headPosition;
-        const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        handle = (req: IncomingMessage, res: ServerResponse): void => {
           const path = new URL(req.url ?? '/', 'http://localhost').pathname;
           if (req.method !== 'GET') {
             res.writeHead(405).end();
@@ -206,11 +237,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           } else {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
           }
-        });
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(port, flags.host, () => resolve());
-        });
+        };
         const address = server.address() as AddressInfo;
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
         const url = `http://${host}:${address.port}/`;
@@ -226,10 +253,10 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           process.on('SIGTERM', stop);
         });
         for (const c of clients) c.end();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
         await follow.stop();
       } finally {
+        server.closeAllConnections();
+        if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
         await store.close();
       }
     });
