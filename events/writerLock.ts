@@ -11,6 +11,9 @@ export interface WriterLockHolder {
   readonly since: string;
 }
 
+/** A holder a server store knows holds the lock but cannot name (its row is missing or unreadable). */
+export const UNKNOWN_HOLDER: WriterLockHolder = Object.freeze({ pid: 0, host: 'an unknown host', since: 'an unknown time' });
+
 /** A held writer lock. */
 export interface WriterLock {
   readonly key: string;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
-import { BIN, dataValue, spawnCli } from './fixtures/reportFixture.js';
+import { BIN, dataValue, spawnCli, withServe } from './fixtures/reportFixture.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-report-edges-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -193,17 +193,7 @@ describe('serve: the verification it shows', () => {
     const live = `sqlite:${join(scratch, 'serve.db')}`;
     const first = await paper(live, ndjson(0, 30));
     expect(first.code, first.err).toBe(0);
-    const server = spawn(process.execPath, [BIN, 'serve', '--store', live, '--port', '0', '--json']);
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /"url": "([^"]+)"/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}`)));
-      });
+    await withServe(live, async (url) => {
       const atStart = await (await fetch(`${url}body`)).text();
       const startEvents = Number(/(\d+) events chained/.exec(atStart)?.[1]);
       expect(atStart).toMatch(/<span class="ok">intact<\/span> \(whole log\)/);
@@ -217,10 +207,7 @@ describe('serve: the verification it shows', () => {
       const later = await (await fetch(`${url}body`)).text();
       expect(later).not.toContain('(whole log)');
       expect(later).toContain(`intact</span> when serve started (the first ${startEvents} events)`);
-    } finally {
-      server.kill('SIGTERM');
-      await new Promise((resolve) => server.once('exit', resolve));
-    }
+    });
   });
 });
 

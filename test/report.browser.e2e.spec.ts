@@ -11,7 +11,7 @@ import { Dec } from '../src/money/decimal.js';
 import { demoMarket } from '../src/cli/demoPortfolio.js';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
-import { BIN, CHROMIUM, CHROMIUM_ARGS, hasChromium, replayFigures, spawnCli } from './fixtures/reportFixture.js';
+import { BIN, CHROMIUM, CHROMIUM_ARGS, hasChromium, replayFigures, spawnCli, withServe } from './fixtures/reportFixture.js';
 
 /** Where the screenshots go, beside the other test output. */
 const OUTPUT = join(import.meta.dirname, '..', 'test-output');
@@ -49,29 +49,6 @@ async function freshContext(): Promise<BrowserContext> {
 async function cell(page: Page, selector: string): Promise<{ text: string; value: string | null }> {
   const el = page.locator(selector).first();
   return { text: (await el.textContent())?.trim() ?? '', value: await el.getAttribute('data-value') };
-}
-
-/** Runs `serve --port 0` on `storeUrl` as a user would, hands its URL to `use`, then stops it with SIGTERM (exit 0). */
-async function withServe(storeUrl: string, use: (url: string) => Promise<void>): Promise<void> {
-  const server: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'serve', '--store', storeUrl, '--port', '0', '--json']);
-  let stderr = '';
-  server.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /"url": "([^"]+)"/.exec(out);
-        if (m) resolve(m[1] as string);
-      });
-      server.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)));
-    });
-    await use(url);
-  } finally {
-    server.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
-    expect(code, stderr).toBe(0);
-  }
 }
 
 describe.skipIf(!hasChromium)('browser: the report file and the live dashboard', () => {

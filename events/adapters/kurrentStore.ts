@@ -35,7 +35,7 @@ import {
   type RevisionClaim,
 } from './kurrentMapping.js';
 import { StoreClosedError } from './storeClosedError.js';
-import { WriterLockedError, currentHolder, holderIsDead, type WriterLock, type WriterLockHolder } from '../writerLock.js';
+import { UNKNOWN_HOLDER, WriterLockedError, currentHolder, holderIsDead, type WriterLock, type WriterLockHolder } from '../writerLock.js';
 import { StoreUnavailableError } from './storeUnavailableError.js';
 
 /** Options of a KurrentDB store. */
@@ -210,7 +210,7 @@ export async function openKurrentEventStore(connectionString: string, options: K
       } catch (e) {
         if (!(e instanceof WrongExpectedVersionError)) throw e;
         const [now] = await readEvents(stream, 0n, 1, true);
-        throw new WriterLockedError(key, (now?.event?.data as unknown as WriterLockHolder | undefined) ?? { pid: 0, host: 'an unknown host', since: 'an unknown time' }, url);
+        throw new WriterLockedError(key, (now?.event?.data as unknown as WriterLockHolder | undefined) ?? UNKNOWN_HOLDER, url);
       }
       let released = false;
       const release = async (): Promise<void> => {

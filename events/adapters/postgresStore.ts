@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Observable } from 'rxjs';
 import { GENESIS_HASH, decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreConfigError, StorePermissionError, StoreReadOnlyError, WrongExpectedRevisionError } from '../errors.js';
-import { WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
+import { UNKNOWN_HOLDER, WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
 import type { AppendOptions, AppendResult, DocumentStore, EventStore, StreamAppend } from '../store.js';
 import { appendBatch, encodeBatch, encodeWrites, type AppendTarget, type EncodedEvent, type EncodedWrite, type StoredEventRef, type StreamHead } from './appendRules.js';
 import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
@@ -326,7 +326,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
       const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockNameOf(key)]);
       if (got.rows[0]?.ok !== true) {
         const row = await client.query<WriterLockHolder>(`SELECT pid, host, since FROM ${q('writer_locks')} WHERE key = $1`, [key]);
-        const other = row.rows[0] ?? { pid: 0, host: 'an unknown host', since: 'an unknown time' };
+        const other = row.rows[0] ?? UNKNOWN_HOLDER;
         throw new WriterLockedError(key, { pid: Number(other.pid), host: other.host, since: other.since }, url);
       }
       await client.query(
@@ -360,7 +360,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
     if (held[0]?.held !== true) return null;
     const rows = await query<WriterLockHolder>(`SELECT pid, host, since FROM ${q('writer_locks')} WHERE key = $1`, [key]).catch(() => []);
     const row = rows[0];
-    return row === undefined ? { pid: 0, host: 'an unknown host', since: 'an unknown time' } : { pid: Number(row.pid), host: row.host, since: row.since };
+    return row === undefined ? UNKNOWN_HOLDER : { pid: Number(row.pid), host: row.host, since: row.since };
   };
   const acquireWriterLock = async (key: string): Promise<WriterLock> => {
     ensureWritable();
