@@ -6,6 +6,7 @@ import { createLedgerView } from '../ledger/ledger.js';
 import { createStrategyContext } from './strategyContext.js';
 import type { OrderIntent, PriceHistory, Strategy, StrategyParams } from './strategy.js';
 import type { PositionSizer } from '../sizing/positionSizer.js';
+import { OrderError } from './orderErrors.js';
 
 /** Outcome of a strategy call: its intents, or the error it threw (the engine records it and applies its fault policy). */
 export type StrategyCallOutcome =
@@ -45,13 +46,20 @@ export function runStrategyCall(phase: 'init' | 'onBar', strategy: Strategy, arg
       pendingOrders: args.pendingOrders,
       capitalMoved: args.capitalMoved,
     });
-    if (phase === 'init') {
-      strategy.init?.(call.ctx);
-      return { ok: true, intents: call.drain() };
+    const returned: unknown = phase === 'init' ? strategy.init?.(call.ctx) : strategy.onBar(call.ctx, args.slice);
+    if (isPromiseLike(returned)) {
+      // JavaScript code can hand over an async function. Whatever it does after its first await comes after the bar was
+      // decided (its context is closed by then), and a rejection nobody handles would end the embedding process.
+      call.drain();
+      returned.then(undefined, () => undefined);
+      throw new OrderError(`strategy ${args.strategyId}: ${phase} returned a promise: strategy code must be synchronous (an async ${phase} would act after its bar was decided)`, args.strategyId);
     }
-    const returned = strategy.onBar(call.ctx, args.slice);
-    return { ok: true, intents: call.drain(returned) };
+    return { ok: true, intents: phase === 'init' ? call.drain() : call.drain(returned as Parameters<typeof call.drain>[0]) };
   } catch (e) {
     return { ok: false, phase, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

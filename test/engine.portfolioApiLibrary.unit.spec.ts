@@ -1,0 +1,62 @@
+// The portfolio API as a program that embeds the engine uses it: strategy objects written in plain JavaScript (which no
+// type checker stopped), commands given before a strategy's first slice, and a portfolio used after close.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Portfolio } from '../actors/portfolio.js';
+import { openEventStore } from '../events/openEventStore.js';
+import type { EventStore } from '../events/store.js';
+import type { Strategy } from '../src/strategy/strategy.js';
+import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
+
+const open: { store: EventStore; portfolio: Portfolio }[] = [];
+
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    o.portfolio.close();
+    await o.store.close();
+  }
+});
+
+async function openWith(members: Readonly<Record<string, Strategy>>): Promise<{ store: EventStore; portfolio: Portfolio }> {
+  const store = await openEventStore('memory:');
+  const kinds = Object.fromEntries(Object.entries(members).map(([id, s]) => [`k-${id}`, () => s]));
+  const config = testConfig({ strategies: Object.keys(members).map((id) => ({ id, kind: `k-${id}`, allocation: '0.2' })) });
+  const portfolio = await Portfolio.open({ store, config, kinds });
+  const o = { store, portfolio };
+  open.push(o);
+  return o;
+}
+
+/** What a JavaScript caller can hand the engine: an onBar or init that returns a promise. */
+function asyncStrategy(name: string, phase: 'init' | 'onBar'): Strategy {
+  const later = async (ctx: { order(symbol: string, quantity: string): void }): Promise<void> => {
+    await null;
+    ctx.order('AAA', '1');
+  };
+  const s = phase === 'init' ? { name, init: later, onBar: () => undefined } : { name, onBar: later };
+  return s as unknown as Strategy;
+}
+
+describe('a strategy whose code is async', () => {
+  it.each(['onBar', 'init'] as const)('an async %s is a fault naming the promise, and its late rejection does not reach the process', async (phase) => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { portfolio, store } = await openWith({ a: asyncStrategy('a', phase), b: scripted('b') });
+      await portfolio.processSlice(slice(day(0), { AAA: '100' }));
+      await portfolio.processSlice(slice(day(1), { AAA: '100' }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      const faults = ofType(await readAllEvents(store), 'StrategyFaulted').map((e) => e.data);
+      expect(faults).toHaveLength(1);
+      expect(faults[0]).toMatchObject({ strategyId: 'a', phase, action: 'paused' });
+      expect(faults[0]?.error).toMatch(new RegExp(`${phase} returned a promise: strategy code must be synchronous`));
+      expect(portfolio.status().strategies.map((s) => [s.id, s.state])).toEqual([
+        ['a', 'paused'],
+        ['b', 'running'],
+      ]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
