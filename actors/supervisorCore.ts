@@ -324,8 +324,12 @@ export class SupervisorCore {
     const commands = this.commands;
     this.commands = [];
     let manual: Extract<PortfolioCommand, { kind: 'rebalance' }> | null = null;
+    // A strategy that has not started runs its init on the move to running: a pause or resume of it taken now would make
+    // that move itself and skip the init, so it is taken once the strategy has started (step 3), in the order given.
+    const afterStart: Extract<PortfolioCommand, { kind: 'pause' | 'resume' }>[] = [];
     for (const c of commands) {
       if (c.kind === 'rebalance') manual = c;
+      else if ((c.kind === 'pause' || c.kind === 'resume') && (afterStart.some((a) => a.id === c.id) || d.lifecycleOf(c.id) === 'initializing')) afterStart.push(c);
       else this.commit(decideCommand(d, c), t);
     }
     // 3. strategies added since the last slice run init and start.
@@ -340,6 +344,7 @@ export class SupervisorCore {
         }
       });
     }
+    for (const c of afterStart) this.commit(decideCommand(d, c), t);
     // 3b. strategies paused by the drawdown limit whose resume rule is met run again.
     for (const id of this.state.activeIds) this.commit(decideDrawdownResume(d, id), t);
     // 3c. next-open: waiting orders that fill at this open, checked for cash at it (the strategies then see what fills).

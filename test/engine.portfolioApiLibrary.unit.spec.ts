@@ -60,3 +60,33 @@ describe('a strategy whose code is async', () => {
     }
   });
 });
+
+describe('commands before a strategy has started', () => {
+  const withInit = (name: string, calls: string[]): Strategy => ({
+    name,
+    init: () => void calls.push(`${name} init`),
+    onBar: (ctx) => void calls.push(`${name} onBar ${ctx.barIndex}`),
+  });
+
+  it('a pause or resume given before its first slice is taken once the strategy has run its init and started', async () => {
+    const calls: string[] = [];
+    const { portfolio, store } = await openWith({ a: withInit('a', calls), b: withInit('b', calls) });
+    portfolio.pauseStrategy('a', 'from the start');
+    portfolio.resumeStrategy('b');
+    portfolio.addStrategy('c', withInit('c', calls), '0.1');
+    portfolio.pauseStrategy('c', 'added paused');
+    await portfolio.processSlice(slice(day(0), { AAA: '100' }));
+    expect(calls).toEqual(['a init', 'b init', 'c init', 'b onBar 0']);
+    const moves = ofType(await readAllEvents(store), 'StrategyLifecycleChanged').map((e) => [e.data.strategyId, e.data.from, e.data.to, e.data.reason]);
+    expect(moves).toEqual([
+      ['a', 'initializing', 'running', 'started'],
+      ['b', 'initializing', 'running', 'started'],
+      ['c', 'initializing', 'running', 'started'],
+      ['a', 'running', 'paused', 'from the start'],
+      ['c', 'running', 'paused', 'added paused'],
+    ]);
+    portfolio.resumeStrategy('a');
+    await portfolio.processSlice(slice(day(1), { AAA: '100' }));
+    expect(calls.slice(4)).toEqual(['a onBar 1', 'b onBar 1']);
+  });
+});
