@@ -332,6 +332,16 @@ export class Portfolio {
   }
 
   /**
+   * A command is taken at the next slice: a closed portfolio has none, and a halted one's state is discarded by
+   * reopening it, so a command given to either would be lost without a word.
+   */
+  private ensureTakesCommands(entry: string): void {
+    const snap = this.supervisor.getSnapshot();
+    if (snap.status !== 'active' || snap.matches('closed')) throw new StratafolioError(`${entry}: portfolio ${this.kernel.portfolioId} is closed: open it again to give it commands`);
+    if (snap.matches('halted')) throw new StratafolioError(`${entry}: portfolio ${this.kernel.portfolioId} is halted after a failed slice: reopen it from its log to give it commands`);
+  }
+
+  /**
    * Runs one slice: decides its events, appends them atomically with the exact expected revision, and only then returns.
    * @throws DataError for a malformed slice or one not later than the last; WrongExpectedRevisionError when another
    * writer appended first; StrategyTimeoutError when the slice's strategy calls overran (the portfolio then halts).
@@ -546,6 +556,7 @@ export class Portfolio {
 
   /** Adds a strategy with `allocationPct` of the portfolio's current value, from the reserve, at the next slice. @throws AllocationError */
   addStrategy(id: string, strategy: Strategy, allocationPct: DecT | string, metadata: Readonly<Record<string, unknown>> = {}): void {
+    this.ensureTakesCommands('addStrategy');
     checkId('addStrategy', id);
     if (strategy === null || typeof strategy !== 'object' || typeof strategy.onBar !== 'function') {
       throw new AllocationError(`addStrategy(${id}): strategy must be an object with an onBar function`);
@@ -556,6 +567,7 @@ export class Portfolio {
 
   /** Removes a strategy at the next slice; with `liquidate`, its positions are sold and its whole value returns to the reserve. @throws AllocationError */
   removeStrategy(id: string, options: { readonly liquidate: boolean } = { liquidate: true }): void {
+    this.ensureTakesCommands('removeStrategy');
     checkId('removeStrategy', id);
     if (options === null || typeof options !== 'object' || typeof options.liquidate !== 'boolean') {
       throw new AllocationError(`removeStrategy(${id}): options must be { liquidate: true | false }`);
@@ -565,6 +577,7 @@ export class Portfolio {
 
   /** Pauses a strategy at the next slice: no more onBar, positions kept and still valued. @throws AllocationError */
   pauseStrategy(id: string, reason = 'paused by request'): void {
+    this.ensureTakesCommands('pauseStrategy');
     checkId('pauseStrategy', id);
     checkReason('pauseStrategy', reason);
     this.kernel.enqueue({ kind: 'pause', id, reason });
@@ -572,6 +585,7 @@ export class Portfolio {
 
   /** Resumes a paused strategy at the next slice. @throws AllocationError */
   resumeStrategy(id: string, reason = 'resumed by request'): void {
+    this.ensureTakesCommands('resumeStrategy');
     checkId('resumeStrategy', id);
     checkReason('resumeStrategy', reason);
     this.kernel.enqueue({ kind: 'resume', id, reason });
@@ -582,6 +596,7 @@ export class Portfolio {
    * Validated completely now. @throws AllocationError
    */
   rebalance(newAllocations: Weights, reason = 'manual rebalance'): void {
+    this.ensureTakesCommands('rebalance');
     checkReason('rebalance', reason);
     if (newAllocations === null || typeof newAllocations !== 'object' || Array.isArray(newAllocations)) {
       throw new AllocationError('rebalance: allocations must be an object mapping strategy id to weight');

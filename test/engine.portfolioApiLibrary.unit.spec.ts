@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Portfolio } from '../actors/portfolio.js';
 import { openEventStore } from '../events/openEventStore.js';
 import type { EventStore } from '../events/store.js';
+import { StratafolioError } from '../src/errors.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
@@ -88,5 +89,28 @@ describe('commands before a strategy has started', () => {
     portfolio.resumeStrategy('a');
     await portfolio.processSlice(slice(day(1), { AAA: '100' }));
     expect(calls.slice(4)).toEqual(['a onBar 1', 'b onBar 1']);
+  });
+});
+
+describe('a closed portfolio', () => {
+  it('refuses commands, naming that it is closed, and may be closed again; status still reads its last slice', async () => {
+    const { portfolio } = await openWith({ a: scripted('a') });
+    await portfolio.processSlice(slice(day(0), { AAA: '100' }));
+    portfolio.close();
+    expect(() => portfolio.close()).not.toThrow();
+    const commands: [string, () => void][] = [
+      ['pauseStrategy', () => portfolio.pauseStrategy('a')],
+      ['resumeStrategy', () => portfolio.resumeStrategy('a')],
+      ['removeStrategy', () => portfolio.removeStrategy('a', { liquidate: true })],
+      ['rebalance', () => portfolio.rebalance({ a: 0.5 })],
+      ['addStrategy', () => portfolio.addStrategy('b', scripted('b'), '0.1')],
+    ];
+    for (const [entry, command] of commands) {
+      expect(command).toThrow(StratafolioError);
+      expect(command).toThrow(`${entry}: portfolio p1 is closed: open it again to give it commands`);
+    }
+    expect(portfolio.kernel.queuedCommands()).toEqual([]);
+    await expect(portfolio.processSlice(slice(day(1), { AAA: '100' }))).rejects.toThrow('portfolio p1 is closed, not ready for a slice');
+    expect(portfolio.status().slices).toBe(1);
   });
 });
