@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { createActor, waitFor, type Actor } from 'xstate';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { Observable } from 'rxjs';
-import { AllocationError, ConfigError, DataError, StratafolioError } from '../src/errors.js';
+import { AllocationError, ConfigError, DataError, StratafolioError, quoteStart } from '../src/errors.js';
 import { configHash, type PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { configDifferences, describeConfigDifferences } from '../src/config/configDifferences.js';
 import { CODE_VERSION } from '../src/version.js';
@@ -562,7 +562,14 @@ export class Portfolio {
       throw new AllocationError(`addStrategy(${id}): strategy must be an object with an onBar function`);
     }
     if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new AllocationError(`addStrategy(${id}): metadata must be an object`);
-    this.kernel.enqueue({ kind: 'add', id, strategyKind: `object:${strategy.name}`, strategy, params: {}, allocationPct: dec(allocationPct, 'allocationPct'), metadata });
+    let pct: DecT;
+    try {
+      pct = dec(allocationPct, 'allocationPct');
+    } catch (e) {
+      // A command's arguments are refused as the command: AllocationError, naming the strategy.
+      throw new AllocationError(`addStrategy(${id}): ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.kernel.enqueue({ kind: 'add', id, strategyKind: `object:${strategy.name}`, strategy, params: {}, allocationPct: pct, metadata });
   }
 
   /** Removes a strategy at the next slice; with `liquidate`, its positions are sold and its whole value returns to the reserve. @throws AllocationError */
@@ -603,7 +610,7 @@ export class Portfolio {
     }
     const weights: Record<string, number> = dictionary<number>();
     for (const [id, w] of Object.entries(newAllocations)) {
-      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`rebalance: weight of ${id} must be a number in [0, 1], got ${String(w)}`);
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`rebalance: weight of ${id} must be a number in [0, 1], got ${typeof w === 'number' ? String(w) : typeof w === 'string' ? `the string ${quoteStart(w)}` : typeof w}`);
       weights[id] = w;
     }
     this.kernel.enqueue({ kind: 'rebalance', weights, reason });

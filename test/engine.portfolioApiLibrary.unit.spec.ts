@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Portfolio } from '../actors/portfolio.js';
 import { openEventStore } from '../events/openEventStore.js';
 import type { EventStore } from '../events/store.js';
-import { StratafolioError } from '../src/errors.js';
+import { AllocationError, StratafolioError } from '../src/errors.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
@@ -112,5 +112,23 @@ describe('a closed portfolio', () => {
     expect(portfolio.kernel.queuedCommands()).toEqual([]);
     await expect(portfolio.processSlice(slice(day(1), { AAA: '100' }))).rejects.toThrow('portfolio p1 is closed, not ready for a slice');
     expect(portfolio.status().slices).toBe(1);
+  });
+});
+
+describe('command arguments as JavaScript passes them', () => {
+  it('an allocation that is not a decimal is an AllocationError naming the strategy; a weight given as text is named as text', async () => {
+    const { portfolio } = await openWith({ a: scripted('a') });
+    const loose = portfolio as unknown as { addStrategy(id: string, s: Strategy, pct: unknown): void; rebalance(w: Record<string, unknown>): void };
+    for (const [pct, shown] of [
+      [0.05, '0.05 must be given as a decimal string, not a binary float'],
+      [Number.NaN, 'NaN must be given as a decimal string, not a binary float'],
+      ['abc', '"abc" is not a decimal number'],
+    ] as const) {
+      expect(() => loose.addStrategy('b', scripted('b'), pct)).toThrow(AllocationError);
+      expect(() => loose.addStrategy('b', scripted('b'), pct)).toThrow(`addStrategy(b): allocationPct: ${shown}`);
+    }
+    expect(() => loose.rebalance({ a: '0.2' })).toThrow('rebalance: weight of a must be a number in [0, 1], got the string "0.2"');
+    expect(() => loose.rebalance({ a: Number.NaN })).toThrow('rebalance: weight of a must be a number in [0, 1], got NaN');
+    expect(portfolio.kernel.queuedCommands()).toEqual([]);
   });
 });
