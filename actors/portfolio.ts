@@ -209,6 +209,7 @@ export class Portfolio {
         fillAt: config.execution.fillAt,
         lookback: config.lookback,
         historyCapacity: requiredHistoryCapacity([...configured.values(), ...Object.values(extra)], config.lookback),
+        ...(config.barsPerYear === undefined ? {} : { barsPerYear: config.barsPerYear }),
       },
       resolveStrategy: resolve,
       rebalancing: { algorithm, rebalancer },

@@ -23,6 +23,8 @@ export interface PortfolioState {
   readonly lifecycle: ReadonlyMap<string, LifecycleState>;
   readonly removed: readonly string[];
   readonly marks: number;
+  /** Bar time of the first slice marked (with `marks` and `lastBarTime`: how often the log's bars come). */
+  readonly firstMarkTime: string | null;
   readonly lastBarTime: string | null;
   readonly events: number;
 }
@@ -84,6 +86,7 @@ const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
       case 'BarMarked':
         // Parsed when the fold ends: a later mark replaces every figure this one would have set.
         w.lastMark = event.data;
+        if (w.marks === 0) w.firstMarkTime = event.metadata.barTime;
         w.marks += 1;
         return;
       default:
@@ -104,6 +107,7 @@ const portfolioFold: InPlaceFold<PortfolioState, PortfolioWork> = {
       lifecycle: w.lifecycle,
       removed: w.removed,
       marks: w.marks,
+      firstMarkTime: w.firstMarkTime,
       lastBarTime: w.lastBarTime,
       events: w.events,
     };
@@ -126,7 +130,8 @@ function settleMark(w: PortfolioWork): void {
 export const portfolioProjection: Projection<PortfolioState, PortfolioWork> = {
   name: 'portfolio',
   // 2: transfers since the last mark are folded (a version-1 checkpoint taken between the opening and the first mark holds the opening's reserve).
-  version: 2,
+  // 3: the first mark's bar time.
+  version: 3,
   init: () => ({
     portfolioId: null,
     name: '',
@@ -139,6 +144,7 @@ export const portfolioProjection: Projection<PortfolioState, PortfolioWork> = {
     lifecycle: new Map(),
     removed: [],
     marks: 0,
+    firstMarkTime: null,
     lastBarTime: null,
     events: 0,
   }),

@@ -125,7 +125,7 @@ describe('statistics of bars that are not daily', () => {
     const { code, err } = await backtest(bars, join(dir, 'minutes.db'));
     expect(code).toBe(0);
     expect(err).toContain(`stratafolio: warning: ${bars}: its 1170 slices come about 190000 a year (2020-03-02T14:30:00.000Z … 2020-03-04T20:59:00.000Z)`);
-    expect(err).toContain('the yearly figures (annual return, volatility, Sharpe) assume 252 a year, as daily bars do');
+    expect(err).toContain('the yearly figures (annual return, volatility, Sharpe) assume 252 bars a year, so they are not yearly figures for these bars');
   });
 
   it('daily bars: no such warning', async () => {

@@ -19,7 +19,7 @@ async function breaches(risk: PortfolioConfigInput['risk'], bars = falling): Pro
   const store = await openEventStore('memory:');
   const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk }), kinds: { holder: () => holder } });
   for (const s of bars) await portfolio.processSlice(s);
-  const summary = summarise(portfolio, { slices: bars.length, firstBarTime: day(0) }, 'h', await runStatistics(store, 'p1', undefined));
+  const summary = summarise(portfolio, { slices: bars.length, firstBarTime: day(0) }, 'h', await runStatistics(store, 'p1', {}));
   portfolio.close();
   await store.close();
   return summary.riskBreaches;

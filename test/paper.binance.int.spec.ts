@@ -63,6 +63,8 @@ describe('paper on a Binance kline stream', () => {
     expect(run.err()).toMatch(/close -1 is not a positive price/);
     expect(run.err()).toMatch(/unknown symbol XRPUSDT/);
     expect(run.err()).toMatch(/connection to .* lost; reconnecting/);
+    // 1-minute bars against a config that says nothing of its bars a year: said once, at the start.
+    expect(run.err().match(/its bars come 525600 a year round the clock; .* assume 252 bars a year, .*: set barsPerYear in the config/g)).toHaveLength(1);
     expect(code).toBe(0);
     const lines = run.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const summary = lines[lines.length - 1] as { ended: string; slices: number; feed: Record<string, number> };

@@ -21,9 +21,11 @@ import {
   turnover,
   underwater,
   valueAtRisk,
+  conventionOptions,
+  resolveMetricOptions,
   type DrawdownPeriod,
-  type MetricOptions,
   type MetricSummary,
+  type YearlyConventions,
   type PeriodReturn,
 } from '../../src/metrics/index.js';
 import type { AsOf, RunResult } from '../runner.js';
@@ -45,11 +47,6 @@ export const MIN_CAGR_YEARS = 1;
 
 /** Default window of the rolling Sharpe and volatility, in bars (half a trading year). */
 export const DEFAULT_ROLLING_WINDOW = 126;
-
-/** The metric options of a report at an annual risk-free rate (default 0): the ones `replay` folds with at that rate. */
-export function reportMetricOptions(annualRiskFree?: number): MetricOptions {
-  return { annualRiskFree: annualRiskFree ?? 0 };
-}
 
 /** The metrics `replay` gives plus those a tearsheet adds. Returns are fractions; money is a decimal string. */
 export interface KeyMetrics extends MetricSummary {
@@ -128,6 +125,8 @@ export interface ReportModel {
   readonly rows: readonly MetricsRow[];
   /** Annual risk-free rate of the Sharpe, omega, alpha and rolling Sharpe figures. */
   readonly annualRiskFree: number;
+  /** Bars a year: the factor that annualises them. */
+  readonly annualization: number;
   readonly nettingSaved: DecString;
   readonly benchmark: BenchmarkFigures | null;
   readonly series: {
@@ -165,8 +164,8 @@ export interface ReportModelOptions {
   readonly asOf: AsOf;
   readonly verification: VerificationResult | null;
   readonly rollingWindow?: number;
-  /** Annual risk-free rate (default 0); give the one the states were folded with (see {@link reportMetricOptions}). */
-  readonly annualRiskFree?: number;
+  /** Risk-free rate and bars a year (defaults 0 and 252): give those the states were folded with. */
+  readonly conventions?: YearlyConventions;
 }
 
 /**
@@ -257,7 +256,7 @@ function asOfText(asOf: AsOf, result: ReportStates): string {
 export function buildReportModel(id: string, result: ReportStates, options: ReportModelOptions): ReportModel {
   const s = result.states;
   const series = s.series;
-  const metricOptions = reportMetricOptions(options.annualRiskFree);
+  const metricOptions = conventionOptions(options.conventions);
   const summary = portfolioSummary(s.portfolio, s.performance, metricOptions);
   const times = series.times;
   const ids = [...series.strategies.keys()].sort();
@@ -353,7 +352,8 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
     },
     summary,
     rows,
-    annualRiskFree: options.annualRiskFree ?? 0,
+    annualRiskFree: options.conventions?.annualRiskFree ?? 0,
+    annualization: resolveMetricOptions(metricOptions).annualization,
     nettingSaved: decStr(series.nettingSaved),
     benchmark,
     series: {

@@ -5,7 +5,8 @@ import { ProjectionRunner, type AsOf, type RunOptions } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
 import { standardProjections } from '../index.js';
 import { reportSeriesProjection, type ReportSeriesState } from './reportSeries.js';
-import { buildReportModel, reportMetricOptions, type ReportModel, type ReportStates } from './reportModel.js';
+import { buildReportModel, type ReportModel, type ReportStates } from './reportModel.js';
+import { conventionOptions, type YearlyConventions } from '../../src/metrics/options.js';
 
 /** Options of a report fold. */
 export interface ReportRunOptions {
@@ -14,18 +15,18 @@ export interface ReportRunOptions {
   /** The verification of the log, done beforehand (null when skipped). */
   readonly verification: VerificationResult | null;
   readonly rollingWindow?: number;
-  /** Annual risk-free rate of the Sharpe, omega, alpha and rolling Sharpe figures (default 0), as `replay --risk-free` takes it. */
-  readonly annualRiskFree?: number;
+  /** The risk-free rate and bars a year the yearly figures are stated in (defaults 0 and 252), as `replay` takes them. */
+  readonly conventions?: YearlyConventions;
   readonly onProgress?: RunOptions['onProgress'];
 }
 
 /**
- * The projections a report folds: the standard set at the same risk-free rate as `replay` (so their checkpoints are
+ * The projections a report folds: the standard set in the same conventions as `replay` (so their checkpoints are
  * shared) plus the report series.
  */
-export function reportProjections(benchmark?: string, annualRiskFree?: number) {
+export function reportProjections(benchmark?: string, conventions: YearlyConventions = {}) {
   return {
-    ...standardProjections(reportMetricOptions(annualRiskFree)),
+    ...standardProjections(conventionOptions(conventions)),
     series: reportSeriesProjection(benchmark === undefined ? {} : { benchmark }),
   };
 }
@@ -56,13 +57,13 @@ export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSerie
 export async function foldReport(store: EventStore, portfolioId: string, stream: string, options: ReportRunOptions): Promise<ReportModel> {
   const verification = options.verification;
   // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
-  const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.annualRiskFree), { stream, checkpointEvery: 0 });
+  const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.conventions), { stream, checkpointEvery: 0 });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
   refuseUnmarkedBenchmark(portfolioId, result.states.series, options.asOf);
   return buildReportModel(portfolioId, result, {
     asOf: options.asOf,
     verification,
     ...(options.rollingWindow === undefined ? {} : { rollingWindow: options.rollingWindow }),
-    ...(options.annualRiskFree === undefined ? {} : { annualRiskFree: options.annualRiskFree }),
+    ...(options.conventions === undefined ? {} : { conventions: options.conventions }),
   });
 }

@@ -10,7 +10,7 @@ import { ProjectionRunner } from '../../projections/runner.js';
 import { performanceProjection, type PerformanceState } from '../../projections/performance.js';
 import { portfolioProjection, portfolioSummary, type PortfolioState } from '../../projections/portfolio.js';
 import { incidentsProjection, pausedStrategies, type Incident, type IncidentsState, type PausedStrategy } from '../../projections/incidents.js';
-import { resolveMetricOptions, type MetricOptions, type MetricSummary } from '../metrics/index.js';
+import { conventionOptions, resolveMetricOptions, type MetricSummary, type YearlyConventions } from '../metrics/index.js';
 
 /** The JSON summary of `backtest` and `demo` (money as decimal strings, returns as fractions). */
 export interface RunSummaryJson {
@@ -67,9 +67,9 @@ export interface RunStatistics {
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-/** Folds a portfolio's log into its statistics, faults and pauses (`annualRiskFree` default 0). */
-export async function runStatistics(store: EventStore, portfolioId: string, annualRiskFree: number | undefined): Promise<RunStatistics> {
-  const options: MetricOptions = { annualRiskFree: annualRiskFree ?? 0 };
+/** Folds a portfolio's log into its statistics, faults and pauses, stated in `conventions`. */
+export async function runStatistics(store: EventStore, portfolioId: string, conventions: YearlyConventions): Promise<RunStatistics> {
+  const options = conventionOptions(conventions);
   // No checkpoints: a run's summary must leave the store as the run left it.
   const runner = new ProjectionRunner(
     store,
@@ -77,20 +77,20 @@ export async function runStatistics(store: EventStore, portfolioId: string, annu
     { stream: portfolioStream(portfolioId), checkpointEvery: 0 },
   );
   const { states } = await runner.run();
-  return statisticsOf(states, annualRiskFree);
+  return statisticsOf(states, conventions);
 }
 
 /** The statistics of folded portfolio, performance and incidents states (the performance fold made with the same rate). */
 export function statisticsOf(
   states: { readonly portfolio: PortfolioState; readonly performance: PerformanceState; readonly incidents: IncidentsState },
-  annualRiskFree: number | undefined,
+  conventions: YearlyConventions,
 ): RunStatistics {
-  const options: MetricOptions = { annualRiskFree: annualRiskFree ?? 0 };
+  const options = conventionOptions(conventions);
   const resolved = resolveMetricOptions(options);
   const summary = portfolioSummary(states.portfolio, states.performance, options);
   const metrics = Object.fromEntries(Object.entries(summary.metrics).map(([k, v]) => [k, finite(v)])) as RunStatistics['portfolio'];
   return {
-    riskFree: { annual: annualRiskFree ?? 0, perBar: resolved.riskFree, annualization: resolved.annualization },
+    riskFree: { annual: conventions.annualRiskFree ?? 0, perBar: resolved.riskFree, annualization: resolved.annualization },
     portfolio: metrics,
     capitalWeightedStrategySharpe: finite(summary.capitalWeightedSharpe),
     faults: states.incidents.faults,
@@ -210,6 +210,7 @@ export function statisticsLines(st: RunStatistics): string[] {
     `return    ${pctOrNa(p.totalReturn)} total, ${pctOrNa(p.annualReturn)} a year; volatility ${pctOrNa(p.annualVolatility)} a year`,
     `risk      Sharpe ${ratioOrNa(p.sharpeRatio)} (risk-free ${pctOrNa(st.riskFree.annual)} a year), max drawdown ${pctOrNa(p.maxDrawdown)}`,
     `          strategies' Sharpe, capital-weighted: ${ratioOrNa(st.capitalWeightedStrategySharpe)}`,
+    `          a year is ${st.riskFree.annualization} bars (barsPerYear)`,
   ];
 }
 

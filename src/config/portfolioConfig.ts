@@ -11,6 +11,8 @@ const decimalText = z
   .transform((v) => String(v))
   .refine((s) => /^-?(\d+(\.\d*)?|\.\d+)$/.test(s.trim()), 'must be a decimal number (e.g. "1000000" or "0.25")');
 const positiveDecimal = decimalText.refine((s) => Number(s) > 0, 'must be greater than 0');
+/** Bars a year at most: one bar a second through a leap year. */
+export const MAX_BARS_PER_YEAR = 31_622_400;
 const fraction = z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1');
 
 const nonNegativeDecimal = decimalText.refine((s) => Number(s) >= 0, 'must not be negative');
@@ -107,6 +109,12 @@ export const portfolioConfigSchema = z.strictObject({
    * annualisation factor. Reporting only. No default, so a config that omits it keeps the hash it always had.
    */
   riskFree: z.number().gt(-1, 'must be above -1 (an annual rate as a fraction: 0.02 is 2%)').lt(1, 'must be below 1 (an annual rate as a fraction: 0.02 is 2%)').optional(),
+  /**
+   * How many bars make a year: the factor that annualises mean, volatility, Sharpe and Sortino, in the allocation
+   * algorithms and in every report (252 for daily stock bars, 365 for daily crypto, 525600 for 1-minute crypto bars).
+   * No default in the schema (absent means 252), so a config that omits it keeps the hash it always had.
+   */
+  barsPerYear: z.number().int('must be a whole number of bars').min(1, 'must be at least 1').max(MAX_BARS_PER_YEAR, `must be at most ${MAX_BARS_PER_YEAR} (one bar a second)`).optional(),
 });
 
 /** A validated portfolio configuration (defaults filled in). */

@@ -29,6 +29,24 @@ export interface MetricOptions {
   readonly requiredReturn?: number | ArrayLike<number>;
 }
 
+/**
+ * The conventions a report states its yearly figures in: the annual risk-free rate (default 0) and how many bars make a
+ * year (default 252, daily bars). Both come from a portfolio's config or the reporting command's flags.
+ */
+export interface YearlyConventions {
+  readonly annualRiskFree?: number;
+  /** Bars a year: the annualisation factor of mean, volatility, Sharpe and Sortino, and of the risk-free rate per bar. */
+  readonly annualization?: number;
+}
+
+/** The metric options that state figures in `conventions`: every report, summary and fold of a log takes them from here. */
+export function conventionOptions(conventions: YearlyConventions = {}): MetricOptions {
+  return {
+    annualRiskFree: conventions.annualRiskFree ?? 0,
+    ...(conventions.annualization === undefined ? {} : { annualization: conventions.annualization }),
+  };
+}
+
 /** Options with every default filled in and validated. */
 export interface ResolvedMetricOptions {
   readonly annualization: number;

@@ -24,7 +24,7 @@ export function evolve(state: PortfolioState, event: SealedEvent): PortfolioStat
       break;
     case 'StrategyAdded': {
       const d = event.data;
-      state.strategies.set(d.strategyId, newStrategyRecord(d.strategyId, d.kind, d.parameters, d.minAllocation, d.maxAllocation, Number(d.allocationPct), state.settings.lookback));
+      state.strategies.set(d.strategyId, newStrategyRecord(d.strategyId, d.kind, d.parameters, d.minAllocation, d.maxAllocation, Number(d.allocationPct), state.settings));
       state.activeIds = [...state.activeIds, d.strategyId].sort();
       state.targetWeights = Object.assign(dictionary<number>(), state.targetWeights, { [d.strategyId]: Number(d.allocationPct) });
       break;

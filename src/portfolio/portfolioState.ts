@@ -83,6 +83,8 @@ export interface StateSettings {
   readonly fillAt: 'close' | 'next-open';
   readonly lookback: number;
   readonly historyCapacity: number;
+  /** Bars a year, the allocation algorithms' annualisation factor (absent: 252, as for daily bars). */
+  readonly barsPerYear?: number;
 }
 
 /**
@@ -145,9 +147,9 @@ export function newStrategyRecord(
   minAllocation: number | null,
   maxAllocation: number | null,
   allocation: number,
-  lookback: number,
+  settings: Pick<StateSettings, 'lookback' | 'barsPerYear'>,
 ): StrategyRecord {
-  const performance = new StrategyPerformance(id, { lookback });
+  const performance = new StrategyPerformance(id, { lookback: settings.lookback, annualization: settings.barsPerYear });
   performance.start(0);
   // It starts from nothing: the transfer that funds it is its first flow, so its first slice has a return.
   return { id, kind, params, minAllocation, maxAllocation, allocation, performance, flowSinceMark: ZERO, flowBeforeCall: ZERO, flowBeforeExecution: ZERO, flowAfterLastCall: ZERO, lastValue: '0', lastValueNumber: 0, navIndex: 1, navPeak: 1, pendingRemoval: null, removed: false, pause: null, emptySince: null, cashFractionSum: 0, cashFractionMarks: 0, worstDrawdown: 0 };

@@ -10,9 +10,10 @@ import { openEventStore } from '../../../events/openEventStore.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
-import { parseRiskFreeFlag } from '../riskFree.js';
+import { BARS_PER_YEAR_HELP, overConfig, parseConventionFlags } from '../yearlyConventions.js';
 import { moduleLoadTimer } from '../../feeds/wallClock.js';
-import { annualisationWarning, endedSymbolWarnings } from '../barFileWarnings.js';
+import { endedSymbolWarnings } from '../barFileWarnings.js';
+import { annualisationWarning } from '../annualisationWarning.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -24,6 +25,7 @@ interface BacktestFlags {
   readonly allowMissingSymbols?: boolean;
   readonly strategyTimeout: string;
   readonly riskFree?: string;
+  readonly barsPerYear?: string;
 }
 
 const FORMATS: readonly BarFormat[] = ['long', 'wide', 'ndjson'];
@@ -39,6 +41,7 @@ export const registerBacktest: RegisterCommand = (program: Command, io: CliIO) =
     .option('--store <url>', 'event store URL (sqlite:./path.db, postgres://…, kurrentdb://…, memory:)', 'sqlite:./runs/backtest.db')
     .option('--json', 'print the summary as JSON')
     .option('--risk-free <annual rate>', "annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%); wins over the config's riskFree")
+    .option('--bars-per-year <n>', `${BARS_PER_YEAR_HELP}; for the summary only: the allocation algorithms use the config's`)
     .option('--allow-missing-symbols', 'run even when a symbol the config names never appears in the bar file (each is still reported)')
     .addOption(strategyTimeoutOption())
     .action(async (flags: BacktestFlags) => {
@@ -52,7 +55,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   }
   const format = flags.format as BarFormat | undefined;
   const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
-  const riskFree = parseRiskFreeFlag(flags.riskFree);
+  const given = parseConventionFlags(flags);
   const config = await loadPortfolioConfig(flags.config);
   preflightConfig(config, flags.config);
   // The whole file is checked before anything is appended: bad data never leaves half a run behind.
@@ -66,7 +69,8 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     }
     for (const line of lines) io.stderr.write(`stratafolio: warning: ${line}: the strategy will never trade it\n`);
   }
-  const spacing = annualisationWarning(flags.bars, checked);
+  const conventions = overConfig(given, config);
+  const spacing = annualisationWarning(flags.bars, checked, conventions.annualization);
   if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
   // Strategy modules load before the store opens: one that cannot load leaves no store behind.
   const baseDir = Portfolio.baseDirOf(flags.config);
@@ -83,7 +87,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
       try {
         const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });
         const id = portfolio.status().portfolioId;
-        const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, riskFree ?? config.riskFree));
+        const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, conventions));
         if (flags.json) writeJson(io, summary);
         else printSummary(io, summary);
         for (const warning of endedSymbolWarnings(flags.bars, checked, summary.strategies)) io.stderr.write(`stratafolio: warning: ${warning}\n`);

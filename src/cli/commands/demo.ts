@@ -6,7 +6,7 @@ import { openEventStore } from '../../../events/openEventStore.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
-import { parseRiskFreeFlag } from '../riskFree.js';
+import { parseConventionFlags } from '../yearlyConventions.js';
 import { DEMO_SEED, DEMO_SLICES, demoConfig, demoMarket } from '../demoPortfolio.js';
 import { printRecoveryWarnings } from '../portfolioOptions.js';
 import type { RegisterCommand } from './index.js';
@@ -34,7 +34,7 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
       const seed = Number(flags.seed);
       if (!Number.isSafeInteger(slices) || slices < 1) throw new ConfigError(`--slices must be a positive integer, got "${flags.slices}"`, 'slices');
       if (!Number.isSafeInteger(seed)) throw new ConfigError(`--seed must be an integer, got "${flags.seed}"`, 'seed');
-      const riskFree = parseRiskFreeFlag(flags.riskFree);
+      const conventions = parseConventionFlags({ riskFree: flags.riskFree });
       const config = demoConfig(slices, seed);
       const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: config.durability });
       try {
@@ -43,7 +43,7 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
         try {
           const run = await runWithProgress(portfolio, syntheticMarket(demoMarket(slices, seed)), io, { total: slices, quiet: flags.json === true });
           const id = portfolio.status().portfolioId;
-          const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, riskFree));
+          const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, conventions));
           if (flags.json) writeJson(io, summary);
           else {
             printSummary(io, summary);

@@ -6,6 +6,7 @@ import { preflightConfig } from '../preflight.js';
 import { ConfigError, DataError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { FeedRecorder } from '../../../events/feedRecord.js';
+import { feedAnnualisationWarning } from '../annualisationWarning.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { parseBarTime } from '../../market/barTime.js';
 import { parseFeedSpec, type FeedSpec } from '../../feeds/feedSpec.js';
@@ -138,6 +139,8 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
   const closeAfterMs = flags.closeAfter === undefined ? null : parseDuration(flags.closeAfter, '--close-after');
   const feed = openFeed(spec, flags, clock, timings);
   const symbols = subscribedSymbols(config, feed, flags);
+  const spacing = feedAnnualisationWarning(feed.description, feed.intervalMs, config.barsPerYear);
+  if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
   // Installed before the store is opened: a signal during start-up (opening the portfolio, the JIT warm-up) ends the run
   // before its first slice, with nothing appended and the lock released; once the session runs, it ends the session
   // after the slice in progress.

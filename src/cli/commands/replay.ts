@@ -5,9 +5,10 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { Dec } from '../../money/decimal.js';
-import { resolveMetricOptions, type MetricOptions } from '../../metrics/index.js';
+import { conventionOptions, resolveMetricOptions, type YearlyConventions } from '../../metrics/index.js';
+import { logAnnualisationWarning } from '../annualisationWarning.js';
 import { incidentLines, statisticsLines, statisticsOf } from '../runSummary.js';
-import { RISK_FREE_HELP, parseRiskFreeFlag, storedLogRiskFree } from '../riskFree.js';
+import { BARS_PER_YEAR_HELP, RISK_FREE_HELP, parseConventionFlags, storedLogConventions } from '../yearlyConventions.js';
 import { openEventStore, parseStoreUrl } from '../../../events/openEventStore.js';
 import type { EventStore } from '../../../events/store.js';
 import {
@@ -97,6 +98,7 @@ const money = (s: string | null): string => (s === null ? 'n/a' : new Dec(s).toF
 interface ReplayFlags {
   readonly store: string;
   readonly riskFree?: string;
+  readonly barsPerYear?: string;
   readonly portfolio?: string;
   readonly asOf?: string;
   readonly json?: boolean;
@@ -105,8 +107,8 @@ interface ReplayFlags {
 }
 
 /** Folds every projection of one portfolio up to `asOf`, with progress on a TTY when asked. */
-export async function replayPortfolio(store: EventStore, stream: string, asOf: AsOf, io: CliIO, progress: boolean, annualRiskFree?: number) {
-  const runner = new ProjectionRunner(store, standardProjections(metricOptionsFor(annualRiskFree)), { stream });
+export async function replayPortfolio(store: EventStore, stream: string, asOf: AsOf, io: CliIO, progress: boolean, conventions: YearlyConventions = {}) {
+  const runner = new ProjectionRunner(store, standardProjections(conventionOptions(conventions)), { stream });
   const bar = progress ? new cliProgress.SingleBar({ stream: io.stderr, format: 'replay [{bar}] {value}/{total} events', hideCursor: true }) : null;
   let started = false;
   try {
@@ -126,20 +128,15 @@ export async function replayPortfolio(store: EventStore, stream: string, asOf: A
   }
 }
 
-/** Metric options of a report at an annual risk-free rate (default 0). */
-function metricOptionsFor(annualRiskFree: number | undefined): MetricOptions {
-  return { annualRiskFree: annualRiskFree ?? 0 };
-}
-
 type Result = RunResult<ReturnType<typeof standardProjections>>;
 
-function replayJson(id: string, stream: string, asOf: AsOf, r: Result, annualRiskFree: number | undefined) {
+function replayJson(id: string, stream: string, asOf: AsOf, r: Result, conventions: YearlyConventions) {
   const s = r.states;
-  const options = metricOptionsFor(annualRiskFree);
+  const options = conventionOptions(conventions);
   const trades = new Map(tradeSummaries(s.trades).map((t) => [t.strategyId, t]));
   const summary = portfolioSummary(s.portfolio, s.performance, options);
   const lifecycle = summary.strategies;
-  const statistics = statisticsOf(s, annualRiskFree);
+  const statistics = statisticsOf(s, conventions);
   return finiteOnly({
     portfolioId: id,
     stream,
@@ -149,7 +146,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result, annualRis
     incompleteSlice: r.incompleteSlice,
     conventions: {
       ...resolveMetricOptions(options),
-      annualRiskFree: annualRiskFree ?? 0,
+      annualRiskFree: conventions.annualRiskFree ?? 0,
       returns: 'simple, one per BarMarked, net of capital transfers',
       volatility: 'sample standard deviation (ddof 1)',
     },
@@ -170,11 +167,11 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result, annualRis
 }
 
 /** Human report: summary lines, the metrics table, faults and pauses, and the correlation matrix, within 80 columns. */
-function printReplay(io: CliIO, id: string, asOf: AsOf, r: Result, annualRiskFree: number | undefined): void {
+function printReplay(io: CliIO, id: string, asOf: AsOf, r: Result, conventions: YearlyConventions): void {
   const s = r.states;
-  const options = metricOptionsFor(annualRiskFree);
+  const options = conventionOptions(conventions);
   const sum = portfolioSummary(s.portfolio, s.performance, options);
-  const statistics = statisticsOf(s, annualRiskFree);
+  const statistics = statisticsOf(s, conventions);
   const attribution = new Map(attributionView(s.attribution).strategies.map((a) => [a.strategyId, a.contribution]));
   const out: string[] = [];
   out.push(...wrapText(`portfolio ${id}: `, sum.name), `as of ${sum.asOf ?? 'the start'}: ${r.revision + 1} events, position ${r.position}`);
@@ -208,7 +205,7 @@ function printReplay(io: CliIO, id: string, asOf: AsOf, r: Result, annualRiskFre
     out.push(formatTable(['', ...c.ids], c.ids.map((a, i) => [a, ...(c.matrix[i] ?? []).map(ratio)])));
   }
   const o = resolveMetricOptions(options);
-  out.push('', `returns per bar net of transfers; ×${o.annualization} a year, ddof 1; risk-free ${pct(annualRiskFree ?? 0)} a year`);
+  out.push('', `returns per bar net of transfers; ×${o.annualization} a year, ddof 1; risk-free ${pct(conventions.annualRiskFree ?? 0)} a year`);
   io.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -223,9 +220,10 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
     .option('--json', 'print JSON (money as decimal strings)')
     .option('--verify', 'verify the whole log (as `audit --verify` does) before printing any number')
     .option('--risk-free <annual rate>', RISK_FREE_HELP)
+    .option('--bars-per-year <n>', BARS_PER_YEAR_HELP)
     .option('--follow', 'keep running: print an updated summary line (NDJSON with --json) as each slice lands, until SIGINT/SIGTERM')
     .action(async (flags: ReplayFlags) => {
-      const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
+      const given = parseConventionFlags(flags);
       if (flags.follow) {
         if (flags.asOf !== undefined) throw new ConfigError('--follow and --as-of cannot be combined', 'follow');
         const store = await openExistingStore(flags.store);
@@ -244,13 +242,15 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
           const v = await verifyPortfolioLog(store, stream);
           if (!v.ok) throw new LogBrokenError(v);
         }
-        const riskFree = await storedLogRiskFree(store, stream, riskFreeFlag);
-        const result = await replayPortfolio(store, stream, asOf, io, !flags.json && io.stderr.isTTY === true, riskFree);
+        const conventions = await storedLogConventions(store, stream, given);
+        const result = await replayPortfolio(store, stream, asOf, io, !flags.json && io.stderr.isTTY === true, conventions);
         for (const r of result.rejectedCheckpoints) {
           io.stderr.write(`stratafolio: the ${r.projection} checkpoint does not match the log or itself (${r.reason}); ignored and rebuilt from the log\n`);
         }
-        if (flags.json) writeJson(io, replayJson(id, stream, asOf, result, riskFree));
-        else printReplay(io, id, asOf, result, riskFree);
+        const spacing = logAnnualisationWarning(result.states.portfolio, conventions);
+        if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
+        if (flags.json) writeJson(io, replayJson(id, stream, asOf, result, conventions));
+        else printReplay(io, id, asOf, result, conventions);
       } finally {
         await store.close();
       }

@@ -6,7 +6,8 @@ import { outputFileError, temporaryPathOf, unwritableOutput, whyNotWritable } fr
 import { parseAsOf, verifyPortfolioLog, type AsOf } from '../../../projections/index.js';
 import { DEFAULT_ROLLING_WINDOW, foldReport, renderReportHtml } from '../../../projections/report/index.js';
 import { writeJson, type CliIO } from '../output.js';
-import { RISK_FREE_HELP, parseRiskFreeFlag, storedLogRiskFree } from '../riskFree.js';
+import { BARS_PER_YEAR_HELP, RISK_FREE_HELP, parseConventionFlags, storedLogConventions } from '../yearlyConventions.js';
+import { logAnnualisationWarning } from '../annualisationWarning.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
 
@@ -21,6 +22,7 @@ interface ReportFlags {
   readonly out: string;
   readonly window: string;
   readonly riskFree?: string;
+  readonly barsPerYear?: string;
   readonly verify: boolean;
   readonly json?: boolean;
 }
@@ -61,12 +63,13 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
     .option('--out <file>', 'HTML file to write', 'report.html')
     .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
     .option('--risk-free <annual rate>', RISK_FREE_HELP)
+    .option('--bars-per-year <n>', BARS_PER_YEAR_HELP)
     .option('--no-verify', 'skip verifying the hash chain and recorded values (the report then says it is unverified)')
     .option('--json', 'print what was written as JSON')
     .action(async (flags: ReportFlags) => {
       const asOf: AsOf = flags.asOf === undefined ? { kind: 'end' } : parseAsOf(flags.asOf);
       const window = parseWindow(flags.window);
-      const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
+      const given = parseConventionFlags(flags);
       // Refused before the fold when the filesystem already shows why the report could not be written.
       const unwritable = whyNotWritable(flags.out);
       if (unwritable !== null) throw unwritableOutput(flags.out, 'the report', unwritable);
@@ -80,14 +83,17 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
           setExit(EXIT_LOG_BROKEN);
           return;
         }
-        const annualRiskFree = await storedLogRiskFree(store, stream, riskFreeFlag);
+        const conventions = await storedLogConventions(store, stream, given);
         const model = await foldReport(store, id, stream, {
           asOf,
           verification,
           rollingWindow: window,
-          ...(annualRiskFree === undefined ? {} : { annualRiskFree }),
+          conventions,
           ...(flags.benchmark === undefined ? {} : { benchmark: flags.benchmark }),
         });
+        const p = model.provenance;
+        const spacing = logAnnualisationWarning({ portfolioId: id, marks: p.bars, firstMarkTime: p.firstBarTime, lastBarTime: p.lastBarTime }, conventions);
+        if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
         const v = verification;
         const html = renderReportHtml(model);
         writeAtomically(flags.out, html);

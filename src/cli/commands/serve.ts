@@ -18,7 +18,8 @@ import { writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
 import { parseWindow } from './report.js';
-import { RISK_FREE_HELP, parseRiskFreeFlag, storedLogRiskFree } from '../riskFree.js';
+import { BARS_PER_YEAR_HELP, RISK_FREE_HELP, parseConventionFlags, storedLogConventions } from '../yearlyConventions.js';
+import { logAnnualisationWarning } from '../annualisationWarning.js';
 
 interface ServeFlags {
   readonly store: string;
@@ -28,6 +29,7 @@ interface ServeFlags {
   readonly benchmark?: string;
   readonly window: string;
   readonly riskFree?: string;
+  readonly barsPerYear?: string;
   readonly verify: boolean;
   readonly json?: boolean;
 }
@@ -129,12 +131,13 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
     .option('--benchmark <symbol>', 'a symbol of the recorded marks, held buy-and-hold, to compare against')
     .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
     .option('--risk-free <annual rate>', RISK_FREE_HELP)
+    .option('--bars-per-year <n>', BARS_PER_YEAR_HELP)
     .option('--no-verify', 'skip verifying the log when the server starts')
     .option('--json', 'print the served URL as JSON')
     .action(async (flags: ServeFlags) => {
       const port = parsePort(flags.port);
       const window = parseWindow(flags.window);
-      const riskFreeFlag = parseRiskFreeFlag(flags.riskFree);
+      const given = parseConventionFlags(flags);
       const store = await openExistingStore(flags.store);
       // The port is taken before the log is verified and folded, so a port in use is said at once, not after a long fold;
       // until the page is ready every request is answered 503.
@@ -151,8 +154,8 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
           throw new ConfigError(`the log of ${id} is broken at revision ${verification.revision} (${verification.check} check): ${verification.reason}`, 'store');
         }
         // Starts from the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
-        const annualRiskFree = await storedLogRiskFree(store, stream, riskFreeFlag);
-        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark, annualRiskFree), { stream, checkpointEvery: 0 });
+        const conventions = await storedLogConventions(store, stream, given);
+        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark, conventions), { stream, checkpointEvery: 0 });
         let model: ReportModel | null = null;
         let body = '';
         // `version` counts the slices seen; the page is rebuilt on demand when a request finds it behind.
@@ -170,7 +173,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
               asOf: { kind: 'end' },
               verification,
               rollingWindow: window,
-              ...(annualRiskFree === undefined ? {} : { annualRiskFree }),
+              conventions,
             });
             body = renderReportBody(model);
             builtVersion = version;
@@ -205,6 +208,8 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         }
         revision = states.series.headRevision;
         position = states.series.headPosition;
+        const spacing = logAnnualisationWarning(states.portfolio, conventions);
+        if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
         handle = (req: IncomingMessage, res: ServerResponse): void => {
           const path = new URL(req.url ?? '/', 'http://localhost').pathname;
           if (req.method !== 'GET') {

@@ -1,0 +1,39 @@
+// When the bars a year the figures are annualised with do not fit how often the bars come: a bar file, a log, a feed.
+import { describe, expect, it } from 'vitest';
+import { annualisationWarning, feedAnnualisationWarning, logAnnualisationWarning } from '../src/cli/annualisationWarning.js';
+import type { BarFileSummary } from '../src/market/barSource.js';
+
+const file = (slices: number, firstTime: string, lastTime: string): BarFileSummary => ({ slices, firstTime, lastTime }) as unknown as BarFileSummary;
+
+describe('annualisation warnings', () => {
+  it('a bar file of daily stock bars fits 252; of hourly bars it does not, and the warning gives the figure they show', () => {
+    expect(annualisationWarning('d.csv', file(253, '2023-01-03T00:00:00.000Z', '2024-01-02T00:00:00.000Z'))).toBeNull();
+    const hourly = annualisationWarning('h.csv', file(24 * 30, '2024-01-01T00:00:00.000Z', '2024-01-30T23:00:00.000Z'));
+    expect(hourly).toContain('h.csv: its 720 slices come about 8800 a year');
+    expect(hourly).toContain('assume 252 bars a year');
+    expect(hourly).toContain('(e.g. 8760)');
+    // Given the right factor, nothing to say; given daily for hourly bars, said again.
+    expect(annualisationWarning('h.csv', file(24 * 30, '2024-01-01T00:00:00.000Z', '2024-01-30T23:00:00.000Z'), 8760)).toBeNull();
+  });
+
+  it('says nothing from too few slices or a span of no time', () => {
+    expect(annualisationWarning('x.csv', file(9, '2024-01-01T00:00:00.000Z', '2024-01-01T00:08:00.000Z'))).toBeNull();
+    expect(annualisationWarning('x.csv', file(50, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z'))).toBeNull();
+  });
+
+  it('a log is judged by its marks, first and last bar time, in the conventions given', () => {
+    const portfolio = { portfolioId: 'p', marks: 60, firstMarkTime: '2024-01-01T00:00:00.000Z', lastBarTime: '2024-01-01T00:59:00.000Z' };
+    expect(logAnnualisationWarning(portfolio, {})).toContain('the log of portfolio p: its 60 slices come about 530000 a year');
+    expect(logAnnualisationWarning(portfolio, { annualization: 525_600 })).toBeNull();
+    expect(logAnnualisationWarning({ ...portfolio, firstMarkTime: null }, {})).toBeNull();
+  });
+
+  it('a feed by its interval, round the clock: 1-minute bars are 525,600 a year, daily crypto 365 (which 252 covers)', () => {
+    const minute = feedAnnualisationWarning('binance BTCUSDT@1m', 60_000);
+    expect(minute).toContain('binance BTCUSDT@1m: its bars come 525600 a year round the clock');
+    expect(minute).toContain('set barsPerYear in the config');
+    expect(feedAnnualisationWarning('binance BTCUSDT@1m', 60_000, 525_600)).toBeNull();
+    expect(feedAnnualisationWarning('binance BTCUSDT@1d', 86_400_000)).toBeNull();
+    expect(feedAnnualisationWarning('stdin', null)).toBeNull();
+  });
+});
