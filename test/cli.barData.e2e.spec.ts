@@ -189,6 +189,29 @@ describe('a symbol that stops trading', () => {
   });
 });
 
+describe('orders still waiting for the next open when the file ends', () => {
+  it('are named: those in a symbol that stopped trading can never fill, the others fill only if the run is resumed', async () => {
+    writeFileSync(
+      join(dir, 'last-bar.mjs'),
+      `export default { name: 'last-bar', onBar(ctx) { if (ctx.time.startsWith('2020-01-06')) ctx.order('BBB', 10); if (ctx.time.startsWith('2020-01-08')) ctx.order('AAA', 5); } };\n`,
+    );
+    const nextOpen = join(dir, 'next-open.json');
+    writeFileSync(
+      nextOpen,
+      JSON.stringify({ id: 'waiting', name: 'waiting', capital: '100000', strategies: [{ id: 'lb', module: './last-bar.mjs', allocation: '0.5' }], execution: { fillAt: 'next-open' } }),
+    );
+    const bars = barFile('waiting.csv', ['date,AAA,BBB', '2020-01-02,10,20', '2020-01-03,10.5,21', '2020-01-06,10.7,22', '2020-01-07,10.9,', '2020-01-08,11,']);
+    const { code, err } = await runBin(['backtest', '--config', nextOpen, '--bars', bars, '--store', `sqlite:${join(dir, 'waiting.db')}`]);
+    expect(code).toBe(0);
+    expect(err).toContain(
+      `stratafolio: warning: ${bars}: orders in BBB wait for its next open, but it has no bar after 2020-01-06T00:00:00.000Z (the file ends at 2020-01-08T00:00:00.000Z): they can never fill (lb 10)`,
+    );
+    expect(err).toContain(
+      `stratafolio: warning: ${bars}: orders placed on the last bar wait for the next open, after the file's end: they have not filled, and fill only if the run is resumed with later bars (lb AAA 5)`,
+    );
+  });
+});
+
 describe('symbols with control characters', () => {
   it('a symbol holding a line break (a quote closed in the wrong place) is refused, naming file, line and column', async () => {
     const bars = barFile('newline-symbol.csv', ['timestamp,symbol,open,high,low,close,volume', '2020-01-02,AAA,10,10,10,10,0', '2020-01-02,"B', 'B",10,10,10,10,0']);

@@ -150,12 +150,24 @@ describe('the context of a next-open strategy', () => {
     const probe = scripted('probe', (ctx) => {
       if (ctx.barIndex < 2) ctx.order('A', 6000);
     });
-    const events = await run(config, bars, probe);
+    // An exposure buffer wide enough for both orders, so that only cash bounds the second.
+    const leveraged = testConfig({ strategies: [{ id: 's', kind: 'probe', allocation: '1' }], execution: { fillAt: 'next-open' }, risk: { exposureBuffer: 1 } });
+    const events = await run(leveraged, bars, probe);
     // Each was placed against 100,000 (the first had not filled when the second was placed); 60,000 + 40,000 is all.
     expect(ofType(events, 'OrderPlaced').map((e) => e.data.quantity)).toEqual(['6000', '6000']);
     expect(ofType(events, 'FillRecorded').map((e) => e.data.quantity)).toEqual(['6000', '4000']);
     expect(ofType(events, 'OrderRejected').map((e) => e.data.reason)).toEqual(['not enough cash at the open of 10: 4000 of 6000 fill, the rest is cancelled']);
     expect(Math.min(...lowestCash(events).values())).toBe(0);
+  });
+
+  it('the exposure limit counts the orders still waiting: short sales on consecutive bars stop at the limit', async () => {
+    const probe = scripted('probe', (ctx) => {
+      if (ctx.barIndex < 2) ctx.order('A', -9000);
+    });
+    const events = await run(config, bars, probe);
+    // The first short (90,000 of a 100,000 value) waits for its open when the second is placed: only 1,000 more fits.
+    expect(ofType(events, 'OrderPlaced').map((e) => `${e.data.quantity} of ${e.data.requestedQuantity ?? e.data.quantity}`)).toEqual(['-9000 of -9000', '-1000 of -9000']);
+    expect(ofType(events, 'FillRecorded').map((e) => e.data.quantity)).toEqual(['-9000', '-1000']);
   });
 
   it('order() stays literal: it orders again while the first order waits', async () => {

@@ -37,7 +37,8 @@ describe('order limits in exact integers', () => {
         fc.constantFrom('0', '2', '12.5'),
         modelArb,
         fc.constantFrom<readonly string[]>(['AAA', 'BBB', 'CCC'], ['AAA', 'DDD'], SYMBOLS),
-        (requested, holdings, marks, money, bps, model, traded) => {
+        fc.array(fc.record({ symbol: fc.constantFrom(...SYMBOLS), quantity: signed(4) }), { maxLength: 3 }),
+        (requested, holdings, marks, money, bps, model, traded, waiting) => {
           const orders: RequestedOrder[] = [...new Map(requested.filter((o) => !o.quantity.isZero()).map((o) => [o.symbol, o])).values()];
           const positions = new Map<string, Position>();
           for (const h of holdings) if (!h.quantity.isZero()) positions.set(h.symbol, { symbol: h.symbol, quantity: h.quantity, avgCost: new Dec(1), realizedPnl: new Dec(0) });
@@ -47,7 +48,7 @@ describe('order limits in exact integers', () => {
           const maxExposure = money.value.times(money.buffer);
           let want: unknown;
           try {
-            want = show(applyOrderLimits(orders, { cash: money.cash, reservedCash: money.reserved, positions, value: money.value, maxExposure, priceOf, markOf, cashCost: (q, p) => estimateCashCost(execution, q, p) }));
+            want = show(applyOrderLimits(orders, { cash: money.cash, reservedCash: money.reserved, positions, waiting, value: money.value, maxExposure, priceOf, markOf, cashCost: (q, p) => estimateCashCost(execution, q, p) }));
           } catch (e) {
             want = String(e);
           }
@@ -58,6 +59,7 @@ describe('order limits in exact integers', () => {
             cash: exactOfDec(money.cash),
             reservedCash: exactOfDec(money.reserved),
             held: new Map([...positions].map(([s, p]) => [s, exactOfDec(p.quantity)])),
+            waiting,
             maxExposure: exactOfDec(maxExposure),
             priceOf: (s) => exactOf(priceOf(s)),
             markOf: (s) => exactOf(markOf(s)),

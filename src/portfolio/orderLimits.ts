@@ -20,6 +20,11 @@ export interface LimitInput {
   /** Cash already promised elsewhere this slice (a rebalance transfer out). */
   readonly reservedCash: DecT;
   readonly positions: ReadonlyMap<string, Position>;
+  /**
+   * Orders accepted earlier that have not filled yet (next-open): they will be held by the time these orders fill, so
+   * they count in the exposure (absent: none).
+   */
+  readonly waiting?: readonly RequestedOrder[];
   /** Strategy value at the current marks. */
   readonly value: DecT;
   /** Gross exposure allowed: value × (1 + buffer). */
@@ -54,6 +59,7 @@ export function applyOrderLimits(orders: readonly RequestedOrder[], input: Limit
   let cash = input.cash.minus(input.reservedCash);
   const held = new Map<string, DecT>();
   for (const [s, p] of input.positions) held.set(s, p.quantity);
+  for (const o of input.waiting ?? []) held.set(o.symbol, (held.get(o.symbol) ?? ZERO).plus(o.quantity));
   let exposure = ZERO;
   for (const [s, q] of held) exposure = exposure.plus(q.abs().times(input.markOf(s) ?? ZERO));
 
@@ -131,6 +137,8 @@ export interface ExactLimitInput {
   readonly reservedCash: Exact;
   /** Quantities held, in the order of the ledger's positions. */
   readonly held: ReadonlyMap<string, Exact>;
+  /** As {@link LimitInput.waiting}. */
+  readonly waiting?: readonly RequestedOrder[];
   readonly maxExposure: Exact;
   readonly priceOf: (symbol: string) => Exact | undefined;
   readonly markOf: (symbol: string) => Exact | undefined;
@@ -164,6 +172,7 @@ function limitsExact(orders: readonly RequestedOrder[], input: ExactLimitInput):
   const sorted = sellsFirst(orders);
   let cash = fit(sub(input.cash, input.reservedCash));
   const held = new Map(input.held);
+  for (const o of input.waiting ?? []) held.set(o.symbol, fit(add(held.get(o.symbol) ?? EXACT_ZERO, exactOfDec(o.quantity))));
   let exposure = EXACT_ZERO;
   for (const [s, q] of held) exposure = fit(add(exposure, fit(mul(abs(q), input.markOf(s) ?? EXACT_ZERO))));
 

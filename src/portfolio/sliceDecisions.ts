@@ -583,6 +583,8 @@ export function decideOrders(
     const liquidating = d.lifecycleOf(id) === 'liquidating';
     const orders = mergeOrders(requested.get(id) ?? []);
     const reservedCash = liquidating ? ZERO : rebalance?.decreases[id] ?? ZERO;
+    // next-open: the strategy's orders still waiting to fill (a liquidating strategy's are cancelled where they would fill).
+    const waiting = liquidating ? [] : d.state.pendingOrders.filter((o) => o.strategyId === id);
     // In integers unless a step would round or be refused; then on Decimals, which decide the same or name the error.
     const exactMaxExposure = mul(d.exactValueOf(id), exactBuffer);
     const decisions =
@@ -591,6 +593,7 @@ export function decideOrders(
             cash: exactCashOf(ledger),
             reservedCash: exactOfDec(reservedCash),
             held: heldQuantities(ledger),
+            waiting,
             maxExposure: exactMaxExposure,
             priceOf: exactPriceOf,
             markOf: d.exactMarkOf,
@@ -601,6 +604,7 @@ export function decideOrders(
         cash: ledger.cash,
         reservedCash,
         positions: ledger.positions,
+        waiting,
         value: d.valueOf(id),
         maxExposure: d.valueOf(id).times(buffer),
         priceOf,

@@ -12,8 +12,9 @@ import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import { BARS_PER_YEAR_HELP, overConfig, parseConventionFlags } from '../yearlyConventions.js';
 import { moduleLoadTimer } from '../../feeds/wallClock.js';
-import { endedSymbolWarnings } from '../barFileWarnings.js';
+import { endedSymbolWarnings, waitingOrderWarnings } from '../barFileWarnings.js';
 import { annualisationWarning } from '../annualisationWarning.js';
+import { decStr } from '../../money/decimal.js';
 import type { RegisterCommand } from './index.js';
 
 interface BacktestFlags {
@@ -91,6 +92,8 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
         if (flags.json) writeJson(io, summary);
         else printSummary(io, summary);
         for (const warning of endedSymbolWarnings(flags.bars, checked, summary.strategies)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
+        const waiting = portfolio.kernel.state.pendingOrders.map((o) => ({ strategyId: o.strategyId, symbol: o.symbol, quantity: decStr(o.quantity) }));
+        for (const warning of waitingOrderWarnings(flags.bars, checked, waiting)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
       } finally {
         portfolio.close();
       }
