@@ -1,7 +1,8 @@
 // Live-path benchmark: bars pushed into a paper session, after the JIT warm-up `stratafolio paper` runs (slicer → the
 // slice decided → its feed record and events committed in one durable transaction, SQLite durability `full`), 20
 // momentum strategies on 20 symbols. Figures: latency from the arrival of a
-// slice's last bar to the slice being durable (p50, p99, one slice at a time), the session's live heap and how it grows,
+// slice's last bar to the slice being durable (p50, p99, one slice at a time: the next pushed at once, and again with the
+// session idle 10 ms between slices), the session's live heap and how it grows,
 // and sustained slices/s (bars pushed as fast as the session takes them).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ export const name = 'paper';
 
 const LATENCY_SLICES = Number(process.env.BENCH_PAPER_LATENCY_SLICES ?? 500);
 const THROUGHPUT_SLICES = Number(process.env.BENCH_PAPER_THROUGHPUT_SLICES ?? 2000);
+/** Idle time between slices in the paced latency run (BENCH_PAPER_GAP_MS). */
+const PACED_GAP_MS = Number(process.env.BENCH_PAPER_GAP_MS ?? 10);
 const STRATEGIES = 20;
 /** As `stratafolio paper` does by default; BENCH_PAPER_JIT_WARM_UP=0 shows a session's cold start. */
 const JIT_WARM_UP = Number(process.env.BENCH_PAPER_JIT_WARM_UP ?? DEFAULT_JIT_WARM_UP_SLICES);
@@ -118,33 +121,52 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-export async function run(): Promise<Record<string, unknown>> {
-  const all = [...syntheticSlices({ seed: 7, symbols: 20, bars: LATENCY_SLICES + THROUGHPUT_SLICES })];
+/** Latencies of one session fed one slice at a time, sorted: all, quiet and trading slices, and the live heap. */
+interface LatencyRun {
+  readonly all: number[];
+  readonly quiet: number[];
+  readonly trading: number[];
+  readonly heapFrom: number;
+  readonly heapEnd: number;
+}
 
-  // Latency: one slice at a time, the next pushed once the previous is durable.
-  const latency = await session(all.slice(0, LATENCY_SLICES), 'paper-latency');
-  const latencies: number[] = [];
+/** From slice number HEAP_FROM on, the live heap's growth is measured. */
+const HEAP_FROM = Math.min(100, LATENCY_SLICES);
+
+/** Feeds `slices` one at a time: the next is pushed `gapMs` after the previous one is durable (0: at once). */
+async function measureLatency(slices: readonly BarSlice[], id: string, gapMs: number): Promise<LatencyRun> {
+  const latency = await session(slices, id);
+  const all: number[] = [];
   // Slices that only mark (one BarMarked) apart from those where strategies trade: the engine's order flow is what
   // the second adds on top of the live path's own cost.
   const quiet: number[] = [];
   const trading: number[] = [];
   // A session runs for days: its live heap is sampled after a full collection early on and at the end.
-  const heapAt = new Map<number, number>();
-  const HEAP_FROM = Math.min(100, LATENCY_SLICES);
-  for (const [k, slice] of all.slice(0, LATENCY_SLICES).entries()) {
-    if (k === HEAP_FROM) heapAt.set(k, heapAfterGc());
+  let heapFrom = Number.NaN;
+  for (const [k, slice] of slices.entries()) {
+    if (k === HEAP_FROM) heapFrom = heapAfterGc();
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     const durable = new Promise<SliceStatus>((resolve) => latency.listeners.splice(0, 1, resolve));
     latency.feed.push(slice);
     const status = await durable;
     const ms = status.latencyMs ?? NaN;
-    latencies.push(ms);
+    all.push(ms);
     (status.report.events.length === 1 ? quiet : trading).push(ms);
   }
-  heapAt.set(LATENCY_SLICES, heapAfterGc());
+  const heapEnd = heapAfterGc();
   await latency.finish();
-  const heapFrom = heapAt.get(HEAP_FROM) ?? NaN;
-  const heapEnd = heapAt.get(LATENCY_SLICES) ?? NaN;
-  for (const list of [latencies, quiet, trading]) list.sort((a, b) => a - b);
+  for (const list of [all, quiet, trading]) list.sort((a, b) => a - b);
+  return { all, quiet, trading, heapFrom, heapEnd };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const all = [...syntheticSlices({ seed: 7, symbols: 20, bars: LATENCY_SLICES + THROUGHPUT_SLICES })];
+
+  // Latency: one slice at a time, the next pushed once the previous is durable.
+  const { all: latencies, quiet, trading, heapFrom, heapEnd } = await measureLatency(all.slice(0, LATENCY_SLICES), 'paper-latency', 0);
+  // The same slices with the session idle between them, as a live feed leaves it (bars 10 ms apart are still thousands of
+  // times faster than any real bar stream): on this machine an idle session answers slower than one kept busy.
+  const paced = await measureLatency(all.slice(0, LATENCY_SLICES), 'paper-latency-paced', PACED_GAP_MS);
 
   // Throughput: every bar pushed at once; the session slices, records and applies them as fast as it can.
   const burst = all.slice(LATENCY_SLICES);
@@ -177,6 +199,10 @@ export async function run(): Promise<Record<string, unknown>> {
     tradingSlices: trading.length,
     tradingP50Ms: Number(percentile(trading, 50).toFixed(3)),
     tradingP99Ms: Number(percentile(trading, 99).toFixed(3)),
+    pacedGapMs: PACED_GAP_MS,
+    pacedLatencyP50Ms: Number(percentile(paced.all, 50).toFixed(3)),
+    pacedLatencyP99Ms: Number(percentile(paced.all, 99).toFixed(3)),
+    pacedTradingP50Ms: Number(percentile(paced.trading, 50).toFixed(3)),
     liveHeapMiB: Number((heapEnd / 2 ** 20).toFixed(1)),
     liveHeapGrowthKiBPer1000Slices: Math.round(((heapEnd - heapFrom) / 1024 / (LATENCY_SLICES - HEAP_FROM)) * 1000),
     throughputSlices: burst.length,
