@@ -88,3 +88,25 @@ describe('report charts on a long series', () => {
     expect(m.series.strategyValues.get('a')).toHaveLength(BARS);
   });
 });
+
+describe('report chart axes', () => {
+  /** The text labels of a chart's SVG. */
+  const labels = (svg: string): string[] => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((x) => x[1] as string);
+
+  it('money axes read compactly at any size: tens of millions are "40M", not "40000k"', async () => {
+    const m = await model();
+    const times = m.series.times;
+    const big = (v: number): number[] => times.map((_, i) => v + i * 250_000);
+    const scaled: ReportModel = {
+      ...m,
+      series: { ...m.series, portfolioValue: big(40_000_000), reserve: big(2_000_000), strategyValues: new Map([['a', big(38_000_000)]]) },
+    };
+    for (const name of ['equity', 'allocation']) {
+      const svg = renderCharts(scaled).find((c) => c.name === name)?.svg ?? '';
+      const axis = labels(svg).filter((t) => /^-?[\d.]+[kKMB]?$/.test(t));
+      expect(axis.length, name).toBeGreaterThan(1);
+      expect(axis.some((t) => t.endsWith('M')), `${name}: ${axis.join(' ')}`).toBe(true);
+      expect(axis.filter((t) => /\d{4,}[kK]$/.test(t)), name).toEqual([]);
+    }
+  });
+});

@@ -25,6 +25,9 @@ const axisPct = (v: number): string => {
   const p = Math.round(v * 1e8) / 1e6;
   return `${Number.isInteger(p) ? p.toFixed(0) : p.toFixed(1)}%`;
 };
+/** Money on an axis, compact (52K, 1.18M, 40M, 2.5B): thousands alone printed ten million as "10000k". */
+const COMPACT_MONEY = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
+const axisMoney = (v: number): string => COMPACT_MONEY.format(v);
 const point = (t: number, v: number): [number, number | null] => [t, Number.isFinite(v) ? v : null];
 
 function base(): Option {
@@ -100,7 +103,7 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
     option: {
       ...base(),
       xAxis: timeAxis,
-      yAxis: valueAxis((v) => (Math.abs(v) >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${(v / 1e3).toFixed(0)}k`)),
+      yAxis: valueAxis(axisMoney),
       series: [...m.series.strategyValues].map(([id, values]) => line(id, t, values)),
     },
   };
@@ -142,7 +145,7 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
     option: {
       ...base(),
       xAxis: timeAxis,
-      yAxis: valueAxis((v) => `${(v / 1e3).toFixed(0)}k`),
+      yAxis: valueAxis(axisMoney),
       series: stacked,
     },
   };
