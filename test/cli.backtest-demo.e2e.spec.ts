@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeJsonFile } from './fixtures/jsonFile.js';
 import type { RunSummaryJson } from '../src/cli/runSummary.js';
 import { DEMO_CONFIG_INPUT, demoConfig } from '../src/cli/demoPortfolio.js';
 import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
@@ -43,11 +44,7 @@ async function expectSummaryFromLedgerRefold(url: string, s: RunSummaryJson): Pr
   }
 }
 
-function writeConfig(name: string, value: unknown): string {
-  const path = join(scratch, name);
-  writeFileSync(path, JSON.stringify(value));
-  return path;
-}
+const writeConfig = (name: string, value: unknown): string => writeJsonFile(scratch, name, value);
 
 async function eventCount(url: string): Promise<number> {
   const store = await openEventStore(url);

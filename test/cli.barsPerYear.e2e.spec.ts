@@ -1,7 +1,7 @@
 // Bars a year: the factor every yearly figure is annualised with. Daily stock bars come 252 a year, but minute or crypto
 // bars do not, and a report that annualises them as daily understates volatility and Sharpe many times over. A config's
 // barsPerYear (recorded with it) or --bars-per-year states the factor; bars far from it are warned about.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import type { BarSlice } from '../src/market/bar.js';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { runCli as cli } from './fixtures/cliRun.js';
+import { writeJsonFile } from './fixtures/jsonFile.js';
 import { openEventStore } from '../events/openEventStore.js';
 import { readAllEvents } from './fixtures/engine/engineFixtures.js';
 
@@ -40,11 +41,7 @@ const config = (extra: Record<string, unknown> = {}): Record<string, unknown> =>
   ...extra,
 });
 
-function writeConfig(name: string, value: unknown): string {
-  const path = join(scratch, name);
-  writeFileSync(path, JSON.stringify(value));
-  return path;
-}
+const writeConfig = (name: string, value: unknown): string => writeJsonFile(scratch, name, value);
 
 interface ReplayJson {
   readonly summary: { readonly metrics: { readonly sharpeRatio: number; readonly annualVolatility: number; readonly annualReturn: number } };

@@ -1,6 +1,6 @@
 // What backtest, demo, replay and audit report beyond values: the portfolio's own statistics at a chosen risk-free
 // rate, faults and pauses with their strategy, time and reason, incident counts and events, and required flags.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import type { RunSummaryJson } from '../src/cli/runSummary.js';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { runCli as cli } from './fixtures/cliRun.js';
+import { writeJsonFile } from './fixtures/jsonFile.js';
 import { openEventStore } from '../events/openEventStore.js';
 import { readAllEvents } from './fixtures/engine/engineFixtures.js';
 
@@ -28,11 +29,7 @@ const faulty = {
   lookback: 30,
 };
 
-function writeConfig(name: string, value: unknown): string {
-  const path = join(scratch, name);
-  writeFileSync(path, JSON.stringify(value));
-  return path;
-}
+const writeConfig = (name: string, value: unknown): string => writeJsonFile(scratch, name, value);
 
 interface ReplayJson {
   readonly summary: { readonly metrics: { readonly sharpeRatio: number; readonly annualVolatility: number; readonly maxDrawdown: number } };
