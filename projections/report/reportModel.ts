@@ -309,8 +309,8 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       beta: beta(pr, bReturns, metricOptions),
       alpha: alpha(pr, bReturns, metricOptions),
       correlation: correlation(pr, bReturns),
-      trackingError: trackingError(pr, bReturns),
-      informationRatio: informationRatio(pr, bReturns),
+      trackingError: trackingError(pr, bReturns, metricOptions),
+      informationRatio: informationRatio(pr, bReturns, metricOptions),
     };
   }
   const window = options.rollingWindow ?? DEFAULT_ROLLING_WINDOW;
@@ -366,7 +366,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       strategyValues: new Map(ids.map((sid) => [sid, series.strategies.get(sid)?.values ?? []])),
       rollingWindow: window,
       rollingSharpe: [...rollingSharpe(series.portfolioReturns, window, metricOptions)],
-      rollingVolatility: [...rollingVolatility(series.portfolioReturns, window)],
+      rollingVolatility: [...rollingVolatility(series.portfolioReturns, window, metricOptions)],
       portfolioReturns: series.portfolioReturns,
       rebalanceTimes: series.rebalances.map((r) => ({ time: times[Math.min(r.barIndex, times.length - 1)] ?? r.barTime ?? '', rebalanceId: r.rebalanceId, trigger: r.trigger })),
     },
