@@ -1,4 +1,4 @@
-// The report's figures on intraday bars: every yearly figure in the bars a year given.
+// The report's figures on intraday bars: every yearly figure in the bars a year given, and a day meaning a calendar day.
 import { describe, expect, it } from 'vitest';
 import { openEventStore, type PendingEvent } from '../src/index.js';
 import { foldReport, type ReportModel } from '../projections/report/index.js';
@@ -41,5 +41,22 @@ describe('report figures in the bars a year given', () => {
     expect(daily?.trackingError).toBeGreaterThan(0);
     expect(minutes?.trackingError).toBeCloseTo((daily?.trackingError ?? Number.NaN) * ratio, 9);
     expect(minutes?.informationRatio).toBeCloseTo((daily?.informationRatio ?? Number.NaN) * ratio, 9);
+  });
+});
+
+describe('report figures on minute bars', () => {
+  // Two minutes before midnight and the first of the next day: portfolio 1000 → 1009 → 1058 | → 1053.
+  const times = ['2024-01-01T23:58:00.000Z', '2024-01-01T23:59:00.000Z', '2024-01-02T00:00:00.000Z'] as const;
+
+  it('the best and worst day are calendar days (UTC) of compounded returns, not single bars', async () => {
+    const portfolio = (await model({ times })).rows.find((r) => r.id === 'portfolio')?.metrics;
+    expect(portfolio?.bestDay).toBeCloseTo(1058 / 1000 - 1, 12);
+    expect(portfolio?.worstDay).toBeCloseTo(1053 / 1058 - 1, 12);
+  });
+
+  it('with daily bars a day is one bar, as before', async () => {
+    const portfolio = (await model()).rows.find((r) => r.id === 'portfolio')?.metrics;
+    expect(portfolio?.bestDay).toBeCloseTo(1058 / 1009 - 1, 12);
+    expect(portfolio?.worstDay).toBeCloseTo(1053 / 1058 - 1, 12);
   });
 });

@@ -191,7 +191,10 @@ function keyMetrics(
   averageCash: number,
 ): KeyMetrics {
   const { returns, times } = ownSpan(allReturns, allTimes);
-  const days = bestWorst(returns);
+  // A day is a UTC calendar day, as a month is: on intraday bars the extremes of single bars are not days. Bars without
+  // a return are left out, so a day of none gives no 0% and, on daily bars, each day is its one bar.
+  const present = returns.flatMap((r, i) => (Number.isNaN(r) ? [] : [i]));
+  const days = bestWorst(periodReturns(present.map((i) => returns[i] as number), present.map((i) => times[i] as string), 'day').map((p) => p.return));
   const months = bestWorst(periodReturns(returns, times, 'month').map((p) => p.return));
   const years = bestWorst(periodReturns(returns, times, 'year').map((p) => p.return));
   return {
