@@ -1,7 +1,7 @@
 // The report's figures on intraday bars: every yearly figure in the bars a year given, and a day meaning a calendar day.
 import { describe, expect, it } from 'vitest';
 import { openEventStore, type PendingEvent } from '../src/index.js';
-import { foldReport, type ReportModel } from '../projections/report/index.js';
+import { foldReport, renderReportHtml, type ReportModel } from '../projections/report/index.js';
 import { PORTFOLIO, STREAM, T1, T2, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 const MINUTES_A_YEAR = 525_600;
@@ -58,5 +58,20 @@ describe('report figures on minute bars', () => {
     const portfolio = (await model()).rows.find((r) => r.id === 'portfolio')?.metrics;
     expect(portfolio?.bestDay).toBeCloseTo(1058 / 1009 - 1, 12);
     expect(portfolio?.worstDay).toBeCloseTo(1053 / 1058 - 1, 12);
+  });
+
+  it('labels VaR and ES per bar, and gives a drawdown shorter than a day its hours and minutes, not "0" days', async () => {
+    const html = renderReportHtml(await model({ times }));
+    expect(html).not.toContain('Daily VaR');
+    expect(html).toContain('<th>VaR 95% (per bar)</th>');
+    expect(html).toContain('<th>ES 95% (per bar)</th>');
+    // The drawdown from the peak at 23:59 has lasted one minute at the last bar.
+    expect(html).toMatch(/<th class="num">Duration<\/th>/);
+    expect(html).toMatch(/<span class="muted">not yet<\/span><\/td><td[^>]*>[^<]*<\/td><td[^>]*>1 min<\/td>/);
+  });
+
+  it('with daily bars a drawdown lasts whole days, shown as such', async () => {
+    const html = renderReportHtml(await model());
+    expect(html).toMatch(/<span class="muted">not yet<\/span><\/td><td[^>]*>[^<]*<\/td><td[^>]*>1 d<\/td>/);
   });
 });
