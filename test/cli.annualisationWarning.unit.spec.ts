@@ -1,5 +1,8 @@
 // When the bars a year the figures are annualised with do not fit how often the bars come: a bar file, a log, a feed.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
 import { annualisationWarning, feedAnnualisationWarning, logAnnualisationWarning } from '../src/cli/annualisationWarning.js';
 import type { BarFileSummary } from '../src/market/barSource.js';
 
@@ -35,5 +38,11 @@ describe('annualisation warnings', () => {
     expect(feedAnnualisationWarning('binance BTCUSDT@1m', 60_000, 525_600)).toBeNull();
     expect(feedAnnualisationWarning('binance BTCUSDT@1d', 86_400_000)).toBeNull();
     expect(feedAnnualisationWarning('stdin', null)).toBeNull();
+  });
+
+  it("the README's paper example, on Binance 1-minute klines, states its figures in 1-minute bars: no warning at start", () => {
+    const path = join(import.meta.dirname, '..', 'examples', 'paper-portfolio.json');
+    const config = parsePortfolioConfig(JSON.parse(readFileSync(path, 'utf8')), path);
+    expect(feedAnnualisationWarning('binance BTCUSDT,ETHUSDT@1m', 60_000, config.barsPerYear)).toBeNull();
   });
 });

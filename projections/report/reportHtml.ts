@@ -15,6 +15,23 @@ const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${(x * 100
 const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : x === Infinity ? '∞' : '–');
 const money = (s: string | null): string => (s === null ? '–' : new Dec(s).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ','));
 const signed = (x: number): string => (Number.isFinite(x) ? (x < 0 ? 'neg' : x > 0 ? 'pos' : '') : '');
+const DURATION_UNITS: readonly (readonly [string, number])[] = [['d', 86_400], ['h', 3_600], ['min', 60], ['s', 1]];
+/**
+ * A span given in days, in its two largest units (`45 d`, `2 d 3 h`, `10 h 34 min`): a drawdown of intraday bars lasts
+ * hours or minutes, which whole days would show as 0.
+ */
+function duration(days: number): string {
+  if (!Number.isFinite(days)) return '–';
+  let rest = Math.round(days * 86_400);
+  const parts: string[] = [];
+  for (const [unit, seconds] of DURATION_UNITS) {
+    const n = Math.floor(rest / seconds);
+    rest -= n * seconds;
+    if (n > 0 || parts.length > 0) parts.push(`${n} ${unit}`);
+  }
+  const shown = parts.slice(0, 2).filter((p) => !p.startsWith('0 '));
+  return shown.length === 0 ? '0' : shown.join(' ');
+}
 const day = (t: string | null): string => (t === null ? '–' : t.endsWith('T00:00:00.000Z') ? t.slice(0, 10) : `${t.slice(0, 10)} ${t.slice(11, 16)}`);
 
 /** A cell holding a statistic: shown rounded, the exact value in `data-value`. */
@@ -34,11 +51,11 @@ const METRIC_COLUMNS: readonly { key: keyof KeyMetrics; label: string; format: (
   { key: 'downsideRisk', label: 'Downside risk', format: (x) => pct(x) },
   { signed: true, key: 'maxDrawdown', label: 'Max drawdown', format: (x) => pct(x) },
   { signed: true, key: 'currentDrawdown', label: 'Current drawdown', format: (x) => pct(x) },
-  { key: 'longestDrawdownDays', label: 'Longest DD (days)', format: (x) => num(x, 0) },
+  { key: 'longestDrawdownDays', label: 'Longest DD', format: (x) => duration(x) },
   { key: 'skew', label: 'Skew', format: (x) => num(x) },
   { key: 'kurtosis', label: 'Kurtosis (excess)', format: (x) => num(x) },
-  { signed: true, key: 'valueAtRisk95', label: 'Daily VaR 95%', format: (x) => pct(x) },
-  { signed: true, key: 'expectedShortfall95', label: 'Daily ES 95%', format: (x) => pct(x) },
+  { signed: true, key: 'valueAtRisk95', label: 'VaR 95% (per bar)', format: (x) => pct(x) },
+  { signed: true, key: 'expectedShortfall95', label: 'ES 95% (per bar)', format: (x) => pct(x) },
   { signed: true, key: 'bestDay', label: 'Best day', format: (x) => pct(x) },
   { signed: true, key: 'worstDay', label: 'Worst day', format: (x) => pct(x) },
   { signed: true, key: 'bestMonth', label: 'Best month', format: (x) => pct(x) },
@@ -107,8 +124,8 @@ function benchmarkBlock(m: ReportModel): string {
 
 function drawdownTable(m: ReportModel): string {
   if (m.drawdowns.length === 0) return '<p class="muted">No drawdown.</p>';
-  return `<table><tr><th>#</th><th>Start</th><th>Trough</th><th>Recovery</th><th class="num">Depth</th><th class="num">Days</th></tr>${m.drawdowns
-    .map((d, i) => `<tr><td>${i + 1}</td><td>${day(d.start)}</td><td>${day(d.trough)}</td><td>${d.recovery === null ? '<span class="muted">not yet</span>' : day(d.recovery)}</td>${statCell('drawdown-depth', d.depth, pct(d.depth))}<td>${num(d.days, 0)}</td></tr>`)
+  return `<table><tr><th>#</th><th>Start</th><th>Trough</th><th>Recovery</th><th class="num">Depth</th><th class="num">Duration</th></tr>${m.drawdowns
+    .map((d, i) => `<tr><td>${i + 1}</td><td>${day(d.start)}</td><td>${day(d.trough)}</td><td>${d.recovery === null ? '<span class="muted">not yet</span>' : day(d.recovery)}</td>${statCell('drawdown-depth', d.depth, pct(d.depth))}<td>${duration(d.days)}</td></tr>`)
     .join('')}</table>`;
 }
 

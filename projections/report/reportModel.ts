@@ -191,7 +191,10 @@ function keyMetrics(
   averageCash: number,
 ): KeyMetrics {
   const { returns, times } = ownSpan(allReturns, allTimes);
-  const days = bestWorst(returns);
+  // A day is a UTC calendar day, as a month is: on intraday bars the extremes of single bars are not days. Bars without
+  // a return are left out, so a day of none gives no 0% and, on daily bars, each day is its one bar.
+  const present = returns.flatMap((r, i) => (Number.isNaN(r) ? [] : [i]));
+  const days = bestWorst(periodReturns(present.map((i) => returns[i] as number), present.map((i) => times[i] as string), 'day').map((p) => p.return));
   const months = bestWorst(periodReturns(returns, times, 'month').map((p) => p.return));
   const years = bestWorst(periodReturns(returns, times, 'year').map((p) => p.return));
   return {
@@ -309,8 +312,8 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       beta: beta(pr, bReturns, metricOptions),
       alpha: alpha(pr, bReturns, metricOptions),
       correlation: correlation(pr, bReturns),
-      trackingError: trackingError(pr, bReturns),
-      informationRatio: informationRatio(pr, bReturns),
+      trackingError: trackingError(pr, bReturns, metricOptions),
+      informationRatio: informationRatio(pr, bReturns, metricOptions),
     };
   }
   const window = options.rollingWindow ?? DEFAULT_ROLLING_WINDOW;
@@ -366,7 +369,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       strategyValues: new Map(ids.map((sid) => [sid, series.strategies.get(sid)?.values ?? []])),
       rollingWindow: window,
       rollingSharpe: [...rollingSharpe(series.portfolioReturns, window, metricOptions)],
-      rollingVolatility: [...rollingVolatility(series.portfolioReturns, window)],
+      rollingVolatility: [...rollingVolatility(series.portfolioReturns, window, metricOptions)],
       portfolioReturns: series.portfolioReturns,
       rebalanceTimes: series.rebalances.map((r) => ({ time: times[Math.min(r.barIndex, times.length - 1)] ?? r.barTime ?? '', rebalanceId: r.rebalanceId, trigger: r.trigger })),
     },

@@ -50,7 +50,7 @@ export function cagr(returns: ArrayLike<number>, times: readonly string[], start
 
 /** A compounded return over one calendar period. */
 export interface PeriodReturn {
-  /** `YYYY-MM` for a month, `YYYY` for a year (UTC). */
+  /** `YYYY-MM-DD` for a day, `YYYY-MM` for a month, `YYYY` for a year (UTC). */
   readonly period: string;
   readonly return: number;
   /** Returns compounded into it. */
@@ -58,11 +58,11 @@ export interface PeriodReturn {
 }
 
 /**
- * Returns compounded within each UTC calendar month or year, in time order: Π(1 + r) − 1 over the returns whose time
+ * Returns compounded within each UTC calendar day, month or year, in time order: Π(1 + r) − 1 over the returns whose time
  * falls in the period (NaN returns count as 0). A period without returns is absent, not zero.
  * @throws ConfigError when times and returns differ in length or a time does not parse.
  */
-export function periodReturns(returns: ArrayLike<number>, times: readonly string[], by: 'month' | 'year'): PeriodReturn[] {
+export function periodReturns(returns: ArrayLike<number>, times: readonly string[], by: 'day' | 'month' | 'year'): PeriodReturn[] {
   alignedTimes(returns, times, 'periodReturns');
   const out: PeriodReturn[] = [];
   let key: string | null = null;
@@ -70,7 +70,7 @@ export function periodReturns(returns: ArrayLike<number>, times: readonly string
   let n = 0;
   for (let i = 0; i < returns.length; i += 1) {
     const iso = new Date(timeOf(times[i] as string, i)).toISOString();
-    const k = by === 'month' ? iso.slice(0, 7) : iso.slice(0, 4);
+    const k = iso.slice(0, by === 'day' ? 10 : by === 'month' ? 7 : 4);
     if (k !== key) {
       if (key !== null) out.push({ period: key, return: growth - 1, observations: n });
       key = k;

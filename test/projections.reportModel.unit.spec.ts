@@ -1,0 +1,77 @@
+// The report's figures on intraday bars: every yearly figure in the bars a year given, and a day meaning a calendar day.
+import { describe, expect, it } from 'vitest';
+import { openEventStore, type PendingEvent } from '../src/index.js';
+import { foldReport, renderReportHtml, type ReportModel } from '../projections/report/index.js';
+import { PORTFOLIO, STREAM, T1, T2, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
+
+const MINUTES_A_YEAR = 525_600;
+
+/** The hand-made log, its three slices moved to `times` (T1, T2, T3 in that order). */
+async function model(options: { times?: readonly [string, string, string]; annualization?: number; benchmark?: string } = {}): Promise<ReportModel> {
+  const [t1, t2, t3] = options.times ?? [T1, T2, T3];
+  const moved = new Map([[T1, t1], [T2, t2], [T3, t3]]);
+  const batches = fixtureBatches().map((batch): PendingEvent[] => batch.map((p) => ({ ...p, barTime: p.barTime === null ? null : (moved.get(p.barTime) ?? p.barTime) })));
+  const store = await openEventStore('memory:');
+  await appendBatches(store, batches);
+  return foldReport(store, PORTFOLIO, STREAM, {
+    asOf: { kind: 'end' },
+    verification: null,
+    rollingWindow: 2,
+    ...(options.benchmark === undefined ? {} : { benchmark: options.benchmark }),
+    ...(options.annualization === undefined ? {} : { conventions: { annualization: options.annualization } }),
+  });
+}
+
+const last = (xs: readonly number[]): number => xs[xs.length - 1] as number;
+
+describe('report figures in the bars a year given', () => {
+  it('the rolling volatility is annualised by it, as the rolling Sharpe is', async () => {
+    const daily = await model();
+    const minutes = await model({ annualization: MINUTES_A_YEAR });
+    const ratio = Math.sqrt(MINUTES_A_YEAR / 252);
+    expect(last(daily.series.rollingVolatility)).toBeGreaterThan(0);
+    expect(last(minutes.series.rollingVolatility)).toBeCloseTo(last(daily.series.rollingVolatility) * ratio, 9);
+    expect(last(minutes.series.rollingSharpe)).toBeCloseTo(last(daily.series.rollingSharpe) * ratio, 9);
+  });
+
+  it('the tracking error and information ratio against a benchmark are annualised by it', async () => {
+    const daily = (await model({ benchmark: 'X' })).benchmark;
+    const minutes = (await model({ benchmark: 'X', annualization: MINUTES_A_YEAR })).benchmark;
+    const ratio = Math.sqrt(MINUTES_A_YEAR / 252);
+    expect(daily?.trackingError).toBeGreaterThan(0);
+    expect(minutes?.trackingError).toBeCloseTo((daily?.trackingError ?? Number.NaN) * ratio, 9);
+    expect(minutes?.informationRatio).toBeCloseTo((daily?.informationRatio ?? Number.NaN) * ratio, 9);
+  });
+});
+
+describe('report figures on minute bars', () => {
+  // Two minutes before midnight and the first of the next day: portfolio 1000 → 1009 → 1058 | → 1053.
+  const times = ['2024-01-01T23:58:00.000Z', '2024-01-01T23:59:00.000Z', '2024-01-02T00:00:00.000Z'] as const;
+
+  it('the best and worst day are calendar days (UTC) of compounded returns, not single bars', async () => {
+    const portfolio = (await model({ times })).rows.find((r) => r.id === 'portfolio')?.metrics;
+    expect(portfolio?.bestDay).toBeCloseTo(1058 / 1000 - 1, 12);
+    expect(portfolio?.worstDay).toBeCloseTo(1053 / 1058 - 1, 12);
+  });
+
+  it('with daily bars a day is one bar, as before', async () => {
+    const portfolio = (await model()).rows.find((r) => r.id === 'portfolio')?.metrics;
+    expect(portfolio?.bestDay).toBeCloseTo(1058 / 1009 - 1, 12);
+    expect(portfolio?.worstDay).toBeCloseTo(1053 / 1058 - 1, 12);
+  });
+
+  it('labels VaR and ES per bar, and gives a drawdown shorter than a day its hours and minutes, not "0" days', async () => {
+    const html = renderReportHtml(await model({ times }));
+    expect(html).not.toContain('Daily VaR');
+    expect(html).toContain('<th>VaR 95% (per bar)</th>');
+    expect(html).toContain('<th>ES 95% (per bar)</th>');
+    // The drawdown from the peak at 23:59 has lasted one minute at the last bar.
+    expect(html).toMatch(/<th class="num">Duration<\/th>/);
+    expect(html).toMatch(/<span class="muted">not yet<\/span><\/td><td[^>]*>[^<]*<\/td><td[^>]*>1 min<\/td>/);
+  });
+
+  it('with daily bars a drawdown lasts whole days, shown as such', async () => {
+    const html = renderReportHtml(await model());
+    expect(html).toMatch(/<span class="muted">not yet<\/span><\/td><td[^>]*>[^<]*<\/td><td[^>]*>1 d<\/td>/);
+  });
+});
