@@ -101,7 +101,7 @@ function printList(io: CliIO, id: string, rebalances: readonly RebalanceRecord[]
 }
 
 /**
- * Parses `--events`: a comma-separated list of fault, pause, resume, removal, rejection (plurals accepted), or `all`.
+ * Parses `--events`: a comma-separated list of fault, pause, resume, liquidation, removal, rejection (plurals accepted), or `all`.
  * @throws ConfigError naming the unknown kind.
  */
 export function parseEventKinds(text: string): IncidentKind[] {
@@ -123,7 +123,7 @@ export function parseEventKinds(text: string): IncidentKind[] {
 function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[] | null): string[] {
   const c = incidents.counts;
   const total = INCIDENT_KINDS.reduce((n, k) => n + c[k], 0);
-  const out = ['', `incidents ${total}: ${INCIDENT_KINDS.map((k) => `${c[k]} ${k}${c[k] === 1 ? '' : 's'}`).join(', ')}`];
+  const out = ['', ...wrapList(`incidents ${total}: `, INCIDENT_KINDS.map((k) => `${c[k]} ${k}${c[k] === 1 ? '' : 's'}`))];
   const ids = [...incidents.byStrategy.keys()].sort();
   if (ids.length > 0) {
     out.push(
@@ -143,7 +143,7 @@ function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[
     for (const p of paused) out.push(...wrapText(`  ${p.strategyId} since ${p.since ?? 'the start'}: `, p.reason));
   }
   if (kinds === null) {
-    if (total > 0) out.push('', 'list them with --events faults,pauses,resumes,removals,rejections (or all)');
+    if (total > 0) out.push('', 'list them with --events all, or some of them:', `  --events ${INCIDENT_KINDS.map((k) => `${k}s`).join(',')}`);
     return out;
   }
   out.push('', `events: ${kinds.map((k) => `${k}s`).join(', ')} (${incidents.events.length})`);
@@ -261,7 +261,7 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
     .option('--rebalance <id>', 'show one rebalance in full')
     .option('--verify', 'check the hash chain, revisions, rebalance transfers, the reserve, recorded values, and stored checkpoints and snapshots')
     .option('--expect-head <hash>', 'with --verify: the head hash a run printed; a log that ends elsewhere (cut short) fails')
-    .option('--events <kinds>', 'also list the events of these kinds: faults,pauses,resumes,removals,rejections or all (counts are always shown)')
+    .option('--events <kinds>', 'also list the events of these kinds: faults,pauses,resumes,liquidations,removals,rejections or all (counts are always shown)')
     .option('--json', 'print JSON (money as decimal strings)')
     .action(async (flags: AuditFlags) => {
       const kinds = flags.events === undefined ? null : parseEventKinds(flags.events);
