@@ -10,6 +10,7 @@ import {
   pausedStrategies,
   type IncidentCounts,
   rebalanceAuditProjection,
+  rebalanceShortfalls,
   type IncidentKind,
   type IncidentsState,
   standardProjections,
@@ -43,17 +44,30 @@ interface AuditFlags {
 const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
 const money = (s: string): string => new Dec(s).toFixed(2);
 
+/** A strategy left out of the weighing has no target: it keeps what it holds, which a target of 0.00 would deny. */
 function weightRows(r: RebalanceRecord): string[][] {
   const d = r.decision;
   const ids = [...new Set([...Object.keys(d.weightsBefore), ...Object.keys(d.finalWeights)])].sort();
-  return ids.map((id) => [
-    r.rebalanceId,
-    id,
-    pct(ownValue(d.weightsBefore, id)),
-    pct(ownValue(d.rawWeights, id)),
-    pct(ownValue(d.finalWeights, id)),
-    money(ownValue(d.targets, id) ?? '0'),
-  ]);
+  return ids.map((id) => {
+    const target = ownValue(d.targets, id);
+    return [
+      r.rebalanceId,
+      id,
+      pct(ownValue(d.weightsBefore, id)),
+      pct(ownValue(d.rawWeights, id)),
+      pct(ownValue(d.finalWeights, id)),
+      target !== undefined ? money(target) : ownValue(d.leftOut ?? {}, id) !== undefined ? 'kept' : money('0'),
+    ];
+  });
+}
+
+/** Each strategy a rebalance left short of its target: what it asked, what moved, and the plan's cap that held it back. */
+function shortfallLines(r: RebalanceRecord, indent: string): string[] {
+  return rebalanceShortfalls(r).flatMap((s) => {
+    const asked = new Dec(s.asked);
+    const verb = asked.isNegative() ? 'gave' : 'received';
+    return wrapText(`${indent}${s.strategyId}: `, `${verb} ${money(new Dec(s.moved).abs().toString())} of the ${money(asked.abs().toString())} its target asked: ${s.why}`);
+  });
 }
 
 /** `key=value` pairs of a JSON object, nested objects flattened to dotted keys, so that they wrap at 80 columns. */
@@ -96,6 +110,11 @@ function printList(io: CliIO, id: string, rebalances: readonly RebalanceRecord[]
       '',
       formatTable(['rebalance', 'strategy', 'before', 'raw', 'after', 'target'], rebalances.flatMap(weightRows)),
     );
+    const short = rebalances.filter((r) => rebalanceShortfalls(r).length > 0);
+    if (short.length > 0) {
+      out.push('', 'short of target (what moved, and why; details with --rebalance <id>)');
+      for (const r of short) out.push(r.rebalanceId, ...shortfallLines(r, '  '));
+    }
   }
   io.stdout.write(`${out.join('\n')}\n`);
 }
@@ -157,7 +176,7 @@ export function rebalanceLines(r: RebalanceRecord): string[] {
   const out = [
     `rebalance ${r.rebalanceId} at ${r.barTime ?? '-'} (revision ${r.revision}, position ${r.position})`,
     ...wrapText(`trigger ${d.trigger}: `, d.reason),
-    ...wrapList(`algorithm ${d.algorithm}: `, flatEntries(d.parameters)),
+    ...(Object.keys(d.parameters).length > 0 ? wrapList(`algorithm ${d.algorithm}: `, flatEntries(d.parameters)) : [`algorithm ${d.algorithm}`]),
     `solver ${d.solver ? `${d.solver.name} ${d.solver.status} objective ${String(d.solver.objective)} gap ${String(d.solver.gap)}` : 'none'}`,
     ...wrapList('binding constraints: ', d.bindingConstraints.length > 0 ? [...d.bindingConstraints] : ['none']),
     `portfolio value ${money(d.portfolioValue)}, capital moved ${money(r.capitalMoved)}`,
@@ -169,6 +188,8 @@ export function rebalanceLines(r: RebalanceRecord): string[] {
       r.transfers.map((t) => [t.from, t.to, money(t.amount), String(t.position)]),
     ),
   ];
+  const short = shortfallLines(r, '  ');
+  if (short.length > 0) out.push('', 'short of target', ...short);
   for (const [title, reasons] of [
     ['left out of the weighing', d.leftOut],
     ['re-admitted', d.readmitted],
@@ -232,6 +253,9 @@ function documentLines(documents: readonly DocumentCheck[]): string[] {
   }
   return lines;
 }
+
+/** A rebalance as JSON: the record and the strategies it left short of their targets, with why. */
+const withShortfalls = (r: RebalanceRecord) => ({ ...r, shortfalls: rebalanceShortfalls(r) });
 
 /** Counts per strategy as a record keyed by strategy id (own properties only: an id is user data), ascending by id. */
 function byStrategyRecord(incidents: IncidentsState): Record<string, IncidentCounts> {
@@ -308,7 +332,7 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
             stream,
             ...(verification ? { verification } : {}),
             ...(documents ? { documents } : {}),
-            ...(flags.rebalance !== undefined ? { rebalance: one ?? null } : { rebalances }),
+            ...(flags.rebalance !== undefined ? { rebalance: one ? withShortfalls(one) : null } : { rebalances: rebalances.map(withShortfalls) }),
             ...(incidents ? { incidents: incidentsJson(incidents, kinds) } : {}),
           });
           return;
