@@ -224,7 +224,10 @@ function printVerdict(io: CliIO, v: VerificationResult, documents: readonly Docu
             ? 'the head is the expected one: nothing was cut from the end'
             : 'no --expect-head given: a log cut at its end cannot be detected from inside it (keep the head hash each run prints)',
         ),
-        ...wrapText('  ', `${v.rebalances} rebalances: every transfer is exactly what the plan allows for the recorded targets and values`),
+        ...wrapText(
+          '  ',
+          `${v.rebalances} rebalances: every target is its final weight × the portfolio value, and every transfer exactly what the plan allows for the recorded targets and values`,
+        ),
         ...wrapText('  ', `${v.transfers} transfers: the reserve never went below zero (lowest ${money(v.lowestReserve)})`),
         ...wrapText('  ', `${v.marks} marks: strategy values, cash, reserve and portfolio value equal the refold of fills, transfers and marks`),
         ...wrapText('  ', `no strategy's cash was below zero at a mark (lowest ${money(v.lowestCash)})`),
