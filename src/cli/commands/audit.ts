@@ -222,7 +222,7 @@ function printVerdict(io: CliIO, v: VerificationResult, documents: readonly Docu
           '  ',
           v.headMatchesExpected === true
             ? 'the head is the expected one: nothing was cut from the end'
-            : 'no --expect-head given: a log cut at its end cannot be detected from inside it (keep the head hash each run prints)',
+            : 'no --expect-head given: a log cut at its end, or rewritten and re-hashed, cannot be detected from inside it (keep the head hash each run prints)',
         ),
         ...wrapText(
           '  ',
