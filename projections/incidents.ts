@@ -1,10 +1,10 @@
-// Incidents projection: every fault, pause, resume, removal and rejected order of a portfolio, counted per strategy, with the faults, who is paused since when and why, and (on request) the events themselves.
+// Incidents projection: every fault, pause, resume, liquidation, removal and rejected order of a portfolio, counted per strategy, with the faults, who is paused since when and why, and (on request) the events themselves.
 import type { LifecycleState } from '../events/catalogue.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 
 /** The kinds of incident, in the order they are listed. */
-export const INCIDENT_KINDS = ['fault', 'pause', 'resume', 'removal', 'rejection'] as const;
+export const INCIDENT_KINDS = ['fault', 'pause', 'resume', 'liquidation', 'removal', 'rejection'] as const;
 export type IncidentKind = (typeof INCIDENT_KINDS)[number];
 
 /** One incident as recorded: which strategy, when, where in the log, and what happened. */
@@ -14,7 +14,7 @@ export interface Incident {
   readonly barTime: string | null;
   readonly revision: number;
   readonly position: number;
-  /** The fault's error, the pause's or resume's reason, the rejected order and its reason, or what a removal returned. */
+  /** The fault's error, the pause's, resume's or liquidation's reason, the rejected order and its reason, or what a removal returned. */
   readonly message: string;
 }
 
@@ -55,13 +55,17 @@ export interface IncidentsWork {
 
 /** Counts of no incidents. */
 export function noIncidents(): IncidentCounts {
-  return { fault: 0, pause: 0, resume: 0, removal: 0, rejection: 0 };
+  return { fault: 0, pause: 0, resume: 0, liquidation: 0, removal: 0, rejection: 0 };
 }
 
-/** Reads a lifecycle change as an incident: a pause, a resume, or neither (start, liquidation, stop). */
+/**
+ * Reads a lifecycle change as an incident: a pause, a resume, a liquidation (a drawdown limit, a fault policy or a
+ * removal sells everything: its reason says which), or none (the start, the stop once flat).
+ */
 function lifecycleKind(from: LifecycleState, to: LifecycleState): IncidentKind | null {
   if (to === 'paused') return 'pause';
   if (from === 'paused' && to === 'running') return 'resume';
+  if (to === 'liquidating') return 'liquidation';
   return null;
 }
 
@@ -110,7 +114,7 @@ export function incidentsProjection(options: { readonly keep?: readonly Incident
     step(w, event) {
       const incident = incidentOf(event);
       if (incident === null) {
-        // A paused strategy that leaves the paused state other than by resuming (liquidation, stop) is no longer paused.
+        // A paused strategy that leaves the paused state other than by resuming or liquidating (a stop) is no longer paused.
         if (event.type === 'StrategyLifecycleChanged' && event.data.from === 'paused') w.paused.delete(event.data.strategyId);
         return;
       }
@@ -121,14 +125,14 @@ export function incidentsProjection(options: { readonly keep?: readonly Incident
       w.byStrategy.set(id, mine);
       if (incident.kind === 'fault') w.faults.push(incident);
       if (incident.kind === 'pause') w.paused.set(id, { strategyId: id, since: incident.barTime, reason: incident.message });
-      if (incident.kind === 'resume' || incident.kind === 'removal') w.paused.delete(id);
+      if (incident.kind === 'resume' || incident.kind === 'liquidation' || incident.kind === 'removal') w.paused.delete(id);
       if (keep.has(incident.kind)) w.events.push(incident);
     },
     end: (w) => w,
   };
   return {
     name: 'incidents',
-    version: 1,
+    version: 2,
     fingerprint: `keep=${[...keep].sort().join(',')}`,
     init: () => ({ counts: noIncidents(), byStrategy: new Map(), faults: [], paused: new Map(), events: [] }),
     evolve: evolveByCopy(inPlace),

@@ -2,12 +2,14 @@
 import { Dec, ZERO, decStr } from '../src/money/decimal.js';
 import { emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
-import { RESERVE } from '../events/catalogue.js';
+import { RESERVE, type EventData } from '../events/catalogue.js';
+import { ownValue } from '../src/records/ownKeys.js';
 import { ChainVerifier } from '../events/chain.js';
 import { invalidEventData, type RecordedEvent } from '../events/envelope.js';
 import { isCorruptEventError } from '../events/errors.js';
 import type { EventStore } from '../events/store.js';
 import { capitalLegs } from './capitalMoves.js';
+import { targetCapital } from '../src/portfolio/rebalancePlan.js';
 
 /** Which check failed. */
 export type VerificationCheck = 'decode' | 'chain' | 'head' | 'portfolio' | 'transfer' | 'rebalance' | 'ledger' | 'cash' | 'marks';
@@ -19,7 +21,7 @@ export interface VerificationProof {
   readonly headHash: string;
   /** Whether the head hash equals the one the caller expected (null: none was given, so a cut tail is undetectable). */
   readonly headMatchesExpected: boolean | null;
-  /** Rebalances whose every transfer equals what the plan allows for its recorded targets and values. */
+  /** Rebalances whose targets are their final weights × the portfolio value, and whose every transfer equals what the plan allows for those targets and the recorded values. */
   readonly rebalances: number;
   /** Transfers checked (rebalance, funding, removal); the reserve stayed ≥ 0 after each. */
   readonly transfers: number;
@@ -79,9 +81,10 @@ export interface VerifyOptions {
 /**
  * Verifies one portfolio stream from its first event and stops at the first failure, named by stream, revision and
  * position. It proves: every payload decodes and matches its schema and self-hash; revisions are contiguous and every
- * prevHash links (the chain); every rebalance transfer is exactly what the plan allows for the decision's recorded
- * targets and values (a decrease moves target − value, or all the strategy's cash when that is less; an increase moves
- * value − target, scaled down pro rata to cents when the reserve after the decreases cannot pay them all), each
+ * prevHash links (the chain); every rebalance target is its final weight × the recorded portfolio value (to the cent
+ * below), and every rebalance transfer is exactly what the plan allows for the decision's recorded targets and values
+ * (a decrease moves value − target, or all the strategy's cash when that is less; an increase moves target − value,
+ * scaled down pro rata to cents when the reserve after the decreases cannot pay them all), each
  * strategy moves at most once per rebalance and only strategies it names move; the reserve never goes below zero; and
  * folding fills and transfers through the ledger (src/ledger) with the recorded marks reproduces each BarMarked's
  * strategy values, cash, reserve and portfolio value exactly. With `expectHead` it also proves the log ends at that
@@ -184,6 +187,7 @@ export async function verifyPortfolioLog(store: EventStore, stream: string, opti
           break;
         case 'RebalanceDecided': {
           rebalances += 1;
+          checkTargets(event.data);
           const wants = new Map<string, Dec>();
           let wanted = ZERO;
           for (const id of Object.keys(event.data.targets).sort()) {
@@ -301,6 +305,21 @@ export async function verifyPortfolioLog(store: EventStore, stream: string, opti
     marks: markCount,
     lowestCash: decStr(lowestCash ?? ZERO),
   };
+}
+
+/** Each recorded target is its final weight × the recorded portfolio value (to the cent below), so the weights audit shows are the ones that moved capital. */
+function checkTargets(d: EventData<'RebalanceDecided'>): void {
+  const pv = new Dec(d.portfolioValue);
+  for (const id of [...new Set([...Object.keys(d.finalWeights), ...Object.keys(d.targets)])].sort()) {
+    const weight = ownValue(d.finalWeights, id);
+    const target = ownValue(d.targets, id);
+    if (weight === undefined) throw new Broken('rebalance', `rebalance ${d.rebalanceId}: ${id} has a target of ${target ?? ''} but no final weight`);
+    if (target === undefined) throw new Broken('rebalance', `rebalance ${d.rebalanceId}: ${id} has a final weight of ${weight} but no target`);
+    const expected = targetCapital(weight, pv);
+    if (!expected.equals(new Dec(target))) {
+      throw new Broken('rebalance', `rebalance ${d.rebalanceId}: the target of ${id} is ${target}, but its final weight ${weight} × the portfolio value ${d.portfolioValue} gives ${decStr(expected)}`);
+    }
+  }
 }
 
 /** What a decrease may move: target − value, or all of the strategy's cash when it holds less (never below zero). */

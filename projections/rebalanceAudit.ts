@@ -1,7 +1,8 @@
 // Rebalance audit trail projection: every RebalanceDecided with the transfers that carried it out (the most recent `keep`).
 import { ownValue, setOwn } from '../src/records/ownKeys.js';
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
-import type { EventData } from '../events/catalogue.js';
+import { RESERVE, type EventData } from '../events/catalogue.js';
+import { capitalLegs } from './capitalMoves.js';
 import type { Projection } from './projection.js';
 
 /** One transfer of a rebalance. */
@@ -25,12 +26,62 @@ export interface RebalanceRecord {
   readonly capitalMoved: DecString;
   /** Net change per account (reserve and strategies) over the rebalance's transfers; Σ is zero. */
   readonly netByAccount: Readonly<Record<string, DecString>>;
+  /** The reserve its first increase was paid from (after every decrease), or null when nothing went to a strategy. */
+  readonly reserveForIncreases: DecString | null;
 }
 
 /** State of the rebalance audit projection. */
 export interface RebalanceAuditState {
   readonly rebalances: readonly RebalanceRecord[];
   readonly total: number;
+  /** The reserve now: what increases are paid from. */
+  readonly reserve: DecString;
+}
+
+/** A strategy a rebalance moved less than its target asked, and why. */
+export interface RebalanceShortfall {
+  readonly strategyId: string;
+  /** Target − recorded value: negative for a decrease. */
+  readonly asked: DecString;
+  /** What its transfer moved, signed the same way (zero when it moved nothing). */
+  readonly moved: DecString;
+  readonly why: string;
+}
+
+const CENT = new Dec('0.01');
+const money = (d: Dec): string => d.toFixed(2);
+
+/**
+ * The strategies a rebalance left short of their targets, with the cap of the plan that held each back: a decrease
+ * gives at most the strategy's cash after the sales, and increases share the reserve left after the decreases pro rata,
+ * each rounded down to the cent (an increase short by less than a cent of its ask is that rounding, not a shortfall).
+ */
+export function rebalanceShortfalls(r: RebalanceRecord): RebalanceShortfall[] {
+  const d = r.decision;
+  const asks: { id: string; asked: Dec }[] = [];
+  for (const id of Object.keys(d.targets).sort()) {
+    const value = ownValue(d.inputs, id)?.['value'];
+    if (typeof value !== 'string') continue;
+    asks.push({ id, asked: new Dec(ownValue(d.targets, id) as string).minus(value) });
+  }
+  const wanted = asks.reduce((t, a) => (a.asked.isPositive() ? t.plus(a.asked) : t), ZERO);
+  const out: RebalanceShortfall[] = [];
+  for (const { id, asked } of asks) {
+    const moved = new Dec(ownValue(r.netByAccount, id) ?? '0');
+    let why: string | null = null;
+    if (asked.isNegative() && !moved.equals(asked)) {
+      why = moved.isZero() ? 'it had no cash at the transfer' : 'all the cash it had at the transfer';
+    } else if (asked.isPositive() && moved.lt(asked.toNearest(CENT, Dec.ROUND_DOWN))) {
+      const held = r.reserveForIncreases;
+      why =
+        held === null
+          ? `the reserve after the decreases could not pay any of the ${money(wanted)} the increases asked`
+          : `the increases asked ${money(wanted)} and the reserve held ${money(new Dec(held))} after the decreases: ` +
+            `each got ${(new Dec(held).div(wanted).toNumber() * 100).toFixed(2)}% of its ask, rounded down to the cent`;
+    }
+    if (why !== null) out.push({ strategyId: id, asked: decStr(asked), moved: decStr(moved), why });
+  }
+  return out;
 }
 
 /** Rebalance audit projection keeping the last `keep` rebalances (default 10 000; 0 keeps all — rebalances are rare). */
@@ -38,10 +89,11 @@ export function rebalanceAuditProjection(options: { readonly keep?: number } = {
   const keep = options.keep ?? 10_000;
   return {
     name: 'rebalance-audit',
-    version: 1,
+    version: 2,
     fingerprint: `keep=${keep}`,
-    init: () => ({ rebalances: [], total: 0 }),
+    init: () => ({ rebalances: [], total: 0, reserve: '0' }),
     evolve(s, event) {
+      if (event.type === 'PortfolioOpened') return { ...s, reserve: event.data.totalCapital };
       if (event.type === 'RebalanceDecided') {
         const record: RebalanceRecord = {
           rebalanceId: event.data.rebalanceId,
@@ -52,11 +104,16 @@ export function rebalanceAuditProjection(options: { readonly keep?: number } = {
           transfers: [],
           capitalMoved: '0',
           netByAccount: {},
+          reserveForIncreases: null,
         };
         const kept = keep > 0 ? s.rebalances.slice(Math.max(0, s.rebalances.length - keep + 1)) : s.rebalances;
-        return { rebalances: [...kept, record], total: s.total + 1 };
+        return { ...s, rebalances: [...kept, record], total: s.total + 1 };
       }
-      if (event.type !== 'CapitalTransferred' || event.data.rebalanceId === null) return s;
+      if (event.type !== 'CapitalTransferred') return s;
+      const before = s.reserve;
+      let reserve = new Dec(before);
+      for (const leg of capitalLegs(event.data)) if (leg.isReserve) reserve = reserve.plus(leg.delta);
+      if (event.data.rebalanceId === null) return { ...s, reserve: decStr(reserve) };
       const id = event.data.rebalanceId;
       let index = -1;
       for (let i = s.rebalances.length - 1; i >= 0; i -= 1) {
@@ -66,7 +123,7 @@ export function rebalanceAuditProjection(options: { readonly keep?: number } = {
         }
       }
       const r = s.rebalances[index];
-      if (!r) return s;
+      if (!r) return { ...s, reserve: decStr(reserve) };
       const amount = new Dec(event.data.amount);
       const net = { ...r.netByAccount };
       setOwn(net, event.data.from, decStr(ZERO.plus(ownValue(net, event.data.from) ?? '0').minus(amount)));
@@ -79,10 +136,11 @@ export function rebalanceAuditProjection(options: { readonly keep?: number } = {
         ],
         capitalMoved: decStr(ZERO.plus(r.capitalMoved).plus(amount)),
         netByAccount: net,
+        reserveForIncreases: r.reserveForIncreases ?? (event.data.from === RESERVE ? before : null),
       };
       const rebalances = [...s.rebalances];
       rebalances[index] = updated;
-      return { ...s, rebalances };
+      return { ...s, rebalances, reserve: decStr(reserve) };
     },
   };
 }

@@ -122,7 +122,7 @@ describe('stratafolio audit', () => {
     expect(list.code).toBe(0);
     expect(list.out).toMatch(/^r1\s+2024-01-03\s+schedule\s+equal-weight\s+88\.00\s+1$/m);
     expect(list.out).toMatch(/^binding constraints\nr1\s+max:b$/m);
-    expect(list.out).toMatch(/^r1\s+a\s+61\.25%\s+50\.00%\s+56\.70%\s+600\.00$/m);
+    expect(list.out).toMatch(/^r1\s+a\s+61\.25%\s+50\.00%\s+56\.71%\s+600\.00$/m);
     const one = parse((await cli('audit', '--store', `sqlite:${db}`, '--rebalance', 'r1', '--json')).out);
     expect(get(one, 'rebalance', 'transfers', 'length')).toBe(2);
     expect(get(one, 'rebalance', 'capitalMoved')).toBe('88');

@@ -141,8 +141,8 @@ describe('faults and pauses are never silent', () => {
     const fault = summary.statistics.faults[0];
     const counts = await cli('audit', '--store', url);
     expect(counts.code).toBe(0);
-    expect(counts.out).toMatch(/incidents 2: 1 fault, 1 pause, 0 resumes, 0 removals, 0 rejections/);
-    expect(counts.out).toMatch(/oops\s+1\s+1\s+0\s+0\s+0/);
+    expect(counts.out).toMatch(/incidents 2: 1 fault, 1 pause, 0 resumes, 0 liquidations, 0 removals,\n\s+0 rejections/);
+    expect(counts.out).toMatch(/oops\s+1\s+1\s+0\s+0\s+0\s+0/);
     expect(counts.out).toMatch(new RegExp(`paused now 1\\n  oops since ${fault?.barTime ?? ''}: fault:`));
     expect(counts.out).not.toMatch(/ fault oops: /);
 
@@ -154,7 +154,7 @@ describe('faults and pauses are never silent', () => {
     const json = JSON.parse((await cli('audit', '--store', url, '--events', 'all', '--json')).out) as {
       incidents: { counts: Record<string, number>; events: { kind: string; strategyId: string }[]; faults: unknown[] };
     };
-    expect(json.incidents.counts).toEqual({ fault: 1, pause: 1, resume: 0, removal: 0, rejection: 0 });
+    expect(json.incidents.counts).toEqual({ fault: 1, pause: 1, resume: 0, liquidation: 0, removal: 0, rejection: 0 });
     expect(json.incidents.events.map((e) => `${e.kind}:${e.strategyId}`)).toEqual(['fault:oops', 'pause:oops']);
 
     const bad = await cli('audit', '--store', url, '--events', 'faults,typos');

@@ -74,7 +74,8 @@ export function fixtureBatches(): PendingEvent[][] {
         inputs: { a: { value: '648' }, b: { value: '310' } },
         weightsBefore: { a: 0.6125, b: 0.293 },
         rawWeights: { a: 0.5, b: 0.5 },
-        finalWeights: { a: 0.567, b: 0.331 },
+        // Each target is its final weight × the portfolio value, rounded down to the cent: 600.0000524 and 350.0000482.
+        finalWeights: { a: 0.5671078, b: 0.3308129 },
         bindingConstraints: ['max:b'],
         solver: null,
         portfolioValue: '1058',

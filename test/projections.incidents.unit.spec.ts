@@ -1,4 +1,4 @@
-// The incidents read model: faults, pauses, resumes, removals and rejected orders counted per strategy, who is paused
+// The incidents read model: faults, pauses, resumes, liquidations, removals and rejected orders counted per strategy, who is paused
 // now since when and why, the events of the kinds asked for, and the same state whether folded whole or from a checkpoint.
 import { describe, expect, it } from 'vitest';
 import { ProjectionRunner, createMemoryEventStore, domainEvent, type DomainEvent, type PendingEvent } from '../src/index.js';
@@ -11,7 +11,7 @@ const lifecycle = (strategyId: string, from: 'running' | 'paused', to: 'running'
 const rejected = (n: number, strategyId: string): DomainEvent =>
   domainEvent('OrderRejected', { orderId: `x${n}`, strategyId, symbol: 'X', quantity: '5', orderType: 'market', reason: 'not enough cash' });
 
-/** The fixture log with incidents added: a faults and is paused at T1; b has two orders rejected and is paused at T2 and resumed at T3; a is paused again at T3. */
+/** The fixture log with incidents added: a faults and is paused at T1; b has two orders rejected and is paused at T2 and resumed at T3; a is liquidated at T3. */
 function batches(): PendingEvent[][] {
   const [setup, t1, t2, t3] = fixtureBatches();
   const at = (barTime: string, events: DomainEvent[]): PendingEvent[] => events.map((event) => ({ event, barTime }));
@@ -32,9 +32,9 @@ async function fold(keep: Parameters<typeof incidentsProjection>[0], checkpointE
 describe('incidents projection', () => {
   it('counts each kind overall and per strategy, keeps every fault, and knows who is paused now', async () => {
     const s = await fold({});
-    expect(s.counts).toEqual({ fault: 1, pause: 2, resume: 1, removal: 0, rejection: 2 });
-    expect(s.byStrategy.get('a')).toEqual({ fault: 1, pause: 1, resume: 0, removal: 0, rejection: 0 });
-    expect(s.byStrategy.get('b')).toEqual({ fault: 0, pause: 1, resume: 1, removal: 0, rejection: 2 });
+    expect(s.counts).toEqual({ fault: 1, pause: 2, resume: 1, liquidation: 1, removal: 0, rejection: 2 });
+    expect(s.byStrategy.get('a')).toEqual({ fault: 1, pause: 1, resume: 0, liquidation: 1, removal: 0, rejection: 0 });
+    expect(s.byStrategy.get('b')).toEqual({ fault: 0, pause: 1, resume: 1, liquidation: 0, removal: 0, rejection: 2 });
     expect(s.faults).toEqual([expect.objectContaining({ kind: 'fault', strategyId: 'a', barTime: T1, message: 'onBar: Error: boom (action: paused)' })]);
     // b resumed, and a left `paused` for `liquidating`: neither is paused at the end.
     expect(pausedStrategies(s)).toEqual([]);
@@ -51,6 +51,17 @@ describe('incidents projection', () => {
     ]);
   });
 
+  it('counts a liquidation by a drawdown limit, with its reason: the strategy sold everything and stopped', async () => {
+    const store = createMemoryEventStore({ log: new MemoryLog() });
+    const [setup, t1] = fixtureBatches();
+    const limit = lifecycle('b', 'running', 'liquidating', 'risk: drawdown -15.16% beyond the limit of 15.00%');
+    await appendBatches(store, [setup ?? [], [...(t1 ?? []), { event: limit, barTime: T1 }]]);
+    const s = (await new ProjectionRunner(store, { incidents: incidentsProjection({ keep: ['liquidation'] }) }, { stream: STREAM, checkpointEvery: 0 }).run()).states.incidents;
+    expect(s.counts.liquidation).toBe(1);
+    expect(s.byStrategy.get('b')).toMatchObject({ liquidation: 1 });
+    expect(s.events).toEqual([expect.objectContaining({ kind: 'liquidation', strategyId: 'b', barTime: T1, message: 'risk: drawdown -15.16% beyond the limit of 15.00%' })]);
+  });
+
   it('keeps the events of the kinds asked for, in log order', async () => {
     const s = await fold({ keep: ['rejection', 'resume'] });
     expect(s.events.map((e) => `${e.kind}:${e.strategyId}:${e.barTime ?? ''}`)).toEqual([`rejection:b:${T1}`, `rejection:b:${T2}`, `resume:b:${T3}`]);
@@ -61,11 +72,11 @@ describe('incidents projection', () => {
     const store = createMemoryEventStore({ log: new MemoryLog() });
     const all = batches();
     const head = await appendBatches(store, all.slice(0, 2));
-    const projections = { incidents: incidentsProjection({ keep: ['fault', 'pause', 'resume', 'removal', 'rejection'] }) };
+    const projections = { incidents: incidentsProjection({ keep: ['fault', 'pause', 'resume', 'liquidation', 'removal', 'rejection'] }) };
     await new ProjectionRunner(store, projections, { stream: STREAM, checkpointEvery: 1 }).run();
     await appendBatches(store, all.slice(2), head);
     const resumed = await new ProjectionRunner(store, projections, { stream: STREAM, checkpointEvery: 1 }).run();
     expect(resumed.resumed).toEqual(['incidents']);
-    expect(resumed.states.incidents).toEqual(await fold({ keep: ['fault', 'pause', 'resume', 'removal', 'rejection'] }));
+    expect(resumed.states.incidents).toEqual(await fold({ keep: ['fault', 'pause', 'resume', 'liquidation', 'removal', 'rejection'] }));
   });
 });

@@ -55,6 +55,20 @@ describe('audit verification', () => {
     expect(v.ok ? '' : v.reason).toMatch(/b moved 41; its recorded target and value allow exactly 40/);
   });
 
+  it("catches a final weight that does not give its recorded target (weight × portfolio value, to the cent below), naming the decision", async () => {
+    const edited = (change: (data: { finalWeights: Record<string, number>; targets: Record<string, string> }) => void): PendingEvent[][] => {
+      const b = fixtureBatches();
+      change((b[3] as PendingEvent[])[0]?.event.data as { finalWeights: Record<string, number>; targets: Record<string, string> });
+      return b;
+    };
+    // The transfers still match the targets and values: only the weight the audit shows is wrong.
+    const weight = await verifyPortfolioLog((await storeWith(edited((d) => (d.finalWeights.a = 0.65)))).store, STREAM);
+    expect(weight).toMatchObject({ ok: false, check: 'rebalance', revision: 12 });
+    expect(weight.ok ? '' : weight.reason).toBe('rebalance r1: the target of a is 600, but its final weight 0.65 × the portfolio value 1058 gives 687.7');
+    const missing = await verifyPortfolioLog((await storeWith(edited((d) => delete d.finalWeights.b))).store, STREAM);
+    expect(missing.ok ? '' : missing.reason).toBe('rebalance r1: b has a target of 350 but no final weight');
+  });
+
   it('catches a decrease that did not happen (the strategy kept capital above its target)', async () => {
     const b = fixtureBatches();
     (b[3] as PendingEvent[]).splice(1, 1);
@@ -69,8 +83,9 @@ describe('audit verification', () => {
     const scaled = (amount: string): PendingEvent[][] => {
       const b = fixtureBatches();
       const last = b[3] as PendingEvent[];
-      const decided = last[0]?.event as { data: { targets: Record<string, string> } };
+      const decided = last[0]?.event as { data: { targets: Record<string, string>; finalWeights: Record<string, number> } };
       decided.data.targets = { a: '600', b: '500' };
+      decided.data.finalWeights.b = 0.4725898; // × 1058 = 500.0000084
       last[2] = { barTime: T3, event: domainEvent('CapitalTransferred', { from: 'reserve', to: 'b', amount, reason: 'rebalance', rebalanceId: 'r1' }) };
       // b: cash 400 + 148 = 548, short 5 Y at 19 → 453; reserve 0; PV 600 + 453 = 1053.
       last[3] = {

@@ -25,6 +25,11 @@ export interface RebalancePlan {
 
 const CENT = new Dec('0.01');
 
+/** A strategy's target capital: its weight × the portfolio value, rounded down to the cent (the audit checks it the same way). */
+export function targetCapital(weight: number, portfolioValue: DecT): DecT {
+  return decFromStatistic(weight).times(portfolioValue).toNearest(CENT, Dec.ROUND_DOWN);
+}
+
 /**
  * Plans a rebalance of the named strategies to `weights` of the current portfolio value; strategies not named keep their capital.
  * @throws AllocationError when a weight is outside [0, 1], a strategy is unknown, or the weights of all strategies would exceed 100%.
@@ -55,7 +60,7 @@ export function planRebalance(
   const sales: Record<string, { symbol: string; quantity: DecT }[]> = dictionary();
   for (const id of ids) {
     const s = strategies[id] as PlanStrategy;
-    const target = decFromStatistic(weights[id] ?? 0).times(portfolioValue).toNearest(CENT, Dec.ROUND_DOWN);
+    const target = targetCapital(weights[id] ?? 0, portfolioValue);
     targets[id] = target;
     const delta = target.minus(s.value);
     if (delta.isPositive() && !delta.isZero()) increases[id] = delta;

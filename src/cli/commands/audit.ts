@@ -10,6 +10,7 @@ import {
   pausedStrategies,
   type IncidentCounts,
   rebalanceAuditProjection,
+  rebalanceShortfalls,
   type IncidentKind,
   type IncidentsState,
   standardProjections,
@@ -43,17 +44,30 @@ interface AuditFlags {
 const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
 const money = (s: string): string => new Dec(s).toFixed(2);
 
+/** A strategy left out of the weighing has no target: it keeps what it holds, which a target of 0.00 would deny. */
 function weightRows(r: RebalanceRecord): string[][] {
   const d = r.decision;
   const ids = [...new Set([...Object.keys(d.weightsBefore), ...Object.keys(d.finalWeights)])].sort();
-  return ids.map((id) => [
-    r.rebalanceId,
-    id,
-    pct(ownValue(d.weightsBefore, id)),
-    pct(ownValue(d.rawWeights, id)),
-    pct(ownValue(d.finalWeights, id)),
-    money(ownValue(d.targets, id) ?? '0'),
-  ]);
+  return ids.map((id) => {
+    const target = ownValue(d.targets, id);
+    return [
+      r.rebalanceId,
+      id,
+      pct(ownValue(d.weightsBefore, id)),
+      pct(ownValue(d.rawWeights, id)),
+      pct(ownValue(d.finalWeights, id)),
+      target !== undefined ? money(target) : ownValue(d.leftOut ?? {}, id) !== undefined ? 'kept' : money('0'),
+    ];
+  });
+}
+
+/** Each strategy a rebalance left short of its target: what it asked, what moved, and the plan's cap that held it back. */
+function shortfallLines(r: RebalanceRecord, indent: string): string[] {
+  return rebalanceShortfalls(r).flatMap((s) => {
+    const asked = new Dec(s.asked);
+    const verb = asked.isNegative() ? 'gave' : 'received';
+    return wrapText(`${indent}${s.strategyId}: `, `${verb} ${money(new Dec(s.moved).abs().toString())} of the ${money(asked.abs().toString())} its target asked: ${s.why}`);
+  });
 }
 
 /** `key=value` pairs of a JSON object, nested objects flattened to dotted keys, so that they wrap at 80 columns. */
@@ -96,12 +110,17 @@ function printList(io: CliIO, id: string, rebalances: readonly RebalanceRecord[]
       '',
       formatTable(['rebalance', 'strategy', 'before', 'raw', 'after', 'target'], rebalances.flatMap(weightRows)),
     );
+    const short = rebalances.filter((r) => rebalanceShortfalls(r).length > 0);
+    if (short.length > 0) {
+      out.push('', 'short of target (what moved, and why; details with --rebalance <id>)');
+      for (const r of short) out.push(r.rebalanceId, ...shortfallLines(r, '  '));
+    }
   }
   io.stdout.write(`${out.join('\n')}\n`);
 }
 
 /**
- * Parses `--events`: a comma-separated list of fault, pause, resume, removal, rejection (plurals accepted), or `all`.
+ * Parses `--events`: a comma-separated list of fault, pause, resume, liquidation, removal, rejection (plurals accepted), or `all`.
  * @throws ConfigError naming the unknown kind.
  */
 export function parseEventKinds(text: string): IncidentKind[] {
@@ -123,7 +142,7 @@ export function parseEventKinds(text: string): IncidentKind[] {
 function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[] | null): string[] {
   const c = incidents.counts;
   const total = INCIDENT_KINDS.reduce((n, k) => n + c[k], 0);
-  const out = ['', `incidents ${total}: ${INCIDENT_KINDS.map((k) => `${c[k]} ${k}${c[k] === 1 ? '' : 's'}`).join(', ')}`];
+  const out = ['', ...wrapList(`incidents ${total}: `, INCIDENT_KINDS.map((k) => `${c[k]} ${k}${c[k] === 1 ? '' : 's'}`))];
   const ids = [...incidents.byStrategy.keys()].sort();
   if (ids.length > 0) {
     out.push(
@@ -143,7 +162,7 @@ function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[
     for (const p of paused) out.push(...wrapText(`  ${p.strategyId} since ${p.since ?? 'the start'}: `, p.reason));
   }
   if (kinds === null) {
-    if (total > 0) out.push('', 'list them with --events faults,pauses,resumes,removals,rejections (or all)');
+    if (total > 0) out.push('', 'list them with --events all, or some of them:', `  --events ${INCIDENT_KINDS.map((k) => `${k}s`).join(',')}`);
     return out;
   }
   out.push('', `events: ${kinds.map((k) => `${k}s`).join(', ')} (${incidents.events.length})`);
@@ -157,7 +176,7 @@ export function rebalanceLines(r: RebalanceRecord): string[] {
   const out = [
     `rebalance ${r.rebalanceId} at ${r.barTime ?? '-'} (revision ${r.revision}, position ${r.position})`,
     ...wrapText(`trigger ${d.trigger}: `, d.reason),
-    ...wrapList(`algorithm ${d.algorithm}: `, flatEntries(d.parameters)),
+    ...(Object.keys(d.parameters).length > 0 ? wrapList(`algorithm ${d.algorithm}: `, flatEntries(d.parameters)) : [`algorithm ${d.algorithm}`]),
     `solver ${d.solver ? `${d.solver.name} ${d.solver.status} objective ${String(d.solver.objective)} gap ${String(d.solver.gap)}` : 'none'}`,
     ...wrapList('binding constraints: ', d.bindingConstraints.length > 0 ? [...d.bindingConstraints] : ['none']),
     `portfolio value ${money(d.portfolioValue)}, capital moved ${money(r.capitalMoved)}`,
@@ -169,6 +188,8 @@ export function rebalanceLines(r: RebalanceRecord): string[] {
       r.transfers.map((t) => [t.from, t.to, money(t.amount), String(t.position)]),
     ),
   ];
+  const short = shortfallLines(r, '  ');
+  if (short.length > 0) out.push('', 'short of target', ...short);
   for (const [title, reasons] of [
     ['left out of the weighing', d.leftOut],
     ['re-admitted', d.readmitted],
@@ -201,9 +222,12 @@ function printVerdict(io: CliIO, v: VerificationResult, documents: readonly Docu
           '  ',
           v.headMatchesExpected === true
             ? 'the head is the expected one: nothing was cut from the end'
-            : 'no --expect-head given: a log cut at its end cannot be detected from inside it (keep the head hash each run prints)',
+            : 'no --expect-head given: a log cut at its end, or rewritten and re-hashed, cannot be detected from inside it (keep the head hash each run prints)',
         ),
-        ...wrapText('  ', `${v.rebalances} rebalances: every transfer is exactly what the plan allows for the recorded targets and values`),
+        ...wrapText(
+          '  ',
+          `${v.rebalances} rebalances: every target is its final weight × the portfolio value, and every transfer exactly what the plan allows for the recorded targets and values`,
+        ),
         ...wrapText('  ', `${v.transfers} transfers: the reserve never went below zero (lowest ${money(v.lowestReserve)})`),
         ...wrapText('  ', `${v.marks} marks: strategy values, cash, reserve and portfolio value equal the refold of fills, transfers and marks`),
         ...wrapText('  ', `no strategy's cash was below zero at a mark (lowest ${money(v.lowestCash)})`),
@@ -233,6 +257,9 @@ function documentLines(documents: readonly DocumentCheck[]): string[] {
   return lines;
 }
 
+/** A rebalance as JSON: the record and the strategies it left short of their targets, with why. */
+const withShortfalls = (r: RebalanceRecord) => ({ ...r, shortfalls: rebalanceShortfalls(r) });
+
 /** Counts per strategy as a record keyed by strategy id (own properties only: an id is user data), ascending by id. */
 function byStrategyRecord(incidents: IncidentsState): Record<string, IncidentCounts> {
   const out: Record<string, IncidentCounts> = {};
@@ -261,7 +288,7 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
     .option('--rebalance <id>', 'show one rebalance in full')
     .option('--verify', 'check the hash chain, revisions, rebalance transfers, the reserve, recorded values, and stored checkpoints and snapshots')
     .option('--expect-head <hash>', 'with --verify: the head hash a run printed; a log that ends elsewhere (cut short) fails')
-    .option('--events <kinds>', 'also list the events of these kinds: faults,pauses,resumes,removals,rejections or all (counts are always shown)')
+    .option('--events <kinds>', 'also list the events of these kinds: faults,pauses,resumes,liquidations,removals,rejections or all (counts are always shown)')
     .option('--json', 'print JSON (money as decimal strings)')
     .action(async (flags: AuditFlags) => {
       const kinds = flags.events === undefined ? null : parseEventKinds(flags.events);
@@ -308,7 +335,7 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
             stream,
             ...(verification ? { verification } : {}),
             ...(documents ? { documents } : {}),
-            ...(flags.rebalance !== undefined ? { rebalance: one ?? null } : { rebalances }),
+            ...(flags.rebalance !== undefined ? { rebalance: one ? withShortfalls(one) : null } : { rebalances: rebalances.map(withShortfalls) }),
             ...(incidents ? { incidents: incidentsJson(incidents, kinds) } : {}),
           });
           return;
