@@ -140,6 +140,18 @@ describe('bars a year', () => {
       expect(readFileSync(join(scratch, 'daily.html'), 'utf8')).toContain('annualised ×252 (bars a year)');
     });
 
+    it('audit says what the decisions were annualised by: the recorded factor, or 252 for a config without one', async () => {
+      const json = await cli('audit', '--store', url, '--json');
+      expect(json.code, json.err).toBe(0);
+      const parsed = JSON.parse(json.out) as { barsPerYear: number; rebalances: { rebalanceId: string }[] };
+      expect(parsed.barsPerYear).toBe(MINUTES_A_YEAR);
+      const first = parsed.rebalances[0]?.rebalanceId ?? expect.unreachable('a rebalance');
+      const text = await cli('audit', '--store', url, '--rebalance', first);
+      expect(text.out).toContain(`inputs (yearly figures annualised by ${MINUTES_A_YEAR} bars a year)`);
+      const daily = await cli('audit', '--store', `sqlite:${join(scratch, 'a.db')}`, '--json');
+      expect((JSON.parse(daily.out) as { barsPerYear: number }).barsPerYear).toBe(252);
+    });
+
     it("the engine's allocation reads its statistics in that factor: the risk-parity inputs' volatility is √(525600/252) times a daily config's", async () => {
       const dailyUrl = `sqlite:${join(scratch, 'recorded-daily.db')}`;
       const r = await cli('backtest', '--config', writeConfig('recorded-daily.json', config()), '--bars', minuteBars, '--store', dailyUrl, '--json');

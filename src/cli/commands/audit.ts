@@ -25,6 +25,8 @@ import { ownValue, setOwn } from '../../records/ownKeys.js';
 import { fewOf, formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore, resolvePortfolioStream } from './replay.js';
+import { recordedConventions } from '../yearlyConventions.js';
+import { ANNUALIZATION_FACTORS } from '../../metrics/options.js';
 
 /** Exit code of `audit --verify` when the log, or a document stored beside it, is not intact. */
 export const EXIT_LOG_BROKEN = EXIT_FAILED;
@@ -170,8 +172,11 @@ function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[
   return out;
 }
 
-/** `audit --rebalance <id>` in text: the decision in full, with the strategies it left out or re-admitted and why. */
-export function rebalanceLines(r: RebalanceRecord): string[] {
+/**
+ * `audit --rebalance <id>` in text: the decision in full, with the strategies it left out or re-admitted and why, and
+ * the bars a year its statistics were annualised by (the portfolio config's barsPerYear, 252 when absent).
+ */
+export function rebalanceLines(r: RebalanceRecord, barsPerYear: number = ANNUALIZATION_FACTORS.daily): string[] {
   const d = r.decision;
   const out = [
     `rebalance ${r.rebalanceId} at ${r.barTime ?? '-'} (revision ${r.revision}, position ${r.position})`,
@@ -201,14 +206,14 @@ export function rebalanceLines(r: RebalanceRecord): string[] {
   }
   const inputs = Object.entries(d.inputs).sort(([a], [b]) => (a < b ? -1 : 1));
   if (inputs.length > 0) {
-    out.push('', 'inputs');
+    out.push('', `inputs (yearly figures annualised by ${barsPerYear} bars a year)`);
     for (const [s, v] of inputs) out.push(...wrapList(`  ${s}: `, flatEntries(v)));
   }
   return out;
 }
 
-function printOne(io: CliIO, r: RebalanceRecord): void {
-  io.stdout.write(`${rebalanceLines(r).join('\n')}\n`);
+function printOne(io: CliIO, r: RebalanceRecord, barsPerYear: number): void {
+  io.stdout.write(`${rebalanceLines(r, barsPerYear).join('\n')}\n`);
 }
 
 function printVerdict(io: CliIO, v: VerificationResult, documents: readonly DocumentCheck[] | null): void {
@@ -329,10 +334,13 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
             'rebalance',
           );
         }
+        // The engine's statistics (the decisions' inputs) are annualised by the config's factor, recorded with it.
+        const barsPerYear = (await recordedConventions(store, stream)).barsPerYear ?? ANNUALIZATION_FACTORS.daily;
         if (flags.json) {
           writeJson(io, {
             portfolioId: id,
             stream,
+            barsPerYear,
             ...(verification ? { verification } : {}),
             ...(documents ? { documents } : {}),
             ...(flags.rebalance !== undefined ? { rebalance: one ? withShortfalls(one) : null } : { rebalances: rebalances.map(withShortfalls) }),
@@ -341,7 +349,7 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
           return;
         }
         if (verification) printVerdict(io, verification, documents);
-        if (one) printOne(io, one);
+        if (one) printOne(io, one, barsPerYear);
         else if (!verification) printList(io, id, rebalances);
         // Incidents follow the list; after a verdict only when asked for by --events.
         if (incidents && !one && (!verification || kinds !== null)) io.stdout.write(`${incidentReport(incidents, kinds).join('\n')}\n`);
