@@ -1,4 +1,4 @@
-// Incidents projection: every fault, pause, resume, liquidation, removal and rejected order of a portfolio, counted per strategy, with the faults, who is paused since when and why, and (on request) the events themselves.
+// Incidents projection: every fault, pause, resume, liquidation, removal and rejected order of a portfolio, counted per strategy, with the faults and liquidations, who is paused since when and why, and (on request) the events themselves.
 import type { LifecycleState } from '../events/catalogue.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
@@ -36,6 +36,8 @@ export interface IncidentsState {
   readonly byStrategy: ReadonlyMap<string, IncidentCounts>;
   /** Every fault, oldest first (faults are rare and each one matters). */
   readonly faults: readonly Incident[];
+  /** Every liquidation, oldest first (a drawdown limit, a fault policy or a removal selling a strategy out: each ends its trading). */
+  readonly liquidations: readonly Incident[];
   /** Strategies paused now, by id. */
   readonly paused: ReadonlyMap<string, PausedStrategy>;
   /** The incidents of the kinds the projection was asked to keep, oldest first. */
@@ -49,6 +51,7 @@ export interface IncidentsWork {
   counts: Mutable<IncidentCounts>;
   readonly byStrategy: Map<string, IncidentCounts>;
   readonly faults: Incident[];
+  readonly liquidations: Incident[];
   readonly paused: Map<string, PausedStrategy>;
   readonly events: Incident[];
 }
@@ -108,6 +111,7 @@ export function incidentsProjection(options: { readonly keep?: readonly Incident
       counts: { ...s.counts },
       byStrategy: new Map(s.byStrategy),
       faults: [...s.faults],
+      liquidations: [...s.liquidations],
       paused: new Map(s.paused),
       events: [...s.events],
     }),
@@ -124,6 +128,7 @@ export function incidentsProjection(options: { readonly keep?: readonly Incident
       mine[incident.kind] += 1;
       w.byStrategy.set(id, mine);
       if (incident.kind === 'fault') w.faults.push(incident);
+      if (incident.kind === 'liquidation') w.liquidations.push(incident);
       if (incident.kind === 'pause') w.paused.set(id, { strategyId: id, since: incident.barTime, reason: incident.message });
       if (incident.kind === 'resume' || incident.kind === 'liquidation' || incident.kind === 'removal') w.paused.delete(id);
       if (keep.has(incident.kind)) w.events.push(incident);
@@ -132,9 +137,10 @@ export function incidentsProjection(options: { readonly keep?: readonly Incident
   };
   return {
     name: 'incidents',
-    version: 2,
+    // 3: liquidations kept.
+    version: 3,
     fingerprint: `keep=${[...keep].sort().join(',')}`,
-    init: () => ({ counts: noIncidents(), byStrategy: new Map(), faults: [], paused: new Map(), events: [] }),
+    init: () => ({ counts: noIncidents(), byStrategy: new Map(), faults: [], liquidations: [], paused: new Map(), events: [] }),
     evolve: evolveByCopy(inPlace),
     inPlace,
   };

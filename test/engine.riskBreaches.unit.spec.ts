@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Portfolio } from '../actors/portfolio.js';
 import { openEventStore } from '../events/openEventStore.js';
-import { runStatistics, summarise } from '../src/cli/runSummary.js';
+import { incidentLines, runStatistics, summarise } from '../src/cli/runSummary.js';
 import type { PortfolioConfigInput } from '../src/config/portfolioConfig.js';
 import { day, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
@@ -41,5 +41,30 @@ describe('riskBreaches in the run summary', () => {
     expect(await breaches({ maxDrawdown: 0.2, drawdownAction: 'liquidate' })).toEqual([
       's: drawdown reached -36.00%, beyond the limit of 20.00% (its liquidation came too late)',
     ]);
+  });
+});
+
+describe('liquidations in the run summary', () => {
+  async function statistics(risk: PortfolioConfigInput['risk']) {
+    const store = await openEventStore('memory:');
+    const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 's', kind: 'holder', allocation: '1' }], risk }), kinds: { holder: () => holder } });
+    for (const s of levelling) await portfolio.processSlice(s);
+    const st = await runStatistics(store, 'p1', {});
+    portfolio.close();
+    await store.close();
+    return st;
+  }
+
+  it('names a strategy the drawdown limit sold out, with when and why, in the JSON and the text', async () => {
+    const st = await statistics({ maxDrawdown: 0.2, drawdownAction: 'liquidate' });
+    expect(st.liquidations).toEqual([expect.objectContaining({ kind: 'liquidation', strategyId: 's', barTime: day(2) })]);
+    expect(st.liquidations[0]?.message).toMatch(/drawdown -2\d\.\d\d% beyond the limit of 20\.00%/);
+    expect(incidentLines(st).join('\n')).toContain(`liquidated 1\n  s at ${day(2)}: `);
+  });
+
+  it('lists none when the limit pauses instead', async () => {
+    const st = await statistics({ maxDrawdown: 0.2, drawdownAction: 'pause' });
+    expect(st.liquidations).toEqual([]);
+    expect(incidentLines(st).join('\n')).not.toContain('liquidated');
   });
 });

@@ -61,6 +61,8 @@ export interface RunStatistics {
   readonly capitalWeightedStrategySharpe: number | null;
   /** Every fault: strategy, bar time, message. */
   readonly faults: readonly Incident[];
+  /** Every liquidation (a strategy sold out by the drawdown limit, its fault policy or a removal): strategy, bar time, reason. */
+  readonly liquidations: readonly Incident[];
   /** Strategies paused at the end, with since when and why. */
   readonly paused: readonly PausedStrategy[];
 }
@@ -94,6 +96,7 @@ export function statisticsOf(
     portfolio: metrics,
     capitalWeightedStrategySharpe: finite(summary.capitalWeightedSharpe),
     faults: states.incidents.faults,
+    liquidations: states.incidents.liquidations,
     paused: pausedStrategies(states.incidents),
   };
 }
@@ -220,6 +223,10 @@ export function incidentLines(st: RunStatistics): string[] {
   if (st.faults.length > 0) {
     out.push('', `faults ${st.faults.length}`);
     for (const f of st.faults) out.push(...wrapText(`  ${f.strategyId} at ${f.barTime ?? 'the start'}: `, f.message));
+  }
+  if (st.liquidations.length > 0) {
+    out.push('', `liquidated ${st.liquidations.length}`);
+    for (const l of st.liquidations) out.push(...wrapText(`  ${l.strategyId} at ${l.barTime ?? 'the start'}: `, l.message));
   }
   if (st.paused.length > 0) {
     out.push('', `paused ${st.paused.length}`);

@@ -152,6 +152,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result, conventio
     },
     summary,
     faults: statistics.faults,
+    liquidations: statistics.liquidations,
     paused: statistics.paused,
     strategies: strategyMetrics(s.performance, options).map((m) => ({
       ...m,
