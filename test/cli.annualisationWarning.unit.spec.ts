@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
-import { annualisationWarning, feedAnnualisationWarning, logAnnualisationWarning } from '../src/cli/annualisationWarning.js';
+import { SpacingWatch, annualisationWarning, feedAnnualisationWarning, logAnnualisationWarning } from '../src/cli/annualisationWarning.js';
 import type { BarFileSummary } from '../src/market/barSource.js';
 
 const file = (slices: number, firstTime: string, lastTime: string): BarFileSummary => ({ slices, firstTime, lastTime }) as unknown as BarFileSummary;
@@ -44,5 +44,26 @@ describe('annualisation warnings', () => {
     const path = join(import.meta.dirname, '..', 'examples', 'paper-portfolio.json');
     const config = parsePortfolioConfig(JSON.parse(readFileSync(path, 'utf8')), path);
     expect(feedAnnualisationWarning('binance BTCUSDT,ETHUSDT@1m', 60_000, config.barsPerYear)).toBeNull();
+  });
+});
+
+describe('a live feed that does not say its interval', () => {
+  const minute = (i: number): string => new Date(Date.parse('2024-03-01T00:00:00.000Z') + i * 60_000).toISOString();
+
+  it('is judged once, by its first 60 slices: minute bars against the daily 252', () => {
+    const watch = new SpacingWatch('stdin', undefined);
+    const said = Array.from({ length: 200 }, (_, i) => watch.observe(minute(i))).filter((w) => w !== null);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('stdin: its first 60 slices came about 530000 a year');
+    expect(said[0]).toContain('set barsPerYear in the config');
+    expect(said[0]).toContain('(e.g. 525600)');
+  });
+
+  it('says nothing when the config states the bars a year they come at, or for daily bars', () => {
+    const minutes = new SpacingWatch('stdin', 525_600);
+    expect(Array.from({ length: 100 }, (_, i) => minutes.observe(minute(i))).filter((w) => w !== null)).toEqual([]);
+    const days = new SpacingWatch('stdin', undefined);
+    const day = (i: number): string => new Date(Date.parse('2024-01-01T00:00:00.000Z') + i * 86_400_000).toISOString();
+    expect(Array.from({ length: 100 }, (_, i) => days.observe(day(i))).filter((w) => w !== null)).toEqual([]);
   });
 });

@@ -138,3 +138,17 @@ it('export-bars --out writes through a temporary file it renames; an --out that 
   expect(refused.code).toBe(2);
   expect(refused.err).toBe(`stratafolio: --out ${join(aFile, 'bars.ndjson')}: cannot write the bars: ${aFile} is not a folder\n`);
 });
+
+it('minute bars on stdin against a config without barsPerYear: warned once, after 60 slices, with the figure to set; not with it set', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-spacing-'));
+  const plain = await paperOn(`sqlite:${join(dir, 'plain.db')}`, bars(0, 70));
+  expect(plain.code).toBe(0);
+  const warnings = plain.err.split('\n').filter((l) => l.includes('slices came about'));
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatch(/^stratafolio: warning: .*: its first 60 slices came about 530000 a year; .*assume 252 bars a year.*set barsPerYear in the config .*\(e\.g\. 525600\)$/);
+  const config = join(dir, 'minutes.json');
+  writeFileSync(config, JSON.stringify({ ...(JSON.parse(readFileSync(PAPER_CONFIG, 'utf8')) as Record<string, unknown>), barsPerYear: 525_600 }));
+  const run = startCli(['paper', '--config', config, '--feed', '-', '--store', `sqlite:${join(dir, 'minutes.db')}`, '--jit-warm-up', '0'], bars(0, 70));
+  expect(await run.exited).toBe(0);
+  expect(run.err()).not.toContain('slices came about');
+});

@@ -65,3 +65,31 @@ export function logAnnualisationWarning(
   const what = `the log of portfolio ${portfolio.portfolioId ?? '(unopened)'}`;
   return spacingWarning(what, portfolio.marks, portfolio.firstMarkTime, portfolio.lastBarTime, conventions.annualization ?? ANNUALIZATION_FACTORS.daily);
 }
+
+/** Slices a live session sees before it judges their spacing: an hour of minute bars, a quarter of daily ones. */
+const LIVE_SLICES = 60;
+
+/**
+ * Watches the slices of a live session whose feed does not say its interval (stdin, a generic WebSocket) and, once it
+ * has seen {@link LIVE_SLICES} of them, says whether they come far more or less often than the config's bars a year.
+ */
+export class SpacingWatch {
+  private first: string | null = null;
+  private seen = 0;
+
+  constructor(
+    private readonly feed: string,
+    private readonly barsPerYear: number | undefined,
+  ) {}
+
+  /** Notes a slice's bar time; the warning, once, at the slice that completes the sample (else null). */
+  observe(time: string): string | null {
+    this.first ??= time;
+    this.seen += 1;
+    if (this.seen !== LIVE_SLICES) return null;
+    const perYear = ((LIVE_SLICES - 1) * YEAR_MS) / (Date.parse(time) - Date.parse(this.first));
+    const assumed = this.barsPerYear ?? ANNUALIZATION_FACTORS.daily;
+    if (!(perYear > 0) || !farApart(perYear, assumed)) return null;
+    return `${this.feed}: its first ${LIVE_SLICES} slices came about ${Number(perYear.toPrecision(2))} a year; ${advice(assumed, perYear, CONFIG_REMEDY)}`;
+  }
+}

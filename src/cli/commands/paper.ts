@@ -6,7 +6,7 @@ import { preflightConfig } from '../preflight.js';
 import { ConfigError, DataError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { FeedRecorder } from '../../../events/feedRecord.js';
-import { feedAnnualisationWarning } from '../annualisationWarning.js';
+import { SpacingWatch, feedAnnualisationWarning } from '../annualisationWarning.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { parseBarTime } from '../../market/barTime.js';
 import { parseFeedSpec, type FeedSpec } from '../../feeds/feedSpec.js';
@@ -213,6 +213,8 @@ async function runPaperSession(
         if (warmUp !== null && warmUp.skipped !== null && warmUpSlices > 0) notice(`JIT warm-up skipped: ${warmUp.skipped}`);
         const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
         const total = dec(portfolio.status().totalCapital);
+        // A feed that names its interval was judged at the start; any other is judged by the slices it delivers.
+        const spacingWatch = feed.intervalMs === null ? new SpacingWatch(feed.description, config.barsPerYear) : null;
         const session = new PaperSession({
           portfolio,
           recorder,
@@ -226,7 +228,11 @@ async function runPaperSession(
           commands: queuedCommands(store, config.id),
           latestPlausibleBarMs,
           onNotice: notice,
-          onSlice: (s) => printSlice(io, s, total.isZero() ? 0 : dec(s.report.portfolioValue).div(total).minus(1).toNumber(), flags.json === true),
+          onSlice: (s) => {
+            printSlice(io, s, total.isZero() ? 0 : dec(s.report.portfolioValue).div(total).minus(1).toNumber(), flags.json === true);
+            const spacing = spacingWatch?.observe(s.report.time) ?? null;
+            if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
+          },
         });
         if (startup.signal !== null) return stoppedAtStart(startup.signal);
         // From here a signal ends the session after the slice in progress.
