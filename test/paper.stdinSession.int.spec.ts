@@ -148,6 +148,20 @@ it('a store whose last slice is ahead of the clock is refused at start, naming t
   expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(1);
 });
 
+it('a backtest onto a paper session’s portfolio is refused (exit 2), writing nothing: its slices would have no feed record, so export-bars would leave them out', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-backtest-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, bars(0, 3))).code).toBe(0);
+  // The session's own bars and two more: every close agrees with the log, so only the feed record tells them apart.
+  const file = join(dir, 'more.ndjson');
+  writeFileSync(file, bars(0, 5));
+
+  const refused = await runCli('backtest', '--config', PAPER_CONFIG, '--bars', file, '--store', store);
+  expect(refused.code).toBe(2);
+  expect(refused.err).toMatch(/^stratafolio: portfolio "paper" in \S+ is a paper session's \(feed-paper records the bars it acted on\): a backtest would append slices/);
+  expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(3);
+});
+
 it('export-bars --out writes through a temporary file it renames; an --out that cannot be written says which and why (exit 2), writing nothing', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-export-out-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
