@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { PAPER_CONFIG, startCli, streamEvents } from './fixtures/live/paperProcess.js';
 import { runCli } from './fixtures/cliRun.js';
+import { openEventStore } from '../events/openEventStore.js';
 
 const T0 = Date.parse('2024-03-01T00:00:00Z');
 const barLine = (i: number, symbol: string): string => {
@@ -50,6 +51,30 @@ it('a command to a stopped session says no session is running (exit 3, at once),
     ['hold', '2024-03-01T00:03:00.000Z'],
     ['trend', '2024-03-01T00:03:00.000Z'],
   ]);
+});
+
+it('a command whose session ends before answering says so and returns at once (exit 3), instead of waiting out --wait for a session that is gone', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-ended-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  const session = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], bars(0, 2), { keepStdinOpen: true });
+  await session.linesOut(2);
+
+  const started = Date.now();
+  const answer = runCli('command', '--store', store, '--wait', '20s', 'pause', 'hold');
+  // Queued (so the command found the session running), then the input ends: the session stops without another slice.
+  const reader = await openEventStore(store, { readOnly: true });
+  try {
+    while ((await reader.documents.list('commands')).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    await reader.close();
+  }
+  session.child.stdin?.end();
+  expect(await session.exited).toBe(0);
+
+  const queued = await answer;
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expect(queued.code).toBe(3);
+  expect(queued.out).toMatch(/^queued pause as command \S+: the paper session on portfolio "paper" ended before answering; the next `stratafolio paper` run applies it at its first slice\n$/);
 });
 
 it('export-bars names on stderr the commands recorded with the slices, which a backtest over its bars does not replay', async () => {
@@ -121,6 +146,20 @@ it('a store whose last slice is ahead of the clock is refused at start, naming t
   expect(run.code).toBe(2);
   expect(run.err).toMatch(/the log of portfolio "paper" ends with a slice at 2099-01-01T00:00:00.000Z, ahead of this machine's clock/);
   expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(1);
+});
+
+it('a backtest onto a paper session’s portfolio is refused (exit 2), writing nothing: its slices would have no feed record, so export-bars would leave them out', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-backtest-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, bars(0, 3))).code).toBe(0);
+  // The session's own bars and two more: every close agrees with the log, so only the feed record tells them apart.
+  const file = join(dir, 'more.ndjson');
+  writeFileSync(file, bars(0, 5));
+
+  const refused = await runCli('backtest', '--config', PAPER_CONFIG, '--bars', file, '--store', store);
+  expect(refused.code).toBe(2);
+  expect(refused.err).toMatch(/^stratafolio: portfolio "paper" in \S+ is a paper session's \(feed-paper records the bars it acted on\): a backtest would append slices/);
+  expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(3);
 });
 
 it('export-bars --out writes through a temporary file it renames; an --out that cannot be written says which and why (exit 2), writing nothing', async () => {

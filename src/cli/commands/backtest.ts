@@ -7,6 +7,7 @@ import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from 
 import { openBarSource, validateBarFile, type BarFormat } from '../../market/barSource.js';
 import { ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
+import { feedStream } from '../../../events/feedRecord.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
@@ -80,7 +81,18 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   // Appends on a writer thread: the run decides each slice while the one before it is written (durable before it is reported).
   const store = await openEventStore(flags.store, { ...(flags.store.includes('durability=') ? {} : { durability: config.durability }), writerThread: true });
   try {
-    // One writer per portfolio: a paper session or another backtest on it is refused here, before anything is read.
+    // A paper session's slices are recorded with their bars in its feed record; a backtest's would not be, so export-bars
+    // (and a backtest over what it writes) would silently leave them out. Its bars are the file it ran on, in another store.
+    const feed = feedStream(config.id);
+    if ((await store.streamRevision(feed)) !== 'no_stream') {
+      throw new ConfigError(
+        `portfolio "${config.id}" in ${store.url} is a paper session's (${feed} records the bars it acted on): a backtest would append slices ` +
+          'that record does not hold, so export-bars and a backtest over its bars would leave them out. Backtest into another store ' +
+          '(export-bars writes out the bars of this one)',
+        'store',
+      );
+    }
+    // One writer per portfolio: a paper session or another backtest on it is refused here, before the portfolio is read.
     const lock = await store.acquireWriterLock(config.id);
     try {
       const portfolio = await Portfolio.open({ store, config, baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer, loaded });

@@ -112,17 +112,29 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
       return waitMs === 0 ? 0 : EXIT_QUEUED;
     }
     const deadline = wallClock.now() + waitMs;
-    let result: CommandResult | null = null;
-    for (;;) {
+    const answer = async (): Promise<CommandResult | null> => {
       const text = await store.documents.get(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId));
-      if (text !== null) {
-        result = JSON.parse(text) as CommandResult;
+      return text === null ? null : (JSON.parse(text) as CommandResult);
+    };
+    let result: CommandResult | null = null;
+    let ended = false;
+    for (;;) {
+      result = await answer();
+      if (result !== null || wallClock.now() >= deadline) break;
+      // A session that stops (its input ended, it failed, it was killed) answers nothing more: waiting out --wait would
+      // only delay the same outcome. A session restarted meanwhile holds the lock again and answers at its first slice.
+      if ((await store.writerLockHolder(portfolioId)) === null) {
+        result = await answer();
+        ended = result === null;
         break;
       }
-      if (wallClock.now() >= deadline) break;
       await new Promise<void>((resolve) => wallClock.setTimer(100, resolve));
     }
-    if (flags.json) io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command, result: result ?? { status: 'queued' }, sessionRunning: true })}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command, result: result ?? { status: 'queued' }, sessionRunning: !ended })}\n`);
+    if (ended) {
+      if (!flags.json) io.stdout.write(`${queued}: the paper session on portfolio "${portfolioId}" ended before answering; the next \`stratafolio paper\` run applies it at its first slice\n`);
+      return EXIT_QUEUED;
+    }
     if (result === null) {
       if (waitMs === 0) {
         if (!flags.json) io.stdout.write(`${queued}: not waiting for the answer (--wait ${flags.wait}); the running session applies it at its next slice\n`);
