@@ -27,6 +27,8 @@ export interface StrategyActorState {
   readonly params: Readonly<Record<string, unknown>>;
   readonly sizerFactory: SizerFactory | undefined;
   readonly book: StrategyBook;
+  /** Why the last BOOK could not be folded (the book is then the one before it); absent while every fold succeeded. */
+  readonly refused?: unknown;
 }
 
 /** Everything a strategy needs for one call, supplied by the supervisor. */
@@ -95,7 +97,14 @@ function answerCall(state: StrategyActorState, call: Extract<StrategyActorEvent,
 export const strategyLogic = fromTransition<StrategyActorState, StrategyActorEvent, never, StrategyActorInput, StrategyCallReply>(
   (state, event, scope) => {
     if (event.type === 'BOOK') {
-      const book = evolveBook(state.book, event.events);
+      let book: StrategyBook;
+      try {
+        book = evolveBook(state.book, event.events);
+      } catch (error) {
+        // Kept for the supervisor to throw: an actor that threw would stop in error and take its parent down with it,
+        // outside any call the supervisor could catch.
+        return { ...state, refused: error };
+      }
       return book === state.book ? state : { ...state, book };
     }
     scope.emit(answerCall(state, event));

@@ -207,7 +207,15 @@ export class SupervisorCore {
         else byStrategy.set(id, [event as BookEvent]);
       }
     }
-    for (const [id, bookEvents] of byStrategy) this.mustActor(id).send({ type: 'BOOK', events: bookEvents });
+    for (const [id, bookEvents] of byStrategy) {
+      const actor = this.mustActor(id);
+      actor.send({ type: 'BOOK', events: bookEvents });
+      // A fold the book refused (a fill whose cash would need more than 34 digits) leaves the book as it was: thrown
+      // here, it fails the slice before it is appended, or the recovery of a log holding it, instead of a BarMarked
+      // that values the old book.
+      const { refused } = actor.getSnapshot().context;
+      if (refused !== undefined) throw refused;
+    }
     // Values are memoised per ledger; marks changed only if a BarMarked was folded (recovery), which the next slice resets anyway.
     if (events.some((e) => e.type === 'BarMarked')) this.decider.marksChanged();
   }

@@ -1,5 +1,6 @@
 // Attribution projection: each strategy's P&L contribution (value change net of transfers), summing exactly to the portfolio's P&L.
-import { ZERO, decStr, type DecString } from '../src/money/decimal.js';
+import { decStr, type DecString } from '../src/money/decimal.js';
+import { EXACT_ZERO, add, decOf, exactOfDec, sub, textOf } from '../src/money/exact.js';
 import type { Projection } from './projection.js';
 import { emptyAccounts, evolveAccounts, type CapitalAccounts } from './capitalAccounts.js';
 
@@ -32,19 +33,22 @@ export interface AttributionView {
 /** Contributions per strategy (ascending ids) and the portfolio P&L they sum to. */
 export function attributionView(s: AttributionState): AttributionView {
   const a = s.accounts;
-  let values = ZERO;
+  // Summed exactly: a Decimal sum rounds past 34 digits, and the contributions would no longer sum to the P&L.
+  let values = EXACT_ZERO;
   const rows = [...a.strategies.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([strategyId, acc]) => {
-    values = values.plus(acc.value);
-    return { strategyId, contribution: acc.value.minus(acc.netFlowIn) };
+    const value = exactOfDec(acc.value);
+    values = add(values, value);
+    return { strategyId, contribution: sub(value, exactOfDec(acc.netFlowIn)) };
   });
-  const pnl = values.plus(a.reserve).minus(a.totalCapital);
+  const pnl = sub(add(values, exactOfDec(a.reserve)), exactOfDec(a.totalCapital));
+  const pnlDec = decOf(pnl);
   return {
     strategies: rows.map((r) => ({
       strategyId: r.strategyId,
-      contribution: decStr(r.contribution),
-      share: pnl.isZero() ? Number.NaN : r.contribution.div(pnl).toNumber(),
+      contribution: textOf(r.contribution),
+      share: pnlDec.isZero() ? Number.NaN : decOf(r.contribution).div(pnlDec).toNumber(),
     })),
-    portfolioPnl: decStr(pnl),
+    portfolioPnl: textOf(pnl),
     totalCapital: decStr(a.totalCapital),
   };
 }

@@ -1,5 +1,6 @@
 // Audit of a portfolio's log: hash chain and revisions, each rebalance's transfers against its recorded targets, the reserve, every recorded value refolded from fills and transfers, and no strategy's cash below zero.
 import { Dec, ZERO, decStr } from '../src/money/decimal.js';
+import { add, exactOfDec, textOf } from '../src/money/exact.js';
 import { emptyLedger, evolveLedger, ledgerValue } from '../src/ledger/index.js';
 import type { LedgerState } from '../src/ledger/types.js';
 import { RESERVE, type EventData } from '../events/catalogue.js';
@@ -236,7 +237,8 @@ export async function verifyPortfolioLog(store: EventStore, stream: string, opti
           if (active.join('\u0000') !== recorded.join('\u0000')) {
             throw new Broken('marks', `values recorded for [${recorded.join(', ')}] but the portfolio holds [${active.join(', ')}]`);
           }
-          let sum = ZERO;
+          // Summed exactly: the recorded total is exact at any length, as the values it adds are.
+          let sum = exactOfDec(reserve ?? ZERO);
           for (const id of active) {
             const ledger = ledgers.get(id) as LedgerState;
             const value = ledgerValue(ledger, (sym) => marks.get(sym));
@@ -249,15 +251,15 @@ export async function verifyPortfolioLog(store: EventStore, stream: string, opti
             // A strategy spends only the cash it has: its orders are sized, and checked again where they fill, to keep this.
             if (ledger.cash.isNegative()) throw new Broken('cash', `${id}: cash is ${decStr(ledger.cash)} at the mark of ${t ?? 'this bar'}: it spent more than it had`);
             if (lowestCash === null || ledger.cash.lt(lowestCash)) lowestCash = ledger.cash;
-            sum = sum.plus(value);
+            sum = add(sum, exactOfDec(value));
           }
           const r = reserve ?? ZERO;
           if (!r.equals(new Dec(event.data.reserve))) {
             throw new Broken('marks', `transfers give a reserve of ${decStr(r)}, the log records ${event.data.reserve}`);
           }
           // Both terms are this audit's own refold, so this compares the recorded total with fills, transfers and marks.
-          if (!sum.plus(r).equals(new Dec(event.data.portfolioValue))) {
-            throw new Broken('marks', `refolded strategy values + reserve = ${decStr(sum.plus(r))}, the log records a portfolio value of ${event.data.portfolioValue}`);
+          if (textOf(sum) !== event.data.portfolioValue) {
+            throw new Broken('marks', `refolded strategy values + reserve = ${textOf(sum)}, the log records a portfolio value of ${event.data.portfolioValue}`);
           }
           break;
         }

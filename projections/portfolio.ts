@@ -1,5 +1,6 @@
 // Portfolio summary projection: value with the reserve, cash, return on capital, lifecycle of each strategy, capital-weighted Sharpe.
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
+import { add, exactOfDec, textOf } from '../src/money/exact.js';
 import type { EventData, LifecycleState } from '../events/catalogue.js';
 import { summariseReturnStats, type MetricOptions, type MetricSummary } from '../src/metrics/index.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
@@ -178,8 +179,9 @@ export interface PortfolioSummary {
 
 /** Builds the summary from the portfolio and performance states of one fold. */
 export function portfolioSummary(p: PortfolioState, perf: PerformanceState, options: MetricOptions = {}): PortfolioSummary {
-  let cash = p.reserve;
-  for (const c of p.strategyCash.values()) cash = cash.plus(c);
+  // Exact, like the portfolio value beside it: a Decimal sum rounds past 34 digits.
+  let cash = exactOfDec(p.reserve);
+  for (const c of p.strategyCash.values()) cash = add(cash, exactOfDec(c));
   let weighted = 0;
   let weightTotal = 0;
   const invested = [...p.strategyValues.values()].reduce((a, b) => a.plus(b), ZERO);
@@ -203,7 +205,7 @@ export function portfolioSummary(p: PortfolioState, perf: PerformanceState, opti
     totalCapital: decStr(p.totalCapital),
     portfolioValue: decStr(p.portfolioValue),
     reserve: decStr(p.reserve),
-    cash: decStr(cash),
+    cash: textOf(cash),
     returnOnCapital: p.totalCapital.greaterThan(0) ? p.portfolioValue.div(p.totalCapital).minus(1).toNumber() : Number.NaN,
     activeStrategies: Object.entries(lifecycle).filter(([, l]) => l === 'running').map(([id]) => id),
     strategies: lifecycle,

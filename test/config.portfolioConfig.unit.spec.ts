@@ -74,7 +74,7 @@ describe('parsePortfolioConfig', () => {
     (input.strategies as Record<string, unknown>[])[1]!.allocation = '0.6';
     const e = errorOf(input);
     expect(e.field).toBe('strategies');
-    expect(e.message).toBe('cfg.json: strategies: allocations sum to 110.0%, more than 100%');
+    expect(e.message).toBe('cfg.json: strategies: allocations sum to 110%, more than 100%');
   });
 
   it('a duplicate strategy id → ConfigError naming the second one', () => {
@@ -153,6 +153,20 @@ describe('what the arithmetic and the rules cannot carry out is refused before a
     { name: 'a negative commission minimum', input: withExecution({ commission: { kind: 'percent', rate: '0.001', minimum: '-1' } }), field: 'execution.commission.minimum', says: 'must not be negative' },
     { name: 'a commission rate of 100%', input: withExecution({ commission: { kind: 'percent', rate: '1' } }), field: 'execution.commission.rate', says: 'must be below 1' },
     { name: 'a capital of 1e20', input: { ...valid(), capital: '100000000000000000000' }, field: 'capital', says: 'at most 1000000000000000' },
+    // Limits are compared on the decimals as written: as a double, each of these rounds onto the limit and passed.
+    { name: 'a capital a hair above 10^15', input: { ...valid(), capital: '1000000000000000.0000000001' }, field: 'capital', says: 'at most 1000000000000000' },
+    {
+      name: 'an allocation a hair above 1',
+      input: { ...valid(), strategies: [{ id: 'a', kind: 'buy-and-hold', allocation: '1.00000000000000001' }] },
+      field: 'strategies[0].allocation',
+      says: 'must be in (0, 1]',
+    },
+    {
+      name: 'allocations summing a hair above 100%',
+      input: { ...valid(), strategies: [{ id: 'a', kind: 'buy-and-hold', allocation: '0.5' }, { id: 'b', kind: 'momentum', allocation: '0.5000000000001' }] },
+      field: 'strategies',
+      says: 'allocations sum to 100.00000000001%, more than 100%',
+    },
     {
       name: 'minimum weights that cannot fit under maxTotal',
       input: { ...valid(), rebalancing: { algorithm: 'risk-parity', constraints: { defaultMin: 0.5, maxTotal: 0.95 } } },
@@ -190,6 +204,10 @@ describe('what the arithmetic and the rules cannot carry out is refused before a
 
   it('accepts the limits themselves and feasible minimums under a cardinality cap', () => {
     expect(() => parsePortfolioConfig({ ...valid(), capital: '1000000000000000', execution: { slippageBps: '9999.99', commission: { kind: 'percent', rate: '0.99' } } })).not.toThrow();
+    // Below the limits, however close (a double would round each onto its limit), and positive, however small.
+    const close = { slippageBps: '9999.99999999999999999', commission: { kind: 'percent', rate: '0.99999999999999999' } };
+    expect(() => parsePortfolioConfig({ ...valid(), capital: `0.${'0'.repeat(400)}1`, execution: close })).not.toThrow();
+    expect(() => parsePortfolioConfig({ ...valid(), strategies: [{ id: 'a', kind: 'buy-and-hold', allocation: '0.1' }, { id: 'b', kind: 'momentum', allocation: '0.2' }, { id: 'c', kind: 'momentum', allocation: '0.7' }] })).not.toThrow();
     const capped = { ...valid(), rebalancing: { algorithm: 'risk-parity', constraints: { defaultMin: 0.5, maxTotal: 0.5, maxStrategies: 1 } } };
     expect(() => parsePortfolioConfig(capped)).not.toThrow();
     expect(() => parsePortfolioConfig({ ...valid(), risk: { maxDrawdown: 0.35, resumeAfterBars: 20, resumeWhenDrawdownBelow: 0.2 } })).not.toThrow();

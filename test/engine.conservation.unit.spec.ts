@@ -7,7 +7,10 @@ import type { RecordedEvent } from '../events/envelope.js';
 import { dec, ZERO, type Dec } from '../src/money/decimal.js';
 import { syntheticMarket } from '../src/market/syntheticMarket.js';
 import { parsePortfolioConfig, type PortfolioConfig } from '../src/config/portfolioConfig.js';
-import { ofType, readAllEvents } from './fixtures/engine/engineFixtures.js';
+import { portfolioStream } from '../events/envelope.js';
+import { verifyPortfolioLog } from '../projections/logVerification.js';
+import { ProjectionRunner, attributionView, portfolioSummary, standardProjections } from '../src/index.js';
+import { day, ofType, planned, readAllEvents, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
 function rebalancingConfig(): PortfolioConfig {
   return parsePortfolioConfig({
@@ -159,6 +162,33 @@ describe('conservation over a rebalanced run', async () => {
       if (e.type === 'BarMarked') expect(dec(e.data.reserve).isNegative()).toBe(false);
     }
     expect(transfers).toBeGreaterThan(0);
+  });
+});
+
+describe('a portfolio value of more than 34 significant digits', () => {
+  it('is the exact sum of the reserve and the values, in BarMarked and status(), and the log verifies', async () => {
+    // Each value has 34 digits (400.2 and 31 decimals); with the reserve of 200 the total needs 35, which a Decimal
+    // sum rounds to 1000.4: the one-digit residue would be money made or lost by no fill and no transfer.
+    const store = await openEventStore('memory:');
+    const config = testConfig({ capital: '1000', strategies: [{ id: 'a', kind: 'ka', allocation: '0.4' }, { id: 'b', kind: 'kb', allocation: '0.4' }] });
+    const kinds = { ka: () => planned('a', { 0: { AAA: '1' } }), kb: () => planned('b', { 0: { BBB: '1' } }) };
+    const portfolio = await Portfolio.open({ store, config, kinds });
+    await portfolio.processSlice(slice(day(0), { AAA: '0.5', BBB: '0.5' }));
+    await portfolio.processSlice(slice(day(1), { AAA: '0.7000000000000000000000000000001', BBB: '0.7000000000000000000000000000003' }));
+    const marked = ofType(await readAllEvents(store), 'BarMarked').at(-1)?.data;
+    expect(marked?.strategyValues).toEqual({ a: '400.2000000000000000000000000000001', b: '400.2000000000000000000000000000003' });
+    expect(marked?.reserve).toBe('200');
+    expect(marked?.portfolioValue).toBe('1000.4000000000000000000000000000004');
+    expect(portfolio.status().portfolioValue).toBe('1000.4000000000000000000000000000004');
+    expect(await verifyPortfolioLog(store, portfolioStream('p1'))).toMatchObject({ ok: true, marks: 2 });
+    // Replay's figures are as exact: the summary's value, and contributions that sum to the P&L.
+    const { states } = await new ProjectionRunner(store, standardProjections({ period: 'daily' }), { stream: portfolioStream('p1'), checkpointEvery: 0 }).run();
+    expect(portfolioSummary(states.portfolio, states.performance)).toMatchObject({ portfolioValue: '1000.4000000000000000000000000000004', cash: '999' });
+    const attribution = attributionView(states.attribution);
+    expect(attribution.strategies.map((x) => x.contribution)).toEqual(['0.2000000000000000000000000000001', '0.2000000000000000000000000000003']);
+    expect(attribution.portfolioPnl).toBe('0.4000000000000000000000000000004');
+    portfolio.close();
+    await store.close();
   });
 });
 

@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Portfolio } from '../actors/portfolio.js';
 import { openEventStore } from '../events/openEventStore.js';
 import type { EventStore } from '../events/store.js';
-import { portfolioStream } from '../events/envelope.js';
+import { portfolioStream, sealEvents } from '../events/envelope.js';
 import { verifyPortfolioLog } from '../projections/logVerification.js';
-import { AllocationError, DataError, StrategyTimeoutError } from '../src/errors.js';
+import { AllocationError, DataError, LedgerError, StrategyTimeoutError } from '../src/errors.js';
 import { dec } from '../src/money/decimal.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import type { BarSlice } from '../src/market/bar.js';
@@ -412,6 +412,53 @@ describe('removing a strategy whose equity is negative', () => {
     // 90,000 in the reserve, less the 10,000 deficit it covered.
     expect(status.reserve).toBe('80000');
     expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
+  });
+});
+
+describe('a fill the books cannot fold', () => {
+  // 10^15 of capital, a percent commission of 20 decimals: cash − commission needs 35 significant digits, which the
+  // ledger refuses rather than round. The slice must fail before it is appended, not after, with its BarMarked written.
+  const bigConfig = (): ReturnType<typeof testConfig> =>
+    testConfig({
+      capital: '1000000000000000',
+      strategies: [{ id: 'big', kind: 'k', allocation: '1' }],
+      execution: { commission: { kind: 'percent', rate: '0.0000123', minimum: '0' }, slippageBps: '3.7' },
+    });
+  const buyer = scripted('big', (ctx) => {
+    if (ctx.barIndex === 1) ctx.order('AAA', '19944673475778191');
+  });
+  const bar = (i: number): BarSlice => slice(day(i), { AAA: '0.00501387' });
+
+  it('fails the slice with the ledger\'s error before anything of it is appended, and the log still verifies', async () => {
+    const store = await openEventStore('memory:');
+    const portfolio = await Portfolio.open({ store, config: bigConfig(), kinds: { k: () => buyer } });
+    open.push({ store, portfolio });
+    await portfolio.processSlice(bar(0));
+    const before = (await readAllEvents(store)).length;
+    const err = await portfolio.processSlice(bar(1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LedgerError);
+    expect((err as Error).message).toContain('more than 34 significant digits');
+    expect(await readAllEvents(store)).toHaveLength(before);
+    expect((await verifyPortfolioLog(store, portfolioStream('p1'))).ok).toBe(true);
+  });
+
+  it('a stored log holding one is refused on reopening, not resumed with the books left as they were', async () => {
+    const store = await openEventStore('memory:');
+    const first = await Portfolio.open({ store, config: bigConfig(), kinds: { k: () => buyer } });
+    await first.processSlice(bar(0));
+    first.close();
+    // The fill an older engine appended: its cash step needs 35 significant digits.
+    const events = await readAllEvents(store);
+    const last = events[events.length - 1] as (typeof events)[number];
+    const { events: sealed } = sealEvents(
+      { portfolioId: 'p1', nextRevision: last.metadata.revision + 1, prevHash: last.metadata.hash },
+      [{ event: { type: 'FillRecorded', data: { orderId: 'o1-big-0', strategyId: 'big', symbol: 'AAA', quantity: '19944673475778191', price: '0.0050157251319', commission: '1230455099.99999998165600623267', slippage: '0' } }, barTime: day(1) }],
+    );
+    await store.append(portfolioStream('p1'), sealed, { expectedRevision: last.metadata.revision });
+    const err = await Portfolio.open({ store, config: bigConfig(), kinds: { k: () => buyer } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LedgerError);
+    expect((err as Error).message).toContain('more than 34 significant digits');
+    await store.close();
   });
 });
 

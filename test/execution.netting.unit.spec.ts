@@ -13,6 +13,7 @@ import {
 } from '../src/execution/index.js';
 import type { AcceptedOrder, CommissionModel, ExecutionSettings } from '../src/execution/index.js';
 import { applyFill, emptyLedger } from '../src/ledger/index.js';
+import { executeOrdersExact } from '../src/execution/exactExecution.js';
 
 const order = (orderId: string, strategyId: string, symbol: string, quantity: string): AcceptedOrder => ({
   orderId,
@@ -116,6 +117,20 @@ describe('executeNettedSymbol', () => {
     const { fills, summary } = executeNettedSymbol(netted, dec('1.23'), { commission: model, slippageBps: ZERO });
     expect(str(summary.commission)).toBe('0.000000369'); // 3 × 1.23 × 1e-7
     expect(fills.map((f) => f.commission.toString())).toEqual(['0.000000246', '0.000000123']);
+  });
+
+  it('shares a commission whose product with a quantity exceeds 34 digits: only the shares are kept, and they fit', () => {
+    // 18,562,485,829 shares at 0.123456789 with 3.7 bps: the commission has 26 digits, commission × quantity 35; the
+    // product is a step of the division, never stored, and the shares (21 places) fit.
+    const [netted] = netOrders([order('o1', 'A', 'X', '18562485828'), order('o2', 'B', 'X', '1')]);
+    if (netted === undefined) throw new Error('no netted symbol');
+    const settings: ExecutionSettings = { commission: { kind: 'percent', rate: '0.0000123', minimum: '0' }, slippageBps: dec('3.7') };
+    const { fills, summary } = executeNettedSymbol(netted, dec('0.123456789'), settings);
+    expect(str(summary.commission)).toBe('28197.907591511110063661631');
+    expect(fills.map((f) => f.commission.toString())).toEqual(['28197.907589992029707114892', '0.000001519080356546739']);
+    expect(fills.reduce((s, f) => s.plus(f.commission), ZERO).eq(summary.commission)).toBe(true);
+    const exact = executeOrdersExact(netted.orders, () => dec('0.123456789'), settings);
+    expect(exact?.fills.map((f) => f.commission)).toEqual(fills.map((f) => f.commission.toString()));
   });
 
   it('uses the percent model on the net order at the slipped price', () => {

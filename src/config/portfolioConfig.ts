@@ -3,19 +3,32 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { Dec, decStr } from '../money/decimal.js';
 import { canonicalJson } from '../../events/canonicalJson.js';
 import { sizerSpecSchema } from '../sizing/sizerSpec.js';
 
+const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)$/;
 const decimalText = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
-  .refine((s) => /^-?(\d+(\.\d*)?|\.\d+)$/.test(s.trim()), 'must be a decimal number (e.g. "1000000" or "0.25")');
-const positiveDecimal = decimalText.refine((s) => Number(s) > 0, 'must be greater than 0');
+  .refine((s) => DECIMAL_TEXT.test(s.trim()), 'must be a decimal number (e.g. "1000000" or "0.25")');
+/**
+ * The sign of `s − limit` on the decimals as written (null for text that is not a decimal, which the format check names).
+ * Not on doubles: `"1.00000000000000001"` is 1 as a double, so an allocation, a capital or a sum a hair past its limit
+ * passed, and a rate a hair below one was refused.
+ */
+function compareDecimal(s: string, limit: string | number): number | null {
+  const text = s.trim();
+  return DECIMAL_TEXT.test(text) ? new Dec(text).comparedTo(limit) : null;
+}
+const decimalAbove = (s: string, limit: string | number): boolean => (compareDecimal(s, limit) ?? 0) > 0;
+const decimalBelow = (s: string, limit: string | number): boolean => (compareDecimal(s, limit) ?? 0) < 0;
+const positiveDecimal = decimalText.refine((s) => decimalAbove(s, 0), 'must be greater than 0');
 /** Bars a year at most: one bar a second through a leap year. */
 export const MAX_BARS_PER_YEAR = 31_622_400;
 const fraction = z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1');
 
-const nonNegativeDecimal = decimalText.refine((s) => Number(s) >= 0, 'must not be negative');
+const nonNegativeDecimal = decimalText.refine((s) => !decimalBelow(s, 0), 'must not be negative');
 /**
  * The largest capital accepted. Amounts are exact decimals of 34 significant digits; below 10^15 every product of a
  * quantity and a price keeps its cents and the price's decimals, so no run can fail part-way on the digit limit.
@@ -27,7 +40,7 @@ const commissionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('per-share'), perShare: nonNegativeDecimal, minimum: nonNegativeDecimal.default('0') }),
   z.strictObject({
     kind: z.literal('percent'),
-    rate: nonNegativeDecimal.refine((s) => Number(s) < 1, 'must be below 1 (a fraction of the traded value: 0.001 is 0.1%)'),
+    rate: nonNegativeDecimal.refine((s) => decimalBelow(s, 1), 'must be below 1 (a fraction of the traded value: 0.001 is 0.1%)'),
     minimum: nonNegativeDecimal.default('0'),
   }),
 ]);
@@ -39,7 +52,7 @@ const strategySchema = z
     module: z.string().optional(),
     export: z.string().optional(),
     params: z.record(z.string(), z.unknown()).default({}),
-    allocation: positiveDecimal.refine((s) => Number(s) <= 1, 'must be in (0, 1]'),
+    allocation: positiveDecimal.refine((s) => !decimalAbove(s, 1), 'must be in (0, 1]'),
     min: fraction.optional(),
     max: fraction.optional(),
     metadata: z.record(z.string(), z.unknown()).default({}),
@@ -68,14 +81,14 @@ export const portfolioConfigSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "-" or "."'),
   name: z.string().min(1),
   baseCurrency: z.string().min(1).default('USD'),
-  capital: positiveDecimal.refine((s) => Number(s) <= Number(MAX_CAPITAL), `must be at most ${MAX_CAPITAL} (10^15)`),
+  capital: positiveDecimal.refine((s) => !decimalAbove(s, MAX_CAPITAL), `must be at most ${MAX_CAPITAL} (10^15)`),
   strategies: z.array(strategySchema).min(1, 'needs at least one strategy'),
   execution: z
     .strictObject({
       fillAt: z.enum(['close', 'next-open']).default('close'),
       commission: commissionSchema.default({ kind: 'none' }),
       slippageBps: decimalText
-        .refine((s) => Number(s) >= 0 && Number(s) < 10_000, 'must be at least 0 and below 10000 (basis points: 10000 would be a 100% price move)')
+        .refine((s) => !decimalBelow(s, 0) && decimalBelow(s, 10_000), 'must be at least 0 and below 10000 (basis points: 10000 would be a 100% price move)')
         .default('0'),
     })
     .default({ fillAt: 'close', commission: { kind: 'none' }, slippageBps: '0' }),
@@ -139,17 +152,19 @@ export function parsePortfolioConfig(input: unknown, source = 'config'): Portfol
   }
   const config = parsed.data;
   const ids = new Set<string>();
-  let total = 0;
+  let total = new Dec(0);
   config.strategies.forEach((s, i) => {
     if (ids.has(s.id)) throw new ConfigError(`${source}: strategies[${i}].id: duplicate strategy id "${s.id}"`, `strategies[${i}].id`);
     ids.add(s.id);
-    total += Number(s.allocation);
+    total = total.plus(s.allocation.trim());
     if (s.min !== undefined && s.max !== undefined && s.min > s.max) {
       throw new ConfigError(`${source}: strategies[${i}]: min ${s.min} is greater than max ${s.max}`, `strategies[${i}].min`);
     }
   });
-  if (total > 1 + 1e-12) {
-    throw new ConfigError(`${source}: strategies: allocations sum to ${(total * 100).toFixed(1)}%, more than 100%`, 'strategies');
+  // On decimals, not doubles (whose sum needed a tolerance): the strategies are funded allocation × capital from the
+  // reserve, and a sum past 1 by any amount leaves the last of them short of its allocation.
+  if (total.gt(1)) {
+    throw new ConfigError(`${source}: strategies: allocations sum to ${decStr(total.times(100))}%, more than 100%`, 'strategies');
   }
   const infeasible = config.rebalancing ? infeasibleMinimums(config) : null;
   if (infeasible) throw new ConfigError(`${source}: ${infeasible.field}: ${infeasible.message}`, infeasible.field);

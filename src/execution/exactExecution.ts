@@ -149,8 +149,8 @@ function allocateExact(total: Exact, orders: readonly Order[], places: number): 
   const remainders: Exact[] = [];
   let leftover: Exact | null = total;
   for (const o of orders) {
-    const numerator = checked(mul(total, abs(o.quantity)));
-    if (numerator === null) return null;
+    // A step of the division, exact at any length: only the share is kept (as the Decimal path computes it).
+    const numerator = mul(total, abs(o.quantity));
     // share × 10^places = num / den in integers; num − q × den is the exact remainder numerator − share × weightSum.
     const shift = places + weightSum.scale - numerator.scale;
     const num = shift >= 0 ? numerator.units * pow10(shift) : numerator.units;

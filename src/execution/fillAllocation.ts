@@ -1,7 +1,7 @@
 // Simulated execution of netted orders: one external trade per symbol for the net, every order filled in full at that trade's price.
 import { Dec, ONE, ZERO, dec, decStr } from '../money/decimal.js';
 import { LedgerError } from '../errors.js';
-import { exactTimes, truncatedQuotient } from '../ledger/exactArithmetic.js';
+import { exactTimes, truncatedShare } from '../ledger/exactArithmetic.js';
 import type { EventData } from '../../events/catalogue.js';
 import { commissionFor } from './commission.js';
 import type { CommissionModel } from './commission.js';
@@ -68,7 +68,7 @@ function allocateProRata(total: Dec, items: readonly { readonly key: string; rea
   // One order takes it all: total has at most `places` decimals, so its truncated share is total itself.
   if (items.length === 1 && total.decimalPlaces() <= places) return [total];
   const weightSum = items.reduce((s, i) => s.plus(i.weight), ZERO);
-  const parts = items.map((item) => truncatedQuotient(exactTimes(total, item.weight, 'commission share'), weightSum, places));
+  const parts = items.map((item) => truncatedShare(total, item.weight, weightSum, places));
   const unit = new Dec(`1e-${places}`);
   const leftover = parts.reduce((s, p) => s.minus(p.truncated), total);
   const units = leftover.div(unit).toNumber();

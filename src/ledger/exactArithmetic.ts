@@ -66,6 +66,14 @@ export function truncatedQuotient(numerator: Dec, denominator: Dec, decimals: nu
   return { truncated, remainder: new Dec(remainder) };
 }
 
+/**
+ * {@link truncatedQuotient} of `a × b` by `denominator`: the product is a step of the division, never kept, so it is
+ * exact at any length (a commission share is commission × |quantity| / Σ|quantity|, and only the share is recorded).
+ */
+export function truncatedShare(a: Dec, b: Dec, denominator: Dec, decimals: number): { readonly truncated: Dec; readonly remainder: Dec } {
+  return truncatedQuotient(new Wide(a).times(b), denominator, decimals);
+}
+
 /** `numerator / denominator` rounded to `decimals` places, half to even, decided from the exact remainder (no double rounding). */
 export function roundedQuotient(numerator: Dec, denominator: Dec, decimals: number): Dec {
   const { truncated, remainder } = truncatedQuotient(numerator, denominator, decimals);

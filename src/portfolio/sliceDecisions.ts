@@ -107,10 +107,18 @@ export class Decider {
     return entry;
   }
 
-  /** Reserve plus every active strategy's value at the current marks. */
+  /** Reserve plus every active strategy's value at the current marks, exactly (see {@link exactPortfolioValue}). */
   portfolioValue(): DecT {
-    let total = this.state.reserve;
-    for (const id of this.state.activeIds) total = total.plus(this.valueOf(id));
+    return decOf(this.exactPortfolioValue());
+  }
+
+  /**
+   * Reserve plus every active strategy's value, exact at any length: each term fits 34 digits, but their sum may not,
+   * and a Decimal sum would round it, making or losing money no fill or transfer moved.
+   */
+  exactPortfolioValue(): Exact {
+    let total = exactOfDec(this.state.reserve);
+    for (const id of this.state.activeIds) total = add(total, this.exactValueOf(id));
     return total;
   }
 
@@ -787,19 +795,12 @@ export function decideMarks(d: Decider, slice: BarSlice): DomainEvent[] {
   for (const symbol of Object.keys(slice.bars)) marks[symbol] = decStr(d.markOf(symbol) as DecT);
   const strategyValues: Record<string, string> = dictionary();
   const strategyCash: Record<string, string> = dictionary();
-  // Values and cash are written from their exact amounts; the total is summed in integers too, unless a partial sum
-  // outgrows 34 digits (where Decimal addition rounds): then it is summed on Decimals, as Decimal sums it.
-  let total: Exact | null = exactOfDec(d.state.reserve);
+  // Values and cash are written from their exact amounts, and so is their total.
   for (const id of d.state.activeIds) {
-    const v = d.exactValueOf(id);
-    strategyValues[id] = textOf(v);
+    strategyValues[id] = textOf(d.exactValueOf(id));
     strategyCash[id] = cashText(d.ledgerOf(id));
-    if (total !== null) {
-      const sum = add(total, v);
-      total = fits(sum) ? sum : null;
-    }
   }
-  const portfolioValue = total !== null ? textOf(total) : decStr(d.state.activeIds.reduce((t, id) => t.plus(d.valueOf(id)), d.state.reserve));
+  const portfolioValue = textOf(d.exactPortfolioValue());
   return [domainEvent('BarMarked', { marks, strategyValues, strategyCash, reserve: decStr(d.state.reserve), portfolioValue })];
 }
 
