@@ -81,20 +81,20 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   // Appends on a writer thread: the run decides each slice while the one before it is written (durable before it is reported).
   const store = await openEventStore(flags.store, { ...(flags.store.includes('durability=') ? {} : { durability: config.durability }), writerThread: true });
   try {
-    // A paper session's slices are recorded with their bars in its feed record; a backtest's would not be, so export-bars
-    // (and a backtest over what it writes) would silently leave them out. Its bars are the file it ran on, in another store.
-    const feed = feedStream(config.id);
-    if ((await store.streamRevision(feed)) !== 'no_stream') {
-      throw new ConfigError(
-        `portfolio "${config.id}" in ${store.url} is a paper session's (${feed} records the bars it acted on): a backtest would append slices ` +
-          'that record does not hold, so export-bars and a backtest over its bars would leave them out. Backtest into another store ' +
-          '(export-bars writes out the bars of this one)',
-        'store',
-      );
-    }
-    // One writer per portfolio: a paper session or another backtest on it is refused here, before the portfolio is read.
+    // One writer per portfolio: a paper session or another backtest on it is refused here (naming it), before the portfolio is read.
     const lock = await store.acquireWriterLock(config.id);
     try {
+      // A paper session's slices are recorded with their bars in its feed record; a backtest's would not be, so export-bars
+      // (and a backtest over what it writes) would silently leave them out. Its bars are the file it ran on, in another store.
+      const feed = feedStream(config.id);
+      if ((await store.streamRevision(feed)) !== 'no_stream') {
+        throw new ConfigError(
+          `portfolio "${config.id}" in ${store.url} is a paper session's (${feed} records the bars it acted on): a backtest would append slices ` +
+            'that record does not hold, so export-bars and a backtest over its bars would leave them out. Backtest into another store ' +
+            '(export-bars writes out the bars of this one)',
+          'store',
+        );
+      }
       const portfolio = await Portfolio.open({ store, config, baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer, loaded });
       printRecoveryWarnings(portfolio, io);
       try {
