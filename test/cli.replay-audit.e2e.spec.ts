@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -51,6 +51,15 @@ describe('stratafolio replay', () => {
     expect(get(j, 'attribution', 'portfolioPnl')).toBe('53');
     expect(get(j, 'correlation', 'ids')).toEqual(['a', 'b']);
     expect(r.err).toBe(''); // no progress bar in a pipe
+  });
+
+  it('refuses an as-of position before the portfolio\'s first event, naming where its log starts, in replay and report', async () => {
+    for (const command of [['replay'], ['report', '--out', join(dir, 'before.html')]]) {
+      const r = await cli(...command, '--store', `sqlite:${db}`, '--as-of', '0');
+      expect(r.code, command[0]).toBe(2);
+      expect(r.err.trim()).toBe('stratafolio: --as-of 0: portfolio p1 has no event at or before that position (its log starts at position 1)');
+    }
+    expect(existsSync(join(dir, 'before.html'))).toBe(false);
   });
 
   it('replays as of an earlier bar time or position', async () => {

@@ -54,7 +54,7 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
       }
       id = ids[0] as string;
     } else if (!ids.includes(id)) {
-      throw new ConfigError(`${store.url} holds no bars of portfolio "${id}"${ids.length > 0 ? ` (it has: ${ids.join(', ')})` : ''}`, 'portfolio');
+      throw new ConfigError(noBarsOf(store.url, id, streams, ids), 'portfolio');
     }
     const out = flags.out;
     // Refused before reading when the filesystem already shows why the file could not be written.
@@ -133,4 +133,13 @@ function noSessionBars(url: string, streams: readonly string[]): string {
   if (portfolios.length === 0) return `${url} holds no paper session's bars (it holds no portfolio)`;
   const which = portfolios.length === 1 ? `portfolio ${portfolios.join('')} was` : `portfolios ${portfolios.join(', ')} were`;
   return `${url} holds no paper session's bars: ${which} written by backtest or demo, which record none (a backtest's bars are the file it ran on)`;
+}
+
+/** Why `--portfolio id` has no bars: it is a backtest's (which records none), or the store holds no such portfolio. */
+function noBarsOf(url: string, id: string, streams: readonly string[], sessions: readonly string[]): string {
+  const portfolios = streams.filter((s) => s.startsWith(PORTFOLIO_PREFIX)).map((s) => s.slice(PORTFOLIO_PREFIX.length));
+  const withBars = sessions.length > 0 ? `; the paper sessions whose bars it holds: ${sessions.join(', ')}` : '';
+  return portfolios.includes(id)
+    ? `portfolio "${id}" in ${url} was written by backtest or demo, which record no bars (a backtest's bars are the file it ran on)${withBars}`
+    : `${url} holds no portfolio "${id}" (it holds: ${portfolios.length > 0 ? portfolios.join(', ') : 'none'})${withBars}`;
 }

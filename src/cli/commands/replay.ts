@@ -81,6 +81,21 @@ export async function resolvePortfolioStream(store: EventStore, portfolio: strin
   throw new ConfigError(`${store.url} holds several portfolios (${ids.join(', ')}); choose one with --portfolio`, 'portfolio');
 }
 
+/**
+ * Refuses an `--as-of` position before the portfolio's first event: nothing of it would be folded, and the view would
+ * read as an empty portfolio (in a store of several portfolios, a position where another one was being written).
+ * @throws ConfigError naming the position its log starts at.
+ */
+export async function refuseAsOfBeforeLog(store: EventStore, stream: string, id: string, asOf: AsOf): Promise<void> {
+  if (asOf.kind !== 'position') return;
+  for await (const first of store.readStream(stream, { fromRevision: 0 })) {
+    if (first.position > asOf.position) {
+      throw new ConfigError(`--as-of ${asOf.position}: portfolio ${id} has no event at or before that position (its log starts at position ${first.position})`, 'asOf');
+    }
+    return;
+  }
+}
+
 /** A number for JSON: non-finite statistics (NaN, ±Infinity) become null. */
 export function jsonNumber(x: number): number | null {
   return Number.isFinite(x) ? x : null;
@@ -243,6 +258,7 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
           const v = await verifyPortfolioLog(store, stream);
           if (!v.ok) throw new LogBrokenError(v);
         }
+        await refuseAsOfBeforeLog(store, stream, id, asOf);
         const conventions = await storedLogConventions(store, stream, given);
         const result = await replayPortfolio(store, stream, asOf, io, !flags.json && io.stderr.isTTY === true, conventions);
         for (const r of result.rejectedCheckpoints) {

@@ -9,7 +9,7 @@ import { writeJson, type CliIO } from '../output.js';
 import { BARS_PER_YEAR_HELP, RISK_FREE_HELP, parseConventionFlags, storedLogConventions } from '../yearlyConventions.js';
 import { logAnnualisationWarning } from '../annualisationWarning.js';
 import type { RegisterCommand } from './index.js';
-import { openExistingStore, resolvePortfolioStream } from './replay.js';
+import { openExistingStore, refuseAsOfBeforeLog, resolvePortfolioStream } from './replay.js';
 
 /** Exit code when the log is not intact (the report is not written). */
 const EXIT_LOG_BROKEN = 1;
@@ -83,6 +83,7 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
           setExit(EXIT_LOG_BROKEN);
           return;
         }
+        await refuseAsOfBeforeLog(store, stream, id, asOf);
         const conventions = await storedLogConventions(store, stream, given);
         const model = await foldReport(store, id, stream, {
           asOf,
