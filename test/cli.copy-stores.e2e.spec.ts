@@ -117,6 +117,26 @@ describe('stratafolio copy between SQLite stores', () => {
     expect(await eventData(to)).toEqual(before);
   });
 
+  it('is refused, naming the holder, where another process writes the portfolio in the target; once it stops, the copy goes ahead', async () => {
+    const from = sqliteUrl();
+    const to = sqliteUrl();
+    await backtest(from, allBars);
+    const writer = await openEventStore(to);
+    const lock = await writer.acquireWriterLock('cp');
+    try {
+      const r = await runCli('copy', '--from', from, '--to', to);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(new RegExp(`is being written by process ${process.pid} on \\S+ since 20\\d\\d-`));
+    } finally {
+      await lock.release();
+      await writer.close();
+    }
+    expect(await eventData(to)).toEqual([]);
+    expect((await runCli('copy', '--from', from, '--to', to)).code).toBe(0);
+    expect(await eventData(to)).toEqual(await eventData(from));
+  });
+
   it('refuses a source whose chain is broken, naming the event, and writes nothing to the target', async () => {
     const from = sqliteUrl();
     const to = sqliteUrl();

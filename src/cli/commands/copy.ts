@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { StoreConfigError } from '../../../events/errors.js';
 import type { EventStore } from '../../../events/store.js';
+import type { WriterLock } from '../../../events/writerLock.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { copyStream, type StreamCopy } from '../../../events/copyLog.js';
 import { feedStream } from '../../../events/feedRecord.js';
@@ -56,9 +57,14 @@ async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
     const streams = await streamsToCopy(source, flags.portfolio);
     const target = await named('--to', openEventStore(flags.to));
     const copies: StreamCopy[] = [];
+    const locks: WriterLock[] = [];
     try {
+      // A copy writes each portfolio it copies: like a paper session or a backtest, it is refused (naming the holder)
+      // where another process writes that portfolio in the target, instead of racing it append by append.
+      for (const stream of streams) if (stream.startsWith(STREAM_PREFIX)) locks.push(await target.acquireWriterLock(stream.slice(STREAM_PREFIX.length)));
       for (const stream of streams) copies.push(await copyStream(source, target, stream));
     } finally {
+      for (const lock of locks) await lock.release();
       await target.close();
     }
     if (flags.json) {
