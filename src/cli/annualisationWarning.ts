@@ -1,8 +1,7 @@
 // Bars that come far more or less often than the bars a year the statistics are annualised with (minute bars reported
 // as if daily, say) make every yearly figure wrong by the square root of the ratio: said once, with the figure to use.
-import { ANNUALIZATION_FACTORS } from '../metrics/options.js';
+import { ANNUALIZATION_FACTORS, type YearlyConventions } from '../metrics/options.js';
 import type { BarFileSummary } from '../market/barSource.js';
-import type { YearlyConventions } from '../metrics/options.js';
 
 // 365 days: the year behind the conventional factors of round-the-clock markets (365 daily, 8,760 hourly, 525,600 a minute).
 const YEAR_MS = 365 * 86_400_000;
@@ -17,11 +16,20 @@ const TOLERANCE = 2;
  */
 function spacingWarning(what: string, slices: number, first: string | null | undefined, last: string | null | undefined, barsPerYear: number): string | null {
   if (slices < MIN_SLICES || first == null || last == null) return null;
-  const span = Date.parse(last) - Date.parse(first);
-  if (!(span > 0)) return null;
-  const perYear = ((slices - 1) * YEAR_MS) / span;
-  if (!farApart(perYear, barsPerYear)) return null;
+  const perYear = observedPerYear(slices, first, last);
+  if (perYear === null || !farApart(perYear, barsPerYear)) return null;
   return `${what}: its ${slices} slices come about ${Number(perYear.toPrecision(2))} a year (${first} … ${last}); ${advice(barsPerYear, perYear)}`;
+}
+
+/** How many a year `slices` bar times from `first` to `last` come at (null for no elapsed time). */
+function observedPerYear(slices: number, first: string, last: string): number | null {
+  const span = Date.parse(last) - Date.parse(first);
+  return span > 0 ? ((slices - 1) * YEAR_MS) / span : null;
+}
+
+/** The factor in use: the config's or flag's bars a year, else the daily 252. */
+function factorOf(barsPerYear: number | undefined): number {
+  return barsPerYear ?? ANNUALIZATION_FACTORS.daily;
 }
 
 function farApart(perYear: number, barsPerYear: number): boolean {
@@ -47,14 +55,14 @@ function advice(barsPerYear: number, perYear: number, remedy = REPORT_REMEDY): s
 export function feedAnnualisationWarning(feed: string, intervalMs: number | null, barsPerYear?: number): string | null {
   if (intervalMs === null || !(intervalMs > 0)) return null;
   const perYear = YEAR_MS / intervalMs;
-  const assumed = barsPerYear ?? ANNUALIZATION_FACTORS.daily;
+  const assumed = factorOf(barsPerYear);
   if (!farApart(perYear, assumed)) return null;
   return `${feed}: its bars come ${Math.round(perYear)} a year round the clock; ${advice(assumed, perYear, CONFIG_REMEDY)}`;
 }
 
 /** The warning for a bar file about to run (see {@link spacingWarning}); `barsPerYear` absent is the daily 252. */
 export function annualisationWarning(file: string, summary: BarFileSummary, barsPerYear?: number): string | null {
-  return spacingWarning(file, summary.slices, summary.firstTime, summary.lastTime, barsPerYear ?? ANNUALIZATION_FACTORS.daily);
+  return spacingWarning(file, summary.slices, summary.firstTime, summary.lastTime, factorOf(barsPerYear));
 }
 
 /** The warning for a portfolio's log, from its portfolio projection (marks, first and last bar time), stated in `conventions`. */
@@ -63,7 +71,7 @@ export function logAnnualisationWarning(
   conventions: YearlyConventions,
 ): string | null {
   const what = `the log of portfolio ${portfolio.portfolioId ?? '(unopened)'}`;
-  return spacingWarning(what, portfolio.marks, portfolio.firstMarkTime, portfolio.lastBarTime, conventions.annualization ?? ANNUALIZATION_FACTORS.daily);
+  return spacingWarning(what, portfolio.marks, portfolio.firstMarkTime, portfolio.lastBarTime, factorOf(conventions.annualization));
 }
 
 /** Slices a live session sees before it judges their spacing: an hour of minute bars, a quarter of daily ones. */
@@ -87,9 +95,9 @@ export class SpacingWatch {
     this.first ??= time;
     this.seen += 1;
     if (this.seen !== LIVE_SLICES) return null;
-    const perYear = ((LIVE_SLICES - 1) * YEAR_MS) / (Date.parse(time) - Date.parse(this.first));
-    const assumed = this.barsPerYear ?? ANNUALIZATION_FACTORS.daily;
-    if (!(perYear > 0) || !farApart(perYear, assumed)) return null;
+    const perYear = observedPerYear(LIVE_SLICES, this.first, time);
+    const assumed = factorOf(this.barsPerYear);
+    if (perYear === null || !farApart(perYear, assumed)) return null;
     return `${this.feed}: its first ${LIVE_SLICES} slices came about ${Number(perYear.toPrecision(2))} a year; ${advice(assumed, perYear, CONFIG_REMEDY)}`;
   }
 }
