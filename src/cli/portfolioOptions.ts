@@ -1,11 +1,8 @@
 // Options every command that runs a portfolio shares: how long strategy code may run, and what recovery reports.
 import { Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import type { Portfolio } from '../../actors/portfolio.js';
+import { DEFAULT_STRATEGY_TIMEOUT_MS, type Portfolio } from '../../actors/portfolio.js';
 import type { CliIO } from './output.js';
-
-/** The default bound on one slice's strategy calls, in milliseconds (user code only; built-in strategies are not timed). */
-export const DEFAULT_STRATEGY_TIMEOUT_MS = 10_000;
 
 /** The `--strategy-timeout <ms>` option, for `command.addOption(…)`. */
 export function strategyTimeoutOption(): Option {
