@@ -189,26 +189,58 @@ describe('a symbol that stops trading', () => {
   });
 });
 
-describe('orders still waiting for the next open when the file ends', () => {
-  it('are named: those in a symbol that stopped trading can never fill, the others fill only if the run is resumed', async () => {
-    writeFileSync(
-      join(dir, 'last-bar.mjs'),
-      `export default { name: 'last-bar', onBar(ctx) { if (ctx.time.startsWith('2020-01-06')) ctx.order('BBB', 10); if (ctx.time.startsWith('2020-01-08')) ctx.order('AAA', 5); } };\n`,
-    );
-    const nextOpen = join(dir, 'next-open.json');
-    writeFileSync(
-      nextOpen,
-      JSON.stringify({ id: 'waiting', name: 'waiting', capital: '100000', strategies: [{ id: 'lb', module: './last-bar.mjs', allocation: '0.5' }], execution: { fillAt: 'next-open' } }),
-    );
-    const bars = barFile('waiting.csv', ['date,AAA,BBB', '2020-01-02,10,20', '2020-01-03,10.5,21', '2020-01-06,10.7,22', '2020-01-07,10.9,', '2020-01-08,11,']);
-    const { code, err } = await runBin(['backtest', '--config', nextOpen, '--bars', bars, '--store', `sqlite:${join(dir, 'waiting.db')}`]);
+describe('next-open orders in a long CSV where a symbol stops trading', () => {
+  const long = (rows: readonly string[]): string[] => ['timestamp,symbol,open,high,low,close,volume', ...rows.map((r) => `${r},100`)];
+  // BBB trades until 2020-01-06, AAA until 2020-01-08; the later file adds 2020-01-09, when both trade.
+  const rows = [
+    '2020-01-02,AAA,10,10,10,10', '2020-01-02,BBB,20,20,20,20', '2020-01-03,AAA,10.5,10.5,10.5,10.5', '2020-01-03,BBB,21,21,21,21',
+    '2020-01-06,AAA,10.7,10.7,10.7,10.7', '2020-01-06,BBB,22,22,22,22', '2020-01-07,AAA,10.9,10.9,10.9,10.9', '2020-01-08,AAA,11,11,11,11',
+  ];
+  const later = [...rows, '2020-01-09,AAA,11.2,11.3,11.2,11.3', '2020-01-09,BBB,23,23,23,23'];
+  const nextOpen = join(dir, 'next-open.json');
+  writeFileSync(
+    join(dir, 'last-bar.mjs'),
+    `export default { name: 'last-bar', onBar(ctx) { if (ctx.time.startsWith('2020-01-06')) ctx.order('BBB', 10); if (ctx.time.startsWith('2020-01-08')) ctx.order('AAA', 5); } };\n`,
+  );
+  writeFileSync(
+    nextOpen,
+    JSON.stringify({ id: 'waiting', name: 'waiting', capital: '100000', strategies: [{ id: 'lb', module: './last-bar.mjs', allocation: '0.5' }], execution: { fillAt: 'next-open' } }),
+  );
+  const run = (bars: string, store: string): Promise<{ code: number; out: string; err: string }> =>
+    runBin(['backtest', '--config', nextOpen, '--bars', bars, '--store', `sqlite:${store}`, '--json']);
+  const rejections = async (store: string): Promise<unknown> => {
+    const { out } = await runBin(['audit', '--store', `sqlite:${store}`, '--events', 'rejections', '--json']);
+    return (JSON.parse(out) as { incidents: { events: { barTime: string; message: string }[] } }).incidents.events.map((e) => [e.barTime, e.message]);
+  };
+  const expired = ['2020-01-07T00:00:00.000Z', 'o2-lb-0 BBB 10: expired: BBB has no bar at the open of 2020-01-07T00:00:00.000Z, where this order was to fill'];
+
+  it('the order in the symbol that stopped expires at its next slice, cash untouched; the one placed on the last bar is named as waiting', async () => {
+    const bars = barFile('stops.csv', long(rows));
+    const store = join(dir, 'stops.db');
+    const { code, out, err } = await run(bars, store);
     expect(code).toBe(0);
-    expect(err).toContain(
-      `stratafolio: warning: ${bars}: orders in BBB wait for its next open, but it has no bar after 2020-01-06T00:00:00.000Z (the file ends at 2020-01-08T00:00:00.000Z): they can never fill (lb 10)`,
+    expect(err).toBe(
+      `stratafolio: warning: ${bars}: orders placed on the last bar wait for the next open, after the file's end: they have not filled, and fill only if the run is resumed with later bars whose first slice has their symbol (lb AAA 5)\n`,
     );
-    expect(err).toContain(
-      `stratafolio: warning: ${bars}: orders placed on the last bar wait for the next open, after the file's end: they have not filled, and fill only if the run is resumed with later bars (lb AAA 5)`,
-    );
+    expect(await rejections(store)).toEqual([expired]);
+    const strategy = (JSON.parse(out) as { strategies: { cash: string; positions: Record<string, string> }[] }).strategies[0];
+    expect(strategy).toMatchObject({ cash: '50000', positions: {} });
+    const replay = JSON.parse((await runBin(['replay', '--store', `sqlite:${store}`, '--json'])).out) as { positions: { strategies: { cash: string; positions: unknown[] }[] } };
+    expect(replay.positions.strategies[0]).toMatchObject({ cash: '50000', positions: [] });
+  });
+
+  it('resumed with later bars: the expired order stays expired though BBB trades again, the waiting one fills, and the log equals an uninterrupted run', async () => {
+    const store = join(dir, 'resumed.db');
+    expect((await run(barFile('first.csv', long(rows)), store)).code).toBe(0);
+    const resumed = await run(barFile('later.csv', long(later)), store);
+    const whole = await run(barFile('whole.csv', long(later)), join(dir, 'whole.db'));
+    expect(resumed.code).toBe(0);
+    expect(resumed.err).toBe('');
+    const summary = (text: string): { headHash: string; strategies: { cash: string; positions: Record<string, string> }[] } => JSON.parse(text) as never;
+    // 50,000 − 5 × 11.2 = 49,944: AAA filled at 2020-01-09's open; nothing of BBB.
+    expect(summary(resumed.out).strategies[0]).toMatchObject({ cash: '49944', positions: { AAA: '5' } });
+    expect(summary(resumed.out).headHash).toBe(summary(whole.out).headHash);
+    expect(await rejections(store)).toEqual([expired]);
   });
 });
 

@@ -9,7 +9,7 @@ import { syntheticMarket } from '../src/market/syntheticMarket.js';
 import type { BarSlice } from '../src/market/bar.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
-import { day, ofType, readAllEvents, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
+import { day, ofType, readAllEvents, runSlices, scripted, slice, testConfig } from './fixtures/engine/engineFixtures.js';
 
 type FillAt = 'close' | 'next-open';
 
@@ -174,5 +174,71 @@ describe('the context of a next-open strategy', () => {
     const probe = scripted('probe', (ctx) => ctx.order('A', 10));
     const events = await run(config, bars, probe);
     expect(ofType(events, 'OrderPlaced').map((e) => e.data.quantity)).toEqual(['10', '10', '10']);
+  });
+});
+
+describe('a next-open order is good for the next slice only', () => {
+  const config = testConfig({ strategies: [{ id: 's', kind: 'probe', allocation: '1' }], execution: { fillAt: 'next-open' } });
+
+  it('expires at the first slice without its symbol: the strategy no longer sees it, exposure no longer counts it, cash is untouched', async () => {
+    // A stops trading after day 0; B trades throughout.
+    const bars = [slice(day(0), { A: '10', B: '10' }), slice(day(1), { B: '10' }, { B: '10' }), slice(day(2), { B: '10' }, { B: '10' })];
+    const seen: string[] = [];
+    const probe = scripted('probe', (ctx) => {
+      seen.push(`${ctx.barIndex}: waiting ${ctx.pendingOrders.map((o) => `${o.symbol} ${o.quantity.toString()}`).join(',') || '-'}`);
+      if (ctx.barIndex === 0) ctx.order('A', -9000);
+      if (ctx.barIndex === 1) ctx.order('B', -9000);
+    });
+    const events = await run(config, bars, probe);
+    expect(ofType(events, 'OrderRejected').map((e) => [e.metadata.barTime, e.data.orderId, e.data.quantity, e.data.reason])).toEqual([
+      [day(1), 'o0-s-0', '-9000', `expired: A has no bar at the open of ${day(1)}, where this order was to fill`],
+    ]);
+    expect(seen).toEqual(['0: waiting -', '1: waiting -', '2: waiting B -9000']);
+    // With A's short still counted, only 1,000 more of the 100,000 value would have fitted.
+    expect(ofType(events, 'OrderPlaced').map((e) => `${e.data.symbol} ${e.data.quantity}`)).toEqual(['A -9000', 'B -9000']);
+    expect(ofType(events, 'FillRecorded').map((e) => `${e.metadata.barTime} ${e.data.symbol} ${e.data.quantity}`)).toEqual([`${day(2)} B -9000`]);
+    expect(ofType(events, 'BarMarked').map((e) => e.data.strategyCash['s'])).toEqual(['100000', '100000', '190000']);
+  });
+
+  it('expires even when its symbol trades again later', async () => {
+    const bars = [slice(day(0), { A: '10' }), slice(day(1), { B: '10' }), slice(day(2), { A: '10', B: '10' }), slice(day(3), { A: '10', B: '10' })];
+    const probe = scripted('probe', (ctx) => {
+      if (ctx.barIndex === 0) ctx.order('A', 100);
+    });
+    const events = await run(config, bars, probe);
+    expect(ofType(events, 'OrderRejected').map((e) => [e.metadata.barTime, e.data.symbol])).toEqual([[day(1), 'A']]);
+    expect(ofType(events, 'FillRecorded')).toEqual([]);
+  });
+
+  it('of a strategy paused by a command is cancelled at the open it was to fill at, not filled', async () => {
+    const bars = [slice(day(0), { A: '10' }), slice(day(1), { A: '10' }, { A: '10' }), slice(day(2), { A: '10' }, { A: '10' })];
+    const probe = scripted('probe', (ctx) => {
+      if (ctx.barIndex === 0) ctx.order('A', 100);
+    });
+    const events = await runSlices(config, bars, { probe: () => probe }, (p, i) => {
+      if (i === 1) p.pauseStrategy('s', 'by hand');
+    });
+    expect(ofType(events, 'OrderRejected').map((e) => [e.metadata.barTime, e.data.quantity, e.data.reason])).toEqual([
+      [day(1), '100', 'cancelled at the open: the strategy is paused'],
+    ]);
+    expect(ofType(events, 'FillRecorded')).toEqual([]);
+    expect(ofType(events, 'BarMarked').map((e) => e.data.strategyCash['s'])).toEqual(['100000', '100000', '100000']);
+  });
+
+  it('of a strategy the drawdown limit paused on the bar it ordered is cancelled at the next open', async () => {
+    // s buys 5,000 A at 10 (day 0), filled at day 1's open of 10; A closes day 1 at 7: value 85,000, 15% below its peak,
+    // beyond the 10% limit, so s is paused at day 1's close, after ordering 1,000 more A.
+    const bars = [slice(day(0), { A: '10' }), slice(day(1), { A: '7' }, { A: '10' }), slice(day(2), { A: '7' }, { A: '7' })];
+    const probe = scripted('probe', (ctx) => {
+      if (ctx.barIndex === 0) ctx.order('A', 5000);
+      if (ctx.barIndex === 1) ctx.order('A', 1000);
+    });
+    const limited = testConfig({ strategies: [{ id: 's', kind: 'probe', allocation: '1' }], execution: { fillAt: 'next-open' }, risk: { maxDrawdown: 0.1 } });
+    const events = await run(limited, bars, probe);
+    expect(ofType(events, 'StrategyLifecycleChanged').filter((e) => e.data.to === 'paused').map((e) => e.metadata.barTime)).toEqual([day(1)]);
+    expect(ofType(events, 'FillRecorded').map((e) => `${e.metadata.barTime} ${e.data.quantity}`)).toEqual([`${day(1)} 5000`]);
+    expect(ofType(events, 'OrderRejected').map((e) => [e.metadata.barTime, e.data.quantity, e.data.reason])).toEqual([
+      [day(2), '1000', 'cancelled at the open: the strategy is paused'],
+    ]);
   });
 });

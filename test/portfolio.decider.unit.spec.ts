@@ -9,6 +9,7 @@ import { initialState, type PortfolioState } from '../src/portfolio/portfolioSta
 import { evolveBook, initialBook, type BookEvent, type StrategyBook } from '../src/portfolio/strategyBook.js';
 import {
   Decider,
+  decideCashAtTheOpen,
   decideCommand,
   decideCompletion,
   decideDrawdownLimit,
@@ -144,6 +145,63 @@ describe('netting and execution', () => {
       domainEvent('FillRecorded', { orderId: 'o1-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', price: '20', commission: '0.04285714', slippage: '0' }),
       domainEvent('FillRecorded', { orderId: 'o1-b-0', strategyId: 'b', symbol: 'AAA', quantity: '-4', price: '20', commission: '0.01714286', slippage: '0' }),
     ]);
+  });
+});
+
+describe('next-open orders at the open they were to fill at', () => {
+  const nextOpen: Partial<PortfolioConfigInput> = { execution: { fillAt: 'next-open' } };
+  // a ordered 10 AAA at day 0's close of 20; it waits for day 1's open.
+  const waiting: Given = [
+    ...started,
+    [domainEvent('OrderPlaced', { orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', orderType: 'market', requestedQuantity: null, note: null }), day(0)],
+    marked(day(0), '20', '500', '500'),
+  ];
+  const withoutAaa = slice(day(1), { BBB: '5' });
+  const withAaa = slice(day(1), { AAA: '21' }, { AAA: '20.5' });
+
+  it('given an order waiting for AAA, when the next slice has no AAA bar, then it expires whole there, naming the symbol and the slice', () => {
+    const d = given(waiting, nextOpen);
+    const expired = decideCashAtTheOpen(d, withoutAaa);
+    expect(expired).toEqual([
+      domainEvent('OrderRejected', {
+        orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', orderType: 'market',
+        reason: `expired: AAA has no bar at the open of ${day(1)}, where this order was to fill`,
+      }),
+    ]);
+    const after = given([...waiting, ...expired.map((e): readonly [DomainEvent, string] => [e, day(1)])], nextOpen);
+    expect(after.state.pendingOrders).toEqual([]);
+    expect(after.ledgerOf('a').cash.toString()).toBe('500');
+    expect(decideExecution(after, withoutAaa, after.state.pendingOrders, [], null)).toEqual([]);
+  });
+
+  it('given an order waiting for AAA, when AAA opens in the next slice, then nothing is cancelled and it fills at the open', () => {
+    const d = given(waiting, nextOpen);
+    expect(decideCashAtTheOpen(d, withAaa)).toEqual([]);
+    const fills = decideExecution(d, withAaa, d.state.pendingOrders, [], null).filter((e) => e.type === 'FillRecorded');
+    expect(fills.map((e) => e.data)).toEqual([{ orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', price: '20.5', commission: '0', slippage: '0' }]);
+  });
+
+  it('given the strategy paused since the order was placed, when AAA opens, then the order is cancelled there, saying why, and nothing fills', () => {
+    const paused: Given = [...waiting, [domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'paused', reason: 'by hand' }), day(1)]];
+    const d = given(paused, nextOpen);
+    const cancelled = decideCashAtTheOpen(d, withAaa);
+    expect(cancelled).toEqual([
+      domainEvent('OrderRejected', { orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', orderType: 'market', reason: 'cancelled at the open: the strategy is paused' }),
+    ]);
+    const after = given([...paused, ...cancelled.map((e): readonly [DomainEvent, string] => [e, day(1)])], nextOpen);
+    expect(after.state.pendingOrders).toEqual([]);
+    expect(decideExecution(after, withAaa, after.state.pendingOrders, [], null)).toEqual([]);
+  });
+
+  it('given the strategy liquidating, then its waiting order is left to execution, which cancels it with or without a bar', () => {
+    const liquidating: Given = [...waiting, [domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'liquidating', reason: 'x' }), day(1)]];
+    const d = given(liquidating, nextOpen);
+    for (const s of [withoutAaa, withAaa]) {
+      expect(decideCashAtTheOpen(d, s)).toEqual([]);
+      expect(decideExecution(d, s, d.state.pendingOrders, [], null)).toEqual([
+        domainEvent('OrderRejected', { orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '10', orderType: 'market', reason: 'cancelled: the strategy is liquidating' }),
+      ]);
+    }
   });
 });
 

@@ -26,31 +26,15 @@ export function endedSymbolWarnings(
 }
 
 /**
- * With `fillAt: next-open`, the orders still waiting when the file ends: per symbol whose bars ended before the file's
- * last slice, those that can never fill; then, in one warning, those placed on the last slice, whose open comes after
- * the file's end (a run resumed with later bars fills them). Nothing of them is in the run's values.
+ * With `fillAt: next-open`, the orders still waiting when the file ends, in one warning: an order waits for the next
+ * slice's open only (it expires there if its symbol has no bar), so these are the orders placed on the last slice, whose
+ * open comes after the file's end. A run resumed with later bars fills them at its first slice, where their symbol
+ * trades in it. Nothing of them is in the run's values.
  */
-export function waitingOrderWarnings(
-  file: string,
-  summary: BarFileSummary,
-  waiting: readonly { readonly strategyId: string; readonly symbol: string; readonly quantity: string }[],
-): string[] {
-  const out: string[] = [];
-  const ended = new Map(summary.ended.map((e) => [e.symbol, e.lastTime]));
-  for (const [symbol, lastTime] of ended) {
-    const orders = waiting.filter((o) => o.symbol === symbol).map((o) => `${o.strategyId} ${o.quantity}`);
-    if (orders.length === 0) continue;
-    out.push(
-      `${file}: orders in ${symbol} wait for its next open, but it has no bar after ${lastTime} (the file ends at ${String(summary.lastTime)}): ` +
-        `they can never fill (${orders.join(', ')})`,
-    );
-  }
-  const last = waiting.filter((o) => !ended.has(o.symbol)).map((o) => `${o.strategyId} ${o.symbol} ${o.quantity}`);
-  if (last.length > 0) {
-    out.push(
-      `${file}: orders placed on the last bar wait for the next open, after the file's end: they have not filled, ` +
-        `and fill only if the run is resumed with later bars (${last.join(', ')})`,
-    );
-  }
-  return out;
+export function waitingOrderWarnings(file: string, waiting: readonly { readonly strategyId: string; readonly symbol: string; readonly quantity: string }[]): string[] {
+  if (waiting.length === 0) return [];
+  return [
+    `${file}: orders placed on the last bar wait for the next open, after the file's end: they have not filled, and fill only if the run ` +
+      `is resumed with later bars whose first slice has their symbol (${waiting.map((o) => `${o.strategyId} ${o.symbol} ${o.quantity}`).join(', ')})`,
+  ];
 }

@@ -639,12 +639,20 @@ export function decideOrders(
 }
 
 /**
- * Next-open: the waiting orders that fill at this slice's open, checked again for cash at it. An order was sized at a
- * close and the open may have gapped, and orders placed on consecutive bars were each checked against the same cash.
- * Per strategy, sells first (they free cash): a buy that no longer fits keeps what the cash covers and the rest is
- * cancelled, or is cancelled whole (OrderRejected with the quantity cancelled), so cash never goes below zero. Decided
- * before the strategies' calls, so what they see waiting is what will fill. Only cash is checked again: exposure was
- * checked when the order was placed. A strategy's transfers out later in the slice are capped at its cash anyway.
+ * Next-open: what becomes of the waiting orders at this slice's open, decided before the strategies' calls, so that
+ * what they see waiting (and what their exposure counts) is what will fill.
+ *
+ * - An order is good for this one open, as a broker's market-on-open day order is: if its symbol has no bar in this
+ *   slice, it expires (OrderRejected, the whole quantity), whether or not the symbol trades again later.
+ * - A strategy paused at this open (by a command or the drawdown limit, and not resumed by this slice's commands or
+ *   resume rule) does not trade: its waiting orders are cancelled the same way.
+ * - A liquidating or stopped strategy's waiting orders are left to {@link decideExecution}, which cancels them where
+ *   its closing orders fill.
+ * - The rest are checked again for cash at the open. An order was sized at a close and the open may have gapped, and
+ *   orders placed on consecutive bars were each checked against the same cash. Per strategy, sells first (they free
+ *   cash): a buy that no longer fits keeps what the cash covers and the rest is cancelled, or is cancelled whole
+ *   (OrderRejected with the quantity cancelled), so cash never goes below zero. Only cash is checked again: exposure
+ *   was checked when the order was placed. A strategy's transfers out later in the slice are capped at its cash anyway.
  */
 export function decideCashAtTheOpen(d: Decider, slice: BarSlice): DomainEvent[] {
   if (d.config.execution.fillAt !== 'next-open' || d.state.pendingOrders.length === 0) return [];
@@ -652,16 +660,25 @@ export function decideCashAtTheOpen(d: Decider, slice: BarSlice): DomainEvent[] 
     const bar = barOf(slice, symbol);
     return bar ? dec(bar.open) : undefined;
   };
+  const events: DomainEvent[] = [];
   const byStrategy = new Map<string, PendingOrder[]>();
   for (const o of d.state.pendingOrders) {
     const state = d.lifecycleOf(o.strategyId);
-    // A liquidating strategy's waiting orders are cancelled where they would fill; one without a bar waits.
-    if (state === 'liquidating' || state === 'stopped' || openOf(o.symbol) === undefined) continue;
+    if (state === 'liquidating' || state === 'stopped') continue;
+    const reason =
+      state === 'paused'
+        ? 'cancelled at the open: the strategy is paused'
+        : openOf(o.symbol) === undefined
+          ? `expired: ${o.symbol} has no bar at the open of ${slice.time}, where this order was to fill`
+          : null;
+    if (reason !== null) {
+      events.push(domainEvent('OrderRejected', { orderId: o.orderId, strategyId: o.strategyId, symbol: o.symbol, quantity: decStr(o.quantity), orderType: 'market', reason }));
+      continue;
+    }
     const own = byStrategy.get(o.strategyId);
     if (own === undefined) byStrategy.set(o.strategyId, [o]);
     else own.push(o);
   }
-  const events: DomainEvent[] = [];
   for (const id of [...byStrategy.keys()].sort()) {
     const ledger = d.ledgerOf(id);
     const orders = sellsFirst(byStrategy.get(id) ?? []);
@@ -690,7 +707,7 @@ export function decideCashAtTheOpen(d: Decider, slice: BarSlice): DomainEvent[] 
 }
 
 /**
- * What executes now — this slice's orders at its close, or (next-open) the earlier slices' waiting orders at this open —
+ * What executes now — this slice's orders at its close, or (next-open) the previous slice's waiting orders at this open —
  * netted per symbol and filled (OrdersNetted, FillRecorded). Rebalance sales and liquidations fill at this close in both modes.
  */
 export function decideExecution(
@@ -714,7 +731,8 @@ export function decideExecution(
         continue;
       }
       const bar = barOf(slice, o.symbol);
-      if (!bar) continue; // waits until the symbol trades again
+      // Without a bar it expired at this open, before the strategies ran (decideCashAtTheOpen).
+      if (!bar) continue;
       executable.push({ order: o, price: dec(bar.open) });
     }
   }

@@ -105,7 +105,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
         else printSummary(io, summary);
         for (const warning of endedSymbolWarnings(flags.bars, checked, summary.strategies)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
         const waiting = portfolio.kernel.state.pendingOrders.map((o) => ({ strategyId: o.strategyId, symbol: o.symbol, quantity: decStr(o.quantity) }));
-        for (const warning of waitingOrderWarnings(flags.bars, checked, waiting)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
+        for (const warning of waitingOrderWarnings(flags.bars, waiting)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
       } finally {
         portfolio.close();
       }
