@@ -24,7 +24,8 @@ import { EXIT_FAILED } from '../exitCodes.js';
 import { ownValue, setOwn } from '../../records/ownKeys.js';
 import { fewOf, formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
-import { openExistingStore, resolvePortfolioStream } from './replay.js';
+import { openExistingStore } from './replay.js';
+import { choosePortfolio } from '../portfolioChoice.js';
 import { recordedConventions } from '../yearlyConventions.js';
 import { ANNUALIZATION_FACTORS } from '../../metrics/options.js';
 
@@ -303,7 +304,7 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
       }
       const store = await openExistingStore(flags.store, 'read-only');
       try {
-        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
         let verification: VerificationResult | null = null;
         let documents: DocumentCheck[] | null = null;
         if (flags.verify) {
