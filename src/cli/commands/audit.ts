@@ -249,7 +249,7 @@ function printVerdict(io: CliIO, v: VerificationResult, documents: readonly Docu
  * The feed record's verdict: what was checked of it and, where its chain cannot tell, what was not. `verified` is the
  * log's, whose failure leaves the link unchecked.
  */
-export function feedRecordLines(feed: FeedRecordVerification | null, logStream: string): string[] {
+function feedRecordLines(feed: FeedRecordVerification | null, logStream: string): string[] {
   if (feed === null) return ['feed record: none (no paper session has recorded a slice of this portfolio)'];
   if (!feed.ok) return [`BROKEN ${feed.stream} at revision ${feed.revision}, position ${feed.position} (${feed.check} check)`, ...wrapText('  ', feed.reason)];
   const lines = [
