@@ -24,6 +24,7 @@ export * from './trades.js';
 export * from './allocationHistory.js';
 export * from './rebalanceAudit.js';
 export * from './logVerification.js';
+export * from './feedRecordVerification.js';
 export * from './documentVerification.js';
 export * from './capitalMoves.js';
 export * from './foldContext.js';

@@ -149,18 +149,18 @@ describe('the paper commands through bin/stratafolio.js', () => {
   it('export-bars and command: exit 2 on a store with no paper session, on a missing store (none created), and for an unknown action', async () => {
     const none = await runBinary(['export-bars', '--store', `sqlite:${demoDb}`]);
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/holds no paper session's bars: portfolio "demo" was written by backtest or demo/);
+    expect(none.err).toMatch(/holds no paper session: portfolio "demo" was written by backtest or demo/);
     // Named, the backtest's portfolio is told apart from one the store does not hold.
     const named = await runBinary(['export-bars', '--store', `sqlite:${demoDb}`, '--portfolio', 'demo']);
     expect(named.code).toBe(2);
-    expect(named.err).toMatch(/portfolio "demo" in .* was written by backtest or demo, which record no bars/);
+    expect(named.err).toMatch(/portfolio "demo" in .* has no paper session: it has no feed record \(feed-demo\), so it was written by backtest or demo, which record no bars/);
     const unknown = await runBinary(['export-bars', '--store', `sqlite:${demoDb}`, '--portfolio', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/holds no portfolio "nope" \(it holds: demo\)/);
     const store = `sqlite:${demoCopy('commands.db')}`;
     const backtestOnly = await runBinary(['command', '--store', store, '--wait', '0s', 'pause', 'momentum']);
     expect(backtestOnly.code).toBe(2);
-    expect(backtestOnly.err).toMatch(/portfolio "demo" in .* has no paper session/);
+    expect(backtestOnly.err).toMatch(/holds no paper session: portfolio "demo" was written by backtest or demo, which record no bars and take no commands/);
     const missing = join(scratch, 'typo.db');
     const typo = await runBinary(['command', '--store', `sqlite:${missing}`, '--wait', '0s', 'pause', 'momentum']);
     expect(typo.code).toBe(2);

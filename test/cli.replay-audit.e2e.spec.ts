@@ -119,7 +119,7 @@ describe('stratafolio replay', () => {
     await store.close();
     const r = await cli('replay', '--store', `sqlite:${two}`);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/several portfolios \(p1, p2\); choose one with --portfolio/);
+    expect(r.err).toMatch(/holds 2 portfolios \(p1, p2\): pass --portfolio <id>/);
     const p2 = parse((await cli('replay', '--store', `sqlite:${two}`, '--portfolio', 'p2', '--json')).out);
     expect(get(p2, 'summary', 'portfolioValue')).toBe('5');
   });

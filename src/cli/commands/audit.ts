@@ -14,9 +14,11 @@ import {
   type IncidentKind,
   type IncidentsState,
   standardProjections,
+  verifyFeedRecord,
   verifyPortfolioLog,
   verifyStoredDocuments,
   type DocumentCheck,
+  type FeedRecordVerification,
   type RebalanceRecord,
   type VerificationResult,
 } from '../../../projections/index.js';
@@ -24,11 +26,12 @@ import { EXIT_FAILED } from '../exitCodes.js';
 import { ownValue, setOwn } from '../../records/ownKeys.js';
 import { fewOf, formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
-import { openExistingStore, resolvePortfolioStream } from './replay.js';
+import { openExistingStore } from './replay.js';
+import { choosePortfolio } from '../portfolioChoice.js';
 import { recordedConventions } from '../yearlyConventions.js';
 import { ANNUALIZATION_FACTORS } from '../../metrics/options.js';
 
-/** Exit code of `audit --verify` when the log, or a document stored beside it, is not intact. */
+/** Exit code of `audit --verify` when the log, a paper session's feed record, or a document stored beside it, is not intact. */
 export const EXIT_LOG_BROKEN = EXIT_FAILED;
 
 const HEAD_HASH = /^[0-9a-f]{64}$/;
@@ -242,6 +245,38 @@ function printVerdict(io: CliIO, v: VerificationResult, documents: readonly Docu
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/**
+ * The feed record's verdict: what was checked of it and, where its chain cannot tell, what was not. `verified` is the
+ * log's, whose failure leaves the link unchecked.
+ */
+function feedRecordLines(feed: FeedRecordVerification | null, logStream: string): string[] {
+  if (feed === null) return ['feed record: none (no paper session has recorded a slice of this portfolio)'];
+  if (!feed.ok) return [`BROKEN ${feed.stream} at revision ${feed.revision}, position ${feed.position} (${feed.check} check)`, ...wrapText('  ', feed.reason)];
+  const lines = [
+    `verified ${feed.stream}: ${feed.events} events (${feed.slices} recorded slice${feed.slices === 1 ? '' : 's'}, ${feed.gaps} gap${feed.gaps === 1 ? '' : 's'})`,
+    ...wrapText('  ', "hash chain intact: every event decodes, matches its schema and its own hash, and links to the one before; revisions are contiguous; every event is the record's own, and its slices come in increasing bar time"),
+    '  head hash:',
+    `  ${feed.headHash}`,
+  ];
+  const link = feed.link;
+  if (link === null) return [...lines, ...wrapText('  ', `not checked against ${logStream}, whose own check failed`)];
+  lines.push(
+    ...wrapText(
+      '  ',
+      `each of the ${link.slices} recorded slices is a slice of ${logStream}, its closes the marks the log recorded, and every slice of the log from the record's first on is recorded`,
+    ),
+  );
+  if (link.before > 0) lines.push(...wrapText('  ', `${link.before} slice${link.before === 1 ? '' : 's'} of the log came before the record's first: written before a session ran on the portfolio, so their bars are not in it`));
+  if (link.notApplied > 0) lines.push(...wrapText('  ', `${link.notApplied} recorded slice${link.notApplied === 1 ? ' is' : 's are'} after the log's last: recorded, not applied yet; the next \`paper\` run applies ${link.notApplied === 1 ? 'it' : 'them'} first`));
+  lines.push(
+    ...wrapText(
+      '  ',
+      'no hash joins the record to the log: opens, highs, lows, volumes, commands and gaps rewritten and re-hashed to the end of the record cannot be detected from inside the store',
+    ),
+  );
+  return lines;
+}
+
 function documentLines(documents: readonly DocumentCheck[]): string[] {
   if (documents.length === 0) return ['  stored documents: none (no projection checkpoints or recovery snapshots)'];
   const refolded = documents.filter((d) => d.status === 'sound' && d.refolded).length;
@@ -287,11 +322,11 @@ function incidentsJson(incidents: IncidentsState, kinds: readonly IncidentKind[]
 export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setExit) => {
   program
     .command('audit')
-    .description('List rebalances (or one in full); --verify proves the log intact or names the first broken event')
+    .description("List rebalances (or one in full); --verify proves the log (and a paper session's feed record) intact or names the first broken event")
     .requiredOption('--store <url>', 'event store URL (see the README)')
     .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
     .option('--rebalance <id>', 'show one rebalance in full')
-    .option('--verify', 'check the hash chain, revisions, rebalance transfers, the reserve, recorded values, and stored checkpoints and snapshots')
+    .option('--verify', "check the hash chain, revisions, rebalance transfers, the reserve, recorded values, stored checkpoints and snapshots, and a paper session's feed record (its chain, and its slices against the log's)")
     .option('--expect-head <hash>', 'with --verify: the head hash a run printed; a log that ends elsewhere (cut short) fails')
     .option('--events <kinds>', 'also list the events of these kinds: faults,pauses,resumes,liquidations,removals,rejections or all (counts are always shown)')
     .option('--json', 'print JSON (money as decimal strings)')
@@ -303,12 +338,16 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
       }
       const store = await openExistingStore(flags.store, 'read-only');
       try {
-        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
         let verification: VerificationResult | null = null;
         let documents: DocumentCheck[] | null = null;
+        let feedRecord: FeedRecordVerification | null = null;
         if (flags.verify) {
           verification = await verifyPortfolioLog(store, stream, flags.expectHead === undefined ? {} : { expectHead: flags.expectHead });
           if (!verification.ok) setExit(EXIT_LOG_BROKEN);
+          // A paper session's record is its own chain; tied to the log by content, which a broken log cannot vouch for.
+          feedRecord = await verifyFeedRecord(store, id, { link: verification.ok });
+          if (feedRecord?.ok === false) setExit(EXIT_LOG_BROKEN);
           // Documents are checked against the log only when the log itself is sound.
           documents = verification.ok ? await verifyStoredDocuments(store, stream, standardProjections()) : null;
           if (documents?.some((d) => d.status === 'broken')) setExit(EXIT_LOG_BROKEN);
@@ -341,14 +380,17 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
             portfolioId: id,
             stream,
             barsPerYear,
-            ...(verification ? { verification } : {}),
+            ...(verification ? { verification, feedRecord } : {}),
             ...(documents ? { documents } : {}),
             ...(flags.rebalance !== undefined ? { rebalance: one ? withShortfalls(one) : null } : { rebalances: rebalances.map(withShortfalls) }),
             ...(incidents ? { incidents: incidentsJson(incidents, kinds) } : {}),
           });
           return;
         }
-        if (verification) printVerdict(io, verification, documents);
+        if (verification) {
+          printVerdict(io, verification, documents);
+          io.stdout.write(`${feedRecordLines(feedRecord, stream).join('\n')}\n`);
+        }
         if (one) printOne(io, one, barsPerYear);
         else if (!verification) printList(io, id, rebalances);
         // Incidents follow the list; after a verdict only when asked for by --events.

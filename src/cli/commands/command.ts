@@ -6,11 +6,10 @@ import type { Command } from 'commander';
 import { AllocationError, ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
-import { feedStream } from '../../../events/feedRecord.js';
-import type { EventStore } from '../../../events/store.js';
 import { wallClock } from '../../feeds/wallClock.js';
 import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, type CommandResult, type PortfolioCommand } from '../queuedCommands.js';
 import { parseDuration } from './paper.js';
+import { choosePortfolio } from '../portfolioChoice.js';
 import type { CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
@@ -23,8 +22,6 @@ interface CommandFlags {
   readonly json?: boolean;
 }
 
-const STREAM_PREFIX = 'portfolio-';
-
 /** Exit code of a command queued but not applied yet: no paper session is running, or it did not answer within --wait. */
 export const EXIT_QUEUED = 3;
 
@@ -36,7 +33,7 @@ export const registerCommand: RegisterCommand = (program: Command, io: CliIO, se
     .argument('<action>', 'pause | resume | remove | rebalance')
     .argument('<args...>', 'the strategy id, or strategy=weight pairs for rebalance')
     .requiredOption('--store <url>', 'event store URL of the session')
-    .option('--portfolio <id>', 'portfolio id (default: the only portfolio in the store)')
+    .option('--portfolio <id>', 'portfolio id (default: the only paper session\'s portfolio in the store)')
     .option('--reason <text>', 'reason recorded with the change')
     .option('--keep-positions', 'remove: keep the positions instead of liquidating them')
     .option('--wait <duration>', 'how long to wait for the session to answer (0s: do not wait); exit 3 when it has not answered', '30s')
@@ -76,16 +73,6 @@ export function commandOf(action: string, args: readonly string[], flags: Pick<C
   }
 }
 
-async function portfolioOf(store: EventStore, given: string | undefined): Promise<string> {
-  const ids = (await store.listStreams()).filter((s) => s.startsWith(STREAM_PREFIX)).map((s) => s.slice(STREAM_PREFIX.length));
-  if (given !== undefined) {
-    if (!ids.includes(given)) throw new ConfigError(`${store.url} has no portfolio "${given}"${ids.length > 0 ? ` (it has: ${ids.join(', ')})` : ''}`, 'portfolio');
-    return given;
-  }
-  if (ids.length !== 1) throw new ConfigError(ids.length === 0 ? `${store.url} has no portfolio` : `${store.url} has ${ids.length} portfolios (${ids.join(', ')}): pass --portfolio <id>`, 'portfolio');
-  return ids[0] as string;
-}
-
 async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
   const command = commandOf(action, args, flags);
   const waitMs = parseDuration(flags.wait, '--wait');
@@ -94,10 +81,8 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
   if (location.kind === 'sqlite' && !existsSync(location.path)) throw new ConfigError(`--store ${flags.store}: no such file ${location.path}`, 'store');
   const store = await openEventStore(flags.store, { existing: true });
   try {
-    const portfolioId = await portfolioOf(store, flags.portfolio);
-    if (!(await store.listStreams()).includes(feedStream(portfolioId))) {
-      throw new ConfigError(`portfolio "${portfolioId}" in ${store.url} has no paper session (none has run on it, or none has recorded its first slice yet): commands are applied by a running \`stratafolio paper\``, 'portfolio');
-    }
+    // Commands are applied by a running `stratafolio paper`: only a portfolio a session has recorded slices of takes them.
+    const portfolioId = (await choosePortfolio(store, flags.portfolio, 'paper session')).id;
     // A session holds the portfolio's writer lock; looking at it takes nothing, so a `paper` starting now is not refused.
     const running = (await store.writerLockHolder(portfolioId)) !== null;
     const prefix = `${portfolioId}/`;

@@ -9,7 +9,8 @@ import { copyStream, type StreamCopy } from '../../../events/copyLog.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import { formatTable, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
-import { openExistingStore, resolvePortfolioStream } from './replay.js';
+import { openExistingStore } from './replay.js';
+import { choosePortfolio } from '../portfolioChoice.js';
 
 interface CopyFlags {
   readonly from: string;
@@ -94,7 +95,7 @@ async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
  */
 async function streamsToCopy(source: Awaited<ReturnType<typeof openExistingStore>>, portfolio: string | undefined): Promise<string[]> {
   const all = await source.listStreams();
-  const portfolios = portfolio !== undefined ? [(await resolvePortfolioStream(source, portfolio)).stream] : all.filter((s) => s.startsWith(STREAM_PREFIX));
+  const portfolios = portfolio !== undefined ? [(await choosePortfolio(source, portfolio, 'any')).stream] : all.filter((s) => s.startsWith(STREAM_PREFIX));
   if (portfolios.length === 0) throw new ConfigError(`${source.url} holds no portfolio to copy`, 'from');
   const held = new Set(all);
   return portfolios.flatMap((stream) => {

@@ -4,9 +4,9 @@
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.js';
 import { outputFileError, temporaryPathOf, unwritableOutput, whyNotWritable } from '../../fileAccess.js';
 import { openExistingStore } from './replay.js';
+import { choosePortfolio } from '../portfolioChoice.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import type { PortfolioCommand } from '../queuedCommands.js';
 import type { CliIO } from '../output.js';
@@ -18,8 +18,6 @@ interface ExportFlags {
   readonly out?: string;
 }
 
-const FEED_PREFIX = 'feed-';
-const PORTFOLIO_PREFIX = 'portfolio-';
 /** How many recorded commands the warning names. */
 const SHOWN_COMMANDS = 3;
 
@@ -35,7 +33,7 @@ export const registerExportBars: RegisterCommand = (program: Command, io: CliIO)
     .command('export-bars')
     .description('write the bars a paper session acted on as NDJSON bars (backtest over them gives the same events, unless commands were applied: stderr names them)')
     .requiredOption('--store <url>', 'event store URL')
-    .option('--portfolio <id>', 'portfolio id (default: the only paper portfolio in the store)')
+    .option('--portfolio <id>', 'portfolio id (default: the only paper session\'s portfolio in the store)')
     .option('--out <file>', 'output file (default: stdout)')
     .action(async (flags: ExportFlags) => {
       await exportBars(flags, io);
@@ -45,17 +43,7 @@ export const registerExportBars: RegisterCommand = (program: Command, io: CliIO)
 async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
   const store = await openExistingStore(flags.store, 'read-only');
   try {
-    const streams = await store.listStreams();
-    const ids = streams.filter((s) => s.startsWith(FEED_PREFIX)).map((s) => s.slice(FEED_PREFIX.length));
-    let id = flags.portfolio;
-    if (id === undefined) {
-      if (ids.length !== 1) {
-        throw new ConfigError(ids.length === 0 ? noSessionBars(store.url, streams) : `${store.url} holds the bars of ${ids.length} portfolios (${ids.join(', ')}): pass --portfolio <id>`, 'portfolio');
-      }
-      id = ids[0] as string;
-    } else if (!ids.includes(id)) {
-      throw new ConfigError(noBarsOf(store.url, id, streams, ids), 'portfolio');
-    }
+    const id = (await choosePortfolio(store, flags.portfolio, 'paper session')).id;
     const out = flags.out;
     // Refused before reading when the filesystem already shows why the file could not be written.
     const unwritable = out === undefined ? null : whyNotWritable(out);
@@ -125,21 +113,4 @@ async function writeThroughTemporary(path: string, write: (emit: Emit) => Promis
     rmSync(tmp, { force: true });
     throw outputFileError(path, 'the bars', e) ?? e;
   }
-}
-
-/** Why a store has nothing to export: its portfolios (if any) were written by backtests, whose bars are their own files. */
-function noSessionBars(url: string, streams: readonly string[]): string {
-  const portfolios = streams.filter((s) => s.startsWith(PORTFOLIO_PREFIX)).map((s) => `"${s.slice(PORTFOLIO_PREFIX.length)}"`);
-  if (portfolios.length === 0) return `${url} holds no paper session's bars (it holds no portfolio)`;
-  const which = portfolios.length === 1 ? `portfolio ${portfolios.join('')} was` : `portfolios ${portfolios.join(', ')} were`;
-  return `${url} holds no paper session's bars: ${which} written by backtest or demo, which record none (a backtest's bars are the file it ran on)`;
-}
-
-/** Why `--portfolio id` has no bars: it is a backtest's (which records none), or the store holds no such portfolio. */
-function noBarsOf(url: string, id: string, streams: readonly string[], sessions: readonly string[]): string {
-  const portfolios = streams.filter((s) => s.startsWith(PORTFOLIO_PREFIX)).map((s) => s.slice(PORTFOLIO_PREFIX.length));
-  const withBars = sessions.length > 0 ? `; the paper sessions whose bars it holds: ${sessions.join(', ')}` : '';
-  return portfolios.includes(id)
-    ? `portfolio "${id}" in ${url} was written by backtest or demo, which record no bars (a backtest's bars are the file it ran on)${withBars}`
-    : `${url} holds no portfolio "${id}" (it holds: ${portfolios.length > 0 ? portfolios.join(', ') : 'none'})${withBars}`;
 }

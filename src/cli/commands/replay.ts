@@ -31,8 +31,7 @@ import { ownValue } from '../../records/ownKeys.js';
 import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { followReplay } from '../replayFollow.js';
-
-const STREAM_PREFIX = 'portfolio-';
+import { choosePortfolio } from '../portfolioChoice.js';
 
 /** How a command opens an existing store: `read-only` never writes; `cache-if-writable` may save projection checkpoints when the file and its folder can be written. */
 export type StoreAccess = 'read-only' | 'cache-if-writable';
@@ -62,23 +61,6 @@ function writable(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The stream of `--portfolio`, or of the store's only portfolio.
- * @throws ConfigError when the portfolio is not in the store, or there are none or several and none was named.
- */
-export async function resolvePortfolioStream(store: EventStore, portfolio: string | undefined): Promise<{ id: string; stream: string }> {
-  const ids = (await store.listStreams()).filter((s) => s.startsWith(STREAM_PREFIX)).map((s) => s.slice(STREAM_PREFIX.length));
-  if (portfolio !== undefined) {
-    if (!ids.includes(portfolio)) {
-      throw new ConfigError(`--portfolio ${portfolio}: not in ${store.url} (it holds: ${ids.join(', ') || 'no portfolios'})`, 'portfolio');
-    }
-    return { id: portfolio, stream: `${STREAM_PREFIX}${portfolio}` };
-  }
-  if (ids.length === 1) return { id: ids[0] as string, stream: `${STREAM_PREFIX}${ids[0] as string}` };
-  if (ids.length === 0) throw new ConfigError(`${store.url} holds no portfolio`, 'store');
-  throw new ConfigError(`${store.url} holds several portfolios (${ids.join(', ')}); choose one with --portfolio`, 'portfolio');
 }
 
 /**
@@ -244,7 +226,7 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
         if (flags.asOf !== undefined) throw new ConfigError('--follow and --as-of cannot be combined', 'follow');
         const store = await openExistingStore(flags.store);
         try {
-          await followReplay(store, (await resolvePortfolioStream(store, flags.portfolio)).stream, io, flags.json === true);
+          await followReplay(store, (await choosePortfolio(store, flags.portfolio, 'any')).stream, io, flags.json === true);
         } finally {
           await store.close();
         }
@@ -253,7 +235,7 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
       const asOf = flags.asOf === undefined ? ({ kind: 'end' } as const) : parseAsOf(flags.asOf);
       const store = await openExistingStore(flags.store, 'cache-if-writable');
       try {
-        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
         if (flags.verify) {
           const v = await verifyPortfolioLog(store, stream);
           if (!v.ok) throw new LogBrokenError(v);

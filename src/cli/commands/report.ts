@@ -9,7 +9,8 @@ import { writeJson, type CliIO } from '../output.js';
 import { BARS_PER_YEAR_HELP, RISK_FREE_HELP, parseConventionFlags, storedLogConventions } from '../yearlyConventions.js';
 import { logAnnualisationWarning } from '../annualisationWarning.js';
 import type { RegisterCommand } from './index.js';
-import { openExistingStore, refuseAsOfBeforeLog, resolvePortfolioStream } from './replay.js';
+import { openExistingStore, refuseAsOfBeforeLog } from './replay.js';
+import { choosePortfolio } from '../portfolioChoice.js';
 
 /** Exit code when the log is not intact (the report is not written). */
 const EXIT_LOG_BROKEN = 1;
@@ -75,7 +76,7 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
       if (unwritable !== null) throw unwritableOutput(flags.out, 'the report', unwritable);
       const store = await openExistingStore(flags.store);
       try {
-        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
         const verification = flags.verify ? await verifyPortfolioLog(store, stream) : null;
         if (verification !== null && !verification.ok) {
           const v = verification;

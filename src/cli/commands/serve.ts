@@ -16,7 +16,8 @@ import {
 } from '../../../projections/report/index.js';
 import { writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
-import { openExistingStore, resolvePortfolioStream } from './replay.js';
+import { openExistingStore } from './replay.js';
+import { choosePortfolio } from '../portfolioChoice.js';
 import { parseWindow } from './report.js';
 import { BARS_PER_YEAR_HELP, RISK_FREE_HELP, parseConventionFlags, storedLogConventions } from '../yearlyConventions.js';
 import { logAnnualisationWarning } from '../annualisationWarning.js';
@@ -148,7 +149,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
       });
       try {
         await listen(server, port, flags.host);
-        const { id, stream } = await resolvePortfolioStream(store, flags.portfolio);
+        const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
         const verification: VerificationResult | null = flags.verify ? await verifyPortfolioLog(store, stream) : null;
         if (verification !== null && !verification.ok) {
           throw new ConfigError(`the log of ${id} is broken at revision ${verification.revision} (${verification.check} check): ${verification.reason}`, 'store');

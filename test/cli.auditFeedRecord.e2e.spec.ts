@@ -1,0 +1,73 @@
+// `audit --verify` on a paper session's store checks the feed record beside the portfolio log (its own hash chain, and
+// its slices against the log's), says so in text and JSON, and names where a tampered record breaks. Through the built
+// binary, on a session fed NDJSON bars on stdin.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PAPER_CONFIG, startCli } from './fixtures/live/paperProcess.js';
+import { runBin } from './fixtures/cliRun.js';
+
+const T0 = Date.parse('2024-03-01T00:00:00Z');
+const barLine = (i: number, symbol: string): string => {
+  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + i;
+  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
+};
+/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
+const bars = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, k) => [barLine(from + k, 'BTCUSDT'), barLine(from + k, 'ETHUSDT')].join('\n')).join('\n') + '\n';
+
+let dir = '';
+let db = '';
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'audit-feed-'));
+  db = join(dir, 'paper.db');
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', `sqlite:${db}`, '--jit-warm-up', '0'], bars(0, 3));
+  expect(await run.exited).toBe(0);
+});
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of the session's store with the feed record's row at `revision` edited by `edit` (SQL on `body`). */
+function tampered(name: string, revision: number, edit: string): { path: string; position: number } {
+  const path = join(dir, name);
+  copyFileSync(db, path);
+  const sql = new Database(path);
+  try {
+    const changed = sql.prepare(`UPDATE events SET body = ${edit} WHERE stream = 'feed-paper' AND revision = ?`).run(revision).changes;
+    expect(changed).toBe(1);
+    const row = sql.prepare("SELECT position FROM events WHERE stream = 'feed-paper' AND revision = ?").get(revision) as { position: number };
+    return { path, position: row.position };
+  } finally {
+    sql.close();
+  }
+}
+
+it('a paper session’s store passes, the feed record verified beside the log, in text and JSON', async () => {
+  const human = await runBin(['audit', '--store', `sqlite:${db}`, '--verify']);
+  expect(human.err).toBe('');
+  expect(human.code).toBe(0);
+  expect(human.out).toMatch(/verified portfolio-paper: \d+ events/);
+  expect(human.out).toMatch(/verified feed-paper: 3 events \(3 recorded slices, 0 gaps\)/);
+  expect(human.out).toMatch(/each of the 3 recorded slices is a slice of portfolio-paper/);
+
+  const json = await runBin(['audit', '--store', `sqlite:${db}`, '--verify', '--json']);
+  expect(json.code).toBe(0);
+  const feedRecord = (JSON.parse(json.out) as { feedRecord: unknown }).feedRecord;
+  expect(feedRecord).toMatchObject({ ok: true, stream: 'feed-paper', events: 3, slices: 3, gaps: 0, link: { slices: 3, before: 0, notApplied: 0 } });
+  expect(feedRecord).toHaveProperty('headHash', expect.stringMatching(/^[0-9a-f]{64}$/) as unknown);
+});
+
+it('a feed record edited in the SQLite file fails (exit 1), naming the stream, revision and position', async () => {
+  const { path, position } = tampered('edited.db', 1, `replace(body, '"close":"60001"', '"close":"60009"')`);
+  const human = await runBin(['audit', '--store', `sqlite:${path}`, '--verify']);
+  expect(human.code).toBe(1);
+  expect(human.out).toMatch(/verified portfolio-paper/);
+  expect(human.out).toContain(`BROKEN feed-paper at revision 1, position ${position} (decode check)`);
+
+  const json = await runBin(['audit', '--store', `sqlite:${path}`, '--verify', '--json']);
+  expect(json.code).toBe(1);
+  expect((JSON.parse(json.out) as { feedRecord: unknown }).feedRecord).toMatchObject({ ok: false, stream: 'feed-paper', revision: 1, position, check: 'decode' });
+});

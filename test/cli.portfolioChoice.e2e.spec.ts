@@ -1,0 +1,124 @@
+// Which portfolio a command works on when --portfolio is not given, in a store of several: `command` and `export-bars`
+// need a paper session's (one with a feed record) and take the only one even beside backtested portfolios; every
+// command refuses an ambiguous choice naming the candidates, and says so when none qualifies. Through the built binary.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAPER_CONFIG, startCli } from './fixtures/live/paperProcess.js';
+import { runBin } from './fixtures/cliRun.js';
+
+const T0 = Date.parse('2024-03-01T00:00:00Z');
+const barLine = (i: number, symbol: string): string => {
+  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + i;
+  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
+};
+/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
+const bars = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, k) => [barLine(from + k, 'BTCUSDT'), barLine(from + k, 'ETHUSDT')].join('\n')).join('\n') + '\n';
+
+let dir = '';
+let barsFile = '';
+/** The paper tests' config under another portfolio id. */
+const configAs = (id: string): string => {
+  const path = join(dir, `${id}.json`);
+  writeFileSync(path, JSON.stringify({ ...(JSON.parse(readFileSync(PAPER_CONFIG, 'utf8')) as Record<string, unknown>), id }));
+  return path;
+};
+
+async function paperOn(store: string, config: string): Promise<void> {
+  const run = startCli(['paper', '--config', config, '--feed', '-', '--store', store, '--jit-warm-up', '0'], bars(0, 3));
+  expect(await run.exited).toBe(0);
+}
+
+async function backtestOn(store: string, config: string): Promise<void> {
+  const run = await runBin(['backtest', '--config', config, '--bars', barsFile, '--format', 'ndjson', '--store', store]);
+  expect(run.err).toBe('');
+  expect(run.code).toBe(0);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'portfolio-choice-'));
+  barsFile = join(dir, 'bars.ndjson');
+  writeFileSync(barsFile, bars(0, 3));
+});
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+describe('one paper session beside a backtested portfolio', () => {
+  let store = '';
+  beforeAll(async () => {
+    store = `sqlite:${join(dir, 'mixed.db')}`;
+    await paperOn(store, PAPER_CONFIG);
+    await backtestOn(store, configAs('bt'));
+  });
+
+  it('command takes the paper session’s portfolio', async () => {
+    const r = await runBin(['command', '--store', store, '--wait', '0s', 'pause', 'hold']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^queued pause as command \S+: no paper session is running on portfolio "paper"/);
+  });
+
+  it('export-bars takes the same portfolio', async () => {
+    const r = await runBin(['export-bars', '--store', store]);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out.trim().split('\n').map((l) => (JSON.parse(l) as { symbol: string }).symbol)).toEqual(['BTCUSDT', 'ETHUSDT', 'BTCUSDT', 'ETHUSDT', 'BTCUSDT', 'ETHUSDT']);
+  });
+
+  it('replay, which reads any portfolio, refuses naming both and the flag to pass', async () => {
+    const r = await runBin(['replay', '--store', store]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/holds 2 portfolios \(bt, paper\): pass --portfolio <id>/);
+  });
+});
+
+describe('two paper sessions', () => {
+  let store = '';
+  beforeAll(async () => {
+    store = `sqlite:${join(dir, 'two-sessions.db')}`;
+    await paperOn(store, PAPER_CONFIG);
+    await paperOn(store, configAs('paper2'));
+  });
+
+  it.each([
+    ['command', ['--wait', '0s', 'pause', 'hold']],
+    ['export-bars', []],
+  ])('%s refuses, naming both and the flag to pass', async (command, extra) => {
+    const r = await runBin([command, '--store', store, ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/holds 2 paper sessions \(paper, paper2\): pass --portfolio <id>/);
+  });
+
+  it('command --portfolio picks one of them', async () => {
+    const r = await runBin(['command', '--store', store, '--portfolio', 'paper2', '--wait', '0s', 'pause', 'hold']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/no paper session is running on portfolio "paper2"/);
+  });
+});
+
+describe('no paper session', () => {
+  let store = '';
+  beforeAll(async () => {
+    store = `sqlite:${join(dir, 'backtests.db')}`;
+    await backtestOn(store, configAs('bt'));
+    await backtestOn(store, configAs('bt2'));
+  });
+
+  it.each([
+    ['command', ['--wait', '0s', 'pause', 'hold']],
+    ['export-bars', []],
+  ])('%s refuses, saying none of the portfolios is a paper session’s', async (command, extra) => {
+    const r = await runBin([command, '--store', store, ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/holds no paper session: portfolios "bt", "bt2" were written by backtest or demo/);
+  });
+
+  it('command --portfolio naming a backtested portfolio says it has no paper session', async () => {
+    const r = await runBin(['command', '--store', store, '--portfolio', 'bt', '--wait', '0s', 'pause', 'hold']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/portfolio "bt" in \S+ has no paper session/);
+  });
+});
