@@ -751,8 +751,10 @@ export function decideCompletion(d: Decider, id: string): DomainEvent[] {
 function currentDrawdown(d: Decider, id: string): number | null {
   const record = mustGet(d.state, id);
   const bar = returnSinceMark(record, d.valueOf(id).toNumber());
-  // As at a mark (recordValue in evolve.ts): no capital, or a total loss, leaves the index where it was.
-  if (bar === null || !(bar.r > -1)) return null;
+  // No capital before the bar: no return, no drawdown. A loss of the whole value or more (a short squeezed past the
+  // strategy's equity) is the deepest drawdown of all, so the limit sees it, though the mark leaves the index where it
+  // was (recordValue in evolve.ts): an index at or below zero could not measure a later recovery.
+  if (bar === null) return null;
   const index = record.navIndex * (1 + bar.r);
   return drawdownFrom(index, Math.max(record.navPeak, index));
 }
