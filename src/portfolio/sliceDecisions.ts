@@ -383,10 +383,12 @@ export function decideRebalance(
   }
   const strategies = holdings(d);
   const pv = d.portfolioValue();
-  // The weighed strategies share what the left-out ones do not hold: the algorithm's weights are of that share.
+  // The weighed strategies share what the left-out ones do not hold: the algorithm's weights are of that share. A
+  // left-out strategy worth less than nothing (a paused short past its equity) holds no share, so the share is at most
+  // the whole portfolio value: the others are not funded beyond what the portfolio is worth, and no weight exceeds 1.
   let keptValue = ZERO;
   for (const id of Object.keys(leftOut)) keptValue = keptValue.plus(strategies[id]?.value ?? ZERO);
-  const freeShare = pv.isZero() || Object.keys(leftOut).length === 0 ? 1 : Math.max(0, pv.minus(keptValue).div(pv).toNumber());
+  const freeShare = pv.isZero() || Object.keys(leftOut).length === 0 ? 1 : Math.min(1, Math.max(0, pv.minus(keptValue).div(pv).toNumber()));
   // A re-admitted strategy takes its configured allocation of the free share, so the weighed ones keep the rest (the
   // allocations sum to at most 100%) and neither side can empty the other. With nothing free it cannot restart: it
   // stays out, and says why.
