@@ -26,7 +26,7 @@ export function compound(growth: number, r: number): number {
 }
 
 /** Why the compounded figures of a series are undefined, for a reader of the n/a or null they show. */
-export const LOSS_BEYOND_VALUE = 'undefined: a bar lost more than the whole value (the value went below zero), and no return compounds past that';
+export const LOSS_BEYOND_VALUE = 'a bar lost more than the whole value (the value went below zero), and no return compounds past that';
 
 /**
  * Compounded return of the whole series: Π(1 + r) − 1 ({@link compound}); NaN returns count as 0 (empyrical's
