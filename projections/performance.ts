@@ -1,6 +1,7 @@
 // Per-strategy performance projection: every metric of src/metrics from returns net of capital transfers, in constant memory per strategy.
 import {
   addReturn,
+  compoundingNote,
   emptyReturnStats,
   resolveMetricOptions,
   summariseReturnStats,
@@ -25,6 +26,8 @@ export interface PerformanceState {
 /** Metrics of one strategy. */
 export interface StrategyMetrics extends MetricSummary {
   readonly strategyId: string;
+  /** Why its total and annual return and drawdowns are undefined (a bar lost more than its whole value), else null. */
+  readonly compoundingNote: string | null;
 }
 
 /** The working copy of the performance fold (a mutable statistics map the runner owns). */
@@ -54,7 +57,8 @@ export function performanceProjection(options: MetricOptions = {}): Projection<P
     name: 'performance',
     // 4: profit factor on money P&L (grossProfit, grossLoss) instead of returns.
     // 5: strategy returns split transfers before and after the slice's execution.
-    version: 5,
+    // 6: equity NaN past a return below −100% (compound), where it went below zero and on.
+    version: 6,
     fingerprint: JSON.stringify(resolved),
     init: () => ({ accounts: emptyAccounts(), strategies: new Map(), portfolio: emptyReturnStats(), lastReturnTime: null }),
     evolve: evolveByCopy(inPlace),
@@ -65,8 +69,8 @@ export function performanceProjection(options: MetricOptions = {}): Projection<P
 /** Every metric of every strategy that has added or been valued, ascending by id. */
 export function strategyMetrics(state: PerformanceState, options: MetricOptions = {}): StrategyMetrics[] {
   const ids = new Set([...state.accounts.strategies.keys(), ...state.strategies.keys()]);
-  return [...ids].sort().map((strategyId) => ({
-    strategyId,
-    ...summariseReturnStats(state.strategies.get(strategyId) ?? emptyReturnStats(), options),
-  }));
+  return [...ids].sort().map((strategyId) => {
+    const stats = state.strategies.get(strategyId) ?? emptyReturnStats();
+    return { strategyId, ...summariseReturnStats(stats, options), compoundingNote: compoundingNote(stats) };
+  });
 }

@@ -23,6 +23,8 @@ import {
   totalReturn,
   winRate,
   winRateOf,
+  compoundingNote,
+  LOSS_BEYOND_VALUE,
   profitFactorOf,
   StrategyPerformance,
 } from '../src/index.js';
@@ -268,5 +270,33 @@ describe('an annual risk-free rate', () => {
     expect(sharpeRatio(r, { annualization: 12, annualRiskFree: 0.06 })).toBeCloseTo(sharpeRatio(r, { annualization: 12, riskFree: 1.06 ** (1 / 12) - 1 }), 14);
     expect(() => resolveMetricOptions({ annualRiskFree: 0.02, riskFree: 0.0001 })).toThrow(/exclude each other/);
     expect(() => resolveMetricOptions({ annualRiskFree: -1 })).toThrow(/annualRiskFree/);
+  });
+});
+
+describe('a return below −100%', () => {
+  // −80%, then −400% (the value went from 10,000 to −30,000), then +10% once the value is back above zero.
+  const beyond = [-0.8, -4, 0.1];
+  it('leaves the compounded figures undefined in the batch and the streaming metrics alike, with one reason', () => {
+    const resolved = resolveMetricOptions({ annualization: 252 });
+    let s = emptyReturnStats();
+    for (const r of beyond) s = addReturn(s, r, resolved, 0);
+    const m = summariseReturnStats(s, { annualization: 252 });
+    for (const [streamed, batch] of [
+      [m.totalReturn, totalReturn(beyond)],
+      [m.annualReturn, annualReturn(beyond, { annualization: 252 })],
+      [m.maxDrawdown, maxDrawdown(beyond)],
+      [m.currentDrawdown, currentDrawdown(beyond)],
+      [m.calmarRatio, calmarRatio(beyond, { annualization: 252 })],
+    ]) {
+      expect(streamed).toBeNaN();
+      expect(batch).toBeNaN();
+    }
+    expect(compoundingNote(s)).toBe(LOSS_BEYOND_VALUE);
+    expect(compoundingNote(addReturn(emptyReturnStats(), -1, resolved, 0))).toBeNull();
+  });
+
+  it('differs from a total loss of exactly −100%, which stays a total loss', () => {
+    expect(totalReturn([0.5, -1, 0.2])).toBe(-1);
+    expect(maxDrawdown([0.5, -1, 0.2])).toBe(-1);
   });
 });

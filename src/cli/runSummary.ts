@@ -2,15 +2,16 @@
 import cliProgress from 'cli-progress';
 import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
 import type { BarSlice } from '../market/bar.js';
+import { dictionaryOf } from '../collections/dictionary.js';
 import { dec } from '../money/decimal.js';
 import { GENESIS_HASH, portfolioStream } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
 import { formatTable, wrapText, type CliIO } from './output.js';
 import { ProjectionRunner } from '../../projections/runner.js';
-import { performanceProjection, type PerformanceState } from '../../projections/performance.js';
+import { performanceProjection, strategyMetrics, type PerformanceState } from '../../projections/performance.js';
 import { portfolioProjection, portfolioSummary, type PortfolioState } from '../../projections/portfolio.js';
 import { incidentsProjection, pausedStrategies, type Incident, type IncidentsState, type PausedStrategy } from '../../projections/incidents.js';
-import { conventionOptions, resolveMetricOptions, type MetricSummary, type YearlyConventions } from '../metrics/index.js';
+import { compoundingNote, conventionOptions, resolveMetricOptions, type MetricSummary, type YearlyConventions } from '../metrics/index.js';
 
 /** The JSON summary of `backtest` and `demo` (money as decimal strings, returns as fractions). */
 export interface RunSummaryJson {
@@ -39,7 +40,12 @@ export interface RunSummaryJson {
     readonly value: string;
     readonly cash: string;
     readonly weight: number;
-    readonly timeWeightedReturn: number;
+    /**
+     * The strategy's compounded return net of capital transfers, the figure `replay` gives as its `totalReturn`; null
+     * when it is undefined, with the reason in `timeWeightedReturnNote` (a bar lost more than its whole value).
+     */
+    readonly timeWeightedReturn: number | null;
+    readonly timeWeightedReturnNote: string | null;
     /** Mean of cash ÷ value over the marks that valued the strategy above zero (null before any). */
     readonly averageCashFraction: number | null;
     readonly positions: Readonly<Record<string, string>>;
@@ -57,6 +63,10 @@ export interface RunStatistics {
   /** The annual risk-free rate used and its per-bar equivalent ((1 + annual)^(1/annualization) − 1). */
   readonly riskFree: { readonly annual: number; readonly perBar: number; readonly annualization: number };
   readonly portfolio: { readonly [K in keyof MetricSummary]: number | null };
+  /** Why the portfolio's compounded figures are null (its value went below zero within a bar), else null. */
+  readonly portfolioNote: string | null;
+  /** Each strategy's compounded return (replay's `totalReturn`; null where undefined) and why it is undefined. */
+  readonly strategyReturns: Readonly<Record<string, { readonly totalReturn: number | null; readonly note: string | null }>>;
   /** Σ wᵢ × Sharpeᵢ over the strategies, wᵢ their share of the invested value: not the portfolio's Sharpe. */
   readonly capitalWeightedStrategySharpe: number | null;
   /** Every fault: strategy, bar time, message. */
@@ -94,6 +104,8 @@ export function statisticsOf(
   return {
     riskFree: { annual: conventions.annualRiskFree ?? 0, perBar: resolved.riskFree, annualization: resolved.annualization },
     portfolio: metrics,
+    portfolioNote: compoundingNote(states.performance.portfolio),
+    strategyReturns: dictionaryOf(strategyMetrics(states.performance, options).map((m) => [m.strategyId, { totalReturn: finite(m.totalReturn), note: m.compoundingNote }] as const)),
     capitalWeightedStrategySharpe: finite(summary.capitalWeightedSharpe),
     faults: states.incidents.faults,
     liquidations: states.incidents.liquidations,
@@ -162,7 +174,8 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
       value: st.value,
       cash: st.cash,
       weight: value.isZero() ? 0 : dec(st.value).div(value).toNumber(),
-      timeWeightedReturn: (k.strategies.get(st.id)?.navIndex ?? 1) - 1,
+      timeWeightedReturn: statistics.strategyReturns[st.id]?.totalReturn ?? null,
+      timeWeightedReturnNote: statistics.strategyReturns[st.id]?.note ?? null,
       averageCashFraction: averageCash(k.strategies.get(st.id)),
       positions: st.positions,
     })),
@@ -193,10 +206,11 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
         st.state,
         money(st.value),
         pct(st.weight),
-        pct(st.timeWeightedReturn),
+        pctOrNa(st.timeWeightedReturn),
         st.averageCashFraction === null ? '-' : pct(st.averageCashFraction),
       ]),
     ),
+    ...s.strategies.flatMap((st) => (st.timeWeightedReturnNote === null ? [] : wrapText(`          ${st.id} return n/a: `, st.timeWeightedReturnNote))),
     ...incidentLines(s.statistics),
     '',
   ];
@@ -214,6 +228,7 @@ export function statisticsLines(st: RunStatistics): string[] {
     `risk      Sharpe ${ratioOrNa(p.sharpeRatio)} (risk-free ${pctOrNa(st.riskFree.annual)} a year), max drawdown ${pctOrNa(p.maxDrawdown)}`,
     `          strategies' Sharpe, capital-weighted: ${ratioOrNa(st.capitalWeightedStrategySharpe)}`,
     `          a year is ${st.riskFree.annualization} bars (barsPerYear)`,
+    ...(st.portfolioNote === null ? [] : wrapText('          return and drawdown n/a: ', st.portfolioNote)),
   ];
 }
 

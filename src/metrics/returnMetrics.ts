@@ -14,15 +14,30 @@ function finiteMinus(returns: ArrayLike<number>, threshold: Float64Array): numbe
 }
 
 /**
- * Compounded return of the whole series: Π(1 + r) − 1; NaN returns count as 0 (empyrical's cum_returns_final).
- * Defined for one observation; NaN for an empty series.
+ * Growth after one more period: `growth × (1 + r)`, the one compounding rule of every wealth figure (total and annual
+ * return, drawdowns, the replay's and the backtest summary's time-weighted returns). A return of −100% leaves nothing
+ * (growth 0, and 0 from then on: a total loss is not undone by later returns on new capital). A return below −100% —
+ * a loss of more than the whole value, a short squeezed past its equity — leaves a value below zero, on which no
+ * return compounds: the growth is undefined (NaN) from that period on, and so is every figure read from it. Chaining
+ * through it instead gives numbers with no meaning (a sign flipped by the next bar, −267,280 for −100%-and-more).
+ */
+export function compound(growth: number, r: number): number {
+  return r < -1 ? Number.NaN : growth * (1 + r);
+}
+
+/** Why the compounded figures of a series are undefined, for a reader of the n/a or null they show. */
+export const LOSS_BEYOND_VALUE = 'a bar lost more than the whole value (the value went below zero), and no return compounds past that';
+
+/**
+ * Compounded return of the whole series: Π(1 + r) − 1 ({@link compound}); NaN returns count as 0 (empyrical's
+ * cum_returns_final). Defined for one observation; NaN for an empty series and after a return below −100%.
  */
 export function totalReturn(returns: ArrayLike<number>): number {
   if (returns.length === 0) return Number.NaN;
   let growth = 1;
   for (let i = 0; i < returns.length; i += 1) {
     const r = returns[i] as number;
-    if (!Number.isNaN(r)) growth *= 1 + r;
+    if (!Number.isNaN(r)) growth = compound(growth, r);
   }
   return growth - 1;
 }
@@ -108,13 +123,13 @@ export function omegaRatio(returns: ArrayLike<number>, options?: MetricOptions):
   return losses > 0 ? gains / losses : Number.NaN;
 }
 
-/** Equity curve starting at 1 before the first return, NaN returns counting as 0: [1, 1+r1, (1+r1)(1+r2), …]. */
+/** Equity curve starting at 1 before the first return, NaN returns counting as 0: [1, 1+r1, (1+r1)(1+r2), …] ({@link compound}: NaN after a return below −100%). */
 function equityCurve(returns: ArrayLike<number>): number[] {
   const curve = [1];
   let v = 1;
   for (let i = 0; i < returns.length; i += 1) {
     const r = returns[i] as number;
-    if (!Number.isNaN(r)) v *= 1 + r;
+    if (!Number.isNaN(r)) v = compound(v, r);
     curve.push(v);
   }
   return curve;
@@ -130,26 +145,27 @@ export function drawdownFrom(level: number, peak: number): number {
 
 /**
  * Deepest fall from a running peak, as a fraction (≤ 0), on an equity curve starting at 1 before the first return.
- * Defined for one observation; NaN for an empty series.
+ * Defined for one observation; NaN for an empty series and after a return below −100% ({@link compound}).
  */
 export function maxDrawdown(returns: ArrayLike<number>): number {
   if (returns.length === 0) return Number.NaN;
   let peak = -Infinity;
   let worst = 0;
   for (const v of equityCurve(returns)) {
+    if (Number.isNaN(v)) return Number.NaN;
     peak = Math.max(peak, v);
     worst = Math.min(worst, drawdownFrom(v, peak));
   }
   return worst;
 }
 
-/** Fall of the latest equity value from its running peak (≤ 0; 0 at a new high); NaN for an empty series. */
+/** Fall of the latest equity value from its running peak (≤ 0; 0 at a new high); NaN for an empty series and after a return below −100%. */
 export function currentDrawdown(returns: ArrayLike<number>): number {
   if (returns.length === 0) return Number.NaN;
   const curve = equityCurve(returns);
   const peak = Math.max(...curve);
   const last = curve[curve.length - 1] as number;
-  return drawdownFrom(last, peak);
+  return Number.isNaN(last) ? Number.NaN : drawdownFrom(last, peak);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Constant-memory running statistics of a return series: the same metrics as returnMetrics.ts, updated one return at a time.
 import { resolveMetricOptions, type MetricOptions, type ResolvedMetricOptions } from './options.js';
 import { profitFactorOf, winRateOf } from './outcomeRatios.js';
-import { drawdownFrom } from './returnMetrics.js';
+import { LOSS_BEYOND_VALUE, compound, drawdownFrom } from './returnMetrics.js';
 
 /**
  * Running sums over a return series (plain JSON-safe numbers, immutable). Mean and spread use Welford's update,
@@ -23,7 +23,7 @@ export interface ReturnStats {
   /** Periods with a positive and with a negative return (win rate). */
   readonly wins: number;
   readonly lossCount: number;
-  /** Equity on a curve starting at 1, its running peak and the deepest drawdown so far (≤ 0). */
+  /** Equity on a curve starting at 1 ({@link compound}: NaN past a return below −100%), its running peak and the deepest drawdown so far (≤ 0). */
   readonly equity: number;
   readonly peak: number;
   readonly maxDrawdown: number;
@@ -76,8 +76,9 @@ export function addReturn(stats: ReturnStats, r: number, options: ResolvedMetric
   const mean = stats.mean + delta / count;
   const down = Math.min(r - options.requiredReturn, 0);
   const excess = r - options.riskFree - options.requiredReturn;
-  const equity = stats.equity * (1 + r);
-  const peak = Math.max(stats.peak, equity);
+  const equity = compound(stats.equity, r);
+  // Past a return below −100% the equity is NaN for good: the peak stays, so the drawdowns read NaN too.
+  const peak = Number.isNaN(equity) ? stats.peak : Math.max(stats.peak, equity);
   return {
     count,
     mean,
@@ -120,6 +121,11 @@ export function summariseReturnStats(stats: ReturnStats, options?: MetricOptions
     winRate: winRateOf(stats.wins, stats.lossCount),
     profitFactor: profitFactorOf(stats.grossProfit, stats.grossLoss),
   };
+}
+
+/** Why a series' compounded figures (total and annual return, drawdowns, Calmar) are undefined, or null when they are not. */
+export function compoundingNote(stats: ReturnStats): string | null {
+  return stats.count > 0 && Number.isNaN(stats.equity) ? LOSS_BEYOND_VALUE : null;
 }
 
 /** Running co-moments of two aligned series (Welford), for a correlation in constant memory. */

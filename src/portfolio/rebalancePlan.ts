@@ -1,6 +1,6 @@
 // Turning target weights into exact capital moves: targets from current value, decreases first from free cash, the rest from pro-rata sales.
 import { dictionary } from '../collections/dictionary.js';
-import { Dec, ZERO, decFromStatistic, type Dec as DecT } from '../money/decimal.js';
+import { Dec, ZERO, decFromStatistic, decStr, type Dec as DecT } from '../money/decimal.js';
 import { AllocationError } from '../errors.js';
 import type { Position } from '../ledger/types.js';
 
@@ -31,8 +31,29 @@ export function targetCapital(weight: number, portfolioValue: DecT): DecT {
 }
 
 /**
+ * The share of the portfolio value that the strategies a rebalance names may be given together: what the strategies it
+ * does not name leave, since those keep their capital. Their values are summed as they are, so one worth less than
+ * nothing (a short squeezed past its equity) frees value for the others, but never more than the whole portfolio value:
+ * the share is at most 1. A portfolio worth nothing or less has no share to give: the share is 0, whatever is kept.
+ * The engine's rebalances scale their weights to this share and {@link planRebalance} refuses weights beyond it, so a
+ * scheduled rebalance never fails on what a strategy lost.
+ */
+export function freeShare(named: ReadonlySet<string>, strategies: Readonly<Record<string, PlanStrategy>>, portfolioValue: DecT): number {
+  if (!portfolioValue.isPositive() || portfolioValue.isZero()) return 0;
+  const kept = keptValue(named, strategies);
+  return Math.min(1, Math.max(0, portfolioValue.minus(kept).div(portfolioValue).toNumber()));
+}
+
+function keptValue(named: ReadonlySet<string>, strategies: Readonly<Record<string, PlanStrategy>>): DecT {
+  let kept = ZERO;
+  for (const [id, s] of Object.entries(strategies)) if (!named.has(id)) kept = kept.plus(s.value);
+  return kept;
+}
+
+/**
  * Plans a rebalance of the named strategies to `weights` of the current portfolio value; strategies not named keep their capital.
- * @throws AllocationError when a weight is outside [0, 1], a strategy is unknown, or the weights of all strategies would exceed 100%.
+ * @throws AllocationError when a weight is outside [0, 1], a strategy is unknown, or the weights sum to more than the
+ * {@link freeShare} the strategies not named leave.
  */
 export function planRebalance(
   weights: Readonly<Record<string, number>>,
@@ -46,14 +67,10 @@ export function planRebalance(
     if (!(id in strategies)) throw new AllocationError(`Strategy ${id} not found`);
     if (w === undefined || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`weight of ${id} must be in [0, 1], got ${String(w)}`);
   }
-  // Unnamed strategies keep their capital, which counts against the 100%.
-  let keptValue = ZERO;
-  for (const [id, s] of Object.entries(strategies)) if (!(id in weights)) keptValue = keptValue.plus(s.value);
+  const named = new Set(ids);
   const total = ids.reduce((t, id) => t + (weights[id] ?? 0), 0);
-  const kept = portfolioValue.isZero() ? 0 : keptValue.div(portfolioValue).toNumber();
-  if (total + kept > 1 + 1e-9) {
-    throw new AllocationError(`New allocations exceed 100%: ${((total + kept) * 100).toFixed(1)}% (including ${(kept * 100).toFixed(1)}% kept by strategies not named)`);
-  }
+  const free = freeShare(named, strategies, portfolioValue);
+  if (total > free + 1e-9) throw new AllocationError(overAllocated(total, free, keptValue(named, strategies), portfolioValue));
   const targets: Record<string, DecT> = dictionary();
   const decreases: Record<string, DecT> = dictionary();
   const increases: Record<string, DecT> = dictionary();
@@ -71,6 +88,19 @@ export function planRebalance(
     }
   }
   return { targets, decreases, increases, sales };
+}
+
+/** Why weights summing to `total` exceed the share `free` left to them, in the terms that make it so. */
+function overAllocated(total: number, free: number, kept: DecT, portfolioValue: DecT): string {
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  if (!portfolioValue.isPositive() || portfolioValue.isZero()) {
+    return `New allocations exceed what the portfolio is worth: it is worth ${decStr(portfolioValue)}, so no strategy can be given a share (weights named: ${pct(total)}, at most ${pct(free)})`;
+  }
+  const keptShare = kept.div(portfolioValue).toNumber();
+  if (keptShare < 0) {
+    return `New allocations exceed 100%: ${pct(total)} (the strategies not named are worth ${decStr(kept)} together, less than nothing, which frees no more than the whole portfolio value)`;
+  }
+  return `New allocations exceed 100%: ${pct(total + keptShare)} (including ${pct(keptShare)} kept by strategies not named)`;
 }
 
 /** Sells the same fraction of every long position (whole units, rounded up) to raise `shortfall` at current marks. */

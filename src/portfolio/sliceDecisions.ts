@@ -15,7 +15,7 @@ import { AllocationRebalancer } from '../rebalance/allocationRebalancer.js';
 import { dictionary, dictionaryOf } from '../collections/dictionary.js';
 import { INITIAL_ALLOCATION, LIQUIDATION_COVER, RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
 import { applyOrderLimits, applyOrderLimitsExact, sellsFirst, type RequestedOrder } from './orderLimits.js';
-import { planRebalance } from './rebalancePlan.js';
+import { freeShare, planRebalance } from './rebalancePlan.js';
 import { executeSliceOrders, estimateCashCost, slippageBpsOf, type ExecutableOrder } from './sliceExecution.js';
 import { canMove } from './strategyLifecycle.js';
 import type { StrategyBook } from './strategyBook.js';
@@ -383,14 +383,18 @@ export function decideRebalance(
   }
   const strategies = holdings(d);
   const pv = d.portfolioValue();
-  // The weighed strategies share what the left-out ones do not hold: the algorithm's weights are of that share.
-  let keptValue = ZERO;
-  for (const id of Object.keys(leftOut)) keptValue = keptValue.plus(strategies[id]?.value ?? ZERO);
-  const freeShare = pv.isZero() || Object.keys(leftOut).length === 0 ? 1 : Math.max(0, pv.minus(keptValue).div(pv).toNumber());
+  // The named strategies share what the others do not hold (freeShare, the rule the plan checks weights by). The
+  // algorithm's weights are of that share. Manual weights are of the whole portfolio value, as given, and were checked
+  // against the share when the command was queued; if the marks since leave less (a short squeezed in the meantime),
+  // they are scaled down to it, so the rebalance asks for no more than the portfolio is worth and the run goes on.
+  // rawWeights keep what was asked.
+  const shareLeft = freeShare(new Set([...Object.keys(decision.finalWeights), ...Object.keys(readmitted)]), strategies, pv);
+  const asked = Object.values(decision.finalWeights).reduce((t, w) => t + w, 0);
+  const freeShareOf = manual ? (asked > shareLeft + 1e-9 ? shareLeft / asked : 1) : shareLeft;
   // A re-admitted strategy takes its configured allocation of the free share, so the weighed ones keep the rest (the
   // allocations sum to at most 100%) and neither side can empty the other. With nothing free it cannot restart: it
   // stays out, and says why.
-  if (freeShare === 0) {
+  if (freeShareOf === 0) {
     for (const id of Object.keys(readmitted)) {
       leftOut[id] = `${readmitted[id] as string}, but the strategies left out hold the whole portfolio`;
       delete readmitted[id];
@@ -398,11 +402,11 @@ export function decideRebalance(
   }
   const readmittedIds = Object.keys(readmitted).sort();
   const wanted = readmittedIds.reduce((t, id) => t + mustGet(state, id).allocation, 0);
-  const liveShare = freeShare * Math.max(0, 1 - wanted);
+  const liveShare = freeShareOf * Math.max(0, 1 - wanted);
   if (liveShare !== 1 || readmittedIds.length > 0) {
     const scaled: Weights = dictionary();
     for (const [id, w] of Object.entries(decision.finalWeights)) scaled[id] = w * liveShare;
-    for (const id of readmittedIds) scaled[id] = mustGet(state, id).allocation * freeShare;
+    for (const id of readmittedIds) scaled[id] = mustGet(state, id).allocation * freeShareOf;
     decision = { ...decision, finalWeights: scaled };
   }
   const plan = planRebalance(decision.finalWeights, strategies, pv, d.markOf);
@@ -769,8 +773,10 @@ export function decideCompletion(d: Decider, id: string): DomainEvent[] {
 function currentDrawdown(d: Decider, id: string): number | null {
   const record = mustGet(d.state, id);
   const bar = returnSinceMark(record, d.valueOf(id).toNumber());
-  // As at a mark (recordValue in evolve.ts): no capital, or a total loss, leaves the index where it was.
-  if (bar === null || !(bar.r > -1)) return null;
+  // No capital before the bar: no return, no drawdown. A loss of the whole value or more (a short squeezed past the
+  // strategy's equity) is the deepest drawdown of all, so the limit sees it, though the mark leaves the index where it
+  // was (recordValue in evolve.ts): an index at or below zero could not measure a later recovery.
+  if (bar === null) return null;
   const index = record.navIndex * (1 + bar.r);
   return drawdownFrom(index, Math.max(record.navPeak, index));
 }
