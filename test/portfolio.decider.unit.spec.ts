@@ -21,6 +21,7 @@ import {
   decideOrders,
   decideRebalance,
   decideTransfers,
+  joinRebalanceSales,
   type Rebalancing,
 } from '../src/portfolio/sliceDecisions.js';
 import { createRebalancing } from '../actors/wiring.js';
@@ -294,6 +295,27 @@ describe('limits and marks', () => {
     d.marksChanged();
     expect(decideDrawdownLimit(d, 'a')).toEqual([
       domainEvent('StrategyLifecycleChanged', { strategyId: 'a', from: 'running', to: 'paused', reason: 'risk: drawdown -40.12% beyond the limit of 30.00%' }),
+    ]);
+  });
+});
+
+describe('a buy of the strategy\'s own in a symbol a rebalance sells', () => {
+  it('given a rebalance that takes all of a (10 AAA and 299 cash) and a buy of 5 AAA, then the sale of 10 stands and the buy is cut: the decrease is paid in full', () => {
+    const d = given(bought);
+    applyMarks(d.state, day(1), { AAA: '20' });
+    d.marksChanged();
+    const { plan } = decideRebalance(d, { algorithm: null, rebalancer: null }, { kind: 'rebalance', weights: { a: 0 }, reason: 'empty a' }, day(1));
+    if (!plan) throw new Error('no plan');
+    // a gives its whole 499: 299 of cash and the 200 its 10 AAA raise, so no cash is left for the buy.
+    expect(plan.decreases['a']?.toString()).toBe('499');
+    const requested = new Map([['a', joinRebalanceSales(d, 'a', [{ symbol: 'AAA', quantity: dec('5') }], plan.sales['a'] ?? [])]]);
+    const { events } = decideOrders(d, slice(day(1), { AAA: '20' }), requested, plan);
+    // Netted as one order of −5, the buy spent 100 of the capital the rebalance takes out, and the decrease fell short.
+    expect(events).toEqual([
+      domainEvent('OrderPlaced', {
+        orderId: 'o1-a-0', strategyId: 'a', symbol: 'AAA', quantity: '-10', orderType: 'market', requestedQuantity: '-5',
+        note: "the strategy's buy of 5 within the rebalance's sale of 10 is refused (not enough cash: no quantity of AAA fits)",
+      }),
     ]);
   });
 });

@@ -7,6 +7,12 @@ import { EXACT_ZERO, Exact, abs, add, cmp, decOf, exactOfDec, fits as fitsDigits
 export interface RequestedOrder {
   readonly symbol: string;
   readonly quantity: DecT;
+  /**
+   * The part of `quantity` that is a rebalance's sale (negative), joined to the strategy's own order in the symbol: the
+   * limits take it as a sale and only the rest as the strategy's order, so a buy cannot spend the capital the sale raises
+   * for the rebalance (absent: no sale).
+   */
+  readonly rebalanceSale?: DecT;
 }
 
 /** The limit step's verdict on one order. */

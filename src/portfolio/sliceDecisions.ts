@@ -14,7 +14,7 @@ import type { StrategyPerformance } from '../performance/strategyPerformance.js'
 import { AllocationRebalancer } from '../rebalance/allocationRebalancer.js';
 import { dictionary, dictionaryOf } from '../collections/dictionary.js';
 import { INITIAL_ALLOCATION, LIQUIDATION_COVER, RESERVE, domainEvent, type DomainEvent, type LifecycleState, type RebalanceTrigger } from '../../events/catalogue.js';
-import { applyOrderLimits, applyOrderLimitsExact, sellsFirst, type RequestedOrder } from './orderLimits.js';
+import { applyOrderLimits, applyOrderLimitsExact, sellsFirst, type LimitDecision, type RequestedOrder } from './orderLimits.js';
 import { freeShare, planRebalance } from './rebalancePlan.js';
 import { executeSliceOrders, estimateCashCost, slippageBpsOf, type ExecutableOrder } from './sliceExecution.js';
 import { canMove } from './strategyLifecycle.js';
@@ -519,14 +519,68 @@ export function closingOrders(d: Decider, id: string): RequestedOrder[] {
   return [...d.ledgerOf(id).positions.values()].map((p) => ({ symbol: p.symbol, quantity: p.quantity.neg() }));
 }
 
-/** One request per symbol (summed, zero sums dropped), ascending by symbol. */
+/** One request per symbol (summed, zero sums dropped unless they hold a rebalance's sale), ascending by symbol. */
 export function mergeOrders(orders: readonly RequestedOrder[]): RequestedOrder[] {
-  const bySymbol = new Map<string, DecT>();
-  for (const o of orders) bySymbol.set(o.symbol, (bySymbol.get(o.symbol) ?? ZERO).plus(o.quantity));
+  const bySymbol = new Map<string, { quantity: DecT; sale: DecT }>();
+  for (const o of orders) {
+    const m = bySymbol.get(o.symbol);
+    bySymbol.set(o.symbol, { quantity: (m?.quantity ?? ZERO).plus(o.quantity), sale: (m?.sale ?? ZERO).plus(o.rebalanceSale ?? ZERO) });
+  }
   return [...bySymbol.entries()]
-    .filter(([, q]) => !q.isZero())
+    .filter(([, m]) => !m.quantity.isZero() || !m.sale.isZero())
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([symbol, quantity]) => ({ symbol, quantity }));
+    .map(([symbol, m]) => (m.sale.isZero() ? { symbol, quantity: m.quantity } : { symbol, quantity: m.quantity, rebalanceSale: m.sale }));
+}
+
+/** Whether an order holds a rebalance's sale and, beside it, a buy of the strategy's own. */
+const holdsOwnBuy = (o: RequestedOrder): o is RequestedOrder & { rebalanceSale: DecT } =>
+  o.rebalanceSale !== undefined && o.rebalanceSale.isNegative() && o.quantity.gt(o.rebalanceSale);
+
+/**
+ * The orders the limits weigh: an order that joins a rebalance's sale to a buy of the strategy's own becomes the sale
+ * and the buy, so the buy is checked against the cash left after the capital the rebalance takes out, as a buy in any
+ * other symbol is; netted into the sale it would escape that check and the decrease would fall short.
+ */
+function limitParts(orders: readonly RequestedOrder[]): RequestedOrder[] {
+  return orders.flatMap((o) =>
+    holdsOwnBuy(o)
+      ? [{ symbol: o.symbol, quantity: o.rebalanceSale }, { symbol: o.symbol, quantity: o.quantity.minus(o.rebalanceSale) }]
+      : [{ symbol: o.symbol, quantity: o.quantity }],
+  );
+}
+
+/** The limits' decisions on {@link limitParts}, one per order again: a sale and its buy become one order (none when they cancel). */
+function joinLimitParts(orders: readonly RequestedOrder[], decisions: readonly LimitDecision[]): LimitDecision[] {
+  const split = new Map(orders.filter(holdsOwnBuy).map((o) => [o.symbol, o] as const));
+  if (split.size === 0) return [...decisions];
+  const parts = new Map<string, LimitDecision[]>();
+  const slots: (LimitDecision | string)[] = [];
+  for (const decision of decisions) {
+    if (!split.has(decision.symbol)) slots.push(decision);
+    else if (parts.has(decision.symbol)) parts.get(decision.symbol)?.push(decision);
+    else {
+      parts.set(decision.symbol, [decision]);
+      slots.push(decision.symbol);
+    }
+  }
+  const joined = slots.flatMap((slot): LimitDecision[] => {
+    if (typeof slot !== 'string') return [slot];
+    const order = split.get(slot) as RequestedOrder & { rebalanceSale: DecT };
+    // Sells come first: the sale's decision, then the buy's.
+    const [sale, buy] = parts.get(slot) as [LimitDecision, LimitDecision];
+    if (sale.kind === 'rejected') return [{ ...sale, quantity: order.quantity }];
+    const bought = buy.kind === 'accepted' ? buy.quantity : ZERO;
+    const quantity = sale.quantity.plus(bought);
+    if (quantity.isZero()) return [];
+    if (quantity.eq(order.quantity)) return [{ kind: 'accepted', symbol: slot, quantity, requested: null, note: null }];
+    const wanted = order.quantity.minus(order.rebalanceSale);
+    const cut = buy.kind === 'rejected' ? `is refused (${buy.reason})` : `is cut to ${bought.toString()} (${buy.note ?? 'limits'})`;
+    return [{ kind: 'accepted', symbol: slot, quantity, requested: order.quantity, note: `the strategy's buy of ${wanted.toString()} within the rebalance's sale of ${sale.quantity.neg().toString()} ${cut}` }];
+  });
+  // In the order the joined orders themselves take (sells first, by symbol), as when the limits weighed them whole.
+  const requestedOf = new Map(orders.map((o) => [o.symbol, o.quantity] as const));
+  const isSell = (x: LimitDecision): number => ((requestedOf.get(x.symbol) ?? x.quantity).isNegative() ? 0 : 1);
+  return joined.sort((a, b) => isSell(a) - isSell(b) || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
 }
 
 /**
@@ -546,7 +600,7 @@ export function joinRebalanceSales(d: Decider, id: string, own: readonly Request
     const sameSign = sale.quantity.isNegative() ? left.isPositive() && !left.isZero() : left.isNegative();
     if (!sameSign) continue;
     const quantity = sale.quantity.isNegative() ? Dec.max(sale.quantity, left.neg()) : Dec.min(sale.quantity, left.neg());
-    if (!quantity.isZero()) capped.push({ symbol: sale.symbol, quantity });
+    if (!quantity.isZero()) capped.push({ symbol: sale.symbol, quantity, rebalanceSale: quantity });
   }
   return mergeOrders([...own, ...capped]);
 }
@@ -594,14 +648,15 @@ export function decideOrders(
     const ledger = d.ledgerOf(id);
     const liquidating = d.lifecycleOf(id) === 'liquidating';
     const orders = mergeOrders(requested.get(id) ?? []);
+    const parts = limitParts(orders);
     const reservedCash = liquidating ? ZERO : rebalance?.decreases[id] ?? ZERO;
     // next-open: the strategy's orders still waiting to fill (a liquidating strategy's are cancelled where they would fill).
     const waiting = liquidating ? [] : d.state.pendingOrders.filter((o) => o.strategyId === id);
     // In integers unless a step would round or be refused; then on Decimals, which decide the same or name the error.
     const exactMaxExposure = mul(d.exactValueOf(id), exactBuffer);
-    const decisions =
+    const partDecisions =
       (reservedCash.isFinite() && fits(exactMaxExposure)
-        ? applyOrderLimitsExact(orders, {
+        ? applyOrderLimitsExact(parts, {
             cash: exactCashOf(ledger),
             reservedCash: exactOfDec(reservedCash),
             held: heldQuantities(ledger),
@@ -612,7 +667,7 @@ export function decideOrders(
             cashCost: exactCashCost,
           })
         : null) ??
-      applyOrderLimits(orders, {
+      applyOrderLimits(parts, {
         cash: ledger.cash,
         reservedCash,
         positions: ledger.positions,
@@ -623,6 +678,7 @@ export function decideOrders(
         markOf: d.markOf,
         cashCost: (q, p) => estimateCashCost(d.config.execution, q, p),
       });
+    const decisions = joinLimitParts(orders, partDecisions);
     let k = 0;
     for (const o of decisions) {
       const orderId = `o${d.state.barIndex}-${id}-${k++}`;
