@@ -92,7 +92,7 @@ describe('loading user modules', () => {
   });
 
   it('rejects a module that does not exist or does not parse, naming it', async () => {
-    expect((await configErrorOf(() => loadStrategy({ module: './missing.js' }, { baseDir }))).message).toMatch(/strategy module \.\/missing\.js .* could not be loaded/);
+    expect((await configErrorOf(() => loadStrategy({ module: './missing.js' }, { baseDir }))).message).toMatch(/^strategy module \.\/missing\.js: there is no file /);
     expect((await configErrorOf(() => loadStrategy({ module: './brokenSyntax.mjs' }, { baseDir }))).message).toMatch(/strategy module \.\/brokenSyntax\.mjs .* could not be loaded/);
   });
 
@@ -102,7 +102,7 @@ describe('loading user modules', () => {
     const pending = configErrorOf(() => loadStrategy({ module: './neverSettles.mjs', export: 'neverSettles' }, { baseDir, timeout }));
     await new Promise((r) => setImmediate(r));
     fire?.();
-    expect((await pending).message).toBe('strategy module ./neverSettles.mjs: its import and factory did not finish within 250 ms (a factory must return a strategy, or a promise that settles)');
+    expect((await pending).message).toBe('strategy module ./neverSettles.mjs: its import and factory did not finish within 250 ms (a factory must return a strategy, or a promise that settles; raise --strategy-timeout (strategyTimeoutMs) if it needs longer)');
     await loadStrategy({ module: './everyOtherBar.ts', export: 'everyOtherBar', params: { symbol: 'AAA', quantity: 3 } }, { baseDir, timeout });
     expect(fire).toBeUndefined();
   });
@@ -110,7 +110,25 @@ describe('loading user modules', () => {
   it('with a timeout, a factory that loops forever is a ConfigError naming it (its synchronous part runs under the time limit)', async () => {
     const timeout = { ms: 200, setTimer: () => () => undefined };
     const error = await configErrorOf(() => loadStrategy({ module: './spinsForever.mjs', export: 'spinsInFactory' }, { baseDir, timeout }));
-    expect(error.message).toBe('strategy module ./spinsForever.mjs, export "spinsInFactory": the factory did not return within 200 ms');
+    expect(error.message).toBe('strategy module ./spinsForever.mjs, export "spinsInFactory": the factory did not return within 200 ms (raise --strategy-timeout (strategyTimeoutMs) if it needs longer)');
+  });
+
+  it('a module path that names no file says so, with the folder it was looked for in and the modules there', async () => {
+    const error = await configErrorOf(() => loadStrategy({ module: './everyOtherBr.ts' }, { baseDir }));
+    expect(error.message).toContain(`strategy module ./everyOtherBr.ts: there is no file ${baseDir}everyOtherBr.ts (module paths are relative to ${baseDir.replace(/\/$/, '')}, the config file's folder; it holds `);
+    expect(error.message).toContain('everyOtherBar.ts');
+    expect(error.message).not.toContain('registry');
+  });
+
+  it('a factory gets its parameters read-only: one that writes to them is refused, naming the parameter, and the config is unchanged', async () => {
+    const params = { symbol: 'SPY' };
+    const error = await configErrorOf(() => loadStrategy({ module: './mutatesParams.mjs', params }, { baseDir }));
+    expect(error.message).toBe(
+      `strategy module ./mutatesParams.mjs, export "default": the factory threw: TypeError: Cannot assign to read only property 'symbol' of object '#<Object>' (a strategy's params are read-only: copy what you need to change)`,
+    );
+    expect(params).toEqual({ symbol: 'SPY' });
+    const kinds = { ...builtinStrategies, writes: (p: Record<string, unknown>) => ((p['n'] = 2), { name: 'w', onBar: () => undefined }) };
+    expect(() => resolveStrategy({ kind: 'writes', params: { n: 1 } }, kinds as unknown as typeof builtinStrategies)).toThrow(TypeError);
   });
 
   it('rejects a bare package name: modules are file paths', async () => {

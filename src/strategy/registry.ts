@@ -1,6 +1,9 @@
 // Turns a strategy spec from a portfolio config into a Strategy: a built-in kind, or a user module loaded by dynamic import.
-import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve as resolvePath, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { deepFreeze } from '../records/deepFreeze.js';
 import { BoundedRunner } from './boundedRun.js';
 import { ConfigError, StratafolioError } from '../errors.js';
 import type { Strategy, StrategyParams } from './strategy.js';
@@ -74,7 +77,7 @@ export function resolveStrategy(spec: StrategySpec, kinds: StrategyKinds = built
   if (factory === undefined) {
     throw new ConfigError(`unknown strategy kind "${kind}" (known: ${Object.keys(kinds).sort().join(', ')})`, 'kind');
   }
-  return factory(checked.params ?? {});
+  return factory(readOnlyParams(checked));
 }
 
 /**
@@ -90,7 +93,12 @@ export async function loadStrategy(spec: StrategySpec, options: LoadStrategyOpti
   let cancel: (() => void) | undefined;
   const expired = new Promise<never>((_, reject) => {
     cancel = timeout.setTimer(timeout.ms, () => {
-      reject(new ConfigError(`strategy module ${checked.module}: its import and factory did not finish within ${timeout.ms} ms (a factory must return a strategy, or a promise that settles)`, 'module'));
+      reject(
+        new ConfigError(
+          `strategy module ${checked.module}: its import and factory did not finish within ${timeout.ms} ms (a factory must return a strategy, or a promise that settles; ${RAISE_LIMIT})`,
+          'module',
+        ),
+      );
     });
   });
   try {
@@ -110,8 +118,9 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
+    if (!existsSync(file)) throw new ConfigError(`strategy module ${specifier}: there is no file ${file} ${whatTheFolderHolds(options.baseDir, file)}`, 'module');
     const hint = /\.[cm]?ts$/.test(file) ? ' (a .ts module needs a TypeScript loader such as `node --import tsx`; or compile it to .js)' : '';
-    throw new ConfigError(`strategy module ${specifier} (${file}) could not be loaded: ${messageOf(e)}${hint}`, 'module');
+    throw new ConfigError(`strategy module ${specifier} (${file}) could not be loaded: ${importFailure(e, file)}${hint}`, 'module');
   }
   const exportName = checked.export ?? 'default';
   const where = `strategy module ${specifier}, export "${exportName}"`;
@@ -127,20 +136,74 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
   }
   let made: unknown;
   try {
-    const factory = (): unknown => (exported as (params: StrategyParams) => unknown)(checked.params ?? {});
+    const params = readOnlyParams(checked);
+    const factory = (): unknown => (exported as (params: StrategyParams) => unknown)(params);
     // The load's timer cannot fire while a factory loops synchronously: its synchronous part runs under an execution timeout.
     const { timeout } = options;
     const called = timeout === undefined ? { ok: true as const, value: factory() } : new BoundedRunner().run(timeout.ms, factory);
-    if (!called.ok) throw new ConfigError(`${where}: the factory did not return within ${timeout?.ms ?? 0} ms`, 'export');
+    if (!called.ok) throw new ConfigError(`${where}: the factory did not return within ${timeout?.ms ?? 0} ms (${RAISE_LIMIT})`, 'export');
     made = await called.value;
   } catch (e) {
     if (e instanceof StratafolioError) throw e;
-    throw new ConfigError(`${where}: the factory threw: ${messageOf(e)}`, 'export');
+    // A write to the frozen params reads as an engine error; the hint says whose object it was.
+    const hint = e instanceof TypeError && /read only|read-only|not extensible/.test(e.message) ? " (a strategy's params are read-only: copy what you need to change)" : '';
+    throw new ConfigError(`${where}: the factory threw: ${e instanceof TypeError ? `TypeError: ${e.message}` : messageOf(e)}${hint}`, 'export');
   }
   if (!isStrategyLike(made)) {
     throw new ConfigError(`${where}: the factory returned ${describe(made)}, which has no onBar function`, 'export');
   }
   return named(made, fallbackName, where);
+}
+
+// This package's own compiled code (dist/): its frames in a stack are the loader's, not the module's.
+const OWN_CODE = fileURLToPath(new URL('../../', import.meta.url));
+
+const RAISE_LIMIT = 'raise --strategy-timeout (strategyTimeoutMs) if it needs longer';
+
+// The factory gets the config's own parameters, frozen: what it wrote to them would otherwise be recorded as the
+// config (the log would hold parameters the file never had), and the engine freezes them anyway once the strategy runs.
+function readOnlyParams(spec: StrategySpec): StrategyParams {
+  return deepFreeze(spec.params ?? {});
+}
+
+// What a missing module's folder holds (modules only), so a misspelt name is seen at once.
+function whatTheFolderHolds(baseDir: string, file: string): string {
+  const folder = dirname(file);
+  const where = `module paths are relative to ${resolvePath(baseDir)}, the config file's folder`;
+  let modules: string[];
+  try {
+    modules = readdirSync(folder).filter((name) => /\.([cm]?js|[cm]?ts)$/.test(name)).sort();
+  } catch {
+    return `(${where}; there is no folder ${folder})`;
+  }
+  const shown = modules.length > 12 ? [...modules.slice(0, 12), `… ${modules.length - 12} more`] : modules;
+  return `(${where}; it holds ${modules.length > 0 ? shown.join(', ') : 'no modules'})`;
+}
+
+// Where an import failed, when the error says so: the first frame in a user file, or for a syntax error (whose stack
+// holds no location in an ES module) the line node's own syntax check reports.
+function importFailure(e: unknown, file: string): string {
+  if (!(e instanceof Error)) return String(e);
+  const text = e.name === 'Error' ? e.message : `${e.name}: ${e.message}`;
+  for (const frame of (e.stack ?? '').matchAll(/(file:\/\/[^\s()]+?):(\d+):(\d+)\)?$/gm)) {
+    const path = fileURLToPath(frame[1] ?? '');
+    if (!path.includes(`${sep}node_modules${sep}`) && !path.startsWith(OWN_CODE)) return `${text} at ${path}:${frame[2]}:${frame[3]}`;
+  }
+  if (e.name !== 'SyntaxError') return text;
+  // Given on stdin, so that a .js file is parsed as the module it was imported as, whatever package.json says.
+  const asModule = !file.endsWith('.cjs');
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return text;
+  }
+  const checked = spawnSync(process.execPath, [...(asModule ? ['--input-type=module'] : []), '--check'], { input: source, encoding: 'utf8', timeout: 10_000 });
+  const lines = (checked.stderr ?? '').split('\n');
+  const at = lines.findIndex((line) => /^\[stdin\]:\d+$/.test(line));
+  if (at < 0) return text;
+  const code = lines[at + 1]?.trim();
+  return `${text} at ${file}${(lines[at] ?? '').slice('[stdin]'.length)}${code ? `: ${code}` : ''}`;
 }
 
 function checkSpec(spec: unknown): StrategySpec {
