@@ -10,6 +10,10 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Stdout is the command's own output (with --json, one JSON object): what code it runs prints with console.log, info
+// or debug (a strategy module's tracing) goes to stderr instead. The CLI itself writes through its streams, not console.
+for (const method of ['log', 'info', 'debug']) console[method] = console.error.bind(console);
+
 let settled = false;
 // The event loop empties while the command still waits: something it awaited can never settle (a strategy module's
 // load is bounded by a timer that keeps the process alive, so it is not one). That is a failed run, not a success.

@@ -40,8 +40,9 @@ export interface StrategyContext<P extends StrategyParams = StrategyParams> {
    */
   readonly pendingOrders: readonly OrderIntent[];
   /**
-   * Net capital moved to (+) or from (−) the strategy since its previous call: its initial allocation on its first
-   * call, a rebalance's transfer on the call after it. Zero when nothing moved.
+   * Net capital moved to (+) or from (−) the strategy since its call in the previous slice: its initial allocation in
+   * its first slice (in `init` and in the first `onBar` alike), a rebalance's transfer on the call after it. Zero when
+   * nothing moved.
    */
   readonly capitalMoved: Dec;
   /** What the strategy will hold of `symbol` once its waiting orders fill: the ledger's quantity plus the pending ones. */
