@@ -74,7 +74,7 @@ export class StrategyTimeoutError extends StratafolioError {
   ) {
     super(
       `strategy ${strategyId} did not return from ${phase} at bar ${barTime} within ${timeoutMs} ms (the strategy calls of one slice share that budget); ` +
-        'the run stopped before writing that slice: fix the strategy (or raise the timeout) and run the same command again to resume',
+        'the run stopped before writing that slice: fix the strategy (or raise the limit: --strategy-timeout, strategyTimeoutMs in Portfolio.open) and run the same command again to resume',
     );
   }
 }

@@ -354,6 +354,7 @@ describe('a strategy call that does not return', () => {
     })()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StrategyTimeoutError);
     expect((err as StrategyTimeoutError).message).toMatch(new RegExp(`strategy stuck did not return from onBar at bar ${day(3).replace(/\./g, '\\.')} within 150 ms`));
+    expect((err as StrategyTimeoutError).message).toContain('fix the strategy (or raise the limit: --strategy-timeout, strategyTimeoutMs in Portfolio.open) and run the same command again to resume');
     expect(ofType(await readAllEvents(store), 'BarMarked').map((e) => e.metadata.barTime)).toEqual([day(0), day(1), day(2)]);
     // The same source with the strategy fixed picks up at the slice that was not written.
     open.splice(0);

@@ -120,8 +120,8 @@ describe('command arguments as JavaScript passes them', () => {
     const { portfolio } = await openWith({ a: scripted('a') });
     const loose = portfolio as unknown as { addStrategy(id: string, s: Strategy, pct: unknown): void; rebalance(w: Record<string, unknown>): void };
     for (const [pct, shown] of [
-      [0.05, '0.05 must be given as a decimal string, not a binary float'],
-      [Number.NaN, 'NaN must be given as a decimal string, not a binary float'],
+      [0.05, "0.05 must be given as a decimal string ('0.05'), not a binary float"],
+      [Number.NaN, 'NaN is not a finite number'],
       ['abc', '"abc" is not a decimal number'],
     ] as const) {
       expect(() => loose.addStrategy('b', scripted('b'), pct)).toThrow(AllocationError);

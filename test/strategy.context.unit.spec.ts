@@ -130,6 +130,18 @@ describe('strategy context order helpers', () => {
     expect(() => ctx.orderTargetPercent('AAA', 'Infinity')).toThrow(InvalidNumberError);
   });
 
+  it('a symbol the history has never seen is named with the symbols it has seen, so a typo shows', () => {
+    const { ctx } = setup();
+    expect(() => ctx.order('AAAA', 1)).toThrow('strategy alpha: order(AAAA) has no price: AAAA has not traded yet (symbols traded so far: AAA, BBB)');
+  });
+
+  it('NaN and Infinity are named as not finite; a fractional binary float is shown as the decimal string to give instead', () => {
+    const { ctx } = setup();
+    expect(() => ctx.order('AAA', Number.NaN)).toThrow('strategy alpha: order(AAA) quantity: NaN is not a finite number');
+    expect(() => ctx.orderValue('AAA', Number.NEGATIVE_INFINITY)).toThrow('strategy alpha: orderValue(AAA) value: -Infinity is not a finite number');
+    expect(() => ctx.order('AAA', 0.5)).toThrow(`strategy alpha: order(AAA) quantity: 0.5 must be given as a decimal string ('0.5'), not a binary float`);
+  });
+
   it('throws OrderError for an empty symbol', () => {
     const { ctx } = setup();
     expect(() => ctx.order('', 1)).toThrow(OrderError);

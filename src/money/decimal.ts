@@ -30,8 +30,9 @@ export function dec(value: string | number | Dec, where = 'value'): Dec {
   }
   if (typeof value === 'number') {
     // Integers are exact in binary; fractions are not, so they must arrive as strings.
+    if (!Number.isFinite(value)) throw new InvalidNumberError(`${where}: ${String(value)} is not a finite number`);
     if (!Number.isSafeInteger(value)) {
-      throw new InvalidNumberError(`${where}: ${String(value)} must be given as a decimal string, not a binary float`);
+      throw new InvalidNumberError(`${where}: ${String(value)} must be given as a decimal string ('${String(value)}'), not a binary float`);
     }
     return new Dec(value);
   }

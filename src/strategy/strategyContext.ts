@@ -88,7 +88,7 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
     checkSymbol(symbol, helper, strategyId);
     const price = history.lastClose(symbol);
     if (price === undefined) {
-      throw new MissingPriceError(`strategy ${strategyId}: ${helper}(${symbol}) has no price: ${symbol} has not traded yet`, strategyId, symbol);
+      throw new MissingPriceError(`strategy ${strategyId}: ${helper}(${symbol}) has no price: ${symbol} has not traded yet${symbolsSeen(history)}`, strategyId, symbol);
     }
     if (price.lte(ZERO)) {
       throw new MissingPriceError(`strategy ${strategyId}: ${helper}(${symbol}) cannot size with non-positive close ${price.toString()}`, strategyId, symbol);
@@ -202,6 +202,14 @@ export function createStrategyContext<P extends StrategyParams>(input: StrategyC
   };
 
   return { ctx, drain };
+}
+
+// A symbol never seen is often a typo: the ones that have traded are named beside it (the first few of a large universe).
+function symbolsSeen(history: PriceHistory): string {
+  const seen = history.symbols();
+  if (seen.length === 0) return ' (no symbol has traded yet)';
+  const shown = seen.length > 10 ? `${seen.slice(0, 10).join(', ')}, … ${seen.length - 10} more` : seen.join(', ');
+  return ` (symbols traded so far: ${shown})`;
 }
 
 function readLotSize(lotSize: Dec | DecString | undefined, strategyId: string): Dec {
