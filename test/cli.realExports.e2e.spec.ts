@@ -1,0 +1,54 @@
+// Bar files as real sources and tools write them, through the shipped binary: what runs, and what is refused in words.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBin } from './fixtures/cliRun.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stratafolio-exports-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = join(dir, 'portfolio.json');
+writeFileSync(
+  config,
+  JSON.stringify({
+    id: 'exports',
+    name: 'exported data',
+    capital: '100000',
+    strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }],
+  }),
+);
+
+let files = 0;
+function barFile(name: string, content: string | Buffer): { bars: string; store: string } {
+  files += 1;
+  const bars = join(dir, `${files}-${name}`);
+  writeFileSync(bars, content);
+  return { bars, store: join(dir, `${files}.db`) };
+}
+
+async function refused(name: string, content: string | Buffer): Promise<{ bars: string; err: string }> {
+  const { bars, store } = barFile(name, content);
+  const { code, err } = await runBin(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${store}`]);
+  expect(code).toBe(2);
+  expect(err.trim().split('\n')).toHaveLength(1);
+  expect(existsSync(store)).toBe(false);
+  return { bars, err };
+}
+
+describe("one symbol's OHLCV export (Yahoo Finance, Stooq) has no symbol column", () => {
+  it('is refused, not read as a wide file of symbols named Open, High, Low, Close and Volume', async () => {
+    const { bars, err } = await refused('AAPL.csv', [
+      'Date,Open,High,Low,Close,Adj Close,Volume',
+      '2024-01-02,187.15,188.44,183.89,185.64,184.94,82488700',
+      '2024-01-03,184.22,185.88,183.43,184.25,183.56,58414500',
+    ].join('\n'));
+    expect(err).toContain(`${bars}, line 1, column Open: the header has open, high, low and close columns but no symbol column`);
+    expect(err).toContain('add a symbol column');
+  });
+
+  it('and so is a long file whose symbol column has another name', async () => {
+    const { bars, err } = await refused('ticker.csv', ['date,ticker,open,high,low,close,volume', '2024-01-02,AAA,10,11,9,10,100'].join('\n'));
+    expect(err).toContain(`${bars}, line 1, column open: the header has open, high, low and close columns but no symbol column`);
+  });
+});
