@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBin } from './fixtures/cliRun.js';
 
@@ -18,6 +19,8 @@ writeFileSync(
     strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }],
   }),
 );
+
+const LONG = ['timestamp,symbol,open,high,low,close,volume', '2020-01-02,AAA,10,11,9,10,100', '2020-01-03,AAA,10,11,9,10.5,100'];
 
 let files = 0;
 function barFile(name: string, content: string | Buffer): { bars: string; store: string } {
@@ -50,5 +53,39 @@ describe("one symbol's OHLCV export (Yahoo Finance, Stooq) has no symbol column"
   it('and so is a long file whose symbol column has another name', async () => {
     const { bars, err } = await refused('ticker.csv', ['date,ticker,open,high,low,close,volume', '2024-01-02,AAA,10,11,9,10,100'].join('\n'));
     expect(err).toContain(`${bars}, line 1, column open: the header has open, high, low and close columns but no symbol column`);
+  });
+});
+
+describe('a file that is not UTF-8 text', () => {
+  it('a gzip-compressed CSV is named as such, with what to do', async () => {
+    const { bars, err } = await refused('prices.csv', gzipSync(`${LONG.join('\n')}\n`));
+    expect(err).toContain(`${bars}: the file is gzip-compressed: decompress it first (gunzip)`);
+  });
+
+  it('a gzip-compressed NDJSON file too', async () => {
+    const { bars, err } = await refused('bars.ndjson', gzipSync('{"timestamp":"2020-01-02","symbol":"AAA","open":1,"high":1,"low":1,"close":1,"volume":1}\n'));
+    expect(err).toContain(`${bars}: the file is gzip-compressed`);
+  });
+
+  it('a .gz name says to decompress it', async () => {
+    const { bars, err } = await refused('prices.csv.gz', gzipSync(`${LONG.join('\n')}\n`));
+    expect(err).toContain(`${bars}`);
+    expect(err).toContain('decompress it first');
+  });
+
+  it('an Excel workbook (a ZIP archive) named .csv', async () => {
+    const { bars, err } = await refused('book.csv', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]), Buffer.alloc(64)]));
+    expect(err).toContain(`${bars}: the file is a ZIP archive (an Excel workbook is one): save or export it as CSV`);
+  });
+
+  it('UTF-16 text (as Excel saves "Unicode text")', async () => {
+    const text = `${LONG.join('\r\n')}\r\n`;
+    const { bars, err } = await refused('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    expect(err).toContain(`${bars}: the file is UTF-16 text: save it as UTF-8`);
+  });
+
+  it('another binary file: NUL bytes', async () => {
+    const { bars, err } = await refused('blob.csv', Buffer.from([0x00, 0x01, 0x02, 0x03, 0x0a]));
+    expect(err).toContain(`${bars}, line 1: the file holds a NUL byte: it is binary (or UTF-16 text), not a UTF-8 bar file`);
   });
 });
