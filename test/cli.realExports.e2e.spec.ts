@@ -89,3 +89,20 @@ describe('a file that is not UTF-8 text', () => {
     expect(err).toContain(`${bars}, line 1: the file holds a NUL byte: it is binary (or UTF-16 text), not a UTF-8 bar file`);
   });
 });
+
+describe('numbers as spreadsheets and sites write them', () => {
+  it('a thousands separator is refused saying to write the number without it', async () => {
+    const { bars, err } = await refused('thousands.csv', [LONG[0], '2020-01-02,AAA,10,11,9,10,"1,234,500"'].join('\n'));
+    expect(err).toContain(`${bars}, line 2, column volume: volume "1,234,500" is not a decimal number: write it without thousands separators (1234500)`);
+  });
+
+  it('a currency sign (as Nasdaq exports prices) is refused saying to write the number without it', async () => {
+    const { bars, err } = await refused('dollar.csv', ['Date,AAA', '2020-01-02,$185.64'].join('\n'));
+    expect(err).toContain(`${bars}, line 2, column AAA: close "$185.64" is not a decimal number: write it without the currency sign (185.64)`);
+  });
+
+  it('"null" (Yahoo Finance\'s day without a price) says how a missing price is written', async () => {
+    const { bars, err } = await refused('null.csv', ['Date,AAA,BBB', '2020-01-02,10,20', '2020-01-03,null,21'].join('\n'));
+    expect(err).toContain(`${bars}, line 3, column AAA: close "null" is not a decimal number: a missing price is an empty cell in a wide file; in a long file or NDJSON, leave the row out`);
+  });
+});
