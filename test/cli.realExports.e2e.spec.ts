@@ -56,7 +56,7 @@ describe("one symbol's OHLCV export (Yahoo Finance, Stooq) has no symbol column"
   });
 });
 
-describe('a file that is not UTF-8 text', () => {
+describe('a file that is not UTF-8 text in lines', () => {
   it('a gzip-compressed CSV is named as such, with what to do', async () => {
     const { bars, err } = await refused('prices.csv', gzipSync(`${LONG.join('\n')}\n`));
     expect(err).toContain(`${bars}: the file is gzip-compressed: decompress it first (gunzip)`);
@@ -82,6 +82,11 @@ describe('a file that is not UTF-8 text', () => {
     const text = `${LONG.join('\r\n')}\r\n`;
     const { bars, err } = await refused('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
     expect(err).toContain(`${bars}: the file is UTF-16 text: save it as UTF-8`);
+  });
+
+  it('lines that end in a carriage return alone (Excel for Mac\'s "CSV (Macintosh)")', async () => {
+    const { bars, err } = await refused('mac.csv', `${LONG.join('\r')}\r`);
+    expect(err).toContain(`${bars}: the file's lines end in a carriage return alone (as "CSV (Macintosh)" saves them): save it with \\n or \\r\\n line ends`);
   });
 
   it('another binary file: NUL bytes', async () => {

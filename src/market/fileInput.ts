@@ -321,8 +321,9 @@ export async function firstLine(path: string): Promise<string | undefined> {
 const SNIFFED_BYTES = 4096;
 
 /**
- * Refuses a file that is not UTF-8 text, naming what it is and what to do: decoded as UTF-8 it would reach the parser
- * as replacement characters and NULs, and fail with an error quoting that garbage as a header or a symbol.
+ * Refuses a file that is not UTF-8 text in lines, naming what it is and what to do: decoded as UTF-8 it would reach the
+ * parser as replacement characters and NULs, and with carriage returns alone as one line, and fail with an error quoting
+ * that as a header or a symbol.
  * @throws DataError (file; the line of a NUL byte)
  */
 async function refuseNonText(path: string): Promise<void> {
@@ -348,6 +349,12 @@ async function refuseNonText(path: string): Promise<void> {
   }
   if (startsWith(0xff, 0xfe) || startsWith(0xfe, 0xff)) {
     throw new DataError('the file is UTF-16 text: save it as UTF-8 (in Excel, as "CSV UTF-8")', { file: path });
+  }
+  // Only the first line end is looked at: a lone carriage return inside a quoted field further on is data.
+  const cr = bytes.indexOf(0x0d);
+  const lf = bytes.indexOf(0x0a);
+  if (cr >= 0 && (lf < 0 || cr < lf) && cr + 1 < length && bytes[cr + 1] !== 0x0a) {
+    throw new DataError('the file\'s lines end in a carriage return alone (as "CSV (Macintosh)" saves them): save it with \\n or \\r\\n line ends', { file: path });
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
