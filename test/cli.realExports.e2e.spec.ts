@@ -95,6 +95,24 @@ describe('a file that is not UTF-8 text in lines', () => {
   });
 });
 
+describe('CSV with another separator', () => {
+  const cases = [
+    { name: 'semicolons (Excel where the decimal separator is a comma), inferred as wide', file: 'semi.csv', separator: ';', shown: '";"', extra: [] },
+    { name: 'semicolons, given as long', file: 'semi-long.csv', separator: ';', shown: '";"', extra: ['--format', 'long'] },
+    { name: 'tabs', file: 'tabs.csv', separator: '\t', shown: 'tabs', extra: [] },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: refused saying which separator it has and what to do`, async () => {
+      const { bars, store } = barFile(c.file, `${LONG.map((l) => l.replaceAll(',', c.separator)).join('\n')}\n`);
+      const { code, err } = await runBin(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${store}`, ...c.extra]);
+      expect(err).toContain(`${bars}, line 1, column 1: the header is one column whose names are separated by ${c.shown}, not commas: save the file as comma-separated CSV, with a point as the decimal separator`);
+      expect(err.trim().split('\n')).toHaveLength(1);
+      expect(code).toBe(2);
+      expect(existsSync(store)).toBe(false);
+    });
+  }
+});
+
 describe('numbers as spreadsheets and sites write them', () => {
   it('a thousands separator is refused saying to write the number without it', async () => {
     const { bars, err } = await refused('thousands.csv', [LONG[0], '2020-01-02,AAA,10,11,9,10,"1,234,500"'].join('\n'));
