@@ -32,6 +32,9 @@ export interface BarFileSummary {
   readonly ended: readonly { readonly symbol: string; readonly lastTime: string }[];
 }
 
+// Bar files are read as plain text only: a compressed one would parse as garbage.
+const COMPRESSED_EXTENSIONS: readonly string[] = ['.gz', '.zip', '.bz2', '.xz', '.zst', '.7z'];
+
 /**
  * Infers a file's format: `.ndjson`/`.jsonl` → ndjson; `.csv` → long when the header has a `symbol` column, else wide.
  * @throws ConfigError for another extension; DataError when a CSV cannot be read.
@@ -44,6 +47,9 @@ export async function detectBarFormat(path: string): Promise<BarFormat> {
     if (header === undefined) return 'long';
     const names = header.split(',').map((n) => n.trim().replace(/^"|"$/g, '').toLowerCase());
     return names.includes('symbol') ? 'long' : 'wide';
+  }
+  if (COMPRESSED_EXTENSIONS.includes(ext)) {
+    throw new ConfigError(`${path} is compressed ("${ext}"): decompress it first, then give the .csv, .ndjson or .jsonl file`, 'format');
   }
   throw new ConfigError(
     `cannot infer the bar format of ${path} from its extension "${ext}": name it .csv, .ndjson or .jsonl, or give format long, wide or ndjson`,

@@ -89,7 +89,7 @@ const MAX_SIGNIFICANT_DIGITS = 34;
 function numberText(raw: string, field: BarNumberField, at: RecordLocation): NumberText {
   const text = raw.trim();
   if (!DECIMAL_TEXT.test(text)) {
-    throw fieldError(text === '' ? `${field} is empty` : `${field} ${quoteStart(text)} is not a decimal number`, at, field);
+    throw fieldError(text === '' ? `${field} is empty` : `${field} ${quoteStart(text)} is not a decimal number${notDecimalHint(text)}`, at, field);
   }
   const approx = Number(text);
   const shown = text.length <= 60 ? text : quoteStart(text);
@@ -102,6 +102,19 @@ function numberText(raw: string, field: BarNumberField, at: RecordLocation): Num
     throw fieldError(`${field} ${shown} has ${digits} significant digits; amounts carry at most ${MAX_SIGNIFICANT_DIGITS}`, at, field);
   }
   return { text, approx };
+}
+
+// Exports write numbers for people (1,234,500 or $185.64) and days without a price as a word: the hint says how to write it.
+const THOUSANDS = /^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$/;
+const CURRENCY = /^[+-]?[$€£¥]\s*([\d.,]+)$/;
+const NO_VALUE = new Set(['null', 'nan', 'n/a', 'na', '#n/a', 'none', '-', '.']);
+
+function notDecimalHint(text: string): string {
+  const amount = CURRENCY.exec(text)?.[1];
+  if (amount !== undefined) return `: write it without the currency sign (${amount.replace(/,/g, '')})`;
+  if (THOUSANDS.test(text)) return `: write it without thousands separators (${text.replace(/,/g, '')})`;
+  if (NO_VALUE.has(text.toLowerCase())) return ': a missing price is an empty cell in a wide file; in a long file or NDJSON, leave the row out';
+  return '';
 }
 
 // Only a mantissa longer than the limit needs counting: leading zeros and trailing zeros do not count.

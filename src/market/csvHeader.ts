@@ -15,6 +15,7 @@ export interface CsvHeader {
  * @throws DataError (line of the header, column of the offending name) for an empty, duplicate or missing column.
  */
 export function csvHeader(file: string, line: number, cells: readonly string[], required: readonly string[], exactNames = false): CsvHeader {
+  separatorProblem(file, line, cells);
   const index = new Map<string, number>();
   const seen = new Set<string>();
   cells.forEach((cell, i) => {
@@ -35,6 +36,22 @@ export function csvHeader(file: string, line: number, cells: readonly string[], 
     }
   }
   return { names: cells.map((c) => c.trim()), index };
+}
+
+/**
+ * A header that is one cell holding semicolons or tabs is a file with another separator (Excel writes semicolons where
+ * the decimal separator is a comma): said as such, rather than as a missing column named after the whole line.
+ * @throws DataError (line of the header, column 1)
+ */
+function separatorProblem(file: string, line: number, cells: readonly string[]): void {
+  if (cells.length !== 1) return;
+  const cell = cells[0] ?? '';
+  const shown = cell.includes(';') ? '";"' : cell.includes('\t') ? 'tabs' : null;
+  if (shown === null) return;
+  throw new DataError(
+    `the header is one column whose names are separated by ${shown}, not commas: save the file as comma-separated CSV, with a point as the decimal separator`,
+    { file, line, column: '1' },
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 // Pull-based reading of a bar file as CSV records or text lines: bounded memory, progress reports, read errors as DataError.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { CsvError, parse as parseCsv } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
 
@@ -176,6 +176,7 @@ function report(options: BarFileOptions, line: number, chunk: FileChunk): void {
 // Decoded text of the file, BOM removed, one read buffer at a time; the file is closed however iteration ends.
 async function* fileChunks(path: string, options: BarFileOptions): AsyncGenerator<FileChunk> {
   const totalBytes = await fileSize(path);
+  await refuseNonText(path);
   const input = createReadStream(path, { highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK });
   input.setEncoding('utf8');
   let first = true;
@@ -314,6 +315,52 @@ export async function firstLine(path: string): Promise<string | undefined> {
     if ((batch[batch.length - 1]?.line ?? 0) > 1000) break;
   }
   return undefined;
+}
+
+/** Bytes looked at for a file that is not UTF-8 text: enough for any signature, and for NUL bytes of a binary file. */
+const SNIFFED_BYTES = 4096;
+
+/**
+ * Refuses a file that is not UTF-8 text in lines, naming what it is and what to do: decoded as UTF-8 it would reach the
+ * parser as replacement characters and NULs, and with carriage returns alone as one line, and fail with an error quoting
+ * that as a header or a symbol.
+ * @throws DataError (file; the line of a NUL byte)
+ */
+async function refuseNonText(path: string): Promise<void> {
+  const head = Buffer.alloc(SNIFFED_BYTES);
+  let length: number;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      ({ bytesRead: length } = await handle.read(head, 0, SNIFFED_BYTES, 0));
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    throw readError(path, e, 0);
+  }
+  const bytes = head.subarray(0, length);
+  const startsWith = (...signature: number[]): boolean => signature.every((b, i) => bytes[i] === b);
+  if (startsWith(0x1f, 0x8b)) {
+    throw new DataError('the file is gzip-compressed: decompress it first (gunzip), then give the .csv, .ndjson or .jsonl file', { file: path });
+  }
+  if (startsWith(0x50, 0x4b, 0x03, 0x04)) {
+    throw new DataError('the file is a ZIP archive (an Excel workbook is one): save or export it as CSV (UTF-8), or unzip it first', { file: path });
+  }
+  if (startsWith(0xff, 0xfe) || startsWith(0xfe, 0xff)) {
+    throw new DataError('the file is UTF-16 text: save it as UTF-8 (in Excel, as "CSV UTF-8")', { file: path });
+  }
+  // Only the first line end is looked at: a lone carriage return inside a quoted field further on is data.
+  const cr = bytes.indexOf(0x0d);
+  const lf = bytes.indexOf(0x0a);
+  if (cr >= 0 && (lf < 0 || cr < lf) && cr + 1 < length && bytes[cr + 1] !== 0x0a) {
+    throw new DataError('the file\'s lines end in a carriage return alone (as "CSV (Macintosh)" saves them): save it with \\n or \\r\\n line ends', { file: path });
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const line = countNewlines(bytes.subarray(0, nul).toString('latin1')) + 1;
+    throw new DataError('the file holds a NUL byte: it is binary (or UTF-16 text), not a UTF-8 bar file', { file: path, line });
+  }
 }
 
 async function fileSize(path: string): Promise<number> {

@@ -5,6 +5,7 @@ import { formatBarTime, parseBarTime } from './barTime.js';
 import { checkedPrice, symbolProblem } from './barValidation.js';
 import { checkFieldCount, csvHeader, emptyFileError, type CsvHeader } from './csvHeader.js';
 import { csvRecordBatches, type BarFileOptions } from './fileInput.js';
+import { LONG_CSV_COLUMNS } from './longCsv.js';
 import { sliceOf } from './sliceGrouping.js';
 import { withOrigin } from './sliceOrigin.js';
 
@@ -67,5 +68,25 @@ function wideColumns(path: string, line: number, cells: readonly string[]): Wide
     const problem = symbolProblem(symbol);
     if (problem !== null) throw new DataError(problem, { file: path, line, column: symbol });
   }
+  const ohlc = ohlcColumns(symbols);
+  if (ohlc !== null) {
+    throw new DataError(
+      "the header has open, high, low and close columns but no symbol column: it holds one symbol's bars (as Yahoo Finance " +
+        'exports them), not the wide format (a date column, then one close column per symbol); to read it as the long format, ' +
+        `add a symbol column and name the time column timestamp (${LONG_CSV_COLUMNS.join(',')})`,
+      { file: path, line, column: ohlc },
+    );
+  }
   return { header, timeColumn, symbols };
+}
+
+/**
+ * The first of a header's open, high, low and close columns when it has all four (any case), else null. One of them
+ * alone can be a ticker (LOW, OPEN); all four together are a bar file read as wide, whose columns would trade as stocks.
+ */
+function ohlcColumns(symbols: readonly string[]): string | null {
+  const fields = ['open', 'high', 'low', 'close'];
+  const found = symbols.filter((s) => fields.includes(s.toLowerCase()));
+  const names = new Set(found.map((s) => s.toLowerCase()));
+  return fields.every((f) => names.has(f)) ? (found[0] ?? null) : null;
 }
