@@ -180,9 +180,25 @@ export function liveTable(rows: readonly LiveRow[]): string {
   return `<table id="live"><tr><th>Strategy</th><th>State</th><th class="num">Value</th><th class="num">P&amp;L last slice</th><th>Last fault</th></tr>${rows
     .map((r) => {
       const pnl = r.lastSlicePnl === null ? Number.NaN : Number(r.lastSlicePnl);
-      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${signed(pnl)}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : e(r.lastFault)}</td></tr>`;
+      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${signed(pnl)}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : `${e(day(r.lastFault.barTime))} ${e(r.lastFault.text)}`}</td></tr>`;
     })
     .join('')}</table>`;
+}
+
+/**
+ * Why strategies stopped trading: every fault and liquidation (a drawdown limit, a fault policy, a removal), oldest
+ * first, and each strategy paused now with since when — the lists `replay --json` gives. A state of `stopped` alone
+ * does not say whether the strategy was sold out for its drawdown or for a fault.
+ */
+function incidentsTable(m: ReportModel): string {
+  const { faults, liquidations, paused } = m.incidents;
+  if (faults.length + liquidations.length + paused.length === 0) return '<p class="muted">No fault, liquidation or pause.</p>';
+  const row = (kind: string, strategyId: string, barTime: string | null, message: string): string =>
+    `<tr data-incident="${kind}" data-strategy="${e(strategyId)}" data-bar="${e(barTime ?? '')}"><td>${kind}</td><td>${e(strategyId)}</td><td>${e(day(barTime))}</td><td class="message">${e(message)}</td></tr>`;
+  const listed = [...faults.map((f) => ({ ...f, kind: 'fault' })), ...liquidations.map((l) => ({ ...l, kind: 'liquidation' }))].sort((a, b) => a.position - b.position);
+  return `<table class="incidents"><tr><th>Kind</th><th>Strategy</th><th>Bar</th><th>What happened</th></tr>${listed
+    .map((i) => row(i.kind, i.strategyId, i.barTime, i.message))
+    .join('')}${paused.map((p) => row('paused', p.strategyId, p.since, p.reason)).join('')}</table>`;
 }
 
 const CSS = `
@@ -262,6 +278,7 @@ export function renderReportBody(m: ReportModel): string {
 ${benchmarkBlock(m)}
 <section><h2>Key metrics</h2>${metricsTable(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
 <section><h2>Strategies now</h2>${liveTable(m.live)}</section>
+<section><h2>Faults, liquidations and pauses</h2>${incidentsTable(m)}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>
 <section><h2>Risk over time</h2>${chart('rolling')}</section>
 <section class="grid2"><div>${chart('monthly')}</div><div>${chart('distribution')}</div></section>

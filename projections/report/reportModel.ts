@@ -36,6 +36,7 @@ import { correlationView } from '../correlation.js';
 import { tradeSummaries, type TradeSummary } from '../trades.js';
 import { averageCashFraction } from '../cashFraction.js';
 import type { RebalanceRecord } from '../rebalanceAudit.js';
+import { pausedStrategies, type Incident, type PausedStrategy } from '../incidents.js';
 import type { standardProjections } from '../index.js';
 import type { ReportSeriesState } from './reportSeries.js';
 
@@ -99,7 +100,8 @@ export interface LiveRow {
   readonly state: string;
   readonly value: DecString | null;
   readonly lastSlicePnl: DecString | null;
-  readonly lastFault: string | null;
+  /** The strategy's last fault: its bar time and what happened (phase, error, action); null when it never faulted. */
+  readonly lastFault: { readonly barTime: string | null; readonly text: string } | null;
 }
 
 /** Everything the report shows. */
@@ -152,6 +154,12 @@ export interface ReportModel {
   readonly trades: readonly TradeSummary[];
   readonly parameters: readonly { readonly scope: string; readonly key: string; readonly value: string }[];
   readonly live: readonly LiveRow[];
+  /** Why strategies stopped trading: the faults, liquidations and strategies paused now `replay --json` lists. */
+  readonly incidents: {
+    readonly faults: readonly Incident[];
+    readonly liquidations: readonly Incident[];
+    readonly paused: readonly PausedStrategy[];
+  };
 }
 
 type Standard = ReturnType<typeof standardProjections>;
@@ -389,8 +397,9 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
         state: lifecycle[sid] ?? '-',
         value: s.performance.accounts.strategies.get(sid)?.value.toString() ?? null,
         lastSlicePnl: t?.lastSlicePnl ? decStr(t.lastSlicePnl) : null,
-        lastFault: fault === null ? null : `${fault.barTime ?? '-'} ${fault.phase}: ${fault.error} (${fault.action})`,
+        lastFault: fault === null ? null : { barTime: fault.barTime, text: `${fault.phase}: ${fault.error} (${fault.action})` },
       };
     }),
+    incidents: { faults: s.incidents.faults, liquidations: s.incidents.liquidations, paused: pausedStrategies(s.incidents) },
   };
 }
