@@ -216,7 +216,8 @@ h2{font-size:14px;margin:0 0 10px;font-weight:600;color:var(--navy);text-transfo
 .tile{background:#fff;border:1px solid var(--line);border-radius:6px;padding:10px 12px}
 .tile .label{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.5px}
 .tile .value{font-size:20px;font-weight:600;margin-top:2px;font-variant-numeric:tabular-nums}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+.grid2{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px}
+.scroll{overflow-x:auto;max-width:100%}
 figure{margin:0}
 figure figcaption{font-weight:600;font-size:12px;color:var(--ink);margin:0 0 4px}
 figure svg{display:block;max-width:100%;height:auto}
@@ -236,6 +237,8 @@ details summary{cursor:pointer;color:var(--navy);font-size:11.5px}
 pre{max-height:360px;overflow:auto;background:#f8f9fb;border:1px solid var(--line);padding:8px;font-size:11px}
 .state{padding:1px 6px;border-radius:8px;font-size:11px;background:#eef0f4}.state.running{background:#dcfce7;color:#166534}.state.paused{background:#fef3c7;color:#92400e}.state.stopped,.state.liquidating{background:#fee2e2;color:#991b1b}
 footer{color:var(--muted);font-size:11px;text-align:center;margin-top:8px}
+table.params td code{word-break:break-all}
+@media (max-width:760px){header{padding:14px 12px 10px}main{padding:12px 10px 30px}section{padding:12px 10px}.tiles{grid-template-columns:repeat(2,minmax(0,1fr))}.grid2{grid-template-columns:minmax(0,1fr)}dl.provenance{grid-template-columns:110px minmax(0,1fr)}}
 @media print{body{background:#fff}section{break-inside:avoid}}
 `;
 
@@ -246,6 +249,12 @@ export interface RenderOptions {
   /** Title suffix (e.g. "live"). */
   readonly mode?: string;
 }
+
+/**
+ * A table in a box of its own that scrolls sideways when the table is wider than the page: with one column per
+ * strategy, ten strategies would otherwise push a phone's page sideways or squeeze the chart beside it.
+ */
+const scroll = (table: string): string => `<div class="scroll">${table}</div>`;
 
 /** The body of the report (header and content), also what the live dashboard swaps in on an update. */
 export function renderReportBody(m: ReportModel): string {
@@ -276,16 +285,17 @@ export function renderReportBody(m: ReportModel): string {
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
-<section><h2>Key metrics</h2>${metricsTable(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
-<section><h2>Strategies now</h2>${liveTable(m.live)}</section>
-<section><h2>Faults, liquidations and pauses</h2>${incidentsTable(m)}</section>
+<section><h2>Key metrics</h2>${scroll(metricsTable(m))}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Strategies now</h2>${scroll(liveTable(m.live))}</section>
+<section><h2>Faults, liquidations and pauses</h2>${scroll(incidentsTable(m))}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>
 <section><h2>Risk over time</h2>${chart('rolling')}</section>
 <section class="grid2"><div>${chart('monthly')}</div><div>${chart('distribution')}</div></section>
-<section class="grid2"><div>${chart('correlation')}</div><div><h2>Worst drawdowns</h2>${drawdownTable(m)}<h2 style="margin-top:14px">Returns by year</h2>${yearlyTable(m)}</div></section>
-<section><h2>Rebalance timeline</h2>${rebalanceTable(m)}</section>
-<section><h2>Trades by strategy</h2>${tradesTable(m)}</section>
-<section><h2>Configuration</h2>${parametersTable(m)}</section>
+<section class="grid2"><div>${chart('correlation')}</div><div><h2>Worst drawdowns</h2>${scroll(drawdownTable(m))}</div></section>
+<section><h2>Returns by year</h2>${scroll(yearlyTable(m))}</section>
+<section><h2>Rebalance timeline</h2>${scroll(rebalanceTable(m))}</section>
+<section><h2>Trades by strategy</h2>${scroll(tradesTable(m))}</section>
+<section><h2>Configuration</h2>${scroll(parametersTable(m))}</section>
 <footer>Rebuilt from the event log by stratafolio ${e(m.provenance.codeVersion)}; every figure is a fold of the log up to ${e(m.provenance.asOf)} (head ${e((m.provenance.headHash ?? '').slice(0, 16))}…).</footer>
 </main>`;
 }
