@@ -87,6 +87,39 @@ describe('report charts on a long series', () => {
     expect(m.series.portfolioCumulative).toHaveLength(BARS);
     expect(m.series.strategyValues.get('a')).toHaveLength(BARS);
   });
+  /** The rebalance marks of the allocation chart: each one's x and its top and bottom on the page. */
+  function rebalanceMarks(svg: string): { x: number; top: number; bottom: number }[] {
+    // Vertical segments in the rebalance colour (the legend's icon of the first strategy shares it, but is horizontal).
+    return [...svg.matchAll(/<path d="M([\d.]+) ([\d.]+)L([\d.]+) ([\d.]+)"[^>]*stroke="#1f3b73"[^>]*>/g)]
+      .filter((x) => x[1] === x[3] && x[2] !== x[4])
+      .map((x) => ({ x: Number(x[1]), top: Math.min(Number(x[2]), Number(x[4])), bottom: Math.max(Number(x[2]), Number(x[4])) }));
+  }
+
+  it('marks each rebalance as a line through the stacked capital while they are far apart, and as a tick at the foot of the plot when they crowd it', async () => {
+    const values = Array.from({ length: BARS }, (_, i) => 1_000 + Math.sin(i * 0.01) * 100);
+    const m = long(await model(), values);
+    const every = (n: number): ReportModel['series']['rebalanceTimes'] =>
+      m.series.times.filter((_, i) => i > 0 && i % n === 0).map((time, i) => ({ time, rebalanceId: `r${i}`, trigger: 'monthly' }));
+    const allocation = (rebalanceTimes: ReportModel['series']['rebalanceTimes']) =>
+      renderCharts({ ...m, series: { ...m.series, rebalanceTimes } }).find((c) => c.name === 'allocation') as { svg: string; title: string };
+
+    const sparse = allocation(every(2_000));
+    const lines = rebalanceMarks(sparse.svg);
+    expect(lines).toHaveLength(9);
+    for (const l of lines) expect(l.bottom - l.top).toBeGreaterThan(200);
+    expect(sparse.title).toBe('Capital allocation (dotted lines: 9 rebalances)');
+
+    // 20 000 days rebalanced monthly: 666 lines 1.5 px apart would hide the areas under a grey wash.
+    const crowded = allocation(every(30));
+    const ticks = rebalanceMarks(crowded.svg);
+    expect(ticks.length).toBeGreaterThan(600);
+    const foot = Math.max(...ticks.map((t) => t.bottom));
+    for (const t of ticks) {
+      expect(t.bottom - t.top).toBeLessThan(12);
+      expect(t.bottom).toBe(foot);
+    }
+    expect(crowded.title).toBe('Capital allocation (ticks at the foot: 666 rebalances)');
+  });
 });
 
 describe('report chart axes', () => {
