@@ -155,7 +155,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         }
         // Starts from the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
         const conventions = await storedLogConventions(store, stream, given);
-        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark, conventions), { stream, checkpointEvery: 0 });
+        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark, conventions), { stream, checkpointEvery: 0, restoreCheckpoints: true });
         let model: ReportModel | null = null;
         let body = '';
         // `version` counts the slices seen; the page is rebuilt on demand when a request finds it behind.
