@@ -33,7 +33,16 @@ describe('report HTML', () => {
     expect(html).toContain('<tr data-rebalance="r1">');
     expect(html).toMatch(/61\.3% → 50\.0% → <b>56\.7%<\/b>/); // a: before → raw → final
     expect(html).toContain('max:b');
-    expect(html).toMatch(/<details><summary>Full decision of r1 \(revision \d+, position \d+\): monthly<\/summary><pre>[^<]*&quot;algorithm&quot;: &quot;equal-weight&quot;/);
+    expect(html).toMatch(/<details><summary>Full decision of r1 \(revision \d+, position \d+\): monthly<\/summary><pre>[^<]*"algorithm": "equal-weight"/);
+  });
+
+  it("writes each recorded decision's quotes as they are, escaping only what text must (&, <, >): decisions are most of a long report's bytes", async () => {
+    const m = await model();
+    const r = m.rebalances[0] as (typeof m.rebalances)[number];
+    const hostile = { ...m, rebalances: [{ ...r, decision: { ...r.decision, reason: 'a <b>"quoted"</b> & more' } }] };
+    const pre = /<pre>([^]*?)<\/pre>/.exec(renderReportHtml(hostile))?.[1] ?? '';
+    expect(pre).toContain('"reason": "a &lt;b&gt;\\"quoted\\"&lt;/b&gt; &amp; more"');
+    expect(pre).not.toContain('&quot;');
   });
 });
 
