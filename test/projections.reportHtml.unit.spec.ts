@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openEventStore } from '../src/index.js';
-import { foldReport, renderCharts, renderReportHtml, type ReportModel } from '../projections/report/index.js';
+import { foldReport, renderCharts, renderReportBody, renderReportHtml, type ReportModel } from '../projections/report/index.js';
 import { PORTFOLIO, STREAM, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 async function model() {
@@ -26,6 +26,15 @@ describe('report HTML', () => {
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('not verified (--no-verify)');
+  });
+
+  it('wraps a body already rendered (what serve keeps per slice) into the same page, without drawing the charts again', async () => {
+    const m = await model();
+    const body = renderReportBody(m);
+    expect(renderReportHtml(m, { body })).toBe(renderReportHtml(m));
+    const page = renderReportHtml(m, { body: '<main id="kept"></main>', tail: '<script></script>', mode: 'live' });
+    expect(page).toContain('<div id="report">\n<main id="kept"></main>\n</div>\n<script></script>');
+    expect(page).not.toContain('data-chart=');
   });
 
   it('shows the rebalance with its weights and its full recorded decision', async () => {
