@@ -45,6 +45,19 @@ describe('report HTML', () => {
     expect(html).toMatch(/<details><summary>Full decision of r1 \(revision \d+, position \d+\): monthly<\/summary><pre>[^<]*"algorithm": "equal-weight"/);
   });
 
+  it('says why a strategy was left out of a rebalance (warm-up, paused, liquidating) rather than showing no weight', async () => {
+    const m = await model();
+    const r = m.rebalances[0] as (typeof m.rebalances)[number];
+    const { b: _raw, ...rawWeights } = r.decision.rawWeights;
+    const { b: _final, ...finalWeights } = r.decision.finalWeights;
+    const decision = { ...r.decision, rawWeights, finalWeights, leftOut: { b: 'warm-up: 2 of 63 returns' } };
+    const html = renderReportHtml({ ...m, rebalances: [{ ...r, decision }] });
+    const row = /<tr data-rebalance="r1">.*?<\/tr>/s.exec(html)?.[0] ?? '';
+    expect(row).toMatch(/<span>b<\/span> \d+\.\d% → <span class="muted">left out: warm-up: 2 of 63 returns<\/span>/);
+    expect(row).not.toMatch(/<span>b<\/span>[^<]*→ – → <b>–<\/b>/);
+    expect(row).toMatch(/<span>a<\/span> 61\.3% → 50\.0% → <b>56\.7%<\/b>/);
+  });
+
   it("writes each recorded decision's quotes as they are, escaping only what text must (&, <, >): decisions are most of a long report's bytes", async () => {
     const m = await model();
     const r = m.rebalances[0] as (typeof m.rebalances)[number];

@@ -150,9 +150,24 @@ function yearlyTable(m: ReportModel): string {
     .join('')}</table>`;
 }
 
-function weightsList(before: Readonly<Record<string, number>>, rawW: Readonly<Record<string, number>>, final: Readonly<Record<string, number>>): string {
-  const ids = [...new Set([...Object.keys(before), ...Object.keys(rawW), ...Object.keys(final)])].sort();
-  return ids.map((id) => `<div class="w"><span>${e(id)}</span> ${pct(before[id] ?? Number.NaN, 1)} → ${pct(rawW[id] ?? Number.NaN, 1)} → <b>${pct(final[id] ?? Number.NaN, 1)}</b></div>`).join('');
+/**
+ * Each strategy's weight before → raw → final; a strategy the rebalance left out (warm-up, paused, liquidating) has no
+ * raw or final weight, so its recorded reason stands in their place: "10% → – → –" read as a weight lost.
+ */
+function weightsList(
+  before: Readonly<Record<string, number>>,
+  rawW: Readonly<Record<string, number>>,
+  final: Readonly<Record<string, number>>,
+  leftOut: Readonly<Record<string, string>>,
+): string {
+  const ids = [...new Set([...Object.keys(before), ...Object.keys(rawW), ...Object.keys(final), ...Object.keys(leftOut)])].sort();
+  return ids
+    .map((id) => {
+      const reason = Object.hasOwn(leftOut, id) && !Object.hasOwn(final, id) ? leftOut[id] : undefined;
+      const after = reason === undefined ? `${pct(rawW[id] ?? Number.NaN, 1)} → <b>${pct(final[id] ?? Number.NaN, 1)}</b>` : `<span class="muted">left out: ${e(reason)}</span>`;
+      return `<div class="w"><span>${e(id)}</span> ${pct(before[id] ?? Number.NaN, 1)} → ${after}</div>`;
+    })
+    .join('');
 }
 
 function rebalanceTable(m: ReportModel): string {
@@ -161,7 +176,7 @@ function rebalanceTable(m: ReportModel): string {
   const rows = m.rebalances.map((r) => {
     const d = r.decision;
     const bound = d.bindingConstraints.length === 0 ? '<span class="muted">none</span>' : d.bindingConstraints.map(e).join('<br>');
-    return `<tr data-rebalance="${e(r.rebalanceId)}"><td>${e(r.rebalanceId)}</td><td>${day(r.barTime)}</td><td>${e(d.trigger)}</td><td>${e(d.algorithm)}</td><td class="weights">${weightsList(d.weightsBefore, d.rawWeights, d.finalWeights)}</td><td class="small">${bound}</td><td class="num">${money(r.capitalMoved)}</td></tr>
+    return `<tr data-rebalance="${e(r.rebalanceId)}"><td>${e(r.rebalanceId)}</td><td>${day(r.barTime)}</td><td>${e(d.trigger)}</td><td>${e(d.algorithm)}</td><td class="weights">${weightsList(d.weightsBefore, d.rawWeights, d.finalWeights, d.leftOut ?? {})}</td><td class="small">${bound}</td><td class="num">${money(r.capitalMoved)}</td></tr>
 <tr class="detail"><td colspan="7"><details><summary>Full decision of ${e(r.rebalanceId)} (revision ${r.revision}, position ${r.position}): ${e(d.reason)}</summary><pre>${escapeText(JSON.stringify({ decision: d, transfers: r.transfers, netByAccount: r.netByAccount }, null, 2))}</pre></details></td></tr>`;
   });
   return `${note}<table class="rebalances"><tr><th>Id</th><th>Bar</th><th>Trigger</th><th>Algorithm</th><th>Weights before → raw → final</th><th>Binding constraints</th><th class="num">Capital moved</th></tr>${rows.join('')}</table>`;
