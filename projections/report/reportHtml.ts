@@ -314,7 +314,7 @@ export function renderReportBody(m: ReportModel): string {
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
-<section><h2>Key metrics</h2>${scroll(metricsTable(m))}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Key metrics</h2>${scroll(metricsTable(m))}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value, over the whole period (a strategy added or stopped on the way: over its own bars, as every figure of it). Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
 <section><h2>Strategies now</h2>${scroll(liveTable(m.live))}</section>
 <section><h2>Faults, liquidations and pauses</h2>${scroll(incidentsTable(m))}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>
