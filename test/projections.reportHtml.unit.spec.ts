@@ -157,6 +157,22 @@ describe('report chart axes', () => {
   /** The text labels of a chart's SVG. */
   const labels = (svg: string): string[] => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((x) => x[1] as string);
 
+  it('the cumulative return axis never reaches below −100% (a loss cannot), however far the curve rises', async () => {
+    const m = await model();
+    const times = m.series.times;
+    const curve = (lo: number, hi: number): number[] => times.map((_, i) => lo + ((hi - lo) * i) / (times.length - 1));
+    const axis = (values: number[]): string[] => {
+      const svg = renderCharts({ ...m, series: { ...m.series, portfolioCumulative: values } }).find((c) => c.name === 'cumulative')?.svg ?? '';
+      return labels(svg).filter((t) => /^-?[\d.]+%$/.test(t));
+    };
+    // 28 years of a 9-fold gain that dipped half a percent at the start: the nice ticks of 200% put the floor at −200%.
+    const long = axis(curve(-0.005, 8.6));
+    expect(long[0]).toBe('0%');
+    expect(long.filter((t) => Number.parseFloat(t) < -100)).toEqual([]);
+    // A curve whose nice floor is a real level keeps its ticks as they were.
+    expect(axis(curve(-0.05, 0.1))[0]).toBe('-6%');
+  });
+
   it('money axes read compactly at any size: tens of millions are "40M", not "40000k"', async () => {
     const m = await model();
     const times = m.series.times;

@@ -38,6 +38,34 @@ const COMPACT_MONEY = new Intl.NumberFormat('en-US', { notation: 'compact', maxi
 const axisMoney = (v: number): string => COMPACT_MONEY.format(v);
 const point = (t: number, v: number): [number, number | null] => [t, Number.isFinite(v) ? v : null];
 
+/** The step ECharts picks for an axis over `span` in about five steps: 1, 2, 3, 5 or 10 times a power of ten. */
+function niceStep(span: number): number {
+  const rough = span / 5;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const f = rough / power;
+  return (f < 1.5 ? 1 : f < 2.5 ? 2 : f < 4 ? 3 : f < 7 ? 5 : 10) * power;
+}
+
+/**
+ * The floor of the cumulative-return axis when the nice one would fall below −100%, a loss no curve can show (a
+ * nine-fold gain that dipped half a percent at the start was drawn over ticks of 200% down to −200%): the curve's own
+ * lowest point, its label hidden so that the ticks stay round. Undefined where the nice floor is a real level.
+ */
+function cumulativeFloor(curves: readonly (readonly number[])[]): number | undefined {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const curve of curves) {
+    for (const v of curve) {
+      if (!Number.isFinite(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (!(hi > lo) || lo < -1) return undefined;
+  const step = niceStep(hi - lo);
+  return Math.floor(lo / step) * step < -1 ? lo : undefined;
+}
+
 function base(): Option {
   return {
     animation: false,
@@ -98,11 +126,17 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
   if (m.series.benchmarkCumulative !== null && m.benchmark !== null) {
     cumulativeSeries.push(line(`${m.benchmark.symbol} (buy and hold)`, t, m.series.benchmarkCumulative, { lineStyle: { width: 1.2, type: 'dashed' } }));
   }
+  const cumulativeMin = cumulativeFloor(m.series.benchmarkCumulative === null ? [m.series.portfolioCumulative] : [m.series.portfolioCumulative, m.series.benchmarkCumulative]);
   yield {
     name: 'cumulative',
     title: 'Cumulative return',
     wide: true,
-    option: { ...base(), xAxis: timeAxis, yAxis: valueAxis(axisPct), series: cumulativeSeries },
+    option: {
+      ...base(),
+      xAxis: timeAxis,
+      yAxis: cumulativeMin === undefined ? valueAxis(axisPct) : { ...valueAxis(axisPct), min: cumulativeMin, axisLabel: { formatter: axisPct, showMinLabel: false } },
+      series: cumulativeSeries,
+    },
   };
   yield {
     name: 'equity',
