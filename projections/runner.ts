@@ -53,6 +53,11 @@ export interface RunnerOptions {
   readonly stream: string;
   /** Save checkpoints every this many folded events (default 50 000) and at the end; 0 disables checkpoints. */
   readonly checkpointEvery?: number;
+  /**
+   * Start from the checkpoints saved by other runs even when `checkpointEvery` is 0 (this run then saves none): a fold
+   * that adds a projection whose state is too large to save each time still reuses the others' (default false).
+   */
+  readonly restoreCheckpoints?: boolean;
 }
 
 /** Options of one run. */
@@ -353,7 +358,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
     anchorChecks: Map<string, Promise<string | null>>,
   ): Promise<{ checkpoint: (Checkpoint & { decoded: unknown }) | null; rejected: string | null }> {
     const none = { checkpoint: null, rejected: null };
-    if (this.every <= 0) return none;
+    if (this.every <= 0 && this.options.restoreCheckpoints !== true) return none;
     const text = await this.store.documents.get(CHECKPOINT_COLLECTION, this.docKey(slot));
     if (text === null) return none;
     const opened = openDocument(text, { kind: CHECKPOINT_KIND });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openEventStore } from '../src/index.js';
-import { foldReport, renderCharts, renderReportHtml, type ReportModel } from '../projections/report/index.js';
+import { foldReport, renderCharts, renderReportBody, renderReportHtml, type ReportModel } from '../projections/report/index.js';
 import { PORTFOLIO, STREAM, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 async function model() {
@@ -28,12 +28,43 @@ describe('report HTML', () => {
     expect(html).toContain('not verified (--no-verify)');
   });
 
+  it('wraps a body already rendered (what serve keeps per slice) into the same page, without drawing the charts again', async () => {
+    const m = await model();
+    const body = renderReportBody(m);
+    expect(renderReportHtml(m, { body })).toBe(renderReportHtml(m));
+    const page = renderReportHtml(m, { body: '<main id="kept"></main>', tail: '<script></script>', mode: 'live' });
+    expect(page).toContain('<div id="report">\n<main id="kept"></main>\n</div>\n<script></script>');
+    expect(page).not.toContain('data-chart=');
+  });
+
   it('shows the rebalance with its weights and its full recorded decision', async () => {
     const html = renderReportHtml(await model());
     expect(html).toContain('<tr data-rebalance="r1">');
     expect(html).toMatch(/61\.3% → 50\.0% → <b>56\.7%<\/b>/); // a: before → raw → final
     expect(html).toContain('max:b');
-    expect(html).toMatch(/<details><summary>Full decision of r1 \(revision \d+, position \d+\): monthly<\/summary><pre>[^<]*&quot;algorithm&quot;: &quot;equal-weight&quot;/);
+    expect(html).toMatch(/<details><summary>Full decision of r1 \(revision \d+, position \d+\): monthly<\/summary><pre>[^<]*"algorithm": "equal-weight"/);
+  });
+
+  it('says why a strategy was left out of a rebalance (warm-up, paused, liquidating) rather than showing no weight', async () => {
+    const m = await model();
+    const r = m.rebalances[0] as (typeof m.rebalances)[number];
+    const { b: _raw, ...rawWeights } = r.decision.rawWeights;
+    const { b: _final, ...finalWeights } = r.decision.finalWeights;
+    const decision = { ...r.decision, rawWeights, finalWeights, leftOut: { b: 'warm-up: 2 of 63 returns' } };
+    const html = renderReportHtml({ ...m, rebalances: [{ ...r, decision }] });
+    const row = /<tr data-rebalance="r1">.*?<\/tr>/s.exec(html)?.[0] ?? '';
+    expect(row).toMatch(/<span>b<\/span> \d+\.\d% → <span class="muted">left out: warm-up: 2 of 63 returns<\/span>/);
+    expect(row).not.toMatch(/<span>b<\/span>[^<]*→ – → <b>–<\/b>/);
+    expect(row).toMatch(/<span>a<\/span> 61\.3% → 50\.0% → <b>56\.7%<\/b>/);
+  });
+
+  it("writes each recorded decision's quotes as they are, escaping only what text must (&, <, >): decisions are most of a long report's bytes", async () => {
+    const m = await model();
+    const r = m.rebalances[0] as (typeof m.rebalances)[number];
+    const hostile = { ...m, rebalances: [{ ...r, decision: { ...r.decision, reason: 'a <b>"quoted"</b> & more' } }] };
+    const pre = /<pre>([^]*?)<\/pre>/.exec(renderReportHtml(hostile))?.[1] ?? '';
+    expect(pre).toContain('"reason": "a &lt;b&gt;\\"quoted\\"&lt;/b&gt; &amp; more"');
+    expect(pre).not.toContain('&quot;');
   });
 });
 
@@ -87,11 +118,60 @@ describe('report charts on a long series', () => {
     expect(m.series.portfolioCumulative).toHaveLength(BARS);
     expect(m.series.strategyValues.get('a')).toHaveLength(BARS);
   });
+  /** The rebalance marks of the allocation chart: each one's x and its top and bottom on the page. */
+  function rebalanceMarks(svg: string): { x: number; top: number; bottom: number }[] {
+    // Vertical segments in the rebalance colour (the legend's icon of the first strategy shares it, but is horizontal).
+    return [...svg.matchAll(/<path d="M([\d.]+) ([\d.]+)L([\d.]+) ([\d.]+)"[^>]*stroke="#1f3b73"[^>]*>/g)]
+      .filter((x) => x[1] === x[3] && x[2] !== x[4])
+      .map((x) => ({ x: Number(x[1]), top: Math.min(Number(x[2]), Number(x[4])), bottom: Math.max(Number(x[2]), Number(x[4])) }));
+  }
+
+  it('marks each rebalance as a line through the stacked capital while they are far apart, and as a tick at the foot of the plot when they crowd it', async () => {
+    const values = Array.from({ length: BARS }, (_, i) => 1_000 + Math.sin(i * 0.01) * 100);
+    const m = long(await model(), values);
+    const every = (n: number): ReportModel['series']['rebalanceTimes'] =>
+      m.series.times.filter((_, i) => i > 0 && i % n === 0).map((time, i) => ({ time, rebalanceId: `r${i}`, trigger: 'monthly' }));
+    const allocation = (rebalanceTimes: ReportModel['series']['rebalanceTimes']) =>
+      renderCharts({ ...m, series: { ...m.series, rebalanceTimes } }).find((c) => c.name === 'allocation') as { svg: string; title: string };
+
+    const sparse = allocation(every(2_000));
+    const lines = rebalanceMarks(sparse.svg);
+    expect(lines).toHaveLength(9);
+    for (const l of lines) expect(l.bottom - l.top).toBeGreaterThan(200);
+    expect(sparse.title).toBe('Capital allocation (dotted lines: 9 rebalances)');
+
+    // 20 000 days rebalanced monthly: 666 lines 1.5 px apart would hide the areas under a grey wash.
+    const crowded = allocation(every(30));
+    const ticks = rebalanceMarks(crowded.svg);
+    expect(ticks.length).toBeGreaterThan(600);
+    const foot = Math.max(...ticks.map((t) => t.bottom));
+    for (const t of ticks) {
+      expect(t.bottom - t.top).toBeLessThan(12);
+      expect(t.bottom).toBe(foot);
+    }
+    expect(crowded.title).toBe('Capital allocation (ticks at the foot: 666 rebalances)');
+  });
 });
 
 describe('report chart axes', () => {
   /** The text labels of a chart's SVG. */
   const labels = (svg: string): string[] => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((x) => x[1] as string);
+
+  it('the cumulative return axis never reaches below −100% (a loss cannot), however far the curve rises', async () => {
+    const m = await model();
+    const times = m.series.times;
+    const curve = (lo: number, hi: number): number[] => times.map((_, i) => lo + ((hi - lo) * i) / (times.length - 1));
+    const axis = (values: number[]): string[] => {
+      const svg = renderCharts({ ...m, series: { ...m.series, portfolioCumulative: values } }).find((c) => c.name === 'cumulative')?.svg ?? '';
+      return labels(svg).filter((t) => /^-?[\d.]+%$/.test(t));
+    };
+    // 28 years of a 9-fold gain that dipped half a percent at the start: the nice ticks of 200% put the floor at −200%.
+    const long = axis(curve(-0.005, 8.6));
+    expect(long[0]).toBe('0%');
+    expect(long.filter((t) => Number.parseFloat(t) < -100)).toEqual([]);
+    // A curve whose nice floor is a real level keeps its ticks as they were.
+    expect(axis(curve(-0.05, 0.1))[0]).toBe('-6%');
+  });
 
   it('money axes read compactly at any size: tens of millions are "40M", not "40000k"', async () => {
     const m = await model();

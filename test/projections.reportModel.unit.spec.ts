@@ -1,7 +1,7 @@
 // The report's figures on intraday bars: every yearly figure in the bars a year given, and a day meaning a calendar day.
 import { describe, expect, it } from 'vitest';
-import { openEventStore, type PendingEvent } from '../src/index.js';
-import { foldReport, renderReportHtml, type ReportModel } from '../projections/report/index.js';
+import { ProjectionRunner, openEventStore, type PendingEvent } from '../src/index.js';
+import { buildReportModel, foldReport, renderReportHtml, reportProjections, type ReportModel, type ReportStates } from '../projections/report/index.js';
 import { PORTFOLIO, STREAM, T1, T2, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 const MINUTES_A_YEAR = 525_600;
@@ -73,5 +73,24 @@ describe('report figures on minute bars', () => {
   it('with daily bars a drawdown lasts whole days, shown as such', async () => {
     const html = renderReportHtml(await model());
     expect(html).toMatch(/<span class="muted">not yet<\/span><\/td><td[^>]*>[^<]*<\/td><td[^>]*>1 d<\/td>/);
+  });
+});
+
+describe('report figures of a strategy that stopped before the end', () => {
+  it('its time in market and turnover are over its own bars, as its returns are, not diluted by the bars after it stopped', async () => {
+    const store = await openEventStore('memory:');
+    await appendBatches(store, fixtureBatches());
+    const result = (await new ProjectionRunner(store, reportProjections(), { stream: STREAM, checkpointEvery: 0 }).run()) as ReportStates;
+    const series = result.states.series;
+    const b = series.strategies.get('b');
+    if (b === undefined) throw new Error('the fixture has strategy b');
+    // b stops after T2: the series then records no return, nothing held and nothing worth (as for a liquidated strategy).
+    const stopped = { values: [b.values[0] as number, b.values[1] as number, 0], returns: [b.returns[0] as number, b.returns[1] as number, Number.NaN], exposure: [b.exposure[0] as number, b.exposure[1] as number, 0] };
+    const states = { ...result.states, series: { ...series, strategies: new Map([...series.strategies, ['b', stopped]]) } };
+    const m = buildReportModel(PORTFOLIO, { ...result, states }, { asOf: { kind: 'end' }, verification: null });
+    const metrics = m.rows.find((r) => r.id === 'b')?.metrics;
+    // Short 5 Y on both of its bars (exposure 300 − 400 and 310 − 400), and 100 traded over a mean value of 305.
+    expect(metrics?.timeInMarket).toBe(1);
+    expect(metrics?.turnover).toBeCloseTo(100 / 305, 12);
   });
 });

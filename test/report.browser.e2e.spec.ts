@@ -1,6 +1,6 @@
 // The report and the live dashboard in a real browser: Debian's Chromium driven by playwright-core (no browser download).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -120,6 +120,36 @@ describe.skipIf(!hasChromium)('browser: the report file and the live dashboard',
       expect(s.text).toBe((sharpe as number).toFixed(2));
     }
     await page.screenshot({ path: join(OUTPUT, 'report.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('a report of ten strategies reads on a phone and on a wide screen: nothing runs off the page, the heatmap keeps its size', async () => {
+    // Ten strategies give the per-strategy tables eleven columns; they must scroll in their own box, not push the page
+    // or squeeze the chart beside them.
+    const kinds = ['buy-and-hold', 'momentum', 'mean-reversion', 'trend-following'] as const;
+    const strategies = Array.from({ length: 10 }, (_, i) => ({ id: `strategy-${i}`, kind: kinds[i % 4], allocation: '0.09', params: kinds[i % 4] === 'trend-following' ? { fast: 5, slow: 20 } : {} }));
+    const config = join(dir, 'ten.json');
+    writeFileSync(config, JSON.stringify({ id: 'ten', name: 'ten strategies', capital: '1000000', strategies, lookback: 60 }));
+    const tenStore = `sqlite:${join(dir, 'ten.db')}`;
+    expect((await spawnCli('backtest', '--config', config, '--bars', first260, '--store', tenStore, '--json')).code).toBe(0);
+    const file = join(dir, 'ten.html');
+    expect((await spawnCli('report', '--store', tenStore, '--out', file)).code).toBe(0);
+    const page = await (context as BrowserContext).newPage();
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    const heatmap = async (): Promise<number> => page.$eval('figure[data-chart="correlation"] svg', (svg) => svg.getBoundingClientRect().width);
+    // Half of the 1 184-pixel content width, less the gap: the heatmap of ten strategies is drawn 550 wide.
+    expect(await heatmap()).toBeGreaterThan(500);
+    await page.setViewportSize({ width: 390, height: 800 });
+    // What sticks out past the viewport: the page's scroll width, and any block, tile or chart that ends beyond its right edge.
+    const overflow = await page.evaluate(`({
+      page: document.documentElement.scrollWidth,
+      outside: [...document.querySelectorAll('main > *, .tile, figure')]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+        .map((el) => el.tagName.toLowerCase() + '.' + el.className),
+    })`);
+    expect(overflow).toEqual({ page: 390, outside: [] });
+    expect(await heatmap()).toBeGreaterThan(300);
+    await page.screenshot({ path: join(OUTPUT, 'report-narrow.png'), fullPage: true });
     await page.close();
   });
 

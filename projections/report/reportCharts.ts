@@ -17,6 +17,14 @@ export const PALETTE = ['#1f3b73', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '
 const FONT = "-apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 const WIDE = { width: 1120, height: 320 };
 const HALF = { width: 550, height: 300 };
+/** Width of a wide chart's plot: the chart less the grid's left and right margins (see {@link base}). */
+const PLOT_WIDTH = WIDE.width - 64 - 24;
+/**
+ * Closest, in pixels on average, that the allocation chart's rebalance lines may stand: closer (a monthly rebalance over
+ * more than about eight years), lines through the stack would hide it under a grey wash, so each rebalance is a
+ * tick at the foot of the plot instead.
+ */
+const MIN_REBALANCE_LINE_GAP = 10;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 const pct = (digits: number) => (v: number): string => `${(v * 100).toFixed(digits)}%`;
@@ -29,6 +37,34 @@ const axisPct = (v: number): string => {
 const COMPACT_MONEY = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
 const axisMoney = (v: number): string => COMPACT_MONEY.format(v);
 const point = (t: number, v: number): [number, number | null] => [t, Number.isFinite(v) ? v : null];
+
+/** The step ECharts picks for an axis over `span` in about five steps: 1, 2, 3, 5 or 10 times a power of ten. */
+function niceStep(span: number): number {
+  const rough = span / 5;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const f = rough / power;
+  return (f < 1.5 ? 1 : f < 2.5 ? 2 : f < 4 ? 3 : f < 7 ? 5 : 10) * power;
+}
+
+/**
+ * The floor of the cumulative-return axis when the nice one would fall below −100%, a loss no curve can show (a
+ * nine-fold gain that dipped half a percent at the start was drawn over ticks of 200% down to −200%): the curve's own
+ * lowest point, its label hidden so that the ticks stay round. Undefined where the nice floor is a real level.
+ */
+function cumulativeFloor(curves: readonly (readonly number[])[]): number | undefined {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const curve of curves) {
+    for (const v of curve) {
+      if (!Number.isFinite(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (!(hi > lo) || lo < -1) return undefined;
+  const step = niceStep(hi - lo);
+  return Math.floor(lo / step) * step < -1 ? lo : undefined;
+}
 
 function base(): Option {
   return {
@@ -90,11 +126,17 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
   if (m.series.benchmarkCumulative !== null && m.benchmark !== null) {
     cumulativeSeries.push(line(`${m.benchmark.symbol} (buy and hold)`, t, m.series.benchmarkCumulative, { lineStyle: { width: 1.2, type: 'dashed' } }));
   }
+  const cumulativeMin = cumulativeFloor(m.series.benchmarkCumulative === null ? [m.series.portfolioCumulative] : [m.series.portfolioCumulative, m.series.benchmarkCumulative]);
   yield {
     name: 'cumulative',
     title: 'Cumulative return',
     wide: true,
-    option: { ...base(), xAxis: timeAxis, yAxis: valueAxis(axisPct), series: cumulativeSeries },
+    option: {
+      ...base(),
+      xAxis: timeAxis,
+      yAxis: cumulativeMin === undefined ? valueAxis(axisPct) : { ...valueAxis(axisPct), min: cumulativeMin, axisLabel: { formatter: axisPct, showMinLabel: false } },
+      series: cumulativeSeries,
+    },
   };
   yield {
     name: 'equity',
@@ -119,9 +161,28 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
       series: [line('Drawdown', t, m.series.underwater, { color: '#c0392b', lineStyle: { width: 1 }, areaStyle: { color: '#c0392b', opacity: 0.25 } })],
     },
   };
-  const stacked = [...m.series.strategyValues].map(([id, values]) =>
-    line(id, t, values.map((v) => (Number.isFinite(v) ? v : 0)), { stack: 'capital', sampling: 'average', lineStyle: { width: 0.6 }, areaStyle: { opacity: 0.75 } }),
+  const stackedValues = [...m.series.strategyValues].map(([id, values]) => [id, values.map((v) => (Number.isFinite(v) ? v : 0))] as const);
+  const stacked = stackedValues.map(([id, values]) =>
+    line(id, t, values, { stack: 'capital', sampling: 'average', lineStyle: { width: 0.6 }, areaStyle: { opacity: 0.75 } }),
   );
+  // The stack's foot and top: ECharts stacks negative values below zero and positive ones above.
+  let floor = 0;
+  let top = 0;
+  for (let i = 0; i < t.length; i += 1) {
+    const reserve = m.series.reserve[i] ?? 0;
+    let below = Math.min(0, reserve);
+    let above = Math.max(0, reserve);
+    for (const [, values] of stackedValues) {
+      const v = values[i] as number;
+      if (v < 0) below += v;
+      else above += v;
+    }
+    floor = Math.min(floor, below);
+    top = Math.max(top, above);
+  }
+  const rebalances = m.series.rebalanceTimes.map((r) => Date.parse(r.time));
+  const crowded = rebalances.length > PLOT_WIDTH / MIN_REBALANCE_LINE_GAP;
+  const tick = (top - floor) * 0.03;
   stacked.push(
     line('reserve', t, m.series.reserve, {
       stack: 'capital',
@@ -133,19 +194,23 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
         symbol: 'none',
         silent: true,
         label: { show: false },
-        lineStyle: { color: '#1f3b73', type: 'dotted', width: 0.8, opacity: 0.7 },
-        data: m.series.rebalanceTimes.map((r) => ({ xAxis: Date.parse(r.time) })),
+        lineStyle: { color: '#1f3b73', type: crowded ? 'solid' : 'dotted', width: 0.8, opacity: 0.7 },
+        data: crowded
+          ? rebalances.map((x) => [{ coord: [x, floor] }, { coord: [x, floor + tick] }])
+          : rebalances.map((x) => ({ xAxis: x })),
       },
     }),
   );
   yield {
     name: 'allocation',
-    title: `Capital allocation (dotted lines: ${m.series.rebalanceTimes.length} rebalances)`,
+    title: `Capital allocation (${crowded ? 'ticks at the foot' : 'dotted lines'}: ${rebalances.length} rebalances)`,
     wide: true,
     option: {
       ...base(),
       xAxis: timeAxis,
-      yAxis: valueAxis(axisMoney),
+      // A stack's height is the total: its foot stays at zero (or below, for negative values), not where the axis would
+      // scale to.
+      yAxis: { ...valueAxis(axisMoney), min: floor },
       series: stacked,
     },
   };

@@ -8,6 +8,15 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/**
+ * Escapes text placed between tags (never in an attribute): only `&`, `<` and `>` mean anything there. A recorded
+ * decision is JSON, full of quotes, and the decisions are most of a long report's bytes: `&quot;` for each made them a
+ * third larger.
+ */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 const e = escapeHtml;
 /** A number as JSON writes it (null when not finite): the exact figure behind a cell, for tools and tests. */
 const raw = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
@@ -141,9 +150,24 @@ function yearlyTable(m: ReportModel): string {
     .join('')}</table>`;
 }
 
-function weightsList(before: Readonly<Record<string, number>>, rawW: Readonly<Record<string, number>>, final: Readonly<Record<string, number>>): string {
-  const ids = [...new Set([...Object.keys(before), ...Object.keys(rawW), ...Object.keys(final)])].sort();
-  return ids.map((id) => `<div class="w"><span>${e(id)}</span> ${pct(before[id] ?? Number.NaN, 1)} → ${pct(rawW[id] ?? Number.NaN, 1)} → <b>${pct(final[id] ?? Number.NaN, 1)}</b></div>`).join('');
+/**
+ * Each strategy's weight before → raw → final; a strategy the rebalance left out (warm-up, paused, liquidating) has no
+ * raw or final weight, so its recorded reason stands in their place: "10% → – → –" read as a weight lost.
+ */
+function weightsList(
+  before: Readonly<Record<string, number>>,
+  rawW: Readonly<Record<string, number>>,
+  final: Readonly<Record<string, number>>,
+  leftOut: Readonly<Record<string, string>>,
+): string {
+  const ids = [...new Set([...Object.keys(before), ...Object.keys(rawW), ...Object.keys(final), ...Object.keys(leftOut)])].sort();
+  return ids
+    .map((id) => {
+      const reason = Object.hasOwn(leftOut, id) && !Object.hasOwn(final, id) ? leftOut[id] : undefined;
+      const after = reason === undefined ? `${pct(rawW[id] ?? Number.NaN, 1)} → <b>${pct(final[id] ?? Number.NaN, 1)}</b>` : `<span class="muted">left out: ${e(reason)}</span>`;
+      return `<div class="w"><span>${e(id)}</span> ${pct(before[id] ?? Number.NaN, 1)} → ${after}</div>`;
+    })
+    .join('');
 }
 
 function rebalanceTable(m: ReportModel): string {
@@ -152,8 +176,8 @@ function rebalanceTable(m: ReportModel): string {
   const rows = m.rebalances.map((r) => {
     const d = r.decision;
     const bound = d.bindingConstraints.length === 0 ? '<span class="muted">none</span>' : d.bindingConstraints.map(e).join('<br>');
-    return `<tr data-rebalance="${e(r.rebalanceId)}"><td>${e(r.rebalanceId)}</td><td>${day(r.barTime)}</td><td>${e(d.trigger)}</td><td>${e(d.algorithm)}</td><td class="weights">${weightsList(d.weightsBefore, d.rawWeights, d.finalWeights)}</td><td class="small">${bound}</td><td class="num">${money(r.capitalMoved)}</td></tr>
-<tr class="detail"><td colspan="7"><details><summary>Full decision of ${e(r.rebalanceId)} (revision ${r.revision}, position ${r.position}): ${e(d.reason)}</summary><pre>${e(JSON.stringify({ decision: d, transfers: r.transfers, netByAccount: r.netByAccount }, null, 2))}</pre></details></td></tr>`;
+    return `<tr data-rebalance="${e(r.rebalanceId)}"><td>${e(r.rebalanceId)}</td><td>${day(r.barTime)}</td><td>${e(d.trigger)}</td><td>${e(d.algorithm)}</td><td class="weights">${weightsList(d.weightsBefore, d.rawWeights, d.finalWeights, d.leftOut ?? {})}</td><td class="small">${bound}</td><td class="num">${money(r.capitalMoved)}</td></tr>
+<tr class="detail"><td colspan="7"><details><summary>Full decision of ${e(r.rebalanceId)} (revision ${r.revision}, position ${r.position}): ${e(d.reason)}</summary><pre>${escapeText(JSON.stringify({ decision: d, transfers: r.transfers, netByAccount: r.netByAccount }, null, 2))}</pre></details></td></tr>`;
   });
   return `${note}<table class="rebalances"><tr><th>Id</th><th>Bar</th><th>Trigger</th><th>Algorithm</th><th>Weights before → raw → final</th><th>Binding constraints</th><th class="num">Capital moved</th></tr>${rows.join('')}</table>`;
 }
@@ -180,9 +204,25 @@ export function liveTable(rows: readonly LiveRow[]): string {
   return `<table id="live"><tr><th>Strategy</th><th>State</th><th class="num">Value</th><th class="num">P&amp;L last slice</th><th>Last fault</th></tr>${rows
     .map((r) => {
       const pnl = r.lastSlicePnl === null ? Number.NaN : Number(r.lastSlicePnl);
-      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${signed(pnl)}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : e(r.lastFault)}</td></tr>`;
+      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${signed(pnl)}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : `${e(day(r.lastFault.barTime))} ${e(r.lastFault.text)}`}</td></tr>`;
     })
     .join('')}</table>`;
+}
+
+/**
+ * Why strategies stopped trading: every fault and liquidation (a drawdown limit, a fault policy, a removal), oldest
+ * first, and each strategy paused now with since when — the lists `replay --json` gives. A state of `stopped` alone
+ * does not say whether the strategy was sold out for its drawdown or for a fault.
+ */
+function incidentsTable(m: ReportModel): string {
+  const { faults, liquidations, paused } = m.incidents;
+  if (faults.length + liquidations.length + paused.length === 0) return '<p class="muted">No fault, liquidation or pause.</p>';
+  const row = (kind: string, strategyId: string, barTime: string | null, message: string): string =>
+    `<tr data-incident="${kind}" data-strategy="${e(strategyId)}" data-bar="${e(barTime ?? '')}"><td>${kind}</td><td>${e(strategyId)}</td><td>${e(day(barTime))}</td><td class="message">${e(message)}</td></tr>`;
+  const listed = [...faults.map((f) => ({ ...f, kind: 'fault' })), ...liquidations.map((l) => ({ ...l, kind: 'liquidation' }))].sort((a, b) => a.position - b.position);
+  return `<table class="incidents"><tr><th>Kind</th><th>Strategy</th><th>Bar</th><th>What happened</th></tr>${listed
+    .map((i) => row(i.kind, i.strategyId, i.barTime, i.message))
+    .join('')}${paused.map((p) => row('paused', p.strategyId, p.since, p.reason)).join('')}</table>`;
 }
 
 const CSS = `
@@ -200,7 +240,8 @@ h2{font-size:14px;margin:0 0 10px;font-weight:600;color:var(--navy);text-transfo
 .tile{background:#fff;border:1px solid var(--line);border-radius:6px;padding:10px 12px}
 .tile .label{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.5px}
 .tile .value{font-size:20px;font-weight:600;margin-top:2px;font-variant-numeric:tabular-nums}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+.grid2{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px}
+.scroll{overflow-x:auto;max-width:100%}
 figure{margin:0}
 figure figcaption{font-weight:600;font-size:12px;color:var(--ink);margin:0 0 4px}
 figure svg{display:block;max-width:100%;height:auto}
@@ -220,6 +261,8 @@ details summary{cursor:pointer;color:var(--navy);font-size:11.5px}
 pre{max-height:360px;overflow:auto;background:#f8f9fb;border:1px solid var(--line);padding:8px;font-size:11px}
 .state{padding:1px 6px;border-radius:8px;font-size:11px;background:#eef0f4}.state.running{background:#dcfce7;color:#166534}.state.paused{background:#fef3c7;color:#92400e}.state.stopped,.state.liquidating{background:#fee2e2;color:#991b1b}
 footer{color:var(--muted);font-size:11px;text-align:center;margin-top:8px}
+table.params td code{word-break:break-all}
+@media (max-width:760px){header{padding:14px 12px 10px}main{padding:12px 10px 30px}section{padding:12px 10px}.tiles{grid-template-columns:repeat(2,minmax(0,1fr))}.grid2{grid-template-columns:minmax(0,1fr)}dl.provenance{grid-template-columns:110px minmax(0,1fr)}}
 @media print{body{background:#fff}section{break-inside:avoid}}
 `;
 
@@ -229,7 +272,18 @@ export interface RenderOptions {
   readonly tail?: string;
   /** Title suffix (e.g. "live"). */
   readonly mode?: string;
+  /**
+   * The body {@link renderReportBody} gave for this model, when the caller keeps it (serve, once per slice): drawing
+   * the charts again for every page served cost about a second on 28 years of daily bars.
+   */
+  readonly body?: string;
 }
+
+/**
+ * A table in a box of its own that scrolls sideways when the table is wider than the page: with one column per
+ * strategy, ten strategies would otherwise push a phone's page sideways or squeeze the chart beside it.
+ */
+const scroll = (table: string): string => `<div class="scroll">${table}</div>`;
 
 /** The body of the report (header and content), also what the live dashboard swaps in on an update. */
 export function renderReportBody(m: ReportModel): string {
@@ -260,15 +314,17 @@ export function renderReportBody(m: ReportModel): string {
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
-<section><h2>Key metrics</h2>${metricsTable(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value for the whole period. Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
-<section><h2>Strategies now</h2>${liveTable(m.live)}</section>
+<section><h2>Key metrics</h2>${scroll(metricsTable(m))}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value, over the whole period (a strategy added or stopped on the way: over its own bars, as every figure of it). Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Strategies now</h2>${scroll(liveTable(m.live))}</section>
+<section><h2>Faults, liquidations and pauses</h2>${scroll(incidentsTable(m))}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>
 <section><h2>Risk over time</h2>${chart('rolling')}</section>
 <section class="grid2"><div>${chart('monthly')}</div><div>${chart('distribution')}</div></section>
-<section class="grid2"><div>${chart('correlation')}</div><div><h2>Worst drawdowns</h2>${drawdownTable(m)}<h2 style="margin-top:14px">Returns by year</h2>${yearlyTable(m)}</div></section>
-<section><h2>Rebalance timeline</h2>${rebalanceTable(m)}</section>
-<section><h2>Trades by strategy</h2>${tradesTable(m)}</section>
-<section><h2>Configuration</h2>${parametersTable(m)}</section>
+<section class="grid2"><div>${chart('correlation')}</div><div><h2>Worst drawdowns</h2>${scroll(drawdownTable(m))}</div></section>
+<section><h2>Returns by year</h2>${scroll(yearlyTable(m))}</section>
+<section><h2>Rebalance timeline</h2>${scroll(rebalanceTable(m))}</section>
+<section><h2>Trades by strategy</h2>${scroll(tradesTable(m))}</section>
+<section><h2>Configuration</h2>${scroll(parametersTable(m))}</section>
 <footer>Rebuilt from the event log by stratafolio ${e(m.provenance.codeVersion)}; every figure is a fold of the log up to ${e(m.provenance.asOf)} (head ${e((m.provenance.headHash ?? '').slice(0, 16))}…).</footer>
 </main>`;
 }
@@ -287,7 +343,7 @@ export function renderReportHtml(m: ReportModel, options: RenderOptions = {}): s
 </head>
 <body>
 <div id="report">
-${renderReportBody(m)}
+${options.body ?? renderReportBody(m)}
 </div>
 ${options.tail ?? ''}
 </body>

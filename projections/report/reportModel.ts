@@ -36,6 +36,7 @@ import { correlationView } from '../correlation.js';
 import { tradeSummaries, type TradeSummary } from '../trades.js';
 import { averageCashFraction } from '../cashFraction.js';
 import type { RebalanceRecord } from '../rebalanceAudit.js';
+import { pausedStrategies, type Incident, type PausedStrategy } from '../incidents.js';
 import type { standardProjections } from '../index.js';
 import type { ReportSeriesState } from './reportSeries.js';
 
@@ -99,7 +100,8 @@ export interface LiveRow {
   readonly state: string;
   readonly value: DecString | null;
   readonly lastSlicePnl: DecString | null;
-  readonly lastFault: string | null;
+  /** The strategy's last fault: its bar time and what happened (phase, error, action); null when it never faulted. */
+  readonly lastFault: { readonly barTime: string | null; readonly text: string } | null;
 }
 
 /** Everything the report shows. */
@@ -152,6 +154,12 @@ export interface ReportModel {
   readonly trades: readonly TradeSummary[];
   readonly parameters: readonly { readonly scope: string; readonly key: string; readonly value: string }[];
   readonly live: readonly LiveRow[];
+  /** Why strategies stopped trading: the faults, liquidations and strategies paused now `replay --json` lists. */
+  readonly incidents: {
+    readonly faults: readonly Incident[];
+    readonly liquidations: readonly Incident[];
+    readonly paused: readonly PausedStrategy[];
+  };
 }
 
 type Standard = ReturnType<typeof standardProjections>;
@@ -172,12 +180,12 @@ export interface ReportModelOptions {
  * Returns and times from the first return to the last: a strategy added later has no returns before, and one removed
  * has none after; the bars outside its life are not its time (they would stretch its CAGR and its last drawdown).
  */
-function ownSpan(returns: readonly number[], times: readonly string[]): { returns: number[]; times: string[] } {
+function ownSpan(returns: readonly number[], times: readonly string[]): { returns: number[]; times: string[]; from: number; to: number } {
   let i = 0;
   while (i < returns.length && Number.isNaN(returns[i] as number)) i += 1;
   let j = returns.length;
   while (j > i && Number.isNaN(returns[j - 1] as number)) j -= 1;
-  return { returns: returns.slice(i, j), times: times.slice(i, j) };
+  return { returns: returns.slice(i, j), times: times.slice(i, j), from: i, to: j };
 }
 
 function keyMetrics(
@@ -190,7 +198,7 @@ function keyMetrics(
   commissions: DecString,
   averageCash: number,
 ): KeyMetrics {
-  const { returns, times } = ownSpan(allReturns, allTimes);
+  const { returns, times, from, to } = ownSpan(allReturns, allTimes);
   // A day is a UTC calendar day, as a month is: on intraday bars the extremes of single bars are not days. Bars without
   // a return are left out, so a day of none gives no 0% and, on daily bars, each day is its one bar.
   const present = returns.flatMap((r, i) => (Number.isNaN(r) ? [] : [i]));
@@ -211,8 +219,11 @@ function keyMetrics(
     bestYear: years.best,
     worstYear: years.worst,
     longestDrawdownDays: longestDrawdownDays(returns, times),
-    timeInMarket: timeInMarket(exposure),
-    turnover: turnover(traded, values),
+    // Over the same bars as the returns: a stopped strategy holds nothing and is worth nothing after its last bar, which
+    // would dilute its time in market and shrink the mean value its turnover divides by (191× for one sold out in 162
+    // of 7 126 bars).
+    timeInMarket: timeInMarket(exposure.slice(from, to)),
+    turnover: turnover(traded, values.slice(from, to)),
     commissions,
     averageCashFraction: averageCash,
   };
@@ -389,8 +400,9 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
         state: lifecycle[sid] ?? '-',
         value: s.performance.accounts.strategies.get(sid)?.value.toString() ?? null,
         lastSlicePnl: t?.lastSlicePnl ? decStr(t.lastSlicePnl) : null,
-        lastFault: fault === null ? null : `${fault.barTime ?? '-'} ${fault.phase}: ${fault.error} (${fault.action})`,
+        lastFault: fault === null ? null : { barTime: fault.barTime, text: `${fault.phase}: ${fault.error} (${fault.action})` },
       };
     }),
+    incidents: { faults: s.incidents.faults, liquidations: s.incidents.liquidations, paused: pausedStrategies(s.incidents) },
   };
 }

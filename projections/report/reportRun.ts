@@ -57,7 +57,7 @@ export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSerie
 export async function foldReport(store: EventStore, portfolioId: string, stream: string, options: ReportRunOptions): Promise<ReportModel> {
   const verification = options.verification;
   // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
-  const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.conventions), { stream, checkpointEvery: 0 });
+  const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.conventions), { stream, checkpointEvery: 0, restoreCheckpoints: true });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
   refuseUnmarkedBenchmark(portfolioId, result.states.series, options.asOf);
   return buildReportModel(portfolioId, result, {

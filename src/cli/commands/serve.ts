@@ -156,7 +156,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         }
         // Starts from the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
         const conventions = await storedLogConventions(store, stream, given);
-        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark, conventions), { stream, checkpointEvery: 0 });
+        const runner = new ProjectionRunner(store, reportProjections(flags.benchmark, conventions), { stream, checkpointEvery: 0, restoreCheckpoints: true });
         let model: ReportModel | null = null;
         let body = '';
         // `version` counts the slices seen; the page is rebuilt on demand when a request finds it behind.
@@ -224,9 +224,9 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
               res.writeHead(503).end();
               return;
             }
-            if (path === '/') res.writeHead(200, html).end(renderReportHtml(m, { tail: LIVE_SCRIPT, mode: 'live' }).replace('<body>', `<body data-version="${builtVersion}">`));
+            if (path === '/') res.writeHead(200, html).end(renderReportHtml(m, { tail: LIVE_SCRIPT, mode: 'live', body }).replace('<body>', `<body data-version="${builtVersion}">`));
             else if (path === '/body') res.writeHead(200, { ...html, 'x-report-version': String(builtVersion) }).end(body);
-            else if (path === '/report.html') res.writeHead(200, html).end(renderReportHtml(m));
+            else if (path === '/report.html') res.writeHead(200, html).end(renderReportHtml(m, { body }));
             else {
               res.writeHead(200, { 'content-type': 'application/json' });
               res.end(JSON.stringify({ version: builtVersion, revision, summary: m.summary, live: m.live, failure: failure === null ? null : String(failure) }));
