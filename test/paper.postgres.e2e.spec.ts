@@ -250,8 +250,10 @@ if (POSTGRES_URL === undefined) {
         { status: 'applied', at: '2024-03-01T00:06:00.000Z' },
       ]);
       expect(await query(`SELECT key FROM "${schema}".documents WHERE collection = 'commands'`)).toEqual([]);
-      const paused = (await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'StrategyLifecycleChanged' && e.data.to === 'paused');
-      expect(paused.map((e) => [e.metadata.barTime, e.data.strategyId, e.data.reason])).toEqual([
+      const paused = (await streamEvents(store, 'portfolio-paper')).flatMap((e) =>
+        e.type === 'StrategyLifecycleChanged' && e.data.to === 'paused' ? [[e.metadata.barTime, e.data.strategyId, e.data.reason]] : [],
+      );
+      expect(paused).toEqual([
         ['2024-03-01T00:05:00.000Z', 'revert', 'risk review'],
         ['2024-03-01T00:06:00.000Z', 'trend', 'paused by command'],
       ]);
