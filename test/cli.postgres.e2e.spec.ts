@@ -222,10 +222,14 @@ if (POSTGRES_URL === undefined) {
       };
       const admin = new pg.Client({ connectionString: base });
       await admin.connect();
-      // The connection holding the lock is the one that last wrote the holder's row.
+      // The connection holding the lock is the one pg_locks shows holding the portfolio's advisory lock (its bigint
+      // key listed as its high and low 32 bits).
       const endLockConnection = async (): Promise<void> => {
-        await admin.query('SELECT pg_stat_clear_snapshot()');
-        const held = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`, [`INSERT INTO "${schema}".writer_locks%`]);
+        const held = await admin.query<{ pid: number }>(
+          `SELECT l.pid FROM pg_locks l, (SELECT hashtext($1)::bigint AS v) k WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+             AND l.classid::bigint = ((k.v >> 32) & 4294967295) AND l.objid::bigint = (k.v & 4294967295)`,
+          [`stratafolio writer ${schema} paper`],
+        );
         expect(held.rows).toHaveLength(1);
         await admin.query('SELECT pg_terminate_backend($1, 5000)', [held.rows[0]?.pid]);
         // The session hears of it a moment later, when its socket closes.

@@ -323,16 +323,24 @@ export async function openPostgresEventStore(connectionString: string, options: 
     client.on('error', () => undefined);
     try {
       await client.connect();
+      // Starters decide holding the row's lock, so one that is refused reads the row only once the winner has named
+      // itself in it. Taking the advisory lock first and writing the row after let a second starter look in between
+      // and name the previous holder: a process that had died.
+      await client.query('BEGIN');
+      const values = [key, holder.pid, holder.host, holder.since];
+      await client.query(`INSERT INTO ${q('writer_locks')} (key, pid, host, since) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`, values);
+      const row = await client.query<WriterLockHolder>(`SELECT pid, host, since FROM ${q('writer_locks')} WHERE key = $1 FOR UPDATE`, [key]);
+      // A session-level advisory lock outlives the transaction it is taken in, committed or not.
       const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockNameOf(key)]);
       if (got.rows[0]?.ok !== true) {
-        const row = await client.query<WriterLockHolder>(`SELECT pid, host, since FROM ${q('writer_locks')} WHERE key = $1`, [key]);
-        const other = row.rows[0] ?? UNKNOWN_HOLDER;
-        throw new WriterLockedError(key, { pid: Number(other.pid), host: other.host, since: other.since }, url);
+        await client.query('ROLLBACK');
+        const other = row.rows[0];
+        // The row this starter just wrote names nobody: the holder's row was missing.
+        const named = other !== undefined && !(Number(other.pid) === holder.pid && other.host === holder.host && other.since === holder.since);
+        throw new WriterLockedError(key, named ? { pid: Number(other.pid), host: other.host, since: other.since } : UNKNOWN_HOLDER, url);
       }
-      await client.query(
-        `INSERT INTO ${q('writer_locks')} (key, pid, host, since) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since`,
-        [key, holder.pid, holder.host, holder.since],
-      );
+      await client.query(`UPDATE ${q('writer_locks')} SET pid = $2, host = $3, since = $4 WHERE key = $1`, values);
+      await client.query('COMMIT');
       return client;
     } catch (e) {
       await client.end().catch(() => undefined);
