@@ -438,3 +438,45 @@ describe('re-admission of a strategy that has held nothing', () => {
     expect(mustGet(d.state, 'b').emptySince).toBeNull();
   });
 });
+
+describe('a rebalance sale sized from the cost model', () => {
+  // Per-share commission at 0.005 (at least 1) on a price of 0.12: about 4% of what a sale raises, more than any fixed margin.
+  const perShare = { execution: { commission: { kind: 'per-share' as const, perShare: '0.005', minimum: '1' }, slippageBps: '0' } };
+  const cheap: Given = [
+    ...started,
+    // 4000 AAA at 0.12 with 4000 × 0.005 = 20 of commission: cash 500 − 480 − 20 = 0.
+    [domainEvent('FillRecorded', { orderId: 'o0-a-0', strategyId: 'a', symbol: 'AAA', quantity: '4000', price: '0.12', commission: '20', slippage: '0' }), day(0)],
+    marked(day(0), '0.12', '480', '0'),
+  ];
+
+  function saleFor(weight: number): { decrease: string | undefined; sales: readonly { symbol: string; quantity: { toString(): string } }[]; fills: DomainEvent[]; transfers: DomainEvent[] } {
+    const d = given(cheap, perShare);
+    applyMarks(d.state, day(1), { AAA: '0.12' });
+    d.marksChanged();
+    const { plan } = decideRebalance(d, { algorithm: null, rebalancer: null }, { kind: 'rebalance', weights: { a: weight }, reason: 'shrink a' }, day(1));
+    if (!plan) throw new Error('no plan');
+    const sales = plan.sales['a'] ?? [];
+    const fills = decideExecution(d, slice(day(1), { AAA: '0.12' }), [], sales.map((s, i) => ({ orderId: `o1-a-${i}`, strategyId: 'a', symbol: s.symbol, quantity: s.quantity })), plan);
+    const after = given([...cheap, ...fills.map((e) => [e, day(1)] as const)], perShare);
+    return { decrease: plan.decreases['a']?.toString(), sales, fills, transfers: decideTransfers(after, plan) };
+  }
+
+  it('given a shortfall of 186 at 0.12 with per-share commission, then the sale nets at least 186 and the decrease is paid in full', () => {
+    // Portfolio value 500 + 480 = 980: a's target 0.3 × 980 = 294, so it gives 186 with no cash. Each unit sold nets
+    // 0.12 − 0.005 = 0.115: 186 / 0.115 = 1617.39…, so 1618 units (194.16 − 8.09 commission = 186.07). A 1% margin
+    // would sell 1566 (netting 187.92 − 7.83 = 180.09) and the decrease would fall short by 5.91.
+    const { decrease, sales, fills, transfers } = saleFor(0.3);
+    expect(decrease).toBe('186');
+    expect(sales.map((s) => [s.symbol, s.quantity.toString()])).toEqual([['AAA', '-1618']]);
+    expect(fills.filter((e) => e.type === 'FillRecorded')).toEqual([
+      domainEvent('FillRecorded', { orderId: 'o1-a-0', strategyId: 'a', symbol: 'AAA', quantity: '-1618', price: '0.12', commission: '8.09', slippage: '0' }),
+    ]);
+    expect(transfers).toEqual([domainEvent('CapitalTransferred', { from: 'a', to: RESERVE, amount: '186', reason: 'rebalance: decrease', rebalanceId: 'r1' })]);
+  });
+
+  it('given a shortfall the whole holding cannot net, then it sells what it holds and no more', () => {
+    // Target 0.01 × 980 = 9.80: a gives 470.20, but its 4000 AAA net 480 − 20 = 460 at most.
+    const { sales } = saleFor(0.01);
+    expect(sales.map((s) => [s.symbol, s.quantity.toString()])).toEqual([['AAA', '-4000']]);
+  });
+});

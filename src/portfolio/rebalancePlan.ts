@@ -50,8 +50,12 @@ function keptValue(named: ReadonlySet<string>, strategies: Readonly<Record<strin
   return kept;
 }
 
+/** Cash an order of `quantity` at reference `price` costs alone, costs included (a sale's is negative: its net proceeds negated). */
+export type CashCost = (quantity: DecT, price: DecT) => DecT;
+
 /**
  * Plans a rebalance of the named strategies to `weights` of the current portfolio value; strategies not named keep their capital.
+ * Sales are sized with `cashCost`, the execution's own estimate, so that what they raise after their costs covers the shortfall.
  * @throws AllocationError when a weight is outside [0, 1], a strategy is unknown, or the weights sum to more than the
  * {@link freeShare} the strategies not named leave.
  */
@@ -60,6 +64,7 @@ export function planRebalance(
   strategies: Readonly<Record<string, PlanStrategy>>,
   portfolioValue: DecT,
   markOf: (symbol: string) => DecT | undefined,
+  cashCost: CashCost,
 ): RebalancePlan {
   const ids = Object.keys(weights).sort();
   for (const id of ids) {
@@ -84,7 +89,7 @@ export function planRebalance(
     else if (delta.isNegative()) {
       const need = delta.neg();
       decreases[id] = need;
-      if (need.gt(s.cash)) sales[id] = proRataSales(need.minus(s.cash), s.positions, markOf);
+      if (need.gt(s.cash)) sales[id] = proRataSales(need.minus(s.cash), s.positions, markOf, cashCost);
     }
   }
   return { targets, decreases, increases, sales };
@@ -103,8 +108,19 @@ function overAllocated(total: number, free: number, kept: DecT, portfolioValue: 
   return `New allocations exceed 100%: ${pct(total + keptShare)} (including ${pct(keptShare)} kept by strategies not named)`;
 }
 
-/** Sells the same fraction of every long position (whole units, rounded up) to raise `shortfall` at current marks. */
-function proRataSales(shortfall: DecT, positions: ReadonlyMap<string, Position>, markOf: (s: string) => DecT | undefined): { symbol: string; quantity: DecT }[] {
+/**
+ * Sells the same fraction of every long position (whole units rounded up; fractional holdings to 8 places, rounded up) so
+ * that the sales' net proceeds at current marks, after the commission and slippage `cashCost` charges, cover `shortfall`;
+ * never more than is held. The fraction starts at the shortfall's share of the long value plus a 1% margin and, where
+ * the sales would still net less, grows by what they lack until they cover it: costs that are no fixed share of the
+ * proceeds (per-share commission on a low price, a minimum commission) can take more than any fixed margin.
+ */
+function proRataSales(
+  shortfall: DecT,
+  positions: ReadonlyMap<string, Position>,
+  markOf: (s: string) => DecT | undefined,
+  cashCost: CashCost,
+): { symbol: string; quantity: DecT }[] {
   let longValue = ZERO;
   const longs: { symbol: string; quantity: DecT; mark: DecT }[] = [];
   for (const p of [...positions.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) {
@@ -113,12 +129,35 @@ function proRataSales(shortfall: DecT, positions: ReadonlyMap<string, Position>,
     longs.push({ symbol: p.symbol, quantity: p.quantity, mark });
     longValue = longValue.plus(p.quantity.times(mark));
   }
-  if (longValue.isZero()) return [];
-  // A 1% margin covers commissions and slippage of the sales themselves.
-  const fraction = Dec.min(new Dec(1), shortfall.div(longValue).times('1.01'));
-  return longs.map((l) => {
-    const raw = l.quantity.times(fraction);
-    const qty = Dec.min(l.quantity, l.quantity.isInteger() ? raw.ceil() : raw.toDecimalPlaces(8, Dec.ROUND_UP));
-    return { symbol: l.symbol, quantity: qty.neg() };
-  }).filter((s) => !s.quantity.isZero());
+  if (longValue.isZero() || !longValue.isPositive()) return [];
+  const one = new Dec(1);
+  const salesAt = (fraction: DecT): { symbol: string; quantity: DecT; mark: DecT }[] =>
+    longs.map((l) => {
+      const raw = l.quantity.times(fraction);
+      const qty = Dec.min(l.quantity, l.quantity.isInteger() ? raw.ceil() : raw.toDecimalPlaces(8, Dec.ROUND_UP));
+      return { symbol: l.symbol, quantity: qty, mark: l.mark };
+    });
+  // The margin alone covers the sales' costs under most cost models, so the loop below rarely runs.
+  let fraction = Dec.min(one, shortfall.div(longValue).times('1.01'));
+  let sales = salesAt(fraction);
+  for (;;) {
+    const net = sales.reduce((t, s) => (s.quantity.isZero() ? t : t.minus(cashCost(s.quantity.neg(), s.mark))), ZERO);
+    if (net.gte(shortfall) || fraction.gte(one)) break;
+    // Grow by the share of the long value still lacking; at least to the next unit of some position, so every step sells more.
+    fraction = Dec.min(one, Dec.max(fraction.plus(shortfall.minus(net).div(longValue)), nextUnit(sales, longs)));
+    sales = salesAt(fraction);
+  }
+  return sales.filter((s) => !s.quantity.isZero()).map((s) => ({ symbol: s.symbol, quantity: s.quantity.neg() }));
+}
+
+/** The least fraction at which some position's sale grows by one unit (0.00000001 for a fractional holding). */
+function nextUnit(sales: readonly { quantity: DecT }[], longs: readonly { quantity: DecT }[]): DecT {
+  let least = new Dec(1);
+  longs.forEach((l, i) => {
+    const sold = (sales[i] as { quantity: DecT }).quantity;
+    if (sold.gte(l.quantity)) return;
+    const step = l.quantity.isInteger() ? new Dec(1) : new Dec('0.00000001');
+    least = Dec.min(least, sold.plus(step).div(l.quantity));
+  });
+  return least;
 }

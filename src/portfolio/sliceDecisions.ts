@@ -283,7 +283,7 @@ export function validateCommand(d: Decider, queued: readonly PortfolioCommand[],
         const leaving = queued.some((q) => q.kind === 'remove' && q.id === id) || state.strategies.get(id)?.pendingRemoval;
         if (leaving) throw new AllocationError(`Strategy ${id} is being removed; it cannot take part in a rebalance`);
       }
-      planRebalance(c.weights, holdings(d), d.portfolioValue(), d.markOf);
+      planRebalance(c.weights, holdings(d), d.portfolioValue(), d.markOf, (q, p) => estimateCashCost(d.config.execution, q, p));
       return;
     }
   }
@@ -409,7 +409,7 @@ export function decideRebalance(
     for (const id of readmittedIds) scaled[id] = mustGet(state, id).allocation * freeShareOf;
     decision = { ...decision, finalWeights: scaled };
   }
-  const plan = planRebalance(decision.finalWeights, strategies, pv, d.markOf);
+  const plan = planRebalance(decision.finalWeights, strategies, pv, d.markOf, (q, p) => estimateCashCost(d.config.execution, q, p));
   const rebalanceId = `r${state.rebalanceCount + 1}`;
   const inputs: Record<string, Record<string, unknown>> = dictionary();
   for (const id of [...Object.keys(decision.finalWeights), ...Object.keys(leftOut)].sort()) {
