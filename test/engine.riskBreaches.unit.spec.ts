@@ -68,3 +68,23 @@ describe('liquidations in the run summary', () => {
     expect(incidentLines(st).join('\n')).not.toContain('liquidated');
   });
 });
+
+describe('riskBreaches after a bar that lost more than the whole value', () => {
+  // Shorts A for its whole value; A rises 90% (−90%, past the limit: paused), then to 300, which costs more than is left.
+  const shorter = scripted('shorter', (ctx) => {
+    if (ctx.barIndex === 0) ctx.orderTargetPercent('A', '-1');
+  });
+  const squeeze = ['100', '190', '300', '300'].map((c, i) => slice(day(i), { A: c }));
+
+  it('says the value went below zero, not a drawdown figure that skips that bar', async () => {
+    const store = await openEventStore('memory:');
+    const config = testConfig({ strategies: [{ id: 's', kind: 'shorter', allocation: '1' }], risk: { maxDrawdown: 0.2, drawdownAction: 'pause' } });
+    const portfolio = await Portfolio.open({ store, config, kinds: { shorter: () => shorter } });
+    for (const s of squeeze) await portfolio.processSlice(s);
+    const summary = summarise(portfolio, { slices: squeeze.length, firstBarTime: day(0) }, 'h', await runStatistics(store, 'p1', {}));
+    portfolio.close();
+    await store.close();
+    expect(summary.riskBreaches.filter((b) => b.includes('drawdown reached'))).toEqual([]);
+    expect(summary.riskBreaches[0]).toBe('s: a bar lost more than its whole value (the value went below zero), beyond the limit of 20.00% (drawdownAction pause keeps the positions of a paused strategy)');
+  });
+});

@@ -11,7 +11,7 @@ import { ProjectionRunner } from '../../projections/runner.js';
 import { performanceProjection, strategyMetrics, type PerformanceState } from '../../projections/performance.js';
 import { portfolioProjection, portfolioSummary, type PortfolioState } from '../../projections/portfolio.js';
 import { incidentsProjection, pausedStrategies, type Incident, type IncidentsState, type PausedStrategy } from '../../projections/incidents.js';
-import { compoundingNote, conventionOptions, resolveMetricOptions, type MetricSummary, type YearlyConventions } from '../metrics/index.js';
+import { LOSS_BEYOND_VALUE, compoundingNote, conventionOptions, resolveMetricOptions, type MetricSummary, type YearlyConventions } from '../metrics/index.js';
 
 /** The JSON summary of `backtest` and `demo` (money as decimal strings, returns as fractions). */
 export interface RunSummaryJson {
@@ -179,7 +179,7 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
       averageCashFraction: averageCash(k.strategies.get(st.id)),
       positions: st.positions,
     })),
-    riskBreaches: riskBreaches(portfolio, s.strategies),
+    riskBreaches: riskBreaches(portfolio, s.strategies, statistics.strategyReturns),
   };
 }
 
@@ -260,7 +260,11 @@ function averageCash(record: { readonly cashFractionSum: number; readonly cashFr
  * strategy lands one bar's move past it; beyond a quarter of the limit more, the rule did not hold its losses (a paused
  * strategy keeps its positions, a short can rise past its equity).
  */
-function riskBreaches(portfolio: Portfolio, strategies: readonly { readonly id: string; readonly value: string }[]): string[] {
+function riskBreaches(
+  portfolio: Portfolio,
+  strategies: readonly { readonly id: string; readonly value: string }[],
+  returns: RunStatistics['strategyReturns'],
+): string[] {
   const out: string[] = [];
   const risk = portfolio.kernel.config.risk;
   const limit = risk.maxDrawdown;
@@ -268,9 +272,13 @@ function riskBreaches(portfolio: Portfolio, strategies: readonly { readonly id: 
   for (const st of strategies) {
     const record = portfolio.kernel.strategies.get(st.id);
     if (record === undefined) continue;
-    if (limit !== null && record.worstDrawdown < -limit * 1.25) {
+    // A bar that lost more than the whole value leaves no drawdown figure (the engine's index skips it, and the
+    // compounded figures are undefined past it): the loss is said as what it was, the deepest of all.
+    const beyondValue = returns[st.id]?.note === LOSS_BEYOND_VALUE;
+    if (limit !== null && (beyondValue || record.worstDrawdown < -limit * 1.25)) {
       const action = risk.drawdownAction === 'pause' ? 'drawdownAction pause keeps the positions of a paused strategy' : 'its liquidation came too late';
-      out.push(`${st.id}: drawdown reached ${pct(record.worstDrawdown)}, beyond the limit of ${pct(limit)} (${action})`);
+      const loss = beyondValue ? 'a bar lost more than its whole value (the value went below zero)' : `drawdown reached ${pct(record.worstDrawdown)}`;
+      out.push(`${st.id}: ${loss}, beyond the limit of ${pct(limit)} (${action})`);
     }
     if (dec(st.value).isNegative()) out.push(`${st.id}: value ${dec(st.value).toFixed(2)} is below zero: it lost more than its capital`);
   }
