@@ -19,7 +19,7 @@ describe('exit codes', () => {
     const at = { stream: 'portfolio-p', revision: 3, position: 4 };
     for (const e of [
       new CorruptEventError(at, 'hash mismatch'),
-      new LogBrokenError({ ok: false, stream: 'portfolio-p', events: 4, check: 'head', revision: 3, position: 4, reason: 'cut' }),
+      new LogBrokenError({ part: 'log', portfolioId: 'p', stream: 'portfolio-p', check: 'head', revision: 3, position: 4, reason: 'cut' }),
       new WrongExpectedRevisionError('portfolio-p', 3, 5),
       new StoreBusyError('sqlite:x.db', 10),
       new StoreReadOnlyError('sqlite:x.db'),
