@@ -38,6 +38,26 @@ export class WriterLockedError extends StratafolioError {
 
 export const isWriterLockedError = (e: unknown): e is WriterLockedError => e instanceof WriterLockedError;
 
+/**
+ * Another process has been starting a writer on the portfolio for longer than a start takes: it holds the lock's row
+ * without finishing (its machine froze or died mid-start). Nothing was taken; a retry once the server has dropped that
+ * process's session succeeds.
+ */
+export class WriterLockBusyError extends StratafolioError {
+  constructor(
+    readonly key: string,
+    url: string,
+    readonly waitedMs: number,
+  ) {
+    super(
+      `portfolio "${key}" in ${url}: another process has been taking its writer lock for more than ${waitedMs} ms without finishing; ` +
+        'nothing was started. Retry in a minute (the server drops a session whose machine stopped answering), or stop that process',
+    );
+  }
+}
+
+export const isWriterLockBusyError = (e: unknown): e is WriterLockBusyError => e instanceof WriterLockBusyError;
+
 /** This process as a lock holder, taken now. */
 export function currentHolder(): WriterLockHolder {
   return { pid: process.pid, host: hostname(), since: new Date().toISOString() };

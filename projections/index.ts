@@ -25,6 +25,7 @@ export * from './allocationHistory.js';
 export * from './rebalanceAudit.js';
 export * from './logVerification.js';
 export * from './feedRecordVerification.js';
+export * from './portfolioVerification.js';
 export * from './documentVerification.js';
 export * from './capitalMoves.js';
 export * from './foldContext.js';

@@ -1,7 +1,7 @@
 // `audit --verify` on a paper session's store checks the feed record beside the portfolio log (its own hash chain, and
 // its slices against the log's), says so in text and JSON, and names where a tampered record breaks. Through the built
 // binary, on a session fed NDJSON bars on stdin.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -70,4 +70,27 @@ it('a feed record edited in the SQLite file fails (exit 1), naming the stream, r
   const json = await runBin(['audit', '--store', `sqlite:${path}`, '--verify', '--json']);
   expect(json.code).toBe(1);
   expect((JSON.parse(json.out) as { feedRecord: unknown }).feedRecord).toMatchObject({ ok: false, stream: 'feed-paper', revision: 1, position, check: 'decode' });
+});
+
+it('replay --verify, report and serve verify the feed record too: an edited record is refused (nothing printed, no report written), naming the stream, revision and position', async () => {
+  const { path, position } = tampered('edited-for-replay.db', 1, `replace(body, '"close":"60001"', '"close":"60009"')`);
+  const where = `feed record feed-paper of paper is broken at revision 1, position ${position} (decode check)`;
+  const replay = await runBin(['replay', '--store', `sqlite:${path}`, '--verify']);
+  expect(replay.code).toBe(1);
+  expect(replay.out).toBe('');
+  expect(replay.err).toContain(where);
+
+  const out = join(dir, 'edited-report.html');
+  const report = await runBin(['report', '--store', `sqlite:${path}`, '--out', out]);
+  expect(report.code).toBe(1);
+  expect(report.err).toContain(where);
+  expect(existsSync(out)).toBe(false);
+
+  const serve = await runBin(['serve', '--store', `sqlite:${path}`, '--port', '0']);
+  expect(serve.code).not.toBe(0);
+  expect(serve.err).toContain(where);
+
+  // Without --verify replay does not look at the record; an intact store passes replay --verify.
+  expect((await runBin(['replay', '--store', `sqlite:${path}`])).code).toBe(0);
+  expect((await runBin(['replay', '--store', `sqlite:${db}`, '--verify'])).code).toBe(0);
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProjectionRunner, openEventStore, type PendingEvent } from '../src/index.js';
 import { buildReportModel, foldReport, renderReportHtml, reportProjections, type ReportModel, type ReportStates } from '../projections/report/index.js';
+import { durationText } from '../projections/report/reportHtml.js';
 import { PORTFOLIO, STREAM, T1, T2, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 const MINUTES_A_YEAR = 525_600;
@@ -73,6 +74,31 @@ describe('report figures on minute bars', () => {
   it('with daily bars a drawdown lasts whole days, shown as such', async () => {
     const html = renderReportHtml(await model());
     expect(html).toMatch(/<span class="muted">not yet<\/span><\/td><td[^>]*>[^<]*<\/td><td[^>]*>1 d<\/td>/);
+  });
+});
+
+describe('report durations', () => {
+  it('a span of a year or more is shown in years and days (years of 365.25 days), shorter ones as before', () => {
+    expect(durationText(10_284)).toBe('28 y 57 d');
+    expect(durationText(365.25)).toBe('1 y');
+    expect(durationText(400)).toBe('1 y 34 d');
+    expect(durationText(365)).toBe('365 d');
+    expect(durationText(45)).toBe('45 d');
+    expect(durationText(2 + 3 / 24)).toBe('2 d 3 h');
+    expect(durationText((10 * 60 + 34) / 1440)).toBe('10 h 34 min');
+    expect(durationText(0)).toBe('0');
+    expect(durationText(Number.NaN)).toBe('–');
+  });
+
+  it('a drawdown lasting decades reads in years and days in the metrics and the drawdown table; data-value keeps the days', async () => {
+    // The peak at the second slice is not regained by the third, 10 284 days later.
+    const m = await model({ times: ['1995-12-31T00:00:00.000Z', '1996-01-01T00:00:00.000Z', '2024-02-27T00:00:00.000Z'] });
+    const portfolio = m.rows.find((r) => r.id === 'portfolio')?.metrics;
+    expect(portfolio?.longestDrawdownDays).toBe(10_284);
+    const html = renderReportHtml(m);
+    expect(html).toMatch(/data-metric="portfolio:longestDrawdownDays" data-value="10284">28 y 57 d</);
+    expect(html).toMatch(/<span class="muted">not yet<\/span><\/td><td[^>]*>[^<]*<\/td><td[^>]*>28 y 57 d<\/td>/);
+    expect(html).not.toMatch(/>10284 d</);
   });
 });
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Observable } from 'rxjs';
 import { GENESIS_HASH, decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
 import { StoreConfigError, StorePermissionError, StoreReadOnlyError, WrongExpectedRevisionError } from '../errors.js';
-import { UNKNOWN_HOLDER, WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
+import { UNKNOWN_HOLDER, WriterLockBusyError, WriterLockedError, currentHolder, type WriterLock, type WriterLockHolder } from '../writerLock.js';
 import type { AppendOptions, AppendResult, DocumentStore, EventStore, StreamAppend } from '../store.js';
 import { appendBatch, encodeBatch, encodeWrites, type AppendTarget, type EncodedEvent, type EncodedWrite, type StoredEventRef, type StreamHead } from './appendRules.js';
 import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
@@ -36,6 +36,52 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** When long reads move to a worker thread (default: reads of more than 250 000 rows, after 20 000; false: never). */
   readonly readAhead?: ReadAheadOptions | false;
+  /** How long a starting writer waits for another starter's hold on the lock's row before it is refused (ms, default 10000). */
+  readonly writerLockWaitMs?: number;
+}
+
+/**
+ * TCP keepalive of the connection holding a writer lock. The server keeps a session, and its advisory lock, until it
+ * learns the peer is gone: a killed process's kernel says so at once, but a machine that lost power or its network says
+ * nothing, and with the system's defaults (2 hours idle, then 9 probes 75 s apart) a restart elsewhere would be refused
+ * for over 2 hours. Probing after 20 s idle, every 10 s, giving up after 4 unanswered, drops it within 60 s.
+ */
+export const LOCK_CONNECTION_KEEPALIVE = Object.freeze({ idleSeconds: 20, intervalSeconds: 10, count: 4 });
+/** Named in pg_stat_activity, so an operator can tell lock sessions from the pool's. */
+const LOCK_APPLICATION_NAME = 'stratafolio writer lock';
+const WRITER_LOCK_WAIT_MS = 10_000;
+/** SQLSTATE lock_not_available: a statement waited past lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * The client side of a lock connection: keepalive from this end too, so a holder whose server or network went away
+ * learns it (the connection ends, and the lock is taken again before the next append) instead of waiting on a socket.
+ */
+export function lockConnectionConfig(connectionString: string): pg.ClientConfig {
+  return {
+    connectionString,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: LOCK_CONNECTION_KEEPALIVE.idleSeconds * 1000,
+    application_name: LOCK_APPLICATION_NAME,
+  };
+}
+
+/**
+ * Connects a lock connection and sets the server's keepalive for its session (a URL's own `options` would override
+ * ones given at connect, so they are set after it; a Unix-socket session ignores them, its peer cannot vanish).
+ */
+export async function openLockConnection(connectionString: string): Promise<pg.Client> {
+  const client = new pg.Client(lockConnectionConfig(connectionString));
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { idleSeconds, intervalSeconds, count } = LOCK_CONNECTION_KEEPALIVE;
+    await client.query(`SET tcp_keepalives_idle = ${idleSeconds}; SET tcp_keepalives_interval = ${intervalSeconds}; SET tcp_keepalives_count = ${count}`);
+    return client;
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw e;
+  }
 }
 
 const PAGE_SIZE = 2000;
@@ -80,6 +126,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
   pool.on('error', () => undefined);
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const writerLockWaitMs = Math.max(1, Math.round(options.writerLockWaitMs ?? WRITER_LOCK_WAIT_MS));
 
   const readOnly = options.readOnly === true;
   try {
@@ -315,18 +362,21 @@ export async function openPostgresEventStore(connectionString: string, options: 
   };
 
   // A writer lock is a session advisory lock held on a connection of its own: the server releases it the moment that
-  // connection ends, so a holder that died (on any machine) never blocks a restart. A row names the holder for others.
+  // connection ends, so a holder killed on any machine never blocks a restart, and one whose machine died blocks it
+  // only until the server's keepalive gives up on it (LOCK_CONNECTION_KEEPALIVE). A row names the holder for others.
   const heldLocks = new Set<() => Promise<void>>();
   /** Takes `key`'s lock on a new connection for `holder` and names it in its row; the connection holds it. */
   const takeLock = async (key: string, holder: WriterLockHolder): Promise<pg.Client> => {
-    const client = new pg.Client({ connectionString });
-    client.on('error', () => undefined);
+    let client: pg.Client | undefined;
     try {
-      await client.connect();
+      client = await openLockConnection(connectionString);
       // Starters decide holding the row's lock, so one that is refused reads the row only once the winner has named
       // itself in it. Taking the advisory lock first and writing the row after let a second starter look in between
       // and name the previous holder: a process that had died.
       await client.query('BEGIN');
+      // A starter that stopped mid-start (its machine froze) holds the row until the server drops its session: wait a
+      // bounded time for it, then refuse clearly rather than hang.
+      await client.query(`SET LOCAL lock_timeout = ${writerLockWaitMs}`);
       const values = [key, holder.pid, holder.host, holder.since];
       await client.query(`INSERT INTO ${q('writer_locks')} (key, pid, host, since) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`, values);
       const row = await client.query<WriterLockHolder>(`SELECT pid, host, since FROM ${q('writer_locks')} WHERE key = $1 FOR UPDATE`, [key]);
@@ -343,7 +393,8 @@ export async function openPostgresEventStore(connectionString: string, options: 
       await client.query('COMMIT');
       return client;
     } catch (e) {
-      await client.end().catch(() => undefined);
+      await client?.end().catch(() => undefined);
+      if ((e as { code?: string }).code === LOCK_NOT_AVAILABLE) throw new WriterLockBusyError(key, url, writerLockWaitMs);
       throw e instanceof WriterLockedError ? e : translate(e, url, 'write');
     }
   };

@@ -24,12 +24,13 @@ const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${(x * 100
 const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : x === Infinity ? '∞' : '–');
 const money = (s: string | null): string => (s === null ? '–' : new Dec(s).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ','));
 const signed = (x: number): string => (Number.isFinite(x) ? (x < 0 ? 'neg' : x > 0 ? 'pos' : '') : '');
-const DURATION_UNITS: readonly (readonly [string, number])[] = [['d', 86_400], ['h', 3_600], ['min', 60], ['s', 1]];
+/** A year as 365.25 days, the mean calendar year: 10 284 days read 28 y 57 d, as from a date 28 years and 57 days before. */
+const DURATION_UNITS: readonly (readonly [string, number])[] = [['y', 365.25 * 86_400], ['d', 86_400], ['h', 3_600], ['min', 60], ['s', 1]];
 /**
- * A span given in days, in its two largest units (`45 d`, `2 d 3 h`, `10 h 34 min`): a drawdown of intraday bars lasts
- * hours or minutes, which whole days would show as 0.
+ * A span given in days, in its two largest units (`28 y 57 d`, `45 d`, `2 d 3 h`, `10 h 34 min`): a drawdown of
+ * intraday bars lasts hours or minutes, which whole days would show as 0, and one of decades is unreadable in days.
  */
-function duration(days: number): string {
+export function durationText(days: number): string {
   if (!Number.isFinite(days)) return '–';
   let rest = Math.round(days * 86_400);
   const parts: string[] = [];
@@ -60,7 +61,7 @@ const METRIC_COLUMNS: readonly { key: keyof KeyMetrics; label: string; format: (
   { key: 'downsideRisk', label: 'Downside risk', format: (x) => pct(x) },
   { signed: true, key: 'maxDrawdown', label: 'Max drawdown', format: (x) => pct(x) },
   { signed: true, key: 'currentDrawdown', label: 'Current drawdown', format: (x) => pct(x) },
-  { key: 'longestDrawdownDays', label: 'Longest DD', format: (x) => duration(x) },
+  { key: 'longestDrawdownDays', label: 'Longest DD', format: (x) => durationText(x) },
   { key: 'skew', label: 'Skew', format: (x) => num(x) },
   { key: 'kurtosis', label: 'Kurtosis (excess)', format: (x) => num(x) },
   { signed: true, key: 'valueAtRisk95', label: 'VaR 95% (per bar)', format: (x) => pct(x) },
@@ -134,7 +135,7 @@ function benchmarkBlock(m: ReportModel): string {
 function drawdownTable(m: ReportModel): string {
   if (m.drawdowns.length === 0) return '<p class="muted">No drawdown.</p>';
   return `<table><tr><th>#</th><th>Start</th><th>Trough</th><th>Recovery</th><th class="num">Depth</th><th class="num">Duration</th></tr>${m.drawdowns
-    .map((d, i) => `<tr><td>${i + 1}</td><td>${day(d.start)}</td><td>${day(d.trough)}</td><td>${d.recovery === null ? '<span class="muted">not yet</span>' : day(d.recovery)}</td>${statCell('drawdown-depth', d.depth, pct(d.depth))}<td>${duration(d.days)}</td></tr>`)
+    .map((d, i) => `<tr><td>${i + 1}</td><td>${day(d.start)}</td><td>${day(d.trough)}</td><td>${d.recovery === null ? '<span class="muted">not yet</span>' : day(d.recovery)}</td>${statCell('drawdown-depth', d.depth, pct(d.depth))}<td>${durationText(d.days)}</td></tr>`)
     .join('')}</table>`;
 }
 

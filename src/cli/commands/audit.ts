@@ -14,8 +14,8 @@ import {
   type IncidentKind,
   type IncidentsState,
   standardProjections,
-  verifyFeedRecord,
-  verifyPortfolioLog,
+  firstBreak,
+  verifyPortfolio,
   verifyStoredDocuments,
   type DocumentCheck,
   type FeedRecordVerification,
@@ -343,11 +343,10 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
         let documents: DocumentCheck[] | null = null;
         let feedRecord: FeedRecordVerification | null = null;
         if (flags.verify) {
-          verification = await verifyPortfolioLog(store, stream, flags.expectHead === undefined ? {} : { expectHead: flags.expectHead });
-          if (!verification.ok) setExit(EXIT_LOG_BROKEN);
-          // A paper session's record is its own chain; tied to the log by content, which a broken log cannot vouch for.
-          feedRecord = await verifyFeedRecord(store, id, { link: verification.ok });
-          if (feedRecord?.ok === false) setExit(EXIT_LOG_BROKEN);
+          const verified = await verifyPortfolio(store, id, stream, flags.expectHead === undefined ? {} : { expectHead: flags.expectHead });
+          verification = verified.log;
+          feedRecord = verified.feedRecord;
+          if (firstBreak(id, verified) !== null) setExit(EXIT_LOG_BROKEN);
           // Documents are checked against the log only when the log itself is sound.
           documents = verification.ok ? await verifyStoredDocuments(store, stream, standardProjections()) : null;
           if (documents?.some((d) => d.status === 'broken')) setExit(EXIT_LOG_BROKEN);

@@ -25,7 +25,7 @@ import {
   type AsOf,
   type RunResult,
 } from '../../../projections/index.js';
-import { verifyPortfolioLog } from '../../../projections/logVerification.js';
+import { firstBreak, verifyPortfolio } from '../../../projections/portfolioVerification.js';
 import { LogBrokenError } from '../logBrokenError.js';
 import { ownValue } from '../../records/ownKeys.js';
 import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
@@ -216,7 +216,7 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
     .option('--portfolio <id>', 'portfolio id (default: the only one in the store)')
     .option('--as-of <time|position>', 'stop at an ISO bar time (inclusive) or a global position (inclusive)')
     .option('--json', 'print JSON (money as decimal strings)')
-    .option('--verify', 'verify the whole log (as `audit --verify` does) before printing any number')
+    .option('--verify', "verify the whole log and a paper session's feed record (as `audit --verify` does) before printing any number")
     .option('--risk-free <annual rate>', RISK_FREE_HELP)
     .option('--bars-per-year <n>', BARS_PER_YEAR_HELP)
     .option('--follow', 'keep running: print an updated summary line (NDJSON with --json) as each slice lands, until SIGINT/SIGTERM')
@@ -237,8 +237,8 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
       try {
         const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
         if (flags.verify) {
-          const v = await verifyPortfolioLog(store, stream);
-          if (!v.ok) throw new LogBrokenError(v);
+          const broken = firstBreak(id, await verifyPortfolio(store, id, stream));
+          if (broken !== null) throw new LogBrokenError(broken);
         }
         await refuseAsOfBeforeLog(store, stream, id, asOf);
         const conventions = await storedLogConventions(store, stream, given);

@@ -3,7 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { outputFileError, temporaryPathOf, unwritableOutput, whyNotWritable } from '../../fileAccess.js';
-import { parseAsOf, verifyPortfolioLog, type AsOf } from '../../../projections/index.js';
+import { describeBreak, firstBreak, parseAsOf, verifyPortfolio, type AsOf } from '../../../projections/index.js';
 import { DEFAULT_ROLLING_WINDOW, foldReport, renderReportHtml } from '../../../projections/report/index.js';
 import { writeJson, type CliIO } from '../output.js';
 import { BARS_PER_YEAR_HELP, RISK_FREE_HELP, parseConventionFlags, storedLogConventions } from '../yearlyConventions.js';
@@ -65,7 +65,7 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
     .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
     .option('--risk-free <annual rate>', RISK_FREE_HELP)
     .option('--bars-per-year <n>', BARS_PER_YEAR_HELP)
-    .option('--no-verify', 'skip verifying the hash chain and recorded values (the report then says it is unverified)')
+    .option('--no-verify', "skip verifying the hash chain, recorded values and a paper session's feed record (the report then says it is unverified)")
     .option('--json', 'print what was written as JSON')
     .action(async (flags: ReportFlags) => {
       const asOf: AsOf = flags.asOf === undefined ? { kind: 'end' } : parseAsOf(flags.asOf);
@@ -77,13 +77,14 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
       const store = await openExistingStore(flags.store);
       try {
         const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
-        const verification = flags.verify ? await verifyPortfolioLog(store, stream) : null;
-        if (verification !== null && !verification.ok) {
-          const v = verification;
-          io.stderr.write(`stratafolio: the log of ${id} is broken at revision ${v.revision}, position ${v.position} (${v.check} check): ${v.reason}; no report written\n`);
+        const verified = flags.verify ? await verifyPortfolio(store, id, stream) : null;
+        const broken = verified === null ? null : firstBreak(id, verified);
+        if (broken !== null) {
+          io.stderr.write(`stratafolio: ${describeBreak(broken)}; no report written\n`);
           setExit(EXIT_LOG_BROKEN);
           return;
         }
+        const verification = verified === null ? null : verified.log;
         await refuseAsOfBeforeLog(store, stream, id, asOf);
         const conventions = await storedLogConventions(store, stream, given);
         const model = await foldReport(store, id, stream, {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { ProjectionRunner, verifyPortfolioLog, type VerificationResult } from '../../../projections/index.js';
+import { ProjectionRunner, describeBreak, firstBreak, verifyPortfolio, type VerificationResult } from '../../../projections/index.js';
 import {
   DEFAULT_ROLLING_WINDOW,
   buildReportModel,
@@ -133,7 +133,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
     .option('--window <bars>', 'window of the rolling Sharpe and volatility', String(DEFAULT_ROLLING_WINDOW))
     .option('--risk-free <annual rate>', RISK_FREE_HELP)
     .option('--bars-per-year <n>', BARS_PER_YEAR_HELP)
-    .option('--no-verify', 'skip verifying the log when the server starts')
+    .option('--no-verify', "skip verifying the log and a paper session's feed record when the server starts")
     .option('--json', 'print the served URL as JSON')
     .action(async (flags: ServeFlags) => {
       const port = parsePort(flags.port);
@@ -150,10 +150,10 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
       try {
         await listen(server, port, flags.host);
         const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
-        const verification: VerificationResult | null = flags.verify ? await verifyPortfolioLog(store, stream) : null;
-        if (verification !== null && !verification.ok) {
-          throw new ConfigError(`the log of ${id} is broken at revision ${verification.revision} (${verification.check} check): ${verification.reason}`, 'store');
-        }
+        const verified = flags.verify ? await verifyPortfolio(store, id, stream) : null;
+        const broken = verified === null ? null : firstBreak(id, verified);
+        if (broken !== null) throw new ConfigError(describeBreak(broken), 'store');
+        const verification: VerificationResult | null = verified === null ? null : verified.log;
         // Starts from the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
         const conventions = await storedLogConventions(store, stream, given);
         const runner = new ProjectionRunner(store, reportProjections(flags.benchmark, conventions), { stream, checkpointEvery: 0, restoreCheckpoints: true });
