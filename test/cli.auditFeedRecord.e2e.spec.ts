@@ -87,7 +87,7 @@ it('replay --verify, report and serve verify the feed record too: an edited reco
   expect(existsSync(out)).toBe(false);
 
   const serve = await runBin(['serve', '--store', `sqlite:${path}`, '--port', '0']);
-  expect(serve.code).not.toBe(0);
+  expect(serve.code).toBe(1);
   expect(serve.err).toContain(where);
 
   // Without --verify replay does not look at the record; an intact store passes replay --verify.

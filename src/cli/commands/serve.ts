@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { ProjectionRunner, describeBreak, firstBreak, verifyPortfolio, type VerificationResult } from '../../../projections/index.js';
+import { LogBrokenError } from '../logBrokenError.js';
+import { ProjectionRunner, firstBreak, verifyPortfolio, type VerificationResult } from '../../../projections/index.js';
 import {
   DEFAULT_ROLLING_WINDOW,
   buildReportModel,
@@ -152,7 +153,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');
         const verified = flags.verify ? await verifyPortfolio(store, id, stream) : null;
         const broken = verified === null ? null : firstBreak(id, verified);
-        if (broken !== null) throw new ConfigError(describeBreak(broken), 'store');
+        if (broken !== null) throw new LogBrokenError(broken, 'nothing was served');
         const verification: VerificationResult | null = verified === null ? null : verified.log;
         // Starts from the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
         const conventions = await storedLogConventions(store, stream, given);
