@@ -7,15 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAPER_CONFIG, startCli } from './fixtures/live/paperProcess.js';
 import { runBin } from './fixtures/cliRun.js';
+import { minuteBars } from './fixtures/live/minuteBars.js';
 
-const T0 = Date.parse('2024-03-01T00:00:00Z');
-const barLine = (i: number, symbol: string): string => {
-  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + i;
-  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
-};
-/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
-const bars = (from: number, to: number): string =>
-  Array.from({ length: to - from }, (_, k) => [barLine(from + k, 'BTCUSDT'), barLine(from + k, 'ETHUSDT')].join('\n')).join('\n') + '\n';
 
 let dir = '';
 let barsFile = '';
@@ -27,7 +20,7 @@ const configAs = (id: string): string => {
 };
 
 async function paperOn(store: string, config: string): Promise<void> {
-  const run = startCli(['paper', '--config', config, '--feed', '-', '--store', store, '--jit-warm-up', '0'], bars(0, 3));
+  const run = startCli(['paper', '--config', config, '--feed', '-', '--store', store, '--jit-warm-up', '0'], minuteBars(0, 3));
   expect(await run.exited).toBe(0);
 }
 
@@ -40,7 +33,7 @@ async function backtestOn(store: string, config: string): Promise<void> {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'portfolio-choice-'));
   barsFile = join(dir, 'bars.ndjson');
-  writeFileSync(barsFile, bars(0, 3));
+  writeFileSync(barsFile, minuteBars(0, 3));
 });
 afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PAPER_CONFIG } from './fixtures/live/paperProcess.js';
 import { runBin } from './fixtures/cliRun.js';
 import { POSTGRES_URL, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
+import { minuteBars } from './fixtures/live/minuteBars.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'stratafolio.js');
 const schemas: string[] = [];
@@ -33,14 +34,8 @@ const freshSchema = (): string => {
   return schema;
 };
 
-const T0 = Date.parse('2024-03-01T00:00:00Z');
-const barLine = (i: number, symbol: string): string => {
-  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + ((i * 37) % 11) - 5;
-  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
-};
-/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
-const bars = (from: number, to: number): string =>
-  Array.from({ length: to - from }, (_, k) => [barLine(from + k, 'BTCUSDT'), barLine(from + k, 'ETHUSDT')].join('\n')).join('\n') + '\n';
+/** Bars that move up and down, so that strategies trade. */
+const bars = (from: number, to: number): string => minuteBars(from, to, { move: (i) => ((i * 37) % 11) - 5 });
 
 const headOf = (out: string): string => /head hash ([0-9a-f]{64})/.exec(out)?.[1] ?? `no head hash in: ${out}`;
 

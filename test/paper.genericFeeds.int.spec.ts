@@ -7,13 +7,8 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { PAPER_CONFIG, startCli, streamEvents } from './fixtures/live/paperProcess.js';
+import { T0, barLine } from './fixtures/live/minuteBars.js';
 
-const T0 = Date.parse('2024-03-01T00:00:00Z');
-
-const barLine = (i: number, symbol: string): string => {
-  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + i;
-  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
-};
 
 let dir = '';
 let wss: WebSocketServer | null = null;

@@ -13,6 +13,7 @@ import { openEventStore } from '../events/openEventStore.js';
 import { PAPER_CONFIG, startCli, streamEvents, type CliProcess } from './fixtures/live/paperProcess.js';
 import { runBin } from './fixtures/cliRun.js';
 import { POSTGRES_URL, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
+import { minuteBars } from './fixtures/live/minuteBars.js';
 
 const schemas: string[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-paper-pg-'));
@@ -41,13 +42,8 @@ function seeded(seed: number): () => number {
   };
 }
 
-const T0 = Date.parse('2024-03-01T00:00:00Z');
-const barLine = (i: number, symbol: string): string => {
-  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + ((i * 37) % 23) - 11 + Math.round(8 * Math.sin(i / 7));
-  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 2), low: String(close - 2), close: String(close), volume: '2' });
-};
-/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
-const bars = (from: number, to: number): string => Array.from({ length: to - from }, (_, k) => `${barLine(from + k, 'BTCUSDT')}\n${barLine(from + k, 'ETHUSDT')}\n`).join('');
+/** Bars that move up and down, so that strategies trade. */
+const bars = (from: number, to: number): string => minuteBars(from, to, { move: (i) => ((i * 37) % 23) - 11 + Math.round(8 * Math.sin(i / 7)), spread: 2 });
 
 const paperArgs = (store: string): string[] => ['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,15 +9,8 @@ import { afterEach, expect, it } from 'vitest';
 import { PAPER_CONFIG, startCli, streamEvents } from './fixtures/live/paperProcess.js';
 import { runCli } from './fixtures/cliRun.js';
 import { openEventStore } from '../events/openEventStore.js';
+import { barLine, minuteBars } from './fixtures/live/minuteBars.js';
 
-const T0 = Date.parse('2024-03-01T00:00:00Z');
-const barLine = (i: number, symbol: string): string => {
-  const close = (symbol === 'BTCUSDT' ? 60000 : 3000) + i;
-  return JSON.stringify({ timestamp: new Date(T0 + i * 60_000).toISOString(), symbol, open: String(close), high: String(close + 1), low: String(close - 1), close: String(close), volume: '2' });
-};
-/** NDJSON bars of both symbols for minutes `from` to `to` (exclusive). */
-const bars = (from: number, to: number): string =>
-  Array.from({ length: to - from }, (_, k) => [barLine(from + k, 'BTCUSDT'), barLine(from + k, 'ETHUSDT')].join('\n')).join('\n') + '\n';
 
 let dir = '';
 afterEach(() => {
@@ -33,7 +26,7 @@ async function paperOn(store: string, input: string, extra: readonly string[] = 
 it('a command to a stopped session says no session is running (exit 3, at once), and the next run applies it at its first slice', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-stopped-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
-  expect((await paperOn(store, bars(0, 3))).code).toBe(0);
+  expect((await paperOn(store, minuteBars(0, 3))).code).toBe(0);
 
   const started = Date.now();
   const queued = await runCli('command', '--store', store, '--wait', '3s', 'pause', 'hold');
@@ -45,7 +38,7 @@ it('a command to a stopped session says no session is running (exit 3, at once),
   expect(JSON.parse(noWait.out)).toMatchObject({ result: { status: 'queued' }, sessionRunning: false });
   expect(noWait.out).not.toMatch(/within/);
 
-  expect((await paperOn(store, bars(3, 5))).code).toBe(0);
+  expect((await paperOn(store, minuteBars(3, 5))).code).toBe(0);
   const paused = (await streamEvents(store, 'portfolio-paper')).flatMap((e) => (e.type === 'StrategyLifecycleChanged' && e.data.to === 'paused' ? [[e.data.strategyId, e.metadata.barTime]] : []));
   expect(paused).toEqual([
     ['hold', '2024-03-01T00:03:00.000Z'],
@@ -56,7 +49,7 @@ it('a command to a stopped session says no session is running (exit 3, at once),
 it('a command whose session ends before answering says so and returns at once (exit 3), instead of waiting out --wait for a session that is gone', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-ended-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
-  const session = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], bars(0, 2), { keepStdinOpen: true });
+  const session = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], minuteBars(0, 2), { keepStdinOpen: true });
   await session.linesOut(2);
 
   const started = Date.now();
@@ -80,14 +73,14 @@ it('a command whose session ends before answering says so and returns at once (e
 it('export-bars names on stderr the commands recorded with the slices, which a backtest over its bars does not replay', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-export-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
-  expect((await paperOn(store, bars(0, 2))).code).toBe(0);
+  expect((await paperOn(store, minuteBars(0, 2))).code).toBe(0);
   const plain = await runCli('export-bars', '--store', store, '--out', join(dir, 'plain.ndjson'));
   expect(plain.code).toBe(0);
   expect(plain.err).toBe('');
   for (const id of ['hold', 'trend', 'revert']) expect((await runCli('command', '--store', store, '--wait', '0s', 'pause', id)).code).toBe(0);
-  expect((await paperOn(store, bars(2, 4))).code).toBe(0);
+  expect((await paperOn(store, minuteBars(2, 4))).code).toBe(0);
   expect((await runCli('command', '--store', store, '--wait', '0s', 'resume', 'hold')).code).toBe(0);
-  expect((await paperOn(store, bars(4, 6))).code).toBe(0);
+  expect((await paperOn(store, minuteBars(4, 6))).code).toBe(0);
 
   const out = join(dir, 'bars.ndjson');
   const exported = await runCli('export-bars', '--store', store, '--out', out);
@@ -105,7 +98,7 @@ it('the text summary counts the bars applied and those not applied (duplicates, 
   const store = `sqlite:${join(dir, 'paper.db')}`;
   const late = JSON.stringify({ ...(JSON.parse(barLine(0, 'ETHUSDT')) as Record<string, string>), close: '2999.5' });
   const unknown = JSON.stringify({ ...(JSON.parse(barLine(2, 'BTCUSDT')) as Record<string, string>), symbol: 'XRPUSDT' });
-  const input = [bars(0, 2).trim(), barLine(1, 'BTCUSDT'), late, 'not json', unknown, barLine(2, 'BTCUSDT'), bars(3, 4).trim()].join('\n') + '\n';
+  const input = [minuteBars(0, 2).trim(), barLine(1, 'BTCUSDT'), late, 'not json', unknown, barLine(2, 'BTCUSDT'), minuteBars(3, 4).trim()].join('\n') + '\n';
   const run = await paperOn(store, input);
   expect(run.code).toBe(0);
   const lines = run.out.trim().split('\n');
@@ -117,7 +110,7 @@ it.each(['SIGINT', 'SIGTERM'] as const)('a %s during start-up (the JIT warm-up) 
   const path = join(dir, 'paper.db');
   const store = `sqlite:${path}`;
   // A warm-up of minutes: the signal comes during it. The handlers are in place once the store file exists.
-  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '1000000'], bars(0, 3));
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '1000000'], minuteBars(0, 3));
   while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 20));
   await new Promise((resolve) => setTimeout(resolve, 300));
   const sent = Date.now();
@@ -128,7 +121,7 @@ it.each(['SIGINT', 'SIGTERM'] as const)('a %s during start-up (the JIT warm-up) 
   expect(run.err()).toBe('');
   expect((await streamEvents(store, 'feed-paper')).length).toBe(0);
   // The writer lock was released: the next run starts and applies the bars.
-  const next = await paperOn(store, bars(0, 3));
+  const next = await paperOn(store, minuteBars(0, 3));
   expect(next.code).toBe(0);
   expect(next.out).toMatch(/3 slices this run, 3 in all/);
 });
@@ -142,7 +135,7 @@ it('a store whose last slice is ahead of the clock is refused at start, naming t
   writeFileSync(future, `${line('BTCUSDT', '60000')}\n${line('ETHUSDT', '3000')}\n`);
   expect((await runCli('backtest', '--config', PAPER_CONFIG, '--bars', future, '--format', 'ndjson', '--store', store)).code).toBe(0);
 
-  const run = await paperOn(store, bars(0, 2));
+  const run = await paperOn(store, minuteBars(0, 2));
   expect(run.code).toBe(2);
   expect(run.err).toMatch(/the log of portfolio "paper" ends with a slice at 2099-01-01T00:00:00.000Z, ahead of this machine's clock/);
   expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(1);
@@ -151,10 +144,10 @@ it('a store whose last slice is ahead of the clock is refused at start, naming t
 it('a backtest onto a paper session’s portfolio is refused (exit 2), writing nothing: its slices would have no feed record, so export-bars would leave them out', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-backtest-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
-  expect((await paperOn(store, bars(0, 3))).code).toBe(0);
+  expect((await paperOn(store, minuteBars(0, 3))).code).toBe(0);
   // The session's own bars and two more: every close agrees with the log, so only the feed record tells them apart.
   const file = join(dir, 'more.ndjson');
-  writeFileSync(file, bars(0, 5));
+  writeFileSync(file, minuteBars(0, 5));
 
   const refused = await runCli('backtest', '--config', PAPER_CONFIG, '--bars', file, '--store', store);
   expect(refused.code).toBe(2);
@@ -165,7 +158,7 @@ it('a backtest onto a paper session’s portfolio is refused (exit 2), writing n
 it('export-bars --out writes through a temporary file it renames; an --out that cannot be written says which and why (exit 2), writing nothing', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-export-out-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
-  expect((await paperOn(store, bars(0, 3))).code).toBe(0);
+  expect((await paperOn(store, minuteBars(0, 3))).code).toBe(0);
   const out = join(dir, 'bars.ndjson');
   expect((await runCli('export-bars', '--store', store, '--out', out)).code).toBe(0);
   expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(6);
@@ -180,14 +173,14 @@ it('export-bars --out writes through a temporary file it renames; an --out that 
 
 it('minute bars on stdin against a config without barsPerYear: warned once, after 60 slices, with the figure to set; not with it set', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-spacing-'));
-  const plain = await paperOn(`sqlite:${join(dir, 'plain.db')}`, bars(0, 70));
+  const plain = await paperOn(`sqlite:${join(dir, 'plain.db')}`, minuteBars(0, 70));
   expect(plain.code).toBe(0);
   const warnings = plain.err.split('\n').filter((l) => l.includes('slices came about'));
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toMatch(/^stratafolio: warning: .*: its first 60 slices came about 530000 a year; .*assume 252 bars a year.*set barsPerYear in the config .*\(e\.g\. 525600\)$/);
   const config = join(dir, 'minutes.json');
   writeFileSync(config, JSON.stringify({ ...(JSON.parse(readFileSync(PAPER_CONFIG, 'utf8')) as Record<string, unknown>), barsPerYear: 525_600 }));
-  const run = startCli(['paper', '--config', config, '--feed', '-', '--store', `sqlite:${join(dir, 'minutes.db')}`, '--jit-warm-up', '0'], bars(0, 70));
+  const run = startCli(['paper', '--config', config, '--feed', '-', '--store', `sqlite:${join(dir, 'minutes.db')}`, '--jit-warm-up', '0'], minuteBars(0, 70));
   expect(await run.exited).toBe(0);
   expect(run.err()).not.toContain('slices came about');
 });
