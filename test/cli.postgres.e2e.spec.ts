@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PAPER_CONFIG } from './fixtures/live/paperProcess.js';
 import { runBin } from './fixtures/cliRun.js';
-import { POSTGRES_URL, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
+import { POSTGRES_URL, dropSchemas, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
 import { minuteBars } from './fixtures/live/minuteBars.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'stratafolio.js');
@@ -20,12 +20,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-cli-pg-'));
 
 afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
-  if (POSTGRES_URL === undefined) return;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  for (const r of roles) await admin.query(`DROP ROLE IF EXISTS "${r}"`);
-  await admin.end();
+  await dropSchemas(schemas, roles);
 });
 
 const freshSchema = (): string => {

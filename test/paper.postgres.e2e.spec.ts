@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openEventStore } from '../events/openEventStore.js';
 import { PAPER_CONFIG, startCli, streamEvents, type CliProcess } from './fixtures/live/paperProcess.js';
 import { runBin } from './fixtures/cliRun.js';
-import { POSTGRES_URL, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
+import { POSTGRES_URL, dropSchemas, postgresSkipNotice, withSchema } from './fixtures/postgresServer.js';
 import { minuteBars } from './fixtures/live/minuteBars.js';
 
 const schemas: string[] = [];
@@ -20,11 +20,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-paper-pg-'));
 
 afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
-  if (POSTGRES_URL === undefined) return;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  await admin.end();
+  await dropSchemas(schemas);
 });
 
 const freshSchema = (): string => {
