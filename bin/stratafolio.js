@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the `stratafolio` binary: runs the compiled CLI (built by `npm ci` through `prepare`).
+import { Console } from 'node:console';
 import { main } from '../dist/src/cli/main.js';
 
 // A reader that closes early (`stratafolio demo | head`) is not an error: stop writing and end quietly.
@@ -10,9 +11,10 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// Stdout is the command's own output (with --json, one JSON object): what code it runs prints with console.log, info
-// or debug (a strategy module's tracing) goes to stderr instead. The CLI itself writes through its streams, not console.
-for (const method of ['log', 'info', 'debug']) console[method] = console.error.bind(console);
+// Stdout is the command's own output (with --json, one JSON object): whatever code it runs prints through console (a
+// strategy module's tracing, console.dir and table included) goes to stderr instead. The CLI itself writes through its
+// streams, not console.
+globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
 
 let settled = false;
 // The event loop empties while the command still waits: something it awaited can never settle (a strategy module's

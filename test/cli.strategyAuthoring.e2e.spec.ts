@@ -83,11 +83,11 @@ describe('strategy modules through the CLI', async () => {
   it("what strategy code prints goes to stderr, so --json's stdout stays one JSON object; init and the first onBar both see the initial allocation", async () => {
     const path = config(
       'chatty',
-      module('chatty.js', 'export default { name: "c", init(ctx) { console.log("init moved", ctx.capitalMoved.toString()); }, onBar(ctx) { if (ctx.barIndex < 2) console.info("bar", ctx.barIndex, "moved", ctx.capitalMoved.toString()); } };\n'),
+      module('chatty.js', 'export default { name: "c", init(ctx) { console.log("init moved", ctx.capitalMoved.toString()); }, onBar(ctx) { if (ctx.barIndex < 2) console.info("bar", ctx.barIndex, "moved", ctx.capitalMoved.toString()); if (ctx.barIndex === 2) { console.table([{ bar: 2 }]); console.dir({ dir: 2 }); console.count("bars"); } } };\n'),
     );
     const { code, out, err } = await runBin(['backtest', '--config', path, '--bars', bars, '--store', 'memory:', '--json']);
     expect(code).toBe(0);
     expect((JSON.parse(out) as RunSummaryJson).slicesThisRun).toBe(80);
-    expect(err).toBe('init moved 50000\nbar 0 moved 50000\nbar 1 moved 0\n');
+    expect(err).toMatch(/^init moved 50000\nbar 0 moved 50000\nbar 1 moved 0\n┌.*\n.*bar.*\n[\s\S]*\{ dir: 2 \}\nbars: 1\n$/);
   });
 });
