@@ -189,7 +189,8 @@ function importFailure(e: unknown, file: string): string {
     const path = fileURLToPath(frame[1] ?? '');
     if (!path.includes(`${sep}node_modules${sep}`) && !path.startsWith(OWN_CODE)) return `${text} at ${path}:${frame[2]}:${frame[3]}`;
   }
-  if (e.name !== 'SyntaxError') return text;
+  // Node's own check reads JavaScript: in a TypeScript module it would name the first type annotation, not the error.
+  if (e.name !== 'SyntaxError' || /\.[cm]?ts$/.test(file)) return text;
   // Given on stdin, so that a .js file is parsed as the module it was imported as, whatever package.json says.
   const asModule = !file.endsWith('.cjs');
   let source: string;
@@ -198,7 +199,7 @@ function importFailure(e: unknown, file: string): string {
   } catch {
     return text;
   }
-  const checked = spawnSync(process.execPath, [...(asModule ? ['--input-type=module'] : []), '--check'], { input: source, encoding: 'utf8', timeout: 10_000 });
+  const checked = spawnSync(process.execPath, [...(asModule ? ['--input-type=module'] : []), '--check'], { input: source, encoding: 'utf8', timeout: 2_000 });
   const lines = (checked.stderr ?? '').split('\n');
   const at = lines.findIndex((line) => /^\[stdin\]:\d+$/.test(line));
   if (at < 0) return text;
