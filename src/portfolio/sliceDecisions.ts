@@ -2,7 +2,7 @@
 // (None changes what it reads; the supervisor seals each step's events and folds them before the next step.)
 import type { PortfolioConfig } from '../config/portfolioConfig.js';
 import { Dec, ZERO, dec, decStr, decFromStatistic, type Dec as DecT } from '../money/decimal.js';
-import { AllocationError } from '../errors.js';
+import { AllocationError, StratafolioError } from '../errors.js';
 import type { BarSlice } from '../market/bar.js';
 import type { LedgerState } from '../ledger/types.js';
 import { cashText, exactCashOf, heldQuantities, ledgerValue, ledgerValueExact } from '../ledger/ledger.js';
@@ -519,7 +519,7 @@ export function closingOrders(d: Decider, id: string): RequestedOrder[] {
   return [...d.ledgerOf(id).positions.values()].map((p) => ({ symbol: p.symbol, quantity: p.quantity.neg() }));
 }
 
-/** One request per symbol (summed, zero sums dropped unless they hold a rebalance's sale), ascending by symbol. */
+/** One request per symbol (summed; a zero sum dropped unless a rebalance's sale and the strategy's buy cancel), ascending by symbol. */
 export function mergeOrders(orders: readonly RequestedOrder[]): RequestedOrder[] {
   const bySymbol = new Map<string, { quantity: DecT; sale: DecT }>();
   for (const o of orders) {
@@ -527,7 +527,8 @@ export function mergeOrders(orders: readonly RequestedOrder[]): RequestedOrder[]
     bySymbol.set(o.symbol, { quantity: (m?.quantity ?? ZERO).plus(o.quantity), sale: (m?.sale ?? ZERO).plus(o.rebalanceSale ?? ZERO) });
   }
   return [...bySymbol.entries()]
-    .filter(([, m]) => !m.quantity.isZero() || !m.sale.isZero())
+    // A sum of zero stays only where it is a sale and a buy of the same size: the limits weigh the two apart.
+    .filter(([, m]) => !m.quantity.isZero() || m.sale.isNegative())
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([symbol, m]) => (m.sale.isZero() ? { symbol, quantity: m.quantity } : { symbol, quantity: m.quantity, rebalanceSale: m.sale }));
 }
@@ -567,7 +568,11 @@ function joinLimitParts(orders: readonly RequestedOrder[], decisions: readonly L
     if (typeof slot !== 'string') return [slot];
     const order = split.get(slot) as RequestedOrder & { rebalanceSale: DecT };
     // Sells come first: the sale's decision, then the buy's.
-    const [sale, buy] = parts.get(slot) as [LimitDecision, LimitDecision];
+    const both = parts.get(slot) ?? [];
+    const [sale, buy] = both;
+    if (both.length !== 2 || sale === undefined || buy === undefined) {
+      throw new StratafolioError(`the order limits gave ${both.length} decisions for ${slot}'s sale and buy, not 2`);
+    }
     if (sale.kind === 'rejected') return [{ ...sale, quantity: order.quantity }];
     const bought = buy.kind === 'accepted' ? buy.quantity : ZERO;
     const quantity = sale.quantity.plus(bought);
