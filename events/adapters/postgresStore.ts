@@ -56,6 +56,8 @@ const LOCK_NOT_AVAILABLE = '55P03';
 /**
  * The client side of a lock connection: keepalive from this end too, so a holder whose server or network went away
  * learns it (the connection ends, and the lock is taken again before the next append) instead of waiting on a socket.
+ * Node sets only the first probe's delay; the interval and count of the later ones are the system's (on Linux 75 s × 9),
+ * so the holder's side notices after about 11 minutes, while the server side frees the lock within about 60 s.
  */
 export function lockConnectionConfig(connectionString: string): pg.ClientConfig {
   return {
@@ -127,6 +129,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const writerLockWaitMs = Math.max(1, Math.round(options.writerLockWaitMs ?? WRITER_LOCK_WAIT_MS));
+  if (!Number.isFinite(writerLockWaitMs)) throw new StoreConfigError(`${url}: writerLockWaitMs must be a finite number of milliseconds, got ${String(options.writerLockWaitMs)}`);
 
   const readOnly = options.readOnly === true;
   try {
