@@ -3,6 +3,10 @@ import fc from 'fast-check';
 import {
   addReturn,
   alpha,
+  cagr,
+  drawdownPeriods,
+  periodReturns,
+  underwater,
   annualReturn,
   annualVolatility,
   beta,
@@ -293,6 +297,20 @@ describe('a return below −100%', () => {
     }
     expect(compoundingNote(s)).toBe(LOSS_BEYOND_VALUE);
     expect(compoundingNote(addReturn(emptyReturnStats(), -1, resolved, 0))).toBeNull();
+  });
+
+  it('leaves the calendar figures, the underwater curve and the drawdown periods undefined from that bar on', () => {
+    const days = ['2024-01-02', '2024-01-03', '2025-01-02'].map((d) => `${d}T00:00:00.000Z`);
+    expect(cagr(beyond, days, '2024-01-01T00:00:00.000Z')).toBeNaN();
+    expect(periodReturns(beyond, days, 'year').map((p) => p.return)).toEqual([Number.NaN, Number.NaN]);
+    expect(periodReturns([0.1, ...beyond], ['2023-12-29T00:00:00.000Z', ...days], 'year')[0]?.return).toBeCloseTo(0.1, 12);
+    const uw = underwater(beyond);
+    expect(uw[0]).toBeCloseTo(-0.8, 12);
+    expect([uw[1], uw[2]]).toEqual([Number.NaN, Number.NaN]);
+    // The fall that went below zero is the deepest and never recovers; nothing after it is scanned.
+    expect(drawdownPeriods(beyond, days, '2024-01-01T00:00:00.000Z')).toEqual([
+      { start: '2024-01-01T00:00:00.000Z', trough: days[1], depth: -1, recovery: null, days: 2 },
+    ]);
   });
 
   it('differs from a total loss of exactly −100%, which stays a total loss', () => {

@@ -5,6 +5,7 @@ import {
   beta,
   bestWorst,
   cagr,
+  compound,
   correlation,
   drawdownPeriods,
   elapsedYears,
@@ -229,11 +230,11 @@ function keyMetrics(
   };
 }
 
-/** Π(1 + r) − 1 after each return, NaN counting as 0. */
+/** Π(1 + r) − 1 after each return, NaN counting as 0; NaN from a return below −100% on ({@link compound}). */
 function cumulative(returns: readonly number[]): number[] {
   let g = 1;
   return returns.map((r) => {
-    if (!Number.isNaN(r)) g *= 1 + r;
+    if (!Number.isNaN(r)) g = compound(g, r);
     return g - 1;
   });
 }

@@ -1,5 +1,6 @@
 // Metrics that read the calendar: CAGR over elapsed time, and returns compounded by UTC month and year with the best and worst of each.
 import { ConfigError } from '../errors.js';
+import { compound } from './returnMetrics.js';
 
 const DAY_MS = 86_400_000;
 /** Days per year used to turn elapsed time into years (the Julian year; quantstats uses 365, empyrical counts periods). */
@@ -42,9 +43,9 @@ export function cagr(returns: ArrayLike<number>, times: readonly string[], start
   let growth = 1;
   for (let i = 0; i < returns.length; i += 1) {
     const r = returns[i] as number;
-    if (!Number.isNaN(r)) growth *= 1 + r;
+    if (!Number.isNaN(r)) growth = compound(growth, r);
   }
-  if (growth < 0) return Number.NaN;
+  if (!(growth >= 0)) return Number.NaN;
   return growth ** (1 / years) - 1;
 }
 
@@ -59,7 +60,8 @@ export interface PeriodReturn {
 
 /**
  * Returns compounded within each UTC calendar day, month or year, in time order: Π(1 + r) − 1 over the returns whose time
- * falls in the period (NaN returns count as 0). A period without returns is absent, not zero.
+ * falls in the period (NaN returns count as 0). A period without returns is absent, not zero. From a return below −100%
+ * on, every period's return is NaN ({@link compound}).
  * @throws ConfigError when times and returns differ in length or a time does not parse.
  */
 export function periodReturns(returns: ArrayLike<number>, times: readonly string[], by: 'day' | 'month' | 'year'): PeriodReturn[] {
@@ -68,17 +70,20 @@ export function periodReturns(returns: ArrayLike<number>, times: readonly string
   let key: string | null = null;
   let growth = 1;
   let n = 0;
+  // After a return below −100% the value is below zero: no later period compounds either ({@link compound}).
+  let beyondValue = false;
   for (let i = 0; i < returns.length; i += 1) {
     const iso = new Date(timeOf(times[i] as string, i)).toISOString();
     const k = iso.slice(0, by === 'day' ? 10 : by === 'month' ? 7 : 4);
     if (k !== key) {
       if (key !== null) out.push({ period: key, return: growth - 1, observations: n });
       key = k;
-      growth = 1;
+      growth = beyondValue ? Number.NaN : 1;
       n = 0;
     }
     const r = returns[i] as number;
-    if (!Number.isNaN(r)) growth *= 1 + r;
+    if (!Number.isNaN(r)) growth = compound(growth, r);
+    if (r < -1) beyondValue = true;
     n += 1;
   }
   if (key !== null) out.push({ period: key, return: growth - 1, observations: n });

@@ -1,6 +1,6 @@
 // Drawdown periods of a return series on the calendar: the underwater curve, each fall from a peak to its recovery, the longest in days.
 import { ConfigError } from '../errors.js';
-import { drawdownFrom } from './returnMetrics.js';
+import { compound, drawdownFrom } from './returnMetrics.js';
 
 const DAY_MS = 86_400_000;
 
@@ -19,7 +19,8 @@ export interface DrawdownPeriod {
 
 /**
  * Fall of equity below its running peak after each return, a fraction ≤ 0, on a curve starting at 1 before the first
- * return (the convention of {@link maxDrawdown}); NaN returns count as 0.
+ * return (the convention of {@link maxDrawdown}); NaN returns count as 0, and after a return below −100% it is NaN
+ * ({@link compound}).
  */
 export function underwater(returns: ArrayLike<number>): Float64Array {
   const out = new Float64Array(returns.length);
@@ -27,9 +28,9 @@ export function underwater(returns: ArrayLike<number>): Float64Array {
   let peak = 1;
   for (let i = 0; i < returns.length; i += 1) {
     const r = returns[i] as number;
-    if (!Number.isNaN(r)) equity *= 1 + r;
+    if (!Number.isNaN(r)) equity = compound(equity, r);
     peak = Math.max(peak, equity);
-    out[i] = drawdownFrom(equity, peak);
+    out[i] = Number.isNaN(equity) ? Number.NaN : drawdownFrom(equity, peak);
   }
   return out;
 }
@@ -37,7 +38,8 @@ export function underwater(returns: ArrayLike<number>): Float64Array {
 /**
  * Every drawdown period, deepest first (ties: earliest first). `times[i]` is the time of return i; `start` is the time
  * the first return is measured from (the peak of a fall that begins with the first return; default the first time).
- * A period is a run of returns below the running peak; it recovers at the first return back at or above the peak.
+ * A period is a run of returns below the running peak; it recovers at the first return back at or above the peak. A
+ * return below −100% ends the list: its period reaches it at a depth of −1 (at least the whole peak) and never recovers.
  * @throws ConfigError when times and returns differ in length or a time does not parse.
  */
 export function drawdownPeriods(returns: ArrayLike<number>, times: readonly string[], start?: string): DrawdownPeriod[] {
@@ -56,6 +58,14 @@ export function drawdownPeriods(returns: ArrayLike<number>, times: readonly stri
   for (let i = 0; i < uw.length; i += 1) {
     const d = uw[i] as number;
     const t = times[i] as string;
+    if (Number.isNaN(d)) {
+      // The value went below zero here (a return below −100%): a fall of at least 100% that nothing after recovers.
+      if (open === null) open = { start: peakTime, trough: t, depth: -1 };
+      else Object.assign(open, { trough: t, depth: -1 });
+      out.push({ ...open, recovery: null, days: (ms(t) - ms(open.start)) / DAY_MS });
+      open = null;
+      break;
+    }
     if (d < 0) {
       if (open === null) open = { start: peakTime, trough: t, depth: d };
       else if (d < open.depth) {
