@@ -1,6 +1,6 @@
 // A strategy that loses more than its whole value in one bar: the backtest summary and replay state its compounded
 // return the same way, as undefined with the reason, instead of two different numbers.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,5 +51,10 @@ describe('a strategy that lost more than its whole value', () => {
     expect(rp('h')?.compoundingNote).toBeNull();
     const text = await runCli('replay', '--store', store);
     expect(text.out).toMatch(/^s .*n\/a/m);
+    // The report draws its curves up to that bar and shows n/a after it: no NaN or Infinity reaches the page.
+    const out = join(dir, 'report.html');
+    const report = await runCli('report', '--store', store, '--out', out);
+    expect(report.code, report.err).toBe(0);
+    expect(readFileSync(out, 'utf8')).not.toMatch(/NaN|Infinity/);
   });
 });
