@@ -1,7 +1,7 @@
 // `audit --verify` on a paper session's store checks the feed record beside the portfolio log (its own hash chain, and
 // its slices against the log's), says so in text and JSON, and names where a tampered record breaks. Through the built
 // binary, on a session fed NDJSON bars on stdin.
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -51,6 +51,16 @@ it('a paper session’s store passes, the feed record verified beside the log, i
   const feedRecord = (JSON.parse(json.out) as { feedRecord: unknown }).feedRecord;
   expect(feedRecord).toMatchObject({ ok: true, stream: 'feed-paper', events: 3, slices: 3, gaps: 0, link: { slices: 3, before: 0, notApplied: 0 } });
   expect(feedRecord).toHaveProperty('headHash', expect.stringMatching(/^[0-9a-f]{64}$/) as unknown);
+});
+
+it('the report says what its verification proved of the feed record, and nothing of it when not verified', async () => {
+  const out = join(dir, 'paper.html');
+  const report = await runBin(['report', '--store', `sqlite:${db}`, '--out', out]);
+  expect(report.code, report.err).toBe(0);
+  expect(readFileSync(out, 'utf8')).toMatch(/<dt>Feed record<\/dt><dd><span class="ok">intact<\/span>: 3 events chained \(3 slices, 0 gaps\); 3 slices are the log's, their closes its marks<\/dd>/);
+  const unverified = join(dir, 'paper-unverified.html');
+  expect((await runBin(['report', '--store', `sqlite:${db}`, '--out', unverified, '--no-verify'])).code).toBe(0);
+  expect(readFileSync(unverified, 'utf8')).not.toContain('<dt>Feed record</dt>');
 });
 
 it('a feed record edited in the SQLite file fails (exit 1), naming the stream, revision and position', async () => {

@@ -31,6 +31,7 @@ import {
 } from '../../src/metrics/index.js';
 import type { AsOf, RunResult } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
+import type { FeedRecordVerification } from '../feedRecordVerification.js';
 import { portfolioSummary, type PortfolioSummary } from '../portfolio.js';
 import { strategyMetrics } from '../performance.js';
 import { correlationView } from '../correlation.js';
@@ -123,6 +124,8 @@ export interface ReportModel {
     /** The bar time of the slice a position as-of fell inside, left out (the report ends with the slice before it); else null. */
     readonly incompleteSlice: string | null;
     readonly verification: VerificationResult | null;
+    /** The verdict on a paper session's feed record (null: none, or not verified); a broken one is refused before. */
+    readonly feedRecord: FeedRecordVerification | null;
   };
   readonly summary: PortfolioSummary;
   readonly rows: readonly MetricsRow[];
@@ -172,6 +175,7 @@ export type ReportStates = RunResult<Standard & { readonly series: import('../pr
 export interface ReportModelOptions {
   readonly asOf: AsOf;
   readonly verification: VerificationResult | null;
+  readonly feedRecord?: FeedRecordVerification | null;
   readonly rollingWindow?: number;
   /** Risk-free rate and bars a year (defaults 0 and 252): give those the states were folded with. */
   readonly conventions?: YearlyConventions;
@@ -364,6 +368,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       bars: times.length,
       incompleteSlice: result.incompleteSlice,
       verification: options.verification,
+      feedRecord: options.feedRecord ?? null,
     },
     summary,
     rows,

@@ -3,6 +3,7 @@ import { ConfigError } from '../../src/errors.js';
 import type { EventStore } from '../../events/store.js';
 import { ProjectionRunner, type AsOf, type RunOptions } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
+import type { FeedRecordVerification } from '../feedRecordVerification.js';
 import { standardProjections } from '../index.js';
 import { reportSeriesProjection, type ReportSeriesState } from './reportSeries.js';
 import { buildReportModel, type ReportModel, type ReportStates } from './reportModel.js';
@@ -14,6 +15,8 @@ export interface ReportRunOptions {
   readonly benchmark?: string;
   /** The verification of the log, done beforehand (null when skipped). */
   readonly verification: VerificationResult | null;
+  /** The verdict on the feed record, done with it (null or absent: none, or not verified). */
+  readonly feedRecord?: FeedRecordVerification | null;
   readonly rollingWindow?: number;
   /** The risk-free rate and bars a year the yearly figures are stated in (defaults 0 and 252), as `replay` takes them. */
   readonly conventions?: YearlyConventions;
@@ -63,6 +66,7 @@ export async function foldReport(store: EventStore, portfolioId: string, stream:
   return buildReportModel(portfolioId, result, {
     asOf: options.asOf,
     verification,
+    feedRecord: options.feedRecord ?? null,
     ...(options.rollingWindow === undefined ? {} : { rollingWindow: options.rollingWindow }),
     ...(options.conventions === undefined ? {} : { conventions: options.conventions }),
   });

@@ -90,6 +90,7 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
         const model = await foldReport(store, id, stream, {
           asOf,
           verification,
+          feedRecord: verified === null ? null : verified.feedRecord,
           rollingWindow: window,
           conventions,
           ...(flags.benchmark === undefined ? {} : { benchmark: flags.benchmark }),

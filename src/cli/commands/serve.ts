@@ -174,6 +174,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
             model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [], rejectedCheckpoints: [], checkpointsSaved: false, incompleteSlice: null }, {
               asOf: { kind: 'end' },
               verification,
+              feedRecord: verified === null ? null : verified.feedRecord,
               rollingWindow: window,
               conventions,
             });
