@@ -93,12 +93,15 @@ function tile(label: string, field: string, shown: string, rawValue: string, ton
   return `<div class="tile"><div class="label">${e(label)}</div><div class="value ${tone}" data-field="${field}" data-value="${e(rawValue)}">${shown}</div></div>`;
 }
 
-/** What verification proved of a paper session's feed record; a broken one never reaches a report. */
-function feedRecordVerdict(f: ReportModel['provenance']['feedRecord']): string {
+/**
+ * What verification proved of a paper session's feed record; a broken one never reaches a report. `serve` verifies once,
+ * at its start (`atStart`): what the session recorded since was not checked.
+ */
+function feedRecordVerdict(f: ReportModel['provenance']['feedRecord'], atStart: boolean): string {
   if (f === null) return '<span class="muted">none: no paper session recorded bars for this portfolio</span>';
   if (!f.ok) return `<span class="bad">BROKEN</span> at revision ${f.revision}: ${e(f.reason)}`;
   const link = f.link === null ? '' : `; ${f.link.slices} slices are the log's, their closes its marks`;
-  return `<span class="ok">intact</span>: ${f.events} events chained (${f.slices} slices, ${f.gaps} gaps)${link}`;
+  return `<span class="ok">intact</span>${atStart ? ' when serve started' : ''}: ${f.events} events chained (${f.slices} slices, ${f.gaps} gaps)${link}`;
 }
 
 function provenance(m: ReportModel): string {
@@ -120,7 +123,7 @@ function provenance(m: ReportModel): string {
     ['Code version', `<code>${e(p.codeVersion)}</code>`],
     ['Head hash', `<code data-field="head-hash">${e(p.headHash ?? '–')}</code>`],
     ['Log verification', verdict],
-    ...(v === null ? [] : [['Feed record', feedRecordVerdict(p.feedRecord)] as [string, string]]),
+    ...(v === null ? [] : [['Feed record', feedRecordVerdict(p.feedRecord, v.events < p.events)] as [string, string]]),
   ];
   return `<dl class="provenance">${rows.map(([k, val]) => `<dt>${k}</dt><dd>${val}</dd>`).join('')}</dl>`;
 }
