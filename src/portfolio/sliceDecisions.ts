@@ -542,7 +542,8 @@ const holdsOwnBuy = (o: RequestedOrder): o is RequestedOrder & { rebalanceSale: 
  * and the buy, so the buy is checked against the cash left after the capital the rebalance takes out, as a buy in any
  * other symbol is; netted into the sale it would escape that check and the decrease would fall short.
  */
-function limitParts(orders: readonly RequestedOrder[]): RequestedOrder[] {
+function limitParts(orders: readonly RequestedOrder[]): readonly RequestedOrder[] {
+  if (!orders.some(holdsOwnBuy)) return orders;
   return orders.flatMap((o) =>
     holdsOwnBuy(o)
       ? [{ symbol: o.symbol, quantity: o.rebalanceSale }, { symbol: o.symbol, quantity: o.quantity.minus(o.rebalanceSale) }]
@@ -551,9 +552,9 @@ function limitParts(orders: readonly RequestedOrder[]): RequestedOrder[] {
 }
 
 /** The limits' decisions on {@link limitParts}, one per order again: a sale and its buy become one order (none when they cancel). */
-function joinLimitParts(orders: readonly RequestedOrder[], decisions: readonly LimitDecision[]): LimitDecision[] {
+function joinLimitParts(orders: readonly RequestedOrder[], decisions: readonly LimitDecision[]): readonly LimitDecision[] {
+  if (!orders.some(holdsOwnBuy)) return decisions;
   const split = new Map(orders.filter(holdsOwnBuy).map((o) => [o.symbol, o] as const));
-  if (split.size === 0) return [...decisions];
   const parts = new Map<string, LimitDecision[]>();
   const slots: (LimitDecision | string)[] = [];
   for (const decision of decisions) {
