@@ -18,6 +18,7 @@ import { loadStrategy, type StrategyKinds } from '../src/strategy/registry.js';
 import { requiredHistoryCapacity } from '../src/strategy/priceHistory.js';
 import type { Weights } from '../src/allocation/types.js';
 import type { EventStore } from '../events/store.js';
+import { markedSlices, type MarkedSlice } from '../events/markedSlices.js';
 import { GENESIS_HASH, portfolioStream, type SealedEvent } from '../events/envelope.js';
 import { documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
 import type { LifecycleState } from '../events/catalogue.js';
@@ -504,11 +505,11 @@ export class Portfolio {
     const last = this.kernel.lastBarTime;
     if (last === null) return { skip: () => Promise.resolve(false), close: () => Promise.resolve() };
     const stream = portfolioStream(this.kernel.portfolioId);
-    let times: AsyncIterator<{ readonly time: string; readonly marks: Readonly<Record<string, string>> }> | null = null;
+    let times: AsyncIterator<MarkedSlice> | null = null;
     let next: string | undefined;
     let nextMarks: Readonly<Record<string, string>> = {};
     const advance = async (): Promise<void> => {
-      times ??= barMarkedSlices(this.store.readStream(stream))[Symbol.asyncIterator]();
+      times ??= markedSlices(this.store.readStream(stream));
       const r = await times.next();
       next = r.done === true ? undefined : r.value.time;
       nextMarks = r.done === true ? {} : r.value.marks;
@@ -653,11 +654,6 @@ export class Portfolio {
     this.supervisor.send({ type: 'CLOSE' });
     this.supervisor.stop();
   }
-}
-
-/** The slices of a stream (the time and marks of each BarMarked), in log order. */
-async function* barMarkedSlices(events: AsyncIterable<SealedEvent>): AsyncGenerator<{ readonly time: string; readonly marks: Readonly<Record<string, string>> }> {
-  for await (const e of events) if (e.type === 'BarMarked' && e.metadata.barTime !== null) yield { time: e.metadata.barTime, marks: e.data.marks };
 }
 
 /**

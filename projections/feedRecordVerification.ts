@@ -8,6 +8,7 @@ import { invalidEventData, portfolioStream, type RecordedEvent } from '../events
 import { isCorruptEventError } from '../events/errors.js';
 import { feedRecordOwner, feedStream } from '../events/feedRecord.js';
 import type { EventStore } from '../events/store.js';
+import { markedSlices, type MarkedSlice } from '../events/markedSlices.js';
 
 /** Which check of the feed record failed. */
 export type FeedRecordCheck = 'decode' | 'chain' | 'record' | 'link';
@@ -52,13 +53,6 @@ export interface FeedRecordOptions {
 }
 
 /** A slice of the portfolio log: its BarMarked. */
-interface MarkedSlice {
-  readonly time: string;
-  readonly marks: Readonly<Record<string, string>>;
-  readonly revision: number;
-  readonly position: number;
-}
-
 class Broken extends Error {
   constructor(
     readonly check: FeedRecordCheck,
@@ -186,12 +180,6 @@ function checkCloses(bars: readonly { readonly symbol: string; readonly close: s
 }
 
 /** The log's slices, one per BarMarked, in order. */
-async function* markedSlices(events: AsyncIterable<RecordedEvent>): AsyncGenerator<MarkedSlice, void, undefined> {
-  for await (const e of events) {
-    if (e.type === 'BarMarked' && e.metadata.barTime !== null) yield { time: e.metadata.barTime, marks: e.data.marks, revision: e.metadata.revision, position: e.position };
-  }
-}
-
 async function nextOf(log: AsyncGenerator<MarkedSlice, void, undefined>): Promise<MarkedSlice | null> {
   const r = await log.next();
   return r.done === true ? null : r.value;
