@@ -87,8 +87,18 @@ async function session(slices: readonly BarSlice[], id: string) {
   const recorder = await FeedRecorder.open(store, id, null);
   const feed = new PushFeed();
   const listeners: ((s: SliceStatus) => void)[] = [];
+  // The store's upkeep between slices is timed apart: it is off the latency path only as long as bars leave time for it.
+  const upkeep: number[] = [];
+  const timedStore = {
+    maintain: async () => {
+      const t0 = performance.now();
+      await store.maintain();
+      upkeep.push(performance.now() - t0);
+    },
+  };
   const paper = new PaperSession({
     portfolio,
+    store: timedStore,
     recorder,
     feed,
     clock,
@@ -108,6 +118,7 @@ async function session(slices: readonly BarSlice[], id: string) {
   return {
     feed,
     listeners,
+    upkeep,
     finish: async () => {
       await ended;
       portfolio.close();
@@ -128,6 +139,8 @@ interface LatencyRun {
   readonly trading: number[];
   readonly heapFrom: number;
   readonly heapEnd: number;
+  /** Durations of the store's upkeep between slices (ms), sorted. */
+  readonly upkeep: number[];
 }
 
 /** From slice number HEAP_FROM on, the live heap's growth is measured. */
@@ -155,15 +168,16 @@ async function measureLatency(slices: readonly BarSlice[], id: string, gapMs: nu
   }
   const heapEnd = heapAfterGc();
   await latency.finish();
-  for (const list of [all, quiet, trading]) list.sort((a, b) => a - b);
-  return { all, quiet, trading, heapFrom, heapEnd };
+  const upkeep = latency.upkeep;
+  for (const list of [all, quiet, trading, upkeep]) list.sort((a, b) => a - b);
+  return { all, quiet, trading, heapFrom, heapEnd, upkeep };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
   const all = [...syntheticSlices({ seed: 7, symbols: 20, bars: LATENCY_SLICES + THROUGHPUT_SLICES })];
 
   // Latency: one slice at a time, the next pushed once the previous is durable.
-  const { all: latencies, quiet, trading, heapFrom, heapEnd } = await measureLatency(all.slice(0, LATENCY_SLICES), 'paper-latency', 0);
+  const { all: latencies, quiet, trading, heapFrom, heapEnd, upkeep } = await measureLatency(all.slice(0, LATENCY_SLICES), 'paper-latency', 0);
   // The same slices with the session idle between them, as a live feed leaves it (bars 10 ms apart are still thousands of
   // times faster than any real bar stream): on this machine an idle session answers slower than one kept busy.
   const paced = await measureLatency(all.slice(0, LATENCY_SLICES), 'paper-latency-paced', PACED_GAP_MS);
@@ -199,6 +213,10 @@ export async function run(): Promise<Record<string, unknown>> {
     tradingSlices: trading.length,
     tradingP50Ms: Number(percentile(trading, 50).toFixed(3)),
     tradingP99Ms: Number(percentile(trading, 99).toFixed(3)),
+    // Calls of the store's upkeep between slices (most find nothing to do), and the longest, which a bar arriving
+    // during it would wait for.
+    upkeepCalls: upkeep.length,
+    upkeepMaxMs: Number((upkeep[upkeep.length - 1] ?? 0).toFixed(3)),
     pacedGapMs: PACED_GAP_MS,
     pacedLatencyP50Ms: Number(percentile(paced.all, 50).toFixed(3)),
     pacedLatencyP99Ms: Number(percentile(paced.all, 99).toFixed(3)),

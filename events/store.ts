@@ -88,6 +88,13 @@ export interface EventStore {
    * that moment is never refused because of it); null when it is free or its holder is known to be dead.
    */
   writerLockHolder(key: string): Promise<WriterLockHolder | null>;
+  /**
+   * Does now the upkeep the store would otherwise do inside a later append, when enough has been appended since the
+   * last time to make it worth it. A caller with idle moments (a live session between slices) calls it then, so no
+   * append waits for it. SQLite checkpoints its write-ahead log (copies it into the database file, with fsyncs of its
+   * own); stores with no such upkeep do nothing. It never changes what a read returns.
+   */
+  maintain(): Promise<void>;
   /** Releases the store (closes files, ends subscriptions). */
   close(): Promise<void>;
 }

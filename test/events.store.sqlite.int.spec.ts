@@ -1,5 +1,5 @@
 // Runs the EventStore contract against SQLite files, plus what only a file can show: URLs, reopen, raw upcast rows.
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -167,6 +167,42 @@ describe('openEventStore with sqlite: URLs', () => {
     expect(await store.streamRevision(stream)).toBe(0);
     await store.close();
   });
+
+  for (const writerThread of [false, true]) {
+    it(`maintain checkpoints the write-ahead log into the database file once enough was appended, and only then${writerThread ? ' (writer thread)' : ''}`, async () => {
+      const file = join(tempDir(), 'upkeep.db');
+      const store = await openEventStore(`sqlite:${file}`, { writerThread });
+      const stream = portfolioStream('upkeep');
+      let head = { portfolioId: 'upkeep', nextRevision: 0, prevHash: GENESIS_HASH };
+      const appendOne = async (): Promise<void> => {
+        const { events, head: next } = sealEvents(head, [
+          { event: domainEvent('CapitalTransferred', { from: 'reserve', to: 's1', amount: '10', reason: 'x'.repeat(500), rebalanceId: null }), barTime: null },
+        ]);
+        await store.append(stream, events, { expectedRevision: head.nextRevision === 0 ? 'no_stream' : head.nextRevision - 1 });
+        head = next;
+      };
+      // The file holds only what the schema wrote until a checkpoint copies the log's pages into it.
+      const fileBytes = (): number => statSync(file).size;
+      for (let i = 0; i < 3; i += 1) await appendOne();
+      const before = fileBytes();
+      await store.maintain();
+      expect(fileBytes()).toBe(before);
+      for (let i = 0; i < 40; i += 1) await appendOne();
+      expect(fileBytes()).toBe(before);
+      await store.maintain();
+      expect(fileBytes()).toBeGreaterThan(before);
+      const raw = new Database(file, { readonly: true });
+      try {
+        expect(raw.prepare('SELECT count(*) FROM events').pluck().get()).toBe(43);
+      } finally {
+        raw.close();
+      }
+      await store.close();
+      const reader = await openEventStore(`sqlite:${file}`, { readOnly: true });
+      await reader.maintain();
+      await reader.close();
+    });
+  }
 
   it('on the writer thread, a document written after an append is committed after it (a snapshot never lands before its slice), and a locked store fails it typed', async () => {
     const file = join(tempDir(), 'ordered.db');

@@ -68,25 +68,37 @@ async function events(store: EventStore, stream: string): Promise<RecordedEvent[
   return out;
 }
 
-/** A store whose multi-stream appends wait at a gate while it is closed, and are recorded as their streams. */
-function gatedStore(real: EventStore): { store: EventStore; appends: string[][]; close(): void; open(): void; fail(error: Error): void } {
+/**
+ * A store whose multi-stream appends wait at a gate while it is closed, and are recorded as their streams; `calls`
+ * lists appends (once committed) and upkeep requests in the order they happened.
+ */
+function gatedStore(real: EventStore): { store: EventStore; appends: string[][]; calls: string[]; close(): void; open(): void; fail(error: Error): void } {
   let gate: Promise<void> | null = null;
   let release: () => void = () => undefined;
   let failure: Error | null = null;
   const appends: string[][] = [];
+  const calls: string[] = [];
   const store = Object.create(real, {
     appendMany: {
       value: async (writes: readonly StreamAppend[]) => {
         if (failure !== null) throw failure;
         appends.push(writes.map((w) => w.stream));
         await gate;
-        return real.appendMany(writes);
+        const results = await real.appendMany(writes);
+        calls.push(`append ${writes.length}`);
+        return results;
+      },
+    },
+    maintain: {
+      value: async () => {
+        calls.push('maintain');
       },
     },
   }) as EventStore;
   return {
     store,
     appends,
+    calls,
     close: () => {
       gate = new Promise((resolve) => (release = resolve));
     },
@@ -128,6 +140,7 @@ async function start(store: EventStore, clock: FakeClock, options: { untilMinute
   const notices: string[] = [];
   const session = new PaperSession({
     portfolio,
+    store,
     recorder,
     feed,
     clock,
@@ -231,6 +244,27 @@ describe('PaperSession', () => {
     expect(await second.ended).toEqual({ reason: 'until' });
     expect((await events(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(3);
     expect(second.notices.filter((n) => n.startsWith('late'))).toEqual([]);
+  });
+
+  it("has the store do its upkeep once a slice is durable and no other is closed or being decided, never between a slice's decision and its commit", async () => {
+    const gated = gatedStore(createMemoryEventStore());
+    const clock = new FakeClock();
+    const s = await start(gated.store, clock, { untilMinute: 9 });
+    gated.close();
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    await settle();
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    s.feed.push(2, bar('BTCUSDT', '102'), bar('ETHUSDT', '12'));
+    await settle();
+    expect(gated.calls).toEqual([]);
+    gated.open();
+    await settle();
+    // Minute 0 was durable while minutes 1 and 2 were decided and waiting: the upkeep came only after their commit.
+    expect(s.reported).toHaveLength(3);
+    expect(gated.calls).toEqual(['append 2', 'append 4', 'maintain']);
+    s.feed.push(3, bar('BTCUSDT', '103'), bar('ETHUSDT', '13'));
+    await settle();
+    expect(gated.calls).toEqual(['append 2', 'append 4', 'maintain', 'append 2', 'maintain']);
   });
 
   it('commits slices that queue up in one append, each after its feed record, decided while the one before commits; reports each once durable', async () => {

@@ -406,6 +406,8 @@ export async function openKurrentEventStore(connectionString: string, options: K
         return [...found].sort(byCodeUnits);
       });
     },
+    /** The server does its own upkeep (scavenges are an operator's task). */
+    async maintain(): Promise<void> {},
     async close(): Promise<void> {
       if (closed) return;
       for (const complete of [...live]) complete();

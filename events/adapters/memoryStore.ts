@@ -230,6 +230,8 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
       ensureOpen();
       return log.streamNames().sort();
     },
+    /** Nothing is kept anywhere but in memory: there is no upkeep. */
+    async maintain(): Promise<void> {},
     async close(): Promise<void> {
       if (closed) return;
       for (const release of [...heldLocks]) release();

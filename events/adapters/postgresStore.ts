@@ -560,6 +560,8 @@ export async function openPostgresEventStore(connectionString: string, options: 
       const rows = await query<{ stream: string }>(`SELECT DISTINCT stream FROM ${q('events')}`, []);
       return rows.map((r) => r.stream).sort(byCodeUnits);
     },
+    /** PostgreSQL's own background writer and autovacuum do its upkeep. */
+    async maintain(): Promise<void> {},
     async close(): Promise<void> {
       if (closed) return;
       for (const sub of [...live]) sub.complete();

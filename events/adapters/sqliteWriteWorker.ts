@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InvalidEventError, StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
 import { isBusy, sqliteAppend } from './sqliteAppend.js';
+import { checkpointWal } from './sqliteCheckpoint.js';
 import { sqliteDocumentWrites } from './sqliteDocumentWrites.js';
 import { unpackWrites, type WriteReply, type WriteRequest, type WriterWorkerData } from './sqliteWriter.js';
 
@@ -26,6 +27,9 @@ port.on('message', (request: WriteRequest | 'close') => {
   try {
     if (request.kind === 'append') {
       reply = { id: request.id, ok: true, results: append(unpackWrites(request)) };
+    } else if (request.kind === 'checkpoint') {
+      checkpointWal(db);
+      reply = { id: request.id, ok: true, results: [] };
     } else {
       if (request.value === null) documents.delete(request.collection, request.key);
       else documents.put(request.collection, request.key, request.value);

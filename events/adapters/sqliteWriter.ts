@@ -42,8 +42,14 @@ export interface DocumentRequest {
   readonly value: string | null;
 }
 
+/** A checkpoint of the write-ahead log, as posted to the writer thread: after the appends posted before it. */
+export interface CheckpointRequest {
+  readonly kind: 'checkpoint';
+  readonly id: number;
+}
+
 /** What the writer thread is asked to do, in the order posted. */
-export type WriteRequest = AppendRequest | DocumentRequest;
+export type WriteRequest = AppendRequest | DocumentRequest | CheckpointRequest;
 
 const SEPARATOR = '\u0000';
 
@@ -100,6 +106,8 @@ export interface SqliteWriter {
   append(writes: readonly EncodedWrite[]): Promise<AppendResult[]>;
   /** Writes (or, with null, deletes) a document, after every append posted before. */
   putDocument(collection: string, key: string, value: string | null): Promise<void>;
+  /** Checkpoints the write-ahead log on the thread's connection, after every append posted before. */
+  checkpoint(): Promise<void>;
   /** Waits for the appends and documents posted, then ends the thread. */
   close(): Promise<void>;
 }
@@ -155,6 +163,10 @@ export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter 
     async putDocument(collection, key, value) {
       if (failure !== null) throw failure;
       await post((id) => ({ kind: 'document', id, collection, key, value }));
+    },
+    async checkpoint() {
+      if (failure !== null) throw failure;
+      await post((id) => ({ kind: 'checkpoint', id }));
     },
     async close() {
       await Promise.allSettled(inflight);

@@ -4,6 +4,7 @@
 import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
 import type { LiveSlice } from '../../actors/supervisorMachine.js';
 import type { OpenEventStoreOptions } from '../../events/openEventStore.js';
+import type { EventStore } from '../../events/store.js';
 import type { FeedGapRecord, FeedRecorder, RecordedCommand } from '../../events/feedRecord.js';
 import { BarSlicer, type ClosedSlice } from '../feeds/barSlicer.js';
 import type { Feed, FeedClock, FeedSink } from '../feeds/feed.js';
@@ -51,6 +52,8 @@ export interface CommandSource {
 /** How a session runs. */
 export interface PaperSessionOptions {
   readonly portfolio: Portfolio;
+  /** The portfolio's store, whose upkeep the session does between slices (see {@link PaperSession}). */
+  readonly store: Pick<EventStore, 'maintain'>;
   readonly recorder: FeedRecorder;
   readonly feed: Feed;
   readonly clock: FeedClock;
@@ -110,7 +113,11 @@ interface SessionSlice extends LiveSlice, QueuedSlice {
   readonly gaps: number;
 }
 
-/** One live session over one portfolio. */
+/**
+ * One live session over one portfolio. Whenever a slice is durable and no other is closed or being decided, the session
+ * has the store do its upkeep (SQLite's checkpoint), which would otherwise run inside some later slice's commit; a bar
+ * that arrives meanwhile waits for it.
+ */
 export class PaperSession {
   readonly counts: FeedCounts = { bars: 0, duplicates: 0, late: 0, conflicting: 0, invalid: 0, unknownSymbol: 0, gaps: 0 };
   private slicer: BarSlicer | null = null;
@@ -124,6 +131,8 @@ export class PaperSession {
   private end: SessionEnd | null = null;
   private cancelDeadline: (() => void) | null = null;
   private slicesThisRun = 0;
+  /** Slices handed to the portfolio and not yet reported durable. */
+  private inFlight = 0;
   /** Late bars counted but not yet reported by a line, and the last of them (`BTCUSDT <time> from <origin>`). */
   private lateUnreported = 0;
   private lastLate = '';
@@ -223,7 +232,10 @@ export class PaperSession {
           break;
         }
       }
-      if (group.length > 0) yield group;
+      if (group.length > 0) {
+        this.inFlight += group.length;
+        yield group;
+      }
     }
   }
 
@@ -236,7 +248,9 @@ export class PaperSession {
     }
     this.counts.gaps += item.gaps;
     this.slicesThisRun += 1;
+    this.inFlight -= 1;
     o.onSlice({ report, latencyMs: o.clock.now() - item.closedAt, closedBy: item.closed.closedBy, counts: { ...this.counts } });
+    if (this.inFlight === 0 && this.queue.length === 0) await o.store.maintain();
   }
 
   private sink(): FeedSink {

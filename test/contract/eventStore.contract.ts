@@ -150,6 +150,29 @@ export function eventStoreContract(
           expect(await collect(store.readStream('portfolio-none'))).toEqual([]);
         }));
 
+      it('maintain, called at any point, on an empty store or between appends, changes no read and no later append', () =>
+        withStore(async (store, h) => {
+          await store.maintain();
+          const batches = chain(40, 2);
+          for (const [i, batch] of batches.entries()) {
+            await store.append(STREAM, batch, { expectedRevision: i === 0 ? 'no_stream' : 2 * i - 1 });
+            if (i % 7 === 3) await store.maintain();
+          }
+          await store.maintain();
+          await store.maintain();
+          const other = await h.open();
+          try {
+            const read = await collect(other.readStream(STREAM));
+            expect(read.map((e) => e.metadata.hash)).toEqual(batches.flat().map((e) => e.metadata.hash));
+            expect(await store.streamRevision(STREAM)).toBe(79);
+          } finally {
+            await other.close();
+          }
+          const [more] = chain(1, 1, 'after');
+          await store.append('portfolio-after', more ?? [], { expectedRevision: 'no_stream' });
+          expect((await collect(store.readAll())).length).toBe(81);
+        }));
+
       it('lists streams in ascending string order (UTF-16 code units, as Array.prototype.sort), whatever the script', () =>
         withStore(async (store) => {
           // UTF-8 bytes would order these the other way round: U+FF5E is EF BD 9E, U+1F600 is F0 9F 98 80.

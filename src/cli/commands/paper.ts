@@ -217,6 +217,7 @@ async function runPaperSession(
         const spacingWatch = feed.intervalMs === null ? new SpacingWatch(feed.description, config.barsPerYear) : null;
         const session = new PaperSession({
           portfolio,
+          store,
           recorder,
           feed,
           clock,
