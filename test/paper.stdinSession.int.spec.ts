@@ -184,3 +184,15 @@ it('minute bars on stdin against a config without barsPerYear: warned once, afte
   expect(await run.exited).toBe(0);
   expect(run.err()).not.toContain('slices came about');
 });
+
+it('a Binance endpoint that is not a URL of its kind is refused at start, naming the flag (exit 2), before a store is made', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-endpoint-'));
+  for (const [flag, value] of [['--endpoint', 'notaurl'], ['--rest-endpoint', 'ws://127.0.0.1:1']] as const) {
+    const path = join(dir, `${flag.slice(2)}.db`);
+    const { code, err } = await runCli('paper', '--config', PAPER_CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', `sqlite:${path}`, '--jit-warm-up', '0', '--endpoint', 'ws://127.0.0.1:1', flag, value);
+    expect(code).toBe(2);
+    expect(err).toMatch(new RegExp(`^stratafolio: ${flag} "${value.replace(/[/.]/g, '\\$&')}" is not an? (WebSocket|HTTP) URL`));
+    expect(err.trimEnd().split('\n')).toHaveLength(1);
+    expect(existsSync(path)).toBe(false);
+  }
+}, 20_000);

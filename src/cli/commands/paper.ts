@@ -9,7 +9,7 @@ import { FeedRecorder } from '../../../events/feedRecord.js';
 import { SpacingWatch, feedAnnualisationWarning } from '../annualisationWarning.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { parseBarTime } from '../../market/barTime.js';
-import { parseFeedSpec, type FeedSpec } from '../../feeds/feedSpec.js';
+import { parseEndpointFlag, parseFeedSpec, type FeedSpec } from '../../feeds/feedSpec.js';
 import { BinanceFeed } from '../../feeds/binanceFeed.js';
 import { NdjsonSocketFeed } from '../../feeds/ndjsonSocketFeed.js';
 import { LineStreamFeed } from '../../feeds/stdinFeed.js';
@@ -98,7 +98,9 @@ function barTimeFlag(text: string | undefined, flag: string): number | null {
 
 function openFeed(spec: FeedSpec, flags: PaperFlags, clock: FeedClock, timings: ReconnectTimings): Feed {
   if (spec.kind === 'binance') {
-    return new BinanceFeed({ symbols: spec.symbols, interval: spec.interval, endpoint: flags.endpoint, restEndpoint: flags.restEndpoint, clock, ...timings });
+    const endpoint = parseEndpointFlag(flags.endpoint, '--endpoint');
+    const restEndpoint = parseEndpointFlag(flags.restEndpoint, '--rest-endpoint');
+    return new BinanceFeed({ symbols: spec.symbols, interval: spec.interval, endpoint, restEndpoint, clock, ...timings });
   }
   if (flags.endpoint !== undefined || flags.restEndpoint !== undefined) {
     throw new ConfigError('--endpoint and --rest-endpoint apply to binance: feeds only', 'endpoint');
