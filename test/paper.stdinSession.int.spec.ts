@@ -196,3 +196,23 @@ it('a Binance endpoint that is not a URL of its kind is refused at start, naming
     expect(existsSync(path)).toBe(false);
   }
 }, 20_000);
+
+it('a session on a portfolio a backtest wrote resumes after the log\'s last slice: bars up to it are late, not a failed run', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-after-backtest-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  const first = join(dir, 'first.ndjson');
+  writeFileSync(first, minuteBars(0, 3));
+  expect((await runCli('backtest', '--config', PAPER_CONFIG, '--bars', first, '--format', 'ndjson', '--store', store)).code).toBe(0);
+
+  // The feed sends the backtest's minutes again before the new ones, as a stream started from its beginning does.
+  const run = await paperOn(store, minuteBars(0, 5));
+  expect(run.err).not.toMatch(/is not later than/);
+  expect(run.code).toBe(0);
+  expect(run.out).toMatch(/2 slices this run, 5 in all/);
+  expect(run.out).toMatch(/bars applied 4; not applied: duplicates 0, late 6,/);
+  const marks = (await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked');
+  expect(marks).toHaveLength(5);
+  const audit = await runCli('audit', '--store', store, '--verify', '--json');
+  expect(audit.code).toBe(0);
+  expect((JSON.parse(audit.out) as { feedRecord: { ok: boolean; link: { before: number } } }).feedRecord).toMatchObject({ ok: true, link: { before: 3 } });
+});
