@@ -1,5 +1,5 @@
 // `stratafolio backtest` and `demo` end to end through main(): summary and exit 0, resume, one clear line and exit 2 on bad input.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -214,6 +214,16 @@ describe('stratafolio demo', () => {
     const { code, err } = await cli('demo', '--store', 'memory:', '--slices', 'ten');
     expect(code).toBe(2);
     expect(err).toMatch(/--slices must be a positive integer, got "ten"/);
+  });
+
+  it('--seed outside the synthetic market\'s 32-bit seeds exits 2 naming the flag, before a store is made', async () => {
+    for (const seed of ['-1', '4294967296', '1.5']) {
+      const path = join(scratch, `demo-seed${seed}.db`);
+      const { code, err } = await cli('demo', '--store', `sqlite:${path}`, '--seed', seed);
+      expect(code).toBe(2);
+      expect(err).toBe(`stratafolio: --seed must be an integer from 0 to 4294967295, got "${seed}"\n`);
+      expect(existsSync(path)).toBe(false);
+    }
   });
 
   it('on a store holding the demo of another market (seed or length), it is refused, not resumed', async () => {

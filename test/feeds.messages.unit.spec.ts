@@ -1,7 +1,7 @@
 // Feed messages → bars: Binance combined-stream klines and REST klines, the generic NDJSON bar message, `--feed` specs.
 import { describe, expect, it } from 'vitest';
 import { parseBarMessage, parseBinanceKlineMessage, parseBinanceRestKlines } from '../src/feeds/feedMessages.js';
-import { parseFeedSpec } from '../src/feeds/feedSpec.js';
+import { parseEndpointFlag, parseFeedSpec } from '../src/feeds/feedSpec.js';
 import { backoffDelay } from '../src/feeds/reconnectingSocket.js';
 import { recordedMessages } from './fixtures/live/localBinance.js';
 
@@ -95,6 +95,17 @@ describe('--feed specs and backoff', () => {
     expect(parseFeedSpec('-')).toEqual({ kind: 'stdin' });
     expect(() => parseFeedSpec('binance:BTCUSDT@1M')).toThrow(/interval "1M" is not one of/);
     expect(() => parseFeedSpec('http://x')).toThrow(/is not a feed/);
+  });
+
+  it('--endpoint takes a ws:// or wss:// URL and --rest-endpoint an http:// or https:// one, naming the flag otherwise', () => {
+    expect(parseEndpointFlag(undefined, '--endpoint')).toBeUndefined();
+    expect(parseEndpointFlag('ws://127.0.0.1:9000', '--endpoint')).toBe('ws://127.0.0.1:9000');
+    expect(parseEndpointFlag('wss://stream.binance.com:9443/', '--endpoint')).toBe('wss://stream.binance.com:9443/');
+    expect(parseEndpointFlag('http://127.0.0.1:9000', '--rest-endpoint')).toBe('http://127.0.0.1:9000');
+    expect(() => parseEndpointFlag('notaurl', '--endpoint')).toThrow('--endpoint "notaurl" is not a WebSocket URL: give ws://host:port or wss://host:port');
+    expect(() => parseEndpointFlag('http://127.0.0.1:9000', '--endpoint')).toThrow(/--endpoint "http:\/\/127.0.0.1:9000" is not a WebSocket URL/);
+    expect(() => parseEndpointFlag('ws://127.0.0.1:9000', '--rest-endpoint')).toThrow('--rest-endpoint "ws://127.0.0.1:9000" is not an HTTP URL: give http://host:port or https://host:port');
+    expect(() => parseEndpointFlag('--rest-endpoint', '--endpoint')).toThrow(/--endpoint "--rest-endpoint" is not a WebSocket URL/);
   });
 
   it('doubles the reconnect delay up to its cap, taking off at most 20 % jitter', () => {

@@ -10,6 +10,7 @@ import { StrategyPerformance } from '../src/performance/strategyPerformance.js';
 import { RollingPriceHistory } from '../src/strategy/priceHistory.js';
 import { createStrategyContext } from '../src/strategy/strategyContext.js';
 import { scoredUniverseStrategy } from '../src/strategy/builtins/scoredUniverse.js';
+import * as packageRoot from '../src/index.js';
 
 /** Values with per-period returns r1, r2, … starting from 100. */
 function series(returns: readonly number[]): number[] {
@@ -109,6 +110,11 @@ function ledger(cash: string, holdings: Record<string, string>, marks: Record<st
 }
 
 describe('scored-universe strategy', () => {
+  it('is importable from the package, as the other built-in kinds are, with its parameter reader', () => {
+    expect(packageRoot.scoredUniverseStrategy).toBe(scoredUniverseStrategy);
+    expect(packageRoot.scoredUniverseParams({})).toMatchObject({ score: 'trailing-return', lookback: 20, maxPositions: 5 });
+  });
+
   const history = new RollingPriceHistory(10);
   const first = slice('2024-01-01T00:00:00.000Z', { A: '100', B: '50', C: '20', OLD: '10' });
   const last = slice('2024-01-02T00:00:00.000Z', { A: '110', B: '52', C: '19', OLD: '10' });

@@ -138,6 +138,8 @@ it('a store whose last slice is ahead of the clock is refused at start, naming t
   const run = await paperOn(store, minuteBars(0, 2));
   expect(run.code).toBe(2);
   expect(run.err).toMatch(/the log of portfolio "paper" ends with a slice at 2099-01-01T00:00:00.000Z, ahead of this machine's clock/);
+  // A backtest wrote it: export-bars, which writes out a session's bars, has none to offer.
+  expect(run.err).toMatch(/Run the session on another store\n$/);
   expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(1);
 });
 
@@ -183,4 +185,36 @@ it('minute bars on stdin against a config without barsPerYear: warned once, afte
   const run = startCli(['paper', '--config', config, '--feed', '-', '--store', `sqlite:${join(dir, 'minutes.db')}`, '--jit-warm-up', '0'], minuteBars(0, 70));
   expect(await run.exited).toBe(0);
   expect(run.err()).not.toContain('slices came about');
+});
+
+it('a Binance endpoint that is not a URL of its kind is refused at start, naming the flag (exit 2), before a store is made', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-endpoint-'));
+  for (const [flag, value] of [['--endpoint', 'notaurl'], ['--rest-endpoint', 'ws://127.0.0.1:1']] as const) {
+    const path = join(dir, `${flag.slice(2)}.db`);
+    const { code, err } = await runCli('paper', '--config', PAPER_CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--store', `sqlite:${path}`, '--jit-warm-up', '0', '--endpoint', 'ws://127.0.0.1:1', flag, value);
+    expect(code).toBe(2);
+    expect(err).toMatch(new RegExp(`^stratafolio: ${flag} "${value.replace(/[/.]/g, '\\$&')}" is not an? (WebSocket|HTTP) URL`));
+    expect(err.trimEnd().split('\n')).toHaveLength(1);
+    expect(existsSync(path)).toBe(false);
+  }
+}, 20_000);
+
+it('a session on a portfolio a backtest wrote resumes after the log\'s last slice: bars up to it are late, not a failed run', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-after-backtest-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  const first = join(dir, 'first.ndjson');
+  writeFileSync(first, minuteBars(0, 3));
+  expect((await runCli('backtest', '--config', PAPER_CONFIG, '--bars', first, '--format', 'ndjson', '--store', store)).code).toBe(0);
+
+  // The feed sends the backtest's minutes again before the new ones, as a stream started from its beginning does.
+  const run = await paperOn(store, minuteBars(0, 5));
+  expect(run.err).not.toMatch(/is not later than/);
+  expect(run.code).toBe(0);
+  expect(run.out).toMatch(/2 slices this run, 5 in all/);
+  expect(run.out).toMatch(/bars applied 4; not applied: duplicates 0, late 6,/);
+  const marks = (await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked');
+  expect(marks).toHaveLength(5);
+  const audit = await runCli('audit', '--store', store, '--verify', '--json');
+  expect(audit.code).toBe(0);
+  expect((JSON.parse(audit.out) as { feedRecord: { ok: boolean; link: { before: number } } }).feedRecord).toMatchObject({ ok: true, link: { before: 3 } });
 });

@@ -158,7 +158,10 @@ export class PaperSession {
       this.slicesThisRun += 1;
       o.onSlice({ report, latencyMs: null, closedBy: 'recovered', counts: { ...this.counts } });
     }
-    const lastTime = o.recorder.lastTime;
+    // The portfolio's last slice, not the record's: a portfolio a backtest wrote before any session ran holds slices the
+    // record does not, and the feed resumes after them (its earlier bars are late) as after a recorded one. Every
+    // recorded slice was applied above, so the log reaches at least the record's last.
+    const lastTime = o.portfolio.status().lastBarTime;
     const lastMs = lastTime === null ? null : Date.parse(lastTime);
     if (o.untilMs !== null && lastMs !== null && lastMs >= o.untilMs) return { reason: 'until' };
     const interval = o.feed.intervalMs;

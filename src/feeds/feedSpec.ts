@@ -40,3 +40,28 @@ export function parseFeedSpec(spec: string): FeedSpec {
   }
   throw new ConfigError(`--feed ${JSON.stringify(spec)} is not a feed: use binance:SYMBOL,…@interval, a ws:// or wss:// URL, or - for stdin`, 'feed');
 }
+
+const ENDPOINT_KINDS = {
+  '--endpoint': { protocols: ['ws:', 'wss:'], what: 'a WebSocket URL: give ws://host:port or wss://host:port' },
+  '--rest-endpoint': { protocols: ['http:', 'https:'], what: 'an HTTP URL: give http://host:port or https://host:port' },
+} as const;
+
+/**
+ * Checks `--endpoint` (a WebSocket URL) or `--rest-endpoint` (an HTTP URL) of a Binance feed; undefined when not given.
+ * Checked at start: a URL the feed cannot use would otherwise fail only when it connects, after the store was opened.
+ * @throws ConfigError naming the flag and the value.
+ */
+export function parseEndpointFlag(value: string | undefined, flag: keyof typeof ENDPOINT_KINDS): string | undefined {
+  if (value === undefined) return undefined;
+  const kind = ENDPOINT_KINDS[flag];
+  let protocol: string | null = null;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = null;
+  }
+  if (protocol === null || !(kind.protocols as readonly string[]).includes(protocol)) {
+    throw new ConfigError(`${flag} ${JSON.stringify(value)} is not ${kind.what}`, flag.slice(2));
+  }
+  return value;
+}

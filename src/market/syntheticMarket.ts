@@ -164,10 +164,18 @@ function nextBusinessDay(ms: number): number {
   return t;
 }
 
+/** The largest seed: the generator is seeded with 32 bits. */
+export const MAX_SYNTHETIC_SEED = 0xffff_ffff;
+
+/** Whether `seed` seeds a synthetic market: an integer from 0 to {@link MAX_SYNTHETIC_SEED}. */
+export function isSyntheticSeed(seed: number): boolean {
+  return Number.isInteger(seed) && seed >= 0 && seed <= MAX_SYNTHETIC_SEED;
+}
+
 function resolve(options: SyntheticMarketOptions): Resolved {
   const d = SYNTHETIC_DEFAULTS;
-  if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
-    throw new ConfigError(`synthetic market: seed must be an integer in [0, 4294967295], got ${String(options.seed)}`, 'seed');
+  if (!isSyntheticSeed(options.seed)) {
+    throw new ConfigError(`synthetic market: seed must be an integer in [0, ${MAX_SYNTHETIC_SEED}], got ${String(options.seed)}`, 'seed');
   }
   const symbols = symbolNames(options.symbols ?? d.symbols);
   const startText = options.start ?? d.start;

@@ -23,4 +23,5 @@ export { createBuyAndHoldStrategy, buyAndHoldParams, type BuyAndHoldParams } fro
 export { createMomentumStrategy, momentumParams, type MomentumParams } from './builtins/momentum.js';
 export { createMeanReversionStrategy, meanReversionParams, type MeanReversionParams } from './builtins/meanReversion.js';
 export { createTrendFollowingStrategy, trendFollowingParams, type TrendFollowingParams } from './builtins/trendFollowing.js';
+export { scoredUniverseStrategy, scoredUniverseParams, type ScoredUniverseParams } from './builtins/scoredUniverse.js';
 export type { BuiltinStrategy } from './builtins/universe.js';

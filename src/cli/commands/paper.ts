@@ -9,7 +9,7 @@ import { FeedRecorder } from '../../../events/feedRecord.js';
 import { SpacingWatch, feedAnnualisationWarning } from '../annualisationWarning.js';
 import { Portfolio } from '../../../actors/portfolio.js';
 import { parseBarTime } from '../../market/barTime.js';
-import { parseFeedSpec, type FeedSpec } from '../../feeds/feedSpec.js';
+import { parseEndpointFlag, parseFeedSpec, type FeedSpec } from '../../feeds/feedSpec.js';
 import { BinanceFeed } from '../../feeds/binanceFeed.js';
 import { NdjsonSocketFeed } from '../../feeds/ndjsonSocketFeed.js';
 import { LineStreamFeed } from '../../feeds/stdinFeed.js';
@@ -98,7 +98,9 @@ function barTimeFlag(text: string | undefined, flag: string): number | null {
 
 function openFeed(spec: FeedSpec, flags: PaperFlags, clock: FeedClock, timings: ReconnectTimings): Feed {
   if (spec.kind === 'binance') {
-    return new BinanceFeed({ symbols: spec.symbols, interval: spec.interval, endpoint: flags.endpoint, restEndpoint: flags.restEndpoint, clock, ...timings });
+    const endpoint = parseEndpointFlag(flags.endpoint, '--endpoint');
+    const restEndpoint = parseEndpointFlag(flags.restEndpoint, '--rest-endpoint');
+    return new BinanceFeed({ symbols: spec.symbols, interval: spec.interval, endpoint, restEndpoint, clock, ...timings });
   }
   if (flags.endpoint !== undefined || flags.restEndpoint !== undefined) {
     throw new ConfigError('--endpoint and --rest-endpoint apply to binance: feeds only', 'endpoint');
@@ -199,19 +201,19 @@ async function runPaperSession(
       printRecoveryWarnings(portfolio, io);
       try {
         const last = portfolio.status().lastBarTime;
+        const recorder = await FeedRecorder.open(store, config.id, last);
         // A slice stamped ahead of the clock (applied before such bars were refused, or by a backtest) would make every
         // real bar late: said at once instead of a session that applies nothing.
         if (last !== null && Date.parse(last) > latestPlausibleBarMs()) {
           throw new DataError(
             `the log of portfolio "${config.id}" ends with a slice at ${last}, ahead of this machine's clock: every bar a live feed sends would be late. ` +
-              'Run the session on another store (export-bars writes out the bars of this one)',
+              (recorder.lastTime === null ? 'Run the session on another store' : 'Run the session on another store (export-bars writes out the bars of this one)'),
           );
         }
         // Before the feed connects, so no bar waits on it.
         const warmUp = startup.signal === null ? await jitWarmUp(config, symbols, warmUpSlices, () => startup.signal !== null) : null;
         if (startup.signal !== null) return stoppedAtStart(startup.signal);
         if (warmUp !== null && warmUp.skipped !== null && warmUpSlices > 0) notice(`JIT warm-up skipped: ${warmUp.skipped}`);
-        const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
         const total = dec(portfolio.status().totalCapital);
         // A feed that names its interval was judged at the start; any other is judged by the slices it delivers.
         const spacingWatch = feed.intervalMs === null ? new SpacingWatch(feed.description, config.barsPerYear) : null;
