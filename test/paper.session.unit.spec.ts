@@ -221,6 +221,21 @@ describe('PaperSession', () => {
     ]);
   });
 
+  it('reports the first bar of each symbol it does not trade, counts the rest, and sums them up per symbol at the end', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 39 });
+    for (let m = 0; m < 40; m += 1) s.feed.push(m, bar('BTCUSDT', String(100 + m)), bar('ETHUSDT', '10'), bar('XRPUSDT', '1'), ...(m % 2 === 0 ? [bar('SOLUSDT', '5')] : []));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.session.counts.unknownSymbol).toBe(60);
+    expect(s.notices).toEqual([
+      'refused test minute 0: unknown symbol XRPUSDT (subscribed: BTCUSDT, ETHUSDT); its further bars are counted, not shown',
+      'refused test minute 0: unknown symbol SOLUSDT (subscribed: BTCUSDT, ETHUSDT); its further bars are counted, not shown',
+      'unknown symbol XRPUSDT: 40 bars refused in all',
+      'unknown symbol SOLUSDT: 20 bars refused in all',
+    ]);
+  });
+
   it('applies first, on restart, a slice that was recorded but not applied when the process died', async () => {
     const log = new MemoryLog();
     const clock = new FakeClock();

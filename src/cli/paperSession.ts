@@ -136,6 +136,8 @@ export class PaperSession {
   /** Late bars counted but not yet reported by a line, and the last of them (`BTCUSDT <time> from <origin>`). */
   private lateUnreported = 0;
   private lastLate = '';
+  /** Bars refused per symbol the session does not trade. */
+  private readonly unknownSymbols = new Map<string, number>();
 
   constructor(private readonly options: PaperSessionOptions) {}
 
@@ -180,6 +182,7 @@ export class PaperSession {
     await o.feed.stop();
     this.cancelDeadline?.();
     this.reportLateSummary();
+    this.reportUnknownSymbols();
     return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
   }
 
@@ -304,12 +307,28 @@ export class PaperSession {
           o.onNotice(`conflicting bar ${at} from ${origin}: another bar with other numbers came first and is kept`);
           break;
         case 'unknown-symbol':
-          this.counts.unknownSymbol += 1;
-          o.onNotice(`refused ${origin}: unknown symbol ${bar.symbol} (subscribed: ${o.symbols.join(', ')})`);
+          this.unknownSymbol(bar.symbol, origin);
           break;
       }
     }
     this.enqueue(slicer.poll(now), now);
+  }
+
+  /**
+   * Counts a bar of a symbol the session does not trade. A file or stream of more symbols than the config sends one
+   * every bar: the first of each symbol is reported, the rest are counted and summed up when the session ends.
+   */
+  private unknownSymbol(symbol: string, origin: string): void {
+    this.counts.unknownSymbol += 1;
+    const seen = this.unknownSymbols.get(symbol) ?? 0;
+    this.unknownSymbols.set(symbol, seen + 1);
+    if (seen === 0) this.options.onNotice(`refused ${origin}: unknown symbol ${symbol} (subscribed: ${this.options.symbols.join(', ')}); its further bars are counted, not shown`);
+  }
+
+  private reportUnknownSymbols(): void {
+    for (const [symbol, count] of this.unknownSymbols) {
+      if (count > 1) this.options.onNotice(`unknown symbol ${symbol}: ${count} bars refused in all`);
+    }
   }
 
   /** Counts a late bar; reports the first ones one by one, the rest in summary lines. */
