@@ -115,7 +115,7 @@ export const kinds: StrategyKinds = { pair: () => new Pair() };
 export function readModels(t: TradesState, i: IncidentsState, pos: PositionsState): string[] {
   const open: OpenTrip[] = [...t.open.values()];
   const closed: readonly RoundTrip[] = t.recent;
-  return [String(open.length), String(closed.length), String(i.counts.fault), String(pos.strategies.size)];
+  return [String(open.length), String(closed.length), String(i.counts.fault), String(pos.ledgers.size)];
 }
 export type Used = [AsOf, EventData<'FillRecorded'>, LoadedStrategies, OpenEventStoreOptions, OpenPortfolioOptions, PortfolioCommand,
   PortfolioConfigInput, PortfolioSummary, RecordedEvent, RunResult<{}>, StrategyMetrics, VerificationResult];
