@@ -489,7 +489,8 @@ export class Portfolio {
    * On a resumed portfolio, a slice at or before the last persisted bar time is skipped when the log holds a slice at
    * exactly that time (so a killed run resumes where it stopped); any other slice that is not later than the one before
    * it is out of order or repeated.
-   * @throws DataError naming both times when a slice is out of order, repeated, or earlier than the log and not in it;
+   * @throws DataError for a source that is neither, ConfigError for an onSlice that is not a function (both before any slice);
+   * DataError naming both times when a slice is out of order, repeated, or earlier than the log and not in it;
    * naming the first bar that differs when a resumed source's closes or slices differ from those the log recorded.
    */
   async run(source: AsyncIterable<BarSlice> | Observable<BarSlice>, onSlice?: (report: SliceReport) => void): Promise<number> {
