@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import { createActor, waitFor, type Actor } from 'xstate';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { Observable } from 'rxjs';
-import { AllocationError, ConfigError, DataError, StratafolioError, quoteStart } from '../src/errors.js';
-import { configHash, type PortfolioConfig } from '../src/config/portfolioConfig.js';
+import { AllocationError, ConfigError, DataError, StratafolioError, describeValue, quoteStart } from '../src/errors.js';
+import { configHash, parsePortfolioConfig, strategyIdProblem, type PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { configDifferences, describeConfigDifferences } from '../src/config/configDifferences.js';
 import { CODE_VERSION } from '../src/version.js';
 import { ZERO, dec, decStr, type Dec as DecT } from '../src/money/decimal.js';
@@ -14,7 +14,7 @@ import { formatBarTime, parseBarTime } from '../src/market/barTime.js';
 import { checkedSlice } from '../src/market/checkedSlice.js';
 import { barLocation, sliceTimeLocation } from '../src/market/sliceOrigin.js';
 import type { Strategy } from '../src/strategy/strategy.js';
-import { loadStrategy, type StrategyKinds } from '../src/strategy/registry.js';
+import { checkedStrategy, loadStrategy, madeByKind, type StrategyKinds } from '../src/strategy/registry.js';
 import { requiredHistoryCapacity } from '../src/strategy/priceHistory.js';
 import type { Weights } from '../src/allocation/types.js';
 import type { EventStore } from '../events/store.js';
@@ -114,9 +114,53 @@ export const DEFAULT_STRATEGY_TIMEOUT_MS = 10_000;
 
 /** @throws ConfigError when `strategyTimeoutMs` is not a positive whole number. */
 function strategyTimeoutOf(options: Pick<OpenPortfolioOptions, 'strategyTimeoutMs'>): number {
-  const timeoutMs = options.strategyTimeoutMs ?? DEFAULT_STRATEGY_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`strategyTimeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}`, 'strategyTimeoutMs');
+  const timeoutMs: unknown = options.strategyTimeoutMs ?? DEFAULT_STRATEGY_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new ConfigError(`strategyTimeoutMs must be a positive whole number of milliseconds, got ${typeof timeoutMs === 'string' ? 'the string ' : ''}${describeValue(timeoutMs)}`, 'strategyTimeoutMs');
+  }
   return timeoutMs;
+}
+
+/**
+ * The options of {@link Portfolio.open} as a program in plain JavaScript may pass them, checked before anything is read or
+ * written: an object, a store, a config as {@link parsePortfolioConfig} makes it (a raw config object lacks the defaults
+ * the engine reads, and would be recorded as something the parse never gives), kinds that are factories and extra
+ * strategies that are strategies.
+ * @throws ConfigError naming the option.
+ */
+function checkOpenOptions(options: unknown): asserts options is OpenPortfolioOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ConfigError(`Portfolio.open: options must be an object { store, config, … }, got ${describeValue(options)}`, 'options');
+  }
+  const { store, config, kinds, strategies } = options as Record<string, unknown>;
+  const isStore = store !== null && typeof store === 'object' && ['append', 'readStream', 'streamRevision'].every((m) => typeof (store as Record<string, unknown>)[m] === 'function');
+  if (!isStore) throw new ConfigError(`Portfolio.open: options.store must be an event store (openEventStore(url)), got ${describeValue(store)}`, 'store');
+  let parsed: PortfolioConfig;
+  try {
+    parsed = parsePortfolioConfig(config, 'options.config');
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`Portfolio.open: ${e.message}`, 'config');
+    throw e;
+  }
+  const differences = configDifferences(JSON.parse(JSON.stringify(config)) as unknown, JSON.parse(JSON.stringify(parsed)) as unknown);
+  if (differences.length > 0) {
+    const paths = differences.map((d) => d.path);
+    throw new ConfigError(
+      `Portfolio.open: options.config is not a parsed portfolio config (parsing it adds or changes ${paths.slice(0, 4).join(', ')}${paths.length > 4 ? ', …' : ''}): ` +
+        'pass parsePortfolioConfig(yourObject) or loadPortfolioConfig(path)',
+      'config',
+    );
+  }
+  for (const [name, entries] of [['kinds', kinds], ['strategies', strategies]] as const) {
+    if (entries === undefined) continue;
+    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
+      throw new ConfigError(`Portfolio.open: options.${name} must be an object keyed by ${name === 'kinds' ? 'kind' : 'strategy id'}, got ${describeValue(entries)}`, name);
+    }
+    for (const [key, value] of Object.entries(entries)) {
+      if (name === 'strategies') checkedStrategy(value, `Portfolio.open: options.strategies.${key}`);
+      else if (typeof value !== 'function') throw new ConfigError(`Portfolio.open: options.kinds.${key} must be a factory (params) => strategy, got ${describeValue(value)}`, 'kinds');
+    }
+  }
 }
 
 /** What one slice did, as the engine reported it while it ran. */
@@ -174,10 +218,12 @@ export class Portfolio {
 
   /**
    * Opens the portfolio of `config.id`: creates its stream, or rebuilds it by folding the stream when it exists.
-   * @throws ConfigError when the stream was written with a different configuration or a strategy cannot be loaded.
+   * @throws ConfigError naming the option when an option is not what it must be (a config not made by parsePortfolioConfig,
+   * a kind that is not a factory…), when the stream was written with a different configuration or a strategy cannot be loaded.
    * @throws WrongExpectedRevisionError when another writer created the portfolio at the same moment.
    */
   static async open(options: OpenPortfolioOptions): Promise<Portfolio> {
+    checkOpenOptions(options);
     const { store, config } = options;
     const timeoutMs = strategyTimeoutOf(options);
     const stream = portfolioStream(config.id);
@@ -192,8 +238,8 @@ export class Portfolio {
     const resolve = (id: string, kind: string, params: Readonly<Record<string, unknown>>): Strategy => {
       const known = extra[id] ?? configured.get(id);
       if (known) return known;
-      const factory = kinds[kind];
-      if (factory) return factory(params);
+      const factory = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
+      if (factory) return madeByKind(kind, factory, params);
       throw new ConfigError(`strategy ${id} (kind "${kind}") was added through the API: pass its object in options.strategies to reopen the portfolio`);
     };
     const { algorithm, rebalancer } = createRebalancing(config);
@@ -330,7 +376,11 @@ export class Portfolio {
     if (snap.matches('halted')) {
       throw new StratafolioError(`portfolio ${this.kernel.portfolioId} is halted after a failed slice (${String((snap.context.error as Error | null)?.message ?? snap.context.error)}); reopen it from its log`);
     }
-    if (!snap.matches('ready')) throw new StratafolioError(`portfolio ${this.kernel.portfolioId} is ${String(snap.value)}, not ready for a slice`);
+    if (snap.matches('closed') || snap.status !== 'active') throw new StratafolioError(`portfolio ${this.kernel.portfolioId} is closed, not ready for a slice`);
+    // The one call a portfolio takes at a time is still running: a caller that did not await it.
+    if (!snap.matches('ready')) {
+      throw new StratafolioError(`portfolio ${this.kernel.portfolioId} is processing a slice: await each executeBar, processSlice, run or follow before the next call`);
+    }
   }
 
   /**
@@ -426,7 +476,8 @@ export class Portfolio {
     for (const symbol of Object.keys(data).sort()) {
       const bar = data[symbol];
       if (bar === null || typeof bar !== 'object') return Promise.reject(new DataError(`executeBar(${time}): bar of ${JSON.stringify(symbol)} must be an object, got ${bar === null ? 'null' : typeof bar}`));
-      bars[symbol] = { ...bar, symbol };
+      // A bar that names its symbol keeps it, so that processSlice refuses one whose symbol is not its key.
+      bars[symbol] = 'symbol' in bar && bar.symbol !== undefined ? bar : { ...bar, symbol };
     }
     return this.processSlice({ time: formatBarTime(parsed.ms), bars });
   }
@@ -438,13 +489,15 @@ export class Portfolio {
    * On a resumed portfolio, a slice at or before the last persisted bar time is skipped when the log holds a slice at
    * exactly that time (so a killed run resumes where it stopped); any other slice that is not later than the one before
    * it is out of order or repeated.
-   * @throws DataError naming both times when a slice is out of order, repeated, or earlier than the log and not in it;
+   * @throws DataError for a source that is neither, ConfigError for an onSlice that is not a function (both before any slice);
+   * DataError naming both times when a slice is out of order, repeated, or earlier than the log and not in it;
    * naming the first bar that differs when a resumed source's closes or slices differ from those the log recorded.
    */
   async run(source: AsyncIterable<BarSlice> | Observable<BarSlice>, onSlice?: (report: SliceReport) => void): Promise<number> {
     if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source || typeof (source as { pipe?: unknown }).pipe === 'function')) {
       throw new DataError(`run: expected an async iterable or Observable of slices, got ${source === null ? 'null' : typeof source === 'object' ? 'an object that is neither' : typeof source}`);
     }
+    if (onSlice !== undefined && typeof onSlice !== 'function') throw new ConfigError(`run: onSlice must be a function when given, got ${describeValue(onSlice)}`, 'onSlice');
     this.ensureReady();
     const persisted = this.persistedSliceTimes();
     let processed = 0;
@@ -474,9 +527,16 @@ export class Portfolio {
    * in one transaction together with the writes each slice brings before its events (its feed record), so a slice and
    * its record are durable together; the next group is decided while one commits. `onSlice` gets each slice, in order,
    * only once it is durable. Resolves with the number of slices run when the source ends.
-   * @throws what halted the portfolio (a failed append, a strategy timeout); the slices before it are durable.
+   * @throws DataError (groups that are not an async iterable) or ConfigError (an onSlice that is not a function) before any
+   * slice, the portfolio untouched; what halted the portfolio (a slice or group that is malformed, a failed append, a
+   * strategy timeout): the slices before it are durable.
    */
   async follow<T extends LiveSlice>(groups: AsyncIterable<readonly T[]>, onSlice: (report: SliceReport, item: T) => void | Promise<void>): Promise<number> {
+    // Checked before the supervisor takes them: what fails inside it halts the portfolio.
+    if (groups === null || typeof groups !== 'object' || typeof (groups as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function') {
+      throw new DataError(`follow: expected an async iterable of slice groups, got ${groups === null ? 'null' : typeof groups === 'object' ? 'an object that is not one' : typeof groups}`);
+    }
+    if (typeof onSlice !== 'function') throw new ConfigError(`follow: onSlice must be a function, got ${describeValue(onSlice)}`, 'onSlice');
     this.ensureReady();
     let processed = 0;
     this.supervisor.send({
@@ -560,9 +620,16 @@ export class Portfolio {
   addStrategy(id: string, strategy: Strategy, allocationPct: DecT | string, metadata: Readonly<Record<string, unknown>> = {}): void {
     this.ensureTakesCommands('addStrategy');
     checkId('addStrategy', id);
-    if (strategy === null || typeof strategy !== 'object' || typeof strategy.onBar !== 'function') {
-      throw new AllocationError(`addStrategy(${id}): strategy must be an object with an onBar function`);
+    const idProblem = strategyIdProblem(id);
+    if (idProblem !== null) throw new AllocationError(`addStrategy: strategy id ${JSON.stringify(id)}: ${idProblem}`);
+    try {
+      checkedStrategy(strategy, 'strategy');
+    } catch (e) {
+      throw new AllocationError(`addStrategy(${id}): ${e instanceof Error ? e.message : String(e)}`);
     }
+    // The name is recorded as the strategy's kind (`object:<name>`).
+    const name: unknown = strategy.name;
+    if (typeof name !== 'string' || name === '') throw new AllocationError(`addStrategy(${id}): strategy: "name" must be a non-empty string, got ${describeValue(name)}`);
     if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new AllocationError(`addStrategy(${id}): metadata must be an object`);
     let pct: DecT;
     try {

@@ -7,6 +7,7 @@ import type { EventStore, AppendResult, StreamAppend } from '../events/store.js'
 import type { SealedEvent } from '../events/envelope.js';
 import type { BarSlice } from '../src/market/bar.js';
 import { strategyLogic, type StrategyActorInput } from './strategyActor.js';
+import { DataError, describeValue } from '../src/errors.js';
 
 /** One slice's work as the supervisor runs it: decide (synchronously, through the core) and return the events to append. */
 export type SliceWork = (slice: BarSlice) => readonly SealedEvent[];
@@ -32,6 +33,13 @@ export interface LiveSlice {
   readonly slice: BarSlice;
   /** A live session's feed record of the slice: what recovery applies if the slice's own events are missing. */
   readonly before: readonly StreamAppend[];
+}
+
+/** @throws DataError when a live session's item is not `{ slice, before }` (a caller in plain JavaScript). */
+function checkLiveSlice(item: unknown): asserts item is LiveSlice {
+  if (item === null || typeof item !== 'object' || !Array.isArray((item as { before?: unknown }).before)) {
+    throw new DataError(`follow: each item of a group must be { slice, before } with before an array of writes, got ${describeValue(item)}`);
+  }
 }
 
 /** Events the supervisor machine accepts. */
@@ -194,16 +202,18 @@ export const supervisorMachine = setup({
           // settle: a race on a promise that never settles keeps every group it was raced with alive (6 KB a slice).
           const next = await Promise.race([pulled, previous.then(() => pulled)]);
           if (next.done === true) break;
-          const group = next.value;
+          const group: unknown = next.value;
+          if (!Array.isArray(group)) throw new DataError(`follow: each group must be an array of { slice, before }, got ${describeValue(group)}`);
           // The invoking transition must finish first: a slice may spawn strategy actors, which the supervisor does between transitions.
           await Promise.resolve();
           const writes: StreamAppend[] = [];
           const decided: { item: LiveSlice; events: readonly SealedEvent[] }[] = [];
           let failure: { error: unknown } | null = null;
-          for (const item of group) {
+          for (const item of group as readonly LiveSlice[]) {
             const expectedRevision = event.expectedRevision();
             let events: readonly SealedEvent[];
             try {
+              checkLiveSlice(item);
               events = event.work(item.slice);
             } catch (error) {
               // The slices decided before it continue the log validly: they are committed, then the run fails.

@@ -89,7 +89,8 @@ export interface VerifyOptions {
  * strategy moves at most once per rebalance and only strategies it names move; the reserve never goes below zero; and
  * folding fills and transfers through the ledger (src/ledger) with the recorded marks reproduces each BarMarked's
  * strategy values, cash, reserve and portfolio value exactly. With `expectHead` it also proves the log ends at that
- * event; without it, a log cut at its end is indistinguishable from a shorter run.
+ * event; without it, a log cut at its end is indistinguishable from a shorter run. A stream with no events fails the
+ * `portfolio` check: there is no log to prove.
  */
 export async function verifyPortfolioLog(store: EventStore, stream: string, options: VerifyOptions = {}): Promise<VerificationResult> {
   const chain = new ChainVerifier();
@@ -278,6 +279,10 @@ export async function verifyPortfolioLog(store: EventStore, stream: string, opti
       return { ok: false, stream, events, check: e instanceof Broken ? e.check : 'ledger', revision: at.revision, position: at.position, reason: e.message };
     }
     throw e;
+  }
+  // Nothing broken is not a log proved intact: a portfolio id with a typo names a stream that does not exist.
+  if (events === 0) {
+    return { ok: false, stream, events, check: 'portfolio', revision: -1, position: 0, reason: `the stream ${stream} holds no events: there is no portfolio log to verify (is the portfolio id right?)` };
   }
   const v = chain.verdict();
   const headHash = v.ok ? v.headHash : '';

@@ -15,7 +15,8 @@ export interface RoundTrip {
   readonly pnl: DecString;
 }
 
-interface OpenTrip {
+/** A round trip still open (held), as {@link TradesState} keeps it per strategy and symbol. */
+export interface OpenTrip {
   readonly quantity: Dec;
   readonly cashFlow: Dec;
   readonly fills: number;

@@ -42,6 +42,22 @@ export function quoteStart(text: string, max = 60): string {
   return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
 }
 
+/**
+ * A value a caller passed where something else was wanted, as a message shows it: text quoted, a number as written,
+ * an object by its keys (its content may be large), a function as such.
+ */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'symbol') return String(value);
+  if (typeof value === 'string') return quoteStart(value);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    return keys.length > 0 ? `an object with keys ${keys.sort().join(', ')}` : 'an empty object';
+  }
+  return JSON.stringify(value) ?? String(value);
+}
+
 /** A file the user asked for (`--out`) cannot be written; the message names it and why. */
 export class OutputFileError extends StratafolioError {
   constructor(message: string, readonly file: string) {

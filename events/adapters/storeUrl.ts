@@ -38,6 +38,7 @@ const DURABILITIES: readonly Durability[] = ['full', 'normal'];
  * @throws StoreConfigError naming the URL and the accepted forms.
  */
 export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLocation {
+  if (typeof url !== 'string') throw new StoreConfigError(`event store URL must be a string such as "sqlite:./runs/my.db" or "memory:", got ${String(url as unknown)}`);
   const fail = (why: string): never => {
     throw new StoreConfigError(`event store URL "${url}" ${why}; accepted forms: ${ACCEPTED_STORE_URLS}`);
   };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Dec, decStr } from '../money/decimal.js';
 import { canonicalJson } from '../../events/canonicalJson.js';
+import { RESERVE } from '../../events/catalogue.js';
 import { sizerSpecSchema } from '../sizing/sizerSpec.js';
 
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)$/;
@@ -45,9 +46,27 @@ const commissionSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+// What a portfolio or strategy id may hold.
+const ID_CHARACTERS = /^[A-Za-z0-9_.-]+$/;
+const ID_CHARACTERS_RULE = 'must be letters, digits, "_", "-" or "."';
+
+/**
+ * Why `id` cannot name a strategy, or null when it can. One rule for a config's strategies and those added through the
+ * API: the log names the reserve `reserve` where it names strategies (a transfer's from and to), so a strategy of that
+ * name would make its transfers the reserve's own.
+ */
+export function strategyIdProblem(id: string): string | null {
+  if (!ID_CHARACTERS.test(id)) return ID_CHARACTERS_RULE;
+  if (id === RESERVE) return `must not be "${RESERVE}", the name of the portfolio's reserve in the log`;
+  return null;
+}
+
 const strategySchema = z
   .strictObject({
-    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "-" or "."'),
+    id: z.string().superRefine((id, ctx) => {
+      const problem = strategyIdProblem(id);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     kind: z.string().optional(),
     module: z.string().optional(),
     export: z.string().optional(),
@@ -78,7 +97,7 @@ const rebalancingSchema = z.strictObject({
 });
 
 export const portfolioConfigSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "-" or "."'),
+  id: z.string().regex(ID_CHARACTERS, ID_CHARACTERS_RULE),
   name: z.string().min(1),
   baseCurrency: z.string().min(1).default('USD'),
   capital: positiveDecimal.refine((s) => !decimalAbove(s, MAX_CAPITAL), `must be at most ${MAX_CAPITAL} (10^15)`),

@@ -22,7 +22,7 @@ const FIELDS: readonly BarNumberField[] = ['open', 'high', 'low', 'close', 'volu
 /**
  * The slice as the engine may use it: itself when {@link frozenSlice} made it, otherwise a frozen copy whose bars pass
  * the file sources' checks (decimal text or safe integers, positive prices, volume not negative, open and close within
- * [low, high]; a bar's `symbol`, when given, is its key).
+ * [low, high]; a bar's `symbol`, when given, is its key; at least one bar).
  * @throws DataError naming the slice time, the symbol and the field.
  */
 export function checkedSlice(slice: unknown): BarSlice {
@@ -33,6 +33,10 @@ export function checkedSlice(slice: unknown): BarSlice {
     throw new DataError(`slice time ${JSON.stringify(time) ?? String(time)} is not an ISO-8601 UTC bar time like 2020-01-02T00:00:00.000Z`);
   }
   if (bars === null || typeof bars !== 'object' || Array.isArray(bars)) throw new DataError(`slice at ${time}: bars must be an object mapping symbol to bar`);
+  // No source makes a slice of no bars; one would still count as a bar of every strategy's returns and of the year.
+  if (Object.keys(bars).length === 0) {
+    throw new DataError(`slice at ${time} has no bars: a slice holds the bar of at least one symbol (leave out a time at which nothing traded)`);
+  }
   const checked: Bar[] = [];
   for (const symbol of Object.keys(bars)) {
     const bar = (bars as Record<string, unknown>)[symbol];

@@ -6,8 +6,16 @@ import type { BackendOutcome } from './types.js';
 
 let loading: Promise<Highs> | undefined;
 
-/** Loads the HiGHS WebAssembly module once per process. */
-export function loadHighs(): Promise<Highs> {
+/**
+ * Loads the HiGHS WebAssembly module once per process, so that a caller can pay for it before a timed solve. It resolves
+ * to nothing: HiGHS's own types name WebAssembly, which a program compiled without the DOM library does not declare, so
+ * none of this package's declarations may name them.
+ */
+export async function loadHighs(): Promise<void> {
+  await highsModule();
+}
+
+function highsModule(): Promise<Highs> {
   loading ??= import('highs').then((m: unknown) => resolveLoader(m)());
   return loading;
 }
@@ -109,7 +117,7 @@ const STATUS_NAMES: Readonly<Record<number, string>> = {
 
 /** Solves the extended model with HiGHS under the problem's time limit; the point still has to pass the feasibility check. */
 export async function solveWithHighs(problem: OptimisationProblem): Promise<BackendOutcome> {
-  const highs = await loadHighs();
+  const highs = await highsModule();
   const text = highsLpText(problem);
   let model: ReturnType<Highs['createModel']> | undefined;
   try {

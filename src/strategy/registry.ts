@@ -5,7 +5,7 @@ import { dirname, isAbsolute, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deepFreeze } from '../records/deepFreeze.js';
 import { BoundedRunner } from './boundedRun.js';
-import { ConfigError, StratafolioError } from '../errors.js';
+import { ConfigError, StratafolioError, describeValue as describe } from '../errors.js';
 import type { Strategy, StrategyParams } from './strategy.js';
 import { createBuyAndHoldStrategy } from './builtins/buyAndHold.js';
 import { createMeanReversionStrategy } from './builtins/meanReversion.js';
@@ -77,7 +77,28 @@ export function resolveStrategy(spec: StrategySpec, kinds: StrategyKinds = built
   if (factory === undefined) {
     throw new ConfigError(`unknown strategy kind "${kind}" (known: ${Object.keys(kinds).sort().join(', ')})`, 'kind');
   }
-  return factory(readOnlyParams(checked));
+  return madeByKind(kind, factory, readOnlyParams(checked));
+}
+
+/**
+ * What a kind's factory makes of `params`, checked as a module's factory is: a value that is no strategy is refused when
+ * the strategy is made, naming the kind, rather than recorded as a fault of its every bar.
+ * @throws ConfigError naming the kind; what the factory throws.
+ */
+export function madeByKind(kind: string, factory: StrategyFactory, params: StrategyParams): Strategy {
+  if (typeof factory !== 'function') throw new ConfigError(`strategy kind "${kind}" is ${describe(factory)}, not a factory (params) => strategy`, 'kind');
+  return checkedStrategy(factory(params), `strategy kind "${kind}"`, 'the factory returned');
+}
+
+/**
+ * `value` as the engine may call it: an object with an onBar function and, when present, an init function.
+ * @throws ConfigError `<where>: <what> <value>, which has no onBar function` (or naming the init).
+ */
+export function checkedStrategy(value: unknown, where: string, what = 'got', field = 'strategy'): Strategy {
+  if (!isStrategyLike(value)) throw new ConfigError(`${where}: ${what} ${describe(value)}, which has no onBar function`, field);
+  const init: unknown = value.init;
+  if (init !== undefined && typeof init !== 'function') throw new ConfigError(`${where}: "init" must be a function when present, got ${describe(init)}`, field);
+  return value;
 }
 
 /**
@@ -130,7 +151,7 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
   }
   const exported = namespace[exportName];
   const fallbackName = `${specifier}#${exportName}`;
-  if (isStrategyLike(exported)) return named(exported, fallbackName, where);
+  if (isStrategyLike(exported)) return named(checkedStrategy(exported, where, 'got', 'export'), fallbackName);
   if (typeof exported !== 'function') {
     throw new ConfigError(`${where} is ${describe(exported)}, not a strategy (an object with an onBar function) or a factory (params) => strategy`, 'export');
   }
@@ -149,10 +170,7 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
     const hint = e instanceof TypeError && /read only|read-only|not extensible/.test(e.message) ? " (a strategy's params are read-only: copy what you need to change)" : '';
     throw new ConfigError(`${where}: the factory threw: ${e instanceof TypeError ? `TypeError: ${e.message}` : messageOf(e)}${hint}`, 'export');
   }
-  if (!isStrategyLike(made)) {
-    throw new ConfigError(`${where}: the factory returned ${describe(made)}, which has no onBar function`, 'export');
-  }
-  return named(made, fallbackName, where);
+  return named(checkedStrategy(made, where, 'the factory returned', 'export'), fallbackName);
 }
 
 // This package's own compiled code (dist/): its frames in a stack are the loader's, not the module's.
@@ -238,11 +256,7 @@ function isStrategyLike(value: unknown): value is Strategy {
 }
 
 // A user object without a name still runs; it is named after where it came from.
-function named(strategy: Strategy, fallbackName: string, where: string): Strategy {
-  const init: unknown = strategy.init;
-  if (init !== undefined && typeof init !== 'function') {
-    throw new ConfigError(`${where}: "init" must be a function when present, got ${describe(init)}`, 'export');
-  }
+function named(strategy: Strategy, fallbackName: string): Strategy {
   if (typeof strategy.name === 'string' && strategy.name.length > 0) return strategy;
   const wrapper: Strategy = {
     name: fallbackName,
@@ -255,12 +269,3 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    return keys.length > 0 ? `an object with keys ${keys.sort().join(', ')}` : 'an empty object';
-  }
-  return JSON.stringify(value) ?? String(value);
-}
