@@ -157,8 +157,13 @@ function checkOpenOptions(options: unknown): asserts options is OpenPortfolioOpt
       throw new ConfigError(`Portfolio.open: options.${name} must be an object keyed by ${name === 'kinds' ? 'kind' : 'strategy id'}, got ${describeValue(entries)}`, name);
     }
     for (const [key, value] of Object.entries(entries)) {
-      if (name === 'strategies') checkedStrategy(value, `Portfolio.open: options.strategies.${key}`);
-      else if (typeof value !== 'function') throw new ConfigError(`Portfolio.open: options.kinds.${key} must be a factory (params) => strategy, got ${describeValue(value)}`, 'kinds');
+      if (name === 'strategies') {
+        checkedStrategy(value, `Portfolio.open: options.strategies.${key}`);
+        // The config's strategies are made from the config (kind or module): an object under the same id would run in its place.
+        if (parsed.strategies.some((st) => st.id === key)) {
+          throw new ConfigError(`Portfolio.open: options.strategies.${key}: strategy ${key} is in the config, which makes it; options.strategies is only for strategies added with addStrategy`, 'strategies');
+        }
+      } else if (typeof value !== 'function') throw new ConfigError(`Portfolio.open: options.kinds.${key} must be a factory (params) => strategy, got ${describeValue(value)}`, 'kinds');
     }
   }
 }

@@ -132,6 +132,18 @@ describe('Portfolio.open options', () => {
     await refused(looseOpen({ store, config, strategies: { extra: 5 } }), ConfigError, 'Portfolio.open: options.strategies.extra: got 5, which has no onBar function');
     await store.close();
   });
+
+  it('refuses an options.strategies entry under the id of a config strategy, which would run in its place', async () => {
+    const store = await openEventStore('memory:');
+    const config = testConfig({ strategies: [{ id: 'a', kind: 'buy-and-hold', allocation: '0.2' }] });
+    await refused(
+      Portfolio.open({ store, config, strategies: { a: scripted('a') } }),
+      ConfigError,
+      'Portfolio.open: options.strategies.a: strategy a is in the config, which makes it; options.strategies is only for strategies added with addStrategy',
+    );
+    expect(await store.listStreams()).toEqual([]);
+    await store.close();
+  });
 });
 
 describe('openEventStore', () => {
