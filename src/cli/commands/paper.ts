@@ -1,8 +1,8 @@
 // `stratafolio paper`: runs a portfolio on a live bar stream through the backtest's code path, crash-safe, one writer.
 import type { Command } from 'commander';
-import { loadPortfolioConfig, type PortfolioConfig } from '../../config/portfolioConfig.js';
+import { readPortfolioConfigFile, type ConfigSource, type PortfolioConfig } from '../../config/portfolioConfig.js';
 import { namedSymbols } from '../../config/configSymbols.js';
-import { preflightConfig } from '../preflight.js';
+import { loadConfiguredStrategies, preflightConfig } from '../preflight.js';
 import { ConfigError, DataError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { FeedRecorder } from '../../../events/feedRecord.js';
@@ -123,8 +123,8 @@ function subscribedSymbols(config: PortfolioConfig, feed: Feed, flags: PaperFlag
 
 /** Runs a paper session and returns the exit code (0: --until reached, stopped by a signal, or the input ended without --until). */
 export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): Promise<number> {
-  const config = await loadPortfolioConfig(flags.config);
-  preflightConfig(config, flags.config);
+  const { config, source } = await readPortfolioConfigFile(flags.config);
+  preflightConfig(config, source);
   const spec = parseFeedSpec(flags.feed);
   const untilMs = barTimeFlag(flags.until, '--until');
   const fromMs = barTimeFlag(flags.from, '--from');
@@ -152,7 +152,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await runPaperSession(flags, io, clock, { config, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }, startup);
+    return await runPaperSession(flags, io, clock, { config, source, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }, startup);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -162,6 +162,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
 /** What `runPaper` reads from its flags before it opens the store. */
 interface PaperSetup {
   readonly config: PortfolioConfig;
+  readonly source: ConfigSource;
   readonly feed: Feed;
   readonly symbols: string[];
   readonly untilMs: number | null;
@@ -175,13 +176,13 @@ async function runPaperSession(
   flags: PaperFlags,
   io: CliIO,
   clock: FeedClock,
-  { config, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }: PaperSetup,
+  { config, source, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }: PaperSetup,
   startup: { signal: NodeJS.Signals | null; session: PaperSession | null },
 ): Promise<number> {
   // Strategy modules load before the store opens: one that cannot load leaves no store behind.
   const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
   const baseDir = Portfolio.baseDirOf(flags.config);
-  const loaded = await Portfolio.loadStrategies(config, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
+  const loaded = await loadConfiguredStrategies(config, source, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
   const store = await openEventStore(flags.store, paperStoreOptions(flags.store));
   const notice = (line: string): void => {
     io.stderr.write(`stratafolio: ${line}\n`);
