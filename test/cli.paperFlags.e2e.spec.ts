@@ -1,7 +1,7 @@
 // Flags of `paper` and `command` that cannot do what they say are refused before anything is opened or queued: exit 2,
 // one line naming the flag or argument, no store file made, no command left in the queue. Through the built binary.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,15 @@ describe('command', () => {
     expect(r.code).toBe(2);
     expect(r.err).toBe(`stratafolio: ${message}\n`);
     expect(r.out).toBe('');
+  });
+
+  it('export-bars --out naming the store file is refused, and the store is left as it was', async () => {
+    const file = store.slice('sqlite:'.length);
+    const before = readFileSync(file);
+    const r = await runBin(['export-bars', '--store', store, '--out', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`stratafolio: --out ${file}: cannot write the bars: it is the file of the event store ${store}, which writing would destroy; give another path (e.g. bars.ndjson)\n`);
+    expect(readFileSync(file).equals(before)).toBe(true);
   });
 
   it('nothing refused was queued: the next command is the first in the queue', async () => {

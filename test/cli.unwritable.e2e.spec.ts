@@ -1,5 +1,5 @@
 // A report or a new store that cannot be written is refused with one line that names the file and says why, exit 2.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,5 +82,19 @@ describe('backtest into a new SQLite store that cannot be created', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(`cannot open "${db}" as an SQLite event store: permission denied: cannot create files in ${locked}`);
     expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('an --out that is the store itself', () => {
+  it('report --out naming the store file (or its WAL, or a link to it) is refused, and the log is left as it was', async () => {
+    const before = readFileSync(store);
+    const link = join(scratch, 'link-to-store.db');
+    symlinkSync(store, link);
+    for (const out of [store, `${store}-wal`, link]) {
+      const r = await runBinary(['report', '--store', `sqlite:${store}`, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`stratafolio: --out ${out}: cannot write the report: it is the file of the event store sqlite:${store}, which writing would destroy; give another path (e.g. report.html)\n`);
+    }
+    expect(readFileSync(store).equals(before)).toBe(true);
   });
 });
