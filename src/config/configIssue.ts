@@ -83,6 +83,9 @@ function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
   return parent !== null && typeof parent === 'object' && key !== undefined && !Object.prototype.hasOwnProperty.call(parent, key);
 }
 
+/** The start of zod's own messages, which name neither the field's meaning nor a typo. */
+const ZOD_DEFAULT_MESSAGE = /^(Invalid|Too (small|big)|Unrecognized key)/;
+
 /** The message of the number checks (`Too small: expected number to be >=0`), in words. */
 function rangeWords(issue: z.core.$ZodIssue): string | null {
   if (issue.code === 'too_small' && issue.origin === 'number') return `must be ${issue.inclusive ? 'at least' : 'above'} ${String(issue.minimum)}`;
@@ -100,6 +103,8 @@ export function describeIssues(schema: z.ZodType, issues: readonly z.core.$ZodIs
   if (issue === undefined) return { field: '(root)', message: 'invalid' };
   const field = formatPath(issue.path);
   const value = valueAt(input, issue.path);
+  // A message the schema gives itself (`must be a whole number of bars`) already says it in words.
+  if (!ZOD_DEFAULT_MESSAGE.test(issue.message) && !isMissing(input, issue.path)) return { field, message: issue.message };
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0] ?? '';
