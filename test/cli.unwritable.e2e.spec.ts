@@ -1,12 +1,12 @@
 // A report or a new store that cannot be written is refused with one line that names the file and says why, exit 2.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
-import { runBinary } from './fixtures/binaryRun.js';
+import { BINARY, runBinary } from './fixtures/binaryRun.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-unwritable-'));
 afterAll(() => {
@@ -96,5 +96,15 @@ describe('an --out that is the store itself', () => {
       expect(r.err).toBe(`stratafolio: --out ${out}: cannot write the report: it is the file of the event store sqlite:${store}, which writing would destroy; give another path (e.g. report.html)\n`);
     }
     expect(readFileSync(store).equals(before)).toBe(true);
+  });
+});
+
+describe('a store folder that cannot be made', () => {
+  it.skipIf(process.platform !== 'linux')('under /proc (where mkdir fails with ENOENT on a folder that exists): refused at once, not a hang', () => {
+    const db = '/proc/stratafolio-no-such-folder/x.db';
+    const r = spawnSync(process.execPath, [BINARY, 'backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^stratafolio: sqlite:\/proc\/stratafolio-no-such-folder\/x\.db: cannot open "\/proc\/stratafolio-no-such-folder\/x\.db" as an SQLite event store/);
   });
 });
