@@ -24,7 +24,9 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The known name closest to `given`, when it is close enough to be a typo of it: the same name in another case, one of
- * them a prefix of the other (at least three characters), or at most one edit in four characters (at least one).
+ * them a prefix of the other (at least three characters), the same word with another ending (`rebalance` for
+ * `rebalancing`: a common start of five characters or more, three quarters of the shorter), or at most one edit in four
+ * characters (at least one).
  * Null when nothing is that close, or two names are equally close (a guess would mislead).
  */
 export function nearestName(given: string, known: Iterable<string>): string | null {
@@ -36,7 +38,7 @@ export function nearestName(given: string, known: Iterable<string>): string | nu
   for (const name of known) {
     if (name === given) continue;
     const n = name.toLowerCase();
-    const distance = n === g ? 0 : g.length >= 3 && (n.startsWith(g) || g.startsWith(n)) ? 0.5 : editDistance(g, n);
+    const distance = n === g ? 0 : g.length >= 3 && (n.startsWith(g) || g.startsWith(n)) ? 0.5 : sameStem(g, n) ? 1 : editDistance(g, n);
     if (distance > Math.max(1, Math.floor(Math.max(g.length, n.length) / 4))) continue;
     if (distance < bestDistance) {
       best = name;
@@ -47,6 +49,13 @@ export function nearestName(given: string, known: Iterable<string>): string | nu
     }
   }
   return tie ? null : best;
+}
+
+/** Whether two names start alike for five characters or more, and for three quarters of the shorter. */
+function sameStem(a: string, b: string): boolean {
+  let common = 0;
+  while (common < a.length && common < b.length && a[common] === b[common]) common++;
+  return common >= 5 && common * 4 >= Math.min(a.length, b.length) * 3;
 }
 
 /** `: did you mean "x"?` when a known name is close to `given` (see {@link nearestName}), else ''. */

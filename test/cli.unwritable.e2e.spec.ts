@@ -108,3 +108,14 @@ describe('a store folder that cannot be made', () => {
     expect(r.stderr).toMatch(/^stratafolio: sqlite:\/proc\/stratafolio-no-such-folder\/x\.db: cannot open "\/proc\/stratafolio-no-such-folder\/x\.db" as an SQLite event store/);
   });
 });
+
+describe('a config file it may not read', () => {
+  it.skipIf(denial === null)(`says permission was denied, naming the file${denial === null ? ' — SKIPPED: root without setpriv' : ''}`, async () => {
+    const secret = join(scratch, 'secret.json');
+    writeFileSync(secret, readFileSync(config));
+    chmodSync(secret, 0o600);
+    const r = await runBinary(['backtest', '--config', secret, '--bars', bars, '--store', 'memory:'], asUnprivileged());
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`stratafolio: ${secret}: cannot read the config file: permission denied\n`);
+  });
+});
