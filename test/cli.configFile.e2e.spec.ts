@@ -173,6 +173,36 @@ describe('the fields', () => {
   });
 });
 
+describe('settings that contradict each other', () => {
+  it('a strategy min or max without a rebalancing section, which alone applies them', async () => {
+    const { code, err, config } = await backtest(
+      GOOD.replace('"allocation": "0.4" },', '"allocation": "0.4", "max": 0.5 },').replace(/,\n  "rebalancing": .*\n/, '\n'),
+    );
+    expect(code).toBe(2);
+    expect(err).toContain(`${config}, line 6: strategies[0].max: bounds the strategy's weight when capital is rebalanced, and the config has no rebalancing section: add one (e.g. { "algorithm": "fixed", … }) or remove it`);
+  });
+
+  it('an algorithm lookback longer than the portfolio keeps returns', async () => {
+    const { code, err, config } = await backtest(
+      GOOD.replace('"capital": "100000",', '"capital": "100000",\n  "lookback": 40,').replace('"algorithm": "fixed", "params": { "allocations": { "bh": 0.4, "tf": 0.4 } }', '"algorithm": "sharpe", "params": { "lookback": 60 }'),
+    );
+    expect(code).toBe(2);
+    expect(err).toContain(`${config}, line 15: rebalancing.params.lookback: 60 returns, but the portfolio keeps the last 40 of each strategy (lookback): raise lookback to 60 or more, or lower this`);
+  });
+
+  it('a minHistory longer than the portfolio keeps returns', async () => {
+    const { code, err, config } = await backtest(GOOD.replace('"capital": "100000",', '"capital": "100000",\n  "lookback": 40,').replace('"frequency": "monthly"', '"frequency": "monthly", "minHistory": 50'));
+    expect(code).toBe(2);
+    expect(err).toContain(`${config}, line 15: rebalancing.minHistory: 50 returns, but the portfolio keeps the last 40 of each strategy (lookback): raise lookback to 50 or more, or lower this`);
+  });
+
+  it('drawdownAction liquidate without a maxDrawdown for it to act at', async () => {
+    const { code, err, config } = await backtest(GOOD.replace('"capital": "100000",', '"capital": "100000",\n  "risk": { "drawdownAction": "liquidate" },'));
+    expect(code).toBe(2);
+    expect(err).toContain(`${config}, line 5: risk.drawdownAction: "liquidate" acts when a strategy's drawdown passes risk.maxDrawdown, which is not set: set it (e.g. 0.25), or remove drawdownAction`);
+  });
+});
+
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
