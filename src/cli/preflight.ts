@@ -25,6 +25,7 @@ export function preflightConfig(config: PortfolioConfig, source: ConfigSource | 
     throw e;
   }
   strategyIdsNamedByRebalancing(config, source);
+  inertSettings(config, source);
   const kinds = strategyKinds();
   config.strategies.forEach((s, i) => {
     if (s.kind !== undefined) {
@@ -52,6 +53,50 @@ export function preflightConfig(config: PortfolioConfig, source: ConfigSource | 
       }
     }
   });
+}
+
+/**
+ * Settings the rest of the config leaves doing nothing, or less than they say: a user who wrote one meant it to act.
+ * The library accepts them (a strategy's bounds may serve a rebalancing added later, a window is capped where it is
+ * used); a CLI run has only this config.
+ * @throws ConfigError naming the setting and what to change
+ */
+function inertSettings(config: PortfolioConfig, source: ConfigSource | string): void {
+  if (config.rebalancing === null) {
+    config.strategies.forEach((s, i) => {
+      const bound = s.min !== undefined ? 'min' : s.max !== undefined ? 'max' : null;
+      if (bound !== null) {
+        throw configFieldError(
+          source,
+          `strategies[${i}].${bound}`,
+          'bounds the strategy\'s weight when capital is rebalanced, and the config has no rebalancing section: add one (e.g. { "algorithm": "fixed", … }) or remove it',
+        );
+      }
+    });
+  } else {
+    // The allocation algorithms read the returns the portfolio keeps, its last `lookback` of each strategy.
+    const lookback = config.rebalancing.params['lookback'];
+    const windows: [string, unknown][] = [
+      ['rebalancing.params.lookback', lookback],
+      ['rebalancing.minHistory', config.rebalancing.minHistory],
+    ];
+    for (const [field, value] of windows) {
+      if (typeof value === 'number' && value > config.lookback) {
+        throw configFieldError(
+          source,
+          field,
+          `${value} returns, but the portfolio keeps the last ${config.lookback} of each strategy (lookback): raise lookback to ${value} or more, or lower this`,
+        );
+      }
+    }
+  }
+  if (config.risk.maxDrawdown === null && config.risk.drawdownAction === 'liquidate') {
+    throw configFieldError(
+      source,
+      'risk.drawdownAction',
+      '"liquidate" acts when a strategy\'s drawdown passes risk.maxDrawdown, which is not set: set it (e.g. 0.25), or remove drawdownAction',
+    );
+  }
 }
 
 /**
