@@ -17,3 +17,15 @@ describe('usage errors', () => {
     expect(r.err).toBe(`${line}\n`);
   });
 });
+
+describe('flag values that name nothing, or a value out of range', () => {
+  it.each([
+    [['serve', '--store', 'memory:', '--host', ''], 'stratafolio: --host "" names no interface (an empty host binds every interface, exposing the page to the network): give one, e.g. 127.0.0.1 (the default), or 0.0.0.0 to expose it on purpose'],
+    [['serve', '--store', 'memory:', '--host', ' '], 'stratafolio: --host " " names no interface (an empty host binds every interface, exposing the page to the network): give one, e.g. 127.0.0.1 (the default), or 0.0.0.0 to expose it on purpose'],
+    [['demo', '--store', 'memory:', '--seed', '-1'], 'stratafolio: --seed must be an integer from 0 to 4294967295, got "-1"'],
+  ])('%j: one line naming the flag, exit 2', async (args, line) => {
+    const r = await runCli(...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`${line}\n`);
+  });
+});
