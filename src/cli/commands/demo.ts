@@ -33,7 +33,8 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
       const slices = Number(flags.slices);
       const seed = Number(flags.seed);
       if (!Number.isSafeInteger(slices) || slices < 1) throw new ConfigError(`--slices must be a positive integer, got "${flags.slices}"`, 'slices');
-      if (!Number.isSafeInteger(seed)) throw new ConfigError(`--seed must be an integer, got "${flags.seed}"`, 'seed');
+      // The synthetic market's seeds are 32-bit: the flag's range is theirs.
+      if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new ConfigError(`--seed must be an integer from 0 to 4294967295, got "${flags.seed}"`, 'seed');
       const conventions = parseConventionFlags({ riskFree: flags.riskFree });
       const config = demoConfig(slices, seed);
       const store = await openEventStore(flags.store, flags.store.includes('durability=') ? {} : { durability: config.durability });
