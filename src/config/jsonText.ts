@@ -110,6 +110,8 @@ export function scanJson(text: string): JsonScan {
       return;
     }
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
+    const fraction = c === '.' ? /^\.\d+/.exec(text.slice(i, i + 30))?.[0] : undefined;
+    if (fraction !== undefined) throw new JsonTextError(i, `a number needs a digit before its point (0${fraction}, not ${fraction})`);
     for (const word of ['true', 'false', 'null']) {
       if (text.startsWith(word, i)) {
         i += word.length;
