@@ -345,7 +345,7 @@ export class Portfolio {
       try {
         byId.set(s.id, await loadStrategy(spec, { baseDir, kinds, ...(options.loadTimer ? { timeout: { ms: timeoutMs, setTimer: options.loadTimer } } : {}) }));
       } catch (e) {
-        if (e instanceof ConfigError) throw new ConfigError(`strategies[${i}] (${s.id}): ${e.message}`, e.field);
+        if (e instanceof ConfigError) throw new ConfigError(`strategies[${i}] (${s.id}): ${e.message}`, `strategies[${i}].${e.field ?? (s.module !== undefined ? 'module' : 'kind')}`);
         throw e;
       }
     }

@@ -3,7 +3,8 @@ import { dictionary } from '../src/collections/dictionary.js';
 import type { PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { ConfigError } from '../src/errors.js';
 import { builtinStrategies, type StrategyKinds } from '../src/strategy/registry.js';
-import { createAllocationAlgorithm } from '../src/allocation/allocationSpec.js';
+import { ALLOCATION_ALGORITHM_NAMES, createAllocationAlgorithm } from '../src/allocation/allocationSpec.js';
+import { didYouMean } from '../src/nearestName.js';
 import type { AllocationAlgorithm } from '../src/allocation/types.js';
 import { AllocationRebalancer } from '../src/rebalance/allocationRebalancer.js';
 import { MipAllocation, type MipAllocationOptions } from '../src/optimiser/mipAllocation.js';
@@ -24,9 +25,14 @@ export function createRebalancing(config: PortfolioConfig): { algorithm: Allocat
   const r = config.rebalancing;
   if (!r) return { algorithm: null, rebalancer: null };
   let algorithm: AllocationAlgorithm;
+  // The library's factory knows the algorithms it builds; mip is wired here, so the list a config may name is this one.
+  const names: readonly string[] = [...ALLOCATION_ALGORITHM_NAMES, 'mip'];
+  if (!names.includes(r.algorithm)) {
+    throw new ConfigError(`rebalancing.algorithm: must be one of ${names.join(', ')}; got ${JSON.stringify(r.algorithm)}${didYouMean(r.algorithm, names)}`, 'rebalancing.algorithm');
+  }
   if (r.algorithm === 'mip') {
     for (const k of Object.keys(r.params)) {
-      if (!MIP_PARAMS.includes(k)) throw new ConfigError(`rebalancing.params.${k} is not a parameter of mip (known: ${MIP_PARAMS.join(', ')})`, `rebalancing.params.${k}`);
+      if (!MIP_PARAMS.includes(k)) throw new ConfigError(`rebalancing.params.${k}: not a parameter of mip${didYouMean(k, MIP_PARAMS)} (known: ${MIP_PARAMS.join(', ')})`, `rebalancing.params.${k}`);
     }
     // The optimiser bounds every strategy alike and funds a strategy or not; the projection's bounds have no place in
     // it, and ignoring them would leave a reserve or a cap the config asked for unkept.

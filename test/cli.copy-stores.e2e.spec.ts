@@ -1,9 +1,9 @@
 // `stratafolio copy` and every command on a PostgreSQL URL: a copied portfolio replays, audits and resumes like the
 // original; a broken source or a different target log is refused; one backtest gives the same events on either store.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -166,6 +166,18 @@ describe('stratafolio copy between SQLite stores', () => {
       const r = await runCli('copy', ...args);
       expect(r.code).toBe(2);
       expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('refuses the same SQLite file written two ways (a relative path, a ./ in it, a link to it) as the same store', async () => {
+    const from = sqliteUrl();
+    await backtest(from, firstBars);
+    const path = from.slice('sqlite:'.length);
+    symlinkSync(path, join(scratch, 'link.db'));
+    for (const to of [`sqlite:${join(scratch, '.', 'x', '..', basename(path))}`.replace(`${scratch}/`, `${scratch}/./`), `sqlite:${relative(process.cwd(), path)}`, `sqlite:${join(scratch, 'link.db')}`]) {
+      const r = await runCli('copy', '--from', from, '--to', to);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`stratafolio: --from ${from} and --to ${to} are the same store (the file ${path}): copy into another one\n`);
     }
   });
 });

@@ -64,7 +64,7 @@ describe('the binary', () => {
     writeFileSync(bars, 'timestamp,symbol,open,high,low,close,volume\n2024-01-02,AAA,10,10,10,10,1\n');
     const { code, err } = await run(['backtest', '--config', config, '--bars', bars, '--store', 'memory:', '--strategy-timeout', '500']);
     expect(code).toBe(2);
-    expect(err).toBe(`stratafolio: strategies[0] (n): strategy module ${module}: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles; raise --strategy-timeout (strategyTimeoutMs) if it needs longer)\n`);
+    expect(err).toBe(`stratafolio: ${config}: strategies[0] (n): strategy module ${module}: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles; raise --strategy-timeout (strategyTimeoutMs) if it needs longer)\n`);
   });
 
   it('a strategy module whose top-level await never settles is refused the same way, naming it', async () => {
@@ -76,7 +76,7 @@ describe('the binary', () => {
     writeFileSync(bars, 'timestamp,symbol,open,high,low,close,volume\n2024-01-02,AAA,10,10,10,10,1\n');
     const { code, err } = await run(['backtest', '--config', config, '--bars', bars, '--store', 'memory:', '--strategy-timeout', '500']);
     expect(code).toBe(2);
-    expect(err).toBe('stratafolio: strategies[1] (w): strategy module ./waitsAtTop.mjs: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles; raise --strategy-timeout (strategyTimeoutMs) if it needs longer)\n');
+    expect(err).toBe(`stratafolio: ${config}: strategies[1] (w): strategy module ./waitsAtTop.mjs: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles; raise --strategy-timeout (strategyTimeoutMs) if it needs longer)\n`);
   });
 
   it('a strategy module whose factory never settles while its timer keeps the process alive fails at --strategy-timeout, exit 2', async () => {
@@ -88,7 +88,7 @@ describe('the binary', () => {
     const started = Date.now();
     const { code, err } = await run(['backtest', '--config', config, '--bars', bars, '--store', 'memory:', '--strategy-timeout', '500']);
     expect(code).toBe(2);
-    expect(err).toBe(`stratafolio: strategies[0] (n): strategy module ${module}: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles; raise --strategy-timeout (strategyTimeoutMs) if it needs longer)\n`);
+    expect(err).toBe(`stratafolio: ${config}: strategies[0] (n): strategy module ${module}: its import and factory did not finish within 500 ms (a factory must return a strategy, or a promise that settles; raise --strategy-timeout (strategyTimeoutMs) if it needs longer)\n`);
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });

@@ -177,6 +177,13 @@ if (POSTGRES_URL === undefined) {
       }
     });
 
+    it('sslmode=require on a server without SSL is refused (exit 2) naming the store and what to change, not as a failed run', async () => {
+      const store = `${withSchema(base, freshSchema())}&sslmode=require`;
+      const r = await runBin(['replay', '--store', store]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^stratafolio: event store postgres:\S*sslmode=require: the server does not support SSL connections, and the URL asks for them \(sslmode=require\): remove sslmode, or use sslmode=disable, or enable SSL on the server$/m);
+    });
+
     it('a wrong database or role in the URL is refused (exit 2) naming the store and what is wrong, not as a server that is down', async () => {
       const noDatabase = new URL(base);
       noDatabase.pathname = '/no_such_database';

@@ -77,7 +77,7 @@ describe('backtest refuses before it opens the store', async () => {
     const db = join(scratch, `unknown-id-${field}.db`);
     const { code, err } = await runBin(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`]);
     expect(code).toBe(2);
-    expect(err).toMatch(new RegExp(`^stratafolio: ${config.replace(/[.\\/]/g, '\\$&')}: ${field.replace(/\./g, '\\.')}: no strategy has the id "[^"]+" \\(the config's strategies: bh, tf\\)\n$`));
+    expect(err).toMatch(new RegExp(`^stratafolio: ${config.replace(/[.\\/]/g, '\\$&')}: ${field.replace(/\./g, '\\.')}: no strategy has the id "[^"]+"(: did you mean "[^"]+"\\?)? \\(the config's strategies: bh, tf\\)\n$`));
     expect(existsSync(db)).toBe(false);
   });
 
@@ -98,7 +98,7 @@ describe('backtest refuses before it opens the store', async () => {
     const db = join(scratch, 'param.db');
     const { code, err } = await runCli('backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`);
     expect(code).toBe(2);
-    expect(err).toMatch(/param\.json: strategies\[0\]: /);
+    expect(err).toMatch(/param\.json: strategies\[0\]\.params\.slow: trend-following: /);
     expect(existsSync(db)).toBe(false);
   });
 });
@@ -118,7 +118,7 @@ describe('a strategy module that cannot be loaded is refused before the store is
     const db = join(scratch, `module-${file}.db`);
     const { code, err } = await runBin(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`]);
     expect(code).toBe(2);
-    expect(err).toMatch(new RegExp(`^stratafolio: strategies\\[1\\] \\(mine\\): strategy module \\./${file.replace('.', '\\.')}`));
+    expect(err).toMatch(new RegExp(`^stratafolio: ${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: strategies\\[1\\] \\(mine\\): strategy module \\./${file.replace('.', '\\.')}`));
     expect(err).toMatch(message);
     expect(err.trim().split('\n')).toHaveLength(1);
     expect(existsSync(db)).toBe(false);

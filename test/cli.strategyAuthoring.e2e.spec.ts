@@ -75,7 +75,7 @@ describe('strategy modules through the CLI', async () => {
     const { code, err } = await runBin(['backtest', '--config', path, '--bars', bars, '--store', `sqlite:${db}`]);
     expect(code).toBe(2);
     expect(err).toBe(
-      `stratafolio: strategies[0] (mine): strategy module ./strategies/params.js, export "default": the factory threw: TypeError: Cannot assign to read only property 'symbol' of object '#<Object>' (a strategy's params are read-only: copy what you need to change)\n`,
+      `stratafolio: ${path}: strategies[0] (mine): strategy module ./strategies/params.js, export "default": the factory threw: TypeError: Cannot assign to read only property 'symbol' of object '#<Object>' (a strategy's params are read-only: copy what you need to change)\n`,
     );
     expect(existsSync(db)).toBe(false);
   });

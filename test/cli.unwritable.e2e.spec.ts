@@ -1,12 +1,12 @@
 // A report or a new store that cannot be written is refused with one line that names the file and says why, exit 2.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
-import { runBinary } from './fixtures/binaryRun.js';
+import { BINARY, runBinary } from './fixtures/binaryRun.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-unwritable-'));
 afterAll(() => {
@@ -82,5 +82,40 @@ describe('backtest into a new SQLite store that cannot be created', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(`cannot open "${db}" as an SQLite event store: permission denied: cannot create files in ${locked}`);
     expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('an --out that is the store itself', () => {
+  it('report --out naming the store file (or its WAL, or a link to it) is refused, and the log is left as it was', async () => {
+    const before = readFileSync(store);
+    const link = join(scratch, 'link-to-store.db');
+    symlinkSync(store, link);
+    for (const out of [store, `${store}-wal`, link]) {
+      const r = await runBinary(['report', '--store', `sqlite:${store}`, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`stratafolio: --out ${out}: cannot write the report: it is the file of the event store sqlite:${store}, which writing would destroy; give another path (e.g. report.html)\n`);
+    }
+    expect(readFileSync(store).equals(before)).toBe(true);
+  });
+});
+
+describe('a store folder that cannot be made', () => {
+  it.skipIf(process.platform !== 'linux')('under /proc (where mkdir fails with ENOENT on a folder that exists): refused at once, not a hang', () => {
+    const db = '/proc/stratafolio-no-such-folder/x.db';
+    const r = spawnSync(process.execPath, [BINARY, 'backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^stratafolio: sqlite:\/proc\/stratafolio-no-such-folder\/x\.db: cannot open "\/proc\/stratafolio-no-such-folder\/x\.db" as an SQLite event store/);
+  });
+});
+
+describe('a config file it may not read', () => {
+  it.skipIf(denial === null)(`says permission was denied, naming the file${denial === null ? ' — SKIPPED: root without setpriv' : ''}`, async () => {
+    const secret = join(scratch, 'secret.json');
+    writeFileSync(secret, readFileSync(config));
+    chmodSync(secret, 0o600);
+    const r = await runBinary(['backtest', '--config', secret, '--bars', bars, '--store', 'memory:'], asUnprivileged());
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`stratafolio: ${secret}: cannot read the config file: permission denied\n`);
   });
 });

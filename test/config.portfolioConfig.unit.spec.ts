@@ -41,15 +41,15 @@ describe('parsePortfolioConfig', () => {
   });
 
   const cases: [string, (c: Record<string, unknown>) => void, string, RegExp][] = [
-    ['missing capital', (c) => delete c.capital, 'capital', /capital/],
+    ['missing capital', (c) => delete c.capital, 'capital', /required, and missing/],
     ['non-positive capital', (c) => (c.capital = '0'), 'capital', /greater than 0/],
     ['capital not a number', (c) => (c.capital = '1e6x'), 'capital', /decimal number/],
     ['allocation > 1', (c) => ((c.strategies as Record<string, unknown>[])[0]!.allocation = '1.2'), 'strategies[0].allocation', /\(0, 1\]/],
     ['allocation ≤ 0', (c) => ((c.strategies as Record<string, unknown>[])[1]!.allocation = '0'), 'strategies[1].allocation', /greater than 0/],
     ['kind and module both', (c) => ((c.strategies as Record<string, unknown>[])[0]!.module = './mine.js'), 'strategies[0]', /exactly one of "kind".*"module"/],
     ['neither kind nor module', (c) => delete (c.strategies as Record<string, unknown>[])[0]!.kind, 'strategies[0]', /exactly one of/],
-    ['unknown top-level field', (c) => (c.captial = '5'), '(root)', /captial/],
-    ['unknown strategy field', (c) => ((c.strategies as Record<string, unknown>[])[1]!.weight = 0.2), 'strategies[1]', /weight/],
+    ['unknown top-level field', (c) => (c.captial = '5'), 'captial', /not a field of the portfolio config: did you mean "capital"\?/],
+    ['unknown strategy field', (c) => ((c.strategies as Record<string, unknown>[])[1]!.weight = 0.2), 'strategies[1].weight', /not a field of strategies\[1\] \(its fields: id, kind, module, export, params, allocation, min, max, metadata, sizer\)/],
     ['no strategies', (c) => (c.strategies = []), 'strategies', /at least one strategy/],
     ['bad fillAt', (c) => (c.execution = { fillAt: 'tomorrow' }), 'execution.fillAt', /./],
     ['bad commission kind', (c) => (c.execution = { commission: { kind: 'flat' } }), 'execution.commission.kind', /./],
@@ -107,12 +107,12 @@ describe('loadPortfolioConfig', () => {
     writeFileSync(path, '{ "id": "p", ');
     const e = await loadPortfolioConfig(path).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ConfigError);
-    expect((e as Error).message).toContain(`${path}: not valid JSON`);
+    expect((e as Error).message).toContain(`${path}, line 1, column 14: not valid JSON: the text ends inside the object opened at line 1`);
   });
 
   it('a missing file → ConfigError naming the file', async () => {
     const path = join(scratch, 'nope.json');
-    await expect(loadPortfolioConfig(path)).rejects.toThrow(`${path}: cannot read the config file (ENOENT)`);
+    await expect(loadPortfolioConfig(path)).rejects.toThrow(`${path}: cannot read the config file: there is no such file`);
   });
 });
 

@@ -25,6 +25,13 @@ describe('parseStoreUrl', () => {
     ['sqlite://host/x.db', /names a host/],
     ['sqlite::memory:', /use "memory:"/],
     ['memory:name', /takes no path or parameters/],
+    // A parameter the client does not read is ignored by it: a typo of schema or namespace would write elsewhere.
+    ['postgres://u@h/db?shema=desk_a', /has an unknown parameter "shema": did you mean "schema"\? It would be ignored/],
+    ['postgres://u@h/db?sslmode=requir', /has sslmode "requir" \(use disable, prefer, require, verify-ca, verify-full or no-verify\): did you mean "require"\?/],
+    ['postgres://u@h/db?connect_timeout=5', /has an unknown parameter "connect_timeout"/],
+    ['kurrentdb://h:2113?tls=false&namespce=desk_a', /has an unknown parameter "namespce": did you mean "namespace"\? It would be ignored/],
+    ['sqlite:x.db?durabilty=full', /unknown parameter "durabilty": did you mean "durability"\?/],
+    ['sqlit:x.db', /unknown scheme "sqlit:": did you mean "sqlite:"\?/],
   ];
   for (const [url, why] of bad) {
     it(`refuses ${JSON.stringify(url)} with StoreConfigError naming the URL and the accepted forms`, () => {
@@ -48,6 +55,21 @@ describe('openEventStore', () => {
     expect(store.url).toBe('memory:');
     expect(await store.listStreams()).toEqual([]);
     await store.close();
+  });
+
+  it('passes the PostgreSQL and KurrentDB client parameters on, in any case for KurrentDB', () => {
+    expect(parseStoreUrl('postgres://u@h/db?sslmode=require&application_name=desk&schema=s1')).toEqual({
+      kind: 'postgres',
+      connectionString: 'postgres://u@h/db?sslmode=require&application_name=desk',
+      schema: 's1',
+    });
+    expect(parseStoreUrl('kurrentdb://h:2113?TLS=false&nodePreference=leader')).toEqual({ kind: 'kurrentdb', connectionString: 'kurrentdb://h:2113?TLS=false&nodePreference=leader', namespace: '' });
+  });
+
+  it('a KurrentDB URL whose value the client cannot read is a StoreConfigError naming the store, not a failed run', async () => {
+    const e = await openEventStore('kurrentdb://127.0.0.1:1?tls=flase').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StoreConfigError);
+    expect((e as Error).message).toMatch(/^event store kurrentdb:\/\/127\.0\.0\.1:1\?tls=flase: Unexpected "flase" at position \d+, expected true or false/);
   });
 
   it('parses KurrentDB URLs (kurrentdb://, esdb://, and the +discover forms of a cluster) as given', () => {

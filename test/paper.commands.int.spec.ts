@@ -15,7 +15,7 @@ afterEach(async () => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
-it('applies a queued pause at the next slice and records it with that slice; refuses an unknown strategy with the reason', async () => {
+it('applies a queued pause at the next slice and records it with that slice; refuses an unknown strategy before queueing it', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-commands-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
   server = await startLocalBinance({ messages: recordedMessages(), tickMs: 40 });
@@ -24,7 +24,7 @@ it('applies a queued pause at the next slice and records it with that slice; ref
 
   const refused = await runCli('command', '--store', store, 'pause', 'nosuch');
   expect(refused.code).toBe(2);
-  expect(refused.err).toMatch(/the session refused pause nosuch: .*nosuch/);
+  expect(refused.err).toMatch(/pause: portfolio "paper" has no strategy "nosuch" \(its strategies: hold, revert, trend\); nothing was queued/);
 
   const paused = await runCli('command', '--store', store, '--json', 'pause', 'revert', '--reason', 'risk review');
   expect(paused.code).toBe(0);

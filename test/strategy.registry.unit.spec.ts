@@ -29,7 +29,7 @@ describe('resolving built-in kinds', () => {
 
   it('names the unknown kind and the known ones', async () => {
     const error = await configErrorOf(() => resolveStrategy({ kind: 'momentun' }));
-    expect(error.message).toBe('unknown strategy kind "momentun" (known: buy-and-hold, mean-reversion, momentum, trend-following)');
+    expect(error.message).toBe('unknown strategy kind "momentun": did you mean "momentum"? (known: buy-and-hold, mean-reversion, momentum, trend-following)');
     expect(error.field).toBe('kind');
   });
 

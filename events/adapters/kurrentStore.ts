@@ -37,6 +37,7 @@ import {
 import { StoreClosedError } from './storeClosedError.js';
 import { UNKNOWN_HOLDER, WriterLockedError, currentHolder, holderIsDead, type WriterLock, type WriterLockHolder } from '../writerLock.js';
 import { StoreUnavailableError } from './storeUnavailableError.js';
+import { StoreConfigError } from '../errors.js';
 
 /** Options of a KurrentDB store. */
 export interface KurrentStoreOptions {
@@ -71,7 +72,13 @@ function storedRow(e: { revision: bigint; data: unknown; metadata: unknown; posi
 export async function openKurrentEventStore(connectionString: string, options: KurrentStoreOptions): Promise<EventStore> {
   const { url } = options;
   const names = streamNames(options.namespace);
-  const client = KurrentDBClient.connectionString(connectionString);
+  let client: KurrentDBClient;
+  try {
+    client = KurrentDBClient.connectionString(connectionString);
+  } catch (e) {
+    // The client's parser names the value it cannot read and where (`Unexpected "flase" at position 28, expected true or false`).
+    throw new StoreConfigError(`event store ${url}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
   // Only this log's streams, filtered on the server: a namespace's prefix, or everything but system streams.
   const logFilter = (): ReturnType<typeof excludeSystemEvents> | ReturnType<typeof streamNameFilter> =>
     options.namespace === '' ? excludeSystemEvents() : streamNameFilter({ prefixes: [names.prefix] });

@@ -804,6 +804,11 @@ function translate(e: unknown, url: string, kind: 'read' | 'write' = 'read'): un
   if (code !== undefined && REFUSED_LOGIN_CODES.has(code)) {
     return new StoreConfigError(`event store ${url} refused the connection (${e.message}); check the user, password and database in the URL`);
   }
+  // The URL asks for SSL (sslmode, ssl=true) and the server has none: no retry will change that, the URL must.
+  if (/does not support SSL connections/i.test(e.message)) {
+    const mode = /[?&](sslmode=[^&]*|ssl=[^&]*)/.exec(url)?.[1] ?? 'ssl';
+    return new StoreConfigError(`event store ${url}: the server does not support SSL connections, and the URL asks for them (${mode}): remove sslmode, or use sslmode=disable, or enable SSL on the server`);
+  }
   if (code === INSUFFICIENT_PRIVILEGE) {
     return kind === 'write' ? new StorePermissionError(url, e.message) : new StoreConfigError(`event store ${url} cannot be read by this role (${e.message})`);
   }

@@ -443,11 +443,31 @@ function checkVersion(url: string, version: number): void {
   }
 }
 
+/**
+ * Creates the missing folders down to `folder`, one at a time. Node's recursive mkdir retries for ever where mkdir
+ * fails with ENOENT under a folder that exists (as in /proc): one at a time, that failure is an error to report.
+ */
+function makeFolders(folder: string): void {
+  const missing: string[] = [];
+  for (let f = folder; !existsSync(f); f = dirname(f)) {
+    missing.push(f);
+    if (dirname(f) === f) break;
+  }
+  for (const f of missing.reverse()) {
+    try {
+      mkdirSync(f);
+    } catch (e) {
+      // Made meanwhile by another process opening the same store.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 function openDatabase(path: string, url: string, durability: Durability, busyTimeoutMs: number, existing: boolean): Database.Database {
   let db: Database.Database | null = null;
   try {
     if (existing && !existsSync(path)) throw new StoreConfigError(`${url}: no such file ${path}`);
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
     db = new Database(path, existing ? { fileMustExist: true } : {});
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const version = db.pragma('user_version', { simple: true }) as number;

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { StoreConfigError } from '../errors.js';
 import type { Durability } from '../store.js';
 import { kurrentConnectionString } from './kurrentMapping.js';
+import { didYouMean } from '../../src/nearestName.js';
 
 /** A parsed store URL. */
 export type StoreLocation =
@@ -34,6 +35,33 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 const DURABILITIES: readonly Durability[] = ['full', 'normal'];
 
 /**
+ * The parameters of a PostgreSQL URL that the `pg` client (with pg-connection-string) reads. It ignores any other, so
+ * a typo (`shema=`) would connect anyway and write the log somewhere else than meant.
+ */
+const POSTGRES_PARAMETERS = [
+  'schema', 'host', 'port', 'user', 'password', 'database', 'db', 'encoding', 'client_encoding', 'ssl', 'sslmode',
+  'sslcert', 'sslkey', 'sslrootcert', 'sslnegotiation', 'uselibpqcompat', 'options', 'binary', 'replication',
+  'application_name', 'fallback_application_name', 'statement_timeout', 'lock_timeout',
+  'idle_in_transaction_session_timeout', 'query_timeout',
+];
+/** What pg-connection-string makes of `sslmode`; any other value turns SSL on without saying so. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+/** The parameters of a KurrentDB URL its client reads (in any case), and stratafolio's `namespace`; it ignores others. */
+const KURRENTDB_PARAMETERS = [
+  'namespace', 'connectionName', 'maxDiscoverAttempts', 'defaultDeadline', 'discoveryInterval', 'gossipTimeout',
+  'nodePreference', 'tls', 'tlsVerifyCert', 'tlsCAFile', 'userCertFile', 'userKeyFile', 'throwOnAppendFailure',
+  'keepAliveInterval', 'keepAliveTimeout',
+];
+const SCHEMES = ['memory', 'sqlite', 'postgres', 'postgresql', 'kurrentdb', 'esdb'];
+
+/** Why `key` is not a parameter a client reads, with the one it is close to; null for a known one (case as `exact` says). */
+function unknownParameter(key: string, known: readonly string[], exact: boolean): string | null {
+  if (exact ? known.includes(key) : known.some((k) => k.toLowerCase() === key.toLowerCase())) return null;
+  const near = didYouMean(key, known);
+  return `has an unknown parameter "${key}"${near === '' ? ': it' : `${near} It`} would be ignored (known: ${known.join(', ')})`;
+}
+
+/**
  * Parses a store URL; a relative SQLite path is resolved against `cwd`.
  * @throws StoreConfigError naming the URL and the accepted forms.
  */
@@ -50,6 +78,10 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
     if (!url.slice(colon + 1).startsWith('//')) return fail('has no host after the scheme (write kurrentdb://host:2113)');
     const q = url.indexOf('?');
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    for (const key of params.keys()) {
+      const unknown = unknownParameter(key, KURRENTDB_PARAMETERS, false);
+      if (unknown !== null) return fail(unknown);
+    }
     const namespace = params.get('namespace') ?? '';
     if (namespace !== '' && !SCHEMA_NAME.test(namespace)) return fail(`has namespace "${namespace}" (use lower-case letters, digits and underscores)`);
     params.delete('namespace');
@@ -62,7 +94,7 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
   const params = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
   let durability: Durability | null = null;
   for (const [key, value] of params) {
-    if (key !== 'durability') return fail(`has an unknown parameter "${key}"`);
+    if (key !== 'durability') return fail(`has an unknown parameter "${key}"${didYouMean(key, ['durability'])}`);
     if (!DURABILITIES.includes(value as Durability)) return fail(`has durability "${value}" (use full or normal)`);
     durability = value as Durability;
   }
@@ -80,7 +112,7 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
       return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path), durability };
     }
     default:
-      return fail(`has the unknown scheme "${scheme}:"`);
+      return fail(`has the unknown scheme "${scheme}:"${didYouMean(scheme, SCHEMES).replace(/"\?$/, ':"?')}`);
   }
 }
 
@@ -94,6 +126,14 @@ function parsePostgresUrl(url: string, fail: (why: string) => never): StoreLocat
   }
   // postgres:///db?host=/run/postgresql (a Unix socket) has no host part; the client reads it from the parameters.
   if (parsed.hostname === '' && !parsed.searchParams.has('host')) return fail('has no host (write postgres://user@host:5432/database)');
+  for (const key of parsed.searchParams.keys()) {
+    const unknown = unknownParameter(key, POSTGRES_PARAMETERS, true);
+    if (unknown !== null) return fail(unknown);
+  }
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+    return fail(`has sslmode "${sslmode}" (use ${SSL_MODES.slice(0, -1).join(', ')} or ${SSL_MODES.at(-1) ?? ''})${didYouMean(sslmode, SSL_MODES)}`);
+  }
   const schema = parsed.searchParams.get('schema') ?? 'public';
   if (!SCHEMA_NAME.test(schema)) return fail(`has schema "${schema}" (use lower-case letters, digits and underscores)`);
   parsed.searchParams.delete('schema');

@@ -1,6 +1,7 @@
 // Builds an allocation algorithm from its JSON config spec; every bad field is a ConfigError naming it.
 import { setOwn } from '../records/ownKeys.js';
 import { ConfigError } from '../errors.js';
+import { didYouMean } from '../nearestName.js';
 import { AllocationConstraints, type AllocationConstraintsOptions } from './constraints.js';
 import { DrawdownBasedAllocation } from './drawdown.js';
 import { DynamicAllocation } from './dynamic.js';
@@ -58,7 +59,7 @@ export function constraintsFromSpec(spec: unknown): AllocationConstraints {
   if (spec === undefined) return new AllocationConstraints();
   if (!isRecord(spec)) throw new ConfigError('constraints must be an object', 'constraints');
   for (const k of Object.keys(spec)) {
-    if (!CONSTRAINT_FIELDS.includes(k)) throw new ConfigError(`constraints.${k} is not a known constraint (known: ${CONSTRAINT_FIELDS.join(', ')})`, `constraints.${k}`);
+    if (!CONSTRAINT_FIELDS.includes(k)) throw new ConfigError(`constraints.${k} is not a known constraint${didYouMean(k, CONSTRAINT_FIELDS)} (known: ${CONSTRAINT_FIELDS.join(', ')})`, `constraints.${k}`);
   }
   const options: AllocationConstraintsOptions = {
     defaultMin: optionalNumber(spec.defaultMin, 'constraints.defaultMin'),
@@ -79,14 +80,14 @@ export function createAllocationAlgorithm(spec: AllocationSpec): AllocationAlgor
   if (!isRecord(spec)) throw new ConfigError('allocation must be an object with an algorithm field', 'allocation');
   const name = spec.algorithm;
   if (typeof name !== 'string' || !(ALLOCATION_ALGORITHM_NAMES as readonly string[]).includes(name)) {
-    throw new ConfigError(`algorithm must be one of ${ALLOCATION_ALGORITHM_NAMES.join(', ')}, got ${JSON.stringify(name)}`, 'algorithm');
+    throw new ConfigError(`algorithm must be one of ${ALLOCATION_ALGORITHM_NAMES.join(', ')}; got ${JSON.stringify(name)}${didYouMean(typeof name === 'string' ? name : '', ALLOCATION_ALGORITHM_NAMES)}`, 'algorithm');
   }
   const algorithm = name as AllocationAlgorithmName;
   const params = spec.params ?? {};
   if (!isRecord(params)) throw new ConfigError('params must be an object', 'params');
   for (const k of Object.keys(params)) {
     if (!PARAMS[algorithm].includes(k)) {
-      throw new ConfigError(`params.${k} is not a parameter of ${algorithm} (known: ${PARAMS[algorithm].join(', ') || 'none'})`, `params.${k}`);
+      throw new ConfigError(`params.${k} is not a parameter of ${algorithm}${didYouMean(k, PARAMS[algorithm])} (known: ${PARAMS[algorithm].join(', ') || 'none'})`, `params.${k}`);
     }
   }
   const constraints = constraintsFromSpec(spec.constraints);

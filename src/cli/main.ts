@@ -16,6 +16,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // A usage error is written once, as one line like every other error, where it is caught below.
+      outputError: () => {},
     })
     .showHelpAfterError(false)
     // Subcommands inherit this: every flag a command cannot run without says so in --help.
@@ -29,7 +31,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+      if (err.exitCode === 0) return 0;
+      if (err.code !== 'commander.help' && err.code !== 'commander.helpDisplayed') io.stderr.write(`stratafolio: ${usageLine(err, program, argv)}\n`);
+      return EXIT_BAD_INPUT;
     }
     io.stderr.write(`stratafolio: ${describe(err)}\n`);
     return exitCodeOf(err);
@@ -42,6 +46,17 @@ const plainHelp = new Help();
 function requiredMarked(option: Option): string {
   const text = plainHelp.optionDescription(option);
   return option.mandatory ? `${text} (required)` : text;
+}
+
+/**
+ * Commander's message for a usage error (`error: unknown option '--as-off'` and `(Did you mean --as-of?)` on a line
+ * of its own) as one line, with the help that lists what there is.
+ */
+function usageLine(err: CommanderError, program: Command, argv: readonly string[]): string {
+  const text = err.message.replace(/^error: /, '').replace(/\s*\(Did you mean (.+)\?\)\s*$/s, ': did you mean $1?').replace(/\n/g, ' ');
+  const command = program.commands.find((c) => c.name() === argv[2]);
+  const help = command === undefined ? 'stratafolio --help lists the commands' : `stratafolio ${command.name()} --help lists the options`;
+  return `${text} (${help})`;
 }
 
 function describe(err: unknown): string {

@@ -30,7 +30,7 @@ export type CommandResult =
   | { readonly status: 'refused'; readonly reason: string };
 
 /** The strategy ids a command names. */
-function strategiesOf(c: PortfolioCommand): string[] {
+export function strategiesOf(c: PortfolioCommand): string[] {
   return c.kind === 'rebalance' ? Object.keys(c.weights ?? {}) : [c.strategyId];
 }
 

@@ -1,12 +1,14 @@
 // The portfolio configuration file: its schema, validation with errors naming the field, and its hash.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Dec, decStr } from '../money/decimal.js';
 import { canonicalJson } from '../../events/canonicalJson.js';
 import { RESERVE } from '../../events/catalogue.js';
 import { sizerSpecSchema } from '../sizing/sizerSpec.js';
+import { describeIssues } from './configIssue.js';
+import { memberPath, scanJson, type TextPlace } from './jsonText.js';
 
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)$/;
 const decimalText = z
@@ -159,36 +161,55 @@ export type RebalancingConfig = NonNullable<PortfolioConfig['rebalancing']>;
 export type PortfolioConfigInput = z.input<typeof portfolioConfigSchema>;
 
 /**
+ * Where a config came from, for its messages: a file (or another name), and the line of each field where it is known.
+ */
+export interface ConfigSource {
+  readonly name: string;
+  /** The line a field (`strategies[1].allocation`) stands on, or the line of the nearest enclosing field; null if unknown. */
+  readonly lineOf?: (field: string) => number | null;
+}
+
+/** The ConfigError for `field` of the config from `source`: `file, line 7: strategies[1].allocation: message`. */
+export function configFieldError(source: ConfigSource | string, field: string, message: string): ConfigError {
+  const s = typeof source === 'string' ? { name: source } : source;
+  const line = field === '(root)' ? null : (s.lineOf?.(field) ?? null);
+  return new ConfigError(`${s.name}${line === null ? '' : `, line ${line}`}: ${field}: ${message}`, field);
+}
+
+/**
  * Validates a configuration object, naming the first wrong field (`strategies[1].allocation: …`).
  * @throws ConfigError
  */
-export function parsePortfolioConfig(input: unknown, source = 'config'): PortfolioConfig {
+export function parsePortfolioConfig(input: unknown, source: ConfigSource | string = 'config'): PortfolioConfig {
   const parsed = portfolioConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue ? formatPath(issue.path) : '(root)';
-    throw new ConfigError(`${source}: ${field}: ${issue?.message ?? 'invalid'}`, field);
+    const issue = describeIssues(portfolioConfigSchema, parsed.error.issues, input);
+    throw configFieldError(source, issue.field, issue.message);
   }
   const config = parsed.data;
   const ids = new Set<string>();
   let total = new Dec(0);
   config.strategies.forEach((s, i) => {
-    if (ids.has(s.id)) throw new ConfigError(`${source}: strategies[${i}].id: duplicate strategy id "${s.id}"`, `strategies[${i}].id`);
+    if (ids.has(s.id)) throw configFieldError(source, `strategies[${i}].id`, `duplicate strategy id "${s.id}"`);
     ids.add(s.id);
     total = total.plus(s.allocation.trim());
     if (s.min !== undefined && s.max !== undefined && s.min > s.max) {
-      throw new ConfigError(`${source}: strategies[${i}]: min ${s.min} is greater than max ${s.max}`, `strategies[${i}].min`);
+      throw configFieldError(source, `strategies[${i}].min`, `min ${s.min} is greater than max ${s.max}`);
+    }
+    // A built-in kind has no exports: an "export" beside it would be ignored, so whatever it was meant to choose is not run.
+    if (s.kind !== undefined && s.export !== undefined) {
+      throw configFieldError(source, `strategies[${i}].export`, 'only a "module" strategy has an export; remove it, or give "module" instead of "kind"');
     }
   });
   // On decimals, not doubles (whose sum needed a tolerance): the strategies are funded allocation × capital from the
   // reserve, and a sum past 1 by any amount leaves the last of them short of its allocation.
   if (total.gt(1)) {
-    throw new ConfigError(`${source}: strategies: allocations sum to ${decStr(total.times(100))}%, more than 100%`, 'strategies');
+    throw configFieldError(source, 'strategies', `allocations sum to ${decStr(total.times(100))}%, more than 100%`);
   }
   const infeasible = config.rebalancing ? infeasibleMinimums(config) : null;
-  if (infeasible) throw new ConfigError(`${source}: ${infeasible.field}: ${infeasible.message}`, infeasible.field);
+  if (infeasible) throw configFieldError(source, infeasible.field, infeasible.message);
   const inert = inertResumeRule(config.risk);
-  if (inert) throw new ConfigError(`${source}: ${inert.field}: ${inert.message}`, inert.field);
+  if (inert) throw configFieldError(source, inert.field, inert.message);
   return config;
 }
 
@@ -239,30 +260,122 @@ function fmtPct(x: number): string {
   return `${Number((x * 100).toPrecision(6))}%`;
 }
 
-/** Reads and validates a JSON configuration file. @throws ConfigError naming the file and field. */
+/** A config file read and validated, with the line of each of its fields for later messages. */
+export interface PortfolioConfigFile {
+  readonly config: PortfolioConfig;
+  readonly source: ConfigSource;
+}
+
+/** Reads and validates a JSON configuration file. @throws ConfigError naming the file, line and field. */
 export async function loadPortfolioConfig(path: string): Promise<PortfolioConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  return (await readPortfolioConfigFile(path)).config;
+}
+
+/**
+ * Reads and validates a JSON configuration file, and keeps where each field stands in it, so that errors found later
+ * (a strategy's parameters, its module) can name the line too.
+ * @throws ConfigError naming the file and, where it is known, the line, column and field.
+ */
+export async function readPortfolioConfigFile(path: string): Promise<PortfolioConfigFile> {
+  const text = await readConfigText(path);
+  if (text.trim() === '') throw new ConfigError(`${path}: the file is empty: a portfolio config is one JSON object (examples/demo-portfolio.json is one)`);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+    const scan = scanJson(text);
+    if (scan.ok) throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new ConfigError(`${path}, line ${scan.at.line}, column ${scan.at.column}: not valid JSON: ${scan.reason}`);
   }
-  return parsePortfolioConfig(json, path);
+  const scan = scanJson(text);
+  const places = scan.ok ? scan.places : new Map<string, TextPlace>();
+  if (scan.ok && scan.duplicate !== null) {
+    const d = scan.duplicate;
+    throw new ConfigError(
+      `${path}, line ${d.again.line}, column ${d.again.column}: ${JSON.stringify(d.key)} is given twice in ${d.object} (first at line ${d.first.line}): JSON would keep only the last; remove one`,
+      memberPath(d.object === '(root)' ? '' : d.object, d.key),
+    );
+  }
+  // A config on one line (as JSON.stringify writes it) has every field on line 1: the line would say nothing.
+  const oneLine = !text.trimEnd().includes('\n');
+  const source: ConfigSource = oneLine ? { name: path } : { name: path, lineOf: (field) => lineOfField(places, field) };
+  return { config: parsePortfolioConfig(json, source), source };
+}
+
+/** The line of `field`, or of the nearest field that holds it (a missing field's object); never the root's. */
+function lineOfField(places: ReadonlyMap<string, TextPlace>, field: string): number | null {
+  let f = field;
+  while (f !== '') {
+    const place = places.get(f);
+    if (place !== undefined) return place.line;
+    const cut = Math.max(f.lastIndexOf('.'), f.lastIndexOf('['));
+    f = cut < 0 ? '' : f.slice(0, cut);
+  }
+  return null;
+}
+
+/**
+ * The most a config file may hold. A config is recorded whole in its portfolio's first event; the largest real one is
+ * kilobytes, and a bigger file is a wrong path (a data file, a device), read no further.
+ */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The text of a config file, a UTF-8 byte order mark removed.
+ * @throws ConfigError for a file that cannot be read, is too large, or is not UTF-8 text (saying what it is instead).
+ */
+async function readConfigText(path: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for (;;) {
+        const chunk = Buffer.alloc(Math.min(1 << 20, MAX_CONFIG_BYTES + 1 - size));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        chunks.push(chunk.subarray(0, bytesRead));
+        size += bytesRead;
+        if (size > MAX_CONFIG_BYTES) {
+          throw new ConfigError(`${path}: the file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most a portfolio config may be (it is recorded whole in the log's first event): is it the config?`);
+        }
+      }
+      bytes = Buffer.concat(chunks);
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const words: Readonly<Record<string, string>> = {
+      ENOENT: 'there is no such file',
+      EISDIR: 'it is a folder; give the path of the .json file',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      ENOTDIR: 'a part of its path is not a folder',
+    };
+    throw new ConfigError(`${path}: cannot read the config file: ${(code !== undefined ? words[code] : undefined) ?? (e as Error).message}`);
+  }
+  const startsWith = (...signature: number[]): boolean => signature.every((b, i) => bytes[i] === b);
+  if (startsWith(0x1f, 0x8b)) throw new ConfigError(`${path}: the file is gzip-compressed: decompress it first (gunzip); a portfolio config is JSON text`);
+  if (startsWith(0x50, 0x4b, 0x03, 0x04)) throw new ConfigError(`${path}: the file is a ZIP archive: a portfolio config is JSON text`);
+  if (startsWith(0xff, 0xfe) || startsWith(0xfe, 0xff)) throw new ConfigError(`${path}: the file is UTF-16 text: save it as UTF-8`);
+  const lineAt = (index: number): number => bytes.subarray(0, index).filter((b) => b === 0x0a).length + 1;
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new ConfigError(`${path}, line ${lineAt(nul)}: the file holds a NUL byte: it is binary, not a JSON config`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const lossy = bytes.toString('utf8');
+    const line = lossy.slice(0, lossy.indexOf('\uFFFD')).split('\n').length;
+    throw new ConfigError(`${path}, line ${line}: the file is not UTF-8 text (an accented letter saved as Latin-1 or Windows-1252?): save it as UTF-8`);
+  }
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
 
 /** SHA-256 of the canonical JSON of a validated configuration: what makes two runs the same portfolio. */
 export function configHash(config: PortfolioConfig): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || '(root)';
 }

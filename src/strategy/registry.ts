@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deepFreeze } from '../records/deepFreeze.js';
 import { BoundedRunner } from './boundedRun.js';
 import { ConfigError, StratafolioError, describeValue as describe } from '../errors.js';
+import { didYouMean } from '../nearestName.js';
 import type { Strategy, StrategyParams } from './strategy.js';
 import { createBuyAndHoldStrategy } from './builtins/buyAndHold.js';
 import { createMeanReversionStrategy } from './builtins/meanReversion.js';
@@ -75,7 +76,7 @@ export function resolveStrategy(spec: StrategySpec, kinds: StrategyKinds = built
   const kind = (checked as KindStrategySpec).kind;
   const factory = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
   if (factory === undefined) {
-    throw new ConfigError(`unknown strategy kind "${kind}" (known: ${Object.keys(kinds).sort().join(', ')})`, 'kind');
+    throw new ConfigError(`unknown strategy kind "${kind}"${didYouMean(kind, Object.keys(kinds))} (known: ${Object.keys(kinds).sort().join(', ')})`, 'kind');
   }
   return madeByKind(kind, factory, readOnlyParams(checked));
 }

@@ -1,8 +1,8 @@
 // `stratafolio backtest`: runs a portfolio config over a bar file into a store, resuming after the last persisted slice.
 import type { Command } from 'commander';
-import { loadPortfolioConfig } from '../../config/portfolioConfig.js';
+import { configFieldError, readPortfolioConfigFile } from '../../config/portfolioConfig.js';
 import { missingSymbols } from '../../config/configSymbols.js';
-import { preflightConfig } from '../preflight.js';
+import { loadConfiguredStrategies, preflightConfig } from '../preflight.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
 import { openBarSource, validateBarFile, type BarFormat } from '../../market/barSource.js';
 import { ConfigError } from '../../errors.js';
@@ -58,13 +58,13 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   const format = flags.format as BarFormat | undefined;
   const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
   const given = parseConventionFlags(flags);
-  const config = await loadPortfolioConfig(flags.config);
-  preflightConfig(config, flags.config);
+  const { config, source } = await readPortfolioConfigFile(flags.config);
+  preflightConfig(config, source);
   // The whole file is checked before anything is appended: bad data never leaves half a run behind.
   const checked = await validateBarFile(flags.bars, format);
   const missing = missingSymbols(config, checked.symbols);
   if (missing.length > 0) {
-    const lines = missing.map((m) => `${flags.config}: ${m.field}: symbol "${m.symbol}" never appears in ${flags.bars}`);
+    const lines = missing.map((m) => configFieldError(source, m.field, `symbol "${m.symbol}" never appears in ${flags.bars}`).message);
     const known = `(the file has ${checked.symbols.length} symbols: ${checked.symbols.slice(0, 12).join(', ')}${checked.symbols.length > 12 ? ', …' : ''})`;
     if (!flags.allowMissingSymbols) {
       throw new ConfigError(`${lines.join('; ')} ${known}; fix the name, or pass --allow-missing-symbols to run without it`, missing[0]?.field);
@@ -76,7 +76,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
   // Strategy modules load before the store opens: one that cannot load leaves no store behind.
   const baseDir = Portfolio.baseDirOf(flags.config);
-  const loaded = await Portfolio.loadStrategies(config, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
+  const loaded = await loadConfiguredStrategies(config, source, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
   // A durability named in the URL wins over the config's.
   // Appends on a writer thread: the run decides each slice while the one before it is written (durable before it is reported).
   const store = await openEventStore(flags.store, { ...(flags.store.includes('durability=') ? {} : { durability: config.durability }), writerThread: true });

@@ -7,9 +7,13 @@ import { AllocationError, ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
 import { wallClock } from '../../feeds/wallClock.js';
-import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, type CommandResult, type PortfolioCommand } from '../queuedCommands.js';
+import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, strategiesOf, type CommandResult, type PortfolioCommand } from '../queuedCommands.js';
 import { parseDuration } from './paper.js';
 import { choosePortfolio } from '../portfolioChoice.js';
+import { portfolioStream } from '../../../events/envelope.js';
+import type { EventStore } from '../../../events/store.js';
+import { didYouMean } from '../../nearestName.js';
+import { Dec, decStr } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
@@ -48,6 +52,9 @@ export const registerCommand: RegisterCommand = (program: Command, io: CliIO, se
  * @throws ConfigError naming the argument that is wrong.
  */
 export function commandOf(action: string, args: readonly string[], flags: Pick<CommandFlags, 'reason' | 'keepPositions'>): PortfolioCommand {
+  if (flags.keepPositions === true && action !== 'remove') {
+    throw new ConfigError(`--keep-positions applies to remove only${action === 'pause' ? ' (pause keeps the positions anyway)' : ''}`, 'keepPositions');
+  }
   const one = (): string => {
     if (args.length !== 1) throw new ConfigError(`${action} takes one strategy id, got ${args.length} arguments`);
     return args[0] as string;
@@ -61,11 +68,17 @@ export function commandOf(action: string, args: readonly string[], flags: Pick<C
       return { kind: 'remove', strategyId: one(), liquidate: flags.keepPositions !== true };
     case 'rebalance': {
       const weights: Record<string, number> = Object.create(null) as Record<string, number>;
+      let sum = new Dec(0);
       for (const pair of args) {
         const m = /^([^=]+)=(\d+(?:\.\d+)?)$/.exec(pair);
         if (m === null) throw new ConfigError(`rebalance: "${pair}" is not strategy=weight (e.g. trend=0.4)`);
+        const weight = new Dec(m[2] as string);
+        if (weight.gt(1)) throw new ConfigError(`rebalance: the weight of ${m[1] as string} must be in [0, 1] (a fraction of the portfolio's value), got ${m[2] as string}`);
+        sum = sum.plus(weight);
         weights[m[1] as string] = Number(m[2]);
       }
+      // Each weight is of the portfolio's whole value: together they can never be held past it.
+      if (sum.gt(1)) throw new ConfigError(`rebalance: the weights sum to ${decStr(sum)}, more than the portfolio's whole value (1): lower them`);
       return { kind: 'rebalance', weights: { ...weights }, reason: flags.reason ?? 'rebalance by command' };
     }
     default:
@@ -83,6 +96,7 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
   try {
     // Commands are applied by a running `stratafolio paper`: only a portfolio a session has recorded slices of takes them.
     const portfolioId = (await choosePortfolio(store, flags.portfolio, 'paper session')).id;
+    await refuseUnknownStrategies(store, portfolioId, command);
     // A session holds the portfolio's writer lock; looking at it takes nothing, so a `paper` starting now is not refused.
     const running = (await store.writerLockHolder(portfolioId)) !== null;
     const prefix = `${portfolioId}/`;
@@ -136,5 +150,28 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
     return 0;
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Refuses, before it is queued, a command naming a strategy the portfolio never had: the session would only refuse it
+ * at its next slice, which may be much later (or, with none running, at the next run). A session's strategies are its
+ * config's (the CLI adds none), recorded in the log's first event; one removed since is left to the session, which
+ * says so.
+ * @throws ConfigError naming the strategy and the ones there are
+ */
+async function refuseUnknownStrategies(store: EventStore, portfolioId: string, command: PortfolioCommand): Promise<void> {
+  let ids: string[] | null = null;
+  for await (const event of store.readStream(portfolioStream(portfolioId), { fromRevision: 0 })) {
+    const strategies = event.type === 'PortfolioOpened' ? (event.data.config as { strategies?: unknown }).strategies : undefined;
+    if (Array.isArray(strategies)) ids = strategies.map((s: unknown) => (s as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
+    break;
+  }
+  // A session that has not written its log's first event yet: the session checks the command itself.
+  if (ids === null) return;
+  for (const id of strategiesOf(command)) {
+    if (!ids.includes(id)) {
+      throw new ConfigError(`${command.kind}: portfolio "${portfolioId}" has no strategy "${id}"${didYouMean(id, ids)} (its strategies: ${[...ids].sort().join(', ')}); nothing was queued`, 'strategy');
+    }
   }
 }

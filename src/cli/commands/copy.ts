@@ -1,10 +1,12 @@
 // `stratafolio copy`: moves portfolios' logs between any two stores (SQLite, PostgreSQL, KurrentDB), verifying each chain.
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { StoreConfigError } from '../../../events/errors.js';
 import type { EventStore } from '../../../events/store.js';
 import type { WriterLock } from '../../../events/writerLock.js';
 import { openEventStore } from '../../../events/openEventStore.js';
+import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
 import { copyStream, type StreamCopy } from '../../../events/copyLog.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import { formatTable, writeJson, type CliIO } from '../output.js';
@@ -53,6 +55,8 @@ export const registerCopy: RegisterCommand = (program: Command, io: CliIO) => {
 
 async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
   if (flags.from === flags.to) throw new ConfigError(`--from and --to name the same store (${flags.from})`, 'to');
+  const file = sameSqliteFile(flags.from, flags.to);
+  if (file !== null) throw new ConfigError(`--from ${flags.from} and --to ${flags.to} are the same store (the file ${file}): copy into another one`, 'to');
   const source = await named('--from', openExistingStore(flags.from, 'read-only', '--from'));
   try {
     const streams = await streamsToCopy(source, flags.portfolio);
@@ -102,4 +106,20 @@ async function streamsToCopy(source: Awaited<ReturnType<typeof openExistingStore
     const feed = feedStream(stream.slice(STREAM_PREFIX.length));
     return held.has(feed) ? [feed, stream] : [stream];
   });
+}
+
+/** The file both URLs name when they are SQLite stores on one file (by path, or as one file on disk: a link); else null. */
+function sameSqliteFile(from: string, to: string): string | null {
+  const a = parseStoreUrl(from);
+  const b = parseStoreUrl(to);
+  if (a.kind !== 'sqlite' || b.kind !== 'sqlite') return null;
+  if (a.path === b.path) return a.path;
+  try {
+    const sa = statSync(a.path);
+    const sb = statSync(b.path);
+    return sa.dev === sb.dev && sa.ino === sb.ino ? a.path : null;
+  } catch {
+    // One of them does not exist yet: two files.
+    return null;
+  }
 }

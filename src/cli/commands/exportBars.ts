@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { outputFileError, temporaryPathOf, unwritableOutput, whyNotWritable } from '../../fileAccess.js';
+import { refuseOutputOverStore } from '../outputOverStore.js';
 import { openExistingStore } from './replay.js';
 import { choosePortfolio } from '../portfolioChoice.js';
 import { feedStream } from '../../../events/feedRecord.js';
@@ -41,6 +42,7 @@ export const registerExportBars: RegisterCommand = (program: Command, io: CliIO)
 };
 
 async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
+  if (flags.out !== undefined) refuseOutputOverStore(flags.out, flags.store, 'the bars', 'bars.ndjson');
   const store = await openExistingStore(flags.store, 'read-only');
   try {
     const id = (await choosePortfolio(store, flags.portfolio, 'paper session')).id;

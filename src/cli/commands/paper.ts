@@ -1,8 +1,8 @@
 // `stratafolio paper`: runs a portfolio on a live bar stream through the backtest's code path, crash-safe, one writer.
 import type { Command } from 'commander';
-import { loadPortfolioConfig, type PortfolioConfig } from '../../config/portfolioConfig.js';
+import { configFieldError, readPortfolioConfigFile, type ConfigSource, type PortfolioConfig } from '../../config/portfolioConfig.js';
 import { namedSymbols } from '../../config/configSymbols.js';
-import { preflightConfig } from '../preflight.js';
+import { loadConfiguredStrategies, preflightConfig } from '../preflight.js';
 import { ConfigError, DataError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { FeedRecorder } from '../../../events/feedRecord.js';
@@ -84,6 +84,17 @@ export function parseDuration(text: string, flag: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
+/**
+ * A duration that must be longer than zero: a zero stale timeout, heartbeat or reconnect delay turns the feed's
+ * reconnection into a loop without pause.
+ * @throws ConfigError naming the flag.
+ */
+function positiveDuration(text: string, flag: string): number {
+  const ms = parseDuration(text, flag);
+  if (ms <= 0) throw new ConfigError(`${flag} ${JSON.stringify(text)} must be longer than 0 (e.g. 500ms, 2s, 1m): at 0 the feed would reconnect in a loop without pause`, flag);
+  return ms;
+}
+
 function wholeNumberFlag(text: string, flag: string): number {
   if (!/^\d+$/.test(text.trim())) throw new ConfigError(`${flag} ${JSON.stringify(text)} is not a whole number`, flag);
   return Number(text);
@@ -109,8 +120,11 @@ function openFeed(spec: FeedSpec, flags: PaperFlags, clock: FeedClock, timings: 
   return new LineStreamFeed(process.stdin);
 }
 
-function subscribedSymbols(config: PortfolioConfig, feed: Feed, flags: PaperFlags): string[] {
+function subscribedSymbols(config: PortfolioConfig, source: ConfigSource, feed: Feed, flags: PaperFlags): string[] {
   const given = flags.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (given !== undefined && given.length === 0) {
+    throw new ConfigError(`--symbols ${JSON.stringify(flags.symbols)} names no symbol: give them comma-separated (--symbols BTCUSDT,ETHUSDT), or leave it out to slice on the config's`, 'symbols');
+  }
   const symbols = [...new Set(given ?? feed.symbols ?? namedSymbols(config).map((n) => n.symbol))].sort();
   if (symbols.length === 0) {
     throw new ConfigError(`${flags.config} names no symbols (params.symbol / params.symbols): pass --symbols A,B to say which bars make a slice`, 'symbols');
@@ -118,29 +132,35 @@ function subscribedSymbols(config: PortfolioConfig, feed: Feed, flags: PaperFlag
   const missing = namedSymbols(config).filter((n) => !symbols.includes(n.symbol));
   if (missing.length > 0) {
     const m = missing[0] as (typeof missing)[number];
-    throw new ConfigError(`${flags.config}: ${m.field}: symbol "${m.symbol}" is not delivered by ${feed.description} (it delivers ${symbols.join(', ')})`, m.field);
+    throw configFieldError(source, m.field, `symbol "${m.symbol}" is not delivered by ${feed.description} (it delivers ${symbols.join(', ')})`);
   }
   return symbols;
 }
 
 /** Runs a paper session and returns the exit code (0: --until reached, stopped by a signal, or the input ended without --until). */
 export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): Promise<number> {
-  const config = await loadPortfolioConfig(flags.config);
-  preflightConfig(config, flags.config);
+  const { config, source } = await readPortfolioConfigFile(flags.config);
+  preflightConfig(config, source);
   const spec = parseFeedSpec(flags.feed);
   const untilMs = barTimeFlag(flags.until, '--until');
   const fromMs = barTimeFlag(flags.from, '--from');
+  if (untilMs !== null && fromMs !== null && untilMs < fromMs) {
+    throw new ConfigError(
+      `--until ${new Date(untilMs).toISOString()} is before --from ${new Date(fromMs).toISOString()}: no slice could be taken; give an --until at or after --from`,
+      'until',
+    );
+  }
   const timings: ReconnectTimings = {
-    staleMs: parseDuration(flags.staleTimeout, '--stale-timeout'),
-    heartbeatMs: parseDuration(flags.heartbeat, '--heartbeat'),
-    maxBackoffMs: parseDuration(flags.maxBackoff, '--max-backoff'),
-    initialBackoffMs: Math.min(250, parseDuration(flags.maxBackoff, '--max-backoff')),
+    staleMs: positiveDuration(flags.staleTimeout, '--stale-timeout'),
+    heartbeatMs: positiveDuration(flags.heartbeat, '--heartbeat'),
+    maxBackoffMs: positiveDuration(flags.maxBackoff, '--max-backoff'),
+    initialBackoffMs: Math.min(250, positiveDuration(flags.maxBackoff, '--max-backoff')),
   };
   const allowedLatenessMs = parseDuration(flags.allowedLateness, '--allowed-lateness');
   const warmUpSlices = wholeNumberFlag(flags.jitWarmUp, '--jit-warm-up');
   const closeAfterMs = flags.closeAfter === undefined ? null : parseDuration(flags.closeAfter, '--close-after');
   const feed = openFeed(spec, flags, clock, timings);
-  const symbols = subscribedSymbols(config, feed, flags);
+  const symbols = subscribedSymbols(config, source, feed, flags);
   const spacing = feedAnnualisationWarning(feed.description, feed.intervalMs, config.barsPerYear);
   if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
   // Installed before the store is opened: a signal during start-up (opening the portfolio, the JIT warm-up) ends the run
@@ -154,7 +174,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await runPaperSession(flags, io, clock, { config, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }, startup);
+    return await runPaperSession(flags, io, clock, { config, source, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }, startup);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -164,6 +184,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
 /** What `runPaper` reads from its flags before it opens the store. */
 interface PaperSetup {
   readonly config: PortfolioConfig;
+  readonly source: ConfigSource;
   readonly feed: Feed;
   readonly symbols: string[];
   readonly untilMs: number | null;
@@ -177,13 +198,13 @@ async function runPaperSession(
   flags: PaperFlags,
   io: CliIO,
   clock: FeedClock,
-  { config, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }: PaperSetup,
+  { config, source, feed, symbols, untilMs, fromMs, allowedLatenessMs, closeAfterMs, warmUpSlices }: PaperSetup,
   startup: { signal: NodeJS.Signals | null; session: PaperSession | null },
 ): Promise<number> {
   // Strategy modules load before the store opens: one that cannot load leaves no store behind.
   const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
   const baseDir = Portfolio.baseDirOf(flags.config);
-  const loaded = await Portfolio.loadStrategies(config, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
+  const loaded = await loadConfiguredStrategies(config, source, { baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer });
   const store = await openEventStore(flags.store, paperStoreOptions(flags.store));
   const notice = (line: string): void => {
     io.stderr.write(`stratafolio: ${line}\n`);

@@ -3,6 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { outputFileError, temporaryPathOf, unwritableOutput, whyNotWritable } from '../../fileAccess.js';
+import { refuseOutputOverStore } from '../outputOverStore.js';
 import { describeBreak, firstBreak, parseAsOf, verifyPortfolio, type AsOf } from '../../../projections/index.js';
 import { DEFAULT_ROLLING_WINDOW, foldReport, renderReportHtml } from '../../../projections/report/index.js';
 import { writeJson, type CliIO } from '../output.js';
@@ -74,6 +75,7 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
       // Refused before the fold when the filesystem already shows why the report could not be written.
       const unwritable = whyNotWritable(flags.out);
       if (unwritable !== null) throw unwritableOutput(flags.out, 'the report', unwritable);
+      refuseOutputOverStore(flags.out, flags.store, 'the report', 'report.html');
       const store = await openExistingStore(flags.store);
       try {
         const { id, stream } = await choosePortfolio(store, flags.portfolio, 'any');

@@ -138,6 +138,13 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
     .option('--json', 'print the served URL as JSON')
     .action(async (flags: ServeFlags) => {
       const port = parsePort(flags.port);
+      // Node binds an empty host to every interface: `--host $HOST` with HOST unset would expose the page.
+      if (flags.host.trim() === '') {
+        throw new ConfigError(
+          `--host ${JSON.stringify(flags.host)} names no interface (an empty host binds every interface, exposing the page to the network): give one, e.g. 127.0.0.1 (the default), or 0.0.0.0 to expose it on purpose`,
+          'host',
+        );
+      }
       const window = parseWindow(flags.window);
       const given = parseConventionFlags(flags);
       const store = await openExistingStore(flags.store);

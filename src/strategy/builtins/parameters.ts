@@ -1,5 +1,6 @@
 // Validation of built-in strategy parameters: each reader returns a typed value or throws a ConfigError naming the parameter.
 import { ConfigError } from '../../errors.js';
+import { didYouMean } from '../../nearestName.js';
 import { Dec, ZERO, ONE, dec, decFromStatistic } from '../../money/decimal.js';
 import type { StrategyParams } from '../strategy.js';
 
@@ -21,7 +22,7 @@ export class ParameterReader {
   onlyKnown(known: readonly string[]): void {
     for (const name of Object.keys(this.params).sort()) {
       if (!known.includes(name)) {
-        throw new ConfigError(`${this.kind}: unknown parameter "${name}" (known: ${known.join(', ')})`, name);
+        throw new ConfigError(`${this.kind}: unknown parameter "${name}"${didYouMean(name, known)} (known: ${known.join(', ')})`, name);
       }
     }
   }
