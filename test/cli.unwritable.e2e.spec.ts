@@ -1,5 +1,5 @@
 // A report or a new store that cannot be written is refused with one line that names the file and says why, exit 2.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,5 +82,24 @@ describe('backtest into a new SQLite store that cannot be created', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(`cannot open "${db}" as an SQLite event store: permission denied: cannot create files in ${locked}`);
     expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('backtest and paper on an existing SQLite store this user may not write', () => {
+  it.skipIf(denial === null)(`refused at start (exit 2) naming the store, why and what to do; the store is left as it was${denial === null ? ' — SKIPPED: root without setpriv' : ''}`, async () => {
+    const mine = join(scratch, 'readonly-store');
+    mkdirSync(mine);
+    const db = join(mine, 'run.db');
+    copyFileSync(store, db);
+    chmodSync(mine, 0o755);
+    chmodSync(db, 0o444);
+    const before = readFileSync(db);
+    const r = await runBinary(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`], asUnprivileged());
+    expect(r.code).toBe(2);
+    // Refused when it opens the store, or at its first write (when the file needs no write to be opened): either way
+    // one line naming the store and why.
+    expect(r.err.split('\n')).toHaveLength(2);
+    expect(r.err).toMatch(new RegExp(`^stratafolio: (event store )?sqlite:${db}.*permission denied: ${db} cannot be written`));
+    expect(readFileSync(db).equals(before)).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   StoreFileReplacedError,
   StoreFullError,
+  StorePermissionError,
   openEventStore,
   portfolioStream,
   verifyChain,
@@ -16,6 +17,7 @@ import {
   type RecordedEvent,
 } from '../events/index.js';
 import { sqliteWriteError } from '../events/adapters/sqliteFailure.js';
+import { exitCodeOf } from '../src/cli/exitCodes.js';
 import { batchOf, genesis, sealBatch } from './fixtures/sampleEvents.js';
 import { mountSmallDisk, smallDiskUnavailable, type SmallDisk } from './fixtures/smallDisk.js';
 
@@ -144,15 +146,41 @@ describe('an SQLite failure is told by what it means for the store', () => {
   });
 });
 
+describe('an SQLite store this process may not write', () => {
+  it('SQLite read-only (a file SQLite opened read-only without a word): a StorePermissionError, exit 2, naming the store, why and what to do', () => {
+    const path = join(tempDir(), 'run.db');
+    new Database(path).exec('CREATE TABLE t (x TEXT)');
+    const db = new Database(path, { readonly: true });
+    let code = '';
+    let message = '';
+    try {
+      db.prepare("INSERT INTO t VALUES ('x')").run();
+    } catch (e) {
+      code = (e as InstanceType<typeof Database.SqliteError>).code;
+      message = (e as Error).message;
+    }
+    db.close();
+    expect(code).toBe('SQLITE_READONLY');
+    const error = sqliteWriteError({ url: `sqlite:${path}`, path, busyTimeoutMs: 10 }, 'writer lock', code, message);
+    expect(error).toBeInstanceOf(StorePermissionError);
+    expect(exitCodeOf(error)).toBe(2);
+    // As root every mode allows the write, so the reason is SQLite's own; as another user it is the file's mode.
+    expect(error?.message).toMatch(
+      new RegExp(`^event store sqlite:${path} cannot be written: (permission denied: ${path} cannot be written|SQLite may not write it \\(attempt to write a readonly database\\)); the writer lock was not taken, so nothing was written\\. Make ${path}, its -wal and -shm files and its folder writable by this user`),
+    );
+  });
+});
+
 describe.skipIf(smallDiskUnavailable !== null)(`an SQLite store on a disk that fills up${smallDiskUnavailable === null ? '' : ` — SKIPPED: ${smallDiskUnavailable}`}`, () => {
   for (const writerThread of [false, true]) {
-    it(`appends${writerThread ? ' on the writer thread' : ''} until the disk is full: StoreFullError naming the store; every append acknowledged is there, and once space is freed the same store goes on`, async () => {
+    it(`appends${writerThread ? ' on the writer thread' : ''} until the disk is full: StoreFullError naming the store; every append acknowledged is there, releasing the writer lock does not fail, and once space is freed the same store goes on`, async () => {
       const disk: SmallDisk = mountSmallDisk(1024);
       cleanups.push(() => disk.unmount());
       const path = join(disk.dir, 'run.db');
       const url = `sqlite:${path}`;
       const store = await openEventStore(url, { writerThread });
       cleanups.push(() => store.close());
+      const lock = await store.acquireWriterLock('p');
       const writes = appender(store);
       let failure: unknown = null;
       while (failure === null && writes.next < 10_000) failure = await writes.append().then(() => null, (e: unknown) => e);
@@ -161,6 +189,8 @@ describe.skipIf(smallDiskUnavailable !== null)(`an SQLite store on a disk that f
       const acknowledged = writes.next;
       expect(acknowledged).toBeGreaterThan(10);
       await expect(store.documents.put('c', 'k', 'x'.repeat(300_000))).rejects.toBeInstanceOf(StoreFullError);
+      // Released in a run's finally: a release that failed here would hide the error that ended the run.
+      await expect(lock.release()).resolves.toBeUndefined();
 
       const before = await readAll(url);
       expect(batchesIn(before)).toEqual(Array.from({ length: acknowledged }, (_, i) => i));
