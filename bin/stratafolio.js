@@ -2,12 +2,15 @@
 // Entry point of the `stratafolio` binary: runs the compiled CLI (built by `npm ci` through `prepare`).
 import { Console } from 'node:console';
 import { main } from '../dist/src/cli/main.js';
+import { standardOutputFailure } from '../dist/src/fileAccess.js';
 
-// A reader that closes early (`stratafolio demo | head`) is not an error: stop writing and end quietly.
+// A reader that closes early (`stratafolio demo | head`) is not an error: stop writing and end quietly. Output that
+// cannot be written (stdout sent to a full disk) fails the command with one line instead of a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
     if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    if (stream === process.stdout) process.stderr.write(`stratafolio: ${standardOutputFailure(err)}\n`);
+    process.exit(1);
   });
 }
 
@@ -31,7 +34,12 @@ process.on('beforeExit', () => {
 function finish(code) {
   settled = true;
   process.exitCode = code;
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  // The last output may have failed without its error event yet: its flush says so, and the command fails.
+  process.stdout.write('', (err) => {
+    const failed = err != null && err.code !== 'EPIPE';
+    if (failed) process.stderr.write(`stratafolio: ${standardOutputFailure(err)}\n`);
+    process.stderr.write('', () => process.exit(failed ? 1 : code));
+  });
 }
 
 main(process.argv).then(

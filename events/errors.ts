@@ -56,16 +56,18 @@ export class StoreReadOnlyError extends StratafolioError {
 }
 
 /**
- * The server refused a write to the URL's role (a PostgreSQL role granted SELECT only): to that role the store is
- * read-only, so a reader degrades as for {@link StoreReadOnlyError}, and a writer is refused naming the store and the
- * server's words; nothing was written.
+ * The store may not be written by this process: a PostgreSQL role granted SELECT only, or an SQLite file, its `-wal` or
+ * `-shm`, or its folder that this user (or a read-only filesystem) may not write. To this process the store is
+ * read-only, so a reader degrades as for {@link StoreReadOnlyError}, and a writer is refused naming the store and why;
+ * nothing was written.
  */
 export class StorePermissionError extends StoreReadOnlyError {
   constructor(
     url: string,
     readonly denied: string,
+    message = `event store ${url} cannot be written by this role (${denied}); nothing was written`,
   ) {
-    super(url, `event store ${url} cannot be written by this role (${denied}); nothing was written`);
+    super(url, message);
   }
 }
 
@@ -87,3 +89,40 @@ export class StoreBusyError extends StratafolioError {
 
 /** Type guard for {@link StoreBusyError}. */
 export const isStoreBusyError = (e: unknown): e is StoreBusyError => e instanceof StoreBusyError;
+
+/**
+ * A write to a store failed because of where the store lives, not what was written: its device is full or reported an
+ * I/O error, or its file was deleted or replaced while it was open. The message names the store, the write and what to
+ * do; what the store acknowledged before the failure is kept.
+ */
+export class StoreWriteError extends StratafolioError {
+  constructor(
+    readonly url: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The device that holds the store is full: the write was not stored. Free space, and the same run resumes. */
+export class StoreFullError extends StoreWriteError {}
+
+/**
+ * The store's file (or its `-wal` or `-shm`) was deleted or replaced while the store had it open: what was written
+ * since went to a file no other process can open. The store writes nothing more; `rescued` is where the log as this
+ * process last committed it was saved, or null when it could not be.
+ */
+export class StoreFileReplacedError extends StoreWriteError {
+  constructor(
+    url: string,
+    message: string,
+    readonly rescued: string | null,
+  ) {
+    super(url, message);
+  }
+}
+
+/** Type guard for {@link StoreWriteError}. */
+export const isStoreWriteError = (e: unknown): e is StoreWriteError => e instanceof StoreWriteError;
+/** Type guard for {@link StoreFullError}. */
+export const isStoreFullError = (e: unknown): e is StoreFullError => e instanceof StoreFullError;

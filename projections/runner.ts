@@ -4,7 +4,7 @@ import { GENESIS_HASH, type RecordedEvent } from '../events/envelope.js';
 import type { EventStore } from '../events/store.js';
 import { readBatches } from '../events/readBatches.js';
 import { ChainVerifier } from '../events/chain.js';
-import { CorruptEventError, isStoreReadOnlyError } from '../events/errors.js';
+import { CorruptEventError, isStoreFullError, isStoreReadOnlyError } from '../events/errors.js';
 import { SEALED_DOCUMENT_FORMAT, documentAnchorMatches, openDocument, sealDocument } from '../events/sealedDocument.js';
 import { createFoldContext } from './foldContext.js';
 import {
@@ -80,8 +80,10 @@ export interface RunResult<P extends ProjectionSet> {
   readonly resumed: readonly string[];
   /** Checkpoints that did not match the log or themselves: ignored, and their projections rebuilt from the first event. */
   readonly rejectedCheckpoints: readonly RejectedCheckpoint[];
-  /** False when checkpoints could not be saved because the store is open read-only (the next run folds again). */
+  /** False when checkpoints could not be saved because the store is open read-only or its disk is full (the next run folds again). */
   readonly checkpointsSaved: boolean;
+  /** True when they could not be saved because the store's disk is full: a store that takes writes, which a user may want told. */
+  readonly checkpointsFull: boolean;
   /**
    * The bar time of the slice a `position` as-of fell inside (after its first event, before its BarMarked): that slice
    * was left out, so the fold ends with the slice before it. Null when the as-of point is a slice's end (or not a position).
@@ -140,6 +142,8 @@ export class ProjectionRunner<P extends ProjectionSet> {
   /** Checks every event folded links to the one before it; set by each run. */
   private chain = new ChainVerifier();
   private readOnly = false;
+  /** Set when a checkpoint could not be saved for want of space: the run goes on without saving any (they are a cache). */
+  private full = false;
   /** Memoised helpers the projections of this runner share (one per run; see FoldContext). */
   private context = createFoldContext();
 
@@ -239,6 +243,7 @@ export class ProjectionRunner<P extends ProjectionSet> {
       resumed,
       rejectedCheckpoints: rejected,
       checkpointsSaved: !this.readOnly,
+      checkpointsFull: this.full,
       incompleteSlice,
     };
   }
@@ -435,7 +440,8 @@ export class ProjectionRunner<P extends ProjectionSet> {
       try {
         await this.store.documents.put(CHECKPOINT_COLLECTION, this.docKey(slot), text);
       } catch (e) {
-        if (!isStoreReadOnlyError(e)) throw e;
+        if (isStoreFullError(e)) this.full = true;
+        else if (!isStoreReadOnlyError(e)) throw e;
         this.readOnly = true;
         return;
       }

@@ -59,6 +59,12 @@ function accessProblem(path: string): string | null {
   }
 }
 
+/** The one line for a write to standard output that failed (a full disk, a device error): where, and why in plain words. */
+export function standardOutputFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return `cannot write the output to standard output: ${fileErrorWords(code) ?? (e instanceof Error ? e.message : String(e))}`;
+}
+
 /** The temporary file an output is written to beside `path` and renamed from, so a failed write leaves no half-written `path`. */
 export function temporaryPathOf(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp`);

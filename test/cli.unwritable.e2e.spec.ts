@@ -1,5 +1,5 @@
 // A report or a new store that cannot be written is refused with one line that names the file and says why, exit 2.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,5 +117,24 @@ describe('a config file it may not read', () => {
     const r = await runBinary(['backtest', '--config', secret, '--bars', bars, '--store', 'memory:'], asUnprivileged());
     expect(r.code).toBe(2);
     expect(r.err).toBe(`stratafolio: ${secret}: cannot read the config file: permission denied\n`);
+  });
+});
+
+describe('backtest and paper on an existing SQLite store this user may not write', () => {
+  it.skipIf(denial === null)(`refused at start (exit 2) naming the store, why and what to do; the store is left as it was${denial === null ? ' — SKIPPED: root without setpriv' : ''}`, async () => {
+    const mine = join(scratch, 'readonly-store');
+    mkdirSync(mine);
+    const db = join(mine, 'run.db');
+    copyFileSync(store, db);
+    chmodSync(mine, 0o755);
+    chmodSync(db, 0o444);
+    const before = readFileSync(db);
+    const r = await runBinary(['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`], asUnprivileged());
+    expect(r.code).toBe(2);
+    // Refused when it opens the store, or at its first write (when the file needs no write to be opened): either way
+    // one line naming the store and why.
+    expect(r.err.split('\n')).toHaveLength(2);
+    expect(r.err).toMatch(new RegExp(`^stratafolio: (event store )?sqlite:${db}.*permission denied: ${db} cannot be written`));
+    expect(readFileSync(db).equals(before)).toBe(true);
   });
 });

@@ -15,6 +15,8 @@ import {
   positionsView,
   standardProjections,
   Dec,
+  StoreFullError,
+  type EventStore,
   type Projection,
   type RecordedEvent,
 } from '../src/index.js';
@@ -222,6 +224,31 @@ describe('projection runner', () => {
     const back = decodeState(JSON.parse(JSON.stringify(encoded))) as typeof states.performance;
     expect(back.accounts.strategies.get('b')?.value.toString()).toBe('345');
     expect(json(back)).toBe(json(states.performance));
+  });
+
+  it('a store whose disk is full saves no checkpoint and says so, and the fold is the same as with checkpoints', async () => {
+    const store = createMemoryEventStore();
+    await appendBatches(store, fixtureBatches());
+    let tries = 0;
+    const full: EventStore = Object.create(store, {
+      documents: {
+        value: {
+          ...store.documents,
+          put: async () => {
+            tries += 1;
+            throw new StoreFullError(store.url, 'no space left');
+          },
+        },
+      },
+    }) as EventStore;
+    const run = await new ProjectionRunner(full, standardProjections(), { stream: STREAM, checkpointEvery: 3 }).run();
+    expect(run.checkpointsSaved).toBe(false);
+    expect(run.checkpointsFull).toBe(true);
+    // After the first refusal it stops trying: every later one would fail the same way.
+    expect(tries).toBe(1);
+    const reference = await new ProjectionRunner(store, standardProjections(), { stream: STREAM, checkpointEvery: 3 }).run();
+    expect(reference.checkpointsFull).toBe(false);
+    expect(json(run.states)).toBe(json(reference.states));
   });
 
   it('checkpoint encoding round-trips Decimals, Maps and non-finite numbers', () => {

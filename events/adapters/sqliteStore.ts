@@ -1,15 +1,17 @@
 // The SQLite EventStore adapter (better-sqlite3, WAL): one file holds the log and the documents; processes may share it.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Observable } from 'rxjs';
 import { decodeReuse, decodeStoredAt, type RecordedEvent, type SealedEvent } from '../envelope.js';
-import { StoreBusyError, StoreConfigError, StoreReadOnlyError } from '../errors.js';
+import { StoreConfigError, StoreReadOnlyError, type StoreFileReplacedError } from '../errors.js';
 import { whyNotWritable } from '../../src/fileAccess.js';
 import type { AppendOptions, AppendResult, DocumentStore, Durability, EventStore, StreamAppend } from '../store.js';
 import { encodeWrites, type StreamHead } from './appendRules.js';
-import { isBusy, sqliteAppend } from './sqliteAppend.js';
+import { sqliteAppend } from './sqliteAppend.js';
+import { sqliteWriteError, type SqliteStoreFile, type SqliteWriteKind } from './sqliteFailure.js';
+import { lostFileError, watchStoreFiles } from './sqliteFileWatch.js';
 import { checkpointWal } from './sqliteCheckpoint.js';
 import { sqliteDocumentWrites, type SqliteDocumentWrites } from './sqliteDocumentWrites.js';
 import { sqliteWriter, type SqliteWriter } from './sqliteWriter.js';
@@ -122,17 +124,28 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   const readOnly = options.readOnly === true;
   const opened = readOnly ? openReadOnly(path, url) : { db: openDatabase(path, url, durability, busyTimeoutMs, options.existing === true), readPath: path, cleanup: () => {} };
   const db = opened.db;
+  const file: SqliteStoreFile = { url, path, busyTimeoutMs };
+  // Files deleted or replaced under the connection are noticed after each write (a file store written to only).
+  const watch = readOnly || path === ':memory:' || path === '' ? null : watchStoreFiles(path);
+  let lost: StoreFileReplacedError | null = null;
   const refuseWrite = (): void => {
     if (readOnly) throw new StoreReadOnlyError(url);
+    if (lost !== null) throw lost;
   };
-  // SQLite's own "database is locked" names neither the store nor what to do.
-  const unlessBusy = <T>(write: () => T): T => {
+  // SQLite's own words ("database is locked", "database or disk is full") name neither the store nor what to do.
+  const translated = <T>(write: SqliteWriteKind, run: () => T): T => {
     try {
-      return write();
+      return run();
     } catch (e) {
-      if (isBusy(e)) throw new StoreBusyError(url, busyTimeoutMs);
-      throw e;
+      throw (e instanceof Database.SqliteError ? sqliteWriteError(file, write, e.code, e.message) : null) ?? e;
     }
+  };
+  /** After a write: the files it went to must still be the store's, or it reached a file no other process can open. */
+  const checkFiles = async (): Promise<void> => {
+    const change = watch?.changed() ?? null;
+    if (change === null) return;
+    lost ??= await lostFileError(db, url, path, change);
+    throw lost;
   };
 
   const stmt = {
@@ -170,19 +183,19 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   // close): a recovery snapshot of a 100-strategy backtest (2.3 MB) then no longer blocks the engine while it is written.
   const writerThreadPath = options.writerThread === true && !readOnly && path !== ':memory:' && path !== '' ? path : null;
   let writer: SqliteWriter | null = null;
-  const writerThread = (file: string): SqliteWriter => (writer ??= sqliteWriter({ path: file, durability, busyTimeoutMs }, url));
+  const writerThread = (at: string): SqliteWriter => (writer ??= sqliteWriter({ path: at, durability, busyTimeoutMs }, url));
   /** Writes (or, with null, deletes) a document, on the writer thread when the store has one: after the appends before it. */
   const writeDocument = async (collection: string, key: string, value: string | null): Promise<void> => {
     ensureOpen();
     refuseWrite();
-    if (writerThreadPath !== null) {
-      written(value?.length ?? 0);
-      await writerThread(writerThreadPath).putDocument(collection, key, value);
-      return;
-    }
     written(value?.length ?? 0);
-    const here = (documentsHere ??= sqliteDocumentWrites(db));
-    unlessBusy(() => (value === null ? here.delete(collection, key) : here.put(collection, key, value)));
+    if (writerThreadPath !== null) {
+      await writerThread(writerThreadPath).putDocument(collection, key, value);
+    } else {
+      const here = (documentsHere ??= sqliteDocumentWrites(db));
+      translated('document', () => (value === null ? here.delete(collection, key) : here.put(collection, key, value)));
+    }
+    await checkFiles();
   };
 
   const readAhead = options.readAhead ?? { afterRows: READ_AHEAD_AFTER_ROWS };
@@ -220,8 +233,9 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       results = await writerThread(writerThreadPath).append(encoded);
       ensureOpen();
     } else {
-      results = unlessBusy(() => appendHere(encoded));
+      results = translated('append', () => appendHere(encoded));
     }
+    await checkFiles();
     for (const listener of [...appendListeners]) listener();
     return results;
   };
@@ -288,17 +302,21 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     async acquireWriterLock(key: string): Promise<WriterLock> {
       ensureOpen();
       const holder = currentHolder();
-      const other = unlessBusy(() => acquireLockTx.immediate(key, holder));
+      refuseWrite();
+      const other = translated('writer lock', () => acquireLockTx.immediate(key, holder));
       if (other !== null) throw new WriterLockedError(key, other, url);
+      await checkFiles();
       let released = false;
       const release = (): void => {
         if (released) return;
         released = true;
         heldLocks.delete(release);
-        if (!closed) {
-          unlessBusy(() =>
-            db.prepare('DELETE FROM writer_locks WHERE key = ? AND pid = ? AND host = ? AND since = ?').run(key, holder.pid, holder.host, holder.since),
-          );
+        if (closed) return;
+        try {
+          db.prepare('DELETE FROM writer_locks WHERE key = ? AND pid = ? AND host = ? AND since = ?').run(key, holder.pid, holder.host, holder.since);
+        } catch {
+          // A row left behind (a full disk, a busy or lost file) is taken over as stale at the next start, once this
+          // process has ended; failing here would hide the error that ended the run (release runs in its finally).
         }
       };
       heldLocks.add(release);
@@ -386,7 +404,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       sinceCheckpoint.commits = 0;
       sinceCheckpoint.bytes = 0;
       if (writerThreadPath !== null) await writerThread(writerThreadPath).checkpoint();
-      else checkpointWal(db);
+      else translated('checkpoint', () => checkpointWal(db));
     },
     async close(): Promise<void> {
       if (closed) return;
@@ -465,6 +483,8 @@ function makeFolders(folder: string): void {
 
 function openDatabase(path: string, url: string, durability: Durability, busyTimeoutMs: number, existing: boolean): Database.Database {
   let db: Database.Database | null = null;
+  // Files this open creates, removed again when it fails: a full disk must not leave an empty "store" behind.
+  const created = [path, `${path}-wal`, `${path}-shm`].filter((f) => !existsSync(f));
   try {
     if (existing && !existsSync(path)) throw new StoreConfigError(`${url}: no such file ${path}`);
     makeFolders(dirname(path));
@@ -489,7 +509,12 @@ function openDatabase(path: string, url: string, durability: Durability, busyTim
     return db;
   } catch (e) {
     db?.close();
+    if (created.includes(path) && existsSync(path) && statSync(path).size === 0) for (const f of created) rmSync(f, { force: true });
     if (e instanceof StoreConfigError) throw e;
+    // A full or failing device is not the path's fault: said as such, with what to do.
+    if (e instanceof Database.SqliteError && (e.code === 'SQLITE_FULL' || e.code.startsWith('SQLITE_IOERR'))) {
+      throw sqliteWriteError({ url, path, busyTimeoutMs }, 'open', e.code, e.message) ?? e;
+    }
     // SQLite says only "unable to open database file": the file's and its folder's access tell why, when they can.
     const why = whyNotWritable(path, { createsFolders: true });
     throw new StoreConfigError(`${url}: cannot open "${path}" as an SQLite event store${why === null ? '' : `: ${why}`} (${(e as Error).message})`);

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InvalidEventError, StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
-import { isBusy, sqliteAppend } from './sqliteAppend.js';
+import { sqliteAppend } from './sqliteAppend.js';
 import { checkpointWal } from './sqliteCheckpoint.js';
 import { sqliteDocumentWrites } from './sqliteDocumentWrites.js';
 import { unpackWrites, type WriteReply, type WriteRequest, type WriterWorkerData } from './sqliteWriter.js';
@@ -43,7 +43,8 @@ port.on('message', (request: WriteRequest | 'close') => {
 
 function describe(e: unknown): Extract<WriteReply, { ok: false }>['error'] {
   if (e instanceof WrongExpectedRevisionError) return { kind: 'wrongRevision', stream: e.stream, expected: e.expected, actual: e.actual };
-  if (isBusy(e)) return { kind: 'busy' };
+  // Told apart by its code on the store's side, which knows the store (sqliteFailure.ts).
+  if (e instanceof Database.SqliteError) return { kind: 'sqlite', code: e.code, message: e.message };
   if (e instanceof InvalidEventError) return { kind: 'invalid', message: e.message };
   if (e instanceof StoreConfigError) return { kind: 'config', message: e.message };
   return { kind: 'other', message: e instanceof Error ? e.message : String(e) };

@@ -1,9 +1,10 @@
 // A store's writer thread: appends go to a worker with its own connection, so the caller computes while SQLite writes.
 import { startAdapterThread } from './adapterThread.js';
 import type { AppendOptions, AppendResult, Durability } from '../store.js';
-import { InvalidEventError, StoreBusyError, StoreConfigError, WrongExpectedRevisionError, type ExpectedRevision } from '../errors.js';
+import { InvalidEventError, StoreConfigError, WrongExpectedRevisionError, type ExpectedRevision } from '../errors.js';
 import { StratafolioError } from '../../src/errors.js';
 import type { EncodedEvent, EncodedWrite } from './appendRules.js';
+import { sqliteWriteError, type SqliteStoreFile, type SqliteWriteKind } from './sqliteFailure.js';
 
 /** What the writer thread is started with. */
 export interface WriterWorkerData {
@@ -96,7 +97,7 @@ export type WriteReply =
       readonly ok: false;
       readonly error:
         | { readonly kind: 'wrongRevision'; readonly stream: string; readonly expected: ExpectedRevision; readonly actual: number | 'no_stream' }
-        | { readonly kind: 'busy' }
+        | { readonly kind: 'sqlite'; readonly code: string; readonly message: string }
         | { readonly kind: 'invalid' | 'config' | 'other'; readonly message: string };
     };
 
@@ -117,15 +118,17 @@ export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter 
   const worker = startAdapterThread('sqliteWriteWorker', data);
   // Kept alive only while an append is in flight: a store left open must not hang the process, as the connection does not.
   worker.unref();
-  const waiting = new Map<number, { resolve: (r: AppendResult[]) => void; reject: (e: unknown) => void }>();
+  const file: SqliteStoreFile = { url, path: data.path, busyTimeoutMs: data.busyTimeoutMs };
+  const waiting = new Map<number, { write: SqliteWriteKind; resolve: (r: AppendResult[]) => void; reject: (e: unknown) => void }>();
   const inflight = new Set<Promise<AppendResult[]>>();
   /** Posts a request and waits for its reply (the results of an append; none for a document). */
   const post = (request: (id: number) => WriteRequest): Promise<AppendResult[]> => {
     const id = nextId++;
     const done = new Promise<AppendResult[]>((resolve, reject) => {
       if (waiting.size === 0) worker.ref();
-      waiting.set(id, { resolve, reject });
-      worker.postMessage(request(id));
+      const posted = request(id);
+      waiting.set(id, { write: posted.kind, resolve, reject });
+      worker.postMessage(posted);
     });
     inflight.add(done);
     const forget = (): void => void inflight.delete(done);
@@ -145,7 +148,7 @@ export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter 
     waiting.delete(reply.id);
     if (waiting.size === 0) worker.unref();
     if (reply.ok) w.resolve(reply.results);
-    else w.reject(errorOf(reply.error, url, data.busyTimeoutMs));
+    else w.reject(errorOf(reply.error, file, w.write));
   });
   worker.on('error', (e) => failAll(new StratafolioError(`event store ${url}: the writer thread failed (${e.message}); nothing after the last acknowledged append was written`)));
   worker.on('exit', () => failAll(new StratafolioError(`event store ${url}: the writer thread stopped`)));
@@ -179,17 +182,17 @@ export function sqliteWriter(data: WriterWorkerData, url: string): SqliteWriter 
   };
 }
 
-function errorOf(error: Extract<WriteReply, { ok: false }>['error'], url: string, busyTimeoutMs: number): Error {
+function errorOf(error: Extract<WriteReply, { ok: false }>['error'], file: SqliteStoreFile, write: SqliteWriteKind): Error {
   switch (error.kind) {
     case 'wrongRevision':
       return new WrongExpectedRevisionError(error.stream, error.expected, error.actual);
-    case 'busy':
-      return new StoreBusyError(url, busyTimeoutMs);
+    case 'sqlite':
+      return sqliteWriteError(file, write, error.code, error.message) ?? new StratafolioError(`event store ${file.url}: ${write} failed (${error.message})`);
     case 'invalid':
       return new InvalidEventError(error.message);
     case 'config':
       return new StoreConfigError(error.message);
     default:
-      return new StratafolioError(`event store ${url}: append failed (${error.message})`);
+      return new StratafolioError(`event store ${file.url}: ${write} failed (${error.message})`);
   }
 }

@@ -246,6 +246,9 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
         for (const r of result.rejectedCheckpoints) {
           io.stderr.write(`stratafolio: the ${r.projection} checkpoint does not match the log or itself (${r.reason}); ignored and rebuilt from the log\n`);
         }
+        if (result.checkpointsFull) {
+          io.stderr.write(`stratafolio: warning: no space left for the projection checkpoints in ${store.url}: not saved, so the next replay folds the whole log again; the numbers are the log's all the same\n`);
+        }
         const spacing = logAnnualisationWarning(result.states.portfolio, conventions);
         if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
         if (flags.json) writeJson(io, replayJson(id, stream, asOf, result, conventions));

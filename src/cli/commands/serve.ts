@@ -178,7 +178,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         const current = (): ReportModel | null => {
           if (states === null) return null;
           if (builtVersion !== version || model === null) {
-            model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [], rejectedCheckpoints: [], checkpointsSaved: false, incompleteSlice: null }, {
+            model = buildReportModel(id, { states, eventsFolded: 0, revision, position, lastBarTime: states.portfolio.lastBarTime, resumed: [], rejectedCheckpoints: [], checkpointsSaved: false, checkpointsFull: false, incompleteSlice: null }, {
               asOf: { kind: 'end' },
               verification,
               feedRecord: verified === null ? null : verified.feedRecord,
