@@ -160,12 +160,6 @@ describe('the fields', () => {
     expect(id.err).toContain(`${id.config}, line 14: rebalancing.params.allocations.bhh: no strategy has the id "bhh": did you mean "bh"?`);
   });
 
-  it('"export" beside a built-in "kind" is refused: it names an export of a module, and a kind has none', async () => {
-    const { code, err, config } = await backtest(GOOD.replace('"kind": "buy-and-hold",', '"kind": "buy-and-hold", "export": "dipBuyer",'));
-    expect(code).toBe(2);
-    expect(err).toContain(`${config}, line 6: strategies[0].export: only a "module" strategy has an export; remove it, or give "module" instead of "kind"`);
-  });
-
   it('a strategy module that cannot be found names the config file and line too', async () => {
     const { code, err, config } = await backtest(GOOD.replace('"kind": "buy-and-hold"', '"module": "./strategies/mine.js"'));
     expect(code).toBe(2);
@@ -173,34 +167,48 @@ describe('the fields', () => {
   });
 });
 
-describe('settings that contradict each other', () => {
-  it('a strategy min or max without a rebalancing section, which alone applies them', async () => {
-    const { code, err, config } = await backtest(
+describe('settings the rest of the config leaves without effect', () => {
+  // Warnings, not refusals: the config is recorded whole in the log, so a portfolio created with one of them must still
+  // resume with the same config (any change would be another config).
+  async function warned(text: string, expected: string): Promise<void> {
+    const configName = `w${++n}.json`;
+    const first = await backtest(text, configName);
+    expect(first.code, first.err).toBe(0);
+    expect(first.err).toContain(`stratafolio: warning: ${first.config}, ${expected}`);
+    const again = await backtest(text, configName);
+    expect(again.code, again.err).toBe(0);
+    expect(again.err).toContain(`stratafolio: warning: ${again.config}, ${expected}`);
+  }
+
+  it('"export" beside a built-in "kind": it names an export of a module, and a kind has none', () =>
+    warned(
+      GOOD.replace('"kind": "buy-and-hold",', '"kind": "buy-and-hold", "export": "dipBuyer",'),
+      'line 6: strategies[0].export: has no effect: only a "module" strategy has an export, and this one is the built-in kind "buy-and-hold"; remove it, or give "module" instead of "kind"',
+    ));
+
+  it('a strategy min or max without a rebalancing section, which alone applies them', () =>
+    warned(
       GOOD.replace('"allocation": "0.4" },', '"allocation": "0.4", "max": 0.5 },').replace(/,\n  "rebalancing": .*\n/, '\n'),
-    );
-    expect(code).toBe(2);
-    expect(err).toContain(`${config}, line 6: strategies[0].max: bounds the strategy's weight when capital is rebalanced, and the config has no rebalancing section: add one (e.g. { "algorithm": "fixed", … }) or remove it`);
-  });
+      'line 6: strategies[0].max: has no effect: it bounds the strategy\'s weight when capital is rebalanced, and the config has no rebalancing section; add one (e.g. { "algorithm": "fixed", … }) or remove it',
+    ));
 
-  it('an algorithm lookback longer than the portfolio keeps returns', async () => {
-    const { code, err, config } = await backtest(
+  it('an algorithm lookback longer than the portfolio keeps returns', () =>
+    warned(
       GOOD.replace('"capital": "100000",', '"capital": "100000",\n  "lookback": 40,').replace('"algorithm": "fixed", "params": { "allocations": { "bh": 0.4, "tf": 0.4 } }', '"algorithm": "sharpe", "params": { "lookback": 60 }'),
-    );
-    expect(code).toBe(2);
-    expect(err).toContain(`${config}, line 15: rebalancing.params.lookback: 60 returns, but the portfolio keeps the last 40 of each strategy (lookback): raise lookback to 60 or more, or lower this`);
-  });
+      'line 15: rebalancing.params.lookback: 60 returns, but the portfolio keeps the last 40 of each strategy (lookback), so no more are used: raise lookback to 60 or more, or lower this',
+    ));
 
-  it('a minHistory longer than the portfolio keeps returns', async () => {
-    const { code, err, config } = await backtest(GOOD.replace('"capital": "100000",', '"capital": "100000",\n  "lookback": 40,').replace('"frequency": "monthly"', '"frequency": "monthly", "minHistory": 50'));
-    expect(code).toBe(2);
-    expect(err).toContain(`${config}, line 15: rebalancing.minHistory: 50 returns, but the portfolio keeps the last 40 of each strategy (lookback): raise lookback to 50 or more, or lower this`);
-  });
+  it('a minHistory longer than the portfolio keeps returns', () =>
+    warned(
+      GOOD.replace('"capital": "100000",', '"capital": "100000",\n  "lookback": 40,').replace('"frequency": "monthly"', '"frequency": "monthly", "minHistory": 50'),
+      'line 15: rebalancing.minHistory: 50 returns, but the portfolio keeps the last 40 of each strategy (lookback), so no more are used: raise lookback to 50 or more, or lower this',
+    ));
 
-  it('drawdownAction liquidate without a maxDrawdown for it to act at', async () => {
-    const { code, err, config } = await backtest(GOOD.replace('"capital": "100000",', '"capital": "100000",\n  "risk": { "drawdownAction": "liquidate" },'));
-    expect(code).toBe(2);
-    expect(err).toContain(`${config}, line 5: risk.drawdownAction: "liquidate" acts when a strategy's drawdown passes risk.maxDrawdown, which is not set: set it (e.g. 0.25), or remove drawdownAction`);
-  });
+  it('drawdownAction liquidate without a maxDrawdown for it to act at', () =>
+    warned(
+      GOOD.replace('"capital": "100000",', '"capital": "100000",\n  "risk": { "drawdownAction": "liquidate" },'),
+      'line 5: risk.drawdownAction: has no effect: "liquidate" acts when a strategy\'s drawdown passes risk.maxDrawdown, which is not set; set it (e.g. 0.25), or remove drawdownAction',
+    ));
 });
 
 function escape(s: string): string {

@@ -13,7 +13,7 @@ import { Portfolio, type LoadedStrategies, type LoadStrategiesOptions } from '..
  * `Portfolio.loadStrategies`, still before the store opens (a module's factory runs once).
  * @throws ConfigError
  */
-export function preflightConfig(config: PortfolioConfig, source: ConfigSource | string): void {
+export function preflightConfig(config: PortfolioConfig, source: ConfigSource | string): readonly string[] {
   try {
     createRebalancing(config);
   } catch (e) {
@@ -25,7 +25,7 @@ export function preflightConfig(config: PortfolioConfig, source: ConfigSource | 
     throw e;
   }
   strategyIdsNamedByRebalancing(config, source);
-  inertSettings(config, source);
+  const warnings = inertSettings(config, source);
   const kinds = strategyKinds();
   config.strategies.forEach((s, i) => {
     if (s.kind !== undefined) {
@@ -53,23 +53,30 @@ export function preflightConfig(config: PortfolioConfig, source: ConfigSource | 
       }
     }
   });
+  return warnings;
 }
 
 /**
- * Settings the rest of the config leaves doing nothing, or less than they say: a user who wrote one meant it to act.
- * The library accepts them (a strategy's bounds may serve a rebalancing added later, a window is capped where it is
- * used); a CLI run has only this config.
- * @throws ConfigError naming the setting and what to change
+ * Settings the rest of the config leaves doing nothing, or less than they say: a user who wrote one meant it to act, so
+ * each is a warning naming the setting and what to change. Not a refusal: the config is recorded whole in the log, and
+ * a portfolio created with one could then be neither resumed nor mended (any change is another config).
  */
-function inertSettings(config: PortfolioConfig, source: ConfigSource | string): void {
+function inertSettings(config: PortfolioConfig, source: ConfigSource | string): string[] {
+  const warnings: string[] = [];
+  const warn = (field: string, message: string): void => void warnings.push(configFieldError(source, field, message).message);
+  config.strategies.forEach((s, i) => {
+    // A built-in kind has no exports: whatever the export was meant to choose is not what runs.
+    if (s.kind !== undefined && s.export !== undefined) {
+      warn(`strategies[${i}].export`, `has no effect: only a "module" strategy has an export, and this one is the built-in kind "${s.kind}"; remove it, or give "module" instead of "kind"`);
+    }
+  });
   if (config.rebalancing === null) {
     config.strategies.forEach((s, i) => {
       const bound = s.min !== undefined ? 'min' : s.max !== undefined ? 'max' : null;
       if (bound !== null) {
-        throw configFieldError(
-          source,
+        warn(
           `strategies[${i}].${bound}`,
-          'bounds the strategy\'s weight when capital is rebalanced, and the config has no rebalancing section: add one (e.g. { "algorithm": "fixed", … }) or remove it',
+          'has no effect: it bounds the strategy\'s weight when capital is rebalanced, and the config has no rebalancing section; add one (e.g. { "algorithm": "fixed", … }) or remove it',
         );
       }
     });
@@ -82,21 +89,14 @@ function inertSettings(config: PortfolioConfig, source: ConfigSource | string): 
     ];
     for (const [field, value] of windows) {
       if (typeof value === 'number' && value > config.lookback) {
-        throw configFieldError(
-          source,
-          field,
-          `${value} returns, but the portfolio keeps the last ${config.lookback} of each strategy (lookback): raise lookback to ${value} or more, or lower this`,
-        );
+        warn(field, `${value} returns, but the portfolio keeps the last ${config.lookback} of each strategy (lookback), so no more are used: raise lookback to ${value} or more, or lower this`);
       }
     }
   }
   if (config.risk.maxDrawdown === null && config.risk.drawdownAction === 'liquidate') {
-    throw configFieldError(
-      source,
-      'risk.drawdownAction',
-      '"liquidate" acts when a strategy\'s drawdown passes risk.maxDrawdown, which is not set: set it (e.g. 0.25), or remove drawdownAction',
-    );
+    warn('risk.drawdownAction', 'has no effect: "liquidate" acts when a strategy\'s drawdown passes risk.maxDrawdown, which is not set; set it (e.g. 0.25), or remove drawdownAction');
   }
+  return warnings;
 }
 
 /**

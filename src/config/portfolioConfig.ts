@@ -196,10 +196,6 @@ export function parsePortfolioConfig(input: unknown, source: ConfigSource | stri
     if (s.min !== undefined && s.max !== undefined && s.min > s.max) {
       throw configFieldError(source, `strategies[${i}].min`, `min ${s.min} is greater than max ${s.max}`);
     }
-    // A built-in kind has no exports: an "export" beside it would be ignored, so whatever it was meant to choose is not run.
-    if (s.kind !== undefined && s.export !== undefined) {
-      throw configFieldError(source, `strategies[${i}].export`, 'only a "module" strategy has an export; remove it, or give "module" instead of "kind"');
-    }
   });
   // On decimals, not doubles (whose sum needed a tolerance): the strategies are funded allocation × capital from the
   // reserve, and a sum past 1 by any amount leaves the last of them short of its allocation.

@@ -59,7 +59,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
   const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
   const given = parseConventionFlags(flags);
   const { config, source } = await readPortfolioConfigFile(flags.config);
-  preflightConfig(config, source);
+  for (const warning of preflightConfig(config, source)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
   // The whole file is checked before anything is appended: bad data never leaves half a run behind.
   const checked = await validateBarFile(flags.bars, format);
   const missing = missingSymbols(config, checked.symbols);

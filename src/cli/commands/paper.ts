@@ -140,7 +140,7 @@ function subscribedSymbols(config: PortfolioConfig, source: ConfigSource, feed: 
 /** Runs a paper session and returns the exit code (0: --until reached, stopped by a signal, or the input ended without --until). */
 export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): Promise<number> {
   const { config, source } = await readPortfolioConfigFile(flags.config);
-  preflightConfig(config, source);
+  for (const warning of preflightConfig(config, source)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
   const spec = parseFeedSpec(flags.feed);
   const untilMs = barTimeFlag(flags.until, '--until');
   const fromMs = barTimeFlag(flags.from, '--from');
