@@ -28,7 +28,8 @@ describe('parseStoreUrl', () => {
     // A parameter the client does not read is ignored by it: a typo of schema or namespace would write elsewhere.
     ['postgres://u@h/db?shema=desk_a', /has an unknown parameter "shema": did you mean "schema"\? It would be ignored/],
     ['postgres://u@h/db?sslmode=requir', /has sslmode "requir" \(use disable, prefer, require, verify-ca, verify-full or no-verify\): did you mean "require"\?/],
-    ['postgres://u@h/db?connect_timeout=5', /has an unknown parameter "connect_timeout"/],
+    ['postgres://u@h/db?conect_timeout=5', /has an unknown parameter "conect_timeout": did you mean "connect_timeout"\?/],
+    ['kurrentdb://h:2113?tls_verify_certs=false', /has an unknown parameter "tls_verify_certs"/],
     ['kurrentdb://h:2113?tls=false&namespce=desk_a', /has an unknown parameter "namespce": did you mean "namespace"\? It would be ignored/],
     ['sqlite:x.db?durabilty=full', /unknown parameter "durabilty": did you mean "durability"\?/],
     ['sqlit:x.db', /unknown scheme "sqlit:": did you mean "sqlite:"\?/],
@@ -47,6 +48,28 @@ describe('parseStoreUrl', () => {
       expect((error as Error).message).toContain('accepted forms: memory:, sqlite:./relative/path.db');
     });
   }
+});
+
+describe('parseStoreUrl: what providers and clients write', () => {
+  it("accepts libpq's own parameters, which providers put in the URLs they hand out and pg passes over", () => {
+    for (const url of [
+      'postgres://u:p@ep-x.eu.aws.neon.tech/db?sslmode=require&channel_binding=require',
+      'postgres://u@h/db?connect_timeout=10&target_session_attrs=read-write&keepalives_idle=30',
+    ]) {
+      expect(parseStoreUrl(url, '/w').kind).toBe('postgres');
+    }
+  });
+
+  it('accepts KurrentDB keys as its client reads them: any case, with or without _ or -', () => {
+    for (const url of ['kurrentdb://h:2113?tls_verify_cert=false', 'kurrentdb://h:2113?TLS-VERIFY-CERT=false', 'esdb://h:2113?dnsDiscover=true']) {
+      expect(parseStoreUrl(url, '/w').kind).toBe('kurrentdb');
+    }
+  });
+
+  it('never prints the password of a URL it refuses', () => {
+    expect(() => parseStoreUrl('postgres://u:s3cret@h/db?shema=x', '/w')).toThrow(/"postgres:\/\/u:\*\*\*@h\/db\?shema=x"/);
+    expect(() => parseStoreUrl('postgres://u:s3cret@h/db?shema=x', '/w')).not.toThrow(/s3cret/);
+  });
 });
 
 describe('openEventStore', () => {

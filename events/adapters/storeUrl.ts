@@ -35,28 +35,41 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 const DURABILITIES: readonly Durability[] = ['full', 'normal'];
 
 /**
- * The parameters of a PostgreSQL URL that the `pg` client (with pg-connection-string) reads. It ignores any other, so
- * a typo (`shema=`) would connect anyway and write the log somewhere else than meant.
+ * The parameters a PostgreSQL URL may hold: those the `pg` client (with pg-connection-string) reads, and libpq's own,
+ * which providers put in the URLs they hand out (`channel_binding`, `connect_timeout`, `target_session_attrs`…) and
+ * `pg` passes over. Any other is refused: a typo (`shema=`) would connect anyway and write the log elsewhere than meant.
  */
 const POSTGRES_PARAMETERS = [
   'schema', 'host', 'port', 'user', 'password', 'database', 'db', 'encoding', 'client_encoding', 'ssl', 'sslmode',
   'sslcert', 'sslkey', 'sslrootcert', 'sslnegotiation', 'uselibpqcompat', 'options', 'binary', 'replication',
   'application_name', 'fallback_application_name', 'statement_timeout', 'lock_timeout',
   'idle_in_transaction_session_timeout', 'query_timeout',
+  // libpq's, read by libpq clients only.
+  'hostaddr', 'dbname', 'passfile', 'require_auth', 'channel_binding', 'connect_timeout', 'keepalives',
+  'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'gssencmode', 'requiressl',
+  'sslcompression', 'sslpassword', 'sslcertmode', 'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer',
+  'ssl_min_protocol_version', 'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation', 'service',
+  'target_session_attrs', 'load_balance_hosts',
 ];
 /** What pg-connection-string makes of `sslmode`; any other value turns SSL on without saying so. */
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
-/** The parameters of a KurrentDB URL its client reads (in any case), and stratafolio's `namespace`; it ignores others. */
+/**
+ * The parameters of a KurrentDB URL its client reads, and stratafolio's `namespace`; it ignores others. The client
+ * compares keys in any case and without `_` or `-` (`tls_verify_cert` is `tlsVerifyCert`), and so does the check.
+ */
 const KURRENTDB_PARAMETERS = [
   'namespace', 'connectionName', 'maxDiscoverAttempts', 'defaultDeadline', 'discoveryInterval', 'gossipTimeout',
   'nodePreference', 'tls', 'tlsVerifyCert', 'tlsCAFile', 'userCertFile', 'userKeyFile', 'throwOnAppendFailure',
-  'keepAliveInterval', 'keepAliveTimeout',
+  'keepAliveInterval', 'keepAliveTimeout', 'dnsDiscover',
 ];
+
+/** A KurrentDB parameter's key as its client compares it. */
+const kurrentKey = (key: string): string => key.toLowerCase().replace(/[_-]/g, '');
 const SCHEMES = ['memory', 'sqlite', 'postgres', 'postgresql', 'kurrentdb', 'esdb'];
 
-/** Why `key` is not a parameter a client reads, with the one it is close to; null for a known one (case as `exact` says). */
-function unknownParameter(key: string, known: readonly string[], exact: boolean): string | null {
-  if (exact ? known.includes(key) : known.some((k) => k.toLowerCase() === key.toLowerCase())) return null;
+/** Why `key` is not a parameter a client reads, with the one it is close to; null for a known one (compared as `same` says). */
+function unknownParameter(key: string, known: readonly string[], same: (a: string, b: string) => boolean): string | null {
+  if (known.some((k) => same(k, key))) return null;
   const near = didYouMean(key, known);
   return `has an unknown parameter "${key}"${near === '' ? ': it' : `${near} It`} would be ignored (known: ${known.join(', ')})`;
 }
@@ -68,7 +81,7 @@ function unknownParameter(key: string, known: readonly string[], exact: boolean)
 export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLocation {
   if (typeof url !== 'string') throw new StoreConfigError(`event store URL must be a string such as "sqlite:./runs/my.db" or "memory:", got ${String(url as unknown)}`);
   const fail = (why: string): never => {
-    throw new StoreConfigError(`event store URL "${url}" ${why}; accepted forms: ${ACCEPTED_STORE_URLS}`);
+    throw new StoreConfigError(`event store URL "${redactStoreUrl(url)}" ${why}; accepted forms: ${ACCEPTED_STORE_URLS}`);
   };
   const colon = url.indexOf(':');
   if (colon <= 0) return fail('has no scheme');
@@ -79,7 +92,7 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreLo
     const q = url.indexOf('?');
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     for (const key of params.keys()) {
-      const unknown = unknownParameter(key, KURRENTDB_PARAMETERS, false);
+      const unknown = unknownParameter(key, KURRENTDB_PARAMETERS, (a, b) => kurrentKey(a) === kurrentKey(b));
       if (unknown !== null) return fail(unknown);
     }
     const namespace = params.get('namespace') ?? '';
@@ -127,7 +140,7 @@ function parsePostgresUrl(url: string, fail: (why: string) => never): StoreLocat
   // postgres:///db?host=/run/postgresql (a Unix socket) has no host part; the client reads it from the parameters.
   if (parsed.hostname === '' && !parsed.searchParams.has('host')) return fail('has no host (write postgres://user@host:5432/database)');
   for (const key of parsed.searchParams.keys()) {
-    const unknown = unknownParameter(key, POSTGRES_PARAMETERS, true);
+    const unknown = unknownParameter(key, POSTGRES_PARAMETERS, (a, b) => a === b);
     if (unknown !== null) return fail(unknown);
   }
   const sslmode = parsed.searchParams.get('sslmode');
