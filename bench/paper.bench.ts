@@ -92,7 +92,7 @@ async function session(slices: readonly BarSlice[], id: string) {
   const timedStore = {
     maintain: async () => {
       const t0 = performance.now();
-      await store.maintain();
+      await store.maintain?.();
       upkeep.push(performance.now() - t0);
     },
   };

@@ -92,9 +92,10 @@ export interface EventStore {
    * Does now the upkeep the store would otherwise do inside a later append, when enough has been appended since the
    * last time to make it worth it. A caller with idle moments (a live session between slices) calls it then, so no
    * append waits for it. SQLite checkpoints its write-ahead log (copies it into the database file, with fsyncs of its
-   * own); stores with no such upkeep do nothing. It never changes what a read returns.
+   * own); stores with no such upkeep do nothing. It never changes what a read returns. Optional, so a store of your own
+   * (or a wrapper of one) need not have it: a caller skips it where it is missing.
    */
-  maintain(): Promise<void>;
+  maintain?(): Promise<void>;
   /** Releases the store (closes files, ends subscriptions). */
   close(): Promise<void>;
 }

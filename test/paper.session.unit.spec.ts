@@ -282,6 +282,26 @@ describe('PaperSession', () => {
     expect(gated.calls).toEqual(['append 2', 'append 4', 'maintain', 'append 2', 'maintain']);
   });
 
+  it("a failed upkeep is a notice, not the session's end: the slices go on and stay durable", async () => {
+    const real = createMemoryEventStore();
+    const store = Object.create(real, {
+      maintain: {
+        value: async () => {
+          throw new Error('database or disk is full');
+        },
+      },
+    }) as EventStore;
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 2 });
+    for (let m = 0; m <= 2; m += 1) {
+      s.feed.push(m, bar('BTCUSDT', String(100 + m)), bar('ETHUSDT', '10'));
+      await settle();
+    }
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.reported).toHaveLength(3);
+    expect(s.notices).toContain("the store's upkeep between slices failed (database or disk is full); the session goes on");
+  });
+
   it('commits slices that queue up in one append, each after its feed record, decided while the one before commits; reports each once durable', async () => {
     const gated = gatedStore(createMemoryEventStore());
     const clock = new FakeClock();

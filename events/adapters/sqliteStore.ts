@@ -141,10 +141,15 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     }
   };
   /** After a write: the files it went to must still be the store's, or it reached a file no other process can open. */
+  // Writes in flight together (the writer thread's appends, documents) that find the change share one rescue.
+  let rescue: Promise<StoreFileReplacedError> | null = null;
   const checkFiles = async (): Promise<void> => {
-    const change = watch?.changed() ?? null;
-    if (change === null) return;
-    lost ??= await lostFileError(db, url, path, change);
+    if (rescue === null) {
+      const change = watch?.changed() ?? null;
+      if (change === null) return;
+      rescue = lostFileError(db, url, path, change);
+    }
+    lost ??= await rescue;
     throw lost;
   };
 

@@ -116,7 +116,7 @@ interface SessionSlice extends LiveSlice, QueuedSlice {
 /**
  * One live session over one portfolio. Whenever a slice is durable and no other is closed or being decided, the session
  * has the store do its upkeep (SQLite's checkpoint), which would otherwise run inside some later slice's commit; a bar
- * that arrives meanwhile waits for it.
+ * that arrives meanwhile waits for it. (A slice still being handed over, its commands being read, is not counted.)
  */
 export class PaperSession {
   readonly counts: FeedCounts = { bars: 0, duplicates: 0, late: 0, conflicting: 0, invalid: 0, unknownSymbol: 0, gaps: 0 };
@@ -256,7 +256,15 @@ export class PaperSession {
     this.slicesThisRun += 1;
     this.inFlight -= 1;
     o.onSlice({ report, latencyMs: o.clock.now() - item.closedAt, closedBy: item.closed.closedBy, counts: { ...this.counts } });
-    if (this.inFlight === 0 && this.queue.length === 0) await o.store.maintain();
+    if (this.inFlight === 0 && this.queue.length === 0) {
+      try {
+        await o.store.maintain?.();
+      } catch (error) {
+        // Upkeep, not a write of the log: every durable slice stays durable, so the session goes on (the store does the
+        // checkpoint inside a later commit, or here again once more is written).
+        o.onNotice(`the store's upkeep between slices failed (${error instanceof Error ? error.message : String(error)}); the session goes on`);
+      }
+    }
   }
 
   private sink(): FeedSink {
