@@ -1,6 +1,6 @@
 // Why a file cannot be written, in words a user can act on: the filesystem's error codes and the folder's access, read where they can be.
 import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { OutputFileError } from './errors.js';
 
 /** Plain words for the filesystem error codes a write meets; null for a code without them. */
@@ -89,4 +89,12 @@ export function outputFileError(path: string, what: string, e: unknown): OutputF
 /** `--out path` cannot take `what`, for the reason `why`. */
 export function unwritableOutput(path: string, what: string, why: string): OutputFileError {
   return new OutputFileError(`--out ${path}: cannot write ${what}: ${why}`, path);
+}
+
+/** Whether two paths name one file: the same path, or one file on disk (a link, `./`, `..`); false when either is missing. */
+export function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }

@@ -1,23 +1,9 @@
 // An output file (`--out`) must not be the event store it is made from: writing it there would replace the log.
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseStoreUrl } from '../../events/adapters/storeUrl.js';
-import { unwritableOutput } from '../fileAccess.js';
+import { sameFile, unwritableOutput } from '../fileAccess.js';
 
 /** The files SQLite keeps a store in: the database, and beside it its write-ahead log, shared memory and journal. */
 const SQLITE_FILES = ['', '-wal', '-shm', '-journal'];
-
-function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  try {
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    // One of them does not exist: two files.
-    return false;
-  }
-}
 
 /**
  * Refuses `--out path` when it names a file of the SQLite store `storeUrl` (by its path or through a link): the

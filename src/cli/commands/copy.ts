@@ -1,5 +1,5 @@
 // `stratafolio copy`: moves portfolios' logs between any two stores (SQLite, PostgreSQL, KurrentDB), verifying each chain.
-import { statSync } from 'node:fs';
+import { sameFile } from '../../fileAccess.js';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { StoreConfigError } from '../../../events/errors.js';
@@ -113,13 +113,5 @@ function sameSqliteFile(from: string, to: string): string | null {
   const a = parseStoreUrl(from);
   const b = parseStoreUrl(to);
   if (a.kind !== 'sqlite' || b.kind !== 'sqlite') return null;
-  if (a.path === b.path) return a.path;
-  try {
-    const sa = statSync(a.path);
-    const sb = statSync(b.path);
-    return sa.dev === sb.dev && sa.ino === sb.ino ? a.path : null;
-  } catch {
-    // One of them does not exist yet: two files.
-    return null;
-  }
+  return sameFile(a.path, b.path) ? a.path : null;
 }
