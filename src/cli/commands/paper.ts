@@ -150,11 +150,12 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
       'until',
     );
   }
+  const maxBackoffMs = positiveDuration(flags.maxBackoff, '--max-backoff');
   const timings: ReconnectTimings = {
     staleMs: positiveDuration(flags.staleTimeout, '--stale-timeout'),
     heartbeatMs: positiveDuration(flags.heartbeat, '--heartbeat'),
-    maxBackoffMs: positiveDuration(flags.maxBackoff, '--max-backoff'),
-    initialBackoffMs: Math.min(250, positiveDuration(flags.maxBackoff, '--max-backoff')),
+    maxBackoffMs,
+    initialBackoffMs: Math.min(250, maxBackoffMs),
   };
   const allowedLatenessMs = parseDuration(flags.allowedLateness, '--allowed-lateness');
   const warmUpSlices = wholeNumberFlag(flags.jitWarmUp, '--jit-warm-up');
