@@ -104,6 +104,19 @@ describe('an SQLite store whose file is deleted or replaced while it is open', (
     });
   }
 
+  it('the file replaced before the writer thread opened it: the first append fails naming the file, and the replacement gets nothing', async () => {
+    const path = join(tempDir(), 'run.db');
+    const store = await openEventStore(`sqlite:${path}`, { writerThread: true });
+    cleanups.push(() => store.close());
+    copyFileSync(path, `${path}.copy`);
+    renameSync(`${path}.copy`, path);
+    const failed = await appender(store).append().then(() => null, (e: unknown) => e);
+    expect(failed).toBeInstanceOf(StoreFileReplacedError);
+    expect((failed as Error).message).toContain(`event store sqlite:${path}: ${path} was replaced by another file`);
+    await store.close();
+    expect(await readAll(`sqlite:${path}`)).toEqual([]);
+  });
+
   it('a store whose files stay in place is never taken for one that lost them (appends, documents, a checkpoint, reopening)', async () => {
     const path = join(tempDir(), 'run.db');
     for (let round = 0; round < 2; round += 1) {

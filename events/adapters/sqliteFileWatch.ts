@@ -9,18 +9,21 @@ import type Database from 'better-sqlite3';
 import { StoreFileReplacedError } from '../errors.js';
 
 /** A file's identity: device and inode (exact, as bigints: an inode may pass 2^53). */
-interface Identity {
+export interface FileIdentity {
   readonly dev: bigint;
   readonly ino: bigint;
 }
 
 /** Watches a store's file, its -wal and its -shm. */
 export interface StoreFileWatch {
+  /** The store file's identity when the watch began (right after the store opened it). */
+  readonly opened: FileIdentity | null;
   /** What happened to one of the files since it was first seen (`… was deleted`, `… was replaced by another file`), or null. */
   changed(): string | null;
 }
 
-function identityOf(path: string): Identity | null {
+/** The identity of the file at `path` now, or null when there is none. */
+export function identityOf(path: string): FileIdentity | null {
   const s = statSync(path, { bigint: true, throwIfNoEntry: false });
   return s === undefined ? null : { dev: s.dev, ino: s.ino };
 }
@@ -32,8 +35,9 @@ function identityOf(path: string): Identity | null {
  */
 export function watchStoreFiles(path: string): StoreFileWatch {
   const files = [path, `${path}-wal`, `${path}-shm`];
-  const seen: (Identity | null)[] = files.map(identityOf);
+  const seen: (FileIdentity | null)[] = files.map(identityOf);
   return {
+    opened: seen[0] ?? null,
     changed() {
       for (let i = 0; i < files.length; i += 1) {
         const file = files[i] as string;

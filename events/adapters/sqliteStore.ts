@@ -188,14 +188,23 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
   // close): a recovery snapshot of a 100-strategy backtest (2.3 MB) then no longer blocks the engine while it is written.
   const writerThreadPath = options.writerThread === true && !readOnly && path !== ':memory:' && path !== '' ? path : null;
   let writer: SqliteWriter | null = null;
-  const writerThread = (at: string): SqliteWriter => (writer ??= sqliteWriter({ path: at, durability, busyTimeoutMs }, url));
+  const writerThread = (at: string): SqliteWriter => (writer ??= sqliteWriter({ path: at, durability, busyTimeoutMs, identity: watch?.opened ?? null }, url));
+  /** A write through the writer thread; one it refused because the file changed fails as the store's watch names it. */
+  const onWriter = async <T>(write: (w: SqliteWriter) => Promise<T>, at: string): Promise<T> => {
+    try {
+      return await write(writerThread(at));
+    } catch (e) {
+      await checkFiles();
+      throw e;
+    }
+  };
   /** Writes (or, with null, deletes) a document, on the writer thread when the store has one: after the appends before it. */
   const writeDocument = async (collection: string, key: string, value: string | null): Promise<void> => {
     ensureOpen();
     refuseWrite();
     written(value?.length ?? 0);
     if (writerThreadPath !== null) {
-      await writerThread(writerThreadPath).putDocument(collection, key, value);
+      await onWriter((w) => w.putDocument(collection, key, value), writerThreadPath);
     } else {
       const here = (documentsHere ??= sqliteDocumentWrites(db));
       translated('document', () => (value === null ? here.delete(collection, key) : here.put(collection, key, value)));
@@ -235,7 +244,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     written(bytes);
     let results: AppendResult[];
     if (writerThreadPath !== null) {
-      results = await writerThread(writerThreadPath).append(encoded);
+      results = await onWriter((w) => w.append(encoded), writerThreadPath);
       ensureOpen();
     } else {
       results = translated('append', () => appendHere(encoded));
@@ -408,7 +417,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       if (sinceCheckpoint.commits < CHECKPOINT_AFTER_COMMITS && sinceCheckpoint.bytes < CHECKPOINT_AFTER_BYTES) return;
       sinceCheckpoint.commits = 0;
       sinceCheckpoint.bytes = 0;
-      if (writerThreadPath !== null) await writerThread(writerThreadPath).checkpoint();
+      if (writerThreadPath !== null) await onWriter((w) => w.checkpoint(), writerThreadPath);
       else translated('checkpoint', () => checkpointWal(db));
     },
     async close(): Promise<void> {

@@ -4,10 +4,11 @@ import Database from 'better-sqlite3';
 import { InvalidEventError, StoreConfigError, WrongExpectedRevisionError } from '../errors.js';
 import { sqliteAppend } from './sqliteAppend.js';
 import { checkpointWal } from './sqliteCheckpoint.js';
+import { identityOf } from './sqliteFileWatch.js';
 import { sqliteDocumentWrites } from './sqliteDocumentWrites.js';
 import { unpackWrites, type WriteReply, type WriteRequest, type WriterWorkerData } from './sqliteWriter.js';
 
-const { path, durability, busyTimeoutMs } = workerData as WriterWorkerData;
+const { path, durability, busyTimeoutMs, identity } = workerData as WriterWorkerData;
 const port = parentPort;
 if (port === null) throw new Error('sqliteWriteWorker runs only as a worker thread');
 
@@ -16,6 +17,10 @@ db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
 const append = sqliteAppend(db);
 const documents = sqliteDocumentWrites(db);
+// Checked once the connection is open: a file put in the store's place before then gets no write (the store's own
+// watch finds the change and rescues the log from the file the store opened).
+const found = identityOf(path);
+const replaced = identity !== null && (found === null || found.dev !== identity.dev || found.ino !== identity.ino);
 
 port.on('message', (request: WriteRequest | 'close') => {
   if (request === 'close') {
@@ -25,6 +30,7 @@ port.on('message', (request: WriteRequest | 'close') => {
   }
   let reply: WriteReply;
   try {
+    if (replaced) throw new Error(`${path} is not the file the store opened; nothing was written`);
     if (request.kind === 'append') {
       reply = { id: request.id, ok: true, results: append(unpackWrites(request)) };
     } else if (request.kind === 'checkpoint') {

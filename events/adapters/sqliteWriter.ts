@@ -4,11 +4,17 @@ import type { AppendOptions, AppendResult, Durability } from '../store.js';
 import { InvalidEventError, StoreConfigError, WrongExpectedRevisionError, type ExpectedRevision } from '../errors.js';
 import { StratafolioError } from '../../src/errors.js';
 import type { EncodedEvent, EncodedWrite } from './appendRules.js';
+import type { FileIdentity } from './sqliteFileWatch.js';
 import { sqliteWriteError, type SqliteStoreFile, type SqliteWriteKind } from './sqliteFailure.js';
 
 /** What the writer thread is started with. */
 export interface WriterWorkerData {
   readonly path: string;
+  /**
+   * The store file's identity when the store opened it: the thread opens the file by its path at the first write, and
+   * writes nothing into another file found there by then (one that replaced it).
+   */
+  readonly identity: FileIdentity | null;
   readonly durability: Durability;
   readonly busyTimeoutMs: number;
 }
