@@ -91,10 +91,15 @@ export function unwritableOutput(path: string, what: string, why: string): Outpu
   return new OutputFileError(`--out ${path}: cannot write ${what}: ${why}`, path);
 }
 
-/** Whether two paths name one file: the same path, or one file on disk (a link, `./`, `..`); false when either is missing. */
+/** Whether two paths name one file: the same path, or one file on disk (a link, `./`, `..`); false when either cannot be reached. */
 export function sameFile(a: string, b: string): boolean {
   if (resolve(a) === resolve(b)) return true;
-  const sa = statSync(a, { throwIfNoEntry: false });
-  const sb = statSync(b, { throwIfNoEntry: false });
-  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    // Either cannot be reached (missing, or under a file: ENOTDIR): not one file. A write to it says why on its own.
+    return false;
+  }
 }
