@@ -24,6 +24,7 @@ import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
 import { storedHeadHash } from '../runSummary.js';
 import type { RegisterCommand } from './index.js';
+import { MAX_TIMER_HOURS, MAX_TIMER_MS } from '../../timerLimit.js';
 
 interface PaperFlags {
   readonly config: string;
@@ -85,13 +86,25 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /**
- * A duration that must be longer than zero: a zero stale timeout, heartbeat or reconnect delay turns the feed's
- * reconnection into a loop without pause.
+ * A duration the session sets a timer for: no longer than a timer can wait, which would fire it after 1 ms instead.
  * @throws ConfigError naming the flag.
  */
-function positiveDuration(text: string, flag: string): number {
+function timerDuration(text: string, flag: string): number {
   const ms = parseDuration(text, flag);
-  if (ms <= 0) throw new ConfigError(`${flag} ${JSON.stringify(text)} must be longer than 0 (e.g. 500ms, 2s, 1m): at 0 the feed would reconnect in a loop without pause`, flag);
+  if (ms > MAX_TIMER_MS) {
+    throw new ConfigError(`${flag} ${JSON.stringify(text)} is longer than a timer can wait (${MAX_TIMER_MS} ms, about ${MAX_TIMER_HOURS}h): give at most ${MAX_TIMER_HOURS}h`, flag);
+  }
+  return ms;
+}
+
+/**
+ * A timer's duration that must be longer than zero, `why` saying what a zero would do: a zero stale timeout, heartbeat
+ * or reconnect delay turns the feed's reconnection into a loop without pause.
+ * @throws ConfigError naming the flag.
+ */
+function positiveDuration(text: string, flag: string, why = 'the feed would reconnect in a loop without pause'): number {
+  const ms = timerDuration(text, flag);
+  if (ms <= 0) throw new ConfigError(`${flag} ${JSON.stringify(text)} must be longer than 0 (e.g. 500ms, 2s, 1m): at 0 ${why}`, flag);
   return ms;
 }
 
@@ -157,9 +170,16 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
     maxBackoffMs,
     initialBackoffMs: Math.min(250, maxBackoffMs),
   };
-  const allowedLatenessMs = parseDuration(flags.allowedLateness, '--allowed-lateness');
+  const allowedLatenessMs = timerDuration(flags.allowedLateness, '--allowed-lateness');
   const warmUpSlices = wholeNumberFlag(flags.jitWarmUp, '--jit-warm-up');
-  const closeAfterMs = flags.closeAfter === undefined ? null : parseDuration(flags.closeAfter, '--close-after');
+  const closeAfterMs =
+    flags.closeAfter === undefined
+      ? null
+      : positiveDuration(
+          flags.closeAfter,
+          '--close-after',
+          "every slice would close at its first bar, and the other symbols' bars of that time would all be late; leave it out to close slices only when complete or passed by a later bar",
+        );
   const feed = openFeed(spec, flags, clock, timings);
   const symbols = subscribedSymbols(config, source, feed, flags);
   const spacing = feedAnnualisationWarning(feed.description, feed.intervalMs, config.barsPerYear);
