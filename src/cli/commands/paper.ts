@@ -25,6 +25,7 @@ import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from 
 import { storedHeadHash } from '../runSummary.js';
 import type { RegisterCommand } from './index.js';
 import { MAX_TIMER_HOURS, MAX_TIMER_MS } from '../../timerLimit.js';
+import { describeIncident } from '../../../projections/incidents.js';
 
 interface PaperFlags {
   readonly config: string;
@@ -270,11 +271,19 @@ async function runPaperSession(
           fromMs,
           allowedLatenessMs,
           closeAfterMs,
-          commands: queuedCommands(store, config.id),
+          commands: queuedCommands(store, config.id, (commandId, what, result) =>
+            notice(`command ${commandId} ${what}: ${result.status === 'refused' ? `refused: ${result.reason}` : `applied at the slice of ${result.at}${result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`}`}`),
+          ),
           latestPlausibleBarMs,
           onNotice: notice,
           onSlice: (s) => {
             printSlice(io, s, total.isZero() ? 0 : dec(s.report.portfolioValue).div(total).minus(1).toNumber(), flags.json === true);
+            // What happened to a strategy in the slice, as `audit --events` lists it; rejected orders are left to audit
+            // (a gap in a symbol with next-open fills rejects one per strategy that ordered it, and the gap is told already).
+            for (const event of s.report.events) {
+              const incident = describeIncident(event);
+              if (incident !== null && incident.kind !== 'rejection') notice(`${s.report.time}: strategy ${incident.strategyId} ${incident.kind}: ${incident.message}`);
+            }
             const spacing = spacingWatch?.observe(s.report.time) ?? null;
             if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
           },
