@@ -30,11 +30,31 @@ it('names each queued command it applies or refuses, with the bar time of its sl
   expect(await second.exited, second.err()).toBe(0);
   const lines = second.err().split('\n').filter((l) => l.includes(' command 0'));
   expect(lines).toHaveLength(3);
-  expect(lines[0]).toMatch(/^stratafolio: command 0000000002-[0-9a-f]{8} remove hold --keep-positions: refused: Strategy hold still holds /);
+  expect(lines[0]).toMatch(
+    /^stratafolio: command 0000000002-[0-9a-f]{8} remove hold --keep-positions: refused: Strategy hold still holds [A-Z]+ [\d.]+(, [A-Z]+ [\d.]+)*: removing it without liquidation needs it flat; remove it with liquidation, which sells its positions and returns their value to the reserve, or pause it to keep them$/,
+  );
   expect(lines[1]).toMatch(/^stratafolio: command 0000000001-[0-9a-f]{8} pause trend \(reason: risk review\): applied at the slice of 2024-03-01T00:03:00\.000Z$/);
   expect(lines[2]).toMatch(
     /^stratafolio: command 0000000003-[0-9a-f]{8} pause trend \(reason: paused by command\): applied at the slice of 2024-03-01T00:03:00\.000Z, changing nothing: trend was paused already$/,
   );
+});
+
+it('command names the refused command as it was given, --keep-positions included', async () => {
+  const store = `sqlite:${join(dir, 'keep.db')}`;
+  const session = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], minuteBars(0, 3), { keepStdinOpen: true });
+  await session.linesOut(2);
+  const pending = runCli('command', '--store', store, 'remove', 'hold', '--keep-positions');
+  // The next slice takes it: fed once the command is queued, and the input ended after the answer.
+  for (let i = 3; i < 60; i += 1) {
+    session.child.stdin?.write(minuteBars(i, i + 1));
+    const done = await Promise.race([pending.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 250))]);
+    if (done) break;
+  }
+  const r = await pending;
+  session.child.stdin?.end();
+  expect(await session.exited).toBe(0);
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/^stratafolio: the session refused remove hold --keep-positions: Strategy hold still holds [A-Z]+ [\d.]+/);
 });
 
 it('names a strategy that faults and what its fault policy did, at the slice that recorded it', async () => {

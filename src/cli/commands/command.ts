@@ -39,7 +39,7 @@ export const registerCommand: RegisterCommand = (program: Command, io: CliIO, se
     .requiredOption('--store <url>', 'event store URL of the session')
     .option('--portfolio <id>', 'portfolio id (default: the only paper session\'s portfolio in the store)')
     .option('--reason <text>', 'reason recorded with the change')
-    .option('--keep-positions', 'remove: keep the positions instead of liquidating them')
+    .option('--keep-positions', 'remove: sell nothing (refused while the strategy holds positions: pause it to keep them)')
     .option('--wait <duration>', 'how long to wait for the session to answer (0s: do not wait); exit 3 when it has not answered', '30s')
     .option('--json', 'print the answer as JSON')
     .action(async (action: string, args: string[], flags: CommandFlags) => {
@@ -142,7 +142,7 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
       if (!flags.json) io.stdout.write(`${queued}: the running session has not answered within ${flags.wait}; it applies it at its next slice\n`);
       return EXIT_QUEUED;
     }
-    if (result.status === 'refused') throw new AllocationError(`the session refused ${action} ${args.join(' ')}: ${result.reason}`);
+    if (result.status === 'refused') throw new AllocationError(`the session refused ${action} ${args.join(' ')}${command.kind === 'remove' && !command.liquidate ? ' --keep-positions' : ''}: ${result.reason}`);
     if (!flags.json) {
       const what = result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`;
       io.stdout.write(`${action} ${args.join(' ')}: applied at the slice of ${result.at}${what}\n`);
