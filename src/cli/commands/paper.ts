@@ -353,7 +353,7 @@ function describeEnd(end: SessionEnd, untilMs: number | null, last: string | nul
 function feedCountsLine(c: Readonly<FeedCounts>): string {
   return (
     `feed this run: bars applied ${c.bars}; not applied: duplicates ${c.duplicates}, late ${c.late}, conflicting ${c.conflicting}, ` +
-    `invalid ${c.invalid}, unknown symbol ${c.unknownSymbol}; gaps recorded ${c.gaps}`
+    `invalid ${c.invalid}, unknown symbol ${c.unknownSymbol}, pending at the stop ${c.pendingAtStop}; gaps recorded ${c.gaps}`
   );
 }
 
@@ -368,7 +368,8 @@ function printSlice(io: CliIO, s: SliceStatus, ret: number, json: boolean): void
       orders,
       latencyMs: s.latencyMs,
       closedBy: s.closedBy,
-      feed: s.counts,
+      // Bars pending at the stop are known only once the session has ended: the summary gives them.
+      feed: { bars: s.counts.bars, duplicates: s.counts.duplicates, late: s.counts.late, conflicting: s.counts.conflicting, invalid: s.counts.invalid, unknownSymbol: s.counts.unknownSymbol, gaps: s.counts.gaps },
     });
     return;
   }
