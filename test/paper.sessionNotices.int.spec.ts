@@ -87,3 +87,14 @@ it('names a strategy that faults and what its fault policy did, at the slice tha
     'stratafolio: 2024-03-01T00:02:00.000Z: strategy boom pause: fault: Error: boom on bar 2',
   ]);
 });
+
+it('--from on a portfolio that has slices already says it is not used: the session resumes after the last slice', async () => {
+  const store = `sqlite:${join(dir, 'from.db')}`;
+  const first = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], minuteBars(0, 2));
+  expect(await first.exited).toBe(0);
+  const again = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0', '--from', '2024-03-01T00:05:00Z'], minuteBars(2, 4));
+  expect(await again.exited).toBe(0);
+  expect(again.err()).toContain(
+    'stratafolio: warning: --from 2024-03-01T00:05:00.000Z is not used: portfolio "paper" has slices up to 2024-03-01T00:01:00.000Z already, and the session resumes after its last\n',
+  );
+});

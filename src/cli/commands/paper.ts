@@ -253,6 +253,12 @@ async function runPaperSession(
               (recorder.lastTime === null ? 'Run the session on another store' : 'Run the session on another store (export-bars writes out the bars of this one)'),
           );
         }
+        // --from places a new session's first slice; a portfolio with slices resumes after its last whatever it says.
+        if (fromMs !== null && last !== null) {
+          io.stderr.write(
+            `stratafolio: warning: --from ${new Date(fromMs).toISOString()} is not used: portfolio "${config.id}" has slices up to ${last} already, and the session resumes after its last\n`,
+          );
+        }
         // Before the feed connects, so no bar waits on it.
         const warmUp = startup.signal === null ? await jitWarmUp(config, symbols, warmUpSlices, () => startup.signal !== null) : null;
         if (startup.signal !== null) return stoppedAtStart(startup.signal);
