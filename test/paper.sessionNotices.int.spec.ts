@@ -94,6 +94,10 @@ it('--from on a portfolio that has slices already says it is not used: the sessi
   expect(await first.exited).toBe(0);
   const again = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0', '--from', '2024-03-01T00:05:00Z'], minuteBars(2, 4));
   expect(await again.exited).toBe(0);
+  const same = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0', '--from', '2024-03-01T00:00:00Z'], minuteBars(0, 3));
+  expect(await same.exited).toBe(0);
+  // The same command again, its --from at or before the last slice: nothing to say.
+  expect(same.err()).not.toContain('--from');
   expect(again.err()).toContain(
     'stratafolio: warning: --from 2024-03-01T00:05:00.000Z is not used: portfolio "paper" has slices up to 2024-03-01T00:01:00.000Z already, and the session resumes after its last\n',
   );

@@ -254,7 +254,9 @@ async function runPaperSession(
           );
         }
         // --from places a new session's first slice; a portfolio with slices resumes after its last whatever it says.
-        if (fromMs !== null && last !== null) {
+        // The same command run again after a stop gives a --from before that slice, which changes nothing: a later one
+        // would have skipped bars the session applies now.
+        if (fromMs !== null && last !== null && fromMs > Date.parse(last)) {
           io.stderr.write(
             `stratafolio: warning: --from ${new Date(fromMs).toISOString()} is not used: portfolio "${config.id}" has slices up to ${last} already, and the session resumes after its last\n`,
           );
