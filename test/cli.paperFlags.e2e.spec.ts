@@ -99,6 +99,7 @@ describe('command', () => {
     [['rebalance', 'hold=1.5'], 'rebalance: the weight of hold must be in [0, 1] (a fraction of the portfolio\'s value), got 1.5'],
     [['rebalance', 'hold=0.6', 'trend=0.5'], 'rebalance: the weights sum to 1.1, more than the portfolio\'s whole value (1): lower them'],
     [['pause', 'hold', '--keep-positions'], '--keep-positions applies to remove only (pause keeps the positions anyway)'],
+    [['rebalance', 'hold=0.3', 'hold=0.5'], 'rebalance: hold is given twice (0.3 and 0.5): give each strategy once'],
   ])('%j is refused before it is queued', async (args, message) => {
     const r = await runBin(['command', '--store', store, '--wait', '0s', ...args]);
     expect(r.code).toBe(2);

@@ -72,6 +72,8 @@ export function commandOf(action: string, args: readonly string[], flags: Pick<C
       for (const pair of args) {
         const m = /^([^=]+)=(\d+(?:\.\d+)?)$/.exec(pair);
         if (m === null) throw new ConfigError(`rebalance: "${pair}" is not strategy=weight (e.g. trend=0.4)`);
+        const previous = weights[m[1] as string];
+        if (previous !== undefined) throw new ConfigError(`rebalance: ${m[1] as string} is given twice (${previous} and ${m[2] as string}): give each strategy once`);
         const weight = new Dec(m[2] as string);
         if (weight.gt(1)) throw new ConfigError(`rebalance: the weight of ${m[1] as string} must be in [0, 1] (a fraction of the portfolio's value), got ${m[2] as string}`);
         sum = sum.plus(weight);
