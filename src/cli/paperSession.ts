@@ -32,7 +32,7 @@ export interface FeedCounts {
 /** What one live slice did, for the status line and NDJSON. */
 export interface SliceStatus {
   readonly report: SliceReport;
-  /** Wall-clock ms from the slice's closing (its last bar's arrival) to its events being durable; null when recovered. */
+  /** Wall-clock ms from the slice's closing (its last bar's arrival, or what else closed it) to its events being durable; null when recovered. */
   readonly latencyMs: number | null;
   readonly closedBy: ClosedSlice['closedBy'] | 'recovered';
   readonly counts: Readonly<FeedCounts>;
