@@ -28,6 +28,7 @@ import { supervisorMachine, type LiveSlice } from './supervisorMachine.js';
 import { StrategyWatchdog } from './strategyWatchdog.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
 import { createSizerFactory, type SizerFactory } from '../src/sizing/sizerSpec.js';
+import { MAX_TIMER_HOURS, MAX_TIMER_MS } from '../src/timerLimit.js';
 
 /** Documents collection that holds each portfolio's latest recovery snapshot, keyed by stream. */
 export const SNAPSHOT_COLLECTION = 'snapshots';
@@ -112,11 +113,17 @@ export interface LoadedStrategies {
 /** Default of {@link OpenPortfolioOptions.strategyTimeoutMs}. */
 export const DEFAULT_STRATEGY_TIMEOUT_MS = 10_000;
 
-/** @throws ConfigError when `strategyTimeoutMs` is not a positive whole number. */
+/** @throws ConfigError when `strategyTimeoutMs` is not a positive whole number a timer can wait. */
 function strategyTimeoutOf(options: Pick<OpenPortfolioOptions, 'strategyTimeoutMs'>): number {
   const timeoutMs: unknown = options.strategyTimeoutMs ?? DEFAULT_STRATEGY_TIMEOUT_MS;
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1) {
     throw new ConfigError(`strategyTimeoutMs must be a positive whole number of milliseconds, got ${typeof timeoutMs === 'string' ? 'the string ' : ''}${describeValue(timeoutMs)}`, 'strategyTimeoutMs');
+  }
+  if (timeoutMs > MAX_TIMER_MS) {
+    throw new ConfigError(
+      `strategyTimeoutMs must be at most ${MAX_TIMER_MS} milliseconds (about ${MAX_TIMER_HOURS}h, the longest a timer can wait: a longer one fires after 1 ms), got ${timeoutMs}`,
+      'strategyTimeoutMs',
+    );
   }
   return timeoutMs;
 }

@@ -1,6 +1,6 @@
 // Incidents projection: every fault, pause, resume, liquidation, removal and rejected order of a portfolio, counted per strategy, with the faults and liquidations, who is paused since when and why, and (on request) the events themselves.
 import type { LifecycleState } from '../events/catalogue.js';
-import type { RecordedEvent } from '../events/envelope.js';
+import type { RecordedEvent, SealedEvent } from '../events/envelope.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 
 /** The kinds of incident, in the order they are listed. */
@@ -72,32 +72,38 @@ function lifecycleKind(from: LifecycleState, to: LifecycleState): IncidentKind |
   return null;
 }
 
-function incidentOf(event: RecordedEvent): Incident | null {
-  const at = { barTime: event.metadata.barTime, revision: event.metadata.revision, position: event.position };
+/** What an incident is, without where the log holds it. */
+export type IncidentDescription = Pick<Incident, 'kind' | 'strategyId' | 'message'>;
+
+/**
+ * Reads an event as an incident (its kind, strategy and message), or null: the one reading for the log's folds and for
+ * a live session's lines as its slices land.
+ */
+export function describeIncident(event: SealedEvent): IncidentDescription | null {
   switch (event.type) {
     case 'StrategyFaulted':
-      return { kind: 'fault', strategyId: event.data.strategyId, ...at, message: `${event.data.phase}: ${event.data.error} (action: ${event.data.action})` };
+      return { kind: 'fault', strategyId: event.data.strategyId, message: `${event.data.phase}: ${event.data.error} (action: ${event.data.action})` };
     case 'StrategyLifecycleChanged': {
       const kind = lifecycleKind(event.data.from, event.data.to);
-      return kind === null ? null : { kind, strategyId: event.data.strategyId, ...at, message: event.data.reason };
+      return kind === null ? null : { kind, strategyId: event.data.strategyId, message: event.data.reason };
     }
     case 'StrategyRemoved':
       return {
         kind: 'removal',
         strategyId: event.data.strategyId,
-        ...at,
         message: `${event.data.liquidated ? 'liquidated' : 'not liquidated'}, capital returned ${event.data.capitalReturned}`,
       };
     case 'OrderRejected':
-      return {
-        kind: 'rejection',
-        strategyId: event.data.strategyId,
-        ...at,
-        message: `${event.data.orderId} ${event.data.symbol} ${event.data.quantity}: ${event.data.reason}`,
-      };
+      return { kind: 'rejection', strategyId: event.data.strategyId, message: `${event.data.orderId} ${event.data.symbol} ${event.data.quantity}: ${event.data.reason}` };
     default:
       return null;
   }
+}
+
+function incidentOf(event: RecordedEvent): Incident | null {
+  const d = describeIncident(event);
+  if (d === null) return null;
+  return { kind: d.kind, strategyId: d.strategyId, barTime: event.metadata.barTime, revision: event.metadata.revision, position: event.position, message: d.message };
 }
 
 /**

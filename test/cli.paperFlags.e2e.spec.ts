@@ -38,6 +38,34 @@ describe('paper', () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it('--close-after 0s is refused: every slice would close at its first bar and leave the other symbols\' bars late', () => {
+    const db = join(dir, 'close-after-zero.db');
+    const r = runBounded(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', `sqlite:${db}`, '--close-after', '0s']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'stratafolio: --close-after "0s" must be longer than 0 (e.g. 500ms, 2s, 1m): at 0 every slice would close at its first bar, and the other symbols\' bars of that time would all be late; leave it out to close slices only when complete or passed by a later bar\n',
+    );
+    expect(existsSync(db)).toBe(false);
+  });
+
+  // A Node.js timer holds its delay in 32 bits and fires a longer one after 1 ms: a limit meant as "very long" would act
+  // at once (a slice closed before its bars came, a feed reconnected in a loop).
+  it.each([['--stale-timeout'], ['--heartbeat'], ['--max-backoff'], ['--allowed-lateness'], ['--close-after']])('%s longer than a timer can wait is refused', (flag) => {
+    const db = join(dir, `long${flag}.db`);
+    const r = runBounded(['paper', '--config', PAPER_CONFIG, '--feed', 'ws://127.0.0.1:9/bars', '--store', `sqlite:${db}`, flag, '600h']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`stratafolio: ${flag} "600h" is longer than a timer can wait (2147483647 ms, about 596h): give at most 596h\n`);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('--strategy-timeout longer than a timer can wait is refused, not turned into 1 ms', () => {
+    const db = join(dir, 'long-strategy-timeout.db');
+    const r = runBounded(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', `sqlite:${db}`, '--strategy-timeout', '3000000000']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('stratafolio: --strategy-timeout must be a positive number of milliseconds up to 2147483647 (about 596h, the longest a timer can wait), got "3000000000"\n');
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('--until before --from is refused naming both: the session would end before its first slice', async () => {
     const db = join(dir, 'until.db');
     const r = await runBin(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', `sqlite:${db}`, '--from', '2024-02-01', '--until', '2024-01-01']);
@@ -71,6 +99,7 @@ describe('command', () => {
     [['rebalance', 'hold=1.5'], 'rebalance: the weight of hold must be in [0, 1] (a fraction of the portfolio\'s value), got 1.5'],
     [['rebalance', 'hold=0.6', 'trend=0.5'], 'rebalance: the weights sum to 1.1, more than the portfolio\'s whole value (1): lower them'],
     [['pause', 'hold', '--keep-positions'], '--keep-positions applies to remove only (pause keeps the positions anyway)'],
+    [['rebalance', 'hold=0.3', 'hold=0.5'], 'rebalance: hold is given twice (0.3 and 0.5): give each strategy once'],
   ])('%j is refused before it is queued', async (args, message) => {
     const r = await runBin(['command', '--store', store, '--wait', '0s', ...args]);
     expect(r.code).toBe(2);

@@ -40,7 +40,7 @@ describe('backtest --strategy-timeout', async () => {
   it('refuses a timeout that is not a positive number of milliseconds', async () => {
     const { code, err } = await runCli('backtest', '--config', 'x.json', '--bars', bars, '--strategy-timeout', 'soon');
     expect(code).toBe(2);
-    expect(err).toMatch(/--strategy-timeout must be a positive number of milliseconds, got "soon"/);
+    expect(err).toMatch(/--strategy-timeout must be a positive number of milliseconds up to 2147483647 \(about 596h, the longest a timer can wait\), got "soon"/);
   });
 });
 

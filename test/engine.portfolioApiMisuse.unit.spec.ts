@@ -110,6 +110,17 @@ describe('Portfolio.open options', () => {
     await store.close();
   });
 
+  it('refuses a strategyTimeoutMs longer than a timer can wait: the timer would fire after 1 ms', async () => {
+    const store = await openEventStore('memory:');
+    const config = testConfig({ strategies: [{ id: 'a', kind: 'buy-and-hold', allocation: '0.2' }] });
+    await refused(
+      looseOpen({ store, config, strategyTimeoutMs: 2 ** 31 }),
+      ConfigError,
+      'strategyTimeoutMs must be at most 2147483647 milliseconds (about 596h, the longest a timer can wait: a longer one fires after 1 ms), got 2147483648',
+    );
+    await store.close();
+  });
+
   it('refuses a kind that is not a factory, and a factory that makes no strategy, at open, naming the kind', async () => {
     const store = await openEventStore('memory:');
     const config = testConfig({ strategies: [{ id: 'k', kind: 'mine', allocation: '0.2' }] });

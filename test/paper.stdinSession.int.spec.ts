@@ -102,7 +102,29 @@ it('the text summary counts the bars applied and those not applied (duplicates, 
   const run = await paperOn(store, input);
   expect(run.code).toBe(0);
   const lines = run.out.trim().split('\n');
-  expect(lines.at(-2)).toBe('feed this run: bars applied 7; not applied: duplicates 1, late 1, conflicting 0, invalid 1, unknown symbol 1; gaps recorded 1');
+  expect(lines.at(-2)).toBe('feed this run: bars applied 7; not applied: duplicates 1, late 1, conflicting 0, invalid 1, unknown symbol 1, pending at the stop 0; gaps recorded 1');
+});
+
+it('bars applied counts the bars of durable slices; those of a slice still open at a stop are counted apart and named, not lost from the counts', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-pending-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  // Minutes 0 and 1 whole, then the BTCUSDT bar of minute 2: its slice waits for ETHUSDT when the signal comes.
+  const session = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0', '--json'], `${minuteBars(0, 2)}${barLine(2, 'BTCUSDT')}\n`, {
+    keepStdinOpen: true,
+  });
+  await session.linesOut(2);
+  session.child.kill('SIGINT');
+  expect(await session.exited).toBe(0);
+  const lines = session.out().trim().split('\n').map((l) => JSON.parse(l) as { type: string; feed: { bars: number; pendingAtStop?: number } });
+  expect(lines.map((l) => [l.type, l.feed.bars])).toEqual([
+    ['slice', 2],
+    ['slice', 4],
+    ['summary', 4],
+  ]);
+  expect(lines[2]?.feed.pendingAtStop).toBe(1);
+  expect(session.err()).toMatch(
+    /^stratafolio: 1 bar was not applied: its slice \(from 2024-03-01T00:02:00\.000Z\) was still open or queued when the session stopped; the next run applies it only if the feed sends it again \(stdin: feed it again\)$/m,
+  );
 });
 
 it.each(['SIGINT', 'SIGTERM'] as const)('a %s during start-up (the JIT warm-up) ends it with exit 0 and one line, nothing applied, the lock released', async (signal) => {

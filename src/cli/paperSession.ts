@@ -12,8 +12,9 @@ import type { TimedBar } from '../feeds/feedMessages.js';
 import { formatBarTime } from '../market/barTime.js';
 import type { BarSlice } from '../market/bar.js';
 
-/** Counters of what the feed sent that did not become part of a slice. */
+/** Counters of what the feed sent: the bars applied (in durable slices) and those that were not, and why. */
 export interface FeedCounts {
+  /** Bars of the slices applied and durable this run (a recovered slice's are not the feed's this run). */
   bars: number;
   duplicates: number;
   late: number;
@@ -21,12 +22,17 @@ export interface FeedCounts {
   invalid: number;
   unknownSymbol: number;
   gaps: number;
+  /**
+   * Bars taken from the feed that were in no applied slice when the session stopped: a slice still open (waiting for a
+   * symbol) or closed but not started (past --until, or queued at a signal). Counted once the session has ended.
+   */
+  pendingAtStop: number;
 }
 
 /** What one live slice did, for the status line and NDJSON. */
 export interface SliceStatus {
   readonly report: SliceReport;
-  /** Wall-clock ms from the slice's closing (its last bar's arrival) to its events being durable; null when recovered. */
+  /** Wall-clock ms from the slice's closing (its last bar's arrival, or what else closed it) to its events being durable; null when recovered. */
   readonly latencyMs: number | null;
   readonly closedBy: ClosedSlice['closedBy'] | 'recovered';
   readonly counts: Readonly<FeedCounts>;
@@ -119,7 +125,7 @@ interface SessionSlice extends LiveSlice, QueuedSlice {
  * that arrives meanwhile waits for it. (A slice still being handed over, its commands being read, is not counted.)
  */
 export class PaperSession {
-  readonly counts: FeedCounts = { bars: 0, duplicates: 0, late: 0, conflicting: 0, invalid: 0, unknownSymbol: 0, gaps: 0 };
+  readonly counts: FeedCounts = { bars: 0, duplicates: 0, late: 0, conflicting: 0, invalid: 0, unknownSymbol: 0, gaps: 0, pendingAtStop: 0 };
   private slicer: BarSlicer | null = null;
   /** Closed slices not yet handed to the portfolio, in bar-time order. */
   private queue: QueuedSlice[] = [];
@@ -181,6 +187,7 @@ export class PaperSession {
     }
     await o.feed.stop();
     this.cancelDeadline?.();
+    this.reportPendingAtStop();
     this.reportLateSummary();
     this.reportUnknownSymbols();
     return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
@@ -219,9 +226,13 @@ export class PaperSession {
         return;
       }
       const group: SessionSlice[] = [];
-      for (const queued of this.queue.splice(0, GROUP_COMMIT_LIMIT)) {
+      const batch = this.queue.splice(0, GROUP_COMMIT_LIMIT);
+      for (let i = 0; i < batch.length; i += 1) {
+        const queued = batch[i] as QueuedSlice;
         const closed = queued.closed;
         if (o.untilMs !== null && closed.ms > o.untilMs) {
+          // Not started: back in the queue, counted as pending at the stop.
+          this.queue.unshift(...batch.slice(i));
           this.stop({ reason: 'until' });
           break;
         }
@@ -234,6 +245,7 @@ export class PaperSession {
         if (commands.length > 0) this.commandsInFlight += 1;
         group.push({ ...queued, slice: closed.slice, before: [o.recorder.prepare(closed.slice, gaps, commands)], commands, gaps: gaps.length });
         if (o.untilMs !== null && closed.ms >= o.untilMs) {
+          this.queue.unshift(...batch.slice(i + 1));
           this.stop({ reason: 'until' });
           break;
         }
@@ -253,6 +265,7 @@ export class PaperSession {
       this.commandsInFlight -= 1;
     }
     this.counts.gaps += item.gaps;
+    this.counts.bars += Object.keys(item.slice.bars).length;
     this.slicesThisRun += 1;
     this.inFlight -= 1;
     o.onSlice({ report, latencyMs: o.clock.now() - item.closedAt, closedBy: item.closed.closedBy, counts: { ...this.counts } });
@@ -302,7 +315,7 @@ export class PaperSession {
       const outcome = slicer.offer(bar, ms, now);
       switch (outcome.kind) {
         case 'accepted':
-          this.counts.bars += 1;
+          // Counted as applied once its slice is durable; one still open at a stop is counted apart.
           break;
         case 'duplicate':
           this.counts.duplicates += 1;
@@ -350,6 +363,29 @@ export class PaperSession {
     this.lateUnreported += 1;
     this.lastLate = what;
     if (this.lateUnreported >= LATE_SUMMARY_EVERY) this.reportLateSummary();
+  }
+
+  /**
+   * Counts and names the bars the session took but did not apply when it stopped: those of slices still open, and of
+   * closed slices it did not start (past --until, or queued at a signal or a failure). Only a feed that sends them again
+   * brings them to the next run, so they are said, not left out of every count.
+   */
+  private reportPendingAtStop(): void {
+    const held = this.slicer?.held ?? { bars: 0, fromMs: null };
+    let bars = held.bars;
+    let fromMs = held.fromMs;
+    for (const q of this.queue) {
+      bars += Object.keys(q.closed.slice.bars).length;
+      fromMs = fromMs === null ? q.closed.ms : Math.min(fromMs, q.closed.ms);
+    }
+    this.queue = [];
+    this.counts.pendingAtStop = bars;
+    if (bars === 0 || fromMs === null) return;
+    const one = bars === 1;
+    this.options.onNotice(
+      `${bars} ${one ? 'bar was' : 'bars were'} not applied: ${one ? 'its slice' : 'their slices'} (from ${formatBarTime(fromMs)}) ${one ? 'was' : 'were'} still open or queued when the session stopped; ` +
+        `the next run applies ${one ? 'it' : 'them'} only if the feed sends ${one ? 'it' : 'them'} again (stdin: feed ${one ? 'it' : 'them'} again)`,
+    );
   }
 
   private reportLateSummary(): void {

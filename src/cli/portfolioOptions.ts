@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_STRATEGY_TIMEOUT_MS, type Portfolio } from '../../actors/portfolio.js';
 import type { CliIO } from './output.js';
+import { MAX_TIMER_HOURS, MAX_TIMER_MS } from '../timerLimit.js';
 
 /** The `--strategy-timeout <ms>` option, for `command.addOption(…)`. */
 export function strategyTimeoutOption(): Option {
@@ -15,7 +16,12 @@ export function strategyTimeoutOption(): Option {
 /** The flag's value in milliseconds. @throws ConfigError naming the flag. */
 export function strategyTimeoutMs(text: string): number {
   const ms = Number(text);
-  if (!Number.isSafeInteger(ms) || ms < 1) throw new ConfigError(`--strategy-timeout must be a positive number of milliseconds, got "${text}"`, 'strategy-timeout');
+  if (!Number.isSafeInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
+    throw new ConfigError(
+      `--strategy-timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS} (about ${MAX_TIMER_HOURS}h, the longest a timer can wait), got "${text}"`,
+      'strategy-timeout',
+    );
+  }
   return ms;
 }
 

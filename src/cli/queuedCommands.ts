@@ -99,17 +99,51 @@ export function applyCommand(portfolio: Portfolio, command: Readonly<Record<stri
   }
 }
 
+/**
+ * A command as `stratafolio command` takes it (`remove hold --keep-positions`, `rebalance hold=0.4 trend=0.4`), with its
+ * reason: for the lines that say what became of it.
+ */
+export function describeCommand(c: PortfolioCommand): string {
+  switch (c.kind) {
+    case 'pause':
+    case 'resume':
+      return `${c.kind} ${c.strategyId} (reason: ${c.reason})`;
+    case 'remove':
+      return `remove ${c.strategyId}${c.liquidate ? '' : ' --keep-positions'}`;
+    case 'rebalance':
+      return `rebalance ${Object.entries(c.weights).map(([id, w]) => `${id}=${w}`).join(' ')} (reason: ${c.reason})`;
+  }
+}
+
+/** What a session tells of each command it answers: its id, what it said (or its text, when it did not parse), the answer. */
+export type CommandAnswered = (commandId: string, command: string, result: CommandResult) => void;
+
 /** The key of a command of a portfolio. */
 export function commandKey(portfolioId: string, commandId: string): string {
   return `${portfolioId}/${commandId}`;
 }
 
-/** The command queue of one portfolio in `store`. */
-export function queuedCommands(store: EventStore, portfolioId: string): CommandSource {
+/** The command queue of one portfolio in `store`; `onAnswer` hears each answer once it is stored. */
+export function queuedCommands(store: EventStore, portfolioId: string, onAnswer: CommandAnswered = () => undefined): CommandSource {
   const prefix = `${portfolioId}/`;
-  const answer = async (commandId: string, result: CommandResult): Promise<void> => {
+  // What each command taken but not yet answered says, for onAnswer.
+  const described = new Map<string, string>();
+  const answer = async (commandId: string, result: CommandResult, text?: string): Promise<void> => {
     await store.documents.put(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(result));
     await store.documents.delete(COMMANDS_COLLECTION, commandKey(portfolioId, commandId));
+    const what = described.get(commandId) ?? text ?? 'a command';
+    described.delete(commandId);
+    onAnswer(commandId, what, result);
+  };
+  const describe = (commandId: string, command: Readonly<Record<string, unknown>>, text: string): void => {
+    // A command written by hand into the queue may be of no known kind or lack its fields: its text says what it was.
+    let what: unknown;
+    try {
+      what = describeCommand(command as PortfolioCommand);
+    } catch {
+      what = null;
+    }
+    described.set(commandId, typeof what === 'string' && !what.includes('undefined') ? what : text);
   };
   /** The bar times of the slices that recorded `commandIds`, read from the feed record. */
   const recordedAt = async (commandIds: ReadonlySet<string>): Promise<Map<string, string>> => {
@@ -137,6 +171,8 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
         if (leftovers.has(commandId)) {
           const at = leftoverAt.get(commandId);
           const answered = (await store.documents.get(COMMAND_RESULTS_COLLECTION, key)) !== null;
+          const text = await store.documents.get(COMMANDS_COLLECTION, key);
+          if (text !== null) describe(commandId, parsedOrEmpty(text), text);
           if (at !== undefined && !answered) await answer(commandId, { status: 'applied', at });
           else await store.documents.delete(COMMANDS_COLLECTION, key);
           continue;
@@ -146,9 +182,10 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
         let command: Record<string, unknown>;
         try {
           command = JSON.parse(text) as Record<string, unknown>;
+          describe(commandId, command, text);
           applyCommand(portfolio, command);
         } catch (e) {
-          await answer(commandId, { status: 'refused', reason: e instanceof Error ? e.message : String(e) });
+          await answer(commandId, { status: 'refused', reason: e instanceof Error ? e.message : String(e) }, text);
           continue;
         }
         const why = noChange(lifecycles, command as PortfolioCommand);
@@ -158,6 +195,7 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
       return taken;
     },
     reapply(portfolio, recorded) {
+      describe(recorded.commandId, recorded.command, JSON.stringify(recorded.command));
       applyCommand(portfolio, recorded.command);
     },
     async settle(commands, slice) {
@@ -168,4 +206,14 @@ export function queuedCommands(store: EventStore, portfolioId: string): CommandS
       }
     },
   };
+}
+
+/** A queued command's JSON as an object, or an empty one when it is not (its text then describes it). */
+function parsedOrEmpty(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

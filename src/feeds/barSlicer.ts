@@ -75,6 +75,13 @@ export class BarSlicer {
     return this.lastClosed;
   }
 
+  /** Bars held in open slices, and the bar time (ms) of the earliest of those slices (null when none is open). */
+  get held(): { readonly bars: number; readonly fromMs: number | null } {
+    let bars = 0;
+    for (const slot of this.open.values()) bars += slot.bars.size;
+    return { bars, fromMs: this.earliest()?.[0] ?? null };
+  }
+
   /** Number of slices open (bars held, not yet closed). */
   get openSlices(): number {
     return this.open.size;

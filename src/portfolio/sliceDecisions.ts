@@ -272,7 +272,7 @@ export function validateCommand(d: Decider, queued: readonly PortfolioCommand[],
           const held = [...d.ledgerOf(c.id).positions.values()];
           if (held.length > 0) {
             throw new AllocationError(
-              `Strategy ${c.id} still holds ${held.map((p) => `${p.symbol} ${p.quantity.toString()}`).join(', ')}: remove it with liquidate so its positions are sold and their value returns to the reserve`,
+              `Strategy ${c.id} still holds ${held.map((p) => `${p.symbol} ${p.quantity.toString()}`).join(', ')}: removing it without liquidation needs it flat; remove it with liquidation, which sells its positions and returns their value to the reserve, or pause it to keep them`,
             );
           }
         }

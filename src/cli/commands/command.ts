@@ -39,7 +39,7 @@ export const registerCommand: RegisterCommand = (program: Command, io: CliIO, se
     .requiredOption('--store <url>', 'event store URL of the session')
     .option('--portfolio <id>', 'portfolio id (default: the only paper session\'s portfolio in the store)')
     .option('--reason <text>', 'reason recorded with the change')
-    .option('--keep-positions', 'remove: keep the positions instead of liquidating them')
+    .option('--keep-positions', 'remove: sell nothing (refused while the strategy holds positions: pause it to keep them)')
     .option('--wait <duration>', 'how long to wait for the session to answer (0s: do not wait); exit 3 when it has not answered', '30s')
     .option('--json', 'print the answer as JSON')
     .action(async (action: string, args: string[], flags: CommandFlags) => {
@@ -72,6 +72,8 @@ export function commandOf(action: string, args: readonly string[], flags: Pick<C
       for (const pair of args) {
         const m = /^([^=]+)=(\d+(?:\.\d+)?)$/.exec(pair);
         if (m === null) throw new ConfigError(`rebalance: "${pair}" is not strategy=weight (e.g. trend=0.4)`);
+        const previous = weights[m[1] as string];
+        if (previous !== undefined) throw new ConfigError(`rebalance: ${m[1] as string} is given twice (${previous} and ${m[2] as string}): give each strategy once`);
         const weight = new Dec(m[2] as string);
         if (weight.gt(1)) throw new ConfigError(`rebalance: the weight of ${m[1] as string} must be in [0, 1] (a fraction of the portfolio's value), got ${m[2] as string}`);
         sum = sum.plus(weight);
@@ -142,7 +144,7 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
       if (!flags.json) io.stdout.write(`${queued}: the running session has not answered within ${flags.wait}; it applies it at its next slice\n`);
       return EXIT_QUEUED;
     }
-    if (result.status === 'refused') throw new AllocationError(`the session refused ${action} ${args.join(' ')}: ${result.reason}`);
+    if (result.status === 'refused') throw new AllocationError(`the session refused ${action} ${args.join(' ')}${command.kind === 'remove' && !command.liquidate ? ' --keep-positions' : ''}: ${result.reason}`);
     if (!flags.json) {
       const what = result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`;
       io.stdout.write(`${action} ${args.join(' ')}: applied at the slice of ${result.at}${what}\n`);

@@ -24,6 +24,8 @@ import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
 import { storedHeadHash } from '../runSummary.js';
 import type { RegisterCommand } from './index.js';
+import { MAX_TIMER_HOURS, MAX_TIMER_MS } from '../../timerLimit.js';
+import { describeIncident } from '../../../projections/incidents.js';
 
 interface PaperFlags {
   readonly config: string;
@@ -85,13 +87,25 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /**
- * A duration that must be longer than zero: a zero stale timeout, heartbeat or reconnect delay turns the feed's
- * reconnection into a loop without pause.
+ * A duration the session sets a timer for: no longer than a timer can wait, which would fire it after 1 ms instead.
  * @throws ConfigError naming the flag.
  */
-function positiveDuration(text: string, flag: string): number {
+function timerDuration(text: string, flag: string): number {
   const ms = parseDuration(text, flag);
-  if (ms <= 0) throw new ConfigError(`${flag} ${JSON.stringify(text)} must be longer than 0 (e.g. 500ms, 2s, 1m): at 0 the feed would reconnect in a loop without pause`, flag);
+  if (ms > MAX_TIMER_MS) {
+    throw new ConfigError(`${flag} ${JSON.stringify(text)} is longer than a timer can wait (${MAX_TIMER_MS} ms, about ${MAX_TIMER_HOURS}h): give at most ${MAX_TIMER_HOURS}h`, flag);
+  }
+  return ms;
+}
+
+/**
+ * A timer's duration that must be longer than zero, `why` saying what a zero would do: a zero stale timeout, heartbeat
+ * or reconnect delay turns the feed's reconnection into a loop without pause.
+ * @throws ConfigError naming the flag.
+ */
+function positiveDuration(text: string, flag: string, why = 'the feed would reconnect in a loop without pause'): number {
+  const ms = timerDuration(text, flag);
+  if (ms <= 0) throw new ConfigError(`${flag} ${JSON.stringify(text)} must be longer than 0 (e.g. 500ms, 2s, 1m): at 0 ${why}`, flag);
   return ms;
 }
 
@@ -157,9 +171,16 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
     maxBackoffMs,
     initialBackoffMs: Math.min(250, maxBackoffMs),
   };
-  const allowedLatenessMs = parseDuration(flags.allowedLateness, '--allowed-lateness');
+  const allowedLatenessMs = timerDuration(flags.allowedLateness, '--allowed-lateness');
   const warmUpSlices = wholeNumberFlag(flags.jitWarmUp, '--jit-warm-up');
-  const closeAfterMs = flags.closeAfter === undefined ? null : parseDuration(flags.closeAfter, '--close-after');
+  const closeAfterMs =
+    flags.closeAfter === undefined
+      ? null
+      : positiveDuration(
+          flags.closeAfter,
+          '--close-after',
+          "every slice would close at its first bar, and the other symbols' bars of that time would all be late; leave it out to close slices only when complete or passed by a later bar",
+        );
   const feed = openFeed(spec, flags, clock, timings);
   const symbols = subscribedSymbols(config, source, feed, flags);
   const spacing = feedAnnualisationWarning(feed.description, feed.intervalMs, config.barsPerYear);
@@ -232,6 +253,14 @@ async function runPaperSession(
               (recorder.lastTime === null ? 'Run the session on another store' : 'Run the session on another store (export-bars writes out the bars of this one)'),
           );
         }
+        // --from places a new session's first slice; a portfolio with slices resumes after its last whatever it says.
+        // The same command run again after a stop gives a --from before that slice, which changes nothing: a later one
+        // would have skipped bars the session applies now.
+        if (fromMs !== null && last !== null && fromMs > Date.parse(last)) {
+          io.stderr.write(
+            `stratafolio: warning: --from ${new Date(fromMs).toISOString()} is not used: portfolio "${config.id}" has slices up to ${last} already, and the session resumes after its last\n`,
+          );
+        }
         // Before the feed connects, so no bar waits on it.
         const warmUp = startup.signal === null ? await jitWarmUp(config, symbols, warmUpSlices, () => startup.signal !== null) : null;
         if (startup.signal !== null) return stoppedAtStart(startup.signal);
@@ -250,11 +279,19 @@ async function runPaperSession(
           fromMs,
           allowedLatenessMs,
           closeAfterMs,
-          commands: queuedCommands(store, config.id),
+          commands: queuedCommands(store, config.id, (commandId, what, result) =>
+            notice(`command ${commandId} ${what}: ${result.status === 'refused' ? `refused: ${result.reason}` : `applied at the slice of ${result.at}${result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`}`}`),
+          ),
           latestPlausibleBarMs,
           onNotice: notice,
           onSlice: (s) => {
             printSlice(io, s, total.isZero() ? 0 : dec(s.report.portfolioValue).div(total).minus(1).toNumber(), flags.json === true);
+            // What happened to a strategy in the slice, as `audit --events` lists it; rejected orders are left to audit
+            // (a gap in a symbol with next-open fills rejects one per strategy that ordered it, and the gap is told already).
+            for (const event of s.report.events) {
+              const incident = describeIncident(event);
+              if (incident !== null && incident.kind !== 'rejection') notice(`${s.report.time}: strategy ${incident.strategyId} ${incident.kind}: ${incident.message}`);
+            }
             const spacing = spacingWatch?.observe(s.report.time) ?? null;
             if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
           },
@@ -324,7 +361,7 @@ function describeEnd(end: SessionEnd, untilMs: number | null, last: string | nul
 function feedCountsLine(c: Readonly<FeedCounts>): string {
   return (
     `feed this run: bars applied ${c.bars}; not applied: duplicates ${c.duplicates}, late ${c.late}, conflicting ${c.conflicting}, ` +
-    `invalid ${c.invalid}, unknown symbol ${c.unknownSymbol}; gaps recorded ${c.gaps}`
+    `invalid ${c.invalid}, unknown symbol ${c.unknownSymbol}, pending at the stop ${c.pendingAtStop}; gaps recorded ${c.gaps}`
   );
 }
 
@@ -339,7 +376,8 @@ function printSlice(io: CliIO, s: SliceStatus, ret: number, json: boolean): void
       orders,
       latencyMs: s.latencyMs,
       closedBy: s.closedBy,
-      feed: s.counts,
+      // Bars pending at the stop are known only once the session has ended: the summary gives them.
+      feed: { bars: s.counts.bars, duplicates: s.counts.duplicates, late: s.counts.late, conflicting: s.counts.conflicting, invalid: s.counts.invalid, unknownSymbol: s.counts.unknownSymbol, gaps: s.counts.gaps },
     });
     return;
   }
