@@ -86,6 +86,32 @@ describe('writer lock (sqlite, other processes)', () => {
   });
 });
 
+describe('writer lock (sqlite, an earlier process with this pid)', () => {
+  // In a container the session is pid 1 (or another fixed pid) on the same host name at every restart: the row a
+  // killed run left names this very process's pid, and counting it alive would refuse every restart for ever.
+  it('takes over a row naming this pid that this process never wrote, and still refuses its own second writer', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const path = join(dir, 'store.db');
+    const store = openSqliteEventStore(path);
+    const other = openSqliteEventStore(path);
+    try {
+      const db = new Database(path);
+      db.exec('CREATE TABLE IF NOT EXISTS writer_locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID');
+      db.prepare('INSERT OR REPLACE INTO writer_locks VALUES (?, ?, ?, ?)').run('p1', process.pid, hostname(), '2024-03-01T00:00:00.000Z');
+      db.close();
+      expect(await store.writerLockHolder('p1')).toBeNull();
+      const lock = await store.acquireWriterLock('p1');
+      expect(lock.holder.since).not.toBe('2024-03-01T00:00:00.000Z');
+      expect(await other.writerLockHolder('p1')).toEqual(lock.holder);
+      await expect(other.acquireWriterLock('p1')).rejects.toBeInstanceOf(WriterLockedError);
+      await lock.release();
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+});
+
 describe('writer lock holder (sqlite): a look that takes nothing', () => {
   it('names a live holder, not a dead one, and answers while another connection holds the write lock', async () => {
     dir = mkdtempSync(join(tmpdir(), 'lock-'));
