@@ -222,16 +222,19 @@ if (POSTGRES_URL === undefined) {
       // The connection holding the lock is the one pg_locks shows holding the portfolio's advisory lock (its bigint
       // key listed as its high and low 32 bits).
       const lockName = `stratafolio writer ${schema} paper`;
-      // With `takeIt`, the admin session takes the advisory lock in the same statement, before the writer can take it again.
-      const endLockConnection = async ({ takeIt = false } = {}): Promise<void> => {
-        const held = await admin.query<{ pid: number }>(
-          `SELECT l.pid FROM pg_locks l, (SELECT hashtext($1)::bigint AS v) k WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-             AND l.classid::bigint = ((k.v >> 32) & 4294967295) AND l.objid::bigint = (k.v & 4294967295)`,
-          [lockName],
-        );
+      const lockRows = `FROM pg_locks l, (SELECT hashtext($1)::bigint AS v) k WHERE l.locktype = 'advisory' AND l.objsubid = 1
+             AND l.classid::bigint = ((k.v >> 32) & 4294967295) AND l.objid::bigint = (k.v & 4294967295)`;
+      // With `grabber`, a session already waiting for the advisory lock: the server grants it the lock as the ended
+      // connection's locks are let go, before the writer can connect again to take it.
+      const endLockConnection = async (grabber?: pg.Client): Promise<void> => {
+        const held = await admin.query<{ pid: number }>(`SELECT l.pid ${lockRows} AND l.granted`, [lockName]);
         expect(held.rows).toHaveLength(1);
-        const taken = await admin.query<{ taken: boolean | null }>(`SELECT pg_terminate_backend($1, 5000) AS ended, CASE WHEN $2 THEN pg_try_advisory_lock(hashtext($3)) END AS taken`, [held.rows[0]?.pid, takeIt, lockName]);
-        if (takeIt) expect(taken.rows[0]?.taken).toBe(true);
+        const grabbed = grabber?.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+        if (grabber !== undefined) {
+          while ((await admin.query(`SELECT 1 ${lockRows} AND NOT l.granted`, [lockName])).rows.length === 0) await new Promise((r) => setTimeout(r, 10));
+        }
+        await admin.query('SELECT pg_terminate_backend($1, 5000)', [held.rows[0]?.pid]);
+        await grabbed;
         // The session hears of it a moment later, when its socket closes, and tries to take the lock again.
         await new Promise((r) => setTimeout(r, 500));
       };
@@ -248,8 +251,10 @@ if (POSTGRES_URL === undefined) {
 
         // Another process takes the lock before the first can: the first's try is refused and it stops trying, so the
         // lock, once that process lets it go, is the second paper's.
-        await endLockConnection({ takeIt: true });
-        await admin.query('SELECT pg_advisory_unlock(hashtext($1))', [lockName]);
+        const grabber = new pg.Client({ connectionString: base });
+        await grabber.connect();
+        await endLockConnection(grabber);
+        await grabber.end();
         const second = start();
         const holderPid = async (): Promise<number | undefined> => (await admin.query<{ pid: number }>(`SELECT pid FROM "${schema}".writer_locks`)).rows[0]?.pid;
         for (let tries = 0; (await holderPid()) !== second.child.pid; tries += 1) {
