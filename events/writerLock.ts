@@ -24,15 +24,14 @@ export interface WriterLock {
 
 /** Another live process holds the writer lock. */
 export class WriterLockedError extends StratafolioError {
+  /** `remedy` replaces the default advice, where the store knows a better one (a holder it can never judge dead). */
   constructor(
     readonly key: string,
     readonly holder: WriterLockHolder,
     url: string,
+    remedy = 'stop that process first (a lock left by a process that died is taken over automatically)',
   ) {
-    super(
-      `portfolio "${key}" in ${url} is being written by process ${holder.pid} on ${holder.host} since ${holder.since}; ` +
-        'stop that process first (a lock left by a process that died is taken over automatically)',
-    );
+    super(`portfolio "${key}" in ${url} is being written by process ${holder.pid} on ${holder.host} since ${holder.since}; ${remedy}`);
   }
 }
 
