@@ -439,6 +439,9 @@ export async function openPostgresEventStore(connectionString: string, options: 
           client = c;
           lostLocks.delete(key);
           watch(c);
+          // Released while it was being taken (release does not wait for a server that may be unreachable for minutes):
+          // the new connection, and with it the lock, is let go at once.
+          if (released) void c.end().catch(() => undefined);
         },
         (e: unknown) => {
           retaking = null;
@@ -474,7 +477,6 @@ export async function openPostgresEventStore(connectionString: string, options: 
       released = true;
       heldLocks.delete(release);
       lostLocks.delete(key);
-      await retaking?.catch(() => undefined);
       await client.query(`DELETE FROM ${q('writer_locks')} WHERE key = $1 AND pid = $2 AND host = $3 AND since = $4`, [key, holder.pid, holder.host, holder.since]).catch(() => undefined);
       // Ending the session releases the advisory lock.
       await client.end().catch(() => undefined);
