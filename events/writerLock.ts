@@ -24,15 +24,14 @@ export interface WriterLock {
 
 /** Another live process holds the writer lock. */
 export class WriterLockedError extends StratafolioError {
+  /** `remedy` replaces the default advice, where the store knows a better one (a holder it can never judge dead). */
   constructor(
     readonly key: string,
     readonly holder: WriterLockHolder,
     url: string,
+    remedy = 'stop that process first (a lock left by a process that died is taken over automatically)',
   ) {
-    super(
-      `portfolio "${key}" in ${url} is being written by process ${holder.pid} on ${holder.host} since ${holder.since}; ` +
-        'stop that process first (a lock left by a process that died is taken over automatically)',
-    );
+    super(`portfolio "${key}" in ${url} is being written by process ${holder.pid} on ${holder.host} since ${holder.since}; ${remedy}`);
   }
 }
 
@@ -58,18 +57,28 @@ export class WriterLockBusyError extends StratafolioError {
 
 export const isWriterLockBusyError = (e: unknown): e is WriterLockBusyError => e instanceof WriterLockBusyError;
 
+/**
+ * The `since` of every holder this process made. A row naming this process's pid is this process's only if it is one
+ * of them: in a container a restarted session gets the same pid on the same host name as the run killed before it, and
+ * that run's row must read as dead, not as this process.
+ */
+const sinceOfOwnHolders = new Set<string>();
+
 /** This process as a lock holder, taken now. */
 export function currentHolder(): WriterLockHolder {
-  return { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const holder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  sinceOfOwnHolders.add(holder.since);
+  return holder;
 }
 
 /**
- * Whether a recorded holder is known to be dead: same host and no process with its pid. A holder on another host is
- * never presumed dead (its liveness cannot be checked from here).
+ * Whether a recorded holder is known to be dead: same host and no process with its pid, or this process's pid in a row
+ * this process did not write (an earlier process that had the same pid). A holder on another host is never presumed
+ * dead (its liveness cannot be checked from here).
  */
 export function holderIsDead(holder: WriterLockHolder, host: string = hostname()): boolean {
   if (holder.host !== host) return false;
-  if (holder.pid === process.pid) return false;
+  if (holder.pid === process.pid) return !sinceOfOwnHolders.has(holder.since);
   try {
     process.kill(holder.pid, 0);
     return false;

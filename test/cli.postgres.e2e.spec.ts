@@ -198,7 +198,7 @@ if (POSTGRES_URL === undefined) {
       expect(wrongRole.err).toMatch(/^stratafolio: event store postgres:\/\/no_such_role:\*\*\*@\S* refused the connection \(role "no_such_role" does not exist\); check the user, password and database in the URL$/m);
       expect(wrongRole.err).not.toContain('secret');
     });
-    it('a writer lock whose connection the server ends is taken again before the next append: a second paper is refused naming the first, or, if it took the lock meanwhile, the first stops at its next slice naming it', async () => {
+    it('a writer lock whose connection the server ends is taken again at once: a second paper is refused naming the first, or, if another process took the lock first, the first stops at its next slice naming the holder', async () => {
       const schema = freshSchema();
       const store = withSchema(base, schema);
       const start = (): { child: ReturnType<typeof spawn>; out: () => string; err: () => string; exited: Promise<number> } => {
@@ -221,16 +221,22 @@ if (POSTGRES_URL === undefined) {
       await admin.connect();
       // The connection holding the lock is the one pg_locks shows holding the portfolio's advisory lock (its bigint
       // key listed as its high and low 32 bits).
-      const endLockConnection = async (): Promise<void> => {
-        const held = await admin.query<{ pid: number }>(
-          `SELECT l.pid FROM pg_locks l, (SELECT hashtext($1)::bigint AS v) k WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-             AND l.classid::bigint = ((k.v >> 32) & 4294967295) AND l.objid::bigint = (k.v & 4294967295)`,
-          [`stratafolio writer ${schema} paper`],
-        );
+      const lockName = `stratafolio writer ${schema} paper`;
+      const lockRows = `FROM pg_locks l, (SELECT hashtext($1)::bigint AS v) k WHERE l.locktype = 'advisory' AND l.objsubid = 1
+             AND l.classid::bigint = ((k.v >> 32) & 4294967295) AND l.objid::bigint = (k.v & 4294967295)`;
+      // With `grabber`, a session already waiting for the advisory lock: the server grants it the lock as the ended
+      // connection's locks are let go, before the writer can connect again to take it.
+      const endLockConnection = async (grabber?: pg.Client): Promise<void> => {
+        const held = await admin.query<{ pid: number }>(`SELECT l.pid ${lockRows} AND l.granted`, [lockName]);
         expect(held.rows).toHaveLength(1);
+        const grabbed = grabber?.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+        if (grabber !== undefined) {
+          while ((await admin.query(`SELECT 1 ${lockRows} AND NOT l.granted`, [lockName])).rows.length === 0) await new Promise((r) => setTimeout(r, 10));
+        }
         await admin.query('SELECT pg_terminate_backend($1, 5000)', [held.rows[0]?.pid]);
-        // The session hears of it a moment later, when its socket closes.
-        await new Promise((r) => setTimeout(r, 300));
+        await grabbed;
+        // The session hears of it a moment later, when its socket closes, and tries to take the lock again.
+        await new Promise((r) => setTimeout(r, 500));
       };
       try {
         const first = start();
@@ -243,7 +249,12 @@ if (POSTGRES_URL === undefined) {
         expect(refused.code).toBe(2);
         expect(refused.err).toMatch(new RegExp(`is being written by process ${first.child.pid ?? 0} `));
 
-        await endLockConnection();
+        // Another process takes the lock before the first can: the first's try is refused and it stops trying, so the
+        // lock, once that process lets it go, is the second paper's.
+        const grabber = new pg.Client({ connectionString: base });
+        await grabber.connect();
+        await endLockConnection(grabber);
+        await grabber.end();
         const second = start();
         const holderPid = async (): Promise<number | undefined> => (await admin.query<{ pid: number }>(`SELECT pid FROM "${schema}".writer_locks`)).rows[0]?.pid;
         for (let tries = 0; (await holderPid()) !== second.child.pid; tries += 1) {

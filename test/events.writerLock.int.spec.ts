@@ -86,6 +86,60 @@ describe('writer lock (sqlite, other processes)', () => {
   });
 });
 
+describe('writer lock (sqlite, an earlier process with this pid)', () => {
+  // In a container the session is pid 1 (or another fixed pid) on the same host name at every restart: the row a
+  // killed run left names this very process's pid, and counting it alive would refuse every restart for ever.
+  it('takes over a row naming this pid that this process never wrote, and still refuses its own second writer', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const path = join(dir, 'store.db');
+    const store = openSqliteEventStore(path);
+    const other = openSqliteEventStore(path);
+    try {
+      const db = new Database(path);
+      db.exec('CREATE TABLE IF NOT EXISTS writer_locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID');
+      db.prepare('INSERT OR REPLACE INTO writer_locks VALUES (?, ?, ?, ?)').run('p1', process.pid, hostname(), '2024-03-01T00:00:00.000Z');
+      db.close();
+      expect(await store.writerLockHolder('p1')).toBeNull();
+      const lock = await store.acquireWriterLock('p1');
+      expect(lock.holder.since).not.toBe('2024-03-01T00:00:00.000Z');
+      expect(await other.writerLockHolder('p1')).toEqual(lock.holder);
+      await expect(other.acquireWriterLock('p1')).rejects.toBeInstanceOf(WriterLockedError);
+      await lock.release();
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+});
+
+describe('writer lock (sqlite, a holder on another host)', () => {
+  // A store on a volume shared by containers: a session killed in one container leaves a row naming that container's
+  // host name, which a container recreated with another name can never judge dead.
+  it('is refused without promising a takeover that never comes, and says how to remove the lock', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const path = join(dir, 'store.db');
+    const store = openSqliteEventStore(path);
+    try {
+      const db = new Database(path);
+      db.exec('CREATE TABLE IF NOT EXISTS writer_locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID');
+      db.prepare('INSERT OR REPLACE INTO writer_locks VALUES (?, ?, ?, ?)').run('p1', 7, 'container-a', '2024-03-01T00:00:00.000Z');
+      const refused = await store.acquireWriterLock('p1').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WriterLockedError);
+      const message = (refused as Error).message;
+      expect(message).toContain('process 7 on container-a since 2024-03-01T00:00:00.000Z');
+      expect(message).not.toContain('taken over automatically');
+      expect(message).toContain(`never taken over from here`);
+      expect(message).toContain(`DELETE FROM writer_locks WHERE key = 'p1'`);
+      // Doing what it says frees the portfolio.
+      db.exec("DELETE FROM writer_locks WHERE key = 'p1'");
+      db.close();
+      await (await store.acquireWriterLock('p1')).release();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('writer lock holder (sqlite): a look that takes nothing', () => {
   it('names a live holder, not a dead one, and answers while another connection holds the write lock', async () => {
     dir = mkdtempSync(join(tmpdir(), 'lock-'));

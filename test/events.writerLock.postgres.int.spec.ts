@@ -69,6 +69,37 @@ if (POSTGRES_URL === undefined) {
       }
     });
 
+    it('a lock whose connection the server ended is taken again at once, not at the next append: an idle writer is still named, and a second writer refused', async () => {
+      // A session on daily bars appends once a day: waiting for its next append left the portfolio unlocked that long
+      // after a server restart, with `command` saying no session runs and a second `paper` starting beside it.
+      const { url, schema } = fresh();
+      const writer = await openEventStore(url);
+      const other = await openEventStore(url);
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      try {
+        const lock = await writer.acquireWriterLock('p1');
+        const ended = await admin.query(
+          `SELECT pg_terminate_backend(l.pid, 5000) FROM pg_locks l, (SELECT hashtext($1)::bigint AS v) k
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.classid::bigint = ((k.v >> 32) & 4294967295) AND l.objid::bigint = (k.v & 4294967295)`,
+          [`stratafolio writer ${schema} p1`],
+        );
+        expect(ended.rows).toHaveLength(1);
+        const giveUp = Date.now() + 5000;
+        while ((await other.writerLockHolder('p1')) === null && Date.now() < giveUp) await new Promise((r) => setTimeout(r, 25));
+        expect(await other.writerLockHolder('p1')).toEqual(lock.holder);
+        const refused = await other.acquireWriterLock('p1').catch((e: unknown) => e);
+        expect(isWriterLockedError(refused)).toBe(true);
+        await lock.release();
+        await (await other.acquireWriterLock('p1')).release();
+      } finally {
+        await admin.end();
+        await other.close();
+        await writer.close();
+      }
+    });
+
     it("a starter blocked on another starter's row lock is refused after the bounded wait, naming the portfolio and the store, and starts once that row is free", async () => {
       const { url, schema } = fresh();
       await (await openEventStore(url)).close();

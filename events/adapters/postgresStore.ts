@@ -402,7 +402,8 @@ export async function openPostgresEventStore(connectionString: string, options: 
     }
   };
   // Locks whose connection ended (a server restart, a terminated backend): the server let them go, so another process
-  // may have taken them. Each is taken again before this store's next append, which fails naming the new holder if so.
+  // may have taken them. Each is taken again at once, retried while the server is away, and in any case before this
+  // store's next append, which fails naming the new holder if another process took it meanwhile.
   const lostLocks = new Map<string, () => Promise<void>>();
   const retakeLostLocks = async (): Promise<void> => {
     for (const retake of [...lostLocks.values()]) await retake();
@@ -429,15 +430,46 @@ export async function openPostgresEventStore(connectionString: string, options: 
     const holder = currentHolder();
     let client = await takeLock(key, holder);
     let released = false;
+    // One retake at a time: the one started when the connection ended and the one an append asks for are the same.
+    let retaking: Promise<void> | null = null;
+    const retake = (): Promise<void> => {
+      retaking ??= takeLock(key, holder).then(
+        (c) => {
+          retaking = null;
+          client = c;
+          lostLocks.delete(key);
+          watch(c);
+          // Released while it was being taken (release does not wait for a server that may be unreachable for minutes):
+          // the new connection, and with it the lock, is let go at once.
+          if (released) void c.end().catch(() => undefined);
+        },
+        (e: unknown) => {
+          retaking = null;
+          throw e;
+        },
+      );
+      return retaking;
+    };
+    // Taken again as soon as it is lost, not at the next append: a session on daily bars appends once a day, and until
+    // then `command` would say no session runs and a second writer would start beside it. A server that is away is
+    // tried again (250 ms doubling to 5 s) until it is back; another holder ends the tries, and the next append names it.
+    const retakeSoon = async (): Promise<void> => {
+      for (let delay = 250; !released && !closed && lostLocks.has(key); delay = Math.min(delay * 2, 5000)) {
+        try {
+          await retake();
+          return;
+        } catch (e) {
+          if (e instanceof WriterLockedError || e instanceof WriterLockBusyError) return;
+        }
+        await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
+      }
+    };
     const watch = (c: pg.Client): void => {
       c.once('end', () => {
-        if (!released && c === client) lostLocks.set(key, retake);
+        if (released || c !== client) return;
+        lostLocks.set(key, retake);
+        void retakeSoon();
       });
-    };
-    const retake = async (): Promise<void> => {
-      client = await takeLock(key, holder);
-      lostLocks.delete(key);
-      watch(client);
     };
     watch(client);
     const release = async (): Promise<void> => {

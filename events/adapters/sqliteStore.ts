@@ -1,6 +1,6 @@
 // The SQLite EventStore adapter (better-sqlite3, WAL): one file holds the log and the documents; processes may share it.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Observable } from 'rxjs';
@@ -318,7 +318,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       const holder = currentHolder();
       refuseWrite();
       const other = translated('writer lock', () => acquireLockTx.immediate(key, holder));
-      if (other !== null) throw new WriterLockedError(key, other, url);
+      if (other !== null) throw new WriterLockedError(key, other, url, other.host === hostname() ? undefined : foreignHolderRemedy(path, key));
       await checkFiles();
       let released = false;
       const release = (): void => {
@@ -581,4 +581,17 @@ function openReadOnly(path: string, url: string): ReadOnlyDatabase {
     if (e instanceof StoreConfigError) throw e;
     throw new StoreConfigError(`${url}: cannot open "${path}" read-only as an SQLite event store (${(e as Error).message})`);
   }
+}
+
+/**
+ * What to do about a lock row naming another host. The file is on this machine (SQLite's locking needs it), so such a
+ * row was left by a container with another host name sharing the volume, or came with a copied file: nothing here can
+ * tell whether its process still runs, so it is never taken over, and the refusal says how to remove it.
+ */
+function foreignHolderRemedy(path: string, key: string): string {
+  const sql = `DELETE FROM writer_locks WHERE key = '${key.replaceAll("'", "''")}'`;
+  return (
+    'a lock held on another host is never taken over from here (this host cannot tell whether that process still runs): ' +
+    `stop that process, or, if it is gone (its machine or container was replaced, or the file was copied from there), remove its lock with sqlite3 ${JSON.stringify(path)} "${sql}" and start again`
+  );
 }
