@@ -1,7 +1,22 @@
 // A WebSocket client (the `ws` library) that stays connected: exponential backoff with a cap and jitter, ping/pong
 // heartbeats, and a stale timeout that reconnects a connection on which nothing arrives.
 import WebSocket from 'ws';
+import { StratafolioError } from '../errors.js';
 import type { FeedClock } from './feed.js';
+
+/**
+ * A connection's preparation failed and the server said how long to wait before asking again (HTTP 429 or 418 with
+ * Retry-After): the next connection waits at least that long, beyond the backoff's cap. Asking sooner is what gets an
+ * address banned (Binance answers 418 to a client that ignores its 429s, for minutes to days).
+ */
+export class RetryLaterError extends StratafolioError {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Timings of a reconnecting socket (ms). */
 export interface ReconnectTimings {
@@ -20,8 +35,12 @@ export interface ReconnectingSocketOptions extends ReconnectTimings {
   /** The URL of the next connection (it may carry a resume point). */
   readonly url: () => string;
   readonly clock: FeedClock;
-  /** Runs once a connection is open, before its messages are delivered (e.g. a backfill); messages wait for it. */
-  readonly onOpen: () => Promise<void>;
+  /**
+   * Runs once a connection is open, before its messages are delivered (e.g. a backfill); messages wait for it, and the
+   * stale timeout starts once it is done (it bounds its own requests). `signal` is aborted when the connection is lost
+   * or stopped: what it prepares is then for nothing, and must not be delivered.
+   */
+  readonly onOpen: (signal: AbortSignal) => Promise<void>;
   readonly onMessage: (text: string) => void;
   readonly onNotice: (line: string) => void;
 }
@@ -55,6 +74,10 @@ export class ReconnectingSocket {
   private readonly heartbeat: number;
   private readonly stale: number;
   private pongCheck: () => boolean = () => false;
+  /** The least delay before the next connection, asked for by a server (see {@link RetryLaterError}); 0 when none. */
+  private retryNotBeforeMs = 0;
+  /** Aborts what the current connection's preparation is doing. */
+  private abortPreparation: (() => void) | null = null;
 
   constructor(private readonly options: ReconnectingSocketOptions) {
     this.initial = options.initialBackoffMs ?? 250;
@@ -73,6 +96,7 @@ export class ReconnectingSocket {
     this.stopped = true;
     this.cancelRetry?.();
     this.clearTimers();
+    this.abortPreparation?.();
     const socket = this.socket;
     this.socket = null;
     if (socket !== null && socket.readyState !== WebSocket.CLOSED) {
@@ -89,6 +113,8 @@ export class ReconnectingSocket {
     const socket = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES });
     this.socket = socket;
     const queued: string[] = [];
+    const preparation = new AbortController();
+    this.abortPreparation = () => preparation.abort();
     let ready = false;
     let lost = false;
     let awaitingPong = false;
@@ -99,15 +125,18 @@ export class ReconnectingSocket {
     };
     socket.on('open', () => {
       this.options.onNotice(`connected to ${url}`);
-      this.armStale(socket);
       this.armHeartbeat(socket);
-      this.options.onOpen().then(
+      this.options.onOpen(preparation.signal).then(
         () => {
-          if (this.socket !== socket) return;
+          if (this.socket !== socket || preparation.signal.aborted) return;
           ready = true;
+          // Only now: a backfill of many pages may take longer than the stale timeout, and cut off it would start over.
+          this.armStale(socket);
           for (const text of queued.splice(0)) this.options.onMessage(text);
         },
         (e: unknown) => {
+          if (this.socket !== socket || preparation.signal.aborted) return;
+          if (e instanceof RetryLaterError) this.retryNotBeforeMs = e.delayMs;
           this.options.onNotice(`could not prepare the connection to ${url}: ${e instanceof Error ? e.message : String(e)}`);
           socket.terminate();
         },
@@ -133,9 +162,11 @@ export class ReconnectingSocket {
     socket.on('close', () => {
       if (lost) return;
       lost = true;
+      preparation.abort();
       if (this.socket !== socket || this.stopped) return;
       this.clearTimers();
-      const delay = backoffDelay(this.attempt, this.initial, this.cap, this.options.clock.random());
+      const delay = Math.max(backoffDelay(this.attempt, this.initial, this.cap, this.options.clock.random()), this.retryNotBeforeMs);
+      this.retryNotBeforeMs = 0;
       this.attempt += 1;
       this.options.onNotice(`connection to ${url} lost; reconnecting in ${delay} ms (attempt ${this.attempt})`);
       this.cancelRetry = this.options.clock.setTimer(delay, () => {
