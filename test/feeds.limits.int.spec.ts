@@ -147,3 +147,19 @@ it('refuses an stdin line far over the limit without holding it: a line of 600 M
   expect(bars).toEqual(['stdin line 1: 1', 'stdin line 3: 1']);
   expect(invalid).toEqual([`stdin line 2: a line of ${600 * mib.length} bytes is longer than the 1 MiB limit of one message`]);
 }, 20_000);
+
+it('says how the server closed the connection: its close code and reason', async () => {
+  const url = await serve((ws, n) => {
+    if (n === 1) ws.close(1008, 'Invalid request: too many streams');
+    else if (n === 2) ws.close();
+  });
+  const clock = new InstantClock();
+  const notices: string[] = [];
+  connect(url, clock, notices, []);
+  await until(() => notices.filter((n) => n.includes('lost')).length >= 2);
+  await socket?.stop();
+  expect(notices.filter((n) => n.includes('lost')).slice(0, 2)).toEqual([
+    `connection to ${url} lost: the server closed it with code 1008 (policy violation), "Invalid request: too many streams"; reconnecting in 250 ms (attempt 1)`,
+    `connection to ${url} lost: the server closed it with code 1005 (no code given); reconnecting in 500 ms (attempt 2)`,
+  ]);
+});

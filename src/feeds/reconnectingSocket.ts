@@ -55,6 +55,32 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** ws's error code for a message over `maxPayload`. */
 const TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
+/** What the standard close codes a feed server may send mean (RFC 6455 §7.4.1, and 1012–1014 from IANA's registry). */
+const CLOSE_CODES: ReadonlyMap<number, string> = new Map([
+  [1000, 'normal closure'],
+  [1001, 'going away'],
+  [1002, 'protocol error'],
+  [1003, 'unsupported data'],
+  [1005, 'no code given'],
+  [1007, 'invalid data'],
+  [1008, 'policy violation'],
+  [1009, 'message too big'],
+  [1011, 'server error'],
+  [1012, 'service restart'],
+  [1013, 'try again later'],
+  [1014, 'bad gateway'],
+]);
+
+/**
+ * How the server closed a connection, for the line that reports it (empty for 1006: no close frame, as when this client
+ * ended it itself after a line saying why, or the connection dropped).
+ */
+function closedBy(code: number, reason: Buffer): string {
+  if (code === 1006) return '';
+  const text = reason.toString('utf8');
+  return `: the server closed it with code ${code}${CLOSE_CODES.has(code) ? ` (${CLOSE_CODES.get(code)})` : ''}${text === '' ? '' : `, ${JSON.stringify(text)}`}`;
+}
+
 /** The next retry delay: initial × 2^attempt, capped, with up to 20 % jitter taken off so clients do not retry in step. */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: number): number {
   const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
@@ -159,7 +185,7 @@ export class ReconnectingSocket {
         this.options.onNotice(`connection to ${url} failed: ${e.message}`);
       }
     });
-    socket.on('close', () => {
+    socket.on('close', (code: number, reason: Buffer) => {
       if (lost) return;
       lost = true;
       preparation.abort();
@@ -168,7 +194,7 @@ export class ReconnectingSocket {
       const delay = Math.max(backoffDelay(this.attempt, this.initial, this.cap, this.options.clock.random()), this.retryNotBeforeMs);
       this.retryNotBeforeMs = 0;
       this.attempt += 1;
-      this.options.onNotice(`connection to ${url} lost; reconnecting in ${delay} ms (attempt ${this.attempt})`);
+      this.options.onNotice(`connection to ${url} lost${closedBy(code, reason)}; reconnecting in ${delay} ms (attempt ${this.attempt})`);
       this.cancelRetry = this.options.clock.setTimer(delay, () => {
         this.cancelRetry = null;
         this.connect();
