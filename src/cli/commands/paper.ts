@@ -121,9 +121,22 @@ function openFeed(spec: FeedSpec, flags: PaperFlags, clock: FeedClock, timings: 
 }
 
 function subscribedSymbols(config: PortfolioConfig, source: ConfigSource, feed: Feed, flags: PaperFlags): string[] {
-  const given = flags.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // A feed that names its symbols (Binance) reads them in any case, as `--feed` does; a generic feed's are as its bars spell them.
+  const delivered = feed.symbols;
+  const given = flags.symbols
+    ?.split(',')
+    .map((s) => (delivered === null ? s.trim() : s.trim().toUpperCase()))
+    .filter((s) => s !== '');
   if (given !== undefined && given.length === 0) {
     throw new ConfigError(`--symbols ${JSON.stringify(flags.symbols)} names no symbol: give them comma-separated (--symbols BTCUSDT,ETHUSDT), or leave it out to slice on the config's`, 'symbols');
+  }
+  const undelivered = delivered === null ? undefined : given?.find((s) => !delivered.includes(s));
+  if (undelivered !== undefined && delivered !== null) {
+    throw new ConfigError(
+      `--symbols ${JSON.stringify(flags.symbols)}: ${undelivered} is not delivered by ${feed.description}, so every slice would wait for it and record it missing: ` +
+        `add it to --feed (${flags.feed.replace(/@[^@]*$/, (at) => `,${undelivered}${at}`)}) or leave it out`,
+      'symbols',
+    );
   }
   const symbols = [...new Set(given ?? feed.symbols ?? namedSymbols(config).map((n) => n.symbol))].sort();
   if (symbols.length === 0) {
