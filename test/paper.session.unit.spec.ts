@@ -221,6 +221,24 @@ describe('PaperSession', () => {
     ]);
   });
 
+  it('reports the first refused messages one by one, then one line per hundred and one at the end, counting every one (a server sending a status message every second would otherwise fill stderr)', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 1 });
+    for (let i = 0; i < 230; i += 1) s.feed.sink?.invalid(`message ${i}`, 'missing or non-scalar member "timestamp"');
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.session.counts.invalid).toBe(230);
+    expect(s.notices).toEqual([
+      ...[0, 1, 2, 3].map((i) => `refused message ${i}: missing or non-scalar member "timestamp"`),
+      'refused message 4: missing or non-scalar member "timestamp"; further refused messages are summarised, one line per 100',
+      'refused messages: 100 more not shown (105 in all), the latest message 104: missing or non-scalar member "timestamp"',
+      'refused messages: 100 more not shown (205 in all), the latest message 204: missing or non-scalar member "timestamp"',
+      'refused messages: 25 more not shown (230 in all), the latest message 229: missing or non-scalar member "timestamp"',
+    ]);
+  });
+
   it('reports the first bar of each symbol it does not trade, counts the rest, and sums them up per symbol at the end', async () => {
     const store = createMemoryEventStore();
     const clock = new FakeClock();
