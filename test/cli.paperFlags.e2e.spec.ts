@@ -84,6 +84,16 @@ describe('paper', () => {
   }, 30_000);
 });
 
+describe('paper --from on a Binance feed', () => {
+  it('a --from between two klines\' open times is refused, naming the two around it: the kline before it would be taken, though earlier than --from', () => {
+    const db = join(dir, 'fromOffInterval.db');
+    const r = runBounded(['paper', '--config', PAPER_CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1h', '--endpoint', 'ws://127.0.0.1:9', '--rest-endpoint', 'http://127.0.0.1:9', '--store', `sqlite:${db}`, '--from', '2024-03-01T12:30:00Z']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('stratafolio: --from 2024-03-01T12:30:00.000Z is not the open time of a 1h kline (a bar time of binance BTCUSDT,ETHUSDT 1h): give 2024-03-01T12:00:00.000Z or 2024-03-01T13:00:00.000Z\n');
+    expect(existsSync(db)).toBe(false);
+  });
+});
+
 describe('command', () => {
   let store = '';
   beforeAll(async () => {

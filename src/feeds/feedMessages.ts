@@ -175,16 +175,28 @@ const DAY_MS = 86_400_000;
 const FIRST_MONDAY_MS = 4 * DAY_MS;
 
 /**
- * Whether `t` can be the open time of a kline of `interval`. Intervals up to a day open on multiples of their length
- * since the epoch (UTC), weeks on Mondays; 3-day klines are checked to open at midnight UTC only, as Binance does not
- * document which midnight starts them. A time between these is no bar of the stream: accepted, it made a slice of its
- * own and gaps for bar times that do not exist.
+ * The open times of `interval`'s klines: every `step` ms from `phase`. Intervals up to a day open on multiples of their
+ * length since the epoch (UTC), weeks on Mondays; 3-day klines are checked to open at midnight UTC only, as Binance does
+ * not document which midnight starts them.
+ */
+function openTimes(interval: BinanceInterval): { readonly phase: number; readonly step: number } {
+  if (interval.name === '1w') return { phase: FIRST_MONDAY_MS, step: interval.ms };
+  return { phase: 0, step: Math.min(interval.ms, DAY_MS) };
+}
+
+/**
+ * Whether `t` can be the open time of a kline of `interval` (see {@link openTimes}). A time between these is no bar of
+ * the stream: accepted, it made a slice of its own and gaps for bar times that do not exist.
  */
 function onInterval(t: number, interval: BinanceInterval): boolean {
-  const mod = (a: number, m: number): number => ((a % m) + m) % m;
-  if (interval.name === '1w') return mod(t - FIRST_MONDAY_MS, interval.ms) === 0;
-  if (interval.ms > DAY_MS) return mod(t, DAY_MS) === 0;
-  return mod(t, interval.ms) === 0;
+  return klineOpenTimesAround(t, interval) === null;
+}
+
+/** The open times of `interval`'s klines just before and after `t`, or null when `t` is one. */
+export function klineOpenTimesAround(t: number, interval: BinanceInterval): { readonly before: number; readonly after: number } | null {
+  const { phase, step } = openTimes(interval);
+  const before = phase + Math.floor((t - phase) / step) * step;
+  return before === t ? null : { before, after: before + step };
 }
 
 /**
