@@ -239,6 +239,35 @@ describe('PaperSession', () => {
     ]);
   });
 
+  it('an input that ends before --until leaves its incomplete last slice for the next run: resumed with the whole input, the log is an uninterrupted session\'s', async () => {
+    const minutes = (last: number, cut: boolean) => (s: Awaited<ReturnType<typeof start>>) => {
+      for (let m = 0; m <= last; m += 1) s.feed.push(m, bar('BTCUSDT', String(100 + m)), ...(cut && m === last ? [] : [bar('ETHUSDT', String(10 + m))]));
+      s.feed.sink?.ended('the input ended');
+    };
+    const whole = createMemoryEventStore();
+    const once = await start(whole, new FakeClock(), { untilMinute: 3 });
+    minutes(3, false)(once);
+    expect(await once.ended).toEqual({ reason: 'until' });
+
+    const resumed = createMemoryEventStore();
+    const first = await start(resumed, new FakeClock(), { untilMinute: 3 });
+    minutes(1, true)(first);
+    expect(await first.ended).toEqual({ reason: 'feed-ended', detail: 'the input ended' });
+    expect(first.reported).toEqual(['2024-03-01T00:00:00.000Z']);
+    expect(first.session.counts).toMatchObject({ bars: 2, gaps: 0 });
+    expect(first.notices).toEqual([
+      'the input ended before --until with the slice at 2024-03-01T00:01:00.000Z incomplete (no bar of ETHUSDT): not applied, so that the next run takes it whole from its input (1 bar held back)',
+    ]);
+    first.portfolio.close();
+    const second = await start(resumed, new FakeClock(), { untilMinute: 3 });
+    minutes(3, false)(second);
+    expect(await second.ended).toEqual({ reason: 'until' });
+    expect(second.session.counts).toMatchObject({ late: 0, duplicates: 2 });
+    const lines = async (store: EventStore, stream: string) => (await events(store, stream)).map((e) => JSON.stringify([e.type, e.data, e.metadata]));
+    expect(await lines(resumed, 'portfolio-paper')).toEqual(await lines(whole, 'portfolio-paper'));
+    expect(await lines(resumed, 'feed-paper')).toEqual(await lines(whole, 'feed-paper'));
+  });
+
   it('reports the first bar of each symbol it does not trade, counts the rest, and sums them up per symbol at the end', async () => {
     const store = createMemoryEventStore();
     const clock = new FakeClock();

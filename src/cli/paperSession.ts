@@ -321,11 +321,33 @@ export class PaperSession {
       notice: (line) => o.onNotice(line),
       ended: (detail) => {
         if (this.end !== null || this.slicer === null) return;
-        this.enqueue(this.slicer.flush(), o.clock.now());
+        this.enqueue(this.finalSlices(this.slicer.flush()), o.clock.now());
         this.feedEnded = detail;
         this.wakeUp();
       },
     };
+  }
+
+  /**
+   * The slices the end of the input closes that are applied. Without --until, all of them: the input is the session, as
+   * a file is a backtest's. With an --until not reached, the run is not done (exit 3) and the next one resumes after its
+   * last slice: an incomplete slice applied now would make the bars its input sends later late, and the log differ from
+   * an uninterrupted session's. So from the first incomplete one on, they are left for the next run, with one line.
+   */
+  private finalSlices(flushed: readonly ClosedSlice[]): readonly ClosedSlice[] {
+    const o = this.options;
+    if (o.untilMs === null) return flushed;
+    const cut = flushed.findIndex((c) => c.closedBy !== 'complete');
+    if (cut < 0) return flushed;
+    const first = flushed[cut] as ClosedSlice;
+    if (first.ms > o.untilMs) return flushed;
+    const held = flushed.slice(cut).reduce((n, c) => n + Object.keys(c.slice.bars).length, 0);
+    this.counts.bars -= held;
+    o.onNotice(
+      `the input ended before --until with the slice at ${first.slice.time} incomplete (no bar of ${first.missing.join(', ')}): not applied, ` +
+        `${flushed.length - cut > 1 ? 'nor the ones after it, ' : ''}so that the next run takes it whole from its input (${held} bar${held === 1 ? '' : 's'} held back)`,
+    );
+    return flushed.slice(0, cut);
   }
 
   private offer(bars: readonly TimedBar[], origin: string): void {
