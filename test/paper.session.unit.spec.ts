@@ -268,6 +268,18 @@ describe('PaperSession', () => {
     expect(await lines(resumed, 'feed-paper')).toEqual(await lines(whole, 'feed-paper'));
   });
 
+  it('counts as applied only the bars of slices made durable: not those of a slice still open when a signal stops the session', async () => {
+    const store = createMemoryEventStore();
+    const s = await start(store, new FakeClock(), { untilMinute: 9 });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    s.feed.push(1, bar('BTCUSDT', '101'));
+    await settle();
+    s.session.stop({ reason: 'signal', signal: 'SIGINT' });
+    expect(await s.ended).toEqual({ reason: 'signal', signal: 'SIGINT' });
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z']);
+    expect(s.session.counts.bars).toBe(2);
+  });
+
   it('reports the first bar of each symbol it does not trade, counts the rest, and sums them up per symbol at the end', async () => {
     const store = createMemoryEventStore();
     const clock = new FakeClock();

@@ -14,6 +14,7 @@ import type { BarSlice } from '../market/bar.js';
 
 /** Counters of what the feed sent that did not become part of a slice. */
 export interface FeedCounts {
+  /** Bars of the slices made durable this run (a slice still open, or left for the next run, is not applied). */
   bars: number;
   duplicates: number;
   late: number;
@@ -298,6 +299,7 @@ export class PaperSession {
       this.commandsInFlight -= 1;
     }
     this.counts.gaps += item.gaps;
+    this.counts.bars += Object.keys(item.slice.bars).length;
     this.slicesThisRun += 1;
     this.inFlight -= 1;
     o.onSlice({ report, latencyMs: o.clock.now() - item.closedAt, closedBy: item.closed.closedBy, counts: { ...this.counts } });
@@ -342,7 +344,6 @@ export class PaperSession {
     const first = flushed[cut] as ClosedSlice;
     if (first.ms > o.untilMs) return flushed;
     const held = flushed.slice(cut).reduce((n, c) => n + Object.keys(c.slice.bars).length, 0);
-    this.counts.bars -= held;
     o.onNotice(
       `the input ended before --until with the slice at ${first.slice.time} incomplete (no bar of ${first.missing.join(', ')}): not applied, ` +
         `${flushed.length - cut > 1 ? 'nor the ones after it, ' : ''}so that the next run takes it whole from its input (${held} bar${held === 1 ? '' : 's'} held back)`,
@@ -365,7 +366,7 @@ export class PaperSession {
       const outcome = slicer.offer(bar, ms, now);
       switch (outcome.kind) {
         case 'accepted':
-          this.counts.bars += 1;
+          // Counted as applied once its slice is durable (see report): a slice still open at the end is not applied.
           break;
         case 'duplicate':
           this.counts.duplicates += 1;
