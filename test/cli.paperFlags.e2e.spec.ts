@@ -83,6 +83,43 @@ describe('paper', () => {
     }
     expect(existsSync(db)).toBe(false);
   });
+
+  it('--symbols on a Binance feed is read as its symbols are, in any case; one the feed does not subscribe is refused, not a gap in every slice', () => {
+    const db = join(dir, 'binanceSymbols.db');
+    const feed = ['--feed', 'binance:BTCUSDT,ETHUSDT@1m', '--endpoint', 'ws://127.0.0.1:9', '--rest-endpoint', 'http://127.0.0.1:9', '--store', `sqlite:${db}`, '--jit-warm-up', '0'];
+    const extra = runBounded(['paper', '--config', PAPER_CONFIG, ...feed, '--symbols', 'BTCUSDT,ethusdt,SolUsdt']);
+    expect(extra.code).toBe(2);
+    expect(extra.err).toBe('stratafolio: --symbols "BTCUSDT,ethusdt,SolUsdt": SOLUSDT is not delivered by binance BTCUSDT,ETHUSDT 1m, so every slice would wait for it and record it missing: add it to --feed (binance:BTCUSDT,ETHUSDT,SOLUSDT@1m) or leave it out\n');
+    expect(existsSync(db)).toBe(false);
+    // In lower case, the feed's own symbols are taken: the session starts (and is stopped, with nothing to connect to).
+    const lower = startCli(['paper', '--config', PAPER_CONFIG, ...feed, '--symbols', 'btcusdt,EthUsdt']);
+    return new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (!lower.err().includes('connection to ')) return;
+        clearInterval(check);
+        lower.child.kill('SIGINT');
+        lower.exited.then((code) => {
+          try {
+            expect(lower.err()).not.toContain('is not delivered');
+            expect(code).toBe(0);
+            resolve();
+          } catch (e) {
+            reject(e as Error);
+          }
+        }, reject);
+      }, 20);
+    });
+  }, 30_000);
+});
+
+describe('paper --from on a Binance feed', () => {
+  it('a --from between two klines\' open times is refused, naming the two around it: the kline before it would be taken, though earlier than --from', () => {
+    const db = join(dir, 'fromOffInterval.db');
+    const r = runBounded(['paper', '--config', PAPER_CONFIG, '--feed', 'binance:BTCUSDT,ETHUSDT@1h', '--endpoint', 'ws://127.0.0.1:9', '--rest-endpoint', 'http://127.0.0.1:9', '--store', `sqlite:${db}`, '--from', '2024-03-01T12:30:00Z']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('stratafolio: --from 2024-03-01T12:30:00.000Z is not the open time of a 1h kline (a bar time of binance BTCUSDT,ETHUSDT 1h): give 2024-03-01T12:00:00.000Z or 2024-03-01T13:00:00.000Z\n');
+    expect(existsSync(db)).toBe(false);
+  });
 });
 
 describe('command', () => {

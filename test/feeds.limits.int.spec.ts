@@ -122,3 +122,44 @@ it('refuses an stdin line over the size limit, counted as invalid, and reads on'
   expect(bars).toEqual(['stdin line 1: 1', 'stdin line 3: 1']);
   expect(invalid).toEqual([`stdin line 2: a line of ${Buffer.byteLength(long)} bytes is longer than the 1 MiB limit of one message`]);
 });
+
+it('refuses an stdin line far over the limit without holding it: a line of 600 MB (past the longest string V8 makes) is one refused line, and the input reads on', async () => {
+  const bar = '{"timestamp":"2024-03-01T00:00:00Z","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}';
+  const mib = Buffer.alloc(1024 * 1024, 'x'.charCodeAt(0));
+  // One buffer sent 600 times: the input costs no memory, so only a reader that keeps the line runs out.
+  function* input(): Generator<Buffer> {
+    yield Buffer.from(`${bar}\r\n`);
+    for (let i = 0; i < 600; i += 1) yield mib;
+    yield Buffer.from(`\r\n\uFEFF${bar.replace('00:00:00', '00:01:00')}`);
+  }
+  const invalid: string[] = [];
+  const bars: string[] = [];
+  const feed = new LineStreamFeed(Readable.from(input()));
+  await new Promise<void>((resolve) => {
+    feed.start({
+      resumeAfterMs: () => null,
+      bars: (b, origin) => bars.push(`${origin}: ${b.length}`),
+      invalid: (origin, reason) => invalid.push(`${origin}: ${reason}`),
+      notice: () => undefined,
+      ended: () => resolve(),
+    });
+  });
+  expect(bars).toEqual(['stdin line 1: 1', 'stdin line 3: 1']);
+  expect(invalid).toEqual([`stdin line 2: a line of ${600 * mib.length} bytes is longer than the 1 MiB limit of one message`]);
+}, 20_000);
+
+it('says how the server closed the connection: its close code and reason', async () => {
+  const url = await serve((ws, n) => {
+    if (n === 1) ws.close(1008, 'Invalid request: too many streams');
+    else if (n === 2) ws.close();
+  });
+  const clock = new InstantClock();
+  const notices: string[] = [];
+  connect(url, clock, notices, []);
+  await until(() => notices.filter((n) => n.includes('lost')).length >= 2);
+  await socket?.stop();
+  expect(notices.filter((n) => n.includes('lost')).slice(0, 2)).toEqual([
+    `connection to ${url} lost: the server closed it with code 1008 (policy violation), "Invalid request: too many streams"; reconnecting in 250 ms (attempt 1)`,
+    `connection to ${url} lost: the server closed it with code 1005 (no code given); reconnecting in 500 ms (attempt 2)`,
+  ]);
+});

@@ -76,6 +76,23 @@ describe('generic NDJSON bar messages', () => {
   });
 });
 
+describe('several NDJSON lines in one message', () => {
+  it('reads each line as a message of its own (a server that forwards NDJSON as it comes batches lines), and refuses a bad one by its line', () => {
+    const bar = (m: number, symbol = 'A'): string => `{"timestamp":"2024-03-01T00:0${m}:00Z","symbol":"${symbol}","open":"1","high":"1","low":"1","close":"1","volume":"1"}`;
+    const parsed = parseBarMessage(`${bar(1)}\n${bar(1, 'B')}\r\n\n${bar(2).replace('"open":"1"', '"open":"0"')}\n[${bar(3)},7]\n`);
+    expect(parsed.ok && parsed.bars.map((b) => `${b.bar.symbol} ${new Date(b.ms).toISOString().slice(11, 16)}`)).toEqual(['A 00:01', 'B 00:01', 'A 00:03']);
+    expect(parsed.ok && parsed.refused).toEqual([
+      { where: 'line 4', reason: 'open 0 is not a positive price' },
+      { where: 'line 5, element 1', reason: 'not a bar object' },
+    ]);
+  });
+
+  it('still reads one bar written over several lines as one', () => {
+    const pretty = JSON.stringify({ timestamp: '2024-03-01T00:01:00Z', symbol: 'A', open: '1', high: '1', low: '1', close: '1', volume: '1' }, null, 2);
+    expect(parseBarMessage(pretty)).toMatchObject({ ok: true, bars: [{ bar: { symbol: 'A' } }], refused: [] });
+  });
+});
+
 describe('array messages', () => {
   it('keeps the valid elements of an array and refuses each bad one by its index', () => {
     const good = (m: number): string => `{"timestamp":"2024-03-01T00:0${m}:00Z","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}`;

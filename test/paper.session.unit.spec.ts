@@ -221,6 +221,65 @@ describe('PaperSession', () => {
     ]);
   });
 
+  it('reports the first refused messages one by one, then one line per hundred and one at the end, counting every one (a server sending a status message every second would otherwise fill stderr)', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 1 });
+    for (let i = 0; i < 230; i += 1) s.feed.sink?.invalid(`message ${i}`, 'missing or non-scalar member "timestamp"');
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.session.counts.invalid).toBe(230);
+    expect(s.notices).toEqual([
+      ...[0, 1, 2, 3].map((i) => `refused message ${i}: missing or non-scalar member "timestamp"`),
+      'refused message 4: missing or non-scalar member "timestamp"; further refused messages are summarised, one line per 100',
+      'refused messages: 100 more not shown (105 in all), the latest message 104: missing or non-scalar member "timestamp"',
+      'refused messages: 100 more not shown (205 in all), the latest message 204: missing or non-scalar member "timestamp"',
+      'refused messages: 25 more not shown (230 in all), the latest message 229: missing or non-scalar member "timestamp"',
+    ]);
+  });
+
+  it('an input that ends before --until leaves its incomplete last slice for the next run: resumed with the whole input, the log is an uninterrupted session\'s', async () => {
+    const minutes = (last: number, cut: boolean) => (s: Awaited<ReturnType<typeof start>>) => {
+      for (let m = 0; m <= last; m += 1) s.feed.push(m, bar('BTCUSDT', String(100 + m)), ...(cut && m === last ? [] : [bar('ETHUSDT', String(10 + m))]));
+      s.feed.sink?.ended('the input ended');
+    };
+    const whole = createMemoryEventStore();
+    const once = await start(whole, new FakeClock(), { untilMinute: 3 });
+    minutes(3, false)(once);
+    expect(await once.ended).toEqual({ reason: 'until' });
+
+    const resumed = createMemoryEventStore();
+    const first = await start(resumed, new FakeClock(), { untilMinute: 3 });
+    minutes(1, true)(first);
+    expect(await first.ended).toEqual({ reason: 'feed-ended', detail: 'the input ended' });
+    expect(first.reported).toEqual(['2024-03-01T00:00:00.000Z']);
+    expect(first.session.counts).toMatchObject({ bars: 2, gaps: 0 });
+    expect(first.notices).toEqual([
+      'the input ended before --until with the slice at 2024-03-01T00:01:00.000Z incomplete (no bar of ETHUSDT): not applied, so that the next run takes it whole from its input (1 bar held back)',
+    ]);
+    first.portfolio.close();
+    const second = await start(resumed, new FakeClock(), { untilMinute: 3 });
+    minutes(3, false)(second);
+    expect(await second.ended).toEqual({ reason: 'until' });
+    expect(second.session.counts).toMatchObject({ late: 0, duplicates: 2 });
+    const lines = async (store: EventStore, stream: string) => (await events(store, stream)).map((e) => JSON.stringify([e.type, e.data, e.metadata]));
+    expect(await lines(resumed, 'portfolio-paper')).toEqual(await lines(whole, 'portfolio-paper'));
+    expect(await lines(resumed, 'feed-paper')).toEqual(await lines(whole, 'feed-paper'));
+  });
+
+  it('counts as applied only the bars of slices made durable: not those of a slice still open when a signal stops the session', async () => {
+    const store = createMemoryEventStore();
+    const s = await start(store, new FakeClock(), { untilMinute: 9 });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    s.feed.push(1, bar('BTCUSDT', '101'));
+    await settle();
+    s.session.stop({ reason: 'signal', signal: 'SIGINT' });
+    expect(await s.ended).toEqual({ reason: 'signal', signal: 'SIGINT' });
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z']);
+    expect(s.session.counts.bars).toBe(2);
+  });
+
   it('reports the first bar of each symbol it does not trade, counts the rest, and sums them up per symbol at the end', async () => {
     const store = createMemoryEventStore();
     const clock = new FakeClock();

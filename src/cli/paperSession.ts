@@ -99,13 +99,54 @@ export function paperStoreOptions(url: string): OpenEventStoreOptions {
 const GROUP_COMMIT_LIMIT = 64;
 
 /**
- * Late bars reported one line each before they are summarised. A restart that feeds its input again from the start
- * makes every bar before the resume point late: a line each would bury everything else on stderr.
+ * Late bars, and refused messages, reported one line each before they are summarised. A restart that feeds its input
+ * again from the start makes every bar before the resume point late, and a server that sends a status message every
+ * second is refused every second: a line each would bury everything else on stderr.
  */
-const LATE_LINES_SHOWN = 5;
+const LINES_SHOWN = 5;
 
-/** Late bars per summary line once they are no longer reported one by one (a last line covers the rest at the end). */
-const LATE_SUMMARY_EVERY = 100;
+/** Reports summarised once they are no longer shown one by one, per line (a last line covers the rest at the end). */
+const SUMMARY_EVERY = 100;
+
+/**
+ * Reports of one kind shown on stderr one by one up to {@link LINES_SHOWN}, then one summary line per
+ * {@link SUMMARY_EVERY} naming the latest, and a last one for the rest ({@link flush}). Counting is the caller's: every
+ * report is counted, shown or not.
+ */
+class ThrottledLines {
+  private seen = 0;
+  private unshown = 0;
+  private latest = '';
+
+  constructor(
+    private readonly emit: (line: string) => void,
+    /** The line of one report (`what` and its `detail`); `more` is set on the last shown, saying what follows. */
+    private readonly line: (what: string, detail: string, more: string) => string,
+    /** What the summaries count (`late bars`, `refused messages`). */
+    private readonly plural: string,
+    /** Appended to each summary line. */
+    private readonly tail: string,
+  ) {}
+
+  /** Reports `what` (named again by a summary as the latest) with its `detail` (shown on its own line only). */
+  report(what: string, detail: string): void {
+    this.seen += 1;
+    if (this.seen <= LINES_SHOWN) {
+      this.emit(this.line(what, detail, this.seen === LINES_SHOWN ? `; further ${this.plural} are summarised, one line per ${SUMMARY_EVERY}` : ''));
+      return;
+    }
+    this.unshown += 1;
+    this.latest = what;
+    if (this.unshown >= SUMMARY_EVERY) this.flush();
+  }
+
+  /** Summarises the reports not shown yet, if any. */
+  flush(): void {
+    if (this.unshown === 0) return;
+    this.emit(`${this.plural}: ${this.unshown} more not shown (${this.seen} in all), the latest ${this.latest}${this.tail}`);
+    this.unshown = 0;
+  }
+}
 
 /** A closed slice waiting for the engine, with the wall-clock time it closed. */
 interface QueuedSlice {
@@ -139,13 +180,16 @@ export class PaperSession {
   private slicesThisRun = 0;
   /** Slices handed to the portfolio and not yet reported durable. */
   private inFlight = 0;
-  /** Late bars counted but not yet reported by a line, and the last of them (`BTCUSDT <time> from <origin>`). */
-  private lateUnreported = 0;
-  private lastLate = '';
+  /** Late bars (`BTCUSDT <time> from <origin>`) and refused messages (`<origin>: <reason>`), as stderr shows them. */
+  private readonly lateLines: ThrottledLines;
+  private readonly refusedLines: ThrottledLines;
   /** Bars refused per symbol the session does not trade. */
   private readonly unknownSymbols = new Map<string, number>();
 
-  constructor(private readonly options: PaperSessionOptions) {}
+  constructor(private readonly options: PaperSessionOptions) {
+    this.lateLines = new ThrottledLines(options.onNotice, (what, detail, more) => `late bar ${what}: ${detail}; not applied${more}`, 'late bars', '; not applied');
+    this.refusedLines = new ThrottledLines(options.onNotice, (what, detail, more) => `refused ${what}${detail}${more}`, 'refused messages', '');
+  }
 
   /** Slices applied by this process (recovered ones included). */
   get slices(): number {
@@ -188,7 +232,8 @@ export class PaperSession {
     await o.feed.stop();
     this.cancelDeadline?.();
     this.reportPendingAtStop();
-    this.reportLateSummary();
+    this.lateLines.flush();
+    this.refusedLines.flush();
     this.reportUnknownSymbols();
     return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
   }
@@ -285,18 +330,36 @@ export class PaperSession {
     return {
       resumeAfterMs: () => this.slicer?.lastClosedMs ?? null,
       bars: (bars, origin) => this.offer(bars, origin),
-      invalid: (origin, reason) => {
-        this.counts.invalid += 1;
-        o.onNotice(`refused ${origin}: ${reason}`);
-      },
+      invalid: (origin, reason) => this.refused(origin, reason),
       notice: (line) => o.onNotice(line),
       ended: (detail) => {
         if (this.end !== null || this.slicer === null) return;
-        this.enqueue(this.slicer.flush(), o.clock.now());
+        this.enqueue(this.finalSlices(this.slicer.flush()), o.clock.now());
         this.feedEnded = detail;
         this.wakeUp();
       },
     };
+  }
+
+  /**
+   * The slices the end of the input closes that are applied. Without --until, all of them: the input is the session, as
+   * a file is a backtest's. With an --until not reached, the run is not done (exit 3) and the next one resumes after its
+   * last slice: an incomplete slice applied now would make the bars its input sends later late, and the log differ from
+   * an uninterrupted session's. So from the first incomplete one on, they are left for the next run, with one line.
+   */
+  private finalSlices(flushed: readonly ClosedSlice[]): readonly ClosedSlice[] {
+    const o = this.options;
+    if (o.untilMs === null) return flushed;
+    const cut = flushed.findIndex((c) => c.closedBy !== 'complete');
+    if (cut < 0) return flushed;
+    const first = flushed[cut] as ClosedSlice;
+    if (first.ms > o.untilMs) return flushed;
+    const held = flushed.slice(cut).reduce((n, c) => n + Object.keys(c.slice.bars).length, 0);
+    o.onNotice(
+      `the input ended before --until with the slice at ${first.slice.time} incomplete (no bar of ${first.missing.join(', ')}): not applied, ` +
+        `${flushed.length - cut > 1 ? 'nor the ones after it, ' : ''}so that the next run takes it whole from its input (${held} bar${held === 1 ? '' : 's'} held back)`,
+    );
+    return flushed.slice(0, cut);
   }
 
   private offer(bars: readonly TimedBar[], origin: string): void {
@@ -308,8 +371,7 @@ export class PaperSession {
     for (const { ms, bar } of bars) {
       const at = `${bar.symbol} ${formatBarTime(ms)}`;
       if (latest !== null && ms > latest) {
-        this.counts.invalid += 1;
-        o.onNotice(`refused ${origin}: ${bar.symbol} bar time ${formatBarTime(ms)} is later than the latest plausible bar time ${formatBarTime(latest)} (this machine's clock plus a tolerance)`);
+        this.refused(origin, `${bar.symbol} bar time ${formatBarTime(ms)} is later than the latest plausible bar time ${formatBarTime(latest)} (this machine's clock plus a tolerance)`);
         continue;
       }
       const outcome = slicer.offer(bar, ms, now);
@@ -355,14 +417,7 @@ export class PaperSession {
   /** Counts a late bar; reports the first ones one by one, the rest in summary lines. */
   private late(what: string, lastClosedMs: number): void {
     this.counts.late += 1;
-    if (this.counts.late <= LATE_LINES_SHOWN) {
-      const more = this.counts.late === LATE_LINES_SHOWN ? `; further late bars are summarised, one line per ${LATE_SUMMARY_EVERY}` : '';
-      this.options.onNotice(`late bar ${what}: its slice closed already (last slice ${formatBarTime(lastClosedMs)}); not applied${more}`);
-      return;
-    }
-    this.lateUnreported += 1;
-    this.lastLate = what;
-    if (this.lateUnreported >= LATE_SUMMARY_EVERY) this.reportLateSummary();
+    this.lateLines.report(what, `its slice closed already (last slice ${formatBarTime(lastClosedMs)})`);
   }
 
   /**
@@ -388,10 +443,11 @@ export class PaperSession {
     );
   }
 
-  private reportLateSummary(): void {
-    if (this.lateUnreported === 0) return;
-    this.options.onNotice(`late bars: ${this.lateUnreported} more not shown (${this.counts.late} in all), the latest ${this.lastLate}; not applied`);
-    this.lateUnreported = 0;
+  /** Counts a refused message (or part of one); reports the first ones one by one, the rest in summary lines. */
+  private refused(origin: string, reason: string): void {
+    this.counts.invalid += 1;
+    // A summary names the latest refused message with its reason: refusals differ, late bars do not.
+    this.refusedLines.report(`${origin}: ${reason}`, '');
   }
 
   private enqueue(closed: readonly ClosedSlice[], closedAt: number): void {

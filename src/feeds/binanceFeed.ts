@@ -2,7 +2,7 @@
 // the closed klines missed since the resume point from the REST endpoint `/api/v3/klines`.
 import type { Feed, FeedClock, FeedSink } from './feed.js';
 import { parseBinanceKlineMessage, parseBinanceRestKlines, type BinanceInterval, type TimedBar } from './feedMessages.js';
-import { ReconnectingSocket, type ReconnectTimings } from './reconnectingSocket.js';
+import { ReconnectingSocket, RetryLaterError, type ReconnectTimings } from './reconnectingSocket.js';
 
 /** Binance's public hosts (overridable, so tests run against local servers). */
 export const BINANCE_WS_ENDPOINT = 'wss://stream.binance.com:9443';
@@ -29,6 +29,15 @@ export const BINANCE_INTERVALS: ReadonlyMap<string, number> = new Map([
 
 /** Klines per REST request (Binance's maximum). */
 const REST_PAGE = 1000;
+
+/** The stale timeout when none is given (as the reconnecting socket's): it also bounds each REST request. */
+const DEFAULT_STALE_MS = 30_000;
+
+/** Binance's answers that come with a Retry-After: too many requests (429), and the ban that ignoring them brings (418). */
+const RATE_LIMITED: ReadonlyMap<number, string> = new Map([
+  [429, 'too many requests'],
+  [418, 'this address is banned for ignoring 429 answers'],
+]);
 
 /** How to reach Binance. */
 export interface BinanceFeedOptions extends ReconnectTimings {
@@ -60,7 +69,7 @@ export class BinanceFeed implements Feed {
     const socket = new ReconnectingSocket({
       ...this.options,
       url: () => `${endpoint}/stream?streams=${streams}`,
-      onOpen: () => this.backfill(sink),
+      onOpen: (signal) => this.backfill(sink, signal),
       onMessage: (text) => {
         const parsed = parseBinanceKlineMessage(text, this.interval);
         if (!parsed.ok) {
@@ -83,21 +92,25 @@ export class BinanceFeed implements Feed {
 
   /**
    * Fetches every closed kline after the resume point, symbol by symbol, a page at a time, and delivers them in bar-time
-   * order: one symbol's later klines must not pass the watermark over another's earlier ones.
+   * order: one symbol's later klines must not pass the watermark over another's earlier ones. Every symbol is fetched up
+   * to the same moment, the backfill's start: a symbol fetched later has more closed klines, and a page read after its
+   * last kline's close was still forming when it was served. The stream, open since before that moment, brings the
+   * klines that close after it. Each request must answer within the stale timeout; nothing is delivered once the
+   * connection is lost (`signal`).
    */
-  private async backfill(sink: FeedSink): Promise<void> {
+  private async backfill(sink: FeedSink, signal: AbortSignal): Promise<void> {
     const after = sink.resumeAfterMs();
     if (after === null) return;
     const rest = (this.options.restEndpoint ?? BINANCE_REST_ENDPOINT).replace(/\/+$/, '');
+    const cutoff = this.options.clock.now();
     const fetched: TimedBar[] = [];
     for (const symbol of this.symbols) {
       let from = after + 1;
       for (;;) {
-        const url = `${rest}/api/v3/klines?symbol=${encodeURIComponent(symbol)}&interval=${this.options.interval}&startTime=${from}&limit=${REST_PAGE}`;
-        const response = await fetch(url);
-        const text = await response.text();
-        if (!response.ok) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 200)}`);
-        const parsed = parseBinanceRestKlines(text, symbol, this.interval, this.options.clock.now());
+        const url = `${rest}/api/v3/klines?symbol=${encodeURIComponent(symbol)}&interval=${this.options.interval}&startTime=${from}&endTime=${cutoff - 1}&limit=${REST_PAGE}`;
+        const text = await this.get(url, signal);
+        if (signal.aborted) return;
+        const parsed = parseBinanceRestKlines(text, symbol, this.interval, cutoff);
         if (!parsed.ok) {
           sink.invalid(`REST ${url}`, parsed.reason);
           break;
@@ -110,9 +123,53 @@ export class BinanceFeed implements Feed {
         from = last.ms + 1;
       }
     }
+    if (signal.aborted) return;
     fetched.sort((a, b) => a.ms - b.ms || (a.bar.symbol < b.bar.symbol ? -1 : a.bar.symbol > b.bar.symbol ? 1 : 0));
     if (fetched.length > 0) sink.bars(fetched, 'REST backfill');
   }
+
+  /**
+   * One REST request, given up after the stale timeout or when the connection is lost.
+   * @throws RetryLaterError on 429/418 with a Retry-After; Error naming the URL on any other failure.
+   */
+  private async get(url: string, connection: AbortSignal): Promise<string> {
+    const clock = this.options.clock;
+    const limitMs = this.options.staleMs ?? DEFAULT_STALE_MS;
+    const request = new AbortController();
+    let timedOut = false;
+    const cancelTimer = clock.setTimer(limitMs, () => {
+      timedOut = true;
+      request.abort();
+    });
+    const abort = (): void => request.abort();
+    connection.addEventListener('abort', abort);
+    try {
+      const response = await fetch(url, { signal: request.signal });
+      const text = await response.text();
+      if (response.ok) return text;
+      const limited = RATE_LIMITED.get(response.status);
+      const waitMs = limited === undefined ? null : retryAfterMs(response.headers.get('retry-after'), clock.now());
+      const what = `${url} answered ${response.status}${limited === undefined ? '' : ` (${limited})`}: ${text.slice(0, 200)}`;
+      if (waitMs !== null) throw new RetryLaterError(`${what}; asking again after its Retry-After: ${Math.ceil(waitMs / 1000)} s`, waitMs);
+      throw new Error(what);
+    } catch (e) {
+      if (timedOut) throw new Error(`${url} did not answer within ${limitMs} ms (the stale timeout)`, { cause: e });
+      if (e instanceof TypeError && e.cause instanceof Error) throw new Error(`${url}: ${e.cause.message}`, { cause: e });
+      throw e;
+    } finally {
+      cancelTimer();
+      connection.removeEventListener('abort', abort);
+    }
+  }
+}
+
+/** Milliseconds a Retry-After header asks for (seconds, or an HTTP date), or null when it says nothing usable. */
+function retryAfterMs(header: string | null, nowMs: number): number | null {
+  if (header === null) return null;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
 function describeMessage(text: string): string {

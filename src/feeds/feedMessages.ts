@@ -39,11 +39,50 @@ const refuse = (reason: string): { ok: false; reason: string } => ({ ok: false, 
 
 /**
  * Parses one message of the generic feed: one bar object in the NDJSON bar format (`timestamp`, `symbol`, `open`,
- * `high`, `low`, `close`, `volume`), or a JSON array of them. Numbers sent as strings keep their exact text. A bad
+ * `high`, `low`, `close`, `volume`), a JSON array of them, or several such lines (NDJSON). Numbers sent as strings keep their exact text. A bad
  * element of an array is refused by its index; the others are kept (a server answering `?from=` with a page of bars
  * should not lose the page to one bad bar).
  */
 export function parseBarMessage(text: string): ParsedMessage {
+  const lines = ndjsonLines(text);
+  if (lines !== null) return parseBarLines(lines);
+  return parseOneBarMessage(text);
+}
+
+/**
+ * The lines of a message that holds several NDJSON lines (a server forwarding its NDJSON as it comes batches them), or
+ * null for one JSON value. Several lines are NDJSON only when each (blank ones aside) is a whole object or array: a bar
+ * written over several lines (pretty-printed) is one value.
+ */
+function ndjsonLines(text: string): { readonly line: number; readonly text: string }[] | null {
+  if (!text.includes('\n')) return null;
+  const lines = text
+    .split('\n')
+    .map((t, i) => ({ line: i + 1, text: t.trim() }))
+    .filter((l) => l.text !== '');
+  if (lines.length < 2) return null;
+  const whole = (t: string): boolean => (t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'));
+  return lines.every((l) => whole(l.text)) ? lines : null;
+}
+
+/** Each line parsed as a message of its own; a refused line (or element of one) is named by its line. */
+function parseBarLines(lines: readonly { readonly line: number; readonly text: string }[]): ParsedMessage {
+  const bars: TimedBar[] = [];
+  const refused: RefusedPart[] = [];
+  for (const { line, text } of lines) {
+    const parsed = parseOneBarMessage(text);
+    if (!parsed.ok) {
+      refused.push({ where: `line ${line}`, reason: parsed.reason });
+      continue;
+    }
+    bars.push(...parsed.bars);
+    for (const part of parsed.refused) refused.push({ where: `line ${line}, ${part.where}`, reason: part.reason });
+  }
+  return { ok: true, bars, refused };
+}
+
+/** One JSON value: a bar object or an array of them. */
+function parseOneBarMessage(text: string): ParsedMessage {
   const trimmed = text.trim();
   if (trimmed.startsWith('[')) {
     let items: unknown;
@@ -136,16 +175,28 @@ const DAY_MS = 86_400_000;
 const FIRST_MONDAY_MS = 4 * DAY_MS;
 
 /**
- * Whether `t` can be the open time of a kline of `interval`. Intervals up to a day open on multiples of their length
- * since the epoch (UTC), weeks on Mondays; 3-day klines are checked to open at midnight UTC only, as Binance does not
- * document which midnight starts them. A time between these is no bar of the stream: accepted, it made a slice of its
- * own and gaps for bar times that do not exist.
+ * The open times of `interval`'s klines: every `step` ms from `phase`. Intervals up to a day open on multiples of their
+ * length since the epoch (UTC), weeks on Mondays; 3-day klines are checked to open at midnight UTC only, as Binance does
+ * not document which midnight starts them.
+ */
+function openTimes(interval: BinanceInterval): { readonly phase: number; readonly step: number } {
+  if (interval.name === '1w') return { phase: FIRST_MONDAY_MS, step: interval.ms };
+  return { phase: 0, step: Math.min(interval.ms, DAY_MS) };
+}
+
+/**
+ * Whether `t` can be the open time of a kline of `interval` (see {@link openTimes}). A time between these is no bar of
+ * the stream: accepted, it made a slice of its own and gaps for bar times that do not exist.
  */
 function onInterval(t: number, interval: BinanceInterval): boolean {
-  const mod = (a: number, m: number): number => ((a % m) + m) % m;
-  if (interval.name === '1w') return mod(t - FIRST_MONDAY_MS, interval.ms) === 0;
-  if (interval.ms > DAY_MS) return mod(t, DAY_MS) === 0;
-  return mod(t, interval.ms) === 0;
+  return klineOpenTimesAround(t, interval) === null;
+}
+
+/** The open times of `interval`'s klines just before and after `t`, or null when `t` is one. */
+export function klineOpenTimesAround(t: number, interval: BinanceInterval): { readonly before: number; readonly after: number } | null {
+  const { phase, step } = openTimes(interval);
+  const before = phase + Math.floor((t - phase) / step) * step;
+  return before === t ? null : { before, after: before + step };
 }
 
 /**

@@ -1,7 +1,22 @@
 // A WebSocket client (the `ws` library) that stays connected: exponential backoff with a cap and jitter, ping/pong
 // heartbeats, and a stale timeout that reconnects a connection on which nothing arrives.
 import WebSocket from 'ws';
+import { StratafolioError } from '../errors.js';
 import type { FeedClock } from './feed.js';
+
+/**
+ * A connection's preparation failed and the server said how long to wait before asking again (HTTP 429 or 418 with
+ * Retry-After): the next connection waits at least that long, beyond the backoff's cap. Asking sooner is what gets an
+ * address banned (Binance answers 418 to a client that ignores its 429s, for minutes to days).
+ */
+export class RetryLaterError extends StratafolioError {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Timings of a reconnecting socket (ms). */
 export interface ReconnectTimings {
@@ -20,8 +35,12 @@ export interface ReconnectingSocketOptions extends ReconnectTimings {
   /** The URL of the next connection (it may carry a resume point). */
   readonly url: () => string;
   readonly clock: FeedClock;
-  /** Runs once a connection is open, before its messages are delivered (e.g. a backfill); messages wait for it. */
-  readonly onOpen: () => Promise<void>;
+  /**
+   * Runs once a connection is open, before its messages are delivered (e.g. a backfill); messages wait for it, and the
+   * stale timeout starts once it is done (it bounds its own requests). `signal` is aborted when the connection is lost
+   * or stopped: what it prepares is then for nothing, and must not be delivered.
+   */
+  readonly onOpen: (signal: AbortSignal) => Promise<void>;
   readonly onMessage: (text: string) => void;
   readonly onNotice: (line: string) => void;
 }
@@ -35,6 +54,32 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** ws's error code for a message over `maxPayload`. */
 const TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+
+/** What the standard close codes a feed server may send mean (RFC 6455 §7.4.1, and 1012–1014 from IANA's registry). */
+const CLOSE_CODES: ReadonlyMap<number, string> = new Map([
+  [1000, 'normal closure'],
+  [1001, 'going away'],
+  [1002, 'protocol error'],
+  [1003, 'unsupported data'],
+  [1005, 'no code given'],
+  [1007, 'invalid data'],
+  [1008, 'policy violation'],
+  [1009, 'message too big'],
+  [1011, 'server error'],
+  [1012, 'service restart'],
+  [1013, 'try again later'],
+  [1014, 'bad gateway'],
+]);
+
+/**
+ * How the server closed a connection, for the line that reports it (empty for 1006: no close frame, as when this client
+ * ended it itself after a line saying why, or the connection dropped).
+ */
+function closedBy(code: number, reason: Buffer): string {
+  if (code === 1006) return '';
+  const text = reason.toString('utf8');
+  return `: the server closed it with code ${code}${CLOSE_CODES.has(code) ? ` (${CLOSE_CODES.get(code)})` : ''}${text === '' ? '' : `, ${JSON.stringify(text)}`}`;
+}
 
 /** The next retry delay: initial × 2^attempt, capped, with up to 20 % jitter taken off so clients do not retry in step. */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: number): number {
@@ -55,6 +100,10 @@ export class ReconnectingSocket {
   private readonly heartbeat: number;
   private readonly stale: number;
   private pongCheck: () => boolean = () => false;
+  /** The least delay before the next connection, asked for by a server (see {@link RetryLaterError}); 0 when none. */
+  private retryNotBeforeMs = 0;
+  /** Aborts what the current connection's preparation is doing. */
+  private abortPreparation: (() => void) | null = null;
 
   constructor(private readonly options: ReconnectingSocketOptions) {
     this.initial = options.initialBackoffMs ?? 250;
@@ -73,6 +122,7 @@ export class ReconnectingSocket {
     this.stopped = true;
     this.cancelRetry?.();
     this.clearTimers();
+    this.abortPreparation?.();
     const socket = this.socket;
     this.socket = null;
     if (socket !== null && socket.readyState !== WebSocket.CLOSED) {
@@ -89,6 +139,8 @@ export class ReconnectingSocket {
     const socket = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES });
     this.socket = socket;
     const queued: string[] = [];
+    const preparation = new AbortController();
+    this.abortPreparation = () => preparation.abort();
     let ready = false;
     let lost = false;
     let awaitingPong = false;
@@ -99,15 +151,18 @@ export class ReconnectingSocket {
     };
     socket.on('open', () => {
       this.options.onNotice(`connected to ${url}`);
-      this.armStale(socket);
       this.armHeartbeat(socket);
-      this.options.onOpen().then(
+      this.options.onOpen(preparation.signal).then(
         () => {
-          if (this.socket !== socket) return;
+          if (this.socket !== socket || preparation.signal.aborted) return;
           ready = true;
+          // Only now: a backfill of many pages may take longer than the stale timeout, and cut off it would start over.
+          this.armStale(socket);
           for (const text of queued.splice(0)) this.options.onMessage(text);
         },
         (e: unknown) => {
+          if (this.socket !== socket || preparation.signal.aborted) return;
+          if (e instanceof RetryLaterError) this.retryNotBeforeMs = e.delayMs;
           this.options.onNotice(`could not prepare the connection to ${url}: ${e instanceof Error ? e.message : String(e)}`);
           socket.terminate();
         },
@@ -130,14 +185,16 @@ export class ReconnectingSocket {
         this.options.onNotice(`connection to ${url} failed: ${e.message}`);
       }
     });
-    socket.on('close', () => {
+    socket.on('close', (code: number, reason: Buffer) => {
       if (lost) return;
       lost = true;
+      preparation.abort();
       if (this.socket !== socket || this.stopped) return;
       this.clearTimers();
-      const delay = backoffDelay(this.attempt, this.initial, this.cap, this.options.clock.random());
+      const delay = Math.max(backoffDelay(this.attempt, this.initial, this.cap, this.options.clock.random()), this.retryNotBeforeMs);
+      this.retryNotBeforeMs = 0;
       this.attempt += 1;
-      this.options.onNotice(`connection to ${url} lost; reconnecting in ${delay} ms (attempt ${this.attempt})`);
+      this.options.onNotice(`connection to ${url} lost${closedBy(code, reason)}; reconnecting in ${delay} ms (attempt ${this.attempt})`);
       this.cancelRetry = this.options.clock.setTimer(delay, () => {
         this.cancelRetry = null;
         this.connect();

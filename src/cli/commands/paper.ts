@@ -14,6 +14,7 @@ import { BinanceFeed } from '../../feeds/binanceFeed.js';
 import { NdjsonSocketFeed } from '../../feeds/ndjsonSocketFeed.js';
 import { LineStreamFeed } from '../../feeds/stdinFeed.js';
 import type { Feed, FeedClock } from '../../feeds/feed.js';
+import { klineOpenTimesAround } from '../../feeds/feedMessages.js';
 import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
 import { moduleLoadTimer, latestPlausibleBarMs, wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
@@ -134,10 +135,35 @@ function openFeed(spec: FeedSpec, flags: PaperFlags, clock: FeedClock, timings: 
   return new LineStreamFeed(process.stdin);
 }
 
+/**
+ * A Binance feed's bars are its klines, at their open times: a --from between two would take the kline before it,
+ * earlier than --from (its bars being accepted from --from less one interval).
+ * @throws ConfigError naming the open times around it.
+ */
+function checkFromOnInterval(fromMs: number, interval: string, feed: Feed): void {
+  const around = klineOpenTimesAround(fromMs, { name: interval, ms: feed.intervalMs ?? 0 });
+  if (around === null) return;
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  throw new ConfigError(`--from ${iso(fromMs)} is not the open time of a ${interval} kline (a bar time of ${feed.description}): give ${iso(around.before)} or ${iso(around.after)}`, 'from');
+}
+
 function subscribedSymbols(config: PortfolioConfig, source: ConfigSource, feed: Feed, flags: PaperFlags): string[] {
-  const given = flags.symbols?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // A feed that names its symbols (Binance) reads them in any case, as `--feed` does; a generic feed's are as its bars spell them.
+  const delivered = feed.symbols;
+  const given = flags.symbols
+    ?.split(',')
+    .map((s) => (delivered === null ? s.trim() : s.trim().toUpperCase()))
+    .filter((s) => s !== '');
   if (given !== undefined && given.length === 0) {
     throw new ConfigError(`--symbols ${JSON.stringify(flags.symbols)} names no symbol: give them comma-separated (--symbols BTCUSDT,ETHUSDT), or leave it out to slice on the config's`, 'symbols');
+  }
+  const undelivered = delivered === null ? undefined : given?.find((s) => !delivered.includes(s));
+  if (undelivered !== undefined && delivered !== null) {
+    throw new ConfigError(
+      `--symbols ${JSON.stringify(flags.symbols)}: ${undelivered} is not delivered by ${feed.description}, so every slice would wait for it and record it missing: ` +
+        `add it to --feed (${flags.feed.replace(/@[^@]*$/, (at) => `,${undelivered}${at}`)}) or leave it out`,
+      'symbols',
+    );
   }
   const symbols = [...new Set(given ?? feed.symbols ?? namedSymbols(config).map((n) => n.symbol))].sort();
   if (symbols.length === 0) {
@@ -182,6 +208,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
           "every slice would close at its first bar, and the other symbols' bars of that time would all be late; leave it out to close slices only when complete or passed by a later bar",
         );
   const feed = openFeed(spec, flags, clock, timings);
+  if (spec.kind === 'binance' && fromMs !== null) checkFromOnInterval(fromMs, spec.interval, feed);
   const symbols = subscribedSymbols(config, source, feed, flags);
   const spacing = feedAnnualisationWarning(feed.description, feed.intervalMs, config.barsPerYear);
   if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
