@@ -96,8 +96,9 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
   if (location.kind === 'sqlite' && !existsSync(location.path)) throw new ConfigError(`--store ${flags.store}: no such file ${location.path}`, 'store');
   const store = await openEventStore(flags.store, { existing: true });
   try {
-    // Commands are applied by a running `stratafolio paper`: only a portfolio a session has recorded slices of takes them.
-    const portfolioId = (await choosePortfolio(store, flags.portfolio, 'paper session')).id;
+    // Commands are applied by a running `stratafolio paper`: a portfolio a session has recorded slices of takes them, and
+    // so does one a session runs on now before its first slice.
+    const portfolioId = (await choosePortfolio(store, flags.portfolio, 'session to command')).id;
     await refuseUnknownStrategies(store, portfolioId, command);
     // A session holds the portfolio's writer lock; looking at it takes nothing, so a `paper` starting now is not refused.
     const running = (await store.writerLockHolder(portfolioId)) !== null;
