@@ -1,5 +1,6 @@
 // Which portfolio a command works on when --portfolio is not given, in a store of several: `command` and `export-bars`
-// need a paper session's (one with a feed record) and take the only one even beside backtested portfolios; every
+// need a paper session's (one with a feed record; for `command`, also one a session runs on before its first slice) and
+// take the only one even beside backtested portfolios; every
 // command refuses an ambiguous choice naming the candidates, and says so when none qualifies. Through the built binary.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAPER_CONFIG, startCli } from './fixtures/live/paperProcess.js';
 import { runBin } from './fixtures/cliRun.js';
 import { minuteBars } from './fixtures/live/minuteBars.js';
+import { openEventStore } from '../events/openEventStore.js';
 
 
 let dir = '';
@@ -89,6 +91,35 @@ describe('two paper sessions', () => {
     const r = await runBin(['command', '--store', store, '--portfolio', 'paper2', '--wait', '0s', 'pause', 'hold']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/no paper session is running on portfolio "paper2"/);
+  });
+});
+
+/** Resolves once a process holds the writer lock of `portfolioId` in `store` and its log has its opening events. */
+async function sessionOpen(store: string, portfolioId: string): Promise<void> {
+  for (;;) {
+    const s = await openEventStore(store);
+    try {
+      if ((await s.writerLockHolder(portfolioId)) !== null && (await s.listStreams()).includes(`portfolio-${portfolioId}`)) return;
+    } finally {
+      await s.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('a paper session running before its first slice (no feed record yet)', () => {
+  it('command queues for it, and the session applies it at its first slice', async () => {
+    const store = `sqlite:${join(dir, 'before-first-slice.db')}`;
+    await backtestOn(store, configAs('bt'));
+    const paper = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], '', { keepStdinOpen: true });
+    await sessionOpen(store, 'paper');
+    const r = await runBin(['command', '--store', store, '--wait', '0s', 'pause', 'revert']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^queued pause as command \S+: not waiting for the answer \(--wait 0s\); the running session applies it at its next slice/);
+    paper.child.stdin?.end(minuteBars(0, 2));
+    expect(await paper.exited).toBe(0);
+    expect(paper.err()).toMatch(/command \S+ pause revert \(reason: paused by command\): applied at the slice of 2024-03-01T00:00:00.000Z/);
   });
 });
 

@@ -10,7 +10,9 @@ describe('usage errors', () => {
     [['replay', '--store', 'memory:', '--colour'], "stratafolio: unknown option '--colour' (stratafolio replay --help lists the options)"],
     [['backtest', '--bars', 'b.csv'], "stratafolio: required option '--config <file>' not specified (stratafolio backtest --help lists the options)"],
     [['backtest', '--config'], "stratafolio: option '--config <file>' argument missing (stratafolio backtest --help lists the options)"],
-    [['command', '--store', 'memory:', 'pause'], "stratafolio: missing required argument 'args' (stratafolio command --help lists the options)"],
+    [['command', '--store', 'memory:'], "stratafolio: missing required argument 'action' (stratafolio command --help lists the options)"],
+    [['command', '--store', 'memory:', 'pause'], 'stratafolio: pause takes one strategy id, got 0 arguments'],
+    [['command', '--store', 'memory:', 'rebalance'], 'stratafolio: rebalance takes strategy=weight pairs (e.g. trend=0.4 hold=0.3), got none'],
   ])('%j: one line, exit 2', async (args, line) => {
     const r = await runCli(...args);
     expect(r.code).toBe(2);

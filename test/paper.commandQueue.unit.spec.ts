@@ -1,5 +1,6 @@
 // The command queue of a paper session on a memory store: a command recorded with a slice whose answer was lost in a
-// crash is answered at restart with that slice's bar time; answers say what happened to the strategy.
+// crash is answered at restart with that slice's bar time; answers say what happened to the strategy, and keep the
+// command they answer.
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStore } from '../events/openEventStore.js';
 import { FeedRecorder } from '../events/feedRecord.js';
@@ -22,9 +23,18 @@ async function queue(store: EventStore, commandId: string, command: Record<strin
   await store.documents.put(COMMANDS_COLLECTION, commandKey('paper', commandId), JSON.stringify(command));
 }
 
+/** The answer stored for a command, without the command it keeps beside it (see {@link keptCommandOf}). */
 async function answerOf(store: EventStore, commandId: string): Promise<unknown> {
   const text = await store.documents.get(COMMAND_RESULTS_COLLECTION, commandKey('paper', commandId));
-  return text === null ? null : JSON.parse(text);
+  if (text === null) return null;
+  const { command: _kept, ...answer } = JSON.parse(text) as Record<string, unknown>;
+  return answer;
+}
+
+/** The command an answer keeps, for `command status` once the queued document is gone. */
+async function keptCommandOf(store: EventStore, commandId: string): Promise<unknown> {
+  const text = await store.documents.get(COMMAND_RESULTS_COLLECTION, commandKey('paper', commandId));
+  return text === null ? undefined : (JSON.parse(text) as { command?: unknown }).command;
 }
 
 describe('queued commands', () => {
@@ -45,6 +55,7 @@ describe('queued commands', () => {
       const taken = await queuedCommands(store, 'paper').applyQueued(portfolio, recorder.appliedCommands);
       expect(taken).toEqual([]);
       expect(await answerOf(store, '0000000001-aaaaaaaa')).toEqual({ status: 'applied', at: '2024-03-01T10:00:00.000Z' });
+      expect(await keptCommandOf(store, '0000000001-aaaaaaaa')).toEqual(command);
       expect(await store.documents.list(COMMANDS_COLLECTION)).toEqual([]);
     } finally {
       portfolio.close();
@@ -104,6 +115,12 @@ describe('queued commands', () => {
         reason: 'portfolio paper has no strategy nosuch (its strategies: hold, trend; removed: revert)',
       });
       expect(await send('0000000009-a', { kind: 'rebalance', weights: { revert: 0.1 }, reason: 'r' })).toEqual({ status: 'refused', reason: 'strategy revert was removed from portfolio paper' });
+      // A refused command is kept with its answer; one written by hand that is no command, as its text.
+      expect(await keptCommandOf(store, '0000000008-a')).toEqual({ kind: 'pause', strategyId: 'nosuch', reason: 'r' });
+      await store.documents.put(COMMANDS_COLLECTION, commandKey('paper', '0000000010-a'), 'pause hold');
+      await commands.applyQueued(portfolio, none);
+      expect(await answerOf(store, '0000000010-a')).toMatchObject({ status: 'refused' });
+      expect(await keptCommandOf(store, '0000000010-a')).toBe('pause hold');
     } finally {
       portfolio.close();
     }

@@ -238,8 +238,8 @@ if (POSTGRES_URL === undefined) {
       expect(await again.exited, again.err()).toBe(0);
       const results = await query<{ key: string; value: string }>(`SELECT key, value FROM "${schema}".documents WHERE collection = 'command-results' ORDER BY key`);
       expect(results.map((r) => JSON.parse(r.value) as unknown)).toEqual([
-        { status: 'applied', at: '2024-03-01T00:05:00.000Z' },
-        { status: 'applied', at: '2024-03-01T00:06:00.000Z' },
+        { status: 'applied', at: '2024-03-01T00:05:00.000Z', command: { kind: 'pause', strategyId: 'revert', reason: 'risk review' } },
+        { status: 'applied', at: '2024-03-01T00:06:00.000Z', command: { kind: 'pause', strategyId: 'trend', reason: 'paused by command' } },
       ]);
       expect(await query(`SELECT key FROM "${schema}".documents WHERE collection = 'commands'`)).toEqual([]);
       const paused = (await streamEvents(store, 'portfolio-paper')).flatMap((e) =>

@@ -29,6 +29,29 @@ export type CommandResult =
   | { readonly status: 'applied'; readonly at: string; readonly unchanged?: string }
   | { readonly status: 'refused'; readonly reason: string };
 
+/**
+ * A document of `command-results`: the answer, and the command it answers as it was queued (its text, when that did
+ * not parse as a command), so `command status` can say what became of it once the queued document is gone. `command`
+ * is absent in answers stored before it was kept.
+ */
+export type StoredAnswer = CommandResult & { readonly command?: unknown };
+
+/** The answer of a stored answer, without the command it answers. */
+export function resultOf(stored: StoredAnswer): CommandResult {
+  return stored.status === 'refused'
+    ? { status: 'refused', reason: stored.reason }
+    : stored.unchanged === undefined
+      ? { status: 'applied', at: stored.at }
+      : { status: 'applied', at: stored.at, unchanged: stored.unchanged };
+}
+
+/** What an answer says, as the session tells it on stderr and `command status` lists it. */
+export function describeAnswer(result: CommandResult): string {
+  return result.status === 'refused'
+    ? `refused: ${result.reason}`
+    : `applied at the slice of ${result.at}${result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`}`;
+}
+
 /** The strategy ids a command names. */
 export function strategiesOf(c: PortfolioCommand): string[] {
   return c.kind === 'rebalance' ? Object.keys(c.weights ?? {}) : [c.strategyId];
@@ -115,6 +138,27 @@ export function describeCommand(c: PortfolioCommand): string {
   }
 }
 
+/**
+ * A queued command as `stratafolio command` takes it, from what was queued: a command, or, for one written by hand
+ * into the queue that is of no known kind or lacks its fields, its text (which then says what it was).
+ */
+export function describeQueued(queued: unknown): string {
+  if (typeof queued === 'string') return queued;
+  if (queued === undefined || queued === null) return 'a command (what it said was not kept)';
+  return describable(queued) ?? JSON.stringify(queued);
+}
+
+/** `describeCommand` of a value that is a whole command; null for anything else. */
+function describable(value: unknown): string | null {
+  let what: unknown;
+  try {
+    what = describeCommand(value as PortfolioCommand);
+  } catch {
+    return null;
+  }
+  return typeof what === 'string' && !what.includes('undefined') ? what : null;
+}
+
 /** What a session tells of each command it answers: its id, what it said (or its text, when it did not parse), the answer. */
 export type CommandAnswered = (commandId: string, command: string, result: CommandResult) => void;
 
@@ -126,24 +170,18 @@ export function commandKey(portfolioId: string, commandId: string): string {
 /** The command queue of one portfolio in `store`; `onAnswer` hears each answer once it is stored. */
 export function queuedCommands(store: EventStore, portfolioId: string, onAnswer: CommandAnswered = () => undefined): CommandSource {
   const prefix = `${portfolioId}/`;
-  // What each command taken but not yet answered says, for onAnswer.
-  const described = new Map<string, string>();
-  const answer = async (commandId: string, result: CommandResult, text?: string): Promise<void> => {
-    await store.documents.put(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(result));
+  // What each command taken but not yet answered says (its text, when it is no command), kept with its answer.
+  const queued = new Map<string, unknown>();
+  const answer = async (commandId: string, result: CommandResult): Promise<void> => {
+    const command = queued.get(commandId) ?? null;
+    queued.delete(commandId);
+    const stored: StoredAnswer = { ...result, command };
+    await store.documents.put(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(stored));
     await store.documents.delete(COMMANDS_COLLECTION, commandKey(portfolioId, commandId));
-    const what = described.get(commandId) ?? text ?? 'a command';
-    described.delete(commandId);
-    onAnswer(commandId, what, result);
+    onAnswer(commandId, describeQueued(command), result);
   };
-  const describe = (commandId: string, command: Readonly<Record<string, unknown>>, text: string): void => {
-    // A command written by hand into the queue may be of no known kind or lack its fields: its text says what it was.
-    let what: unknown;
-    try {
-      what = describeCommand(command as PortfolioCommand);
-    } catch {
-      what = null;
-    }
-    described.set(commandId, typeof what === 'string' && !what.includes('undefined') ? what : text);
+  const keep = (commandId: string, command: unknown, text: string): void => {
+    queued.set(commandId, describable(command) === null ? text : command);
   };
   /** The bar times of the slices that recorded `commandIds`, read from the feed record. */
   const recordedAt = async (commandIds: ReadonlySet<string>): Promise<Map<string, string>> => {
@@ -172,20 +210,24 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
           const at = leftoverAt.get(commandId);
           const answered = (await store.documents.get(COMMAND_RESULTS_COLLECTION, key)) !== null;
           const text = await store.documents.get(COMMANDS_COLLECTION, key);
-          if (text !== null) describe(commandId, parsedOrEmpty(text), text);
+          if (text !== null) keep(commandId, parsedOrNull(text), text);
           if (at !== undefined && !answered) await answer(commandId, { status: 'applied', at });
-          else await store.documents.delete(COMMANDS_COLLECTION, key);
+          else {
+            queued.delete(commandId);
+            await store.documents.delete(COMMANDS_COLLECTION, key);
+          }
           continue;
         }
         const text = await store.documents.get(COMMANDS_COLLECTION, key);
         if (text === null) continue;
         let command: Record<string, unknown>;
         try {
+          queued.set(commandId, text);
           command = JSON.parse(text) as Record<string, unknown>;
-          describe(commandId, command, text);
+          keep(commandId, command, text);
           applyCommand(portfolio, command);
         } catch (e) {
-          await answer(commandId, { status: 'refused', reason: e instanceof Error ? e.message : String(e) }, text);
+          await answer(commandId, { status: 'refused', reason: e instanceof Error ? e.message : String(e) });
           continue;
         }
         const why = noChange(lifecycles, command as PortfolioCommand);
@@ -195,7 +237,7 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
       return taken;
     },
     reapply(portfolio, recorded) {
-      describe(recorded.commandId, recorded.command, JSON.stringify(recorded.command));
+      keep(recorded.commandId, recorded.command, JSON.stringify(recorded.command));
       applyCommand(portfolio, recorded.command);
     },
     async settle(commands, slice) {
@@ -208,12 +250,11 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
   };
 }
 
-/** A queued command's JSON as an object, or an empty one when it is not (its text then describes it). */
-function parsedOrEmpty(text: string): Record<string, unknown> {
+/** A queued command's JSON, or null when it is not JSON (its text then describes it). */
+function parsedOrNull(text: string): unknown {
   try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+    return JSON.parse(text) as unknown;
   } catch {
-    return {};
+    return null;
   }
 }

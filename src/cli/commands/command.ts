@@ -1,5 +1,5 @@
 // `stratafolio command`: queues pause | resume | remove | rebalance for a running paper session, durably in the store,
-// and waits for the session's answer (applied at which slice, or refused and why).
+// and waits for the session's answer (applied at which slice, or refused and why); `status` reads the answers afterwards.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -7,14 +7,25 @@ import { AllocationError, ConfigError } from '../../errors.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
 import { wallClock } from '../../feeds/wallClock.js';
-import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, strategiesOf, type CommandResult, type PortfolioCommand } from '../queuedCommands.js';
+import {
+  COMMANDS_COLLECTION,
+  COMMAND_RESULTS_COLLECTION,
+  commandKey,
+  describeAnswer,
+  describeQueued,
+  resultOf,
+  strategiesOf,
+  type CommandResult,
+  type PortfolioCommand,
+  type StoredAnswer,
+} from '../queuedCommands.js';
 import { parseDuration } from './paper.js';
 import { choosePortfolio } from '../portfolioChoice.js';
 import { portfolioStream } from '../../../events/envelope.js';
 import type { EventStore } from '../../../events/store.js';
 import { didYouMean } from '../../nearestName.js';
 import { Dec, decStr } from '../../money/decimal.js';
-import type { CliIO } from '../output.js';
+import { fewOf, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
 interface CommandFlags {
@@ -33,17 +44,21 @@ export const EXIT_QUEUED = 3;
 export const registerCommand: RegisterCommand = (program: Command, io: CliIO, setExit) => {
   program
     .command('command')
-    .description('queue a command for a running paper session: pause <strategy> | resume <strategy> | remove <strategy> | rebalance <strategy=weight>…')
-    .argument('<action>', 'pause | resume | remove | rebalance')
-    .argument('<args...>', 'the strategy id, or strategy=weight pairs for rebalance')
+    .description(
+      'queue a command for a running paper session: pause <strategy> | resume <strategy> | remove <strategy> | rebalance <strategy=weight>…; ' +
+        'status [<command id>]: what became of the commands queued (applied at which slice, refused and why, still queued)',
+    )
+    .argument('<action>', 'pause | resume | remove | rebalance | status')
+    .argument('[args...]', 'the strategy id, strategy=weight pairs for rebalance, or a command id for status')
     .requiredOption('--store <url>', 'event store URL of the session')
     .option('--portfolio <id>', 'portfolio id (default: the only paper session\'s portfolio in the store)')
     .option('--reason <text>', 'reason recorded with the change')
     .option('--keep-positions', 'remove: sell nothing (refused while the strategy holds positions: pause it to keep them)')
     .option('--wait <duration>', 'how long to wait for the session to answer (0s: do not wait); exit 3 when it has not answered', '30s')
     .option('--json', 'print the answer as JSON')
-    .action(async (action: string, args: string[], flags: CommandFlags) => {
-      setExit(await queueCommand(action, args, flags, io));
+    .action(async (action: string, args: string[], flags: CommandFlags, cmd: Command) => {
+      if (action === 'status') setExit(await commandStatus(args, flags, cmd, io));
+      else setExit(await queueCommand(action, args, flags, io));
     });
 };
 
@@ -67,6 +82,7 @@ export function commandOf(action: string, args: readonly string[], flags: Pick<C
     case 'remove':
       return { kind: 'remove', strategyId: one(), liquidate: flags.keepPositions !== true };
     case 'rebalance': {
+      if (args.length === 0) throw new ConfigError('rebalance takes strategy=weight pairs (e.g. trend=0.4 hold=0.3), got none');
       const weights: Record<string, number> = Object.create(null) as Record<string, number>;
       let sum = new Dec(0);
       for (const pair of args) {
@@ -84,20 +100,88 @@ export function commandOf(action: string, args: readonly string[], flags: Pick<C
       return { kind: 'rebalance', weights: { ...weights }, reason: flags.reason ?? 'rebalance by command' };
     }
     default:
-      throw new ConfigError(`unknown action "${action}": use pause, resume, remove or rebalance`);
+      throw new ConfigError(`unknown action "${action}": use pause, resume, remove, rebalance or status`);
+  }
+}
+
+/** A store opened for `command`: an SQLite path that is not one yet is a typo, not a store to create. */
+async function openCommandStore(url: string): Promise<EventStore> {
+  const location = parseStoreUrl(url);
+  if (location.kind === 'sqlite' && !existsSync(location.path)) throw new ConfigError(`--store ${url}: no such file ${location.path}`, 'store');
+  return openEventStore(url, { existing: true });
+}
+
+/**
+ * `command status [<command id>]`: each command queued for the portfolio, in the order queued, with its answer (or that
+ * it is still queued, and whether a session is running to apply it). Exit 0 whatever the answers are: `command`
+ * itself gives them as exit codes when it waits.
+ * @throws ConfigError for a flag status takes no part of, more than one id, or an id the portfolio has no command of
+ */
+async function commandStatus(args: readonly string[], flags: CommandFlags, cmd: Command, io: CliIO): Promise<number> {
+  for (const flag of ['reason', 'keepPositions', 'wait'] as const) {
+    if (cmd.getOptionValueSource(flag) === 'cli') {
+      throw new ConfigError(`--${flag === 'keepPositions' ? 'keep-positions' : flag} does not apply to status, which only reads the answers`, flag);
+    }
+  }
+  if (args.length > 1) throw new ConfigError(`status takes at most one command id, got ${args.length} arguments`);
+  const store = await openCommandStore(flags.store);
+  try {
+    const portfolioId = (await choosePortfolio(store, flags.portfolio, 'session to command')).id;
+    const prefix = `${portfolioId}/`;
+    const idsIn = async (collection: string): Promise<string[]> => (await store.documents.list(collection)).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    const answered = await idsIn(COMMAND_RESULTS_COLLECTION);
+    const all = [...new Set([...(await idsIn(COMMANDS_COLLECTION)), ...answered])].sort();
+    const wanted = args[0];
+    if (wanted !== undefined && !all.includes(wanted)) {
+      throw new ConfigError(`portfolio "${portfolioId}" in ${store.url} has no command ${wanted} (its commands: ${all.length > 0 ? fewOf(all) : 'none'})`, 'command');
+    }
+    if (all.length === 0 && !flags.json) io.stdout.write(`no command was queued for portfolio "${portfolioId}"\n`);
+    const running = (await store.writerLockHolder(portfolioId)) !== null;
+    for (const commandId of wanted === undefined ? all : [wanted]) {
+      const key = commandKey(portfolioId, commandId);
+      // A command answered between the two lists is read from its answer: the answer is written before the queued document goes.
+      const answerText = await store.documents.get(COMMAND_RESULTS_COLLECTION, key);
+      const stored = answerText === null ? null : (JSON.parse(answerText) as StoredAnswer);
+      const queuedText = stored === null ? await store.documents.get(COMMANDS_COLLECTION, key) : null;
+      if (stored === null && queuedText === null) continue;
+      const command = stored !== null ? stored.command : parsedOrText(queuedText ?? '');
+      const result = stored === null ? null : resultOf(stored);
+      if (flags.json) {
+        io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command: command ?? null, result: result ?? { status: 'queued' }, sessionRunning: running })}\n`);
+        continue;
+      }
+      const outcome =
+        result !== null
+          ? describeAnswer(result)
+          : running
+            ? 'queued; the running session applies it at its next slice'
+            : `queued; no paper session is running on portfolio "${portfolioId}": the next \`stratafolio paper\` run applies it at its first slice`;
+      io.stdout.write(`command ${commandId} ${describeQueued(command)}: ${outcome}\n`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** A queued command's JSON, or its text when it is not JSON. */
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 
 async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
   const command = commandOf(action, args, flags);
   const waitMs = parseDuration(flags.wait, '--wait');
-  const location = parseStoreUrl(flags.store);
-  // A command goes to a session's store: a path that is not one yet is a typo, not a store to create.
-  if (location.kind === 'sqlite' && !existsSync(location.path)) throw new ConfigError(`--store ${flags.store}: no such file ${location.path}`, 'store');
-  const store = await openEventStore(flags.store, { existing: true });
+  // A command goes to a session's store.
+  const store = await openCommandStore(flags.store);
   try {
-    // Commands are applied by a running `stratafolio paper`: only a portfolio a session has recorded slices of takes them.
-    const portfolioId = (await choosePortfolio(store, flags.portfolio, 'paper session')).id;
+    // Commands are applied by a running `stratafolio paper`: a portfolio a session has recorded slices of takes them, and
+    // so does one a session runs on now before its first slice.
+    const portfolioId = (await choosePortfolio(store, flags.portfolio, 'session to command')).id;
     await refuseUnknownStrategies(store, portfolioId, command);
     // A session holds the portfolio's writer lock; looking at it takes nothing, so a `paper` starting now is not refused.
     const running = (await store.writerLockHolder(portfolioId)) !== null;
@@ -115,7 +199,7 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
     const deadline = wallClock.now() + waitMs;
     const answer = async (): Promise<CommandResult | null> => {
       const text = await store.documents.get(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId));
-      return text === null ? null : (JSON.parse(text) as CommandResult);
+      return text === null ? null : resultOf(JSON.parse(text) as StoredAnswer);
     };
     let result: CommandResult | null = null;
     let ended = false;

@@ -20,7 +20,7 @@ import { moduleLoadTimer, latestPlausibleBarMs, wallClock } from '../../feeds/wa
 import { dec } from '../../money/decimal.js';
 import type { CliIO } from '../output.js';
 import { PaperSession, paperStoreOptions, type FeedCounts, type SessionEnd, type SliceStatus } from '../paperSession.js';
-import { queuedCommands } from '../queuedCommands.js';
+import { describeAnswer, queuedCommands } from '../queuedCommands.js';
 import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';
 import { printRecoveryWarnings, strategyTimeoutMs, strategyTimeoutOption } from '../portfolioOptions.js';
 import { storedHeadHash } from '../runSummary.js';
@@ -306,9 +306,7 @@ async function runPaperSession(
           fromMs,
           allowedLatenessMs,
           closeAfterMs,
-          commands: queuedCommands(store, config.id, (commandId, what, result) =>
-            notice(`command ${commandId} ${what}: ${result.status === 'refused' ? `refused: ${result.reason}` : `applied at the slice of ${result.at}${result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`}`}`),
-          ),
+          commands: queuedCommands(store, config.id, (commandId, what, result) => notice(`command ${commandId} ${what}: ${describeAnswer(result)}`)),
           latestPlausibleBarMs,
           onNotice: notice,
           onSlice: (s) => {

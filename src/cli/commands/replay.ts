@@ -30,7 +30,7 @@ import { LogBrokenError } from '../logBrokenError.js';
 import { ownValue } from '../../records/ownKeys.js';
 import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
 import type { RegisterCommand } from './index.js';
-import { followReplay } from '../replayFollow.js';
+import { followPortfolio } from '../replayFollow.js';
 import { choosePortfolio } from '../portfolioChoice.js';
 
 /** How a command opens an existing store: `read-only` never writes; `cache-if-writable` may save projection checkpoints when the file and its folder can be written. */
@@ -219,14 +219,14 @@ export const registerReplay: RegisterCommand = (program: Command, io: CliIO) => 
     .option('--verify', "verify the whole log and a paper session's feed record (as `audit --verify` does) before printing any number")
     .option('--risk-free <annual rate>', RISK_FREE_HELP)
     .option('--bars-per-year <n>', BARS_PER_YEAR_HELP)
-    .option('--follow', 'keep running: print an updated summary line (NDJSON with --json) as each slice lands, until SIGINT/SIGTERM')
+    .option('--follow', 'keep running: print an updated summary line (NDJSON with --json) as each slice lands, until SIGINT/SIGTERM; waits for a portfolio not written yet')
     .action(async (flags: ReplayFlags) => {
       const given = parseConventionFlags(flags);
       if (flags.follow) {
         if (flags.asOf !== undefined) throw new ConfigError('--follow and --as-of cannot be combined', 'follow');
         const store = await openExistingStore(flags.store);
         try {
-          await followReplay(store, (await choosePortfolio(store, flags.portfolio, 'any')).stream, io, flags.json === true);
+          await followPortfolio(store, flags.portfolio, io, flags.json === true);
         } finally {
           await store.close();
         }
