@@ -231,7 +231,8 @@ export class PaperSession {
     }
     await o.feed.stop();
     this.cancelDeadline?.();
-    this.reportPendingAtStop();
+    // A failed session's one error line says what to do; the same command then resumes where the log ends.
+    this.reportPendingAtStop(failure === null);
     this.lateLines.flush();
     this.refusedLines.flush();
     this.reportUnknownSymbols();
@@ -425,7 +426,7 @@ export class PaperSession {
    * closed slices it did not start (past --until, or queued at a signal or a failure). Only a feed that sends them again
    * brings them to the next run, so they are said, not left out of every count.
    */
-  private reportPendingAtStop(): void {
+  private reportPendingAtStop(say: boolean): void {
     const held = this.slicer?.held ?? { bars: 0, fromMs: null };
     let bars = held.bars;
     let fromMs = held.fromMs;
@@ -435,7 +436,7 @@ export class PaperSession {
     }
     this.queue = [];
     this.counts.pendingAtStop = bars;
-    if (bars === 0 || fromMs === null) return;
+    if (!say || bars === 0 || fromMs === null) return;
     const one = bars === 1;
     this.options.onNotice(
       `${bars} ${one ? 'bar was' : 'bars were'} not applied: ${one ? 'its slice' : 'their slices'} (from ${formatBarTime(fromMs)}) ${one ? 'was' : 'were'} still open or queued when the session stopped; ` +
