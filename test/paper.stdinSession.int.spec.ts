@@ -258,3 +258,21 @@ it('export-bars of a session continuing a backtest\'s log says the slices before
       'these alone writes another log: backtest the bars of those slices first, then these onto the same store\n',
   );
 });
+
+it('export-bars names a subscribed symbol that never sent a bar: a backtest with the same config then needs --allow-missing-symbols, and writes the same log with it', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-export-silent-symbol-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  const onlyBtc = minuteBars(0, 4).split('\n').filter((l) => l.includes('BTCUSDT')).join('\n') + '\n';
+  expect((await paperOn(store, onlyBtc)).code).toBe(0);
+  const bars = join(dir, 'bars.ndjson');
+  const exported = await runCli('export-bars', '--store', store, '--out', bars);
+  expect(exported.code).toBe(0);
+  expect(exported.err).toBe(
+    'stratafolio: warning: ETHUSDT sent no bar during the session (a gap recorded in each of the 4 slices): these bars have none of it, so a backtest ' +
+      'whose config names it needs --allow-missing-symbols\n',
+  );
+  const rerun = `sqlite:${join(dir, 'rerun.db')}`;
+  expect((await runCli('backtest', '--config', PAPER_CONFIG, '--bars', bars, '--store', rerun, '--allow-missing-symbols')).code).toBe(0);
+  const shape = (e: { type: string; data: unknown; metadata: unknown }): unknown => ({ type: e.type, data: e.data, metadata: e.metadata });
+  expect((await streamEvents(rerun, 'portfolio-paper')).map(shape)).toEqual((await streamEvents(store, 'portfolio-paper')).map(shape));
+});

@@ -55,13 +55,21 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
     if (out !== undefined && unwritable !== null) throw unwritableOutput(out, 'the bars', unwritable);
     const commands: { readonly text: string; readonly at: string }[] = [];
     let firstRecorded: string | null = null;
+    let slices = 0;
+    // Symbols the session subscribed to (a gap names them) and symbols it has bars of: one never delivered is absent
+    // from the file, and a backtest refuses a config naming a symbol its bars lack unless told otherwise.
+    const gapSymbols = new Set<string>();
+    const barSymbols = new Set<string>();
     const write = async (emit: Emit): Promise<void> => {
       for await (const event of store.readStream(feedStream(id))) {
+        if (event.type === 'FeedGap') gapSymbols.add(event.data.symbol);
         if (event.type !== 'SliceBarsRecorded') continue;
         firstRecorded ??= event.data.time;
+        slices += 1;
         for (const c of event.data.commands) commands.push({ text: describeCommand(c.command), at: event.data.time });
         let chunk = '';
         for (const b of event.data.bars) {
+          barSymbols.add(b.symbol);
           chunk += `${JSON.stringify({ timestamp: event.data.time, symbol: b.symbol, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })}\n`;
         }
         await emit(chunk);
@@ -80,6 +88,12 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
         `stratafolio: warning: the log of portfolio "${id}" begins with ${before.count} slice${before.count === 1 ? '' : 's'} (${before.first} to ${before.last}) ` +
           `written before the session recorded its first (${firstRecorded}), by a backtest: their bars are not in the feed record, nor in these; ` +
           `a backtest over these alone writes another log: backtest the bars of those slices first, then these onto the same store\n`,
+      );
+    }
+    for (const symbol of [...gapSymbols].filter((s) => !barSymbols.has(s)).sort()) {
+      io.stderr.write(
+        `stratafolio: warning: ${symbol} sent no bar during the session (a gap recorded in each of the ${slices} slices): these bars have none of it, ` +
+          `so a backtest whose config names it needs --allow-missing-symbols\n`,
       );
     }
     if (commands.length > 0) {
