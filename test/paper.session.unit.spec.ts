@@ -280,6 +280,23 @@ describe('PaperSession', () => {
     expect(s.session.counts.bars).toBe(2);
   });
 
+  it('reports the first gaps of each symbol one by one, then one line per hundred and one at the end: a symbol that never reports does not fill stderr', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 9 });
+    for (let m = 0; m <= 10; m += 1) s.feed.push(m, bar('BTCUSDT', String(100 + m)));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.session.counts.gaps).toBe(10);
+    expect((await events(store, 'feed-paper')).filter((e) => e.type === 'FeedGap')).toHaveLength(10);
+    const gaps = s.notices.filter((n) => n.startsWith('gap'));
+    expect(gaps).toHaveLength(6);
+    expect(gaps[4]).toBe(
+      'gap: ETHUSDT has no bars from 2024-03-01T00:04:00.000Z to 2024-03-01T00:04:00.000Z (no bar when the slice closed (watermark)); recorded, nothing invented; ' +
+        'further gaps of ETHUSDT are summarised, one line per 100',
+    );
+    expect(gaps[5]).toBe('gaps of ETHUSDT: 5 more not shown (10 in all), the latest from 2024-03-01T00:09:00.000Z to 2024-03-01T00:09:00.000Z; recorded, nothing invented');
+  });
+
   it('reports the first bar of each symbol it does not trade, counts the rest, and sums them up per symbol at the end', async () => {
     const store = createMemoryEventStore();
     const clock = new FakeClock();
