@@ -132,7 +132,7 @@ class MemoryCommands implements CommandSource {
   }
 }
 
-async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; closeAfterMs?: number; commands?: CommandSource; latestPlausibleBarMs?: () => number }) {
+async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; allowedLatenessMs?: number; closeAfterMs?: number; commands?: CommandSource; latestPlausibleBarMs?: () => number }) {
   const config = await loadPortfolioConfig(PAPER_CONFIG);
   const portfolio = await Portfolio.open({ store, config });
   const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
@@ -147,7 +147,7 @@ async function start(store: EventStore, clock: FakeClock, options: { untilMinute
     symbols: ['BTCUSDT', 'ETHUSDT'],
     untilMs: T0 + options.untilMinute * MIN,
     fromMs: null,
-    allowedLatenessMs: 0,
+    allowedLatenessMs: options.allowedLatenessMs ?? 0,
     closeAfterMs: options.closeAfterMs ?? null,
     commands: options.commands ?? null,
     latestPlausibleBarMs: options.latestPlausibleBarMs ?? null,
@@ -237,6 +237,23 @@ describe('PaperSession', () => {
       'refused messages: 100 more not shown (205 in all), the latest message 204: missing or non-scalar member "timestamp"',
       'refused messages: 25 more not shown (230 in all), the latest message 229: missing or non-scalar member "timestamp"',
     ]);
+  });
+
+  it('an input that ends before --until still applies the slices a later bar passed (closed by the watermark: no bar can reach them within the lateness now); only the last waits', async () => {
+    const store = createMemoryEventStore();
+    const s = await start(store, new FakeClock(), { untilMinute: 5, allowedLatenessMs: 3_600_000 });
+    s.feed.push(0, bar('BTCUSDT', '100'));
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    s.feed.push(2, bar('BTCUSDT', '102'));
+    await settle();
+    expect(s.reported).toEqual([]);
+    s.feed.sink?.ended('the input ended');
+    expect(await s.ended).toEqual({ reason: 'feed-ended', detail: 'the input ended' });
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z', '2024-03-01T00:01:00.000Z']);
+    expect((await events(store, 'feed-paper')).map((e) => e.type)).toEqual(['FeedGap', 'SliceBarsRecorded', 'SliceBarsRecorded']);
+    expect(s.notices).toContain(
+      'the input ended before --until with the slice at 2024-03-01T00:02:00.000Z incomplete (no bar of ETHUSDT): not applied, so that the next run takes it whole from its input (1 bar held back)',
+    );
   });
 
   it('an input that ends before --until leaves its incomplete last slice for the next run: resumed with the whole input, the log is an uninterrupted session\'s', async () => {

@@ -339,7 +339,11 @@ export class PaperSession {
       notice: (line) => o.onNotice(line),
       ended: (detail) => {
         if (this.end !== null || this.slicer === null) return;
-        this.enqueue(this.finalSlices(this.slicer.flush()), o.clock.now());
+        // Before --until, a slice a later bar passed is closed by the watermark (no bar can reach it within the lateness
+        // now) before the rest are flushed: with a lateness longer than the input takes to read, it would otherwise be
+        // left for the next run, and a run over the same input would never get past it.
+        const passed = o.untilMs === null ? [] : this.slicer.closePassed();
+        this.enqueue([...passed, ...this.finalSlices(this.slicer.flush())], o.clock.now());
         this.feedEnded = detail;
         this.wakeUp();
       },
