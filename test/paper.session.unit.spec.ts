@@ -132,7 +132,7 @@ class MemoryCommands implements CommandSource {
   }
 }
 
-async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; closeAfterMs?: number; commands?: CommandSource; latestPlausibleBarMs?: () => number }) {
+async function start(store: EventStore, clock: FakeClock, options: { untilMinute: number; allowedLatenessMs?: number; closeAfterMs?: number; commands?: CommandSource; latestPlausibleBarMs?: () => number }) {
   const config = await loadPortfolioConfig(PAPER_CONFIG);
   const portfolio = await Portfolio.open({ store, config });
   const recorder = await FeedRecorder.open(store, config.id, portfolio.status().lastBarTime);
@@ -147,7 +147,7 @@ async function start(store: EventStore, clock: FakeClock, options: { untilMinute
     symbols: ['BTCUSDT', 'ETHUSDT'],
     untilMs: T0 + options.untilMinute * MIN,
     fromMs: null,
-    allowedLatenessMs: 0,
+    allowedLatenessMs: options.allowedLatenessMs ?? 0,
     closeAfterMs: options.closeAfterMs ?? null,
     commands: options.commands ?? null,
     latestPlausibleBarMs: options.latestPlausibleBarMs ?? null,
@@ -239,6 +239,23 @@ describe('PaperSession', () => {
     ]);
   });
 
+  it('an input that ends before --until still applies the slices a later bar passed (closed by the watermark: no bar can reach them within the lateness now); only the last waits', async () => {
+    const store = createMemoryEventStore();
+    const s = await start(store, new FakeClock(), { untilMinute: 5, allowedLatenessMs: 3_600_000 });
+    s.feed.push(0, bar('BTCUSDT', '100'));
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    s.feed.push(2, bar('BTCUSDT', '102'));
+    await settle();
+    expect(s.reported).toEqual([]);
+    s.feed.sink?.ended('the input ended');
+    expect(await s.ended).toEqual({ reason: 'feed-ended', detail: 'the input ended' });
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z', '2024-03-01T00:01:00.000Z']);
+    expect((await events(store, 'feed-paper')).map((e) => e.type)).toEqual(['FeedGap', 'SliceBarsRecorded', 'SliceBarsRecorded']);
+    expect(s.notices).toContain(
+      'the input ended before --until with the slice at 2024-03-01T00:02:00.000Z incomplete (no bar of ETHUSDT): not applied, so that the next run takes it whole from its input (1 bar held back)',
+    );
+  });
+
   it('an input that ends before --until leaves its incomplete last slice for the next run: resumed with the whole input, the log is an uninterrupted session\'s', async () => {
     const minutes = (last: number, cut: boolean) => (s: Awaited<ReturnType<typeof start>>) => {
       for (let m = 0; m <= last; m += 1) s.feed.push(m, bar('BTCUSDT', String(100 + m)), ...(cut && m === last ? [] : [bar('ETHUSDT', String(10 + m))]));
@@ -278,6 +295,23 @@ describe('PaperSession', () => {
     expect(await s.ended).toEqual({ reason: 'signal', signal: 'SIGINT' });
     expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z']);
     expect(s.session.counts.bars).toBe(2);
+  });
+
+  it('reports the first gaps of each symbol one by one, then one line per hundred and one at the end: a symbol that never reports does not fill stderr', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 9 });
+    for (let m = 0; m <= 10; m += 1) s.feed.push(m, bar('BTCUSDT', String(100 + m)));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.session.counts.gaps).toBe(10);
+    expect((await events(store, 'feed-paper')).filter((e) => e.type === 'FeedGap')).toHaveLength(10);
+    const gaps = s.notices.filter((n) => n.startsWith('gap'));
+    expect(gaps).toHaveLength(6);
+    expect(gaps[4]).toBe(
+      'gap: ETHUSDT has no bars from 2024-03-01T00:04:00.000Z to 2024-03-01T00:04:00.000Z (no bar when the slice closed (watermark)); recorded, nothing invented; ' +
+        'further gaps of ETHUSDT are summarised, one line per 100',
+    );
+    expect(gaps[5]).toBe('gaps of ETHUSDT: 5 more not shown (10 in all), the latest from 2024-03-01T00:09:00.000Z to 2024-03-01T00:09:00.000Z; recorded, nothing invented');
   });
 
   it('reports the first bar of each symbol it does not trade, counts the rest, and sums them up per symbol at the end', async () => {

@@ -240,3 +240,39 @@ it('a session on a portfolio a backtest wrote resumes after the log\'s last slic
   expect(audit.code).toBe(0);
   expect((JSON.parse(audit.out) as { feedRecord: { ok: boolean; link: { before: number } } }).feedRecord).toMatchObject({ ok: true, link: { before: 3 } });
 });
+
+it('export-bars of a session continuing a backtest\'s log says the slices before its record are not in the file, so a backtest over it alone writes another log', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-export-after-backtest-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  const first = join(dir, 'first.ndjson');
+  writeFileSync(first, minuteBars(0, 3));
+  expect((await runCli('backtest', '--config', PAPER_CONFIG, '--bars', first, '--format', 'ndjson', '--store', store)).code).toBe(0);
+  expect((await paperOn(store, minuteBars(3, 5))).code).toBe(0);
+
+  const exported = await runCli('export-bars', '--store', store, '--out', join(dir, 'bars.ndjson'));
+  expect(exported.code).toBe(0);
+  expect(readFileSync(join(dir, 'bars.ndjson'), 'utf8').trim().split('\n')).toHaveLength(4);
+  expect(exported.err).toBe(
+    'stratafolio: warning: the log of portfolio "paper" begins with 3 slices (2024-03-01T00:00:00.000Z to 2024-03-01T00:02:00.000Z) written before ' +
+      'the session recorded its first (2024-03-01T00:03:00.000Z), by a backtest: their bars are not in the feed record, nor in these; a backtest over ' +
+      'these alone writes another log: backtest the bars of those slices first, then these onto the same store\n',
+  );
+});
+
+it('export-bars names a subscribed symbol that never sent a bar: a backtest with the same config then needs --allow-missing-symbols, and writes the same log with it', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-export-silent-symbol-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  const onlyBtc = minuteBars(0, 4).split('\n').filter((l) => l.includes('BTCUSDT')).join('\n') + '\n';
+  expect((await paperOn(store, onlyBtc)).code).toBe(0);
+  const bars = join(dir, 'bars.ndjson');
+  const exported = await runCli('export-bars', '--store', store, '--out', bars);
+  expect(exported.code).toBe(0);
+  expect(exported.err).toBe(
+    'stratafolio: warning: ETHUSDT sent no bar during the session (a gap recorded in each of the 4 slices): these bars have none of it, so a backtest ' +
+      'whose config names it needs --allow-missing-symbols\n',
+  );
+  const rerun = `sqlite:${join(dir, 'rerun.db')}`;
+  expect((await runCli('backtest', '--config', PAPER_CONFIG, '--bars', bars, '--store', rerun, '--allow-missing-symbols')).code).toBe(0);
+  const shape = (e: { type: string; data: unknown; metadata: unknown }): unknown => ({ type: e.type, data: e.data, metadata: e.metadata });
+  expect((await streamEvents(rerun, 'portfolio-paper')).map(shape)).toEqual((await streamEvents(store, 'portfolio-paper')).map(shape));
+});

@@ -99,9 +99,10 @@ export function paperStoreOptions(url: string): OpenEventStoreOptions {
 const GROUP_COMMIT_LIMIT = 64;
 
 /**
- * Late bars, and refused messages, reported one line each before they are summarised. A restart that feeds its input
- * again from the start makes every bar before the resume point late, and a server that sends a status message every
- * second is refused every second: a line each would bury everything else on stderr.
+ * Late bars, refused messages and each symbol's gaps, reported one line each before they are summarised. A restart that
+ * feeds its input again from the start makes every bar before the resume point late, a server that sends a status
+ * message every second is refused every second, and a symbol that never reports (a config naming one the input lacks,
+ * a stock listed years into a file) has a gap in every slice: a line each would bury everything else on stderr.
  */
 const LINES_SHOWN = 5;
 
@@ -183,6 +184,8 @@ export class PaperSession {
   /** Late bars (`BTCUSDT <time> from <origin>`) and refused messages (`<origin>: <reason>`), as stderr shows them. */
   private readonly lateLines: ThrottledLines;
   private readonly refusedLines: ThrottledLines;
+  /** Gap lines per symbol (every gap is still recorded and counted). */
+  private readonly gapLines = new Map<string, ThrottledLines>();
   /** Bars refused per symbol the session does not trade. */
   private readonly unknownSymbols = new Map<string, number>();
 
@@ -235,6 +238,7 @@ export class PaperSession {
     this.reportPendingAtStop(failure === null);
     this.lateLines.flush();
     this.refusedLines.flush();
+    for (const lines of this.gapLines.values()) lines.flush();
     this.reportUnknownSymbols();
     return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
   }
@@ -283,7 +287,7 @@ export class PaperSession {
           break;
         }
         const gaps = this.gapsOf(closed);
-        for (const g of gaps) o.onNotice(`gap: ${g.symbol} has no bars from ${g.from} to ${g.to} (${g.reason}); recorded, nothing invented`);
+        for (const g of gaps) this.gapLinesOf(g.symbol).report(`from ${g.from} to ${g.to}`, g.reason);
         // Commands go with a group's first slice (the others are decided right after it), and only once the commands
         // taken before are answered, so a command still in flight is never taken twice.
         const queue = group.length === 0 && this.commandsInFlight === 0 ? o.commands : null;
@@ -335,7 +339,11 @@ export class PaperSession {
       notice: (line) => o.onNotice(line),
       ended: (detail) => {
         if (this.end !== null || this.slicer === null) return;
-        this.enqueue(this.finalSlices(this.slicer.flush()), o.clock.now());
+        // Before --until, a slice a later bar passed is closed by the watermark (no bar can reach it within the lateness
+        // now) before the rest are flushed: with a lateness longer than the input takes to read, it would otherwise be
+        // left for the next run, and a run over the same input would never get past it.
+        const passed = o.untilMs === null ? [] : this.slicer.closePassed();
+        this.enqueue([...passed, ...this.finalSlices(this.slicer.flush())], o.clock.now());
         this.feedEnded = detail;
         this.wakeUp();
       },
@@ -413,6 +421,15 @@ export class PaperSession {
     for (const [symbol, count] of this.unknownSymbols) {
       if (count > 1) this.options.onNotice(`unknown symbol ${symbol}: ${count} bars refused in all`);
     }
+  }
+
+  private gapLinesOf(symbol: string): ThrottledLines {
+    let lines = this.gapLines.get(symbol);
+    if (lines === undefined) {
+      lines = new ThrottledLines(this.options.onNotice, (what, detail, more) => `gap: ${symbol} has no bars ${what} (${detail}); recorded, nothing invented${more}`, `gaps of ${symbol}`, '; recorded, nothing invented');
+      this.gapLines.set(symbol, lines);
+    }
+    return lines;
   }
 
   /** Counts a late bar; reports the first ones one by one, the rest in summary lines. */

@@ -136,6 +136,22 @@ export class BarSlicer {
     return closed;
   }
 
+  /**
+   * Closes, in bar-time order, the open slices that are complete or that a later bar has passed, their lateness not yet
+   * elapsed: the input has ended, so no bar can reach such a slice before the watermark would close it. Stops at the
+   * first slice no later bar passed.
+   */
+  closePassed(): ClosedSlice[] {
+    const closed: ClosedSlice[] = [];
+    for (let first = this.earliest(); first !== undefined; first = this.earliest()) {
+      const [ms, slot] = first;
+      if (slot.bars.size === this.symbols.size) closed.push(this.close(ms, slot, 'complete'));
+      else if (slot.passedAt !== null) closed.push(this.close(ms, slot, 'watermark'));
+      else break;
+    }
+    return closed;
+  }
+
   /** Closes every open slice (the feed has ended: no bar will come). */
   flush(): ClosedSlice[] {
     const closed: ClosedSlice[] = [];

@@ -9,6 +9,9 @@ import { refuseOutputOverStore } from '../outputOverStore.js';
 import { openExistingStore } from './replay.js';
 import { choosePortfolio } from '../portfolioChoice.js';
 import { feedStream } from '../../../events/feedRecord.js';
+import { portfolioStream } from '../../../events/envelope.js';
+import { markedSlices } from '../../../events/markedSlices.js';
+import type { EventStore } from '../../../events/store.js';
 import type { PortfolioCommand } from '../queuedCommands.js';
 import type { CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
@@ -51,12 +54,22 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
     const unwritable = out === undefined ? null : whyNotWritable(out);
     if (out !== undefined && unwritable !== null) throw unwritableOutput(out, 'the bars', unwritable);
     const commands: { readonly text: string; readonly at: string }[] = [];
+    let firstRecorded: string | null = null;
+    let slices = 0;
+    // Symbols the session subscribed to (a gap names them) and symbols it has bars of: one never delivered is absent
+    // from the file, and a backtest refuses a config naming a symbol its bars lack unless told otherwise.
+    const gapSymbols = new Set<string>();
+    const barSymbols = new Set<string>();
     const write = async (emit: Emit): Promise<void> => {
       for await (const event of store.readStream(feedStream(id))) {
+        if (event.type === 'FeedGap') gapSymbols.add(event.data.symbol);
         if (event.type !== 'SliceBarsRecorded') continue;
+        firstRecorded ??= event.data.time;
+        slices += 1;
         for (const c of event.data.commands) commands.push({ text: describeCommand(c.command), at: event.data.time });
         let chunk = '';
         for (const b of event.data.bars) {
+          barSymbols.add(b.symbol);
           chunk += `${JSON.stringify({ timestamp: event.data.time, symbol: b.symbol, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })}\n`;
         }
         await emit(chunk);
@@ -69,6 +82,20 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
     } else {
       await writeThroughTemporary(out, write);
     }
+    const before = firstRecorded === null ? null : await slicesBefore(store, id, firstRecorded);
+    if (before !== null && firstRecorded !== null) {
+      io.stderr.write(
+        `stratafolio: warning: the log of portfolio "${id}" begins with ${before.count} slice${before.count === 1 ? '' : 's'} (${before.first} to ${before.last}) ` +
+          `written before the session recorded its first (${firstRecorded}), by a backtest: their bars are not in the feed record, nor in these; ` +
+          `a backtest over these alone writes another log: backtest the bars of those slices first, then these onto the same store\n`,
+      );
+    }
+    for (const symbol of [...gapSymbols].filter((s) => !barSymbols.has(s)).sort()) {
+      io.stderr.write(
+        `stratafolio: warning: ${symbol} sent no bar during the session (a gap recorded in each of the ${slices} slices): these bars have none of it, ` +
+          `so a backtest whose config names it needs --allow-missing-symbols\n`,
+      );
+    }
     if (commands.length > 0) {
       const shown = commands.slice(0, SHOWN_COMMANDS).map((c) => `${c.text} at ${c.at}`);
       if (commands.length > SHOWN_COMMANDS) shown.push(`and ${commands.length - SHOWN_COMMANDS} more`);
@@ -80,6 +107,23 @@ async function exportBars(flags: ExportFlags, io: CliIO): Promise<void> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The slices of the portfolio log before the feed record's first: a session may continue a log a backtest began, and
+ * the record (so the export) holds only the session's bars. Null when there are none. Reads the log only up to there.
+ */
+async function slicesBefore(store: EventStore, id: string, firstRecorded: string): Promise<{ count: number; first: string; last: string } | null> {
+  let count = 0;
+  let first = '';
+  let last = '';
+  for await (const slice of markedSlices(store.readStream(portfolioStream(id)))) {
+    if (slice.time >= firstRecorded) break;
+    if (count === 0) first = slice.time;
+    last = slice.time;
+    count += 1;
+  }
+  return count === 0 ? null : { count, first, last };
 }
 
 /** Writes a chunk of the output, resolving when the next may be written. */
