@@ -148,6 +148,21 @@ it('refuses an stdin line far over the limit without holding it: a line of 600 M
   expect(invalid).toEqual([`stdin line 2: a line of ${600 * mib.length} bytes is longer than the 1 MiB limit of one message`]);
 }, 20_000);
 
+it('an stdin input that fails ends the feed naming the failure, not as an input that ended', async () => {
+  const bar = '{"timestamp":"2024-03-01T00:00:00Z","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}';
+  const input = new Readable({ read: () => undefined });
+  const feed = new LineStreamFeed(input);
+  const bars: string[] = [];
+  const ended = new Promise<string>((resolve) => {
+    feed.start({ resumeAfterMs: () => null, bars: (b, origin) => bars.push(`${origin}: ${b.length}`), invalid: () => undefined, notice: () => undefined, ended: resolve });
+  });
+  input.push(`${bar}\n`);
+  await new Promise((resolve) => setImmediate(resolve));
+  input.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+  expect(await ended).toBe('reading the input failed: EIO: i/o error, read');
+  expect(bars).toEqual(['stdin line 1: 1']);
+});
+
 it('says how the server closed the connection: its close code and reason', async () => {
   const url = await serve((ws, n) => {
     if (n === 1) ws.close(1008, 'Invalid request: too many streams');

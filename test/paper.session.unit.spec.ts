@@ -285,6 +285,21 @@ describe('PaperSession', () => {
     expect(await lines(resumed, 'feed-paper')).toEqual(await lines(whole, 'feed-paper'));
   });
 
+  it('counts the bars an input ending before --until holds back as pending at the stop: every bar taken is applied or counted as not', async () => {
+    const store = createMemoryEventStore();
+    const s = await start(store, new FakeClock(), { untilMinute: 5 });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    s.feed.push(1, bar('BTCUSDT', '101'));
+    s.feed.sink?.ended('the input ended');
+    expect(await s.ended).toEqual({ reason: 'feed-ended', detail: 'the input ended' });
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z']);
+    expect(s.session.counts).toMatchObject({ bars: 2, pendingAtStop: 1 });
+    // The held-back slice is told once, by the line that says why it waits for the next run.
+    expect(s.notices).toEqual([
+      'the input ended before --until with the slice at 2024-03-01T00:01:00.000Z incomplete (no bar of ETHUSDT): not applied, so that the next run takes it whole from its input (1 bar held back)',
+    ]);
+  });
+
   it('counts as applied only the bars of slices made durable: not those of a slice still open when a signal stops the session', async () => {
     const store = createMemoryEventStore();
     const s = await start(store, new FakeClock(), { untilMinute: 9 });

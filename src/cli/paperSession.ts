@@ -188,6 +188,8 @@ export class PaperSession {
   private readonly gapLines = new Map<string, ThrottledLines>();
   /** Bars refused per symbol the session does not trade. */
   private readonly unknownSymbols = new Map<string, number>();
+  /** Bars of the slices the end of the input left for the next run (said by their own line, counted as pending). */
+  private heldBackAtEnd = 0;
 
   constructor(private readonly options: PaperSessionOptions) {
     this.lateLines = new ThrottledLines(options.onNotice, (what, detail, more) => `late bar ${what}: ${detail}; not applied${more}`, 'late bars', '; not applied');
@@ -364,6 +366,7 @@ export class PaperSession {
     const first = flushed[cut] as ClosedSlice;
     if (first.ms > o.untilMs) return flushed;
     const held = flushed.slice(cut).reduce((n, c) => n + Object.keys(c.slice.bars).length, 0);
+    this.heldBackAtEnd += held;
     o.onNotice(
       `the input ended before --until with the slice at ${first.slice.time} incomplete (no bar of ${first.missing.join(', ')}): not applied, ` +
         `${flushed.length - cut > 1 ? 'nor the ones after it, ' : ''}so that the next run takes it whole from its input (${held} bar${held === 1 ? '' : 's'} held back)`,
@@ -441,7 +444,8 @@ export class PaperSession {
   /**
    * Counts and names the bars the session took but did not apply when it stopped: those of slices still open, and of
    * closed slices it did not start (past --until, or queued at a signal or a failure). Only a feed that sends them again
-   * brings them to the next run, so they are said, not left out of every count.
+   * brings them to the next run, so they are said, not left out of every count. Those the end of the input held back
+   * were said by {@link finalSlices}: counted here, not said again.
    */
   private reportPendingAtStop(say: boolean): void {
     const held = this.slicer?.held ?? { bars: 0, fromMs: null };
@@ -452,7 +456,7 @@ export class PaperSession {
       fromMs = fromMs === null ? q.closed.ms : Math.min(fromMs, q.closed.ms);
     }
     this.queue = [];
-    this.counts.pendingAtStop = bars;
+    this.counts.pendingAtStop = bars + this.heldBackAtEnd;
     if (!say || bars === 0 || fromMs === null) return;
     const one = bars === 1;
     this.options.onNotice(

@@ -93,22 +93,25 @@ export class LineStreamFeed implements Feed {
     });
     let ended = false;
     const onData = (chunk: Buffer | string): void => splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    const onEnd = (): void => {
+    const endWith = (detail: string): void => {
       if (ended) return;
       ended = true;
       splitter.end();
-      if (!this.stopped) sink.ended('the input ended');
+      if (!this.stopped) sink.ended(detail);
     };
+    const onEnd = (): void => endWith('the input ended');
+    // An input that fails (or is closed without an end) ends the feed as its end would: no more bars will come. The
+    // failure is named: the session's last line must not pass a read error off as the end of the input.
+    const onError = (e: Error): void => endWith(`reading the input failed: ${e.message}`);
     this.input.on('data', onData);
     this.input.once('end', onEnd);
-    // An input that fails (or is closed without an end) ends the feed as its end would: no more bars will come.
+    this.input.once('error', onError);
     this.input.once('close', onEnd);
-    this.input.once('error', onEnd);
     this.close = () => {
       this.input.off('data', onData);
       this.input.off('end', onEnd);
       this.input.off('close', onEnd);
-      this.input.off('error', onEnd);
+      this.input.off('error', onError);
       this.input.pause();
     };
   }
