@@ -163,6 +163,18 @@ it('an stdin input that fails ends the feed naming the failure, not as an input 
   expect(bars).toEqual(['stdin line 1: 1']);
 });
 
+it('an stdin error after the feed stopped, or a second one, is taken quietly, not an uncaught exception', async () => {
+  const input = new Readable({ read: () => undefined });
+  const feed = new LineStreamFeed(input);
+  const ended: string[] = [];
+  feed.start({ resumeAfterMs: () => null, bars: () => undefined, invalid: () => undefined, notice: () => undefined, ended: (d) => ended.push(d) });
+  input.emit('error', new Error('first'));
+  await feed.stop();
+  // Without a listener, an 'error' event throws: this would end the process.
+  expect(() => input.emit('error', new Error('after the stop'))).not.toThrow();
+  expect(ended).toEqual(['reading the input failed: first']);
+});
+
 it('says how the server closed the connection: its close code and reason', async () => {
   const url = await serve((ws, n) => {
     if (n === 1) ws.close(1008, 'Invalid request: too many streams');

@@ -105,13 +105,14 @@ export class LineStreamFeed implements Feed {
     const onError = (e: Error): void => endWith(`reading the input failed: ${e.message}`);
     this.input.on('data', onData);
     this.input.once('end', onEnd);
-    this.input.once('error', onError);
+    // `on`, not `once`, and left in place by close: a second error, or one after the session stopped, must not become an
+    // uncaught exception that ends the process.
+    this.input.on('error', onError);
     this.input.once('close', onEnd);
     this.close = () => {
       this.input.off('data', onData);
       this.input.off('end', onEnd);
       this.input.off('close', onEnd);
-      this.input.off('error', onError);
       this.input.pause();
     };
   }
