@@ -76,8 +76,11 @@ export async function followPortfolio(store: EventStore, given: string | undefin
 /** The portfolio to follow, once the store holds it; null when stopped first. */
 async function awaitPortfolio(store: EventStore, given: string | undefined, io: CliIO, stopped: Promise<void>): Promise<ChosenPortfolio | null> {
   let stop = false;
+  // One listener for the whole wait, which may last a weekend: a listener added per poll would pile up until a signal.
+  let wake: () => void = () => undefined;
   void stopped.then(() => {
     stop = true;
+    wake();
   });
   let told = false;
   for (;;) {
@@ -91,13 +94,15 @@ async function awaitPortfolio(store: EventStore, given: string | undefined, io: 
         told = true;
       }
     }
+    if (stop) return null;
     await new Promise<void>((resolve) => {
       const cancel = wallClock.setTimer(ABSENT_POLL_MS, resolve);
-      void stopped.then(() => {
+      wake = () => {
         cancel();
         resolve();
-      });
+      };
     });
+    wake = () => undefined;
     if (stop) return null;
   }
 }
