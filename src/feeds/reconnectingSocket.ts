@@ -3,6 +3,7 @@
 import WebSocket from 'ws';
 import { StratafolioError } from '../errors.js';
 import type { FeedClock } from './feed.js';
+import { MAX_TIMER_MS } from '../timerLimit.js';
 
 /**
  * A connection's preparation failed and the server said how long to wait before asking again (HTTP 429 or 418 with
@@ -162,7 +163,8 @@ export class ReconnectingSocket {
         },
         (e: unknown) => {
           if (this.socket !== socket || preparation.signal.aborted) return;
-          if (e instanceof RetryLaterError) this.retryNotBeforeMs = e.delayMs;
+          // Capped at what a timer can wait: a longer delay would fire after 1 ms, as Node.js timers do past 2^31 - 1 ms.
+          if (e instanceof RetryLaterError) this.retryNotBeforeMs = Math.min(e.delayMs, MAX_TIMER_MS);
           this.options.onNotice(`could not prepare the connection to ${url}: ${e instanceof Error ? e.message : String(e)}`);
           socket.terminate();
         },
