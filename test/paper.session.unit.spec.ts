@@ -221,6 +221,28 @@ describe('PaperSession', () => {
     ]);
   });
 
+  it('reports the first conflicting bars one by one, then one line per hundred and one at the end, keeping the first bar', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 1 });
+    s.feed.push(0, bar('BTCUSDT', '100'));
+    // A feed re-sending a corrected bar with every message: the first bar of the slice is the one kept.
+    for (let i = 0; i < 120; i += 1) s.feed.push(0, bar('BTCUSDT', String(300 + i)));
+    s.feed.push(0, bar('ETHUSDT', '10'));
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.session.counts.conflicting).toBe(120);
+    const lines = s.notices.filter((n) => n.includes('conflicting bar'));
+    expect(lines).toHaveLength(7);
+    expect(lines[4]).toMatch(/^conflicting bar BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0: another bar with other numbers came first and is kept; further conflicting bars are summarised, one line per 100$/);
+    expect(lines.slice(5)).toEqual([
+      'conflicting bars: 100 more not shown (105 in all), the latest BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0; the first is kept',
+      'conflicting bars: 15 more not shown (120 in all), the latest BTCUSDT 2024-03-01T00:00:00.000Z from test minute 0; the first is kept',
+    ]);
+    const recorded = (await events(store, 'feed-paper')).find((e) => e.type === 'SliceBarsRecorded');
+    expect(recorded?.type === 'SliceBarsRecorded' ? recorded.data.bars.find((b) => b.symbol === 'BTCUSDT')?.close : null).toBe('100');
+  });
+
   it('reports the first refused messages one by one, then one line per hundred and one at the end, counting every one (a server sending a status message every second would otherwise fill stderr)', async () => {
     const store = createMemoryEventStore();
     const clock = new FakeClock();

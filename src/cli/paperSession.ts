@@ -184,6 +184,7 @@ export class PaperSession {
   /** Late bars (`BTCUSDT <time> from <origin>`) and refused messages (`<origin>: <reason>`), as stderr shows them. */
   private readonly lateLines: ThrottledLines;
   private readonly refusedLines: ThrottledLines;
+  private readonly conflictLines: ThrottledLines;
   /** Gap lines per symbol (every gap is still recorded and counted). */
   private readonly gapLines = new Map<string, ThrottledLines>();
   /** Bars refused per symbol the session does not trade. */
@@ -194,6 +195,7 @@ export class PaperSession {
   constructor(private readonly options: PaperSessionOptions) {
     this.lateLines = new ThrottledLines(options.onNotice, (what, detail, more) => `late bar ${what}: ${detail}; not applied${more}`, 'late bars', '; not applied');
     this.refusedLines = new ThrottledLines(options.onNotice, (what, detail, more) => `refused ${what}${detail}${more}`, 'refused messages', '');
+    this.conflictLines = new ThrottledLines(options.onNotice, (what, detail, more) => `conflicting bar ${what}: ${detail}${more}`, 'conflicting bars', '; the first is kept');
   }
 
   /** Slices applied by this process (recovered ones included). */
@@ -240,6 +242,7 @@ export class PaperSession {
     this.reportPendingAtStop(failure === null);
     this.lateLines.flush();
     this.refusedLines.flush();
+    this.conflictLines.flush();
     for (const lines of this.gapLines.values()) lines.flush();
     this.reportUnknownSymbols();
     return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
@@ -399,7 +402,7 @@ export class PaperSession {
           break;
         case 'conflict':
           this.counts.conflicting += 1;
-          o.onNotice(`conflicting bar ${at} from ${origin}: another bar with other numbers came first and is kept`);
+          this.conflictLines.report(`${at} from ${origin}`, 'another bar with other numbers came first and is kept');
           break;
         case 'unknown-symbol':
           this.unknownSymbol(bar.symbol, origin);
