@@ -78,6 +78,7 @@ function start(host: string, clock: FeedClock, resumeAfterMs: number, timings: {
     invalid: (origin, reason) => received.notices.push(`refused ${origin}: ${reason}`),
     notice: (line) => received.notices.push(line),
     ended: () => undefined,
+    failed: () => undefined,
   };
   feed.start(sink);
   return received;

@@ -109,13 +109,14 @@ it('refuses an stdin line over the size limit, counted as invalid, and reads on'
   const invalid: string[] = [];
   const bars: string[] = [];
   const feed = new LineStreamFeed(Readable.from([`${bar}\n${long}\n${bar.replace('00:00:00', '00:01:00')}\n`]));
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const sink: FeedSink = {
       resumeAfterMs: () => null,
       bars: (b, origin) => bars.push(`${origin}: ${b.length}`),
       invalid: (origin, reason) => invalid.push(`${origin}: ${reason}`),
       notice: () => undefined,
       ended: () => resolve(),
+      failed: (reason) => reject(new Error(reason)),
     };
     feed.start(sink);
   });
@@ -135,13 +136,14 @@ it('refuses an stdin line far over the limit without holding it: a line of 600 M
   const invalid: string[] = [];
   const bars: string[] = [];
   const feed = new LineStreamFeed(Readable.from(input()));
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     feed.start({
       resumeAfterMs: () => null,
       bars: (b, origin) => bars.push(`${origin}: ${b.length}`),
       invalid: (origin, reason) => invalid.push(`${origin}: ${reason}`),
       notice: () => undefined,
       ended: () => resolve(),
+      failed: (reason) => reject(new Error(reason)),
     });
   });
   expect(bars).toEqual(['stdin line 1: 1', 'stdin line 3: 1']);
@@ -154,12 +156,12 @@ it('an stdin input that fails ends the feed naming the failure, not as an input 
   const feed = new LineStreamFeed(input);
   const bars: string[] = [];
   const ended = new Promise<string>((resolve) => {
-    feed.start({ resumeAfterMs: () => null, bars: (b, origin) => bars.push(`${origin}: ${b.length}`), invalid: () => undefined, notice: () => undefined, ended: resolve });
+    feed.start({ resumeAfterMs: () => null, bars: (b, origin) => bars.push(`${origin}: ${b.length}`), invalid: () => undefined, notice: () => undefined, ended: (d) => resolve(`ended: ${d}`), failed: (d) => resolve(`failed: ${d}`) });
   });
   input.push(`${bar}\n`);
   await new Promise((resolve) => setImmediate(resolve));
   input.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
-  expect(await ended).toBe('reading the input failed: EIO: i/o error, read');
+  expect(await ended).toBe('failed: reading the input failed: EIO: i/o error, read');
   expect(bars).toEqual(['stdin line 1: 1']);
 });
 
@@ -167,7 +169,7 @@ it('an stdin error after the feed stopped, or a second one, is taken quietly, no
   const input = new Readable({ read: () => undefined });
   const feed = new LineStreamFeed(input);
   const ended: string[] = [];
-  feed.start({ resumeAfterMs: () => null, bars: () => undefined, invalid: () => undefined, notice: () => undefined, ended: (d) => ended.push(d) });
+  feed.start({ resumeAfterMs: () => null, bars: () => undefined, invalid: () => undefined, notice: () => undefined, ended: (d) => ended.push(d), failed: (d) => ended.push(d) });
   input.emit('error', new Error('first'));
   await feed.stop();
   // Without a listener, an 'error' event throws: this would end the process.

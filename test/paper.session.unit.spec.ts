@@ -221,6 +221,16 @@ describe('PaperSession', () => {
     ]);
   });
 
+  it('a feed that fails (its input cannot be read) ends the session as failed by it, after applying what it had', async () => {
+    const store = createMemoryEventStore();
+    const s = await start(store, new FakeClock(), {});
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    await settle();
+    s.feed.sink?.failed('reading the input failed: EIO');
+    expect(await s.ended).toEqual({ reason: 'feed-failed', detail: 'reading the input failed: EIO' });
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z']);
+  });
+
   it('reports the first conflicting bars one by one, then one line per hundred and one at the end, keeping the first bar', async () => {
     const store = createMemoryEventStore();
     const clock = new FakeClock();

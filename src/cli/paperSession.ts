@@ -43,6 +43,8 @@ export type SessionEnd =
   | { readonly reason: 'until' }
   | { readonly reason: 'signal'; readonly signal: string }
   | { readonly reason: 'feed-ended'; readonly detail: string }
+  /** The feed could not go on (its input could not be read): the run is not done, and not by the user's choice. */
+  | { readonly reason: 'feed-failed'; readonly detail: string }
   | { readonly reason: 'failed'; readonly error: unknown };
 
 /** Applies a queued command to the portfolio (validated by it); returns the command as recorded. */
@@ -173,7 +175,7 @@ export class PaperSession {
   private queue: QueuedSlice[] = [];
   private wake: (() => void) | null = null;
   /** Set when the feed has ended: the queue is drained, then the session ends. */
-  private feedEnded: string | null = null;
+  private feedEnded: { readonly detail: string; readonly failed: boolean } | null = null;
   /** Groups handed to the portfolio whose commands are not yet answered (commands are taken when none is). */
   private commandsInFlight = 0;
   private end: SessionEnd | null = null;
@@ -277,7 +279,8 @@ export class PaperSession {
       }
       if (this.end !== null) return;
       if (this.queue.length === 0) {
-        this.stop({ reason: 'feed-ended', detail: this.feedEnded ?? '' });
+        const ended = this.feedEnded ?? { detail: '', failed: false };
+        this.stop({ reason: ended.failed ? 'feed-failed' : 'feed-ended', detail: ended.detail });
         return;
       }
       const group: SessionSlice[] = [];
@@ -342,17 +345,22 @@ export class PaperSession {
       bars: (bars, origin) => this.offer(bars, origin),
       invalid: (origin, reason) => this.refused(origin, reason),
       notice: (line) => o.onNotice(line),
-      ended: (detail) => {
-        if (this.end !== null || this.slicer === null) return;
-        // Before --until, a slice a later bar passed is closed by the watermark (no bar can reach it within the lateness
-        // now) before the rest are flushed: with a lateness longer than the input takes to read, it would otherwise be
-        // left for the next run, and a run over the same input would never get past it.
-        const passed = o.untilMs === null ? [] : this.slicer.closePassed();
-        this.enqueue([...passed, ...this.finalSlices(this.slicer.flush())], o.clock.now());
-        this.feedEnded = detail;
-        this.wakeUp();
-      },
+      ended: (detail) => this.inputEnded(detail, false),
+      failed: (detail) => this.inputEnded(detail, true),
     };
+  }
+
+  /** The feed sends no more bars: the slices its end closes are queued, and the session ends once they are applied. */
+  private inputEnded(detail: string, failed: boolean): void {
+    const o = this.options;
+    if (this.end !== null || this.slicer === null) return;
+    // Before --until, a slice a later bar passed is closed by the watermark (no bar can reach it within the lateness
+    // now) before the rest are flushed: with a lateness longer than the input takes to read, it would otherwise be
+    // left for the next run, and a run over the same input would never get past it.
+    const passed = o.untilMs === null ? [] : this.slicer.closePassed();
+    this.enqueue([...passed, ...this.finalSlices(this.slicer.flush())], o.clock.now());
+    this.feedEnded = { detail, failed };
+    this.wakeUp();
   }
 
   /**

@@ -23,6 +23,8 @@ export interface FeedSink {
   notice(line: string): void;
   /** The feed ended for good (stdin closed): no more bars will come. */
   ended(reason: string): void;
+  /** The feed cannot go on (stdin could not be read): no more bars will come, and the session ends as failed by it. */
+  failed(reason: string): void;
 }
 
 /** A live source of bars. */

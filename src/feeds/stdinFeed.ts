@@ -93,16 +93,18 @@ export class LineStreamFeed implements Feed {
     });
     let ended = false;
     const onData = (chunk: Buffer | string): void => splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    const endWith = (detail: string): void => {
+    const endWith = (detail: string, failed: boolean): void => {
       if (ended) return;
       ended = true;
       splitter.end();
-      if (!this.stopped) sink.ended(detail);
+      if (this.stopped) return;
+      if (failed) sink.failed(detail);
+      else sink.ended(detail);
     };
-    const onEnd = (): void => endWith('the input ended');
+    const onEnd = (): void => endWith('the input ended', false);
     // An input that fails (or is closed without an end) ends the feed as its end would: no more bars will come. The
     // failure is named: the session's last line must not pass a read error off as the end of the input.
-    const onError = (e: Error): void => endWith(`reading the input failed: ${e.message}`);
+    const onError = (e: Error): void => endWith(`reading the input failed: ${e.message}`, true);
     this.input.on('data', onData);
     this.input.once('end', onEnd);
     // `on`, not `once`, and left in place by close: a second error, or one after the session stopped, must not become an

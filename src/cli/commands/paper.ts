@@ -49,6 +49,8 @@ interface PaperFlags {
 
 /** Exit code of a session whose feed ended before its --until bar time. */
 export const EXIT_FEED_ENDED_EARLY = 3;
+/** The feed could not be read on (stdin failed): the session ends after what it had, not done, as a failure. */
+export const EXIT_FEED_FAILED = 1;
 
 /** Registers `paper`. */
 export const registerPaper: RegisterCommand = (program: Command, io: CliIO, setExit) => {
@@ -366,6 +368,7 @@ async function runPaperSession(
 function exitCodeOf(end: SessionEnd, untilMs: number | null): number {
   if (end.reason === 'failed') throw end.error;
   if (end.reason === 'feed-ended' && untilMs !== null) return EXIT_FEED_ENDED_EARLY;
+  if (end.reason === 'feed-failed') return EXIT_FEED_FAILED;
   return 0;
 }
 
@@ -377,6 +380,8 @@ function describeEnd(end: SessionEnd, untilMs: number | null, last: string | nul
       return `stopped by ${end.signal} after the slice in progress`;
     case 'feed-ended':
       return untilMs === null ? `the feed ended (${end.detail})` : `the feed ended (${end.detail}) at ${last ?? 'no slice'} before --until ${new Date(untilMs).toISOString()}`;
+    case 'feed-failed':
+      return `the feed failed (${end.detail}) at ${last ?? 'no slice'}`;
     case 'failed':
       return 'failed';
   }
