@@ -223,7 +223,7 @@ describe('PaperSession', () => {
 
   it('a feed that fails (its input cannot be read) ends the session as failed by it, after applying what it had', async () => {
     const store = createMemoryEventStore();
-    const s = await start(store, new FakeClock(), {});
+    const s = await start(store, new FakeClock(), { untilMinute: 5 });
     s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
     await settle();
     s.feed.sink?.failed('reading the input failed: EIO');
