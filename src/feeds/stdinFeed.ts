@@ -102,8 +102,8 @@ export class LineStreamFeed implements Feed {
       else sink.ended(detail);
     };
     const onEnd = (): void => endWith('the input ended', false);
-    // An input that fails (or is closed without an end) ends the feed as its end would: no more bars will come. The
-    // failure is named: the session's last line must not pass a read error off as the end of the input.
+    // An input that fails ends the feed as failed, named: the session's last line and exit code must not pass a read
+    // error off as the end of the input. One closed without an end is taken as its end.
     const onError = (e: Error): void => endWith(`reading the input failed: ${e.message}`, true);
     this.input.on('data', onData);
     this.input.once('end', onEnd);
