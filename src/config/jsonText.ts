@@ -129,6 +129,28 @@ export function scanJson(text: string): JsonScan {
     unexpected('a value');
   };
 
+  /** The text ended inside a container opened at `open`. */
+  const unclosed = (close: '}' | ']', open: number, container: string): JsonTextError =>
+    new JsonTextError(i, `the text ends inside the ${container} opened at line ${placeOf(open).line} (a "${close}" is missing)`);
+
+  /**
+   * After an object's member or a list's element: true when `close` ends the container (consumed), false after a comma.
+   * @throws JsonTextError naming the container's opening line when the text ends, or what should come instead.
+   */
+  const closedAfterItem = (close: '}' | ']', open: number, container: string, item: string): boolean => {
+    space();
+    if (text[i] === ',') {
+      i++;
+      return false;
+    }
+    if (text[i] === close) {
+      i++;
+      return true;
+    }
+    if (i >= text.length) throw unclosed(close, open, container);
+    return unexpected(`"," or "${close}" after ${item}`);
+  };
+
   const object = (path: string, depth: number): void => {
     const open = i;
     i++;
@@ -140,7 +162,7 @@ export function scanJson(text: string): JsonScan {
     }
     for (;;) {
       space();
-      if (i >= text.length) throw new JsonTextError(i, `the text ends inside the object opened at line ${placeOf(open).line} (a "}" is missing)`);
+      if (i >= text.length) throw unclosed('}', open, 'object');
       if (text[i] === '}') throw new JsonTextError(text.slice(0, i).trimEnd().length - 1, 'a comma before "}": JSON allows none after the last member');
       if (text[i] !== '"') {
         if (/[A-Za-z_$]/.test(text[i] ?? '')) throw new JsonTextError(i, 'names and strings take double quotes: a member name is written "name"');
@@ -158,17 +180,7 @@ export function scanJson(text: string): JsonScan {
       if (text[i] !== ':') unexpected(`":" after the member name "${key}"`);
       i++;
       value(member, depth + 1);
-      space();
-      if (text[i] === ',') {
-        i++;
-        continue;
-      }
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      if (i >= text.length) throw new JsonTextError(i, `the text ends inside the object opened at line ${placeOf(open).line} (a "}" is missing)`);
-      unexpected('"," or "}" after a member of an object');
+      if (closedAfterItem('}', open, 'object', 'a member of an object')) return;
     }
   };
 
@@ -182,20 +194,10 @@ export function scanJson(text: string): JsonScan {
     }
     for (let n = 0; ; n++) {
       space();
-      if (i >= text.length) throw new JsonTextError(i, `the text ends inside the list opened at line ${placeOf(open).line} (a "]" is missing)`);
+      if (i >= text.length) throw unclosed(']', open, 'list');
       places.set(memberPath(path, n), placeOf(i));
       value(memberPath(path, n), depth + 1);
-      space();
-      if (text[i] === ',') {
-        i++;
-        continue;
-      }
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      if (i >= text.length) throw new JsonTextError(i, `the text ends inside the list opened at line ${placeOf(open).line} (a "]" is missing)`);
-      unexpected('"," or "]" after an element of a list');
+      if (closedAfterItem(']', open, 'list', 'an element of a list')) return;
     }
   };
 
