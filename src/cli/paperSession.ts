@@ -101,7 +101,7 @@ export function paperStoreOptions(url: string): OpenEventStoreOptions {
 const GROUP_COMMIT_LIMIT = 64;
 
 /**
- * Late bars, refused messages and each symbol's gaps, reported one line each before they are summarised. A restart that
+ * Late bars, conflicting bars, refused messages and each symbol's gaps, reported one line each before they are summarised. A restart that
  * feeds its input again from the start makes every bar before the resume point late, a server that sends a status
  * message every second is refused every second, and a symbol that never reports (a config naming one the input lacks,
  * a stock listed years into a file) has a gap in every slice: a line each would bury everything else on stderr.

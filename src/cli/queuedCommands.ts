@@ -210,7 +210,7 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
           const at = leftoverAt.get(commandId);
           const answered = (await store.documents.get(COMMAND_RESULTS_COLLECTION, key)) !== null;
           const text = await store.documents.get(COMMANDS_COLLECTION, key);
-          if (text !== null) keep(commandId, parsedOrNull(text), text);
+          if (text !== null) keep(commandId, parsedJsonOr(text, null), text);
           if (at !== undefined && !answered) await answer(commandId, { status: 'applied', at });
           else {
             queued.delete(commandId);
@@ -251,10 +251,11 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
 }
 
 /** A queued command's JSON, or null when it is not JSON (its text then describes it). */
-function parsedOrNull(text: string): unknown {
+/** `text` parsed as JSON, or `fallback` when it is not JSON (a stored document written by hand or cut short). */
+export function parsedJsonOr(text: string, fallback: unknown): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return null;
+    return fallback;
   }
 }

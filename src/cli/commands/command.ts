@@ -13,6 +13,7 @@ import {
   commandKey,
   describeAnswer,
   describeQueued,
+  parsedJsonOr,
   resultOf,
   strategiesOf,
   type CommandResult,
@@ -144,7 +145,7 @@ async function commandStatus(args: readonly string[], flags: CommandFlags, cmd: 
       const stored = answerText === null ? null : (JSON.parse(answerText) as StoredAnswer);
       const queuedText = stored === null ? await store.documents.get(COMMANDS_COLLECTION, key) : null;
       if (stored === null && queuedText === null) continue;
-      const command = stored !== null ? stored.command : parsedOrText(queuedText ?? '');
+      const command = stored !== null ? stored.command : parsedJsonOr(queuedText ?? '', queuedText ?? '');
       const result = stored === null ? null : resultOf(stored);
       if (flags.json) {
         io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command: command ?? null, result: result ?? { status: 'queued' }, sessionRunning: running })}\n`);
@@ -165,14 +166,6 @@ async function commandStatus(args: readonly string[], flags: CommandFlags, cmd: 
 }
 
 /** A queued command's JSON, or its text when it is not JSON. */
-function parsedOrText(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
 async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
   const command = commandOf(action, args, flags);
   const waitMs = parseDuration(flags.wait, '--wait');
