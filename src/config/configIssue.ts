@@ -17,8 +17,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
-/** A value as a message shows it: short, and saying what kind it is. */
-export function describeValue(v: unknown): string {
+/**
+ * A value of a config file as a message shows it: short, in the file's JSON terms (a list, nothing). Values passed to
+ * the library are shown by describeValue in src/errors.ts, in JavaScript's.
+ */
+function describeJsonValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
@@ -128,7 +131,7 @@ export function describeIssues(schema: z.ZodType, issues: readonly z.core.$ZodIs
       }
       const expected = issue.errors.flat().map((e) => (e.code === 'invalid_type' ? e.expected : null));
       if (expected.includes('string') && expected.includes('number')) {
-        return { field, message: `must be a decimal number, as a string (e.g. "1000000") or a number; got ${describeValue(value)}` };
+        return { field, message: `must be a decimal number, as a string (e.g. "1000000") or a number; got ${describeJsonValue(value)}` };
       }
       return { field, message: issue.message };
     }
@@ -136,7 +139,7 @@ export function describeIssues(schema: z.ZodType, issues: readonly z.core.$ZodIs
       if (isMissing(input, issue.path)) return { field, message: 'required, and missing' };
       const words: Readonly<Record<string, string>> = { record: 'an object', object: 'an object', array: 'a list', int: 'a whole number' };
       const expected = words[issue.expected] ?? `a ${issue.expected}`;
-      return { field, message: `must be ${expected}, got ${describeValue(value)}` };
+      return { field, message: `must be ${expected}, got ${describeJsonValue(value)}` };
     }
     default:
       return { field, message: rangeWords(issue) ?? issue.message };
