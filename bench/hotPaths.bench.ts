@@ -82,6 +82,16 @@ export async function run(): Promise<Record<string, unknown>> {
     for (let i = 0; i < valuations; i += 1) ledgerValueExact(exactBase, (s) => exactMarks.get(s));
   });
 
+  // A book like the side-by-side workload's: 20 positions of a few units each, marks in cents, cash with commissions.
+  const book20 = evolveLedgerExact(emptyLedger(), [
+    { kind: 'transfer', amount: dec('100000') },
+    ...Array.from({ length: 20 }, (_, i): RecordedLedgerEvent => ({ kind: 'fill', fill: { symbol: `S${i}`, quantity: String(1 + (i % 13)), price: (100 + i * 1.37).toFixed(2), commission: '0.0035' } })),
+  ]);
+  const marks20 = new Map<string, Exact>(Array.from({ length: 20 }, (_, i) => [`S${i}`, exactOfDec(dec((99.5 + i * 1.41).toFixed(2)))]));
+  const value20 = best(() => {
+    for (let i = 0; i < valuations; i += 1) ledgerValueExact(book20, (s) => marks20.get(s));
+  });
+
   // A trading slice's execution: 160 orders of 20 strategies on 20 symbols, per-share commission, 2 bps of slippage.
   const orders: AcceptedOrder[] = Array.from({ length: 160 }, (_, i) => ({ orderId: `o${i}`, strategyId: `s${i % 20}`, symbol: `S${i % 20}`, quantity: dec(String((i % 7) * 13 - 40 || 5)) }));
   const references = new Map(Array.from({ length: 20 }, (_, i) => [`S${i}`, dec((100 + i * 3.37).toFixed(2))]));
@@ -120,6 +130,7 @@ export async function run(): Promise<Record<string, unknown>> {
     storeBarMarkedMicroseconds: { cachedBody: round((cached * 1000) / events.length), recheckedAndRehashed: round((recomputed * 1000) / events.length) },
     fold12FillsMicroseconds: { batch: round((batch * 1000) / folds), oneByOne: round((oneByOne * 1000) / folds), exactRecorded: round((exactFold * 1000) / folds) },
     value8PositionsMicroseconds: { safeIntegers: round((scaled * 1000) / valuations), exactIntegers: round((exactValue * 1000) / valuations), decimal: round((decimal * 1000) / valuations) },
+    value20PositionsMicroseconds: { exactIntegers: round((value20 * 1000) / valuations) },
     execute160OrdersMicroseconds: { exactIntegers: round((executeExact * 1000) / slices), decimal: round((executeDecimal * 1000) / slices) },
     limits8OrdersMicroseconds: { exactIntegers: round((limitsExact * 1000) / limitRuns), decimal: round((limitsDecimal * 1000) / limitRuns) },
   };

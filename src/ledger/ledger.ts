@@ -7,7 +7,7 @@ import { InsufficientFundsError, InvalidNumberError, LedgerError } from '../erro
 import type { LedgerFill, LedgerState, LedgerView, Position } from './types.js';
 import { exactPlus, exactTimes, minusExact, plusExact, roundedQuotientExact, timesExact } from './exactArithmetic.js';
 import { freshDec, plus, scaledOf, times, type Amount, type DecOp } from '../money/scaledAmounts.js';
-import { EXACT_ZERO, Exact, abs, add, cmp, decOf, exactOfDec, exactOfText, fits, mul, neg, sign, textOf } from '../money/exact.js';
+import { EXACT_ZERO, Exact, abs, add, cmp, decOf, exactOfDec, exactOfText, fits, isSafe, mul, neg, sign, smallRescaled, textOf } from '../money/exact.js';
 
 /**
  * Decimal places kept in an average cost after adding to a position. The rounding residual
@@ -94,6 +94,7 @@ class ExactLedger implements LedgerState {
   #transferredIn: Dec | undefined;
   #transferredOut: Dec | undefined;
   #cashText: DecString | undefined;
+  #layout: PositionLayout | undefined;
 
   constructor(
     amounts: LedgerAmounts,
@@ -124,6 +125,12 @@ class ExactLedger implements LedgerState {
     return textOf(ExactLedger.amountsOf(state).cash);
   }
 
+  /** The positions as valuation reads them, laid out once per state: a book is valued at every slice until it trades again. */
+  static layoutOf(state: LedgerState): PositionLayout {
+    if (#layout in state) return (state.#layout ??= positionLayout(state));
+    return positionLayout(state);
+  }
+
   /** The exact totals of any ledger state (one built elsewhere is converted). */
   static amountsOf(state: LedgerState): LedgerAmounts {
     if (#amounts in state) return state.#amounts;
@@ -135,6 +142,26 @@ class ExactLedger implements LedgerState {
       transferredOut: exactOfDec(state.transferredOut),
     };
   }
+}
+
+/** A ledger's positions as parallel arrays: symbol, quantity units as a number (NaN when not a safe integer), scale. */
+interface PositionLayout {
+  readonly symbols: readonly string[];
+  readonly units: readonly number[];
+  readonly scales: readonly number[];
+}
+
+function positionLayout(state: LedgerState): PositionLayout {
+  const symbols: string[] = [];
+  const units: number[] = [];
+  const scales: number[] = [];
+  for (const p of state.positions.values()) {
+    const quantity = HeldPosition.amountsOf(p).quantity;
+    symbols.push(p.symbol);
+    units.push(quantity.smallUnits);
+    scales.push(quantity.scale);
+  }
+  return { symbols, units, scales };
 }
 
 /** A ledger with no cash, no positions and zero totals (a plain object: callers spread it into working copies). */
@@ -361,6 +388,8 @@ const valueSum: DecOp = (a, b) => exactPlus(a, b, 'ledger value');
  * error). Every step is exact, so the order of the positions cannot change the total.
  */
 export function ledgerValueExact(state: LedgerState, markOf: (symbol: string) => Exact | undefined): Exact | null {
+  const small = smallLedgerValue(state, markOf);
+  if (small !== undefined) return small;
   let positions: Exact | null = null;
   for (const p of state.positions.values()) {
     const mark = markOf(p.symbol);
@@ -374,6 +403,37 @@ export function ledgerValueExact(state: LedgerState, markOf: (symbol: string) =>
   if (positions === null) return cash;
   const total = add(cash, positions);
   return fits(total) ? total : null;
+}
+
+/**
+ * {@link ledgerValueExact} in doubles while every product, rescaled term and partial sum is a safe integer (so every
+ * step is exact: see {@link isSafe}); undefined when one is not, null for a missing mark. The result has the bigint
+ * sum's scale, the finest of its terms'. 100 strategies holding 20 symbols each: bench hotPaths `valueExact20`.
+ */
+function smallLedgerValue(state: LedgerState, markOf: (symbol: string) => Exact | undefined): Exact | null | undefined {
+  const cash = ExactLedger.amountsOf(state).cash;
+  if (state.positions.size === 0) return cash;
+  let units = cash.smallUnits;
+  let scale = cash.scale;
+  const layout = ExactLedger.layoutOf(state);
+  const n = layout.symbols.length;
+  for (let i = 0; i < n; i += 1) {
+    const mark = markOf(layout.symbols[i] as string);
+    if (mark === undefined) return null;
+    let product = (layout.units[i] as number) * mark.smallUnits;
+    if (!isSafe(product)) return undefined;
+    const productScale = (layout.scales[i] as number) + mark.scale;
+    if (productScale > scale) {
+      units = smallRescaled(units, productScale - scale);
+      scale = productScale;
+    } else if (productScale < scale) {
+      product = smallRescaled(product, scale - productScale);
+    }
+    units += product;
+    // NaN (an operand that was not a safe integer) fails the check too.
+    if (!isSafe(units)) return undefined;
+  }
+  return new Exact(BigInt(units), scale);
 }
 
 /** Σ quantity × avgCost over open positions (shorts count negative): the cost of what is held. */

@@ -7,10 +7,41 @@ export const EXACT_DIGITS = 34;
 
 /** An exact decimal `units × 10^−scale` (scale ≥ 0). Immutable; the same value may have several scales. */
 export class Exact {
+  // `units` as a number once asked for (NaN when not a safe integer): marks and quantities are read every slice.
+  #small: number | undefined = undefined;
+
   constructor(
     readonly units: bigint,
     readonly scale: number,
   ) {}
+
+  /** `units` as a number when it is a safe integer (|units| ≤ 2^53 − 1), else NaN. */
+  get smallUnits(): number {
+    if (this.#small !== undefined) return this.#small;
+    const u = this.units;
+    this.#small = u <= MAX_SAFE && u >= NEGATIVE_MAX_SAFE ? Number(u) : NaN;
+    return this.#small;
+  }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const NEGATIVE_MAX_SAFE = -MAX_SAFE;
+// Every power of ten up to 10^22 is exact in a double.
+const POW10_NUMBER = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * Whether a double computed from safe integers by one addition or multiplication is the exact result: a true result
+ * within 2^53 − 1 is a double, and one beyond rounds to a double beyond it too, so the range check sees every inexact step.
+ */
+export function isSafe(x: number): boolean {
+  return x <= Number.MAX_SAFE_INTEGER && x >= -Number.MAX_SAFE_INTEGER;
+}
+
+/** `units × 10^k` for a safe integer `units` and k ≥ 0; NaN (never safe) when it would leave the safe integers. */
+export function smallRescaled(units: number, k: number): number {
+  if (k === 0) return units;
+  const x = units * (POW10_NUMBER[k] ?? NaN);
+  return isSafe(x) ? x : NaN;
 }
 
 const POW10: bigint[] = [1n];
