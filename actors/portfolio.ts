@@ -519,6 +519,7 @@ export class Portfolio {
       source,
       skip: (slice) => persisted.skip(slice),
       work: (slice) => this.decide(slice),
+      span: (next) => this.kernel.span(next),
       done: async (slice, events) => {
         processed += 1;
         const report = await this.sliceDone(slice, events);

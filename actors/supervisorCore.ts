@@ -263,6 +263,20 @@ export class SupervisorCore {
     return this.replies.get(id)?.outcome ?? null;
   }
 
+  /**
+   * Decides slices one after another (`next` decides one and says whether another waits), the strategy calls of all
+   * of them under the watchdog's span when any strategy runs user code (see {@link StrategyWatchdog.span}).
+   */
+  span(next: () => boolean): void {
+    for (const builtIn of this.builtIn.values()) {
+      if (!builtIn) {
+        this.options.watchdog.span(next);
+        return;
+      }
+    }
+    while (next());
+  }
+
   /** Runs a batch of strategy calls under the watchdog when any of `ids` runs user code. */
   private guarded(ids: readonly string[], barTime: string, batch: () => void): void {
     if (ids.some((id) => !this.builtIn.get(id))) this.options.watchdog.run(barTime, batch);

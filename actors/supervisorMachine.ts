@@ -53,6 +53,8 @@ export type SupervisorEvent =
       /** Decides whether a slice is skipped (already in the log); throws for one out of order. */
       readonly skip: (slice: BarSlice) => Promise<boolean>;
       readonly work: SliceWork;
+      /** Calls `next` (which decides one slice and says whether another waits) until it returns false, in one sitting. */
+      readonly span: (next: () => boolean) => void;
       readonly done: SliceDone;
       readonly expectedRevision: () => number | 'no_stream';
     }
@@ -77,6 +79,13 @@ const COMMIT_GROUP = 32;
 
 /** Slices a run decides ahead of the log at most: one group committing, one being decided. */
 export const MAX_DECIDED_AHEAD = 2 * COMMIT_GROUP;
+
+const WAITING = Symbol('waiting');
+
+/** Resolves after the pending I/O callbacks: a promise not settled by then waits for input. */
+function nextMacrotask(): Promise<typeof WAITING> {
+  return new Promise((resolve) => setImmediate(() => resolve(WAITING)));
+}
 
 /** A slice decided and waiting for its commit. */
 interface DecidedSlice {
@@ -169,10 +178,60 @@ export const supervisorMachine = setup({
         pump();
         while (queued.length >= COMMIT_GROUP && committing !== null) await committing;
       };
+      // A pulled source's slices are decided in batches: those it yields without waiting for input (a file's parsed
+      // chunk), up to a commit group with what waits for a commit, decided in one sitting so that strategy modules
+      // share one watchdog span instead of starting a watchdog thread per slice.
+      const decideBatch = async (batch: readonly BarSlice[]): Promise<void> => {
+        if (failure !== null) throw failure.error;
+        let i = 0;
+        event.span(() => {
+          const slice = batch[i] as BarSlice;
+          i += 1;
+          const expectedRevision = event.expectedRevision();
+          queued.push({ slice, events: event.work(slice), expectedRevision });
+          pump();
+          return i < batch.length;
+        });
+        while (queued.length >= COMMIT_GROUP && committing !== null) await committing;
+      };
+      const pullBatches = async (source: AsyncIterable<BarSlice>): Promise<void> => {
+        const slices = source[Symbol.asyncIterator]();
+        let finished = false;
+        let pulled: Promise<IteratorResult<BarSlice>> | null = null;
+        try {
+          // The invoking transition must finish first: a slice may spawn strategy actors, which the supervisor does between transitions.
+          await Promise.resolve();
+          for (;;) {
+            const batch: BarSlice[] = [];
+            let next = await (pulled ?? slices.next());
+            pulled = null;
+            while (!next.done) {
+              if (!(await event.skip(next.value))) batch.push(next.value);
+              if (batch.length + queued.length >= COMMIT_GROUP) break;
+              pulled = slices.next();
+              const ready = await Promise.race([pulled, nextMacrotask()]);
+              if (ready === WAITING) break;
+              pulled = null;
+              next = ready;
+            }
+            if (batch.length > 0) await decideBatch(batch);
+            if (next.done) {
+              finished = true;
+              return;
+            }
+          }
+        } finally {
+          // As `for await` does: a source left before its end is closed (a file reader releases its file).
+          if (!finished) {
+            pulled?.catch(() => undefined);
+            await slices.return?.();
+          }
+        }
+      };
       try {
         // Pull when the source can be pulled (files, BarStream): at most MAX_DECIDED_AHEAD slices are read past the last durable one.
         if (Symbol.asyncIterator in event.source) {
-          for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
+          await pullBatches(event.source as AsyncIterable<BarSlice>);
         } else {
           await lastValueFrom((event.source as Observable<BarSlice>).pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
         }

@@ -87,9 +87,15 @@ export class StrategyTimeoutError extends StratafolioError {
     readonly phase: 'init' | 'onBar',
     readonly barTime: string,
     readonly timeoutMs: number,
+    /** The time the slice had when it was stopped: less than the limit for a slice decided late in a run's batch. */
+    readonly sliceMs: number = timeoutMs,
   ) {
+    const budget =
+      sliceMs < timeoutMs
+        ? `within ${sliceMs} ms (a run decides a batch of slices under one watchdog of ${timeoutMs} ms, and this slice started late in it: each gets at least half)`
+        : `within ${timeoutMs} ms (the strategy calls of one slice share that budget)`;
     super(
-      `strategy ${strategyId} did not return from ${phase} at bar ${barTime} within ${timeoutMs} ms (the strategy calls of one slice share that budget); ` +
+      `strategy ${strategyId} did not return from ${phase} at bar ${barTime} ${budget}; ` +
         'the run stopped before writing that slice: fix the strategy (or raise the limit: --strategy-timeout, strategyTimeoutMs in Portfolio.open) and run the same command again to resume',
     );
   }

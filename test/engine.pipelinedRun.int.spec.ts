@@ -124,6 +124,23 @@ describe('run, pipelined over a writer thread', () => {
     const reported: string[] = [];
     await expect(portfolio.run(disordered(), (r) => reported.push(r.time))).rejects.toBeInstanceOf(DataError);
     expect(reported).toEqual(slices.slice(0, bad).map((x) => x.time));
+    // The source is closed when the run leaves it before its end (a file reader releases its file).
+    let closed = false;
+    async function* guarded(): AsyncGenerator<BarSlice> {
+      try {
+        yield* disordered();
+        // More than a batch after the bad slice (never reached): the run leaves before the source ends.
+        for (let i = 0; i < 100; i += 1) yield slices[bad + 1] as BarSlice;
+      } finally {
+        closed = true;
+      }
+    }
+    const other = await openEventStore('memory:');
+    const second = await Portfolio.open({ store: other, config });
+    await expect(second.run(guarded())).rejects.toBeInstanceOf(DataError);
+    expect(closed).toBe(true);
+    second.close();
+    await other.close();
     portfolio.close();
     const reopened = await Portfolio.open({ store, config });
     expect(reopened.status().lastBarTime).toBe(slices[bad - 1]?.time);

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { StrategyWatchdog } from '../actors/strategyWatchdog.js';
+import { StrategyTimeoutError } from '../src/errors.js';
+import { BoundedRunner } from '../src/strategy/boundedRun.js';
+
+/** A real runner that counts the watchdogs it starts. */
+function countingRunner(): { runner: Pick<BoundedRunner, 'run'>; runs: () => number } {
+  const real = new BoundedRunner();
+  let runs = 0;
+  return {
+    runner: {
+      run: (timeoutMs, call) => {
+        runs += 1;
+        return real.run(timeoutMs, call);
+      },
+    },
+    runs: () => runs,
+  };
+}
+
+const busy = (ms: number): void => {
+  const start = performance.now();
+  while (performance.now() - start < ms);
+};
+
+describe('the strategy watchdog over several slices (a span)', () => {
+  it("decides quick slices under one watchdog, and the slices' batches inside it start none of their own", () => {
+    const counting = countingRunner();
+    const watchdog = new StrategyWatchdog(5_000, counting.runner);
+    const seen: string[] = [];
+    let i = 0;
+    watchdog.span(() => {
+      const bar = `2024-01-0${i + 1}`;
+      watchdog.run(bar, () => {
+        watchdog.enter('s1', 'onBar', bar);
+        seen.push(bar);
+      });
+      i += 1;
+      return i < 5;
+    });
+    expect(seen).toEqual(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05']);
+    expect(counting.runs()).toBe(1);
+    // Outside a span, each batch has its own watchdog again.
+    watchdog.run('2024-01-06', () => undefined);
+    expect(counting.runs()).toBe(2);
+  });
+
+  it('starts a fresh watchdog once half the limit is used, so slow slices that each fit are not cut short', () => {
+    const counting = countingRunner();
+    const watchdog = new StrategyWatchdog(1_000, counting.runner);
+    let i = 0;
+    // Five slices of 200 ms: 1,000 ms together, the whole limit, but each far within it.
+    watchdog.span(() => {
+      busy(200);
+      i += 1;
+      return i < 5;
+    });
+    expect(i).toBe(5);
+    expect(counting.runs()).toBeGreaterThanOrEqual(2);
+  });
+
+  it('ends an endless loop in a slice of the span, naming the strategy, the phase and that slice’s bar', () => {
+    const watchdog = new StrategyWatchdog(200);
+    let i = 0;
+    const thrown = (() => {
+      try {
+        watchdog.span(() => {
+          const bar = `2024-01-0${i + 1}`;
+          watchdog.run(bar, () => {
+            watchdog.enter('quiet', 'onBar', bar);
+            watchdog.enter('stuck', 'onBar', bar);
+            if (i === 2) for (;;);
+          });
+          i += 1;
+          return i < 5;
+        });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(thrown).toBeInstanceOf(StrategyTimeoutError);
+    expect((thrown as StrategyTimeoutError).message).toMatch(/^strategy stuck did not return from onBar at bar 2024-01-03 within 200 ms/);
+    // The watchdog is usable again afterwards.
+    expect(watchdog.run('2024-01-06', () => 7)).toBe(7);
+  });
+
+  it('names the time a slice started late in the span had, beside the limit', () => {
+    const watchdog = new StrategyWatchdog(400);
+    let i = 0;
+    const thrown = (() => {
+      try {
+        watchdog.span(() => {
+          const bar = `2024-02-0${i + 1}`;
+          watchdog.run(bar, () => {
+            watchdog.enter('slow', 'onBar', bar);
+            if (i === 0) busy(150);
+            else for (;;);
+          });
+          i += 1;
+          return true;
+        });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(thrown).toBeInstanceOf(StrategyTimeoutError);
+    const message = (thrown as StrategyTimeoutError).message;
+    const had = Number(/within (\d+) ms/.exec(message)?.[1]);
+    expect(message).toMatch(/^strategy slow did not return from onBar at bar 2024-02-02 within \d+ ms \(a run decides a batch of slices under one watchdog of 400 ms, and this slice started late in it: each gets at least half\)/);
+    expect(had).toBeGreaterThanOrEqual(200);
+    expect(had).toBeLessThanOrEqual(250);
+  });
+
+  it('passes on what a slice throws and leaves the span: the next batch has a watchdog of its own', () => {
+    const counting = countingRunner();
+    const watchdog = new StrategyWatchdog(1_000, counting.runner);
+    let i = 0;
+    expect(() =>
+      watchdog.span(() => {
+        i += 1;
+        if (i === 2) throw new RangeError('bad slice');
+        return true;
+      }),
+    ).toThrow(/bad slice/);
+    expect(i).toBe(2);
+    expect(counting.runs()).toBe(1);
+    watchdog.run('2024-01-01', () => undefined);
+    expect(counting.runs()).toBe(2);
+  });
+});
