@@ -231,7 +231,10 @@ export const supervisorMachine = setup({
       try {
         // Pull when the source can be pulled (files, BarStream): at most MAX_DECIDED_AHEAD slices are read past the last durable one.
         if (Symbol.asyncIterator in event.source) {
-          await pullBatches(event.source as AsyncIterable<BarSlice>);
+          // With a store whose appends complete within the call, each slice is reported (onSlice) before the next is
+          // decided: a command given in onSlice applies at the next slice, which deciding in batches would change.
+          if (store.offThreadAppends) await pullBatches(event.source as AsyncIterable<BarSlice>);
+          else for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
         } else {
           await lastValueFrom((event.source as Observable<BarSlice>).pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
         }

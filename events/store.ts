@@ -48,6 +48,12 @@ export interface EventStore {
   /** The URL the store was opened with. */
   readonly url: string;
   /**
+   * Whether an append completes on another thread or on a server, its promise settling only after a round trip
+   * through the event loop (a SQLite store's writer thread, PostgreSQL, KurrentDB), rather than within the call. `run`
+   * then decides the slices its source has ready in batches: its `onSlice` trails the slices decided meanwhile anyway.
+   */
+  readonly offThreadAppends: boolean;
+  /**
    * Appends `events` atomically (all or none) after checking the stream's revision.
    * Re-appending events already stored at the same revisions with the same ids returns the original result.
    * @throws WrongExpectedRevisionError when the stream is not at `expectedRevision`.

@@ -135,7 +135,7 @@ describe('run, pipelined over a writer thread', () => {
         closed = true;
       }
     }
-    const other = await openEventStore('memory:');
+    const other = await openEventStore(`sqlite:${join(scratch, 'left.db')}`, { durability: 'normal', writerThread: true });
     const second = await Portfolio.open({ store: other, config });
     await expect(second.run(guarded())).rejects.toBeInstanceOf(DataError);
     expect(closed).toBe(true);

@@ -299,6 +299,7 @@ export async function openKurrentEventStore(connectionString: string, options: K
 
   return {
     url,
+    offThreadAppends: true,
     documents,
     acquireWriterLock,
     writerLockHolder,

@@ -166,6 +166,7 @@ export function createMemoryEventStore(options: MemoryStoreOptions = {}): EventS
   const heldLocks = new Set<() => void>();
   return {
     url,
+    offThreadAppends: false,
     documents,
     async acquireWriterLock(key: string): Promise<WriterLock> {
       ensureOpen();

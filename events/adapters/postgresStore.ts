@@ -487,6 +487,7 @@ export async function openPostgresEventStore(connectionString: string, options: 
 
   return {
     url,
+    offThreadAppends: true,
     documents,
     acquireWriterLock,
     writerLockHolder,

@@ -312,6 +312,7 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
 
   return {
     url,
+    offThreadAppends: writerThreadPath !== null,
     documents,
     async acquireWriterLock(key: string): Promise<WriterLock> {
       ensureOpen();
