@@ -2,6 +2,7 @@
 // start with the holder named, and a lock left by a process that died is taken over (stale-lock detection).
 import { hostname } from 'node:os';
 import { StratafolioError } from '../src/errors.js';
+import { PROC_ROOT, readBootId, readStartTime } from './processIdentity.js';
 
 /** Who holds a writer lock. */
 export interface WriterLockHolder {
@@ -9,6 +10,13 @@ export interface WriterLockHolder {
   readonly host: string;
   /** When it was taken (ISO-8601 UTC). */
   readonly since: string;
+  /**
+   * The boot the holder ran in (Linux: /proc/sys/kernel/random/boot_id). Absent where it could not be read, and in
+   * locks taken by versions that did not record it.
+   */
+  readonly bootId?: string;
+  /** When the holder's process started, in clock ticks after boot (Linux: field 22 of /proc/<pid>/stat); absent likewise. */
+  readonly startTime?: number;
 }
 
 /** A holder a server store knows holds the lock but cannot name (its row is missing or unreadable). */
@@ -64,21 +72,45 @@ export const isWriterLockBusyError = (e: unknown): e is WriterLockBusyError => e
  */
 const sinceOfOwnHolders = new Set<string>();
 
-/** This process as a lock holder, taken now. */
-export function currentHolder(): WriterLockHolder {
-  const holder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+/** This process as a lock holder, taken now, with its boot and start time where `procRoot` shows them. */
+export function currentHolder(procRoot: string = PROC_ROOT): WriterLockHolder {
+  const bootId = readBootId(procRoot);
+  const startTime = readStartTime(process.pid, procRoot);
+  const holder = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    ...(bootId === undefined ? {} : { bootId }),
+    ...(startTime === undefined ? {} : { startTime }),
+  };
   sinceOfOwnHolders.add(holder.since);
   return holder;
 }
 
 /**
- * Whether a recorded holder is known to be dead: same host and no process with its pid, or this process's pid in a row
- * this process did not write (an earlier process that had the same pid). A holder on another host is never presumed
- * dead (its liveness cannot be checked from here).
+ * Whether a recorded holder is known to be dead. A holder on another host is never presumed dead (its liveness cannot
+ * be checked from here). On this host it is dead when:
+ * - it has this process's pid but this process did not write it (an earlier process that had the same pid);
+ * - it was recorded in another boot of this machine;
+ * - the process that has its pid now started at another time than the holder (the pid was reused);
+ * - no process has its pid.
+ * A pid alone cannot tell the holder from an unrelated process that took its pid after a reboot or once pids wrapped
+ * around, which would refuse every restart; so the boot and start time decide where they were recorded and can be read
+ * now, and the pid where not (a lock recorded by an earlier version, no /proc, a /proc hiding other users' processes).
  */
-export function holderIsDead(holder: WriterLockHolder, host: string = hostname()): boolean {
+export function holderIsDead(holder: WriterLockHolder, host: string = hostname(), procRoot: string = PROC_ROOT): boolean {
   if (holder.host !== host) return false;
   if (holder.pid === process.pid) return !sinceOfOwnHolders.has(holder.since);
+  // Rows and events are written outside this program too: an identity of the wrong type is no evidence either way.
+  const { bootId, startTime } = holder as { bootId?: unknown; startTime?: unknown };
+  if (typeof bootId === 'string') {
+    const boot = readBootId(procRoot);
+    if (boot !== undefined && boot !== bootId) return true;
+  }
+  if (typeof startTime === 'number' && Number.isSafeInteger(startTime)) {
+    const now = readStartTime(holder.pid, procRoot);
+    if (now !== undefined) return now !== startTime;
+  }
   try {
     process.kill(holder.pid, 0);
     return false;

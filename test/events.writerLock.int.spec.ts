@@ -1,7 +1,7 @@
 // The writer lock of the store port: a second writer is refused at start naming the holder; a lock left by a dead
 // process is taken over; release and close free it. Run against memory and SQLite.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -58,7 +58,8 @@ describe('writer lock (sqlite, other processes)', () => {
   const plant = (path: string, pid: number): void => {
     const db = new Database(path);
     db.exec('CREATE TABLE IF NOT EXISTS writer_locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID');
-    db.prepare('INSERT OR REPLACE INTO writer_locks VALUES (?, ?, ?, ?)').run('p1', pid, hostname(), '2024-03-01T00:00:00.000Z');
+    // Named columns, as every version writes them: the table may have more by now.
+    db.prepare('INSERT OR REPLACE INTO writer_locks (key, pid, host, since) VALUES (?, ?, ?, ?)').run('p1', pid, hostname(), '2024-03-01T00:00:00.000Z');
     db.close();
   };
 
@@ -168,3 +169,119 @@ describe('writer lock holder (sqlite): a look that takes nothing', () => {
     }
   });
 });
+
+describe.skipIf(process.platform !== 'linux')(
+  `writer lock (sqlite): a holder named by its boot and start time, not its pid alone${process.platform === 'linux' ? '' : ' — SKIPPED: no /proc here, so holders are judged by pid only'}`,
+  () => {
+    // After a reboot, or once pids wrap around, a dead holder's pid may belong to an unrelated live process (for a
+    // service started at boot, another early process): judged by the pid alone, that lock would refuse every restart.
+    const since = '2024-03-01T00:00:00.000Z';
+    const bootId = (): string => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    /** Field 22 of /proc/<pid>/stat, read past the last ")" (the command name before it may hold anything). */
+    const startTimeOf = (pid: number): number => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    };
+    /** A live unrelated process whose command name holds ") (" and spaces, as /proc/<pid>/stat shows it. */
+    const unrelated = (): ReturnType<typeof spawn> => {
+      const link = join(dir, 'sl) (eep 9');
+      symlinkSync(spawnSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).stdout.trim(), link);
+      return spawn(link, ['30'], { stdio: 'ignore' });
+    };
+    const plant = (path: string, pid: number, identity: { bootId: string | null; startTime: number | null }): void => {
+      const db = new Database(path);
+      db.prepare('INSERT OR REPLACE INTO writer_locks (key, pid, host, since, boot_id, start_time) VALUES (?, ?, ?, ?, ?, ?)').run(
+        'p1',
+        pid,
+        hostname(),
+        since,
+        identity.bootId,
+        identity.startTime,
+      );
+      db.close();
+    };
+
+    it('takes over a row whose pid is now an unrelated process (another start time, or another boot), and refuses the holder itself', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'lock-'));
+      const path = join(dir, 'store.db');
+      const store = openSqliteEventStore(path);
+      const sleeper = unrelated();
+      try {
+        const pid = sleeper.pid as number;
+        expect(readFileSync(`/proc/${pid}/comm`, 'utf8')).toBe('sl) (eep 9\n');
+        // This process's own lock records its identity, so the table has the columns to plant into.
+        const own = await store.acquireWriterLock('p1');
+        expect(own.holder).toMatchObject({ bootId: bootId(), startTime: startTimeOf(process.pid) });
+        await own.release();
+        const started = startTimeOf(pid);
+
+        // The holder itself: same boot, same pid, same start time.
+        plant(path, pid, { bootId: bootId(), startTime: started });
+        expect(await store.writerLockHolder('p1')).toEqual({ pid, host: hostname(), since, bootId: bootId(), startTime: started });
+        const refused = await store.acquireWriterLock('p1').catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(WriterLockedError);
+        expect((refused as Error).message).toContain(`is being written by process ${pid} on ${hostname()} since ${since}; stop that process first`);
+
+        // The pid was reused: the process that has it now started at another time.
+        plant(path, pid, { bootId: bootId(), startTime: started + 1 });
+        expect(await store.writerLockHolder('p1')).toBeNull();
+        const afterReuse = await store.acquireWriterLock('p1');
+        expect(afterReuse.holder.pid).toBe(process.pid);
+        await afterReuse.release();
+
+        // Written before a reboot: whatever has the pid now is not that holder.
+        plant(path, pid, { bootId: 'aaaaaaaa-0000-4000-8000-000000000000', startTime: started });
+        expect(await store.writerLockHolder('p1')).toBeNull();
+        const afterReboot = await store.acquireWriterLock('p1');
+        expect(afterReboot.holder.pid).toBe(process.pid);
+        await afterReboot.release();
+
+        // A row without identity (written by an earlier version) keeps the pid's judgement: alive.
+        plant(path, pid, { bootId: null, startTime: null });
+        expect(await store.writerLockHolder('p1')).toEqual({ pid, host: hostname(), since });
+        await expect(store.acquireWriterLock('p1')).rejects.toBeInstanceOf(WriterLockedError);
+      } finally {
+        sleeper.kill('SIGKILL');
+        await store.close();
+      }
+    });
+
+    it('a store whose lock table an earlier version made gains the identity columns, and stays usable by that version', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'lock-'));
+      const path = join(dir, 'store.db');
+      openSqliteEventStore(path).close();
+      const old = new Database(path);
+      old.exec('CREATE TABLE writer_locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID');
+      const sleeper = unrelated();
+      try {
+        const pid = sleeper.pid as number;
+        old.prepare('INSERT INTO writer_locks (key, pid, host, since) VALUES (?, ?, ?, ?)').run('p1', pid, hostname(), since);
+        // Read-only, the table is looked at as it is.
+        const reader = openSqliteEventStore(path, { readOnly: true });
+        expect(await reader.writerLockHolder('p1')).toEqual({ pid, host: hostname(), since });
+        await reader.close();
+
+        const store = openSqliteEventStore(path);
+        try {
+          await expect(store.acquireWriterLock('p1')).rejects.toBeInstanceOf(WriterLockedError);
+          sleeper.kill('SIGKILL');
+          await new Promise((resolve) => sleeper.once('exit', resolve));
+          const lock = await store.acquireWriterLock('p1');
+          const columns = old.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('writer_locks')").all().map((c) => c.name);
+          expect(columns).toEqual(['key', 'pid', 'host', 'since', 'boot_id', 'start_time']);
+          expect(old.prepare('SELECT pid, boot_id, start_time FROM writer_locks').get()).toEqual({ pid: process.pid, boot_id: bootId(), start_time: startTimeOf(process.pid) });
+          await lock.release();
+          // What the earlier version runs on the table: write, read and delete its three columns.
+          old.prepare('INSERT OR REPLACE INTO writer_locks (key, pid, host, since) VALUES (?, ?, ?, ?)').run('p2', 4242, 'host-a', since);
+          expect(old.prepare("SELECT pid, host, since FROM writer_locks WHERE key = 'p2'").get()).toEqual({ pid: 4242, host: 'host-a', since });
+          expect(old.prepare("DELETE FROM writer_locks WHERE key = 'p2' AND pid = 4242 AND host = 'host-a' AND since = ?").run(since).changes).toBe(1);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        sleeper.kill('SIGKILL');
+        old.close();
+      }
+    });
+  },
+);

@@ -427,7 +427,10 @@ export async function openPostgresEventStore(connectionString: string, options: 
   };
   const acquireWriterLock = async (key: string): Promise<WriterLock> => {
     ensureWritable();
-    const holder = currentHolder();
+    // Named by pid, host and since only: the advisory lock says whether the holder lives, so its boot and start time
+    // (which judge a holder by pid elsewhere) decide nothing here, and the row keeps the columns every version has.
+    const { pid, host, since } = currentHolder();
+    const holder: WriterLockHolder = { pid, host, since };
     let client = await takeLock(key, holder);
     let released = false;
     // One retake at a time: the one started when the connection ended and the one an append asks for are the same.

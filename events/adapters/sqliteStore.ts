@@ -63,7 +63,10 @@ const STORE_TABLES: ReadonlyMap<string, readonly string[]> = new Map([
   ['documents', ['collection', 'key', 'value']],
 ]);
 
-/** Tables a store creates when first needed (the writer lock's), so a store may or may not hold them yet. */
+/**
+ * Tables a store creates when first needed (the writer lock's), so a store may or may not hold them yet; with the columns
+ * every version's table has (the lock's identity columns came later, see LOCK_IDENTITY_COLUMNS).
+ */
 const OPTIONAL_STORE_TABLES: ReadonlyMap<string, readonly string[]> = new Map([['writer_locks', ['key', 'pid', 'host', 'since']]]);
 
 const SCHEMA = `
@@ -88,12 +91,44 @@ CREATE TABLE IF NOT EXISTS documents (
 
 const LOCK_SCHEMA = `
 CREATE TABLE IF NOT EXISTS writer_locks (
-  key   TEXT    PRIMARY KEY,
-  pid   INTEGER NOT NULL,
-  host  TEXT    NOT NULL,
-  since TEXT    NOT NULL
+  key        TEXT    PRIMARY KEY,
+  pid        INTEGER NOT NULL,
+  host       TEXT    NOT NULL,
+  since      TEXT    NOT NULL,
+  boot_id    TEXT,
+  start_time INTEGER
 ) WITHOUT ROWID;
 `;
+
+/**
+ * The holder's identity beside its pid (see `holderIsDead`), added to a lock table made before it was recorded. Columns
+ * rather than text folded into `host` or `since`: those are shown in the refusal, and an earlier version reading the
+ * row would show the identity as part of them. Nullable, so the rows an earlier version writes beside this one (it names
+ * its four columns) read as locks without identity, judged by pid as that version judges them.
+ */
+const LOCK_IDENTITY_COLUMNS: readonly (readonly [string, string])[] = [
+  ['boot_id', 'TEXT'],
+  ['start_time', 'INTEGER'],
+];
+
+/** A lock row as stored: the identity columns are missing from a table no lock of this version was taken in. */
+interface LockRow {
+  readonly pid: number;
+  readonly host: string;
+  readonly since: string;
+  readonly boot_id?: string | null;
+  readonly start_time?: number | null;
+}
+
+function holderOfRow(row: LockRow): WriterLockHolder {
+  return {
+    pid: row.pid,
+    host: row.host,
+    since: row.since,
+    ...(typeof row.boot_id === 'string' ? { bootId: row.boot_id } : {}),
+    ...(typeof row.start_time === 'number' ? { startTime: row.start_time } : {}),
+  };
+}
 
 /**
  * `maintain` checkpoints once this many commits, or this many bytes, were written since the last checkpoint: far below
@@ -299,14 +334,24 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
     },
   };
 
-  // Writer locks are rows of their own table, created on first use so stores written before it need no migration.
+  // Writer locks are rows of their own table, created on first use so stores written before it need no migration (and
+  // given the identity columns on first use where an earlier version created it).
   // Taken in an IMMEDIATE transaction: of two processes starting at once, exactly one sees no live holder.
   const heldLocks = new Set<() => void>();
   const acquireLockTx = db.transaction((key: string, holder: WriterLockHolder): WriterLockHolder | null => {
     db.exec(LOCK_SCHEMA);
-    const row = db.prepare<[string], WriterLockHolder>('SELECT pid, host, since FROM writer_locks WHERE key = ?').get(key);
-    if (row !== undefined && !holderIsDead(row)) return row;
-    db.prepare('INSERT OR REPLACE INTO writer_locks (key, pid, host, since) VALUES (?, ?, ?, ?)').run(key, holder.pid, holder.host, holder.since);
+    const columns = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('writer_locks')").all().map((c) => c.name));
+    for (const [column, type] of LOCK_IDENTITY_COLUMNS) if (!columns.has(column)) db.exec(`ALTER TABLE writer_locks ADD COLUMN ${column} ${type}`);
+    const row = db.prepare<[string], LockRow>('SELECT pid, host, since, boot_id, start_time FROM writer_locks WHERE key = ?').get(key);
+    if (row !== undefined && !holderIsDead(holderOfRow(row))) return holderOfRow(row);
+    db.prepare('INSERT OR REPLACE INTO writer_locks (key, pid, host, since, boot_id, start_time) VALUES (?, ?, ?, ?, ?, ?)').run(
+      key,
+      holder.pid,
+      holder.host,
+      holder.since,
+      holder.bootId ?? null,
+      holder.startTime ?? null,
+    );
     return null;
   });
 
@@ -342,8 +387,11 @@ export function openSqliteEventStore(path: string, options: SqliteStoreOptions =
       // A plain read: in WAL mode it waits for no writer, and it works on a store opened read-only.
       const hasTable = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'writer_locks'").get();
       if ((hasTable?.n ?? 0) === 0) return null;
-      const row = db.prepare<[string], WriterLockHolder>('SELECT pid, host, since FROM writer_locks WHERE key = ?').get(key);
-      return row === undefined || holderIsDead(row) ? null : { pid: row.pid, host: row.host, since: row.since };
+      // Every column: a table no lock of this version was taken in has no identity columns, and a look adds none.
+      const row = db.prepare<[string], LockRow>('SELECT * FROM writer_locks WHERE key = ?').get(key);
+      if (row === undefined) return null;
+      const holder = holderOfRow(row);
+      return holderIsDead(holder) ? null : holder;
     },
     async append(stream: string, events: readonly SealedEvent[], opts: AppendOptions): Promise<AppendResult> {
       const [result] = await appendWrites([{ stream, events, expectedRevision: opts.expectedRevision }]);
