@@ -1,6 +1,6 @@
 // `backtest --bars -` reads its bars from standard input, so `export-bars | backtest --bars - --format ndjson` needs
 // no file between them and writes the log the file route writes; stdin without --format is refused naming the flag,
-// and bad input is named as stdin with its line and field.
+// and bad input is named as stdin with its line and field. An `export-bars --out` its filesystem refuses says so.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -133,5 +133,20 @@ describe('backtest --bars - (standard input)', () => {
     const r = await withInput(['backtest', '--config', PAPER_CONFIG, '--bars', '-', '--format', 'long', '--store', store, '--json'], `${csvLines.join('\n')}\n`);
     expect(r.code).toBe(0);
     expect(await log(store)).toEqual(await log(paperStore));
+  });
+});
+
+describe('export-bars --out on a filesystem that takes no new files', () => {
+  it('/proc/x: says the folder exists but its filesystem refuses new files, not that the folder is missing (exit 2)', async () => {
+    const r = await runBinary(['export-bars', '--store', paperStore, '--out', '/proc/x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('stratafolio: --out /proc/x: cannot write the bars: /proc takes no new files (its filesystem refused to create one there, though the folder exists)\n');
+  });
+
+  it('a path whose folder does not exist still says so', async () => {
+    const out = join(dir, 'no-such-folder', 'bars.ndjson');
+    const r = await runBinary(['export-bars', '--store', paperStore, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`stratafolio: --out ${out}: cannot write the bars: no such folder ${join(dir, 'no-such-folder')}\n`);
   });
 });
