@@ -83,7 +83,22 @@ export function outputFileError(path: string, what: string, e: unknown): OutputF
     // nothing was written there (its folder cannot be reached)
   }
   // The folder's access says more than the code (which folder, and that it is the folder): asked first.
-  return unwritableOutput(path, what, whyNotWritable(path) ?? fileErrorWords(code) ?? (e as Error).message);
+  return unwritableOutput(path, what, whyNotWritable(path) ?? refusedByFilesystem(path, code) ?? fileErrorWords(code) ?? (e as Error).message);
+}
+
+/**
+ * Why a file could not be created in a folder that exists: ENOENT there means the folder's filesystem makes no files
+ * on request (/proc, /sys), not that the folder is missing. Null for another code, or when the folder is gone.
+ */
+function refusedByFilesystem(path: string, code: string): string | null {
+  if (code !== 'ENOENT') return null;
+  const folder = dirname(path);
+  try {
+    if (!statSync(folder).isDirectory()) return null;
+  } catch {
+    return null;
+  }
+  return `${folder} takes no new files (its filesystem refused to create one there, though the folder exists)`;
 }
 
 /** `--out path` cannot take `what`, for the reason `why`. */

@@ -54,6 +54,64 @@ describe('BarSlicer', () => {
     expect(new BarSlicer({ symbols: ['A', 'B'] }).nextDeadline()).toBeNull();
   });
 
+  it('once a later bar has passed a slice, a close-after shorter than the allowed lateness does not cut the lateness short', () => {
+    const s = new BarSlicer({ symbols: ['A', 'B'], allowedLatenessMs: 1000, closeAfterMs: 300 });
+    s.offer(bar('A', '1'), T0, 0);
+    s.offer(bar('A', '2'), T0 + MIN, 100);
+    // The watermark passed minute 0 at 100: only the lateness (until 1100) or B closes it now, not close-after at 300.
+    expect(s.nextDeadline()).toBe(1100);
+    expect(s.poll(300)).toEqual([]);
+    expect(s.poll(1099)).toEqual([]);
+    // B, late by the wall clock yet within the lateness, completes the slice.
+    s.offer(bar('B', '5'), T0, 1050);
+    const closed = s.poll(1050);
+    // Minute 1 (first bar at 100) was passed by no later bar before its close-after ran out (at 400) behind minute 0.
+    expect(closed.map((c) => [c.slice.time.slice(11, 16), c.closedBy])).toEqual([['00:00', 'complete'], ['00:01', 'close-after']]);
+    // Minute 2 (first bar at 1100, passed at 1200) closes at 2200 by the watermark, not at 1400 by close-after.
+    s.offer(bar('A', '3'), T0 + 2 * MIN, 1100);
+    s.offer(bar('A', '4'), T0 + 3 * MIN, 1200);
+    expect(s.nextDeadline()).toBe(2200);
+    expect(s.poll(1400)).toEqual([]);
+    expect(s.poll(2199)).toEqual([]);
+    expect(s.poll(2200)[0]).toMatchObject({ closedBy: 'watermark', missing: ['B'], slice: { time: '2024-03-01T00:02:00.000Z' } });
+  });
+
+  it('with a close-after longer than the allowed lateness, a passed slice closes by the watermark and an unpassed one by close-after', () => {
+    const s = new BarSlicer({ symbols: ['A', 'B'], allowedLatenessMs: 100, closeAfterMs: 1000 });
+    s.offer(bar('A', '1'), T0, 0);
+    expect(s.nextDeadline()).toBe(1000);
+    s.offer(bar('A', '2'), T0 + MIN, 50);
+    expect(s.nextDeadline()).toBe(150);
+    expect(s.poll(149)).toEqual([]);
+    expect(s.poll(150)[0]).toMatchObject({ closedBy: 'watermark', missing: ['B'] });
+    // Minute 1 is the newest: no later bar passes it, so close-after (1000 after its first bar, at 50) is its last resort.
+    expect(s.nextDeadline()).toBe(1050);
+    expect(s.poll(1049)).toEqual([]);
+    expect(s.poll(1050)[0]).toMatchObject({ closedBy: 'close-after', missing: ['B'] });
+  });
+
+  it('a slice opened after a later bar arrived is passed from its start: close-after never applies to it', () => {
+    const s = new BarSlicer({ symbols: ['A', 'B'], allowedLatenessMs: 1000, closeAfterMs: 300 });
+    s.offer(bar('A', '2'), T0 + MIN, 0);
+    s.offer(bar('A', '1'), T0, 10);
+    expect(s.nextDeadline()).toBe(1010);
+    expect(s.poll(310)).toEqual([]);
+    expect(s.poll(1010)[0]).toMatchObject({ closedBy: 'watermark', slice: { time: '2024-03-01T00:00:00.000Z' } });
+  });
+
+  it('a close-after deadline that ran out before any later bar came closes the slice by close-after, even when polled only after that bar', () => {
+    const s = new BarSlicer({ symbols: ['A', 'B'], allowedLatenessMs: 0, closeAfterMs: 300 });
+    s.offer(bar('A', '1'), T0, 0);
+    // The timer for 300 fired late: the later bar (at 400) is offered first, then the poll runs.
+    s.offer(bar('A', '2'), T0 + MIN, 400);
+    expect(s.nextDeadline()).toBe(300);
+    expect(s.poll(400)[0]).toMatchObject({ closedBy: 'close-after', missing: ['B'] });
+    const s2 = new BarSlicer({ symbols: ['A', 'B'], allowedLatenessMs: 1000, closeAfterMs: 300 });
+    s2.offer(bar('A', '1'), T0, 0);
+    s2.offer(bar('A', '2'), T0 + MIN, 400);
+    expect(s2.poll(400)[0]).toMatchObject({ closedBy: 'close-after', missing: ['B'] });
+  });
+
   it('drops an exact duplicate, keeps the first of two different bars for one key, and reports late bars without applying them', () => {
     const s = new BarSlicer({ symbols: ['A', 'B'] });
     s.offer(bar('A', '1'), T0, 0);

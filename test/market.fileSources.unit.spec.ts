@@ -174,6 +174,28 @@ describe('openBarSource and detectBarFormat', () => {
   });
 });
 
+describe('bars already read (standard input)', () => {
+  it('reads them as the file holding them is read, split anywhere (inside a multi-byte character too), named as given in errors', async () => {
+    const text = '\uFEFFtimestamp,symbol,open,high,low,close,volume\n2020-01-02,ÉTÉ,1,2,0.5,1.5,10\n2020-01-02,B,3,3,3,3,1\n2020-01-03,ÉTÉ,2,2,2,2,1\n';
+    const path = dir.file('content.csv', text);
+    const fromFile = await collect(openBarSource({ path, format: 'long' }));
+    for (const highWaterMark of [1, 2, 3, 7, 64 * 1024]) {
+      const content = Buffer.from(text);
+      expect(await collect(openBarSource({ path: 'stdin', format: 'long', content, highWaterMark }))).toEqual(fromFile);
+      expect(await validateBarFile('stdin', 'long', { content, highWaterMark })).toEqual(await validateBarFile(path, 'long'));
+    }
+    const bad = Buffer.from('{"timestamp":"2020-01-02","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}\n{"timestamp":"2020-01-03","symbol":"A"}\n');
+    await expect(validateBarFile('stdin', 'ndjson', { content: bad })).rejects.toThrow('stdin, line 2, column open: missing member "open"');
+    await expect(validateBarFile('stdin', 'ndjson', { content: Buffer.from([0x1f, 0x8b, 0]) })).rejects.toThrow('stdin: the file is gzip-compressed');
+  });
+
+  it('needs the format: there is no file name to infer it from', async () => {
+    const content = Buffer.from('date,A\n2020-01-02,1\n');
+    await expect(validateBarFile('stdin', undefined, { content })).rejects.toThrow('cannot infer the bar format of stdin, which has no file name: give format long, wide or ndjson');
+    await expect(collect(openBarSource({ path: 'stdin', content }))).rejects.toThrow(ConfigError);
+  });
+});
+
 describe('validateBarFile', () => {
   it('summarises a valid file', async () => {
     const path = dir.file('summary.csv', 'date,B,A\n2020-01-02,1,\n2020-01-03,2,3\n');

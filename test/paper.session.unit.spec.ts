@@ -151,13 +151,17 @@ async function start(store: EventStore, clock: FakeClock, options: { untilMinute
     closeAfterMs: options.closeAfterMs ?? null,
     commands: options.commands ?? null,
     latestPlausibleBarMs: options.latestPlausibleBarMs ?? null,
-    onSlice: (s) => reported.push(s.report.time),
+    onSlice: (s) => {
+      reported.push(s.report.time);
+      closedBy.push(s.closedBy);
+    },
     onNotice: (line) => notices.push(line),
   });
   const reported: string[] = [];
+  const closedBy: string[] = [];
   const ended: Promise<SessionEnd> = session.run();
   await settle();
-  return { portfolio, feed, ended, notices, recorder, reported, session };
+  return { portfolio, feed, ended, notices, recorder, reported, closedBy, session };
 }
 
 describe('PaperSession', () => {
@@ -178,6 +182,43 @@ describe('PaperSession', () => {
     expect(feed.map((e) => e.type)).toEqual(['SliceBarsRecorded', 'FeedGap', 'SliceBarsRecorded']);
     expect(feed[1]?.data).toEqual({ symbol: 'ETHUSDT', from: '2024-03-01T00:01:00.000Z', to: '2024-03-01T00:01:00.000Z', reason: 'no bar when the slice closed (close-after)' });
     expect(s.notices.some((n) => n.startsWith('gap: ETHUSDT has no bars from 2024-03-01T00:01:00.000Z'))).toBe(true);
+  });
+
+  it('a slice a later bar has passed waits the whole --allowed-lateness for its missing bar, even with a shorter --close-after', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 1, allowedLatenessMs: 10_000, closeAfterMs: 2000 });
+    s.feed.push(0, bar('BTCUSDT', '100'));
+    clock.advance(500);
+    s.feed.push(1, bar('BTCUSDT', '101'));
+    // Past the close-after deadline (2000) but within the lateness (500 + 10 000): minute 0 is still open.
+    clock.advance(5000);
+    await settle();
+    expect(s.reported).toEqual([]);
+    s.feed.push(0, bar('ETHUSDT', '10'));
+    // Minute 1 was passed by no later bar, and its close-after (2000 after its first bar, at 500) ran out while it
+    // waited behind minute 0: it closes right after it.
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.closedBy).toEqual(['complete', 'close-after']);
+    expect(s.session.counts).toMatchObject({ late: 0, gaps: 1 });
+  });
+
+  it('without the missing bar, a passed slice is closed by the watermark once the lateness has elapsed: the session wakes then, not at close-after', async () => {
+    const store = createMemoryEventStore();
+    const clock = new FakeClock();
+    const s = await start(store, clock, { untilMinute: 0, allowedLatenessMs: 10_000, closeAfterMs: 2000 });
+    s.feed.push(0, bar('BTCUSDT', '100'));
+    clock.advance(500);
+    s.feed.push(1, bar('BTCUSDT', '101'));
+    clock.advance(9_999);
+    await settle();
+    expect(s.reported).toEqual([]);
+    clock.advance(1);
+    expect(await s.ended).toEqual({ reason: 'until' });
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z']);
+    expect(s.closedBy).toEqual(['watermark']);
+    const feed = await events(store, 'feed-paper');
+    expect(feed.find((e) => e.type === 'FeedGap')?.data).toMatchObject({ symbol: 'ETHUSDT', reason: 'no bar when the slice closed (watermark)' });
   });
 
   it('refuses a bar stamped later than the plausible bound: it is counted invalid and never moves the watermark', async () => {

@@ -10,7 +10,10 @@ export interface BarSlicerOptions {
   readonly symbols: readonly string[];
   /** How long (ms of wall clock) a slice stays open after a bar of a later time has arrived (default 0). */
   readonly allowedLatenessMs?: number;
-  /** Last resort (ms of wall clock since a slice's first bar arrived) for a symbol that never reports; null = never. */
+  /**
+   * Last resort (ms of wall clock since a slice's first bar arrived) for a symbol that never reports, while no bar of a
+   * later time has arrived; null = never. Once a later bar has passed a slice, only its allowed lateness closes it.
+   */
   readonly closeAfterMs?: number | null;
   /** Bar time (epoch ms) of the last slice already applied: bars at or before it are late. */
   readonly afterMs?: number | null;
@@ -166,10 +169,10 @@ export class BarSlicer {
     const first = this.earliest();
     if (first === undefined) return null;
     const slot = first[1];
-    const times: number[] = [];
-    if (slot.passedAt !== null) times.push(slot.passedAt + this.lateness);
-    if (this.closeAfter !== null) times.push(slot.firstArrival + this.closeAfter);
-    return times.length === 0 ? null : Math.min(...times);
+    const closeAfter = this.closeAfterDeadline(slot);
+    if (slot.passedAt === null) return closeAfter;
+    const watermark = slot.passedAt + this.lateness;
+    return closeAfter === null ? watermark : Math.min(watermark, closeAfter);
   }
 
   private earliest(): [number, OpenSlice] | undefined {
@@ -178,10 +181,23 @@ export class BarSlicer {
     return best;
   }
 
+  /**
+   * When close-after closes the slice, or null when it cannot: it is the last resort only while no later bar has passed
+   * the slice, so a deadline not reached before that bar arrived gives way to the allowed lateness (which a shorter
+   * close-after would otherwise cut). One reached before it still counts when the poll comes after the bar (a timer that
+   * fired late): the slice closes as it would have on time.
+   */
+  private closeAfterDeadline(slot: OpenSlice): number | null {
+    if (this.closeAfter === null) return null;
+    const deadline = slot.firstArrival + this.closeAfter;
+    return slot.passedAt === null || deadline < slot.passedAt ? deadline : null;
+  }
+
   private closeReason(slot: OpenSlice, now: number): ClosedSlice['closedBy'] | null {
     if (slot.bars.size === this.symbols.size) return 'complete';
+    const closeAfter = this.closeAfterDeadline(slot);
+    if (closeAfter !== null && now >= closeAfter) return 'close-after';
     if (slot.passedAt !== null && now - slot.passedAt >= this.lateness) return 'watermark';
-    if (this.closeAfter !== null && now - slot.firstArrival >= this.closeAfter) return 'close-after';
     return null;
   }
 

@@ -12,7 +12,10 @@ export const BAR_FORMATS = ['long', 'wide', 'ndjson'] as const;
 /** The file layouts a bar source understands. */
 export type BarFormat = (typeof BAR_FORMATS)[number];
 
-/** Where bars come from: a file and, optionally, its layout (inferred from the extension and header when omitted). */
+/**
+ * Where bars come from: a file and, optionally, its layout (inferred from the extension and header when omitted), or
+ * bytes already read (`content`, e.g. standard input), named by `path` and whose layout must be given.
+ */
 export interface BarSourceSpec extends BarFileOptions {
   readonly path: string;
   readonly format?: BarFormat;
@@ -62,7 +65,7 @@ export async function detectBarFormat(path: string): Promise<BarFormat> {
  * @throws ConfigError when the format cannot be inferred; DataError (file, line, column) on bad data, as it is reached.
  */
 export async function* openBarSource(spec: BarSourceSpec): AsyncGenerator<BarSlice, void, undefined> {
-  const format = spec.format ?? (await detectBarFormat(spec.path));
+  const format = await formatOf(spec.path, spec.format, spec);
   yield* readerOf(format)(spec.path, spec);
 }
 
@@ -71,7 +74,7 @@ export async function* openBarSource(spec: BarSourceSpec): AsyncGenerator<BarSli
  * @throws DataError (file, line, column) for the first problem in the file, or (file) for a file without a single bar; ConfigError when the format cannot be inferred.
  */
 export async function validateBarFile(path: string, format?: BarFormat, options: BarFileOptions = {}): Promise<BarFileSummary> {
-  const resolved = format ?? (await detectBarFormat(path));
+  const resolved = await formatOf(path, format, options);
   let slices = 0;
   let bars = 0;
   let firstTime: string | undefined;
@@ -92,6 +95,15 @@ export async function validateBarFile(path: string, format?: BarFormat, options:
   const symbols = [...lastTimes.keys()].sort(ascending);
   const ended = symbols.filter((symbol) => lastTimes.get(symbol) !== lastTime).map((symbol) => ({ symbol, lastTime: lastTimes.get(symbol) as string }));
   return { format: resolved, slices, bars, firstTime, lastTime, symbols, ended };
+}
+
+/** The format given, else the one inferred from the file; bytes already read (stdin) have no file name to infer it from. */
+async function formatOf(path: string, format: BarFormat | undefined, options: BarFileOptions): Promise<BarFormat> {
+  if (format !== undefined) return format;
+  if (options.content !== undefined) {
+    throw new ConfigError(`cannot infer the bar format of ${path}, which has no file name: give format long, wide or ndjson`, 'format');
+  }
+  return detectBarFormat(path);
 }
 
 function readerOf(format: BarFormat): (path: string, options: BarFileOptions) => AsyncGenerator<BarSlice, void, undefined> {

@@ -1,6 +1,7 @@
 // Pull-based reading of a bar file as CSV records or text lines: bounded memory, progress reports, read errors as DataError.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse as parseCsv } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
 
@@ -22,6 +23,11 @@ export interface BarFileOptions {
   readonly highWaterMark?: number;
   /** Longest line accepted, in characters (default {@link DEFAULT_MAX_LINE_LENGTH}); a longer one is a DataError. */
   readonly maxLineLength?: number;
+  /**
+   * The input's bytes, already read: read from them instead of opening the path, which then only names the input in
+   * errors (`stdin`). Standard input can be read only once, and a run reads its bars twice (checked, then run).
+   */
+  readonly content?: Uint8Array;
 }
 
 /**
@@ -175,6 +181,10 @@ function report(options: BarFileOptions, line: number, chunk: FileChunk): void {
 
 // Decoded text of the file, BOM removed, one read buffer at a time; the file is closed however iteration ends.
 async function* fileChunks(path: string, options: BarFileOptions): AsyncGenerator<FileChunk> {
+  if (options.content !== undefined) {
+    yield* contentChunks(path, options.content, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
+    return;
+  }
   const totalBytes = await fileSize(path);
   await refuseNonText(path);
   const input = createReadStream(path, { highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK });
@@ -190,6 +200,21 @@ async function* fileChunks(path: string, options: BarFileOptions): AsyncGenerato
     throw readError(path, e, 0);
   } finally {
     input.destroy();
+  }
+}
+
+// As fileChunks, over bytes already read (named `name` in errors): the same checks, the same pieces.
+async function* contentChunks(name: string, content: Uint8Array, size: number): AsyncGenerator<FileChunk> {
+  refuseNonTextBytes(name, content.subarray(0, SNIFFED_BYTES));
+  const decoder = new StringDecoder('utf8');
+  let first = true;
+  for (let at = 0; at < content.length; at += size) {
+    const end = Math.min(at + size, content.length);
+    let chunk = decoder.write(Buffer.from(content.buffer, content.byteOffset + at, end - at));
+    if (end === content.length) chunk += decoder.end();
+    const text = first && chunk.startsWith('\uFEFF') ? chunk.slice(1) : chunk;
+    first = false;
+    yield { text, bytesRead: end, totalBytes: content.length };
   }
 }
 
@@ -339,7 +364,12 @@ async function refuseNonText(path: string): Promise<void> {
   } catch (e) {
     throw readError(path, e, 0);
   }
-  const bytes = head.subarray(0, length);
+  refuseNonTextBytes(path, head.subarray(0, length));
+}
+
+/** {@link refuseNonText} on the first bytes of an input (at most {@link SNIFFED_BYTES}), named `path`. */
+function refuseNonTextBytes(path: string, bytes: Uint8Array): void {
+  const length = bytes.length;
   const startsWith = (...signature: number[]): boolean => signature.every((b, i) => bytes[i] === b);
   if (startsWith(0x1f, 0x8b)) {
     throw new DataError('the file is gzip-compressed: decompress it first (gunzip), then give the .csv, .ndjson or .jsonl file', { file: path });
@@ -358,7 +388,7 @@ async function refuseNonText(path: string): Promise<void> {
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
-    const line = countNewlines(bytes.subarray(0, nul).toString('latin1')) + 1;
+    const line = countNewlines(Buffer.from(bytes.subarray(0, nul)).toString('latin1')) + 1;
     throw new DataError('the file holds a NUL byte: it is binary (or UTF-16 text), not a UTF-8 bar file', { file: path, line });
   }
 }

@@ -1,4 +1,5 @@
-// `stratafolio backtest`: runs a portfolio config over a bar file into a store, resuming after the last persisted slice.
+// `stratafolio backtest`: runs a portfolio config over a bar file (or standard input) into a store, resuming after the
+// last persisted slice.
 import type { Command } from 'commander';
 import { configFieldError, readPortfolioConfigFile } from '../../config/portfolioConfig.js';
 import { missingSymbols } from '../../config/configSymbols.js';
@@ -15,6 +16,7 @@ import { BARS_PER_YEAR_HELP, overConfig, parseConventionFlags } from '../yearlyC
 import { moduleLoadTimer } from '../../feeds/wallClock.js';
 import { endedSymbolWarnings, waitingOrderWarnings } from '../barFileWarnings.js';
 import { annualisationWarning } from '../annualisationWarning.js';
+import { barsInput } from '../barsInput.js';
 import { decStr } from '../../money/decimal.js';
 import type { RegisterCommand } from './index.js';
 
@@ -38,8 +40,8 @@ export const registerBacktest: RegisterCommand = (program: Command, io: CliIO) =
     .command('backtest')
     .description('run a portfolio config over a bar file; running it again resumes after the last persisted slice')
     .requiredOption('--config <file>', 'portfolio config (JSON)')
-    .requiredOption('--bars <file>', 'bar file: long CSV, wide CSV or NDJSON')
-    .option('--format <format>', 'long | wide | ndjson (default: from the file)')
+    .requiredOption('--bars <file>', 'bar file: long CSV, wide CSV or NDJSON; - (or /dev/stdin) reads standard input, with --format')
+    .option('--format <format>', 'long | wide | ndjson (default: from the file name; required for standard input)')
     .option('--store <url>', 'event store URL (sqlite:./path.db, postgres://…, kurrentdb://…, memory:)', 'sqlite:./runs/backtest.db')
     .option('--json', 'print the summary as JSON')
     .option('--risk-free <annual rate>', "annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%); wins over the config's riskFree")
@@ -56,15 +58,18 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     throw new ConfigError(`--format must be one of ${FORMATS.join(', ')}, got "${flags.format}"`, 'format');
   }
   const format = flags.format as BarFormat | undefined;
+  const bars = barsInput(flags.bars, format);
   const timeoutMs = strategyTimeoutMs(flags.strategyTimeout);
   const given = parseConventionFlags(flags);
   const { config, source } = await readPortfolioConfigFile(flags.config);
   for (const warning of preflightConfig(config, source)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
-  // The whole file is checked before anything is appended: bad data never leaves half a run behind.
-  const checked = await validateBarFile(flags.bars, format);
+  // The whole file is checked before anything is appended: bad data never leaves half a run behind. Standard input can
+  // be read only once: it is held in memory for the check and the run.
+  const content = await bars.read();
+  const checked = await validateBarFile(bars.name, format, content === undefined ? {} : { content });
   const missing = missingSymbols(config, checked.symbols);
   if (missing.length > 0) {
-    const lines = missing.map((m) => configFieldError(source, m.field, `symbol "${m.symbol}" never appears in ${flags.bars}`).message);
+    const lines = missing.map((m) => configFieldError(source, m.field, `symbol "${m.symbol}" never appears in ${bars.name}`).message);
     const known = `(the file has ${checked.symbols.length} symbols: ${checked.symbols.slice(0, 12).join(', ')}${checked.symbols.length > 12 ? ', …' : ''})`;
     if (!flags.allowMissingSymbols) {
       throw new ConfigError(`${lines.join('; ')} ${known}; fix the name, or pass --allow-missing-symbols to run without it`, missing[0]?.field);
@@ -72,7 +77,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
     for (const line of lines) io.stderr.write(`stratafolio: warning: ${line}: the strategy will never trade it\n`);
   }
   const conventions = overConfig(given, config);
-  const spacing = annualisationWarning(flags.bars, checked, conventions.annualization);
+  const spacing = annualisationWarning(bars.name, checked, conventions.annualization);
   if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
   // Strategy modules load before the store opens: one that cannot load leaves no store behind.
   const baseDir = Portfolio.baseDirOf(flags.config);
@@ -98,14 +103,14 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
       const portfolio = await Portfolio.open({ store, config, baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer, loaded });
       printRecoveryWarnings(portfolio, io);
       try {
-        const run = await runWithProgress(portfolio, openBarSource({ path: flags.bars, format: checked.format }), io, { total: checked.slices, quiet: flags.json === true });
+        const run = await runWithProgress(portfolio, openBarSource({ path: bars.name, format: checked.format, ...(content === undefined ? {} : { content }) }), io, { total: checked.slices, quiet: flags.json === true });
         const id = portfolio.status().portfolioId;
         const summary = summarise(portfolio, run, await storedHeadHash(store, id), await runStatistics(store, id, conventions));
         if (flags.json) writeJson(io, summary);
         else printSummary(io, summary);
-        for (const warning of endedSymbolWarnings(flags.bars, checked, summary.strategies)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
+        for (const warning of endedSymbolWarnings(bars.name, checked, summary.strategies)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
         const waiting = portfolio.kernel.state.pendingOrders.map((o) => ({ strategyId: o.strategyId, symbol: o.symbol, quantity: decStr(o.quantity) }));
-        for (const warning of waitingOrderWarnings(flags.bars, waiting)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
+        for (const warning of waitingOrderWarnings(bars.name, waiting)) io.stderr.write(`stratafolio: warning: ${warning}\n`);
       } finally {
         portfolio.close();
       }

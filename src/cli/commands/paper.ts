@@ -66,7 +66,7 @@ export const registerPaper: RegisterCommand = (program: Command, io: CliIO, setE
     .option('--endpoint <ws url>', 'Binance WebSocket endpoint (default wss://stream.binance.com:9443)')
     .option('--rest-endpoint <http url>', 'Binance REST endpoint (default https://api.binance.com)')
     .option('--allowed-lateness <duration>', 'how long a slice waits for missing bars once a later bar has arrived', '0ms')
-    .option('--close-after <duration>', 'close a slice this long after its first bar even if no later bar has come')
+    .option('--close-after <duration>', 'close a slice this long after its first bar if no later bar has come by then (once one has, only --allowed-lateness closes it)')
     .option('--stale-timeout <duration>', 'reconnect when no valid message arrives for this long', '30s')
     .option('--heartbeat <duration>', 'ping interval (a missing pong by the next ping reconnects)', '10s')
     .option('--max-backoff <duration>', 'cap on the reconnect delay', '30s')
