@@ -84,6 +84,14 @@ export class StrategyWatchdog {
     }
   }
 
+  /**
+   * Notes the slice about to be decided: inside a span, a timeout names it even when its time ran out in the engine's
+   * own work, outside any strategy call.
+   */
+  slice(barTime: string): void {
+    if (this.spanBarTime !== null) this.spanBarTime = barTime;
+  }
+
   /** Records which strategy call is about to run. */
   enter(strategyId: string, phase: 'init' | 'onBar', barTime: string): void {
     this.running = { strategyId, phase, barTime };

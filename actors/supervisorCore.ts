@@ -338,6 +338,7 @@ export class SupervisorCore {
   processSlice(slice: BarSlice): SealedEvent[] {
     if (!this.state.opened) throw new StratafolioError('the portfolio is not open');
     const t = slice.time;
+    this.options.watchdog.slice(t);
     const d = this.decider;
     // 1. marks: the slice's closes become the marks and enter the history (BarMarked records them).
     applyMarks(this.state, t, closesOf(slice));

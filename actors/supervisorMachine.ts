@@ -87,6 +87,18 @@ function nextMacrotask(): Promise<typeof WAITING> {
   return new Promise((resolve) => setImmediate(() => resolve(WAITING)));
 }
 
+/**
+ * Closes a source a run leaves before its end (a file reader releases its file), as `for await` does, except that what
+ * `return()` throws does not replace the error the run ends with, and that it is not waited for while a pull is
+ * pending: an async generator returns only after that pull, which may never come.
+ */
+async function leave(slices: AsyncIterator<BarSlice>, pullPending: boolean): Promise<void> {
+  const closing = (async () => {
+    await slices.return?.();
+  })().catch(() => undefined);
+  if (!pullPending) await closing;
+}
+
 /** A slice decided and waiting for its commit. */
 interface DecidedSlice {
   readonly slice: BarSlice;
@@ -184,48 +196,55 @@ export const supervisorMachine = setup({
       const decideBatch = async (batch: readonly BarSlice[]): Promise<void> => {
         if (failure !== null) throw failure.error;
         let i = 0;
-        event.span(() => {
-          const slice = batch[i] as BarSlice;
-          i += 1;
-          const expectedRevision = event.expectedRevision();
-          queued.push({ slice, events: event.work(slice), expectedRevision });
+        try {
+          // Only deciding runs under the span's watchdog: the commit starts after it, with the batch's slices together.
+          event.span(() => {
+            const slice = batch[i] as BarSlice;
+            i += 1;
+            const expectedRevision = event.expectedRevision();
+            queued.push({ slice, events: event.work(slice), expectedRevision });
+            return i < batch.length;
+          });
+        } finally {
+          // Also when a slice failed: the slices decided before it continue the log validly.
           pump();
-          return i < batch.length;
-        });
+        }
         while (queued.length >= COMMIT_GROUP && committing !== null) await committing;
       };
       const pullBatches = async (source: AsyncIterable<BarSlice>): Promise<void> => {
         const slices = source[Symbol.asyncIterator]();
-        let finished = false;
         let pulled: Promise<IteratorResult<BarSlice>> | null = null;
+        // As `for await`: a source that failed is not closed; one left for another reason is.
+        let sourceFailed = false;
+        const pull = (): Promise<IteratorResult<BarSlice>> => {
+          const p = slices.next();
+          p.catch(() => {
+            sourceFailed = true;
+          });
+          return p;
+        };
         try {
           // The invoking transition must finish first: a slice may spawn strategy actors, which the supervisor does between transitions.
           await Promise.resolve();
           for (;;) {
             const batch: BarSlice[] = [];
-            let next = await (pulled ?? slices.next());
+            let next = await (pulled ?? pull());
             pulled = null;
             while (!next.done) {
               if (!(await event.skip(next.value))) batch.push(next.value);
               if (batch.length + queued.length >= COMMIT_GROUP) break;
-              pulled = slices.next();
+              pulled = pull();
               const ready = await Promise.race([pulled, nextMacrotask()]);
               if (ready === WAITING) break;
               pulled = null;
               next = ready;
             }
             if (batch.length > 0) await decideBatch(batch);
-            if (next.done) {
-              finished = true;
-              return;
-            }
+            if (next.done) return;
           }
-        } finally {
-          // As `for await` does: a source left before its end is closed (a file reader releases its file).
-          if (!finished) {
-            pulled?.catch(() => undefined);
-            await slices.return?.();
-          }
+        } catch (error) {
+          if (!sourceFailed) await leave(slices, pulled !== null);
+          throw error;
         }
       };
       try {
@@ -233,8 +252,13 @@ export const supervisorMachine = setup({
         if (Symbol.asyncIterator in event.source) {
           // With a store whose appends complete within the call, each slice is reported (onSlice) before the next is
           // decided: a command given in onSlice applies at the next slice, which deciding in batches would change.
-          if (store.offThreadAppends) await pullBatches(event.source as AsyncIterable<BarSlice>);
-          else for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
+          if (store.offThreadAppends === true) await pullBatches(event.source as AsyncIterable<BarSlice>);
+          else {
+            for await (const slice of event.source as AsyncIterable<BarSlice>) {
+              await handle(slice);
+              while (committing !== null) await committing;
+            }
+          }
         } else {
           await lastValueFrom((event.source as Observable<BarSlice>).pipe(concatMap((slice) => from(handle(slice))), defaultIfEmpty(undefined)));
         }

@@ -49,10 +49,11 @@ export interface EventStore {
   readonly url: string;
   /**
    * Whether an append completes on another thread or on a server, its promise settling only after a round trip
-   * through the event loop (a SQLite store's writer thread, PostgreSQL, KurrentDB), rather than within the call. `run`
-   * then decides the slices its source has ready in batches: its `onSlice` trails the slices decided meanwhile anyway.
+   * through the event loop (a SQLite store's writer thread, PostgreSQL, KurrentDB), rather than within the call
+   * (absent: within the call). `Portfolio.run` then decides the slices its source has ready in batches, its `onSlice`
+   * trailing the slices decided meanwhile; otherwise it reports each slice before it decides the next.
    */
-  readonly offThreadAppends: boolean;
+  readonly offThreadAppends?: boolean;
   /**
    * Appends `events` atomically (all or none) after checking the stream's revision.
    * Re-appending events already stored at the same revisions with the same ids returns the original result.

@@ -31,12 +31,16 @@ describe('bar streams', () => {
 
   it('are pulled by the portfolio one slice at a time: at most MAX_DECIDED_AHEAD slices are read past the last durable one (run decides them while the others commit)', async () => {
     const store = await openEventStore('memory:');
-    // Commits that take a while, as on disk: a source not held back would be read to its end before the first is durable.
+    // Commits that take a while and complete off the engine thread, as on a writer thread: a source not held back would
+    // be read to its end before the first is durable.
     const appendMany = store.appendMany.bind(store);
-    store.appendMany = async (writes) => {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      return appendMany(writes);
-    };
+    Object.assign(store, {
+      offThreadAppends: true,
+      appendMany: async (writes: Parameters<typeof appendMany>[0]) => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return appendMany(writes);
+      },
+    });
     const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }] }) });
     const n = MAX_DECIDED_AHEAD * 3;
     const src = counted(n);
@@ -54,6 +58,22 @@ describe('bar streams', () => {
     const more = await portfolio.run(from([slice(day(n), { AAA: '30' }), slice(day(n + 1), { AAA: '31' })]));
     expect(more).toBe(2);
     expect(portfolio.status().lastBarTime).toBe(day(n + 1));
+    portfolio.close();
+    await store.close();
+  });
+
+  it('on a store whose appends complete within the call, are read one ahead at most: each slice is reported before the next is decided', async () => {
+    const store = await openEventStore('memory:');
+    const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }] }) });
+    const src = counted(50);
+    const aheadAtEachSlice: number[] = [];
+    let processed = 0;
+    await portfolio.run(barStream(src.open), () => {
+      processed += 1;
+      aheadAtEachSlice.push(src.produced() - processed);
+    });
+    expect(processed).toBe(50);
+    expect(Math.max(...aheadAtEachSlice)).toBeLessThanOrEqual(1);
     portfolio.close();
     await store.close();
   });

@@ -43,6 +43,32 @@ async function bodies(store: EventStore): Promise<string[]> {
   return out;
 }
 
+describe('run on a store whose appends complete within the call', () => {
+  it('reports each slice before it decides the next, snapshots included: a command given in onSlice applies at the next slice', async () => {
+    for (const url of ['memory:', `sqlite:${join(scratch, 'inthread.db')}`]) {
+      const store = await openEventStore(url, { durability: 'normal' });
+      expect(store.offThreadAppends ?? false).toBe(false);
+      const portfolio = await Portfolio.open({ store, config });
+      const order: string[] = [];
+      let reported = 0;
+      // Every 7th slice saves a recovery snapshot before it is reported (config snapshotEvery: 7).
+      await portfolio.run(source(), (r) => {
+        reported += 1;
+        order.push(`${r.time} reported`);
+        if (reported === 10) portfolio.pauseStrategy('m1', 'paused from onSlice');
+      });
+      const paused = [];
+      for await (const e of store.readStream(portfolioStream('pipe'))) {
+        if (e.type === 'StrategyLifecycleChanged' && (e.data as { to?: string }).to === 'paused') paused.push(e.metadata.barTime);
+      }
+      expect(paused, url).toEqual([slices[10]?.time]);
+      expect(order, url).toEqual(slices.map((x) => `${x.time} reported`));
+      portfolio.close();
+      await store.close();
+    }
+  });
+});
+
 describe('run, pipelined over a writer thread', () => {
   it('reports each slice only once its events are in the store, and writes the log a slice-at-a-time run writes', async () => {
     const oneByOne = await openEventStore(`sqlite:${join(scratch, 'one.db')}`, { durability: 'normal' });
@@ -77,12 +103,12 @@ describe('run, pipelined over a writer thread', () => {
   it('a failed append halts the portfolio, reports nothing after it, and a reopen continues to the same log', async () => {
     const url = `sqlite:${join(scratch, 'failing.db')}`;
     const real = await openEventStore(url, { durability: 'normal', writerThread: true });
-    // Each slice is one write of a commit; the commit that holds the 21st slice fails.
+    // Each slice is one write of a commit (up to a group of 32); the commit that holds the 41st slice fails.
     let committed = 0;
     const failing: EventStore = Object.create(real, {
       appendMany: {
         value: async (writes: Parameters<EventStore['appendMany']>[0]) => {
-          if (committed + writes.length > 20) throw new Error('disk full');
+          if (committed + writes.length > 40) throw new Error('disk full');
           const results = await real.appendMany(writes);
           committed += writes.length;
           return results;
@@ -150,6 +176,73 @@ describe('run, pipelined over a writer thread', () => {
 });
 
 describe('follow: a live session\'s groups of slices', () => {
+  it('a run that fails leaves its source promptly, keeps its own error, and closes a source only as for await does', async () => {
+    const writerStore = (name: string) => openEventStore(`sqlite:${join(scratch, name)}`, { durability: 'normal', writerThread: true });
+    // A repeated slice, then a source that never yields again: the pull pending after the batch must not hold the run.
+    let closeAsked = false;
+    async function* stalls(): AsyncGenerator<BarSlice> {
+      try {
+        yield* slices.slice(0, 5);
+        yield slices[2] as BarSlice;
+        await new Promise(() => undefined);
+      } finally {
+        closeAsked = true;
+      }
+    }
+    const a = await writerStore('stalls.db');
+    const first = await Portfolio.open({ store: a, config });
+    await expect(first.run(stalls())).rejects.toBeInstanceOf(DataError);
+    expect(closeAsked).toBe(false); // asked, but a generator runs its finally only after the pending pull
+    first.close();
+    await a.close();
+
+    // A source whose return() throws: the run ends with its own error, not that one.
+    let returned = 0;
+    const throwsOnReturn = (): AsyncIterable<BarSlice> => ({
+      [Symbol.asyncIterator]: () => {
+        let i = 0;
+        const order = [0, 1, 2, 1, 3];
+        return {
+          next: async () => (i < order.length ? { done: false, value: slices[order[i++] as number] as BarSlice } : { done: true, value: undefined }),
+          return: async () => {
+            returned += 1;
+            throw new Error('return failed');
+          },
+        };
+      },
+    });
+    const b = await writerStore('throwsOnReturn.db');
+    const second = await Portfolio.open({ store: b, config });
+    await expect(second.run(throwsOnReturn())).rejects.toBeInstanceOf(DataError);
+    expect(returned).toBe(1);
+    second.close();
+    await b.close();
+
+    // A source whose next() fails is not asked to close, as for await leaves it.
+    let failedClosed = 0;
+    const failing = (): AsyncIterable<BarSlice> => ({
+      [Symbol.asyncIterator]: () => {
+        let i = 0;
+        return {
+          next: async () => {
+            if (i === 3) throw new Error('read failed');
+            return { done: false, value: slices[i++] as BarSlice };
+          },
+          return: async () => {
+            failedClosed += 1;
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    });
+    const c = await writerStore('failingSource.db');
+    const third = await Portfolio.open({ store: c, config });
+    await expect(third.run(failing())).rejects.toThrow('read failed');
+    expect(failedClosed).toBe(0);
+    third.close();
+    await c.close();
+  });
+
   it('commits each group with the writes its slices bring; a slice that cannot be decided fails the run once the slices before it are durable', async () => {
     const store = createMemoryEventStore();
     const portfolio = await Portfolio.open({ store, config });

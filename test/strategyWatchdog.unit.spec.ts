@@ -85,6 +85,28 @@ describe('the strategy watchdog over several slices (a span)', () => {
     expect(watchdog.run('2024-01-06', () => 7)).toBe(7);
   });
 
+  it('names the slice being decided when its time runs out outside any strategy call', () => {
+    const watchdog = new StrategyWatchdog(200);
+    let i = 0;
+    const thrown = (() => {
+      try {
+        watchdog.span(() => {
+          const bar = `2024-03-0${i + 1}`;
+          watchdog.slice(bar);
+          if (i === 1) for (;;);
+          watchdog.run(bar, () => watchdog.enter('quick', 'onBar', bar));
+          i += 1;
+          return true;
+        });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(thrown).toBeInstanceOf(StrategyTimeoutError);
+    expect((thrown as StrategyTimeoutError).message).toMatch(/^strategy \(between strategy calls\) did not return from onBar at bar 2024-03-02 within 200 ms/);
+  });
+
   it('names the time a slice started late in the span had, beside the limit', () => {
     const watchdog = new StrategyWatchdog(400);
     let i = 0;

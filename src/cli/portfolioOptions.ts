@@ -9,7 +9,7 @@ import { MAX_TIMER_HOURS, MAX_TIMER_MS } from '../timerLimit.js';
 export function strategyTimeoutOption(): Option {
   return new Option(
     '--strategy-timeout <ms>',
-    'end the run with an error naming the strategy (and bar) when user strategy code runs longer than this: loading its module, or its calls in one slice',
+    'end the run with an error naming the strategy (and bar) when user strategy code runs longer than this: loading its module, or its calls in one slice (a backtest decides slices in batches: a slice late in one gets at least half)',
   ).default(String(DEFAULT_STRATEGY_TIMEOUT_MS));
 }
 
