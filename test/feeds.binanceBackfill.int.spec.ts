@@ -271,3 +271,41 @@ it('asks /api/v3/time again after the Retry-After of its 429, rather than judgin
   expect(received.notices.filter((n) => n.includes('/api/v3/time'))).toEqual([expect.stringMatching(/answered 429 .*Retry-After: 3 s/)]);
   expect(timesOf(received, 'BTCUSDT')).toEqual(['00:00', '00:01']);
 });
+
+it('a 429 in the middle of a backfill keeps the pages fetched before it: after the wait it asks only for the rest', async () => {
+  // 2,500 closed minutes a symbol: three pages each. BTCUSDT's second page is answered 429 once.
+  const now = T0 + 2500.5 * MINUTE;
+  const clock = new TestClock(now);
+  const requests: string[] = [];
+  let klinesRequests = 0;
+  const host = await localBinance(
+    {
+      serverNow: () => now,
+      klines: (url, res) => {
+        klinesRequests += 1;
+        if (klinesRequests === 2) res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"code":-1003,"msg":"Too many requests"}');
+        else ok(res, klines(url, now));
+      },
+    },
+    requests,
+  );
+  const received = start(host, clock, T0 - MINUTE);
+  await until(() => received.bars.length > 0);
+  expect(clock.delays[0]).toBe(1000);
+  const pages = requests.filter((r) => r.startsWith('/api/v3/klines')).map((r) => {
+    const q = new URL(r, 'http://localhost').searchParams;
+    return `${q.get('symbol')} ${new Date(Number(q.get('startTime'))).toISOString().slice(0, 23)}`;
+  });
+  expect(pages).toEqual([
+    'BTCUSDT 2024-02-29T23:59:00.001',
+    'BTCUSDT 2024-03-01T16:39:00.001', // answered 429
+    'BTCUSDT 2024-03-01T16:39:00.001',
+    'BTCUSDT 2024-03-02T09:19:00.001',
+    'ETHUSDT 2024-02-29T23:59:00.001',
+    'ETHUSDT 2024-03-01T16:39:00.001',
+    'ETHUSDT 2024-03-02T09:19:00.001',
+  ]);
+  const everyMinute = Array.from({ length: 2500 }, (_, i) => T0 + i * MINUTE);
+  expect(received.bars.filter((b) => b.symbol === 'BTCUSDT').map((b) => b.ms)).toEqual(everyMinute);
+  expect(received.bars.filter((b) => b.symbol === 'ETHUSDT').map((b) => b.ms)).toEqual(everyMinute);
+});

@@ -51,6 +51,17 @@ class RestAnswerError extends StratafolioError {
   }
 }
 
+/**
+ * What a backfill cut short (a 429, a request given up, the connection lost) had fetched: the closed klines after
+ * `afterMs`, and where each symbol's next request starts. The next connection's backfill from the same resume point
+ * continues from there instead of asking again for pages it had; nothing of it is delivered until a backfill completes.
+ */
+interface BackfillProgress {
+  readonly afterMs: number;
+  readonly fetched: TimedBar[];
+  readonly nextStartMs: Map<string, number>;
+}
+
 /** How to reach Binance. */
 export interface BinanceFeedOptions extends ReconnectTimings {
   readonly symbols: readonly string[];
@@ -67,6 +78,7 @@ export class BinanceFeed implements Feed {
   readonly intervalMs: number;
   private readonly interval: BinanceInterval;
   private socket: ReconnectingSocket | null = null;
+  private progress: BackfillProgress | null = null;
   /** Whether the last backfill went without Binance's time (said once on stderr, until the time is read again). */
   private withoutServerTime = false;
 
@@ -102,6 +114,7 @@ export class BinanceFeed implements Feed {
 
   async stop(): Promise<void> {
     await this.socket?.stop();
+    this.progress = null;
   }
 
   /**
@@ -113,7 +126,8 @@ export class BinanceFeed implements Feed {
    * this clock ahead, a kline still forming on Binance (listed by REST with its numbers so far) would pass for closed,
    * be traded on, and its final version from the stream be refused as late or conflicting. Without Binance's time, each
    * symbol's newest kline is left to the stream (see {@link parseBinanceRestKlines}). Each request must answer within
-   * the stale timeout; nothing is delivered once the connection is lost (`signal`).
+   * the stale timeout; nothing is delivered once the connection is lost (`signal`), but what was fetched is kept for
+   * the next connection's backfill ({@link BackfillProgress}).
    */
   private async backfill(sink: FeedSink, signal: AbortSignal): Promise<void> {
     const after = sink.resumeAfterMs();
@@ -122,9 +136,10 @@ export class BinanceFeed implements Feed {
     const serverTime = await this.serverTime(rest, signal, sink);
     if (signal.aborted) return;
     const cutoff = serverTime ?? this.options.clock.now();
-    const fetched: TimedBar[] = [];
+    const progress = this.progress?.afterMs === after ? this.progress : { afterMs: after, fetched: [], nextStartMs: new Map<string, number>() };
+    this.progress = progress;
     for (const symbol of this.symbols) {
-      let from = after + 1;
+      let from = progress.nextStartMs.get(symbol) ?? after + 1;
       while (from < cutoff) {
         const url = `${rest}/api/v3/klines?symbol=${encodeURIComponent(symbol)}&interval=${this.options.interval}&startTime=${from}&endTime=${cutoff - 1}&limit=${REST_PAGE}`;
         const text = await this.get(url, signal);
@@ -135,13 +150,16 @@ export class BinanceFeed implements Feed {
           break;
         }
         for (const part of parsed.refused) sink.invalid(`REST ${url}`, `${part.where}: ${part.reason}`);
-        fetched.push(...parsed.bars);
+        progress.fetched.push(...parsed.bars);
         const last = parsed.bars[parsed.bars.length - 1];
+        if (last !== undefined) from = last.ms + 1;
+        progress.nextStartMs.set(symbol, from);
         // A page is full when Binance returned REST_PAGE rows, refused and unproven ones included.
         if (parsed.rows < REST_PAGE || last === undefined) break;
-        from = last.ms + 1;
       }
     }
+    this.progress = null;
+    const fetched = progress.fetched;
     fetched.sort((a, b) => a.ms - b.ms || (a.bar.symbol < b.bar.symbol ? -1 : a.bar.symbol > b.bar.symbol ? 1 : 0));
     if (fetched.length > 0) sink.bars(fetched, 'REST backfill');
   }
