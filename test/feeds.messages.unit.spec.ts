@@ -55,8 +55,17 @@ describe('Binance kline messages', () => {
       [1709251200000, '10', '11', '9', '10.5', '3', 1709251259999, '0', 1, '0', '0', '0'],
       [1709251260000, '10.5', '12', '10', '11', '4', 1709251319999, '0', 1, '0', '0', '0'],
     ]);
+    // Binance's time 00:01:40: the 00:01 kline is still forming, whatever this machine's clock says.
     const parsed = parseBinanceRestKlines(body, 'BTCUSDT', M1, 1709251300000);
-    expect(parsed).toEqual({ ok: true, bars: [{ ms: 1709251200000, bar: { symbol: 'BTCUSDT', open: '10', high: '11', low: '9', close: '10.5', volume: '3' } }], refused: [] });
+    expect(parsed).toEqual({ ok: true, bars: [{ ms: 1709251200000, bar: { symbol: 'BTCUSDT', open: '10', high: '11', low: '9', close: '10.5', volume: '3' } }], refused: [], rows: 2 });
+  });
+
+  it('without Binance\'s time, takes a REST kline as closed only when a later one follows it', () => {
+    const row = (t: number): unknown[] => [t, '10', '11', '9', '10.5', '3', t + 59_999, '0', 1, '0', '0', '0'];
+    const body = JSON.stringify([row(1709251200000), row(1709251260000), row(1709251320000)]);
+    const parsed = parseBinanceRestKlines(body, 'BTCUSDT', M1, null);
+    expect(parsed.ok && parsed.bars.map((b) => b.ms)).toEqual([1709251200000, 1709251260000]);
+    expect(parsed.ok && parsed.rows).toBe(3);
   });
 });
 

@@ -105,6 +105,26 @@ describe('paper on a Binance kline stream', () => {
     expect(times).toEqual(['00:00', '00:01', '00:02', '00:03', '00:04', '00:07', '00:08', '00:09', '00:10', '00:11']);
   });
 
+  it('applies a kline still forming on Binance only once the stream says it closed, though this machine\'s clock is far ahead of Binance\'s', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'paper-binance-'));
+    const store = `sqlite:${join(dir, 'paper.db')}`;
+    const messages = recordedMessages().slice(0, 4 * 8);
+    // The session joins as minute 5 is forming: REST lists minutes 0–4 closed and minute 5 with its numbers so far, and
+    // Binance's clock (the replay's, in 2024) has not reached minute 5's close, which this machine's clock passed long ago.
+    // The stream goes on once both symbols' klines were asked for: the backfill sees minute 5 still forming.
+    server = await startLocalBinance({ messages, tickMs: 15, startAt: closedIndex(5, 0), holdUntilRestRequests: 2 });
+    const closeAt5 = (i: number): string => (JSON.parse(messages[i] as string) as { data: { k: { c: string } } }).data.k.c;
+    expect([closeAt5(closedIndex(5, 0) - 2), closeAt5(closedIndex(5, 0) - 1)]).not.toEqual([closeAt5(closedIndex(5, 0)), closeAt5(closedIndex(5, 1))]);
+    const run = startCli(paperArgs(store, server, ['--until', new Date(minute(7)).toISOString(), '--json']));
+    expect(await run.exited).toBe(0);
+    const summary = JSON.parse(run.out().trim().split('\n').at(-1) as string) as { slices: number; feed: Record<string, number> };
+    expect(summary).toMatchObject({ slices: 8, feed: { conflicting: 0, gaps: 0, late: 0 } });
+    const feed = await streamEvents(store, 'feed-paper');
+    const slice5 = feed.find((e) => e.type === 'SliceBarsRecorded' && e.data.time === new Date(minute(5)).toISOString());
+    const closes = slice5?.type === 'SliceBarsRecorded' ? slice5.data.bars.map((b) => `${b.symbol} ${b.close}`) : [];
+    expect(closes).toEqual([`BTCUSDT ${closeAt5(closedIndex(5, 0))}`, `ETHUSDT ${closeAt5(closedIndex(5, 1))}`]);
+  });
+
   it('refuses a second writer at start naming the holder, and stops on SIGTERM after appending the slice in progress', async () => {
     dir = mkdtempSync(join(tmpdir(), 'paper-binance-'));
     const store = `sqlite:${join(dir, 'paper.db')}`;

@@ -237,12 +237,21 @@ export function parseBinanceKlineMessage(text: string, interval: BinanceInterval
   return { ok: true, kline: { ...parsed.bar, closed } };
 }
 
+/** A page of Binance's REST klines: its closed klines, the rows refused, and how many rows it had in all. */
+export type ParsedRestKlines =
+  | { readonly ok: true; readonly bars: readonly TimedBar[]; readonly refused: readonly RefusedPart[]; readonly rows: number }
+  | { readonly ok: false; readonly reason: string };
+
 /**
  * Parses the body of Binance's REST `/api/v3/klines` (an array of `[openTime, open, high, low, close, volume, closeTime, …]`)
- * for `symbol`, keeping only klines closed before `nowMs`. A kline whose open time is off `interval` is refused by its
- * index, as on the stream.
+ * for `symbol`, keeping only the klines proven closed by Binance's own clock: those whose close time is before
+ * `serverTimeMs`, Binance's time before the page was served. Without it (null), a kline counts as closed only when a
+ * later kline follows it in the page: Binance lists a kline only once it has opened, so a later one proves that the
+ * earlier one's close time has passed on Binance's clock. This machine's clock proves nothing: ahead of Binance's, it
+ * would take a kline still forming for a final one. A kline whose open time is off `interval` is refused by its index,
+ * as on the stream.
  */
-export function parseBinanceRestKlines(text: string, symbol: string, interval: BinanceInterval, nowMs: number): ParsedMessage {
+export function parseBinanceRestKlines(text: string, symbol: string, interval: BinanceInterval, serverTimeMs: number | null): ParsedRestKlines {
   let rows: unknown;
   try {
     rows = JSON.parse(text);
@@ -250,6 +259,8 @@ export function parseBinanceRestKlines(text: string, symbol: string, interval: B
     return refuse(`not JSON: ${(e as Error).message}`);
   }
   if (!Array.isArray(rows)) return refuse('not an array of klines');
+  let newestOpenMs = -Infinity;
+  for (const row of rows as unknown[]) if (Array.isArray(row) && typeof row[0] === 'number') newestOpenMs = Math.max(newestOpenMs, row[0]);
   const bars: TimedBar[] = [];
   const refused: RefusedPart[] = [];
   for (let i = 0; i < rows.length; i += 1) {
@@ -268,8 +279,8 @@ export function parseBinanceRestKlines(text: string, symbol: string, interval: B
       refused.push({ where, reason: 'prices and volume must be strings' });
       continue;
     }
-    // The last kline of a response may still be forming.
-    if (closeTime >= nowMs) continue;
+    // The newest kline of an answer may still be forming: Binance lists it with its numbers so far.
+    if (serverTimeMs === null ? t >= newestOpenMs : closeTime >= serverTimeMs) continue;
     if (!onInterval(t, interval)) {
       refused.push({ where, reason: `open time ${new Date(t).toISOString()} is not on the ${interval.name} interval` });
       continue;
@@ -278,7 +289,7 @@ export function parseBinanceRestKlines(text: string, symbol: string, interval: B
     if (parsed.ok) bars.push(parsed.bar);
     else refused.push({ where, reason: parsed.reason });
   }
-  return { ok: true, bars, refused };
+  return { ok: true, bars, refused, rows: rows.length };
 }
 
 function member(value: unknown, name: string | undefined): unknown {

@@ -64,7 +64,7 @@ export const registerPaper: RegisterCommand = (program: Command, io: CliIO, setE
     .option('--from <bar time>', 'first bar time of a new session (backfilled where the feed can)')
     .option('--symbols <list>', 'symbols to slice on, comma-separated (default: the feed’s, or those the config names)')
     .option('--endpoint <ws url>', 'Binance WebSocket endpoint (default wss://stream.binance.com:9443)')
-    .option('--rest-endpoint <http url>', 'Binance REST endpoint (default https://api.binance.com)')
+    .option('--rest-endpoint <http url>', 'Binance REST endpoint, serving /api/v3/klines and /api/v3/time (default https://api.binance.com)')
     .option('--allowed-lateness <duration>', 'how long a slice waits for missing bars once a later bar has arrived', '0ms')
     .option('--close-after <duration>', 'close a slice this long after its first bar if no later bar has come by then (once one has, only --allowed-lateness closes it)')
     .option('--stale-timeout <duration>', 'reconnect when no valid message arrives for this long', '30s')
