@@ -230,11 +230,13 @@ export const supervisorMachine = setup({
             const batch: BarSlice[] = [];
             let next = await (pulled ?? pull());
             pulled = null;
+            // The batch takes the slices the source has ready before the event loop's next turn.
+            const turn = nextMacrotask();
             while (!next.done) {
               if (!(await event.skip(next.value))) batch.push(next.value);
               if (batch.length + queued.length >= COMMIT_GROUP) break;
               pulled = pull();
-              const ready = await Promise.race([pulled, nextMacrotask()]);
+              const ready = await Promise.race([pulled, turn]);
               if (ready === WAITING) break;
               pulled = null;
               next = ready;
