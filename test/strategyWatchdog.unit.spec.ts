@@ -18,6 +18,16 @@ function countingRunner(): { runner: Pick<BoundedRunner, 'run'>; runs: () => num
   };
 }
 
+/** What `f` throws (null when it returns). */
+function thrownBy(f: () => void): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return null;
+}
+
 const busy = (ms: number): void => {
   const start = performance.now();
   while (performance.now() - start < ms);
@@ -62,23 +72,18 @@ describe('the strategy watchdog over several slices (a span)', () => {
   it('ends an endless loop in a slice of the span, naming the strategy, the phase and that slice’s bar', () => {
     const watchdog = new StrategyWatchdog(200);
     let i = 0;
-    const thrown = (() => {
-      try {
-        watchdog.span(() => {
-          const bar = `2024-01-0${i + 1}`;
-          watchdog.run(bar, () => {
-            watchdog.enter('quiet', 'onBar', bar);
-            watchdog.enter('stuck', 'onBar', bar);
-            if (i === 2) for (;;);
-          });
-          i += 1;
-          return i < 5;
+    const thrown = thrownBy(() =>
+      watchdog.span(() => {
+        const bar = `2024-01-0${i + 1}`;
+        watchdog.run(bar, () => {
+          watchdog.enter('quiet', 'onBar', bar);
+          watchdog.enter('stuck', 'onBar', bar);
+          if (i === 2) for (;;);
         });
-      } catch (e) {
-        return e;
-      }
-      return null;
-    })();
+        i += 1;
+        return i < 5;
+      }),
+    );
     expect(thrown).toBeInstanceOf(StrategyTimeoutError);
     expect((thrown as StrategyTimeoutError).message).toMatch(/^strategy stuck did not return from onBar at bar 2024-01-03 within 200 ms/);
     // The watchdog is usable again afterwards.
@@ -88,21 +93,16 @@ describe('the strategy watchdog over several slices (a span)', () => {
   it('names the slice being decided when its time runs out outside any strategy call', () => {
     const watchdog = new StrategyWatchdog(200);
     let i = 0;
-    const thrown = (() => {
-      try {
-        watchdog.span(() => {
-          const bar = `2024-03-0${i + 1}`;
-          watchdog.slice(bar);
-          if (i === 1) for (;;);
-          watchdog.run(bar, () => watchdog.enter('quick', 'onBar', bar));
-          i += 1;
-          return true;
-        });
-      } catch (e) {
-        return e;
-      }
-      return null;
-    })();
+    const thrown = thrownBy(() =>
+      watchdog.span(() => {
+        const bar = `2024-03-0${i + 1}`;
+        watchdog.slice(bar);
+        if (i === 1) for (;;);
+        watchdog.run(bar, () => watchdog.enter('quick', 'onBar', bar));
+        i += 1;
+        return true;
+      }),
+    );
     expect(thrown).toBeInstanceOf(StrategyTimeoutError);
     expect((thrown as StrategyTimeoutError).message).toMatch(/^strategy \(between strategy calls\) did not return from onBar at bar 2024-03-02 within 200 ms/);
   });
@@ -110,23 +110,18 @@ describe('the strategy watchdog over several slices (a span)', () => {
   it('names the time a slice started late in the span had, beside the limit', () => {
     const watchdog = new StrategyWatchdog(400);
     let i = 0;
-    const thrown = (() => {
-      try {
-        watchdog.span(() => {
-          const bar = `2024-02-0${i + 1}`;
-          watchdog.run(bar, () => {
-            watchdog.enter('slow', 'onBar', bar);
-            if (i === 0) busy(150);
-            else for (;;);
-          });
-          i += 1;
-          return true;
+    const thrown = thrownBy(() =>
+      watchdog.span(() => {
+        const bar = `2024-02-0${i + 1}`;
+        watchdog.run(bar, () => {
+          watchdog.enter('slow', 'onBar', bar);
+          if (i === 0) busy(150);
+          else for (;;);
         });
-      } catch (e) {
-        return e;
-      }
-      return null;
-    })();
+        i += 1;
+        return true;
+      }),
+    );
     expect(thrown).toBeInstanceOf(StrategyTimeoutError);
     const message = (thrown as StrategyTimeoutError).message;
     const had = Number(/within (\d+) ms/.exec(message)?.[1]);
