@@ -83,8 +83,9 @@ export interface OpenPortfolioOptions {
   readonly kinds?: StrategyKinds;
   /**
    * How long (ms) the strategy calls of one slice may run together before the run stops with a StrategyTimeoutError
-   * (default 10,000; at least half of it for a slice `run` decides late in a batch, see docs/engine.md), and, given `loadTimer`, how long loading a strategy module (its import and factory) may take
-   * before `open` fails with a ConfigError. A runtime setting: it is not part of the config or its hash, so changing it
+   * (default 10,000; at least half of it for a slice `run` decides late in a batch, see docs/engine.md), and, given
+   * `loadTimer`, how long loading a strategy module (its import and factory) may take before `open` fails with a
+   * ConfigError. A runtime setting: it is not part of the config or its hash, so changing it
    * changes no log.
    */
   readonly strategyTimeoutMs?: number;
