@@ -25,7 +25,7 @@ import type { LifecycleState } from '../events/catalogue.js';
 import { KERNEL_SNAPSHOT_VERSION, SupervisorCore, type KernelSnapshot } from './supervisorCore.js';
 import type { StrategyActorRef } from './strategyActor.js';
 import { supervisorMachine, type LiveSlice } from './supervisorMachine.js';
-import { StrategyWatchdog } from './strategyWatchdog.js';
+import { StrategyWatchdog, type BatchClock } from './strategyWatchdog.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
 import { createSizerFactory, type SizerFactory } from '../src/sizing/sizerSpec.js';
 import { MAX_TIMER_HOURS, MAX_TIMER_MS } from '../src/timerLimit.js';
@@ -95,6 +95,12 @@ export interface OpenPortfolioOptions {
    * it a module's loading is not bounded.
    */
   readonly loadTimer?: (ms: number, fire: () => void) => () => void;
+  /**
+   * The wall clock that lets `run`, on a store whose appends complete off the engine thread, decide the slices its
+   * source has ready in batches under one strategy watchdog (docs/engine.md; the CLI's backtest passes the process's).
+   * The engine reads no clock of its own, so without it `run` decides slice by slice, a watchdog each.
+   */
+  readonly batchClock?: BatchClock;
   /**
    * The config's strategies, already loaded by {@link Portfolio.loadStrategies} for this same config object (a caller
    * that must not touch its store before every module has loaded, as the CLI). Without it `open` loads them.
@@ -227,6 +233,7 @@ export class Portfolio {
     readonly resumed: boolean,
     /** How the state was rebuilt, and any snapshot that was ignored and why (a caller should show the warnings). */
     readonly recovery: RecoveryReport,
+    private readonly batchClock: BatchClock | undefined,
   ) {}
 
   /**
@@ -274,7 +281,7 @@ export class Portfolio {
       resolveStrategy: resolve,
       rebalancing: { algorithm, rebalancer },
       sizerFor: (id) => sizers.get(id),
-      watchdog: new StrategyWatchdog(timeoutMs),
+      watchdog: new StrategyWatchdog(timeoutMs, options.batchClock === undefined ? {} : { now: options.batchClock.now }),
       // A configured strategy of a built-in kind runs engine code; modules, API objects and caller-supplied kinds do not.
       isBuiltIn: (id, kind) => Object.hasOwn(builtIns, kind) && !Object.hasOwn(options.kinds ?? {}, kind) && extra[id] === undefined,
       actors: {
@@ -295,7 +302,7 @@ export class Portfolio {
       snapshotRevision: snapshot?.revision ?? null,
       warnings: loaded !== null && 'reason' in loaded ? [`recovery snapshot of ${stream} ignored (${loaded.reason}); the state was rebuilt by folding the stream`] : [],
     };
-    const portfolio = new Portfolio(store, kernel, supervisor, revision !== 'no_stream', recovery);
+    const portfolio = new Portfolio(store, kernel, supervisor, revision !== 'no_stream', recovery, options.batchClock);
     if (revision === 'no_stream') {
       const opening = kernel.openPortfolio({
         configHash: hash,
@@ -520,7 +527,7 @@ export class Portfolio {
       source,
       skip: (slice) => persisted.skip(slice),
       work: (slice) => this.decide(slice),
-      span: (next) => this.kernel.span(next),
+      ...(this.batchClock === undefined ? {} : { batching: { span: (next: () => boolean) => this.kernel.span(next), nextTurn: this.batchClock.nextTurn } }),
       done: async (slice, events) => {
         processed += 1;
         const report = await this.sliceDone(slice, events);

@@ -53,8 +53,11 @@ export type SupervisorEvent =
       /** Decides whether a slice is skipped (already in the log); throws for one out of order. */
       readonly skip: (slice: BarSlice) => Promise<boolean>;
       readonly work: SliceWork;
-      /** Calls `next` (which decides one slice and says whether another waits) until it returns false, in one sitting. */
-      readonly span: (next: () => boolean) => void;
+      /**
+       * Deciding in batches, when the portfolio was given a batch clock: `span` calls `next` (which decides one slice
+       * and says whether another waits) until it returns false, in one sitting; `nextTurn` marks what a source had ready.
+       */
+      readonly batching?: { readonly span: (next: () => boolean) => void; readonly nextTurn: () => Promise<void> };
       readonly done: SliceDone;
       readonly expectedRevision: () => number | 'no_stream';
     }
@@ -81,11 +84,6 @@ const COMMIT_GROUP = 32;
 export const MAX_DECIDED_AHEAD = 2 * COMMIT_GROUP;
 
 const WAITING = Symbol('waiting');
-
-/** Resolves after the pending I/O callbacks: a promise not settled by then waits for input. */
-function nextMacrotask(): Promise<typeof WAITING> {
-  return new Promise((resolve) => setImmediate(() => resolve(WAITING)));
-}
 
 /**
  * Closes a source a run leaves before its end (a file reader releases its file), as `for await` does, except that what
@@ -193,12 +191,12 @@ export const supervisorMachine = setup({
       // A pulled source's slices are decided in batches: those it yields without waiting for input (a file's parsed
       // chunk), up to a commit group with what waits for a commit, decided in one sitting so that strategy modules
       // share one watchdog span instead of starting a watchdog thread per slice.
-      const decideBatch = async (batch: readonly BarSlice[]): Promise<void> => {
+      const decideBatch = async (batching: NonNullable<typeof event.batching>, batch: readonly BarSlice[]): Promise<void> => {
         if (failure !== null) throw failure.error;
         let i = 0;
         try {
           // Only deciding runs under the span's watchdog: the commit starts after it, with the batch's slices together.
-          event.span(() => {
+          batching.span(() => {
             const slice = batch[i] as BarSlice;
             i += 1;
             const expectedRevision = event.expectedRevision();
@@ -211,7 +209,7 @@ export const supervisorMachine = setup({
         }
         while (queued.length >= COMMIT_GROUP && committing !== null) await committing;
       };
-      const pullBatches = async (source: AsyncIterable<BarSlice>): Promise<void> => {
+      const pullBatches = async (batching: NonNullable<typeof event.batching>, source: AsyncIterable<BarSlice>): Promise<void> => {
         const slices = source[Symbol.asyncIterator]();
         let pulled: Promise<IteratorResult<BarSlice>> | null = null;
         // As `for await`: a source that failed is not closed; one left for another reason is.
@@ -231,7 +229,7 @@ export const supervisorMachine = setup({
             let next = await (pulled ?? pull());
             pulled = null;
             // The batch takes the slices the source has ready before the event loop's next turn.
-            const turn = nextMacrotask();
+            const turn = batching.nextTurn().then((): typeof WAITING => WAITING);
             while (!next.done) {
               if (!(await event.skip(next.value))) batch.push(next.value);
               if (batch.length + queued.length >= COMMIT_GROUP) break;
@@ -241,7 +239,7 @@ export const supervisorMachine = setup({
               pulled = null;
               next = ready;
             }
-            if (batch.length > 0) await decideBatch(batch);
+            if (batch.length > 0) await decideBatch(batching, batch);
             if (next.done) return;
           }
         } catch (error) {
@@ -254,7 +252,7 @@ export const supervisorMachine = setup({
         if (Symbol.asyncIterator in event.source) {
           // With a store whose appends complete within the call, each slice is reported (onSlice) before the next is
           // decided: a command given in onSlice applies at the next slice, which deciding in batches would change.
-          if (store.offThreadAppends === true) await pullBatches(event.source as AsyncIterable<BarSlice>);
+          if (store.offThreadAppends === true && event.batching !== undefined) await pullBatches(event.batching, event.source as AsyncIterable<BarSlice>);
           else {
             for await (const slice of event.source as AsyncIterable<BarSlice>) {
               await handle(slice);

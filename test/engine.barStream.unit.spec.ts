@@ -1,6 +1,7 @@
 // Bar streams: an Observable for RxJS users, pulled one slice at a time by the supervisor, never further ahead of the log than the pipeline's bound.
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, from, toArray } from 'rxjs';
+import { batchClock } from '../src/feeds/wallClock.js';
 import { Portfolio } from '../actors/portfolio.js';
 import { barStream } from '../actors/barStream.js';
 import { MAX_DECIDED_AHEAD } from '../actors/supervisorMachine.js';
@@ -41,7 +42,8 @@ describe('bar streams', () => {
         return appendMany(writes);
       },
     });
-    const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }] }) });
+    // With the clock a backtest hands the engine, so the run decides the slices the source has ready in batches.
+    const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }] }), batchClock });
     const n = MAX_DECIDED_AHEAD * 3;
     const src = counted(n);
     const aheadAtEachSlice: number[] = [];

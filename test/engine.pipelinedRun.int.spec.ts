@@ -14,6 +14,7 @@ import type { EventStore } from '../events/store.js';
 import { parsePortfolioConfig } from '../src/config/portfolioConfig.js';
 import type { BarSlice } from '../src/market/bar.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { batchClock } from '../src/feeds/wallClock.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-pipelined-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -77,7 +78,7 @@ describe('run, pipelined over a writer thread', () => {
     p1.close();
 
     const piped = await openEventStore(`sqlite:${join(scratch, 'piped.db')}`, { durability: 'normal', writerThread: true });
-    const p2 = await Portfolio.open({ store: piped, config });
+    const p2 = await Portfolio.open({ store: piped, config, batchClock });
     const notYetDurable: string[] = [];
     // A second connection sees only what is committed.
     const observer = await openEventStore(`sqlite:${join(scratch, 'piped.db')}`, { readOnly: true, readAhead: false });
@@ -115,7 +116,7 @@ describe('run, pipelined over a writer thread', () => {
         },
       },
     }) as EventStore;
-    const portfolio = await Portfolio.open({ store: failing, config });
+    const portfolio = await Portfolio.open({ store: failing, config, batchClock });
     const reported: string[] = [];
     await expect(portfolio.run(source(), (r) => reported.push(r.time))).rejects.toThrow('disk full');
     expect(committed).toBeGreaterThan(0);
@@ -126,7 +127,7 @@ describe('run, pipelined over a writer thread', () => {
 
     // Reopened from the log: it ends at the last slice reported, and running the whole source again continues from there.
     const store = await openEventStore(url, { durability: 'normal', writerThread: true });
-    const reopened = await Portfolio.open({ store, config });
+    const reopened = await Portfolio.open({ store, config, batchClock });
     expect(reopened.status().lastBarTime).toBe(slices[committed - 1]?.time);
     await reopened.run(source());
     reopened.close();
@@ -140,7 +141,7 @@ describe('run, pipelined over a writer thread', () => {
   });
   it('a slice out of order ends the run once every slice decided before it is durable, and the log holds exactly those', async () => {
     const store = await openEventStore(`sqlite:${join(scratch, 'disorder.db')}`, { durability: 'normal', writerThread: true });
-    const portfolio = await Portfolio.open({ store, config });
+    const portfolio = await Portfolio.open({ store, config, batchClock });
     const bad = 45;
     async function* disordered(): AsyncGenerator<BarSlice> {
       for (let i = 0; i < bad; i += 1) yield slices[i] as BarSlice;
@@ -162,13 +163,13 @@ describe('run, pipelined over a writer thread', () => {
       }
     }
     const other = await openEventStore(`sqlite:${join(scratch, 'left.db')}`, { durability: 'normal', writerThread: true });
-    const second = await Portfolio.open({ store: other, config });
+    const second = await Portfolio.open({ store: other, config, batchClock });
     await expect(second.run(guarded())).rejects.toBeInstanceOf(DataError);
     expect(closed).toBe(true);
     second.close();
     await other.close();
     portfolio.close();
-    const reopened = await Portfolio.open({ store, config });
+    const reopened = await Portfolio.open({ store, config, batchClock });
     expect(reopened.status().lastBarTime).toBe(slices[bad - 1]?.time);
     reopened.close();
     await store.close();
@@ -190,7 +191,7 @@ describe('follow: a live session\'s groups of slices', () => {
       }
     }
     const a = await writerStore('stalls.db');
-    const first = await Portfolio.open({ store: a, config });
+    const first = await Portfolio.open({ store: a, config, batchClock });
     await expect(first.run(stalls())).rejects.toBeInstanceOf(DataError);
     expect(closeAsked).toBe(false); // asked, but a generator runs its finally only after the pending pull
     first.close();
@@ -212,7 +213,7 @@ describe('follow: a live session\'s groups of slices', () => {
       },
     });
     const b = await writerStore('throwsOnReturn.db');
-    const second = await Portfolio.open({ store: b, config });
+    const second = await Portfolio.open({ store: b, config, batchClock });
     await expect(second.run(throwsOnReturn())).rejects.toBeInstanceOf(DataError);
     expect(returned).toBe(1);
     second.close();
@@ -236,7 +237,7 @@ describe('follow: a live session\'s groups of slices', () => {
       },
     });
     const c = await writerStore('failingSource.db');
-    const third = await Portfolio.open({ store: c, config });
+    const third = await Portfolio.open({ store: c, config, batchClock });
     await expect(third.run(failing())).rejects.toThrow('read failed');
     expect(failedClosed).toBe(0);
     third.close();

@@ -28,6 +28,9 @@ function thrownBy(f: () => void): unknown {
   return null;
 }
 
+/** The clock the CLI hands the engine for spans. */
+const now = (): number => performance.now();
+
 const busy = (ms: number): void => {
   const start = performance.now();
   while (performance.now() - start < ms);
@@ -36,7 +39,7 @@ const busy = (ms: number): void => {
 describe('the strategy watchdog over several slices (a span)', () => {
   it("decides quick slices under one watchdog, and the slices' batches inside it start none of their own", () => {
     const counting = countingRunner();
-    const watchdog = new StrategyWatchdog(5_000, counting.runner);
+    const watchdog = new StrategyWatchdog(5_000, { now, runner: counting.runner });
     const seen: string[] = [];
     let i = 0;
     watchdog.span(() => {
@@ -55,9 +58,22 @@ describe('the strategy watchdog over several slices (a span)', () => {
     expect(counting.runs()).toBe(2);
   });
 
+  it('without a clock, gives each slice of a span its own watchdog (the engine reads no clock of its own)', () => {
+    const counting = countingRunner();
+    const watchdog = new StrategyWatchdog(5_000, { runner: counting.runner });
+    let i = 0;
+    watchdog.span(() => {
+      watchdog.run(`2024-01-0${i + 1}`, () => undefined);
+      i += 1;
+      return i < 3;
+    });
+    expect(i).toBe(3);
+    expect(counting.runs()).toBe(3);
+  });
+
   it('starts a fresh watchdog once half the limit is used, so slow slices that each fit are not cut short', () => {
     const counting = countingRunner();
-    const watchdog = new StrategyWatchdog(1_000, counting.runner);
+    const watchdog = new StrategyWatchdog(1_000, { now, runner: counting.runner });
     let i = 0;
     // Five slices of 200 ms: 1,000 ms together, the whole limit, but each far within it.
     watchdog.span(() => {
@@ -70,7 +86,7 @@ describe('the strategy watchdog over several slices (a span)', () => {
   });
 
   it('ends an endless loop in a slice of the span, naming the strategy, the phase and that slice’s bar', () => {
-    const watchdog = new StrategyWatchdog(200);
+    const watchdog = new StrategyWatchdog(200, { now });
     let i = 0;
     const thrown = thrownBy(() =>
       watchdog.span(() => {
@@ -91,7 +107,7 @@ describe('the strategy watchdog over several slices (a span)', () => {
   });
 
   it('names the slice being decided when its time runs out outside any strategy call', () => {
-    const watchdog = new StrategyWatchdog(200);
+    const watchdog = new StrategyWatchdog(200, { now });
     let i = 0;
     const thrown = thrownBy(() =>
       watchdog.span(() => {
@@ -108,7 +124,7 @@ describe('the strategy watchdog over several slices (a span)', () => {
   });
 
   it('names the time a slice started late in the span had, beside the limit', () => {
-    const watchdog = new StrategyWatchdog(400);
+    const watchdog = new StrategyWatchdog(400, { now });
     let i = 0;
     const thrown = thrownBy(() =>
       watchdog.span(() => {
@@ -132,7 +148,7 @@ describe('the strategy watchdog over several slices (a span)', () => {
 
   it('passes on what a slice throws and leaves the span: the next batch has a watchdog of its own', () => {
     const counting = countingRunner();
-    const watchdog = new StrategyWatchdog(1_000, counting.runner);
+    const watchdog = new StrategyWatchdog(1_000, { now, runner: counting.runner });
     let i = 0;
     expect(() =>
       watchdog.span(() => {

@@ -39,3 +39,9 @@ export function latestPlausibleBarMs(): number {
 export function nextTurn(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/**
+ * The clock a backtest's run decides slices in batches by (`Portfolio.open({ batchClock })`): a monotonic `now` and the
+ * event loop's next turn. It changes when slices are decided, never what.
+ */
+export const batchClock = { now: (): number => performance.now(), nextTurn };

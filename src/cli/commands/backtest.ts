@@ -13,7 +13,7 @@ import { Portfolio } from '../../../actors/portfolio.js';
 import { writeJson, type CliIO } from '../output.js';
 import { printSummary, runStatistics, runWithProgress, storedHeadHash, summarise } from '../runSummary.js';
 import { BARS_PER_YEAR_HELP, overConfig, parseConventionFlags } from '../yearlyConventions.js';
-import { moduleLoadTimer } from '../../feeds/wallClock.js';
+import { batchClock, moduleLoadTimer } from '../../feeds/wallClock.js';
 import { endedSymbolWarnings, waitingOrderWarnings } from '../barFileWarnings.js';
 import { annualisationWarning } from '../annualisationWarning.js';
 import { barsInput } from '../barsInput.js';
@@ -100,7 +100,7 @@ async function runBacktestCommand(flags: BacktestFlags, io: CliIO): Promise<void
           'store',
         );
       }
-      const portfolio = await Portfolio.open({ store, config, baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer, loaded });
+      const portfolio = await Portfolio.open({ store, config, baseDir, strategyTimeoutMs: timeoutMs, loadTimer: moduleLoadTimer, batchClock, loaded });
       printRecoveryWarnings(portfolio, io);
       try {
         const run = await runWithProgress(portfolio, openBarSource({ path: bars.name, format: checked.format, ...(content === undefined ? {} : { content }) }), io, { total: checked.slices, quiet: flags.json === true });
