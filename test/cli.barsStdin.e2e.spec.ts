@@ -3,6 +3,7 @@
 // and bad input is named as stdin with its line and field. An `export-bars --out` its filesystem refuses says so.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +136,61 @@ describe('backtest --bars - (standard input)', () => {
     expect(await log(store)).toEqual(await log(paperStore));
   });
 });
+
+describe('backtest --bars: input that is not text, and pipes named by path', () => {
+  it('a gzip on stdin is refused as soon as its first bytes arrive, not once the whole of it is read, saying how to decompress it on its way in (exit 2)', async () => {
+    const store = join(dir, 'gzip.db');
+    const child = spawn(process.execPath, [BINARY, 'backtest', '--config', PAPER_CONFIG, '--bars', '-', '--format', 'ndjson', '--store', `sqlite:${store}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin.on('error', () => undefined);
+    // The compressed bars and then nothing more, the pipe left open: as a large file piped in would be while it is read.
+    child.stdin.write(gzipSync(readFileSync(barsFile)));
+    const code = await new Promise<number | null>((resolve) => {
+      const stop = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 20_000);
+      child.on('close', (c) => {
+        clearTimeout(stop);
+        resolve(c);
+      });
+    });
+    child.stdin.destroy();
+    expect(err).toBe('stratafolio: stdin: the input is gzip-compressed: decompress it on its way in (gunzip -c bars.ndjson.gz | stratafolio backtest … --bars -)\n');
+    expect(code).toBe(2);
+    expect(() => readFileSync(store)).toThrow();
+  });
+
+  it('a pipe named by path (a process substitution) is read once, as standard input is: the same log as the file', async () => {
+    const store = `sqlite:${join(dir, 'substitution.db')}`;
+    const quoted = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+    const backtest = `${quoted(process.execPath)} ${quoted(BINARY)} backtest --config ${quoted(PAPER_CONFIG)} --store ${quoted(store)} --json`;
+    const r = await runShell(`${backtest} --bars <(cat ${quoted(barsFile)}) --format ndjson`);
+    // Named by its path, as a file is (these minute bars are far more than the config's bars a year).
+    expect(r.err).toMatch(/^stratafolio: warning: \/dev\/fd\/\d+: its 12 slices come about \d+ a year [^\n]*\n$/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ slices: 12, slicesThisRun: 12 });
+    expect(await log(store)).toEqual(await log(paperStore));
+    // Without --format: its name says nothing of the format, and it can be read only once.
+    const bare = await runShell(`${backtest} --bars <(cat ${quoted(barsFile)})`);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toMatch(/^stratafolio: --bars \/dev\/fd\/\d+ is a pipe, which can be read only once \(whole, into memory\), so its bar format is not inferred: give --format ndjson \(what export-bars writes\), long or wide\n$/);
+  });
+});
+
+/** `bash -c <script>` to its end (process substitution needs bash). */
+function runShell(script: string): Promise<BinaryResult> {
+  const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, out, err }));
+  });
+}
 
 describe('export-bars --out on a filesystem that takes no new files', () => {
   it('/proc/x: says the folder exists but its filesystem refuses new files, not that the folder is missing (exit 2)', async () => {

@@ -186,7 +186,7 @@ describe('bars already read (standard input)', () => {
     }
     const bad = Buffer.from('{"timestamp":"2020-01-02","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}\n{"timestamp":"2020-01-03","symbol":"A"}\n');
     await expect(validateBarFile('stdin', 'ndjson', { content: bad })).rejects.toThrow('stdin, line 2, column open: missing member "open"');
-    await expect(validateBarFile('stdin', 'ndjson', { content: Buffer.from([0x1f, 0x8b, 0]) })).rejects.toThrow('stdin: the file is gzip-compressed');
+    await expect(validateBarFile('stdin', 'ndjson', { content: Buffer.from([0x1f, 0x8b, 0]) })).rejects.toThrow('stdin: the input is gzip-compressed: decompress it on its way in');
   });
 
   it('needs the format: there is no file name to infer it from', async () => {

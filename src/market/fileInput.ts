@@ -205,7 +205,7 @@ async function* fileChunks(path: string, options: BarFileOptions): AsyncGenerato
 
 // As fileChunks, over bytes already read (named `name` in errors): the same checks, the same pieces.
 async function* contentChunks(name: string, content: Uint8Array, size: number): AsyncGenerator<FileChunk> {
-  refuseNonTextBytes(name, content.subarray(0, SNIFFED_BYTES));
+  refuseNonTextBytes(name, content.subarray(0, SNIFFED_BYTES), 'input');
   const decoder = new StringDecoder('utf8');
   let first = true;
   for (let at = 0; at < content.length; at += size) {
@@ -343,7 +343,7 @@ export async function firstLine(path: string): Promise<string | undefined> {
 }
 
 /** Bytes looked at for a file that is not UTF-8 text: enough for any signature, and for NUL bytes of a binary file. */
-const SNIFFED_BYTES = 4096;
+export const SNIFFED_BYTES = 4096;
 
 /**
  * Refuses a file that is not UTF-8 text in lines, naming what it is and what to do: decoded as UTF-8 it would reach the
@@ -367,29 +367,51 @@ async function refuseNonText(path: string): Promise<void> {
   refuseNonTextBytes(path, head.subarray(0, length));
 }
 
-/** {@link refuseNonText} on the first bytes of an input (at most {@link SNIFFED_BYTES}), named `path`. */
-function refuseNonTextBytes(path: string, bytes: Uint8Array): void {
+/** Whether bytes came from a named file, or were read already (standard input, a pipe): what a refusal tells to do differs. */
+export type InputKind = 'file' | 'input';
+
+/**
+ * {@link refuseNonText} on the first bytes of an input (at most {@link SNIFFED_BYTES}), named `path`. A prefix of those
+ * bytes gets the verdict the whole of them gets when it is wrong, so it can be checked while the input still arrives.
+ * @throws DataError (path; the line of a NUL byte)
+ */
+export function refuseNonTextBytes(path: string, bytes: Uint8Array, kind: InputKind = 'file'): void {
   const length = bytes.length;
   const startsWith = (...signature: number[]): boolean => signature.every((b, i) => bytes[i] === b);
+  const file = kind === 'file';
   if (startsWith(0x1f, 0x8b)) {
-    throw new DataError('the file is gzip-compressed: decompress it first (gunzip), then give the .csv, .ndjson or .jsonl file', { file: path });
+    throw new DataError(
+      file
+        ? 'the file is gzip-compressed: decompress it first (gunzip), then give the .csv, .ndjson or .jsonl file'
+        : 'the input is gzip-compressed: decompress it on its way in (gunzip -c bars.ndjson.gz | stratafolio backtest … --bars -)',
+      { file: path },
+    );
   }
   if (startsWith(0x50, 0x4b, 0x03, 0x04)) {
-    throw new DataError('the file is a ZIP archive (an Excel workbook is one): save or export it as CSV (UTF-8), or unzip it first', { file: path });
+    throw new DataError(
+      file
+        ? 'the file is a ZIP archive (an Excel workbook is one): save or export it as CSV (UTF-8), or unzip it first'
+        : 'the input is a ZIP archive (an Excel workbook is one): export it as CSV (UTF-8), or unzip it on its way in (unzip -p archive.zip bars.csv | …)',
+      { file: path },
+    );
   }
   if (startsWith(0xff, 0xfe) || startsWith(0xfe, 0xff)) {
-    throw new DataError('the file is UTF-16 text: save it as UTF-8 (in Excel, as "CSV UTF-8")', { file: path });
+    throw new DataError(
+      file ? 'the file is UTF-16 text: save it as UTF-8 (in Excel, as "CSV UTF-8")' : 'the input is UTF-16 text: convert it on its way in (iconv -f UTF-16 -t UTF-8 bars.csv | …)',
+      { file: path },
+    );
   }
   // Only the first line end is looked at: a lone carriage return inside a quoted field further on is data.
   const cr = bytes.indexOf(0x0d);
   const lf = bytes.indexOf(0x0a);
   if (cr >= 0 && (lf < 0 || cr < lf) && cr + 1 < length && bytes[cr + 1] !== 0x0a) {
-    throw new DataError('the file\'s lines end in a carriage return alone (as "CSV (Macintosh)" saves them): save it with \\n or \\r\\n line ends', { file: path });
+    const remedy = file ? 'save it with \\n or \\r\\n line ends' : "give it \\n or \\r\\n line ends (tr '\\r' '\\n' turns each into \\n on its way in)";
+    throw new DataError(`the ${kind}'s lines end in a carriage return alone (as "CSV (Macintosh)" saves them): ${remedy}`, { file: path });
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
     const line = countNewlines(Buffer.from(bytes.subarray(0, nul)).toString('latin1')) + 1;
-    throw new DataError('the file holds a NUL byte: it is binary (or UTF-16 text), not a UTF-8 bar file', { file: path, line });
+    throw new DataError(`the ${kind} holds a NUL byte: it is binary (or UTF-16 text), not ${file ? 'a UTF-8 bar file' : 'UTF-8 bars'}`, { file: path, line });
   }
 }
 

@@ -41,7 +41,7 @@ export const registerBacktest: RegisterCommand = (program: Command, io: CliIO) =
     .description('run a portfolio config over a bar file; running it again resumes after the last persisted slice')
     .requiredOption('--config <file>', 'portfolio config (JSON)')
     .requiredOption('--bars <file>', 'bar file, or - for standard input')
-    .option('--format <format>', 'long (CSV) | wide (CSV) | ndjson (default: from the file name; required for standard input, - or /dev/stdin)')
+    .option('--format <format>', 'long (CSV) | wide (CSV) | ndjson (default: from the file name; required for standard input, - or /dev/stdin, and for a pipe such as <(gunzip -c bars.csv.gz))')
     .option('--store <url>', 'event store URL (sqlite:./path.db, postgres://…, kurrentdb://…, memory:)', 'sqlite:./runs/backtest.db')
     .option('--json', 'print the summary as JSON')
     .option('--risk-free <annual rate>', "annual risk-free rate for Sharpe and omega, as a fraction (0.02 = 2%); wins over the config's riskFree")
