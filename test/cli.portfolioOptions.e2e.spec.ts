@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import { runCli } from './fixtures/cliRun.js';
+import { runBinary } from './fixtures/binaryRun.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-options-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -35,6 +36,32 @@ describe('backtest --strategy-timeout', async () => {
     const replay = await runCli('replay', '--store', url, '--json');
     expect(replay.code).toBe(0);
     expect((JSON.parse(replay.out) as { revision: number }).revision).toBeGreaterThan(0);
+  });
+
+  it('does not stop a strategy whose calls are slow but each within the limit, also one slower than the slice before it', async () => {
+    // onBar busy for 450 ms, then 560 ms, then 100 ms a slice: each far within the limit of 1,000 ms.
+    writeFileSync(
+      join(scratch, 'slow.mjs'),
+      [
+        'const busyMs = [450, 560];',
+        'export default {',
+        '  name: "slow",',
+        '  onBar(ctx) {',
+        '    const until = performance.now() + (busyMs[ctx.barIndex] ?? 100);',
+        '    while (performance.now() < until);',
+        '  },',
+        '};',
+      ].join('\n'),
+    );
+    const config = join(scratch, 'slow.json');
+    writeFileSync(config, JSON.stringify({ id: 'slow', name: 'slow', capital: '1000', strategies: [{ id: 'slow', module: './slow.mjs', allocation: '0.5' }] }));
+    const tenSlices = join(scratch, 'ten.csv');
+    await writeLongCsv(tenSlices, syntheticSlices({ seed: 9, symbols: 3, bars: 10, start: '2023-01-02' }));
+    // The binary on SQLite, as a user runs it: its appends are on a writer thread, so the run decides slices in batches.
+    const { code, err, out } = await runBinary(['backtest', '--config', config, '--bars', tenSlices, '--store', `sqlite:${join(scratch, 'slow.db')}`, '--strategy-timeout', '1000', '--json']);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ slices: 10 });
   });
 
   it('refuses a timeout that is not a positive number of milliseconds', async () => {
