@@ -45,11 +45,14 @@ export function resultOf(stored: StoredAnswer): CommandResult {
       : { status: 'applied', at: stored.at, unchanged: stored.unchanged };
 }
 
-/** What an answer says, as the session tells it on stderr and `command status` lists it. */
-export function describeAnswer(result: CommandResult): string {
-  return result.status === 'refused'
-    ? `refused: ${result.reason}`
-    : `applied at the slice of ${result.at}${result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`}`;
+/**
+ * What an answer says, as the session tells it on stderr and `command status` lists it. `byEarlierRun`: the answer is
+ * given by a restarted session for a command the run before it applied and recorded, but stopped before answering.
+ */
+export function describeAnswer(result: CommandResult, byEarlierRun = false): string {
+  if (result.status === 'refused') return `refused: ${result.reason}`;
+  const earlier = byEarlierRun ? ' by an earlier run, which stopped before answering it' : '';
+  return `applied at the slice of ${result.at}${earlier}${result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`}`;
 }
 
 /** The strategy ids a command names. */
@@ -159,8 +162,11 @@ function describable(value: unknown): string | null {
   return typeof what === 'string' && !what.includes('undefined') ? what : null;
 }
 
-/** What a session tells of each command it answers: its id, what it said (or its text, when it did not parse), the answer. */
-export type CommandAnswered = (commandId: string, command: string, result: CommandResult) => void;
+/**
+ * What a session tells of each command it answers: its id, what it said (or its text, when it did not parse), the
+ * answer, and whether an earlier run applied it (recorded with its slice, the process gone before answering).
+ */
+export type CommandAnswered = (commandId: string, command: string, result: CommandResult, byEarlierRun: boolean) => void;
 
 /** The key of a command of a portfolio. */
 export function commandKey(portfolioId: string, commandId: string): string {
@@ -172,13 +178,21 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
   const prefix = `${portfolioId}/`;
   // What each command taken but not yet answered says (its text, when it is no command), kept with its answer.
   const queued = new Map<string, unknown>();
-  const answer = async (commandId: string, result: CommandResult): Promise<void> => {
+  const answer = async (commandId: string, result: CommandResult, byEarlierRun = false): Promise<void> => {
     const command = queued.get(commandId) ?? null;
     queued.delete(commandId);
     const stored: StoredAnswer = { ...result, command };
     await store.documents.put(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(stored));
     await store.documents.delete(COMMANDS_COLLECTION, commandKey(portfolioId, commandId));
-    onAnswer(commandId, describeQueued(command), result);
+    onAnswer(commandId, describeQueued(command), result, byEarlierRun);
+  };
+  /** Whether `commandId` was answered already (by the run that applied it, before its slice was recovered). */
+  const answeredAlready = async (commandId: string): Promise<boolean> =>
+    (await store.documents.get(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId))) !== null;
+  /** A command answered already leaves the queue without a word: it was told when it was answered. */
+  const forget = async (commandId: string): Promise<void> => {
+    queued.delete(commandId);
+    await store.documents.delete(COMMANDS_COLLECTION, commandKey(portfolioId, commandId));
   };
   const keep = (commandId: string, command: unknown, text: string): void => {
     queued.set(commandId, describable(command) === null ? text : command);
@@ -208,14 +222,10 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
         const commandId = key.slice(prefix.length);
         if (leftovers.has(commandId)) {
           const at = leftoverAt.get(commandId);
-          const answered = (await store.documents.get(COMMAND_RESULTS_COLLECTION, key)) !== null;
           const text = await store.documents.get(COMMANDS_COLLECTION, key);
           if (text !== null) keep(commandId, parsedJsonOr(text, null), text);
-          if (at !== undefined && !answered) await answer(commandId, { status: 'applied', at });
-          else {
-            queued.delete(commandId);
-            await store.documents.delete(COMMANDS_COLLECTION, key);
-          }
+          if (at !== undefined && !(await answeredAlready(commandId))) await answer(commandId, { status: 'applied', at }, true);
+          else await forget(commandId);
           continue;
         }
         const text = await store.documents.get(COMMANDS_COLLECTION, key);
@@ -240,8 +250,15 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
       keep(recorded.commandId, recorded.command, JSON.stringify(recorded.command));
       applyCommand(portfolio, recorded.command);
     },
-    async settle(commands, slice) {
+    async settle(commands, slice, recovered = false) {
       for (const c of commands) {
+        if (recovered) {
+          // Applied by an earlier run, whose slice is applied again from the record: answered now only if that run
+          // stopped before answering it, and said then as applied by it.
+          if (await answeredAlready(c.commandId)) await forget(c.commandId);
+          else await answer(c.commandId, { status: 'applied', at: slice.time }, true);
+          continue;
+        }
         const why = unchanged.get(c.commandId);
         unchanged.delete(c.commandId);
         await answer(c.commandId, why === undefined ? { status: 'applied', at: slice.time } : { status: 'applied', at: slice.time, unchanged: why });

@@ -308,7 +308,7 @@ async function runPaperSession(
           fromMs,
           allowedLatenessMs,
           closeAfterMs,
-          commands: queuedCommands(store, config.id, (commandId, what, result) => notice(`command ${commandId} ${what}: ${describeAnswer(result)}`)),
+          commands: queuedCommands(store, config.id, (commandId, what, result, byEarlierRun) => notice(`command ${commandId} ${what}: ${describeAnswer(result, byEarlierRun)}`)),
           latestPlausibleBarMs,
           onNotice: notice,
           onSlice: (s) => {
