@@ -335,7 +335,6 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
   };
 }
 
-/** A queued command's JSON, or null when it is not JSON (its text then describes it). */
 /** `text` parsed as JSON, or `fallback` when it is not JSON (a stored document written by hand or cut short). */
 export function parsedJsonOr(text: string, fallback: unknown): unknown {
   try {

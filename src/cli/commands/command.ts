@@ -198,7 +198,7 @@ async function printPruned(store: EventStore, portfolioId: string, commandId: st
   );
 }
 
-/** A queued command's JSON, or its text when it is not JSON. */
+/** Queues a command for the portfolio's session and waits for its answer (see {@link EXIT_QUEUED}); returns the exit code. */
 async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
   const command = commandOf(action, args, flags);
   const waitMs = parseDuration(flags.wait, '--wait');
