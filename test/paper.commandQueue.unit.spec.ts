@@ -1,13 +1,13 @@
 // The command queue of a paper session on a memory store: a command recorded with a slice whose answer was lost in a
-// crash is answered at restart with that slice's bar time; answers say what happened to the strategy, and keep the
-// command they answer.
+// crash is answered at restart with that slice's bar time; answers say what happened to the strategy, keep the
+// command they answer, and are kept for the last commands only.
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStore } from '../events/openEventStore.js';
 import { FeedRecorder } from '../events/feedRecord.js';
 import type { EventStore } from '../events/store.js';
 import { Portfolio } from '../actors/portfolio.js';
 import { loadPortfolioConfig } from '../src/config/portfolioConfig.js';
-import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, queuedCommands } from '../src/cli/queuedCommands.js';
+import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, prunedAnswers, queuedCommands } from '../src/cli/queuedCommands.js';
 import type { Bar } from '../src/market/bar.js';
 import { PAPER_CONFIG } from './fixtures/live/paperProcess.js';
 
@@ -125,4 +125,32 @@ describe('queued commands', () => {
       portfolio.close();
     }
   });
+
+  it('keeps the answers of the last commands only: older ones are pruned once newer ones are answered, and are still known as answered', async () => {
+    const store = createMemoryEventStore();
+    const portfolio = await openPortfolio(store);
+    const commands = queuedCommands(store, 'paper', undefined, { answersKept: 3 });
+    try {
+      for (let i = 1; i <= 5; i += 1) {
+        await queue(store, `000000000${i}-a`, { kind: i % 2 === 1 ? 'pause' : 'resume', strategyId: 'hold', reason: 'r' });
+        const taken = await commands.applyQueued(portfolio, new Set());
+        const s = slice(`2024-03-01T10:0${i}:00.000Z`);
+        await portfolio.processSlice(s);
+        await commands.settle(taken, s);
+      }
+      expect(await store.documents.list(COMMAND_RESULTS_COLLECTION)).toEqual(['paper/0000000003-a', 'paper/0000000004-a', 'paper/0000000005-a']);
+      expect(await prunedAnswers(store, 'paper')).toEqual({ through: '0000000002-a', count: 2 });
+      // A pruned command left in the queue (a crash between its slice and its answer's removal) is not answered again.
+      const told: string[] = [];
+      const restarted = queuedCommands(store, 'paper', (id) => told.push(id), { answersKept: 3 });
+      await queue(store, '0000000001-a', { kind: 'pause', strategyId: 'hold', reason: 'r' });
+      expect(await restarted.applyQueued(portfolio, new Set(['0000000001-a']))).toEqual([]);
+      expect(told).toEqual([]);
+      expect(await store.documents.list(COMMANDS_COLLECTION)).toEqual([]);
+      expect(await store.documents.list(COMMAND_RESULTS_COLLECTION)).toHaveLength(3);
+    } finally {
+      portfolio.close();
+    }
+  });
 });
+

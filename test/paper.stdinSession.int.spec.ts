@@ -276,3 +276,17 @@ it('export-bars names a subscribed symbol that never sent a bar: a backtest with
   const shape = (e: { type: string; data: unknown; metadata: unknown }): unknown => ({ type: e.type, data: e.data, metadata: e.metadata });
   expect((await streamEvents(rerun, 'portfolio-paper')).map(shape)).toEqual((await streamEvents(store, 'portfolio-paper')).map(shape));
 });
+
+it('a restart with an --until the log has passed already says so, not that it reached it, and applies nothing (exit 0)', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-until-passed-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, minuteBars(0, 4))).code).toBe(0);
+  const again = await paperOn(store, minuteBars(0, 6), ['--until', '2024-03-01T00:02:00Z']);
+  expect(again.code).toBe(0);
+  expect(again.out.split('\n')[0]).toBe(
+    '--until 2024-03-01T00:02:00.000Z was passed before this run (the log ends at 2024-03-01T00:03:00.000Z): 0 slices this run, 4 in all; last bar 2024-03-01T00:03:00.000Z; value 100013.5',
+  );
+  const json = await paperOn(store, minuteBars(0, 6), ['--until', '2024-03-01T00:02:00Z', '--json']);
+  expect(JSON.parse(json.out.trim())).toMatchObject({ ended: 'until', detail: '--until 2024-03-01T00:02:00.000Z was passed before this run (the log ends at 2024-03-01T00:03:00.000Z)', slicesThisRun: 0 });
+  expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(4);
+});

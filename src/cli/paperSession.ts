@@ -53,8 +53,11 @@ export interface CommandSource {
   applyQueued(portfolio: Portfolio, applied: ReadonlySet<string>): Promise<readonly RecordedCommand[]>;
   /** Re-applies a recorded command (recovery of a slice recorded before a crash). */
   reapply(portfolio: Portfolio, command: RecordedCommand): void;
-  /** Tells the queue the commands are durable with their slice. */
-  settle(commands: readonly RecordedCommand[], slice: BarSlice): Promise<void>;
+  /**
+   * Tells the queue the commands are durable with their slice. `recovered`: the slice was recorded by an earlier run
+   * and is applied again from the record, so its commands were applied then (and may have been answered then).
+   */
+  settle(commands: readonly RecordedCommand[], slice: BarSlice, recovered?: boolean): Promise<void>;
 }
 
 /** How a session runs. */
@@ -215,7 +218,7 @@ export class PaperSession {
       if (last !== null && recorded.slice.time <= last) continue;
       for (const c of recorded.commands) o.commands?.reapply(o.portfolio, c);
       const report = await o.portfolio.processSlice(recorded.slice);
-      await o.commands?.settle(recorded.commands, recorded.slice);
+      await o.commands?.settle(recorded.commands, recorded.slice, true);
       this.slicesThisRun += 1;
       o.onSlice({ report, latencyMs: null, closedBy: 'recovered', counts: { ...this.counts } });
     }

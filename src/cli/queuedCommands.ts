@@ -12,6 +12,53 @@ import type { CommandSource } from './paperSession.js';
 export const COMMANDS_COLLECTION = 'commands';
 /** Collection of answers, keyed like the command. */
 export const COMMAND_RESULTS_COLLECTION = 'command-results';
+/** Collection saying which answers were pruned, keyed by portfolio id (see {@link PrunedAnswers}). */
+export const PRUNED_ANSWERS_COLLECTION = 'command-results-pruned';
+
+/**
+ * Answers kept per portfolio: those of the last commands, by the order they were queued. Counted, not timed: a session
+ * fed months of bars in minutes (a backfill, stdin) would lose, by bar time, answers its operator has not read yet,
+ * and the wall clock is no part of the log. An applied command stays in the feed record for good, so `command status`
+ * still tells where a pruned one was applied; a refused one is known only by its answer.
+ */
+export const ANSWERS_KEPT = 100;
+
+/** What was pruned of a portfolio's answers: every answer up to `through` (a command id, in key order), `count` in all. */
+export interface PrunedAnswers {
+  readonly through: string;
+  readonly count: number;
+}
+
+/** The record of a portfolio's pruned answers, or null when none was pruned. */
+export async function prunedAnswers(store: Pick<EventStore, 'documents'>, portfolioId: string): Promise<PrunedAnswers | null> {
+  const text = await store.documents.get(PRUNED_ANSWERS_COLLECTION, portfolioId);
+  if (text === null) return null;
+  const value = parsedJsonOr(text, null) as Partial<PrunedAnswers> | null;
+  return typeof value?.through === 'string' && typeof value.count === 'number' ? { through: value.through, count: value.count } : null;
+}
+
+/** Whether `commandId` is among the pruned: a command id (a sequence number first) at or before the last pruned. */
+export function wasPruned(pruned: PrunedAnswers | null, commandId: string): boolean {
+  return pruned !== null && /^\d{10}-/.test(commandId) && commandId <= pruned.through;
+}
+
+/** The sequence number of a command id (`0000000042-3f2a9c1e` → 42), or 0 for an id of another form (written by hand). */
+export function sequenceOf(commandId: string): number {
+  const m = /^(\d{10})-/.exec(commandId);
+  return m === null ? 0 : Number(m[1]);
+}
+
+/** The commands among `commandIds` that the feed record holds, with the bar time of the slice that applied each. */
+export async function recordedCommands(store: Pick<EventStore, 'readStream'>, portfolioId: string, commandIds: ReadonlySet<string>): Promise<Map<string, { at: string; command: unknown }>> {
+  const found = new Map<string, { at: string; command: unknown }>();
+  if (commandIds.size === 0) return found;
+  for await (const event of store.readStream(feedStream(portfolioId))) {
+    if (event.type !== 'SliceBarsRecorded') continue;
+    for (const c of event.data.commands) if (commandIds.has(c.commandId)) found.set(c.commandId, { at: event.data.time, command: c.command });
+    if (found.size === commandIds.size) break;
+  }
+  return found;
+}
 
 /** A command to a portfolio, as queued and as recorded. */
 export type PortfolioCommand =
@@ -45,11 +92,14 @@ export function resultOf(stored: StoredAnswer): CommandResult {
       : { status: 'applied', at: stored.at, unchanged: stored.unchanged };
 }
 
-/** What an answer says, as the session tells it on stderr and `command status` lists it. */
-export function describeAnswer(result: CommandResult): string {
-  return result.status === 'refused'
-    ? `refused: ${result.reason}`
-    : `applied at the slice of ${result.at}${result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`}`;
+/**
+ * What an answer says, as the session tells it on stderr and `command status` lists it. `byEarlierRun`: the answer is
+ * given by a restarted session for a command the run before it applied and recorded, but stopped before answering.
+ */
+export function describeAnswer(result: CommandResult, byEarlierRun = false): string {
+  if (result.status === 'refused') return `refused: ${result.reason}`;
+  const earlier = byEarlierRun ? ' by an earlier run, which stopped before answering it' : '';
+  return `applied at the slice of ${result.at}${earlier}${result.unchanged === undefined ? '' : `, changing nothing: ${result.unchanged}`}`;
 }
 
 /** The strategy ids a command names. */
@@ -159,39 +209,69 @@ function describable(value: unknown): string | null {
   return typeof what === 'string' && !what.includes('undefined') ? what : null;
 }
 
-/** What a session tells of each command it answers: its id, what it said (or its text, when it did not parse), the answer. */
-export type CommandAnswered = (commandId: string, command: string, result: CommandResult) => void;
+/**
+ * What a session tells of each command it answers: its id, what it said (or its text, when it did not parse), the
+ * answer, and whether an earlier run applied it (recorded with its slice, the process gone before answering).
+ */
+export type CommandAnswered = (commandId: string, command: string, result: CommandResult, byEarlierRun: boolean) => void;
 
 /** The key of a command of a portfolio. */
 export function commandKey(portfolioId: string, commandId: string): string {
   return `${portfolioId}/${commandId}`;
 }
 
+/** How a command queue keeps its answers. */
+export interface QueuedCommandsOptions {
+  /** Answers kept, those of the last commands (default {@link ANSWERS_KEPT}); older ones are pruned as newer are answered. */
+  readonly answersKept?: number;
+}
+
 /** The command queue of one portfolio in `store`; `onAnswer` hears each answer once it is stored. */
-export function queuedCommands(store: EventStore, portfolioId: string, onAnswer: CommandAnswered = () => undefined): CommandSource {
+export function queuedCommands(store: EventStore, portfolioId: string, onAnswer: CommandAnswered = () => undefined, options: QueuedCommandsOptions = {}): CommandSource {
   const prefix = `${portfolioId}/`;
+  const answersKept = Math.max(1, options.answersKept ?? ANSWERS_KEPT);
+  let answeredSincePruned = false;
   // What each command taken but not yet answered says (its text, when it is no command), kept with its answer.
   const queued = new Map<string, unknown>();
-  const answer = async (commandId: string, result: CommandResult): Promise<void> => {
+  const answer = async (commandId: string, result: CommandResult, byEarlierRun = false): Promise<void> => {
     const command = queued.get(commandId) ?? null;
     queued.delete(commandId);
     const stored: StoredAnswer = { ...result, command };
     await store.documents.put(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(stored));
     await store.documents.delete(COMMANDS_COLLECTION, commandKey(portfolioId, commandId));
-    onAnswer(commandId, describeQueued(command), result);
+    answeredSincePruned = true;
+    onAnswer(commandId, describeQueued(command), result, byEarlierRun);
+  };
+  /**
+   * Deletes the oldest answers past the last {@link answersKept}. The record of what was pruned is written first: a
+   * crash between the two leaves answers it counts as pruned, which `command status` still reads, and counts them once.
+   */
+  const prune = async (): Promise<void> => {
+    if (!answeredSincePruned) return;
+    answeredSincePruned = false;
+    const ids = (await store.documents.list(COMMAND_RESULTS_COLLECTION))
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length))
+      .sort();
+    if (ids.length <= answersKept) return;
+    const gone = ids.slice(0, ids.length - answersKept);
+    const before = await prunedAnswers(store, portfolioId);
+    const last = gone[gone.length - 1] as string;
+    const through = before !== null && before.through > last ? before.through : last;
+    const count = (before?.count ?? 0) + gone.filter((id) => !wasPruned(before, id)).length;
+    await store.documents.put(PRUNED_ANSWERS_COLLECTION, portfolioId, JSON.stringify({ through, count } satisfies PrunedAnswers));
+    for (const id of gone) await store.documents.delete(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, id));
+  };
+  /** Whether `commandId` was answered already (by the run that applied it, before its slice was recovered). */
+  const answeredAlready = async (commandId: string): Promise<boolean> =>
+    (await store.documents.get(COMMAND_RESULTS_COLLECTION, commandKey(portfolioId, commandId))) !== null || wasPruned(await prunedAnswers(store, portfolioId), commandId);
+  /** A command answered already leaves the queue without a word: it was told when it was answered. */
+  const forget = async (commandId: string): Promise<void> => {
+    queued.delete(commandId);
+    await store.documents.delete(COMMANDS_COLLECTION, commandKey(portfolioId, commandId));
   };
   const keep = (commandId: string, command: unknown, text: string): void => {
     queued.set(commandId, describable(command) === null ? text : command);
-  };
-  /** The bar times of the slices that recorded `commandIds`, read from the feed record. */
-  const recordedAt = async (commandIds: ReadonlySet<string>): Promise<Map<string, string>> => {
-    const at = new Map<string, string>();
-    for await (const event of store.readStream(feedStream(portfolioId))) {
-      if (event.type !== 'SliceBarsRecorded') continue;
-      for (const c of event.data.commands) if (commandIds.has(c.commandId)) at.set(c.commandId, event.data.time);
-      if (at.size === commandIds.size) break;
-    }
-    return at;
   };
   // Why a taken command will change nothing, until it is answered.
   const unchanged = new Map<string, string>();
@@ -203,19 +283,15 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
       // Recorded with an earlier slice by a process that died before answering it: answered now, as it would have been
       // then (its `command` may still be waiting), and never applied again. Rare, so the record is read only for them.
       const leftovers = new Set(keys.map((key) => key.slice(prefix.length)).filter((id) => applied.has(id)));
-      const leftoverAt = leftovers.size === 0 ? new Map<string, string>() : await recordedAt(leftovers);
+      const leftoverAt = await recordedCommands(store, portfolioId, leftovers);
       for (const key of keys) {
         const commandId = key.slice(prefix.length);
         if (leftovers.has(commandId)) {
-          const at = leftoverAt.get(commandId);
-          const answered = (await store.documents.get(COMMAND_RESULTS_COLLECTION, key)) !== null;
+          const at = leftoverAt.get(commandId)?.at;
           const text = await store.documents.get(COMMANDS_COLLECTION, key);
           if (text !== null) keep(commandId, parsedJsonOr(text, null), text);
-          if (at !== undefined && !answered) await answer(commandId, { status: 'applied', at });
-          else {
-            queued.delete(commandId);
-            await store.documents.delete(COMMANDS_COLLECTION, key);
-          }
+          if (at !== undefined && !(await answeredAlready(commandId))) await answer(commandId, { status: 'applied', at }, true);
+          else await forget(commandId);
           continue;
         }
         const text = await store.documents.get(COMMANDS_COLLECTION, key);
@@ -234,23 +310,31 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
         if (why !== null) unchanged.set(commandId, why);
         taken.push({ commandId, command });
       }
+      await prune();
       return taken;
     },
     reapply(portfolio, recorded) {
       keep(recorded.commandId, recorded.command, JSON.stringify(recorded.command));
       applyCommand(portfolio, recorded.command);
     },
-    async settle(commands, slice) {
+    async settle(commands, slice, recovered = false) {
       for (const c of commands) {
+        if (recovered) {
+          // Applied by an earlier run, whose slice is applied again from the record: answered now only if that run
+          // stopped before answering it, and said then as applied by it.
+          if (await answeredAlready(c.commandId)) await forget(c.commandId);
+          else await answer(c.commandId, { status: 'applied', at: slice.time }, true);
+          continue;
+        }
         const why = unchanged.get(c.commandId);
         unchanged.delete(c.commandId);
         await answer(c.commandId, why === undefined ? { status: 'applied', at: slice.time } : { status: 'applied', at: slice.time, unchanged: why });
       }
+      await prune();
     },
   };
 }
 
-/** A queued command's JSON, or null when it is not JSON (its text then describes it). */
 /** `text` parsed as JSON, or `fallback` when it is not JSON (a stored document written by hand or cut short). */
 export function parsedJsonOr(text: string, fallback: unknown): unknown {
   try {

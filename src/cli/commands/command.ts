@@ -8,14 +8,19 @@ import { openEventStore } from '../../../events/openEventStore.js';
 import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
 import { wallClock } from '../../feeds/wallClock.js';
 import {
+  ANSWERS_KEPT,
   COMMANDS_COLLECTION,
   COMMAND_RESULTS_COLLECTION,
   commandKey,
   describeAnswer,
   describeQueued,
   parsedJsonOr,
+  prunedAnswers,
+  recordedCommands,
   resultOf,
+  sequenceOf,
   strategiesOf,
+  wasPruned,
   type CommandResult,
   type PortfolioCommand,
   type StoredAnswer,
@@ -47,7 +52,7 @@ export const registerCommand: RegisterCommand = (program: Command, io: CliIO, se
     .command('command')
     .description(
       'queue a command for a running paper session: pause <strategy> | resume <strategy> | remove <strategy> | rebalance <strategy=weight>…; ' +
-        'status [<command id>]: what became of the commands queued (applied at which slice, refused and why, still queued)',
+        `status [<command id>]: what became of the commands queued (applied at which slice, refused and why, still queued; the answers of the last ${ANSWERS_KEPT} are kept)`,
     )
     .argument('<action>', 'pause | resume | remove | rebalance | status')
     .argument('[args...]', 'the strategy id, strategy=weight pairs for rebalance, or a command id for status')
@@ -132,12 +137,23 @@ async function commandStatus(args: readonly string[], flags: CommandFlags, cmd: 
     const idsIn = async (collection: string): Promise<string[]> => (await store.documents.list(collection)).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
     const answered = await idsIn(COMMAND_RESULTS_COLLECTION);
     const all = [...new Set([...(await idsIn(COMMANDS_COLLECTION)), ...answered])].sort();
+    const pruned = await prunedAnswers(store, portfolioId);
     const wanted = args[0];
+    const running = (await store.writerLockHolder(portfolioId)) !== null;
     if (wanted !== undefined && !all.includes(wanted)) {
+      if (wasPruned(pruned, wanted)) {
+        await printPruned(store, portfolioId, wanted, running, flags.json === true, io);
+        return 0;
+      }
       throw new ConfigError(`portfolio "${portfolioId}" in ${store.url} has no command ${wanted} (its commands: ${all.length > 0 ? fewOf(all) : 'none'})`, 'command');
     }
     if (all.length === 0 && !flags.json) io.stdout.write(`no command was queued for portfolio "${portfolioId}"\n`);
-    const running = (await store.writerLockHolder(portfolioId)) !== null;
+    if (wanted === undefined && pruned !== null && !flags.json) {
+      io.stdout.write(
+        `the answers of ${pruned.count} earlier command${pruned.count === 1 ? '' : 's'} (up to ${pruned.through}) were pruned: the answers of the last ${ANSWERS_KEPT} commands are kept ` +
+          '(`status <command id>` finds an applied one in the feed record)\n',
+      );
+    }
     for (const commandId of wanted === undefined ? all : [wanted]) {
       const key = commandKey(portfolioId, commandId);
       // A command answered between the two lists is read from its answer: the answer is written before the queued document goes.
@@ -165,7 +181,24 @@ async function commandStatus(args: readonly string[], flags: CommandFlags, cmd: 
   }
 }
 
-/** A queued command's JSON, or its text when it is not JSON. */
+/**
+ * `status <command id>` of a command whose answer was pruned: where it was applied, from the feed record, which holds
+ * every command applied for good; one the record does not hold was refused, and why is gone with its answer.
+ */
+async function printPruned(store: EventStore, portfolioId: string, commandId: string, running: boolean, json: boolean, io: CliIO): Promise<void> {
+  const recorded = (await recordedCommands(store, portfolioId, new Set([commandId]))).get(commandId) ?? null;
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ commandId, portfolioId, command: recorded?.command ?? null, result: { status: 'pruned', at: recorded?.at ?? null }, sessionRunning: running })}\n`);
+    return;
+  }
+  io.stdout.write(
+    recorded !== null
+      ? `command ${commandId} ${describeQueued(recorded.command)}: applied at the slice of ${recorded.at} (read from the feed record: its answer was pruned)\n`
+      : `command ${commandId}: refused; its answer, with what it said and why, was pruned (the answers of the last ${ANSWERS_KEPT} commands are kept), and the feed record holds only the commands applied\n`,
+  );
+}
+
+/** Queues a command for the portfolio's session and waits for its answer (see {@link EXIT_QUEUED}); returns the exit code. */
 async function queueCommand(action: string, args: readonly string[], flags: CommandFlags, io: CliIO): Promise<number> {
   const command = commandOf(action, args, flags);
   const waitMs = parseDuration(flags.wait, '--wait');
@@ -180,8 +213,11 @@ async function queueCommand(action: string, args: readonly string[], flags: Comm
     const running = (await store.writerLockHolder(portfolioId)) !== null;
     const prefix = `${portfolioId}/`;
     const known = [...(await store.documents.list(COMMANDS_COLLECTION)), ...(await store.documents.list(COMMAND_RESULTS_COLLECTION))].filter((k) => k.startsWith(prefix));
-    // Sequence first, so the session applies commands in the order they were queued; the suffix keeps two issued at once apart.
-    const commandId = `${String(known.length + 1).padStart(10, '0')}-${randomUUID().slice(0, 8)}`;
+    // Sequence first, so the session applies commands in the order they were queued; the suffix keeps two issued at once
+    // apart. After the last one ever queued, pruned answers included: counting those kept would number it among them.
+    const pruned = await prunedAnswers(store, portfolioId);
+    const last = Math.max(0, ...known.map((k) => sequenceOf(k.slice(prefix.length))), pruned === null ? 0 : sequenceOf(pruned.through));
+    const commandId = `${String(last + 1).padStart(10, '0')}-${randomUUID().slice(0, 8)}`;
     await store.documents.put(COMMANDS_COLLECTION, commandKey(portfolioId, commandId), JSON.stringify(command));
     const queued = `queued ${action} as command ${commandId}`;
     if (!running) {

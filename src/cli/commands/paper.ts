@@ -308,7 +308,7 @@ async function runPaperSession(
           fromMs,
           allowedLatenessMs,
           closeAfterMs,
-          commands: queuedCommands(store, config.id, (commandId, what, result) => notice(`command ${commandId} ${what}: ${describeAnswer(result)}`)),
+          commands: queuedCommands(store, config.id, (commandId, what, result, byEarlierRun) => notice(`command ${commandId} ${what}: ${describeAnswer(result, byEarlierRun)}`)),
           latestPlausibleBarMs,
           onNotice: notice,
           onSlice: (s) => {
@@ -374,8 +374,11 @@ function exitCodeOf(end: SessionEnd, untilMs: number | null): number {
 
 function describeEnd(end: SessionEnd, untilMs: number | null, last: string | null): string {
   switch (end.reason) {
-    case 'until':
-      return `reached --until ${new Date(untilMs ?? 0).toISOString()}`;
+    case 'until': {
+      const until = new Date(untilMs ?? 0).toISOString();
+      // A restart with an earlier --until than the run before it (the log ends past it): nothing was there to reach.
+      return last !== null && untilMs !== null && Date.parse(last) > untilMs ? `--until ${until} was passed before this run (the log ends at ${last})` : `reached --until ${until}`;
+    }
     case 'signal':
       return `stopped by ${end.signal} after the slice in progress`;
     case 'feed-ended':
