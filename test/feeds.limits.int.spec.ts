@@ -26,6 +26,24 @@ class InstantClock implements FeedClock {
   }
 }
 
+/** Reads a line feed to its end: the bars it delivered and the lines it refused, each as `origin: …`. */
+async function readToEnd(feed: LineStreamFeed): Promise<{ bars: string[]; invalid: string[] }> {
+  const bars: string[] = [];
+  const invalid: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const sink: FeedSink = {
+      resumeAfterMs: () => null,
+      bars: (b, origin) => bars.push(`${origin}: ${b.length}`),
+      invalid: (origin, reason) => invalid.push(`${origin}: ${reason}`),
+      notice: () => undefined,
+      ended: () => resolve(),
+      failed: (reason) => reject(new Error(reason)),
+    };
+    feed.start(sink);
+  });
+  return { bars, invalid };
+}
+
 let wss: WebSocketServer | null = null;
 let socket: ReconnectingSocket | null = null;
 afterEach(async () => {
@@ -106,20 +124,7 @@ it('refuses a message over the size limit with one line naming the limit, and ke
 it('refuses an stdin line over the size limit, counted as invalid, and reads on', async () => {
   const bar = '{"timestamp":"2024-03-01T00:00:00Z","symbol":"A","open":"1","high":"1","low":"1","close":"1","volume":"1"}';
   const long = bar.replace('"volume":"1"', `"volume":"1","pad":"${'x'.repeat(MAX_LINE_BYTES)}"`);
-  const invalid: string[] = [];
-  const bars: string[] = [];
-  const feed = new LineStreamFeed(Readable.from([`${bar}\n${long}\n${bar.replace('00:00:00', '00:01:00')}\n`]));
-  await new Promise<void>((resolve, reject) => {
-    const sink: FeedSink = {
-      resumeAfterMs: () => null,
-      bars: (b, origin) => bars.push(`${origin}: ${b.length}`),
-      invalid: (origin, reason) => invalid.push(`${origin}: ${reason}`),
-      notice: () => undefined,
-      ended: () => resolve(),
-      failed: (reason) => reject(new Error(reason)),
-    };
-    feed.start(sink);
-  });
+  const { bars, invalid } = await readToEnd(new LineStreamFeed(Readable.from([`${bar}\n${long}\n${bar.replace('00:00:00', '00:01:00')}\n`])));
   expect(bars).toEqual(['stdin line 1: 1', 'stdin line 3: 1']);
   expect(invalid).toEqual([`stdin line 2: a line of ${Buffer.byteLength(long)} bytes is longer than the 1 MiB limit of one message`]);
 });
@@ -133,19 +138,7 @@ it('refuses an stdin line far over the limit without holding it: a line of 600 M
     for (let i = 0; i < 600; i += 1) yield mib;
     yield Buffer.from(`\r\n\uFEFF${bar.replace('00:00:00', '00:01:00')}`);
   }
-  const invalid: string[] = [];
-  const bars: string[] = [];
-  const feed = new LineStreamFeed(Readable.from(input()));
-  await new Promise<void>((resolve, reject) => {
-    feed.start({
-      resumeAfterMs: () => null,
-      bars: (b, origin) => bars.push(`${origin}: ${b.length}`),
-      invalid: (origin, reason) => invalid.push(`${origin}: ${reason}`),
-      notice: () => undefined,
-      ended: () => resolve(),
-      failed: (reason) => reject(new Error(reason)),
-    });
-  });
+  const { bars, invalid } = await readToEnd(new LineStreamFeed(Readable.from(input())));
   expect(bars).toEqual(['stdin line 1: 1', 'stdin line 3: 1']);
   expect(invalid).toEqual([`stdin line 2: a line of ${600 * mib.length} bytes is longer than the 1 MiB limit of one message`]);
 }, 20_000);
