@@ -98,7 +98,8 @@ export interface OpenPortfolioOptions {
   /**
    * The wall clock that lets `run`, on a store whose appends complete off the engine thread, decide the slices its
    * source has ready in batches under one strategy watchdog (docs/engine.md; the CLI's backtest passes the process's).
-   * The engine reads no clock of its own, so without it `run` decides slice by slice, a watchdog each.
+   * The engine reads no clock of its own, so without it `run` decides slice by slice, a watchdog each (still ahead of
+   * the commits on such a store).
    */
   readonly batchClock?: BatchClock;
   /**

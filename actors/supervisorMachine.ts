@@ -251,9 +251,12 @@ export const supervisorMachine = setup({
         // Pull when the source can be pulled (files, BarStream): at most MAX_DECIDED_AHEAD slices are read past the last durable one.
         if (Symbol.asyncIterator in event.source) {
           // With a store whose appends complete within the call, each slice is reported (onSlice) before the next is
-          // decided: a command given in onSlice applies at the next slice, which deciding in batches would change.
+          // decided: a command given in onSlice applies at the next slice, which deciding ahead would change. A store
+          // that appends off the engine thread is worth deciding ahead of: the engine works while the writer commits.
           if (store.offThreadAppends === true && event.batching !== undefined) await pullBatches(event.batching, event.source as AsyncIterable<BarSlice>);
-          else {
+          else if (store.offThreadAppends === true) {
+            for await (const slice of event.source as AsyncIterable<BarSlice>) await handle(slice);
+          } else {
             for await (const slice of event.source as AsyncIterable<BarSlice>) {
               await handle(slice);
               while (committing !== null) await committing;

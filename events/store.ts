@@ -50,7 +50,7 @@ export interface EventStore {
   /**
    * Whether an append completes on another thread or on a server, its promise settling only after a round trip
    * through the event loop (a SQLite store's writer thread, PostgreSQL, KurrentDB), rather than within the call
-   * (absent: within the call). `Portfolio.run` then decides the slices its source has ready in batches, its `onSlice`
+   * (absent: within the call). `Portfolio.run` then decides slices while the ones before them commit, its `onSlice`
    * trailing the slices decided meanwhile; otherwise it reports each slice before it decides the next.
    */
   readonly offThreadAppends?: boolean;

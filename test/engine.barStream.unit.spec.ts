@@ -30,7 +30,11 @@ describe('bar streams', () => {
     expect(times.map((s) => s.time)).toEqual([0, 1, 2, 3, 4].map(day));
   });
 
-  it('are pulled by the portfolio one slice at a time: at most MAX_DECIDED_AHEAD slices are read past the last durable one (run decides them while the others commit)', async () => {
+  // Without a batch clock (a library caller's default) the run decides slice by slice, still ahead of the commits.
+  it.each([
+    ['with the clock a backtest hands the engine (decided in batches)', true],
+    ['without a batch clock (decided slice by slice)', false],
+  ])('are pulled by the portfolio one slice at a time, %s: at most MAX_DECIDED_AHEAD slices are read past the last durable one (run decides them while the others commit)', async (_label, batched) => {
     const store = await openEventStore('memory:');
     // Commits that take a while and complete off the engine thread, as on a writer thread: a source not held back would
     // be read to its end before the first is durable.
@@ -42,8 +46,7 @@ describe('bar streams', () => {
         return appendMany(writes);
       },
     });
-    // With the clock a backtest hands the engine, so the run decides the slices the source has ready in batches.
-    const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }] }), batchClock });
+    const portfolio = await Portfolio.open({ store, config: testConfig({ strategies: [{ id: 'bh', kind: 'buy-and-hold', allocation: '0.5' }] }), ...(batched ? { batchClock } : {}) });
     const n = MAX_DECIDED_AHEAD * 3;
     const src = counted(n);
     const aheadAtEachSlice: number[] = [];
