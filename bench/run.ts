@@ -21,4 +21,4 @@ for (const file of files) {
   process.stderr.write(`bench: ${mod.name}…\n`);
   results[mod.name] = await mod.run();
 }
-process.stdout.write(`${JSON.stringify({ node: process.version, benchmarks: results }, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify({ node: process.version, nodeFlags: process.execArgv, benchmarks: results }, null, 2)}\n`);

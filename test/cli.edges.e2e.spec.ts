@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CODE_VERSION } from '../src/version.js';
 
@@ -40,6 +40,27 @@ describe('the binary', () => {
     const { code, out } = await run(['--version']);
     expect(code).toBe(0);
     expect(out.trim()).toBe(CODE_VERSION);
+  });
+
+  it('started through its #! line, as npx and an installed binary start it, runs on this node with the young generation it asks for', async () => {
+    // A preload prints the flags node was started with: the #! line's, which a typo there would fail to start with.
+    const printFlags = 'data:text/javascript,process.stderr.write(JSON.stringify(process.execArgv))';
+    const { code, out, err } = await new Promise<Exit>((resolve, reject) => {
+      const child = spawn(bin, ['--version'], {
+        cwd: scratch,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`, NODE_OPTIONS: `--import=${printFlags}` },
+      });
+      let o = '';
+      let e = '';
+      child.stdout.on('data', (chunk: Buffer) => (o += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (e += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (c) => resolve({ code: c, out: o, err: e }));
+    });
+    expect(code).toBe(0);
+    expect(out.trim()).toBe(CODE_VERSION);
+    expect(JSON.parse(err) as string[]).toContain('--max-semi-space-size=64');
   });
 
   it('replay --help and audit --help say that --store is required', async () => {
