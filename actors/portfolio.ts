@@ -14,7 +14,7 @@ import { formatBarTime, parseBarTime } from '../src/market/barTime.js';
 import { checkedSlice } from '../src/market/checkedSlice.js';
 import { barLocation, sliceTimeLocation } from '../src/market/sliceOrigin.js';
 import type { Strategy } from '../src/strategy/strategy.js';
-import { checkedStrategy, loadStrategy, madeByKind, type StrategyKinds } from '../src/strategy/registry.js';
+import { checkedStrategy, loadStrategyWithSource, madeByKind, type StrategyKinds, type StrategySource } from '../src/strategy/registry.js';
 import { requiredHistoryCapacity } from '../src/strategy/priceHistory.js';
 import type { Weights } from '../src/allocation/types.js';
 import type { EventStore } from '../events/store.js';
@@ -71,6 +71,56 @@ async function loadSnapshot(store: EventStore, stream: string, hash: string): Pr
   return mismatch === null ? { snapshot: body.kernel } : { reason: mismatch };
 }
 
+/** The first event of a stream (a portfolio's is its PortfolioOpened), or null for an empty one. */
+async function openingEvent(store: EventStore, stream: string): Promise<RecordedEvent | null> {
+  for await (const event of store.readStream(stream)) return event;
+  return null;
+}
+
+/**
+ * The SHA-256 of each module strategy's entry file, by strategy id, from the strategies loaded for `config`.
+ * @throws StratafolioError when one of its module strategies has none (strategies not loaded by Portfolio.loadStrategies).
+ */
+function moduleHashesOf(config: PortfolioConfig, loaded: LoadedStrategies): Record<string, string> {
+  const hashes = dictionary<string>();
+  for (const s of config.strategies) {
+    if (s.module === undefined) continue;
+    const source = loaded.moduleSources instanceof Map ? loaded.moduleSources.get(s.id) : undefined;
+    if (source === undefined) {
+      throw new StratafolioError(
+        `the strategies passed as options.loaded have no hash of strategy ${s.id}'s module ${s.module}, which the log records: load them with Portfolio.loadStrategies`,
+      );
+    }
+    hashes[s.id] = source.sha256;
+  }
+  return hashes;
+}
+
+/**
+ * Refuses a reopen whose module strategies' entry files are not the bytes recorded when the portfolio was created: the
+ * log's slices were decided by that code, and new code would continue it silently.
+ * @throws ConfigError naming each strategy whose module changed, its module and file, and both hashes.
+ */
+function checkSameModules(config: PortfolioConfig, storeUrl: string, recorded: Readonly<Record<string, string>>, now: ReadonlyMap<string, StrategySource>): void {
+  const ids = [...new Set([...Object.keys(recorded), ...now.keys()])].sort();
+  const changed: string[] = [];
+  for (const id of ids) {
+    const was = Object.hasOwn(recorded, id) ? recorded[id] : undefined;
+    const source = now.get(id);
+    if (was === source?.sha256) continue;
+    const module = config.strategies.find((s) => s.id === id)?.module ?? '(none)';
+    const prefix = (h: string | undefined): string => (h === undefined ? 'none' : `${h.slice(0, 12)}…`);
+    changed.push(
+      `strategy ${id}'s module ${module}${source === undefined ? '' : ` (${source.file})`} has changed: its entry file had SHA-256 ${prefix(was)} when the portfolio was created and ${prefix(source?.sha256)} now`,
+    );
+  }
+  if (changed.length === 0) return;
+  throw new ConfigError(
+    `portfolio "${config.id}" in ${storeUrl} was written by other strategy code: ${changed.join('; ')}. ` +
+      'Its slices were decided by the recorded code: restore the file as it was, or run the changed strategy into another store or under another portfolio id',
+  );
+}
+
 /** How to open a portfolio. */
 export interface OpenPortfolioOptions {
   readonly store: EventStore;
@@ -116,6 +166,8 @@ export type LoadStrategiesOptions = Pick<OpenPortfolioOptions, 'baseDir' | 'kind
 export interface LoadedStrategies {
   readonly config: PortfolioConfig;
   readonly byId: ReadonlyMap<string, Strategy>;
+  /** Of each strategy loaded from a module, by id: its entry file and the SHA-256 of the bytes imported. */
+  readonly moduleSources: ReadonlyMap<string, StrategySource>;
 }
 
 /** Default of {@link OpenPortfolioOptions.strategyTimeoutMs}. */
@@ -254,7 +306,9 @@ export class Portfolio {
     if (options.loaded !== undefined && options.loaded.config !== config) {
       throw new StratafolioError(`the strategies passed as options.loaded were loaded for another config than portfolio "${config.id}"'s`);
     }
-    const configured = (options.loaded ?? (await Portfolio.loadStrategies(config, options))).byId;
+    const loadedStrategies = options.loaded ?? (await Portfolio.loadStrategies(config, options));
+    const configured = loadedStrategies.byId;
+    const moduleHashes = moduleHashesOf(config, loadedStrategies);
     const extra = options.strategies ?? {};
     const resolve = (id: string, kind: string, params: Readonly<Record<string, unknown>>): Strategy => {
       const known = extra[id] ?? configured.get(id);
@@ -308,6 +362,7 @@ export class Portfolio {
       const opening = kernel.openPortfolio({
         configHash: hash,
         codeVersion: CODE_VERSION,
+        moduleHashes,
         strategies: config.strategies.map((s) => ({
           id: s.id,
           kind: s.kind ?? `module:${s.module ?? ''}${s.export ? `#${s.export}` : ''}`,
@@ -321,26 +376,24 @@ export class Portfolio {
       });
       await portfolio.commit(opening, 'no_stream');
     } else {
+      // The opening event is read and checked whether or not a snapshot lets the fold start after it.
+      const opened = await openingEvent(store, stream);
+      if (opened?.type !== 'PortfolioOpened') throw new ConfigError(`stream ${stream} does not start with PortfolioOpened`);
+      if (opened.data.configHash !== hash) {
+        throw new ConfigError(
+          `portfolio "${config.id}" already exists in ${store.url} with a different configuration (hash ${opened.data.configHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…); ` +
+            `recorded → now: ${describeConfigDifferences(configDifferences(opened.data.config, JSON.parse(JSON.stringify(config)) as unknown)) || 'no field differs (the hash rule changed)'}: use a new portfolio id or another store`,
+        );
+      }
+      // A log written before the modules' code was recorded has nothing to compare it with.
+      if (opened.data.moduleHashes !== undefined) checkSameModules(config, store.url, opened.data.moduleHashes, loadedStrategies.moduleSources);
       const folding = new SliceBatches((batch) => kernel.apply(batch));
-      let first = snapshot === null;
-      let fromRevision = 0;
+      let fromRevision = 1;
       if (snapshot) {
         kernel.restoreSnapshot(snapshot);
         fromRevision = snapshot.revision + 1;
-      }
-      for await (const event of store.readStream(stream, { fromRevision })) {
-        if (first) {
-          first = false;
-          if (event.type !== 'PortfolioOpened') throw new ConfigError(`stream ${stream} does not start with PortfolioOpened`);
-          if (event.data.configHash !== hash) {
-            throw new ConfigError(
-              `portfolio "${config.id}" already exists in ${store.url} with a different configuration (hash ${event.data.configHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…); ` +
-                `recorded → now: ${describeConfigDifferences(configDifferences(event.data.config, JSON.parse(JSON.stringify(config)) as unknown)) || 'no field differs (the hash rule changed)'}: use a new portfolio id or another store`,
-            );
-          }
-        }
-        folding.add(event);
-      }
+      } else folding.add(opened);
+      for await (const event of store.readStream(stream, { fromRevision })) folding.add(event);
       folding.flush();
     }
     return portfolio;
@@ -356,16 +409,19 @@ export class Portfolio {
     const kinds = { ...strategyKinds(), ...(options.kinds ?? {}) };
     const baseDir = options.baseDir ?? process.cwd();
     const byId = new Map<string, Strategy>();
+    const moduleSources = new Map<string, StrategySource>();
     for (const [i, s] of config.strategies.entries()) {
       const spec = s.module !== undefined ? { module: s.module, export: s.export, params: s.params } : { kind: s.kind ?? '', params: s.params };
       try {
-        byId.set(s.id, await loadStrategy(spec, { baseDir, kinds, ...(options.loadTimer ? { timeout: { ms: timeoutMs, setTimer: options.loadTimer } } : {}) }));
+        const { strategy, source } = await loadStrategyWithSource(spec, { baseDir, kinds, ...(options.loadTimer ? { timeout: { ms: timeoutMs, setTimer: options.loadTimer } } : {}) });
+        byId.set(s.id, strategy);
+        if (source !== null) moduleSources.set(s.id, source);
       } catch (e) {
         if (e instanceof ConfigError) throw new ConfigError(`strategies[${i}] (${s.id}): ${e.message}`, `strategies[${i}].${e.field ?? (s.module !== undefined ? 'module' : 'kind')}`);
         throw e;
       }
     }
-    return { config, byId };
+    return { config, byId, moduleSources };
   }
 
   /** Saves a recovery snapshot of the state after the last slice (a cache of the log: losing it costs a refold). */

@@ -35,6 +35,7 @@ import {
   decideTransfers,
   joinRebalanceSales,
   validateCommand,
+  type OpeningMeta,
   type PortfolioCommand,
   type Rebalancing,
   type StrategyToAdd,
@@ -322,7 +323,7 @@ export class SupervisorCore {
   // ---------------------------------------------------------------- deciding
 
   /** The events that open a portfolio: PortfolioOpened, then each configured strategy (ascending id) and its capital. */
-  openPortfolio(meta: { configHash: string; codeVersion: string; strategies: readonly (StrategyToAdd & { readonly strategy: Strategy })[] }): SealedEvent[] {
+  openPortfolio(meta: OpeningMeta & { readonly strategies: readonly (StrategyToAdd & { readonly strategy: Strategy })[] }): SealedEvent[] {
     this.commit(decideOpening(this.config, this.portfolioId, meta), null);
     for (const s of [...meta.strategies].sort((a, b) => (a.id < b.id ? -1 : 1))) {
       this.strategyObjects.set(s.id, s.strategy);

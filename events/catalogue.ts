@@ -42,6 +42,12 @@ export const eventDataSchemas = {
     codeVersion: z.string(),
     /** The portfolio config as validated (JSON), so a run can be reproduced from its log. */
     config: json,
+    /**
+     * SHA-256 (hex) of the entry file of each strategy loaded from a module, keyed by strategy id, as it was when the
+     * portfolio was created: the code that decides the slices is no part of the config. Absent when no strategy comes
+     * from a module (and in logs written before it was recorded).
+     */
+    moduleHashes: z.record(id, z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex')).optional(),
   }),
   StrategyAdded: z.strictObject({
     strategyId: id,

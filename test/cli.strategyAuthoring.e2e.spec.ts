@@ -1,5 +1,6 @@
 // A quant's own strategy modules through the built binary: the documented example as written, and the mistakes authors
-// make (a module that does not parse or throws on import, a factory that writes to its params, console output).
+// make (a module that does not parse or throws on import, a factory that writes to its params, console output, a module
+// edited between two runs of one portfolio).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
 import type { RunSummaryJson } from '../src/cli/runSummary.js';
 import { runBin } from './fixtures/cliRun.js';
+import { openEventStore } from '../events/openEventStore.js';
+import { readAllEvents } from './fixtures/engine/engineFixtures.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-authoring-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -89,5 +92,49 @@ describe('strategy modules through the CLI', async () => {
     expect(code).toBe(0);
     expect((JSON.parse(out) as RunSummaryJson).slicesThisRun).toBe(80);
     expect(err).toMatch(/^init moved 50000\nbar 0 moved 50000\nbar 1 moved 0\n┌.*\n.*bar.*\n[\s\S]*\{ dir: 2 \}\nbars: 1\n$/);
+  });
+
+  it('a module edited after a run is refused when the same command runs again (exit 2, the store as it was); restored, the run resumes, and the log replays and verifies', async () => {
+    const url = `sqlite:${join(scratch, 'edited.db')}`;
+    const half = join(scratch, 'bars-first-40.csv');
+    await writeLongCsv(half, syntheticSlices({ seed: 11, symbols: 2, bars: 40, start: '2023-01-02' }));
+    const original = 'export default { name: "e", onBar(ctx) { if (ctx.barIndex % 3 === 0) ctx.order("SYN01", 1); } };\n';
+    const modulePath = module('edited.js', original);
+    const path = config('edited', modulePath);
+    const first = await runBin(['backtest', '--config', path, '--bars', half, '--store', url, '--json']);
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    const hashes = async (): Promise<string[]> => {
+      const store = await openEventStore(url);
+      try {
+        return (await readAllEvents(store)).map((e) => e.metadata.hash);
+      } finally {
+        await store.close();
+      }
+    };
+    const before = await hashes();
+
+    module('edited.js', original.replace('% 3', '% 2'));
+    const again = await runBin(['backtest', '--config', path, '--bars', bars, '--store', url, '--json']);
+    expect(again.code).toBe(2);
+    expect(again.out).toBe('');
+    expect(again.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(again.err).toContain("strategy mine's module ./strategies/edited.js");
+    expect(again.err).toMatch(/SHA-256 [0-9a-f]{12}… when the portfolio was created and [0-9a-f]{12}… now/);
+    expect(again.err).toMatch(/restore the file as it was, or run the changed strategy into another store or under another portfolio id/);
+    expect(await hashes()).toEqual(before);
+
+    module('edited.js', original);
+    const resumed = await runBin(['backtest', '--config', path, '--bars', bars, '--store', url, '--json']);
+    expect(resumed.err).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.out) as RunSummaryJson).toMatchObject({ resumed: true, slicesThisRun: 40, slices: 80 });
+
+    const replay = await runBin(['replay', '--store', url, '--json']);
+    expect(replay.err).toBe('');
+    expect(replay.code).toBe(0);
+    const audit = await runBin(['audit', '--store', url, '--verify']);
+    expect(audit.err).toBe('');
+    expect(audit.code).toBe(0);
   });
 });

@@ -183,8 +183,17 @@ export function decideFault(d: Decider, id: string, phase: 'init' | 'onBar', err
 
 // ------------------------------------------------------------------ opening and commands
 
-/** PortfolioOpened: the run manifest (config, its hash, code version). */
-export function decideOpening(config: PortfolioConfig, portfolioId: string, meta: { readonly configHash: string; readonly codeVersion: string }): DomainEvent[] {
+/** What {@link decideOpening} records beside the config: its hash, the code version and the module strategies' code. */
+export interface OpeningMeta {
+  readonly configHash: string;
+  readonly codeVersion: string;
+  /** SHA-256 of each module strategy's entry file, by strategy id (empty or absent: no strategy comes from a module). */
+  readonly moduleHashes?: Readonly<Record<string, string>>;
+}
+
+/** PortfolioOpened: the run manifest (config, its hash, code version, the hashes of the strategy modules when there are any). */
+export function decideOpening(config: PortfolioConfig, portfolioId: string, meta: OpeningMeta): DomainEvent[] {
+  const moduleHashes = meta.moduleHashes ?? {};
   return [
     domainEvent('PortfolioOpened', {
       portfolioId,
@@ -194,6 +203,8 @@ export function decideOpening(config: PortfolioConfig, portfolioId: string, meta
       configHash: meta.configHash,
       codeVersion: meta.codeVersion,
       config: JSON.parse(JSON.stringify(config)) as unknown,
+      // Left out when empty: the log of a config of built-in kinds stays byte for byte what it was before modules were hashed.
+      ...(Object.keys(moduleHashes).length === 0 ? {} : { moduleHashes: Object.assign(dictionary<string>(), moduleHashes) }),
     }),
   ];
 }

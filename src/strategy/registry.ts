@@ -1,5 +1,6 @@
 // Turns a strategy spec from a portfolio config into a Strategy: a built-in kind, or a user module loaded by dynamic import.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -107,8 +108,24 @@ export function checkedStrategy(value: unknown, where: string, what = 'got', fie
  * @throws ConfigError when the module cannot be imported or its export is neither a strategy nor a factory of one.
  */
 export async function loadStrategy(spec: StrategySpec, options: LoadStrategyOptions): Promise<Strategy> {
+  return (await loadStrategyWithSource(spec, options)).strategy;
+}
+
+/** The entry file a module strategy was imported from, and the SHA-256 (hex) of its bytes as they were read for the import. */
+export interface StrategySource {
+  readonly file: string;
+  readonly sha256: string;
+}
+
+/**
+ * As {@link loadStrategy}, with the source of a module strategy (null for a kind): what a log records so that a
+ * portfolio is not resumed with other code than the code that decided its slices. Only the entry file is hashed, not
+ * the files it imports.
+ * @throws ConfigError as {@link loadStrategy}.
+ */
+export async function loadStrategyWithSource(spec: StrategySpec, options: LoadStrategyOptions): Promise<{ readonly strategy: Strategy; readonly source: StrategySource | null }> {
   const checked = checkSpec(spec);
-  if (!('module' in checked) || checked.module === undefined) return resolveStrategy(checked, options.kinds);
+  if (!('module' in checked) || checked.module === undefined) return { strategy: resolveStrategy(checked, options.kinds), source: null };
   const loading = loadModuleStrategy(checked, options);
   const { timeout } = options;
   if (timeout === undefined) return loading;
@@ -130,14 +147,17 @@ export async function loadStrategy(spec: StrategySpec, options: LoadStrategyOpti
   }
 }
 
-async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStrategyOptions): Promise<Strategy> {
+async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStrategyOptions): Promise<{ strategy: Strategy; source: StrategySource }> {
   const { module: specifier } = checked;
   if (!isAbsolute(specifier) && !specifier.startsWith('./') && !specifier.startsWith('../')) {
     throw new ConfigError(`strategy module "${specifier}" must be a file path starting with ./ or ../ (or absolute)`, 'module');
   }
   const file = resolvePath(options.baseDir, specifier);
   let namespace: Record<string, unknown>;
+  let source: StrategySource;
   try {
+    // Read just before the import that runs them, so the recorded hash is of the code that decides the slices.
+    source = { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
     if (!existsSync(file)) throw new ConfigError(`strategy module ${specifier}: there is no file ${file} ${whatTheFolderHolds(options.baseDir, file)}`, 'module');
@@ -152,7 +172,7 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
   }
   const exported = namespace[exportName];
   const fallbackName = `${specifier}#${exportName}`;
-  if (isStrategyLike(exported)) return named(checkedStrategy(exported, where, 'got', 'export'), fallbackName);
+  if (isStrategyLike(exported)) return { strategy: named(checkedStrategy(exported, where, 'got', 'export'), fallbackName), source };
   if (typeof exported !== 'function') {
     throw new ConfigError(`${where} is ${describe(exported)}, not a strategy (an object with an onBar function) or a factory (params) => strategy`, 'export');
   }
@@ -171,7 +191,7 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
     const hint = e instanceof TypeError && /read only|read-only|not extensible/.test(e.message) ? " (a strategy's params are read-only: copy what you need to change)" : '';
     throw new ConfigError(`${where}: the factory threw: ${e instanceof TypeError ? `TypeError: ${e.message}` : messageOf(e)}${hint}`, 'export');
   }
-  return named(checkedStrategy(made, where, 'the factory returned', 'export'), fallbackName);
+  return { strategy: named(checkedStrategy(made, where, 'the factory returned', 'export'), fallbackName), source };
 }
 
 // This package's own compiled code (dist/): its frames in a stack are the loader's, not the module's.
