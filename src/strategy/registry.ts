@@ -154,16 +154,23 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
   }
   const file = resolvePath(options.baseDir, specifier);
   let namespace: Record<string, unknown>;
-  let source: StrategySource;
+  // Read just before the import that runs them, so the recorded hash is of the code that decides the slices. A file
+  // that cannot be read is left to the import, whose error says more (a folder, a missing file).
+  let bytes: Buffer | null = null;
   try {
-    // Read just before the import that runs them, so the recorded hash is of the code that decides the slices.
-    source = { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
+    bytes = readFileSync(file);
+  } catch {
+    bytes = null;
+  }
+  try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
     if (!existsSync(file)) throw new ConfigError(`strategy module ${specifier}: there is no file ${file} ${whatTheFolderHolds(options.baseDir, file)}`, 'module');
     const hint = /\.[cm]?ts$/.test(file) ? ' (a .ts module needs a TypeScript loader such as `node --import tsx`; or compile it to .js)' : '';
     throw new ConfigError(`strategy module ${specifier} (${file}) could not be loaded: ${importFailure(e, file)}${hint}`, 'module');
   }
+  if (bytes === null) throw new ConfigError(`strategy module ${specifier}: ${file} was imported but cannot be read to record its SHA-256`, 'module');
+  const source: StrategySource = { file, sha256: createHash('sha256').update(bytes).digest('hex') };
   const exportName = checked.export ?? 'default';
   const where = `strategy module ${specifier}, export "${exportName}"`;
   if (!Object.hasOwn(namespace, exportName)) {
