@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeLongCsv } from '../src/market/barFileWriter.js';
 import { syntheticSlices } from '../src/market/syntheticMarket.js';
@@ -42,31 +42,25 @@ async function runOnce(dir: string, bars: string, config: string, run: number): 
   const db = join(dir, `run${run}.db`);
   const probeOut = join(dir, `probe${run}.json`);
   const t0 = performance.now();
-  // The binary itself, started as `npx stratafolio` starts it (its own node flags), with this node first on the PATH;
-  // the memory probe comes in through NODE_OPTIONS.
-  const probeFlags = `--expose-gc --import=${pathToFileURL(join(here, 'fixtures', 'memoryProbe.js')).href}`;
-  const r = spawnSync(bin, ['backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`, '--json'], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`,
-      NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} ${probeFlags}`.trim(),
-      STRATAFOLIO_PROBE_OUT: probeOut,
-    },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  // The young generation the bench runs with (npm run bench: --max-semi-space-size), given to the CLI process too.
+  const youngGeneration = process.execArgv.filter((flag) => flag.startsWith('--max-semi-space-size'));
+  const r = spawnSync(
+    process.execPath,
+    [...youngGeneration, '--expose-gc', '--import', pathToFileURL(join(here, 'fixtures', 'memoryProbe.js')).href, bin, 'backtest', '--config', config, '--bars', bars, '--store', `sqlite:${db}`, '--json'],
+    { encoding: 'utf8', env: { ...process.env, STRATAFOLIO_PROBE_OUT: probeOut }, maxBuffer: 64 * 1024 * 1024 },
+  );
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`side-by-side backtest failed (${String(r.status)}): ${r.stderr}`);
-  const sampled = JSON.parse(readFileSync(probeOut, 'utf8')) as Probe;
+  const probe = JSON.parse(readFileSync(probeOut, 'utf8')) as Probe;
   const events = await eventCount(`sqlite:${db}`);
   return {
     seconds: Number(seconds.toFixed(3)),
     strategyBarsPerSecond: Math.round((STRATEGIES * BARS) / seconds),
     eventsPerSecond: Math.round(events / seconds),
     events,
-    liveHeapHalfMiB: Number((heapNear(sampled, 0.5) / 2 ** 20).toFixed(1)),
-    liveHeapEndMiB: Number((heapNear(sampled, 1) / 2 ** 20).toFixed(1)),
-    peakRssMiB: Number((sampled.maxRssBytes / 2 ** 20).toFixed(1)),
+    liveHeapHalfMiB: Number((heapNear(probe, 0.5) / 2 ** 20).toFixed(1)),
+    liveHeapEndMiB: Number((heapNear(probe, 1) / 2 ** 20).toFixed(1)),
+    peakRssMiB: Number((probe.maxRssBytes / 2 ** 20).toFixed(1)),
   };
 }
 

@@ -1,8 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env node
 // Entry point of the `stratafolio` binary: runs the compiled CLI (built by `npm ci` through `prepare`).
-// A young generation of up to 64 MiB a semi-space (16 by default): the 100-strategy momentum run's main thread spent
-// 1.6 s in 244 scavenges, 0.95 s in 79 with it, for 50–90 MiB more peak RSS. Only a start through this line (npx, the
-// installed binary) has it: `node bin/stratafolio.js` runs with node's default.
+// Plain `env node`: `env -S` (to pass node a flag here) is missing from BusyBox, so Alpine images could not start it.
 import { Console } from 'node:console';
 import { main } from '../dist/src/cli/main.js';
 import { standardOutputFailure } from '../dist/src/fileAccess.js';

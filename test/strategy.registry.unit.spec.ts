@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
-import { builtinStrategies, loadStrategy, resolveStrategy, type StrategySpec } from '../src/strategy/registry.js';
+import { builtinStrategies, loadStrategy, loadStrategyWithSource, resolveStrategy, type StrategySpec } from '../src/strategy/registry.js';
 import type { Strategy } from '../src/strategy/strategy.js';
 import { simulateBars } from './fixtures/strategies/simulateBars.js';
 
@@ -134,5 +138,24 @@ describe('loading user modules', () => {
   it('rejects a bare package name: modules are file paths', async () => {
     const error = await configErrorOf(() => loadStrategy({ module: 'some-package' }, { baseDir }));
     expect(error.message).toMatch(/must be a file path starting with \.\/ or \.\.\//);
+  });
+});
+
+describe('the source of a module strategy', () => {
+  it('is the SHA-256 of the code that runs: a file edited after this process imported it keeps the first hash, as the module it gets is the first one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratafolio-source-'));
+    try {
+      const v1 = "export default { name: 'edited', onBar() { return []; } };\n";
+      writeFileSync(join(dir, 'edited.mjs'), v1);
+      const first = await loadStrategyWithSource({ module: './edited.mjs' }, { baseDir: dir });
+      expect(first.source?.sha256).toBe(createHash('sha256').update(v1).digest('hex'));
+      writeFileSync(join(dir, 'edited.mjs'), "export default { name: 'edited', onBar() { return [{ symbol: 'AAA', quantity: '1' }]; } };\n");
+      const again = await loadStrategyWithSource({ module: './edited.mjs' }, { baseDir: dir });
+      // Node's module cache hands back version 1, so that is what the hash must name.
+      expect(again.strategy.onBar).toBe(first.strategy.onBar);
+      expect(again.source?.sha256).toBe(first.source?.sha256);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

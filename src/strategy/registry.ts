@@ -1,7 +1,7 @@
 // Turns a strategy spec from a portfolio config into a Strategy: a built-in kind, or a user module loaded by dynamic import.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deepFreeze } from '../records/deepFreeze.js';
@@ -147,6 +147,27 @@ export async function loadStrategyWithSource(spec: StrategySpec, options: LoadSt
   }
 }
 
+/**
+ * The SHA-256 of each module file as this process first imported it, by real path (node's module cache key): a later
+ * import returns that module, whatever the file holds by then, so its code is what the first bytes were.
+ */
+const importedHashes = new Map<string, string>();
+
+function importedCodeHash(file: string, bytesBeforeImport: Buffer): string {
+  let key = file;
+  try {
+    key = realpathSync(file);
+  } catch {
+    // Gone since the import: keyed by the path it was imported by.
+  }
+  let hash = importedHashes.get(key);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(bytesBeforeImport).digest('hex');
+    importedHashes.set(key, hash);
+  }
+  return hash;
+}
+
 async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStrategyOptions): Promise<{ strategy: Strategy; source: StrategySource }> {
   const { module: specifier } = checked;
   if (!isAbsolute(specifier) && !specifier.startsWith('./') && !specifier.startsWith('../')) {
@@ -170,7 +191,7 @@ async function loadModuleStrategy(checked: ModuleStrategySpec, options: LoadStra
     throw new ConfigError(`strategy module ${specifier} (${file}) could not be loaded: ${importFailure(e, file)}${hint}`, 'module');
   }
   if (bytes === null) throw new ConfigError(`strategy module ${specifier}: ${file} was imported but cannot be read to record its SHA-256`, 'module');
-  const source: StrategySource = { file, sha256: createHash('sha256').update(bytes).digest('hex') };
+  const source: StrategySource = { file, sha256: importedCodeHash(file, bytes) };
   const exportName = checked.export ?? 'default';
   const where = `strategy module ${specifier}, export "${exportName}"`;
   if (!Object.hasOwn(namespace, exportName)) {
