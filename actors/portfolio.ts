@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { createActor, waitFor, type Actor } from 'xstate';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { Observable } from 'rxjs';
-import { AllocationError, ConfigError, DataError, StratafolioError, describeValue, quoteStart } from '../src/errors.js';
+import { AllocationError, ConfigError, DataError, StratafolioError, describeValue } from '../src/errors.js';
 import { configHash, parsePortfolioConfig, strategyIdProblem, type PortfolioConfig } from '../src/config/portfolioConfig.js';
 import { configDifferences, describeConfigDifferences } from '../src/config/configDifferences.js';
 import { CODE_VERSION } from '../src/version.js';
@@ -29,6 +29,7 @@ import { StrategyWatchdog, type BatchClock } from './strategyWatchdog.js';
 import { createRebalancing, strategyKinds } from './wiring.js';
 import { createSizerFactory, type SizerFactory } from '../src/sizing/sizerSpec.js';
 import { MAX_TIMER_HOURS, MAX_TIMER_MS } from '../src/timerLimit.js';
+import { checkedManualWeights } from '../src/portfolio/rebalancePlan.js';
 
 /** Documents collection that holds each portfolio's latest recovery snapshot, keyed by stream. */
 export const SNAPSHOT_COLLECTION = 'snapshots';
@@ -752,15 +753,7 @@ export class Portfolio {
   rebalance(newAllocations: Weights, reason = 'manual rebalance'): void {
     this.ensureTakesCommands('rebalance');
     checkReason('rebalance', reason);
-    if (newAllocations === null || typeof newAllocations !== 'object' || Array.isArray(newAllocations)) {
-      throw new AllocationError('rebalance: allocations must be an object mapping strategy id to weight');
-    }
-    const weights: Record<string, number> = dictionary<number>();
-    for (const [id, w] of Object.entries(newAllocations)) {
-      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`rebalance: weight of ${id} must be a number in [0, 1], got ${typeof w === 'number' ? String(w) : typeof w === 'string' ? `the string ${quoteStart(w)}` : typeof w}`);
-      weights[id] = w;
-    }
-    this.kernel.enqueue({ kind: 'rebalance', weights, reason });
+    this.kernel.enqueue({ kind: 'rebalance', weights: checkedManualWeights('rebalance', newAllocations), reason });
   }
 
   /** The portfolio's state after its last slice. */

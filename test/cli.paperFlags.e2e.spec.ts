@@ -133,7 +133,7 @@ describe('command', () => {
   it.each([
     [['pause', 'hol'], 'pause: portfolio "paper" has no strategy "hol": did you mean "hold"? (its strategies: hold, revert, trend); nothing was queued'],
     [['rebalance', 'hold=0.3', 'trnd=0.3'], 'rebalance: portfolio "paper" has no strategy "trnd": did you mean "trend"? (its strategies: hold, revert, trend); nothing was queued'],
-    [['rebalance', 'hold=1.5'], 'rebalance: the weight of hold must be in [0, 1] (a fraction of the portfolio\'s value), got 1.5'],
+    [['rebalance', 'hold=1.5'], 'rebalance: weight of hold must be a number in [0, 1], got 1.5'],
     [['rebalance', 'hold=0.6', 'trend=0.5'], 'rebalance: the weights sum to 1.1, more than the portfolio\'s whole value (1): lower them'],
     [['pause', 'hold', '--keep-positions'], '--keep-positions applies to remove only (pause keeps the positions anyway)'],
     [['rebalance', 'hold=0.3', 'hold=0.5'], 'rebalance: hold is given twice (0.3 and 0.5): give each strategy once'],

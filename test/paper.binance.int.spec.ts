@@ -125,7 +125,7 @@ describe('paper on a Binance kline stream', () => {
     expect(closes).toEqual([`BTCUSDT ${closeAt5(closedIndex(5, 0))}`, `ETHUSDT ${closeAt5(closedIndex(5, 1))}`]);
   });
 
-  it('refuses a second writer at start naming the holder, and stops on SIGTERM after appending the slice in progress', async () => {
+  it('refuses a second writer at start naming the holder, and stops on SIGTERM after appending the slice in progress, if any', async () => {
     dir = mkdtempSync(join(tmpdir(), 'paper-binance-'));
     const store = `sqlite:${join(dir, 'paper.db')}`;
     server = await startLocalBinance({ messages: recordedMessages(), tickMs: 60 });
@@ -141,7 +141,10 @@ describe('paper on a Binance kline stream', () => {
     expect(backtest.code).toBe(2);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
-    expect(first.out()).toMatch(/stopped by SIGTERM after the slice in progress/);
+    // The signal lands wherever the session is (here most likely waiting for the next kline): the summary says which,
+    // and every slice it printed is in the log either way. Each case is pinned down where its timing is controlled
+    // (paper.session.unit, paper.stdinSession.int).
+    expect(first.out()).toMatch(/^stopped by SIGTERM (after the slice in progress|between slices \(every slice applied is durable\)): \d+ slices this run/m);
     const printed = first.out().split('\n').filter((l) => / value /.test(l) && !l.startsWith('stopped')).length;
     const marks = (await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked');
     expect(marks).toHaveLength(printed);

@@ -10,6 +10,8 @@ import { loadPortfolioConfig } from '../src/config/portfolioConfig.js';
 import { COMMANDS_COLLECTION, COMMAND_RESULTS_COLLECTION, commandKey, prunedAnswers, queuedCommands } from '../src/cli/queuedCommands.js';
 import type { Bar } from '../src/market/bar.js';
 import { PAPER_CONFIG } from './fixtures/live/paperProcess.js';
+import { commandOf } from '../src/cli/commands/command.js';
+import { EXIT_BAD_INPUT, exitCodeOf } from '../src/cli/exitCodes.js';
 
 const bar = (symbol: string, close: string): Bar => ({ symbol, open: close, high: close, low: close, close, volume: '1' });
 const slice = (time: string): { time: string; bars: Record<string, Bar> } => ({ time, bars: { BTCUSDT: bar('BTCUSDT', '60000'), ETHUSDT: bar('ETHUSDT', '3400') } });
@@ -121,6 +123,33 @@ describe('queued commands', () => {
       await commands.applyQueued(portfolio, none);
       expect(await answerOf(store, '0000000010-a')).toMatchObject({ status: 'refused' });
       expect(await keptCommandOf(store, '0000000010-a')).toBe('pause hold');
+    } finally {
+      portfolio.close();
+    }
+  });
+
+  it.each([
+    [['hold=1.5'], { hold: 1.5 }],
+    [['hold=0.6', 'trend=0.5'], { hold: 0.6, trend: 0.5 }],
+    [['hold=0.4', 'trend=0.4', 'revert=0.3'], { hold: 0.4, trend: 0.4, revert: 0.3 }],
+  ])('`command rebalance %j` is refused before it is queued, as bad input and in the words the session refuses it with (its weights are wrong whatever the portfolio holds)', async (args, weights) => {
+    const store = createMemoryEventStore();
+    const portfolio = await openPortfolio(store);
+    try {
+      // What the session answers when it takes the command at its next slice.
+      await queue(store, '0000000001-a', { kind: 'rebalance', weights, reason: 'rebalance by command' });
+      await queuedCommands(store, 'paper').applyQueued(portfolio, new Set());
+      const answer = (await answerOf(store, '0000000001-a')) as { status: string; reason: string };
+      expect(answer.status).toBe('refused');
+      // What `stratafolio command` says before it opens the store.
+      let refusal: unknown = null;
+      try {
+        commandOf('rebalance', args, {});
+      } catch (e) {
+        refusal = e;
+      }
+      expect(refusal instanceof Error ? refusal.message : refusal).toBe(answer.reason);
+      expect(exitCodeOf(refusal)).toBe(EXIT_BAD_INPUT);
     } finally {
       portfolio.close();
     }

@@ -11,6 +11,7 @@ import type { RecordedCommand } from '../events/feedRecord.js';
 import { Portfolio } from '../actors/portfolio.js';
 import { loadPortfolioConfig } from '../src/config/portfolioConfig.js';
 import { PaperSession, type CommandSource, type SessionEnd } from '../src/cli/paperSession.js';
+import { describeEnd } from '../src/cli/commands/paper.js';
 import type { Feed, FeedClock, FeedSink } from '../src/feeds/feed.js';
 import type { Bar } from '../src/market/bar.js';
 import { PAPER_CONFIG } from './fixtures/live/paperProcess.js';
@@ -380,9 +381,34 @@ describe('PaperSession', () => {
     s.feed.push(1, bar('BTCUSDT', '101'));
     await settle();
     s.session.stop({ reason: 'signal', signal: 'SIGINT' });
-    expect(await s.ended).toEqual({ reason: 'signal', signal: 'SIGINT' });
+    // Minute 1 waits for ETHUSDT: no slice was being decided or committed when the signal came.
+    const end = await s.ended;
+    expect(end).toEqual({ reason: 'signal', signal: 'SIGINT', slicesInProgress: 0 });
+    expect(describeEnd(end, null, s.portfolio.status().lastBarTime)).toBe('stopped by SIGINT between slices (every slice applied is durable)');
     expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z']);
     expect(s.session.counts.bars).toBe(2);
+  });
+
+  it('a signal while a slice is being committed ends the session once that slice is durable, and says one was in progress; the slices queued behind it are not started', async () => {
+    const gated = gatedStore(createMemoryEventStore());
+    const s = await start(gated.store, new FakeClock(), { untilMinute: 9 });
+    s.feed.push(0, bar('BTCUSDT', '100'), bar('ETHUSDT', '10'));
+    await settle();
+    gated.close();
+    s.feed.push(1, bar('BTCUSDT', '101'), bar('ETHUSDT', '11'));
+    await settle();
+    // Minute 1 waits at the gate for its commit; minute 2 closes behind it.
+    expect(gated.appends).toHaveLength(2);
+    s.feed.push(2, bar('BTCUSDT', '102'), bar('ETHUSDT', '12'));
+    s.session.stop({ reason: 'signal', signal: 'SIGTERM' });
+    gated.open();
+    const end = await s.ended;
+    expect(end).toEqual({ reason: 'signal', signal: 'SIGTERM', slicesInProgress: 1 });
+    expect(describeEnd(end, null, s.portfolio.status().lastBarTime)).toBe('stopped by SIGTERM after the slice in progress');
+    expect(s.reported).toEqual(['2024-03-01T00:00:00.000Z', '2024-03-01T00:01:00.000Z']);
+    expect(s.session.counts).toMatchObject({ bars: 4, pendingAtStop: 2 });
+    // Slices that queue up are committed together: a signal during such a commit waits for all of them.
+    expect(describeEnd({ reason: 'signal', signal: 'SIGINT', slicesInProgress: 3 }, null, null)).toBe('stopped by SIGINT after the 3 slices in progress');
   });
 
   it('reports the first gaps of each symbol one by one, then one line per hundred and one at the end: a symbol that never reports does not fill stderr', async () => {

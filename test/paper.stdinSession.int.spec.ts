@@ -122,6 +122,8 @@ it('bars applied counts the bars of durable slices; those of a slice still open 
     ['summary', 4],
   ]);
   expect(lines[2]?.feed.pendingAtStop).toBe(1);
+  // The signal came while the session waited for the feed: no slice was in progress, and the summary does not say one was.
+  expect(lines[2]).toMatchObject({ ended: 'signal', detail: 'stopped by SIGINT between slices (every slice applied is durable)' });
   expect(session.err()).toMatch(
     /^stratafolio: 1 bar was not applied: its slice \(from 2024-03-01T00:02:00\.000Z\) was still open or queued when the session stopped; the next run applies it only if the feed sends it again \(stdin: feed it again\)$/m,
   );

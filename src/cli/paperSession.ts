@@ -38,14 +38,20 @@ export interface SliceStatus {
   readonly counts: Readonly<FeedCounts>;
 }
 
-/** Why a session ended. */
-export type SessionEnd =
+/** Why a session is asked to stop: by a signal ({@link PaperSession.stop}), or by itself. */
+export type StopRequest =
   | { readonly reason: 'until' }
   | { readonly reason: 'signal'; readonly signal: string }
   | { readonly reason: 'feed-ended'; readonly detail: string }
   /** The feed could not go on (its input could not be read): the run is not done, and not by the user's choice. */
   | { readonly reason: 'feed-failed'; readonly detail: string }
   | { readonly reason: 'failed'; readonly error: unknown };
+
+/**
+ * Why a session ended. A signal's end says how many slices were in progress when it came (handed to the portfolio,
+ * or being handed to it) and were finished and made durable before the session ended: 0 when it came between slices.
+ */
+export type SessionEnd = Exclude<StopRequest, { readonly reason: 'signal' }> | { readonly reason: 'signal'; readonly signal: string; readonly slicesInProgress: number };
 
 /** Applies a queued command to the portfolio (validated by it); returns the command as recorded. */
 export interface CommandSource {
@@ -181,7 +187,9 @@ export class PaperSession {
   private feedEnded: { readonly detail: string; readonly failed: boolean } | null = null;
   /** Groups handed to the portfolio whose commands are not yet answered (commands are taken when none is). */
   private commandsInFlight = 0;
-  private end: SessionEnd | null = null;
+  private end: StopRequest | null = null;
+  /** Slices durable when the stop was asked for: those made durable after it were in progress then. */
+  private durableAtStop = 0;
   private cancelDeadline: (() => void) | null = null;
   private slicesThisRun = 0;
   /** Slices handed to the portfolio and not yet reported durable. */
@@ -233,7 +241,7 @@ export class PaperSession {
     this.slicer = new BarSlicer({ symbols: o.symbols, allowedLatenessMs: o.allowedLatenessMs, closeAfterMs: o.closeAfterMs, afterMs, intervalMs: interval });
     for (const slice of o.recorder.recent) this.slicer.remember(Date.parse(slice.time), Object.values(slice.bars));
     o.feed.start(this.sink());
-    let failure: SessionEnd | null = null;
+    let failure: Extract<SessionEnd, { readonly reason: 'failed' }> | null = null;
     try {
       await o.portfolio.follow(this.groups(), (report, item) => this.report(report, item));
     } catch (error) {
@@ -250,13 +258,16 @@ export class PaperSession {
     this.conflictLines.flush();
     for (const lines of this.gapLines.values()) lines.flush();
     this.reportUnknownSymbols();
-    return failure ?? this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
+    if (failure !== null) return failure;
+    const end = this.end ?? { reason: 'feed-ended', detail: 'no more slices' };
+    return end.reason === 'signal' ? { ...end, slicesInProgress: this.slicesThisRun - this.durableAtStop } : end;
   }
 
   /** Asks the session to stop: the slices handed to the portfolio are finished and appended, nothing after them is started. */
-  stop(end: SessionEnd): void {
+  stop(end: StopRequest): void {
     if (this.end !== null) return;
     this.end = end;
+    this.durableAtStop = this.slicesThisRun;
     this.cancelDeadline?.();
     this.wakeUp();
   }

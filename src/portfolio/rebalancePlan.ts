@@ -1,7 +1,7 @@
 // Turning target weights into exact capital moves: targets from current value, decreases first from free cash, the rest from pro-rata sales.
 import { dictionary } from '../collections/dictionary.js';
 import { Dec, ZERO, decFromStatistic, decStr, type Dec as DecT } from '../money/decimal.js';
-import { AllocationError } from '../errors.js';
+import { AllocationError, quoteStart } from '../errors.js';
 import type { Position } from '../ledger/types.js';
 
 /** One strategy as the planner sees it. */
@@ -50,6 +50,47 @@ function keptValue(named: ReadonlySet<string>, strategies: Readonly<Record<strin
   return kept;
 }
 
+/**
+ * The weights of a rebalance asked for by hand (`Portfolio.rebalance`, a paper session's queued command), checked on
+ * their own, before any state is read: an object mapping strategy ids to finite numbers in [0, 1], each a fraction of
+ * the portfolio's whole value, so that together they may not pass 1. `stratafolio command` applies it before it
+ * queues a rebalance: what a session would refuse whatever the portfolio holds is refused at once, in the same words.
+ * What needs the state (the strategies there are, the share those not named keep) is checked when the command is
+ * taken ({@link planRebalance}).
+ * @throws AllocationError naming `entry` and the weight, or the sum
+ */
+export function checkedManualWeights(entry: string, allocations: unknown): Record<string, number> {
+  if (allocations === null || typeof allocations !== 'object' || Array.isArray(allocations)) {
+    throw new AllocationError(`${entry}: allocations must be an object mapping strategy id to weight`);
+  }
+  const weights: Record<string, number> = dictionary<number>();
+  for (const [id, w] of Object.entries(allocations)) {
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) {
+      throw new AllocationError(`${entry}: weight of ${id} must be a number in [0, 1], got ${typeof w === 'number' ? String(w) : typeof w === 'string' ? `the string ${quoteStart(w)}` : typeof w}`);
+    }
+    weights[id] = w;
+  }
+  // The planner's test with the whole value free: whatever it would accept at some slice passes, so a command recorded
+  // with a slice is never refused when that slice is applied again on recovery. The message gives the exact sum.
+  if (overShare(weightTotal(weights), 1)) {
+    const sum = Object.values(weights).reduce((t, w) => t.plus(decFromStatistic(w)), ZERO);
+    throw new AllocationError(`${entry}: the weights sum to ${decStr(sum)}, more than the portfolio's whole value (1): lower them`);
+  }
+  return weights;
+}
+
+/** The sum of weights, as a float, in the order of their strategy ids (the same sum wherever it is taken). */
+function weightTotal(weights: Readonly<Record<string, number>>): number {
+  return Object.keys(weights)
+    .sort()
+    .reduce((t, id) => t + (weights[id] ?? 0), 0);
+}
+
+/** Whether weights summing to `total` pass the `share` they may take: by more than a float sum of decimal weights strays. */
+function overShare(total: number, share: number): boolean {
+  return total > share + 1e-9;
+}
+
 /** Cash an order of `quantity` at reference `price` costs alone, costs included (a sale's is negative: its net proceeds negated). */
 export type CashCost = (quantity: DecT, price: DecT) => DecT;
 
@@ -73,9 +114,9 @@ export function planRebalance(
     if (w === undefined || !Number.isFinite(w) || w < 0 || w > 1) throw new AllocationError(`weight of ${id} must be in [0, 1], got ${String(w)}`);
   }
   const named = new Set(ids);
-  const total = ids.reduce((t, id) => t + (weights[id] ?? 0), 0);
+  const total = weightTotal(weights);
   const free = freeShare(named, strategies, portfolioValue);
-  if (total > free + 1e-9) throw new AllocationError(overAllocated(total, free, keptValue(named, strategies), portfolioValue));
+  if (overShare(total, free)) throw new AllocationError(overAllocated(total, free, keptValue(named, strategies), portfolioValue));
   const targets: Record<string, DecT> = dictionary();
   const decreases: Record<string, DecT> = dictionary();
   const increases: Record<string, DecT> = dictionary();

@@ -30,7 +30,7 @@ import { choosePortfolio } from '../portfolioChoice.js';
 import { portfolioStream } from '../../../events/envelope.js';
 import type { EventStore } from '../../../events/store.js';
 import { didYouMean } from '../../nearestName.js';
-import { Dec, decStr } from '../../money/decimal.js';
+import { checkedManualWeights } from '../../portfolio/rebalancePlan.js';
 import { fewOf, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
@@ -55,7 +55,10 @@ export const registerCommand: RegisterCommand = (program: Command, io: CliIO, se
         `status [<command id>]: what became of the commands queued (applied at which slice, refused and why, still queued; the answers of the last ${ANSWERS_KEPT} are kept)`,
     )
     .argument('<action>', 'pause | resume | remove | rebalance | status')
-    .argument('[args...]', 'the strategy id, strategy=weight pairs for rebalance, or a command id for status')
+    .argument(
+      '[args...]',
+      "the strategy id; for rebalance, strategy=weight pairs (each weight a fraction of the portfolio's value in [0, 1], together at most 1; strategies not named keep their capital); or a command id for status",
+    )
     .requiredOption('--store <url>', 'event store URL of the session')
     .option('--portfolio <id>', 'portfolio id (default: the only paper session\'s portfolio in the store)')
     .option('--reason <text>', 'reason recorded with the change')
@@ -70,7 +73,8 @@ export const registerCommand: RegisterCommand = (program: Command, io: CliIO, se
 
 /**
  * Builds the command from the arguments.
- * @throws ConfigError naming the argument that is wrong.
+ * @throws ConfigError naming the argument that is wrong; AllocationError for rebalance weights the session would refuse
+ * whatever the portfolio holds (with its message).
  */
 export function commandOf(action: string, args: readonly string[], flags: Pick<CommandFlags, 'reason' | 'keepPositions'>): PortfolioCommand {
   if (flags.keepPositions === true && action !== 'remove') {
@@ -90,20 +94,20 @@ export function commandOf(action: string, args: readonly string[], flags: Pick<C
     case 'rebalance': {
       if (args.length === 0) throw new ConfigError('rebalance takes strategy=weight pairs (e.g. trend=0.4 hold=0.3), got none');
       const weights: Record<string, number> = Object.create(null) as Record<string, number>;
-      let sum = new Dec(0);
+      const given: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const pair of args) {
         const m = /^([^=]+)=(\d+(?:\.\d+)?)$/.exec(pair);
         if (m === null) throw new ConfigError(`rebalance: "${pair}" is not strategy=weight (e.g. trend=0.4)`);
-        const previous = weights[m[1] as string];
-        if (previous !== undefined) throw new ConfigError(`rebalance: ${m[1] as string} is given twice (${previous} and ${m[2] as string}): give each strategy once`);
-        const weight = new Dec(m[2] as string);
-        if (weight.gt(1)) throw new ConfigError(`rebalance: the weight of ${m[1] as string} must be in [0, 1] (a fraction of the portfolio's value), got ${m[2] as string}`);
-        sum = sum.plus(weight);
-        weights[m[1] as string] = Number(m[2]);
+        const [, id, weight] = m as unknown as [string, string, string];
+        const previous = given[id];
+        if (previous !== undefined) throw new ConfigError(`rebalance: ${id} is given twice (${previous} and ${weight}): give each strategy once`);
+        given[id] = weight;
+        // As the session reads it from the queued JSON.
+        weights[id] = Number(weight);
       }
-      // Each weight is of the portfolio's whole value: together they can never be held past it.
-      if (sum.gt(1)) throw new ConfigError(`rebalance: the weights sum to ${decStr(sum)}, more than the portfolio's whole value (1): lower them`);
-      return { kind: 'rebalance', weights: { ...weights }, reason: flags.reason ?? 'rebalance by command' };
+      // The session's own check of the weights (Portfolio.rebalance), which needs none of its state: refused now, in its
+      // words, rather than queued and refused at the next slice.
+      return { kind: 'rebalance', weights: { ...checkedManualWeights('rebalance', weights) }, reason: flags.reason ?? 'rebalance by command' };
     }
     default:
       throw new ConfigError(`unknown action "${action}": use pause, resume, remove, rebalance or status`);

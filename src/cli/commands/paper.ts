@@ -216,7 +216,7 @@ export async function runPaper(flags: PaperFlags, io: CliIO, clock: FeedClock): 
   if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
   // Installed before the store is opened: a signal during start-up (opening the portfolio, the JIT warm-up) ends the run
   // before its first slice, with nothing appended and the lock released; once the session runs, it ends the session
-  // after the slice in progress.
+  // after the slice in progress, if any.
   const startup: { signal: NodeJS.Signals | null; session: PaperSession | null } = { signal: null, session: null };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (startup.session === null) startup.signal = signal;
@@ -324,7 +324,7 @@ async function runPaperSession(
           },
         });
         if (startup.signal !== null) return stoppedAtStart(startup.signal);
-        // From here a signal ends the session after the slice in progress.
+        // From here a signal ends the session after the slice in progress, if any.
         startup.session = session;
         const end: SessionEnd = await session.run();
         const status = portfolio.status();
@@ -372,7 +372,8 @@ function exitCodeOf(end: SessionEnd, untilMs: number | null): number {
   return 0;
 }
 
-function describeEnd(end: SessionEnd, untilMs: number | null, last: string | null): string {
+/** What the summary says of how the session ended (`last`: the log's last bar time). */
+export function describeEnd(end: SessionEnd, untilMs: number | null, last: string | null): string {
   switch (end.reason) {
     case 'until': {
       const until = new Date(untilMs ?? 0).toISOString();
@@ -380,7 +381,10 @@ function describeEnd(end: SessionEnd, untilMs: number | null, last: string | nul
       return last !== null && untilMs !== null && Date.parse(last) > untilMs ? `--until ${until} was passed before this run (the log ends at ${last})` : `reached --until ${until}`;
     }
     case 'signal':
-      return `stopped by ${end.signal} after the slice in progress`;
+      // Only a slice the signal interrupted is "in progress": one that came while the session waited for the feed
+      // stopped it between two slices, with nothing left to finish.
+      if (end.slicesInProgress === 0) return `stopped by ${end.signal} between slices (every slice applied is durable)`;
+      return end.slicesInProgress === 1 ? `stopped by ${end.signal} after the slice in progress` : `stopped by ${end.signal} after the ${end.slicesInProgress} slices in progress`;
     case 'feed-ended':
       return untilMs === null ? `the feed ended (${end.detail})` : `the feed ended (${end.detail}) at ${last ?? 'no slice'} before --until ${new Date(untilMs).toISOString()}`;
     case 'feed-failed':
