@@ -89,7 +89,8 @@ describe('README', () => {
       const printed = new Set(r.out.split('\n').map((l) => l.trimEnd()));
       expect({ command: step.args.join(' '), missing: step.shown.filter((l) => !printed.has(l)) }).toEqual({ command: step.args.join(' '), missing: [] });
     }
-  });
+    // Every README command one after another: 35 s on a quiet 2-core machine, past the default minute when it is loaded.
+  }, 240_000);
 
   it('the library snippet runs as written', () => {
     const snippets = blocks.filter((b) => b.lang === 'ts' && b.body.includes("from 'stratafolio'"));

@@ -27,12 +27,11 @@ const V2 = V1.replace('% 3', '% 2');
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** A fresh folder holding the module as `strategies/thirds.mjs`. */
-function folderWith(code: string): { dir: string; write(code: string): void } {
+function folderWith(code: string): { dir: string } {
   const dir = join(scratch, `case${(n += 1)}`);
   mkdirSync(join(dir, 'strategies'), { recursive: true });
-  const write = (c: string): void => writeFileSync(join(dir, 'strategies', 'thirds.mjs'), c);
-  write(code);
-  return { dir, write };
+  writeFileSync(join(dir, 'strategies', 'thirds.mjs'), code);
+  return { dir };
 }
 
 function config(snapshotEvery = 0): PortfolioConfig {
@@ -76,14 +75,16 @@ describe("a strategy module's code and the log", () => {
     await builtIn.close();
   });
 
+  // This process keeps the module it imported first (node's cache), so the edited code is another file at the same
+  // module path, as a checkout with the edit would hold it; editing in place between processes: cli.strategyAuthoring.
   it('a reopen with an edited module is refused before any slice, naming strategy, module, both hashes and what to do; restored, it resumes to the log of one run', async () => {
-    const { dir, write } = folderWith(V1);
+    const { dir } = folderWith(V1);
+    const edited = folderWith(V2);
     const store = await openEventStore(dbUrl());
     (await runInto(store, config(), dir, 20)).close();
     const before = await hashesOf(store);
 
-    write(V2);
-    const refused = await Portfolio.open({ store, config: config(), baseDir: dir }).then(
+    const refused = await Portfolio.open({ store, config: config(), baseDir: edited.dir }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -98,7 +99,6 @@ describe("a strategy module's code and the log", () => {
     expect(message).not.toContain('\n');
     expect(await hashesOf(store)).toEqual(before);
 
-    write(V1);
     const resumed = await Portfolio.open({ store, config: config(), baseDir: dir });
     expect(resumed.resumed).toBe(true);
     expect(await resumed.run(from(slices))).toBe(slices.length - 20);
@@ -111,15 +111,14 @@ describe("a strategy module's code and the log", () => {
   });
 
   it('a recovery snapshot does not let the check be skipped', async () => {
-    const { dir, write } = folderWith(V1);
+    const { dir } = folderWith(V1);
+    const edited = folderWith(V2);
     const store = await openEventStore(dbUrl());
     (await runInto(store, config(5), dir, 20)).close();
     expect(await store.documents.get(SNAPSHOT_COLLECTION, portfolioStream('mod'))).not.toBeNull();
 
-    write(V2);
-    await expect(Portfolio.open({ store, config: config(5), baseDir: dir })).rejects.toThrow(/strategy mine's module \.\/strategies\/thirds\.mjs/);
+    await expect(Portfolio.open({ store, config: config(5), baseDir: edited.dir })).rejects.toThrow(/strategy mine's module \.\/strategies\/thirds\.mjs/);
 
-    write(V1);
     const resumed = await Portfolio.open({ store, config: config(5), baseDir: dir });
     expect(resumed.recovery.from).toBe('snapshot');
     resumed.close();
@@ -127,7 +126,8 @@ describe("a strategy module's code and the log", () => {
   });
 
   it('a log written before module hashes were recorded still opens: there is nothing to compare', async () => {
-    const { dir, write } = folderWith(V1);
+    const { dir } = folderWith(V1);
+    const edited = folderWith(V2);
     const written = await openEventStore('memory:');
     (await runInto(written, config(), dir, 10)).close();
     // The same log without the record, chained and hashed anew, as a version that did not record it wrote it.
@@ -140,8 +140,7 @@ describe("a strategy module's code and the log", () => {
     const store = await openEventStore('memory:');
     await store.append(portfolioStream('mod'), events, { expectedRevision: 'no_stream' });
 
-    write(V2);
-    const p = await Portfolio.open({ store, config: config(), baseDir: dir });
+    const p = await Portfolio.open({ store, config: config(), baseDir: edited.dir });
     expect(p.resumed).toBe(true);
     expect(p.status().slices).toBe(10);
     p.close();
