@@ -190,3 +190,22 @@ describe('report chart axes', () => {
     }
   });
 });
+
+describe('report cells of returns that round to zero', () => {
+  it('show 0.00% without a sign or a colour: a cash-only year off by float noise is neither a gain nor a loss', async () => {
+    const m = await model();
+    const portfolio = m.yearly.get('portfolio') ?? [];
+    const noisy: ReportModel = {
+      ...m,
+      rows: m.rows.map((r) => (r.id === 'portfolio' ? { ...r, metrics: { ...r.metrics, totalReturn: 2.220446049250313e-16, worstDay: -1e-17 } } : r)),
+      yearly: new Map([...m.yearly, ['portfolio', portfolio.map((y) => ({ ...y, return: -4.4e-16 }))]]),
+      monthly: m.monthly.map((x) => ({ ...x, return: -4.4e-16 })),
+    };
+    const html = renderReportBody(noisy);
+    expect(html).toContain('<td class="" data-metric="portfolio:totalReturn" data-value="2.220446049250313e-16">0.00%</td>');
+    expect(html).toContain('<td class="" data-metric="portfolio:worstDay" data-value="-1e-17">0.00%</td>');
+    expect(html).toMatch(/<td class="" data-metric="portfolio:\d{4}" data-value="-4.4e-16">0.00%<\/td>/);
+    expect(html).not.toContain('-0.00%');
+    expect(html).not.toContain('-0.0%'); // the monthly heatmap's labels
+  });
+});

@@ -27,7 +27,11 @@ const PLOT_WIDTH = WIDE.width - 64 - 24;
 const MIN_REBALANCE_LINE_GAP = 10;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-const pct = (digits: number) => (v: number): string => `${(v * 100).toFixed(digits)}%`;
+/** A percentage label; a negative that rounds to zero shows as 0.0%, not -0.0% (a month of ±1e-16 is no loss). */
+const pct = (digits: number) => (v: number): string => {
+  const text = (v * 100).toFixed(digits);
+  return `${/^-0(\.0*)?$/.test(text) ? text.slice(1) : text}%`;
+};
 /** An axis label in percent: whole numbers where the ticks are whole, one decimal where they fall between. */
 const axisPct = (v: number): string => {
   const p = Math.round(v * 1e8) / 1e6;

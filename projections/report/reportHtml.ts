@@ -20,10 +20,17 @@ export function escapeText(text: string): string {
 const e = escapeHtml;
 /** A number as JSON writes it (null when not finite): the exact figure behind a cell, for tools and tests. */
 const raw = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
-const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '–');
+/** `-0.00` from a negative that rounds to zero reads as a loss: it is shown as the zero it rounds to. */
+const unsignedZero = (text: string): string => (/^-0(\.0*)?$/.test(text) ? text.slice(1) : text);
+const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${unsignedZero((x * 100).toFixed(digits))}%` : '–');
 const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : x === Infinity ? '∞' : '–');
 const money = (s: string | null): string => (s === null ? '–' : new Dec(s).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ','));
 const signed = (x: number): string => (Number.isFinite(x) ? (x < 0 ? 'neg' : x > 0 ? 'pos' : '') : '');
+/**
+ * The colour of a figure as shown: none when it shows as zero. A strategy holding only cash gets returns of ±2e-16
+ * from float rounding of its transfers; a green or red 0.00% beside it would say it gained or lost.
+ */
+const toneShown = (tone: string, shown: string): string => (/[1-9]/.test(shown) ? tone : '');
 /** A year as 365.25 days, the mean calendar year: 10 284 days read 28 y 57 d, as from a date 28 years and 57 days before. */
 const DURATION_UNITS: readonly (readonly [string, number])[] = [['y', 365.25 * 86_400], ['d', 86_400], ['h', 3_600], ['min', 60], ['s', 1]];
 /**
@@ -46,7 +53,7 @@ const day = (t: string | null): string => (t === null ? '–' : t.endsWith('T00:
 
 /** A cell holding a statistic: shown rounded, the exact value in `data-value`. */
 function statCell(metric: string, x: number, shown: string, tone = true): string {
-  return `<td class="${tone ? signed(x) : ''}" data-metric="${metric}" data-value="${raw(x)}">${shown}</td>`;
+  return `<td class="${tone ? toneShown(signed(x), shown) : ''}" data-metric="${metric}" data-value="${raw(x)}">${shown}</td>`;
 }
 
 const METRIC_COLUMNS: readonly { key: keyof KeyMetrics; label: string; format: (x: number) => string; signed?: boolean }[] = [
@@ -90,7 +97,7 @@ function metricsTable(m: ReportModel): string {
 }
 
 function tile(label: string, field: string, shown: string, rawValue: string, tone = ''): string {
-  return `<div class="tile"><div class="label">${e(label)}</div><div class="value ${tone}" data-field="${field}" data-value="${e(rawValue)}">${shown}</div></div>`;
+  return `<div class="tile"><div class="label">${e(label)}</div><div class="value ${toneShown(tone, shown)}" data-field="${field}" data-value="${e(rawValue)}">${shown}</div></div>`;
 }
 
 /**
@@ -217,7 +224,7 @@ export function liveTable(rows: readonly LiveRow[]): string {
   return `<table id="live"><tr><th>Strategy</th><th>State</th><th class="num">Value</th><th class="num">P&amp;L last slice</th><th>Last fault</th></tr>${rows
     .map((r) => {
       const pnl = r.lastSlicePnl === null ? Number.NaN : Number(r.lastSlicePnl);
-      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${signed(pnl)}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : `${e(day(r.lastFault.barTime))} ${e(r.lastFault.text)}`}</td></tr>`;
+      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${toneShown(signed(pnl), money(r.lastSlicePnl))}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : `${e(day(r.lastFault.barTime))} ${e(r.lastFault.text)}`}</td></tr>`;
     })
     .join('')}</table>`;
 }

@@ -28,6 +28,7 @@ import {
   type MetricSummary,
   type YearlyConventions,
   type PeriodReturn,
+  type BestWorst,
 } from '../../src/metrics/index.js';
 import type { AsOf, RunResult } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
@@ -207,9 +208,9 @@ function keyMetrics(
   // A day is a UTC calendar day, as a month is: on intraday bars the extremes of single bars are not days. Bars without
   // a return are left out, so a day of none gives no 0% and, on daily bars, each day is its one bar.
   const present = returns.flatMap((r, i) => (Number.isNaN(r) ? [] : [i]));
-  const days = bestWorst(periodReturns(present.map((i) => returns[i] as number), present.map((i) => times[i] as string), 'day').map((p) => p.return));
-  const months = bestWorst(periodReturns(returns, times, 'month').map((p) => p.return));
-  const years = bestWorst(periodReturns(returns, times, 'year').map((p) => p.return));
+  const days = extremes(periodReturns(present.map((i) => returns[i] as number), present.map((i) => times[i] as string), 'day'));
+  const months = extremes(periodReturns(returns, times, 'month'));
+  const years = extremes(periodReturns(returns, times, 'year'));
   return {
     ...summary,
     cagr: elapsedYears(times) >= MIN_CAGR_YEARS ? cagr(returns, times) : Number.NaN,
@@ -232,6 +233,16 @@ function keyMetrics(
     commissions,
     averageCashFraction: averageCash,
   };
+}
+
+/**
+ * The best and worst period. A period's return is NaN only from a bar that lost more than the whole value on
+ * ({@link periodReturns}): the extremes of the periods before it would read as the series' own (a worst year of −2%
+ * for a portfolio that went below zero), so both are undefined then, as its total return and drawdowns are.
+ */
+function extremes(periods: readonly PeriodReturn[]): BestWorst {
+  if (periods.some((p) => Number.isNaN(p.return))) return { best: Number.NaN, worst: Number.NaN };
+  return bestWorst(periods.map((p) => p.return));
 }
 
 /** Π(1 + r) − 1 after each return, NaN counting as 0; NaN from a return below −100% on ({@link compound}). */
