@@ -137,6 +137,11 @@ describe('report figures of a strategy that lost more than its whole value', () 
     for (const key of ['bestDay', 'worstDay', 'bestMonth', 'worstMonth', 'bestYear', 'worstYear'] as const) expect(metrics?.[key], key).toBeNaN();
     // The fall below zero is never recovered: it lasts from the peak (T1) to the last bar (T3).
     expect(metrics?.longestDrawdownDays).toBe(2);
+    // The page says why its compounded figures are –, as replay does, and names whose they are.
+    expect(renderReportHtml(m)).toContain(
+      '<p class="muted small" data-field="compounding-note">– for b (total and annual return, CAGR, Calmar, drawdowns, best and worst periods): a bar lost more than the whole value (the value went below zero), and no return compounds past that.</p>',
+    );
+    expect(renderReportHtml(await model())).not.toContain('data-field="compounding-note"');
   });
 });
 

@@ -96,6 +96,13 @@ function metricsTable(m: ReportModel): string {
   return `<table class="metrics">${head}${body.join('')}</table>`;
 }
 
+/** Why some rows show – for their compounded figures, naming them: a – alone reads as a figure not computed yet. */
+function compoundingNote(m: ReportModel): string {
+  const rows = m.rows.filter((r) => r.metrics.compoundingNote !== null);
+  if (rows.length === 0) return '';
+  return `<p class="muted small" data-field="compounding-note">– for ${rows.map((r) => e(r.id)).join(', ')} (total and annual return, CAGR, Calmar, drawdowns, best and worst periods): ${e(rows[0]?.metrics.compoundingNote ?? '')}.</p>`;
+}
+
 function tile(label: string, field: string, shown: string, rawValue: string, tone = ''): string {
   return `<div class="tile"><div class="label">${e(label)}</div><div class="value ${toneShown(tone, shown)}" data-field="${field}" data-value="${e(rawValue)}">${shown}</div></div>`;
 }
@@ -334,7 +341,7 @@ export function renderReportBody(m: ReportModel): string {
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
-<section><h2>Key metrics</h2>${scroll(metricsTable(m))}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value, over the whole period (a strategy added or stopped on the way: over its own bars, as every figure of it). Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Key metrics</h2>${scroll(metricsTable(m))}${compoundingNote(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value, over the whole period (a strategy added or stopped on the way: over its own bars, as every figure of it). Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
 <section><h2>Strategies now</h2>${scroll(liveTable(m.live))}</section>
 <section><h2>Faults, liquidations and pauses</h2>${scroll(incidentsTable(m))}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>

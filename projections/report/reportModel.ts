@@ -29,6 +29,7 @@ import {
   type YearlyConventions,
   type PeriodReturn,
   type BestWorst,
+  LOSS_BEYOND_VALUE,
 } from '../../src/metrics/index.js';
 import type { AsOf, RunResult } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
@@ -71,6 +72,8 @@ export interface KeyMetrics extends MetricSummary {
   readonly timeInMarket: number;
   readonly turnover: number;
   readonly commissions: DecString;
+  /** Why the compounded figures are undefined (a bar lost more than the whole value), else null; as `replay` says it. */
+  readonly compoundingNote: string | null;
 }
 
 /** One row of the key-metrics table. */
@@ -232,6 +235,7 @@ function keyMetrics(
     turnover: turnover(traded, values.slice(from, to)),
     commissions,
     averageCashFraction: averageCash,
+    compoundingNote: returns.some((r) => r < -1) ? LOSS_BEYOND_VALUE : null,
   };
 }
 
