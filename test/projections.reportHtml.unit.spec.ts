@@ -173,6 +173,17 @@ describe('report chart axes', () => {
     expect(axis(curve(-0.05, 0.1))[0]).toBe('-6%');
   });
 
+  it('percent axes of a small range give each tick its own label: -0.05% is not "-0.1%" beside the real -0.1%', async () => {
+    const m = await model();
+    const times = m.series.times;
+    // Three bars down to −0.29% (the first slices of a real backtest): ticks every 0.05%.
+    const svg = renderCharts({ ...m, series: { ...m.series, underwater: times.map((_, i) => (-0.0029 * (times.length - 1 - i)) / (times.length - 1)) } }).find((c) => c.name === 'underwater')?.svg ?? '';
+    const axis = labels(svg).filter((t) => /^-?[\d.]+%$/.test(t));
+    expect(axis.length).toBeGreaterThan(3);
+    expect(new Set(axis).size, axis.join(' ')).toBe(axis.length);
+    expect(axis).toContain('-0.05%');
+  });
+
   it('money axes read compactly at any size: tens of millions are "40M", not "40000k"', async () => {
     const m = await model();
     const times = m.series.times;

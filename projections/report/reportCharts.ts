@@ -32,10 +32,13 @@ const pct = (digits: number) => (v: number): string => {
   const text = (v * 100).toFixed(digits);
   return `${/^-0(\.0*)?$/.test(text) ? text.slice(1) : text}%`;
 };
-/** An axis label in percent: whole numbers where the ticks are whole, one decimal where they fall between. */
+/**
+ * An axis label in percent, with the decimals its tick has: whole numbers where the ticks are whole, 0.5% or 0.05%
+ * where they fall between (one decimal for all would label the ticks of a 0.3% fall -0.1%, -0.1%, -0.1%).
+ */
 const axisPct = (v: number): string => {
   const p = Math.round(v * 1e8) / 1e6;
-  return `${Number.isInteger(p) ? p.toFixed(0) : p.toFixed(1)}%`;
+  return `${Number.isInteger(p) ? p.toFixed(0) : String(Number(p.toFixed(4)))}%`;
 };
 /** Money on an axis, compact (52K, 1.18M, 40M, 2.5B): thousands alone printed ten million as "10000k". */
 const COMPACT_MONEY = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
