@@ -184,6 +184,14 @@ describe('report chart axes', () => {
     expect(axis).toContain('-0.05%');
   });
 
+  it('the underwater axis of a series that never fell reads down from 0%, not up to +100%', async () => {
+    const m = await model();
+    const svg = renderCharts({ ...m, series: { ...m.series, underwater: m.series.times.map(() => 0) } }).find((c) => c.name === 'underwater')?.svg ?? '';
+    const axis = labels(svg).filter((t) => /^-?[\d.]+%$/.test(t));
+    expect(axis).toContain('0%');
+    expect(axis.filter((t) => Number.parseFloat(t) > 0), axis.join(' ')).toEqual([]);
+  });
+
   it('money axes read compactly at any size: tens of millions are "40M", not "40000k"', async () => {
     const m = await model();
     const times = m.series.times;

@@ -164,7 +164,9 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
       ...base(),
       legend: { show: false },
       xAxis: timeAxis,
-      yAxis: { ...valueAxis(axisPct), max: 0 },
+      // A series that never fell is all 0: ECharts would then stretch the axis up from 0 to +100%, a "drawdown" above the
+      // peak. A floor of −1% keeps it reading downwards.
+      yAxis: { ...valueAxis(axisPct), max: 0, ...(m.series.underwater.some((x) => x < 0) ? {} : { min: -0.01 }) },
       series: [line('Drawdown', t, m.series.underwater, { color: '#c0392b', lineStyle: { width: 1 }, areaStyle: { color: '#c0392b', opacity: 0.25 } })],
     },
   };
