@@ -219,6 +219,7 @@ describe('report cells of returns that round to zero', () => {
       rows: m.rows.map((r) => (r.id === 'portfolio' ? { ...r, metrics: { ...r.metrics, totalReturn: 2.220446049250313e-16, worstDay: -1e-17 } } : r)),
       yearly: new Map([...m.yearly, ['portfolio', portfolio.map((y) => ({ ...y, return: -4.4e-16 }))]]),
       monthly: m.monthly.map((x) => ({ ...x, return: -4.4e-16 })),
+      correlation: { ...m.correlation, matrix: m.correlation.matrix.map((row) => row.map((x) => (x === 1 ? 1 : -1e-17))) },
     };
     const html = renderReportBody(noisy);
     expect(html).toContain('<td class="" data-metric="portfolio:totalReturn" data-value="2.220446049250313e-16">0.00%</td>');
@@ -226,5 +227,6 @@ describe('report cells of returns that round to zero', () => {
     expect(html).toMatch(/<td class="" data-metric="portfolio:\d{4}" data-value="-4.4e-16">0.00%<\/td>/);
     expect(html).not.toContain('-0.00%');
     expect(html).not.toContain('-0.0%'); // the monthly heatmap's labels
+    expect(html).not.toContain('-0.00<'); // the correlation heatmap's
   });
 });
