@@ -210,6 +210,13 @@ describe('report chart axes', () => {
   });
 });
 
+describe('report key metrics', () => {
+  it('says "Positive bars" counts only the bars that moved: a strategy flat in cash most of the time would read as losing half its bars', async () => {
+    const html = renderReportBody(await model());
+    expect(html).toContain('Positive bars: the share of the bars that gained among those that gained or lost (a flat bar is neither).');
+  });
+});
+
 describe('report cells of returns that round to zero', () => {
   it('show 0.00% without a sign or a colour: a cash-only year off by float noise is neither a gain nor a loss', async () => {
     const m = await model();
