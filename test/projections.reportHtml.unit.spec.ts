@@ -237,3 +237,14 @@ describe('report cells of returns that round to zero', () => {
     expect(html).not.toContain('-0.00<'); // the correlation heatmap's
   });
 });
+
+describe('report verification of a log that grew while it was folded', () => {
+  it('a file report says the log was intact when the report began, not "when serve started"', async () => {
+    const m = await model();
+    const p = m.provenance;
+    const verification = { ok: true, events: p.events - 2, headHash: 'h', headMatchesExpected: null, rebalances: 0, transfers: 1, lowestReserve: '0', marks: 1, lowestCash: '0' } as unknown as ReportModel['provenance']['verification'];
+    const html = renderReportBody({ ...m, provenance: { ...p, verification } });
+    expect(html).not.toContain('when serve started');
+    expect(html).toContain(`<span class="ok">intact</span> when the report began (the first ${p.events - 2} events)`);
+  });
+});

@@ -108,14 +108,15 @@ function tile(label: string, field: string, shown: string, rawValue: string, ton
 }
 
 /**
- * What verification proved of a paper session's feed record; a broken one never reaches a report. `serve` verifies once,
- * at its start (`atStart`): what the session recorded since was not checked.
+ * What verification proved of a paper session's feed record; a broken one never reaches a report. It is verified once,
+ * before the fold (`serve`: at its start); `atStart` says when, for a log that grew since: what the session recorded
+ * since was not checked.
  */
-function feedRecordVerdict(f: ReportModel['provenance']['feedRecord'], atStart: boolean): string {
+function feedRecordVerdict(f: ReportModel['provenance']['feedRecord'], atStart: string | null): string {
   if (f === null) return '<span class="muted">none: no paper session recorded bars for this portfolio</span>';
   if (!f.ok) return `<span class="bad">BROKEN</span> at revision ${f.revision}: ${e(f.reason)}`;
   const link = f.link === null ? '' : `; ${f.link.slices} slices are the log's, their closes its marks`;
-  return `<span class="ok">intact</span>${atStart ? ' when serve started' : ''}: ${f.events} events chained (${f.slices} slices, ${f.gaps} gaps)${link}`;
+  return `<span class="ok">intact</span>${atStart === null ? '' : ` ${e(atStart)}`}: ${f.events} events chained (${f.slices} slices, ${f.gaps} gaps)${link}`;
 }
 
 function provenance(m: ReportModel): string {
@@ -124,9 +125,10 @@ function provenance(m: ReportModel): string {
   let verdict = '<span class="muted">not verified (--no-verify)</span>';
   const checks = (x: { rebalances: number; transfers: number; marks: number }): string =>
     `${x.rebalances} rebalances moved exactly as planned; reserve ≥ 0 over ${x.transfers} transfers; ${x.marks} marks reproduced`;
-  // `serve` verifies once, at its start: the events that landed since were only checked to decode and link as they came.
+  // Verified once, before the fold (`serve`: at its start): the events a writer appended since were only checked to
+  // decode and link as they were folded.
   if (v !== null && v.ok && v.events < p.events) {
-    verdict = `<span class="ok">intact</span> when serve started (the first ${v.events} events): ${checks(v)}; the ${p.events - v.events} events since were checked only to decode and link to the one before (audit --verify checks them all)`;
+    verdict = `<span class="ok">intact</span> ${e(p.verifiedWhen)} (the first ${v.events} events): ${checks(v)}; the ${p.events - v.events} events since were checked only to decode and link to the one before (audit --verify checks them all)`;
   } else if (v !== null && v.ok) verdict = `<span class="ok">intact</span> (whole log): ${v.events} events chained; ${checks(v)}`;
   else if (v !== null && !v.ok) verdict = `<span class="bad">BROKEN</span> at revision ${v.revision}: ${e(v.reason)}`;
   const rows: [string, string][] = [
@@ -137,7 +139,7 @@ function provenance(m: ReportModel): string {
     ['Code version', `<code>${e(p.codeVersion)}</code>`],
     ['Head hash', `<code data-field="head-hash">${e(p.headHash ?? '–')}</code>`],
     ['Log verification', verdict],
-    ...(v === null ? [] : [['Feed record', feedRecordVerdict(p.feedRecord, v.events < p.events)] as [string, string]]),
+    ...(v === null ? [] : [['Feed record', feedRecordVerdict(p.feedRecord, v.events < p.events ? p.verifiedWhen : null)] as [string, string]]),
   ];
   return `<dl class="provenance">${rows.map(([k, val]) => `<dt>${k}</dt><dd>${val}</dd>`).join('')}</dl>`;
 }

@@ -128,6 +128,8 @@ export interface ReportModel {
     /** The bar time of the slice a position as-of fell inside, left out (the report ends with the slice before it); else null. */
     readonly incompleteSlice: string | null;
     readonly verification: VerificationResult | null;
+    /** When the verification was made ({@link ReportModelOptions.verifiedWhen}). */
+    readonly verifiedWhen: string;
     /** The verdict on a paper session's feed record (null: none, or not verified); a broken one is refused before. */
     readonly feedRecord: FeedRecordVerification | null;
   };
@@ -183,6 +185,11 @@ export interface ReportModelOptions {
   readonly rollingWindow?: number;
   /** Risk-free rate and bars a year (defaults 0 and 252): give those the states were folded with. */
   readonly conventions?: YearlyConventions;
+  /**
+   * When the verification was made, as the page says it of a log that grew after it (a backtest or paper session
+   * writing meanwhile): `when serve started` for `serve`; `when the report began` by default.
+   */
+  readonly verifiedWhen?: string;
 }
 
 /**
@@ -383,6 +390,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       bars: times.length,
       incompleteSlice: result.incompleteSlice,
       verification: options.verification,
+      verifiedWhen: options.verifiedWhen ?? 'when the report began',
       feedRecord: options.feedRecord ?? null,
     },
     summary,

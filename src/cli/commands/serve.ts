@@ -185,6 +185,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
               feedRecord: verified === null ? null : verified.feedRecord,
               rollingWindow: window,
               conventions,
+              verifiedWhen: 'when serve started',
             });
             body = renderReportBody(model);
             builtVersion = version;
