@@ -194,6 +194,24 @@ describe('stratafolio report', () => {
     expect(help.out).toMatch(/--benchmark <symbol>/);
   });
 
+  it('an empty --out is named as such, not as a folder that takes no files', async () => {
+    const r = await spawnCli('report', '--store', store, '--out', '');
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual(['stratafolio: --out is empty: give the HTML file to write (report.html when --out is left out)']);
+  });
+
+  it('a --benchmark the log never marked is named with the symbol it is close to, with --as-of or without', async () => {
+    for (const extra of [[], ['--as-of', '2021-06-30']]) {
+      const r = await spawnCli('report', '--store', store, '--benchmark', 'syn01', '--out', join(dir, 'never.html'), ...extra);
+      expect(r.code).toBe(2);
+      // A typo is not a symbol listed later: "give a later --as-of" would send the user the wrong way.
+      expect(r.err.trim().split('\n')).toEqual(['stratafolio: --benchmark syn01: portfolio demo never recorded a mark of that symbol: did you mean "SYN01"?']);
+      expect(existsSync(join(dir, 'never.html'))).toBe(false);
+    }
+    const far = await spawnCli('report', '--store', store, '--benchmark', 'ZZZZ', '--as-of', '2021-06-30', '--out', join(dir, 'never.html'));
+    expect(far.err.trim()).toBe('stratafolio: --benchmark ZZZZ: portfolio demo never recorded a mark of that symbol (give a symbol one of its strategies trades)');
+  });
+
   it('a tampered log is named, exits 1 and writes nothing', async () => {
     const copy = join(dir, 'tampered.db');
     copyFileSync(join(dir, 'demo.db'), copy);

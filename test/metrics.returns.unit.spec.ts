@@ -31,6 +31,7 @@ import {
   LOSS_BEYOND_VALUE,
   profitFactorOf,
   StrategyPerformance,
+  longestDrawdownDays,
 } from '../src/index.js';
 
 const r3 = [0.1, -0.05, 0.02];
@@ -307,10 +308,12 @@ describe('a return below −100%', () => {
     const uw = underwater(beyond);
     expect(uw[0]).toBeCloseTo(-0.8, 12);
     expect([uw[1], uw[2]]).toEqual([Number.NaN, Number.NaN]);
-    // The fall that went below zero is the deepest and never recovers; nothing after it is scanned.
+    // The fall that went below zero is the deepest and never recovers: like any fall not recovered, it lasts to the
+    // last return (2024-01-01 → 2025-01-02), not only to the bar that broke the value. Nothing after it is scanned.
     expect(drawdownPeriods(beyond, days, '2024-01-01T00:00:00.000Z')).toEqual([
-      { start: '2024-01-01T00:00:00.000Z', trough: days[1], depth: -1, recovery: null, days: 2 },
+      { start: '2024-01-01T00:00:00.000Z', trough: days[1], depth: -1, recovery: null, days: 367 },
     ]);
+    expect(longestDrawdownDays(beyond, days, '2024-01-01T00:00:00.000Z')).toBe(367);
   });
 
   it('differs from a total loss of exactly −100%, which stays a total loss', () => {

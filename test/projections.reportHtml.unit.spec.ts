@@ -173,6 +173,25 @@ describe('report chart axes', () => {
     expect(axis(curve(-0.05, 0.1))[0]).toBe('-6%');
   });
 
+  it('percent axes of a small range give each tick its own label: -0.05% is not "-0.1%" beside the real -0.1%', async () => {
+    const m = await model();
+    const times = m.series.times;
+    // Three bars down to −0.29% (the first slices of a real backtest): ticks every 0.05%.
+    const svg = renderCharts({ ...m, series: { ...m.series, underwater: times.map((_, i) => (-0.0029 * (times.length - 1 - i)) / (times.length - 1)) } }).find((c) => c.name === 'underwater')?.svg ?? '';
+    const axis = labels(svg).filter((t) => /^-?[\d.]+%$/.test(t));
+    expect(axis.length).toBeGreaterThan(3);
+    expect(new Set(axis).size, axis.join(' ')).toBe(axis.length);
+    expect(axis).toContain('-0.05%');
+  });
+
+  it('the underwater axis of a series that never fell reads down from 0%, not up to +100%', async () => {
+    const m = await model();
+    const svg = renderCharts({ ...m, series: { ...m.series, underwater: m.series.times.map(() => 0) } }).find((c) => c.name === 'underwater')?.svg ?? '';
+    const axis = labels(svg).filter((t) => /^-?[\d.]+%$/.test(t));
+    expect(axis).toContain('0%');
+    expect(axis.filter((t) => Number.parseFloat(t) > 0), axis.join(' ')).toEqual([]);
+  });
+
   it('money axes read compactly at any size: tens of millions are "40M", not "40000k"', async () => {
     const m = await model();
     const times = m.series.times;
@@ -188,5 +207,44 @@ describe('report chart axes', () => {
       expect(axis.some((t) => t.endsWith('M')), `${name}: ${axis.join(' ')}`).toBe(true);
       expect(axis.filter((t) => /\d{4,}[kK]$/.test(t)), name).toEqual([]);
     }
+  });
+});
+
+describe('report key metrics', () => {
+  it('says "Positive bars" counts only the bars that moved: a strategy flat in cash most of the time would read as losing half its bars', async () => {
+    const html = renderReportBody(await model());
+    expect(html).toContain('Positive bars: the share of the bars that gained among those that gained or lost (a flat bar is neither).');
+  });
+});
+
+describe('report cells of returns that round to zero', () => {
+  it('show 0.00% without a sign or a colour: a cash-only year off by float noise is neither a gain nor a loss', async () => {
+    const m = await model();
+    const portfolio = m.yearly.get('portfolio') ?? [];
+    const noisy: ReportModel = {
+      ...m,
+      rows: m.rows.map((r) => (r.id === 'portfolio' ? { ...r, metrics: { ...r.metrics, totalReturn: 2.220446049250313e-16, worstDay: -1e-17 } } : r)),
+      yearly: new Map([...m.yearly, ['portfolio', portfolio.map((y) => ({ ...y, return: -4.4e-16 }))]]),
+      monthly: m.monthly.map((x) => ({ ...x, return: -4.4e-16 })),
+      correlation: { ...m.correlation, matrix: m.correlation.matrix.map((row) => row.map((x) => (x === 1 ? 1 : -1e-17))) },
+    };
+    const html = renderReportBody(noisy);
+    expect(html).toContain('<td class="" data-metric="portfolio:totalReturn" data-value="2.220446049250313e-16">0.00%</td>');
+    expect(html).toContain('<td class="" data-metric="portfolio:worstDay" data-value="-1e-17">0.00%</td>');
+    expect(html).toMatch(/<td class="" data-metric="portfolio:\d{4}" data-value="-4.4e-16">0.00%<\/td>/);
+    expect(html).not.toContain('-0.00%');
+    expect(html).not.toContain('-0.0%'); // the monthly heatmap's labels
+    expect(html).not.toContain('-0.00<'); // the correlation heatmap's
+  });
+});
+
+describe('report verification of a log that grew while it was folded', () => {
+  it('a file report says the log was intact when the report began, not "when serve started"', async () => {
+    const m = await model();
+    const p = m.provenance;
+    const verification = { ok: true, events: p.events - 2, headHash: 'h', headMatchesExpected: null, rebalances: 0, transfers: 1, lowestReserve: '0', marks: 1, lowestCash: '0' } as unknown as ReportModel['provenance']['verification'];
+    const html = renderReportBody({ ...m, provenance: { ...p, verification } });
+    expect(html).not.toContain('when serve started');
+    expect(html).toContain(`<span class="ok">intact</span> when the report began (the first ${p.events - 2} events)`);
   });
 });

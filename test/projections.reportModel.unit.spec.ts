@@ -120,3 +120,39 @@ describe('report figures of a strategy that stopped before the end', () => {
     expect(metrics?.turnover).toBeCloseTo(100 / 305, 12);
   });
 });
+
+describe('report figures of a strategy that lost more than its whole value', () => {
+  it('gives no best or worst day, month or year (no return compounds past that bar), rather than those before it', async () => {
+    const store = await openEventStore('memory:');
+    await appendBatches(store, fixtureBatches());
+    const result = (await new ProjectionRunner(store, reportProjections(), { stream: STREAM, checkpointEvery: 0 }).run()) as ReportStates;
+    const series = result.states.series;
+    const b = series.strategies.get('b');
+    if (b === undefined) throw new Error('the fixture has strategy b');
+    // +10% on T1, then a bar that loses four times the value on T2 (a short squeezed), then +5% on T3.
+    const broke = { ...b, returns: [0.1, -4, 0.05] };
+    const states = { ...result.states, series: { ...series, strategies: new Map([...series.strategies, ['b', broke]]) } };
+    const m = buildReportModel(PORTFOLIO, { ...result, states }, { asOf: { kind: 'end' }, verification: null });
+    const metrics = m.rows.find((r) => r.id === 'b')?.metrics;
+    for (const key of ['bestDay', 'worstDay', 'bestMonth', 'worstMonth', 'bestYear', 'worstYear'] as const) expect(metrics?.[key], key).toBeNaN();
+    // The fall below zero is never recovered: it lasts from the peak (T1) to the last bar (T3).
+    expect(metrics?.longestDrawdownDays).toBe(2);
+    // The page says why its compounded figures are –, as replay does, and names whose they are.
+    expect(renderReportHtml(m)).toContain(
+      '<p class="muted small" data-field="compounding-note">– for b (total and annual return, CAGR, Calmar, drawdowns, best and worst periods): a bar lost more than the whole value (the value went below zero), and no return compounds past that.</p>',
+    );
+    expect(renderReportHtml(await model())).not.toContain('data-field="compounding-note"');
+  });
+});
+
+describe('report figures with no return yet', () => {
+  it('an --as-of before the first bar gives no longest drawdown, not one of 0 days', async () => {
+    const store = await openEventStore('memory:');
+    await appendBatches(store, fixtureBatches());
+    const m = await foldReport(store, PORTFOLIO, STREAM, { asOf: { kind: 'time', time: '2023-12-31T00:00:00.000Z' }, verification: null, rollingWindow: 2 });
+    const portfolio = m.rows.find((r) => r.id === 'portfolio')?.metrics;
+    expect(portfolio?.observations).toBe(0);
+    expect(portfolio?.longestDrawdownDays).toBeNaN();
+    expect(renderReportHtml(m)).toMatch(/data-metric="portfolio:longestDrawdownDays" data-value="null">–</);
+  });
+});

@@ -27,11 +27,16 @@ const PLOT_WIDTH = WIDE.width - 64 - 24;
 const MIN_REBALANCE_LINE_GAP = 10;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-const pct = (digits: number) => (v: number): string => `${(v * 100).toFixed(digits)}%`;
-/** An axis label in percent: whole numbers where the ticks are whole, one decimal where they fall between. */
+/** A percentage label; a negative that rounds to zero shows as 0.0%, not -0.0% (a month of ±1e-16 is no loss). */
+const unsignedZero = (text: string): string => (/^-0(\.0*)?$/.test(text) ? text.slice(1) : text);
+const pct = (digits: number) => (v: number): string => `${unsignedZero((v * 100).toFixed(digits))}%`;
+/**
+ * An axis label in percent, with the decimals its tick has: whole numbers where the ticks are whole, 0.5% or 0.05%
+ * where they fall between (one decimal for all would label the ticks of a 0.3% fall -0.1%, -0.1%, -0.1%).
+ */
 const axisPct = (v: number): string => {
   const p = Math.round(v * 1e8) / 1e6;
-  return `${Number.isInteger(p) ? p.toFixed(0) : p.toFixed(1)}%`;
+  return `${Number.isInteger(p) ? p.toFixed(0) : String(Number(p.toFixed(4)))}%`;
 };
 /** Money on an axis, compact (52K, 1.18M, 40M, 2.5B): thousands alone printed ten million as "10000k". */
 const COMPACT_MONEY = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
@@ -157,7 +162,9 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
       ...base(),
       legend: { show: false },
       xAxis: timeAxis,
-      yAxis: { ...valueAxis(axisPct), max: 0 },
+      // A series that never fell is all 0: ECharts would then stretch the axis up from 0 to +100%, a "drawdown" above the
+      // peak. A floor of −1% keeps it reading downwards.
+      yAxis: { ...valueAxis(axisPct), max: 0, ...(m.series.underwater.some((x) => x < 0) ? {} : { min: -0.01 }) },
       series: [line('Drawdown', t, m.series.underwater, { color: '#c0392b', lineStyle: { width: 1 }, areaStyle: { color: '#c0392b', opacity: 0.25 } })],
     },
   };
@@ -304,7 +311,7 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
         {
           type: 'heatmap',
           data: ids.flatMap((_, i) => ids.map((__, j) => [j, i, m.correlation.matrix[i]?.[j] ?? Number.NaN]).filter((c) => Number.isFinite(c[2]))),
-          label: { show: true, fontSize: 10, formatter: (p: { value: number[] }) => (p.value[2] as number).toFixed(2) },
+          label: { show: true, fontSize: 10, formatter: (p: { value: number[] }) => unsignedZero((p.value[2] as number).toFixed(2)) },
           itemStyle: { borderColor: '#fff', borderWidth: 1 },
         },
       ],

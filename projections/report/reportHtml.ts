@@ -20,10 +20,17 @@ export function escapeText(text: string): string {
 const e = escapeHtml;
 /** A number as JSON writes it (null when not finite): the exact figure behind a cell, for tools and tests. */
 const raw = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
-const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '–');
+/** `-0.00` from a negative that rounds to zero reads as a loss: it is shown as the zero it rounds to. */
+const unsignedZero = (text: string): string => (/^-0(\.0*)?$/.test(text) ? text.slice(1) : text);
+const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${unsignedZero((x * 100).toFixed(digits))}%` : '–');
 const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : x === Infinity ? '∞' : '–');
 const money = (s: string | null): string => (s === null ? '–' : new Dec(s).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ','));
 const signed = (x: number): string => (Number.isFinite(x) ? (x < 0 ? 'neg' : x > 0 ? 'pos' : '') : '');
+/**
+ * The colour of a figure as shown: none when it shows as zero. A strategy holding only cash gets returns of ±2e-16
+ * from float rounding of its transfers; a green or red 0.00% beside it would say it gained or lost.
+ */
+const toneShown = (tone: string, shown: string): string => (/[1-9]/.test(shown) ? tone : '');
 /** A year as 365.25 days, the mean calendar year: 10 284 days read 28 y 57 d, as from a date 28 years and 57 days before. */
 const DURATION_UNITS: readonly (readonly [string, number])[] = [['y', 365.25 * 86_400], ['d', 86_400], ['h', 3_600], ['min', 60], ['s', 1]];
 /**
@@ -46,7 +53,7 @@ const day = (t: string | null): string => (t === null ? '–' : t.endsWith('T00:
 
 /** A cell holding a statistic: shown rounded, the exact value in `data-value`. */
 function statCell(metric: string, x: number, shown: string, tone = true): string {
-  return `<td class="${tone ? signed(x) : ''}" data-metric="${metric}" data-value="${raw(x)}">${shown}</td>`;
+  return `<td class="${tone ? toneShown(signed(x), shown) : ''}" data-metric="${metric}" data-value="${raw(x)}">${shown}</td>`;
 }
 
 const METRIC_COLUMNS: readonly { key: keyof KeyMetrics; label: string; format: (x: number) => string; signed?: boolean }[] = [
@@ -89,19 +96,27 @@ function metricsTable(m: ReportModel): string {
   return `<table class="metrics">${head}${body.join('')}</table>`;
 }
 
+/** Why some rows show – for their compounded figures, naming them: a – alone reads as a figure not computed yet. */
+function compoundingNote(m: ReportModel): string {
+  const rows = m.rows.filter((r) => r.metrics.compoundingNote !== null);
+  if (rows.length === 0) return '';
+  return `<p class="muted small" data-field="compounding-note">– for ${rows.map((r) => e(r.id)).join(', ')} (total and annual return, CAGR, Calmar, drawdowns, best and worst periods): ${e(rows[0]?.metrics.compoundingNote ?? '')}.</p>`;
+}
+
 function tile(label: string, field: string, shown: string, rawValue: string, tone = ''): string {
-  return `<div class="tile"><div class="label">${e(label)}</div><div class="value ${tone}" data-field="${field}" data-value="${e(rawValue)}">${shown}</div></div>`;
+  return `<div class="tile"><div class="label">${e(label)}</div><div class="value ${toneShown(tone, shown)}" data-field="${field}" data-value="${e(rawValue)}">${shown}</div></div>`;
 }
 
 /**
- * What verification proved of a paper session's feed record; a broken one never reaches a report. `serve` verifies once,
- * at its start (`atStart`): what the session recorded since was not checked.
+ * What verification proved of a paper session's feed record; a broken one never reaches a report. It is verified once,
+ * before the fold (`serve`: at its start); `atStart` says when, for a log that grew since: what the session recorded
+ * since was not checked.
  */
-function feedRecordVerdict(f: ReportModel['provenance']['feedRecord'], atStart: boolean): string {
+function feedRecordVerdict(f: ReportModel['provenance']['feedRecord'], atStart: string | null): string {
   if (f === null) return '<span class="muted">none: no paper session recorded bars for this portfolio</span>';
   if (!f.ok) return `<span class="bad">BROKEN</span> at revision ${f.revision}: ${e(f.reason)}`;
   const link = f.link === null ? '' : `; ${f.link.slices} slices are the log's, their closes its marks`;
-  return `<span class="ok">intact</span>${atStart ? ' when serve started' : ''}: ${f.events} events chained (${f.slices} slices, ${f.gaps} gaps)${link}`;
+  return `<span class="ok">intact</span>${atStart === null ? '' : ` ${e(atStart)}`}: ${f.events} events chained (${f.slices} slices, ${f.gaps} gaps)${link}`;
 }
 
 function provenance(m: ReportModel): string {
@@ -110,9 +125,10 @@ function provenance(m: ReportModel): string {
   let verdict = '<span class="muted">not verified (--no-verify)</span>';
   const checks = (x: { rebalances: number; transfers: number; marks: number }): string =>
     `${x.rebalances} rebalances moved exactly as planned; reserve ≥ 0 over ${x.transfers} transfers; ${x.marks} marks reproduced`;
-  // `serve` verifies once, at its start: the events that landed since were only checked to decode and link as they came.
+  // Verified once, before the fold (`serve`: at its start): the events a writer appended since were only checked to
+  // decode and link as they were folded.
   if (v !== null && v.ok && v.events < p.events) {
-    verdict = `<span class="ok">intact</span> when serve started (the first ${v.events} events): ${checks(v)}; the ${p.events - v.events} events since were checked only to decode and link to the one before (audit --verify checks them all)`;
+    verdict = `<span class="ok">intact</span> ${e(p.verifiedWhen)} (the first ${v.events} events): ${checks(v)}; the ${p.events - v.events} events since were checked only to decode and link to the one before (audit --verify checks them all)`;
   } else if (v !== null && v.ok) verdict = `<span class="ok">intact</span> (whole log): ${v.events} events chained; ${checks(v)}`;
   else if (v !== null && !v.ok) verdict = `<span class="bad">BROKEN</span> at revision ${v.revision}: ${e(v.reason)}`;
   const rows: [string, string][] = [
@@ -123,7 +139,7 @@ function provenance(m: ReportModel): string {
     ['Code version', `<code>${e(p.codeVersion)}</code>`],
     ['Head hash', `<code data-field="head-hash">${e(p.headHash ?? '–')}</code>`],
     ['Log verification', verdict],
-    ...(v === null ? [] : [['Feed record', feedRecordVerdict(p.feedRecord, v.events < p.events)] as [string, string]]),
+    ...(v === null ? [] : [['Feed record', feedRecordVerdict(p.feedRecord, v.events < p.events ? p.verifiedWhen : null)] as [string, string]]),
   ];
   return `<dl class="provenance">${rows.map(([k, val]) => `<dt>${k}</dt><dd>${val}</dd>`).join('')}</dl>`;
 }
@@ -217,7 +233,7 @@ export function liveTable(rows: readonly LiveRow[]): string {
   return `<table id="live"><tr><th>Strategy</th><th>State</th><th class="num">Value</th><th class="num">P&amp;L last slice</th><th>Last fault</th></tr>${rows
     .map((r) => {
       const pnl = r.lastSlicePnl === null ? Number.NaN : Number(r.lastSlicePnl);
-      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${signed(pnl)}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : `${e(day(r.lastFault.barTime))} ${e(r.lastFault.text)}`}</td></tr>`;
+      return `<tr data-strategy="${e(r.strategyId)}"><td>${e(r.strategyId)}</td><td><span class="state ${e(r.state)}">${e(r.state)}</span></td><td data-field="value" data-value="${e(r.value ?? 'null')}">${money(r.value)}</td><td class="${toneShown(signed(pnl), money(r.lastSlicePnl))}" data-field="pnl" data-value="${e(r.lastSlicePnl ?? 'null')}">${money(r.lastSlicePnl)}</td><td class="small">${r.lastFault === null ? '<span class="muted">none</span>' : `${e(day(r.lastFault.barTime))} ${e(r.lastFault.text)}`}</td></tr>`;
     })
     .join('')}</table>`;
 }
@@ -327,7 +343,7 @@ export function renderReportBody(m: ReportModel): string {
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
-<section><h2>Key metrics</h2>${scroll(metricsTable(m))}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value, over the whole period (a strategy added or stopped on the way: over its own bars, as every figure of it). Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Key metrics</h2>${scroll(metricsTable(m))}${compoundingNote(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. Positive bars: the share of the bars that gained among those that gained or lost (a flat bar is neither). CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value, over the whole period (a strategy added or stopped on the way: over its own bars, as every figure of it). Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
 <section><h2>Strategies now</h2>${scroll(liveTable(m.live))}</section>
 <section><h2>Faults, liquidations and pauses</h2>${scroll(incidentsTable(m))}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>

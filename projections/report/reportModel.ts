@@ -28,6 +28,8 @@ import {
   type MetricSummary,
   type YearlyConventions,
   type PeriodReturn,
+  type BestWorst,
+  LOSS_BEYOND_VALUE,
 } from '../../src/metrics/index.js';
 import type { AsOf, RunResult } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
@@ -70,6 +72,8 @@ export interface KeyMetrics extends MetricSummary {
   readonly timeInMarket: number;
   readonly turnover: number;
   readonly commissions: DecString;
+  /** Why the compounded figures are undefined (a bar lost more than the whole value), else null; as `replay` says it. */
+  readonly compoundingNote: string | null;
 }
 
 /** One row of the key-metrics table. */
@@ -124,6 +128,8 @@ export interface ReportModel {
     /** The bar time of the slice a position as-of fell inside, left out (the report ends with the slice before it); else null. */
     readonly incompleteSlice: string | null;
     readonly verification: VerificationResult | null;
+    /** When the verification was made ({@link ReportModelOptions.verifiedWhen}). */
+    readonly verifiedWhen: string;
     /** The verdict on a paper session's feed record (null: none, or not verified); a broken one is refused before. */
     readonly feedRecord: FeedRecordVerification | null;
   };
@@ -179,6 +185,11 @@ export interface ReportModelOptions {
   readonly rollingWindow?: number;
   /** Risk-free rate and bars a year (defaults 0 and 252): give those the states were folded with. */
   readonly conventions?: YearlyConventions;
+  /**
+   * When the verification was made, as the page says it of a log that grew after it (a backtest or paper session
+   * writing meanwhile): `when serve started` for `serve`; `when the report began` by default.
+   */
+  readonly verifiedWhen?: string;
 }
 
 /**
@@ -207,9 +218,9 @@ function keyMetrics(
   // A day is a UTC calendar day, as a month is: on intraday bars the extremes of single bars are not days. Bars without
   // a return are left out, so a day of none gives no 0% and, on daily bars, each day is its one bar.
   const present = returns.flatMap((r, i) => (Number.isNaN(r) ? [] : [i]));
-  const days = bestWorst(periodReturns(present.map((i) => returns[i] as number), present.map((i) => times[i] as string), 'day').map((p) => p.return));
-  const months = bestWorst(periodReturns(returns, times, 'month').map((p) => p.return));
-  const years = bestWorst(periodReturns(returns, times, 'year').map((p) => p.return));
+  const days = extremes(periodReturns(present.map((i) => returns[i] as number), present.map((i) => times[i] as string), 'day'));
+  const months = extremes(periodReturns(returns, times, 'month'));
+  const years = extremes(periodReturns(returns, times, 'year'));
   return {
     ...summary,
     cagr: elapsedYears(times) >= MIN_CAGR_YEARS ? cagr(returns, times) : Number.NaN,
@@ -231,7 +242,18 @@ function keyMetrics(
     turnover: turnover(traded, values.slice(from, to)),
     commissions,
     averageCashFraction: averageCash,
+    compoundingNote: returns.some((r) => r < -1) ? LOSS_BEYOND_VALUE : null,
   };
+}
+
+/**
+ * The best and worst period. A period's return is NaN only from a bar that lost more than the whole value on
+ * ({@link periodReturns}): the extremes of the periods before it would read as the series' own (a worst year of −2%
+ * for a portfolio that went below zero), so both are undefined then, as its total return and drawdowns are.
+ */
+function extremes(periods: readonly PeriodReturn[]): BestWorst {
+  if (periods.some((p) => Number.isNaN(p.return))) return { best: Number.NaN, worst: Number.NaN };
+  return bestWorst(periods.map((p) => p.return));
 }
 
 /** Π(1 + r) − 1 after each return, NaN counting as 0; NaN from a return below −100% on ({@link compound}). */
@@ -368,6 +390,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
       bars: times.length,
       incompleteSlice: result.incompleteSlice,
       verification: options.verification,
+      verifiedWhen: options.verifiedWhen ?? 'when the report began',
       feedRecord: options.feedRecord ?? null,
     },
     summary,

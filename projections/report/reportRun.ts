@@ -1,5 +1,6 @@
 // Folds what a report needs from a store: the standard projections and the report series in one checkpointed pass, and the log verification.
 import { ConfigError } from '../../src/errors.js';
+import { didYouMean } from '../../src/nearestName.js';
 import type { EventStore } from '../../events/store.js';
 import { ProjectionRunner, type AsOf, type RunOptions } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
@@ -36,21 +37,33 @@ export function reportProjections(benchmark?: string, conventions: YearlyConvent
 
 /**
  * Refuses a benchmark the folded log never marked: its curve would be flat and its figures empty, which reads as a
- * benchmark that did not move rather than a symbol mistyped.
+ * benchmark that did not move rather than a symbol mistyped. `marked` (the symbols the whole log marked, read only on
+ * this path) tells a symbol listed after the as-of point from one never marked at all, and names the one a typo is
+ * close to.
  * @throws ConfigError naming the symbol.
  */
-export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSeriesState, asOf: AsOf = { kind: 'end' }): void {
+export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSeriesState, asOf: AsOf = { kind: 'end' }, marked?: ReadonlySet<string>): void {
   const bench = series.benchmark;
   if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {
     // Folded to an earlier point, the symbol may only be listed later: say so rather than that it was never marked.
-    if (asOf.kind !== 'end') {
+    if (asOf.kind !== 'end' && (marked === undefined || marked.has(bench.symbol))) {
       throw new ConfigError(
         `--benchmark ${bench.symbol}: portfolio ${portfolioId} recorded no mark of that symbol up to the as-of point (its last bar folded is ${series.times[series.times.length - 1] ?? 'none'}); give a later --as-of, or another symbol`,
         'benchmark',
       );
     }
-    throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol (give a symbol one of its strategies trades)`, 'benchmark');
+    const near = marked === undefined ? '' : didYouMean(bench.symbol, marked);
+    throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol${near === '' ? ' (give a symbol one of its strategies trades)' : near}`, 'benchmark');
   }
+}
+
+/** Every symbol the portfolio's log marked, read from its `BarMarked` events (only to explain a benchmark refused). */
+export async function markedSymbols(store: EventStore, stream: string): Promise<Set<string>> {
+  const symbols = new Set<string>();
+  for await (const event of store.readStream(stream)) {
+    if (event.type === 'BarMarked') for (const symbol of Object.keys(event.data.marks)) symbols.add(symbol);
+  }
+  return symbols;
 }
 
 /**
@@ -62,7 +75,9 @@ export async function foldReport(store: EventStore, portfolioId: string, stream:
   // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
   const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.conventions), { stream, checkpointEvery: 0, restoreCheckpoints: true });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
-  refuseUnmarkedBenchmark(portfolioId, result.states.series, options.asOf);
+  const bench = result.states.series.benchmark;
+  const unmarked = bench !== null && !bench.marks.some((x) => !Number.isNaN(x));
+  refuseUnmarkedBenchmark(portfolioId, result.states.series, options.asOf, unmarked ? await markedSymbols(store, stream) : undefined);
   return buildReportModel(portfolioId, result, {
     asOf: options.asOf,
     verification,

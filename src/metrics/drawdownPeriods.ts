@@ -39,7 +39,8 @@ export function underwater(returns: ArrayLike<number>): Float64Array {
  * Every drawdown period, deepest first (ties: earliest first). `times[i]` is the time of return i; `start` is the time
  * the first return is measured from (the peak of a fall that begins with the first return; default the first time).
  * A period is a run of returns below the running peak; it recovers at the first return back at or above the peak. A
- * return below −100% ends the list: its period reaches it at a depth of −1 (at least the whole peak) and never recovers.
+ * return below −100% ends the list: its period reaches it at a depth of −1 (at least the whole peak), never recovers,
+ * and lasts to the last time.
  * @throws ConfigError when times and returns differ in length or a time does not parse.
  */
 export function drawdownPeriods(returns: ArrayLike<number>, times: readonly string[], start?: string): DrawdownPeriod[] {
@@ -59,10 +60,11 @@ export function drawdownPeriods(returns: ArrayLike<number>, times: readonly stri
     const d = uw[i] as number;
     const t = times[i] as string;
     if (Number.isNaN(d)) {
-      // The value went below zero here (a return below −100%): a fall of at least 100% that nothing after recovers.
+      // The value went below zero here (a return below −100%): a fall of at least 100% that nothing after recovers, so
+      // it lasts to the last return, as any fall not recovered does (a short squeezed in 1998 is still under in 2018).
       if (open === null) open = { start: peakTime, trough: t, depth: -1 };
       else Object.assign(open, { trough: t, depth: -1 });
-      out.push({ ...open, recovery: null, days: (ms(t) - ms(open.start)) / DAY_MS });
+      out.push({ ...open, recovery: null, days: (ms(times[times.length - 1] as string) - ms(open.start)) / DAY_MS });
       open = null;
       break;
     }
@@ -86,7 +88,8 @@ export function drawdownPeriods(returns: ArrayLike<number>, times: readonly stri
   return out.sort((a, b) => a.depth - b.depth || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 
-/** Calendar days of the longest drawdown period (recovered or not); 0 when equity never fell. */
+/** Calendar days of the longest drawdown period (recovered or not); 0 when equity never fell, NaN with no return. */
 export function longestDrawdownDays(returns: ArrayLike<number>, times: readonly string[], start?: string): number {
+  if (returns.length === 0) return Number.NaN;
   return drawdownPeriods(returns, times, start).reduce((m, p) => Math.max(m, p.days), 0);
 }

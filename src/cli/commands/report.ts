@@ -72,6 +72,8 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
       const asOf: AsOf = flags.asOf === undefined ? { kind: 'end' } : parseAsOf(flags.asOf);
       const window = parseWindow(flags.window);
       const given = parseConventionFlags(flags);
+      // An unset variable (`--out "$OUT"`) gives '', which the filesystem check would call a folder that takes no file.
+      if (flags.out === '') throw new ConfigError('--out is empty: give the HTML file to write (report.html when --out is left out)', 'out');
       // Refused before the fold when the filesystem already shows why the report could not be written.
       const unwritable = whyNotWritable(flags.out);
       if (unwritable !== null) throw unwritableOutput(flags.out, 'the report', unwritable);

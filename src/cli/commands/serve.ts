@@ -10,6 +10,7 @@ import {
   buildReportModel,
   renderReportBody,
   refuseUnmarkedBenchmark,
+  markedSymbols,
   renderReportHtml,
   reportProjections,
   type ReportModel,
@@ -184,6 +185,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
               feedRecord: verified === null ? null : verified.feedRecord,
               rollingWindow: window,
               conventions,
+              verifiedWhen: 'when serve started',
             });
             body = renderReportBody(model);
             builtVersion = version;
@@ -210,7 +212,9 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         // A log without a bar yet cannot tell a mistyped symbol from one still to come, so only a log with bars is checked.
         if (states.series.times.length > 0) {
           try {
-            refuseUnmarkedBenchmark(id, states.series);
+            const bench = states.series.benchmark;
+            const unmarked = bench !== null && !bench.marks.some((x) => !Number.isNaN(x));
+            refuseUnmarkedBenchmark(id, states.series, { kind: 'end' }, unmarked ? await markedSymbols(store, stream) : undefined);
           } catch (e) {
             await follow.stop();
             throw e;
