@@ -144,7 +144,7 @@ describe('paper on a Binance kline stream', () => {
     // The signal lands wherever the session is (here most likely waiting for the next kline): the summary says which,
     // and every slice it printed is in the log either way. Each case is pinned down where its timing is controlled
     // (paper.session.unit, paper.stdinSession.int).
-    expect(first.out()).toMatch(/^stopped by SIGTERM (after the slice in progress|between slices \(every slice applied is durable\)): \d+ slices this run/m);
+    expect(first.out()).toMatch(/^stopped by SIGTERM (after the (\d+ )?slices? in progress|between slices \(every slice applied is durable\)): \d+ slices this run/m);
     const printed = first.out().split('\n').filter((l) => / value /.test(l) && !l.startsWith('stopped')).length;
     const marks = (await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked');
     expect(marks).toHaveLength(printed);

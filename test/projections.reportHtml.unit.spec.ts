@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openEventStore } from '../src/index.js';
 import { foldReport, renderCharts, renderReportBody, renderReportHtml, type ReportModel } from '../projections/report/index.js';
+import { liveTable } from '../projections/report/reportHtml.js';
 import { PORTFOLIO, STREAM, appendBatches, fixtureBatches } from './projections.fixture.js';
 
 async function model() {
@@ -235,6 +236,13 @@ describe('report cells of returns that round to zero', () => {
     expect(html).not.toContain('-0.00%');
     expect(html).not.toContain('-0.0%'); // the monthly heatmap's labels
     expect(html).not.toContain('-0.00<'); // the correlation heatmap's
+  });
+
+  it('show money and ratios that round to zero as 0.00, uncoloured: the live table of a slice that lost a fraction of a cent', () => {
+    const html = liveTable([{ strategyId: 'cash', state: 'active', value: '-0.001', lastSlicePnl: '-0.004', lastFault: null }]);
+    expect(html).toContain('data-value="-0.001">0.00</td>');
+    expect(html).toContain('<td class="" data-field="pnl" data-value="-0.004">0.00</td>');
+    expect(html).not.toContain('>-0.00<');
   });
 });
 

@@ -163,8 +163,8 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
       legend: { show: false },
       xAxis: timeAxis,
       // A series that never fell is all 0: ECharts would then stretch the axis up from 0 to +100%, a "drawdown" above the
-      // peak. A floor of −1% keeps it reading downwards.
-      yAxis: { ...valueAxis(axisPct), max: 0, ...(m.series.underwater.some((x) => x < 0) ? {} : { min: -0.01 }) },
+      // peak. A floor of −1% keeps it reading downwards; a dip of float noise (−2e-16) is no fall either.
+      yAxis: { ...valueAxis(axisPct), max: 0, ...(m.series.underwater.some((x) => x < -1e-9) ? {} : { min: -0.01 }) },
       series: [line('Drawdown', t, m.series.underwater, { color: '#c0392b', lineStyle: { width: 1 }, areaStyle: { color: '#c0392b', opacity: 0.25 } })],
     },
   };

@@ -84,7 +84,7 @@ async function readToEnd(input: NodeJS.ReadableStream, name: string, described: 
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       // Refused on its first bytes: a gzip of gigabytes, or /dev/zero, is not read whole first (or forever).
       if (length < SNIFFED_BYTES) refuseNonTextBytes(name, Buffer.concat([...chunks, bytes]).subarray(0, SNIFFED_BYTES), 'input');
-      // Refused once past the limit, the rest unread (leaving the loop ends the stream): a file has none.
+      // Refused once past the limit, the rest unread (leaving the loop ends the stream).
       if (length + bytes.length > maxBytes) {
         throw new DataError(
           `more than ${byteCount(maxBytes)} of bars, the most a run can hold in memory (an input that can be read only once is read whole, ` +
@@ -95,10 +95,11 @@ async function readToEnd(input: NodeJS.ReadableStream, name: string, described: 
       chunks.push(bytes);
       length += bytes.length;
     }
+    // Joined here, where a machine short of memory for the joined copy gets the same one line as a failed read.
+    return Buffer.concat(chunks, length);
   } catch (e) {
     if (e instanceof DataError) throw e;
     const code = (e as NodeJS.ErrnoException | null)?.code;
     throw new DataError(`cannot read ${described}${typeof code === 'string' ? ` (${code})` : ''}: ${e instanceof Error ? e.message : String(e)}`, { file: name });
   }
-  return Buffer.concat(chunks);
 }
