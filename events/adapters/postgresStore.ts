@@ -840,6 +840,11 @@ function translate(e: unknown, url: string, kind: 'read' | 'write' = 'read'): un
   if (code !== undefined && REFUSED_LOGIN_CODES.has(code)) {
     return new StoreConfigError(`event store ${url} refused the connection (${e.message}); check the user, password and database in the URL`);
   }
+  // pg's own words when the server asks for a password (SCRAM) and neither the URL nor PGPASSWORD gives one: nothing
+  // names the store or says what is missing, and no retry will find a password.
+  if (/client password must be a (?:non-empty )?string|Password must be a string/i.test(e.message)) {
+    return new StoreConfigError(`event store ${url} asks for a password and the URL gives none: write it in the URL (postgres://user:password@host:5432/database) or set PGPASSWORD`);
+  }
   // The URL asks for SSL (sslmode, ssl=true) and the server has none: no retry will change that, the URL must.
   if (/does not support SSL connections/i.test(e.message)) {
     const mode = /[?&](sslmode=[^&]*|ssl=[^&]*)/.exec(url)?.[1] ?? 'ssl';
