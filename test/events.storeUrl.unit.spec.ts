@@ -33,6 +33,9 @@ describe('parseStoreUrl', () => {
     ['kurrentdb://h:2113?tls=false&namespce=desk_a', /has an unknown parameter "namespce": did you mean "namespace"\? It would be ignored/],
     ['sqlite:x.db?durabilty=full', /unknown parameter "durabilty": did you mean "durability"\?/],
     ['sqlit:x.db', /unknown scheme "sqlit:": did you mean "sqlite:"\?/],
+    // PostgreSQL reserves these for its own schemas: the server would refuse the first, or hold the log among its own.
+    ['postgres://u@h/db?schema=pg_funds', /has schema "pg_funds": PostgreSQL reserves names starting with pg_ for its own schemas/],
+    ['postgres://u@h/db?schema=information_schema', /has schema "information_schema": PostgreSQL's own schema/],
   ];
   for (const [url, why] of bad) {
     it(`refuses ${JSON.stringify(url)} with StoreConfigError naming the URL and the accepted forms`, () => {

@@ -149,6 +149,9 @@ function parsePostgresUrl(url: string, fail: (why: string) => never): StoreLocat
   }
   const schema = parsed.searchParams.get('schema') ?? 'public';
   if (!SCHEMA_NAME.test(schema)) return fail(`has schema "${schema}" (use lower-case letters, digits and underscores)`);
+  // The server refuses to create a pg_ schema (an error that names no store), and information_schema is its catalogue.
+  if (schema.startsWith('pg_')) return fail(`has schema "${schema}": PostgreSQL reserves names starting with pg_ for its own schemas; choose another`);
+  if (schema === 'information_schema') return fail(`has schema "${schema}": PostgreSQL's own schema; choose another`);
   parsed.searchParams.delete('schema');
   return { kind: 'postgres', connectionString: parsed.toString(), schema };
 }
