@@ -73,6 +73,22 @@ describe('parseStoreUrl: what providers and clients write', () => {
     expect(() => parseStoreUrl('postgres://u:s3cret@h/db?shema=x', '/w')).toThrow(/"postgres:\/\/u:\*\*\*@h\/db\?shema=x"/);
     expect(() => parseStoreUrl('postgres://u:s3cret@h/db?shema=x', '/w')).not.toThrow(/s3cret/);
   });
+
+  it('never prints a password that breaks the URL (an @, :, / or # not percent-encoded), and says how to write it', () => {
+    for (const url of ['postgres://quant:p@ss:w/rd#1@db.example:5432/funds?schema=q', 'postgresql://quant:pa#ss@db.example/funds', 'kurrentdb://admin:pa/ss@h:2113?tls=false&namespce=x']) {
+      let error: unknown;
+      try {
+        parseStoreUrl(url, '/w');
+      } catch (e) {
+        error = e;
+      }
+      expect(error, url).toBeInstanceOf(StoreConfigError);
+      const text = (error as Error).message;
+      expect(text).not.toMatch(/p@ss|pa#ss|pa\/ss/);
+      expect(text).toContain('***@');
+    }
+    expect(() => parseStoreUrl('postgres://quant:p@ss:w/rd#1@db.example:5432/funds', '/w')).toThrow(/percent-encoded.*%40/);
+  });
 });
 
 describe('openEventStore', () => {
