@@ -169,6 +169,13 @@ describe('stratafolio copy between SQLite stores', () => {
     }
   });
 
+  it('refusing one store as both --from and --to, it names the store without its password', async () => {
+    const url = 'postgres://quant:s3cr%40t@127.0.0.1:9/funds?schema=desk';
+    const r = await runCli('copy', '--from', url, '--to', url);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('stratafolio: --from and --to name the same store (postgres://quant:***@127.0.0.1:9/funds?schema=desk)\n');
+  });
+
   it('refuses the same SQLite file written two ways (a relative path, a ./ in it, a link to it) as the same store', async () => {
     const from = sqliteUrl();
     await backtest(from, firstBars);

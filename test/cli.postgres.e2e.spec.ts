@@ -184,6 +184,18 @@ if (POSTGRES_URL === undefined) {
       expect(r.err).toMatch(/^stratafolio: event store postgres:\S*sslmode=require: the server does not support SSL connections, and the URL asks for them \(sslmode=require\): remove sslmode, or use sslmode=disable, or enable SSL on the server$/m);
     });
 
+    it("demo's closing hint names the store without its password, as every other line does", async () => {
+      const withPassword = new URL(withSchema(base, freshSchema()));
+      // A trusting server (the throwaway cluster) takes any password; a server that checks them has one in its URL.
+      if (withPassword.password === '') withPassword.password = 'hunter2-s3cret';
+      const password = decodeURIComponent(withPassword.password);
+      const r = await runBin(['demo', '--slices', '30', '--store', withPassword.toString()]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^next: stratafolio replay --store postgres:\/\/[^:]+:\*\*\*@/m);
+      expect(r.out).not.toContain(password);
+      expect(r.out).not.toContain(withPassword.password);
+    });
+
     it('a wrong database or role in the URL is refused (exit 2) naming the store and what is wrong, not as a server that is down', async () => {
       const noDatabase = new URL(base);
       noDatabase.pathname = '/no_such_database';

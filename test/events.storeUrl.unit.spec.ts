@@ -33,6 +33,9 @@ describe('parseStoreUrl', () => {
     ['kurrentdb://h:2113?tls=false&namespce=desk_a', /has an unknown parameter "namespce": did you mean "namespace"\? It would be ignored/],
     ['sqlite:x.db?durabilty=full', /unknown parameter "durabilty": did you mean "durability"\?/],
     ['sqlit:x.db', /unknown scheme "sqlit:": did you mean "sqlite:"\?/],
+    // PostgreSQL reserves these for its own schemas: the server would refuse the first, or hold the log among its own.
+    ['postgres://u@h/db?schema=pg_funds', /has schema "pg_funds": PostgreSQL reserves names starting with pg_ for its own schemas/],
+    ['postgres://u@h/db?schema=information_schema', /has schema "information_schema": PostgreSQL's own schema/],
   ];
   for (const [url, why] of bad) {
     it(`refuses ${JSON.stringify(url)} with StoreConfigError naming the URL and the accepted forms`, () => {
@@ -69,6 +72,22 @@ describe('parseStoreUrl: what providers and clients write', () => {
   it('never prints the password of a URL it refuses', () => {
     expect(() => parseStoreUrl('postgres://u:s3cret@h/db?shema=x', '/w')).toThrow(/"postgres:\/\/u:\*\*\*@h\/db\?shema=x"/);
     expect(() => parseStoreUrl('postgres://u:s3cret@h/db?shema=x', '/w')).not.toThrow(/s3cret/);
+  });
+
+  it('never prints a password that breaks the URL (an @, :, / or # not percent-encoded), and says how to write it', () => {
+    for (const url of ['postgres://quant:p@ss:w/rd#1@db.example:5432/funds?schema=q', 'postgresql://quant:pa#ss@db.example/funds', 'kurrentdb://admin:pa/ss@h:2113?tls=false&namespce=x']) {
+      let error: unknown;
+      try {
+        parseStoreUrl(url, '/w');
+      } catch (e) {
+        error = e;
+      }
+      expect(error, url).toBeInstanceOf(StoreConfigError);
+      const text = (error as Error).message;
+      expect(text).not.toMatch(/p@ss|pa#ss|pa\/ss/);
+      expect(text).toContain('***@');
+    }
+    expect(() => parseStoreUrl('postgres://quant:p@ss:w/rd#1@db.example:5432/funds', '/w')).toThrow(/percent-encoded.*%40/);
   });
 });
 

@@ -62,3 +62,24 @@ export function pageQueries(schema: string): {
     },
   };
 }
+
+/** How long a connection waits for the server's first answer when the URL gives no `connect_timeout`. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
+/**
+ * The connect timeout of a URL in ms: its `connect_timeout` in seconds as libpq reads it (at least 2; 0 or less: no
+ * limit), else {@link DEFAULT_CONNECT_TIMEOUT_MS}. pg reads no `connect_timeout`, and waits without limit for a server
+ * that took the connection and says nothing (another service on that port, a frozen server): a command would hang
+ * without a word instead of failing as a server that does not answer.
+ */
+export function connectTimeoutMs(connectionString: string): number {
+  let raw: string | null;
+  try {
+    raw = new URL(connectionString).searchParams.get('connect_timeout');
+  } catch {
+    return DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+  const seconds = raw === null ? Number.NaN : Number.parseInt(raw, 10);
+  if (!Number.isFinite(seconds)) return DEFAULT_CONNECT_TIMEOUT_MS;
+  return seconds <= 0 ? 0 : Math.max(2, seconds) * 1000;
+}

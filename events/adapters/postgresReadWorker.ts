@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { CheckedRowsBuilder } from './checkedRows.js';
-import { MAX_REVISION, pageQueries, type PageQuery } from './postgresPages.js';
+import { MAX_REVISION, connectTimeoutMs, pageQueries, type PageQuery } from './postgresPages.js';
 import type { StoredRowTuple } from './readAheadPage.js';
 import type { ReadAheadMessage, ReadAheadQuery } from './sqliteReadAhead.js';
 
@@ -19,7 +19,7 @@ const { connectionString, schema, query, pageSize } = workerData as PostgresRead
 const port = parentPort;
 if (port === null) throw new Error('postgresReadWorker runs only as a worker thread');
 
-const client = new pg.Client({ connectionString });
+const client = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs(connectionString) });
 client.on('error', (e) => fail(e));
 const pages = pageQueries(schema);
 // Where the next page starts: a revision of the stream, or the position the next page of the log follows.

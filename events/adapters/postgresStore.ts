@@ -9,7 +9,8 @@ import { appendBatch, encodeBatch, encodeWrites, type AppendTarget, type Encoded
 import { catchUpSubscription, type LiveSubscription, type PagedLog, type StoredRow } from './catchUpSubscription.js';
 import { pagedRead } from './pagedRead.js';
 import type { PostgresReadWorkerData } from './postgresReadWorker.js';
-import { MAX_REVISION, pageQueries, type PageQuery, type PgPage } from './postgresPages.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, MAX_REVISION, connectTimeoutMs, pageQueries, type PageQuery, type PgPage } from './postgresPages.js';
+export { DEFAULT_CONNECT_TIMEOUT_MS, connectTimeoutMs } from './postgresPages.js';
 import type { StoredRowTuple } from './readAheadPage.js';
 import { readAheadPages, type ReadAheadOptions, type ReadAheadQuery, type ReadAheadWorkerStart } from './sqliteReadAhead.js';
 import { StoreClosedError } from './storeClosedError.js';
@@ -62,6 +63,7 @@ const LOCK_NOT_AVAILABLE = '55P03';
 export function lockConnectionConfig(connectionString: string): pg.ClientConfig {
   return {
     connectionString,
+    connectionTimeoutMillis: connectTimeoutMs(connectionString),
     keepAlive: true,
     keepAliveInitialDelayMillis: LOCK_CONNECTION_KEEPALIVE.idleSeconds * 1000,
     application_name: LOCK_APPLICATION_NAME,
@@ -123,7 +125,14 @@ export async function openPostgresEventStore(connectionString: string, options: 
   const { url, schema } = options;
   const q = (name: string): string => `"${schema}".${name}`;
   const channel = `stratafolio_${schema}`;
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4 });
+  // The timeout goes to each client, not to the pool, whose own would also bound the wait for a free client.
+  const connectionTimeoutMillis = connectTimeoutMs(connectionString);
+  class TimedClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis });
+    }
+  }
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4, Client: TimedClient as unknown as new () => pg.ClientBase });
   // An idle connection the server dropped (restart, timeout) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
@@ -735,7 +744,7 @@ class Notifier {
   private ensure(): void {
     if (this.closed || this.client || this.connecting || this.retry) return;
     this.connecting = true;
-    const client = new pg.Client({ connectionString: this.connectionString });
+    const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: connectTimeoutMs(this.connectionString) });
     client.on('error', () => undefined);
     client.on('notification', () => this.wake());
     client.on('end', () => {
@@ -840,6 +849,11 @@ function translate(e: unknown, url: string, kind: 'read' | 'write' = 'read'): un
   if (code !== undefined && REFUSED_LOGIN_CODES.has(code)) {
     return new StoreConfigError(`event store ${url} refused the connection (${e.message}); check the user, password and database in the URL`);
   }
+  // pg's own words when the server asks for a password (SCRAM) and neither the URL nor PGPASSWORD gives one: nothing
+  // names the store or says what is missing, and no retry will find a password.
+  if (/client password must be a (?:non-empty )?string|Password must be a string/i.test(e.message)) {
+    return new StoreConfigError(`event store ${url} asks for a password and the URL gives none: write it in the URL (postgres://user:password@host:5432/database) or set PGPASSWORD`);
+  }
   // The URL asks for SSL (sslmode, ssl=true) and the server has none: no retry will change that, the URL must.
   if (/does not support SSL connections/i.test(e.message)) {
     const mode = /[?&](sslmode=[^&]*|ssl=[^&]*)/.exec(url)?.[1] ?? 'ssl';
@@ -847,6 +861,10 @@ function translate(e: unknown, url: string, kind: 'read' | 'write' = 'read'): un
   }
   if (code === INSUFFICIENT_PRIVILEGE) {
     return kind === 'write' ? new StorePermissionError(url, e.message) : new StoreConfigError(`event store ${url} cannot be read by this role (${e.message})`);
+  }
+  // pg's words when the connect timeout ran out before the server answered.
+  if (e.message === 'timeout expired') {
+    return new StoreUnavailableError(url, `no answer within the connect timeout (connect_timeout in the URL, else ${DEFAULT_CONNECT_TIMEOUT_MS / 1000} s)`);
   }
   const lost = /Connection terminated|connection (?:is )?closed|Client has encountered a connection error|not queryable/i.test(e.message);
   if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) || lost) {

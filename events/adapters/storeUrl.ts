@@ -135,7 +135,8 @@ function parsePostgresUrl(url: string, fail: (why: string) => never): StoreLocat
   try {
     parsed = new URL(url);
   } catch {
-    return fail('is not a valid URL');
+    // The usual cause: a password with an @, :, /, # or ? in it, which the URL reads as its own punctuation.
+    return fail(url.includes('@') ? 'is not a valid URL (a password or user name holding @, :, /, # or ? must be percent-encoded: %40 for @, %3A for :, %2F for /, %23 for #, %3F for ?)' : 'is not a valid URL');
   }
   // postgres:///db?host=/run/postgresql (a Unix socket) has no host part; the client reads it from the parameters.
   if (parsed.hostname === '' && !parsed.searchParams.has('host')) return fail('has no host (write postgres://user@host:5432/database)');
@@ -149,6 +150,9 @@ function parsePostgresUrl(url: string, fail: (why: string) => never): StoreLocat
   }
   const schema = parsed.searchParams.get('schema') ?? 'public';
   if (!SCHEMA_NAME.test(schema)) return fail(`has schema "${schema}" (use lower-case letters, digits and underscores)`);
+  // The server refuses to create a pg_ schema (an error that names no store), and information_schema is its catalogue.
+  if (schema.startsWith('pg_')) return fail(`has schema "${schema}": PostgreSQL reserves names starting with pg_ for its own schemas; choose another`);
+  if (schema === 'information_schema') return fail(`has schema "${schema}": PostgreSQL's own schema; choose another`);
   parsed.searchParams.delete('schema');
   return { kind: 'postgres', connectionString: parsed.toString(), schema };
 }
@@ -161,6 +165,8 @@ export function redactStoreUrl(url: string): string {
     parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    // Not a URL, often because its password holds an @, :, / or # not percent-encoded: everything between the user's
+    // colon and the last @ may be that password, so all of it is hidden.
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:).*@/i, '$1***@');
   }
 }

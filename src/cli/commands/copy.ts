@@ -6,7 +6,7 @@ import { StoreConfigError } from '../../../events/errors.js';
 import type { EventStore } from '../../../events/store.js';
 import type { WriterLock } from '../../../events/writerLock.js';
 import { openEventStore } from '../../../events/openEventStore.js';
-import { parseStoreUrl } from '../../../events/adapters/storeUrl.js';
+import { parseStoreUrl, redactStoreUrl } from '../../../events/adapters/storeUrl.js';
 import { copyStream, type StreamCopy } from '../../../events/copyLog.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import { formatTable, writeJson, type CliIO } from '../output.js';
@@ -54,7 +54,7 @@ export const registerCopy: RegisterCommand = (program: Command, io: CliIO) => {
 };
 
 async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
-  if (flags.from === flags.to) throw new ConfigError(`--from and --to name the same store (${flags.from})`, 'to');
+  if (flags.from === flags.to) throw new ConfigError(`--from and --to name the same store (${redactStoreUrl(flags.from)})`, 'to');
   const file = sameSqliteFile(flags.from, flags.to);
   if (file !== null) throw new ConfigError(`--from ${flags.from} and --to ${flags.to} are the same store (the file ${file}): copy into another one`, 'to');
   const source = await named('--from', openExistingStore(flags.from, 'read-only', '--from'));

@@ -49,7 +49,7 @@ export const registerDemo: RegisterCommand = (program: Command, io: CliIO) => {
           if (flags.json) writeJson(io, summary);
           else {
             printSummary(io, summary);
-            io.stdout.write(`next: stratafolio replay --store ${flags.store}\n      stratafolio audit --store ${flags.store} --verify --expect-head ${summary.headHash}\n`);
+            io.stdout.write(`next: stratafolio replay --store ${store.url}\n      stratafolio audit --store ${store.url} --verify --expect-head ${summary.headHash}\n`);
           }
         } finally {
           portfolio.close();
