@@ -102,18 +102,23 @@ describe('report durations', () => {
   });
 });
 
+/** The fixture's report model with strategy b's series replaced by `change` of it. */
+async function modelWithStrategyB(change: (b: SeriesOf) => SeriesOf): Promise<ReturnType<typeof buildReportModel>> {
+  const store = await openEventStore('memory:');
+  await appendBatches(store, fixtureBatches());
+  const result = (await new ProjectionRunner(store, reportProjections(), { stream: STREAM, checkpointEvery: 0 }).run()) as ReportStates;
+  const series = result.states.series;
+  const b = series.strategies.get('b');
+  if (b === undefined) throw new Error('the fixture has strategy b');
+  const states = { ...result.states, series: { ...series, strategies: new Map([...series.strategies, ['b', change(b)]]) } };
+  return buildReportModel(PORTFOLIO, { ...result, states }, { asOf: { kind: 'end' }, verification: null });
+}
+type SeriesOf = ReportStates['states']['series']['strategies'] extends ReadonlyMap<string, infer S> ? S : never;
+
 describe('report figures of a strategy that stopped before the end', () => {
   it('its time in market and turnover are over its own bars, as its returns are, not diluted by the bars after it stopped', async () => {
-    const store = await openEventStore('memory:');
-    await appendBatches(store, fixtureBatches());
-    const result = (await new ProjectionRunner(store, reportProjections(), { stream: STREAM, checkpointEvery: 0 }).run()) as ReportStates;
-    const series = result.states.series;
-    const b = series.strategies.get('b');
-    if (b === undefined) throw new Error('the fixture has strategy b');
     // b stops after T2: the series then records no return, nothing held and nothing worth (as for a liquidated strategy).
-    const stopped = { values: [b.values[0] as number, b.values[1] as number, 0], returns: [b.returns[0] as number, b.returns[1] as number, Number.NaN], exposure: [b.exposure[0] as number, b.exposure[1] as number, 0] };
-    const states = { ...result.states, series: { ...series, strategies: new Map([...series.strategies, ['b', stopped]]) } };
-    const m = buildReportModel(PORTFOLIO, { ...result, states }, { asOf: { kind: 'end' }, verification: null });
+    const m = await modelWithStrategyB((b) => ({ values: [b.values[0] as number, b.values[1] as number, 0], returns: [b.returns[0] as number, b.returns[1] as number, Number.NaN], exposure: [b.exposure[0] as number, b.exposure[1] as number, 0] }));
     const metrics = m.rows.find((r) => r.id === 'b')?.metrics;
     // Short 5 Y on both of its bars (exposure 300 − 400 and 310 − 400), and 100 traded over a mean value of 305.
     expect(metrics?.timeInMarket).toBe(1);
@@ -123,16 +128,8 @@ describe('report figures of a strategy that stopped before the end', () => {
 
 describe('report figures of a strategy that lost more than its whole value', () => {
   it('gives no best or worst day, month or year (no return compounds past that bar), rather than those before it', async () => {
-    const store = await openEventStore('memory:');
-    await appendBatches(store, fixtureBatches());
-    const result = (await new ProjectionRunner(store, reportProjections(), { stream: STREAM, checkpointEvery: 0 }).run()) as ReportStates;
-    const series = result.states.series;
-    const b = series.strategies.get('b');
-    if (b === undefined) throw new Error('the fixture has strategy b');
     // +10% on T1, then a bar that loses four times the value on T2 (a short squeezed), then +5% on T3.
-    const broke = { ...b, returns: [0.1, -4, 0.05] };
-    const states = { ...result.states, series: { ...series, strategies: new Map([...series.strategies, ['b', broke]]) } };
-    const m = buildReportModel(PORTFOLIO, { ...result, states }, { asOf: { kind: 'end' }, verification: null });
+    const m = await modelWithStrategyB((b) => ({ ...b, returns: [0.1, -4, 0.05] }));
     const metrics = m.rows.find((r) => r.id === 'b')?.metrics;
     for (const key of ['bestDay', 'worstDay', 'bestMonth', 'worstMonth', 'bestYear', 'worstYear'] as const) expect(metrics?.[key], key).toBeNaN();
     // The fall below zero is never recovered: it lasts from the peak (T1) to the last bar (T3).
