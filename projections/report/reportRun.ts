@@ -2,6 +2,7 @@
 import { ConfigError } from '../../src/errors.js';
 import { didYouMean } from '../../src/nearestName.js';
 import type { EventStore } from '../../events/store.js';
+import { markedSlices } from '../../events/markedSlices.js';
 import { ProjectionRunner, type AsOf, type RunOptions } from '../runner.js';
 import type { VerificationResult } from '../logVerification.js';
 import type { FeedRecordVerification } from '../feedRecordVerification.js';
@@ -37,32 +38,35 @@ export function reportProjections(benchmark?: string, conventions: YearlyConvent
 
 /**
  * Refuses a benchmark the folded log never marked: its curve would be flat and its figures empty, which reads as a
- * benchmark that did not move rather than a symbol mistyped. `marked` (the symbols the whole log marked, read only on
- * this path) tells a symbol listed after the as-of point from one never marked at all, and names the one a typo is
+ * benchmark that did not move rather than a symbol mistyped. `markedInLog` (the symbols the whole log marked, read only
+ * when refusing) tells a symbol listed after the as-of point from one never marked at all, and names the one a typo is
  * close to.
  * @throws ConfigError naming the symbol.
  */
-export function refuseUnmarkedBenchmark(portfolioId: string, series: ReportSeriesState, asOf: AsOf = { kind: 'end' }, marked?: ReadonlySet<string>): void {
+export async function refuseUnmarkedBenchmark(
+  portfolioId: string,
+  series: ReportSeriesState,
+  asOf: AsOf = { kind: 'end' },
+  markedInLog?: () => Promise<ReadonlySet<string>>,
+): Promise<void> {
   const bench = series.benchmark;
-  if (bench !== null && !bench.marks.some((x) => !Number.isNaN(x))) {
-    // Folded to an earlier point, the symbol may only be listed later: say so rather than that it was never marked.
-    if (asOf.kind !== 'end' && (marked === undefined || marked.has(bench.symbol))) {
-      throw new ConfigError(
-        `--benchmark ${bench.symbol}: portfolio ${portfolioId} recorded no mark of that symbol up to the as-of point (its last bar folded is ${series.times[series.times.length - 1] ?? 'none'}); give a later --as-of, or another symbol`,
-        'benchmark',
-      );
-    }
-    const near = marked === undefined ? '' : didYouMean(bench.symbol, marked);
-    throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol${near === '' ? ' (give a symbol one of its strategies trades)' : near}`, 'benchmark');
+  if (bench === null || bench.marks.some((x) => !Number.isNaN(x))) return;
+  const marked = markedInLog === undefined ? undefined : await markedInLog();
+  // Folded to an earlier point, the symbol may only be listed later: say so rather than that it was never marked.
+  if (asOf.kind !== 'end' && (marked === undefined || marked.has(bench.symbol))) {
+    throw new ConfigError(
+      `--benchmark ${bench.symbol}: portfolio ${portfolioId} recorded no mark of that symbol up to the as-of point (its last bar folded is ${series.times[series.times.length - 1] ?? 'none'}); give a later --as-of, or another symbol`,
+      'benchmark',
+    );
   }
+  const near = marked === undefined ? '' : didYouMean(bench.symbol, marked);
+  throw new ConfigError(`--benchmark ${bench.symbol}: portfolio ${portfolioId} never recorded a mark of that symbol${near === '' ? ' (give a symbol one of its strategies trades)' : near}`, 'benchmark');
 }
 
-/** Every symbol the portfolio's log marked, read from its `BarMarked` events (only to explain a benchmark refused). */
+/** Every symbol the portfolio's log marked, read from its slices' `BarMarked` events. */
 export async function markedSymbols(store: EventStore, stream: string): Promise<Set<string>> {
   const symbols = new Set<string>();
-  for await (const event of store.readStream(stream)) {
-    if (event.type === 'BarMarked') for (const symbol of Object.keys(event.data.marks)) symbols.add(symbol);
-  }
+  for await (const slice of markedSlices(store.readStream(stream))) for (const symbol of Object.keys(slice.marks)) symbols.add(symbol);
   return symbols;
 }
 
@@ -75,9 +79,7 @@ export async function foldReport(store: EventStore, portfolioId: string, stream:
   // Reads the checkpoints `replay` saved but writes none: the per-bar series would be encoded again at every checkpoint.
   const runner = new ProjectionRunner(store, reportProjections(options.benchmark, options.conventions), { stream, checkpointEvery: 0, restoreCheckpoints: true });
   const result = (await runner.run({ asOf: options.asOf, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })) as ReportStates;
-  const bench = result.states.series.benchmark;
-  const unmarked = bench !== null && !bench.marks.some((x) => !Number.isNaN(x));
-  refuseUnmarkedBenchmark(portfolioId, result.states.series, options.asOf, unmarked ? await markedSymbols(store, stream) : undefined);
+  await refuseUnmarkedBenchmark(portfolioId, result.states.series, options.asOf, () => markedSymbols(store, stream));
   return buildReportModel(portfolioId, result, {
     asOf: options.asOf,
     verification,

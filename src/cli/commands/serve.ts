@@ -212,9 +212,7 @@ export const registerServe: RegisterCommand = (program: Command, io: CliIO) => {
         // A log without a bar yet cannot tell a mistyped symbol from one still to come, so only a log with bars is checked.
         if (states.series.times.length > 0) {
           try {
-            const bench = states.series.benchmark;
-            const unmarked = bench !== null && !bench.marks.some((x) => !Number.isNaN(x));
-            refuseUnmarkedBenchmark(id, states.series, { kind: 'end' }, unmarked ? await markedSymbols(store, stream) : undefined);
+            await refuseUnmarkedBenchmark(id, states.series, { kind: 'end' }, () => markedSymbols(store, stream));
           } catch (e) {
             await follow.stop();
             throw e;
