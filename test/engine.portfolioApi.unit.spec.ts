@@ -221,6 +221,22 @@ describe('rebalance', () => {
     expect(portfolio.status().rebalances).toBe(0);
   });
 
+  it('refuses a second rebalance queued for the same slice, naming the one queued, rather than dropping either', async () => {
+    const { portfolio, store } = await openPortfolio({
+      a: { strategy: idle(), allocation: '0.4' },
+      b: { strategy: idle(), allocation: '0.3' },
+      c: { strategy: idle(), allocation: '0.2' },
+    });
+    await portfolio.processSlice(slice(day(0), { AAA: '100' }));
+    portfolio.rebalance({ a: 0.2, b: 0.2 }, 'first');
+    expect(() => portfolio.rebalance({ c: 0.1 }, 'second')).toThrow(
+      'a rebalance is already queued for the next slice (a=0.2, b=0.2): one slice applies one rebalance; give every weight in one rebalance, or ask for this one after the next slice',
+    );
+    await portfolio.processSlice(slice(day(1), { AAA: '100' }));
+    const decided = ofType(at(await readAllEvents(store), day(1)), 'RebalanceDecided');
+    expect(decided.map((e) => [e.data.reason, e.data.finalWeights])).toEqual([['first', { a: 0.2, b: 0.2 }]]);
+  });
+
   it('targets weight × the current value; unnamed strategies keep their capital; the reserve keeps the difference', async () => {
     const a = planned('a', { 0: { AAA: '200' } });
     const c = idle();

@@ -290,6 +290,17 @@ export function validateCommand(d: Decider, queued: readonly PortfolioCommand[],
       }
       return;
     case 'rebalance': {
+      // A slice decides one rebalance, so a second one queued for it would replace the first without a trace: the
+      // first would never be recorded, although it was taken. It is refused instead, naming the one queued.
+      const waiting = queued.find((q): q is Extract<PortfolioCommand, { kind: 'rebalance' }> => q.kind === 'rebalance');
+      if (waiting) {
+        const weights = Object.entries(waiting.weights)
+          .map(([id, w]) => `${id}=${String(w)}`)
+          .join(', ');
+        throw new AllocationError(
+          `a rebalance is already queued for the next slice (${weights}): one slice applies one rebalance; give every weight in one rebalance, or ask for this one after the next slice`,
+        );
+      }
       for (const id of Object.keys(c.weights)) {
         const leaving = queued.some((q) => q.kind === 'remove' && q.id === id) || state.strategies.get(id)?.pendingRemoval;
         if (leaving) throw new AllocationError(`Strategy ${id} is being removed; it cannot take part in a rebalance`);
