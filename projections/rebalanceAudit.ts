@@ -84,6 +84,40 @@ export function rebalanceShortfalls(r: RebalanceRecord): RebalanceShortfall[] {
   return out;
 }
 
+/** The share of the portfolio value an algorithm's weights were of, when it was less than the whole. */
+export interface WeighedShare {
+  /** 1 − Σ recorded value of the strategies left out ÷ the portfolio value, within [0, 1] (0 for a value ≤ 0). */
+  readonly free: number;
+  /** Σ final weight of the strategies re-admitted at their configured allocation of `free`. */
+  readonly readmitted: number;
+  /** `free − readmitted`: the weighed strategies' bounded weights were multiplied by it to give their final weights. */
+  readonly share: number;
+}
+
+/**
+ * The share the weighed strategies of an algorithm's rebalance split, from what the decision records: the values of the
+ * strategies left out (they keep them) and the final weights of those re-admitted. The algorithm's raw weights and its
+ * bounds are fractions of this share, not of the whole portfolio, so a final weight below a named min or below the max named binding
+ * reads right only with it. Null when the share is the whole value, and for a manual rebalance (its weights are of the
+ * whole value).
+ */
+export function weighedShare(r: RebalanceRecord): WeighedShare | null {
+  const d = r.decision;
+  if (d.trigger === 'manual') return null;
+  const leftOut = Object.keys(d.leftOut ?? {});
+  const readmittedIds = Object.keys(d.readmitted ?? {});
+  if (leftOut.length === 0 && readmittedIds.length === 0) return null;
+  const pv = new Dec(d.portfolioValue);
+  let kept = ZERO;
+  for (const id of leftOut) {
+    const value = ownValue(d.inputs, id)?.['value'];
+    if (typeof value === 'string') kept = kept.plus(value);
+  }
+  const free = pv.isPositive() && !pv.isZero() ? Math.min(1, Math.max(0, pv.minus(kept).div(pv).toNumber())) : 0;
+  const readmitted = readmittedIds.reduce((t, id) => t + (ownValue(d.finalWeights, id) ?? 0), 0);
+  return { free, readmitted, share: Math.max(0, free - readmitted) };
+}
+
 /** Rebalance audit projection keeping the last `keep` rebalances (default 10 000; 0 keeps all — rebalances are rare). */
 export function rebalanceAuditProjection(options: { readonly keep?: number } = {}): Projection<RebalanceAuditState> {
   const keep = options.keep ?? 10_000;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProjectionRunner, createMemoryEventStore, domainEvent, type DomainEvent, type PendingEvent } from '../src/index.js';
 import { MemoryLog } from '../events/adapters/memoryStore.js';
-import { rebalanceAuditProjection, rebalanceShortfalls } from '../projections/rebalanceAudit.js';
+import { rebalanceAuditProjection, rebalanceShortfalls, weighedShare, type RebalanceRecord } from '../projections/rebalanceAudit.js';
 import { rebalanceLines } from '../src/cli/commands/audit.js';
 import { PORTFOLIO, STREAM, T1, appendBatches } from './projections.fixture.js';
 
@@ -81,5 +81,57 @@ describe('rebalance audit', () => {
     expect(text).toContain('short of target a: gave 250.00 of the 300.00 its target asked: all the cash it had at the transfer');
     expect(text).toContain('b: received 350.00 of the 480.00 its target asked: the increases asked 480.00 and the reserve held 350.00');
     expect(lines.every((l) => l.length <= 80 && l === l.trimEnd())).toBe(true);
+  });
+});
+
+describe('the share the weighed strategies split', () => {
+  // pv 1000: c (left out, warming up) keeps 200, so 80% is free; d is re-admitted at its configured 20% of that (16%);
+  // a and b share the remaining 64%. The algorithm's weights, bounded by max 0.3 (a) within that share, are 0.3 and 0.5.
+  const record: RebalanceRecord = {
+    rebalanceId: 'r7',
+    barTime: T1,
+    revision: 9,
+    position: 10,
+    decision: {
+      rebalanceId: 'r7',
+      trigger: 'schedule',
+      reason: 'monthly',
+      algorithm: 'sharpe',
+      parameters: {},
+      inputs: { a: { value: '300' }, b: { value: '300' }, c: { value: '200' }, d: { value: '0' } },
+      weightsBefore: { a: 0.3, b: 0.3, c: 0.2, d: 0 },
+      rawWeights: { a: 0.45, b: 0.55 },
+      finalWeights: { a: 0.3 * 0.64, b: 0.5 * 0.64, d: 0.2 * 0.8 },
+      bindingConstraints: ['max(a)=0.3', 'maxTotal=0.8'],
+      solver: null,
+      portfolioValue: '1000',
+      targets: { a: '192', b: '320', d: '160' },
+      leftOut: { c: 'warm-up: 4 of 20 returns' },
+      readmitted: { d: `held nothing since ${T1} (20 bars): restarts at its configured 20.00%` },
+    },
+    transfers: [],
+    capitalMoved: '0',
+    netByAccount: {},
+    reserveForIncreases: null,
+  };
+
+  it('is computed from the recorded values: what the left-out strategies do not keep, less what the re-admitted take', () => {
+    expect(weighedShare(record)).toEqual({ free: 0.8, readmitted: expect.closeTo(0.16, 12) as number, share: expect.closeTo(0.64, 12) as number });
+  });
+
+  it('audit --rebalance says the bounds are of that share, so a final weight below a bound it names is explained', () => {
+    const text = rebalanceLines(record).join('\n').replace(/\s+/g, ' ');
+    expect(text).toContain(
+      'weighed share 64.00% of the portfolio value (80.00% not kept by the strategies left out, less 16.00% re-admitted): ' +
+        'raw weights, bounds and binding constraints are fractions of this share; after = bounded weight × 64.00%',
+    );
+  });
+
+  it('is not shown when the weighed strategies had the whole portfolio value, nor for a manual rebalance', () => {
+    const whole = { ...record, decision: { ...record.decision, leftOut: undefined, readmitted: undefined, inputs: { a: { value: '500' }, b: { value: '500' } } } };
+    expect(weighedShare(whole)).toBeNull();
+    expect(rebalanceLines(whole).join('\n')).not.toContain('weighed share');
+    const manual = { ...record, decision: { ...record.decision, algorithm: 'manual', trigger: 'manual' as const } };
+    expect(weighedShare(manual)).toBeNull();
   });
 });

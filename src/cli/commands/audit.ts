@@ -11,6 +11,7 @@ import {
   type IncidentCounts,
   rebalanceAuditProjection,
   rebalanceShortfalls,
+  weighedShare,
   type IncidentKind,
   type IncidentsState,
   standardProjections,
@@ -175,6 +176,18 @@ function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[
   return out;
 }
 
+/** The share the weighed strategies split, when it was not the whole value: without it a bound named binding reads wrong. */
+function shareLines(r: RebalanceRecord): string[] {
+  const s = weighedShare(r);
+  if (s === null) return [];
+  const p = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  const parts = [`${p(s.free)} not kept by the strategies left out`, ...(s.readmitted > 0 ? [`less ${p(s.readmitted)} re-admitted`] : [])];
+  return wrapText(
+    '',
+    `weighed share ${p(s.share)} of the portfolio value (${parts.join(', ')}): raw weights, bounds and binding constraints are fractions of this share; after = bounded weight × ${p(s.share)}`,
+  );
+}
+
 /**
  * `audit --rebalance <id>` in text: the decision in full, with the strategies it left out or re-admitted and why, and
  * the bars a year its statistics were annualised by (the portfolio config's barsPerYear, 252 when absent).
@@ -188,6 +201,7 @@ export function rebalanceLines(r: RebalanceRecord, barsPerYear: number = ANNUALI
     `solver ${d.solver ? `${d.solver.name} ${d.solver.status} objective ${String(d.solver.objective)} gap ${String(d.solver.gap)}` : 'none'}`,
     ...wrapList('binding constraints: ', d.bindingConstraints.length > 0 ? [...d.bindingConstraints] : ['none']),
     `portfolio value ${money(d.portfolioValue)}, capital moved ${money(r.capitalMoved)}`,
+    ...shareLines(r),
     '',
     formatTable(['rebalance', 'strategy', 'before', 'raw', 'after', 'target'], weightRows(r)),
     '',
@@ -298,7 +312,7 @@ function documentLines(documents: readonly DocumentCheck[]): string[] {
 }
 
 /** A rebalance as JSON: the record and the strategies it left short of their targets, with why. */
-const withShortfalls = (r: RebalanceRecord) => ({ ...r, shortfalls: rebalanceShortfalls(r) });
+const withShortfalls = (r: RebalanceRecord) => ({ ...r, shortfalls: rebalanceShortfalls(r), weighedShare: weighedShare(r) });
 
 /** Counts per strategy as a record keyed by strategy id (own properties only: an id is user data), ascending by id. */
 function byStrategyRecord(incidents: IncidentsState): Record<string, IncidentCounts> {
