@@ -6,7 +6,7 @@ import { dictionaryOf } from '../collections/dictionary.js';
 import { dec } from '../money/decimal.js';
 import { GENESIS_HASH, portfolioStream } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
-import { formatTable, wrapText, type CliIO } from './output.js';
+import { formatTable, money, percent, wrapText, type CliIO } from './output.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { performanceProjection, strategyMetrics, type PerformanceState } from '../../projections/performance.js';
 import { portfolioProjection, portfolioSummary, type PortfolioState } from '../../projections/portfolio.js';
@@ -185,12 +185,10 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
 
 /** Prints a summary as aligned tables that fit 80 columns. */
 export function printSummary(io: CliIO, s: RunSummaryJson): void {
-  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
-  const money = (x: string): string => dec(x).toFixed(2);
   const lines = [
     `portfolio ${s.portfolioId} in ${s.store}${s.resumed ? ' (resumed)' : ''}`,
     `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${s.firstBarTime?.slice(0, 10) ?? '-'} … ${s.lastBarTime?.slice(0, 10) ?? '-'}), ${s.events} events`,
-    `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${pct(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
+    `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${percent(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
     ...statisticsLines(s.statistics),
     `rebalances ${s.rebalances}`,
     `head hash ${s.headHash}`,
@@ -205,9 +203,9 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
         st.kind.length > 16 ? `${st.kind.slice(0, 15)}…` : st.kind,
         st.state,
         money(st.value),
-        pct(st.weight),
+        percent(st.weight),
         pctOrNa(st.timeWeightedReturn),
-        st.averageCashFraction === null ? '-' : pct(st.averageCashFraction),
+        st.averageCashFraction === null ? '-' : percent(st.averageCashFraction),
       ]),
     ),
     ...s.strategies.flatMap((st) => (st.timeWeightedReturnNote === null ? [] : wrapText(`          ${st.id} return n/a: `, st.timeWeightedReturnNote))),
@@ -217,7 +215,7 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
-const pctOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+const pctOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : percent(x));
 const ratioOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(2));
 
 /** The portfolio's own return, volatility, Sharpe and drawdown, and the strategies' capital-weighted Sharpe, labelled apart. */
@@ -268,7 +266,6 @@ function riskBreaches(
   const out: string[] = [];
   const risk = portfolio.kernel.config.risk;
   const limit = risk.maxDrawdown;
-  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
   for (const st of strategies) {
     const record = portfolio.kernel.strategies.get(st.id);
     if (record === undefined) continue;
@@ -277,8 +274,8 @@ function riskBreaches(
     const beyondValue = returns[st.id]?.note === LOSS_BEYOND_VALUE;
     if (limit !== null && (beyondValue || record.worstDrawdown < -limit * 1.25)) {
       const action = risk.drawdownAction === 'pause' ? 'drawdownAction pause keeps the positions of a paused strategy' : 'its liquidation came too late';
-      const loss = beyondValue ? 'a bar lost more than its whole value (the value went below zero)' : `drawdown reached ${pct(record.worstDrawdown)}`;
-      out.push(`${st.id}: ${loss}, beyond the limit of ${pct(limit)} (${action})`);
+      const loss = beyondValue ? 'a bar lost more than its whole value (the value went below zero)' : `drawdown reached ${percent(record.worstDrawdown)}`;
+      out.push(`${st.id}: ${loss}, beyond the limit of ${percent(limit)} (${action})`);
     }
     if (dec(st.value).isNegative()) out.push(`${st.id}: value ${dec(st.value).toFixed(2)} is below zero: it lost more than its capital`);
   }

@@ -24,7 +24,7 @@ import {
 } from '../../../projections/index.js';
 import { EXIT_FAILED } from '../exitCodes.js';
 import { ownValue, setOwn } from '../../records/ownKeys.js';
-import { fewOf, formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
+import { fewOf, formatTable, money, percent, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore } from './replay.js';
 import { choosePortfolio } from '../portfolioChoice.js';
@@ -46,8 +46,7 @@ interface AuditFlags {
   readonly events?: string;
 }
 
-const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
-const money = (s: string): string => new Dec(s).toFixed(2);
+const pct = (x: number | undefined): string => (x === undefined ? '-' : percent(x));
 
 /** A strategy left out of the weighing has no target: it keeps what it holds, which a target of 0.00 would deny. */
 function weightRows(r: RebalanceRecord): string[][] {
