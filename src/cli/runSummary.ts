@@ -20,7 +20,9 @@ export interface RunSummaryJson {
   readonly resumed: boolean;
   readonly slicesThisRun: number;
   readonly slices: number;
+  /** The first bar this run applied (null when it applied none); a fresh run's is the log's first. */
   readonly firstBarTime: string | null;
+  /** The log's last bar. */
   readonly lastBarTime: string | null;
   readonly events: number;
   /** Hash of the log's last event: kept elsewhere, it lets `audit --verify --expect-head` detect a log cut short. */
@@ -187,7 +189,7 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
 export function printSummary(io: CliIO, s: RunSummaryJson): void {
   const lines = [
     `portfolio ${s.portfolioId} in ${s.store}${s.resumed ? ' (resumed)' : ''}`,
-    `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${s.firstBarTime?.slice(0, 10) ?? '-'} … ${s.lastBarTime?.slice(0, 10) ?? '-'}), ${s.events} events`,
+    slicesLine(s),
     `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${percent(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
     ...statisticsLines(s.statistics),
     `rebalances ${s.rebalances}`,
@@ -213,6 +215,18 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     '',
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * How many slices this run applied and over which bars: a fresh run's are the whole log's; a resumed run's range is its
+ * own, and one that applied none says where the log ends.
+ */
+function slicesLine(s: RunSummaryJson): string {
+  const day = (t: string | null): string => t?.slice(0, 10) ?? '-';
+  const range = `${day(s.firstBarTime)} … ${day(s.lastBarTime)}`;
+  if (!s.resumed) return `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${range}), ${s.events} events`;
+  if (s.slicesThisRun === 0) return `slices    0 this run, ${s.slices} in all (the last on ${day(s.lastBarTime)}), ${s.events} events`;
+  return `slices    ${s.slicesThisRun} this run (${range}), ${s.slices} in all, ${s.events} events`;
 }
 
 const pctOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : percent(x));
