@@ -1,23 +1,9 @@
 // Console output helpers for the CLI: aligned tables for humans, JSON for machines, progress only on a TTY.
-import { Dec } from '../money/decimal.js';
 
 /** Where a command writes; injected so tests can capture it. */
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
-
-/** `-0.00` from a negative that rounds to zero reads as a loss: it is shown as the zero it rounds to. */
-const unsignedZero = (text: string): string => (/^-0(\.0*)?$/.test(text) ? text.slice(1) : text);
-
-/** An exact amount to the cent, as text output shows amounts (rounded half to even, as every amount is). */
-export function money(amount: string): string {
-  return unsignedZero(new Dec(amount).toFixed(2));
-}
-
-/** A fraction as a percentage to two places (`0.1234` → `12.34%`); callers say what a non-finite one means. */
-export function percent(fraction: number): string {
-  return `${unsignedZero((fraction * 100).toFixed(2))}%`;
 }
 
 /** The process's own streams. */

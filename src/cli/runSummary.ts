@@ -1,4 +1,5 @@
 // Running a portfolio from the command line: progress on a TTY, and the summary printed after a backtest or demo.
+import { money, percent } from '../display/figures.js';
 import cliProgress from 'cli-progress';
 import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
 import type { BarSlice } from '../market/bar.js';
@@ -6,7 +7,7 @@ import { dictionaryOf } from '../collections/dictionary.js';
 import { dec } from '../money/decimal.js';
 import { GENESIS_HASH, portfolioStream } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
-import { formatTable, money, percent, wrapText, type CliIO } from './output.js';
+import { formatTable, wrapText, type CliIO } from './output.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { performanceProjection, strategyMetrics, type PerformanceState } from '../../projections/performance.js';
 import { portfolioProjection, portfolioSummary, type PortfolioState } from '../../projections/portfolio.js';

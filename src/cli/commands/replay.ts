@@ -1,4 +1,5 @@
 // `stratafolio replay`: rebuilds the portfolio summary, per-strategy metrics and correlation matrix from an event log, as of any moment.
+import { money, percent } from '../../display/figures.js';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -27,7 +28,7 @@ import {
 import { firstBreak, verifyPortfolio } from '../../../projections/portfolioVerification.js';
 import { LogBrokenError } from '../logBrokenError.js';
 import { ownValue } from '../../records/ownKeys.js';
-import { formatTable, money, percent, writeJson, type CliIO, wrapText } from '../output.js';
+import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { followPortfolio } from '../replayFollow.js';
 import { choosePortfolio } from '../portfolioChoice.js';

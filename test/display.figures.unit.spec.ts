@@ -1,6 +1,6 @@
-// The text output's figures: amounts to the cent and percentages, as every command prints them.
+// Figures as text, as every command and the report show them: amounts to the cent, numbers and percentages.
 import { describe, expect, it } from 'vitest';
-import { money, percent } from '../src/cli/output.js';
+import { fixed, money, percent } from '../src/display/figures.js';
 
 describe('money', () => {
   it('rounds an exact amount to the cent, half to even as every amount is rounded', () => {
@@ -26,6 +26,16 @@ describe('percent', () => {
 
   it('shows a fall that rounds to nothing as 0.00%, not -0.00%', () => {
     expect(percent(-0.00001)).toBe('0.00%');
-    expect(percent(-2e-16)).toBe('0.00%');
+    expect(percent(-2e-16)).toBe("0.00%");
+    expect(percent(-0.0004, 1)).toBe("0.0%");
+  });
+});
+
+describe('fixed', () => {
+  it('shows a number to the places asked, without the sign of a negative that rounds to zero', () => {
+    expect(fixed(1.005, 1)).toBe('1.0');
+    expect(fixed(-1.26)).toBe('-1.26');
+    expect(fixed(-0.004)).toBe('0.00');
+    expect(fixed(-0.04, 1)).toBe('0.0');
   });
 });
