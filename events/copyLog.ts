@@ -39,15 +39,20 @@ export interface StreamCopy {
 /** Events appended per transaction: large enough that a copy is not bound by commits, small enough to stay bounded in memory. */
 const COPY_BATCH = 1000;
 
+/** A source stream whose whole chain was verified (stored hashes, revisions, prevHash links). */
+export interface VerifiedStream {
+  readonly stream: string;
+  readonly events: number;
+  /** Hash of the stream's last event, or null for an empty stream. */
+  readonly headHash: string | null;
+}
+
 /**
- * Copies `stream` from `source` to `target`. The whole source stream is verified first (stored hashes, revisions,
- * prevHash links), so a broken source writes nothing. Events the target already holds must be the same, hash for
- * hash; the rest are appended in order, each batch checked against the target's revision, so running the copy again
- * (after an interruption, or once the source has grown) continues where the target stops.
- * Documents (projection checkpoints, snapshots) are not copied: they are caches bound to one store, rebuilt from the log.
- * @throws CorruptEventError naming the first bad event of the source; LogConflictError when the target's stream differs.
+ * Reads and verifies the whole of `stream` in `source`, so that a broken source is refused before the target is even
+ * opened: a copy that cannot go ahead leaves no store behind.
+ * @throws CorruptEventError naming the first bad event.
  */
-export async function copyStream(source: EventStore, target: EventStore, stream: string): Promise<StreamCopy> {
+export async function verifyStream(source: EventStore, stream: string): Promise<VerifiedStream> {
   const verifier = new ChainVerifier();
   let events = 0;
   let headHash: string | null = null;
@@ -56,7 +61,18 @@ export async function copyStream(source: EventStore, target: EventStore, stream:
     events += 1;
     headHash = e.metadata.hash;
   }
+  return { stream, events, headHash };
+}
 
+/**
+ * Copies a stream {@link verifyStream} verified from `source` to `target`. Events the target already holds must be the
+ * same, hash for hash; the rest are appended in order, each batch checked against the target's revision, so running
+ * the copy again (after an interruption, or once the source has grown) continues where the target stops.
+ * Documents (projection checkpoints, snapshots) are not copied: they are caches bound to one store, rebuilt from the log.
+ * @throws CorruptEventError naming the first bad event of the source; LogConflictError when the target's stream differs.
+ */
+export async function copyStream(source: EventStore, target: EventStore, verified: VerifiedStream): Promise<StreamCopy> {
+  const { stream, events, headHash } = verified;
   // The target's hashes, compared revision by revision with the source's below.
   const held: string[] = [];
   for await (const e of target.readStream(stream)) held.push(e.metadata.hash);

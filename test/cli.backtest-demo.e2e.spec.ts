@@ -87,6 +87,22 @@ describe('stratafolio backtest', async () => {
     expect(out).toMatch(/^tf\s+trend-following\s+running/m);
   });
 
+  it('a resumed run says which bars were this run\'s and where the log ends, not a range with no start', async () => {
+    const url = `sqlite:${join(scratch, 'bt-text-resumed.db')}`;
+    const lines = readFileSync(bars, 'utf8').split('\n');
+    const times = [...new Set(lines.slice(1).filter((l) => l !== '').map((l) => l.split(',')[0] as string))];
+    const first = join(scratch, 'bt-text-first.csv');
+    writeFileSync(first, lines.filter((l, i) => i === 0 || (l !== '' && (l.split(',')[0] as string) < (times[50] as string))).join('\n'));
+    expect((await cli('backtest', '--config', configPath, '--bars', first, '--store', url)).code).toBe(0);
+    const day = (t: string | undefined): string => new Date(t ?? '').toISOString().slice(0, 10);
+    const rest = await cli('backtest', '--config', configPath, '--bars', bars, '--store', url);
+    expect(rest.code).toBe(0);
+    expect(rest.out).toContain(`slices    30 this run (${day(times[50])} … ${day(times[79])}), 80 in all, `);
+    const none = await cli('backtest', '--config', configPath, '--bars', bars, '--store', url);
+    expect(none.code).toBe(0);
+    expect(none.out).toContain(`slices    0 this run, 80 in all (the last on ${day(times[79])}), `);
+  });
+
   it('resuming with a corrected bar file is refused, naming the first recorded bar that differs, and appends nothing', async () => {
     const url = `sqlite:${join(scratch, 'corrected.db')}`;
     expect((await cli('backtest', '--config', configPath, '--bars', bars, '--store', url, '--json')).code).toBe(0);

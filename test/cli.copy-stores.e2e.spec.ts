@@ -1,7 +1,7 @@
 // `stratafolio copy` and every command on a PostgreSQL URL: a copied portfolio replays, audits and resumes like the
 // original; a broken source or a different target log is refused; one backtest gives the same events on either store.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import Database from 'better-sqlite3';
@@ -137,7 +137,7 @@ describe('stratafolio copy between SQLite stores', () => {
     expect(await eventData(to)).toEqual(await eventData(from));
   });
 
-  it('refuses a source whose chain is broken, naming the event, and writes nothing to the target', async () => {
+  it('refuses a source whose chain is broken, naming the event, and leaves no target store behind', async () => {
     const from = sqliteUrl();
     const to = sqliteUrl();
     await backtest(from, allBars);
@@ -149,9 +149,15 @@ describe('stratafolio copy between SQLite stores', () => {
     const r = await runCli('copy', '--from', from, '--to', to);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain(`position ${row?.position}`);
-    const target = await openEventStore(to);
-    expect(await target.listStreams()).toEqual([]);
-    await target.close();
+    expect(existsSync(to.slice('sqlite:'.length))).toBe(false);
+    // Into a store that exists, nothing is written either.
+    const existing = sqliteUrl();
+    await backtest(existing, otherBars);
+    const before = await eventData(existing);
+    const again = await runCli('copy', '--from', from, '--to', existing);
+    expect(again.code).not.toBe(0);
+    expect(again.err).toContain(`position ${row?.position}`);
+    expect(await eventData(existing)).toEqual(before);
   });
 
   it('rejects bad usage with exit 2 and one line: the same store twice, a missing source file, an unknown portfolio', async () => {

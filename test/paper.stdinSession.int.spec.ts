@@ -286,7 +286,7 @@ it('a restart with an --until the log has passed already says so, not that it re
   const again = await paperOn(store, minuteBars(0, 6), ['--until', '2024-03-01T00:02:00Z']);
   expect(again.code).toBe(0);
   expect(again.out.split('\n')[0]).toBe(
-    '--until 2024-03-01T00:02:00.000Z was passed before this run (the log ends at 2024-03-01T00:03:00.000Z): 0 slices this run, 4 in all; last bar 2024-03-01T00:03:00.000Z; value 100013.5',
+    '--until 2024-03-01T00:02:00.000Z was passed before this run (the log ends at 2024-03-01T00:03:00.000Z): 0 slices this run, 4 in all; last bar 2024-03-01T00:03:00.000Z; value 100013.50',
   );
   const json = await paperOn(store, minuteBars(0, 6), ['--until', '2024-03-01T00:02:00Z', '--json']);
   expect(JSON.parse(json.out.trim())).toMatchObject({ ended: 'until', detail: '--until 2024-03-01T00:02:00.000Z was passed before this run (the log ends at 2024-03-01T00:03:00.000Z)', slicesThisRun: 0 });

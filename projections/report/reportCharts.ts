@@ -1,6 +1,7 @@
 // The tearsheet's charts: Apache ECharts options rendered to static SVG on the server (no script in the page), downsampled for drawing only.
 import * as echarts from 'echarts';
 import type { ReportModel } from './reportModel.js';
+import { fixed, percent } from '../../src/display/figures.js';
 
 /** A rendered chart: its name (a `data-chart` attribute in the page) and its SVG. */
 export interface RenderedChart {
@@ -28,8 +29,7 @@ const MIN_REBALANCE_LINE_GAP = 10;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** A percentage label; a negative that rounds to zero shows as 0.0%, not -0.0% (a month of ±1e-16 is no loss). */
-const unsignedZero = (text: string): string => (/^-0(\.0*)?$/.test(text) ? text.slice(1) : text);
-const pct = (digits: number) => (v: number): string => `${unsignedZero((v * 100).toFixed(digits))}%`;
+const pct = (digits: number) => (v: number): string => percent(v, digits);
 /**
  * An axis label in percent, with the decimals its tick has: whole numbers where the ticks are whole, 0.5% or 0.05%
  * where they fall between (one decimal for all would label the ticks of a 0.3% fall -0.1%, -0.1%, -0.1%).
@@ -311,7 +311,7 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
         {
           type: 'heatmap',
           data: ids.flatMap((_, i) => ids.map((__, j) => [j, i, m.correlation.matrix[i]?.[j] ?? Number.NaN]).filter((c) => Number.isFinite(c[2]))),
-          label: { show: true, fontSize: 10, formatter: (p: { value: number[] }) => unsignedZero((p.value[2] as number).toFixed(2)) },
+          label: { show: true, fontSize: 10, formatter: (p: { value: number[] }) => fixed(p.value[2] as number) },
           itemStyle: { borderColor: '#fff', borderWidth: 1 },
         },
       ],

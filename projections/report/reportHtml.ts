@@ -1,5 +1,6 @@
 // The tearsheet as one self-contained HTML page: inline CSS, server-rendered SVG charts, no script and no external file.
 import { Dec } from '../../src/money/decimal.js';
+import { fixed, money as cents, percent } from '../../src/display/figures.js';
 import type { KeyMetrics, LiveRow, ReportModel } from './reportModel.js';
 import { renderCharts } from './reportCharts.js';
 
@@ -20,11 +21,9 @@ export function escapeText(text: string): string {
 const e = escapeHtml;
 /** A number as JSON writes it (null when not finite): the exact figure behind a cell, for tools and tests. */
 const raw = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
-/** `-0.00` from a negative that rounds to zero reads as a loss: it is shown as the zero it rounds to. */
-const unsignedZero = (text: string): string => (/^-0(\.0*)?$/.test(text) ? text.slice(1) : text);
-const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? `${unsignedZero((x * 100).toFixed(digits))}%` : '–');
-const num = (x: number, digits = 2): string => (Number.isFinite(x) ? unsignedZero(x.toFixed(digits)) : x === Infinity ? '∞' : '–');
-const money = (s: string | null): string => (s === null ? '–' : unsignedZero(new Dec(s).toFixed(2)).replace(/\B(?=(\d{3})+(?!\d))/g, ','));
+const pct = (x: number, digits = 2): string => (Number.isFinite(x) ? percent(x, digits) : '–');
+const num = (x: number, digits = 2): string => (Number.isFinite(x) ? fixed(x, digits) : x === Infinity ? '∞' : '–');
+const money = (s: string | null): string => (s === null ? '–' : cents(s).replace(/\B(?=(\d{3})+(?!\d))/g, ','));
 const signed = (x: number): string => (Number.isFinite(x) ? (x < 0 ? 'neg' : x > 0 ? 'pos' : '') : '');
 /**
  * The colour of a figure as shown: none when it shows as zero. A strategy holding only cash gets returns of ±2e-16

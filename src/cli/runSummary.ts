@@ -1,4 +1,5 @@
 // Running a portfolio from the command line: progress on a TTY, and the summary printed after a backtest or demo.
+import { money, percent } from '../display/figures.js';
 import cliProgress from 'cli-progress';
 import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
 import type { BarSlice } from '../market/bar.js';
@@ -20,7 +21,9 @@ export interface RunSummaryJson {
   readonly resumed: boolean;
   readonly slicesThisRun: number;
   readonly slices: number;
+  /** The first bar this run applied (null when it applied none); a fresh run's is the log's first. */
   readonly firstBarTime: string | null;
+  /** The log's last bar. */
   readonly lastBarTime: string | null;
   readonly events: number;
   /** Hash of the log's last event: kept elsewhere, it lets `audit --verify --expect-head` detect a log cut short. */
@@ -185,12 +188,10 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
 
 /** Prints a summary as aligned tables that fit 80 columns. */
 export function printSummary(io: CliIO, s: RunSummaryJson): void {
-  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
-  const money = (x: string): string => dec(x).toFixed(2);
   const lines = [
     `portfolio ${s.portfolioId} in ${s.store}${s.resumed ? ' (resumed)' : ''}`,
-    `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${s.firstBarTime?.slice(0, 10) ?? '-'} … ${s.lastBarTime?.slice(0, 10) ?? '-'}), ${s.events} events`,
-    `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${pct(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
+    slicesLine(s),
+    `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${percent(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
     ...statisticsLines(s.statistics),
     `rebalances ${s.rebalances}`,
     `head hash ${s.headHash}`,
@@ -205,9 +206,9 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
         st.kind.length > 16 ? `${st.kind.slice(0, 15)}…` : st.kind,
         st.state,
         money(st.value),
-        pct(st.weight),
+        percent(st.weight),
         pctOrNa(st.timeWeightedReturn),
-        st.averageCashFraction === null ? '-' : pct(st.averageCashFraction),
+        st.averageCashFraction === null ? '-' : percent(st.averageCashFraction),
       ]),
     ),
     ...s.strategies.flatMap((st) => (st.timeWeightedReturnNote === null ? [] : wrapText(`          ${st.id} return n/a: `, st.timeWeightedReturnNote))),
@@ -217,7 +218,19 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
-const pctOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+/**
+ * How many slices this run applied and over which bars: a fresh run's are the whole log's; a resumed run's range is its
+ * own, and one that applied none says where the log ends.
+ */
+function slicesLine(s: RunSummaryJson): string {
+  const day = (t: string | null): string => t?.slice(0, 10) ?? '-';
+  const range = `${day(s.firstBarTime)} … ${day(s.lastBarTime)}`;
+  if (!s.resumed) return `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${range}), ${s.events} events`;
+  if (s.slicesThisRun === 0) return `slices    0 this run, ${s.slices} in all (the last on ${day(s.lastBarTime)}), ${s.events} events`;
+  return `slices    ${s.slicesThisRun} this run (${range}), ${s.slices} in all, ${s.events} events`;
+}
+
+const pctOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : percent(x));
 const ratioOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(2));
 
 /** The portfolio's own return, volatility, Sharpe and drawdown, and the strategies' capital-weighted Sharpe, labelled apart. */
@@ -268,7 +281,6 @@ function riskBreaches(
   const out: string[] = [];
   const risk = portfolio.kernel.config.risk;
   const limit = risk.maxDrawdown;
-  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
   for (const st of strategies) {
     const record = portfolio.kernel.strategies.get(st.id);
     if (record === undefined) continue;
@@ -277,8 +289,8 @@ function riskBreaches(
     const beyondValue = returns[st.id]?.note === LOSS_BEYOND_VALUE;
     if (limit !== null && (beyondValue || record.worstDrawdown < -limit * 1.25)) {
       const action = risk.drawdownAction === 'pause' ? 'drawdownAction pause keeps the positions of a paused strategy' : 'its liquidation came too late';
-      const loss = beyondValue ? 'a bar lost more than its whole value (the value went below zero)' : `drawdown reached ${pct(record.worstDrawdown)}`;
-      out.push(`${st.id}: ${loss}, beyond the limit of ${pct(limit)} (${action})`);
+      const loss = beyondValue ? 'a bar lost more than its whole value (the value went below zero)' : `drawdown reached ${percent(record.worstDrawdown)}`;
+      out.push(`${st.id}: ${loss}, beyond the limit of ${percent(limit)} (${action})`);
     }
     if (dec(st.value).isNegative()) out.push(`${st.id}: value ${dec(st.value).toFixed(2)} is below zero: it lost more than its capital`);
   }

@@ -1,4 +1,5 @@
 // `stratafolio audit`: lists a portfolio's rebalances (or one in full) and, with --verify, proves the log intact or names the first broken event.
+import { money, percent } from '../../display/figures.js';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { Dec } from '../../money/decimal.js';
@@ -47,8 +48,7 @@ interface AuditFlags {
   readonly events?: string;
 }
 
-const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
-const money = (s: string): string => new Dec(s).toFixed(2);
+const pct = (x: number | undefined): string => (x === undefined ? '-' : percent(x));
 
 /** A strategy left out of the weighing has no target: it keeps what it holds, which a target of 0.00 would deny. */
 function weightRows(r: RebalanceRecord): string[][] {

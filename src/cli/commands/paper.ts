@@ -1,4 +1,5 @@
 // `stratafolio paper`: runs a portfolio on a live bar stream through the backtest's code path, crash-safe, one writer.
+import { money, percent } from '../../display/figures.js';
 import type { Command } from 'commander';
 import { configFieldError, readPortfolioConfigFile, type ConfigSource, type PortfolioConfig } from '../../config/portfolioConfig.js';
 import { namedSymbols } from '../../config/configSymbols.js';
@@ -18,7 +19,7 @@ import { klineOpenTimesAround } from '../../feeds/feedMessages.js';
 import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
 import { moduleLoadTimer, latestPlausibleBarMs, wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
-import type { CliIO } from '../output.js';
+import { type CliIO } from '../output.js';
 import { PaperSession, paperStoreOptions, type FeedCounts, type SessionEnd, type SliceStatus } from '../paperSession.js';
 import { describeAnswer, queuedCommands } from '../queuedCommands.js';
 import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';
@@ -348,7 +349,7 @@ async function runPaperSession(
             feed: { ...session.counts },
           });
         } else {
-          io.stdout.write(`${why}: ${session.slices} slices this run, ${status.slices} in all; last bar ${status.lastBarTime ?? '—'}; value ${status.portfolioValue}\n`);
+          io.stdout.write(`${why}: ${session.slices} slices this run, ${status.slices} in all; last bar ${status.lastBarTime ?? '—'}; value ${money(status.portfolioValue)}\n`);
           io.stdout.write(`${feedCountsLine(session.counts)}\n`);
           io.stdout.write(`head hash ${headHash} (keep it apart: audit --verify --expect-head <hash> detects a cut log)\n`);
         }
@@ -419,7 +420,7 @@ function printSlice(io: CliIO, s: SliceStatus, ret: number, json: boolean): void
     return;
   }
   const latency = s.latencyMs === null ? 'recovered' : `${s.latencyMs} ms`;
-  io.stdout.write(`${s.report.time}  value ${s.report.portfolioValue}  return ${(ret * 100).toFixed(2)}%  orders ${orders}  latency ${latency}\n`);
+  io.stdout.write(`${s.report.time}  value ${money(s.report.portfolioValue)}  return ${percent(ret)}  orders ${orders}  latency ${latency}\n`);
 }
 
 /** One JSON object on one line (NDJSON). */

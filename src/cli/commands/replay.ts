@@ -1,10 +1,10 @@
 // `stratafolio replay`: rebuilds the portfolio summary, per-strategy metrics and correlation matrix from an event log, as of any moment.
+import { money, percent } from '../../display/figures.js';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { Dec } from '../../money/decimal.js';
 import { conventionOptions, resolveMetricOptions, type YearlyConventions } from '../../metrics/index.js';
 import { logAnnualisationWarning } from '../annualisationWarning.js';
 import { incidentLines, statisticsLines, statisticsOf } from '../runSummary.js';
@@ -88,9 +88,9 @@ function finiteOnly<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as T;
 }
 
-const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : 'n/a');
+const pct = (x: number): string => (Number.isFinite(x) ? percent(x) : 'n/a');
 const ratio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
-const money = (s: string | null): string => (s === null ? 'n/a' : new Dec(s).toFixed(2));
+const moneyOrNa = (s: string | null): string => (s === null ? 'n/a' : money(s));
 
 interface ReplayFlags {
   readonly store: string;
@@ -185,8 +185,8 @@ function printReplay(io: CliIO, id: string, asOf: AsOf, r: Result, conventions: 
   const rows = strategyMetrics(s.performance, options).map((m) => [
     m.strategyId,
     ownValue(sum.strategies, m.strategyId) ?? '-',
-    money(s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null),
-    money(attribution.get(m.strategyId) ?? null),
+    moneyOrNa(s.performance.accounts.strategies.get(m.strategyId)?.value.toString() ?? null),
+    moneyOrNa(attribution.get(m.strategyId) ?? null),
     pct(m.totalReturn),
     pct(m.annualVolatility),
     ratio(m.sharpeRatio),
