@@ -178,6 +178,18 @@ describe('report --as-of before the benchmark was listed', () => {
   });
 });
 
+describe('report --as-of before the first bar', () => {
+  it('writes the portfolio as opened and says why it has no bar', async () => {
+    await paperPortfolio();
+    const r = await spawnCli('report', '--store', store, '--as-of', '2000-01-01', '--out', join(scratch, 'opened.html'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^wrote .*opened\.html \(\d+ KiB\): 0 bars, \d+ events, log verified$/m);
+    expect(r.err.trim().split('\n')).toEqual([
+      `stratafolio: warning: --as-of 2000-01-01 is before portfolio edges's first bar (${times[0]}): the report shows it as opened, with no bar`,
+    ]);
+  });
+});
+
 describe('report: a rolling window longer than the log', () => {
   it('says why the rolling chart is empty instead of drawing bare axes', async () => {
     await paperPortfolio();

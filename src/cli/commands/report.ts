@@ -10,6 +10,7 @@ import { writeJson, type CliIO } from '../output.js';
 import { BARS_PER_YEAR_HELP, RISK_FREE_HELP, parseConventionFlags, storedLogConventions } from '../yearlyConventions.js';
 import { logAnnualisationWarning } from '../annualisationWarning.js';
 import type { RegisterCommand } from './index.js';
+import { markedSlices } from '../../../events/markedSlices.js';
 import { openExistingStore, refuseAsOfBeforeLog } from './replay.js';
 import { choosePortfolio } from '../portfolioChoice.js';
 
@@ -102,6 +103,13 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
         const p = model.provenance;
         const spacing = logAnnualisationWarning({ portfolioId: id, marks: p.bars, firstMarkTime: p.firstBarTime, lastBarTime: p.lastBarTime }, conventions);
         if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
+        if (asOf.kind === 'time' && p.bars === 0) {
+          // A page of no bar is what the log was at that time; said, so that it is not taken for a log with no bars.
+          for await (const first of markedSlices(store.readStream(stream))) {
+            io.stderr.write(`stratafolio: warning: --as-of ${flags.asOf ?? ''} is before portfolio ${id}'s first bar (${first.time}): the report shows it as opened, with no bar\n`);
+            break;
+          }
+        }
         const v = verification;
         const html = renderReportHtml(model);
         writeAtomically(flags.out, html);
