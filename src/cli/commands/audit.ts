@@ -180,7 +180,7 @@ function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[
 function shareLines(r: RebalanceRecord): string[] {
   const s = weighedShare(r);
   if (s === null) return [];
-  const p = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  const p = percent;
   const parts = [`${p(s.free)} not kept by the strategies left out`, ...(s.readmitted > 0 ? [`less ${p(s.readmitted)} re-admitted`] : [])];
   return wrapText(
     '',
