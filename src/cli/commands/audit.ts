@@ -180,11 +180,10 @@ function incidentReport(incidents: IncidentsState, kinds: readonly IncidentKind[
 function shareLines(r: RebalanceRecord): string[] {
   const s = weighedShare(r);
   if (s === null) return [];
-  const p = percent;
-  const parts = [`${p(s.free)} not kept by the strategies left out`, ...(s.readmitted > 0 ? [`less ${p(s.readmitted)} re-admitted`] : [])];
+  const parts = [`${percent(s.free)} not kept by the strategies left out`, ...(s.readmitted > 0 ? [`less ${percent(s.readmitted)} re-admitted`] : [])];
   return wrapText(
     '',
-    `weighed share ${p(s.share)} of the portfolio value (${parts.join(', ')}): raw weights, bounds and binding constraints are fractions of this share; after = bounded weight × ${p(s.share)}`,
+    `weighed share ${percent(s.share)} of the portfolio value (${parts.join(', ')}): raw weights, bounds and binding constraints are fractions of this share; after = bounded weight × ${percent(s.share)}`,
   );
 }
 
