@@ -207,7 +207,7 @@ function printReplay(io: CliIO, id: string, asOf: AsOf, r: Result, conventions: 
   out.push('', `returns per bar net of transfers; ×${o.annualization} a year, ddof 1; risk-free ${pct(annualRiskFree)} a year`);
   // Sortino sits beside Sharpe in the table but measures the returns below 0 (empyrical's required return), not the excess
   // over the rate: without this line a Sortino far above the Sharpe reads as a mild downside rather than a rate left out.
-  if (annualRiskFree !== 0) out.push(`risk-free ${pct(annualRiskFree)} a year in Sharpe and omega; Sortino and downside risk: returns below 0`);
+  if (annualRiskFree !== 0) out.push('Sharpe and omega over the risk-free rate; Sortino and downside risk below 0');
   io.stdout.write(`${out.join('\n')}\n`);
 }
 
