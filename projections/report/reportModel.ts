@@ -417,7 +417,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
     },
     monthly: periodReturns(series.portfolioReturns, times, 'month'),
     yearly,
-    correlation: correlationView(s.correlation),
+    correlation: correlationView(s.correlation, s.performance),
     drawdowns: drawdownPeriods(series.portfolioReturns, times).slice(0, 5),
     rebalances: s.rebalances.rebalances,
     rebalanceTotal: s.rebalances.total,

@@ -158,7 +158,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result, conventio
       trades: trades.get(m.strategyId) ?? null,
       averageCashFraction: averageCashFraction(s.cashFraction, m.strategyId),
     })),
-    correlation: correlationView(s.correlation),
+    correlation: correlationView(s.correlation, s.performance),
     attribution: attributionView(s.attribution),
     positions: positionsView(s.positions),
   });
@@ -197,7 +197,7 @@ function printReplay(io: CliIO, id: string, asOf: AsOf, r: Result, conventions: 
   const cash = strategyMetrics(s.performance).map((m) => `${m.strategyId} ${pct(averageCashFraction(s.cashFraction, m.strategyId) ?? Number.NaN)}`);
   if (cash.length > 0) out.push(...wrapText('average cash (share of value, per bar): ', cash.join(', ')));
   out.push(...incidentLines(statistics));
-  const c = correlationView(s.correlation);
+  const c = correlationView(s.correlation, s.performance);
   if (c.ids.length > 1) {
     out.push('', 'correlation of returns (common bars)');
     out.push(formatTable(['', ...c.ids], c.ids.map((a, i) => [a, ...(c.matrix[i] ?? []).map(ratio)])));
