@@ -183,13 +183,25 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
   };
 }
 
+/**
+ * The slices line: the span of bars belongs to this run's slices (the first of them is all the summary knows), so it
+ * stands beside "this run"; a run that added none names the log's last bar instead of a range starting nowhere.
+ */
+function slicesLine(s: RunSummaryJson): string {
+  const day = (t: string | null): string => t?.slice(0, 10) ?? '-';
+  if (s.slicesThisRun === 0 || s.firstBarTime === null) {
+    return `slices    ${s.slicesThisRun} this run, ${s.slices} in all (last bar ${day(s.lastBarTime)}), ${s.events} events`;
+  }
+  return `slices    ${s.slicesThisRun} this run (${day(s.firstBarTime)} … ${day(s.lastBarTime)}), ${s.slices} in all, ${s.events} events`;
+}
+
 /** Prints a summary as aligned tables that fit 80 columns. */
 export function printSummary(io: CliIO, s: RunSummaryJson): void {
   const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
   const money = (x: string): string => dec(x).toFixed(2);
   const lines = [
     `portfolio ${s.portfolioId} in ${s.store}${s.resumed ? ' (resumed)' : ''}`,
-    `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${s.firstBarTime?.slice(0, 10) ?? '-'} … ${s.lastBarTime?.slice(0, 10) ?? '-'}), ${s.events} events`,
+    slicesLine(s),
     `value     ${money(s.portfolioValue)} from ${money(s.totalCapital)} (${pct(s.portfolioReturn)}), reserve ${money(s.reserve)}`,
     ...statisticsLines(s.statistics),
     `rebalances ${s.rebalances}`,
