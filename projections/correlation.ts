@@ -1,5 +1,6 @@
 // Correlation projection: running pairwise co-moments of strategies' returns over the bars both were valued at (O(strategies²) memory).
-import { addPair, emptyPairStats, pairCorrelation, type PairStats } from '../src/metrics/index.js';
+import { addPair, emptyPairStats, pairCorrelation, type PairStats, type ReturnStats } from '../src/metrics/index.js';
+import type { PerformanceState } from './performance.js';
 import { evolveByCopy, type InPlaceFold, type Projection } from './projection.js';
 import { emptyAccounts, type CapitalAccounts } from './capitalAccounts.js';
 
@@ -90,16 +91,25 @@ export const correlationProjection: Projection<CorrelationState, CorrelationWork
   inPlace: correlationFold,
 };
 
-/** The correlation matrix (rows and columns in `ids` order); 1 on the diagonal, NaN where fewer than two common bars. */
-export function correlationView(s: CorrelationState): { ids: string[]; matrix: number[][]; commonBars: number[][] } {
+/**
+ * The correlation matrix (rows and columns in `ids` order), NaN where fewer than two common bars. The diagonal is a
+ * strategy with itself: its common bars are its own returns (`performance` counts them), and its correlation is 1 when
+ * those have a spread, NaN otherwise (Pearson is undefined for fewer than two returns or a constant series, as it is
+ * off the diagonal).
+ */
+export function correlationView(s: CorrelationState, performance: PerformanceState): { ids: string[]; matrix: number[][]; commonBars: number[][] } {
   const ids = [...s.ids];
+  const own = (id: string): ReturnStats | undefined => performance.strategies.get(id);
   const matrix = ids.map((a) =>
     ids.map((b) => {
-      if (a === b) return 1;
+      if (a === b) {
+        const stats = own(a);
+        return stats !== undefined && stats.count >= 2 && stats.m2 > 0 ? 1 : Number.NaN;
+      }
       const p = s.pairs.get(a < b ? pairKey(a, b) : pairKey(b, a));
       return p ? pairCorrelation(p) : Number.NaN;
     }),
   );
-  const commonBars = ids.map((a) => ids.map((b) => (a === b ? 0 : (s.pairs.get(a < b ? pairKey(a, b) : pairKey(b, a))?.count ?? 0))));
+  const commonBars = ids.map((a) => ids.map((b) => (a === b ? (own(a)?.count ?? 0) : (s.pairs.get(a < b ? pairKey(a, b) : pairKey(b, a))?.count ?? 0))));
   return { ids, matrix, commonBars };
 }

@@ -171,7 +171,7 @@ export interface PortfolioSummary {
   readonly returnOnCapital: number;
   readonly activeStrategies: readonly string[];
   readonly strategies: Readonly<Record<string, LifecycleState>>;
-  /** Σ wᵢ × Sharpeᵢ with wᵢ = strategy value / Σ strategy values at the last mark, over strategies whose Sharpe is defined. */
+  /** Σ wᵢ × Sharpeᵢ / Σ wᵢ with wᵢ = strategy value / Σ strategy values at the last mark, over the strategies whose Sharpe is defined (their weights renormalised to 1). */
   readonly capitalWeightedSharpe: number;
   /** Metrics of the portfolio's own value series (reserve included). */
   readonly metrics: MetricSummary;

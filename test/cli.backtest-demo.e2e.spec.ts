@@ -80,7 +80,11 @@ describe('stratafolio backtest', async () => {
     const { code, out } = await cli('backtest', '--config', configPath, '--bars', bars, '--store', url);
     expect(code).toBe(0);
     expect(out).toContain(`portfolio bt in ${url}`);
-    expect(out).toMatch(/^slices {4}80 this run, 80 in all \(2023-01-02 … \d{4}-\d{2}-\d{2}\), \d+ events$/m);
+    // The bars' span belongs to this run's slices, not to "in all": on a resumed run it would read as the log's.
+    expect(out).toMatch(/^slices {4}80 this run \(2023-01-02 … \d{4}-\d{2}-\d{2}\), 80 in all, \d+ events$/m);
+    const resumed = await cli('backtest', '--config', configPath, '--bars', bars, '--store', url);
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toMatch(/^slices {4}0 this run, 80 in all \(last bar \d{4}-\d{2}-\d{2}\), \d+ events$/m);
     expect(out).toMatch(/^value {5}\d+\.\d{2} from 250000\.00/m);
     expect(out).toMatch(/^strategy\s+kind\s+state\s+value\s+weight\s+return\s+avg cash$/m);
     expect(out).toMatch(/^bh\s+buy-and-hold\s+running/m);
@@ -100,7 +104,7 @@ describe('stratafolio backtest', async () => {
     expect(rest.out).toContain(`slices    30 this run (${day(times[50])} … ${day(times[79])}), 80 in all, `);
     const none = await cli('backtest', '--config', configPath, '--bars', bars, '--store', url);
     expect(none.code).toBe(0);
-    expect(none.out).toContain(`slices    0 this run, 80 in all (the last on ${day(times[79])}), `);
+    expect(none.out).toContain(`slices    0 this run, 80 in all (last bar ${day(times[79])}), `);
   });
 
   it('resuming with a corrected bar file is refused, naming the first recorded bar that differs, and appends nothing', async () => {

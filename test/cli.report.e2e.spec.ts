@@ -101,6 +101,8 @@ describe('stratafolio report', () => {
     expect(differing(await replayAgainstReport(store, html, '--risk-free', '0.05'))).toEqual([]);
     expect(dataValue(html, 'data-metric', 'portfolio:sharpeRatio')).not.toBe(dataValue(readFileSync(out, 'utf8'), 'data-metric', 'portfolio:sharpeRatio'));
     expect(html).toContain('risk-free 5.00% a year');
+    // Sortino and downside risk sit beside Sharpe in one table; the note says the rate does not enter them.
+    expect(html).toContain('Sortino and downside risk count the returns below 0, not below the risk-free rate');
     const bad = await spawnCli('report', '--store', store, '--risk-free', '2', '--out', join(dir, 'bad-rf.html'));
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--risk-free must be an annual rate/);

@@ -257,5 +257,9 @@ describe('report: a log shorter than a year', () => {
       expect(Number(dataValue(html, 'data-metric', `${id}:totalReturn`))).not.toBeNaN();
     }
     expect(html).toMatch(/CAGR is shown for a year or more of returns/);
+    // The Annual return row beside it is annualised at any length (empyrical's): the note must not say that no figure of
+    // a shorter span is annualised, and it says that this one extrapolates.
+    expect(Number(dataValue(html, 'data-metric', 'portfolio:annualReturn'))).not.toBeNaN();
+    expect(html).toContain('Annual return is annualised by the bars a year at any length (empyrical’s): under a year of bars it extrapolates');
   });
 });

@@ -78,6 +78,9 @@ describe('the portfolio statistics users expect', () => {
     expect((zero.portfolio.sharpeRatio ?? 0) - (rf.portfolio.sharpeRatio ?? 0)).toBeCloseTo((rf.riskFree.perBar * 252) / vol, 10);
     const text = await cli('replay', '--store', url, '--risk-free', '0.05');
     expect(text.out).toContain(`Sharpe ${(rf.portfolio.sharpeRatio ?? 0).toFixed(2)} (risk-free 5.00% a year)`);
+    // The Sortino column beside the Sharpe one is not of the excess over that rate: the footnote says which figures are.
+    expect(text.out).toContain('risk-free 5.00% a year\nSharpe and omega over the risk-free rate; Sortino and downside risk below 0\n');
+    expect(text.out.split('\n').filter((l) => l.length > 80)).toEqual([]);
   });
 
   it('a bad --risk-free exits 2 naming the flag', async () => {

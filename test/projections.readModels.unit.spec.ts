@@ -14,6 +14,7 @@ import {
   maxDrawdown,
   tradeSummaries,
   type EventStore,
+  type ReturnStats,
 } from '../src/index.js';
 import { STREAM, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
 
@@ -77,11 +78,22 @@ describe('read models of the hand-made log', () => {
 
   it('correlation over common bars equals the batch correlation of the two return series', async () => {
     const s = await foldFixture();
-    const c = correlationView(s.correlation);
+    const c = correlationView(s.correlation, s.performance);
     expect(c.ids).toEqual(['a', 'b']);
     expect(c.commonBars[0]?.[1]).toBe(3);
     expect(c.matrix[0]?.[1]).toBeCloseTo(correlationMatrix([returnsA, returnsB])[0]?.[1] as number, 12);
     expect(c.matrix[1]?.[1]).toBe(1);
+  });
+
+  it("correlation's diagonal: a strategy's common bars with itself are its own returns, and a series without spread has no correlation", async () => {
+    const s = await foldFixture();
+    const c = correlationView(s.correlation, s.performance);
+    // a and b each have three returns; the diagonal's 1 stands on them, not on 0 bars.
+    expect(c.commonBars).toEqual([[3, 3], [3, 3]]);
+    // A strategy whose every return is the same (in cash all along) has no Pearson correlation, with itself or any other.
+    const flat = { ...s.performance, strategies: new Map([...s.performance.strategies, ['a', { ...(s.performance.strategies.get('a') as ReturnStats), m2: 0 }]]) };
+    expect(correlationView(s.correlation, flat).matrix[0]?.[0]).toBeNaN();
+    expect(correlationView(s.correlation, flat).matrix[1]?.[1]).toBe(1);
   });
 
   it('attribution: contributions net of transfers sum exactly to the portfolio P&L', async () => {

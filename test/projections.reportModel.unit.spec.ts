@@ -1,6 +1,6 @@
 // The report's figures on intraday bars: every yearly figure in the bars a year given, and a day meaning a calendar day.
 import { describe, expect, it } from 'vitest';
-import { ProjectionRunner, openEventStore, type PendingEvent } from '../src/index.js';
+import { ProjectionRunner, domainEvent, openEventStore, type DomainEvent, type PendingEvent } from '../src/index.js';
 import { buildReportModel, foldReport, renderReportHtml, reportProjections, type ReportModel, type ReportStates } from '../projections/report/index.js';
 import { durationText } from '../projections/report/reportHtml.js';
 import { PORTFOLIO, STREAM, T1, T2, T3, appendBatches, fixtureBatches } from './projections.fixture.js';
@@ -151,5 +151,39 @@ describe('report figures with no return yet', () => {
     expect(portfolio?.observations).toBe(0);
     expect(portfolio?.longestDrawdownDays).toBeNaN();
     expect(renderReportHtml(m)).toMatch(/data-metric="portfolio:longestDrawdownDays" data-value="null">–</);
+  });
+});
+
+describe("the portfolio's turnover", () => {
+  it('counts what the portfolio traded with the market: orders its strategies crossed with each other are not its turnover', async () => {
+    // Capital 1000, a and b 500 each. At T1 a buys 4 X @ 50 and b sells 4 X @ 50 short: netting crosses them whole (net 0),
+    // so the portfolio trades nothing outside; each strategy traded 200 over a mean value of 500.
+    const ev = (type: string, data: Record<string, unknown>): DomainEvent => domainEvent(type as 'BarMarked', data as never);
+    const added = (strategyId: string): DomainEvent =>
+      ev('StrategyAdded', { strategyId, kind: 'test', parameters: {}, allocationPct: '0.5', capital: '500', minAllocation: null, maxAllocation: null, metadata: {} });
+    const fund = (to: string): DomainEvent => ev('CapitalTransferred', { from: 'reserve', to, amount: '500', reason: 'initial allocation', rebalanceId: null });
+    const fill = (strategyId: string, quantity: string, n: number): DomainEvent =>
+      ev('FillRecorded', { orderId: `o${n}`, strategyId, symbol: 'X', quantity, price: '50', commission: '0', slippage: '0' });
+    const mark = (cashA: string, cashB: string): DomainEvent =>
+      ev('BarMarked', { marks: { X: '50' }, strategyValues: { a: '500', b: '500' }, strategyCash: { a: cashA, b: cashB }, reserve: '0', portfolioValue: '1000' });
+    const crossed = ev('OrdersNetted', {
+      symbols: [{ symbol: 'X', grossLong: '4', grossShort: '4', net: '0', strategies: ['a', 'b'], grossValue: '400', netValue: '0', commissionSaved: '0' }],
+      grossTradedValue: '400',
+      netTradedValue: '0',
+      commissionSaved: '0',
+    });
+    const at = (barTime: string | null, events: DomainEvent[]): PendingEvent[] => events.map((event) => ({ event, barTime }));
+    const opened = ev('PortfolioOpened', { portfolioId: PORTFOLIO, name: 'crossed', baseCurrency: 'USD', totalCapital: '1000', configHash: 'h', codeVersion: 'test', config: {} });
+    const store = await openEventStore('memory:');
+    await appendBatches(store, [
+      at(null, [opened, added('a'), fund('a'), added('b'), fund('b')]),
+      at(T1, [crossed, fill('a', '4', 1), fill('b', '-4', 2), mark('300', '700')]),
+      at(T2, [mark('300', '700')]),
+    ]);
+    const m = await foldReport(store, PORTFOLIO, STREAM, { asOf: { kind: 'end' }, verification: null });
+    const turnover = (id: string): number | undefined => m.rows.find((r) => r.id === id)?.metrics.turnover;
+    expect(turnover('a')).toBeCloseTo(200 / 500, 12);
+    expect(turnover('b')).toBeCloseTo(200 / 500, 12);
+    expect(turnover('portfolio')).toBe(0);
   });
 });

@@ -102,6 +102,15 @@ function compoundingNote(m: ReportModel): string {
   return `<p class="muted small" data-field="compounding-note">– for ${rows.map((r) => e(r.id)).join(', ')} (total and annual return, CAGR, Calmar, drawdowns, best and worst periods): ${e(rows[0]?.metrics.compoundingNote ?? '')}.</p>`;
 }
 
+/**
+ * Which figures of the table the risk-free rate enters, when it is not 0: Sortino and downside risk stand beside Sharpe
+ * but measure the returns below 0 (empyrical's required return), and read as a mild downside if taken for excess returns.
+ */
+function riskFreeScope(annualRiskFree: number): string {
+  if (annualRiskFree === 0) return '';
+  return ' in Sharpe, omega, alpha and the rolling Sharpe; Sortino and downside risk count the returns below 0, not below the risk-free rate';
+}
+
 function tile(label: string, field: string, shown: string, rawValue: string, tone = ''): string {
   return `<div class="tile"><div class="label">${e(label)}</div><div class="value ${toneShown(tone, shown)}" data-field="${field}" data-value="${e(rawValue)}">${shown}</div></div>`;
 }
@@ -342,7 +351,7 @@ export function renderReportBody(m: ReportModel): string {
 <section><h2>Provenance</h2>${provenance(m)}</section>
 <section><h2>Performance</h2>${chart('cumulative')}${chart('underwater')}</section>
 ${benchmarkBlock(m)}
-<section><h2>Key metrics</h2>${scroll(metricsTable(m))}${compoundingNote(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar), sample standard deviation. VaR and ES are historical, per bar. Positive bars: the share of the bars that gained among those that gained or lost (a flat bar is neither). CAGR is shown for a year or more of returns (a shorter span is not annualised). Turnover is traded value over mean value, over the whole period (a strategy added or stopped on the way: over its own bars, as every figure of it). Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
+<section><h2>Key metrics</h2>${scroll(metricsTable(m))}${compoundingNote(m)}<p class="muted small">Returns are simple, one per bar, net of capital transfers; annualised ×${m.annualization} (bars a year), risk-free ${pct(m.annualRiskFree)} a year (compounded per bar)${riskFreeScope(m.annualRiskFree)}, sample standard deviation. VaR and ES are historical, per bar. Positive bars: the share of the bars that gained among those that gained or lost (a flat bar is neither). CAGR is shown for a year or more of returns (a shorter span is not annualised); Annual return is annualised by the bars a year at any length (empyrical’s): under a year of bars it extrapolates. Turnover is traded value over mean value (the portfolio's: traded with the market, after netting), over the whole period (a strategy added or stopped on the way: over its own bars, as every figure of it). Netting savings: commission the portfolio did not pay because opposite orders were crossed.</p></section>
 <section><h2>Strategies now</h2>${scroll(liveTable(m.live))}</section>
 <section><h2>Faults, liquidations and pauses</h2>${scroll(incidentsTable(m))}</section>
 <section><h2>Strategies and capital</h2>${chart('equity')}${chart('allocation')}</section>

@@ -315,7 +315,9 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
     {
       id: 'portfolio',
       kind: 'portfolio',
-      metrics: keyMetrics(summary.metrics, series.portfolioReturns, times, portfolioExposure, series.portfolioValues, tradedAll.toNumber(), decStr(commissionsAll), Number.NaN),
+      // The portfolio's turnover is what it traded with the market: orders its strategies crossed with each other (netting)
+      // moved no position of the portfolio and paid no commission, as its commissions beside it say.
+      metrics: keyMetrics(summary.metrics, series.portfolioReturns, times, portfolioExposure, series.portfolioValues, tradedAll.minus(series.crossedValue).toNumber(), decStr(commissionsAll), Number.NaN),
     },
   ];
   const replayMetrics = new Map(strategyMetrics(s.performance, metricOptions).map((m) => [m.strategyId, m]));
@@ -415,7 +417,7 @@ export function buildReportModel(id: string, result: ReportStates, options: Repo
     },
     monthly: periodReturns(series.portfolioReturns, times, 'month'),
     yearly,
-    correlation: correlationView(s.correlation),
+    correlation: correlationView(s.correlation, s.performance),
     drawdowns: drawdownPeriods(series.portfolioReturns, times).slice(0, 5),
     rebalances: s.rebalances.rebalances,
     rebalanceTotal: s.rebalances.total,

@@ -59,6 +59,11 @@ export interface ReportSeriesState {
   readonly rebalances: readonly RebalanceMark[];
   /** Commission saved by netting, Σ OrdersNetted.commissionSaved. */
   readonly nettingSaved: Dec;
+  /**
+   * Traded value the strategies' orders crossed with each other and the portfolio never traded outside,
+   * Σ (OrdersNetted.grossTradedValue − netTradedValue): the portfolio's own trades are its fills' value less this.
+   */
+  readonly crossedValue: Dec;
   /** The benchmark symbol followed, and its last recorded mark at each bar (NaN before its first). */
   readonly benchmark: { readonly symbol: string; readonly marks: readonly number[] } | null;
 }
@@ -87,6 +92,7 @@ export interface ReportSeriesWork {
   parameters: Map<string, { readonly kind: string; readonly parameters: Readonly<Record<string, unknown>> }>;
   rebalances: RebalanceMark[];
   nettingSaved: Dec;
+  crossedValue: Dec;
   benchmark: { readonly symbol: string; marks: number[] } | null;
   lastBenchmarkMark: number;
 }
@@ -130,6 +136,7 @@ function fold(benchmark: string | null): InPlaceFold<ReportSeriesState, ReportSe
       parameters: new Map(s.parameters),
       rebalances: [...s.rebalances],
       nettingSaved: s.nettingSaved,
+      crossedValue: s.crossedValue,
       benchmark: s.benchmark === null ? null : { symbol: s.benchmark.symbol, marks: [...s.benchmark.marks] },
       lastBenchmarkMark: lastFinite(s.benchmark?.marks ?? []),
     }),
@@ -156,6 +163,7 @@ function fold(benchmark: string | null): InPlaceFold<ReportSeriesState, ReportSe
         }
         case 'OrdersNetted':
           w.nettingSaved = w.nettingSaved.plus(event.data.commissionSaved);
+          w.crossedValue = w.crossedValue.plus(event.data.grossTradedValue).minus(event.data.netTradedValue);
           return;
         case 'StrategyFaulted':
           totalsOf(w, event.data.strategyId).lastFault = {
@@ -230,6 +238,7 @@ function fold(benchmark: string | null): InPlaceFold<ReportSeriesState, ReportSe
       parameters: w.parameters,
       rebalances: w.rebalances,
       nettingSaved: w.nettingSaved,
+      crossedValue: w.crossedValue,
       benchmark: w.benchmark,
     }),
   };
@@ -251,7 +260,8 @@ export function reportSeriesProjection(options: { readonly benchmark?: string } 
   return {
     name: 'report-series',
     // 2: strategy returns split transfers before and after the slice's execution (the accounts carry both).
-    version: 2,
+    // 3: the value netting crossed (crossedValue), which the portfolio's turnover leaves out.
+    version: 3,
     fingerprint: `benchmark=${benchmark ?? ''}`,
     init: () => ({
       accounts: emptyAccounts(),
@@ -268,6 +278,7 @@ export function reportSeriesProjection(options: { readonly benchmark?: string } 
       parameters: new Map(),
       rebalances: [],
       nettingSaved: ZERO,
+      crossedValue: ZERO,
       benchmark: benchmark === null ? null : { symbol: benchmark, marks: [] },
     }),
     evolve: evolveByCopy(inPlace),

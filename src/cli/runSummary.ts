@@ -186,6 +186,18 @@ export function summarise(portfolio: Portfolio, run: { slices: number; firstBarT
   };
 }
 
+/**
+ * The slices line: the span of bars belongs to this run's slices (the first of them is all the summary knows), so it
+ * stands beside "this run"; a run that added none names the log's last bar instead of a range starting nowhere.
+ */
+function slicesLine(s: RunSummaryJson): string {
+  const day = (t: string | null): string => t?.slice(0, 10) ?? '-';
+  if (s.slicesThisRun === 0 || s.firstBarTime === null) {
+    return `slices    ${s.slicesThisRun} this run, ${s.slices} in all (last bar ${day(s.lastBarTime)}), ${s.events} events`;
+  }
+  return `slices    ${s.slicesThisRun} this run (${day(s.firstBarTime)} … ${day(s.lastBarTime)}), ${s.slices} in all, ${s.events} events`;
+}
+
 /** Prints a summary as aligned tables that fit 80 columns. */
 export function printSummary(io: CliIO, s: RunSummaryJson): void {
   const lines = [
@@ -216,18 +228,6 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
     '',
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
-}
-
-/**
- * How many slices this run applied and over which bars: a fresh run's are the whole log's; a resumed run's range is its
- * own, and one that applied none says where the log ends.
- */
-function slicesLine(s: RunSummaryJson): string {
-  const day = (t: string | null): string => t?.slice(0, 10) ?? '-';
-  const range = `${day(s.firstBarTime)} … ${day(s.lastBarTime)}`;
-  if (!s.resumed) return `slices    ${s.slicesThisRun} this run, ${s.slices} in all (${range}), ${s.events} events`;
-  if (s.slicesThisRun === 0) return `slices    0 this run, ${s.slices} in all (the last on ${day(s.lastBarTime)}), ${s.events} events`;
-  return `slices    ${s.slicesThisRun} this run (${range}), ${s.slices} in all, ${s.events} events`;
 }
 
 const pctOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : percent(x));

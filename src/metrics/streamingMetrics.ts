@@ -96,7 +96,11 @@ export function addReturn(stats: ReturnStats, r: number, options: ResolvedMetric
   };
 }
 
-/** Every metric from running statistics, with the conventions of returnMetrics.ts (NaN where those are NaN). */
+/**
+ * Every metric from running statistics, with the conventions of returnMetrics.ts (NaN where those are NaN), except that
+ * the annual return's n is the count of returns added: a NaN skipped by {@link addReturn} is not a period here (a stopped
+ * strategy is annualised over its own bars), where the batch `annualReturn` counts it as empyrical does.
+ */
 export function summariseReturnStats(stats: ReturnStats, options?: MetricOptions): MetricSummary {
   const o = resolveMetricOptions(options);
   const n = stats.count;

@@ -158,7 +158,7 @@ function replayJson(id: string, stream: string, asOf: AsOf, r: Result, conventio
       trades: trades.get(m.strategyId) ?? null,
       averageCashFraction: averageCashFraction(s.cashFraction, m.strategyId),
     })),
-    correlation: correlationView(s.correlation),
+    correlation: correlationView(s.correlation, s.performance),
     attribution: attributionView(s.attribution),
     positions: positionsView(s.positions),
   });
@@ -197,13 +197,17 @@ function printReplay(io: CliIO, id: string, asOf: AsOf, r: Result, conventions: 
   const cash = strategyMetrics(s.performance).map((m) => `${m.strategyId} ${pct(averageCashFraction(s.cashFraction, m.strategyId) ?? Number.NaN)}`);
   if (cash.length > 0) out.push(...wrapText('average cash (share of value, per bar): ', cash.join(', ')));
   out.push(...incidentLines(statistics));
-  const c = correlationView(s.correlation);
+  const c = correlationView(s.correlation, s.performance);
   if (c.ids.length > 1) {
     out.push('', 'correlation of returns (common bars)');
     out.push(formatTable(['', ...c.ids], c.ids.map((a, i) => [a, ...(c.matrix[i] ?? []).map(ratio)])));
   }
   const o = resolveMetricOptions(options);
-  out.push('', `returns per bar net of transfers; ×${o.annualization} a year, ddof 1; risk-free ${pct(conventions.annualRiskFree ?? 0)} a year`);
+  const annualRiskFree = conventions.annualRiskFree ?? 0;
+  out.push('', `returns per bar net of transfers; ×${o.annualization} a year, ddof 1; risk-free ${pct(annualRiskFree)} a year`);
+  // Sortino sits beside Sharpe in the table but measures the returns below 0 (empyrical's required return), not the excess
+  // over the rate: without this line a Sortino far above the Sharpe reads as a mild downside rather than a rate left out.
+  if (annualRiskFree !== 0) out.push('Sharpe and omega over the risk-free rate; Sortino and downside risk below 0');
   io.stdout.write(`${out.join('\n')}\n`);
 }
 
