@@ -115,3 +115,28 @@ it('a command whose slice is durable but whose answer was lost is answered at th
   ]);
   expect(await paper(store, 6, 7)).toEqual([]);
 });
+
+it('a slice recorded with two rebalances (by a version that took both) is recovered as that version applied it: the last one, the one before answered as replaced', async () => {
+  const store = `sqlite:${join(dir, 'two-rebalances.db')}`;
+  await paper(store, 0, 3);
+  const first = { commandId: '0000000002-bbbbbbbb', command: { kind: 'rebalance', weights: { hold: 0.2 }, reason: 'first' } };
+  const second = { commandId: '0000000003-cccccccc', command: { kind: 'rebalance', weights: { hold: 0.25 }, reason: 'second' } };
+  await withStore(store, async (s) => {
+    for (const c of [first, second]) await s.documents.put(COMMANDS_COLLECTION, commandKey('paper', c.commandId), JSON.stringify(c.command));
+    const recorder = await FeedRecorder.open(s, 'paper', null);
+    await recorder.record(minuteSlice(3), [], [first, second]);
+  });
+
+  const run = startCli(['paper', '--config', PAPER_CONFIG, '--feed', '-', '--store', store, '--jit-warm-up', '0'], minuteBars(4, 6));
+  expect(await run.exited, run.err()).toBe(0);
+  const rebalances = await withStore(store, async (s) => {
+    const out: unknown[] = [];
+    for await (const e of s.readStream('portfolio-paper')) if (e.type === 'RebalanceDecided' && e.metadata.barTime === AT) out.push(e.data);
+    return out;
+  });
+  expect(rebalances).toHaveLength(1);
+  expect(rebalances[0]).toMatchObject({ trigger: 'manual', reason: 'second', finalWeights: { hold: 0.25 } });
+  const status = await runCli('command', '--store', store, 'status', first.commandId);
+  expect(status.out).toContain('refused');
+  expect(status.out).toContain('replaced by a later rebalance');
+});

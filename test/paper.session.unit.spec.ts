@@ -120,12 +120,12 @@ class MemoryCommands implements CommandSource {
   settled: { commandId: string; at: string }[] = [];
   async applyQueued(portfolio: Portfolio, applied: ReadonlySet<string>): Promise<readonly RecordedCommand[]> {
     const out = this.queue.filter((c) => !applied.has(c.commandId));
-    for (const c of out) this.reapply(portfolio, c);
+    this.reapply(portfolio, out);
     this.taken.push(...out.map((c) => c.commandId));
     return out;
   }
-  reapply(portfolio: Portfolio, command: RecordedCommand): void {
-    portfolio.pauseStrategy(String(command.command['strategyId']), 'test');
+  reapply(portfolio: Portfolio, commands: readonly RecordedCommand[]): void {
+    for (const c of commands) portfolio.pauseStrategy(String(c.command['strategyId']), 'test');
   }
   async settle(commands: readonly RecordedCommand[], slice: { time: string }): Promise<void> {
     for (const c of commands) this.settled.push({ commandId: c.commandId, at: slice.time });

@@ -57,8 +57,8 @@ export type SessionEnd = Exclude<StopRequest, { readonly reason: 'signal' }> | {
 export interface CommandSource {
   /** Commands queued since the last slice that the paper session has not yet applied, validated and applied now. */
   applyQueued(portfolio: Portfolio, applied: ReadonlySet<string>): Promise<readonly RecordedCommand[]>;
-  /** Re-applies a recorded command (recovery of a slice recorded before a crash). */
-  reapply(portfolio: Portfolio, command: RecordedCommand): void;
+  /** Re-applies the commands recorded with a slice (recovery of a slice recorded before a crash), as the run that recorded them applied them. */
+  reapply(portfolio: Portfolio, commands: readonly RecordedCommand[]): void;
   /**
    * Tells the queue the commands are durable with their slice. `recovered`: the slice was recorded by an earlier run
    * and is applied again from the record, so its commands were applied then (and may have been answered then).
@@ -224,7 +224,7 @@ export class PaperSession {
     for (const recorded of o.recorder.pending) {
       const last = o.portfolio.status().lastBarTime;
       if (last !== null && recorded.slice.time <= last) continue;
-      for (const c of recorded.commands) o.commands?.reapply(o.portfolio, c);
+      o.commands?.reapply(o.portfolio, recorded.commands);
       const report = await o.portfolio.processSlice(recorded.slice);
       await o.commands?.settle(recorded.commands, recorded.slice, true);
       this.slicesThisRun += 1;

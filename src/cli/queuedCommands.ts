@@ -173,6 +173,16 @@ export function applyCommand(portfolio: Portfolio, command: Readonly<Record<stri
 }
 
 /**
+ * The rebalances of a slice's recorded commands that a later one replaced. A slice applies one rebalance, and a second
+ * is refused when it is queued; a record written before that was refused can hold two, of which the version that
+ * wrote it applied the last: its recovery applies that one too, so the log is the one that version would have written.
+ */
+export function replacedRebalances(commands: readonly RecordedCommand[]): ReadonlySet<string> {
+  const rebalances = commands.filter((c) => c.command['kind'] === 'rebalance');
+  return new Set(rebalances.slice(0, -1).map((c) => c.commandId));
+}
+
+/**
  * A command as `stratafolio command` takes it (`remove hold --keep-positions`, `rebalance hold=0.4 trend=0.4`), with its
  * reason: for the lines that say what became of it.
  */
@@ -314,11 +324,20 @@ export function queuedCommands(store: EventStore, portfolioId: string, onAnswer:
       return taken;
     },
     reapply(portfolio, recorded) {
-      keep(recorded.commandId, recorded.command, JSON.stringify(recorded.command));
-      applyCommand(portfolio, recorded.command);
+      const replaced = replacedRebalances(recorded);
+      for (const c of recorded) {
+        keep(c.commandId, c.command, JSON.stringify(c.command));
+        if (!replaced.has(c.commandId)) applyCommand(portfolio, c.command);
+      }
     },
     async settle(commands, slice, recovered = false) {
+      const replaced = recovered ? replacedRebalances(commands) : new Set<string>();
       for (const c of commands) {
+        if (replaced.has(c.commandId)) {
+          if (await answeredAlready(c.commandId)) await forget(c.commandId);
+          else await answer(c.commandId, { status: 'refused', reason: `replaced by a later rebalance taken for the slice of ${slice.time}` }, true);
+          continue;
+        }
         if (recovered) {
           // Applied by an earlier run, whose slice is applied again from the record: answered now only if that run
           // stopped before answering it, and said then as applied by it.
