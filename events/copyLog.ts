@@ -39,7 +39,7 @@ export interface StreamCopy {
 /** Events appended per transaction: large enough that a copy is not bound by commits, small enough to stay bounded in memory. */
 const COPY_BATCH = 1000;
 
-/** A source stream whose whole chain was verified (stored hashes, revisions, prevHash links). */
+/** What reading a source stream through and verifying it found. */
 export interface VerifiedStream {
   readonly stream: string;
   readonly events: number;
@@ -48,8 +48,8 @@ export interface VerifiedStream {
 }
 
 /**
- * Reads and verifies the whole of `stream` in `source`, so that a broken source is refused before the target is even
- * opened: a copy that cannot go ahead leaves no store behind.
+ * Reads and verifies the whole of `stream` in `source` (stored hashes, revisions, prevHash links): what a copy of
+ * several streams checks of each before it writes any, so that a broken source leaves no target behind.
  * @throws CorruptEventError naming the first bad event.
  */
 export async function verifyStream(source: EventStore, stream: string): Promise<VerifiedStream> {
@@ -65,14 +65,16 @@ export async function verifyStream(source: EventStore, stream: string): Promise<
 }
 
 /**
- * Copies a stream {@link verifyStream} verified from `source` to `target`. Events the target already holds must be the
- * same, hash for hash; the rest are appended in order, each batch checked against the target's revision, so running
- * the copy again (after an interruption, or once the source has grown) continues where the target stops.
+ * Copies `stream` from `source` to `target`. The whole source stream is verified first (stored hashes, revisions,
+ * prevHash links), so a broken source writes nothing. Events the target already holds must be the same, hash for
+ * hash; the rest are appended in order, each batch checked against the target's revision, so running the copy again
+ * (after an interruption, or once the source has grown) continues where the target stops.
  * Documents (projection checkpoints, snapshots) are not copied: they are caches bound to one store, rebuilt from the log.
  * @throws CorruptEventError naming the first bad event of the source; LogConflictError when the target's stream differs.
  */
-export async function copyStream(source: EventStore, target: EventStore, verified: VerifiedStream): Promise<StreamCopy> {
-  const { stream, events, headHash } = verified;
+export async function copyStream(source: EventStore, target: EventStore, stream: string): Promise<StreamCopy> {
+  const { events, headHash } = await verifyStream(source, stream);
+
   // The target's hashes, compared revision by revision with the source's below.
   const held: string[] = [];
   for await (const e of target.readStream(stream)) held.push(e.metadata.hash);

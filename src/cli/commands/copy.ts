@@ -7,7 +7,7 @@ import type { EventStore } from '../../../events/store.js';
 import type { WriterLock } from '../../../events/writerLock.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { parseStoreUrl, redactStoreUrl } from '../../../events/adapters/storeUrl.js';
-import { copyStream, verifyStream, type StreamCopy, type VerifiedStream } from '../../../events/copyLog.js';
+import { copyStream, verifyStream, type StreamCopy } from '../../../events/copyLog.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import { formatTable, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
@@ -60,17 +60,24 @@ async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
   const source = await named('--from', openExistingStore(flags.from, 'read-only', '--from'));
   try {
     const streams = await streamsToCopy(source, flags.portfolio);
-    // Every stream is verified before the target is opened: a broken source leaves no target store behind.
-    const verified: VerifiedStream[] = [];
-    for (const stream of streams) verified.push(await verifyStream(source, stream));
-    const target = await named('--to', openEventStore(flags.to));
+    // Every stream is verified before anything is written. A store file is opened only then, so a broken source leaves
+    // no file behind; a server is reached first, so a wrong address or password is said before the source is read.
+    const onFile = parseStoreUrl(flags.to).kind === 'sqlite';
+    const early = onFile ? null : await named('--to', openEventStore(flags.to));
+    try {
+      for (const stream of streams) await verifyStream(source, stream);
+    } catch (e) {
+      await early?.close();
+      throw e;
+    }
+    const target = early ?? (await named('--to', openEventStore(flags.to)));
     const copies: StreamCopy[] = [];
     const locks: WriterLock[] = [];
     try {
       // A copy writes each portfolio it copies: like a paper session or a backtest, it is refused (naming the holder)
       // where another process writes that portfolio in the target, instead of racing it append by append.
       for (const stream of streams) if (stream.startsWith(STREAM_PREFIX)) locks.push(await target.acquireWriterLock(stream.slice(STREAM_PREFIX.length)));
-      for (const v of verified) copies.push(await copyStream(source, target, v));
+      for (const stream of streams) copies.push(await copyStream(source, target, stream));
     } finally {
       for (const lock of locks) await lock.release();
       await target.close();
