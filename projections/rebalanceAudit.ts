@@ -3,6 +3,7 @@ import { ownValue, setOwn } from '../src/records/ownKeys.js';
 import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { RESERVE, type EventData } from '../events/catalogue.js';
 import { capitalLegs } from './capitalMoves.js';
+import { shareNotKept } from '../src/portfolio/rebalancePlan.js';
 import type { Projection } from './projection.js';
 
 /** One transfer of a rebalance. */
@@ -107,13 +108,17 @@ export function weighedShare(r: RebalanceRecord): WeighedShare | null {
   const leftOut = Object.keys(d.leftOut ?? {});
   const readmittedIds = Object.keys(d.readmitted ?? {});
   if (leftOut.length === 0 && readmittedIds.length === 0) return null;
-  const pv = new Dec(d.portfolioValue);
+  // With every strategy left out or re-admitted, no weight was of the share: there is nothing for it to explain.
+  const readmittedSet = new Set(readmittedIds);
+  if (!Object.keys(d.finalWeights).some((id) => !readmittedSet.has(id))) return null;
   let kept = ZERO;
   for (const id of leftOut) {
     const value = ownValue(d.inputs, id)?.['value'];
-    if (typeof value === 'string') kept = kept.plus(value);
+    // A left-out strategy whose value is not recorded leaves the share unknown, not its value taken as 0.
+    if (typeof value !== 'string') return null;
+    kept = kept.plus(value);
   }
-  const free = pv.isPositive() && !pv.isZero() ? Math.min(1, Math.max(0, pv.minus(kept).div(pv).toNumber())) : 0;
+  const free = shareNotKept(new Dec(d.portfolioValue), kept);
   const readmitted = readmittedIds.reduce((t, id) => t + (ownValue(d.finalWeights, id) ?? 0), 0);
   return { free, readmitted, share: Math.max(0, free - readmitted) };
 }

@@ -134,4 +134,12 @@ describe('the share the weighed strategies split', () => {
     const manual = { ...record, decision: { ...record.decision, algorithm: 'manual', trigger: 'manual' as const } };
     expect(weighedShare(manual)).toBeNull();
   });
+
+  it('is not shown when no strategy was weighed (all in warm-up), nor when a left-out strategy has no recorded value', () => {
+    const noneWeighed = { ...record, decision: { ...record.decision, leftOut: { a: 'warm-up', b: 'warm-up', c: 'warm-up', d: 'warm-up' }, readmitted: undefined, rawWeights: {}, finalWeights: {}, targets: {} } };
+    expect(weighedShare(noneWeighed)).toBeNull();
+    expect(rebalanceLines(noneWeighed).join('\n')).not.toContain('weighed share');
+    const unknown = { ...record, decision: { ...record.decision, inputs: { a: { value: '300' }, b: { value: '300' }, c: {}, d: { value: '0' } } } };
+    expect(weighedShare(unknown)).toBeNull();
+  });
 });

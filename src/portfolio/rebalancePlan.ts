@@ -39,8 +39,12 @@ export function targetCapital(weight: number, portfolioValue: DecT): DecT {
  * scheduled rebalance never fails on what a strategy lost.
  */
 export function freeShare(named: ReadonlySet<string>, strategies: Readonly<Record<string, PlanStrategy>>, portfolioValue: DecT): number {
+  return shareNotKept(portfolioValue, keptValue(named, strategies));
+}
+
+/** The share of `portfolioValue` that is not `kept`, within [0, 1]; 0 for a portfolio worth nothing or less. */
+export function shareNotKept(portfolioValue: DecT, kept: DecT): number {
   if (!portfolioValue.isPositive() || portfolioValue.isZero()) return 0;
-  const kept = keptValue(named, strategies);
   return Math.min(1, Math.max(0, portfolioValue.minus(kept).div(portfolioValue).toNumber()));
 }
 
