@@ -4,6 +4,7 @@ import { Dec, ZERO, decStr, type DecString } from '../src/money/decimal.js';
 import { RESERVE, type EventData } from '../events/catalogue.js';
 import { capitalLegs } from './capitalMoves.js';
 import { shareNotKept } from '../src/portfolio/rebalancePlan.js';
+import { money, percent } from '../src/display/figures.js';
 import type { Projection } from './projection.js';
 
 /** One transfer of a rebalance. */
@@ -50,7 +51,6 @@ export interface RebalanceShortfall {
 }
 
 const CENT = new Dec('0.01');
-const money = (d: Dec): string => d.toFixed(2);
 
 /**
  * The strategies a rebalance left short of their targets, with the cap of the plan that held each back: a decrease
@@ -78,7 +78,7 @@ export function rebalanceShortfalls(r: RebalanceRecord): RebalanceShortfall[] {
         held === null
           ? `the reserve after the decreases could not pay any of the ${money(wanted)} the increases asked`
           : `the increases asked ${money(wanted)} and the reserve held ${money(new Dec(held))} after the decreases: ` +
-            `each got ${(new Dec(held).div(wanted).toNumber() * 100).toFixed(2)}% of its ask, rounded down to the cent`;
+            `each got ${percent(new Dec(held).div(wanted).toNumber())} of its ask, rounded down to the cent`;
     }
     if (why !== null) out.push({ strategyId: id, asked: decStr(asked), moved: decStr(moved), why });
   }

@@ -184,9 +184,14 @@ describe('report --as-of before the first bar', () => {
     const r = await spawnCli('report', '--store', store, '--as-of', '2000-01-01', '--out', join(scratch, 'opened.html'));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^wrote .*opened\.html \(\d+ KiB\): 0 bars, \d+ events, log verified$/m);
+    const firstBar = /first bar \(\S+, position (\d+)\)/.exec(r.err);
     expect(r.err.trim().split('\n')).toEqual([
-      `stratafolio: warning: --as-of 2000-01-01 is before portfolio edges's first bar (${times[0]}): the report shows it as opened, with no bar`,
+      `stratafolio: warning: --as-of 2000-01-01 is before portfolio edges's first bar (${times[0]}, position ${firstBar?.[1] ?? '?'}): the report shows it as opened, with no bar`,
     ]);
+    // A position before the first bar's is the same page, said the same way.
+    const byPosition = await spawnCli('report', '--store', store, '--as-of', '1', '--out', join(scratch, 'opened-1.html'));
+    expect(byPosition.code).toBe(0);
+    expect(byPosition.err).toContain("stratafolio: warning: --as-of 1 is before portfolio edges's first bar");
   });
 });
 

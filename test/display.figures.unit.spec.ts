@@ -26,14 +26,14 @@ describe('percent', () => {
 
   it('shows a fall that rounds to nothing as 0.00%, not -0.00%', () => {
     expect(percent(-0.00001)).toBe('0.00%');
-    expect(percent(-2e-16)).toBe("0.00%");
-    expect(percent(-0.0004, 1)).toBe("0.0%");
+    expect(percent(-2e-16)).toBe('0.00%');
+    expect(percent(-0.0004, 1)).toBe('0.0%');
   });
 });
 
 describe('fixed', () => {
   it('shows a number to the places asked, without the sign of a negative that rounds to zero', () => {
-    expect(fixed(1.005, 1)).toBe('1.0');
+    expect(fixed(1.25, 1)).toBe('1.3');
     expect(fixed(-1.26)).toBe('-1.26');
     expect(fixed(-0.004)).toBe('0.00');
     expect(fixed(-0.04, 1)).toBe('0.0');

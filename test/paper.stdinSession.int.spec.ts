@@ -282,7 +282,12 @@ it('export-bars names a subscribed symbol that never sent a bar: a backtest with
 it('a restart with an --until the log has passed already says so, not that it reached it, and applies nothing (exit 0)', async () => {
   dir = mkdtempSync(join(tmpdir(), 'paper-until-passed-'));
   const store = `sqlite:${join(dir, 'paper.db')}`;
-  expect((await paperOn(store, minuteBars(0, 4))).code).toBe(0);
+  const first = await paperOn(store, minuteBars(0, 4));
+  expect(first.code).toBe(0);
+  // One status line per slice, the value to the cent as the summary gives it (the JSON lines keep it exact).
+  const lines = first.out.split('\n').filter((l) => /^\d{4}-/.test(l));
+  expect(lines).toHaveLength(4);
+  for (const l of lines) expect(l).toMatch(/^\S+Z {2}value \d+\.\d{2} {2}return -?\d+\.\d{2}% {2}orders \d+ {2}latency /);
   const again = await paperOn(store, minuteBars(0, 6), ['--until', '2024-03-01T00:02:00Z']);
   expect(again.code).toBe(0);
   expect(again.out.split('\n')[0]).toBe(

@@ -4,6 +4,7 @@
 import type { EventStore } from '../../events/store.js';
 import { ProjectionRunner, portfolioSummary, standardProjections } from '../../projections/index.js';
 import { wallClock } from '../feeds/wallClock.js';
+import { money, percent } from '../display/figures.js';
 import type { CliIO } from './output.js';
 import { PortfolioAbsentError, choosePortfolio, type ChosenPortfolio } from './portfolioChoice.js';
 
@@ -18,8 +19,8 @@ function summaryLine(states: States, json: boolean, revision: number): string {
     const ret = Number.isFinite(s.returnOnCapital) ? s.returnOnCapital : null;
     return JSON.stringify({ time: s.asOf, revision, portfolioValue: s.portfolioValue, reserve: s.reserve, returnOnCapital: ret, activeStrategies: s.activeStrategies.length });
   }
-  const pct = Number.isFinite(s.returnOnCapital) ? `${(s.returnOnCapital * 100).toFixed(2)}%` : 'n/a';
-  return `${s.asOf ?? '—'}  value ${s.portfolioValue ?? 'n/a'}  return ${pct}  active ${s.activeStrategies.length}  revision ${revision}`;
+  const pct = Number.isFinite(s.returnOnCapital) ? percent(s.returnOnCapital) : 'n/a';
+  return `${s.asOf ?? '—'}  value ${s.portfolioValue === null ? 'n/a' : money(s.portfolioValue)}  return ${pct}  active ${s.activeStrategies.length}  revision ${revision}`;
 }
 
 /** The end of a follow: a signal, or a failure of the follower. Listens for SIGINT and SIGTERM until disposed. */

@@ -1,5 +1,4 @@
 // Running a portfolio from the command line: progress on a TTY, and the summary printed after a backtest or demo.
-import { money, percent } from '../display/figures.js';
 import cliProgress from 'cli-progress';
 import type { Portfolio, SliceReport } from '../../actors/portfolio.js';
 import type { BarSlice } from '../market/bar.js';
@@ -7,6 +6,7 @@ import { dictionaryOf } from '../collections/dictionary.js';
 import { dec } from '../money/decimal.js';
 import { GENESIS_HASH, portfolioStream } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
+import { fixed, money, percent } from '../display/figures.js';
 import { formatTable, wrapText, type CliIO } from './output.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { performanceProjection, strategyMetrics, type PerformanceState } from '../../projections/performance.js';
@@ -231,7 +231,7 @@ export function printSummary(io: CliIO, s: RunSummaryJson): void {
 }
 
 const pctOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : percent(x));
-const ratioOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(2));
+const ratioOrNa = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : fixed(x));
 
 /** The portfolio's own return, volatility, Sharpe and drawdown, and the strategies' capital-weighted Sharpe, labelled apart. */
 export function statisticsLines(st: RunStatistics): string[] {

@@ -1,5 +1,4 @@
 // `stratafolio audit`: lists a portfolio's rebalances (or one in full) and, with --verify, proves the log intact or names the first broken event.
-import { money, percent } from '../../display/figures.js';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { Dec } from '../../money/decimal.js';
@@ -26,6 +25,7 @@ import {
 } from '../../../projections/index.js';
 import { EXIT_FAILED } from '../exitCodes.js';
 import { ownValue, setOwn } from '../../records/ownKeys.js';
+import { money, percent } from '../../display/figures.js';
 import { fewOf, formatTable, wrapList, wrapText, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { openExistingStore } from './replay.js';

@@ -1,5 +1,4 @@
 // `stratafolio paper`: runs a portfolio on a live bar stream through the backtest's code path, crash-safe, one writer.
-import { money, percent } from '../../display/figures.js';
 import type { Command } from 'commander';
 import { configFieldError, readPortfolioConfigFile, type ConfigSource, type PortfolioConfig } from '../../config/portfolioConfig.js';
 import { namedSymbols } from '../../config/configSymbols.js';
@@ -19,7 +18,8 @@ import { klineOpenTimesAround } from '../../feeds/feedMessages.js';
 import type { ReconnectTimings } from '../../feeds/reconnectingSocket.js';
 import { moduleLoadTimer, latestPlausibleBarMs, wallClock } from '../../feeds/wallClock.js';
 import { dec } from '../../money/decimal.js';
-import { type CliIO } from '../output.js';
+import { money, percent } from '../../display/figures.js';
+import type { CliIO } from '../output.js';
 import { PaperSession, paperStoreOptions, type FeedCounts, type SessionEnd, type SliceStatus } from '../paperSession.js';
 import { describeAnswer, queuedCommands } from '../queuedCommands.js';
 import { DEFAULT_JIT_WARM_UP_SLICES, jitWarmUp } from '../jitWarmUp.js';

@@ -1,5 +1,4 @@
 // `stratafolio replay`: rebuilds the portfolio summary, per-strategy metrics and correlation matrix from an event log, as of any moment.
-import { money, percent } from '../../display/figures.js';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -28,6 +27,7 @@ import {
 import { firstBreak, verifyPortfolio } from '../../../projections/portfolioVerification.js';
 import { LogBrokenError } from '../logBrokenError.js';
 import { ownValue } from '../../records/ownKeys.js';
+import { fixed, money, percent } from '../../display/figures.js';
 import { formatTable, writeJson, type CliIO, wrapText } from '../output.js';
 import type { RegisterCommand } from './index.js';
 import { followPortfolio } from '../replayFollow.js';
@@ -89,7 +89,7 @@ function finiteOnly<T>(value: T): T {
 }
 
 const pct = (x: number): string => (Number.isFinite(x) ? percent(x) : 'n/a');
-const ratio = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const ratio = (x: number): string => (Number.isFinite(x) ? fixed(x) : 'n/a');
 const moneyOrNa = (s: string | null): string => (s === null ? 'n/a' : money(s));
 
 interface ReplayFlags {

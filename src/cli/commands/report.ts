@@ -103,10 +103,12 @@ export const registerReport: RegisterCommand = (program: Command, io: CliIO, set
         const p = model.provenance;
         const spacing = logAnnualisationWarning({ portfolioId: id, marks: p.bars, firstMarkTime: p.firstBarTime, lastBarTime: p.lastBarTime }, conventions);
         if (spacing !== null) io.stderr.write(`stratafolio: warning: ${spacing}\n`);
-        if (asOf.kind === 'time' && p.bars === 0) {
-          // A page of no bar is what the log was at that time; said, so that it is not taken for a log with no bars.
+        if (asOf.kind !== 'end' && p.bars === 0) {
+          // A page of no bar is what the log was at that point; said, so that it is not taken for a log with no bars.
           for await (const first of markedSlices(store.readStream(stream))) {
-            io.stderr.write(`stratafolio: warning: --as-of ${flags.asOf ?? ''} is before portfolio ${id}'s first bar (${first.time}): the report shows it as opened, with no bar\n`);
+            io.stderr.write(
+              `stratafolio: warning: --as-of ${flags.asOf ?? ''} is before portfolio ${id}'s first bar (${first.time}, position ${first.position}): the report shows it as opened, with no bar\n`,
+            );
             break;
           }
         }
