@@ -748,7 +748,8 @@ export class Portfolio {
 
   /**
    * Moves capital at the next slice so that each named strategy holds weight × the portfolio's value then; others keep theirs.
-   * Validated completely now. @throws AllocationError
+   * Validated completely now; a slice applies one rebalance, so a second before the next slice is refused.
+   * @throws AllocationError
    */
   rebalance(newAllocations: Weights, reason = 'manual rebalance'): void {
     this.ensureTakesCommands('rebalance');

@@ -230,7 +230,7 @@ describe('rebalance', () => {
     await portfolio.processSlice(slice(day(0), { AAA: '100' }));
     portfolio.rebalance({ a: 0.2, b: 0.2 }, 'first');
     expect(() => portfolio.rebalance({ c: 0.1 }, 'second')).toThrow(
-      'a rebalance is already queued for the next slice (a=0.2, b=0.2): one slice applies one rebalance; give every weight in one rebalance, or ask for this one after the next slice',
+      'rebalance: another rebalance is already queued for the next slice (a=0.2, b=0.2): one slice applies one rebalance; give every weight in one rebalance, or ask for this one after the next slice',
     );
     await portfolio.processSlice(slice(day(1), { AAA: '100' }));
     const decided = ofType(at(await readAllEvents(store), day(1)), 'RebalanceDecided');

@@ -28,8 +28,6 @@ const PLOT_WIDTH = WIDE.width - 64 - 24;
 const MIN_REBALANCE_LINE_GAP = 10;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** A percentage label; a negative that rounds to zero shows as 0.0%, not -0.0% (a month of ±1e-16 is no loss). */
-const pct = (digits: number) => (v: number): string => percent(v, digits);
 /**
  * An axis label in percent, with the decimals its tick has: whole numbers where the ticks are whole, 0.5% or 0.05%
  * where they fall between (one decimal for all would label the ticks of a 0.3% fall -0.1%, -0.1%, -0.1%).
@@ -261,7 +259,7 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
         {
           type: 'heatmap',
           data: cells,
-          label: { show: true, fontSize: 9, formatter: (p: { value: number[] }) => pct(1)(p.value[2] as number) },
+          label: { show: true, fontSize: 9, formatter: (p: { value: number[] }) => percent(p.value[2] as number, 1) },
           itemStyle: { borderColor: '#fff', borderWidth: 1 },
         },
       ],
@@ -276,7 +274,7 @@ export function* chartOptions(m: ReportModel): Generator<ChartOption> {
       ...base(),
       legend: { show: false },
       grid: { left: 48, right: 12, top: 24, bottom: 28 },
-      xAxis: { type: 'value', scale: true, axisLabel: { formatter: pct(1) }, splitLine: { show: false } },
+      xAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => percent(v, 1) }, splitLine: { show: false } },
       yAxis: { type: 'value', splitLine: { lineStyle: { color: '#eceef2' } } },
       series: [
         {

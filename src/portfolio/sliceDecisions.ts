@@ -298,7 +298,7 @@ export function validateCommand(d: Decider, queued: readonly PortfolioCommand[],
           .map(([id, w]) => `${id}=${String(w)}`)
           .join(', ');
         throw new AllocationError(
-          `a rebalance is already queued for the next slice (${weights}): one slice applies one rebalance; give every weight in one rebalance, or ask for this one after the next slice`,
+          `rebalance: another rebalance is already queued for the next slice (${weights}): one slice applies one rebalance; give every weight in one rebalance, or ask for this one after the next slice`,
         );
       }
       for (const id of Object.keys(c.weights)) {

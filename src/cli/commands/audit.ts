@@ -182,8 +182,8 @@ function shareLines(r: RebalanceRecord): string[] {
   if (s === null) return [];
   const parts = [`${percent(s.free)} not kept by the strategies left out`, ...(s.readmitted > 0 ? [`less ${percent(s.readmitted)} re-admitted`] : [])];
   return wrapText(
-    '',
-    `weighed share ${percent(s.share)} of the portfolio value (${parts.join(', ')}): raw weights, bounds and binding constraints are fractions of this share; after = bounded weight × ${percent(s.share)}`,
+    'weighed share ',
+    `${percent(s.share)} of the portfolio value (${parts.join(', ')}): raw weights, bounds and binding constraints are fractions of this share; after = bounded weight × ${percent(s.share)}`,
   );
 }
 
