@@ -297,3 +297,26 @@ it('a restart with an --until the log has passed already says so, not that it re
   expect(JSON.parse(json.out.trim())).toMatchObject({ ended: 'until', detail: '--until 2024-03-01T00:02:00.000Z was passed before this run (the log ends at 2024-03-01T00:03:00.000Z)', slicesThisRun: 0 });
   expect((await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'BarMarked')).toHaveLength(4);
 });
+
+it('two rebalances queued for one slice: the first is applied and recorded with it, the second is refused saying why', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paper-two-rebalances-'));
+  const store = `sqlite:${join(dir, 'paper.db')}`;
+  expect((await paperOn(store, minuteBars(0, 2))).code).toBe(0);
+  const ids: string[] = [];
+  for (const weight of ['hold=0.2', 'hold=0.25']) {
+    const queued = await runCli('command', '--store', store, '--wait', '0s', '--json', 'rebalance', weight);
+    expect(queued.code, queued.err).toBe(0);
+    ids.push((JSON.parse(queued.out) as { commandId: string }).commandId);
+  }
+  expect((await paperOn(store, minuteBars(2, 4))).code).toBe(0);
+
+  const at = '2024-03-01T00:02:00.000Z';
+  expect((await runCli('command', '--store', store, 'status', ids[0] ?? '')).out).toContain(`applied at the slice of ${at}`);
+  const refused = await runCli('command', '--store', store, 'status', ids[1] ?? '');
+  expect(refused.out).toContain('refused');
+  expect(refused.out).toContain('another rebalance is already queued for the next slice (hold=0.2)');
+  const decided = (await streamEvents(store, 'portfolio-paper')).filter((e) => e.type === 'RebalanceDecided' && e.data.trigger === 'manual');
+  expect(decided.map((e) => [e.metadata.barTime, e.type === 'RebalanceDecided' ? e.data.finalWeights : null])).toEqual([[at, { hold: 0.2 }]]);
+  const recorded = (await streamEvents(store, 'feed-paper')).flatMap((e) => (e.type === 'SliceBarsRecorded' ? e.data.commands.map((c) => c.commandId) : []));
+  expect(recorded).toEqual([ids[0]]);
+});
