@@ -346,3 +346,24 @@ describe('determinism and validation', () => {
     }
   });
 });
+
+describe('whole lots at large capital', () => {
+  // With billions to invest a share is under a millionth of the capital, a step below HiGHS's tolerances: it answered
+  // "optimal" with 70% in cash (1e9) or nothing bought (1e10, 1e12). The best continuous answer here is 0.3 each of
+  // NVDA, AAPL, MSFT and 0.1 of JPM: Σ score·w = 0.118.
+  const example: Candidate[] = [
+    { symbol: 'AAPL', score: 0.12, price: dec('189.50') },
+    { symbol: 'MSFT', score: 0.1, price: dec('410.25') },
+    { symbol: 'NVDA', score: 0.15, price: dec('880.00') },
+    { symbol: 'JPM', score: 0.07, price: dec('195.10') },
+    { symbol: 'XOM', score: 0.05, price: dec('118.40') },
+  ];
+
+  it.each(['1000000000', '10000000000', '1000000000000'])('capital %s is invested almost fully, never reported optimal with less', async (capital) => {
+    const result = await optimiseAllocation(example, { capital: dec(capital), maxPositions: 4, maxWeight: 0.3, shares: 'lots' });
+    expect(result.report.objective ?? 0).toBeGreaterThan(0.118 * (1 - 1e-5));
+    expect(result.cash.lt(dec(capital).times('0.001'))).toBe(true);
+    expect(result.allocations.map((a) => a.symbol).sort()).toEqual(['AAPL', 'JPM', 'MSFT', 'NVDA']);
+    if (result.report.name === 'greedy') expect(result.fallbackReason).toMatch(/greedy fill finds/);
+  });
+});

@@ -77,8 +77,14 @@ function finish(problem: OptimisationProblem, model: ModelKind, solverName: stri
   if (outcome.kind === 'solved') {
     const violations = feasibilityViolations(problem, outcome.point);
     if (violations.length === 0) {
-      point = outcome.point;
-      report = { name: solverName, status: outcome.status, objective: objectiveOf(problem, point.weights), gap: outcome.gap };
+      const objective = objectiveOf(problem, outcome.point.weights);
+      const beaten = beatenByGreedy(problem, objective);
+      if (beaten === null) {
+        point = outcome.point;
+        report = { name: solverName, status: outcome.status, objective, gap: outcome.gap };
+      } else {
+        fallbackReason = `${solverName} (${outcome.status}) returned objective ${objective} where the greedy fill finds ${beaten}: its answer is not the best${tinyLots(problem)}`;
+      }
     } else {
       fallbackReason = `${solverName} (${outcome.status}) returned an infeasible point: ${violations.slice(0, 3).join('; ')}`;
     }
@@ -103,6 +109,26 @@ function finish(problem: OptimisationProblem, model: ModelKind, solverName: stri
     cash,
     dropped: problem.dropped,
   };
+}
+
+/**
+ * The greedy fill's objective when it beats the solver's by more than the solver's own tolerance, else null. A solver
+ * answer that a simple feasible point beats is wrong, whatever status it reports: HiGHS drops matrix coefficients below
+ * about 1e-9, and in lots mode a share's weight is price ÷ capital, so with billions to invest it answered "optimal"
+ * with most of the capital in cash, or nothing bought.
+ */
+function beatenByGreedy(problem: OptimisationProblem, objective: number): number | null {
+  const greedy = greedyPoint(problem);
+  if (greedy === undefined) return null;
+  const greedyObjective = objectiveOf(problem, greedy.weights);
+  return greedyObjective > objective + 1e-6 * Math.max(1, Math.abs(greedyObjective)) ? greedyObjective : null;
+}
+
+/** Why a lots model may be beyond the solver: its smallest step, a share, as a fraction of the capital. */
+function tinyLots(problem: OptimisationProblem): string {
+  if (problem.shares !== 'lots' || problem.shareWeights.length === 0) return '';
+  const smallest = Math.min(...problem.shareWeights);
+  return smallest < 1e-6 ? ` (a share is as little as ${smallest.toExponential(1)} of the capital, below the solver's tolerances)` : '';
 }
 
 function emptyResult(problem: OptimisationProblem, model: ModelKind, solverName: string): OptimisationResult | undefined {
