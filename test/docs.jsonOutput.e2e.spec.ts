@@ -1,0 +1,49 @@
+// README's "JSON output" names every top-level key each command's --json prints, so a script written from it finds
+// what is really there.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cliRun.js';
+
+const repoRoot = join(import.meta.dirname, '..');
+const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-json-doc-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function jsonSection(): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const start = readme.indexOf('## JSON output');
+  const end = readme.indexOf('\n## ', start + 1);
+  expect(start).toBeGreaterThan(0);
+  return readme.slice(start, end);
+}
+
+async function keysOf(...args: string[]): Promise<string[]> {
+  const r = await runCli(...args);
+  expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(0);
+  return Object.keys(JSON.parse(r.out) as object);
+}
+
+describe('README "JSON output"', () => {
+  it("names every top-level key of demo, replay, audit, report, copy and allocate's --json", { timeout: 120_000 }, async () => {
+    const store = `sqlite:${join(scratch, 'demo.db')}`;
+    const printed: Record<string, string[]> = {
+      demo: await keysOf('demo', '--store', store, '--slices', '80', '--json'),
+      replay: await keysOf('replay', '--store', store, '--json'),
+      audit: await keysOf('audit', '--store', store, '--json'),
+      'audit --verify': await keysOf('audit', '--store', store, '--verify', '--json'),
+      report: await keysOf('report', '--store', store, '--out', join(scratch, 'r.html'), '--json'),
+      copy: await keysOf('copy', '--from', store, '--to', `sqlite:${join(scratch, 'copy.db')}`, '--json'),
+      allocate: await keysOf('allocate', '--candidates', join(repoRoot, 'examples', 'candidates.csv'), '--capital', '100000', '--json'),
+    };
+    const section = jsonSection();
+    const missing = Object.entries(printed).flatMap(([command, keys]) => keys.filter((k) => !section.includes(`\`${k}\``) && !section.includes(`\`${k}[]\``)).map((k) => `${command}: ${k}`));
+    expect(missing).toEqual([]);
+  });
+
+  it('does not claim that every --json prints one object: paper, command and replay --follow print one line each', () => {
+    const section = jsonSection();
+    expect(section).not.toMatch(/Every `--json` prints one JSON object/);
+    for (const named of ['`paper`', '`command`', '`replay --follow`']) expect(section).toContain(named);
+  });
+});
