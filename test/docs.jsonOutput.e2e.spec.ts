@@ -1,5 +1,6 @@
 // README's "JSON output" names every top-level key each command's --json prints, so a script written from it finds
 // what is really there.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +25,27 @@ async function keysOf(...args: string[]): Promise<string[]> {
   return Object.keys(JSON.parse(r.out) as object);
 }
 
+/** The object `serve --json` prints once it listens (through the built binary: serve runs until a signal). */
+async function serveKeys(store: string): Promise<string[]> {
+  const proc = spawn(process.execPath, [join(repoRoot, 'bin', 'stratafolio.js'), 'serve', '--store', store, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  try {
+    return await new Promise<string[]>((resolve, reject) => {
+      proc.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.endsWith('}\n')) resolve(Object.keys(JSON.parse(out) as object));
+      });
+      proc.on('close', (code) => reject(new Error(`serve ended (${code}) before printing its JSON: ${err}`)));
+    });
+  } finally {
+    proc.kill('SIGTERM');
+  }
+}
+
 describe('README "JSON output"', () => {
-  it("names every top-level key of demo, replay, audit, report, copy and allocate's --json", { timeout: 120_000 }, async () => {
+  it("names every top-level key of demo, replay, audit, report, copy, serve and allocate's --json", { timeout: 120_000 }, async () => {
     const store = `sqlite:${join(scratch, 'demo.db')}`;
     const printed: Record<string, string[]> = {
       demo: await keysOf('demo', '--store', store, '--slices', '80', '--json'),
@@ -34,6 +54,7 @@ describe('README "JSON output"', () => {
       'audit --verify': await keysOf('audit', '--store', store, '--verify', '--json'),
       report: await keysOf('report', '--store', store, '--out', join(scratch, 'r.html'), '--json'),
       copy: await keysOf('copy', '--from', store, '--to', `sqlite:${join(scratch, 'copy.db')}`, '--json'),
+      serve: await serveKeys(store),
       allocate: await keysOf('allocate', '--candidates', join(repoRoot, 'examples', 'candidates.csv'), '--capital', '100000', '--json'),
     };
     const section = jsonSection();
