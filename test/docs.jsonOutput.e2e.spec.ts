@@ -1,11 +1,13 @@
 // README's "JSON output" names every top-level key each command's --json prints, so a script written from it finds
 // what is really there.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './fixtures/cliRun.js';
+import { writeLongCsv } from '../src/market/barFileWriter.js';
+import { syntheticSlices } from '../src/market/syntheticMarket.js';
+import { runCli, twoStrategyConfig } from './fixtures/cliRun.js';
 
 const repoRoot = join(import.meta.dirname, '..');
 const scratch = mkdtempSync(join(tmpdir(), 'stratafolio-json-doc-'));
@@ -59,6 +61,27 @@ describe('README "JSON output"', () => {
     };
     const section = jsonSection();
     const missing = Object.entries(printed).flatMap(([command, keys]) => keys.filter((k) => !section.includes(`\`${k}\``) && !section.includes(`\`${k}[]\``)).map((k) => `${command}: ${k}`));
+    expect(missing).toEqual([]);
+  });
+
+  it("names every key of a fault, as backtest, replay and audit print it", { timeout: 120_000 }, async () => {
+    writeFileSync(join(scratch, 'boom.js'), "export default function boom() { return { onBar() { throw new Error('boom'); } }; }\n");
+    const config = twoStrategyConfig('faulty', 'a strategy that throws', {});
+    (config.strategies as unknown[]).push({ id: 'boom', module: './boom.js', allocation: '0.1' });
+    writeFileSync(join(scratch, 'faulty.json'), JSON.stringify(config));
+    await writeLongCsv(join(scratch, 'faulty.csv'), syntheticSlices({ seed: 5, symbols: 3, bars: 20, start: '2023-01-02' }));
+    const store = `sqlite:${join(scratch, 'faulty.db')}`;
+    const run = await runCli('backtest', '--config', join(scratch, 'faulty.json'), '--bars', join(scratch, 'faulty.csv'), '--store', store, '--json');
+    expect(run.code, run.err).toBe(0);
+    const replay = await runCli('replay', '--store', store, '--json');
+    const faults = [
+      ...(JSON.parse(run.out) as { statistics: { faults: object[] } }).statistics.faults,
+      ...(JSON.parse(replay.out) as { faults: object[] }).faults,
+    ];
+    expect(faults.length).toBe(2);
+    const section = jsonSection();
+    const described = /`faults\[\]` \(([^)]*)\)/.exec(section)?.[1] ?? '';
+    const missing = [...new Set(faults.flatMap((f) => Object.keys(f)))].filter((k) => !described.includes(`\`${k}\``));
     expect(missing).toEqual([]);
   });
 
