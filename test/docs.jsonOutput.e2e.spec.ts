@@ -80,7 +80,7 @@ describe('README "JSON output"', () => {
     ];
     expect(faults.length).toBe(2);
     const section = jsonSection();
-    const described = /`faults\[\]` \(([^)]*)\)/.exec(section)?.[1] ?? '';
+    const described = /`faults\[\]` \(([\s\S]*?)`liquidations\[\]`/.exec(section)?.[1] ?? '';
     const missing = [...new Set(faults.flatMap((f) => Object.keys(f)))].filter((k) => !described.includes(`\`${k}\``));
     expect(missing).toEqual([]);
   });
