@@ -20,6 +20,16 @@ for (const stream of [process.stdout, process.stderr]) {
 // streams, not console.
 globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
 
+// Whether the command wrote anything to stdout: only then can a final flush fail it. A zero-byte write to a stdout
+// that takes nothing (/dev/full) fails too, which would turn a command that printed nothing (export-bars --out, an
+// exit-2 refusal) into a failed write.
+let wroteStdout = false;
+const writeStdout = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => {
+  if (chunk != null && chunk.length > 0) wroteStdout = true;
+  return writeStdout(chunk, ...rest);
+};
+
 let settled = false;
 // The event loop empties while the command still waits: something it awaited can never settle (a strategy module's
 // load is bounded by a timer that keeps the process alive, so it is not one). That is a failed run, not a success.
@@ -36,11 +46,13 @@ function finish(code) {
   settled = true;
   process.exitCode = code;
   // The last output may have failed without its error event yet: its flush says so, and the command fails.
-  process.stdout.write('', (err) => {
+  const flushed = (err) => {
     const failed = err != null && err.code !== 'EPIPE';
     if (failed) process.stderr.write(`stratafolio: ${standardOutputFailure(err)}\n`);
     process.stderr.write('', () => process.exit(failed ? 1 : code));
-  });
+  };
+  if (wroteStdout) process.stdout.write('', flushed);
+  else flushed(null);
 }
 
 main(process.argv).then(

@@ -174,4 +174,25 @@ describe.skipIf(!existsSync('/dev/full'))('standard output on a full disk', () =
       expect(err).toBe('stratafolio: cannot write the output to standard output: no space left on the device\n');
     }
   });
+
+  it('a command that prints nothing on stdout is not failed by a stdout that cannot be written: its own exit code and line', async () => {
+    const dir = mkdtempSync(join(scratch, 'stdout-quiet-'));
+    const store = `sqlite:${join(dir, 'paper.db')}`;
+    const session = startCli(paperArgs(store), BARS.split('\n').slice(0, 400).join('\n'));
+    expect(await session.exited).toBe(0);
+    const cases: readonly { args: string[]; code: number; err: RegExp }[] = [
+      { args: ['export-bars', '--store', store, '--out', join(dir, 'bars.ndjson')], code: 0, err: /^$/ },
+      { args: ['replay', '--store', `sqlite:${join(dir, 'absent.db')}`, '--json'], code: 2, err: /^stratafolio: --store sqlite:\S+absent\.db: no such file \S+\n$/ },
+    ];
+    for (const c of cases) {
+      const full = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [BINARY, ...c.args], { stdio: ['ignore', full, 'pipe'] });
+      closeSync(full);
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code, c.args[0]).toBe(c.code);
+      expect(err, c.args[0]).toMatch(c.err);
+    }
+  });
 });

@@ -183,4 +183,33 @@ describe('stratafolio audit', () => {
     expect(human.code).toBe(1);
     expect(human.out).toMatch(/BROKEN portfolio-p1 at revision 7, position 8/);
   });
+
+  it('--verify that fails says what broke on stderr in one line, so a script keeping only stdout still sees why', async () => {
+    const copy = join(dir, 'tampered-stderr.db');
+    copyFileSync(db, copy);
+    const sql = new Database(copy);
+    sql.prepare("UPDATE events SET body = replace(body, '\"price\":\"50\"', '\"price\":\"59\"') WHERE stream = ? AND revision = 7").run('portfolio-p1');
+    sql.close();
+    const line = 'stratafolio: the log of p1 is broken at revision 7, position 8 (decode check): hash mismatch: the stored event was altered\n';
+    for (const json of [[], ['--json']]) {
+      const r = await cli('audit', '--store', `sqlite:${copy}`, '--verify', ...json);
+      expect(r.code, json.join(' ')).toBe(1);
+      expect(r.err, json.join(' ')).toBe(line);
+    }
+    const cut = await cli('audit', '--store', `sqlite:${db}`, '--verify', '--expect-head', '0'.repeat(64), '--json');
+    expect(cut.code).toBe(1);
+    expect(cut.err).toMatch(/^stratafolio: the log of p1 is broken at revision 15, position 16 \(head check\): the log ends at head hash [0-9a-f]{64}, not the expected 0{64}[^\n]*\n$/);
+    const withCheckpoints = join(dir, 'checkpoint-stderr.db');
+    copyFileSync(db, withCheckpoints);
+    expect((await cli('replay', '--store', `sqlite:${withCheckpoints}`, '--json')).code).toBe(0);
+    const docs = new Database(withCheckpoints);
+    const altered = docs
+      .prepare("UPDATE documents SET value = replace(value, '\"revision\":15', '\"revision\":14') WHERE collection = 'projection-checkpoints' AND key = 'attribution@portfolio-p1'")
+      .run().changes;
+    docs.close();
+    expect(altered).toBe(1);
+    const doc = await cli('audit', '--store', `sqlite:${withCheckpoints}`, '--verify', '--json');
+    expect(doc.code).toBe(1);
+    expect(doc.err).toMatch(/^stratafolio: the stored document projection-checkpoints\/attribution@portfolio-p1 of p1 is broken: [^\n]+\n$/);
+  });
 });

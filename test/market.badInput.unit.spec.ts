@@ -77,6 +77,12 @@ describe('readLongCsv rejects', () => {
     const file = dir.path('absent.csv');
     await expect(collect(readLongCsv(file))).rejects.toThrow(`${file}: cannot read the file (ENOENT)`);
   });
+
+  it('a file that cannot be read says why in words, once, not with the system error repeated after its code', async () => {
+    const file = dir.path('absent.csv');
+    const err = await collect(readLongCsv(file)).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`${file}: cannot read the file (ENOENT): there is no such file`);
+  });
 });
 
 const wideCases: readonly Case[] = [

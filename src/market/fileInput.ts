@@ -425,12 +425,22 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
+const READ_FAILURES: Readonly<Record<string, string>> = {
+  ENOENT: 'there is no such file',
+  EISDIR: 'it is a folder; give the path of the bar file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'a part of its path is not a folder',
+};
+
 function readError(path: string, e: unknown, linesBefore: number): Error {
   if (e instanceof DataError) return e;
   if (e instanceof CsvError) return csvError(path, e, '', linesBefore, undefined);
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') {
-    return new DataError(`cannot read the file (${code}): ${(e as Error).message}`, { file: path });
+    // Node's message repeats the code and the path the error already names: say why in words where it is a common one.
+    const why = READ_FAILURES[code] ?? (e as Error).message;
+    return new DataError(`cannot read the file (${code}): ${why}`, { file: path });
   }
   return e instanceof Error ? e : new DataError(String(e), { file: path });
 }

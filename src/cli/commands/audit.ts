@@ -15,6 +15,7 @@ import {
   type IncidentKind,
   type IncidentsState,
   standardProjections,
+  describeBreak,
   firstBreak,
   verifyPortfolio,
   verifyStoredDocuments,
@@ -359,10 +360,22 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
           const verified = await verifyPortfolio(store, id, stream, flags.expectHead === undefined ? {} : { expectHead: flags.expectHead });
           verification = verified.log;
           feedRecord = verified.feedRecord;
-          if (firstBreak(id, verified) !== null) setExit(EXIT_LOG_BROKEN);
+          // The verdict goes to stdout with the rest; a failure also gets its one line on stderr, as every failed
+          // command's has, for a script that keeps stdout (the JSON) and reports stderr.
+          const broken = firstBreak(id, verified);
+          if (broken !== null) {
+            setExit(EXIT_LOG_BROKEN);
+            io.stderr.write(`stratafolio: ${describeBreak(broken)}\n`);
+          }
           // Documents are checked against the log only when the log itself is sound.
           documents = verification.ok ? await verifyStoredDocuments(store, stream, standardProjections()) : null;
-          if (documents?.some((d) => d.status === 'broken')) setExit(EXIT_LOG_BROKEN);
+          const brokenDocuments = documents?.filter((d) => d.status === 'broken') ?? [];
+          if (brokenDocuments.length > 0) {
+            setExit(EXIT_LOG_BROKEN);
+            const first = brokenDocuments[0]!;
+            const more = brokenDocuments.length > 1 ? ` (and ${brokenDocuments.length - 1} more broken stored documents)` : '';
+            io.stderr.write(`stratafolio: the stored document ${first.collection}/${first.key} of ${id} is broken: ${first.reason ?? 'it fails a check'}${more}\n`);
+          }
         }
         let rebalances: readonly RebalanceRecord[] = [];
         let incidents: IncidentsState | null = null;
