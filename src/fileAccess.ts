@@ -27,6 +27,26 @@ function fileErrorWords(code: string | undefined): string | null {
 }
 
 /**
+ * Plain words for the filesystem error codes a read meets (`what`: what the file should have been, for a folder given
+ * instead); null for a code without them.
+ */
+export function readErrorWords(code: string | undefined, what: string): string | null {
+  switch (code) {
+    case 'ENOENT':
+      return 'there is no such file';
+    case 'EISDIR':
+      return `it is a folder; give the path of ${what}`;
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of its path is not a folder';
+    default:
+      return null;
+  }
+}
+
+/**
  * Why a file cannot be created or written at `path`, when the filesystem shows it: the file is a folder or cannot be
  * written, the nearest existing folder above it is a file, cannot be written or is on a read-only filesystem, or (when
  * the caller does not create folders) its folder does not exist. Null when none of these holds (the cause is elsewhere).

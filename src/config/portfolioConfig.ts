@@ -9,6 +9,7 @@ import { RESERVE } from '../../events/catalogue.js';
 import { sizerSpecSchema } from '../sizing/sizerSpec.js';
 import { describeIssues } from './configIssue.js';
 import { memberPath, scanJson, type TextPlace } from './jsonText.js';
+import { readErrorWords } from '../fileAccess.js';
 
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)$/;
 const decimalText = z
@@ -344,14 +345,7 @@ async function readConfigText(path: string): Promise<string> {
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    const words: Readonly<Record<string, string>> = {
-      ENOENT: 'there is no such file',
-      EISDIR: 'it is a folder; give the path of the .json file',
-      EACCES: 'permission denied',
-      EPERM: 'permission denied',
-      ENOTDIR: 'a part of its path is not a folder',
-    };
-    throw new ConfigError(`${path}: cannot read the config file: ${(code !== undefined ? words[code] : undefined) ?? (e as Error).message}`);
+    throw new ConfigError(`${path}: cannot read the config file: ${readErrorWords(code, 'the .json file') ?? (e as Error).message}`);
   }
   const startsWith = (...signature: number[]): boolean => signature.every((b, i) => bytes[i] === b);
   if (startsWith(0x1f, 0x8b)) throw new ConfigError(`${path}: the file is gzip-compressed: decompress it first (gunzip); a portfolio config is JSON text`);

@@ -4,6 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse as parseCsv } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
+import { readErrorWords } from '../fileAccess.js';
 
 /** How far a source has read its file, for progress bars. */
 export interface ReadProgress {
@@ -425,21 +426,13 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
-const READ_FAILURES: Readonly<Record<string, string>> = {
-  ENOENT: 'there is no such file',
-  EISDIR: 'it is a folder; give the path of the bar file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  ENOTDIR: 'a part of its path is not a folder',
-};
-
 function readError(path: string, e: unknown, linesBefore: number): Error {
   if (e instanceof DataError) return e;
   if (e instanceof CsvError) return csvError(path, e, '', linesBefore, undefined);
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') {
     // Node's message repeats the code and the path the error already names: say why in words where it is a common one.
-    const why = READ_FAILURES[code] ?? (e as Error).message;
+    const why = readErrorWords(code, 'the bar file') ?? (e as Error).message;
     return new DataError(`cannot read the file (${code}): ${why}`, { file: path });
   }
   return e instanceof Error ? e : new DataError(String(e), { file: path });
