@@ -196,6 +196,20 @@ describe('stratafolio audit', () => {
       expect(r.code, json.join(' ')).toBe(1);
       expect(r.err, json.join(' ')).toBe(line);
     }
+    // Broken at its first event (the opening, which holds the config): still one line, and the verdict on stdout.
+    const opening = join(dir, 'tampered-opening.db');
+    copyFileSync(db, opening);
+    const first = new Database(opening);
+    first.prepare("UPDATE events SET body = replace(body, '\"name\":', '\"name\" :') WHERE stream = ? AND revision = 0").run('portfolio-p1');
+    first.close();
+    for (const json of [[], ['--json']]) {
+      const r = await cli('audit', '--store', `sqlite:${opening}`, '--verify', ...json);
+      expect(r.code, json.join(' ')).toBe(1);
+      expect(r.err.trim().split('\n'), json.join(' ')).toHaveLength(1);
+      expect(r.err).toMatch(/^stratafolio: the log of p1 is broken at revision 0, position 1/);
+      if (json.length > 0) expect(JSON.parse(r.out)).toMatchObject({ barsPerYear: null, verification: { ok: false, revision: 0 } });
+      else expect(r.out).toMatch(/BROKEN portfolio-p1 at revision 0, position 1/);
+    }
     const cut = await cli('audit', '--store', `sqlite:${db}`, '--verify', '--expect-head', '0'.repeat(64), '--json');
     expect(cut.code).toBe(1);
     expect(cut.err).toMatch(/^stratafolio: the log of p1 is broken at revision 15, position 16 \(head check\): the log ends at head hash [0-9a-f]{64}, not the expected 0{64}[^\n]*\n$/);

@@ -398,8 +398,10 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
             'rebalance',
           );
         }
-        // The engine's statistics (the decisions' inputs) are annualised by the config's factor, recorded with it.
-        const barsPerYear = (await recordedConventions(store, stream)).barsPerYear ?? ANNUALIZATION_FACTORS.daily;
+        // The engine's statistics (the decisions' inputs) are annualised by the config's factor, recorded with it; a
+        // broken log is not read for it (its first event may be the broken one): verification alone speaks then.
+        const sound = verification === null || verification.ok;
+        const barsPerYear = sound ? ((await recordedConventions(store, stream)).barsPerYear ?? ANNUALIZATION_FACTORS.daily) : null;
         if (flags.json) {
           writeJson(io, {
             portfolioId: id,
@@ -416,7 +418,7 @@ export const registerAudit: RegisterCommand = (program: Command, io: CliIO, setE
           printVerdict(io, verification, documents);
           io.stdout.write(`${feedRecordLines(feedRecord, stream).join('\n')}\n`);
         }
-        if (one) printOne(io, one, barsPerYear);
+        if (one) printOne(io, one, barsPerYear ?? ANNUALIZATION_FACTORS.daily);
         else if (!verification) printList(io, id, rebalances);
         // Incidents follow the list; after a verdict only when asked for by --events.
         if (incidents && !one && (!verification || kinds !== null)) io.stdout.write(`${incidentReport(incidents, kinds).join('\n')}\n`);
