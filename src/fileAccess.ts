@@ -1,4 +1,4 @@
-// Why a file cannot be written, in words a user can act on: the filesystem's error codes and the folder's access, read where they can be.
+// Why a file cannot be read or written, in words a user can act on: the filesystem's error codes and the folder's access, read where they can be.
 import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputFileError } from './errors.js';

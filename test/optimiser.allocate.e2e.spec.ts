@@ -93,7 +93,7 @@ describe('stratafolio allocate', () => {
     ['current without turnover', ['--capital', '100', '--current', currentCsv], /--current is only used with --turnover/],
     ['fractional with floor', ['--capital', '100', '--fractional', '--floor'], /--fractional and --floor exclude each other/],
     ['time-limit not positive', ['--capital', '100', '--time-limit', '0'], /--time-limit must be a positive number/],
-    ['missing current file', ['--capital', '100', '--turnover', '0.3', '--current', '/nonexistent/current.csv'], /--current: cannot read \/nonexistent\/current.csv \(ENOENT\)/],
+    ['missing current file', ['--capital', '100', '--turnover', '0.3', '--current', '/nonexistent/current.csv'], /--current: cannot read \/nonexistent\/current.csv \(ENOENT\): there is no such file$/m],
   ];
   it.each(badFlags)('rejects %s: exit 2, one line naming the flag', async (_, args, message) => {
     const { code, out, err } = await allocate('--candidates', candidatesCsv, ...args);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SolverError } from '../src/errors.js';
 import { dec } from '../src/money/decimal.js';
-import { buildProblem } from '../src/optimiser/problem.js';
+import { buildProblem, objectiveOf } from '../src/optimiser/problem.js';
 import { feasibilityViolations } from '../src/optimiser/feasibility.js';
 import { greedyPoint } from '../src/optimiser/greedy.js';
 import { optimiseAllocation, optimiseBase, type OptimiserBackend } from '../src/optimiser/optimise.js';
@@ -365,5 +365,27 @@ describe('whole lots at large capital', () => {
     expect(result.cash.lt(dec(capital).times('0.001'))).toBe(true);
     expect(result.allocations.map((a) => a.symbol).sort()).toEqual(['AAPL', 'JPM', 'MSFT', 'NVDA']);
     if (result.report.name === 'greedy') expect(result.fallbackReason).toMatch(/greedy fill finds/);
+  });
+
+  it('a solver answer the greedy fill beats is not taken, whatever status it gives; one it does not beat is', async () => {
+    const settings: OptimiserSettings = { capital: dec('1000000'), maxPositions: 4, maxWeight: 0.3, shares: 'lots' };
+    const zeros = example.map(() => 0);
+    const lazy: OptimiserBackend = { name: 'lazy', solve: () => ({ kind: 'solved', status: 'optimal', objective: 0, gap: 0, point: { weights: zeros, shares: zeros } }) };
+    const replaced = await optimiseAllocation(example, settings, lazy);
+    expect(replaced.report).toMatchObject({ name: 'greedy', status: 'fallback' });
+    expect(replaced.fallbackReason).toMatch(/^lazy \(optimal\) returned objective 0\.00000 where the greedy fill finds 0\.11\d{4}: its answer is not the best$/);
+    const kept = await optimiseAllocation(example, settings);
+    expect(kept.report.name).toBe('highs');
+    expect(kept.fallbackReason).toBeNull();
+  });
+
+  it('under a turnover limit with a holding above the weight cap, the answer is checked too (the holding cut to the cap is a start)', async () => {
+    for (const capital of ['1000000000', '10000000000']) {
+      const settings: OptimiserSettings = { capital: dec(capital), maxPositions: 4, maxWeight: 0.3, turnover: 0.5, currentWeights: { XOM: 0.4, JPM: 0.3 }, shares: 'lots' };
+      const greedy = greedyPoint(buildProblem(example, settings));
+      expect(greedy, capital).toBeDefined();
+      const result = await optimiseAllocation(example, settings);
+      expect(result.report.objective ?? 0, capital).toBeGreaterThanOrEqual(objectiveOf(buildProblem(example, settings), greedy?.weights ?? []) - 2e-6);
+    }
   });
 });

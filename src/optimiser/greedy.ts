@@ -12,12 +12,17 @@ function startingPoints(problem: OptimisationProblem): SolutionPoint[] {
   const zero: SolutionPoint =
     problem.shares === 'lots' ? { weights: new Array<number>(n).fill(0), shares: new Array<number>(n).fill(0) } : { weights: new Array<number>(n).fill(0) };
   if (problem.turnover === undefined) return [zero];
-  // Under a turnover limit, staying near the current holdings may be the only feasible start.
+  // Under a turnover limit, staying near the current holdings may be the only feasible start; a holding above the
+  // weight cap is cut to it (which a turnover limit usually allows where selling everything is not).
+  const clipped = problem.current.map((c) => Math.min(c, problem.maxWeight));
   if (problem.shares === 'lots') {
-    const shares = problem.current.map((c, i) => Math.max(0, Math.floor(c / (problem.shareWeights[i] ?? 1) + SAFETY)));
-    return [{ weights: shares.map((q, i) => q * (problem.shareWeights[i] ?? 0)), shares }, zero];
+    const lotsOf = (weights: readonly number[]): SolutionPoint => {
+      const shares = weights.map((c, i) => Math.max(0, Math.floor(c / (problem.shareWeights[i] ?? 1) + SAFETY)));
+      return { weights: shares.map((q, i) => q * (problem.shareWeights[i] ?? 0)), shares };
+    };
+    return [lotsOf(problem.current), lotsOf(clipped), zero];
   }
-  return [{ weights: [...problem.current] }, zero];
+  return [{ weights: [...problem.current] }, { weights: clipped }, zero];
 }
 
 /**

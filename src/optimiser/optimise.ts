@@ -78,12 +78,16 @@ function finish(problem: OptimisationProblem, model: ModelKind, solverName: stri
     const violations = feasibilityViolations(problem, outcome.point);
     if (violations.length === 0) {
       const objective = objectiveOf(problem, outcome.point.weights);
-      const beaten = beatenByGreedy(problem, objective);
-      if (beaten === null) {
+      const greedy = greedyPoint(problem);
+      const greedyObjective = greedy === undefined ? null : objectiveOf(problem, greedy.weights);
+      if (greedyObjective === null || !beats(greedyObjective, objective, problem.mipRelGap)) {
         point = outcome.point;
         report = { name: solverName, status: outcome.status, objective, gap: outcome.gap };
       } else {
-        fallbackReason = `${solverName} (${outcome.status}) returned objective ${objective} where the greedy fill finds ${beaten}: its answer is not the best${tinyLots(problem)}`;
+        point = greedy;
+        fallbackReason =
+          `${solverName} (${outcome.status}) returned objective ${objective.toPrecision(6)} where the greedy fill finds ` +
+          `${greedyObjective.toPrecision(6)}: its answer is not the best${tinyLots(problem)}`;
       }
     } else {
       fallbackReason = `${solverName} (${outcome.status}) returned an infeasible point: ${violations.slice(0, 3).join('; ')}`;
@@ -91,8 +95,8 @@ function finish(problem: OptimisationProblem, model: ModelKind, solverName: stri
   } else {
     fallbackReason = `${solverName} failed (${outcome.status}): ${outcome.message}`;
   }
-  if (point === undefined) {
-    point = greedyPoint(problem);
+  if (point === undefined || fallbackReason !== null) {
+    point ??= greedyPoint(problem);
     if (point === undefined) {
       throw new SolverError(
         `no feasible allocation: ${fallbackReason ?? 'solver failed'}; the greedy fallback found no feasible start either (check turnover against the current weights)`,
@@ -112,23 +116,25 @@ function finish(problem: OptimisationProblem, model: ModelKind, solverName: stri
 }
 
 /**
- * The greedy fill's objective when it beats the solver's by more than the solver's own tolerance, else null. A solver
- * answer that a simple feasible point beats is wrong, whatever status it reports: HiGHS drops matrix coefficients below
- * about 1e-9, and in lots mode a share's weight is price ÷ capital, so with billions to invest it answered "optimal"
- * with most of the capital in cash, or nothing bought.
+ * Whether the greedy fill's objective beats the solver's by more than twice the gap the solver may stop at (HiGHS's
+ * absolute 1e-6, or the relative gap asked of it). A solver answer that a simple feasible point beats is wrong, whatever
+ * status it reports: in lots mode a share's weight is price ÷ capital, which with billions to invest falls below
+ * HiGHS's tolerances, and it answered "optimal" with most of the capital in cash, or nothing bought. Objectives that
+ * are not finite (scores near the largest number) are not compared: the solver's answer stands.
  */
-function beatenByGreedy(problem: OptimisationProblem, objective: number): number | null {
-  const greedy = greedyPoint(problem);
-  if (greedy === undefined) return null;
-  const greedyObjective = objectiveOf(problem, greedy.weights);
-  return greedyObjective > objective + 1e-6 * Math.max(1, Math.abs(greedyObjective)) ? greedyObjective : null;
+function beats(greedyObjective: number, objective: number, relativeGap: number): boolean {
+  if (!Number.isFinite(greedyObjective) || !Number.isFinite(objective)) return false;
+  return greedyObjective - objective > 2 * Math.max(1e-6, relativeGap * Math.abs(greedyObjective));
 }
 
 /** Why a lots model may be beyond the solver: its smallest step, a share, as a fraction of the capital. */
 function tinyLots(problem: OptimisationProblem): string {
   if (problem.shares !== 'lots' || problem.shareWeights.length === 0) return '';
   const smallest = Math.min(...problem.shareWeights);
-  return smallest < 1e-6 ? ` (a share is as little as ${smallest.toExponential(1)} of the capital, below the solver's tolerances)` : '';
+  return smallest < 1e-6
+    ? ` (a share is as little as ${smallest.toExponential(1)} of the capital, below the solver's tolerances; at such a capital whole shares matter little: ` +
+        `--floor, shares 'floor', solves continuous weights and floors them)`
+    : '';
 }
 
 function emptyResult(problem: OptimisationProblem, model: ModelKind, solverName: string): OptimisationResult | undefined {

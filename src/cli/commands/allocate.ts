@@ -6,6 +6,7 @@ import { dec, decStr, decSum, type Dec } from '../../money/decimal.js';
 import { readCandidatesCsv, readCurrentWeightsCsv } from '../../optimiser/candidateCsv.js';
 import { optimiseAllocation } from '../../optimiser/optimise.js';
 import type { OptimisationResult, OptimiserSettings, ShareMode } from '../../optimiser/types.js';
+import { readErrorWords } from '../../fileAccess.js';
 import { formatTable, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
 
@@ -56,7 +57,8 @@ function readText(path: string, flag: string): string {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
-    throw new ConfigError(`${flag}: cannot read ${path} (${code})`, flag);
+    const why = readErrorWords(code, 'the CSV file');
+    throw new ConfigError(`${flag}: cannot read ${path} (${code})${why === null ? '' : `: ${why}`}`, flag);
   }
 }
 
