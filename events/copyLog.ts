@@ -39,29 +39,14 @@ export interface StreamCopy {
 /** Events appended per transaction: large enough that a copy is not bound by commits, small enough to stay bounded in memory. */
 const COPY_BATCH = 1000;
 
-/** What reading a source stream through and verifying it found. */
-export interface VerifiedStream {
-  readonly stream: string;
-  readonly events: number;
-  /** Hash of the stream's last event, or null for an empty stream. */
-  readonly headHash: string | null;
-}
-
 /**
  * Reads and verifies the whole of `stream` in `source` (stored hashes, revisions, prevHash links): what a copy of
  * several streams checks of each before it writes any, so that a broken source leaves no target behind.
  * @throws CorruptEventError naming the first bad event.
  */
-export async function verifyStream(source: EventStore, stream: string): Promise<VerifiedStream> {
+export async function verifyStream(source: EventStore, stream: string): Promise<void> {
   const verifier = new ChainVerifier();
-  let events = 0;
-  let headHash: string | null = null;
-  for await (const e of source.readStream(stream)) {
-    if (!verifier.push(e)) throw chainBroken(verifier, e);
-    events += 1;
-    headHash = e.metadata.hash;
-  }
-  return { stream, events, headHash };
+  for await (const e of source.readStream(stream)) if (!verifier.push(e)) throw chainBroken(verifier, e);
 }
 
 /**
@@ -73,8 +58,17 @@ export async function verifyStream(source: EventStore, stream: string): Promise<
  * @throws CorruptEventError naming the first bad event of the source; LogConflictError when the target's stream differs.
  */
 export async function copyStream(source: EventStore, target: EventStore, stream: string): Promise<StreamCopy> {
-  const { events, headHash } = await verifyStream(source, stream);
+  await verifyStream(source, stream);
+  return copyVerifiedStream(source, target, stream);
+}
 
+/**
+ * {@link copyStream} of a stream the caller has just verified whole with {@link verifyStream} (a copy of several streams
+ * verifies them all before it writes any): read once more, each event verified again as it is copied, since the
+ * source may have changed in between; the counts and the head returned are of that read.
+ * @throws CorruptEventError naming the first bad event of the source; LogConflictError when the target's stream differs.
+ */
+export async function copyVerifiedStream(source: EventStore, target: EventStore, stream: string): Promise<StreamCopy> {
   // The target's hashes, compared revision by revision with the source's below.
   const held: string[] = [];
   for await (const e of target.readStream(stream)) held.push(e.metadata.hash);
@@ -91,9 +85,13 @@ export async function copyStream(source: EventStore, target: EventStore, stream:
     batch = [];
   };
   const again = new ChainVerifier();
+  let events = 0;
+  let headHash: string | null = null;
   for await (const e of source.readStream(stream)) {
     // Verified again as it is copied: the source may have changed between the two reads.
     if (!again.push(e)) throw chainBroken(again, e);
+    events += 1;
+    headHash = e.metadata.hash;
     const revision = e.metadata.revision;
     if (revision < held.length) {
       if (held[revision] !== e.metadata.hash) throw new LogConflictError(stream, revision, target.url, source.url);
@@ -106,7 +104,7 @@ export async function copyStream(source: EventStore, target: EventStore, stream:
   await flush();
   // A target that holds more than the source is a fork too, unless the source was the start of it.
   if (held.length > events) throw new LogConflictError(stream, events, target.url, source.url);
-  return { stream, events: Math.max(events, alreadyThere + copied), alreadyThere, copied, headHash };
+  return { stream, events, alreadyThere, copied, headHash };
 }
 
 function chainBroken(verifier: ChainVerifier, e: RecordedEvent): CorruptEventError {

@@ -7,7 +7,7 @@ import type { EventStore } from '../../../events/store.js';
 import type { WriterLock } from '../../../events/writerLock.js';
 import { openEventStore } from '../../../events/openEventStore.js';
 import { parseStoreUrl, redactStoreUrl } from '../../../events/adapters/storeUrl.js';
-import { copyStream, verifyStream, type StreamCopy } from '../../../events/copyLog.js';
+import { copyVerifiedStream, verifyStream, type StreamCopy } from '../../../events/copyLog.js';
 import { feedStream } from '../../../events/feedRecord.js';
 import { formatTable, writeJson, type CliIO } from '../output.js';
 import type { RegisterCommand } from './index.js';
@@ -77,7 +77,7 @@ async function runCopy(flags: CopyFlags, io: CliIO): Promise<void> {
       // A copy writes each portfolio it copies: like a paper session or a backtest, it is refused (naming the holder)
       // where another process writes that portfolio in the target, instead of racing it append by append.
       for (const stream of streams) if (stream.startsWith(STREAM_PREFIX)) locks.push(await target.acquireWriterLock(stream.slice(STREAM_PREFIX.length)));
-      for (const stream of streams) copies.push(await copyStream(source, target, stream));
+      for (const stream of streams) copies.push(await copyVerifiedStream(source, target, stream));
     } finally {
       for (const lock of locks) await lock.release();
       await target.close();
